@@ -1,0 +1,1 @@
+"""crm-dq: judges CRM records the moment they are saved, and in bulk."""

@@ -1,0 +1,81 @@
+"""Dependencies as `Annotated` aliases, and the lenient body reader the scoring routes share."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import orjson
+from fastapi import Depends, Query, Request
+
+from app.api.problems import BodyTooLarge, InvalidBody, InvalidParameter, NotARecord
+from app.config import Settings
+from app.scoring import Options, Ruleset
+from app.scoring.values import parse_datetime
+
+
+def get_settings_dep(request: Request) -> Settings:
+    """The settings the app was created with."""
+    return request.app.state.settings  # type: ignore[no-any-return]
+
+
+def get_rules(request: Request) -> Ruleset:
+    """The compiled ruleset loaded at start-up."""
+    return request.app.state.rules  # type: ignore[no-any-return]
+
+
+def get_options(request: Request) -> Options:
+    """Scoring switches derived from settings once at start-up."""
+    return request.app.state.options  # type: ignore[no-any-return]
+
+
+def get_now(
+    now: Annotated[str | None, Query(description="ISO-8601 instant timeliness is measured against; "
+                                     "default: the request time.", examples=["2024-06-15T12:00:00Z"])] = None,
+) -> datetime:
+    """`?now=` as an aware datetime, or the current time."""
+    if now is None:
+        return datetime.now(UTC)
+    parsed = parse_datetime(now)
+    if parsed is None:
+        raise InvalidParameter("`now` is not an ISO-8601 date-time.",
+                               [{"loc": "query.now", "msg": "not an ISO-8601 date-time", "input": now[:100]}])
+    return parsed
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+RulesDep = Annotated[Ruleset, Depends(get_rules)]
+OptionsDep = Annotated[Options, Depends(get_options)]
+NowDep = Annotated[datetime, Depends(get_now)]
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The raw body, refused with 413 as soon as it passes `limit` bytes (declared or streamed)."""
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise BodyTooLarge(f"The body is {declared} bytes; the limit is {limit}.", limit=limit)
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge(f"The body exceeds the limit of {limit} bytes.", limit=limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def parse_json(body: bytes) -> Any:
+    """orjson's parse, turned into a 400 problem for bodies that are not JSON (NaN, bad UTF-8, too deep…)."""
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise InvalidBody(f"The body is not valid JSON: {exc}",
+                          [{"loc": "body", "msg": str(exc)[:200]}]) from None
+
+
+async def read_record(request: Request, settings: Settings) -> dict[str, Any]:
+    """The body as one JSON object; anything else is a problem naming `body`."""
+    data = parse_json(await read_body(request, settings.max_body_bytes))
+    if not isinstance(data, dict):
+        raise NotARecord(f"Expected a JSON object (one record), got {type(data).__name__}.",
+                         [{"loc": "body", "msg": "must be a JSON object"}])
+    return data

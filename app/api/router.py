@@ -1,0 +1,10 @@
+"""All routes, one module each."""
+
+from fastapi import APIRouter
+
+from app.api.routes import health, rules, score
+
+api_router = APIRouter()
+api_router.include_router(score.router)
+api_router.include_router(rules.router)
+api_router.include_router(health.router)

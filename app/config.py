@@ -1,0 +1,30 @@
+"""Service settings, read from `CRM_DQ_*` environment variables (plus `DATABASE_URL`)."""
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Everything has a default, so the service starts with no environment at all."""
+
+    model_config = SettingsConfigDict(env_prefix="CRM_DQ_", extra="ignore")
+
+    rules_file: Path | None = None
+    default_region: str = "US"
+    check_email_deliverability: bool = False
+    email_dns_timeout: float = 2.0
+    max_body_bytes: int = 1024 * 1024
+    max_batch: int = 100_000
+    database_url: str = Field(
+        default="sqlite:///./data/crm-dq.sqlite3",
+        validation_alias=AliasChoices("DATABASE_URL", "CRM_DQ_DATABASE_URL"),
+    )
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """Settings built once per process, on first use rather than at import."""
+    return Settings()

@@ -1,0 +1,72 @@
+"""The FastAPI application: `create_app(settings)` builds it; `app` is what uvicorn serves."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute
+from fastapi_offline import FastAPIOffline
+
+from app import __doc__ as app_doc
+from app.api.problems import install_problem_handlers
+from app.api.router import api_router
+from app.config import Settings, get_settings
+from app.models.records import RECORD_MODELS
+from app.models.store import create_schema, make_engine
+from app.scoring import Options, load_rules
+
+log = logging.getLogger("crm_dq")
+VERSION = "0.1.0"
+
+
+def operation_id(route: APIRoute) -> str:
+    """Stable operation ids: the endpoint function's name."""
+    return route.name
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the app; rules and the store are loaded in the lifespan, once per process."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.rules = load_rules(settings.rules_file)  # a bad rules file stops start-up here
+        app.state.engine = make_engine(settings.database_url)
+        create_schema(app.state.engine)
+        log.info("rules %s loaded, store %s", app.state.rules.version, app.state.engine.url.drivername)
+        yield
+        app.state.engine.dispose()
+
+    app = FastAPIOffline(
+        title="crm-dq", version=VERSION, description=(app_doc or "").strip(),
+        lifespan=lifespan, generate_unique_id_function=operation_id,
+    )
+    app.state.settings = settings
+    app.state.options = Options(settings.default_region, settings.check_email_deliverability,
+                                settings.email_dns_timeout)
+    install_problem_handlers(app)
+    app.include_router(api_router)
+    app.openapi = lambda: build_openapi(app)  # type: ignore[method-assign]
+    return app
+
+
+def build_openapi(app: FastAPI) -> dict[str, Any]:
+    """FastAPI's schema plus the record schemas the lenient request bodies refer to."""
+    if app.openapi_schema:
+        return app.openapi_schema
+    schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    for model in RECORD_MODELS.values():
+        doc = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        components.update(doc.pop("$defs", {}))
+        components[model.__name__] = doc
+    app.openapi_schema = schema
+    return schema
+
+
+app = create_app()

@@ -1,0 +1,179 @@
+"""Runs the declared rules over one record and builds its report.
+
+The engine measures first (completeness, qualification, lead score, standard forms), then runs every
+enabled rule of the record type, collecting every finding (one bad field never hides another), and
+finally derives the scores and the decision from what was found.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from app.scoring.ruleset import Ruleset
+from app.scoring.rules.completeness import measure_completeness
+from app.scoring.rules.lead_score import score_lead
+from app.scoring.rules.qualification import measure_qualification
+from app.scoring.rules.standardize import normalize_record
+from app.scoring.values import clip_value, is_filled
+
+SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    """Per-deployment switches the rules read (from settings, not from the rules file)."""
+
+    default_region: str = "US"
+    check_email_deliverability: bool = False
+    email_dns_timeout: float = 2.0
+
+
+@dataclass(slots=True)
+class Lookups:
+    """What a batch knows about other records; empty for a single record."""
+
+    accounts: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    deal_value_by_account: Mapping[str, float] = field(default_factory=dict)
+    active_deal_contacts: frozenset[str] = frozenset()
+
+
+@dataclass(slots=True)
+class Context:
+    """Everything a rule may read besides the record and its own parameters."""
+
+    record_type: str
+    rules: Ruleset
+    now: datetime
+    options: Options
+    lookups: Lookups
+    completeness: dict[str, Any] = field(default_factory=dict)
+    qualification: dict[str, Any] = field(default_factory=dict)
+    normalized: dict[str, Any] = field(default_factory=dict)
+    lead_score: dict[str, Any] | None = None
+
+    def filled(self, value: Any) -> bool:
+        """Whether a value counts as present under this ruleset's placeholders."""
+        return is_filled(value, self.rules.empty_values)
+
+
+class _Template(dict[str, Any]):
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def render(template: str, **values: Any) -> str:
+    """A rule message with its placeholders filled; unknown placeholders stay as written."""
+    return template.format_map(_Template(values))
+
+
+def run_rules(record: dict[str, Any], ctx: Context) -> list[dict[str, Any]]:
+    """Every finding of every enabled rule of the record's type, most severe first."""
+    issues: list[dict[str, Any]] = []
+    for rule, params, severity in ctx.rules.plans[ctx.record_type]:
+        for hit in rule.check(record, params, ctx):
+            value, suggestion = clip_value(hit.value), clip_value(hit.suggestion)
+            issues.append({
+                "rule": rule.id, "field": hit.field, "severity": severity, "category": rule.category,
+                "message": render(rule.message, field=hit.field, value=value, suggestion=suggestion,
+                                  record_type=ctx.record_type, **hit.details),
+                "value": value, "suggestion": suggestion,
+            })
+    issues.sort(key=lambda i: SEVERITY_ORDER[i["severity"]])
+    return issues
+
+
+def measure_accuracy(record: dict[str, Any], issues: list[dict[str, Any]], ctx: Context) -> dict[str, Any]:
+    """Share of the format-checked fields present in the record that passed their validity rules."""
+    checked = {f for f in ctx.rules.validity_fields[ctx.record_type] if ctx.filled(record.get(f))}
+    invalid = {i["field"].split(".", 1)[0] for i in issues
+               if i["category"] == "validity" and i["severity"] != "info"} & checked
+    valid = len(checked) - len(invalid)
+    return {"score": round(valid / len(checked), 4) if checked else 1.0,
+            "checked": len(checked), "valid": valid}
+
+
+def quality_score(completeness: float, accuracy: float, issues: list[dict[str, Any]], rules: Ruleset) -> float:
+    """100 × (weighted completeness and accuracy) − the configured penalty per issue, clamped to 0..100."""
+    cfg = rules.file.scoring
+    total = cfg.completeness_weight + cfg.accuracy_weight
+    base = 100.0 * (cfg.completeness_weight * completeness + cfg.accuracy_weight * accuracy) / total
+    penalty = sum(cfg.penalty.get(i["severity"], 0.0) for i in issues)
+    return round(min(100.0, max(0.0, base - penalty)), 1)
+
+
+def decide(issues: list[dict[str, Any]], rules: Ruleset) -> dict[str, Any]:
+    """allow / alert / block for a record-save webhook, with the rule ids that decided it."""
+    cfg = rules.file.decision
+    block, alert = [], []
+    for issue in issues:
+        rid, severity = issue["rule"], issue["severity"]
+        if rid in cfg.allow_rules:
+            continue
+        if rid in cfg.block_rules or severity in cfg.block_severities:
+            block.append(rid)
+        elif rid in cfg.alert_rules or severity in cfg.alert_severities:
+            alert.append(rid)
+    if block:
+        return {"action": "block", "reasons": list(dict.fromkeys(block))}
+    if alert:
+        return {"action": "alert", "reasons": list(dict.fromkeys(alert))}
+    return {"action": "allow", "reasons": []}
+
+
+def score_record(
+    record_type: str,
+    record: dict[str, Any],
+    rules: Ruleset,
+    *,
+    now: datetime,
+    options: Options | None = None,
+    lookups: Lookups | None = None,
+) -> dict[str, Any]:
+    """Judge one canonical record and return its report as a plain dict (the `Report` schema).
+
+    Args:
+        record_type: account, contact, opportunity or lead.
+        record: the record's fields; wrong types and unknown fields are findings, never exceptions.
+        rules: the compiled ruleset (`load_rules()`).
+        now: the instant timeliness rules measure against (aware UTC).
+
+    Example:
+        >>> score_record("contact", {"email": "bob@"}, load_rules(), now=now)["decision"]["action"]
+        'alert'
+    """
+    ctx = Context(record_type, rules, now, options or Options(), lookups or Lookups())
+    ctx.completeness = measure_completeness(record, ctx)
+    if record_type in ("opportunity", "lead"):
+        ctx.qualification = measure_qualification(record, ctx)
+    if record_type == "lead":
+        ctx.lead_score = score_lead(record, ctx)
+    ctx.normalized = normalize_record(record, ctx)
+    issues = run_rules(record, ctx)
+    accuracy = measure_accuracy(record, issues, ctx)
+    report: dict[str, Any] = {
+        "record_type": record_type,
+        "record_id": _record_id(record),
+        "quality_score": quality_score(ctx.completeness["score"], accuracy["score"], issues, rules),
+        "completeness": ctx.completeness,
+        "accuracy": accuracy,
+        "issues": issues,
+        "counts": {s: sum(1 for i in issues if i["severity"] == s) for s in SEVERITY_ORDER},
+        "qualification": ctx.qualification or None,
+        "lead_score": ctx.lead_score,
+        "normalized": ctx.normalized,
+        "duplicates": [],
+        "decision": decide(issues, rules),
+        "rules_version": rules.version,
+    }
+    return report
+
+
+def _record_id(record: dict[str, Any]) -> str | None:
+    value = record.get("id")
+    if isinstance(value, str | int) and not isinstance(value, bool):
+        return str(value)[:200]
+    return None
+

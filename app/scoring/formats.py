@@ -1,0 +1,141 @@
+"""Email, phone and URL checks through the maintained libraries, cached where CRM data repeats itself.
+
+email-validator spends about two thirds of a call on the domain part, and a CRM's addresses share few
+domains, so the domain check is cached on its own; phone and URL checks are cached on the raw value.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from urllib.parse import urlsplit
+
+import phonenumbers
+import tldextract
+from email_validator import EmailNotValidError, validate_email
+from email_validator.syntax import (
+    validate_email_domain_name,
+    validate_email_length,
+    validate_email_local_part,
+)
+from email_validator.types import ValidatedEmail
+
+# Bundled public-suffix snapshot only: these machines (and many deployments) have no internet.
+_TLD = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
+_SIMPLE_LOCAL_SPECIALS = frozenset('"<>() \t\r\n,;:[]\\')
+
+
+@dataclass(frozen=True, slots=True)
+class EmailCheck:
+    ok: bool
+    normalized: str | None = None
+    domain: str | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PhoneCheck:
+    ok: bool
+    e164: str | None = None
+    has_country_code: bool = False
+    reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class UrlCheck:
+    ok: bool
+    canonical: str | None = None
+    host: str | None = None
+    registered_domain: str | None = None
+    reason: str | None = None
+
+
+@lru_cache(maxsize=32768)
+def _check_domain(domain: str) -> tuple[str | None, str | None]:
+    """(normalized domain, None) or (None, reason)."""
+    try:
+        info = validate_email_domain_name(domain, test_environment=False, globally_deliverable=True)
+    except EmailNotValidError as exc:
+        return None, str(exc)
+    return info["domain"], None
+
+
+def _check_simple_email(email: str) -> EmailCheck:
+    """The common case (one @, no quoting or display name) with the domain check cached."""
+    local, _, domain = email.rpartition("@")
+    try:
+        info = validate_email_local_part(local, allow_smtputf8=True, allow_empty_local=False,
+                                         quoted_local_part=False, strict=False)
+    except EmailNotValidError as exc:
+        return EmailCheck(False, reason=str(exc))
+    if not domain:
+        return EmailCheck(False, reason="There must be something after the @-sign.")
+    normalized_domain, reason = _check_domain(domain)
+    if normalized_domain is None:
+        return EmailCheck(False, reason=reason)
+    result = ValidatedEmail()
+    result.original = email
+    result.local_part, result.ascii_local_part = info["local_part"], info["ascii_local_part"]
+    result.domain = normalized_domain
+    result.ascii_domain = normalized_domain if normalized_domain.isascii() else None
+    result.normalized = f"{result.local_part}@{normalized_domain}"
+    result.ascii_email = result.normalized if result.normalized.isascii() else None
+    result.smtputf8 = info["smtputf8"]
+    try:
+        validate_email_length(result)
+    except EmailNotValidError as exc:
+        return EmailCheck(False, reason=str(exc))
+    return EmailCheck(True, result.normalized, normalized_domain.lower())
+
+
+def check_email(value: str, deliverability: bool = False, timeout: float = 2.0) -> EmailCheck:
+    """Syntax (and optionally DNS deliverability) of one address, by email-validator."""
+    email = value.strip()
+    if (not deliverability and email.count("@") == 1 and email.isascii()
+            and not _SIMPLE_LOCAL_SPECIALS.intersection(email)):
+        return _check_simple_email(email)
+    try:
+        info = validate_email(email, check_deliverability=deliverability, timeout=int(max(1, timeout)))
+    except EmailNotValidError as exc:
+        return EmailCheck(False, reason=str(exc))
+    return EmailCheck(True, info.normalized, info.domain.lower())
+
+
+@lru_cache(maxsize=65536)
+def check_phone(value: str, region: str) -> PhoneCheck:
+    """Parse and validate with phonenumbers; `region` reads numbers written without a country code."""
+    text = value.strip()
+    has_country_code = text.startswith("+") or text.startswith("00")
+    try:
+        number = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException as exc:
+        return PhoneCheck(False, has_country_code=has_country_code, reason=str(exc.args[0]))
+    if not phonenumbers.is_valid_number(number):
+        return PhoneCheck(False, has_country_code=has_country_code, reason="not a valid number for its region")
+    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    return PhoneCheck(True, e164, has_country_code)
+
+
+@lru_cache(maxsize=65536)
+def check_url(value: str, strip_www: bool = True, schemes: tuple[str, ...] = ("http", "https")) -> UrlCheck:
+    """A website or profile URL: scheme, host with a real public suffix, and its canonical https form."""
+    text = value.strip()
+    if not text or any(c.isspace() for c in text):
+        return UrlCheck(False, reason="contains spaces or is blank")
+    if "://" not in text:
+        text = "https://" + text
+    try:
+        parts = urlsplit(text)
+        host = (parts.hostname or "").rstrip(".")
+    except ValueError:
+        return UrlCheck(False, reason="cannot be parsed as a URL")
+    if parts.scheme.lower() not in schemes:
+        return UrlCheck(False, reason=f"scheme {parts.scheme!r} is not one of {list(schemes)}")
+    extracted = _TLD(host)
+    if not extracted.domain or not extracted.suffix:
+        return UrlCheck(False, host=host or None, reason="host has no registered domain and public suffix")
+    registered = f"{extracted.domain}.{extracted.suffix}"
+    canonical_host = host[4:] if strip_www and host.startswith("www.") else host
+    path = parts.path.rstrip("/")
+    canonical = f"https://{canonical_host}{path}"
+    return UrlCheck(True, canonical, host, registered)

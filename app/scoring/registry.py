@@ -1,0 +1,89 @@
+"""The rule registry: one decorator declares a rule's metadata next to the function that checks it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Severity = Literal["error", "warning", "info"]
+Category = Literal[
+    "completeness", "validity", "consistency", "qualification",
+    "timeliness", "impact", "standardization", "lead_scoring", "duplicates",
+]
+RECORD_TYPES = ("account", "contact", "opportunity", "lead")
+SEVERITIES: tuple[Severity, ...] = ("error", "warning", "info")
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """What a rule function yields: the field it is about, the offending value, an optional fix."""
+
+    field: str
+    value: Any = None
+    suggestion: Any = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+CheckFn = Callable[[dict[str, Any], dict[str, Any], Any], Iterable[Hit]]
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """A declared rule: metadata plus the function that yields its hits."""
+
+    id: str
+    record_type: str
+    fields: tuple[str, ...]
+    severity: Severity
+    category: Category
+    seed: str
+    message: str
+    config: str | None
+    check: CheckFn
+    description: str
+
+    def describe(self) -> dict[str, Any]:
+        """The rule as `GET /v1/rules` lists it."""
+        return {
+            "id": self.id, "record_type": self.record_type, "fields": list(self.fields),
+            "severity": self.severity, "category": self.category, "seed": self.seed,
+            "message": self.message, "config": self.config, "description": self.description,
+        }
+
+
+RULES: dict[str, Rule] = {}
+
+
+def rule(
+    id: str,
+    *,
+    fields: Iterable[str],
+    severity: Severity,
+    category: Category,
+    seed: str,
+    message: str,
+    config: str | None = None,
+    description: str = "",
+) -> Callable[[CheckFn], CheckFn]:
+    """Register `fn` under `id`; stack the decorator to reuse one function for several record types."""
+    record_type = id.split(".", 1)[0]
+    if record_type not in RECORD_TYPES:
+        raise ValueError(f"rule {id!r}: record type must be one of {RECORD_TYPES}")
+    if severity not in SEVERITIES:
+        raise ValueError(f"rule {id!r}: unknown severity {severity!r}")
+
+    def register(fn: CheckFn) -> CheckFn:
+        if id in RULES:
+            raise ValueError(f"rule {id!r} is registered twice")
+        doc = description or (fn.__doc__ or "").strip().splitlines()[0]
+        RULES[id] = Rule(id, record_type, tuple(fields), severity, category, seed, message,
+                         config, fn, doc)
+        return fn
+
+    return register
+
+
+def rules_for(record_type: str) -> Iterator[Rule]:
+    """Registered rules of one record type, in registration order."""
+    return (r for r in RULES.values() if r.record_type == record_type)

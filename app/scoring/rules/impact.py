@@ -1,0 +1,51 @@
+"""Business impact: gaps that cost money first (seed 002 critical data gaps)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from app.scoring.registry import Hit, rule
+from app.scoring.values import parse_number
+
+
+@rule("opportunity.stage.missing_high_value", fields=("stage", "amount"), severity="error", category="impact",
+      seed="002", config="impact",
+      message="Deal worth {amount:,.0f} (over {threshold:,.0f}) has no proper stage.")
+def _high_value_without_stage(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
+    """Seed 002: deals over $10K without proper stage assignments."""
+    amount = parse_number(record.get("amount"))
+    if amount is not None and amount > params.high_value_deal and ctx.rules.canonical_stage(record.get("stage")) is None:
+        yield Hit("stage", record.get("stage"), details={"amount": amount, "threshold": params.high_value_deal})
+
+
+@rule("account.industry.missing_high_value", fields=("industry",), severity="error", category="impact",
+      seed="002", config="impact",
+      message="Account with {amount:,.0f} in deals (over {threshold:,.0f}) has no industry.")
+def _high_value_without_industry(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
+    """Seed 002: companies over $50K deal value without industry classification (needs the batch's deals)."""
+    amount = ctx.lookups.deal_value_by_account.get(record.get("id"), 0.0) if isinstance(record.get("id"), str) else 0.0
+    if amount > params.high_value_account and not ctx.filled(record.get("industry")):
+        yield Hit("industry", record.get("industry"), details={"amount": amount, "threshold": params.high_value_account})
+
+
+@rule("contact.email.missing_on_active_deal", fields=("email",), severity="error", category="impact",
+      seed="002", message="Contact is on an active deal but has no email address.")
+def _active_deal_without_email(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
+    """Seed 002: people involved in active deals without email addresses (needs the batch's deals)."""
+    contact_id = record.get("id")
+    if isinstance(contact_id, str) and contact_id in ctx.lookups.active_deal_contacts \
+            and not ctx.filled(record.get("email")):
+        yield Hit("email", record.get("email"))
+
+
+def _owner_missing(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
+    """Seed 002: records without proper owners assigned."""
+    if not ctx.filled(record.get("owner_id")):
+        yield Hit("owner_id", record.get("owner_id"))
+
+
+for _t in ("account", "contact", "opportunity", "lead"):
+    rule(f"{_t}.owner.missing", fields=("owner_id",), severity="warning", category="impact", seed="002",
+         message="No owner is assigned; nobody is accountable for this {record_type}.",
+         description="Seed 002 data health audit: records without owners.")(_owner_missing)

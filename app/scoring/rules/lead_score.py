@@ -1,0 +1,82 @@
+"""Lead scoring (seed 003): demographics 25, behaviour 50, engagement 25 points; total 0–100 and a grade."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from app.scoring.registry import Hit, rule
+from app.scoring.values import get_path, parse_number
+
+_GROUP_SOURCE = {"demographics": None, "behavior": "behavior", "engagement": "engagement"}
+
+
+def _count(value: Any) -> float:
+    """Counts from numbers, numeric text or booleans (a requested demo counts as 1)."""
+    if value is True:
+        return 1.0
+    number = parse_number(value)
+    return number if number is not None and number > 0 else 0.0
+
+
+def _band_points(record: dict[str, Any], group: str, criterion: str, bands: list[Any]) -> tuple[float, Any]:
+    """Points of the highest band the record reaches, and the value that reached it."""
+    best, shown = 0.0, None
+    for band in bands:
+        source = band.field or criterion
+        path = source if _GROUP_SOURCE[group] is None else f"{_GROUP_SOURCE[group]}.{source}"
+        value = get_path(record, path)
+        if _count(value) >= max(band.min, 1e-9) and band.points > best:
+            best, shown = band.points, value
+    return best, shown
+
+
+def _demographic_fit(record: dict[str, Any], ctx: Any) -> list[tuple[str, float, Any]]:
+    """Industry fit against the ICP's target industries, and title relevance by keyword bands."""
+    cfg = ctx.rules.file.lead_scoring
+    scored: list[tuple[str, float, Any]] = []
+    industry = record.get("industry")
+    label = ctx.rules.industry_lookup.get(industry.strip().lower()) if isinstance(industry, str) else None
+    if label:
+        points = cfg.target_industry_points if label in cfg.target_industries else cfg.known_industry_points
+        scored.append(("industry_fit", points, industry))
+    title = record.get("title")
+    if isinstance(title, str):
+        lowered = title.lower()
+        for points, pattern in ctx.rules.title_bands:
+            if pattern.search(lowered):
+                scored.append(("title_relevance", points, title))
+                break
+    return scored
+
+
+def score_lead(record: dict[str, Any], ctx: Any) -> dict[str, Any]:
+    """The lead's score with a per-criterion breakdown, so a rep can see why it is hot or cold."""
+    result: dict[str, Any] = {"total": 0.0, "grade": "D", "breakdown": []}
+    for group, (cap, criteria) in ctx.rules.score_groups.items():
+        earned: list[tuple[str, float, Any]] = []
+        for criterion, bands in criteria.items():
+            points, value = _band_points(record, group, criterion, bands)
+            if points:
+                earned.append((criterion, points, value))
+        if group == "demographics":
+            earned.extend(_demographic_fit(record, ctx))
+        subtotal = min(cap, sum(p for _, p, _ in earned))
+        result[group] = subtotal
+        result["total"] += subtotal
+        result["breakdown"].extend({"group": group, "criterion": c, "points": p, "value": v} for c, p, v in earned)
+    for grade, floor in sorted(ctx.rules.file.lead_scoring.grades.items(), key=lambda g: -g[1]):
+        if result["total"] >= floor:
+            result["grade"] = grade
+            break
+    return result
+
+
+@rule("lead.score.hot_not_contacted", fields=("first_response_at",), severity="warning", category="lead_scoring",
+      seed="003", message="Grade {grade} lead (score {total:g}) has had no response yet; route it to a rep now.")
+def _hot_lead_waiting(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
+    """Seed 003: route qualified, high-scoring leads to a sales rep quickly."""
+    score = ctx.lead_score
+    best_grade = max(ctx.rules.file.lead_scoring.grades.items(), key=lambda g: g[1])[0]
+    if score["grade"] == best_grade and not ctx.filled(record.get("first_response_at")):
+        yield Hit("first_response_at", None, details={"grade": score["grade"], "total": score["total"]})

@@ -1,0 +1,113 @@
+"""Qualification: BANT (seed 003), MEDDPICC (seed 000), stage gates and the decision maker."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from app.scoring.registry import Hit, rule
+from app.scoring.ruleset import picklist_key
+from app.scoring.rules.consistency import open_stage
+from app.scoring.values import get_path
+
+
+def is_qualified(value: Any, ctx: Any) -> bool:
+    """A framework element counts when it holds something other than a placeholder, 'no' or false."""
+    if value is False or not ctx.filled(value):
+        return False
+    return not (isinstance(value, str) and value.strip().lower() in ctx.rules.negative_values)
+
+
+def framework(record: dict[str, Any], key: str, elements: list[str], ctx: Any) -> dict[str, Any]:
+    """Score (share of elements present) and gaps of one framework object on the record."""
+    block = record.get(key)
+    block = block if isinstance(block, dict) else {}
+    gaps = [e for e in elements if not is_qualified(block.get(e), ctx)]
+    return {"score": round(1 - len(gaps) / len(elements), 4) if elements else 1.0, "gaps": gaps}
+
+
+def stage_at_least(record: dict[str, Any], threshold: str, ctx: Any) -> bool:
+    """The deal is open and has reached the `threshold` stage."""
+    _, stage = open_stage(record, ctx)
+    limit = ctx.rules.stage(ctx.rules.canonical_stage(threshold) or threshold)
+    return stage is not None and not stage.closed and stage.order >= limit.order
+
+
+def measure_qualification(record: dict[str, Any], ctx: Any) -> dict[str, Any]:
+    """BANT for leads and BANT-stage deals (or any deal that carries BANT); MEDDPICC for every deal."""
+    cfg = ctx.rules.file.qualification
+    result: dict[str, Any] = {}
+    if ctx.record_type == "lead":
+        result["bant"] = framework(record, "bant", cfg.bant_fields, ctx)
+        return result
+    name, _ = open_stage(record, ctx)
+    if name in cfg.bant_stages or isinstance(record.get("bant"), dict):
+        result["bant"] = framework(record, "bant", cfg.bant_fields, ctx)
+    result["meddpicc"] = framework(record, "meddpicc", cfg.meddpicc_fields, ctx)
+    return result
+
+
+@rule("lead.bant.gaps", fields=("bant",), severity="info", category="qualification", seed="003",
+      message="BANT element {field} is not known yet.")
+def _lead_bant(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
+    """Seed 003: leads are qualified with BANT (Budget, Authority, Need, Timeline)."""
+    for gap in ctx.qualification["bant"]["gaps"]:
+        yield Hit(f"bant.{gap}", get_path(record, f"bant.{gap}"))
+
+
+@rule("lead.status.qualified_without_bant", fields=("status", "bant"), severity="warning",
+      category="qualification", seed="003", config="qualification",
+      message="Lead is marked {value!r} but BANT is incomplete (missing {gaps}).")
+def _qualified_without_bant(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
+    """Seed 003: qualification means the BANT assessment was done."""
+    status = record.get("status")
+    gaps = ctx.qualification["bant"]["gaps"]
+    if isinstance(status, str) and picklist_key(status) in ("qualified", "converted") and gaps:
+        yield Hit("status", status, details={"gaps": ", ".join(gaps)})
+
+
+@rule("opportunity.bant.gaps", fields=("bant",), severity="warning", category="qualification", seed="003",
+      config="qualification", message="Deal in a BANT stage is missing BANT element {field}.")
+def _opportunity_bant(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
+    """Seed 003: the Qualification stage is the BANT criteria assessment."""
+    name, _ = open_stage(record, ctx)
+    if name in params.bant_stages:
+        for gap in ctx.qualification["bant"]["gaps"]:
+            yield Hit(f"bant.{gap}", get_path(record, f"bant.{gap}"))
+
+
+@rule("opportunity.meddpicc.gaps", fields=("meddpicc",), severity="warning", category="qualification",
+      seed="000", config="qualification", message="MEDDPICC element {field} is missing for a deal in {stage}.")
+def _meddpicc(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
+    """Seed 000: complete MEDDPICC qualification on opportunities past early discovery."""
+    if not stage_at_least(record, params.meddpicc_from_stage, ctx):
+        return
+    for gap in ctx.qualification["meddpicc"]["gaps"]:
+        yield Hit(f"meddpicc.{gap}", get_path(record, f"meddpicc.{gap}"), details={"stage": record.get("stage")})
+
+
+@rule("opportunity.stage_gate.unmet", fields=("stage",), severity="warning", category="qualification",
+      seed="000", message="Stage {stage} requires {field} before a deal may sit in it.")
+def _stage_gate(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
+    """Seed 000: stage criteria must be met before advancement (exit criteria, required documentation)."""
+    name, stage = open_stage(record, ctx)
+    if stage is None:
+        return
+    for path in stage.requires:
+        if not is_qualified(get_path(record, path), ctx):
+            yield Hit(path, get_path(record, path), details={"stage": name})
+
+
+@rule("opportunity.decision_maker.missing", fields=("contact_roles", "meddpicc.economic_buyer"),
+      severity="warning", category="qualification", seed="000", config="qualification",
+      message="No decision maker identified for a deal in {stage}: add a contact role or the economic buyer.")
+def _decision_maker(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
+    """Seed 000: decision maker contacts must be identified; confirm economic buyer identification."""
+    if not stage_at_least(record, params.decision_maker_from_stage, ctx):
+        return
+    roles = {picklist_key(params_role) for params_role in params.decision_maker_roles}
+    entries = record.get("contact_roles") if isinstance(record.get("contact_roles"), list) else []
+    has_role = any(isinstance(e, dict) and isinstance(e.get("role"), str) and picklist_key(e["role"]) in roles
+                   for e in entries)
+    if not has_role and not is_qualified(get_path(record, "meddpicc.economic_buyer"), ctx):
+        yield Hit("contact_roles", record.get("contact_roles"), details={"stage": record.get("stage")})

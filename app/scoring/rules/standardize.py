@@ -1,0 +1,224 @@
+"""Standardisation (seed 002): one industry label, size tiers, ISO country and state codes, canonical URLs,
+E.164 phones, title seniority and department, name casing. Suggestions, never rewrites."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from functools import lru_cache
+from typing import Any
+
+import pycountry
+
+from app.scoring.formats import check_email, check_phone, check_url
+from app.scoring.registry import Hit, rule
+from app.scoring.values import is_number
+
+ADDRESS_FIELD = {"account": "billing_address", "contact": "mailing_address", "lead": "address"}
+PHONE_FIELDS = {"account": ("phone",), "contact": ("phone", "mobile_phone"), "lead": ("phone",)}
+
+
+@lru_cache(maxsize=1)
+def _state_codes() -> dict[tuple[str, str], str]:
+    """(country alpha-2, lowercased subdivision name or code) -> subdivision code, from ISO 3166-2."""
+    table: dict[tuple[str, str], str] = {}
+    for sub in pycountry.subdivisions:
+        short = sub.code.split("-", 1)[1]
+        table[(sub.country_code, sub.name.lower())] = short
+        table[(sub.country_code, short.lower())] = short
+    return table
+
+
+def standard_country(value: Any, ctx: Any) -> str | None:
+    """ISO 3166 alpha-2 for a country written any common way, else None."""
+    if not isinstance(value, str):
+        return None
+    return ctx.rules.country_lookup.get(" ".join(value.strip().lower().split()))
+
+
+def standard_state(value: Any, country: str | None, ctx: Any) -> str | None:
+    """The ISO 3166-2 subdivision code (without country prefix) for a state or province, else None."""
+    if not isinstance(value, str) or not country:
+        return None
+    return _state_codes().get((country, " ".join(value.strip().lower().split())))
+
+
+def size_tier(employees: Any, ctx: Any) -> str | None:
+    """startup / smb / mid-market / enterprise from the employee count."""
+    if not is_number(employees) or employees < 0:
+        return None
+    tier = None
+    for band in ctx.rules.file.standardize.size_tiers:
+        if employees >= band.min:
+            tier = band.tier
+    return tier
+
+
+def classify_title(title: Any, table: list[tuple[str, Any]]) -> str | None:
+    """The first label whose keywords occur in the title, else None."""
+    if not isinstance(title, str):
+        return None
+    lowered = title.lower()
+    return next((label for label, pattern in table if pattern.search(lowered)), None)
+
+
+def _name_case(value: Any, ctx: Any) -> str | None:
+    """A title-cased name when the value is all upper or all lower case, else None."""
+    if not isinstance(value, str) or len(value.strip()) < ctx.rules.file.standardize.name_case_min_length:
+        return None
+    text = value.strip()
+    if (text.isupper() or text.islower()) and any(c.isalpha() for c in text):
+        return " ".join(w[:1].upper() + w[1:].lower() for w in text.split())
+    return None
+
+
+def normalize_record(record: dict[str, Any], ctx: Any) -> dict[str, Any]:
+    """The record's standard forms where they can be derived (reported under `normalized`)."""
+    out: dict[str, Any] = {}
+    region = ctx.options.default_region
+    for field in PHONE_FIELDS.get(ctx.record_type, ()):
+        value = record.get(field)
+        if isinstance(value, str | int) and not isinstance(value, bool) and str(value).strip():
+            phone = check_phone(str(value), region)
+            if phone.ok:
+                out[field] = phone.e164
+    email = record.get("email")
+    if isinstance(email, str) and email.strip():
+        result = check_email(email)
+        if result.ok:
+            out["email"] = result.normalized.lower() if result.normalized else None
+    for field in ("website", "linkedin_url"):
+        value = record.get(field)
+        if isinstance(value, str) and value.strip():
+            url = check_url(value, ctx.rules.file.standardize.strip_www)
+            if url.ok:
+                out[field] = url.canonical
+                if field == "website":
+                    out["website_domain"] = url.registered_domain
+    industry = record.get("industry")
+    if isinstance(industry, str) and industry.strip().lower() in ctx.rules.industry_lookup:
+        out["industry"] = ctx.rules.industry_lookup[industry.strip().lower()]
+    tier = size_tier(record.get("employee_count"), ctx)
+    if tier:
+        out["size_tier"] = tier
+    address = record.get(ADDRESS_FIELD.get(ctx.record_type, ""))
+    if isinstance(address, dict):
+        country = standard_country(address.get("country"), ctx)
+        if country:
+            out["country"] = country
+        state = standard_state(address.get("state"), country or ctx.options.default_region, ctx)
+        if state:
+            out["state"] = state
+    if ctx.record_type in ("contact", "lead"):
+        seniority = classify_title(record.get("title"), ctx.rules.seniority)
+        department = classify_title(record.get("title"), ctx.rules.departments)
+        if seniority:
+            out["seniority"] = seniority
+        if department:
+            out["department"] = department
+    if ctx.record_type == "opportunity":
+        stage = ctx.rules.canonical_stage(record.get("stage"))
+        if stage:
+            out["stage"] = stage
+    return out
+
+
+def _industry(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
+    """Seed 002: normalise industry variations such as 'Tech' and 'IT Services' to one label."""
+    value = record.get("industry")
+    if not ctx.filled(value) or not isinstance(value, str):
+        return
+    label = ctx.normalized.get("industry")
+    if label is None:
+        yield Hit("industry", value, details={"reason": "not a configured industry or synonym"})
+    elif label != value:
+        yield Hit("industry", value, suggestion=label, details={"reason": f"standard label is {label!r}"})
+
+
+for _t in ("account", "lead"):
+    rule(f"{_t}.industry.nonstandard", fields=("industry",), severity="info", category="standardization",
+         seed="002", config="standardize.industries",
+         message="Industry {value!r}: {reason}.")(_industry)
+
+
+@rule("account.website.nonstandard", fields=("website",), severity="info", category="standardization",
+      seed="002", message="Website {value!r} is better stored as {suggestion}.")
+def _website_form(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
+    """Seed 002: website URL formatting (https, no www, no trailing slash)."""
+    canonical = ctx.normalized.get("website")
+    if canonical and canonical != record.get("website"):
+        yield Hit("website", record.get("website"), suggestion=canonical)
+
+
+def _address(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
+    """Seed 002: location formatting (city, state, country consistency) as ISO codes."""
+    name = ADDRESS_FIELD[ctx.record_type]
+    address = record.get(name)
+    if not isinstance(address, dict):
+        return
+    raw_country = address.get("country")
+    country = ctx.normalized.get("country")
+    if ctx.filled(raw_country):
+        if country is None:
+            yield Hit(f"{name}.country", raw_country, details={"reason": "not a recognised country"})
+        elif country != raw_country:
+            yield Hit(f"{name}.country", raw_country, suggestion=country,
+                      details={"reason": f"ISO 3166 code is {country}"})
+    raw_state, state = address.get("state"), ctx.normalized.get("state")
+    if ctx.filled(raw_state) and state and state != raw_state:
+        yield Hit(f"{name}.state", raw_state, suggestion=state, details={"reason": f"ISO 3166-2 code is {state}"})
+
+
+for _t in ADDRESS_FIELD:
+    rule(f"{_t}.address.nonstandard", fields=(ADDRESS_FIELD[_t],), severity="info", category="standardization",
+         seed="002", config="standardize.countries", message="{field} {value!r}: {reason}.")(_address)
+
+
+def _name_casing(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
+    """Seed 002 naming conventions: names in ALL CAPS or all lower case."""
+    for field in ("first_name", "last_name"):
+        fix = _name_case(record.get(field), ctx)
+        if fix:
+            yield Hit(field, record.get(field), suggestion=fix)
+
+
+def _vague_title(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
+    """Seed 000: contact titles and roles must be specific and accurate."""
+    title = record.get("title")
+    if isinstance(title, str) and title.strip().lower() in ctx.rules.vague_titles:
+        yield Hit("title", title)
+
+
+for _t in ("contact", "lead"):
+    rule(f"{_t}.name.casing", fields=("first_name", "last_name"), severity="info", category="standardization",
+         seed="002", message="{field} {value!r} is better written {suggestion!r}.")(_name_casing)
+    rule(f"{_t}.title.vague", fields=("title",), severity="warning", category="standardization", seed="000",
+         config="standardize.vague_titles", message="Title {value!r} is too vague to route or qualify.")(_vague_title)
+
+
+@rule("contact.department.inferable", fields=("department", "title"), severity="info",
+      category="standardization", seed="002", message="Department is empty; the title suggests {suggestion!r}.")
+def _department_from_title(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
+    """Seed 002: standardise job titles, and fill the department they imply."""
+    if not ctx.filled(record.get("department")) and ctx.normalized.get("department"):
+        yield Hit("department", record.get("department"), suggestion=ctx.normalized["department"])
+
+
+@rule("opportunity.stage.nonstandard", fields=("stage",), severity="info", category="standardization",
+      seed="003", message="Stage {value!r} is better stored as {suggestion!r}.")
+def _stage_form(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
+    """Seed 003 stage names, written one way."""
+    stage = ctx.normalized.get("stage")
+    if stage and stage != record.get("stage"):
+        yield Hit("stage", record.get("stage"), suggestion=stage)
+
+
+def _email_form(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
+    """Seed 002: fix email address formatting issues (case, spaces)."""
+    normalized = ctx.normalized.get("email")
+    if normalized and normalized != record.get("email"):
+        yield Hit("email", record.get("email"), suggestion=normalized)
+
+
+for _t in ("contact", "lead"):
+    rule(f"{_t}.email.nonstandard", fields=("email",), severity="info", category="standardization", seed="002",
+         message="Email {value!r} is better stored as {suggestion!r}.")(_email_form)

@@ -1,0 +1,117 @@
+"""Timeliness, measured against the request's `now`: stale deals, unverified contacts, lead response SLAs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+from app.scoring.registry import Hit, rule
+from app.scoring.ruleset import picklist_key
+from app.scoring.rules.consistency import open_stage
+from app.scoring.values import days_between, parse_datetime
+
+
+def _open_deal(record: dict[str, Any], ctx: Any) -> bool:
+    _, stage = open_stage(record, ctx)
+    return stage is not None and not stage.closed
+
+
+def _idle_days(record: dict[str, Any], ctx: Any) -> float | None:
+    """Days since the last activity (or since creation, when nothing was ever logged)."""
+    when = parse_datetime(record.get("last_activity_at")) or parse_datetime(record.get("created_at"))
+    return days_between(when, ctx.now) if when else None
+
+
+@rule("opportunity.activity.attention", fields=("last_activity_at",), severity="info", category="timeliness",
+      seed="000", config="timeliness",
+      message="No activity for {days:.0f} days (attention after {threshold:g}); schedule the next step.")
+def _attention(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
+    """Seed 000 weekly pipeline health check: identify deals needing immediate attention."""
+    idle = _idle_days(record, ctx)
+    if _open_deal(record, ctx) and idle is not None and params.attention_days <= idle < params.stale_days:
+        yield Hit("last_activity_at", record.get("last_activity_at"),
+                  details={"days": idle, "threshold": params.attention_days})
+
+
+@rule("opportunity.activity.stale", fields=("last_activity_at",), severity="warning", category="timeliness",
+      seed="002", config="timeliness",
+      message="Stale deal: no activity for {days:.0f} days (limit {threshold:g}).")
+def _stale(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
+    """Seed 002: update stale deals that haven't moved in 60+ days."""
+    idle = _idle_days(record, ctx)
+    if _open_deal(record, ctx) and idle is not None and idle >= params.stale_days:
+        yield Hit("last_activity_at", record.get("last_activity_at"),
+                  details={"days": idle, "threshold": params.stale_days})
+
+
+@rule("opportunity.stage.stuck", fields=("stage_changed_at",), severity="warning", category="timeliness",
+      seed="002", config="timeliness",
+      message="Deal has sat in {stage} for {days:.0f} days (limit {threshold:g}).")
+def _stuck(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
+    """Seed 002: deals that haven't moved stage in 60+ days; seed 003: update stages within 24 h of changes."""
+    changed = parse_datetime(record.get("stage_changed_at"))
+    if changed is None or not _open_deal(record, ctx):
+        return
+    days = days_between(changed, ctx.now)
+    if days >= params.stage_stuck_days:
+        yield Hit("stage_changed_at", record.get("stage_changed_at"),
+                  details={"days": days, "threshold": params.stage_stuck_days, "stage": record.get("stage")})
+
+
+@rule("contact.verification.overdue", fields=("last_verified_at",), severity="warning", category="timeliness",
+      seed="003", config="timeliness",
+      message="Contact details last verified {days:.0f} days ago (re-verify every {threshold:g} days).")
+def _verification(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
+    """Seed 003: verify and update contact information quarterly; seed 000: flag outdated contacts."""
+    when = parse_datetime(record.get("last_verified_at")) or parse_datetime(record.get("created_at"))
+    if when is None:
+        return
+    days = days_between(when, ctx.now)
+    if days >= params.verify_days:
+        yield Hit("last_verified_at", record.get("last_verified_at"),
+                  details={"days": days, "threshold": params.verify_days})
+
+
+def _active_lead(record: dict[str, Any], params: Any) -> bool:
+    status = record.get("status")
+    inactive = {picklist_key(s) for s in params.inactive_lead_statuses}
+    return not (isinstance(status, str) and picklist_key(status) in inactive)
+
+
+@rule("lead.response.sla_breached", fields=("first_response_at", "created_at"), severity="warning",
+      category="timeliness", seed="003", config="timeliness",
+      message="Lead waited {hours:.1f} h for a first response; the standard is {threshold:g} h.")
+def _response_sla(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
+    """Seed 003: respond to new leads within 1 hour."""
+    created = parse_datetime(record.get("created_at"))
+    if created is None:
+        return
+    answered = parse_datetime(record.get("first_response_at"))
+    if answered is None and not _active_lead(record, params):
+        return
+    hours = ((answered or ctx.now) - created).total_seconds() / 3600
+    if hours > params.lead_response_hours:
+        yield Hit("first_response_at", record.get("first_response_at"),
+                  details={"hours": hours, "threshold": params.lead_response_hours})
+
+
+@rule("lead.follow_up.due", fields=("last_contacted_at",), severity="info", category="timeliness",
+      seed="003", config="timeliness", message="Day {day:g} follow-up is due: {action}.")
+def _follow_up(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
+    """Seed 003 follow-up schedule: Day 1, 3, 7 and 14, then mark inactive."""
+    created = parse_datetime(record.get("created_at"))
+    if created is None or not _active_lead(record, params):
+        return
+    reached = [d for d in sorted(params.follow_up_days) if created + timedelta(days=d) <= ctx.now]
+    if not reached:
+        return
+    step = reached[-1]
+    contacted = parse_datetime(record.get("last_contacted_at"))
+    if contacted is not None and contacted >= created + timedelta(days=step):
+        if step == max(params.follow_up_days):
+            yield Hit("status", record.get("status"), suggestion="inactive",
+                      details={"day": step, "action": "final follow-up done, mark the lead inactive"})
+        return
+    action = "initial response and qualification" if step == min(params.follow_up_days) else "follow up"
+    yield Hit("last_contacted_at", record.get("last_contacted_at"), details={"day": step, "action": action})

@@ -1,0 +1,285 @@
+"""Validity: formats (email, phone, URL, dates), numbers in range, picklists and field types (seeds 000, 004)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import pycountry
+
+from app.models.records import FIELD_KINDS
+from app.scoring.formats import check_email, check_phone, check_url
+from app.scoring.registry import Hit, rule
+from app.scoring.ruleset import picklist_key
+from app.scoring.values import is_number, parse_datetime, parse_number
+
+CURRENCIES = frozenset(c.alpha_3 for c in pycountry.currencies)
+DATE_FIELDS = {t: tuple(f for f in kinds if f.endswith(("_at", "_date")) or f == "birthdate")
+               for t, kinds in FIELD_KINDS.items()}
+_JSON_KIND = {"string": (str, int, float), "boolean": (bool,), "object": (dict,), "array": (list,)}
+
+
+def _as_text(value: Any) -> str | None:
+    """Strings as they are, integers as digits (a phone sent as a number); anything else is not text."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return None
+
+
+# ---------------------------------------------------------------- email
+def _email_invalid(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
+    """The email address fails email-validator's syntax (or, when enabled, deliverability) check."""
+    value = record.get("email")
+    if not ctx.filled(value):
+        return
+    if not isinstance(value, str):
+        yield Hit("email", value, details={"reason": "not text"})
+        return
+    result = check_email(value, ctx.options.check_email_deliverability, ctx.options.email_dns_timeout)
+    if not result.ok:
+        yield Hit("email", value, details={"reason": result.reason})
+
+
+for _t in ("contact", "lead"):
+    rule(f"{_t}.email.invalid", fields=("email",), severity="error", category="validity", seed="000",
+         message="Email {value!r} is not a valid address: {reason}",
+         description="Seed 000: email addresses must be valid format and deliverable.")(_email_invalid)
+
+
+@rule("contact.email.bounced", fields=("email", "email_bounced"), severity="warning", category="validity",
+      seed="000", message="Email {value!r} has bounced; find a current address or remove it.")
+def _email_bounced(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
+    """Seed 000 monthly cleanup: remove bounced email addresses."""
+    flag = record.get("email_bounced")
+    if flag is True or (isinstance(flag, str) and flag.strip().lower() in ("true", "yes", "1")):
+        yield Hit("email", record.get("email"))
+
+
+# ---------------------------------------------------------------- phone
+def _phone_rules(field: str) -> tuple[Any, Any]:
+    def invalid(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
+        """The number cannot be parsed or is not a valid number for its region (phonenumbers)."""
+        value = record.get(field)
+        if not ctx.filled(value):
+            return
+        text = _as_text(value)
+        result = check_phone(text, ctx.options.default_region) if text is not None else None
+        if result is None or not result.ok:
+            yield Hit(field, value, details={"reason": result.reason if result else "not text"})
+
+    def no_country_code(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
+        """A valid number written without its country code (read with the default region)."""
+        text = _as_text(record.get(field))
+        if text is None or not text.strip():
+            return
+        result = check_phone(text, ctx.options.default_region)
+        if result.ok and not result.has_country_code:
+            yield Hit(field, record.get(field), suggestion=result.e164)
+
+    return invalid, no_country_code
+
+
+for _t, _f in (("account", "phone"), ("contact", "phone"), ("contact", "mobile_phone"), ("lead", "phone")):
+    _invalid, _no_cc = _phone_rules(_f)
+    rule(f"{_t}.{_f}.invalid", fields=(_f,), severity="error", category="validity", seed="000",
+         message="Phone {value!r} is not a valid number: {reason}",
+         description="Seed 000: phone numbers must be valid, with proper country and area codes.")(_invalid)
+    rule(f"{_t}.{_f}.no_country_code", fields=(_f,), severity="warning", category="validity", seed="000",
+         message="Phone {value!r} has no country code; store it as {suggestion}.",
+         description="Seed 000: phone numbers must include proper country codes.")(_no_cc)
+
+
+# ---------------------------------------------------------------- URLs
+def _url_invalid(field: str, linkedin: bool) -> Any:
+    def check(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
+        """The URL has no valid host and public suffix, or a LinkedIn URL points elsewhere."""
+        value = record.get(field)
+        if not ctx.filled(value):
+            return
+        if not isinstance(value, str):
+            yield Hit(field, value, details={"reason": "not text"})
+            return
+        result = check_url(value, True, tuple(params.url_schemes))
+        if not result.ok:
+            yield Hit(field, value, details={"reason": result.reason})
+        elif linkedin and result.registered_domain not in params.linkedin_hosts:
+            yield Hit(field, value, details={"reason": f"host {result.host} is not LinkedIn"})
+
+    return check
+
+
+for _t, _f in (("account", "website"), ("account", "linkedin_url"), ("contact", "linkedin_url")):
+    rule(f"{_t}.{_f}.invalid", fields=(_f,), severity="error", category="validity", seed="002",
+         config="validity", message="URL {value!r} is not valid: {reason}",
+         description="Seed 002: website URL formatting and validation.")(_url_invalid(_f, _f == "linkedin_url"))
+
+
+# ---------------------------------------------------------------- dates
+def _dates_invalid(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
+    """A date field that is not an ISO-8601 date, or lies outside any realistic range."""
+    earliest = ctx.now.replace(year=params.oldest_year, month=1, day=1)
+    latest = ctx.now + timedelta(days=365.25 * params.future_years)
+    for field in DATE_FIELDS[ctx.record_type]:
+        value = record.get(field)
+        if not ctx.filled(value):
+            continue
+        parsed = parse_datetime(value)
+        if parsed is None:
+            yield Hit(field, value, details={"reason": "not an ISO-8601 date (YYYY-MM-DD)"})
+        elif not earliest <= parsed <= latest:
+            yield Hit(field, value, details={"reason": "outside the realistic range"})
+
+
+for _t in FIELD_KINDS:
+    rule(f"{_t}.dates.invalid", fields=DATE_FIELDS[_t], severity="error", category="validity", seed="004",
+         config="validity", message="{field} {value!r} is not a usable date: {reason}.",
+         description="Seed 004 data cleansing: dates in one ISO-8601 format.")(_dates_invalid)
+
+
+# ---------------------------------------------------------------- numbers
+def _number_in_range(field: str, max_key: str) -> Any:
+    def check(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
+        """A number field holds text, a negative value, or more than the realistic maximum."""
+        value = record.get(field)
+        if not ctx.filled(value):
+            return
+        limit = getattr(params, max_key)
+        if not is_number(value):
+            yield Hit(field, value, suggestion=parse_number(value), details={"reason": "not a number"})
+        elif value < 0:
+            yield Hit(field, value, details={"reason": "negative"})
+        elif value > limit:
+            yield Hit(field, value, details={"reason": f"above the realistic maximum {limit:,.0f}"})
+
+    return check
+
+
+for _t, _f, _max in (("account", "employee_count", "employee_count_max"),
+                     ("account", "annual_revenue", "annual_revenue_max"),
+                     ("lead", "employee_count", "employee_count_max")):
+    rule(f"{_t}.{_f}.invalid", fields=(_f,), severity="error", category="validity", seed="000",
+         config="validity", message="{field} {value!r} is not a realistic number: {reason}.",
+         description="Seed 000: company information (size, revenue) must be accurate.")(
+        _number_in_range(_f, _max))
+
+
+@rule("opportunity.amount.invalid", fields=("amount",), severity="error", category="validity", seed="000",
+      message="Amount {value!r} is not a number.")
+def _amount_invalid(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
+    """Seed 000: opportunity amounts must be validated; text is not an amount."""
+    value = record.get("amount")
+    if ctx.filled(value) and not is_number(value):
+        yield Hit("amount", value, suggestion=parse_number(value))
+
+
+@rule("opportunity.amount.negative", fields=("amount",), severity="error", category="validity", seed="000",
+      message="Amount {value} is negative.")
+def _amount_negative(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
+    """An amount below zero."""
+    value = record.get("amount")
+    if is_number(value) and value < 0:
+        yield Hit("amount", value)
+
+
+@rule("opportunity.amount.unrealistic", fields=("amount",), severity="warning", category="validity",
+      seed="000", config="validity", message="Amount {value} is above the realistic maximum {threshold:,.0f}.")
+def _amount_unrealistic(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
+    """Seed 000: amounts must be realistic; seed 002 asks to verify deal values."""
+    value = record.get("amount")
+    if is_number(value) and value > params.amount_max:
+        yield Hit("amount", value, details={"threshold": params.amount_max})
+
+
+@rule("opportunity.probability.out_of_range", fields=("probability",), severity="error", category="validity",
+      seed="000", message="Probability {value!r} is not a number from 0 to 100.")
+def _probability_range(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
+    """Probability is a percentage."""
+    value = record.get("probability")
+    if not ctx.filled(value):
+        return
+    if not is_number(value) or not 0 <= value <= 100:
+        number = parse_number(value)
+        fix = number if number is not None and 0 <= number <= 100 else None
+        yield Hit("probability", value, suggestion=fix)
+
+
+@rule("opportunity.currency.invalid", fields=("currency",), severity="error", category="validity", seed="004",
+      message="Currency {value!r} is not an ISO 4217 code.")
+def _currency_invalid(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
+    """Seed 004 data cleansing: currency as a standard code."""
+    value = record.get("currency")
+    if not ctx.filled(value) or value in CURRENCIES:
+        return
+    code = value.strip().upper() if isinstance(value, str) else None
+    yield Hit("currency", value, suggestion=code if code in CURRENCIES else None)
+
+
+@rule("opportunity.stage.unknown", fields=("stage",), severity="error", category="validity", seed="003",
+      message="Stage {value!r} is not one of the configured stages.")
+def _stage_unknown(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
+    """Seed 003 lists the opportunity stages; anything else breaks stage gates and forecasts."""
+    value = record.get("stage")
+    if ctx.filled(value) and ctx.rules.canonical_stage(value) is None:
+        yield Hit("stage", value, details={"allowed": list(ctx.rules.file.stages.definitions)})
+
+
+# ---------------------------------------------------------------- picklists and types
+def _picklist(field: str, picklist: str) -> Any:
+    def check(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
+        """The value is not in its configured picklist."""
+        value = record.get(field)
+        if ctx.filled(value) and (not isinstance(value, str)
+                                  or picklist_key(value) not in ctx.rules.picklists[picklist]):
+            yield Hit(field, value, details={"allowed": sorted(ctx.rules.picklists[picklist])})
+
+    return check
+
+
+for _t, _f, _list, _sev in (
+    ("contact", "decision_role", "decision_role", "warning"),
+    ("contact", "influence_level", "influence_level", "warning"),
+    ("contact", "relationship_strength", "relationship_strength", "info"),
+    ("contact", "communication_preference", "communication_preference", "info"),
+    ("opportunity", "forecast_category", "forecast_category", "warning"),
+    ("lead", "status", "lead_status", "warning"),
+    ("lead", "source", "lead_source", "warning"),
+):
+    rule(f"{_t}.{_f}.unknown", fields=(_f,), severity=_sev, category="validity", seed="000",  # type: ignore[arg-type]
+         message="{field} {value!r} is not in the configured picklist.",
+         description=f"Seed 000: picklist values for {_f} must be consistent (picklists.{_list}).")(
+        _picklist(_f, _list))
+
+
+@rule("opportunity.contact_roles.invalid", fields=("contact_roles",), severity="warning", category="validity",
+      seed="000", message="Contact role entry {value!r} needs a contact_id and a configured role.")
+def _contact_roles_invalid(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
+    """Seed 000: contact roles added for each stakeholder, with a known role."""
+    roles = record.get("contact_roles")
+    if not isinstance(roles, list):
+        return
+    allowed = ctx.rules.picklists["decision_role"]
+    for i, entry in enumerate(roles):
+        ok = (isinstance(entry, dict) and ctx.filled(entry.get("contact_id"))
+              and isinstance(entry.get("role"), str) and picklist_key(entry["role"]) in allowed)
+        if not ok:
+            yield Hit(f"contact_roles.{i}", entry)
+
+
+def _wrong_type(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
+    """A field holds a different JSON type than the canonical model documents (an object where text goes)."""
+    kinds = FIELD_KINDS[ctx.record_type]
+    for field, value in record.items():
+        kind = kinds.get(field)
+        if kind in _JSON_KIND and value is not None and not isinstance(value, _JSON_KIND[kind]):
+            yield Hit(field, value, details={"expected": kind})
+        elif kind == "string" and isinstance(value, bool):
+            yield Hit(field, value, details={"expected": kind})
+
+
+for _t in FIELD_KINDS:
+    rule(f"{_t}.field.wrong_type", fields=("*",), severity="error", category="validity", seed="004",
+         message="{field} should be a JSON {expected}, got {value!r}.",
+         description="Seed 004 field mapping validation: each field holds its documented type.")(_wrong_type)

@@ -1,0 +1,345 @@
+"""Loads the rules TOML (defaults deep-merged with an organisation's file) and compiles it once."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import tomllib
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+
+from app.scoring.registry import RECORD_TYPES, RULES, Rule, Severity
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Requirement(_Strict):
+    name: str
+    any_of: list[str] = []
+    all_of: list[str] = []
+    weight: float = 1.0
+
+    def paths(self) -> tuple[list[str], str]:
+        """The field paths and how they combine (`any` or `all`)."""
+        if self.any_of:
+            return self.any_of, "any"
+        return (self.all_of or [self.name]), "all"
+
+
+class RecordCompleteness(_Strict):
+    required: list[Requirement]
+    recommended: list[str] = []
+
+
+class Completeness(_Strict):
+    empty_values: list[str]
+    account: RecordCompleteness
+    contact: RecordCompleteness
+    opportunity: RecordCompleteness
+    lead: RecordCompleteness
+
+
+class Scoring(_Strict):
+    completeness_weight: float
+    accuracy_weight: float
+    penalty: dict[Severity, float]
+
+
+class Decision(_Strict):
+    block_severities: list[Severity] = []
+    alert_severities: list[Severity] = ["error"]
+    block_rules: list[str] = []
+    alert_rules: list[str] = []
+    allow_rules: list[str] = []
+
+
+class Kpi(_Strict):
+    completeness: float
+    duplicate_rate: float
+    accuracy: float
+    response_seconds: float
+
+
+class RuleOverride(_Strict):
+    severity: Severity | None = None
+    enabled: bool = True
+
+
+class Validity(_Strict):
+    amount_max: float
+    annual_revenue_max: float
+    employee_count_max: int
+    oldest_year: int
+    future_years: int
+    url_schemes: list[str]
+    linkedin_hosts: list[str]
+
+
+class Stage(_Strict):
+    order: int
+    probability: tuple[float, float]
+    forecast_categories: list[str]
+    requires: list[str] = []
+    closed: bool = False
+    won: bool = False
+
+
+class Stages(_Strict):
+    aliases: dict[str, str] = {}
+    definitions: dict[str, Stage]
+
+    @model_validator(mode="after")
+    def _aliases_name_stages(self) -> Stages:
+        for alias, target in self.aliases.items():
+            if target not in self.definitions:
+                raise ValueError(f"alias {alias!r} names unknown stage {target!r}")
+        return self
+
+
+class Qualification(_Strict):
+    bant_fields: list[str]
+    bant_stages: list[str]
+    meddpicc_fields: list[str]
+    meddpicc_from_stage: str
+    decision_maker_roles: list[str]
+    decision_maker_from_stage: str
+    negative_values: list[str]
+
+
+class Timeliness(_Strict):
+    attention_days: float
+    stale_days: float
+    stage_stuck_days: float
+    verify_days: float
+    lead_response_hours: float
+    follow_up_days: list[float]
+    inactive_lead_statuses: list[str]
+
+
+class Impact(_Strict):
+    high_value_deal: float
+    high_value_account: float
+
+
+class Band(_Strict):
+    field: str = ""
+    min: float = 0
+    points: float = 0
+    keywords: list[str] = []
+    tier: str = ""
+
+
+class ScoreGroup(_Strict):
+    model_config = ConfigDict(extra="allow", frozen=True)
+    max: float
+
+    def criteria(self) -> dict[str, list[Band]]:
+        """Criterion name -> bands, validated."""
+        return {k: [Band.model_validate(b) for b in v] for k, v in (self.model_extra or {}).items()}
+
+
+class LeadScoring(_Strict):
+    grades: dict[str, float]
+    target_industries: list[str]
+    known_industry_points: float
+    target_industry_points: float
+    demographics: ScoreGroup
+    behavior: ScoreGroup
+    engagement: ScoreGroup
+
+
+class VagueTitles(_Strict):
+    values: list[str]
+
+
+class Standardize(_Strict):
+    size_tiers: list[Band]
+    strip_www: bool
+    name_case_min_length: int
+    industries: dict[str, list[str]]
+    countries: dict[str, list[str]]
+    seniority: dict[str, list[str]]
+    departments: dict[str, list[str]]
+    vague_titles: VagueTitles
+
+
+class RulesFile(_Strict):
+    """The whole rules TOML. Unknown keys are errors, so a typo stops start-up with its path."""
+
+    scoring: Scoring
+    decision: Decision
+    kpi: Kpi
+    rules: dict[str, RuleOverride] = {}
+    completeness: Completeness
+    validity: Validity
+    picklists: dict[str, list[str]]
+    stages: Stages
+    qualification: Qualification
+    timeliness: Timeliness
+    impact: Impact
+    lead_scoring: LeadScoring
+    standardize: Standardize
+
+    @model_validator(mode="after")
+    def _overrides_name_rules(self) -> RulesFile:
+        unknown = sorted(set(self.rules) - set(RULES))
+        if unknown:
+            raise ValueError(f"[rules] names unknown rule ids: {unknown}")
+        return self
+
+
+class RulesError(ValueError):
+    """The rules file is not valid; the message names the offending key path."""
+
+
+def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """Tables merge key by key; any other value (lists included) is replaced."""
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def read_default_rules() -> dict[str, Any]:
+    """The packaged defaults as a plain dict."""
+    text = resources.files("app.scoring").joinpath("defaults.toml").read_text("utf-8")
+    return tomllib.loads(text)
+
+
+def load_rules(path: Path | str | None = None, override: dict[str, Any] | None = None) -> Ruleset:
+    """Defaults, deep-merged with the TOML at `path` and then `override`, validated and compiled."""
+    import app.scoring.rules  # noqa: F401  (registers every rule before overrides are checked)
+
+    data = read_default_rules()
+    if path is not None:
+        try:
+            data = deep_merge(data, tomllib.loads(Path(path).read_text("utf-8")))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise RulesError(f"rules file {path}: {exc}") from exc
+    if override:
+        data = deep_merge(data, override)
+    try:
+        model = RulesFile.model_validate(data)
+    except ValidationError as exc:
+        lines = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
+        raise RulesError("invalid rules file: " + "; ".join(lines)) from exc
+    return compile_rules(model, data)
+
+
+def picklist_key(value: str) -> str:
+    """How picklist values compare: case-insensitive, spaces and hyphens as underscores."""
+    return re.sub(r"[\s\-/]+", "_", value.strip().lower())
+
+
+def keyword_pattern(words: list[str]) -> re.Pattern[str]:
+    """One compiled, word-bounded alternation (longest words first)."""
+    alts = "|".join(re.escape(w.lower()) for w in sorted(words, key=len, reverse=True))
+    return re.compile(rf"(?<![a-z0-9])(?:{alts})(?![a-z0-9])")
+
+
+@dataclass(frozen=True)
+class Ruleset:
+    """The compiled, immutable form the engine reads on every request."""
+
+    file: RulesFile
+    version: str
+    severity: dict[str, Severity]
+    enabled: frozenset[str]
+    empty_values: frozenset[str]
+    picklists: dict[str, frozenset[str]]
+    stage_lookup: dict[str, str]
+    industry_lookup: dict[str, str]
+    seniority: list[tuple[str, re.Pattern[str]]]
+    departments: list[tuple[str, re.Pattern[str]]]
+    title_bands: list[tuple[float, re.Pattern[str]]]
+    vague_titles: frozenset[str]
+    negative_values: frozenset[str]
+    score_groups: dict[str, tuple[float, dict[str, list[Band]]]]
+    country_lookup: dict[str, str]
+    plans: dict[str, list[tuple[Rule, Any, Severity]]]
+    validity_fields: dict[str, frozenset[str]]
+
+    def stage(self, name: str) -> Stage:
+        """The definition of a canonical stage name."""
+        return self.file.stages.definitions[name]
+
+    def canonical_stage(self, value: Any) -> str | None:
+        """The configured stage a raw value names, or None."""
+        if not isinstance(value, str):
+            return None
+        return self.stage_lookup.get(" ".join(value.lower().replace("_", " ").split()))
+
+
+def country_lookup(extra: dict[str, list[str]]) -> dict[str, str]:
+    """Lowercased ISO 3166 names, official and common names, alpha-2/3 codes and configured spellings -> alpha-2."""
+    import pycountry
+
+    lookup: dict[str, str] = {}
+    for country in pycountry.countries:
+        for attr in ("alpha_2", "alpha_3", "name", "official_name", "common_name"):
+            value = getattr(country, attr, None)
+            if value:
+                lookup[value.lower()] = country.alpha_2
+    for code, spellings in extra.items():
+        lookup.update({s.lower(): code for s in spellings})
+    return lookup
+
+
+def rule_params(model: RulesFile, rule: Rule) -> Any:
+    """The slice of the rules file a rule reads: the section its `config` names (dotted), or None."""
+    section: Any = model
+    for part in (rule.config or "").split(".") if rule.config else []:
+        section = getattr(section, part)
+    return section if rule.config else None
+
+
+def compile_rules(model: RulesFile, data: dict[str, Any]) -> Ruleset:
+    """Turn the validated file into lookups: sets, lowercased synonyms, compiled patterns, a version hash."""
+    version = hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()[:12]
+    severity = {rid: (model.rules[rid].severity if rid in model.rules and model.rules[rid].severity
+                      else r.severity) for rid, r in RULES.items()}
+    enabled = frozenset(rid for rid in RULES if model.rules.get(rid, RuleOverride()).enabled)
+    stage_lookup = {name.lower(): name for name in model.stages.definitions}
+    stage_lookup.update({alias.lower(): target for alias, target in model.stages.aliases.items()})
+    industry_lookup: dict[str, str] = {}
+    for label, variants in model.standardize.industries.items():
+        industry_lookup[label.lower()] = label
+        industry_lookup.update({v.lower(): label for v in variants})
+    demo = model.lead_scoring.demographics.criteria()
+    title_bands = [(b.points, keyword_pattern(b.keywords)) for b in demo.pop("title", [])]
+    return Ruleset(
+        file=model,
+        version=version,
+        severity=severity,
+        enabled=enabled,
+        empty_values=frozenset(v.lower() for v in model.completeness.empty_values),
+        picklists={k: frozenset(picklist_key(v) for v in vals) for k, vals in model.picklists.items()},
+        stage_lookup=stage_lookup,
+        industry_lookup=industry_lookup,
+        seniority=[(k, keyword_pattern(v)) for k, v in model.standardize.seniority.items()],
+        departments=[(k, keyword_pattern(v)) for k, v in model.standardize.departments.items()],
+        title_bands=sorted(title_bands, key=lambda b: -b[0]),
+        vague_titles=frozenset(v.lower() for v in model.standardize.vague_titles.values),
+        negative_values=frozenset(v.lower() for v in model.qualification.negative_values),
+        score_groups={
+            "demographics": (model.lead_scoring.demographics.max, demo),
+            "behavior": (model.lead_scoring.behavior.max, model.lead_scoring.behavior.criteria()),
+            "engagement": (model.lead_scoring.engagement.max, model.lead_scoring.engagement.criteria()),
+        },
+        country_lookup=country_lookup(model.standardize.countries),
+        plans={t: [(r, rule_params(model, r), severity[r.id]) for r in RULES.values()
+                   if r.record_type == t and r.id in enabled] for t in RECORD_TYPES},
+        validity_fields={t: frozenset(f.split(".", 1)[0] for r in RULES.values()
+                                      if r.record_type == t and r.category == "validity" for f in r.fields)
+                         for t in RECORD_TYPES},
+    )

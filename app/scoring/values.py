@@ -1,0 +1,98 @@
+"""Reading dirty field values leniently: paths, emptiness, dates and numbers."""
+
+from __future__ import annotations
+
+import math
+import re
+from datetime import UTC, date, datetime
+from typing import Any
+
+_MISSING = object()
+_NUMBER_NOISE = re.compile(r"[\s,$€£¥_%]|usd|eur|gbp", re.IGNORECASE)
+_SUFFIXES = {"k": 1e3, "m": 1e6, "mm": 1e6, "b": 1e9, "bn": 1e9}
+
+
+def get_path(record: Any, path: str) -> Any:
+    """`record["a"]["b"]` for `"a.b"`; None where any step is missing or not an object."""
+    if "." not in path:
+        return record.get(path) if isinstance(record, dict) else None
+    value = record
+    for key in path.split("."):
+        if not isinstance(value, dict):
+            return None
+        value = value.get(key)
+    return value
+
+
+def is_filled(value: Any, empty_values: frozenset[str] = frozenset()) -> bool:
+    """A value counts as present unless it is null, blank, an empty container or a placeholder like 'N/A'."""
+    if value is None:
+        return False
+    if isinstance(value, str):
+        text = value.strip()
+        return bool(text) and text.lower() not in empty_values
+    if isinstance(value, list | dict | tuple):
+        return len(value) > 0
+    if isinstance(value, float) and math.isnan(value):
+        return False
+    return True
+
+
+def parse_datetime(value: Any) -> datetime | None:
+    """An aware UTC datetime from an ISO-8601 string (date or date-time), else None."""
+    if isinstance(value, datetime):
+        parsed = value
+    elif isinstance(value, date):
+        parsed = datetime(value.year, value.month, value.day)
+    elif isinstance(value, str) and 8 <= len(value) <= 40:
+        try:
+            parsed = datetime.fromisoformat(value.strip())
+        except ValueError:
+            return None
+    else:
+        return None
+    if parsed.tzinfo is None:
+        return parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def is_number(value: Any) -> bool:
+    """A JSON number (not a boolean, not NaN or infinite)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    return not (isinstance(value, float) and not math.isfinite(value))
+
+
+def parse_number(value: Any) -> float | None:
+    """A number from a JSON number or from text such as '$10,000' or '2.5M'; None when it is not one."""
+    if is_number(value):
+        return float(value)
+    if not isinstance(value, str) or len(value) > 40:
+        return None
+    text = _NUMBER_NOISE.sub("", value.strip().lower())
+    scale = 1.0
+    for suffix in ("mm", "bn", "k", "m", "b"):
+        if text.endswith(suffix):
+            text, scale = text[: -len(suffix)], _SUFFIXES[suffix]
+            break
+    try:
+        number = float(text) * scale
+    except ValueError:
+        return None
+    return number if math.isfinite(number) else None
+
+
+def days_between(earlier: datetime, later: datetime) -> float:
+    """Days from `earlier` to `later` (negative when `later` comes first)."""
+    return (later - earlier).total_seconds() / 86400.0
+
+
+def clip_value(value: Any, limit: int = 200) -> Any:
+    """A value small enough to echo back in a report: long strings cut, containers summarised."""
+    if isinstance(value, str) and len(value) > limit:
+        return value[:limit] + "…"
+    if isinstance(value, dict | list) and len(str(value)) > limit:
+        return f"<{type(value).__name__} of {len(value)} items>"
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    return value

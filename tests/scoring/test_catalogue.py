@@ -1,0 +1,40 @@
+"""The rule catalogue is closed: registered ids = case-file ids = documented ids (docs/RULES.md).
+
+Removing a rule, or its cases, or its documentation, fails here.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from app.scoring import RULES
+from app.scoring.catalogue import render_catalogue
+from tests.scoring.test_families import CASES
+
+DOC = Path(__file__).parents[2] / "docs" / "RULES.md"
+
+
+def test_every_rule_has_a_firing_case_and_a_silent_case() -> None:
+    firing = {c["rule"] for _, c in CASES if not c.get("absent")}
+    silent = {c["rule"] for _, c in CASES if c.get("absent")}
+    assert set(RULES) - firing == set(), "rules without a case where they fire"
+    assert set(RULES) - silent == set(), "rules without a case where they stay silent"
+    assert {c["rule"] for _, c in CASES} <= set(RULES), "cases for rules that do not exist"
+
+
+def test_documented_rules_match_the_registry() -> None:
+    assert DOC.read_text() == render_catalogue(), "docs/RULES.md is stale: run `make docs`"
+
+
+def test_every_rule_is_declared_completely() -> None:
+    for rule in RULES.values():
+        assert rule.id.count(".") == 2 and rule.id == rule.id.lower()
+        assert rule.seed and rule.message and rule.description, rule.id
+        assert all(s.strip() in {"000", "001", "002", "003", "004"} for s in rule.seed.split(",")), rule.id
+
+
+def test_the_catalogue_covers_every_design_area() -> None:
+    categories = {r.category for r in RULES.values()}
+    assert categories >= {"completeness", "validity", "consistency", "qualification", "timeliness", "impact",
+                          "standardization", "lead_scoring"}
+    assert len(RULES) >= 90

@@ -1,0 +1,49 @@
+"""Runs every case row in tests/scoring/cases/*.toml: each rule fires where it should and only there."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from app.scoring import Lookups, Ruleset, score_record
+from tests.conftest import NOW
+
+PLACEHOLDER = re.compile(r"\{[a-z_]+\}")
+CASES_DIR = Path(__file__).parent / "cases"
+
+
+def load_cases() -> list[tuple[str, dict[str, Any]]]:
+    cases = []
+    for path in sorted(CASES_DIR.glob("*.toml")):
+        for i, case in enumerate(tomllib.loads(path.read_text())["case"]):
+            cases.append((f"{path.stem}:{i}:{case['rule']}", case))
+    return cases
+
+
+CASES = load_cases()
+
+
+def lookups_of(case: dict[str, Any]) -> Lookups:
+    raw = case.get("lookups", {})
+    return Lookups(accounts=raw.get("accounts", {}), deal_value_by_account=raw.get("deal_value_by_account", {}),
+                   active_deal_contacts=frozenset(raw.get("active_deal_contacts", [])))
+
+
+@pytest.mark.parametrize("case", [c for _, c in CASES], ids=[i for i, _ in CASES])
+def test_case(case: dict[str, Any], rules: Ruleset) -> None:
+    record_type = case["rule"].split(".", 1)[0]
+    report = score_record(record_type, case["record"], rules, now=NOW, lookups=lookups_of(case))
+    found = [i for i in report["issues"] if i["rule"] == case["rule"]]
+    if case.get("absent"):
+        assert found == [], f"{case['rule']} fired unexpectedly: {found}"
+        return
+    matching = [i for i in found if i["field"] == case["field"]]
+    assert matching, f"{case['rule']} did not fire on {case['field']}; got {found}"
+    if "suggestion" in case:
+        assert matching[0]["suggestion"] == case["suggestion"]
+    assert matching[0]["severity"] == rules.severity[case["rule"]]
+    assert not PLACEHOLDER.search(matching[0]["message"]), f"unfilled placeholder: {matching[0]['message']}"
