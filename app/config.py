@@ -18,6 +18,7 @@ class Settings(BaseSettings):
     email_dns_timeout: float = 2.0
     max_body_bytes: int = 1024 * 1024
     max_batch: int = 100_000
+    max_batch_body_bytes: int = 512 * 1024 * 1024
     database_url: str = Field(
         default="sqlite:///./data/crm-dq.sqlite3",
         validation_alias=AliasChoices("DATABASE_URL", "CRM_DQ_DATABASE_URL"),

@@ -53,6 +53,7 @@ class Context:
     qualification: dict[str, Any] = field(default_factory=dict)
     normalized: dict[str, Any] = field(default_factory=dict)
     lead_score: dict[str, Any] | None = None
+    duplicates: list[dict[str, Any]] = field(default_factory=list)
 
     def filled(self, value: Any) -> bool:
         """Whether a value counts as present under this ruleset's placeholders."""
@@ -131,6 +132,7 @@ def score_record(
     now: datetime,
     options: Options | None = None,
     lookups: Lookups | None = None,
+    duplicates: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """Judge one canonical record and return its report as a plain dict (the `Report` schema).
 
@@ -139,12 +141,14 @@ def score_record(
         record: the record's fields; wrong types and unknown fields are findings, never exceptions.
         rules: the compiled ruleset (`load_rules()`).
         now: the instant timeliness rules measure against (aware UTC).
+        duplicates: candidate pairs already found for this record (index or caller's candidates).
 
     Example:
         >>> score_record("contact", {"email": "bob@"}, load_rules(), now=now)["decision"]["action"]
         'alert'
     """
     ctx = Context(record_type, rules, now, options or Options(), lookups or Lookups())
+    ctx.duplicates = duplicates or []
     ctx.completeness = measure_completeness(record, ctx)
     if record_type in ("opportunity", "lead"):
         ctx.qualification = measure_qualification(record, ctx)
@@ -164,7 +168,7 @@ def score_record(
         "qualification": ctx.qualification or None,
         "lead_score": ctx.lead_score,
         "normalized": ctx.normalized,
-        "duplicates": [],
+        "duplicates": ctx.duplicates,
         "decision": decide(issues, rules),
         "rules_version": rules.version,
     }

@@ -13,6 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
+from app.scoring.matching.linker import build_models
 from app.scoring.registry import RECORD_TYPES, RULES, Rule, Severity
 
 
@@ -170,6 +171,47 @@ class Standardize(_Strict):
     vague_titles: VagueTitles
 
 
+class LevelSpec(_Strict):
+    label: str
+    m: float
+    u: float
+    min: float = 0.0
+    reason: str = ""
+
+
+class ComparisonSpec(_Strict):
+    field: str
+    kind: str
+    tf: bool = False
+    null_weight: float = 0.0
+    levels: list[LevelSpec]
+
+
+class MatchModelSpec(_Strict):
+    prior_bits: float
+    swap_fields: list[str] = []
+    blocking: list[list[str]]
+    comparisons: list[ComparisonSpec]
+
+
+class Duplicates(_Strict):
+    threshold: float
+    auto_merge: float
+    max_block_size: int
+    max_candidates: int
+    tf_pseudo_count: float
+    high_deal_value: float
+    high_roles: list[str]
+    person: MatchModelSpec
+    account: MatchModelSpec
+
+    @model_validator(mode="after")
+    def _bands_in_order(self) -> Duplicates:
+        if not 0 < self.threshold <= self.auto_merge <= 1:
+            raise ValueError("need 0 < threshold <= auto_merge <= 1")
+        return self
+
+
 class RulesFile(_Strict):
     """The whole rules TOML. Unknown keys are errors, so a typo stops start-up with its path."""
 
@@ -186,6 +228,7 @@ class RulesFile(_Strict):
     impact: Impact
     lead_scoring: LeadScoring
     standardize: Standardize
+    duplicates: Duplicates
 
     @model_validator(mode="after")
     def _overrides_name_rules(self) -> RulesFile:
@@ -267,6 +310,7 @@ class Ruleset:
     score_groups: dict[str, tuple[float, dict[str, list[Band]]]]
     country_lookup: dict[str, str]
     plans: dict[str, list[tuple[Rule, Any, Severity]]]
+    match_models: dict[str, Any]
     validity_fields: dict[str, frozenset[str]]
 
     def stage(self, name: str) -> Stage:
@@ -337,6 +381,7 @@ def compile_rules(model: RulesFile, data: dict[str, Any]) -> Ruleset:
             "engagement": (model.lead_scoring.engagement.max, model.lead_scoring.engagement.criteria()),
         },
         country_lookup=country_lookup(model.standardize.countries),
+        match_models=build_models(model.duplicates),
         plans={t: [(r, rule_params(model, r), severity[r.id]) for r in RULES.values()
                    if r.record_type == t and r.id in enabled] for t in RECORD_TYPES},
         validity_fields={t: frozenset(f.split(".", 1)[0] for r in RULES.values()

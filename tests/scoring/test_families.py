@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from app.scoring import Lookups, Ruleset, score_record
+from app.scoring.matching.dedupe import link_record
 from tests.conftest import NOW
 
 PLACEHOLDER = re.compile(r"\{[a-z_]+\}")
@@ -36,7 +37,10 @@ def lookups_of(case: dict[str, Any]) -> Lookups:
 @pytest.mark.parametrize("case", [c for _, c in CASES], ids=[i for i, _ in CASES])
 def test_case(case: dict[str, Any], rules: Ruleset) -> None:
     record_type = case["rule"].split(".", 1)[0]
-    report = score_record(record_type, case["record"], rules, now=NOW, lookups=lookups_of(case))
+    candidates = [(c["id"], c) for c in case.get("candidates", [])]
+    duplicates = link_record(record_type, case["record"], candidates, rules) if candidates else None
+    report = score_record(record_type, case["record"], rules, now=NOW, lookups=lookups_of(case),
+                          duplicates=duplicates)
     found = [i for i in report["issues"] if i["rule"] == case["rule"]]
     if case.get("absent"):
         assert found == [], f"{case['rule']} fired unexpectedly: {found}"

@@ -1,0 +1,144 @@
+"""The reference index: records already known, stored with their blocking keys in indexed rows.
+
+A lookup for one record is two or three indexed queries (keys, candidate rows, term counts), never a
+scan. Upserts write the record row first: on PostgreSQL that row lock serialises concurrent writers of
+one id, so its key rows always belong to the last write.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import orjson
+from sqlalchemy import Engine, and_, delete, func, insert, or_, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from app.models.store import IndexedRecord, IndexKey
+from app.scoring.matching.linker import MatchModel, Prepared, TermFrequencies, prepare
+from app.scoring.matching.normalize import MULTI
+
+CHUNK = 400
+_TOTALS: dict[tuple[int, str], tuple[float, int]] = {}
+TOTAL_TTL_SECONDS = 10.0
+
+
+def record_index_keys(prepared: Prepared, row: int, model: MatchModel) -> set[tuple[str, str]]:
+    """(name, value) rows for one prepared record: each blocking key, and each term-frequency value."""
+    keys: set[tuple[str, str]] = set()
+    values = prepared.keys[row]
+    for recipe in model.blocking:
+        parts = [values.get(f, "") for f in recipe]
+        if all(parts):
+            for combo in itertools.product(*(p.split(MULTI) for p in parts)):
+                keys.add(("+".join(recipe), "\x1f".join(combo)[:512]))
+    for comp in model.comparisons:
+        if comp.tf and values.get(comp.field):
+            keys.add((f"tf:{comp.field}", values[comp.field][:512]))
+    return keys
+
+
+def _upsert_statement(engine: Engine, rows: list[dict[str, Any]]) -> Any:
+    dialect_insert = pg_insert if engine.dialect.name == "postgresql" else sqlite_insert
+    stmt = dialect_insert(IndexedRecord).values(rows)
+    return stmt.on_conflict_do_update(index_elements=["record_type", "record_id"],
+                                      set_={"data": stmt.excluded.data, "updated_at": stmt.excluded.updated_at})
+
+
+def upsert_records(engine: Engine, record_type: str, items: Sequence[tuple[str, dict[str, Any]]],
+                   model: MatchModel, region: str) -> int:
+    """Insert or replace records by id (the last of repeated ids wins); returns how many were written."""
+    latest = dict(items)
+    ids = sorted(latest)  # one lock order for every writer: no deadlocks between bulk upserts
+    from datetime import UTC, datetime
+
+    now = datetime.now(UTC)
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start:start + CHUNK]
+        records = [latest[i] for i in chunk]
+        prepared = prepare(records, record_type, region, chunk)
+        rows = [{"record_type": record_type, "record_id": rid, "data": orjson.dumps(rec).decode(),
+                 "updated_at": now} for rid, rec in zip(chunk, records, strict=True)]
+        key_rows = [{"record_type": record_type, "record_id": rid, "name": n, "value": v}
+                    for row, rid in enumerate(chunk) for n, v in sorted(record_index_keys(prepared, row, model))]
+        with engine.begin() as conn:
+            conn.execute(_upsert_statement(engine, rows))
+            conn.execute(delete(IndexKey).where(IndexKey.record_type == record_type,
+                                                IndexKey.record_id.in_(chunk)))
+            if key_rows:
+                conn.execute(insert(IndexKey), key_rows)
+    _TOTALS.pop((id(engine), record_type), None)
+    return len(ids)
+
+
+def get_record(engine: Engine, record_type: str, record_id: str) -> dict[str, Any] | None:
+    """The stored record, or None."""
+    with engine.connect() as conn:
+        data = conn.execute(select(IndexedRecord.data).where(
+            IndexedRecord.record_type == record_type, IndexedRecord.record_id == record_id)).scalar()
+    return orjson.loads(data) if data is not None else None
+
+
+def delete_record(engine: Engine, record_type: str, record_id: str) -> bool:
+    """Remove a record and its keys; False when it was not there."""
+    with engine.begin() as conn:
+        deleted = conn.execute(delete(IndexedRecord).where(
+            IndexedRecord.record_type == record_type, IndexedRecord.record_id == record_id)).rowcount
+        conn.execute(delete(IndexKey).where(IndexKey.record_type == record_type, IndexKey.record_id == record_id))
+    _TOTALS.pop((id(engine), record_type), None)
+    return bool(deleted)
+
+
+def count_records(engine: Engine, record_type: str) -> int:
+    """Records of a type in the index (cached briefly: it only scales term frequencies)."""
+    key = (id(engine), record_type)
+    cached = _TOTALS.get(key)
+    if cached and time.monotonic() - cached[0] < TOTAL_TTL_SECONDS:
+        return cached[1]
+    with engine.connect() as conn:
+        total = conn.execute(select(func.count()).select_from(IndexedRecord).where(
+            IndexedRecord.record_type == record_type)).scalar() or 0
+    _TOTALS[key] = (time.monotonic(), int(total))
+    return int(total)
+
+
+def _any_key(record_type: str, keys: Iterable[tuple[str, str]]) -> Any:
+    return and_(IndexKey.record_type == record_type,
+                or_(*(and_(IndexKey.name == n, IndexKey.value == v) for n, v in keys)))
+
+
+def find_candidates(engine: Engine, record_type: str, prepared: Prepared, model: MatchModel,
+                    max_block: int, pseudo_count: float, exclude_id: str | None = None) -> tuple[list[tuple[str, dict[str, Any]]],
+                                                                              TermFrequencies]:
+    """Indexed records sharing a blocking key with the prepared record, and term counts for scoring it."""
+    keys = record_index_keys(prepared, 0, model)
+    blocking = [k for k in keys if not k[0].startswith("tf:")]
+    tf_keys = [k for k in keys if k[0].startswith("tf:")]
+    hits: dict[tuple[str, str], list[str]] = {}
+    counts: Counter[tuple[str, str]] = Counter()
+    with engine.connect() as conn:
+        if blocking:
+            rows = conn.execute(select(IndexKey.name, IndexKey.value, IndexKey.record_id)
+                                .where(_any_key(record_type, blocking)).limit(max_block * len(blocking) + 1))
+            for name, value, rid in rows:
+                hits.setdefault((name, value), []).append(rid)
+        ids = sorted({rid for members in hits.values() if len(members) <= max_block for rid in members}
+                     - {exclude_id})
+        candidates: list[tuple[str, dict[str, Any]]] = []
+        if ids:
+            rows = conn.execute(select(IndexedRecord.record_id, IndexedRecord.data).where(
+                IndexedRecord.record_type == record_type, IndexedRecord.record_id.in_(ids)))
+            candidates = [(rid, orjson.loads(data)) for rid, data in rows]
+        if tf_keys:
+            rows = conn.execute(select(IndexKey.name, IndexKey.value, func.count())
+                                .where(_any_key(record_type, tf_keys)).group_by(IndexKey.name, IndexKey.value))
+            counts.update({(n, v): c for n, v, c in rows})
+    per_field: dict[str, Counter[str]] = {}
+    for (name, value), count in counts.items():
+        per_field.setdefault(name.removeprefix("tf:"), Counter())[value] = count
+    tf = TermFrequencies(per_field, max(1, count_records(engine, record_type)), pseudo_count)
+    return candidates, tf

@@ -1,0 +1,277 @@
+"""Duplicate detection: blocking, vectorised Fellegi–Sunter scoring with term frequencies, explanations.
+
+`find_duplicates` deduplicates one list of records, or links them against a reference list; the index
+(`index.py`) uses the same `prepare` / `score_pairs` on the candidates it looks up.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from rapidfuzz.distance import JaroWinkler
+from rapidfuzz.process import cpdist
+
+from app.scoring.matching.comparisons import NULL, Comparison, build_comparison
+from app.scoring.matching.normalize import MULTI, MULTI_VALUED, record_keys
+
+PERSON_TYPES = ("contact", "lead")
+SWAP_MIN = 0.85  # both crossed names at least this similar (Jaro-Winkler) to count as a swap
+
+
+@dataclass(frozen=True)
+class MatchModel:
+    """One record family's comparisons, blocking keys and prior."""
+
+    comparisons: tuple[Comparison, ...]
+    blocking: tuple[tuple[str, ...], ...]
+    prior_bits: float
+    swap_fields: tuple[str, ...]
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        return tuple(c.field for c in self.comparisons)
+
+
+def build_models(spec: Any) -> dict[str, MatchModel]:
+    """Match models per matchable record type from the rules file's [duplicates] section."""
+    def model(m: Any) -> MatchModel:
+        return MatchModel(tuple(build_comparison(c) for c in m.comparisons), tuple(tuple(b) for b in m.blocking),
+                          m.prior_bits, tuple(m.swap_fields))
+
+    person = model(spec.person)
+    return {"account": model(spec.account), "contact": person, "lead": person}
+
+
+@dataclass
+class Prepared:
+    """Records turned into comparable columns (one object array per field)."""
+
+    ids: list[str]
+    keys: list[dict[str, str]]
+    columns: dict[str, np.ndarray]
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+def record_id(record: Any, position: int) -> str:
+    """The record's id, or its position in the request when it has none."""
+    value = record.get("id") if isinstance(record, dict) else None
+    if isinstance(value, str | int) and not isinstance(value, bool) and str(value):
+        return str(value)
+    return str(position)
+
+
+def prepare(records: Sequence[dict[str, Any]], record_type: str, region: str,
+            ids: Sequence[str] | None = None) -> Prepared:
+    """Normalise every record once; columns are what comparisons and blocking read."""
+    keys = [record_keys(r, record_type, region) if isinstance(r, dict) else {} for r in records]
+    names = set().union(*(k.keys() for k in keys)) if keys else set()
+    columns = {name: np.array([k.get(name, "") for k in keys], dtype=object) for name in names}
+    return Prepared(list(ids) if ids is not None else [record_id(r, i) for i, r in enumerate(records)],
+                    keys, columns)
+
+
+class TermFrequencies:
+    """Value counts per field, so an exact match on a rare value weighs more than on a common one."""
+
+    def __init__(self, counts: dict[str, Counter[str]], total: int, pseudo_count: float) -> None:
+        self.counts, self.total, self.pseudo = counts, total, pseudo_count
+
+    @classmethod
+    def of(cls, tables: Iterable[Prepared], fields: Iterable[str], pseudo_count: float) -> TermFrequencies:
+        """Counts over the given prepared tables (a batch, or a batch plus its reference)."""
+        tables = list(tables)
+        counts = {f: Counter(v for t in tables for v in t.columns.get(f, ()) if v) for f in fields}
+        return cls(counts, sum(len(t) for t in tables), pseudo_count)
+
+    def u(self, field: str, values: np.ndarray, default_u: float) -> np.ndarray:
+        """Smoothed frequency of each value: (count + k·u) / (N + k)."""
+        counts = self.counts.get(field, Counter())
+        observed = np.fromiter((counts.get(v, 0) for v in values), float, len(values))
+        return (observed + self.pseudo * default_u) / (self.total + self.pseudo)
+
+
+def block_pairs(left: Prepared, right: Prepared | None, model: MatchModel,
+                max_block: int) -> tuple[np.ndarray, np.ndarray]:
+    """Candidate pairs sharing at least one blocking key; blocks larger than `max_block` are skipped.
+
+    Without `right` the pairs are within `left` (i < j); with it, between left and right. Each key is a
+    sort-and-shift self-join in numpy, so the cost grows with the pairs produced, not with n².
+    """
+    width = len(right) if right is not None else len(left)
+    codes: list[np.ndarray] = []
+    for recipe in model.blocking:
+        rows_l, keys_l = _block_keys(left, recipe)
+        if right is None:
+            side = np.zeros(len(rows_l), dtype=bool)
+            rows, keys = rows_l, keys_l
+        else:
+            rows_r, keys_r = _block_keys(right, recipe)
+            side = np.concatenate([np.zeros(len(rows_l), dtype=bool), np.ones(len(rows_r), dtype=bool)])
+            rows, keys = np.concatenate([rows_l, rows_r]), np.concatenate([keys_l, keys_r])
+        if len(rows) < 2:
+            continue
+        codes.extend(_join(rows, keys, side, right is not None, max_block, width))
+    if not codes:
+        empty = np.array([], dtype=np.int64)
+        return empty, empty
+    unique = np.unique(np.concatenate(codes))
+    return unique // width, unique % width
+
+
+def _block_keys(table: Prepared, recipe: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """(row, key) for every row whose recipe parts are all non-blank; multi-valued parts expand."""
+    columns = [table.columns.get(f) for f in recipe]
+    if not len(table) or any(c is None for c in columns):
+        return np.array([], dtype=np.int64), np.array([], dtype=object)
+    present = np.logical_and.reduce([c != "" for c in columns])
+    rows = np.flatnonzero(present)
+    parts = [c[rows] for c in columns]
+    multi = [f for f in recipe if f in MULTI_VALUED]
+    if not multi:
+        keys = parts[0].copy()
+        for part in parts[1:]:
+            keys = keys + "\x1f" + part
+        return rows, keys
+    out_rows: list[int] = []
+    out_keys: list[str] = []
+    for row, values in zip(rows.tolist(), zip(*parts, strict=True), strict=True):
+        for combo in itertools.product(*(v.split(MULTI) for v in values)):
+            out_rows.append(row)
+            out_keys.append("\x1f".join(combo))
+    return np.array(out_rows, dtype=np.int64), np.array(out_keys, dtype=object)
+
+
+def _join(rows: np.ndarray, keys: np.ndarray, side: np.ndarray, linkage: bool, max_block: int,
+          width: int) -> list[np.ndarray]:
+    """Pair codes (i * width + j) of rows sharing a key, blocks over `max_block` per side left out."""
+    _, code = np.unique(keys, return_inverse=True)
+    order = np.argsort(code, kind="stable")
+    code, rows, side = code[order], rows[order], side[order]
+    per_side = np.bincount(code[~side], minlength=code.max() + 1)
+    if linkage:
+        per_side = np.maximum(per_side, np.bincount(code[side], minlength=code.max() + 1))
+    keep = per_side[code] <= max_block
+    code, rows, side = code[keep], rows[keep], side[keep]
+    out: list[np.ndarray] = []
+    largest = int(np.bincount(code).max()) if len(code) else 0
+    for shift in range(1, largest):
+        same = code[shift:] == code[:-shift]
+        if not same.any():
+            break
+        a, b = rows[:-shift][same], rows[shift:][same]
+        if linkage:
+            sa, sb = side[:-shift][same], side[shift:][same]
+            cross = sa != sb
+            left_rows = np.where(sa[cross], b[cross], a[cross])
+            right_rows = np.where(sa[cross], a[cross], b[cross])
+            out.append(left_rows * width + right_rows)
+        else:
+            distinct = a != b
+            lo, hi = np.minimum(a, b)[distinct], np.maximum(a, b)[distinct]
+            out.append(lo * width + hi)
+    return out
+
+
+@dataclass
+class PairScores:
+    """Scores of candidate pairs, with what each comparison saw (for explanations)."""
+
+    left: np.ndarray
+    right: np.ndarray
+    score: np.ndarray
+    levels: np.ndarray     # pairs × comparisons, level index or NULL
+    sims: np.ndarray       # pairs × comparisons
+    swapped: np.ndarray
+
+
+def score_pairs(left: Prepared, right: Prepared, i: np.ndarray, j: np.ndarray, model: MatchModel,
+                tf: TermFrequencies) -> PairScores:
+    """Match probability of each candidate pair (i from left, j from right)."""
+    n, k = len(i), len(model.comparisons)
+    levels = np.full((n, k), NULL, dtype=np.int16)
+    sims = np.zeros((n, k))
+    total = np.full(n, model.prior_bits)
+    swapped = _swapped(left, right, i, j, model) if model.swap_fields else np.zeros(n, dtype=bool)
+    for c_idx, comp in enumerate(model.comparisons):
+        a = _column(left, comp.field)[i]
+        b = _column(right, comp.field)[j]
+        if swapped.any() and comp.field in model.swap_fields:
+            other = model.swap_fields[1 - model.swap_fields.index(comp.field)]
+            b = b.copy()
+            b[swapped] = _column(right, other)[j[swapped]]
+        level, sim = comp.evaluate(a, b)
+        weights = np.array([lv.weight for lv in comp.levels])
+        w = np.full(n, comp.null_weight)
+        known = level >= 0
+        w[known] = weights[level[known]]
+        if comp.tf and comp.levels[0].label == "exact":
+            exact = level == 0
+            if exact.any():
+                w[exact] = np.log2(comp.levels[0].m / tf.u(comp.field, a[exact], comp.levels[0].u))
+        total += w
+        levels[:, c_idx], sims[:, c_idx] = level, sim
+    score = 1.0 / (1.0 + np.exp2(-np.clip(total, -60, 60)))
+    return PairScores(i, j, score, levels, sims, swapped)
+
+
+def _column(table: Prepared, field: str) -> np.ndarray:
+    column = table.columns.get(field)
+    return column if column is not None else np.full(len(table), "", dtype=object)
+
+
+def _swapped(left: Prepared, right: Prepared, i: np.ndarray, j: np.ndarray, model: MatchModel) -> np.ndarray:
+    """Pairs whose first and last names agree far better when one side's are swapped ('Smith John')."""
+    f, l_ = model.swap_fields
+    lf, ll = _column(left, f)[i], _column(left, l_)[i]
+    rf, rl = _column(right, f)[j], _column(right, l_)[j]
+    swapped = np.zeros(len(i), dtype=bool)
+    idx = np.flatnonzero((lf != "") & (ll != "") & (rf != "") & (rl != "") & ((lf != rf) | (ll != rl)))
+    if idx.size == 0:
+        return swapped
+    def sim(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return cpdist(list(a[idx]), list(b[idx]), scorer=JaroWinkler.normalized_similarity, workers=1)
+    straight = sim(lf, rf) + sim(ll, rl)
+    cross_f, cross_l = sim(lf, rl), sim(ll, rf)
+    swapped[idx] = (cross_f >= SWAP_MIN) & (cross_l >= SWAP_MIN) & (cross_f + cross_l > straight + 0.2)
+    return swapped
+
+
+def explain(levels: list[int], sims: list[float], swapped: bool, model: MatchModel) -> tuple[dict[str, float], list[str]]:
+    """Per-field similarity and the human reasons behind one pair's score (its row of levels and sims)."""
+    fields: dict[str, float] = {}
+    reasons: list[str] = ["names match in a different order"] if swapped else []
+    for comp, level, sim in zip(model.comparisons, levels, sims, strict=True):
+        if level == NULL:
+            continue
+        fields[comp.field] = round(sim, 3)
+        lv = comp.levels[level]
+        if lv.label == "else" or lv.weight <= 0:
+            continue
+        label = comp.field.replace("_", " ")
+        if lv.reason:
+            reasons.append(f"{label}: {lv.reason}")
+        elif lv.label == "exact":
+            reasons.append(f"same {label}")
+        else:
+            reasons.append(f"similar {label} ({sim:.2f})")
+    return fields, reasons
+
+
+def match_band(score: float, threshold: float, auto_merge: float) -> str | None:
+    """None below the threshold, 'review' up to auto_merge, 'auto_merge' above it."""
+    if score < threshold:
+        return None
+    return "auto_merge" if score > auto_merge else "review"
+
+
+def sigmoid_bits(bits: float) -> float:
+    """Probability from a log2 odds."""
+    return 1.0 / (1.0 + math.pow(2.0, -max(-60.0, min(60.0, bits))))

