@@ -15,6 +15,8 @@ from fastapi_offline import FastAPIOffline
 from app import __doc__ as app_doc
 from app.api.problems import install_problem_handlers
 from app.api.router import api_router
+from app.api.routes.duplicates import DuplicatesRequest
+from app.api.routes.index import IndexBulkRequest
 from app.config import Settings, get_settings
 from app.models.records import RECORD_MODELS
 from app.models.store import create_schema, make_engine
@@ -61,7 +63,7 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
         return app.openapi_schema
     schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
     components = schema.setdefault("components", {}).setdefault("schemas", {})
-    for model in RECORD_MODELS.values():
+    for model in (*RECORD_MODELS.values(), DuplicatesRequest, IndexBulkRequest):
         doc = model.model_json_schema(ref_template="#/components/schemas/{model}")
         components.update(doc.pop("$defs", {}))
         components[model.__name__] = doc

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 import orjson
 from fastapi import Depends, Query, Request
+from sqlalchemy import Engine
 
 from app.api.problems import BodyTooLarge, InvalidBody, InvalidParameter, NotARecord
 from app.config import Settings
@@ -43,7 +44,13 @@ def get_now(
     return parsed
 
 
+def get_engine(request: Request) -> Engine:
+    """The store engine created at start-up."""
+    return request.app.state.engine  # type: ignore[no-any-return]
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+EngineDep = Annotated[Engine, Depends(get_engine)]
 RulesDep = Annotated[Ruleset, Depends(get_rules)]
 OptionsDep = Annotated[Options, Depends(get_options)]
 NowDep = Annotated[datetime, Depends(get_now)]
@@ -79,3 +86,16 @@ async def read_record(request: Request, settings: Settings) -> dict[str, Any]:
         raise NotARecord(f"Expected a JSON object (one record), got {type(data).__name__}.",
                          [{"loc": "body", "msg": "must be a JSON object"}])
     return data
+
+
+def record_list(value: Any, loc: str, required: bool = True) -> list[dict[str, Any]] | None:
+    """A list of JSON objects at `loc`, or a problem naming the first entry that is not one."""
+    if value is None and not required:
+        return None
+    if not isinstance(value, list):
+        raise NotARecord(f"`{loc}` must be a list of records.", [{"loc": loc, "msg": "must be a list"}])
+    bad = [{"loc": f"{loc}.{i}", "msg": "must be a JSON object"} for i, r in enumerate(value)
+           if not isinstance(r, dict)]
+    if bad:
+        raise NotARecord(f"{len(bad)} entries of `{loc}` are not records.", bad[:50])
+    return value

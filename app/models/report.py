@@ -77,6 +77,10 @@ class Report(BaseModel):
     qualification: Qualification | None = None
     lead_score: LeadScore | None = None
     normalized: dict[str, Any] = Field(description="Standard forms: E.164 phone, canonical website, industry…")
-    duplicates: list[dict[str, Any]] = []
+    duplicates: list[dict[str, Any]] = Field(default=[], description="Candidate pairs, best first.")
+    duplicate_check: Literal["index", "candidates", "unavailable", "not_applicable"] = Field(
+        default="not_applicable", description="Where duplicates were looked for; `unavailable` when the store "
+                                              "could not be reached (scoring still answers).")
+    indexed: bool | None = Field(default=None, description="With ?index=true: whether the record was stored.")
     decision: Decision
     rules_version: str

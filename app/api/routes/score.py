@@ -1,46 +1,122 @@
-"""`POST /v1/{accounts|contacts|opportunities|leads}/score`: one record in, one report out."""
+"""`POST /v1/{accounts|contacts|opportunities|leads}/score`: one record in, one report out.
+
+Accounts, contacts and leads are also matched against the reference index (or against `candidates`
+the caller fetched from its own CRM), and `?index=true` stores the record afterwards: the record-save
+webhook flow.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import logging
+from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.responses import Response
 
-from app.api.deps import NowDep, OptionsDep, RulesDep, SettingsDep, read_record
+from app.api.deps import NowDep, OptionsDep, RulesDep, SettingsDep, read_record, record_list
 from app.models.records import PLURALS, RECORD_MODELS
 from app.models.report import Report
-from app.scoring import score_record
+from app.scoring import Options, Ruleset, score_record
+from app.scoring.matching import index
+from app.scoring.matching.dedupe import link_record
+from app.scoring.matching.linker import prepare, record_id
 
+log = logging.getLogger("crm_dq")
 router = APIRouter(prefix="/v1", tags=["scoring"])
+MATCHABLE = ("account", "contact", "lead")
+IndexQuery = Annotated[bool, Query(description="Also upsert the record into the reference index "
+                                               "(accounts, contacts and leads; needs an `id`).")]
 
 
 def request_body_doc(record_type: str) -> dict[str, Any]:
-    """OpenAPI request body for a record type: its schema and a dirty example to try."""
+    """OpenAPI request body for a record type: its schema and examples to try."""
     model = RECORD_MODELS[record_type]
     example = model.model_config["json_schema_extra"]["examples"][0]  # type: ignore[index]
-    return {"requestBody": {"required": True, "content": {"application/json": {
-        "schema": {"$ref": f"#/components/schemas/{model.__name__}"},
-        "examples": {"dirty": {"summary": f"A {record_type} with typical problems", "value": example},
-                     "empty": {"summary": "An empty record (every required field missing)", "value": {}}},
-    }}}}
+    ref = {"$ref": f"#/components/schemas/{model.__name__}"}
+    examples = {"dirty": {"summary": f"A {record_type} with typical problems", "value": example},
+                "empty": {"summary": "An empty record (every required field missing)", "value": {}}}
+    schema: dict[str, Any] = ref
+    if record_type in MATCHABLE:
+        schema = {"anyOf": [ref, {"type": "object", "required": ["record"], "properties": {
+            "record": ref, "candidates": {"type": "array", "items": ref,
+                                          "description": "Records to match against instead of the index."}}}]}
+        examples["with_candidates"] = {"summary": "Match against candidates from your own CRM search",
+                                       "value": {"record": example, "candidates": [example | {"id": "other-1"}]}}
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema,
+                                                                                 "examples": examples}}}}
+
+
+def split_body(body: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]] | None]:
+    """`{"record": {...}, "candidates": [...]}` or a bare record."""
+    if isinstance(body.get("record"), dict) and set(body) <= {"record", "candidates"}:
+        return body["record"], record_list(body.get("candidates"), "body.candidates", required=False)
+    return body, None
+
+
+def find_in_index(request: Request, record_type: str, record: dict[str, Any], rules: Ruleset,
+                  options: Options) -> list[dict[str, Any]]:
+    """Best candidates for the record from the reference index (runs in a worker thread)."""
+    engine = request.app.state.engine
+    if index.count_records(engine, record_type) == 0:
+        return []
+    cfg = rules.file.duplicates
+    model = rules.match_models[record_type]
+    own = record_id(record, 0) if record.get("id") not in (None, "") else None
+    prepared = prepare([record], record_type, options.default_region, [own or "new"])
+    candidates, tf = index.find_candidates(engine, record_type, prepared, model, cfg.max_block_size,
+                                           cfg.tf_pseudo_count, exclude_id=own)
+    return link_record(record_type, record, candidates, rules, region=options.default_region, tf=tf)
 
 
 def make_score_endpoint(record_type: str) -> Any:
     """One endpoint per record type, so each has its own schema, examples and operation id."""
 
     async def score(request: Request, settings: SettingsDep, rules: RulesDep, options: OptionsDep,
-                    now: NowDep) -> Response:
-        record = await read_record(request, settings)
-        report = score_record(record_type, record, rules, now=now, options=options)
+                    now: NowDep, index_record: Annotated[bool, Query(alias="index")] = False) -> Response:
+        record, candidates = split_body(await read_record(request, settings))
+        duplicates: list[dict[str, Any]] = []
+        check = "not_applicable"
+        if record_type in MATCHABLE:
+            if candidates is not None:
+                pairs = [(record_id(c, n), c) for n, c in enumerate(candidates)]
+                duplicates, check = link_record(record_type, record, pairs, rules,
+                                                region=options.default_region), "candidates"
+            else:
+                try:
+                    duplicates = await run_in_threadpool(find_in_index, request, record_type, record, rules, options)
+                    check = "index"
+                except SQLAlchemyError as exc:
+                    log.warning("duplicate check unavailable: %s", type(exc).__name__)
+                    check = "unavailable"
+        report = score_record(record_type, record, rules, now=now, options=options, duplicates=duplicates)
+        report["duplicate_check"] = check
+        if index_record:
+            report["indexed"] = await _index(request, record_type, record, rules, options)
         return Response(orjson.dumps(report), media_type="application/json")
 
     score.__name__ = f"score_{record_type}"
-    score.__doc__ = (f"Judge one {record_type}: completeness, validity, consistency, qualification, "
-                     f"timeliness, business impact, standard forms and a save decision. Dirty values are "
-                     f"findings, never errors; only a body that is not a JSON object is refused.")
+    score.__doc__ = (f"Judge one {record_type}: completeness, validity, consistency, qualification, timeliness, "
+                     f"business impact, standard forms, duplicate candidates and a save decision. Dirty values "
+                     f"are findings, never errors; only a body that is not a JSON object is refused.")
     return score
+
+
+async def _index(request: Request, record_type: str, record: dict[str, Any], rules: Ruleset,
+                 options: Options) -> bool:
+    """Upsert after scoring; False when the type is not indexed, the record has no id or the store is down."""
+    rid = record.get("id")
+    if record_type not in MATCHABLE or not isinstance(rid, str | int) or isinstance(rid, bool) or not str(rid):
+        return False
+    try:
+        await run_in_threadpool(index.upsert_records, request.app.state.engine, record_type, [(str(rid), record)],
+                                rules.match_models[record_type], options.default_region)
+    except SQLAlchemyError as exc:
+        log.warning("index upsert failed: %s", type(exc).__name__)
+        return False
+    return True
 
 
 for _plural, _type in PLURALS.items():

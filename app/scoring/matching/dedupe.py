@@ -59,10 +59,7 @@ def find_duplicates(
     keep = np.flatnonzero(scores.score >= threshold)
     keep = keep[np.argsort(-scores.score[keep], kind="stable")]
 
-    def score_of(pairs: list[tuple[str, str]]) -> list[float]:
-        return _score_ids(pairs, left, other, model, tf, right is not None)
-
-    clusters = GuardedClusters(score_of, threshold, cfg.auto_merge)
+    clusters = GuardedClusters(_PairScorer(left, other, model, tf, right is not None), threshold, cfg.auto_merge)
     pairs_out = []
     rows = zip(scores.left[keep].tolist(), scores.right[keep].tolist(), scores.score[keep].tolist(),
                scores.levels[keep].tolist(), scores.sims[keep].tolist(), scores.swapped[keep].tolist(), strict=True)
@@ -114,17 +111,22 @@ def _pair(a: str, b: str, score: float, fields: dict[str, float], reasons: list[
             "merge_plan": merge_plan(survivor, [loser], rank)}
 
 
-def _score_ids(pairs: list[tuple[str, str]], left: Prepared, other: Prepared, model: MatchModel,
-               tf: TermFrequencies, linkage: bool) -> list[float]:
-    """Scores of arbitrary id pairs (used by the cluster guard for pairs blocking never compared)."""
-    pos_left = {rid: n for n, rid in enumerate(left.ids)}
-    pos_other = {rid: n for n, rid in enumerate(other.ids)}
-    both = _concat(left, other) if linkage else left
-    pos_both = {rid: n for n, rid in enumerate(both.ids)}
-    del pos_left, pos_other
-    i = np.array([pos_both[x] for x, _ in pairs], dtype=np.int64)
-    j = np.array([pos_both[y] for _, y in pairs], dtype=np.int64)
-    return [float(s) for s in score_pairs(both, both, i, j, model, tf).score]
+class _PairScorer:
+    """Scores arbitrary id pairs for the cluster guard (pairs blocking never compared); built on first use."""
+
+    def __init__(self, left: Prepared, other: Prepared, model: MatchModel, tf: TermFrequencies,
+                 linkage: bool) -> None:
+        self.left, self.other, self.model, self.tf, self.linkage = left, other, model, tf, linkage
+        self.table: Prepared | None = None
+        self.position: dict[str, int] = {}
+
+    def __call__(self, pairs: list[tuple[str, str]]) -> list[float]:
+        if self.table is None:
+            self.table = _concat(self.left, self.other) if self.linkage else self.left
+            self.position = {rid: n for n, rid in enumerate(self.table.ids)}
+        i = np.array([self.position[x] for x, _ in pairs], dtype=np.int64)
+        j = np.array([self.position[y] for _, y in pairs], dtype=np.int64)
+        return score_pairs(self.table, self.table, i, j, self.model, self.tf).score.tolist()
 
 
 def _concat(a: Prepared, b: Prepared) -> Prepared:

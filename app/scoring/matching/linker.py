@@ -152,7 +152,8 @@ def _block_keys(table: Prepared, recipe: tuple[str, ...]) -> tuple[np.ndarray, n
 def _join(rows: np.ndarray, keys: np.ndarray, side: np.ndarray, linkage: bool, max_block: int,
           width: int) -> list[np.ndarray]:
     """Pair codes (i * width + j) of rows sharing a key, blocks over `max_block` per side left out."""
-    _, code = np.unique(keys, return_inverse=True)
+    ids: dict[str, int] = {}
+    code = np.fromiter((ids.setdefault(k, len(ids)) for k in keys), np.int64, len(keys))
     order = np.argsort(code, kind="stable")
     code, rows, side = code[order], rows[order], side[order]
     per_side = np.bincount(code[~side], minlength=code.max() + 1)

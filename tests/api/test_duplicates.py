@@ -1,0 +1,110 @@
+"""`POST /v1/duplicates` (dedupe and linkage), the index endpoints, and duplicates in single-record scoring."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from app.config import Settings
+from app.main import create_app
+
+BOB = {"id": "c1", "first_name": "Robert", "last_name": "Smith", "email": "bob.smith@acme.com",
+       "phone": "(415) 555-0123", "decision_role": "economic_buyer"}
+BOBBY = {"id": "c2", "first_name": "Bob", "last_name": "Smith", "email": "Bob.Smith@ACME.com",
+         "phone": "+1 415 555 0123", "title": "CFO"}
+ALICE = {"id": "c3", "first_name": "Alice", "last_name": "Jones", "email": "alice@globex.com"}
+
+
+def test_dedupe_answers_in_the_documented_shape(client: TestClient) -> None:
+    r = client.post("/v1/duplicates", json={"record_type": "contacts", "records": [BOB, BOBBY, ALICE]})
+    assert r.status_code == 200
+    body = r.json()
+    assert [(p["a"], p["b"]) for p in body["pairs"]] == [("c1", "c2")]
+    pair = body["pairs"][0]
+    assert pair["band"] == "auto_merge" and pair["score"] > 0.999
+    assert "same phone" in pair["reasons"] and "same email" in pair["reasons"]
+    assert pair["survivor"] == "c1" and pair["merge_priority"] == "high"
+    assert pair["merge_plan"] == {"title": {"value": "CFO", "from": "c2"}}
+    assert body["clusters"] == [["c1", "c2"]]
+    assert body["stats"]["records"] == 3 and body["stats"]["reference"] == 0
+    assert body["stats"]["duplicate_rate"] == round(1 / 3, 6)
+
+
+def test_records_without_ids_get_their_position(client: TestClient) -> None:
+    records = [{k: v for k, v in BOB.items() if k != "id"}, {k: v for k, v in BOBBY.items() if k != "id"}]
+    pair = client.post("/v1/duplicates", json={"record_type": "contacts", "records": records}).json()["pairs"][0]
+    assert (pair["a"], pair["b"]) == ("0", "1")
+
+
+def test_linkage_only_pairs_records_with_reference(client: TestClient) -> None:
+    r = client.post("/v1/duplicates", json={"record_type": "contacts", "records": [BOB, dict(BOB, id="c4")],
+                                            "reference": [BOBBY, ALICE]})
+    assert {(p["a"], p["b"]) for p in r.json()["pairs"]} == {("c1", "c2"), ("c4", "c2")}
+    assert r.json()["stats"]["reference"] == 2
+
+
+def test_threshold_controls_what_is_listed(client: TestClient) -> None:
+    near = [{"id": "a", "first_name": "Jon", "last_name": "Smyth", "mailing_address": {"city": "Austin"}},
+            {"id": "b", "first_name": "John", "last_name": "Smith", "mailing_address": {"city": "Austin"}}]
+    low = client.post("/v1/duplicates", json={"record_type": "contacts", "records": near, "threshold": 0.01})
+    high = client.post("/v1/duplicates", json={"record_type": "contacts", "records": near, "threshold": 1.0})
+    assert len(low.json()["pairs"]) == 1 and high.json()["pairs"] == []
+
+
+def test_dirty_values_never_fail_the_call(client: TestClient) -> None:
+    dirty = [{"id": 1, "first_name": 42, "phone": {"x": 1}, "email": ["a"], "mailing_address": "nowhere"},
+             {"id": True, "last_name": None, "birthdate": "yesterday"}, {}]
+    assert client.post("/v1/duplicates", json={"record_type": "contacts", "records": dirty}).status_code == 200
+
+
+def test_structural_errors_are_problems(client: TestClient) -> None:
+    r = client.post("/v1/duplicates", json={"record_type": "opportunities", "records": []})
+    assert r.status_code == 422 and r.json()["errors"][0]["loc"] == "body.record_type"
+    r = client.post("/v1/duplicates", json={"record_type": "contacts", "records": [BOB, "x"]})
+    assert r.status_code == 422 and r.json()["errors"][0]["loc"] == "body.records.1"
+    assert r.headers["content-type"] == "application/problem+json"
+
+
+def test_too_many_records_is_413(tmp_path) -> None:  # noqa: ANN001
+    settings = Settings(database_url=f"sqlite:///{tmp_path}/x.sqlite3", max_batch=2)
+    with TestClient(create_app(settings)) as client:
+        r = client.post("/v1/duplicates", json={"record_type": "contacts", "records": [BOB, BOBBY, ALICE]})
+    assert r.status_code == 413
+
+
+def test_index_endpoints_round_trip(client: TestClient) -> None:
+    assert client.put("/v1/index/contacts/c2", json=BOBBY).json()["indexed"] is True
+    assert client.get("/v1/index/contacts/c2").json() == BOBBY
+    assert client.get("/v1/index/contacts/nope").status_code == 404
+    assert client.get("/v1/index/opportunities/x").status_code == 404
+    bulk = client.post("/v1/index/contacts/bulk", json={"records": [ALICE, {"first_name": "no id"}]}).json()
+    assert bulk["indexed"] == 1 and bulk["errors"][0]["loc"] == "body.records.1"
+    assert client.delete("/v1/index/contacts/c2").status_code == 204
+    assert client.delete("/v1/index/contacts/c2").status_code == 404
+
+
+def test_scoring_a_saved_record_finds_its_duplicate_in_the_index(client: TestClient) -> None:
+    client.post("/v1/index/contacts/bulk", json={"records": [BOBBY, ALICE]})
+    report = client.post("/v1/contacts/score?index=true", json=BOB).json()
+    assert report["duplicate_check"] == "index"
+    assert [d["b"] for d in report["duplicates"]] == ["c2"]
+    assert report["decision"]["action"] == "alert"
+    assert "contact.duplicate.auto_merge" in report["decision"]["reasons"]
+    assert report["indexed"] is True and client.get("/v1/index/contacts/c1").json() == BOB
+    again = client.post("/v1/contacts/score", json=BOB).json()
+    assert [d["b"] for d in again["duplicates"]] == ["c2"], "a record is never its own duplicate"
+
+
+def test_caller_supplied_candidates_replace_the_index(client: TestClient) -> None:
+    report = client.post("/v1/contacts/score", json={"record": BOB, "candidates": [BOBBY, ALICE]}).json()
+    assert report["duplicate_check"] == "candidates"
+    assert [d["b"] for d in report["duplicates"]] == ["c2"]
+    assert report["record_id"] == "c1"
+
+
+def test_duplicates_can_block_when_the_rules_say_so(tmp_path) -> None:  # noqa: ANN001
+    rules_file = tmp_path / "org.toml"
+    rules_file.write_text('[decision]\nblock_rules = ["contact.duplicate.auto_merge"]\n')
+    settings = Settings(database_url=f"sqlite:///{tmp_path}/x.sqlite3", rules_file=rules_file)
+    with TestClient(create_app(settings)) as client:
+        report = client.post("/v1/contacts/score", json={"record": BOB, "candidates": [BOBBY]}).json()
+    assert report["decision"] == {"action": "block", "reasons": ["contact.duplicate.auto_merge"]}

@@ -1,0 +1,134 @@
+"""Normalisation, comparisons and clustering, with the seeds' cases: names in different formats, the
+same email domain, the same phone written differently (seed 001 matching criteria)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from app.scoring import Ruleset, load_rules
+from app.scoring.matching.comparisons import Comparison, Level
+from app.scoring.matching.dedupe import find_duplicates, link_record
+from app.scoring.matching.normalize import (
+    company_key,
+    domain_key,
+    email_key,
+    person_keys,
+    phone_key,
+    split_person_name,
+)
+
+
+@pytest.mark.parametrize(("first", "last", "expected"), [
+    ("John", "Smith", ("john", "smith")),
+    (None, "Smith, John", ("john", "smith")),
+    ("John Smith", None, ("john", "smith")),
+    ("Dr. José", "García Jr.", ("jose", "garcia")),
+    ("J.", "Smith", ("j", "smith")),
+])
+def test_person_names_in_any_format(first: str | None, last: str | None, expected: tuple[str, str]) -> None:
+    assert split_person_name(first, last) == expected
+
+
+def test_email_keys_fold_case_plus_tags_and_gmail_dots() -> None:
+    assert email_key("Bob.Smith+crm@ACME.com")[0] == "bob.smith@acme.com"
+    assert email_key("b.o.b.smith@googlemail.com")[0] == "bobsmith@gmail.com"
+    assert email_key("not an email") == ("", "", "")
+
+
+def test_free_mail_domains_never_make_people_colleagues() -> None:
+    assert person_keys({"email": "a@gmail.com"}, "contact", "US")["email_domain"] == ""
+    assert person_keys({"email": "a@acme.com"}, "contact", "US")["email_domain"] == "acme.com"
+
+
+def test_same_phone_written_differently() -> None:
+    assert phone_key("(415) 555-0123", "US") == phone_key("+1 415.555.0123", "US") == "+14155550123"
+    assert phone_key(4155550123, "US") == "+14155550123"
+
+
+def test_company_names_without_legal_suffixes_and_websites_by_registered_domain() -> None:
+    assert company_key("Acme Corp, Inc.") == company_key("ACME") == "acme"
+    assert domain_key("https://www.shop.acme.co.uk/about") == "acme.co.uk"
+
+
+def test_comparison_levels_are_ordered_and_labelled() -> None:
+    comp = Comparison("first_name", "name", (Level("exact", 0.9, 0.01), Level("nickname", 0.05, 0.001),
+                                             Level("similar", 0.05, 0.01, min=0.9), Level("else", 0.05, 0.9)))
+    a = np.array(["robert", "bob", "zorbax", "", "anna"], dtype=object)
+    b = np.array(["robert", "robert", "zorbaz", "x", "zoe"], dtype=object)
+    level, sim = comp.evaluate(a, b)
+    assert level.tolist() == [0, 1, 2, -1, 3]
+    assert sim[0] == 1.0 and sim[2] >= 0.9
+
+
+def test_bad_comparison_definitions_fail_when_built() -> None:
+    with pytest.raises(ValueError, match="last level must be 'else'"):
+        Comparison("x", "name", (Level("exact", 0.9, 0.01),))
+    with pytest.raises(ValueError, match="do not exist"):
+        Comparison("x", "code", (Level("nickname", 0.9, 0.01), Level("else", 0.1, 0.9)))
+    with pytest.raises(ValueError, match="high to low"):
+        Comparison("x", "string", (Level("similar", 0.5, 0.1, min=0.8), Level("similar", 0.4, 0.1, min=0.9),
+                                   Level("else", 0.1, 0.9)))
+
+
+def test_pairs_explain_why(rules: Ruleset) -> None:
+    records = [{"id": "c1", "first_name": "Robert", "last_name": "Smith", "phone": "(415) 555-0123"},
+               {"id": "c2", "first_name": "Smith", "last_name": "Robert", "phone": "+1 415 555 0123"},
+               {"id": "c3", "first_name": "Alice", "last_name": "Jones", "phone": "+1 212 555 0199"}]
+    result = find_duplicates("contact", records, rules)
+    assert [(p["a"], p["b"]) for p in result["pairs"]] == [("c1", "c2")]
+    pair = result["pairs"][0]
+    assert "same phone" in pair["reasons"] and "names match in a different order" in pair["reasons"]
+    assert pair["fields"]["phone"] == 1.0
+    assert result["stats"]["pairs_compared"] < 3, "blocking compares fewer than all pairs"
+    assert result["stats"]["duplicate_rate"] == pytest.approx(1 / 3, abs=1e-4)
+
+
+def test_rare_names_count_for_more_than_common_ones(rules: Ruleset) -> None:
+    crowd = [{"id": f"s{i}", "first_name": f"Pat{i}", "last_name": "Smith"} for i in range(400)]
+    pair_common = [{"id": "a", "first_name": "Jo", "last_name": "Smith", "mailing_address": {"city": "Austin"}},
+                   {"id": "b", "first_name": "Jo", "last_name": "Smith", "mailing_address": {"city": "Austin"}}]
+    pair_rare = [{"id": "a", "first_name": "Jo", "last_name": "Vandersloot", "mailing_address": {"city": "Austin"}},
+                 {"id": "b", "first_name": "Jo", "last_name": "Vandersloot", "mailing_address": {"city": "Austin"}}]
+    common = find_duplicates("contact", pair_common + crowd, rules, threshold=0.0)
+    rare = find_duplicates("contact", pair_rare + crowd, rules, threshold=0.0)
+    score = {r: next(p["score"] for p in res["pairs"] if {p["a"], p["b"]} == {"a", "b"})
+             for r, res in (("common", common), ("rare", rare))}
+    assert score["rare"] > score["common"]
+
+
+def test_linkage_pairs_only_cross_the_two_lists(rules: Ruleset) -> None:
+    records = [{"id": "n1", "first_name": "Ana", "last_name": "Lopez", "email": "ana@globex.io"},
+               {"id": "n2", "first_name": "Ana", "last_name": "Lopez", "email": "ana@globex.io"}]
+    reference = [{"id": "r1", "first_name": "Ana", "last_name": "López", "email": "ANA@globex.io"}]
+    result = find_duplicates("lead", records, rules, reference=reference)
+    assert {(p["a"], p["b"]) for p in result["pairs"]} == {("n1", "r1"), ("n2", "r1")}
+
+
+def test_blanks_neither_confirm_nor_deny(rules: Ruleset) -> None:
+    base = {"first_name": "Ana", "last_name": "Lopez", "email": "ana@globex.io"}
+    with_blank = link_record("lead", base | {"id": "x"}, [("y", base | {"phone": None})], rules, threshold=0)
+    without = link_record("lead", base | {"id": "x"}, [("y", dict(base))], rules, threshold=0)
+    assert with_blank[0]["score"] == without[0]["score"]
+
+
+def test_one_weak_link_does_not_chain_two_groups(rules: Ruleset) -> None:
+    """a≈b strongly, c≈d strongly, and b–c only share a surname and city: two clusters, not one."""
+    a = {"id": "a", "first_name": "Maria", "last_name": "Kowalczyk", "email": "maria.k@acme.com",
+         "phone": "+1 415 555 0101", "mailing_address": {"city": "Austin", "postal_code": "78701"}}
+    b = dict(a, id="b", email="MARIA.K@acme.com")
+    c = {"id": "c", "first_name": "Marek", "last_name": "Kowalczyk", "email": "marek@initech.com",
+         "phone": "+1 212 555 0199", "mailing_address": {"city": "Austin", "postal_code": "78701"}}
+    d = dict(c, id="d", phone="(212) 555-0199")
+    strict = load_rules(override={"duplicates": {"threshold": 0.5}})
+    result = find_duplicates("contact", [a, b, c, d], strict, threshold=0.5)
+    assert sorted(result["clusters"]) == [["a", "b"], ["c", "d"]]
+
+
+def test_survivor_is_the_most_complete_and_the_plan_fills_its_blanks(rules: Ruleset) -> None:
+    sparse = {"id": "s", "first_name": "Ana", "last_name": "Lopez", "email": "ana@globex.io", "title": "CTO"}
+    full = {"id": "f", "first_name": "Ana", "last_name": "Lopez", "email": "ana@globex.io",
+            "phone": "+34 600 123 456", "company": "Globex", "source": "web"}
+    pair = find_duplicates("lead", [sparse, full], rules)["pairs"][0]
+    assert pair["survivor"] == "f"
+    assert pair["merge_plan"] == {"title": {"value": "CTO", "from": "s"}}
