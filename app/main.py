@@ -15,11 +15,12 @@ from fastapi_offline import FastAPIOffline
 from app import __doc__ as app_doc
 from app.api.problems import install_problem_handlers
 from app.api.router import api_router
+from app.api.routes.batch import BatchRequest
 from app.api.routes.duplicates import DuplicatesRequest
 from app.api.routes.index import IndexBulkRequest
 from app.config import Settings, get_settings
 from app.models.records import RECORD_MODELS
-from app.models.store import create_schema, make_engine
+from app.models.store import ensure_schema, make_engine
 from app.scoring import Options, load_rules
 
 log = logging.getLogger("crm_dq")
@@ -39,7 +40,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.rules = load_rules(settings.rules_file)  # a bad rules file stops start-up here
         app.state.engine = make_engine(settings.database_url)
-        create_schema(app.state.engine)
+        app.state.schema_ready = ensure_schema(app.state.engine)  # a store that is down does not
         log.info("rules %s loaded, store %s", app.state.rules.version, app.state.engine.url.drivername)
         yield
         app.state.engine.dispose()
@@ -63,7 +64,7 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
         return app.openapi_schema
     schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
     components = schema.setdefault("components", {}).setdefault("schemas", {})
-    for model in (*RECORD_MODELS.values(), DuplicatesRequest, IndexBulkRequest):
+    for model in (*RECORD_MODELS.values(), DuplicatesRequest, IndexBulkRequest, BatchRequest):
         doc = model.model_json_schema(ref_template="#/components/schemas/{model}")
         components.update(doc.pop("$defs", {}))
         components[model.__name__] = doc

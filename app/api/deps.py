@@ -38,8 +38,8 @@ def get_now(
     if now is None:
         return datetime.now(UTC)
     parsed = parse_datetime(now)
-    if parsed is None:
-        raise InvalidParameter("`now` is not an ISO-8601 date-time.",
+    if parsed is None or not 1970 <= parsed.year <= 9000:
+        raise InvalidParameter("`now` is not an ISO-8601 date-time between 1970 and 9000.",
                                [{"loc": "query.now", "msg": "not an ISO-8601 date-time", "input": now[:100]}])
     return parsed
 

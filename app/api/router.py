@@ -2,10 +2,11 @@
 
 from fastapi import APIRouter
 
-from app.api.routes import duplicates, health, index, rules, score
+from app.api.routes import batch, duplicates, health, index, rules, score
 
 api_router = APIRouter()
 api_router.include_router(score.router)
+api_router.include_router(batch.router)
 api_router.include_router(duplicates.router)
 api_router.include_router(index.router)
 api_router.include_router(rules.router)

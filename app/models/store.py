@@ -5,13 +5,17 @@ It holds only the duplicate reference index; scoring itself never needs it.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import Column, Engine, Index, Text, text
+from sqlalchemy import Column, Engine, Index, Text, event, text
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Field, SQLModel, create_engine
+
+log = logging.getLogger("crm_dq")
 
 
 class IndexedRecord(SQLModel, table=True):
@@ -53,9 +57,14 @@ def make_engine(url: str) -> Engine:
         return create_engine(url, connect_args={"check_same_thread": False}, poolclass=StaticPool)
     Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
-    with engine.connect() as conn:  # WAL: readers never wait for the writer
-        conn.exec_driver_sql("PRAGMA journal_mode=WAL")
+    event.listen(engine, "connect", _sqlite_wal)
     return engine
+
+
+def _sqlite_wal(dbapi_connection: Any, _record: Any) -> None:
+    """WAL journal: readers never wait for the writer; NORMAL sync is safe with WAL."""
+    dbapi_connection.execute("PRAGMA journal_mode=WAL")
+    dbapi_connection.execute("PRAGMA synchronous=NORMAL")
 
 
 def create_schema(engine: Engine) -> None:
@@ -66,6 +75,16 @@ def create_schema(engine: Engine) -> None:
     `POST /v1/index/{type}/bulk` from a CRM export.
     """
     SQLModel.metadata.create_all(engine)
+
+
+def ensure_schema(engine: Engine) -> bool:
+    """Create the schema if the store answers; False (and no exception) when it does not yet."""
+    try:
+        create_schema(engine)
+    except Exception as exc:  # any driver error: the store is not reachable yet, /readyz will retry
+        log.warning("store not reachable, schema not created yet: %s", type(exc).__name__)
+        return False
+    return True
 
 
 def ping(engine: Engine) -> bool:

@@ -33,11 +33,15 @@ class Options:
 
 @dataclass(slots=True)
 class Lookups:
-    """What a batch knows about other records; empty for a single record."""
+    """What a batch knows about other records; empty for a single record (batch-scope rules stay silent)."""
 
     accounts: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     deal_value_by_account: Mapping[str, float] = field(default_factory=dict)
     active_deal_contacts: frozenset[str] = frozenset()
+    open_deals_by_account: Mapping[str, int] = field(default_factory=dict)
+    contacts_by_account: Mapping[str, int] = field(default_factory=dict)
+    decision_makers_by_account: Mapping[str, int] = field(default_factory=dict)
+    in_batch: bool = False
 
 
 @dataclass(slots=True)

@@ -9,8 +9,9 @@ from typing import Any, Literal
 Severity = Literal["error", "warning", "info"]
 Category = Literal[
     "completeness", "validity", "consistency", "qualification",
-    "timeliness", "impact", "standardization", "lead_scoring", "duplicates",
+    "timeliness", "impact", "standardization", "lead_scoring", "duplicates", "cross_record",
 ]
+Scope = Literal["record", "batch"]
 RECORD_TYPES = ("account", "contact", "opportunity", "lead")
 SEVERITIES: tuple[Severity, ...] = ("error", "warning", "info")
 
@@ -42,6 +43,7 @@ class Rule:
     config: str | None
     check: CheckFn
     description: str
+    scope: Scope = "record"
 
     def describe(self) -> dict[str, Any]:
         """The rule as `GET /v1/rules` lists it."""
@@ -49,6 +51,7 @@ class Rule:
             "id": self.id, "record_type": self.record_type, "fields": list(self.fields),
             "severity": self.severity, "category": self.category, "seed": self.seed,
             "message": self.message, "config": self.config, "description": self.description,
+            "scope": self.scope,
         }
 
 
@@ -65,8 +68,13 @@ def rule(
     message: str,
     config: str | None = None,
     description: str = "",
+    scope: Scope = "record",
 ) -> Callable[[CheckFn], CheckFn]:
-    """Register `fn` under `id`; stack the decorator to reuse one function for several record types."""
+    """Register `fn` under `id`; stack the decorator to reuse one function for several record types.
+
+    `scope="batch"` marks a rule that needs other records of the batch (through `ctx.lookups`); it stays
+    silent for a single record and its findings are also listed as the batch's cross-record findings.
+    """
     record_type = id.split(".", 1)[0]
     if record_type not in RECORD_TYPES:
         raise ValueError(f"rule {id!r}: record type must be one of {RECORD_TYPES}")
@@ -78,7 +86,7 @@ def rule(
             raise ValueError(f"rule {id!r} is registered twice")
         doc = description or (fn.__doc__ or "").strip().splitlines()[0]
         RULES[id] = Rule(id, record_type, tuple(fields), severity, category, seed, message,
-                         config, fn, doc)
+                         config, fn, doc, scope)
         return fn
 
     return register

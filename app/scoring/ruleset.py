@@ -127,6 +127,9 @@ class Timeliness(_Strict):
 class Impact(_Strict):
     high_value_deal: float
     high_value_account: float
+    min_contacts_high_value: int
+    severity_weight: dict[Severity, float]
+    record_weight: dict[str, float]
 
 
 class Band(_Strict):
@@ -232,9 +235,13 @@ class RulesFile(_Strict):
 
     @model_validator(mode="after")
     def _overrides_name_rules(self) -> RulesFile:
-        unknown = sorted(set(self.rules) - set(RULES))
-        if unknown:
-            raise ValueError(f"[rules] names unknown rule ids: {unknown}")
+        named = {"rules": set(self.rules), "decision.block_rules": set(self.decision.block_rules),
+                 "decision.alert_rules": set(self.decision.alert_rules),
+                 "decision.allow_rules": set(self.decision.allow_rules)}
+        for where, ids in named.items():
+            unknown = sorted(ids - set(RULES))
+            if unknown:
+                raise ValueError(f"[{where}] names unknown rule ids: {unknown}")
         return self
 
 

@@ -38,8 +38,14 @@ def is_filled(value: Any, empty_values: frozenset[str] = frozenset()) -> bool:
     return True
 
 
+EARLIEST_YEAR, LATEST_YEAR = 2, 9990  # dates beyond these leave no room for date arithmetic
+
+
 def parse_datetime(value: Any) -> datetime | None:
-    """An aware UTC datetime from an ISO-8601 string (date or date-time), else None."""
+    """An aware UTC datetime from an ISO-8601 string (date or date-time), else None.
+
+    Dates outside years 2–9990 count as unparseable, so no rule's date arithmetic can overflow.
+    """
     if isinstance(value, datetime):
         parsed = value
     elif isinstance(value, date):
@@ -50,6 +56,8 @@ def parse_datetime(value: Any) -> datetime | None:
         except ValueError:
             return None
     else:
+        return None
+    if not EARLIEST_YEAR <= parsed.year <= LATEST_YEAR:
         return None
     if parsed.tzinfo is None:
         return parsed.replace(tzinfo=UTC)

@@ -29,9 +29,10 @@ CASES = load_cases()
 
 
 def lookups_of(case: dict[str, Any]) -> Lookups:
-    raw = case.get("lookups", {})
-    return Lookups(accounts=raw.get("accounts", {}), deal_value_by_account=raw.get("deal_value_by_account", {}),
-                   active_deal_contacts=frozenset(raw.get("active_deal_contacts", [])))
+    raw = dict(case.get("lookups", {}))
+    if "active_deal_contacts" in raw:
+        raw["active_deal_contacts"] = frozenset(raw["active_deal_contacts"])
+    return Lookups(**raw)
 
 
 @pytest.mark.parametrize("case", [c for _, c in CASES], ids=[i for i, _ in CASES])

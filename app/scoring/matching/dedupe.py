@@ -43,19 +43,36 @@ def find_duplicates(
         threshold: match probability at or above which a pair is listed (default: the rules file's).
     """
     started = time.perf_counter()
+    left = prepare(records, record_type, region)
+    right = prepare(reference, record_type, region, _reference_ids(reference, left)) if reference is not None else None
+    by_id = {**({rid: r for rid, r in zip(right.ids, reference, strict=True)} if right and reference else {}),
+             **{rid: r for rid, r in zip(left.ids, records, strict=True)}}
+    return match_tables(record_type, left, right, by_id, rules, threshold=threshold,
+                        deal_value_by_account=deal_value_by_account, started=started)
+
+
+def match_tables(
+    record_type: str,
+    left: Prepared,
+    right: Prepared | None,
+    records_by_id: dict[str, dict[str, Any]],
+    rules: Any,
+    *,
+    threshold: float | None = None,
+    deal_value_by_account: Mapping[str, float] | None = None,
+    started: float | None = None,
+) -> dict[str, Any]:
+    """Pairs, clusters and stats for already-prepared tables (`records_by_id` feeds survivors and plans)."""
+    started = time.perf_counter() if started is None else started
     cfg = rules.file.duplicates
     model: MatchModel = rules.match_models[record_type]
     threshold = cfg.threshold if threshold is None else threshold
-    left = prepare(records, record_type, region)
-    right = prepare(reference, record_type, region, _reference_ids(reference, left)) if reference is not None else None
     tf = TermFrequencies.of([left] + ([right] if right else []), [c.field for c in model.comparisons if c.tf],
                             cfg.tf_pseudo_count)
     i, j = block_pairs(left, right, model, cfg.max_block_size)
     other = right if right is not None else left
     scores = score_pairs(left, other, i, j, model, tf)
-    by_id = {**({rid: r for rid, r in zip(right.ids, reference, strict=True)} if right else {}),
-             **{rid: r for rid, r in zip(left.ids, records, strict=True)}}
-    rank = Ranking(by_id)
+    rank = Ranking(records_by_id)
     keep = np.flatnonzero(scores.score >= threshold)
     keep = keep[np.argsort(-scores.score[keep], kind="stable")]
 

@@ -42,9 +42,11 @@ class Ranking:
         return self.completeness(rid), self.recency(rid)
 
     def completeness(self, rid: str) -> int:
+        """Filled fields; a stream keeps only a summary of each record, with the count as `_filled`."""
         value = self._complete.get(rid)
         if value is None:
-            value = self._complete[rid] = completeness_count(self.records[rid])
+            record = self.records[rid]
+            value = self._complete[rid] = record.get("_filled") or completeness_count(record)
         return value
 
     def recency(self, rid: str) -> float:
@@ -71,7 +73,8 @@ def merge_plan(survivor: str, others: Sequence[str], rank: Ranking) -> dict[str,
     kept = records[survivor]
     for other in sorted(others, key=lambda o: -rank.completeness(o)):
         for field, value in records[other].items():
-            if field not in plan and field != "id" and is_filled(value) and not is_filled(kept.get(field)):
+            if field not in plan and field != "id" and not field.startswith("_") and is_filled(value) \
+                    and not is_filled(kept.get(field)):
                 plan[field] = {"value": value, "from": other}
     return plan
 

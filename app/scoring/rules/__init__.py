@@ -3,6 +3,7 @@
 from app.scoring.rules import (  # noqa: F401
     completeness,
     consistency,
+    cross_record,
     duplicates,
     impact,
     lead_score,

@@ -20,7 +20,7 @@ def _high_value_without_stage(record: dict[str, Any], params: Any, ctx: Any) -> 
 
 
 @rule("account.industry.missing_high_value", fields=("industry",), severity="error", category="impact",
-      seed="002", config="impact",
+      seed="002", config="impact", scope="batch",
       message="Account with {amount:,.0f} in deals (over {threshold:,.0f}) has no industry.")
 def _high_value_without_industry(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
     """Seed 002: companies over $50K deal value without industry classification (needs the batch's deals)."""
@@ -30,7 +30,7 @@ def _high_value_without_industry(record: dict[str, Any], params: Any, ctx: Any) 
 
 
 @rule("contact.email.missing_on_active_deal", fields=("email",), severity="error", category="impact",
-      seed="002", message="Contact is on an active deal but has no email address.")
+      seed="002", scope="batch", message="Contact is on an active deal but has no email address.")
 def _active_deal_without_email(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
     """Seed 002: people involved in active deals without email addresses (needs the batch's deals)."""
     contact_id = record.get("id")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pycountry
@@ -121,16 +121,25 @@ for _t, _f in (("account", "website"), ("account", "linkedin_url"), ("contact", 
 def _dates_invalid(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
     """A date field that is not an ISO-8601 date, or lies outside any realistic range."""
     earliest = ctx.now.replace(year=params.oldest_year, month=1, day=1)
-    latest = ctx.now + timedelta(days=365.25 * params.future_years)
+    latest = ctx.now.replace(year=min(ctx.now.year + params.future_years, 9999), month=12, day=31)
     for field in DATE_FIELDS[ctx.record_type]:
         value = record.get(field)
         if not ctx.filled(value):
             continue
         parsed = parse_datetime(value)
         if parsed is None:
-            yield Hit(field, value, details={"reason": "not an ISO-8601 date (YYYY-MM-DD)"})
+            reason = "outside the realistic range" if _is_iso(value) else "not an ISO-8601 date (YYYY-MM-DD)"
+            yield Hit(field, value, details={"reason": reason})
         elif not earliest <= parsed <= latest:
             yield Hit(field, value, details={"reason": "outside the realistic range"})
+
+
+def _is_iso(value: Any) -> bool:
+    try:
+        datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        return False
+    return True
 
 
 for _t in FIELD_KINDS:
@@ -211,7 +220,7 @@ def _probability_range(record: dict[str, Any], params: Any, ctx: Any) -> Iterato
 def _currency_invalid(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
     """Seed 004 data cleansing: currency as a standard code."""
     value = record.get("currency")
-    if not ctx.filled(value) or value in CURRENCIES:
+    if not ctx.filled(value) or (isinstance(value, str) and value in CURRENCIES):
         return
     code = value.strip().upper() if isinstance(value, str) else None
     yield Hit("currency", value, suggestion=code if code in CURRENCIES else None)

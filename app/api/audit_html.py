@@ -1,0 +1,81 @@
+"""The audit as one self-contained HTML page: inline CSS, inline bars, no scripts, no external assets."""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Any
+
+STYLE = """
+body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;max-width:1100px;
+color:#1d2433;padding:0 1rem}h1{margin:0 0 .2rem}h2{margin-top:2rem;border-bottom:1px solid #dde3ee}
+.muted{color:#6b7385}.tiles{display:flex;gap:1rem;flex-wrap:wrap}.tile{flex:1 1 200px;border-radius:10px;
+padding:1rem;background:#f5f7fb;border-left:6px solid #999}.tile.pass{border-color:#2e9e5b}.tile.fail{border-color:#d64545}
+.tile .v{font-size:2rem;font-weight:700}table{border-collapse:collapse;width:100%}td,th{text-align:left;
+padding:.35rem .5rem;border-bottom:1px solid #eef1f6;vertical-align:top}.bar{height:12px;border-radius:6px;
+background:#e6eaf2;position:relative;min-width:160px}.bar>span{position:absolute;left:0;top:0;bottom:0;
+border-radius:6px}.ok{background:#2e9e5b}.low{background:#e0a030}.bad{background:#d64545}
+.sev-error{color:#d64545;font-weight:600}.sev-warning{color:#b7791f}.sev-info{color:#6b7385}code{font-size:12px}
+"""
+
+
+def _pct(value: float) -> str:
+    return f"{100 * value:.1f}%"
+
+
+def _tile(name: str, kpi: dict[str, Any], lower_is_better: bool = False) -> str:
+    state = "pass" if kpi["pass"] else "fail"
+    sign = "≤" if lower_is_better else "≥"
+    return (f'<div class="tile {state}"><div class="muted">{escape(name)}</div><div class="v">{_pct(kpi["value"])}'
+            f'</div><div>target {sign} {_pct(kpi["target"])} · {"met" if kpi["pass"] else "missed"}</div></div>')
+
+
+def _bar(percent: float, target: float) -> str:
+    css = "ok" if percent >= target else ("low" if percent >= target - 20 else "bad")
+    return f'<div class="bar"><span class="{css}" style="width:{max(0.0, min(100.0, percent)):.1f}%"></span></div>'
+
+
+def render_audit(audit: dict[str, Any], rules_version: str) -> str:
+    """The HTML data health report."""
+    summary = audit["summary"]
+    kpis = summary["kpis"]
+    target = 100 * kpis["completeness"]["target"]
+    parts = [f"<!doctype html><html lang=en><head><meta charset=utf-8><title>crm-dq data health audit</title>"
+             f"<style>{STYLE}</style></head><body><h1>CRM data health audit</h1>"
+             f"<div class=muted>rules {escape(rules_version)} · "
+             + " · ".join(f"{n} {escape(t)}" for t, n in summary["totals"].items()) + "</div>",
+             '<h2>KPIs against targets</h2><div class="tiles">',
+             _tile("Completeness", kpis["completeness"]), _tile("Accuracy", kpis["accuracy"]),
+             _tile("Duplicate rate", kpis["duplicate_rate"], lower_is_better=True), "</div>",
+             "<h2>Completeness of critical fields</h2><table><tr><th>record type</th><th>field</th><th>filled</th>"
+             "<th></th></tr>"]
+    for record_type, fields in summary["completeness_by_field"].items():
+        for field, percent in sorted(fields.items(), key=lambda f: f[1]):
+            parts.append(f"<tr><td>{escape(record_type)}</td><td>{escape(field)}</td><td>{percent:.1f}%</td>"
+                         f"<td>{_bar(percent, target)}</td></tr>")
+    parts.append("</table><h2>Cleanup tasks, by business impact</h2><table><tr><th>#</th><th>task</th>"
+                 "<th>findings</th><th>impact</th></tr>")
+    for n, task in enumerate(audit["cleanup_tasks"], 1):
+        parts.append(f"<tr><td>{n}</td><td>{escape(task['task'])}</td><td>{task['findings']}</td>"
+                     f"<td>{task['impact']:.1f}</td></tr>")
+    parts.append("</table><h2>Top findings</h2><table><tr><th>impact</th><th>record</th><th>rule</th>"
+                 "<th>message</th></tr>")
+    for f in summary["top_findings"]:
+        parts.append(f"<tr><td>{f['impact']:.1f}</td><td>{escape(f['record_type'])} "
+                     f"<code>{escape(str(f['record_id']))}</code></td><td class='sev-{escape(f['severity'])}'>"
+                     f"<code>{escape(f['rule'])}</code></td><td>{escape(f['message'])}</td></tr>")
+    parts.append("</table><h2>Issues by rule</h2><table><tr><th>rule</th><th>count</th></tr>")
+    for rule_id, count in list(summary["issues_by_rule"].items())[:40]:
+        parts.append(f"<tr><td><code>{escape(rule_id)}</code></td><td>{count}</td></tr>")
+    parts.append("</table><h2>Duplicate clusters</h2><table><tr><th>type</th><th>cluster</th><th>survivor</th></tr>")
+    for record_type, result in audit["duplicates"].items():
+        survivors = {p["a"]: p.get("cluster_survivor") for p in result["pairs"]}
+        for cluster in result["clusters"][:100]:
+            survivor = next((survivors[m] for m in cluster if survivors.get(m)), cluster[0])
+            parts.append(f"<tr><td>{escape(record_type)}</td><td><code>{escape(', '.join(cluster))}</code></td>"
+                         f"<td><code>{escape(str(survivor))}</code></td></tr>")
+    parts.append("</table><h2>Cross-record findings</h2><table><tr><th>record</th><th>rule</th><th>message</th></tr>")
+    for f in audit["cross_record"][:200]:
+        parts.append(f"<tr><td>{escape(f['record_type'])} <code>{escape(str(f['record_id']))}</code></td>"
+                     f"<td><code>{escape(f['rule'])}</code></td><td>{escape(f['message'])}</td></tr>")
+    parts.append(f"</table><p class=muted>Impact = {escape(summary['impact_formula'])}.</p></body></html>")
+    return "".join(parts)

@@ -1,0 +1,170 @@
+"""`POST /v1/batch` (JSON or NDJSON stream) and `POST /v1/audit` (summary, cleanup list, HTML report)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import Any
+
+import orjson
+from fastapi import APIRouter, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel, Field
+from starlette.responses import HTMLResponse, Response, StreamingResponse
+from starlette.types import Receive, Scope, Send
+
+from app.api.audit_html import render_audit
+from app.api.deps import NowDep, OptionsDep, RulesDep, SettingsDep, get_now, parse_json, read_body
+from app.api.problems import BodyTooLarge, InvalidParameter, NotARecord
+from app.config import Settings
+from app.scoring import Options, Ruleset
+from app.scoring.batch import PLURAL, SINGULAR, BatchRun, score_batch
+
+router = APIRouter(prefix="/v1", tags=["batch"])
+NDJSON = "application/x-ndjson"
+CHUNK_LINES = 500
+
+
+class DuplexStreamingResponse(StreamingResponse):
+    """Streams while the request body is still being read.
+
+    Starlette's StreamingResponse listens for a disconnect by reading `receive`, which would swallow the
+    request body the generator is reading line by line; here only the generator reads it.
+    """
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.stream_response(send)
+        if self.background is not None:
+            await self.background()
+
+
+class BatchOptions(BaseModel):
+    duplicates: bool = True
+    now: str | None = Field(default=None, description="ISO-8601; overrides ?now=")
+
+
+class BatchRequest(BaseModel):
+    accounts: list[dict[str, Any]] = []
+    contacts: list[dict[str, Any]] = []
+    opportunities: list[dict[str, Any]] = []
+    leads: list[dict[str, Any]] = []
+    options: BatchOptions = BatchOptions()
+
+
+EXAMPLE = {"accounts": [{"id": "001A", "name": "Acme", "industry": None, "owner_id": "u1"}],
+           "contacts": [{"id": "003A", "account_id": "001A", "first_name": "Bob", "last_name": "Smith",
+                         "email": "bob@acme.com"}, "not a record"],
+           "opportunities": [{"id": "006A", "account_id": "001A", "amount": 60000, "stage": "Proposal",
+                              "close_date": "2025-09-30"},
+                             {"id": "006B", "account_id": "001A", "amount": 15000, "stage": "Qualification"}],
+           "options": {"duplicates": True, "now": "2025-06-01T00:00:00Z"}}
+BODY_DOC = {"requestBody": {"required": True, "content": {
+    "application/json": {"schema": {"$ref": "#/components/schemas/BatchRequest"},
+                         "examples": {"mixed": {"summary": "An account with deals, a contact and a bad entry",
+                                                "value": EXAMPLE}}},
+    NDJSON: {"schema": {"type": "string"}, "example": '{"type": "contact", "id": "003A", "email": "bob@"}\n'
+                                                      '{"type": "account", "id": "001A", "name": "Acme"}\n'}}}}
+
+
+async def read_batch(request: Request, settings: Settings, now: datetime) -> tuple[dict[str, Any], datetime, bool]:
+    """The JSON batch body, its `now` and whether duplicates are wanted; structure errors are problems."""
+    body = parse_json(await read_body(request, settings.max_batch_body_bytes))
+    if not isinstance(body, dict):
+        raise NotARecord("Expected a JSON object with accounts/contacts/opportunities/leads lists.",
+                         [{"loc": "body", "msg": "must be a JSON object"}])
+    bad = [{"loc": f"body.{k}", "msg": "must be a list"} for k in PLURAL.values()
+           if body.get(k) is not None and not isinstance(body.get(k), list)]
+    if bad:
+        raise NotARecord("Record lists must be JSON arrays.", bad)
+    total = sum(len(body.get(k) or []) for k in PLURAL.values())
+    if total > settings.max_batch:
+        raise BodyTooLarge(f"{total} records; the limit is {settings.max_batch} per JSON batch (NDJSON has none).",
+                           limit=settings.max_batch)
+    options = body.get("options") if isinstance(body.get("options"), dict) else {}
+    if options.get("now") is not None:
+        if not isinstance(options["now"], str):
+            raise InvalidParameter("`options.now` must be an ISO-8601 string.", [{"loc": "body.options.now"}])
+        now = get_now(options["now"])
+    return body, now, options.get("duplicates", True) is not False
+
+
+@router.post("/batch", summary="Score a batch (JSON or NDJSON)", openapi_extra=BODY_DOC,
+             responses={200: {"content": {NDJSON: {"schema": {"type": "string"}}}},
+                        413: {"description": "Too many records or body too large"}})
+async def post_batch(request: Request, settings: SettingsDep, rules: RulesDep, options: OptionsDep,
+                     now: NowDep) -> Response:
+    """Every record scored in input order (a bad entry gets its own error), duplicates per type, cross-record
+    findings and the summary. With `Content-Type: application/x-ndjson`, one `{"type": ..., ...}` per line
+    in and one result line per input line out, then a summary line; memory stays flat."""
+    if request.headers.get("content-type", "").split(";")[0].strip() == NDJSON:
+        duplicates = request.query_params.get("duplicates", "true").lower() != "false"
+        return DuplexStreamingResponse(stream_ndjson(request, rules, options, now, duplicates), media_type=NDJSON)
+    body, now, duplicates = await read_batch(request, settings, now)
+    result = await run_in_threadpool(score_batch, body, rules, now, options, duplicates)
+    return Response(orjson.dumps(result), media_type="application/json")
+
+
+@router.post("/audit", summary="Data health audit", openapi_extra=BODY_DOC,
+             responses={200: {"content": {"text/html": {"schema": {"type": "string"}}}}})
+async def post_audit(request: Request, settings: SettingsDep, rules: RulesDep, options: OptionsDep, now: NowDep,
+                     format: str | None = Query(default=None, pattern="^(json|html)$")) -> Response:
+    """Seed 002's data health audit: the batch summary plus a prioritised cleanup list; `?format=html` (or
+    `Accept: text/html`) returns a self-contained HTML report."""
+    body, now, duplicates = await read_batch(request, settings, now)
+    result = await run_in_threadpool(score_batch, body, rules, now, options, duplicates)
+    audit = {"summary": result["summary"], "cleanup_tasks": result["summary"]["cleanup_tasks"],
+             "cross_record": result["cross_record"],
+             "duplicates": {t: {"clusters": d["clusters"], "pairs": d["pairs"][:200], "stats": d["stats"]}
+                            for t, d in result["duplicates"].items()}}
+    wants_html = format == "html" or (format is None and "text/html" in request.headers.get("accept", ""))
+    if wants_html:
+        return HTMLResponse(render_audit(audit, rules.version))
+    return Response(orjson.dumps(audit), media_type="application/json")
+
+
+async def stream_ndjson(request: Request, rules: Ruleset, options: Options, now: datetime,
+                        duplicates: bool) -> AsyncIterator[bytes]:
+    """Read lines as they arrive, score them in chunks, answer line for line, then the summary."""
+    run = BatchRun(rules, now, options, duplicates)
+    pending: list[bytes] = []
+    line_no = 0
+    rest = b""
+    async for piece in request.stream():
+        lines = (rest + piece).split(b"\n")
+        rest = lines.pop()
+        pending.extend(lines)
+        if len(pending) >= CHUNK_LINES:
+            yield await run_in_threadpool(score_lines, run, pending, line_no)
+            line_no += len(pending)
+            pending = []
+    if rest.strip():
+        pending.append(rest)
+    if pending:
+        yield await run_in_threadpool(score_lines, run, pending, line_no)
+    tail = await run_in_threadpool(run.finish)
+    yield orjson.dumps({"type": "summary", **tail}) + b"\n"
+
+
+def score_lines(run: BatchRun, lines: list[bytes], first: int) -> bytes:
+    """One output line per input line: the report, or that line's own error."""
+    out = []
+    for offset, raw in enumerate(lines):
+        n = first + offset
+        try:
+            entry = orjson.loads(raw) if raw.strip() else None
+        except orjson.JSONDecodeError as exc:
+            out.append({"line": n, "error": _line_error(n, f"not valid JSON: {exc}")})
+            continue
+        kind = entry.pop("type", None) if isinstance(entry, dict) else None
+        record_type = SINGULAR.get(kind, kind) if isinstance(kind, str) else None
+        if record_type not in PLURAL:
+            out.append({"line": n, "error": _line_error(n, "a JSON object with a `type` of account, contact, "
+                                                           "opportunity or lead")})
+            continue
+        out.append({"line": n, "type": record_type, **run.score(record_type, n, entry)})
+    return b"".join(orjson.dumps(o) + b"\n" for o in out)
+
+
+def _line_error(n: int, detail: str) -> dict[str, Any]:
+    return {"type": "/problems/not-a-record", "title": "Not a record", "status": 422, "detail": detail[:300],
+            "errors": [{"loc": f"line.{n}"}]}

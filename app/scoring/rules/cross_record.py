@@ -1,0 +1,61 @@
+"""Cross-record checks over records linked by `account_id` (seed 001/002): they need the whole batch."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from app.scoring.registry import Hit, rule
+
+
+def _account_id(record: dict[str, Any]) -> str | None:
+    value = record.get("id")
+    return value if isinstance(value, str) and value else None
+
+
+@rule("account.contacts.single_contact_multi_deal", fields=("id",), severity="warning", category="cross_record",
+      seed="002", scope="batch", message="{deals} open deals but only {contacts} contact(s): single-threaded.")
+def _single_threaded(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
+    """Seed 002: companies with 2+ deals but one contact (multi-threading gap)."""
+    aid = _account_id(record)
+    deals = ctx.lookups.open_deals_by_account.get(aid, 0) if aid else 0
+    contacts = ctx.lookups.contacts_by_account.get(aid, 0) if aid else 0
+    if deals >= 2 and contacts <= 1:
+        yield Hit("id", aid, details={"deals": deals, "contacts": contacts})
+
+
+@rule("account.decision_maker.missing", fields=("id",), severity="warning", category="cross_record", seed="000",
+      scope="batch", config="impact",
+      message="Open deals worth {amount:,.0f} but no decision maker among the account's contacts.")
+def _no_decision_maker(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
+    """Seed 000: decision maker contacts must be identified on accounts with real pipeline."""
+    aid = _account_id(record)
+    amount = ctx.lookups.deal_value_by_account.get(aid, 0.0) if aid else 0.0
+    if amount > params.high_value_deal and ctx.lookups.decision_makers_by_account.get(aid, 0) == 0:
+        yield Hit("id", aid, details={"amount": amount})
+
+
+@rule("account.contacts.too_few", fields=("id",), severity="info", category="cross_record", seed="002",
+      scope="batch", config="impact",
+      message="Open deals worth {amount:,.0f} but only {contacts} contact(s) (want {threshold}).")
+def _too_few_contacts(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
+    """Seed 002: high-value accounts with few contacts."""
+    aid = _account_id(record)
+    amount = ctx.lookups.deal_value_by_account.get(aid, 0.0) if aid else 0.0
+    contacts = ctx.lookups.contacts_by_account.get(aid, 0) if aid else 0
+    if amount > params.high_value_deal and contacts < params.min_contacts_high_value:
+        yield Hit("id", aid, details={"amount": amount, "contacts": contacts,
+                                      "threshold": params.min_contacts_high_value})
+
+
+def _account_missing(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
+    """The record points at an account that is not in the batch (informational: it may exist in the CRM)."""
+    aid = record.get("account_id")
+    if ctx.lookups.in_batch and isinstance(aid, str) and aid and aid not in ctx.lookups.accounts:
+        yield Hit("account_id", aid)
+
+
+for _t in ("contact", "opportunity"):
+    rule(f"{_t}.account.not_in_batch", fields=("account_id",), severity="info", category="cross_record",
+         seed="004", scope="batch", message="Account {value!r} is not in this batch.",
+         description="Seed 004 relationship integrity maintenance on imports.")(_account_missing)

@@ -1,0 +1,164 @@
+"""Bodies and parameters the scoring endpoints refuse: always a 4xx application/problem+json, never a 5xx."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from app.config import Settings
+from app.main import create_app
+from tests.api.assertions import SCORE_PATHS, assert_problem, error_locs
+from tests.conftest import NOW_ISO
+
+PATHS = list(SCORE_PATHS.values())
+LIMIT = 64
+
+
+@pytest.fixture
+def small_client(settings: Settings) -> Iterator[TestClient]:
+    """An app whose body limit is LIMIT bytes."""
+    with TestClient(create_app(settings.model_copy(update={"max_body_bytes": LIMIT}))) as c:
+        yield c
+
+
+def json_object_of_size(size: int) -> bytes:
+    """A valid JSON object (one record) of exactly `size` bytes, so only its size can be refused."""
+    overhead = len(b'{"name": ""}')
+    body = b'{"name": "' + b"x" * (size - overhead) + b'"}'
+    assert len(body) == size
+    return body
+
+
+def post_raw(client: TestClient, path: str, body: bytes):  # type: ignore[no-untyped-def]
+    return client.post(path, content=body, headers={"content-type": "application/json"})
+
+
+# ------------------------------------------------------------------------------------------ not JSON: 400
+
+NOT_JSON = {
+    "text": b"not json",
+    "truncated": b'{"email": "bob@acme.com"',
+    "empty": b"",
+    "trailing-comma": b'{"email": "bob@acme.com",}',
+    "single-quotes": b"{'email': 'bob@acme.com'}",
+}
+
+
+@pytest.mark.parametrize("path", PATHS)
+@pytest.mark.parametrize("body", NOT_JSON.values(), ids=NOT_JSON.keys())
+def test_a_body_that_is_not_json_is_a_400_problem(client: TestClient, path: str, body: bytes) -> None:
+    doc = assert_problem(post_raw(client, path, body), 400)
+    assert doc["type"] == "/problems/invalid-json"
+    assert doc["instance"] == path
+    assert error_locs(doc) == ["body"]
+
+
+# ---------------------------------------------------------------------------- JSON, but not an object: 422
+
+NOT_A_RECORD = {"array": b'[{"email": "bob@acme.com"}]', "empty-array": b"[]", "string": b'"bob@acme.com"',
+                "number": b"42", "float": b"-1.5e3", "true": b"true", "null": b"null"}
+
+
+@pytest.mark.parametrize("path", PATHS)
+@pytest.mark.parametrize("body", NOT_A_RECORD.values(), ids=NOT_A_RECORD.keys())
+def test_json_that_is_not_an_object_is_a_422_naming_body(client: TestClient, path: str, body: bytes) -> None:
+    doc = assert_problem(post_raw(client, path, body), 422)
+    assert doc["type"] == "/problems/not-a-record"
+    assert error_locs(doc) == ["body"]
+
+
+# ------------------------------------------------------------------------------------ body too large: 413
+
+@pytest.mark.parametrize("path", PATHS)
+def test_a_body_at_the_limit_is_scored(small_client: TestClient, path: str) -> None:
+    response = post_raw(small_client, path, json_object_of_size(LIMIT))
+    assert response.status_code == 200, response.text
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_a_declared_body_over_the_limit_is_a_413(small_client: TestClient, path: str) -> None:
+    response = post_raw(small_client, path, json_object_of_size(LIMIT + 1))
+    assert response.request.headers["content-length"] == str(LIMIT + 1)
+    doc = assert_problem(response, 413)
+    assert doc["type"] == "/problems/body-too-large"
+    assert doc["limit"] == LIMIT
+
+
+def chunks(body: bytes, size: int = 16) -> Iterator[bytes]:
+    for start in range(0, len(body), size):
+        yield body[start:start + size]
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_a_streamed_body_over_the_limit_is_a_413(small_client: TestClient, path: str) -> None:
+    response = small_client.post(path, content=chunks(json_object_of_size(LIMIT + 1)),
+                                 headers={"content-type": "application/json"})
+    assert "content-length" not in response.request.headers
+    assert response.request.headers["transfer-encoding"] == "chunked"
+    doc = assert_problem(response, 413)
+    assert doc["type"] == "/problems/body-too-large"
+    assert doc["limit"] == LIMIT
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_a_streamed_body_within_the_limit_is_scored(small_client: TestClient, path: str) -> None:
+    response = small_client.post(path, content=chunks(json_object_of_size(LIMIT)),
+                                 headers={"content-type": "application/json"})
+    assert "content-length" not in response.request.headers
+    assert response.status_code == 200, response.text
+
+
+def test_the_default_limit_is_one_mebibyte(client: TestClient) -> None:
+    assert post_raw(client, PATHS[0], json_object_of_size(1024 * 1024)).status_code == 200
+    assert_problem(post_raw(client, PATHS[0], json_object_of_size(1024 * 1024 + 1)), 413)
+
+
+# ------------------------------------------------------------------------------------- invalid ?now: 422
+
+@pytest.mark.parametrize("now", ["garbage", "", "yesterday", "2024-13-01", "2024-02-30T00:00:00Z",
+                                 "1718452800"])
+def test_an_invalid_now_is_a_422_naming_query_now(client: TestClient, now: str) -> None:
+    response = client.post(SCORE_PATHS["contact"], params={"now": now}, json={"email": "bob@acme.com"})
+    doc = assert_problem(response, 422)
+    assert doc["type"] == "/problems/invalid-parameter"
+    assert error_locs(doc) == ["query.now"]
+
+
+def test_a_valid_now_is_accepted(client: TestClient) -> None:
+    assert client.post(SCORE_PATHS["contact"], params={"now": NOW_ISO}, json={}).status_code == 200
+
+
+# ------------------------------------------------------------------- bodies that break naive JSON parsers
+
+HOSTILE = {
+    "nan-literal": b'{"amount": NaN}',
+    "bare-nan": b"NaN",
+    "infinity-literal": b'{"amount": Infinity}',
+    "out-of-range-float": b'{"amount": 1e400}',
+    "invalid-utf8": b'{"name": "\xff\xfe\xfd"}',
+    "invalid-utf8-key": b'{"\xc3\x28": 1}',
+    "lone-surrogate-escape": b'{"name": "\\ud800"}',
+    "nested-arrays-10000": b'{"tags": ' + b"[" * 10_000 + b"]" * 10_000 + b"}",
+    "nested-objects-10000": b'{"a": ' * 10_000 + b"1" + b"}" * 10_000,
+    "bare-nested-arrays-10000": b"[" * 10_000 + b"]" * 10_000,
+}
+
+
+@pytest.mark.parametrize("path", PATHS)
+@pytest.mark.parametrize("body", HOSTILE.values(), ids=HOSTILE.keys())
+def test_hostile_bodies_are_a_4xx_problem(client: TestClient, path: str, body: bytes) -> None:
+    doc = assert_problem(post_raw(client, path, body))
+    assert doc["type"] == "/problems/invalid-json"
+    assert error_locs(doc) == ["body"]
+
+
+# ------------------------------------------------------------------------------------ other HTTP errors
+
+def test_a_wrong_method_is_a_405_problem(client: TestClient) -> None:
+    assert_problem(client.get(SCORE_PATHS["contact"]), 405)
+
+
+def test_an_unknown_path_is_a_404_problem(client: TestClient) -> None:
+    assert_problem(client.get("/v1/nothing-here"), 404)
