@@ -1,0 +1,117 @@
+"""`POST /v1/batch` (JSON and NDJSON) and `POST /v1/audit`: nothing lost, cross-record findings, summary."""
+
+from __future__ import annotations
+
+import orjson
+from fastapi.testclient import TestClient
+
+from tests.conftest import NOW_ISO
+
+NDJSON = {"content-type": "application/x-ndjson"}
+ACCOUNT = {"id": "a1", "name": "Acme", "owner_id": "u1"}
+DEALS = [{"id": "o1", "account_id": "a1", "amount": 40000, "stage": "Proposal", "owner_id": "u1"},
+         {"id": "o2", "account_id": "a1", "amount": 20000, "stage": "Qualification", "owner_id": "u1",
+          "contact_roles": [{"contact_id": "c1", "role": "influencer"}]}]
+CONTACT = {"id": "c1", "account_id": "a1", "first_name": "Bob", "last_name": "Smith", "owner_id": "u1"}
+
+
+def test_malformed_entries_keep_every_other_result_in_place(client: TestClient) -> None:
+    contacts = [CONTACT, "oops", {"id": "c2", "email": "x@y.com"}, 42, {"id": "c3"}]
+    r = client.post(f"/v1/batch?now={NOW_ISO}", json={"contacts": contacts})
+    assert r.status_code == 200
+    results = r.json()["results"]["contacts"]
+    assert len(results) == 5
+    assert [x.get("record_id") for x in results] == ["c1", None, "c2", None, "c3"]
+    assert results[1] == {"index": 1, "error": results[1]["error"]} and results[1]["error"]["status"] == 422
+    assert results[3]["index"] == 3
+    assert r.json()["summary"]["errors"] == {"contacts": 2}
+
+
+def test_cross_record_findings(client: TestClient) -> None:
+    body = {"accounts": [ACCOUNT], "opportunities": DEALS + [{"id": "o3", "account_id": "zz", "amount": 5}],
+            "contacts": [CONTACT], "options": {"now": NOW_ISO}}
+    found = {(f["rule"], f["record_id"]) for f in client.post("/v1/batch", json=body).json()["cross_record"]}
+    assert ("account.contacts.single_contact_multi_deal", "a1") in found
+    assert ("account.decision_maker.missing", "a1") in found
+    assert ("account.contacts.too_few", "a1") in found
+    assert ("account.industry.missing_high_value", "a1") in found      # 60,000 in open deals, no industry
+    assert ("contact.email.missing_on_active_deal", "c1") in found
+    assert ("opportunity.account.not_in_batch", "o3") in found
+    with_dm = dict(CONTACT, decision_role="economic_buyer", email="bob@acme.com")
+    body["contacts"] = [with_dm]
+    found = {f["rule"] for f in client.post("/v1/batch", json=body).json()["cross_record"]}
+    assert "account.decision_maker.missing" not in found and "contact.email.missing_on_active_deal" not in found
+
+
+def test_summary_ratios_match_hand_computed_values(client: TestClient) -> None:
+    # contacts need 6 requirements; c1 fills full_name only; c2 fills full_name, email, phone, title.
+    c2 = {"id": "c2", "first_name": "Ana", "last_name": "Lopez", "email": "bob@", "phone": "+14155550123",
+          "title": "CTO"}
+    dup = dict(c2, id="c3")
+    summary = client.post(f"/v1/batch?now={NOW_ISO}", json={"contacts": [CONTACT, c2, dup]}).json()["summary"]
+    assert summary["counts"]["required_fields"] == 18
+    assert summary["counts"]["required_filled"] == 1 + 4 + 4
+    assert summary["kpis"]["completeness"] == {"value": round(9 / 18, 4), "target": 0.95, "pass": False}
+    # checked: email and phone in c2 and c3 (4); the two emails are invalid
+    assert summary["counts"]["fields_checked"] == 4 and summary["counts"]["fields_valid"] == 2
+    assert summary["kpis"]["accuracy"]["value"] == 0.5
+    assert summary["counts"]["duplicate_records"] == 1
+    assert summary["kpis"]["duplicate_rate"] == {"value": round(1 / 3, 4), "target": 0.02, "pass": False}
+    assert summary["completeness_by_field"]["contacts"]["email"] == round(100 * 2 / 3, 1)
+    assert summary["issues_by_rule"]["contact.email.invalid"] == 2
+    assert summary["top_findings"][0]["severity"] == "error"
+
+
+def test_ndjson_answers_line_for_line_then_a_summary(client: TestClient) -> None:
+    lines = [orjson.dumps({"type": "contact", **CONTACT}), b"not json", orjson.dumps({"type": "widget"}),
+             orjson.dumps({"type": "accounts", **ACCOUNT}), orjson.dumps([1, 2])]
+    r = client.post(f"/v1/batch?now={NOW_ISO}", content=b"\n".join(lines), headers=NDJSON)
+    assert r.status_code == 200 and r.headers["content-type"].startswith("application/x-ndjson")
+    out = [orjson.loads(line) for line in r.text.splitlines()]
+    assert [o.get("line") for o in out[:-1]] == [0, 1, 2, 3, 4]
+    assert out[0]["record_id"] == "c1" and out[3]["record_type"] == "account"
+    assert all("error" in out[i] for i in (1, 2, 4))
+    assert out[-1]["type"] == "summary" and out[-1]["summary"]["totals"]["contacts"] == 1
+
+
+def test_ndjson_finds_duplicates_across_the_whole_stream(client: TestClient) -> None:
+    first = {"type": "contact", "id": "x1", "first_name": "Robert", "last_name": "Smith", "phone": "(415) 555-0123"}
+    filler = [orjson.dumps({"type": "lead", "id": f"l{i}"}) for i in range(1200)]
+    last = {"type": "contact", "id": "x2", "first_name": "Bob", "last_name": "Smith", "phone": "+1 415 555 0123"}
+    body = b"\n".join([orjson.dumps(first), *filler, orjson.dumps(last)])
+    out = client.post("/v1/batch", content=body, headers=NDJSON).text.splitlines()
+    summary = orjson.loads(out[-1])
+    assert len(out) == 1203
+    assert summary["duplicates"]["contacts"]["clusters"] == [["x1", "x2"]]
+
+
+def test_a_200000_line_stream_keeps_order_and_count(client: TestClient) -> None:
+    body = b"\n".join(orjson.dumps({"type": "lead", "id": f"l{i}"}) for i in range(200_000))
+    r = client.post("/v1/batch?duplicates=false", content=body, headers=NDJSON)
+    count, last_line = 0, -1
+    for line in r.iter_lines() if hasattr(r, "iter_lines") else r.text.splitlines():
+        item = orjson.loads(line)
+        if item.get("type") == "summary":
+            assert item["summary"]["totals"]["leads"] == 200_000
+            continue
+        assert item["line"] == last_line + 1 and item["record_id"] == f"l{item['line']}"
+        last_line, count = item["line"], count + 1
+    assert count == 200_000
+
+
+def test_json_batch_limits(client: TestClient) -> None:
+    r = client.post("/v1/batch", json={"contacts": "nope"})
+    assert r.status_code == 422 and r.json()["errors"][0]["loc"] == "body.contacts"
+    assert client.post("/v1/batch", json=[1]).status_code == 422
+
+
+def test_audit_json_and_html(client: TestClient) -> None:
+    body = {"accounts": [dict(ACCOUNT, website="acme.com"), dict(ACCOUNT, id="a2", website="https://www.acme.com/")],
+            "opportunities": DEALS, "contacts": [CONTACT]}
+    audit = client.post(f"/v1/audit?now={NOW_ISO}", json=body).json()
+    assert audit["cleanup_tasks"] and audit["cleanup_tasks"][0]["impact"] >= audit["cleanup_tasks"][-1]["impact"]
+    assert audit["duplicates"]["accounts"]["clusters"] == [["a1", "a2"]]
+    html = client.post(f"/v1/audit?now={NOW_ISO}", json=body, headers={"accept": "text/html"})
+    assert html.headers["content-type"].startswith("text/html")
+    assert "Completeness" in html.text and "a1, a2" in html.text
+    assert "http://" not in html.text and "https://" not in html.text and "<script" not in html.text
