@@ -60,8 +60,12 @@ def text_of(value: Any) -> str:
 
 def clean_name(value: Any) -> str:
     """A person-name part without titles and suffixes ('Dr. John Jr.' -> 'john')."""
-    words = [w for w in fold(text_of(value)).split() if w not in _NAME_NOISE]
-    return " ".join(words)
+    return _clean_name(text_of(value))
+
+
+@lru_cache(maxsize=131072)
+def _clean_name(text: str) -> str:
+    return " ".join(w for w in fold(text).split() if w not in _NAME_NOISE)
 
 
 def split_person_name(first: Any, last: Any) -> tuple[str, str]:
