@@ -23,14 +23,15 @@ from app.scoring.matching.normalize import nickname_pairs
 NULL, ELSE = -1, -2
 
 Scorer = Callable[..., float]
-SIMILARITY: dict[str, Scorer] = {
-    "name": JaroWinkler.normalized_similarity,
-    "string": JaroWinkler.normalized_similarity,
-    "text": lambda a, b, **_: fuzz.token_set_ratio(a, b) / 100.0,
-    "code": OSA.normalized_similarity,
-    "email": Indel.normalized_similarity,
-    "phone": Indel.normalized_similarity,
-    "exact": Indel.normalized_similarity,
+# (rapidfuzz scorer, divisor to bring it to 0–1): native scorers only, so cpdist stays in C++
+SIMILARITY: dict[str, tuple[Scorer, float]] = {
+    "name": (JaroWinkler.normalized_similarity, 1.0),
+    "string": (JaroWinkler.normalized_similarity, 1.0),
+    "text": (fuzz.token_set_ratio, 100.0),
+    "code": (OSA.normalized_similarity, 1.0),
+    "email": (Indel.normalized_similarity, 1.0),
+    "phone": (Indel.normalized_similarity, 1.0),
+    "exact": (Indel.normalized_similarity, 1.0),
 }
 LEVELS_BY_KIND = {
     "name": {"exact", "nickname", "similar", "initial", "else"},
@@ -98,7 +99,8 @@ class Comparison:
         sub_sim = np.ones(idx.size)
         fuzzy = np.flatnonzero(~exact)
         if fuzzy.size:
-            sub_sim[fuzzy] = cpdist(list(pa[fuzzy]), list(pb[fuzzy]), scorer=SIMILARITY[self.kind], workers=1)
+            scorer, divisor = SIMILARITY[self.kind]
+            sub_sim[fuzzy] = cpdist(list(pa[fuzzy]), list(pb[fuzzy]), scorer=scorer, workers=1) / divisor
         sim[idx] = sub_sim
         open_ = np.ones(idx.size, dtype=bool)
         sub_level = np.full(idx.size, ELSE, dtype=np.int16)
