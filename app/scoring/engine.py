@@ -12,12 +12,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from app.scoring.formats import EmailCheck, check_email
 from app.scoring.ruleset import Ruleset
 from app.scoring.rules.completeness import measure_completeness
 from app.scoring.rules.lead_score import score_lead
 from app.scoring.rules.qualification import measure_qualification
 from app.scoring.rules.standardize import normalize_record
-from app.scoring.values import clip_value, is_filled
+from app.scoring.values import clip_value, is_filled, parse_datetime
 
 SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
 
@@ -58,10 +59,38 @@ class Context:
     normalized: dict[str, Any] = field(default_factory=dict)
     lead_score: dict[str, Any] | None = None
     duplicates: list[dict[str, Any]] = field(default_factory=list)
+    # Per-record memos: several rules read the same email check and dates; nothing outlives the record.
+    _emails: dict[Any, EmailCheck] = field(default_factory=dict, repr=False, compare=False)
+    _dates: dict[str, datetime | None] = field(default_factory=dict, repr=False, compare=False)
 
     def filled(self, value: Any) -> bool:
         """Whether a value counts as present under this ruleset's placeholders."""
+        if value is None:
+            return False
+        if value.__class__ is str:  # the common case, as `is_filled` judges it
+            text = value.strip()
+            return bool(text) and text.lower() not in self.rules.empty_values
         return is_filled(value, self.rules.empty_values)
+
+    def check_email(self, value: str, deliverability: bool = False, timeout: float = 2.0) -> EmailCheck:
+        """`check_email` of one address, computed once per record (the timeout only counts for DNS)."""
+        key = (value, timeout) if deliverability else value
+        result = self._emails.get(key)
+        if result is None:
+            result = self._emails[key] = check_email(value, deliverability, timeout)
+        return result
+
+    def parse_datetime(self, value: Any) -> datetime | None:
+        """`parse_datetime` of a field value, parsed once per record for text."""
+        if value is None:
+            return None
+        if value.__class__ is not str:
+            return parse_datetime(value)
+        dates = self._dates
+        if value in dates:
+            return dates[value]
+        parsed = dates[value] = parse_datetime(value)
+        return parsed
 
 
 class _Template(dict[str, Any]):
@@ -76,23 +105,27 @@ def render(template: str, **values: Any) -> str:
 
 def run_rules(record: dict[str, Any], ctx: Context) -> list[dict[str, Any]]:
     """Every finding of every enabled rule of the record's type, most severe first."""
-    issues: list[dict[str, Any]] = []
-    for rule, params, severity in ctx.rules.plans[ctx.record_type]:
-        for hit in rule.check(record, params, ctx):
+    record_type = ctx.record_type
+    by_severity: dict[str, list[dict[str, Any]]] = {"error": [], "warning": [], "info": []}
+    for check, params, rule_id, category, severity, message, plain in ctx.rules.runs[record_type]:
+        found = by_severity[severity]
+        for hit in check(record, params, ctx):
             value, suggestion = clip_value(hit.value), clip_value(hit.suggestion)
-            issues.append({
-                "rule": rule.id, "field": hit.field, "severity": severity, "category": rule.category,
-                "message": render(rule.message, field=hit.field, value=value, suggestion=suggestion,
-                                  record_type=ctx.record_type, **hit.details),
+            found.append({
+                "rule": rule_id, "field": hit.field, "severity": severity, "category": category,
+                # a message without placeholders renders as itself
+                "message": message if plain else message.format_map(_Template(
+                    field=hit.field, value=value, suggestion=suggestion, record_type=record_type, **hit.details)),
                 "value": value, "suggestion": suggestion,
             })
-    issues.sort(key=lambda i: SEVERITY_ORDER[i["severity"]])
-    return issues
+    # the rules' order within each severity, as a stable sort by severity keeps it
+    return by_severity["error"] + by_severity["warning"] + by_severity["info"]
 
 
 def measure_accuracy(record: dict[str, Any], issues: list[dict[str, Any]], ctx: Context) -> dict[str, Any]:
     """Share of the format-checked fields present in the record that passed their validity rules."""
-    checked = {f for f in ctx.rules.validity_fields[ctx.record_type] if ctx.filled(record.get(f))}
+    filled = ctx.filled
+    checked = {f for f in ctx.rules.validity_fields[ctx.record_type] if filled(record.get(f))}
     invalid = {i["field"].split(".", 1)[0] for i in issues
                if i["category"] == "validity" and i["severity"] != "info"} & checked
     valid = len(checked) - len(invalid)
@@ -105,21 +138,22 @@ def quality_score(completeness: float, accuracy: float, issues: list[dict[str, A
     cfg = rules.file.scoring
     total = cfg.completeness_weight + cfg.accuracy_weight
     base = 100.0 * (cfg.completeness_weight * completeness + cfg.accuracy_weight * accuracy) / total
-    penalty = sum(cfg.penalty.get(i["severity"], 0.0) for i in issues)
+    penalties = cfg.penalty
+    penalty = sum(penalties.get(i["severity"], 0.0) for i in issues)
     return round(min(100.0, max(0.0, base - penalty)), 1)
 
 
 def decide(issues: list[dict[str, Any]], rules: Ruleset) -> dict[str, Any]:
     """allow / alert / block for a record-save webhook, with the rule ids that decided it."""
-    cfg = rules.file.decision
+    allow_rules, block_rules, alert_rules, block_severities, alert_severities = rules.decision_sets
     block, alert = [], []
     for issue in issues:
         rid, severity = issue["rule"], issue["severity"]
-        if rid in cfg.allow_rules:
+        if rid in allow_rules:
             continue
-        if rid in cfg.block_rules or severity in cfg.block_severities:
+        if rid in block_rules or severity in block_severities:
             block.append(rid)
-        elif rid in cfg.alert_rules or severity in cfg.alert_severities:
+        elif rid in alert_rules or severity in alert_severities:
             alert.append(rid)
     if block:
         return {"action": "block", "reasons": list(dict.fromkeys(block))}
@@ -168,7 +202,7 @@ def score_record(
         "completeness": ctx.completeness,
         "accuracy": accuracy,
         "issues": issues,
-        "counts": {s: sum(1 for i in issues if i["severity"] == s) for s in SEVERITY_ORDER},
+        "counts": _counts(issues),
         "qualification": ctx.qualification or None,
         "lead_score": ctx.lead_score,
         "normalized": ctx.normalized,
@@ -177,6 +211,13 @@ def score_record(
         "rules_version": rules.version,
     }
     return report
+
+
+def _counts(issues: list[dict[str, Any]]) -> dict[str, int]:
+    counts = dict.fromkeys(SEVERITY_ORDER, 0)
+    for issue in issues:
+        counts[issue["severity"]] += 1
+    return counts
 
 
 def _record_id(record: dict[str, Any]) -> str | None:

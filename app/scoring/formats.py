@@ -23,6 +23,9 @@ from email_validator.types import ValidatedEmail
 # Bundled public-suffix snapshot only: these machines (and many deployments) have no internet.
 _TLD = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
 _SIMPLE_LOCAL_SPECIALS = frozenset('"<>() \t\r\n,;:[]\\')
+# check_url's default schemes; callers pass all three arguments positionally, so that every call for one
+# value and the same settings shares one lru_cache entry (f(v) and f(v, True, schemes) are distinct keys).
+URL_SCHEMES: tuple[str, ...] = ("http", "https")
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,7 +120,7 @@ def check_phone(value: str, region: str) -> PhoneCheck:
 
 
 @lru_cache(maxsize=65536)
-def check_url(value: str, strip_www: bool = True, schemes: tuple[str, ...] = ("http", "https")) -> UrlCheck:
+def check_url(value: str, strip_www: bool = True, schemes: tuple[str, ...] = URL_SCHEMES) -> UrlCheck:
     """A website or profile URL: scheme, host with a real public suffix, and its canonical https form."""
     text = value.strip()
     if not text or any(c.isspace() for c in text):

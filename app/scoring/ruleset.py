@@ -286,9 +286,12 @@ def load_rules(path: Path | str | None = None, override: dict[str, Any] | None =
     return compile_rules(model, data)
 
 
+_PICKLIST_SEPARATORS = re.compile(r"[\s\-/]+")
+
+
 def picklist_key(value: str) -> str:
     """How picklist values compare: case-insensitive, spaces and hyphens as underscores."""
-    return re.sub(r"[\s\-/]+", "_", value.strip().lower())
+    return _PICKLIST_SEPARATORS.sub("_", value.strip().lower())
 
 
 def keyword_pattern(words: list[str]) -> re.Pattern[str]:
@@ -319,6 +322,12 @@ class Ruleset:
     plans: dict[str, list[tuple[Rule, Any, Severity]]]
     match_models: dict[str, Any]
     validity_fields: dict[str, frozenset[str]]
+    # Derived once for the engine's hot path (see `compile_rules`).
+    runs: dict[str, list[tuple[Any, Any, str, str, Severity, str, bool]]]
+    requirements: dict[str, list[tuple[str, list[str], bool, float]]]
+    decision_sets: tuple[frozenset[str], frozenset[str], frozenset[str], frozenset[str], frozenset[str]]
+    sorted_picklists: dict[str, list[str]]
+    inactive_lead_statuses: frozenset[str]
 
     def stage(self, name: str) -> Stage:
         """The definition of a canonical stage name."""
@@ -367,6 +376,10 @@ def compile_rules(model: RulesFile, data: dict[str, Any]) -> Ruleset:
         industry_lookup[label.lower()] = label
         industry_lookup.update({v.lower(): label for v in variants})
     demo = model.lead_scoring.demographics.criteria()
+    plans = {t: [(r, rule_params(model, r), severity[r.id]) for r in RULES.values()
+                 if r.record_type == t and r.id in enabled] for t in RECORD_TYPES}
+    picklists = {k: frozenset(picklist_key(v) for v in vals) for k, vals in model.picklists.items()}
+    decision = model.decision
     title_bands = [(b.points, keyword_pattern(b.keywords)) for b in demo.pop("title", [])]
     return Ruleset(
         file=model,
@@ -374,7 +387,7 @@ def compile_rules(model: RulesFile, data: dict[str, Any]) -> Ruleset:
         severity=severity,
         enabled=enabled,
         empty_values=frozenset(v.lower() for v in model.completeness.empty_values),
-        picklists={k: frozenset(picklist_key(v) for v in vals) for k, vals in model.picklists.items()},
+        picklists=picklists,
         stage_lookup=stage_lookup,
         industry_lookup=industry_lookup,
         seniority=[(k, keyword_pattern(v)) for k, v in model.standardize.seniority.items()],
@@ -389,9 +402,24 @@ def compile_rules(model: RulesFile, data: dict[str, Any]) -> Ruleset:
         },
         country_lookup=country_lookup(model.standardize.countries),
         match_models=build_models(model.duplicates),
-        plans={t: [(r, rule_params(model, r), severity[r.id]) for r in RULES.values()
-                   if r.record_type == t and r.id in enabled] for t in RECORD_TYPES},
+        plans=plans,
         validity_fields={t: frozenset(f.split(".", 1)[0] for r in RULES.values()
                                       if r.record_type == t and r.category == "validity" for f in r.fields)
                          for t in RECORD_TYPES},
+        # per rule: check, params, id, category, severity, message, and whether the message has no placeholders
+        runs={t: [(r.check, params, r.id, r.category, sev, r.message, "{" not in r.message and "}" not in r.message)
+                  for r, params, sev in plan] for t, plan in plans.items()},
+        # per required field: name, paths, whether any path suffices (else all), weight
+        requirements={t: [(req.name, *_paths(req), req.weight)
+                          for req in getattr(model.completeness, t).required] for t in RECORD_TYPES},
+        decision_sets=(frozenset(decision.allow_rules), frozenset(decision.block_rules),
+                       frozenset(decision.alert_rules), frozenset(decision.block_severities),
+                       frozenset(decision.alert_severities)),
+        sorted_picklists={k: sorted(v) for k, v in picklists.items()},
+        inactive_lead_statuses=frozenset(picklist_key(s) for s in model.timeliness.inactive_lead_statuses),
     )
+
+
+def _paths(req: Requirement) -> tuple[list[str], bool]:
+    paths, mode = req.paths()
+    return paths, mode == "any"

@@ -97,6 +97,11 @@ def days_between(earlier: datetime, later: datetime) -> float:
 
 def clip_value(value: Any, limit: int = 200) -> Any:
     """A value small enough to echo back in a report: long strings cut, containers summarised."""
+    cls = value.__class__
+    if cls is str:
+        return value[:limit] + "…" if len(value) > limit else value
+    if value is None or cls is int or cls is bool:
+        return value
     if isinstance(value, str) and len(value) > limit:
         return value[:limit] + "…"
     if isinstance(value, dict | list) and len(str(value)) > limit:

@@ -12,27 +12,34 @@ from app.scoring.values import get_path
 
 def measure_completeness(record: dict[str, Any], ctx: Any) -> dict[str, Any]:
     """Weighted share of the record type's required fields that hold a value."""
-    spec = getattr(ctx.rules.file.completeness, ctx.record_type)
+    requirements = ctx.rules.requirements[ctx.record_type]
+    filled_fn = ctx.filled
     total = filled_weight = 0.0
     filled, missing = 0, []
-    for req in spec.required:
-        paths, mode = req.paths()
-        present = [ctx.filled(get_path(record, p)) for p in paths]
-        ok = any(present) if mode == "any" else all(present)
-        total += req.weight
+    for name, paths, any_of, weight in requirements:
+        if len(paths) == 1:
+            ok = filled_fn(get_path(record, paths[0]))
+        elif any_of:
+            ok = any(filled_fn(get_path(record, p)) for p in paths)
+        else:
+            ok = all(filled_fn(get_path(record, p)) for p in paths)
+        total += weight
         if ok:
             filled += 1
-            filled_weight += req.weight
+            filled_weight += weight
         else:
-            missing.append(req.name)
+            missing.append(name)
     score = round(filled_weight / total, 4) if total else 1.0
-    return {"score": score, "filled": filled, "required": len(spec.required), "missing": missing}
+    return {"score": score, "filled": filled, "required": len(requirements), "missing": missing}
 
 
 def _missing_required(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
     """A required field (or group of alternatives) holds no value."""
+    missing = ctx.completeness["missing"]
+    if not missing:
+        return
     by_name = {r.name: r for r in params.required}
-    for name in ctx.completeness["missing"]:
+    for name in missing:
         paths, mode = by_name[name].paths()
         yield Hit(name, details={"alternatives": (" or " if mode == "any" else " and ").join(paths)})
 

