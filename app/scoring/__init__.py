@@ -2,6 +2,6 @@
 
 from app.scoring.engine import Lookups, Options, score_record
 from app.scoring.registry import RULES, Rule
-from app.scoring.ruleset import Ruleset, RulesError, load_rules
+from app.scoring.ruleset import RulesError, Ruleset, load_rules
 
 __all__ = ["RULES", "Lookups", "Options", "Rule", "Ruleset", "RulesError", "load_rules", "score_record"]

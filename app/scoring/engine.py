@@ -13,11 +13,11 @@ from datetime import datetime
 from typing import Any
 
 from app.scoring.formats import EmailCheck, check_email
-from app.scoring.ruleset import Ruleset
 from app.scoring.rules.completeness import measure_completeness
 from app.scoring.rules.lead_score import score_lead
 from app.scoring.rules.qualification import measure_qualification
 from app.scoring.rules.standardize import normalize_record
+from app.scoring.ruleset import Ruleset
 from app.scoring.values import clip_value, is_filled, parse_datetime
 
 SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
@@ -59,6 +59,8 @@ class Context:
     normalized: dict[str, Any] = field(default_factory=dict)
     lead_score: dict[str, Any] | None = None
     duplicates: list[dict[str, Any]] = field(default_factory=list)
+    # top-level fields holding a value (`filled`), judged once per record
+    present: frozenset[str] = frozenset()
     # Per-record memos: several rules read the same email check and dates; nothing outlives the record.
     _emails: dict[Any, EmailCheck] = field(default_factory=dict, repr=False, compare=False)
     _dates: dict[str, datetime | None] = field(default_factory=dict, repr=False, compare=False)
@@ -107,7 +109,10 @@ def run_rules(record: dict[str, Any], ctx: Context) -> list[dict[str, Any]]:
     """Every finding of every enabled rule of the record's type, most severe first."""
     record_type = ctx.record_type
     by_severity: dict[str, list[dict[str, Any]]] = {"error": [], "warning": [], "info": []}
-    for check, params, rule_id, category, severity, message, plain in ctx.rules.runs[record_type]:
+    present = ctx.present
+    for check, params, rule_id, category, severity, message, plain, gate in ctx.rules.runs[record_type]:
+        if gate is not None and present.isdisjoint(gate):
+            continue
         found = by_severity[severity]
         for hit in check(record, params, ctx):
             value, suggestion = clip_value(hit.value), clip_value(hit.suggestion)
@@ -124,8 +129,7 @@ def run_rules(record: dict[str, Any], ctx: Context) -> list[dict[str, Any]]:
 
 def measure_accuracy(record: dict[str, Any], issues: list[dict[str, Any]], ctx: Context) -> dict[str, Any]:
     """Share of the format-checked fields present in the record that passed their validity rules."""
-    filled = ctx.filled
-    checked = {f for f in ctx.rules.validity_fields[ctx.record_type] if filled(record.get(f))}
+    checked = ctx.rules.validity_fields[ctx.record_type] & ctx.present
     invalid = {i["field"].split(".", 1)[0] for i in issues
                if i["category"] == "validity" and i["severity"] != "info"} & checked
     valid = len(checked) - len(invalid)
@@ -187,6 +191,8 @@ def score_record(
     """
     ctx = Context(record_type, rules, now, options or Options(), lookups or Lookups())
     ctx.duplicates = duplicates or []
+    filled = ctx.filled
+    ctx.present = frozenset([key for key, value in record.items() if filled(value)])
     ctx.completeness = measure_completeness(record, ctx)
     if record_type in ("opportunity", "lead"):
         ctx.qualification = measure_qualification(record, ctx)

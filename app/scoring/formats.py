@@ -7,7 +7,7 @@ domains, so the domain check is cached on its own; phone and URL checks are cach
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from urllib.parse import urlsplit
 
 import phonenumbers
@@ -104,6 +104,11 @@ def check_email(value: str, deliverability: bool = False, timeout: float = 2.0) 
     return EmailCheck(True, info.normalized, info.domain.lower())
 
 
+@cache
+def _country_code(region: str) -> int:
+    return phonenumbers.country_code_for_region(region)
+
+
 @lru_cache(maxsize=65536)
 def check_phone(value: str, region: str) -> PhoneCheck:
     """Parse and validate with phonenumbers; `region` reads numbers written without a country code."""
@@ -113,7 +118,11 @@ def check_phone(value: str, region: str) -> PhoneCheck:
         number = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException as exc:
         return PhoneCheck(False, has_country_code=has_country_code, reason=str(exc.args[0]))
-    if not phonenumbers.is_valid_number(number):
+    # A number valid for the default region is valid (is_valid_number would find that region first);
+    # checking it directly skips the search across all regions sharing the country code (+1: 25).
+    in_region = number.country_code == _country_code(region) and phonenumbers.is_valid_number_for_region(
+        number, region)
+    if not (in_region or phonenumbers.is_valid_number(number)):
         return PhoneCheck(False, has_country_code=has_country_code, reason="not a valid number for its region")
     e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
     return PhoneCheck(True, e164, has_country_code)

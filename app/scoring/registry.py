@@ -44,6 +44,7 @@ class Rule:
     check: CheckFn
     description: str
     scope: Scope = "record"
+    when_present: bool = False
 
     def describe(self) -> dict[str, Any]:
         """The rule as `GET /v1/rules` lists it."""
@@ -69,11 +70,14 @@ def rule(
     config: str | None = None,
     description: str = "",
     scope: Scope = "record",
+    when_present: bool = False,
 ) -> Callable[[CheckFn], CheckFn]:
     """Register `fn` under `id`; stack the decorator to reuse one function for several record types.
 
     `scope="batch"` marks a rule that needs other records of the batch (through `ctx.lookups`); it stays
     silent for a single record and its findings are also listed as the batch's cross-record findings.
+    `when_present=True` declares that the rule can only fire when one of its fields holds a value, so the
+    engine skips it for records without any of them (tests/scoring checks the claim on every case record).
     """
     record_type = id.split(".", 1)[0]
     if record_type not in RECORD_TYPES:
@@ -86,7 +90,7 @@ def rule(
             raise ValueError(f"rule {id!r} is registered twice")
         doc = description or (fn.__doc__ or "").strip().splitlines()[0]
         RULES[id] = Rule(id, record_type, tuple(fields), severity, category, seed, message,
-                         config, fn, doc, scope)
+                         config, fn, doc, scope, when_present)
         return fn
 
     return register

@@ -406,8 +406,9 @@ def compile_rules(model: RulesFile, data: dict[str, Any]) -> Ruleset:
         validity_fields={t: frozenset(f.split(".", 1)[0] for r in RULES.values()
                                       if r.record_type == t and r.category == "validity" for f in r.fields)
                          for t in RECORD_TYPES},
-        # per rule: check, params, id, category, severity, message, and whether the message has no placeholders
-        runs={t: [(r.check, params, r.id, r.category, sev, r.message, "{" not in r.message and "}" not in r.message)
+        # per rule: check, params, id, category, severity, message, whether the message has no placeholders,
+        # and the top-level fields of which one must hold a value for the rule to run (None: always runs)
+        runs={t: [(r.check, params, r.id, r.category, sev, r.message, "{" not in r.message, rule_gate(r))
                   for r, params, sev in plan] for t, plan in plans.items()},
         # per required field: name, paths, whether any path suffices (else all), weight
         requirements={t: [(req.name, *_paths(req), req.weight)
@@ -418,6 +419,11 @@ def compile_rules(model: RulesFile, data: dict[str, Any]) -> Ruleset:
         sorted_picklists={k: sorted(v) for k, v in picklists.items()},
         inactive_lead_statuses=frozenset(picklist_key(s) for s in model.timeliness.inactive_lead_statuses),
     )
+
+
+def rule_gate(r: Rule) -> frozenset[str] | None:
+    """The top-level fields a `when_present` rule needs one of, else None."""
+    return frozenset(f.split(".", 1)[0] for f in r.fields) if r.when_present else None
 
 
 def _paths(req: Requirement) -> tuple[list[str], bool]:

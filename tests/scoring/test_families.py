@@ -52,3 +52,28 @@ def test_case(case: dict[str, Any], rules: Ruleset) -> None:
         assert matching[0]["suggestion"] == case["suggestion"]
     assert matching[0]["severity"] == rules.severity[case["rule"]]
     assert not PLACEHOLDER.search(matching[0]["message"]), f"unfilled placeholder: {matching[0]['message']}"
+
+
+def test_when_present_rules_never_need_their_fields_absent(rules: Ruleset) -> None:
+    """Skipping `when_present` rules for records without their fields changes no report.
+
+    Every case record and a sample of generated dirty records are scored twice: with the engine's
+    skip, and with every rule forced to run. A rule wrongly declared `when_present` (one that fires
+    on an absent field) makes the reports differ.
+    """
+    from dataclasses import replace
+
+    from bench.generate import make_accounts, make_contacts, make_leads, make_opportunities
+
+    ungated = replace(rules, runs={t: [run[:-1] + (None,) for run in runs] for t, runs in rules.runs.items()})
+    assert any(run[-1] is not None for runs in rules.runs.values() for run in runs), "no rule is gated"
+    samples = [(c["rule"].split(".", 1)[0], c["record"], lookups_of(c)) for _, c in CASES]
+    for record_type, make in (("account", make_accounts), ("contact", make_contacts),
+                              ("opportunity", make_opportunities), ("lead", make_leads)):
+        samples += [(record_type, r, Lookups()) for r in make(300, 11)]
+    # records stripped down to a few fields make absence common
+    samples += [(t, {k: v for i, (k, v) in enumerate(r.items()) if i % 3 == 0}, lk) for t, r, lk in samples]
+    for record_type, record, lookups in samples:
+        gated = score_record(record_type, record, rules, now=NOW, lookups=lookups)
+        full = score_record(record_type, record, ungated, now=NOW, lookups=lookups)
+        assert gated["issues"] == full["issues"], (record_type, record)

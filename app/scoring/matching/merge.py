@@ -7,7 +7,6 @@ from typing import Any
 
 from app.scoring.values import is_filled, parse_datetime, parse_number
 
-
 _EMPTY: tuple[Any, ...] = (None, "", [], {})
 
 

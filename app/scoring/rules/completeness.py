@@ -13,12 +13,13 @@ from app.scoring.values import get_path
 def measure_completeness(record: dict[str, Any], ctx: Any) -> dict[str, Any]:
     """Weighted share of the record type's required fields that hold a value."""
     requirements = ctx.rules.requirements[ctx.record_type]
-    filled_fn = ctx.filled
+    filled_fn, present = ctx.filled, ctx.present
     total = filled_weight = 0.0
     filled, missing = 0, []
     for name, paths, any_of, weight in requirements:
         if len(paths) == 1:
-            ok = filled_fn(get_path(record, paths[0]))
+            path = paths[0]
+            ok = path in present if "." not in path else filled_fn(get_path(record, path))
         elif any_of:
             ok = any(filled_fn(get_path(record, p)) for p in paths)
         else:
@@ -46,8 +47,9 @@ def _missing_required(record: dict[str, Any], params: Any, ctx: Any) -> Iterator
 
 def _missing_recommended(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
     """A field the seeds ask for, but not required to save the record, is empty."""
+    present = ctx.present
     for path in params.recommended:
-        if not ctx.filled(get_path(record, path)):
+        if path not in present and ("." not in path or not ctx.filled(get_path(record, path))):
             yield Hit(path)
 
 

@@ -25,7 +25,7 @@ def open_stage(record: dict[str, Any], ctx: Any) -> Any:
 
 
 @rule("opportunity.probability.stage_mismatch", fields=("probability", "stage"), severity="warning",
-      category="consistency", seed="000",
+      category="consistency", when_present=True, seed="000",
       message="Probability {value}% does not fit stage {stage} (expected {low:g}–{high:g}%).")
 def _probability_vs_stage(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
     """Seed 000: probability scoring must align with stage and activity."""
@@ -40,7 +40,7 @@ def _probability_vs_stage(record: dict[str, Any], params: Any, ctx: Any) -> Iter
 
 
 @rule("opportunity.forecast_category.stage_mismatch", fields=("forecast_category", "stage"),
-      severity="warning", category="consistency", seed="000",
+      severity="warning", category="consistency", when_present=True, seed="000",
       message="Forecast category {value!r} does not fit stage {stage} (expected {expected}).")
 def _forecast_vs_stage(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
     """Seed 000: forecast categories (Commit / Best Case / Pipeline / Closed) follow from the stage."""
@@ -55,6 +55,7 @@ def _forecast_vs_stage(record: dict[str, Any], params: Any, ctx: Any) -> Iterato
 
 
 @rule("opportunity.close_date.past", fields=("close_date",), severity="warning", category="consistency",
+      when_present=True,
       seed="000", message="Open deal has a close date in the past ({value}); move it or close the deal.")
 def _close_date_past(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
     """Seed 000: modify close dates for stalled deals; an open deal cannot close in the past."""
@@ -65,7 +66,7 @@ def _close_date_past(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[
 
 
 @rule("opportunity.close_date.future_on_closed", fields=("close_date",), severity="warning",
-      category="consistency", seed="000",
+      category="consistency", when_present=True, seed="000",
       message="Deal is closed but its close date {value} is still in the future.")
 def _closed_in_future(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
     """A closed deal keeps an open deal's expected close date: set it to the day it closed."""
@@ -76,7 +77,8 @@ def _closed_in_future(record: dict[str, Any], params: Any, ctx: Any) -> Iterator
 
 
 @rule("opportunity.close_date.before_created", fields=("close_date", "created_at"), severity="warning",
-      category="consistency", seed="000", message="Close date {value} is before the deal was created.")
+      category="consistency", when_present=True, seed="000",
+      message="Close date {value} is before the deal was created.")
 def _close_before_created(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
     """Seed 000: close dates must be realistic."""
     closes = ctx.parse_datetime(record.get("close_date"))
@@ -87,15 +89,18 @@ def _close_before_created(record: dict[str, Any], params: Any, ctx: Any) -> Iter
 
 def _dates_in_future(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
     """Something that already happened (created, last activity, verified) is dated in the future."""
-    limit = ctx.now + _GRACE
+    limit, present = ctx.now + _GRACE, ctx.present
     for field in ACTIVITY_FIELDS:
-        when = ctx.parse_datetime(record.get(field))
+        if field not in present:
+            continue
+        when = ctx.parse_datetime(record[field])
         if when is not None and when > limit:
             yield Hit(field, record.get(field))
 
 
 for _t in ("account", "contact", "opportunity", "lead"):
     rule(f"{_t}.dates.future", fields=ACTIVITY_FIELDS, severity="warning", category="consistency", seed="000",
+         when_present=True,
          message="{field} {value!r} is in the future; it records something that already happened.",
          description="Seed 000: activity logging must be timely and accurate.")(_dates_in_future)
 
@@ -118,6 +123,7 @@ def _email_domain(record: dict[str, Any], ctx: Any) -> str | None:
 
 
 @rule("contact.email.domain_mismatch", fields=("email",), severity="warning", category="consistency",
+      when_present=True,
       seed="002", message="Email domain {domain} differs from the account's website {website}: changed jobs?")
 def _email_vs_account(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
     """Seed 002: people who've changed jobs but keep old company associations show up by email domain."""
@@ -132,6 +138,7 @@ def _email_vs_account(record: dict[str, Any], params: Any, ctx: Any) -> Iterator
 
 
 @rule("contact.email.free_mail", fields=("email",), severity="info", category="consistency", seed="002",
+      when_present=True,
       message="Contact of an account uses a personal address at {domain}; ask for a business email.")
 def _free_mail(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
     """Seed 002: email domains reveal company relationships, which a free-mail address hides."""

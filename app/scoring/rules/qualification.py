@@ -6,8 +6,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from app.scoring.registry import Hit, rule
-from app.scoring.ruleset import picklist_key
 from app.scoring.rules.consistency import open_stage
+from app.scoring.ruleset import picklist_key
 from app.scoring.values import get_path
 
 

@@ -136,11 +136,13 @@ def _industry(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
 
 for _t in ("account", "lead"):
     rule(f"{_t}.industry.nonstandard", fields=("industry",), severity="info", category="standardization",
+         when_present=True,
          seed="002", config="standardize.industries",
          message="Industry {value!r}: {reason}.")(_industry)
 
 
 @rule("account.website.nonstandard", fields=("website",), severity="info", category="standardization",
+      when_present=True,
       seed="002", message="Website {value!r} is better stored as {suggestion}.")
 def _website_form(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
     """Seed 002: website URL formatting (https, no www, no trailing slash)."""
@@ -170,6 +172,7 @@ def _address(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
 
 for _t in ADDRESS_FIELD:
     rule(f"{_t}.address.nonstandard", fields=(ADDRESS_FIELD[_t],), severity="info", category="standardization",
+         when_present=True,
          seed="002", config="standardize.countries", message="{field} {value!r}: {reason}.")(_address)
 
 
@@ -190,13 +193,15 @@ def _vague_title(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]
 
 for _t in ("contact", "lead"):
     rule(f"{_t}.name.casing", fields=("first_name", "last_name"), severity="info", category="standardization",
+         when_present=True,
          seed="002", message="{field} {value!r} is better written {suggestion!r}.")(_name_casing)
     rule(f"{_t}.title.vague", fields=("title",), severity="warning", category="standardization", seed="000",
          config="standardize.vague_titles", message="Title {value!r} is too vague to route or qualify.")(_vague_title)
 
 
 @rule("contact.department.inferable", fields=("department", "title"), severity="info",
-      category="standardization", seed="002", message="Department is empty; the title suggests {suggestion!r}.")
+      category="standardization", when_present=True, seed="002",
+      message="Department is empty; the title suggests {suggestion!r}.")
 def _department_from_title(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
     """Seed 002: standardise job titles, and fill the department they imply."""
     if not ctx.filled(record.get("department")) and ctx.normalized.get("department"):
@@ -204,6 +209,7 @@ def _department_from_title(record: dict[str, Any], params: Any, ctx: Any) -> Ite
 
 
 @rule("opportunity.stage.nonstandard", fields=("stage",), severity="info", category="standardization",
+      when_present=True,
       seed="003", message="Stage {value!r} is better stored as {suggestion!r}.")
 def _stage_form(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
     """Seed 003 stage names, written one way."""
@@ -221,4 +227,5 @@ def _email_form(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
 
 for _t in ("contact", "lead"):
     rule(f"{_t}.email.nonstandard", fields=("email",), severity="info", category="standardization", seed="002",
+         when_present=True,
          message="Email {value!r} is better stored as {suggestion!r}.")(_email_form)

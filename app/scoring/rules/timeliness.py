@@ -7,8 +7,8 @@ from datetime import timedelta
 from typing import Any
 
 from app.scoring.registry import Hit, rule
-from app.scoring.ruleset import picklist_key
 from app.scoring.rules.consistency import open_stage
+from app.scoring.ruleset import picklist_key
 from app.scoring.values import days_between
 
 

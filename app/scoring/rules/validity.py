@@ -21,6 +21,11 @@ _JSON_KIND = {"string": (str, int, float), "boolean": (bool,), "object": (dict,)
 # per record type, the fields whose kind _wrong_type checks: field -> (accepted types, kind)
 _TYPED_FIELDS = {t: {f: (_JSON_KIND[k], k) for f, k in kinds.items() if k in _JSON_KIND}
                  for t, kinds in FIELD_KINDS.items()}
+# per record type, (field, exact JSON class) pairs that are always of the documented kind: one set lookup
+_FITTING_TYPES = {t: frozenset((f, cls) for f, (types, kind) in typed.items()
+                               for cls in (str, int, float, bool, dict, list)
+                               if issubclass(cls, types) and not (kind == "string" and cls is bool))
+                  for t, typed in _TYPED_FIELDS.items()}
 
 
 def _as_text(value: Any) -> str | None:
@@ -48,11 +53,13 @@ def _email_invalid(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hi
 
 for _t in ("contact", "lead"):
     rule(f"{_t}.email.invalid", fields=("email",), severity="error", category="validity", seed="000",
+         when_present=True,
          message="Email {value!r} is not a valid address: {reason}",
          description="Seed 000: email addresses must be valid format and deliverable.")(_email_invalid)
 
 
 @rule("contact.email.bounced", fields=("email", "email_bounced"), severity="warning", category="validity",
+      when_present=True,
       seed="000", message="Email {value!r} has bounced; find a current address or remove it.")
 def _email_bounced(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
     """Seed 000 monthly cleanup: remove bounced email addresses."""
@@ -88,9 +95,11 @@ def _phone_rules(field: str) -> tuple[Any, Any]:
 for _t, _f in (("account", "phone"), ("contact", "phone"), ("contact", "mobile_phone"), ("lead", "phone")):
     _invalid, _no_cc = _phone_rules(_f)
     rule(f"{_t}.{_f}.invalid", fields=(_f,), severity="error", category="validity", seed="000",
+         when_present=True,
          message="Phone {value!r} is not a valid number: {reason}",
          description="Seed 000: phone numbers must be valid, with proper country and area codes.")(_invalid)
     rule(f"{_t}.{_f}.no_country_code", fields=(_f,), severity="warning", category="validity", seed="000",
+         when_present=True,
          message="Phone {value!r} has no country code; store it as {suggestion}.",
          description="Seed 000: phone numbers must include proper country codes.")(_no_cc)
 
@@ -116,6 +125,7 @@ def _url_invalid(field: str, linkedin: bool) -> Any:
 
 for _t, _f in (("account", "website"), ("account", "linkedin_url"), ("contact", "linkedin_url")):
     rule(f"{_t}.{_f}.invalid", fields=(_f,), severity="error", category="validity", seed="002",
+         when_present=True,
          config="validity", message="URL {value!r} is not valid: {reason}",
          description="Seed 002: website URL formatting and validation.")(_url_invalid(_f, _f == "linkedin_url"))
 
@@ -125,10 +135,11 @@ def _dates_invalid(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hi
     """A date field that is not an ISO-8601 date, or lies outside any realistic range."""
     earliest = ctx.now.replace(year=params.oldest_year, month=1, day=1)
     latest = ctx.now.replace(year=min(ctx.now.year + params.future_years, 9999), month=12, day=31)
+    present = ctx.present
     for field in DATE_FIELDS[ctx.record_type]:
-        value = record.get(field)
-        if not ctx.filled(value):
+        if field not in present:
             continue
+        value = record[field]
         parsed = ctx.parse_datetime(value)
         if parsed is None:
             reason = "outside the realistic range" if _is_iso(value) else "not an ISO-8601 date (YYYY-MM-DD)"
@@ -147,6 +158,7 @@ def _is_iso(value: Any) -> bool:
 
 for _t in FIELD_KINDS:
     rule(f"{_t}.dates.invalid", fields=DATE_FIELDS[_t], severity="error", category="validity", seed="004",
+         when_present=True,
          config="validity", message="{field} {value!r} is not a usable date: {reason}.",
          description="Seed 004 data cleansing: dates in one ISO-8601 format.")(_dates_invalid)
 
@@ -173,12 +185,14 @@ for _t, _f, _max in (("account", "employee_count", "employee_count_max"),
                      ("account", "annual_revenue", "annual_revenue_max"),
                      ("lead", "employee_count", "employee_count_max")):
     rule(f"{_t}.{_f}.invalid", fields=(_f,), severity="error", category="validity", seed="000",
+         when_present=True,
          config="validity", message="{field} {value!r} is not a realistic number: {reason}.",
          description="Seed 000: company information (size, revenue) must be accurate.")(
         _number_in_range(_f, _max))
 
 
 @rule("opportunity.amount.invalid", fields=("amount",), severity="error", category="validity", seed="000",
+      when_present=True,
       message="Amount {value!r} is not a number.")
 def _amount_invalid(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
     """Seed 000: opportunity amounts must be validated; text is not an amount."""
@@ -188,6 +202,7 @@ def _amount_invalid(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[H
 
 
 @rule("opportunity.amount.negative", fields=("amount",), severity="error", category="validity", seed="000",
+      when_present=True,
       message="Amount {value} is negative.")
 def _amount_negative(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
     """An amount below zero."""
@@ -197,6 +212,7 @@ def _amount_negative(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[
 
 
 @rule("opportunity.amount.unrealistic", fields=("amount",), severity="warning", category="validity",
+      when_present=True,
       seed="000", config="validity", message="Amount {value} is above the realistic maximum {threshold:,.0f}.")
 def _amount_unrealistic(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
     """Seed 000: amounts must be realistic; seed 002 asks to verify deal values."""
@@ -206,6 +222,7 @@ def _amount_unrealistic(record: dict[str, Any], params: Any, ctx: Any) -> Iterat
 
 
 @rule("opportunity.probability.out_of_range", fields=("probability",), severity="error", category="validity",
+      when_present=True,
       seed="000", message="Probability {value!r} is not a number from 0 to 100.")
 def _probability_range(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
     """Probability is a percentage."""
@@ -219,6 +236,7 @@ def _probability_range(record: dict[str, Any], params: Any, ctx: Any) -> Iterato
 
 
 @rule("opportunity.currency.invalid", fields=("currency",), severity="error", category="validity", seed="004",
+      when_present=True,
       message="Currency {value!r} is not an ISO 4217 code.")
 def _currency_invalid(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
     """Seed 004 data cleansing: currency as a standard code."""
@@ -230,6 +248,7 @@ def _currency_invalid(record: dict[str, Any], params: Any, ctx: Any) -> Iterator
 
 
 @rule("opportunity.stage.unknown", fields=("stage",), severity="error", category="validity", seed="003",
+      when_present=True,
       message="Stage {value!r} is not one of the configured stages.")
 def _stage_unknown(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
     """Seed 003 lists the opportunity stages; anything else breaks stage gates and forecasts."""
@@ -260,12 +279,14 @@ for _t, _f, _list, _sev in (
     ("lead", "source", "lead_source", "warning"),
 ):
     rule(f"{_t}.{_f}.unknown", fields=(_f,), severity=_sev, category="validity", seed="000",  # type: ignore[arg-type]
+         when_present=True,
          message="{field} {value!r} is not in the configured picklist.",
          description=f"Seed 000: picklist values for {_f} must be consistent (picklists.{_list}).")(
         _picklist(_f, _list))
 
 
 @rule("opportunity.contact_roles.invalid", fields=("contact_roles",), severity="warning", category="validity",
+      when_present=True,
       seed="000", message="Contact role entry {value!r} needs a contact_id and a configured role.")
 def _contact_roles_invalid(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
     """Seed 000: contact roles added for each stakeholder, with a known role."""
@@ -282,8 +303,10 @@ def _contact_roles_invalid(record: dict[str, Any], params: Any, ctx: Any) -> Ite
 
 def _wrong_type(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
     """A field holds a different JSON type than the canonical model documents (an object where text goes)."""
-    typed = _TYPED_FIELDS[ctx.record_type]
+    typed, fits = _TYPED_FIELDS[ctx.record_type], _FITTING_TYPES[ctx.record_type]
     for field, value in record.items():
+        if (field, value.__class__) in fits:  # the common case: a plain JSON value of the documented kind
+            continue
         spec = typed.get(field)
         if spec is None or value is None:  # unchecked kind (or unknown field), or null: never a wrong type
             continue
