@@ -18,7 +18,9 @@ from app.api.router import api_router
 from app.api.routes.batch import BatchRequest
 from app.api.routes.duplicates import DuplicatesRequest
 from app.api.routes.index import IndexBulkRequest
+from app.api.timing import RequestMetrics
 from app.config import Settings, get_settings
+from app.metrics import make_metrics
 from app.models.records import RECORD_MODELS
 from app.models.store import ensure_schema, make_engine
 from app.scoring import Options, load_rules
@@ -35,24 +37,29 @@ def operation_id(route: APIRoute) -> str:
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app; rules and the store are loaded in the lifespan, once per process."""
     settings = settings or get_settings()
+    metrics = make_metrics()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.rules = load_rules(settings.rules_file)  # a bad rules file stops start-up here
         app.state.engine = make_engine(settings.database_url)
         app.state.schema_ready = ensure_schema(app.state.engine)  # a store that is down does not
+        metrics.bind(app.state.rules)
         log.info("rules %s loaded, store %s", app.state.rules.version, app.state.engine.url.drivername)
         yield
         app.state.engine.dispose()
+        metrics.close()
 
     app = FastAPIOffline(
         title="crm-dq", version=VERSION, description=(app_doc or "").strip(),
         lifespan=lifespan, generate_unique_id_function=operation_id,
     )
     app.state.settings = settings
+    app.state.metrics = metrics
     app.state.options = Options(settings.default_region, settings.check_email_deliverability,
                                 settings.email_dns_timeout)
     install_problem_handlers(app)
+    app.add_middleware(RequestMetrics, metrics=metrics)
     app.include_router(api_router)
     app.openapi = lambda: build_openapi(app)  # type: ignore[method-assign]
     return app

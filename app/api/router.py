@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter
 
-from app.api.routes import batch, duplicates, health, index, rules, score
+from app.api.routes import batch, duplicates, health, index, metrics, rules, score
 
 api_router = APIRouter()
 api_router.include_router(score.router)
@@ -11,3 +11,4 @@ api_router.include_router(duplicates.router)
 api_router.include_router(index.router)
 api_router.include_router(rules.router)
 api_router.include_router(health.router)
+api_router.include_router(metrics.router)

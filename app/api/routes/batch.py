@@ -17,6 +17,7 @@ from app.api.audit_html import render_audit
 from app.api.deps import NowDep, OptionsDep, RulesDep, SettingsDep, get_now, parse_json, read_body
 from app.api.problems import BodyTooLarge, InvalidParameter, NotARecord
 from app.config import Settings
+from app.metrics import Metrics, Tally
 from app.scoring import Options, Ruleset
 from app.scoring.batch import PLURAL, SINGULAR, BatchRun, score_batch
 
@@ -100,7 +101,8 @@ async def post_batch(request: Request, settings: SettingsDep, rules: RulesDep, o
         duplicates = request.query_params.get("duplicates", "true").lower() != "false"
         return DuplexStreamingResponse(stream_ndjson(request, rules, options, now, duplicates), media_type=NDJSON)
     body, now, duplicates = await read_batch(request, settings, now)
-    result = await run_in_threadpool(score_batch, body, rules, now, options, duplicates)
+    result = await run_in_threadpool(score_and_count, body, rules, now, options, duplicates,
+                                     request.app.state.metrics)
     return Response(orjson.dumps(result), media_type="application/json")
 
 
@@ -111,7 +113,8 @@ async def post_audit(request: Request, settings: SettingsDep, rules: RulesDep, o
     """Seed 002's data health audit: the batch summary plus a prioritised cleanup list; `?format=html` (or
     `Accept: text/html`) returns a self-contained HTML report."""
     body, now, duplicates = await read_batch(request, settings, now)
-    result = await run_in_threadpool(score_batch, body, rules, now, options, duplicates)
+    result = await run_in_threadpool(score_and_count, body, rules, now, options, duplicates,
+                                     request.app.state.metrics)
     audit = {"summary": result["summary"], "cleanup_tasks": result["summary"]["cleanup_tasks"],
              "cross_record": result["cross_record"],
              "duplicates": {t: {"clusters": d["clusters"], "pairs": d["pairs"][:200], "stats": d["stats"]}
@@ -122,10 +125,31 @@ async def post_audit(request: Request, settings: SettingsDep, rules: RulesDep, o
     return Response(orjson.dumps(audit), media_type="application/json")
 
 
+def score_and_count(body: dict[str, Any], rules: Ruleset, now: datetime, options: Options, duplicates: bool,
+                    metrics: Metrics) -> dict[str, Any]:
+    """`score_batch`, then each scored record and duplicate counted, source=batch (in the worker thread)."""
+    result = score_batch(body, rules, now, options, duplicates)
+    tally = metrics.tally("batch")
+    for entries in result["results"].values():
+        for entry in entries:
+            if "record_type" in entry:  # not an entry's own error
+                tally.add(entry)
+    count_duplicates(tally, result["duplicates"])
+    tally.flush()
+    return result
+
+
+def count_duplicates(tally: Tally, duplicates: dict[str, dict[str, Any]]) -> None:
+    """Non-survivor members of each duplicate cluster (the batch summary's `duplicate_records`)."""
+    for plural, found in duplicates.items():
+        tally.add_duplicates(SINGULAR[plural], sum(len(cluster) - 1 for cluster in found["clusters"]))
+
+
 async def stream_ndjson(request: Request, rules: Ruleset, options: Options, now: datetime,
                         duplicates: bool) -> AsyncIterator[bytes]:
     """Read lines as they arrive, score them in chunks, answer line for line, then the summary."""
     run = BatchRun(rules, now, options, duplicates)
+    tally = request.app.state.metrics.tally("batch")
     pending: list[bytes] = []
     line_no = 0
     rest = b""
@@ -134,19 +158,30 @@ async def stream_ndjson(request: Request, rules: Ruleset, options: Options, now:
         rest = lines.pop()
         pending.extend(lines)
         if len(pending) >= CHUNK_LINES:
-            yield await run_in_threadpool(score_lines, run, pending, line_no)
+            yield await run_in_threadpool(score_lines, run, pending, line_no, tally)
             line_no += len(pending)
             pending = []
     if rest.strip():
         pending.append(rest)
     if pending:
-        yield await run_in_threadpool(score_lines, run, pending, line_no)
-    tail = await run_in_threadpool(run.finish)
+        yield await run_in_threadpool(score_lines, run, pending, line_no, tally)
+    tail = await run_in_threadpool(finish_stream, run, tally)
     yield orjson.dumps({"type": "summary", **tail}) + b"\n"
 
 
-def score_lines(run: BatchRun, lines: list[bytes], first: int) -> bytes:
-    """One output line per input line: the report, or that line's own error."""
+def finish_stream(run: BatchRun, tally: Tally) -> dict[str, Any]:
+    """The stream's duplicates, cross-record findings and summary; its duplicates and cross-record findings
+    counted (a JSON batch counts the latter in each record's report, a stream only at the end)."""
+    tail = run.finish()
+    count_duplicates(tally, tail["duplicates"])
+    for finding in tail["cross_record"]:
+        tally.add_finding(finding["record_type"], finding["rule"], finding["severity"])
+    tally.flush()
+    return tail
+
+
+def score_lines(run: BatchRun, lines: list[bytes], first: int, tally: Tally) -> bytes:
+    """One output line per input line: the report, or that line's own error; scored lines are tallied."""
     out = []
     for offset, raw in enumerate(lines):
         n = first + offset
@@ -161,8 +196,13 @@ def score_lines(run: BatchRun, lines: list[bytes], first: int) -> bytes:
             out.append({"line": n, "error": _line_error(n, "a JSON object with a `type` of account, contact, "
                                                            "opportunity or lead")})
             continue
-        out.append({"line": n, "type": record_type, **run.score(record_type, n, entry)})
-    return b"".join(orjson.dumps(o) + b"\n" for o in out)
+        result = run.score(record_type, n, entry)
+        if "record_type" in result:
+            tally.add(result)
+        out.append({"line": n, "type": record_type, **result})
+    body = b"".join(orjson.dumps(o) + b"\n" for o in out)
+    tally.flush()
+    return body
 
 
 def _line_error(n: int, detail: str) -> dict[str, Any]:

@@ -95,7 +95,9 @@ def make_score_endpoint(record_type: str) -> Any:
         report["duplicate_check"] = check
         if index_record:
             report["indexed"] = await _index(request, record_type, record, rules, options)
-        return Response(orjson.dumps(report), media_type="application/json")
+        body = orjson.dumps(report)
+        request.app.state.metrics.record(report, "api", duplicate=bool(duplicates))
+        return Response(body, media_type="application/json")
 
     score.__name__ = f"score_{record_type}"
     score.__doc__ = (f"Judge one {record_type}: completeness, validity, consistency, qualification, timeliness, "

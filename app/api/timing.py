@@ -1,0 +1,53 @@
+"""ASGI middleware: each HTTP request timed by route template, method and status; requests in flight."""
+
+from __future__ import annotations
+
+from time import perf_counter
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.metrics import METHODS, UNMATCHED_ROUTE, Metrics
+
+
+def route_label(scope: Scope) -> str:
+    """The matched route's template (`/v1/index/{record_type}/{record_id}`), never the raw path."""
+    route = scope.get("route")
+    path = getattr(route, "path", None)
+    return path if isinstance(path, str) and path else UNMATCHED_ROUTE
+
+
+class RequestMetrics:
+    """Pure ASGI (no BaseHTTPMiddleware), so streamed responses pass through untouched.
+
+    A duration ends when the app returns: after the last body chunk of a streamed response.
+    """
+
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app, self.metrics = app, metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        status = 500
+
+        async def send_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        in_flight = self.metrics.in_flight
+        in_flight.inc()
+        started = perf_counter()
+        try:
+            await self.app(scope, receive, send_status)
+        except Exception:
+            status = 500  # also when the failure came after the status line: the response is broken
+            raise
+        finally:
+            seconds = perf_counter() - started
+            in_flight.dec()
+            method = scope["method"]
+            self.metrics.observe_request(route_label(scope), method if method in METHODS else "OTHER",
+                                         status, seconds)

@@ -1,0 +1,261 @@
+"""Prometheus metrics: KPI counters, score histograms, KPI targets and HTTP timing, and their exposition.
+
+One process keeps its own registry. With several uvicorn workers each worker writes its values to files in
+`PROMETHEUS_MULTIPROC_DIR` (prometheus_client's multiprocess mode) and every scrape merges them into a fresh
+registry, whichever worker answers it. `python -m app.serve` empties that directory before the workers start.
+
+Recording is kept off the scoring core (`app.scoring` never imports this module): the API calls `record` or a
+`Tally` with finished reports. Label children are bound once and kept in dicts, so the hot path is a dict
+lookup and an `inc()` per family.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections import Counter
+from functools import lru_cache
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Gauge, Histogram, disable_created_metrics, generate_latest
+from prometheus_client import Counter as PromCounter
+from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
+
+from app.scoring import RULES, Ruleset
+from app.scoring.registry import RECORD_TYPES, SEVERITIES
+
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+SOURCES = ("api", "batch", "webhook")
+KPIS = ("completeness", "duplicate_rate", "accuracy", "response_seconds")
+UNMATCHED_ROUTE = "unmatched"  # never a template: templates start with "/"
+UNKNOWN_RULE = "unknown"
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+# 0..100 scores; 25 / 50 / 75 are the default lead-grade floors
+SCORE_BUCKETS = (10.0, 20.0, 25.0, 30.0, 40.0, 50.0, 60.0, 70.0, 75.0, 80.0, 90.0, 95.0, 100.0)
+# 2 s is the response-time KPI, so `le="2.0"` is a bucket bound
+LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
+_LIVE_GAUGE_FILE = re.compile(r"gauge_live[a-z]+_(\d+)\.db")
+# `*_created` series exist only in one process (multiprocess mode has none); leave them out everywhere
+disable_created_metrics()  # type: ignore[no-untyped-call]
+
+
+class _TypeChildren:
+    """The label children of one record type, bound once."""
+
+    __slots__ = ("scored", "required", "filled", "checked", "valid", "duplicates", "quality", "lead")
+
+    def __init__(self, m: Metrics, record_type: str) -> None:
+        self.scored = {s: m.records_scored.labels(record_type, s) for s in SOURCES}
+        self.required = m.required_fields.labels(record_type)
+        self.filled = m.required_filled.labels(record_type)
+        self.checked = m.fields_checked.labels(record_type)
+        self.valid = m.fields_valid.labels(record_type)
+        self.duplicates = m.duplicate_records.labels(record_type)
+        self.quality = m.quality_score.labels(record_type)
+        self.lead = m.lead_score.labels(record_type)
+
+
+class Metrics:
+    """The crm_dq_* families and their pre-bound children."""
+
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.multiprocess_dir = os.environ.get(MULTIPROC_ENV) or None
+        r = self.registry = registry if registry is not None else CollectorRegistry(auto_describe=True)
+        self.records_scored = PromCounter(
+            "crm_dq_records_scored", "Records scored, by record type and source (api, batch, webhook).",
+            ["record_type", "source"], registry=r)
+        self.required_fields = PromCounter(
+            "crm_dq_required_fields", "Required fields judged (completeness ratio = filled / this).",
+            ["record_type"], registry=r)
+        self.required_filled = PromCounter(
+            "crm_dq_required_fields_filled", "Required fields that held a value.", ["record_type"],
+            registry=r)
+        self.fields_checked = PromCounter(
+            "crm_dq_fields_checked", "Format-checked fields present (accuracy ratio = valid / this).",
+            ["record_type"], registry=r)
+        self.fields_valid = PromCounter(
+            "crm_dq_fields_valid", "Format-checked fields that passed their validity rules.",
+            ["record_type"], registry=r)
+        self.duplicate_records = PromCounter(
+            "crm_dq_duplicate_records", "Scored records judged duplicates: a non-survivor member of a batch "
+            "duplicate cluster, or a single record that matched the reference index or its candidates.",
+            ["record_type"], registry=r)
+        self.issues = PromCounter(
+            "crm_dq_issues", "Findings by rule id and effective severity.",
+            ["record_type", "rule", "severity"], registry=r)
+        self.quality_score = Histogram(
+            "crm_dq_quality_score", "Record quality score (0-100).", ["record_type"],
+            buckets=SCORE_BUCKETS, registry=r)
+        self.lead_score = Histogram(
+            "crm_dq_lead_score", "Lead score total (0-100).", ["record_type"], buckets=SCORE_BUCKETS,
+            registry=r)
+        self.kpi_target = Gauge(
+            "crm_dq_kpi_target", "KPI targets from the rules file ([kpi]).", ["kpi"],
+            multiprocess_mode="mostrecent", registry=r)
+        self.http_duration = Histogram(
+            "crm_dq_http_request_duration_seconds", "HTTP request duration by route template, method, status",
+            ["route", "method", "status"], buckets=LATENCY_BUCKETS, registry=r)
+        self.in_flight = Gauge(
+            "crm_dq_http_requests_in_flight", "HTTP requests being served (summed over live workers).",
+            multiprocess_mode="livesum", registry=r)
+        self.types = {t: _TypeChildren(self, t) for t in RECORD_TYPES}
+        self._issues: dict[tuple[str, str], Any] = {}
+        self._http: dict[tuple[str, str, int], Any] = {}
+
+    def bind(self, rules: Ruleset) -> None:
+        """Export the KPI targets and bind (so export at zero) one issue child per enabled rule."""
+        for kpi in KPIS:
+            self.kpi_target.labels(kpi).set(getattr(rules.file.kpi, kpi))
+        for rid in sorted(rules.enabled):
+            severity = rules.severity[rid]
+            self._issues[(rid, severity)] = self.issues.labels(RULES[rid].record_type, rid, severity)
+
+    def issue_child(self, record_type: str, rule: str, severity: str) -> Any:
+        """The bound child of a finding; only registered rule ids and known severities become labels."""
+        key = (rule, severity)
+        child = self._issues.get(key)
+        if child is None:
+            rule = rule if rule in RULES else UNKNOWN_RULE
+            severity = severity if severity in SEVERITIES else "error"
+            child = self._issues[key] = self.issues.labels(record_type, rule, severity)
+        return child
+
+    def record(self, report: dict[str, Any], source: str, duplicate: bool = False) -> None:
+        """Count one finished report (single-record routes)."""
+        record_type = report["record_type"]
+        t = self.types[record_type]
+        t.scored[source].inc()
+        completeness, accuracy = report["completeness"], report["accuracy"]
+        if completeness["required"]:
+            t.required.inc(completeness["required"])
+            t.filled.inc(completeness["filled"])
+        if accuracy["checked"]:
+            t.checked.inc(accuracy["checked"])
+            t.valid.inc(accuracy["valid"])
+        if duplicate:
+            t.duplicates.inc()
+        t.quality.observe(report["quality_score"])
+        if report["lead_score"] is not None:
+            t.lead.observe(report["lead_score"]["total"])
+        issues = self._issues
+        for issue in report["issues"]:
+            child = issues.get((issue["rule"], issue["severity"]))
+            if child is None:
+                child = self.issue_child(record_type, issue["rule"], issue["severity"])
+            child.inc()
+
+    def tally(self, source: str) -> Tally:
+        """A per-batch accumulator: counters move once per label set when it is flushed."""
+        return Tally(self, source)
+
+    def observe_request(self, route: str, method: str, status: int, seconds: float) -> None:
+        """One finished HTTP request."""
+        key = (route, method, status)
+        child = self._http.get(key)
+        if child is None:
+            child = self._http[key] = self.http_duration.labels(route, method, str(status))
+        child.observe(seconds)
+
+    def exposition(self) -> bytes:
+        """The text exposition: this registry, or every worker's files merged into a fresh registry."""
+        if self.multiprocess_dir is None:
+            return generate_latest(self.registry)
+        sweep_dead_workers(self.multiprocess_dir)
+        registry = CollectorRegistry()
+        MultiProcessCollector(registry, path=self.multiprocess_dir)  # type: ignore[no-untyped-call]
+        return generate_latest(registry)
+
+    def close(self) -> None:
+        """On a worker's orderly exit, drop its live gauges (its counters stay: they were counted)."""
+        if self.multiprocess_dir is not None:
+            mark_process_dead(os.getpid(), self.multiprocess_dir)  # type: ignore[no-untyped-call]
+
+
+class Tally:
+    """Sums of a batch's reports; histograms observe each record, counters move once per label set."""
+
+    def __init__(self, metrics: Metrics, source: str) -> None:
+        self.metrics, self.source = metrics, source
+        # per type: scored, required, filled, checked, valid, duplicates
+        self.counts = {t: [0, 0, 0, 0, 0, 0] for t in RECORD_TYPES}
+        self.issues: Counter[tuple[str, str, str]] = Counter()
+
+    def add(self, report: dict[str, Any]) -> None:
+        """One scored record of the batch."""
+        record_type = report["record_type"]
+        c = self.counts[record_type]
+        completeness, accuracy = report["completeness"], report["accuracy"]
+        c[0] += 1
+        c[1] += completeness["required"]
+        c[2] += completeness["filled"]
+        c[3] += accuracy["checked"]
+        c[4] += accuracy["valid"]
+        t = self.metrics.types[record_type]
+        t.quality.observe(report["quality_score"])
+        if report["lead_score"] is not None:
+            t.lead.observe(report["lead_score"]["total"])
+        issues = self.issues
+        for issue in report["issues"]:
+            issues[(record_type, issue["rule"], issue["severity"])] += 1
+
+    def add_finding(self, record_type: str, rule: str, severity: str) -> None:
+        """A finding reported outside a record's report (NDJSON cross-record findings)."""
+        self.issues[(record_type, rule, severity)] += 1
+
+    def add_duplicates(self, record_type: str, records: int) -> None:
+        """Records of the type that are non-survivor members of a duplicate cluster."""
+        self.counts[record_type][5] += records
+
+    def flush(self) -> None:
+        """Move the counters by the sums so far and start again from zero."""
+        for record_type, (scored, required, filled, checked, valid, duplicates) in self.counts.items():
+            t = self.metrics.types[record_type]
+            for child, amount in ((t.scored[self.source], scored), (t.required, required), (t.filled, filled),
+                                  (t.checked, checked), (t.valid, valid), (t.duplicates, duplicates)):
+                if amount:
+                    child.inc(amount)
+        for (record_type, rule, severity), n in self.issues.items():
+            self.metrics.issue_child(record_type, rule, severity).inc(n)
+        self.counts = {t: [0, 0, 0, 0, 0, 0] for t in RECORD_TYPES}
+        self.issues = Counter()
+
+
+def sweep_dead_workers(path: str) -> list[int]:
+    """Remove the live-gauge files of workers that no longer run; their counters and histograms stay.
+
+    uvicorn restarts a worker that dies but calls no hook, so `mark_process_dead` never runs for a worker
+    that was killed: its in-flight gauge would stay in the sum. Only this instance's workers write here.
+    """
+    dead = set()
+    for name in os.listdir(path):
+        match = _LIVE_GAUGE_FILE.fullmatch(name)
+        if match and not pid_alive(int(match[1])):
+            dead.add(int(match[1]))
+    for pid in dead:
+        mark_process_dead(pid, path)  # type: ignore[no-untyped-call]
+    return sorted(dead)
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this id exists (in this PID namespace)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def make_metrics() -> Metrics:
+    """A fresh registry per app in one process; in multiprocess mode one set per process (values live in
+    files, and two sets in one process would overwrite each other's values)."""
+    if os.environ.get(MULTIPROC_ENV):
+        return _process_metrics(os.environ[MULTIPROC_ENV])
+    return Metrics()
+
+
+@lru_cache
+def _process_metrics(path: str) -> Metrics:
+    os.makedirs(path, exist_ok=True)
+    return Metrics()
