@@ -5,7 +5,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 1
 
-.PHONY: run test bench openapi lint clean
+.PHONY: run test bench openapi dashboard monitoring lint clean
 
 $(BIN)/python:
 	$(shell command -v $(PY) >/dev/null 2>&1 && echo $(PY) || echo python3) -m venv $(VENV)
@@ -19,8 +19,10 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(VENV)/.installed $@
 
+# app.serve empties PROMETHEUS_MULTIPROC_DIR (a fresh temporary one when WORKERS > 1 and it is unset), then
+# execs uvicorn: /metrics then sums every worker.
 run: $(VENV)/.installed
-	$(BIN)/uvicorn app.main:app --host $(HOST) --port $(PORT) --workers $(WORKERS) --loop uvloop --http httptools
+	$(BIN)/python -m app.serve --host $(HOST) --port $(PORT) --workers $(WORKERS) --loop uvloop --http httptools
 
 test: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest -q
@@ -31,8 +33,14 @@ bench: $(VENV)/.installed-dev
 openapi: $(VENV)/.installed
 	$(BIN)/python -m app.openapi_export > openapi/openapi.json
 
+dashboard: $(VENV)/.installed-dev
+	$(BIN)/python deploy/grafana/dashboard.py > deploy/grafana/dashboards/crm-dq.json
+
+monitoring:
+	docker compose -f deploy/docker-compose.yml up --build
+
 lint: $(VENV)/.installed-dev
-	$(BIN)/ruff check app tests bench
+	$(BIN)/ruff check app tests bench deploy
 
 clean:
 	rm -rf $(VENV) data .pytest_cache
