@@ -48,7 +48,7 @@ def main() -> None:
         before = rss_mb(pid)
         started = time.perf_counter()
         results = 0
-        with client.stream("POST", f"{url}/v1/batch?now={NOW.isoformat()}", content=body(data),
+        with client.stream("POST", f"{url}/v1/batch", params={"now": NOW.isoformat()}, content=body(data),
                            headers={"content-type": "application/x-ndjson"}) as response:
             response.raise_for_status()
             for line in response.iter_lines():

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import orjson
 import pytest
 
 from app.models.report import Report
@@ -123,3 +124,29 @@ def test_a_streamed_two_mebibyte_body_is_a_413_problem(http: httpx.Client) -> No
 
 def test_the_server_still_serves_after_refusing_large_bodies(http: httpx.Client) -> None:
     assert http.post("/v1/leads/score", json={"first_name": "Ana"}).status_code == 200
+
+
+def test_an_ndjson_stream_answers_a_client_that_sends_everything_before_reading(http: httpx.Client) -> None:
+    """httpx (like requests) reads no answer until it has sent the whole body. The answer (about 40 MB
+    here, far beyond the socket buffers) must not stall the server's reading of the body."""
+    n = 30_000
+    lines = [orjson.dumps({"type": "contact", "id": f"c{i}", "first_name": "Ann", "last_name": f"Lee{i}",
+                           "email": f"ann{i}@example.com", "title": "VP Sales"}) for i in range(n)]
+    lines[1234] = b"{not json"
+    lines[5678] = b'{"type": "contact", "notes": "' + b"x" * (2 * TWO_MIB) + b'"}'  # over the size limit
+
+    def body() -> Iterator[bytes]:
+        for start in range(0, n, 1000):
+            yield b"\n".join(lines[start:start + 1000]) + b"\n"
+
+    with httpx.Client(timeout=httpx.Timeout(120.0)) as client:
+        response = client.post(f"{str(http.base_url).rstrip('/')}/v1/batch", content=body(),
+                               params={"now": NOW_ISO}, headers={"content-type": "application/x-ndjson"})
+    assert response.status_code == 200
+    out = [orjson.loads(line) for line in response.content.splitlines()]
+    assert len(out) == n + 1 and out[-1]["type"] == "summary"
+    assert [o["line"] for o in out[:-1]] == list(range(n))
+    assert "not valid JSON" in out[1234]["error"]["detail"]
+    assert "size limit" in out[5678]["error"]["detail"]
+    assert out[0]["record_id"] == "c0" and out[-2]["record_id"] == f"c{n - 1}"
+    assert out[-1]["summary"]["totals"]["contacts"] == n - 2

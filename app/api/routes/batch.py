@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
@@ -16,6 +17,7 @@ from starlette.types import Receive, Scope, Send
 from app.api.audit_html import render_audit
 from app.api.deps import NowDep, OptionsDep, RulesDep, SettingsDep, get_now, parse_json, read_body
 from app.api.problems import BodyTooLarge, InvalidParameter, NotARecord
+from app.api.spill import SpillQueue
 from app.config import Settings
 from app.metrics import Metrics, Tally
 from app.scoring import Options, Ruleset
@@ -24,6 +26,7 @@ from app.scoring.batch import PLURAL, SINGULAR, BatchRun, score_batch
 router = APIRouter(prefix="/v1", tags=["batch"])
 NDJSON = "application/x-ndjson"
 CHUNK_LINES = 500
+OVERSIZED = b"\x00oversized line"  # a marker, compared by identity: stands for a line that was skipped
 
 
 class DuplexStreamingResponse(StreamingResponse):
@@ -147,26 +150,57 @@ def count_duplicates(tally: Tally, duplicates: dict[str, dict[str, Any]]) -> Non
 
 async def stream_ndjson(request: Request, rules: Ruleset, options: Options, now: datetime,
                         duplicates: bool) -> AsyncIterator[bytes]:
-    """Read lines as they arrive, score them in chunks, answer line for line, then the summary."""
-    run = BatchRun(rules, now, options, duplicates)
-    tally = request.app.state.metrics.tally("batch")
-    pending: list[bytes] = []
-    line_no = 0
-    rest = b""
-    async for piece in request.stream():
-        lines = (rest + piece).split(b"\n")
-        rest = lines.pop()
-        pending.extend(lines)
-        if len(pending) >= CHUNK_LINES:
-            yield await run_in_threadpool(score_lines, run, pending, line_no, tally)
-            line_no += len(pending)
-            pending = []
-    if rest.strip():
-        pending.append(rest)
-    if pending:
-        yield await run_in_threadpool(score_lines, run, pending, line_no, tally)
-    tail = await run_in_threadpool(finish_stream, run, tally)
-    yield orjson.dumps({"type": "summary", **tail}) + b"\n"
+    """Answer line for line while the body is still arriving, then the summary.
+
+    A producer task reads and scores; the response sends what it queued (see `app.api.spill` for why the
+    producer must never wait for the client). If the client goes away, the producer is cancelled.
+    """
+    queue = SpillQueue()
+    producer = asyncio.create_task(produce_ndjson(request, queue, rules, options, now, duplicates))
+    try:
+        while (chunk := await queue.get()) is not None:
+            yield chunk
+    finally:
+        producer.cancel()
+        queue.discard()
+
+
+async def produce_ndjson(request: Request, queue: SpillQueue, rules: Ruleset, options: Options, now: datetime,
+                         duplicates: bool) -> None:
+    """Read lines as they arrive and score them in chunks into `queue`; a line over the request size limit
+    is skipped up to its newline and answered with its own error."""
+    try:
+        run = BatchRun(rules, now, options, duplicates)
+        tally = request.app.state.metrics.tally("batch")
+        max_line = request.app.state.settings.max_body_bytes
+        pending: list[bytes] = []
+        line_no = 0
+        rest, oversized = b"", False
+        async for piece in request.stream():
+            lines = (rest + piece).split(b"\n")
+            rest = lines.pop()
+            if oversized and lines:  # the oversized line ends here: it keeps its place as an error
+                lines[0], oversized = OVERSIZED, False
+            pending.extend(lines)
+            if len(rest) > max_line:
+                rest, oversized = b"", True
+            if len(pending) >= CHUNK_LINES:
+                queue.put(await run_in_threadpool(score_lines, run, pending, line_no, tally))
+                line_no += len(pending)
+                pending = []
+        if oversized:
+            pending.append(OVERSIZED)
+        elif rest.strip():
+            pending.append(rest)
+        if pending:
+            queue.put(await run_in_threadpool(score_lines, run, pending, line_no, tally))
+        tail = await run_in_threadpool(finish_stream, run, tally)
+        queue.put(orjson.dumps({"type": "summary", **tail}) + b"\n")
+        queue.close()
+    except BaseException as exc:  # noqa: BLE001 - the consumer re-raises it after the lines before it
+        queue.fail(exc)
+        if isinstance(exc, asyncio.CancelledError):
+            raise
 
 
 def finish_stream(run: BatchRun, tally: Tally) -> dict[str, Any]:
@@ -185,6 +219,10 @@ def score_lines(run: BatchRun, lines: list[bytes], first: int, tally: Tally) -> 
     out = []
     for offset, raw in enumerate(lines):
         n = first + offset
+        if raw is OVERSIZED:
+            out.append({"line": n, "error": _line_error(n, "line is longer than the request size limit "
+                                                           "(CRM_DQ_MAX_BODY_BYTES)")})
+            continue
         try:
             entry = orjson.loads(raw) if raw.strip() else None
         except orjson.JSONDecodeError as exc:
