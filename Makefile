@@ -5,7 +5,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 1
 
-.PHONY: run test bench openapi dashboard monitoring lint clean
+.PHONY: run test bench openapi docs dashboard monitoring lint clean
 
 $(BIN)/python:
 	$(shell command -v $(PY) >/dev/null 2>&1 && echo $(PY) || echo python3) -m venv $(VENV)
@@ -29,6 +29,9 @@ test: $(VENV)/.installed-dev
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/score_bench.py
+
+docs: $(VENV)/.installed
+	$(BIN)/python -m app.scoring.catalogue > docs/RULES.md
 
 openapi: $(VENV)/.installed
 	$(BIN)/python -m app.openapi_export > openapi/openapi.json
