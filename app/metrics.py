@@ -137,12 +137,20 @@ class Metrics:
         t.quality.observe(report["quality_score"])
         if report["lead_score"] is not None:
             t.lead.observe(report["lead_score"]["total"])
-        issues = self._issues
+        found: dict[tuple[str, str], int] = {}  # one inc per rule: a rule often fires for several fields
         for issue in report["issues"]:
-            child = issues.get((issue["rule"], issue["severity"]))
+            key = (issue["rule"], issue["severity"])
+            found[key] = found.get(key, 0) + 1
+        issues = self._issues
+        for key, n in found.items():
+            child = issues.get(key)
             if child is None:
-                child = self.issue_child(record_type, issue["rule"], issue["severity"])
-            child.inc()
+                child = self.issue_child(record_type, *key)
+            child.inc(n)
+
+    async def record_later(self, report: dict[str, Any], source: str, duplicate: bool = False) -> None:
+        """`record` as a response's background task: it runs once the client has the whole response."""
+        self.record(report, source, duplicate)
 
     def tally(self, source: str) -> Tally:
         """A per-batch accumulator: counters move once per label set when it is flushed."""

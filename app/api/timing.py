@@ -19,7 +19,8 @@ def route_label(scope: Scope) -> str:
 class RequestMetrics:
     """Pure ASGI (no BaseHTTPMiddleware), so streamed responses pass through untouched.
 
-    A duration ends when the app returns: after the last body chunk of a streamed response.
+    A duration ends when the last body chunk has been handed to the server (background tasks, such as
+    counting a scored record, run after it); a request stays in flight until the app returns.
     """
 
     def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
@@ -30,12 +31,15 @@ class RequestMetrics:
             await self.app(scope, receive, send)
             return
         status = 500
+        ended = 0.0
 
         async def send_status(message: Message) -> None:
-            nonlocal status
+            nonlocal status, ended
             if message["type"] == "http.response.start":
                 status = message["status"]
             await send(message)
+            if message["type"] == "http.response.body" and not message.get("more_body", False):
+                ended = perf_counter()
 
         in_flight = self.metrics.in_flight
         in_flight.inc()
@@ -46,7 +50,7 @@ class RequestMetrics:
             status = 500  # also when the failure came after the status line: the response is broken
             raise
         finally:
-            seconds = perf_counter() - started
+            seconds = (ended or perf_counter()) - started
             in_flight.dec()
             method = scope["method"]
             self.metrics.observe_request(route_label(scope), method if method in METHODS else "OTHER",

@@ -57,9 +57,10 @@ def test_both_workers_are_summed_and_an_earlier_runs_files_are_wiped(tmp_path: P
             r = httpx.post(f"{served.url}/v1/contacts/score", json={"first_name": "Ana", "email": "ana@x.io"})
             assert r.status_code == 200
             sent += 1
+        # a worker counts a record just after sending its response: wait for the last one
+        wait_for(lambda: sum(per_worker(metrics_dir, "counter", SCORED).values()) == sent, f"{sent} counted")
         counts = per_worker(metrics_dir, "counter", SCORED)
         assert set(counts) == workers and all(counts.values()), f"one worker served all {sent}: {counts}"
-        assert sum(counts.values()) == sent
         for _ in range(6):  # whichever worker answers the scrape, it reports both
             text = httpx.get(f"{served.url}/metrics").text
             assert value(text, SCORED, record_type="contact", source="api") == sent

@@ -14,6 +14,7 @@ import orjson
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.exc import SQLAlchemyError
+from starlette.background import BackgroundTask
 from starlette.responses import Response
 
 from app.api.deps import NowDep, OptionsDep, RulesDep, SettingsDep, read_record, record_list
@@ -95,9 +96,9 @@ def make_score_endpoint(record_type: str) -> Any:
         report["duplicate_check"] = check
         if index_record:
             report["indexed"] = await _index(request, record_type, record, rules, options)
-        body = orjson.dumps(report)
-        request.app.state.metrics.record(report, "api", duplicate=bool(duplicates))
-        return Response(body, media_type="application/json")
+        # counted after the response is sent: no metrics work between the report and the client
+        counted = BackgroundTask(request.app.state.metrics.record_later, report, "api", bool(duplicates))
+        return Response(orjson.dumps(report), media_type="application/json", background=counted)
 
     score.__name__ = f"score_{record_type}"
     score.__doc__ = (f"Judge one {record_type}: completeness, validity, consistency, qualification, timeliness, "
