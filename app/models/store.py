@@ -32,7 +32,9 @@ class IndexKey(SQLModel, table=True):
     """One blocking key (or term-frequency value) of an indexed record: lookups are indexed equality queries."""
 
     __tablename__ = "dq_index_key"
-    __table_args__ = (Index("ix_dq_index_key_lookup", "record_type", "name", "value"),)
+    # covering (record_id included): a key lookup reads only this index; without it SQLite prefers the
+    # primary key's index, which narrows by record_type alone and scans every key of the type
+    __table_args__ = (Index("ix_dq_index_key_value", "record_type", "name", "value", "record_id"),)
     record_type: str = Field(primary_key=True, max_length=16)
     record_id: str = Field(primary_key=True, max_length=255)
     name: str = Field(primary_key=True, max_length=64)
@@ -75,6 +77,9 @@ def create_schema(engine: Engine) -> None:
     `POST /v1/index/{type}/bulk` from a CRM export.
     """
     SQLModel.metadata.create_all(engine)
+    for table in SQLModel.metadata.sorted_tables:  # indexes added since an existing table was created
+        for index in table.indexes:
+            index.create(engine, checkfirst=True)
 
 
 def ensure_schema(engine: Engine) -> bool:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, event, func, select
 
-from app.models.store import IndexedRecord, IndexKey
+from app.models.store import IndexedRecord, IndexKey, create_schema, make_engine
 from app.scoring import Ruleset
 from app.scoring.matching import index
 from app.scoring.matching.dedupe import link_record
@@ -66,3 +68,38 @@ def test_concurrent_upserts_of_one_id_leave_one_row_and_its_keys(engine: Engine,
     final = index.get_record(engine, "contact", "c1")
     assert rows == 1
     assert emails == [final["email"]], "the key rows belong to the version that won"
+
+
+def test_a_crowded_block_is_skipped_but_other_keys_still_find_the_duplicate(engine: Engine, rules: Ruleset) -> None:
+    """A key shared by more than max_block records (a switchboard number) says nothing; the email still
+    matches. Each key is limited on its own, so the crowded one cannot use up the others' rows."""
+    model = rules.match_models["contact"]
+    crowd = [(f"x{i}", {"first_name": f"Person{i}", "last_name": f"Other{i}", "phone": "(415) 555-0100",
+                        "email": f"p{i}@x{i}.com"}) for i in range(30)]
+    index.upsert_records(engine, "contact", [*crowd, ("c1", BOB | {"phone": "(415) 555-0100"})], model, "US")
+    probe = {"first_name": "Rob", "last_name": "Smith", "email": "bob.smith@acme.com", "phone": "415 555 0100"}
+    candidates, _ = index.find_candidates(engine, "contact", prepare([probe], "contact", "US", ["new"]), model,
+                                          10, 1000)
+    assert [cid for cid, _ in candidates] == ["c1"]
+
+
+def test_sqlite_lookups_search_the_key_index_and_never_scan(tmp_path: Path, rules: Ruleset) -> None:
+    """Every statement of a lookup is planned as an index search on (record_type, name, value)."""
+    engine = make_engine(f"sqlite:///{tmp_path}/plan.sqlite3")
+    create_schema(engine)
+    model = rules.match_models["contact"]
+    index.upsert_records(engine, "contact", [("c1", BOB)], model, "US")
+    statements: list[tuple[str, Any]] = []
+    event.listen(engine, "before_cursor_execute",
+                 lambda conn, cursor, sql, params, context, many: statements.append((sql, params)))
+    probe = {"first_name": "Bob", "last_name": "Smith", "phone": "+1 415 555 0123", "email": "b@acme.com"}
+    index.find_candidates(engine, "contact", prepare([probe], "contact", "US", ["new"]), model, 300, 1000)
+    key_queries = [(sql, p) for sql, p in statements if "FROM dq_index_key" in sql]
+    assert len(key_queries) == 2, "one blocking-key query and one term-count query"
+    with engine.connect() as conn:
+        for sql, params in key_queries:
+            plan = [row[3] for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql, params)]
+            searches = [p for p in plan if "dq_index_key" in p]
+            assert searches and all("ix_dq_index_key_value (record_type=? AND name=? AND value=?)" in p
+                                    for p in searches), plan
+    engine.dispose()

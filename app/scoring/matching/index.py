@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import orjson
-from sqlalchemy import Engine, and_, delete, func, insert, or_, select
+from sqlalchemy import Engine, delete, func, insert, select, union_all
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -106,9 +106,19 @@ def count_records(engine: Engine, record_type: str) -> int:
     return int(total)
 
 
-def _any_key(record_type: str, keys: Iterable[tuple[str, str]]) -> Any:
-    return and_(IndexKey.record_type == record_type,
-                or_(*(and_(IndexKey.name == n, IndexKey.value == v) for n, v in keys)))
+def _per_key(record_type: str, keys: Iterable[tuple[str, str]], query: Any, limit: int | None = None) -> Any:
+    """`query` restricted to each key in turn, the parts joined by UNION ALL.
+
+    One equality lookup per key keeps every part on the (record_type, name, value) index; a single
+    `name = ? AND value = ? OR …` would make SQLite scan every key row of the record type.
+    """
+    parts = []
+    for name, value in keys:
+        part = query.where(IndexKey.record_type == record_type, IndexKey.name == name, IndexKey.value == value)
+        if limit is not None:
+            part = part.limit(limit)
+        parts.append(select(part.subquery()))
+    return parts[0] if len(parts) == 1 else union_all(*parts)
 
 
 def find_candidates(engine: Engine, record_type: str, prepared: Prepared, model: MatchModel,
@@ -122,8 +132,9 @@ def find_candidates(engine: Engine, record_type: str, prepared: Prepared, model:
     counts: Counter[tuple[str, str]] = Counter()
     with engine.connect() as conn:
         if blocking:
-            rows = conn.execute(select(IndexKey.name, IndexKey.value, IndexKey.record_id)
-                                .where(_any_key(record_type, blocking)).limit(max_block * len(blocking) + 1))
+            # a block over max_block records is skipped below, so max_block + 1 rows tell enough
+            rows = conn.execute(_per_key(record_type, blocking, select(IndexKey.name, IndexKey.value,
+                                                                       IndexKey.record_id), max_block + 1))
             for name, value, rid in rows:
                 hits.setdefault((name, value), []).append(rid)
         ids = sorted({rid for members in hits.values() if len(members) <= max_block for rid in members}
@@ -134,8 +145,8 @@ def find_candidates(engine: Engine, record_type: str, prepared: Prepared, model:
                 IndexedRecord.record_type == record_type, IndexedRecord.record_id.in_(ids)))
             candidates = [(rid, orjson.loads(data)) for rid, data in rows]
         if tf_keys:
-            rows = conn.execute(select(IndexKey.name, IndexKey.value, func.count())
-                                .where(_any_key(record_type, tf_keys)).group_by(IndexKey.name, IndexKey.value))
+            rows = conn.execute(_per_key(record_type, tf_keys, select(IndexKey.name, IndexKey.value, func.count())
+                                         .group_by(IndexKey.name, IndexKey.value)))
             counts.update({(n, v): c for n, v, c in rows})
     per_field: dict[str, Counter[str]] = {}
     for (name, value), count in counts.items():
