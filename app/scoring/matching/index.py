@@ -10,11 +10,12 @@ from __future__ import annotations
 import itertools
 import time
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
 import orjson
-from sqlalchemy import Engine, delete, func, insert, select, union_all
+from sqlalchemy import Engine, TextClause, bindparam, delete, func, insert, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -106,19 +107,35 @@ def count_records(engine: Engine, record_type: str) -> int:
     return int(total)
 
 
-def _per_key(record_type: str, keys: Iterable[tuple[str, str]], query: Any, limit: int | None = None) -> Any:
-    """`query` restricted to each key in turn, the parts joined by UNION ALL.
+# Lookups are prebuilt SQL text, one statement per number of keys: building SQLAlchemy expressions per
+# request cost more than the queries themselves (about 5 ms of a 9 ms lookup at 100,000 contacts).
+# Each key is its own equality search on the covering (record_type, name, value, record_id) index, joined
+# by UNION ALL; one `name = ? AND value = ? OR …` condition made SQLite scan every key of the type.
+@lru_cache(maxsize=128)
+def _blocking_sql(n: int) -> TextClause:
+    """Record ids per key, at most :limit each (a block over max_block records is skipped anyway)."""
+    parts = [f"SELECT * FROM (SELECT name, value, record_id FROM dq_index_key WHERE record_type = :rt "
+             f"AND name = :n{i} AND value = :v{i} LIMIT :limit) AS k{i}" for i in range(n)]
+    return text(" UNION ALL ".join(parts))
 
-    One equality lookup per key keeps every part on the (record_type, name, value) index; a single
-    `name = ? AND value = ? OR …` would make SQLite scan every key row of the record type.
-    """
-    parts = []
-    for name, value in keys:
-        part = query.where(IndexKey.record_type == record_type, IndexKey.name == name, IndexKey.value == value)
-        if limit is not None:
-            part = part.limit(limit)
-        parts.append(select(part.subquery()))
-    return parts[0] if len(parts) == 1 else union_all(*parts)
+
+@lru_cache(maxsize=128)
+def _count_sql(n: int) -> TextClause:
+    """How many indexed records hold each term (for term-frequency weights)."""
+    parts = [f"SELECT {i} AS k, (SELECT count(*) FROM dq_index_key WHERE record_type = :rt "
+             f"AND name = :n{i} AND value = :v{i}) AS n" for i in range(n)]
+    return text(" UNION ALL ".join(parts))
+
+
+_RECORDS_SQL = text("SELECT record_id, data FROM dq_index_record WHERE record_type = :rt AND record_id IN :ids"
+                    ).bindparams(bindparam("ids", expanding=True))
+
+
+def _key_params(record_type: str, keys: Sequence[tuple[str, str]], **extra: Any) -> dict[str, Any]:
+    params: dict[str, Any] = {"rt": record_type, **extra}
+    for i, (name, value) in enumerate(keys):
+        params[f"n{i}"], params[f"v{i}"] = name, value
+    return params
 
 
 def find_candidates(engine: Engine, record_type: str, prepared: Prepared, model: MatchModel,
@@ -133,21 +150,19 @@ def find_candidates(engine: Engine, record_type: str, prepared: Prepared, model:
     with engine.connect() as conn:
         if blocking:
             # a block over max_block records is skipped below, so max_block + 1 rows tell enough
-            rows = conn.execute(_per_key(record_type, blocking, select(IndexKey.name, IndexKey.value,
-                                                                       IndexKey.record_id), max_block + 1))
+            rows = conn.execute(_blocking_sql(len(blocking)),
+                                _key_params(record_type, blocking, limit=max_block + 1))
             for name, value, rid in rows:
                 hits.setdefault((name, value), []).append(rid)
         ids = sorted({rid for members in hits.values() if len(members) <= max_block for rid in members}
                      - {exclude_id})
         candidates: list[tuple[str, dict[str, Any]]] = []
         if ids:
-            rows = conn.execute(select(IndexedRecord.record_id, IndexedRecord.data).where(
-                IndexedRecord.record_type == record_type, IndexedRecord.record_id.in_(ids)))
+            rows = conn.execute(_RECORDS_SQL, {"rt": record_type, "ids": ids})
             candidates = [(rid, orjson.loads(data)) for rid, data in rows]
         if tf_keys:
-            rows = conn.execute(_per_key(record_type, tf_keys, select(IndexKey.name, IndexKey.value, func.count())
-                                         .group_by(IndexKey.name, IndexKey.value)))
-            counts.update({(n, v): c for n, v, c in rows})
+            rows = conn.execute(_count_sql(len(tf_keys)), _key_params(record_type, tf_keys))
+            counts.update({tf_keys[k]: c for k, c in rows if c})
     per_field: dict[str, Counter[str]] = {}
     for (name, value), count in counts.items():
         per_field.setdefault(name.removeprefix("tf:"), Counter())[value] = count
