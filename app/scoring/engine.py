@@ -105,6 +105,22 @@ def render(template: str, **values: Any) -> str:
     return template.format_map(_Template(values))
 
 
+def present_fields(record: dict[str, Any], empty_values: frozenset[str]) -> frozenset[str]:
+    """The record's top-level fields that hold a value (`is_filled`), judged once so rules test membership."""
+    present = []
+    for key, value in record.items():
+        if value is None:
+            continue
+        if value.__class__ is str:
+            text = value.strip()
+            if not text or text.lower() in empty_values:
+                continue
+        elif not is_filled(value, empty_values):
+            continue
+        present.append(key)
+    return frozenset(present)
+
+
 def run_rules(record: dict[str, Any], ctx: Context) -> list[dict[str, Any]]:
     """Every finding of every enabled rule of the record's type, most severe first."""
     record_type = ctx.record_type
@@ -191,8 +207,7 @@ def score_record(
     """
     ctx = Context(record_type, rules, now, options or Options(), lookups or Lookups())
     ctx.duplicates = duplicates or []
-    filled = ctx.filled
-    ctx.present = frozenset([key for key, value in record.items() if filled(value)])
+    ctx.present = present_fields(record, rules.empty_values)
     ctx.completeness = measure_completeness(record, ctx)
     if record_type in ("opportunity", "lead"):
         ctx.qualification = measure_qualification(record, ctx)

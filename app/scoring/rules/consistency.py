@@ -143,5 +143,5 @@ def _email_vs_account(record: dict[str, Any], params: Any, ctx: Any) -> Iterator
 def _free_mail(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
     """Seed 002: email domains reveal company relationships, which a free-mail address hides."""
     domain = _email_domain(record, ctx)
-    if domain in FREE_MAIL_DOMAINS and ctx.filled(record.get("account_id")):
+    if domain in FREE_MAIL_DOMAINS and ("account_id" in ctx.present):
         yield Hit("email", record.get("email"), details={"domain": domain})

@@ -25,7 +25,7 @@ def _high_value_without_stage(record: dict[str, Any], params: Any, ctx: Any) -> 
 def _high_value_without_industry(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
     """Seed 002: companies over $50K deal value without industry classification (needs the batch's deals)."""
     amount = ctx.lookups.deal_value_by_account.get(record.get("id"), 0.0) if isinstance(record.get("id"), str) else 0.0
-    if amount > params.high_value_account and not ctx.filled(record.get("industry")):
+    if amount > params.high_value_account and not ("industry" in ctx.present):
         yield Hit("industry", record.get("industry"), details={"amount": amount, "threshold": params.high_value_account})
 
 
@@ -35,13 +35,13 @@ def _active_deal_without_email(record: dict[str, Any], params: Any, ctx: Any) ->
     """Seed 002: people involved in active deals without email addresses (needs the batch's deals)."""
     contact_id = record.get("id")
     if isinstance(contact_id, str) and contact_id in ctx.lookups.active_deal_contacts \
-            and not ctx.filled(record.get("email")):
+            and not ("email" in ctx.present):
         yield Hit("email", record.get("email"))
 
 
 def _owner_missing(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
     """Seed 002: records without proper owners assigned."""
-    if not ctx.filled(record.get("owner_id")):
+    if not ("owner_id" in ctx.present):
         yield Hit("owner_id", record.get("owner_id"))
 
 

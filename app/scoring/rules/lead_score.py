@@ -78,5 +78,5 @@ def _hot_lead_waiting(record: dict[str, Any], params: Any, ctx: Any) -> Iterator
     """Seed 003: route qualified, high-scoring leads to a sales rep quickly."""
     score = ctx.lead_score
     best_grade = max(ctx.rules.file.lead_scoring.grades.items(), key=lambda g: g[1])[0]
-    if score["grade"] == best_grade and not ctx.filled(record.get("first_response_at")):
+    if score["grade"] == best_grade and not ("first_response_at" in ctx.present):
         yield Hit("first_response_at", None, details={"grade": score["grade"], "total": score["total"]})

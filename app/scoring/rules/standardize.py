@@ -125,7 +125,7 @@ def normalize_record(record: dict[str, Any], ctx: Any) -> dict[str, Any]:
 def _industry(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
     """Seed 002: normalise industry variations such as 'Tech' and 'IT Services' to one label."""
     value = record.get("industry")
-    if not ctx.filled(value) or not isinstance(value, str):
+    if "industry" not in ctx.present or not isinstance(value, str):
         return
     label = ctx.normalized.get("industry")
     if label is None:
@@ -204,7 +204,7 @@ for _t in ("contact", "lead"):
       message="Department is empty; the title suggests {suggestion!r}.")
 def _department_from_title(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
     """Seed 002: standardise job titles, and fill the department they imply."""
-    if not ctx.filled(record.get("department")) and ctx.normalized.get("department"):
+    if not ("department" in ctx.present) and ctx.normalized.get("department"):
         yield Hit("department", record.get("department"), suggestion=ctx.normalized["department"])
 
 

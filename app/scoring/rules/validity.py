@@ -40,9 +40,9 @@ def _as_text(value: Any) -> str | None:
 # ---------------------------------------------------------------- email
 def _email_invalid(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
     """The email address fails email-validator's syntax (or, when enabled, deliverability) check."""
-    value = record.get("email")
-    if not ctx.filled(value):
+    if "email" not in ctx.present:
         return
+    value = record["email"]
     if not isinstance(value, str):
         yield Hit("email", value, details={"reason": "not text"})
         return
@@ -72,9 +72,9 @@ def _email_bounced(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hi
 def _phone_rules(field: str) -> tuple[Any, Any]:
     def invalid(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
         """The number cannot be parsed or is not a valid number for its region (phonenumbers)."""
-        value = record.get(field)
-        if not ctx.filled(value):
+        if field not in ctx.present:
             return
+        value = record[field]
         text = _as_text(value)
         result = check_phone(text, ctx.options.default_region) if text is not None else None
         if result is None or not result.ok:
@@ -108,9 +108,9 @@ for _t, _f in (("account", "phone"), ("contact", "phone"), ("contact", "mobile_p
 def _url_invalid(field: str, linkedin: bool) -> Any:
     def check(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
         """The URL has no valid host and public suffix, or a LinkedIn URL points elsewhere."""
-        value = record.get(field)
-        if not ctx.filled(value):
+        if field not in ctx.present:
             return
+        value = record[field]
         if not isinstance(value, str):
             yield Hit(field, value, details={"reason": "not text"})
             return
@@ -167,9 +167,9 @@ for _t in FIELD_KINDS:
 def _number_in_range(field: str, max_key: str) -> Any:
     def check(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
         """A number field holds text, a negative value, or more than the realistic maximum."""
-        value = record.get(field)
-        if not ctx.filled(value):
+        if field not in ctx.present:
             return
+        value = record[field]
         limit = getattr(params, max_key)
         if not is_number(value):
             yield Hit(field, value, suggestion=parse_number(value), details={"reason": "not a number"})
@@ -197,7 +197,7 @@ for _t, _f, _max in (("account", "employee_count", "employee_count_max"),
 def _amount_invalid(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
     """Seed 000: opportunity amounts must be validated; text is not an amount."""
     value = record.get("amount")
-    if ctx.filled(value) and not is_number(value):
+    if "amount" in ctx.present and not is_number(value):
         yield Hit("amount", value, suggestion=parse_number(value))
 
 
@@ -226,9 +226,9 @@ def _amount_unrealistic(record: dict[str, Any], params: Any, ctx: Any) -> Iterat
       seed="000", message="Probability {value!r} is not a number from 0 to 100.")
 def _probability_range(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
     """Probability is a percentage."""
-    value = record.get("probability")
-    if not ctx.filled(value):
+    if "probability" not in ctx.present:
         return
+    value = record["probability"]
     if not is_number(value) or not 0 <= value <= 100:
         number = parse_number(value)
         fix = number if number is not None and 0 <= number <= 100 else None
@@ -241,7 +241,7 @@ def _probability_range(record: dict[str, Any], params: Any, ctx: Any) -> Iterato
 def _currency_invalid(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
     """Seed 004 data cleansing: currency as a standard code."""
     value = record.get("currency")
-    if not ctx.filled(value) or (isinstance(value, str) and value in CURRENCIES):
+    if "currency" not in ctx.present or (isinstance(value, str) and value in CURRENCIES):
         return
     code = value.strip().upper() if isinstance(value, str) else None
     yield Hit("currency", value, suggestion=code if code in CURRENCIES else None)
@@ -253,7 +253,7 @@ def _currency_invalid(record: dict[str, Any], params: Any, ctx: Any) -> Iterator
 def _stage_unknown(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
     """Seed 003 lists the opportunity stages; anything else breaks stage gates and forecasts."""
     value = record.get("stage")
-    if ctx.filled(value) and ctx.rules.canonical_stage(value) is None:
+    if "stage" in ctx.present and ctx.rules.canonical_stage(value) is None:
         yield Hit("stage", value, details={"allowed": list(ctx.rules.file.stages.definitions)})
 
 
@@ -262,7 +262,7 @@ def _picklist(field: str, picklist: str) -> Any:
     def check(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
         """The value is not in its configured picklist."""
         value = record.get(field)
-        if ctx.filled(value) and (not isinstance(value, str)
+        if field in ctx.present and (not isinstance(value, str)
                                   or picklist_key(value) not in ctx.rules.picklists[picklist]):
             yield Hit(field, value, details={"allowed": list(ctx.rules.sorted_picklists[picklist])})
 
