@@ -1,0 +1,10 @@
+"""Adapters: CRM-native payloads (Salesforce, HubSpot) to canonical records through TOML field mappings.
+
+Pure Python like the scoring core: the API and the CLI call the same functions.
+"""
+
+from app.adapters.convert import Adapted, AdapterError, adapt_fields, annotate, from_hubspot, from_salesforce
+from app.adapters.mappings import Mappings, MappingsError, ObjectMap, load_mappings
+
+__all__ = ["Adapted", "AdapterError", "Mappings", "MappingsError", "ObjectMap", "adapt_fields", "annotate",
+           "from_hubspot", "from_salesforce", "load_mappings"]

@@ -1,0 +1,191 @@
+"""CRM-native JSON (Salesforce sObjects, HubSpot CRM v3 objects) to canonical records, and findings back."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from app.adapters.mappings import Mappings, ObjectMap
+from app.scoring import Ruleset
+
+HUBSPOT_ALIASES = {"contact": "contacts", "company": "companies", "deal": "deals", "account": "companies",
+                   "opportunity": "deals", "companies": "companies", "contacts": "contacts", "deals": "deals"}
+_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+_BOOLEANS = {"true": True, "false": False}
+
+
+class AdapterError(ValueError):
+    """The payload is not a record of a known CRM object; `loc` is the offending path."""
+
+    def __init__(self, loc: str, msg: str) -> None:
+        super().__init__(msg)
+        self.loc, self.msg = loc, msg
+
+
+@dataclass(frozen=True)
+class Adapted:
+    """One canonical record and where each of its fields came from."""
+
+    source: str
+    object: str
+    record_type: str
+    record: dict[str, Any]
+    source_fields: dict[str, str]  # canonical path → the CRM field it came from
+    mapping: ObjectMap
+
+
+def adapt_fields(flat: dict[str, Any], mapping: ObjectMap, mappings: Mappings) -> Adapted:
+    """Map one flat CRM record (`{"Email": …, "Account.Website": …}`) to a canonical record."""
+    record: dict[str, Any] = {}
+    source_fields: dict[str, str] = {}
+    for key, value in flat.items():
+        path = mapping.fields.get(key)
+        mapped = path is not None
+        if path is None:
+            if key in mapping.ignore or key.split(".", 1)[0] in mapping.ignore \
+                    or key.startswith(mapping.ignore_prefixes):
+                continue
+            path = key  # kept under the CRM's name: reported as an unknown field
+        if path in source_fields and _empty(value):
+            continue  # a second CRM field for the same canonical field only fills a blank
+        value = _coerce(path, value, mapping, mappings)
+        _put(record, path, value, nested=mapped)
+        source_fields[path] = key
+    return Adapted(mapping.source, mapping.name, mapping.record_type, record, source_fields, mapping)
+
+
+def from_salesforce(payload: Any, mappings: Mappings, object_hint: str | None = None) -> list[Adapted]:
+    """sObjects as the REST API returns them: one record, a query result (`records`), or a list."""
+    items = _items(payload, ("records",), "body")
+    adapted = []
+    for loc, item in items:
+        attrs = item.get("attributes")
+        name = attrs.get("type") if isinstance(attrs, dict) else None
+        name = name or object_hint
+        if not isinstance(name, str) or not name:
+            raise AdapterError(f"{loc}.attributes.type", "no sObject type: send `attributes.type` or ?type=")
+        mapping = mappings.object("salesforce", name) or _by_record_type(mappings, "salesforce", name)
+        if mapping is None:
+            raise AdapterError(f"{loc}.attributes.type", f"sObject type {name!r} has no mapping; mapped: "
+                               f"{', '.join(mappings.object_names['salesforce'])}")
+        adapted.append(adapt_fields(_flatten(item), mapping, mappings))
+    return adapted
+
+
+def from_hubspot(payload: Any, mappings: Mappings, object_hint: str | None = None) -> list[Adapted]:
+    """CRM v3 objects (`{"id", "properties", …}`): one, `{"results": […]}` or `{"inputs": […]}`."""
+    items = _items(payload, ("results", "inputs"), "body")
+    adapted = []
+    for loc, item in items:
+        if "subscriptionType" in item:
+            raise AdapterError(loc, "a HubSpot event notification carries no record: send the object itself "
+                               "(a workflow webhook, or the object read from the CRM API)")
+        props = item.get("properties")
+        if not isinstance(props, dict):
+            raise AdapterError(f"{loc}.properties", "a HubSpot object has its fields in `properties`")
+        name = HUBSPOT_ALIASES.get(str(object_hint or item.get("objectType") or "").lower()) or _guess(props)
+        mapping = mappings.object("hubspot", name)
+        if mapping is None:
+            raise AdapterError(loc, f"HubSpot object type {name!r} has no mapping")
+        flat = {f"@{key}": item[key] for key in mappings.hubspot_top_level if key in item}
+        flat.update(props)
+        flat.update({k: v for k, v in item.items() if k not in ("properties", *mappings.hubspot_top_level)})
+        adapted.append(adapt_fields(flat, mapping, mappings))
+    return adapted
+
+
+def annotate(report: dict[str, Any], adapted: Adapted, rules: Ruleset) -> dict[str, Any]:
+    """Name the CRM's field next to each finding's canonical field (`"source_field": "Email"`)."""
+    reverse: dict[str, str] = {}
+    for key, path in adapted.mapping.fields.items():
+        reverse.setdefault(path, key.lstrip("@"))
+    reverse.update({p: k.lstrip("@") for p, k in adapted.source_fields.items()})
+    groups = {r.name: r.paths()[0] for r in getattr(rules.file.completeness, adapted.record_type).required}
+    for issue in report.get("issues", []):
+        issue["source_field"] = source_field(str(issue.get("field") or ""), reverse, groups)
+    report["source"] = {"system": adapted.source, "object": adapted.object}
+    return report
+
+
+def source_field(field: str, reverse: dict[str, str], groups: dict[str, list[str]]) -> str | None:
+    """The CRM field(s) behind a canonical field, a requirement (full_name) or an object (mailing_address)."""
+    if field in reverse:
+        return reverse[field]
+    paths = groups.get(field) or [p for p in reverse if p.startswith(field + ".")] if field else []
+    names = list(dict.fromkeys(reverse[p] for p in paths if p in reverse))
+    return ", ".join(names) or None
+
+
+def _items(payload: Any, list_keys: tuple[str, ...], loc: str) -> list[tuple[str, dict[str, Any]]]:
+    if isinstance(payload, dict):
+        for key in list_keys:
+            if isinstance(payload.get(key), list):
+                return _objects(payload[key], f"{loc}.{key}")
+        return [(loc, payload)]
+    if isinstance(payload, list):
+        return _objects(payload, loc)
+    raise AdapterError(loc, f"expected a JSON object or a list of objects, got {type(payload).__name__}")
+
+
+def _objects(values: list[Any], loc: str) -> list[tuple[str, dict[str, Any]]]:
+    for i, value in enumerate(values):
+        if not isinstance(value, dict):
+            raise AdapterError(f"{loc}.{i}", "must be a JSON object")
+    return [(f"{loc}.{i}", value) for i, value in enumerate(values)]
+
+
+def _flatten(item: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in item.items():
+        if key == "attributes":
+            continue
+        if isinstance(value, dict) and "records" not in value:
+            flat.update(_flatten(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
+def _by_record_type(mappings: Mappings, source: str, record_type: str) -> ObjectMap | None:
+    return next((m for (s, _), m in mappings.objects.items() if s == source and m.record_type == record_type),
+                None)
+
+
+def _guess(props: dict[str, Any]) -> str:
+    keys = set(props)
+    if keys & {"dealname", "dealstage", "pipeline", "closedate"}:
+        return "deals"
+    if keys & {"email", "firstname", "lastname", "jobtitle"}:
+        return "contacts"
+    return "companies"
+
+
+def _empty(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _coerce(path: str, value: Any, mapping: ObjectMap, mappings: Mappings) -> Any:
+    if not isinstance(value, str):
+        return value
+    if path == "stage" and value.strip().lower() in mapping.stages:
+        return mapping.stages[value.strip().lower()]
+    kind = mappings.coerce.get(path)
+    text = value.strip()
+    if kind == "boolean" and text.lower() in _BOOLEANS:
+        return _BOOLEANS[text.lower()]
+    if kind in ("number", "integer") and _NUMBER.fullmatch(text):
+        number = float(text)
+        return int(number) if kind == "integer" and number.is_integer() else number
+    return value
+
+
+def _put(record: dict[str, Any], path: str, value: Any, nested: bool) -> None:
+    *parents, last = path.split(".") if nested else [path]
+    node = record
+    for part in parents:
+        child = node.get(part)
+        if not isinstance(child, dict):
+            child = node[part] = {}
+        node = child
+    node[last] = value

@@ -1,0 +1,130 @@
+"""Field mappings (TOML): shipped defaults deep-merged with an organisation's file, checked and compiled."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from app.scoring.registry import RECORD_TYPES
+
+Source = Literal["salesforce", "hubspot"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ObjectMapping(_Strict):
+    record_type: str
+    fields: dict[str, str]
+    ignore: list[str] = []
+
+
+class SourceMapping(_Strict):
+    objects: dict[str, ObjectMapping]
+    ignore: list[str] = []
+    ignore_prefixes: list[str] = []
+    stages: dict[str, str] = {}
+    top_level: dict[str, str] = {}
+
+
+class Coerce(_Strict):
+    number: list[str] = []
+    integer: list[str] = []
+    boolean: list[str] = []
+
+
+class MappingsFile(_Strict):
+    coerce: Coerce
+    salesforce: SourceMapping
+    hubspot: SourceMapping
+
+
+class MappingsError(ValueError):
+    """The mappings file is not valid; the message names the offending path."""
+
+
+@dataclass(frozen=True)
+class ObjectMap:
+    """One CRM object compiled: source field → canonical path, and what to ignore."""
+
+    source: str
+    name: str
+    record_type: str
+    fields: dict[str, str]
+    ignore: frozenset[str]
+    ignore_prefixes: tuple[str, ...]
+    stages: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Mappings:
+    """Every object of every source, plus the value coercions; built once by `load_mappings`."""
+
+    objects: dict[tuple[str, str], ObjectMap]
+    coerce: dict[str, str]
+    hubspot_top_level: dict[str, str]
+    path: Path | None = None
+    object_names: dict[str, list[str]] = field(default_factory=dict)
+
+    def object(self, source: str, name: str) -> ObjectMap | None:
+        """The mapping of `name` (a Salesforce sObject type or a HubSpot object type), case-insensitively."""
+        found = self.objects.get((source, name))
+        if found is None:
+            wanted = (source, name.lower())
+            found = next((m for (s, n), m in self.objects.items() if (s, n.lower()) == wanted), None)
+        return found
+
+
+def deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    """Tables merge, everything else replaces."""
+    merged = dict(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+@lru_cache(maxsize=8)
+def load_mappings(path: Path | None = None) -> Mappings:
+    """The shipped mappings, with `path` (CRM_DQ_MAPPINGS_FILE) merged over them when given."""
+    data = tomllib.loads(resources.files("app.adapters").joinpath("mappings.toml").read_text("utf-8"))
+    if path is not None:
+        try:
+            data = deep_merge(data, tomllib.loads(Path(path).read_text("utf-8")))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise MappingsError(f"mappings file {path}: {exc}") from None
+    try:
+        parsed = MappingsFile.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise MappingsError(f"mappings file {path or 'defaults'}: {'.'.join(map(str, first['loc']))}: "
+                            f"{first['msg']}") from None
+    return compile_mappings(parsed, path)
+
+
+def compile_mappings(parsed: MappingsFile, path: Path | None) -> Mappings:
+    """Check record types and build the lookup tables."""
+    objects: dict[tuple[str, str], ObjectMap] = {}
+    for source in ("salesforce", "hubspot"):
+        src: SourceMapping = getattr(parsed, source)
+        stages = {k.lower(): v for k, v in src.stages.items()}
+        top = {f"@{k}": v for k, v in src.top_level.items()}  # HubSpot's id, createdAt, updatedAt
+        for name, obj in src.objects.items():
+            if obj.record_type not in RECORD_TYPES:
+                where = f"mappings file {path or 'defaults'}: {source}.objects.{name}.record_type"
+                raise MappingsError(f"{where}: {obj.record_type!r} is not one of {', '.join(RECORD_TYPES)}")
+            objects[(source, name)] = ObjectMap(source, name, obj.record_type, top | obj.fields,
+                                                frozenset(src.ignore) | frozenset(obj.ignore),
+                                                tuple(src.ignore_prefixes), stages)
+    coerce = {p: kind for kind in ("number", "integer", "boolean") for p in getattr(parsed.coerce, kind)}
+    names = {s: [n for (src, n) in objects if src == s] for s in ("salesforce", "hubspot")}
+    return Mappings(objects, coerce, dict(parsed.hubspot.top_level), path, names)

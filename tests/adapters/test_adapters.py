@@ -1,0 +1,125 @@
+"""Salesforce and HubSpot payloads, shaped as their REST API documentation shows, map to canonical records."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from app.adapters import AdapterError, MappingsError, annotate, from_hubspot, from_salesforce, load_mappings
+from app.scoring import Ruleset, score_record
+from tests.conftest import NOW
+
+FIXTURES = Path(__file__).parents[1] / "fixtures"
+
+
+def fixture(name: str) -> Any:
+    return json.loads((FIXTURES / name).read_text())
+
+
+def test_salesforce_account_maps_standard_fields_and_drops_system_fields() -> None:
+    [adapted] = from_salesforce(fixture("salesforce/account.json"), load_mappings())
+    assert adapted.record_type == "account"
+    assert adapted.record["id"] == "001D000000INjVeIAL"
+    assert adapted.record["name"] == "GenePoint"
+    assert adapted.record["employee_count"] == 265
+    assert adapted.record["billing_address"]["city"] == "Mountain View"
+    assert adapted.record["created_at"] == "2013-09-05T18:45:08.000+0000"
+    assert not {"IsDeleted", "SystemModstamp", "attributes", "BillingAddress", "Fax"} & set(adapted.record)
+
+
+def test_salesforce_query_result_gives_every_record_with_relationship_fields() -> None:
+    adapted = from_salesforce(fixture("salesforce/contacts_query.json"), load_mappings())
+    assert [a.record["id"] for a in adapted] == ["003D000000QV9n2IAD", "003D000000QV9n3IAD"]
+    first = adapted[0].record
+    assert first["email"] == "efrank@genepoint" and first["title"] == "VP, Technology"
+    assert first["account"] == {"name": "GenePoint", "website": "www.genepoint.com"}
+    assert first["mailing_address"]["postal_code"] == "94043"
+    assert first["email_bounced"] is False
+
+
+def test_findings_name_the_salesforce_field(rules: Ruleset) -> None:
+    adapted = from_salesforce(fixture("salesforce/contacts_query.json"), load_mappings())[0]
+    report = annotate(score_record("contact", adapted.record, rules, now=NOW), adapted, rules)
+    email = next(i for i in report["issues"] if i["rule"] == "contact.email.invalid")
+    assert (email["field"], email["source_field"]) == ("email", "Email")
+    missing_role = next(i for i in report["issues"] if i["field"] == "decision_role")
+    assert missing_role["source_field"] is None  # Salesforce has no standard field for it
+    assert report["source"] == {"system": "salesforce", "object": "Contact"}
+    second = from_salesforce(fixture("salesforce/contacts_query.json"), load_mappings())[1]
+    report = annotate(score_record("contact", second.record, rules, now=NOW), second, rules)
+    department = next(i for i in report["issues"] if i["field"] == "department")
+    assert department["source_field"] == "Department"
+
+
+def test_salesforce_stages_and_lead(rules: Ruleset) -> None:
+    [opp] = from_salesforce(fixture("salesforce/opportunity.json"), load_mappings())
+    assert opp.record["stage"] == "Proposal" and opp.record["amount"] == 85000
+    assert opp.record["forecast_category"] == "Pipeline"
+    assert opp.record["Budget__c"] == "Approved"  # unmapped custom field: kept, reported as unknown
+    report = annotate(score_record("opportunity", opp.record, rules, now=NOW), opp, rules)
+    unknown = next(i for i in report["issues"] if i["field"] == "Budget__c")
+    assert unknown["source_field"] == "Budget__c"
+    [lead] = from_salesforce(fixture("salesforce/lead.json"), load_mappings())
+    assert lead.record_type == "lead"
+    assert lead.record["address"]["country"] == "Taiwan" and lead.record["source"] == "Web"
+    assert "Name" not in lead.record and "Salutation" not in lead.record
+
+
+def test_hubspot_contact_company_batch_and_deal_inputs() -> None:
+    [contact] = from_hubspot(fixture("hubspot/contact.json"), load_mappings())
+    assert contact.record_type == "contact"
+    assert contact.record == {"id": "512", "email": "bcooper@biglytics.net", "first_name": "Bryan",
+                              "last_name": "Cooper", "created_at": "2019-10-30T03:30:17.883Z",
+                              "updated_at": "2019-12-07T16:50:06.678Z"}
+    [company] = from_hubspot(fixture("hubspot/companies_batch_read.json"), load_mappings())
+    assert company.record_type == "account"
+    assert company.record["website"] == "biglytics.net"
+    assert company.record["employee_count"] == 250  # HubSpot sends every property as text
+    assert company.record["billing_address"] == {"city": "Cambridge", "state": "Massachusetts"}
+    [deal] = from_hubspot(fixture("hubspot/deals_batch_create.json"), load_mappings())
+    assert deal.record_type == "opportunity"
+    assert deal.record["stage"] == "Needs Analysis" and deal.record["amount"] == 1500.0
+    assert deal.record["owner_id"] == "910901"
+
+
+def test_object_type_hint_and_errors() -> None:
+    [adapted] = from_hubspot({"properties": {"name": "Biglytics"}}, load_mappings(), "deals")
+    assert adapted.record_type == "opportunity"
+    with pytest.raises(AdapterError) as err:
+        from_salesforce({"Id": "1"}, load_mappings())
+    assert err.value.loc == "body.attributes.type"
+    with pytest.raises(AdapterError):
+        from_salesforce({"attributes": {"type": "Case"}}, load_mappings())
+    with pytest.raises(AdapterError):
+        event = {"eventId": 1, "subscriptionType": "contact.creation", "objectId": 123}
+        from_hubspot([event], load_mappings())
+    with pytest.raises(AdapterError):
+        from_hubspot({"results": [1]}, load_mappings())
+
+
+def test_organisation_file_maps_custom_fields_and_stages(tmp_path: Path, rules: Ruleset) -> None:
+    org = tmp_path / "org.toml"
+    org.write_text('[salesforce.objects.Opportunity.fields]\nBudget__c = "bant.budget"\n'
+                   '[hubspot.objects.deals.fields]\nbudget_approved = "bant.budget"\n'
+                   '[hubspot.stages]\npresentationscheduled = "Proposal"\n')
+    mappings = load_mappings(org)
+    [opp] = from_salesforce(fixture("salesforce/opportunity.json"), mappings)
+    assert opp.record["bant"] == {"budget": "Approved"} and "Budget__c" not in opp.record
+    assert opp.record["name"] == "GenePoint Standby Generator"  # defaults still apply
+    [deal] = from_hubspot(fixture("hubspot/deals_batch_create.json"), mappings)
+    assert deal.record["bant"] == {"budget": "yes"} and deal.record["stage"] == "Proposal"
+    report = annotate(score_record("opportunity", opp.record, rules, now=NOW), opp, rules)
+    assert all(i["field"] != "Budget__c" for i in report["issues"])
+
+
+def test_bad_mappings_file_names_its_path(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[salesforce.objects.Case]\nrecord_type = "ticket"\nfields = {}\n')
+    with pytest.raises(MappingsError, match="salesforce.objects.Case.record_type"):
+        load_mappings(bad)
+    bad.write_text('[salesforce]\nunknown = 1\n')
+    with pytest.raises(MappingsError, match="salesforce.unknown"):
+        load_mappings(bad)
