@@ -47,6 +47,10 @@ class InvalidParameter(Problem):
     status, type, title = 422, "/problems/invalid-parameter", "Invalid parameter"
 
 
+class Unauthorized(Problem):
+    status, type, title = 401, "/problems/unauthorized", "Unauthorized"
+
+
 class BodyTooLarge(Problem):
     status, type, title = 413, "/problems/body-too-large", "Request body too large"
 

@@ -8,6 +8,7 @@ webhook flow.
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import Annotated, Any
 
 import orjson
@@ -78,26 +79,9 @@ def make_score_endpoint(record_type: str) -> Any:
     async def score(request: Request, settings: SettingsDep, rules: RulesDep, options: OptionsDep,
                     now: NowDep, index_record: Annotated[bool, Query(alias="index")] = False) -> Response:
         record, candidates = split_body(await read_record(request, settings))
-        duplicates: list[dict[str, Any]] = []
-        check = "not_applicable"
-        if record_type in MATCHABLE:
-            if candidates is not None:
-                pairs = [(record_id(c, n), c) for n, c in enumerate(candidates)]
-                duplicates, check = link_record(record_type, record, pairs, rules,
-                                                region=options.default_region), "candidates"
-            else:
-                try:
-                    duplicates = await run_in_threadpool(find_in_index, request, record_type, record, rules, options)
-                    check = "index"
-                except SQLAlchemyError as exc:
-                    log.warning("duplicate check unavailable: %s", type(exc).__name__)
-                    check = "unavailable"
-        report = score_record(record_type, record, rules, now=now, options=options, duplicates=duplicates)
-        report["duplicate_check"] = check
-        if index_record:
-            report["indexed"] = await _index(request, record_type, record, rules, options)
+        report = await judge_record(request, record_type, record, rules, options, now, candidates, index_record)
         # counted after the response is sent: no metrics work between the report and the client
-        counted = BackgroundTask(request.app.state.metrics.record_later, report, "api", bool(duplicates))
+        counted = BackgroundTask(request.app.state.metrics.record_later, report, "api", bool(report["duplicates"]))
         return Response(orjson.dumps(report), media_type="application/json", background=counted)
 
     score.__name__ = f"score_{record_type}"
@@ -105,6 +89,31 @@ def make_score_endpoint(record_type: str) -> Any:
                      f"business impact, standard forms, duplicate candidates and a save decision. Dirty values "
                      f"are findings, never errors; only a body that is not a JSON object is refused.")
     return score
+
+
+async def judge_record(request: Request, record_type: str, record: dict[str, Any], rules: Ruleset,
+                       options: Options, now: datetime, candidates: list[dict[str, Any]] | None = None,
+                       index_record: bool = False) -> dict[str, Any]:
+    """Score one canonical record with its duplicate check (candidates, else the index); index it if asked."""
+    duplicates: list[dict[str, Any]] = []
+    check = "not_applicable"
+    if record_type in MATCHABLE:
+        if candidates is not None:
+            pairs = [(record_id(c, n), c) for n, c in enumerate(candidates)]
+            duplicates, check = link_record(record_type, record, pairs, rules,
+                                            region=options.default_region), "candidates"
+        else:
+            try:
+                duplicates = await run_in_threadpool(find_in_index, request, record_type, record, rules, options)
+                check = "index"
+            except SQLAlchemyError as exc:
+                log.warning("duplicate check unavailable: %s", type(exc).__name__)
+                check = "unavailable"
+    report = score_record(record_type, record, rules, now=now, options=options, duplicates=duplicates)
+    report["duplicate_check"] = check
+    if index_record:
+        report["indexed"] = await _index(request, record_type, record, rules, options)
+    return report
 
 
 async def _index(request: Request, record_type: str, record: dict[str, Any], rules: Ruleset,

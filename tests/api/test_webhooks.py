@@ -1,0 +1,198 @@
+"""POST /v1/webhooks/{salesforce,hubspot,generic}: CRM payloads scored with no glue code, signed if set."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import logging
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from app.config import Settings
+from app.main import create_app
+from tests.api.assertions import assert_problem, error_locs
+from tests.conftest import NOW_ISO
+from tests.metrics.support import value
+
+FIXTURES = Path(__file__).parents[1] / "fixtures"
+WEBHOOK_SECRET = "wh-secret-7d1f0c2a"
+HUBSPOT_SECRET = "hs-client-secret-91be4e"
+
+
+def raw(name: str) -> bytes:
+    return (FIXTURES / name).read_bytes()
+
+
+def sign(body: bytes, secret: str = WEBHOOK_SECRET) -> str:
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def hubspot_headers(uri: str, body: bytes, timestamp_ms: int | None = None,
+                    secret: str = HUBSPOT_SECRET) -> dict[str, str]:
+    """Headers as HubSpot sends them (v3): base64 HMAC-SHA256 of method + URI + body + timestamp."""
+    ts = str(int(time.time() * 1000) if timestamp_ms is None else timestamp_ms)
+    digest = hmac.new(secret.encode(), b"POST" + uri.encode() + body + ts.encode(), hashlib.sha256).digest()
+    return {"X-HubSpot-Signature-v3": base64.b64encode(digest).decode(), "X-HubSpot-Request-Timestamp": ts,
+            "content-type": "application/json"}
+
+
+@pytest.fixture
+def signed(tmp_path: Path) -> Iterator[TestClient]:
+    settings = Settings(database_url=f"sqlite:///{tmp_path}/crm-dq.sqlite3", webhook_secret=WEBHOOK_SECRET,
+                        hubspot_client_secret=HUBSPOT_SECRET)
+    with TestClient(create_app(settings)) as c:
+        yield c
+
+
+def results(response: Any) -> list[dict[str, Any]]:
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "application/json"
+    return response.json()["results"]  # type: ignore[no-any-return]
+
+
+def issue(report: dict[str, Any], rule: str) -> dict[str, Any]:
+    return next(i for i in report["issues"] if i["rule"] == rule)
+
+
+# ------------------------------------------------------------------------------------------- payloads
+def test_salesforce_query_result_scores_every_record_naming_salesforce_fields(client: TestClient) -> None:
+    reports = results(client.post("/v1/webhooks/salesforce", params={"now": NOW_ISO},
+                                  content=raw("salesforce/contacts_query.json")))
+    assert [r["record_id"] for r in reports] == ["003D000000QV9n2IAD", "003D000000QV9n3IAD"]
+    assert all(r["record_type"] == "contact" and r["source"] == {"system": "salesforce", "object": "Contact"}
+               for r in reports)
+    email = issue(reports[0], "contact.email.invalid")
+    assert (email["field"], email["source_field"], email["value"]) == ("email", "Email", "efrank@genepoint")
+    assert issue(reports[1], "contact.required.missing")["source_field"] is not None
+    assert reports[0]["duplicate_check"] == "index"
+
+
+def test_salesforce_single_records(client: TestClient) -> None:
+    [account] = results(client.post("/v1/webhooks/salesforce", content=raw("salesforce/account.json")))
+    assert account["record_type"] == "account" and account["record_id"] == "001D000000INjVeIAL"
+    assert not [i for i in account["issues"] if i["rule"].endswith("field.unknown")]
+    [opp] = results(client.post("/v1/webhooks/salesforce", params={"now": NOW_ISO},
+                                content=raw("salesforce/opportunity.json")))
+    assert opp["record_type"] == "opportunity"
+    unknown = issue(opp, "opportunity.field.unknown")
+    assert unknown["field"] == unknown["source_field"] == "Budget__c"
+    [lead] = results(client.post("/v1/webhooks/salesforce", content=raw("salesforce/lead.json")))
+    assert lead["record_type"] == "lead" and lead["lead_score"] is not None
+
+
+def test_hubspot_objects_single_results_and_inputs(client: TestClient) -> None:
+    [contact] = results(client.post("/v1/webhooks/hubspot", content=raw("hubspot/contact.json")))
+    assert contact["record_id"] == "512" and contact["source"] == {"system": "hubspot", "object": "contacts"}
+    title = next(i for i in contact["issues"] if i["field"] == "title")
+    assert title["source_field"] == "jobtitle"
+    [company] = results(client.post("/v1/webhooks/hubspot", content=raw("hubspot/companies_batch_read.json")))
+    assert company["record_type"] == "account"
+    assert not [i for i in company["issues"] if i["rule"] == "account.employee_count.invalid_type"]
+    [deal] = results(client.post("/v1/webhooks/hubspot", params={"now": NOW_ISO},
+                                 content=raw("hubspot/deals_batch_create.json")))
+    assert deal["record_type"] == "opportunity"
+    assert not [i for i in deal["issues"] if i["rule"] == "opportunity.stage.invalid"]
+    unknown = issue(deal, "opportunity.field.unknown")
+    assert unknown["source_field"] == "budget_approved"
+
+
+def test_generic_canonical_records(client: TestClient) -> None:
+    record = {"type": "contact", "id": "c1", "email": "bob@"}
+    [one] = results(client.post("/v1/webhooks/generic", json=record))
+    assert one["record_type"] == "contact" and "source_field" not in one["issues"][0]
+    many = results(client.post("/v1/webhooks/generic", json={"records": [
+        {"type": "accounts", "id": "a1", "name": "Acme"}, {"type": "lead", "id": "l1"}]}))
+    assert [r["record_type"] for r in many] == ["account", "lead"]
+    hinted_response = client.post("/v1/webhooks/generic", params={"type": "opportunity"}, json=[{"id": "o1"}])
+    [hinted] = results(hinted_response)
+    assert hinted["record_type"] == "opportunity"
+
+
+def test_structural_errors_are_problems(client: TestClient) -> None:
+    doc = assert_problem(client.post("/v1/webhooks/generic", json={"id": "x"}), 422)
+    assert error_locs(doc) == ["body.type"]
+    doc = assert_problem(client.post("/v1/webhooks/salesforce", json={"Id": "001"}), 422)
+    assert error_locs(doc) == ["body.attributes.type"]
+    assert_problem(client.post("/v1/webhooks/salesforce", json={"attributes": {"type": "Case"}}), 422)
+    assert_problem(client.post("/v1/webhooks/hubspot", json=[{"subscriptionType": "contact.creation"}]), 422)
+    assert_problem(client.post("/v1/webhooks/hubspot", content=b"{not json"), 400)
+    assert_problem(client.post("/v1/webhooks/generic", json={"records": [1]}), 422)
+
+
+def test_index_true_stores_records_and_later_saves_match_them(client: TestClient) -> None:
+    body = json.loads(raw("salesforce/contacts_query.json"))
+    first = body["records"][0]
+    [stored] = results(client.post("/v1/webhooks/salesforce", params={"index": "true"}, json=first))
+    assert stored["indexed"] is True
+    again = dict(first, Id="003D000000QV9zzIAD")
+    [report] = results(client.post("/v1/webhooks/salesforce", json=again))
+    assert report["duplicates"], report
+    assert "003D000000QV9n2IAD" in {report["duplicates"][0]["a"], report["duplicates"][0]["b"]}
+
+
+def test_webhook_records_are_counted_with_source_webhook(client: TestClient) -> None:
+    name = "crm_dq_records_scored_total"
+    before = value(client.get("/metrics").text, name, record_type="contact", source="webhook")
+    results(client.post("/v1/webhooks/salesforce", content=raw("salesforce/contacts_query.json")))
+    results(client.post("/v1/webhooks/hubspot", content=raw("hubspot/contact.json")))
+    after = value(client.get("/metrics").text, name, record_type="contact", source="webhook")
+    assert after - before == 3
+    assert value(client.get("/metrics").text, name, record_type="contact", source="api") == 0
+
+
+# ----------------------------------------------------------------------------------------- signatures
+@pytest.mark.parametrize("path", ["/v1/webhooks/salesforce", "/v1/webhooks/generic"])
+def test_body_signature_valid_tampered_missing(signed: TestClient, path: str) -> None:
+    body = raw("salesforce/contacts_query.json") if path.endswith("salesforce") \
+        else b'{"type": "contact", "id": "c1", "email": "bob@"}'
+    ok = signed.post(path, content=body, headers={"X-CRM-DQ-Signature": sign(body)})
+    assert results(ok)
+    tampered = body.replace(b"c1", b"c2") if b"c1" in body else body.replace(b"Edna", b"Edda")
+    assert_problem(signed.post(path, content=tampered, headers={"X-CRM-DQ-Signature": sign(body)}), 401)
+    assert_problem(signed.post(path, content=body, headers={"X-CRM-DQ-Signature": sign(body, "other")}), 401)
+    assert_problem(signed.post(path, content=body), 401)
+    assert_problem(signed.post(path, content=body, headers={"X-CRM-DQ-Signature": "sha256=zz"}), 401)
+
+
+def test_hubspot_signature_valid_tampered_stale_missing(signed: TestClient) -> None:
+    body = raw("hubspot/contact.json")
+    uri = "http://testserver/v1/webhooks/hubspot?index=true"
+    ok = signed.post(uri, content=body, headers=hubspot_headers(uri, body))
+    assert results(ok)[0]["indexed"] is True
+    assert_problem(signed.post(uri, content=body.replace(b"Bryan", b"Brian"),
+                               headers=hubspot_headers(uri, body)), 401)
+    other_uri = "http://testserver/v1/webhooks/hubspot"
+    assert_problem(signed.post(other_uri, content=body, headers=hubspot_headers(uri, body)), 401)
+    stale = int(time.time() * 1000) - 5 * 60 * 1000 - 1000
+    assert_problem(signed.post(uri, content=body, headers=hubspot_headers(uri, body, stale)), 401)
+    assert_problem(signed.post(uri, content=body, headers=hubspot_headers(uri, body, secret="wrong")), 401)
+    assert_problem(signed.post(uri, content=body, headers={"content-type": "application/json"}), 401)
+    recent = int(time.time() * 1000) - 4 * 60 * 1000
+    assert results(signed.post(uri, content=body, headers=hubspot_headers(uri, body, recent)))
+
+
+def test_unsigned_refusal_comes_before_parsing(signed: TestClient) -> None:
+    doc = assert_problem(signed.post("/v1/webhooks/generic", content=b"not json"), 401)
+    assert doc["type"] == "/problems/unauthorized"
+
+
+def test_secrets_never_reach_responses_or_logs(signed: TestClient, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    body = raw("hubspot/contact.json")
+    uri = "http://testserver/v1/webhooks/hubspot"
+    texts = [signed.post(uri, content=body, headers=hubspot_headers(uri, body, secret="wrong")).text,
+             signed.post(uri, content=body, headers=hubspot_headers(uri, body)).text,
+             signed.post("/v1/webhooks/generic", content=body, headers={"X-CRM-DQ-Signature": "sha25"}).text,
+             signed.get("/openapi.json").text, signed.get("/v1/rules").text, signed.get("/metrics").text]
+    settings_repr = repr(signed.app.state.settings)  # type: ignore[attr-defined]
+    for secret in (WEBHOOK_SECRET, HUBSPOT_SECRET):
+        assert all(secret not in text for text in texts)
+        assert secret not in caplog.text
+        assert secret not in settings_repr
