@@ -1,15 +1,17 @@
-"""All routes, one module each."""
+"""All routes, one module each; every /v1 router is behind the API key check (a no-op without keys)."""
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 
+from app.api.auth import require_api_key
 from app.api.routes import batch, duplicates, health, index, metrics, rules, score, webhooks
 
+KEYED = [Depends(require_api_key)]
 api_router = APIRouter()
-api_router.include_router(score.router)
-api_router.include_router(webhooks.router)
-api_router.include_router(batch.router)
-api_router.include_router(duplicates.router)
-api_router.include_router(index.router)
-api_router.include_router(rules.router)
+api_router.include_router(score.router, dependencies=KEYED)
+api_router.include_router(webhooks.router, dependencies=KEYED)
+api_router.include_router(batch.router, dependencies=KEYED)
+api_router.include_router(duplicates.router, dependencies=KEYED)
+api_router.include_router(index.router, dependencies=KEYED)
+api_router.include_router(rules.router, dependencies=KEYED)
 api_router.include_router(health.router)
 api_router.include_router(metrics.router)
