@@ -1,0 +1,60 @@
+"""One JSON line per request on `crm_dq.access`: request id (taken or made, returned), route, status, time."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+CONTACT = {"id": "c1", "first_name": "Zebulon", "last_name": "Quixote", "email": "zebulon@"}
+
+
+def lines(caplog: pytest.LogCaptureFixture) -> list[dict[str, Any]]:
+    return [json.loads(r.getMessage()) for r in caplog.records if r.name == "crm_dq.access"]
+
+
+def test_one_json_line_per_request_with_the_callers_request_id(client: TestClient,
+                                                              caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="crm_dq.access")
+    response = client.post("/v1/contacts/score?now=2024-06-15T12:00:00Z", json=CONTACT,
+                           headers={"X-Request-ID": "crm-req.42:a"})
+    assert response.status_code == 200 and response.headers["x-request-id"] == "crm-req.42:a"
+    [line] = lines(caplog)
+    assert line["request_id"] == "crm-req.42:a" and line["event"] == "request" and line["level"] == "info"
+    assert (line["method"], line["route"], line["status"]) == ("POST", "/v1/contacts/score", 200)
+    assert isinstance(line["duration_ms"], float) and line["duration_ms"] > 0
+    assert line["ts"].endswith("Z")
+    for secret_ish in ("Zebulon", "Quixote", "zebulon@", "2024-06-15"):  # record contents and the query
+        assert secret_ish not in caplog.text
+
+
+def test_request_id_made_when_missing_or_unsafe(client: TestClient, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="crm_dq.access")
+    made = client.get("/healthz").headers["x-request-id"]
+    assert len(made) == 32 and int(made, 16) >= 0
+    unsafe = client.get("/healthz", headers={"X-Request-ID": "x" * 200}).headers["x-request-id"]
+    assert len(unsafe) == 32
+    injected = client.get("/healthz", headers={"X-Request-ID": 'a"b\\n'}).headers["x-request-id"]
+    assert len(injected) == 32
+    assert [line["request_id"] for line in lines(caplog)] == [made, unsafe, injected]
+
+
+def test_templates_errors_and_unmatched_routes(client: TestClient, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="crm_dq.access")
+    client.get("/v1/index/contact/secret-looking-id-123")
+    client.get("/nowhere/at/all")
+    client.post("/v1/contacts/score", content=b"{not json")
+    routes = [(line["route"], line["status"]) for line in lines(caplog)]
+    assert routes == [("/v1/index/{record_type}/{record_id}", 404), ("unmatched", 404),
+                      ("/v1/contacts/score", 400)]
+    assert "secret-looking-id-123" not in caplog.text
+
+
+def test_metrics_middleware_still_times_requests(client: TestClient) -> None:
+    client.post("/v1/contacts/score", json=CONTACT)
+    text = client.get("/metrics").text
+    labels = 'method="POST",route="/v1/contacts/score",status="200"'
+    assert f"crm_dq_http_request_duration_seconds_count{{{labels}}}" in text
