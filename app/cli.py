@@ -1,0 +1,258 @@
+"""The `crm-dq` command: `serve`, `score FILE --type contacts` (CSV, JSON or NDJSON) and `rules check`.
+
+`score` reads Salesforce or HubSpot export columns through the same field mappings as the webhooks, streams
+the records as NDJSON to `/v1/batch` (a server with `--url`/`--api-key`, or in-process with `--local`) and
+writes the results as NDJSON or JSON, or the data health audit as HTML (`--out report.html`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import logging
+import os
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any, TextIO
+
+import orjson
+
+from app.adapters import (
+    Adapted,
+    Mappings,
+    ObjectMap,
+    adapt_fields,
+    annotate,
+    from_hubspot,
+    from_salesforce,
+    load_mappings,
+)
+from app.client import CrmDqClient, CrmDqError
+from app.models.records import PLURALS, RECORD_MODELS
+
+TYPES = {**PLURALS, **{t: t for t in RECORD_MODELS}}
+
+
+def read_rows(path: Path) -> Iterator[dict[str, Any]]:
+    """Rows of a CSV (blank cells are missing values), NDJSON or JSON export (a list, `records`…)."""
+    name = path.name.lower()
+    if name.endswith(".csv"):
+        with path.open(newline="", encoding="utf-8-sig") as f:
+            for row in csv.DictReader(f):
+                yield {k: (v if v != "" else None) for k, v in row.items() if k}
+    elif name.endswith((".ndjson", ".jsonl")):
+        with path.open("rb") as f:
+            for line in f:
+                if line.strip():
+                    yield orjson.loads(line)
+    else:
+        data = orjson.loads(path.read_bytes())
+        if isinstance(data, dict):
+            key = next((k for k in ("records", "results", "inputs") if isinstance(data.get(k), list)), None)
+            data = data[key] if key else [data]
+        yield from data
+
+
+def pick_mapping(columns: list[str], record_type: str, source: str, mappings: Mappings) -> ObjectMap:
+    """The Salesforce or HubSpot mapping whose fields the columns use most, else canonical column names."""
+    options = {s: next((m for (src, _), m in mappings.objects.items()
+                        if src == s and m.record_type == record_type), None)
+               for s in ("salesforce", "hubspot")}
+    if source in options and options[source] is not None:
+        return options[source]  # type: ignore[return-value]
+    if source == "auto":
+        hits = {s: len(set(columns) & set(m.fields)) for s, m in options.items() if m is not None}
+        best = max(hits, key=lambda s: hits[s], default=None)
+        if best is not None and hits[best] >= 2:
+            return options[best]  # type: ignore[return-value]
+    identity = {c: c for c in columns if c != "type"}
+    return ObjectMap("canonical", record_type, record_type, identity, frozenset(), (), {})
+
+
+def adapt_rows(rows: Iterator[dict[str, Any]], record_type: str, source: str,
+               mappings: Mappings) -> Iterator[Adapted]:
+    """Each row as a canonical record: sObjects and HubSpot objects as such, flat rows through one mapping."""
+    mapping: ObjectMap | None = None
+    for row in rows:
+        if isinstance(row.get("attributes"), dict):
+            yield from from_salesforce(row, mappings, record_type)
+        elif isinstance(row.get("properties"), dict):
+            yield from from_hubspot(row, mappings, record_type)
+        else:
+            if mapping is None:
+                mapping = pick_mapping(list(row), record_type, source, mappings)
+            yield adapt_fields({k: v for k, v in row.items() if k != "type"}, mapping, mappings)
+
+
+class Progress:
+    """A progress bar on stderr (a line per 10% when stderr is not a terminal)."""
+
+    def __init__(self, total: int, out: TextIO = sys.stderr, enabled: bool = True) -> None:
+        self.total, self.out, self.enabled, self.done, self.shown = max(total, 1), out, enabled, 0, -1
+        self.tty = out.isatty()
+
+    def advance(self, n: int = 1) -> None:
+        """Count `n` more records done."""
+        self.done += n
+        step = self.done * (100 if self.tty else 10) // self.total
+        if self.enabled and step != self.shown:
+            self.shown = step
+            filled = min(30, 30 * self.done // self.total)
+            bar = f"[{'#' * filled}{'.' * (30 - filled)}] {self.done:,}/{self.total:,} records"
+            self.out.write(("\r" + bar) if self.tty else bar + "\n")
+            self.out.flush()
+
+    def finish(self) -> None:
+        """End the bar's line."""
+        if self.enabled and self.tty:
+            self.out.write("\n")
+
+
+def count_rows(path: Path) -> int:
+    """Rows to expect, for the progress bar (lines for CSV and NDJSON)."""
+    name = path.name.lower()
+    if name.endswith((".csv", ".ndjson", ".jsonl")):
+        with path.open("rb") as f:
+            lines = sum(1 for line in f if line.strip())
+        return lines - 1 if name.endswith(".csv") else lines
+    return sum(1 for _ in read_rows(path))
+
+
+def open_client(args: argparse.Namespace, stack: ExitStack) -> CrmDqClient:
+    """A client of the server at --url, or of an app built in this process (--local)."""
+    if not args.local:
+        return stack.enter_context(CrmDqClient(args.url, api_key=args.api_key))
+    from fastapi.testclient import TestClient
+
+    from app.config import get_settings
+    from app.main import create_app
+
+    logging.getLogger("crm_dq.access").setLevel(logging.WARNING)  # no request lines in a CLI's output
+    tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="crm-dq-"))
+    settings = get_settings().model_copy(update={"database_url": f"sqlite:///{tmp}/local.sqlite3"})
+    http = stack.enter_context(TestClient(create_app(settings), base_url="http://local"))
+    return CrmDqClient(http=http, api_key=_first_key(settings))
+
+
+def _first_key(settings: Any) -> str | None:
+    keys = settings.api_keys.get_secret_value().split(",") if settings.api_keys else []
+    return next((k.strip() for k in keys if k.strip()), None)
+
+
+def cmd_score(args: argparse.Namespace) -> int:
+    """`crm-dq score FILE --type contacts`."""
+    from app.scoring import load_rules
+
+    path, record_type = Path(args.file), TYPES[args.type]
+    mappings = load_mappings(Path(args.mappings) if args.mappings else None)
+    rules = load_rules()
+    progress = Progress(count_rows(path), enabled=not args.quiet)
+    adapted: list[Adapted] = []
+
+    def lines() -> Iterator[dict[str, Any]]:
+        for item in adapt_rows(read_rows(path), record_type, args.source, mappings):
+            adapted.append(item)
+            yield {"type": item.record_type, **item.record}
+
+    out_name = (args.out or "").lower()
+    with ExitStack() as stack:
+        client = open_client(args, stack)
+        if out_name.endswith(".html"):
+            batch: dict[str, list[dict[str, Any]]] = {}
+            for line in lines():
+                kind = line.pop("type")
+                batch.setdefault({v: k for k, v in PLURALS.items()}[kind], []).append(line)
+                progress.advance()
+            Path(args.out).write_text(client.audit(batch, html=True), encoding="utf-8")
+            progress.finish()
+            return 0
+        out = stack.enter_context(open(args.out, "wb")) if args.out else sys.stdout.buffer
+        as_json = out_name.endswith(".json")
+        results: list[dict[str, Any]] = []
+        for result in client.batch_stream(lines(), duplicates=not args.no_duplicates):
+            if isinstance(result.get("line"), int) and "issues" in result and result["line"] < len(adapted):
+                annotate(result, adapted[result["line"]], rules)
+            if result.get("type") != "summary":
+                progress.advance()
+            if as_json:
+                results.append(result)
+            else:
+                out.write(orjson.dumps(result) + b"\n")
+        if as_json:
+            summary = results.pop() if results and results[-1].get("type") == "summary" else None
+            out.write(orjson.dumps({"results": results, "summary": summary}, option=orjson.OPT_INDENT_2))
+        progress.finish()
+    return 0
+
+
+def cmd_rules_check(args: argparse.Namespace) -> int:
+    """`crm-dq rules check FILE.toml`: the file merged over the defaults, validated and compiled."""
+    from app.scoring import load_rules
+
+    try:
+        rules = load_rules(Path(args.file))
+    except (ValueError, OSError) as exc:
+        print(f"{args.file}: {exc}", file=sys.stderr)
+        return 1
+    print(f"{args.file}: ok (rules version {rules.version})")
+    return 0
+
+
+def cmd_mappings_check(args: argparse.Namespace) -> int:
+    """`crm-dq mappings check FILE.toml`: the field mappings merged over the shipped ones, validated."""
+    try:
+        mappings = load_mappings(Path(args.file))
+    except ValueError as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    print(f"{args.file}: ok ({len(mappings.objects)} objects mapped)")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Every subcommand and its options."""
+    parser = argparse.ArgumentParser(prog="crm-dq", description=(__doc__ or "").splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("serve", help="run the service (arguments go to uvicorn, e.g. --port 8000 --workers 2)",
+                   add_help=False)
+    score = sub.add_parser("score", help="score a CSV, JSON or NDJSON export")
+    score.add_argument("file")
+    score.add_argument("--type", required=True, choices=sorted(TYPES), help="record type of the export")
+    score.add_argument("--source", default="auto", choices=["auto", "salesforce", "hubspot", "canonical"],
+                       help="column names: Salesforce or HubSpot fields, or canonical (auto: guessed)")
+    score.add_argument("--url", default=os.environ.get("CRM_DQ_URL", "http://127.0.0.1:8000"))
+    score.add_argument("--api-key", default=os.environ.get("CRM_DQ_API_KEY"))
+    score.add_argument("--local", action="store_true", help="score in this process, no server needed")
+    score.add_argument("--out", help="report.ndjson, report.json or report.html (default: NDJSON to stdout)")
+    score.add_argument("--mappings", default=os.environ.get("CRM_DQ_MAPPINGS_FILE"))
+    score.add_argument("--no-duplicates", action="store_true", help="skip duplicate detection")
+    score.add_argument("--quiet", action="store_true", help="no progress bar")
+    rules = sub.add_parser("rules", help="rules files").add_subparsers(dest="action", required=True)
+    rules.add_parser("check", help="validate a rules TOML").add_argument("file")
+    maps = sub.add_parser("mappings", help="field mapping files").add_subparsers(dest="action", required=True)
+    maps.add_parser("check", help="validate a mappings TOML").add_argument("file")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `crm-dq` console script."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["serve"]:
+        from app.serve import main as serve
+
+        serve(argv[1:])
+        return 0
+    args = build_parser().parse_args(argv)
+    handlers = {"score": cmd_score, "rules": cmd_rules_check, "mappings": cmd_mappings_check}
+    try:
+        return handlers[args.command](args)
+    except CrmDqError as exc:
+        print(f"crm-dq: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

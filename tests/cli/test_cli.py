@@ -1,0 +1,128 @@
+"""The `crm-dq` console script as a subprocess: exports scored in-process and against `crm-dq serve`."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.test_uvicorn import free_port, wait_until_healthy
+
+ROOT = Path(__file__).parents[2]
+FIXTURES = ROOT / "tests" / "fixtures"
+CLI = Path(sys.executable).parent / "crm-dq"
+KEY = "cli-key-5e0b77"
+SF_COLUMNS = ["Id", "AccountId", "FirstName", "LastName", "Email", "Phone", "Title", "Department",
+              "MailingCity", "MailingCountry", "OwnerId", "CreatedDate"]
+FIRST = ["Ann", "Bob", "Cara", "Dmitri", "Eve", "Farid", "Gwen", "Hiro", "Ines", "Jon", "Kemal", "Lise"]
+LAST = ["Smith", "Okafor", "Lee", "Nguyen", "Brown", "Ivanova", "Garcia", "Muller", "Rossi", "Kowalski"]
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CRM_DQ_") and k != "DATABASE_URL"}
+    return env | extra
+
+
+def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(CLI), *args], capture_output=True, text=True, cwd=ROOT, env=env or clean_env(),
+                          timeout=240)
+
+
+@pytest.fixture(scope="module")
+def export(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A Salesforce contacts export (Data Loader column names), 300 rows, every 7th email broken."""
+    path = tmp_path_factory.mktemp("export") / "contacts.csv"
+    with path.open("w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(SF_COLUMNS)
+        for i in range(300):
+            first, last = FIRST[i % len(FIRST)], LAST[(i * 7) % len(LAST)]
+            email = "broken@" if i % 7 == 0 else f"{first.lower()}.{last.lower()}{i}@example-{i % 40}.com"
+            writer.writerow([f"003X{i:06d}", f"001A{i % 30}", first, last, email, f"+1 415 555 {i:04d}",
+                             "VP of Sales" if i % 3 else "", "Sales" if i % 2 else "", "San Francisco", "US",
+                             "005U1", "2024-01-10T09:00:00.000+0000"])
+    return path
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`crm-dq serve` on loopback with an API key required."""
+    tmp = tmp_path_factory.mktemp("serve")
+    log = tmp / "serve.log"
+    port = free_port()
+    env = clean_env(CRM_DQ_API_KEYS=KEY, DATABASE_URL=f"sqlite:///{tmp}/crm-dq.sqlite3")
+    with log.open("wb") as out:
+        proc = subprocess.Popen([str(CLI), "serve", "--host", "127.0.0.1", "--port", str(port)], cwd=ROOT,
+                                env=env, stdout=out, stderr=subprocess.STDOUT)
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_healthy(base_url, proc, log)  # type: ignore[arg-type]
+        yield base_url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def test_score_local_salesforce_csv_to_json(export: Path, tmp_path: Path) -> None:
+    out = tmp_path / "report.json"
+    done = run("score", str(export), "--type", "contacts", "--local", "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    assert "300/300 records" in done.stderr  # the progress bar
+    report = json.loads(out.read_text())
+    assert len(report["results"]) == 300 and report["summary"]["type"] == "summary"
+    first = report["results"][0]
+    assert first["record_id"] == "003X000000"
+    assert first["source"] == {"system": "salesforce", "object": "Contact"}
+    email = next(i for i in first["issues"] if i["rule"] == "contact.email.invalid")
+    assert email["source_field"] == "Email"
+    broken = sum(1 for r in report["results"] for i in r["issues"] if i["rule"] == "contact.email.invalid")
+    assert broken == 43
+
+
+def test_score_hubspot_json_export_to_stdout_ndjson() -> None:
+    export = FIXTURES / "hubspot" / "companies_batch_read.json"
+    done = run("score", str(export), "--type", "accounts", "--local", "--quiet")
+    assert done.returncode == 0, done.stderr
+    lines = [json.loads(line) for line in done.stdout.splitlines()]
+    assert lines[0]["record_id"] == "512" and lines[0]["source"]["system"] == "hubspot"
+    assert lines[-1]["type"] == "summary" and done.stderr.count("records") == 0
+
+
+def test_score_against_a_server_with_an_api_key(served: str, export: Path, tmp_path: Path) -> None:
+    out = tmp_path / "audit.html"
+    remote = ("--type", "contacts", "--url", served, "--api-key", KEY)
+    done = run("score", str(export), *remote, "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    html = out.read_text()
+    assert html.lstrip().lower().startswith("<!doctype html") and "contact.email.invalid" in html
+    ndjson = tmp_path / "results.ndjson"
+    done = run("score", str(export), *remote, "--out", str(ndjson), "--no-duplicates")
+    assert done.returncode == 0, done.stderr
+    assert len(ndjson.read_text().splitlines()) == 301
+
+
+def test_a_wrong_api_key_is_reported_without_echoing_it(served: str, export: Path) -> None:
+    done = run("score", str(export), "--type", "contacts", "--url", served, "--api-key", "wrong-key-123",
+               "--quiet")
+    assert done.returncode == 1 and "401" in done.stderr and "wrong-key-123" not in done.stderr + done.stdout
+
+
+def test_rules_and_mappings_check(tmp_path: Path) -> None:
+    good = tmp_path / "good.toml"
+    good.write_text('[timeliness]\nstale_days = 45\n')
+    assert run("rules", "check", str(good)).returncode == 0
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[timeliness]\nstale_dayz = 45\n')
+    done = run("rules", "check", str(bad))
+    assert done.returncode == 1 and "stale_dayz" in done.stderr
+    mapping = tmp_path / "map.toml"
+    mapping.write_text('[salesforce.objects.Opportunity.fields]\nBudget__c = "bant.budget"\n')
+    assert run("mappings", "check", str(mapping)).returncode == 0
+    mapping.write_text('[salesforce.objects.Case]\nrecord_type = "ticket"\nfields = {}\n')
+    assert run("mappings", "check", str(mapping)).returncode == 1
