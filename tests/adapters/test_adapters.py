@@ -123,3 +123,18 @@ def test_bad_mappings_file_names_its_path(tmp_path: Path) -> None:
     bad.write_text('[salesforce]\nunknown = 1\n')
     with pytest.raises(MappingsError, match="salesforce.unknown"):
         load_mappings(bad)
+
+
+def test_hubspot_csv_export_labels_map_like_property_names(tmp_path: Path) -> None:
+    from app.cli import adapt_rows, read_rows
+
+    export = tmp_path / "hubspot-deals.csv"
+    export.write_text("Record ID,Deal Name,Amount,Close Date,Deal Stage,Pipeline,Deal owner\n"
+                      "9001,Custom data integrations,1500.00,2024-07-01 00:00,Presentation Scheduled,"
+                      "Sales Pipeline,Jane Doe\n")
+    [deal] = adapt_rows(read_rows(export), "opportunity", "auto", load_mappings())
+    assert deal.source == "hubspot" and deal.record_type == "opportunity"
+    assert deal.record == {"id": "9001", "name": "Custom data integrations", "amount": 1500.0,
+                           "close_date": "2024-07-01 00:00", "stage": "Needs Analysis",
+                           "owner_id": "Jane Doe"}
+    assert deal.source_fields["stage"] == "Deal Stage"
