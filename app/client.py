@@ -94,6 +94,7 @@ class CrmDqClient:
                 problem = {"detail": response.text[:300]}
             raise CrmDqError(response.status_code, problem if isinstance(problem, dict) else {})
 
-    def _json(self, response: httpx.Response) -> Any:
+    def _json(self, response: httpx.Response) -> dict[str, Any]:
         self._check(response)
-        return response.json()
+        body = response.json()
+        return body if isinstance(body, dict) else {"value": body}

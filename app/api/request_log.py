@@ -40,7 +40,7 @@ def request_id(scope: Scope) -> str:
     """The caller's X-Request-ID if it is a short token of safe characters, else a new random id."""
     for name, value in scope.get("headers", []):
         if name == REQUEST_ID_HEADER and _SANE_ID.fullmatch(value):
-            return value.decode("ascii")
+            return bytes(value).decode("ascii")
     return uuid.uuid4().hex
 
 
