@@ -126,3 +126,38 @@ def test_rules_and_mappings_check(tmp_path: Path) -> None:
     assert run("mappings", "check", str(mapping)).returncode == 0
     mapping.write_text('[salesforce.objects.Case]\nrecord_type = "ticket"\nfields = {}\n')
     assert run("mappings", "check", str(mapping)).returncode == 1
+
+
+@pytest.fixture(scope="module")
+def big_export(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 50,000-row Salesforce contacts export with distinct people, every 7th email broken."""
+    path = tmp_path_factory.mktemp("big") / "contacts.csv"
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    with path.open("w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(SF_COLUMNS)
+        for i in range(50_000):
+            first = FIRST[i % len(FIRST)]
+            last = "".join(letters[(i // 26**k + k) % 26] for k in range(4)).title() + "son"
+            email = "broken@" if i % 7 == 0 else f"{first.lower()}.{last.lower()}@co{i % 5000}.com"
+            writer.writerow([f"003X{i:06d}", f"001A{i % 3000}", first, last, email,
+                             f"+1 415 {200 + i % 700} {1000 + i % 9000}", "VP of Sales", "Sales",
+                             "San Francisco", "US", "005U1", "2024-01-10T09:00:00.000+0000"])
+    return path
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("where", ["local", "server"])
+def test_a_50000_row_export(where: str, big_export: Path, served: str, tmp_path: Path) -> None:
+    out = tmp_path / "results.ndjson"
+    target = ["--local"] if where == "local" else ["--url", served, "--api-key", KEY]
+    done = run("score", str(big_export), "--type", "contacts", *target, "--out", str(out))
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "50,000/50,000 records" in done.stderr
+    with out.open("rb") as f:
+        lines = sum(1 for _ in f)
+    assert lines == 50_001
+    summary = json.loads(out.read_bytes().rsplit(b"\n", 2)[-2])
+    assert summary["type"] == "summary"
+    assert summary["summary"]["totals"]["contacts"] == 50_000
+    assert summary["summary"]["issues_by_rule"]["contact.email.invalid"] == 7143
