@@ -3,7 +3,7 @@
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -19,6 +19,10 @@ class Settings(BaseSettings):
     max_body_bytes: int = 1024 * 1024
     max_batch: int = 100_000
     max_batch_body_bytes: int = 512 * 1024 * 1024
+    mappings_file: Path | None = None  # Salesforce / HubSpot field mappings merged over the shipped ones
+    webhook_secret: SecretStr | None = None  # X-CRM-DQ-Signature on /v1/webhooks/{generic,salesforce}
+    hubspot_client_secret: SecretStr | None = None  # X-HubSpot-Signature-v3 on /v1/webhooks/hubspot
+    api_keys: SecretStr | None = None  # comma-separated; when set, every /v1 route needs one of them
     database_url: str = Field(
         default="sqlite:///./data/crm-dq.sqlite3",
         validation_alias=AliasChoices("DATABASE_URL", "CRM_DQ_DATABASE_URL"),

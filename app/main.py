@@ -13,7 +13,9 @@ from fastapi.routing import APIRoute
 from fastapi_offline import FastAPIOffline
 
 from app import __doc__ as app_doc
+from app.adapters import load_mappings
 from app.api.problems import install_problem_handlers
+from app.api.request_log import RequestLog, install_access_log
 from app.api.router import api_router
 from app.api.routes.batch import BatchRequest
 from app.api.routes.duplicates import DuplicatesRequest
@@ -42,6 +44,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.rules = load_rules(settings.rules_file)  # a bad rules file stops start-up here
+        app.state.mappings = load_mappings(settings.mappings_file)  # so does a bad mappings file
         app.state.engine = make_engine(settings.database_url)
         app.state.schema_ready = ensure_schema(app.state.engine)  # a store that is down does not
         metrics.bind(app.state.rules)
@@ -60,6 +63,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                                 settings.email_dns_timeout)
     install_problem_handlers(app)
     app.add_middleware(RequestMetrics, metrics=metrics)
+    app.add_middleware(RequestLog)  # outermost: its duration includes the metrics middleware
+    install_access_log()
     app.include_router(api_router)
     app.openapi = lambda: build_openapi(app)  # type: ignore[method-assign]
     return app
