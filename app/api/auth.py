@@ -52,3 +52,25 @@ async def require_api_key(
         raise Unauthorized("An API key is required: `Authorization: Bearer <key>` or `X-API-Key: <key>`.")
     if not key_matches(given, keys):
         raise Unauthorized("The API key is not valid.")
+
+
+# which signing secret authenticates each webhook route (the route itself verifies the signature)
+WEBHOOK_SECRETS = {"salesforce": "webhook_secret", "generic": "webhook_secret", "hubspot": "hubspot_client_secret"}
+
+
+async def require_key_unless_signed(
+    request: Request,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Security(bearer_scheme)],
+    api_key: Annotated[str | None, Security(api_key_scheme)],
+) -> None:
+    """Webhooks: a configured signing secret authenticates the caller, so no API key is needed then.
+
+    A HubSpot app's webhooks cannot carry a custom header, so requiring a key as well would shut them out.
+    The route refuses a missing, wrong or stale signature whenever the secret is set; without a secret the
+    webhook needs an API key like every other /v1 route.
+    """
+    settings = request.app.state.settings
+    secret_name = WEBHOOK_SECRETS.get(request.url.path.rstrip("/").rsplit("/", 1)[-1])
+    if secret_name is not None and getattr(settings, secret_name) is not None:
+        return
+    await require_api_key(request, bearer, api_key)

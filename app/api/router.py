@@ -2,13 +2,13 @@
 
 from fastapi import APIRouter, Depends
 
-from app.api.auth import require_api_key
+from app.api.auth import require_api_key, require_key_unless_signed
 from app.api.routes import batch, duplicates, health, index, metrics, rules, score, webhooks
 
 KEYED = [Depends(require_api_key)]
 api_router = APIRouter()
 api_router.include_router(score.router, dependencies=KEYED)
-api_router.include_router(webhooks.router, dependencies=KEYED)
+api_router.include_router(webhooks.router, dependencies=[Depends(require_key_unless_signed)])
 api_router.include_router(batch.router, dependencies=KEYED)
 api_router.include_router(duplicates.router, dependencies=KEYED)
 api_router.include_router(index.router, dependencies=KEYED)

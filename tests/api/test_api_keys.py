@@ -79,3 +79,28 @@ def test_keys_never_reach_responses_or_logs(keyed: TestClient, caplog: pytest.Lo
         assert all(key not in text for text in texts)
         assert key not in caplog.text
         assert key not in repr(keyed.app.state.settings)  # type: ignore[attr-defined]
+
+
+def test_a_signed_webhook_needs_no_key_but_an_unsigned_one_does(tmp_path: Path) -> None:
+    """HubSpot app webhooks cannot add a key header: with a signing secret set, the signature authenticates
+    the webhook instead; a wrong signature is still refused, and other routes still need a key."""
+    import hashlib
+    import hmac
+
+    import orjson
+
+    secret = "whsec-5d1e"
+    settings = Settings(database_url=f"sqlite:///{tmp_path}/crm-dq.sqlite3", api_keys=KEYS[0],
+                        webhook_secret=secret)
+    body = orjson.dumps({"type": "contact", **CONTACT})
+    good = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    headers = {"content-type": "application/json"}
+    with TestClient(create_app(settings)) as c:
+        signed = c.post("/v1/webhooks/generic", content=body, headers=headers | {"X-CRM-DQ-Signature": good})
+        assert signed.status_code == 200, signed.text
+        forged = c.post("/v1/webhooks/generic", content=body,
+                        headers=headers | {"X-CRM-DQ-Signature": "sha256=" + "0" * 64})
+        assert_problem(forged, 401)
+        assert_problem(c.post("/v1/contacts/score", json=CONTACT), 401)
+        # no HubSpot secret is set: that webhook still needs a key
+        assert_problem(c.post("/v1/webhooks/hubspot", json={"id": "1", "properties": {}}), 401)
