@@ -31,7 +31,9 @@ def running_server(workers: int = 1, env: dict[str, str] | None = None) -> Itera
         environ = os.environ | {"DATABASE_URL": f"sqlite:///{tmp}/bench.sqlite3"} | (env or {})
         cmd = [sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1", "--port", str(port),
                "--workers", str(workers), "--loop", "uvloop", "--http", "httptools", "--log-level", "warning"]
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=environ)
+        # the server's request log (one JSON line per request) goes to a file, not into the figures' output
+        log = open(f"{tmp}/server.log", "wb")  # noqa: SIM115 - closed with the server below
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=environ, stdout=log, stderr=subprocess.STDOUT)
         url = f"http://127.0.0.1:{port}"
         try:
             deadline = time.monotonic() + 30
@@ -45,6 +47,7 @@ def running_server(workers: int = 1, env: dict[str, str] | None = None) -> Itera
         finally:
             proc.terminate()
             proc.wait(timeout=30)
+            log.close()
 
 
 def peak_rss_mb(pid: int) -> float:
