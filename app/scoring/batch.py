@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from app.scoring.engine import Context, Lookups, Options, render, score_record
+from app.scoring.engine import Context, Lookups, Options, present_fields, render, score_record
 from app.scoring.matching.dedupe import MATCHABLE, match_tables
 from app.scoring.matching.linker import Prepared, record_id
 from app.scoring.matching.merge import completeness_count
@@ -244,8 +244,11 @@ def cross_record_findings(kept: dict[str, list[dict[str, Any]]], lookups: Lookup
     """Findings of the batch-scope rules over the records' kept fields, with the batch's lookups."""
     for record_type, records in kept.items():
         plan = [(r, p, s) for r, p, s in rules.plans[record_type] if r.scope == "batch"]
+        if not plan:
+            continue
         for record in records:
             ctx = Context(record_type, rules, now, options, lookups)
+            ctx.present = present_fields(record, rules.empty_values)  # rules test presence, as in score_record
             for rule, params, severity in plan:
                 for hit in rule.check(record, params, ctx):
                     yield {"rule": rule.id, "record_type": record_type, "record_id": record.get("id"),

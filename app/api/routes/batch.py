@@ -84,11 +84,11 @@ async def read_batch(request: Request, settings: Settings, now: datetime) -> tup
     if total > settings.max_batch:
         raise BodyTooLarge(f"{total} records; the limit is {settings.max_batch} per JSON batch (NDJSON has none).",
                            limit=settings.max_batch)
-    options = body.get("options") if isinstance(body.get("options"), dict) else {}
+    options: dict[str, Any] = body["options"] if isinstance(body.get("options"), dict) else {}
     if options.get("now") is not None:
         if not isinstance(options["now"], str):
             raise InvalidParameter("`options.now` must be an ISO-8601 string.", [{"loc": "body.options.now"}])
-        now = get_now(options["now"])
+        now = await get_now(options["now"])
     return body, now, options.get("duplicates", True) is not False
 
 
