@@ -87,29 +87,54 @@ class Comparison:
     def evaluate(self, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Level index per pair (NULL for a blank side) and the similarity 0–1 behind it."""
         n = len(a)
-        level = np.full(n, ELSE, dtype=np.int16)
+        level = np.full(n, NULL, dtype=np.int16)
         sim = np.zeros(n, dtype=np.float64)
-        present = (a != "") & (b != "")
-        level[~present] = NULL
-        idx = np.flatnonzero(present)
-        if idx.size == 0:
-            return level, sim
-        pa, pb = a[idx], b[idx]
+        idx = np.flatnonzero((a != "") & (b != ""))
+        if idx.size:
+            level[idx], sim[idx] = self._judge(a[idx], b[idx])
+        return level, sim
+
+    def evaluate_codes(self, a: np.ndarray, b: np.ndarray, values: np.ndarray,
+                       derive: Derive | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """`evaluate` for values given as codes into `values` (code 0 is blank): each distinct pair of
+        values is judged once, however many candidate pairs share it. `derive(name, fn)` gives `fn` of every
+        value (computed once per column), which lets some levels compare codes instead of strings."""
+        n = len(a)
+        level = np.full(n, NULL, dtype=np.int16)
+        sim = np.zeros(n, dtype=np.float64)
+        idx = np.flatnonzero((a != 0) & (b != 0))
+        if idx.size:
+            width = len(values)
+            distinct, inverse = np.unique(a[idx] * width + b[idx], return_inverse=True)
+            da, db = distinct // width, distinct % width
+            d_level, d_sim = self._judge(values[da], values[db], (da, db, derive) if derive else None)
+            level[idx], sim[idx] = d_level[inverse.ravel()], d_sim[inverse.ravel()]
+        return level, sim
+
+    def _judge(self, pa: np.ndarray, pb: np.ndarray,
+               coded: tuple[np.ndarray, np.ndarray, Derive] | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Levels and similarities of pairs whose sides are both filled."""
         exact = pa == pb
-        sub_sim = np.ones(idx.size)
+        sub_sim = np.ones(pa.size)
         fuzzy = np.flatnonzero(~exact)
         if fuzzy.size:
             scorer, divisor = SIMILARITY[self.kind]
             sub_sim[fuzzy] = cpdist(list(pa[fuzzy]), list(pb[fuzzy]), scorer=scorer, workers=1) / divisor
-        sim[idx] = sub_sim
-        open_ = np.ones(idx.size, dtype=bool)
-        sub_level = np.full(idx.size, ELSE, dtype=np.int16)
+        sub_level = np.full(pa.size, ELSE, dtype=np.int16)
+        rows = np.arange(pa.size)  # pairs no level has taken yet: each level is judged on these only
         for i, lv in enumerate(self.levels):
-            hit = self._predicate(lv, pa, pb, exact, sub_sim) & open_
-            sub_level[hit] = i
-            open_ &= ~hit
-        level[idx] = sub_level
-        return level, sim
+            if lv.label == "else":
+                sub_level[rows] = i
+                break
+            if coded is not None and lv.label in _BY_VALUE:
+                hit = _BY_VALUE[lv.label](coded[0][rows], coded[1][rows], coded[2])
+            else:
+                hit = self._predicate(lv, pa[rows], pb[rows], exact[rows], sub_sim[rows])
+            sub_level[rows[hit]] = i
+            rows = rows[~hit]
+            if rows.size == 0:
+                break
+        return sub_level, sub_sim
 
     @staticmethod
     def _predicate(lv: Level, a: np.ndarray, b: np.ndarray, exact: np.ndarray, sim: np.ndarray) -> np.ndarray:
@@ -125,14 +150,40 @@ class Comparison:
         if lv.label == "initial":
             return np.fromiter(((len(x) == 1 or len(y) == 1) and x[0] == y[0] for x, y in zip(a, b, strict=True)),
                                bool, len(a))
-        if lv.label == "typo":
-            return np.fromiter((OSA.distance(x, y, score_cutoff=1) <= 1 for x, y in zip(a, b, strict=True)),
-                               bool, len(a))
+        if lv.label == "typo":  # OSA distance at most 1 (distances past the cutoff come back as cutoff + 1)
+            if not len(a):
+                return np.zeros(0, dtype=bool)
+            distance = cpdist(list(a), list(b), scorer=OSA.distance, score_cutoff=1, workers=1)
+            return distance <= 1
         if lv.label == "same_local_part":
             return np.fromiter((x.split("@")[0] == y.split("@")[0] for x, y in zip(a, b, strict=True)), bool, len(a))
         if lv.label == "same_last_digits":
             return np.fromiter((len(x) >= 7 and x[-7:] == y[-7:] for x, y in zip(a, b, strict=True)), bool, len(a))
         raise ValueError(lv.label)
+
+
+Derive = Callable[[str, Callable[[str], Any]], np.ndarray]
+
+
+def _initial(a: np.ndarray, b: np.ndarray, derive: Derive) -> np.ndarray:
+    one, first = derive("one_char", lambda v: len(v) == 1), derive("first_char", lambda v: v[:1])
+    return (one[a] | one[b]) & (first[a] == first[b])  # type: ignore[no-any-return]
+
+
+def _same_local_part(a: np.ndarray, b: np.ndarray, derive: Derive) -> np.ndarray:
+    local = derive("local_part", lambda v: v.split("@")[0])
+    return local[a] == local[b]  # type: ignore[no-any-return]
+
+
+def _same_last_digits(a: np.ndarray, b: np.ndarray, derive: Derive) -> np.ndarray:
+    long, last = derive("seven_or_more", lambda v: len(v) >= 7), derive("last_seven", lambda v: v[-7:])
+    return long[a] & (last[a] == last[b])  # type: ignore[no-any-return]
+
+
+# levels judged from something of each value (codes of distinct values in, one bool per pair out), the same
+# as `Comparison._predicate` on the values themselves
+_BY_VALUE: dict[str, Callable[[np.ndarray, np.ndarray, Derive], np.ndarray]] = {
+    "initial": _initial, "same_local_part": _same_local_part, "same_last_digits": _same_last_digits}
 
 
 def build_comparison(spec: Any) -> Comparison:

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from app.scoring.matching.linker import (
     MatchModel,
+    PairScores,
     Prepared,
     TermFrequencies,
     block_pairs,
@@ -55,7 +57,7 @@ def match_tables(
     record_type: str,
     left: Prepared,
     right: Prepared | None,
-    records_by_id: dict[str, dict[str, Any]],
+    records_by_id: Mapping[str, dict[str, Any]],
     rules: Any,
     *,
     threshold: float | None = None,
@@ -63,6 +65,25 @@ def match_tables(
     started: float | None = None,
 ) -> dict[str, Any]:
     """Pairs, clusters and stats for already-prepared tables (`records_by_id` feeds survivors and plans)."""
+    found = match_lazily(record_type, left, right, records_by_id, rules, threshold=threshold,
+                         deal_value_by_account=deal_value_by_account, started=started)
+    pairs = list(found.pairs())
+    return {"pairs": pairs, "clusters": found.clusters, "stats": found.stats()}
+
+
+def match_lazily(
+    record_type: str,
+    left: Prepared,
+    right: Prepared | None,
+    records_by_id: Mapping[str, dict[str, Any]],
+    rules: Any,
+    *,
+    threshold: float | None = None,
+    deal_value_by_account: Mapping[str, float] | None = None,
+    started: float | None = None,
+) -> Matches:
+    """`match_tables`, with each pair made only as `Matches.pairs` yields it (a caller writing them out one
+    at a time never holds them all)."""
     started = time.perf_counter() if started is None else started
     cfg = rules.file.duplicates
     model: MatchModel = rules.match_models[record_type]
@@ -71,42 +92,87 @@ def match_tables(
                             cfg.tf_pseudo_count)
     i, j = block_pairs(left, right, model, cfg.max_block_size)
     other = right if right is not None else left
-    scores = score_pairs(left, other, i, j, model, tf)
+    scores = _matching_pairs(left, other, i, j, model, tf, threshold)
+    keep = np.argsort(-scores.score, kind="stable")
+    scores = PairScores(*(getattr(scores, f)[keep]
+                          for f in ("left", "right", "score", "levels", "sims", "swapped")))
+    edges = [(left.ids[a], other.ids[b])
+             for a, b in zip(scores.left.tolist(), scores.right.tolist(), strict=True)]
+    clusters = GuardedClusters(_PairScorer(left, other, model, tf, right is not None, edges), threshold,
+                               cfg.auto_merge)
+    for (a, b), score in zip(edges, scores.score.tolist(), strict=True):
+        if a != b:
+            clusters.link(a, b, score)
     rank = Ranking(records_by_id)
-    keep = np.flatnonzero(scores.score >= threshold)
-    keep = keep[np.argsort(-scores.score[keep], kind="stable")]
-
-    clusters = GuardedClusters(_PairScorer(left, other, model, tf, right is not None), threshold, cfg.auto_merge)
-    pairs_out = []
-    rows = zip(scores.left[keep].tolist(), scores.right[keep].tolist(), scores.score[keep].tolist(),
-               scores.levels[keep].tolist(), scores.sims[keep].tolist(), scores.swapped[keep].tolist(), strict=True)
-    for li, ri, score, levels, sims, swapped in rows:
-        a, b = left.ids[li], other.ids[ri]
-        if a == b:
-            continue
-        clusters.link(a, b, score)
-        fields, reasons = explain(levels, sims, swapped, model)
-        pairs_out.append(_pair(a, b, score, fields, reasons, cfg, threshold, rank, deal_value_by_account or {}))
     groups = clusters.groups()
     group_survivor = {}
     for group in groups:
         survivor = survivor_of(group, rank)
         group_survivor.update(dict.fromkeys(group, survivor))
-    for pair in pairs_out:
-        if pair["a"] in group_survivor and group_survivor[pair["a"]] == group_survivor.get(pair["b"]):
-            pair["cluster_survivor"] = group_survivor[pair["a"]]
-    matched = {p["a"] for p in pairs_out}
     if right is None:
         duplicate_rate = sum(len(g) - 1 for g in groups) / len(left) if len(left) else 0.0
     else:
+        matched = {a for a, b in edges if a != b}
         duplicate_rate = len(matched) / len(left) if len(left) else 0.0
-    return {
-        "pairs": pairs_out,
-        "clusters": groups,
-        "stats": {"records": len(left), "reference": len(right) if right else 0, "pairs_compared": int(len(i)),
-                  "duplicate_rate": round(duplicate_rate, 6), "threshold": threshold,
-                  "seconds": round(time.perf_counter() - started, 4)},
-    }
+    stats = {"records": len(left), "reference": len(right) if right else 0, "pairs_compared": int(len(i)),
+             "duplicate_rate": round(duplicate_rate, 6), "threshold": threshold}
+    return Matches(edges, scores, groups, group_survivor, model, cfg, threshold, rank,
+                   deal_value_by_account or {}, stats, started)
+
+
+@dataclass
+class Matches:
+    """The pairs at or above the threshold (best first) and their clusters, from `match_lazily`."""
+
+    edges: list[tuple[str, str]]
+    scores: PairScores
+    clusters: list[list[str]]
+    group_survivor: dict[str, str]
+    model: MatchModel
+    cfg: Any
+    threshold: float
+    rank: Ranking
+    deal_values: Mapping[str, float]
+    base_stats: dict[str, Any]
+    started: float
+
+    def pairs(self) -> Iterator[dict[str, Any]]:
+        """Each pair with its explanation, survivor, merge priority and plan, and its cluster's survivor."""
+        survivors = self.group_survivor
+        for n, (a, b) in enumerate(self.edges):
+            if a == b:
+                continue
+            s = self.scores
+            fields, reasons = explain(s.levels[n].tolist(), s.sims[n].tolist(), bool(s.swapped[n]),
+                                      self.model)
+            pair = _pair(a, b, float(s.score[n]), fields, reasons, self.cfg, self.threshold, self.rank,
+                         self.deal_values)
+            if a in survivors and survivors[a] == survivors.get(b):
+                pair["cluster_survivor"] = survivors[a]
+            yield pair
+
+    def stats(self) -> dict[str, Any]:
+        """Records, pairs compared, duplicate rate, threshold, and the seconds taken so far."""
+        return {**self.base_stats, "seconds": round(time.perf_counter() - self.started, 4)}
+
+
+SCORE_CHUNK = 50_000  # candidate pairs scored at a time: each costs ~10 bytes per comparison while scored
+
+
+def _matching_pairs(left: Prepared, other: Prepared, i: np.ndarray, j: np.ndarray, model: MatchModel,
+                    tf: TermFrequencies, threshold: float) -> PairScores:
+    """The candidate pairs at or above the threshold, in candidate order, scored a slice at a time so that
+    memory follows the slice and the matches, not every candidate pair's levels and similarities."""
+    parts = []
+    for start in range(0, len(i), SCORE_CHUNK) if len(i) else [0]:
+        part = score_pairs(left, other, i[start:start + SCORE_CHUNK], j[start:start + SCORE_CHUNK], model, tf)
+        hit = np.flatnonzero(part.score >= threshold)
+        parts.append(PairScores(part.left[hit], part.right[hit], part.score[hit], part.levels[hit],
+                                part.sims[hit], part.swapped[hit]))
+    if len(parts) == 1:
+        return parts[0]
+    return PairScores(*(np.concatenate([getattr(p, f) for p in parts])
+                        for f in ("left", "right", "score", "levels", "sims", "swapped")))
 
 
 def _reference_ids(reference: Sequence[dict[str, Any]], left: Prepared) -> list[str]:
@@ -129,21 +195,76 @@ def _pair(a: str, b: str, score: float, fields: dict[str, float], reasons: list[
 
 
 class _PairScorer:
-    """Scores arbitrary id pairs for the cluster guard (pairs blocking never compared); built on first use."""
+    """Scores arbitrary id pairs for the cluster guard (pairs blocking never compared); built on first use.
+
+    The guard only asks about records of one connected group of matched pairs (`edges`), and asks again and
+    again as clusters grow, so the first question about a group scores all its ordered pairs in one go
+    (groups up to `BLOCK_MEMBERS` records); larger groups are scored pair by pair as asked, once each.
+    """
+
+    BLOCK_MEMBERS = 500
 
     def __init__(self, left: Prepared, other: Prepared, model: MatchModel, tf: TermFrequencies,
-                 linkage: bool) -> None:
+                 linkage: bool, edges: list[tuple[str, str]] | None = None) -> None:
         self.left, self.other, self.model, self.tf, self.linkage = left, other, model, tf, linkage
+        self.edges = edges or []
         self.table: Prepared | None = None
         self.position: dict[str, int] = {}
+        self.group_of: dict[int, int] = {}                    # table position -> its group's root
+        self.members: dict[int, list[int]] = {}               # group root -> sorted positions
+        self.blocks: dict[int, tuple[dict[int, int], np.ndarray]] = {}  # group root -> (slot, score matrix)
+        self.scored: dict[tuple[int, int], float] = {}        # pairs of larger groups, as asked
+
+    def _build(self) -> None:
+        self.table = _concat(self.left, self.other) if self.linkage else self.left
+        self.position = {rid: n for n, rid in enumerate(self.table.ids)}
+        parent: dict[int, int] = {}
+
+        def find(x: int) -> int:
+            parent.setdefault(x, x)
+            while parent[x] != x:
+                parent[x] = parent[parent[x]]
+                x = parent[x]
+            return x
+
+        for a, b in self.edges:
+            parent[find(self.position[a])] = find(self.position[b])
+        for x in parent:
+            root = find(x)
+            self.group_of[x] = root
+            self.members.setdefault(root, []).append(x)
 
     def __call__(self, pairs: list[tuple[str, str]]) -> list[float]:
         if self.table is None:
-            self.table = _concat(self.left, self.other) if self.linkage else self.left
-            self.position = {rid: n for n, rid in enumerate(self.table.ids)}
-        i = np.array([self.position[x] for x, _ in pairs], dtype=np.int64)
-        j = np.array([self.position[y] for _, y in pairs], dtype=np.int64)
-        return score_pairs(self.table, self.table, i, j, self.model, self.tf).score.tolist()
+            self._build()
+        position = self.position
+        xs = [position[x] for x, _ in pairs]
+        ys = [position[y] for _, y in pairs]
+        root = self.group_of.get(xs[0])
+        if root is not None and len(self.members[root]) <= self.BLOCK_MEMBERS:
+            block = self.blocks.get(root)
+            if block is None:
+                block = self.blocks[root] = self._score_block(sorted(self.members[root]))
+            slot, matrix = block
+            if all(x in slot for x in xs) and all(y in slot for y in ys):
+                return [matrix.item(slot[x], slot[y]) for x, y in zip(xs, ys, strict=True)]
+        missing = [(x, y) for x, y in zip(xs, ys, strict=True) if (x, y) not in self.scored]
+        if missing:
+            self.scored.update(zip(missing, self._score([x for x, _ in missing], [y for _, y in missing]),
+                                   strict=True))
+        return [self.scored[(x, y)] for x, y in zip(xs, ys, strict=True)]
+
+    def _score_block(self, members: list[int]) -> tuple[dict[int, int], np.ndarray]:
+        k = len(members)
+        m = np.array(members, dtype=np.int64)
+        matrix = np.array(self._score(np.repeat(m, k), np.tile(m, k))).reshape(k, k)
+        return {x: n for n, x in enumerate(members)}, matrix
+
+    def _score(self, i: Any, j: Any) -> list[float]:
+        assert self.table is not None
+        i, j = np.asarray(i, dtype=np.int64), np.asarray(j, dtype=np.int64)
+        scores = score_pairs(self.table, self.table, i, j, self.model, self.tf)
+        return scores.score.tolist()  # type: ignore[no-any-return]
 
 
 def _concat(a: Prepared, b: Prepared) -> Prepared:

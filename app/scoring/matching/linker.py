@@ -9,8 +9,9 @@ from __future__ import annotations
 import itertools
 import math
 from collections import Counter
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -55,9 +56,36 @@ class Prepared:
     ids: list[str]
     keys: list[dict[str, str]]
     columns: dict[str, np.ndarray]
+    _codes: dict[tuple[str, ...], tuple[dict[str, np.ndarray], np.ndarray]] = field(
+        default_factory=dict, repr=False, compare=False)
 
     def __len__(self) -> int:
         return len(self.ids)
+
+    def codes(self, fields: tuple[str, ...]) -> tuple[dict[str, np.ndarray], np.ndarray]:
+        """The columns as integer codes into one array of distinct values (code 0 is blank), so equal
+        values compare as integers; fields that are compared with each other share one set of codes."""
+        found = self._codes.get(fields)
+        if found is None:
+            index: dict[str, int] = {"": 0}
+            codes = {f: np.fromiter((index.setdefault(v, len(index)) for v in _column(self, f)), np.int64,
+                                    len(self)) for f in fields}
+            values = np.empty(len(index), dtype=object)
+            values[:] = list(index)
+            found = self._codes[fields] = (codes, values)
+        return found
+
+    def derived(self, fields: tuple[str, ...], name: str, fn: Callable[[str], Any]) -> np.ndarray:
+        """`fn` of every distinct value of `codes(fields)`, indexed by code, computed once."""
+        key = (*fields, "\x00" + name)
+        found = self._codes.get(key)
+        if found is None:
+            results = [fn(v) for v in self.codes(fields)[1]]
+            flags = all(r.__class__ is bool for r in results)
+            column = np.empty(len(results), dtype=bool if flags else object)
+            column[:] = results
+            found = self._codes[key] = ({}, column)
+        return found[1]
 
 
 def record_id(record: Any, position: int) -> str:
@@ -97,6 +125,15 @@ class TermFrequencies:
         observed = np.fromiter((counts.get(v, 0) for v in values), float, len(values))
         return (observed + self.pseudo * default_u) / (self.total + self.pseudo)
 
+    def u_of_codes(self, field: str, values: np.ndarray, default_u: float) -> np.ndarray:
+        """`u` of every distinct value of a coded column (`Prepared.codes`), computed once per column."""
+        cache: dict[tuple[str, float], tuple[np.ndarray, np.ndarray]]
+        cache = self.__dict__.setdefault("_by_code", {})
+        found = cache.get((field, default_u))
+        if found is None or found[0] is not values:
+            found = cache[(field, default_u)] = (values, self.u(field, values, default_u))
+        return found[1]
+
 
 def block_pairs(left: Prepared, right: Prepared | None, model: MatchModel,
                 max_block: int) -> tuple[np.ndarray, np.ndarray]:
@@ -122,7 +159,9 @@ def block_pairs(left: Prepared, right: Prepared | None, model: MatchModel,
     if not codes:
         empty = np.array([], dtype=np.int64)
         return empty, empty
-    unique = np.unique(np.concatenate(codes))
+    pairs = np.concatenate(codes)
+    pairs.sort()
+    unique = pairs[np.concatenate(([True], pairs[1:] != pairs[:-1]))] if len(pairs) else pairs  # np.unique
     return unique // width, unique % width
 
 
@@ -195,7 +234,13 @@ class PairScores:
 
 def score_pairs(left: Prepared, right: Prepared, i: np.ndarray, j: np.ndarray, model: MatchModel,
                 tf: TermFrequencies) -> PairScores:
-    """Match probability of each candidate pair (i from left, j from right)."""
+    """Match probability of each candidate pair (i from left, j from right).
+
+    Within one table (deduplication) values are compared as integer codes and each distinct pair of values
+    is judged once; between two tables, value by value. Both give the same scores.
+    """
+    if left is right:
+        return _score_coded(left, i, j, model, tf)
     n, k = len(i), len(model.comparisons)
     levels = np.full((n, k), NULL, dtype=np.int16)
     sims = np.zeros((n, k))
@@ -209,18 +254,56 @@ def score_pairs(left: Prepared, right: Prepared, i: np.ndarray, j: np.ndarray, m
             b = b.copy()
             b[swapped] = _column(right, other)[j[swapped]]
         level, sim = comp.evaluate(a, b)
-        weights = np.array([lv.weight for lv in comp.levels])
-        w = np.full(n, comp.null_weight)
-        known = level >= 0
-        w[known] = weights[level[known]]
-        if comp.tf and comp.levels[0].label == "exact":
-            exact = level == 0
-            if exact.any():
-                w[exact] = np.log2(comp.levels[0].m / tf.u(comp.field, a[exact], comp.levels[0].u))
-        total += w
+        total += _weights(comp, level, partial(_u_of_values, tf, comp.field, a))
         levels[:, c_idx], sims[:, c_idx] = level, sim
     score = 1.0 / (1.0 + np.exp2(-np.clip(total, -60, 60)))
     return PairScores(i, j, score, levels, sims, swapped)
+
+
+def _score_coded(table: Prepared, i: np.ndarray, j: np.ndarray, model: MatchModel,
+                 tf: TermFrequencies) -> PairScores:
+    n, k = len(i), len(model.comparisons)
+    levels = np.full((n, k), NULL, dtype=np.int16)
+    sims = np.zeros((n, k))
+    total = np.full(n, model.prior_bits)
+    swap = model.swap_fields
+    swapped = _swapped_coded(table, i, j, swap) if swap else np.zeros(n, dtype=bool)
+    for c_idx, comp in enumerate(model.comparisons):
+        space = swap if comp.field in swap else (comp.field,)
+        codes, values = table.codes(space)
+        a, b = codes[comp.field][i], codes[comp.field][j]
+        if swapped.any() and comp.field in swap:
+            b[swapped] = codes[swap[1 - swap.index(comp.field)]][j[swapped]]
+        level, sim = comp.evaluate_codes(a, b, values, partial(table.derived, space))
+        total += _weights(comp, level, partial(_u_of_codes, tf, comp.field, values, a))
+        levels[:, c_idx], sims[:, c_idx] = level, sim
+    score = 1.0 / (1.0 + np.exp2(-np.clip(total, -60, 60)))
+    return PairScores(i, j, score, levels, sims, swapped)
+
+
+def _u_of_values(tf: TermFrequencies, field: str, a: np.ndarray, exact: np.ndarray, default_u: float) -> np.ndarray:
+    return tf.u(field, a[exact], default_u)
+
+
+def _u_of_codes(tf: TermFrequencies, field: str, values: np.ndarray, a: np.ndarray, exact: np.ndarray,
+                default_u: float) -> np.ndarray:
+    u: np.ndarray = tf.u_of_codes(field, values, default_u)[a[exact]]
+    return u
+
+
+def _weights(comp: Comparison, level: np.ndarray,
+             frequencies: Callable[[np.ndarray, float], np.ndarray]) -> np.ndarray:
+    """Each pair's match weight for one comparison: its level's, or from the value's frequency when exact
+    (`frequencies(exact rows, default u)` gives the smoothed frequency of those rows' values)."""
+    weights = np.array([lv.weight for lv in comp.levels])
+    w = np.full(len(level), comp.null_weight)
+    known = level >= 0
+    w[known] = weights[level[known]]
+    if comp.tf and comp.levels[0].label == "exact":
+        exact = level == 0
+        if exact.any():
+            w[exact] = np.log2(comp.levels[0].m / frequencies(exact, comp.levels[0].u))
+    return w
 
 
 def _column(table: Prepared, field: str) -> np.ndarray:
@@ -239,6 +322,28 @@ def _swapped(left: Prepared, right: Prepared, i: np.ndarray, j: np.ndarray, mode
         return swapped
     def sim(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return cpdist(list(a[idx]), list(b[idx]), scorer=JaroWinkler.normalized_similarity, workers=1)
+    straight = sim(lf, rf) + sim(ll, rl)
+    cross_f, cross_l = sim(lf, rl), sim(ll, rf)
+    swapped[idx] = (cross_f >= SWAP_MIN) & (cross_l >= SWAP_MIN) & (cross_f + cross_l > straight + 0.2)
+    return swapped
+
+
+def _swapped_coded(table: Prepared, i: np.ndarray, j: np.ndarray, swap: tuple[str, ...]) -> np.ndarray:
+    """`_swapped` within one table, on codes: each distinct pair of names is compared once."""
+    codes, values = table.codes(swap)
+    f, l_ = swap
+    lf, ll, rf, rl = codes[f][i], codes[l_][i], codes[f][j], codes[l_][j]
+    swapped = np.zeros(len(i), dtype=bool)
+    idx = np.flatnonzero((lf != 0) & (ll != 0) & (rf != 0) & (rl != 0) & ((lf != rf) | (ll != rl)))
+    if idx.size == 0:
+        return swapped
+    width = len(values)
+
+    def sim(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        distinct, inverse = np.unique(a[idx] * width + b[idx], return_inverse=True)
+        found = cpdist(list(values[distinct // width]), list(values[distinct % width]),
+                       scorer=JaroWinkler.normalized_similarity, workers=1)
+        return found[inverse.ravel()]
     straight = sim(lf, rf) + sim(ll, rl)
     cross_f, cross_l = sim(lf, rl), sim(ll, rf)
     swapped[idx] = (cross_f >= SWAP_MIN) & (cross_l >= SWAP_MIN) & (cross_f + cross_l > straight + 0.2)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from app.scoring.values import is_filled, parse_datetime, parse_number
@@ -35,7 +35,7 @@ def recency(record: dict[str, Any]) -> float:
 class Ranking:
     """Completeness and recency per record id, each computed once, recency only when completeness ties."""
 
-    def __init__(self, records: dict[str, dict[str, Any]]) -> None:
+    def __init__(self, records: Mapping[str, dict[str, Any]]) -> None:
         self.records = records
         self._complete: dict[str, int] = {}
         self._recent: dict[str, float] = {}
@@ -94,6 +94,8 @@ class GuardedClusters:
         self.parent: dict[str, str] = {}
         self.members: dict[str, list[str]] = {}
         self.score_of, self.threshold, self.strong = score_of, threshold, strong
+        # merges refused, by the two groups as they were (a group only grows, so root and size name it)
+        self._refused: set[tuple[str, int, str, int]] = set()
 
     def find(self, x: str) -> str:
         self.parent.setdefault(x, x)
@@ -109,9 +111,13 @@ class GuardedClusters:
         if ra == rb:
             return True
         if score <= self.strong and (len(self.members[ra]) > 1 or len(self.members[rb]) > 1):
+            asked = (ra, len(self.members[ra]), rb, len(self.members[rb]))
+            if asked in self._refused:
+                return False
             cross = [(x, y) for x in self.members[ra] for y in self.members[rb]]
             scores = self.score_of(cross)
             if sum(scores) / len(scores) < self.threshold:
+                self._refused.add(asked)
                 return False
         if len(self.members[ra]) < len(self.members[rb]):
             ra, rb = rb, ra
@@ -124,8 +130,8 @@ class GuardedClusters:
         return sorted((sorted(m) for m in self.members.values() if len(m) > 1), key=lambda g: (-len(g), g))
 
 
-def merge_priority(ids: Sequence[str], records: dict[str, dict[str, Any]], band: str,
-                   deal_value_by_account: dict[str, float], cfg: Any) -> str:
+def merge_priority(ids: Sequence[str], records: Mapping[str, dict[str, Any]], band: str,
+                   deal_value_by_account: Mapping[str, float], cfg: Any) -> str:
     """high: open deals worth at least `high_deal_value` or a decision maker involved; medium: any deal,
     or a pair safe to merge; low: the rest."""
     value = 0.0
