@@ -198,11 +198,14 @@ class _PairScorer:
     """Scores arbitrary id pairs for the cluster guard (pairs blocking never compared); built on first use.
 
     The guard only asks about records of one connected group of matched pairs (`edges`), and asks again and
-    again as clusters grow, so the first question about a group scores all its ordered pairs in one go
-    (groups up to `BLOCK_MEMBERS` records); larger groups are scored pair by pair as asked, once each.
+    again as clusters grow, so all ordered pairs of a group are scored at once, before the first question
+    for small groups (together, up to `EAGER_PAIRS` pairs: one call instead of one per group) and at the
+    first question about it for larger ones (up to `BLOCK_MEMBERS` records); the largest groups are scored
+    pair by pair as asked, once each.
     """
 
     BLOCK_MEMBERS = 500
+    EAGER_PAIRS = 400_000
 
     def __init__(self, left: Prepared, other: Prepared, model: MatchModel, tf: TermFrequencies,
                  linkage: bool, edges: list[tuple[str, str]] | None = None) -> None:
@@ -233,6 +236,25 @@ class _PairScorer:
             root = find(x)
             self.group_of[x] = root
             self.members.setdefault(root, []).append(x)
+        eager, pairs = [], 0
+        for root, members in sorted(self.members.items(), key=lambda g: len(g[1])):
+            if len(members) < 3 or len(members) > self.BLOCK_MEMBERS:  # a pair never needs the guard
+                continue
+            pairs += len(members) ** 2
+            if pairs > self.EAGER_PAIRS:
+                break
+            eager.append((root, sorted(members)))
+        if eager:
+            i = np.concatenate([np.repeat(np.array(m, dtype=np.int64), len(m)) for _, m in eager])
+            j = np.concatenate([np.tile(np.array(m, dtype=np.int64), len(m)) for _, m in eager])
+            scores = np.concatenate([self._score(i[s:s + SCORE_CHUNK], j[s:s + SCORE_CHUNK])
+                                     for s in range(0, len(i), SCORE_CHUNK)])
+            start = 0
+            for root, members in eager:
+                k = len(members)
+                matrix = scores[start:start + k * k].reshape(k, k)
+                self.blocks[root] = ({x: n for n, x in enumerate(members)}, matrix)
+                start += k * k
 
     def __call__(self, pairs: list[tuple[str, str]]) -> list[float]:
         if self.table is None:
@@ -250,21 +272,22 @@ class _PairScorer:
                 return [matrix.item(slot[x], slot[y]) for x, y in zip(xs, ys, strict=True)]
         missing = [(x, y) for x, y in zip(xs, ys, strict=True) if (x, y) not in self.scored]
         if missing:
-            self.scored.update(zip(missing, self._score([x for x, _ in missing], [y for _, y in missing]),
-                                   strict=True))
+            found = self._score([x for x, _ in missing], [y for _, y in missing]).tolist()
+            self.scored.update(zip(missing, found, strict=True))
         return [self.scored[(x, y)] for x, y in zip(xs, ys, strict=True)]
 
     def _score_block(self, members: list[int]) -> tuple[dict[int, int], np.ndarray]:
         k = len(members)
         m = np.array(members, dtype=np.int64)
-        matrix = np.array(self._score(np.repeat(m, k), np.tile(m, k))).reshape(k, k)
+        i, j = np.repeat(m, k), np.tile(m, k)
+        matrix = np.concatenate([self._score(i[s:s + SCORE_CHUNK], j[s:s + SCORE_CHUNK])
+                                 for s in range(0, len(i), SCORE_CHUNK)]).reshape(k, k)
         return {x: n for n, x in enumerate(members)}, matrix
 
-    def _score(self, i: Any, j: Any) -> list[float]:
+    def _score(self, i: Any, j: Any) -> np.ndarray:
         assert self.table is not None
         i, j = np.asarray(i, dtype=np.int64), np.asarray(j, dtype=np.int64)
-        scores = score_pairs(self.table, self.table, i, j, self.model, self.tf)
-        return scores.score.tolist()  # type: ignore[no-any-return]
+        return score_pairs(self.table, self.table, i, j, self.model, self.tf).score
 
 
 def _concat(a: Prepared, b: Prepared) -> Prepared:
