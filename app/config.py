@@ -1,5 +1,6 @@
 """Service settings, read from `CRM_DQ_*` environment variables (plus `DATABASE_URL`)."""
 
+import os
 from functools import lru_cache
 from pathlib import Path
 
@@ -19,6 +20,8 @@ class Settings(BaseSettings):
     max_body_bytes: int = 1024 * 1024
     max_batch: int = 100_000
     max_batch_body_bytes: int = 512 * 1024 * 1024
+    # NDJSON streams score in this many worker processes; 0 or 1 scores in a thread of the server process
+    batch_processes: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=0)
     mappings_file: Path | None = None  # Salesforce / HubSpot field mappings merged over the shipped ones
     webhook_secret: SecretStr | None = None  # X-CRM-DQ-Signature on /v1/webhooks/{generic,salesforce}
     hubspot_client_secret: SecretStr | None = None  # X-HubSpot-Signature-v3 on /v1/webhooks/hubspot

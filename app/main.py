@@ -26,6 +26,7 @@ from app.metrics import make_metrics
 from app.models.records import RECORD_MODELS
 from app.models.store import ensure_schema, make_engine
 from app.scoring import Options, load_rules
+from app.scoring.pool import shutdown_pools
 
 log = logging.getLogger("crm_dq")
 VERSION = "0.1.0"
@@ -50,6 +51,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         metrics.bind(app.state.rules)
         log.info("rules %s loaded, store %s", app.state.rules.version, app.state.engine.url.drivername)
         yield
+        shutdown_pools()  # NDJSON scoring workers, if a stream started them
         app.state.engine.dispose()
         metrics.close()
 

@@ -1,39 +1,42 @@
 """Batches: every record scored (or given its own error), duplicates per type, cross-record findings, and the
 data health summary of seed 002's audit. `BatchRun` is incremental so an NDJSON stream keeps memory flat:
-it keeps only each record's matching keys and the few fields the cross-record rules read."""
+records are judged one by one or chunk by chunk (judge.py, possibly in other processes) and the run keeps
+only each record's packed matching keys, ranking data and the few fields the cross-record rules read."""
 
 from __future__ import annotations
 
-import heapq
-import math
 import time
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import numpy as np
+import orjson
 
-from app.scoring.engine import Context, Lookups, Options, present_fields, render, score_record
-from app.scoring.matching.dedupe import MATCHABLE, match_tables
-from app.scoring.matching.linker import Prepared, record_id
-from app.scoring.matching.merge import completeness_count
-from app.scoring.matching.normalize import record_keys
-from app.scoring.registry import RULES
+from app.scoring.engine import Context, Lookups, Options, present_fields, render
+from app.scoring.judge import (
+    KEPT_FIELDS,
+    RANK_FIELDS,
+    Judged,
+    JudgeSetup,
+    Packed,
+    judge_record,
+    key_names,
+    unpack,
+)
+from app.scoring.matching.dedupe import MATCHABLE, Matches, match_lazily
+from app.scoring.matching.linker import Prepared
 from app.scoring.ruleset import Ruleset, picklist_key
+from app.scoring.summary import PLURAL, SINGULAR, BatchSummary, impact_of
 from app.scoring.values import parse_number
 
-PLURAL = {"account": "accounts", "contact": "contacts", "opportunity": "opportunities", "lead": "leads"}
-SINGULAR = {v: k for k, v in PLURAL.items()}
-# what the cross-record rules and the lookups read; NDJSON keeps only these per record
-KEPT_FIELDS = {"account": ("id", "industry", "owner_id", "name"),
-               "contact": ("id", "account_id", "email", "decision_role", "owner_id"),
-               "opportunity": ("id", "account_id", "amount", "stage", "contact_roles", "owner_id"),
-               "lead": ("id", "owner_id")}
-TOP_FINDINGS = 10
+__all__ = ["KEPT_FIELDS", "PLURAL", "SINGULAR", "BatchRun", "BatchSummary", "FoundDuplicates",
+           "batch_lookups", "cross_record_findings", "impact_of", "match_packed", "match_packed_json", "score_batch"]
 
 
-def batch_lookups(records: dict[str, list[dict[str, Any]]], rules: Ruleset) -> Lookups:
+def batch_lookups(records: Mapping[str, Iterable[dict[str, Any]]], rules: Ruleset) -> Lookups:
     """What each record needs to know about the others, linked by `account_id`."""
     accounts = {r["id"]: r for r in records.get("account", []) if isinstance(r.get("id"), str)}
     open_deals: Counter[str] = Counter()
@@ -67,127 +70,20 @@ def batch_lookups(records: dict[str, list[dict[str, Any]]], rules: Ruleset) -> L
                    in_batch=True)
 
 
-def impact_of(issue: dict[str, Any], record_type: str, deal_value: float, rules: Ruleset) -> float:
-    """severity weight × (1 + log10(1 + deal value / 1,000)) × record weight (rules file [impact])."""
-    cfg = rules.file.impact
-    return round(cfg.severity_weight.get(issue["severity"], 1.0) * (1 + math.log10(1 + deal_value / 1000))
-                 * cfg.record_weight.get(record_type, 1.0), 3)
-
-
-class BatchSummary:
-    """Counts for the summary, filled one report at a time."""
-
-    def __init__(self, rules: Ruleset) -> None:
-        self.rules = rules
-        self.totals: Counter[str] = Counter()
-        self.errors: Counter[str] = Counter()
-        self.field_filled: dict[str, Counter[str]] = defaultdict(Counter)
-        self.required = self.filled = self.checked = self.valid = 0
-        self.by_rule: Counter[str] = Counter()
-        self.by_severity: Counter[str] = Counter()
-        self.top: list[tuple[float, int, dict[str, Any]]] = []
-        self._seq = 0
-        self.tasks: defaultdict[str, dict[str, Any]] = defaultdict(lambda: {"records": 0, "impact": 0.0})
-
-    def add(self, record_type: str, report: dict[str, Any], deal_value: float) -> None:
-        """Count one scored record."""
-        self.totals[record_type] += 1
-        completeness, accuracy = report["completeness"], report["accuracy"]
-        self.required += completeness["required"]
-        self.filled += completeness["filled"]
-        self.checked += accuracy["checked"]
-        self.valid += accuracy["valid"]
-        missing = set(completeness["missing"])
-        for req in getattr(self.rules.file.completeness, record_type).required:
-            self.field_filled[record_type][req.name] += req.name not in missing
-        for issue in report["issues"]:
-            self.by_rule[issue["rule"]] += 1
-            self.by_severity[issue["severity"]] += 1
-            if issue["severity"] == "info":
-                continue
-            impact = impact_of(issue, record_type, deal_value, self.rules)
-            task = self.tasks[issue["rule"]]
-            task["records"] += 1
-            task["impact"] += impact
-            self._seq += 1
-            entry = (impact, -self._seq, {"impact": impact, "record_type": record_type,
-                                          "record_id": report["record_id"], "rule": issue["rule"],
-                                          "field": issue["field"], "severity": issue["severity"],
-                                          "message": issue["message"]})
-            if len(self.top) < TOP_FINDINGS:
-                heapq.heappush(self.top, entry)
-            else:
-                heapq.heappushpop(self.top, entry)
-
-    def add_error(self, record_type: str) -> None:
-        """Count an entry that was not a record."""
-        self.totals[record_type] += 1
-        self.errors[record_type] += 1
-
-    def finish(self, duplicates: dict[str, dict[str, Any]], cross_record: list[dict[str, Any]],
-               seconds: float) -> dict[str, Any]:
-        """The summary: totals, completeness by field, KPI ratios against targets, issue counts, top findings."""
-        kpi = self.rules.file.kpi
-        dup_records = sum(sum(len(c) - 1 for c in d["clusters"]) for d in duplicates.values())
-        matchable = sum(self.totals[t] - self.errors[t] for t in MATCHABLE)
-        completeness = self.filled / self.required if self.required else 1.0
-        accuracy = self.valid / self.checked if self.checked else 1.0
-        duplicate_rate = dup_records / matchable if matchable else 0.0
-        return {
-            "totals": {PLURAL[t]: self.totals[t] for t in PLURAL},
-            "errors": {PLURAL[t]: self.errors[t] for t in PLURAL if self.errors[t]},
-            "completeness_by_field": {
-                PLURAL[t]: {f: round(100 * n / max(1, self.totals[t] - self.errors[t]), 1) for f, n in c.items()}
-                for t, c in self.field_filled.items()},
-            "kpis": {
-                "completeness": _kpi(completeness, kpi.completeness, higher_is_better=True),
-                "accuracy": _kpi(accuracy, kpi.accuracy, higher_is_better=True),
-                "duplicate_rate": _kpi(duplicate_rate, kpi.duplicate_rate, higher_is_better=False),
-            },
-            "counts": {"required_fields": self.required, "required_filled": self.filled,
-                       "fields_checked": self.checked, "fields_valid": self.valid, "duplicate_records": dup_records},
-            "issues_by_rule": dict(self.by_rule.most_common()),
-            "issues_by_severity": {s: self.by_severity[s] for s in ("error", "warning", "info")},
-            "cross_record_findings": len(cross_record),
-            "top_findings": [e[2] for e in sorted(self.top, reverse=True)],
-            "cleanup_tasks": self.cleanup_tasks(duplicates),
-            "impact_formula": "severity_weight × (1 + log10(1 + deal value / 1,000)) × record_weight",
-            "seconds": round(seconds, 3),
-        }
-
-    def cleanup_tasks(self, duplicates: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
-        """What to fix first: rules by total impact, and duplicate merges by priority."""
-        tasks = [{"task": f"{rid}: {t['records']} finding(s). {RULES[rid].description}", "rule": rid,
-                  "findings": t["records"], "impact": round(t["impact"], 1)}
-                 for rid, t in self.tasks.items()]
-        for plural, result in duplicates.items():
-            by_priority = Counter(p["merge_priority"] for p in result["pairs"])
-            weight = {"high": 30.0, "medium": 10.0, "low": 3.0}
-            for priority, count in by_priority.items():
-                tasks.append({"task": f"Merge {count} {priority}-priority duplicate pair(s) of {plural}",
-                              "rule": f"{SINGULAR[plural]}.duplicate", "findings": count,
-                              "impact": weight[priority] * count})
-        return sorted(tasks, key=lambda t: -t["impact"])[:25]
-
-
-def _kpi(value: float, target: float, higher_is_better: bool) -> dict[str, Any]:
-    passed = value >= target if higher_is_better else value <= target
-    return {"value": round(value, 4), "target": target, "pass": passed}
-
-
 class BatchRun:
-    """Scores records as they come and keeps what the end of the batch needs (keys, cross-record fields)."""
+    """Absorbs judged records in order and keeps what the end of the batch needs, packed small."""
 
     def __init__(self, rules: Ruleset, now: datetime, options: Options, duplicates: bool = True,
                  lookups: Lookups | None = None, keep_records: bool = False) -> None:
         self.rules, self.now, self.options, self.with_duplicates = rules, now, options, duplicates
-        self.keep_records = keep_records  # JSON batches: full records give full merge plans
-        self.lookups = lookups
+        self.setup = JudgeSetup(now, options, duplicates, lookups, keep_records)
         self.summary = BatchSummary(rules)
-        self.kept: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        self.keys: dict[str, list[dict[str, str]]] = defaultdict(list)
+        self._own = Judged(self.summary)  # records scored here (`score`) before they are absorbed
+        self.kept: dict[str, list[Packed]] = {}  # per type, in order of first appearance
         self.ids: dict[str, list[str]] = defaultdict(list)
-        self.ranks: dict[str, dict[str, Any]] = {}
+        self.keys: dict[str, list[Packed]] = defaultdict(list)
+        self.ranks: dict[str, list[Any]] = defaultdict(list)  # packed ranking data, or whole JSON records
+        self._seen: set[str] = set()
         self.started = time.perf_counter()
 
     def score(self, record_type: str, position: int, entry: Any) -> dict[str, Any]:
@@ -197,49 +93,163 @@ class BatchRun:
             return {"index": position, "error": {"type": "/problems/not-a-record", "title": "Not a record",
                                                  "status": 422, "detail": "entry is not a JSON object",
                                                  "errors": [{"loc": f"{PLURAL[record_type]}.{position}"}]}}
-        report = score_record(record_type, entry, self.rules, now=self.now, options=self.options,
-                              lookups=self.lookups)
-        deal_value = self._deal_value(record_type, entry)
-        self.summary.add(record_type, report, deal_value)
-        self.kept[record_type].append({f: entry.get(f) for f in KEPT_FIELDS[record_type] if f in entry})
-        if self.with_duplicates and record_type in MATCHABLE:
-            rid = record_id(entry, position)
-            rid = rid if rid not in self.ranks else f"{rid}#{position}"
-            self.ids[record_type].append(rid)
-            self.keys[record_type].append(record_keys(entry, record_type, self.options.default_region))
-            self.ranks[rid] = entry if self.keep_records else {
-                "_filled": completeness_count(entry),
-                **{f: entry.get(f) for f in ("id", "decision_role", "account_id", "last_activity_at", "updated_at")
-                   if f in entry}}
+        report = judge_record(record_type, position, entry, self.rules, self.setup, self._own)
+        self._absorb_records(self._own)
+        self._own.kept.clear()
+        self._own.matches.clear()
         return report
 
-    def _deal_value(self, record_type: str, entry: dict[str, Any]) -> float:
-        if record_type == "opportunity":
-            return max(0.0, parse_number(entry.get("amount")) or 0.0)
-        key = entry.get("id") if record_type == "account" else entry.get("account_id")
-        if self.lookups is not None and isinstance(key, str):
-            return self.lookups.deal_value_by_account.get(key, 0.0)
-        return 0.0
+    def absorb(self, judged: Judged) -> None:
+        """Take in a chunk judged elsewhere (`judge_lines`), in stream order."""
+        self.summary.merge(judged.summary)
+        self._absorb_records(judged)
+
+    def _absorb_records(self, judged: Judged) -> None:
+        kept = self.kept
+        for record_type, packed in judged.kept:
+            values = kept.get(record_type)
+            if values is None:
+                values = kept[record_type] = []
+            if packed is not None:
+                values.append(packed)
+        seen = self._seen
+        for record_type, rid, position, keys, rank in judged.matches:
+            if rid in seen:
+                rid = f"{rid}#{position}"
+            seen.add(rid)
+            self.ids[record_type].append(rid)
+            self.keys[record_type].append(keys)
+            self.ranks[record_type].append(rank)
+
+    def kept_records(self) -> dict[str, Iterator[dict[str, Any]]]:
+        """The kept fields of every record, per type, as dicts (made one at a time: one pass each)."""
+        return {t: _unpack_kept(KEPT_FIELDS[t], packed) for t, packed in self.kept.items()}
 
     def finish(self) -> dict[str, Any]:
         """Duplicates per type, cross-record findings and the summary."""
-        lookups = batch_lookups(self.kept, self.rules)
-        duplicates = {PLURAL[t]: self._duplicates(t, lookups) for t in MATCHABLE if self.with_duplicates}
-        cross = list(cross_record_findings(self.kept, lookups, self.rules, self.now, self.options))
+        lookups = batch_lookups(self.kept_records(), self.rules)
+        duplicates = {PLURAL[t]: match_packed(*self._match_job(t, lookups), rules=self.rules)
+                      for t in MATCHABLE if self.with_duplicates}
+        cross = list(cross_record_findings(self.kept_records(), lookups, self.rules, self.now, self.options))
         return {"duplicates": duplicates, "cross_record": cross,
                 "summary": self.summary.finish(duplicates, cross, time.perf_counter() - self.started)}
 
-    def _duplicates(self, record_type: str, lookups: Lookups) -> dict[str, Any]:
-        keys = self.keys.get(record_type, [])
-        names = set().union(*(k.keys() for k in keys)) if keys else set()
-        columns = {n: np.array([k.get(n, "") for k in keys], dtype=object) for n in names}
-        table = Prepared(self.ids.get(record_type, []), keys, columns)
-        by_id = {rid: self.ranks[rid] for rid in table.ids}
-        return match_tables(record_type, table, None, by_id, self.rules,
-                            deal_value_by_account=lookups.deal_value_by_account)
+    def finish_line(self) -> tuple[list[bytes], dict[str, Any]]:
+        """A stream's last line (`{"type": "summary", "duplicates", "cross_record", "summary"}`, as `finish`
+        gives them) in parts to send one after the other (the duplicates' JSON is most of it), and what the
+        counters read of it (clusters, cross-record findings). What each step no longer needs is let go
+        before the next, and each type's pairs go to JSON as they are made, so memory peaks low."""
+        lookups = batch_lookups(self.kept_records(), self.rules)
+        cross = list(cross_record_findings(self.kept_records(), lookups, self.rules, self.now, self.options))
+        self.kept.clear()
+        jobs = [self._match_job(t, lookups) for t in MATCHABLE if self.with_duplicates]
+        self._seen.clear()
+        found = {}
+        while jobs:
+            job = jobs.pop(0)
+            found[PLURAL[job[0]]] = match_packed_json(*job, rules=self.rules)
+            del job
+        views = {plural: f.view() for plural, f in found.items()}
+        summary = self.summary.finish(views, cross, time.perf_counter() - self.started)
+        parts = [b'{"type":"summary","duplicates":{']
+        for n, (plural, f) in enumerate(found.items()):
+            parts += [b"," * (n > 0) + orjson.dumps(plural) + b":", f.json]
+        parts += [b'},"cross_record":', orjson.dumps(cross), b',"summary":', orjson.dumps(summary), b"}\n"]
+        return parts, {"duplicates": views, "cross_record": cross}
+
+    def _match_job(self, record_type: str, lookups: Lookups) -> MatchJob:
+        return (record_type, self.ids.pop(record_type, []), self.keys.pop(record_type, []),
+                self.ranks.pop(record_type, []), self.setup.keep_records, lookups.deal_value_by_account)
 
 
-def cross_record_findings(kept: dict[str, list[dict[str, Any]]], lookups: Lookups, rules: Ruleset,
+MatchJob = tuple[str, list[str], list[Packed], list[Any], bool, Mapping[str, float]]
+
+
+def match_packed(record_type: str, ids: list[str], keys: list[Packed], ranks: list[Any], keep_records: bool,
+                 deal_value_by_account: Mapping[str, float], *, rules: Ruleset) -> dict[str, Any]:
+    """Duplicates of one type from what a batch kept: packed matching keys and ranking data (or whole
+    records, `keep_records`)."""
+    found = _match_packed(record_type, ids, keys, ranks, keep_records, deal_value_by_account, rules)
+    return {"pairs": list(found.pairs()), "clusters": found.clusters, "stats": found.stats()}
+
+
+def _match_packed(record_type: str, ids: list[str], keys: list[Packed], ranks: list[Any], keep_records: bool,
+                  deal_value_by_account: Mapping[str, float], rules: Ruleset) -> Matches:
+    names = key_names(record_type)
+    values: list[list[str]] = [[] for _ in names]
+    seen: list[dict[str, str]] = [{} for _ in names]  # one string object per distinct value of a column
+    for packed in keys:
+        for column, distinct, value in zip(values, seen, unpack(packed), strict=True):
+            column.append(distinct.setdefault(value, value))
+    del seen
+    columns = {name: np.array(column, dtype=object)
+               for name, column in zip(names, values, strict=True) if keys}
+    del values
+    table = Prepared(ids, [], columns)  # batch dedupe reads the columns only
+    by_id = dict(zip(ids, ranks, strict=True)) if keep_records else PackedRanks(ids, ranks)
+    return match_lazily(record_type, table, None, by_id, rules, deal_value_by_account=deal_value_by_account)
+
+
+@dataclass(slots=True)
+class FoundDuplicates:
+    """One type's duplicates as JSON, with what the summary and the counters read of them."""
+
+    json: bytes
+    clusters: list[list[str]]
+    priorities: list[str]  # each pair's merge priority, in order
+
+    def view(self) -> dict[str, Any]:
+        """The duplicates' shape as far as the summary reads it (clusters, each pair's merge priority)."""
+        pairs = {p: {"merge_priority": p} for p in set(self.priorities)}
+        return {"clusters": self.clusters, "pairs": [pairs[p] for p in self.priorities]}
+
+
+def match_packed_json(record_type: str, ids: list[str], keys: list[Packed], ranks: list[Any],
+                      keep_records: bool, deal_value_by_account: Mapping[str, float], *,
+                      rules: Ruleset) -> FoundDuplicates:
+    """`match_packed`, answered as JSON written a pair at a time (the pairs never exist all at once)."""
+    found = _match_packed(record_type, ids, keys, ranks, keep_records, deal_value_by_account, rules)
+    priorities: list[str] = []
+    body = bytearray(b'{"pairs":[')  # one buffer: each small orjson result holds kilobytes until freed
+    for pair in found.pairs():
+        priorities.append(pair["merge_priority"])
+        if len(priorities) > 1:
+            body += b","
+        body += orjson.dumps(pair)
+    body += b'],"clusters":' + orjson.dumps(found.clusters) + b',"stats":' + orjson.dumps(found.stats()) + b"}"
+    return FoundDuplicates(bytes(body), found.clusters, priorities)
+
+
+def _unpack_kept(fields: tuple[str, ...], packed: list[Packed]) -> Iterator[dict[str, Any]]:
+    for values in packed:
+        yield dict(zip(fields, unpack(values), strict=True))
+
+
+class PackedRanks(Mapping[str, dict[str, Any]]):
+    """Ranking data of streamed records by id, unpacked on first use (only paired records ever are)."""
+
+    def __init__(self, ids: list[str], packed: list[Any]) -> None:
+        self._at = {rid: n for n, rid in enumerate(ids)}
+        self._packed = packed
+        self._unpacked: dict[str, dict[str, Any]] = {}
+
+    def __getitem__(self, rid: str) -> dict[str, Any]:
+        record = self._unpacked.get(rid)
+        if record is None:
+            filled, *values = unpack(self._packed[self._at[rid]])
+            record = {"_filled": filled}
+            record.update((f, v) for f, v in zip(RANK_FIELDS, values, strict=True) if v is not None)
+            self._unpacked[rid] = record
+        return record
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._at)
+
+    def __len__(self) -> int:
+        return len(self._at)
+
+
+def cross_record_findings(kept: Mapping[str, Iterable[dict[str, Any]]], lookups: Lookups, rules: Ruleset,
                           now: datetime, options: Options) -> Iterable[dict[str, Any]]:
     """Findings of the batch-scope rules over the records' kept fields, with the batch's lookups."""
     for record_type, records in kept.items():
@@ -262,5 +272,6 @@ def score_batch(batch: dict[str, Any], rules: Ruleset, now: datetime, options: O
     """A whole JSON batch: results per type in input order, duplicates, cross-record findings, summary."""
     records = {t: [e for e in (batch.get(PLURAL[t]) or []) if isinstance(e, dict)] for t in PLURAL}
     run = BatchRun(rules, now, options, duplicates, batch_lookups(records, rules), keep_records=True)
-    results = {PLURAL[t]: [run.score(t, i, e) for i, e in enumerate(batch.get(PLURAL[t]) or [])] for t in PLURAL}
+    results = {PLURAL[t]: [run.score(t, i, e) for i, e in enumerate(batch.get(PLURAL[t]) or [])]
+               for t in PLURAL}
     return {"results": results, **run.finish()}

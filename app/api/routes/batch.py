@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 from typing import Any
 
@@ -22,11 +22,12 @@ from app.config import Settings
 from app.metrics import Metrics, Tally
 from app.scoring import Options, Ruleset
 from app.scoring.batch import PLURAL, SINGULAR, BatchRun, score_batch
+from app.scoring.judge import Judged, JudgeSetup, judge_lines
+from app.scoring.pool import judge_pool
 
 router = APIRouter(prefix="/v1", tags=["batch"])
 NDJSON = "application/x-ndjson"
 CHUNK_LINES = 500
-OVERSIZED = b"\x00oversized line"  # a marker, compared by identity: stands for a line that was skipped
 
 
 class DuplexStreamingResponse(StreamingResponse):
@@ -167,82 +168,101 @@ async def stream_ndjson(request: Request, rules: Ruleset, options: Options, now:
 
 async def produce_ndjson(request: Request, queue: SpillQueue, rules: Ruleset, options: Options, now: datetime,
                          duplicates: bool) -> None:
-    """Read lines as they arrive and score them in chunks into `queue`; a line over the request size limit
-    is skipped up to its newline and answered with its own error."""
+    """Read lines as they arrive, have them judged in chunks and absorb the chunks in order into `queue`.
+
+    A reader task cuts the body into chunks of `CHUNK_LINES` and submits them (to the worker processes, or
+    to a thread); this task takes the results in input order, counts them and queues their lines. A few
+    chunks stay in flight, so every worker is busy while the body is read and the results absorbed.
+    """
+    reader: asyncio.Task[None] | None = None
+    futures: asyncio.Queue[asyncio.Future[Judged] | None] = asyncio.Queue()
     try:
+        settings: Settings = request.app.state.settings
         run = BatchRun(rules, now, options, duplicates)
         tally = request.app.state.metrics.tally("batch")
-        max_line = request.app.state.settings.max_body_bytes
-        pending: list[bytes] = []
-        line_no = 0
-        rest, oversized = b"", False
-        async for piece in request.stream():
-            lines = (rest + piece).split(b"\n")
-            rest = lines.pop()
-            if oversized and lines:  # the oversized line ends here: it keeps its place as an error
-                lines[0], oversized = OVERSIZED, False
-            pending.extend(lines)
-            if len(rest) > max_line:
-                rest, oversized = b"", True
-            if len(pending) >= CHUNK_LINES:
-                queue.put(await run_in_threadpool(score_lines, run, pending, line_no, tally))
-                line_no += len(pending)
-                pending = []
-        if oversized:
-            pending.append(OVERSIZED)
-        elif rest.strip():
-            pending.append(rest)
-        if pending:
-            queue.put(await run_in_threadpool(score_lines, run, pending, line_no, tally))
-        tail = await run_in_threadpool(finish_stream, run, tally)
-        queue.put(orjson.dumps({"type": "summary", **tail}) + b"\n")
+        judge, window = chunk_judge(settings.batch_processes, rules, run.setup)
+        slots = asyncio.Semaphore(window)  # chunks submitted and not yet absorbed
+        reader = asyncio.create_task(read_chunks(request, judge, futures, slots, settings.max_body_bytes))
+        while (future := await futures.get()) is not None:
+            judged = await future
+            run.absorb(judged)
+            for report in judged.counted:
+                tally.add(report)
+            tally.flush()
+            queue.put(judged.out)
+            slots.release()
+        await reader  # its error, if reading failed
+        for part in await run_in_threadpool(finish_stream, run, tally):
+            queue.put(part)
         queue.close()
     except BaseException as exc:  # noqa: BLE001 - the consumer re-raises it after the lines before it
         queue.fail(exc)
         if isinstance(exc, asyncio.CancelledError):
             raise
+    finally:
+        if reader is not None:
+            reader.cancel()
+        while not futures.empty():
+            left = futures.get_nowait()
+            if left is not None:
+                left.cancel()
 
 
-def finish_stream(run: BatchRun, tally: Tally) -> dict[str, Any]:
-    """The stream's duplicates, cross-record findings and summary; its duplicates and cross-record findings
-    counted (a JSON batch counts the latter in each record's report, a stream only at the end)."""
-    tail = run.finish()
+Judge = Callable[[list[bytes | None], int], "asyncio.Future[Judged]"]
+
+
+def chunk_judge(processes: int, rules: Ruleset, setup: JudgeSetup) -> tuple[Judge, int]:
+    """Where chunks are judged, and how many may be in flight: the worker processes (two chunks per worker,
+    so none idles while its last result is absorbed), or with 0 or 1 process a thread, one chunk at a time."""
+    if processes > 1:
+        pool = judge_pool(processes, rules)
+        return (lambda lines, first: asyncio.wrap_future(pool.submit(rules, lines, first, setup))), 2 * processes
+    return (lambda lines, first: asyncio.ensure_future(
+        run_in_threadpool(judge_lines, lines, first, rules, setup))), 1
+
+
+async def read_chunks(request: Request, judge: Judge, futures: asyncio.Queue[asyncio.Future[Judged] | None],
+                      slots: asyncio.Semaphore, max_line: int) -> None:
+    """Cut the body into chunks of `CHUNK_LINES` lines and submit each; a line over `max_line` bytes is
+    skipped up to its newline and stands as None, so it keeps its place and gets its own error line."""
+    try:
+        pending: list[bytes | None] = []
+        line_no = 0
+        rest, oversized = b"", False
+        async for piece in request.stream():
+            complete = (rest + piece).split(b"\n")
+            rest = complete.pop()
+            lines: list[bytes | None] = [None if len(line) > max_line else line for line in complete]
+            if oversized and lines:  # the oversized line ends here
+                lines[0], oversized = None, False
+            pending.extend(lines)
+            if len(rest) > max_line:
+                rest, oversized = b"", True
+            if len(pending) >= CHUNK_LINES:
+                full = len(pending) - len(pending) % CHUNK_LINES
+                for start in range(0, full, CHUNK_LINES):
+                    await slots.acquire()
+                    futures.put_nowait(judge(pending[start:start + CHUNK_LINES], line_no))
+                    line_no += CHUNK_LINES
+                pending = pending[full:]
+        if oversized:
+            pending.append(None)
+        elif rest.strip():
+            pending.append(rest)
+        if pending:
+            await slots.acquire()
+            futures.put_nowait(judge(pending, line_no))
+    finally:
+        futures.put_nowait(None)  # the queue is unbounded: `slots` is what holds the reader back
+
+
+def finish_stream(run: BatchRun, tally: Tally) -> list[bytes]:
+    """The stream's summary line (duplicates, cross-record findings, summary); its duplicates and
+    cross-record findings counted (a JSON batch counts the latter in each record's report, a stream only
+    at the end)."""
+    parts, tail = run.finish_line()
     count_duplicates(tally, tail["duplicates"])
     for finding in tail["cross_record"]:
         tally.add_finding(finding["record_type"], finding["rule"], finding["severity"])
     tally.flush()
-    return tail
-
-
-def score_lines(run: BatchRun, lines: list[bytes], first: int, tally: Tally) -> bytes:
-    """One output line per input line: the report, or that line's own error; scored lines are tallied."""
-    out = []
-    for offset, raw in enumerate(lines):
-        n = first + offset
-        if raw is OVERSIZED:
-            out.append({"line": n, "error": _line_error(n, "line is longer than the request size limit "
-                                                           "(CRM_DQ_MAX_BODY_BYTES)")})
-            continue
-        try:
-            entry = orjson.loads(raw) if raw.strip() else None
-        except orjson.JSONDecodeError as exc:
-            out.append({"line": n, "error": _line_error(n, f"not valid JSON: {exc}")})
-            continue
-        kind = entry.pop("type", None) if isinstance(entry, dict) else None
-        record_type = SINGULAR.get(kind, kind) if isinstance(kind, str) else None
-        if record_type not in PLURAL:
-            out.append({"line": n, "error": _line_error(n, "a JSON object with a `type` of account, contact, "
-                                                           "opportunity or lead")})
-            continue
-        result = run.score(record_type, n, entry)
-        if "record_type" in result:
-            tally.add(result)
-        out.append({"line": n, "type": record_type, **result})
-    body = b"".join(orjson.dumps(o) + b"\n" for o in out)
-    tally.flush()
-    return body
-
-
-def _line_error(n: int, detail: str) -> dict[str, Any]:
-    return {"type": "/problems/not-a-record", "title": "Not a record", "status": 422, "detail": detail[:300],
-            "errors": [{"loc": f"line.{n}"}]}
+    return parts

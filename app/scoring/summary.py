@@ -1,0 +1,185 @@
+"""The data health summary of a batch (seed 002's audit): counts filled one report at a time, or merged from
+the partial summaries of chunks judged elsewhere, with the same result either way."""
+
+from __future__ import annotations
+
+import heapq
+import math
+from array import array
+from collections import Counter, defaultdict
+from typing import Any
+
+from app.scoring.matching.dedupe import MATCHABLE
+from app.scoring.registry import RULES
+from app.scoring.ruleset import Ruleset
+
+PLURAL = {"account": "accounts", "contact": "contacts", "opportunity": "opportunities", "lead": "leads"}
+SINGULAR = {v: k for k, v in PLURAL.items()}
+TOP_FINDINGS = 10
+
+
+def impact_of(issue: dict[str, Any], record_type: str, deal_value: float, rules: Ruleset) -> float:
+    """severity weight × (1 + log10(1 + deal value / 1,000)) × record weight (rules file [impact])."""
+    cfg = rules.file.impact
+    return round(cfg.severity_weight.get(issue["severity"], 1.0) * (1 + math.log10(1 + deal_value / 1000))
+                 * cfg.record_weight.get(record_type, 1.0), 3)
+
+
+class BatchSummary:
+    """Counts for the summary, filled one report at a time (`add`) or chunk by chunk (`merge`).
+
+    Picklable without its ruleset, so a worker process can fill one per chunk. Each rule's impacts are
+    kept in order (8 bytes a finding) and summed at the end, so merged chunks give the very same totals
+    as one pass over the records, however the stream was cut.
+    """
+
+    def __init__(self, rules: Ruleset | None) -> None:
+        self.rules = rules
+        self.totals: Counter[str] = Counter()
+        self.errors: Counter[str] = Counter()
+        self.field_filled: dict[str, Counter[str]] = defaultdict(Counter)
+        self.required = self.filled = self.checked = self.valid = 0
+        self.by_rule: Counter[str] = Counter()
+        self.by_severity: Counter[str] = Counter()
+        self.top: list[tuple[float, int, dict[str, Any]]] = []
+        self._seq = 0
+        self.impacts: dict[str, array[float]] = {}  # per rule, the impact of each non-info finding in order
+        self._required: dict[str, tuple[str, ...]] = {}
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "rules": None}
+
+    def add(self, record_type: str, report: dict[str, Any], deal_value: float) -> None:
+        """Count one scored record."""
+        assert self.rules is not None
+        self.totals[record_type] += 1
+        completeness, accuracy = report["completeness"], report["accuracy"]
+        self.required += completeness["required"]
+        self.filled += completeness["filled"]
+        self.checked += accuracy["checked"]
+        self.valid += accuracy["valid"]
+        missing = set(completeness["missing"])
+        filled = self.field_filled[record_type]
+        for name in self._required_names(record_type):
+            filled[name] += name not in missing
+        impact_cfg = self.rules.file.impact
+        severity_weight = impact_cfg.severity_weight
+        factor = 1 + math.log10(1 + deal_value / 1000)  # impact_of, with what all the record's issues share
+        record_weight = impact_cfg.record_weight.get(record_type, 1.0)
+        by_rule, by_severity, top = self.by_rule, self.by_severity, self.top
+        for issue in report["issues"]:
+            rule_id, severity = issue["rule"], issue["severity"]
+            by_rule[rule_id] += 1
+            by_severity[severity] += 1
+            if severity == "info":
+                continue
+            impact = round(severity_weight.get(severity, 1.0) * factor * record_weight, 3)
+            impacts = self.impacts.get(rule_id)
+            if impacts is None:
+                impacts = self.impacts[rule_id] = array("d")
+            impacts.append(impact)
+            self._seq += 1
+            if len(top) < TOP_FINDINGS or impact > top[0][0]:  # a later finding never wins a tie
+                self._keep_top((impact, -self._seq, {
+                    "impact": impact, "record_type": record_type, "record_id": report["record_id"],
+                    "rule": rule_id, "field": issue["field"], "severity": severity,
+                    "message": issue["message"]}))
+
+    def _required_names(self, record_type: str) -> tuple[str, ...]:
+        names = self._required.get(record_type)
+        if names is None:
+            assert self.rules is not None
+            names = self._required[record_type] = tuple(
+                req.name for req in getattr(self.rules.file.completeness, record_type).required)
+        return names
+
+    def _keep_top(self, entry: tuple[float, int, dict[str, Any]]) -> None:
+        if len(self.top) < TOP_FINDINGS:
+            heapq.heappush(self.top, entry)
+        else:
+            heapq.heappushpop(self.top, entry)
+
+    def add_error(self, record_type: str) -> None:
+        """Count an entry that was not a record."""
+        self.totals[record_type] += 1
+        self.errors[record_type] += 1
+
+    def merge(self, part: BatchSummary) -> None:
+        """Add the counts of the records after these (a later chunk), as if they had been added here."""
+        self.totals.update(part.totals)
+        self.errors.update(part.errors)
+        for record_type, filled in part.field_filled.items():
+            self.field_filled[record_type].update(filled)
+        self.required += part.required
+        self.filled += part.filled
+        self.checked += part.checked
+        self.valid += part.valid
+        self.by_rule.update(part.by_rule)
+        self.by_severity.update(part.by_severity)
+        for rule_id, impacts in part.impacts.items():
+            mine = self.impacts.get(rule_id)
+            if mine is None:
+                self.impacts[rule_id] = array("d", impacts)
+            else:
+                mine.extend(impacts)
+        for impact, neg_seq, finding in part.top:  # the part numbered its findings from 1
+            self._keep_top((impact, neg_seq - self._seq, finding))
+        self._seq += part._seq
+
+    def finish(self, duplicates: dict[str, dict[str, Any]], cross_record: list[dict[str, Any]],
+               seconds: float) -> dict[str, Any]:
+        """The summary: totals, completeness by field, KPI ratios against targets, issue counts, top findings."""
+        assert self.rules is not None
+        kpi = self.rules.file.kpi
+        dup_records = sum(sum(len(c) - 1 for c in d["clusters"]) for d in duplicates.values())
+        matchable = sum(self.totals[t] - self.errors[t] for t in MATCHABLE)
+        completeness = self.filled / self.required if self.required else 1.0
+        accuracy = self.valid / self.checked if self.checked else 1.0
+        duplicate_rate = dup_records / matchable if matchable else 0.0
+        return {
+            "totals": {PLURAL[t]: self.totals[t] for t in PLURAL},
+            "errors": {PLURAL[t]: self.errors[t] for t in PLURAL if self.errors[t]},
+            "completeness_by_field": {
+                PLURAL[t]: {f: round(100 * n / max(1, self.totals[t] - self.errors[t]), 1) for f, n in c.items()}
+                for t, c in self.field_filled.items()},
+            "kpis": {
+                "completeness": _kpi(completeness, kpi.completeness, higher_is_better=True),
+                "accuracy": _kpi(accuracy, kpi.accuracy, higher_is_better=True),
+                "duplicate_rate": _kpi(duplicate_rate, kpi.duplicate_rate, higher_is_better=False),
+            },
+            "counts": {"required_fields": self.required, "required_filled": self.filled,
+                       "fields_checked": self.checked, "fields_valid": self.valid, "duplicate_records": dup_records},
+            "issues_by_rule": dict(self.by_rule.most_common()),
+            "issues_by_severity": {s: self.by_severity[s] for s in ("error", "warning", "info")},
+            "cross_record_findings": len(cross_record),
+            "top_findings": [e[2] for e in sorted(self.top, reverse=True)],
+            "cleanup_tasks": self.cleanup_tasks(duplicates),
+            "impact_formula": "severity_weight × (1 + log10(1 + deal value / 1,000)) × record_weight",
+            "seconds": round(seconds, 3),
+        }
+
+    def cleanup_tasks(self, duplicates: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+        """What to fix first: rules by total impact, and duplicate merges by priority."""
+        tasks: list[dict[str, Any]] = [
+            {"task": f"{rid}: {len(impacts)} finding(s). {RULES[rid].description}", "rule": rid,
+             "findings": len(impacts), "impact": round(_total(impacts), 1)} for rid, impacts in self.impacts.items()]
+        for plural, result in duplicates.items():
+            by_priority = Counter(p["merge_priority"] for p in result["pairs"])
+            weight = {"high": 30.0, "medium": 10.0, "low": 3.0}
+            for priority, count in by_priority.items():
+                tasks.append({"task": f"Merge {count} {priority}-priority duplicate pair(s) of {plural}",
+                              "rule": f"{SINGULAR[plural]}.duplicate", "findings": count,
+                              "impact": weight[priority] * count})
+        return sorted(tasks, key=lambda t: -t["impact"])[:25]
+
+
+def _total(impacts: array[float]) -> float:
+    total = 0.0
+    for impact in impacts:  # in order, as a running total would have added them
+        total += impact
+    return total
+
+
+def _kpi(value: float, target: float, higher_is_better: bool) -> dict[str, Any]:
+    passed = value >= target if higher_is_better else value <= target
+    return {"value": round(value, 4), "target": target, "pass": passed}
