@@ -126,8 +126,8 @@ def main() -> None:
           f"1 + {len(workers)} (workers, multiprocessing's resource tracker)")
     print(f"  {len(data) / elapsed:,.0f} records/s  ({elapsed:.1f} s; the client used {client_cpu:.1f} s of CPU "
           f"on the same cores)")
-    print(f"  server CPU: {cpu[pid]:.1f} s in the server process, "
-          f"{' + '.join(f'{cpu[p]:.1f}' for p in workers)} s in the others")
+    others = f", {' + '.join(f'{cpu[p]:.1f}' for p in workers)} s in the others" if workers else ""
+    print(f"  server CPU: {cpu[pid]:.1f} s in the server process{others}")
     print(f"  server RSS cold {cold:.0f} MB; before {before:.0f} MB (server {main_before:.0f} + others "
           f"{workers_before:.0f}); peak {peak:.0f} MB (server {main_peak:.0f} + others {workers_peak:.0f}); "
           f"growth {peak - before:.0f} MB ({peak - cold:.0f} MB over cold)")
