@@ -11,7 +11,6 @@ from starlette.responses import JSONResponse, Response
 
 from app.api.deps import EngineDep, OptionsDep, RulesDep, SettingsDep, parse_json, read_body, read_record
 from app.api.problems import BodyTooLarge, NotARecord, Problem
-
 from app.scoring.matching import index
 
 router = APIRouter(prefix="/v1/index", tags=["index"])
