@@ -7,6 +7,7 @@ A key is compared in constant time against every configured key; a refusal never
 from __future__ import annotations
 
 import hmac
+from functools import lru_cache
 from typing import Annotated
 
 from fastapi import Request, Security
@@ -21,12 +22,13 @@ api_key_scheme = APIKeyHeader(name="X-API-Key", auto_error=False, scheme_name="a
                               description=f"`X-API-Key: <key>`. {_NOTE}")
 
 
-def configured_keys(raw: str | None) -> list[bytes]:
-    """The comma-separated keys, blanks dropped."""
-    return [k.strip().encode() for k in (raw or "").split(",") if k.strip()]
+@lru_cache(maxsize=8)
+def configured_keys(raw: str | None) -> tuple[bytes, ...]:
+    """The comma-separated keys, blanks dropped; parsed once per setting, not on every request."""
+    return tuple(k.strip().encode() for k in (raw or "").split(",") if k.strip())
 
 
-def key_matches(given: str, keys: list[bytes]) -> bool:
+def key_matches(given: str, keys: tuple[bytes, ...]) -> bool:
     """Constant-time comparison against every key (no early exit on a match)."""
     candidate = given.encode("utf-8", "replace")
     found = False
