@@ -20,7 +20,7 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	touch $(VENV)/.installed $@
 
 # app.serve empties PROMETHEUS_MULTIPROC_DIR (a fresh temporary one when WORKERS > 1 and it is unset), then
-# execs uvicorn: /metrics then sums every worker.
+# execs uvicorn: /metrics then sums every worker. CRM_DQ_METRICS_PORT=9464 moves /metrics to that port.
 run: $(VENV)/.installed
 	$(BIN)/python -m app.serve --host $(HOST) --port $(PORT) --workers $(WORKERS) --loop uvloop --http httptools
 

@@ -26,6 +26,9 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = None  # X-CRM-DQ-Signature on /v1/webhooks/{generic,salesforce}
     hubspot_client_secret: SecretStr | None = None  # X-HubSpot-Signature-v3 on /v1/webhooks/hubspot
     api_keys: SecretStr | None = None  # comma-separated; when set, every /v1 route needs one of them
+    # /metrics on a port of its own (then 404 on the API port); host: the API's --host under app.serve
+    metrics_port: int | None = Field(default=None, ge=0, le=65535)
+    metrics_host: str | None = None
     database_url: str = Field(
         default="sqlite:///./data/crm-dq.sqlite3",
         validation_alias=AliasChoices("DATABASE_URL", "CRM_DQ_DATABASE_URL"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -16,13 +17,14 @@ from app import __doc__ as app_doc
 from app.adapters import load_mappings
 from app.api.problems import install_problem_handlers
 from app.api.request_log import RequestLog, install_access_log
-from app.api.router import api_router
+from app.api.router import api_router, metrics_router
 from app.api.routes.batch import BatchRequest
 from app.api.routes.duplicates import DuplicatesRequest
 from app.api.routes.index import IndexBulkRequest
 from app.api.timing import RequestMetrics
 from app.config import Settings, get_settings
-from app.metrics import make_metrics
+from app.metrics import Metrics, make_metrics
+from app.metrics_port import SERVED_BY_ENV, MetricsListener
 from app.models.records import RECORD_MODELS
 from app.models.store import ensure_schema, make_engine
 from app.scoring import Options, load_rules
@@ -49,8 +51,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.engine = make_engine(settings.database_url)
         app.state.schema_ready = ensure_schema(app.state.engine)  # a store that is down does not
         metrics.bind(app.state.rules)
+        listener = start_metrics_listener(settings, metrics)
         log.info("rules %s loaded, store %s", app.state.rules.version, app.state.engine.url.drivername)
         yield
+        if listener is not None:
+            listener.stop()
         shutdown_pools()  # NDJSON scoring workers, if a stream started them
         app.state.engine.dispose()
         metrics.close()
@@ -68,8 +73,28 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestLog)  # outermost: its duration includes the metrics middleware
     install_access_log()
     app.include_router(api_router)
+    if settings.metrics_port is None:
+        app.include_router(metrics_router)
     app.openapi = lambda: build_openapi(app)  # type: ignore[method-assign]
     return app
+
+
+def start_metrics_listener(settings: Settings, metrics: Metrics) -> MetricsListener | None:
+    """With CRM_DQ_METRICS_PORT set and no `app.serve` serving it already, this process answers the port.
+
+    A port another process holds (plain `uvicorn --workers N`, whose workers each try) is logged, not fatal:
+    one worker answers and the others keep serving the API.
+    """
+    if settings.metrics_port is None or os.environ.get(SERVED_BY_ENV):
+        return None
+    host = settings.metrics_host or "127.0.0.1"
+    try:
+        listener = MetricsListener(host, settings.metrics_port, metrics.exposition).start()
+    except OSError as exc:
+        log.warning("metrics port %s:%s not bound by this process: %s", host, settings.metrics_port, exc)
+        return None
+    log.info("/metrics on http://%s:%s/metrics", host, listener.port)
+    return listener
 
 
 def build_openapi(app: FastAPI) -> dict[str, Any]:

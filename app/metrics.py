@@ -25,6 +25,8 @@ from app.scoring import RULES, Ruleset
 from app.scoring.registry import RECORD_TYPES, SEVERITIES
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+# the classic text format every Prometheus 2.x parses (our names need none of 1.0.0's UTF-8 escaping)
+TEXT_FORMAT = "text/plain; version=0.0.4; charset=utf-8"
 SOURCES = ("api", "batch", "webhook")
 KPIS = ("completeness", "duplicate_rate", "accuracy", "response_seconds")
 UNMATCHED_ROUTE = "unmatched"  # never a template: templates start with "/"
@@ -168,10 +170,7 @@ class Metrics:
         """The text exposition: this registry, or every worker's files merged into a fresh registry."""
         if self.multiprocess_dir is None:
             return generate_latest(self.registry)
-        sweep_dead_workers(self.multiprocess_dir)
-        registry = CollectorRegistry()
-        MultiProcessCollector(registry, path=self.multiprocess_dir)  # type: ignore[no-untyped-call]
-        return generate_latest(registry)
+        return multiprocess_exposition(self.multiprocess_dir)
 
     def close(self) -> None:
         """On a worker's orderly exit, drop its live gauges (its counters stay: they were counted)."""
@@ -226,6 +225,17 @@ class Tally:
             self.metrics.issue_child(record_type, rule, severity).inc(n)
         self.counts = {t: [0, 0, 0, 0, 0, 0] for t in RECORD_TYPES}
         self.issues = Counter()
+
+
+def multiprocess_exposition(path: str) -> bytes:
+    """Every process's files in `path` merged into a fresh registry (dead workers' live gauges swept first).
+
+    Needs no `Metrics` of its own, so `python -m app.serve` answers a separate metrics port with it.
+    """
+    sweep_dead_workers(path)
+    registry = CollectorRegistry()
+    MultiProcessCollector(registry, path=path)  # type: ignore[no-untyped-call]
+    return generate_latest(registry)
 
 
 def sweep_dead_workers(path: str) -> list[int]:

@@ -8,6 +8,12 @@ directory set, a fresh temporary one is made. Then uvicorn replaces this process
     python -m app.serve --host 0.0.0.0 --port 8000 --workers 4 --loop uvloop --http httptools
 
 `--workers` defaults to `CRM_DQ_WORKERS` (then uvicorn's own `WEB_CONCURRENCY`, then 1).
+
+With `CRM_DQ_METRICS_PORT` set, `/metrics` leaves the API port: this process binds the metrics port
+(`CRM_DQ_METRICS_HOST`, else uvicorn's `--host`, else 127.0.0.1) before any worker starts, then runs uvicorn
+in this same process (no exec) and answers scrapes from a thread by merging every worker's files; the
+multiprocess directory is used even for one worker, so the thread sees the worker's numbers. Exactly one
+listener, whatever the number of workers: the workers are told it is served and bind nothing.
 """
 
 from __future__ import annotations
@@ -18,7 +24,9 @@ import tempfile
 from collections.abc import MutableMapping
 from pathlib import Path
 
-from app.metrics import MULTIPROC_ENV
+from app.config import Settings
+from app.metrics import MULTIPROC_ENV, multiprocess_exposition
+from app.metrics_port import SERVED_BY_ENV, MetricsListener
 
 APP = "app.main:app"
 
@@ -36,10 +44,21 @@ def worker_count(args: list[str], environ: MutableMapping[str, str]) -> int:
     return int(environ.get("WEB_CONCURRENCY") or 1)
 
 
-def prepare_metrics_dir(workers: int, environ: MutableMapping[str, str]) -> Path | None:
-    """Empty (or make) the multiprocess directory and export it to the workers; None for one plain process."""
+def uvicorn_host(args: list[str]) -> str:
+    """The `--host` uvicorn will bind (its default 127.0.0.1)."""
+    for n, arg in enumerate(args):
+        if arg == "--host" and n + 1 < len(args):
+            return args[n + 1]
+        if arg.startswith("--host="):
+            return arg.split("=", 1)[1]
+    return "127.0.0.1"
+
+
+def prepare_metrics_dir(workers: int, environ: MutableMapping[str, str], always: bool = False) -> Path | None:
+    """Empty (or make) the multiprocess directory and export it to the workers; None for one plain process
+    (unless `always`: a separate metrics port reads the files even of one worker)."""
     configured = environ.get(MULTIPROC_ENV)
-    if not configured and workers <= 1:
+    if not configured and workers <= 1 and not always:
         return None
     path = Path(configured) if configured else Path(tempfile.mkdtemp(prefix="crm-dq-metrics-"))
     path.mkdir(parents=True, exist_ok=True)
@@ -49,12 +68,34 @@ def prepare_metrics_dir(workers: int, environ: MutableMapping[str, str]) -> Path
     return path
 
 
+def start_metrics_port(settings: Settings, args: list[str], metrics_dir: Path) -> MetricsListener:
+    """Bind the metrics port in this process (a taken port stops start-up here) and tell the workers."""
+    host = settings.metrics_host or uvicorn_host(args)
+    assert settings.metrics_port is not None
+    listener = MetricsListener(host, settings.metrics_port, lambda: multiprocess_exposition(str(metrics_dir)))
+    os.environ[SERVED_BY_ENV] = str(os.getpid())
+    return listener.start()
+
+
 def main(argv: list[str] | None = None) -> None:
-    """Prepare the metrics directory, then exec uvicorn with the given options."""
+    """Prepare the metrics directory, then exec uvicorn with the given options (or, with a separate metrics
+    port, serve that port from a thread and run uvicorn in this process)."""
     args = list(sys.argv[1:] if argv is None else argv)
     workers = worker_count(args, os.environ)
-    prepare_metrics_dir(workers, os.environ)
-    os.execv(sys.executable, [sys.executable, "-m", "uvicorn", APP, *args])
+    settings = Settings()
+    metrics_dir = prepare_metrics_dir(workers, os.environ, always=settings.metrics_port is not None)
+    if settings.metrics_port is None:
+        os.execv(sys.executable, [sys.executable, "-m", "uvicorn", APP, *args])
+    assert metrics_dir is not None
+    try:
+        listener = start_metrics_port(settings, args, metrics_dir)
+    except OSError as exc:
+        sys.exit(f"crm-dq: cannot serve /metrics on port {settings.metrics_port}: {exc}")
+    print(f"crm-dq: /metrics on http://{listener.host}:{listener.port}/metrics",
+          file=sys.stderr, flush=True)
+    from uvicorn.main import main as uvicorn_main
+
+    uvicorn_main.main(args=[APP, *args], prog_name="uvicorn")
 
 
 if __name__ == "__main__":

@@ -1,4 +1,7 @@
-"""All routes, one module each; every /v1 router is behind the API key check (a no-op without keys)."""
+"""All routes, one module each; every /v1 router is behind the API key check (a no-op without keys).
+
+`/metrics` (`metrics_router`) is included by `create_app` unless CRM_DQ_METRICS_PORT moves it to its own port.
+"""
 
 from fastapi import APIRouter, Depends
 
@@ -14,4 +17,4 @@ api_router.include_router(duplicates.router, dependencies=KEYED)
 api_router.include_router(index.router, dependencies=KEYED)
 api_router.include_router(rules.router, dependencies=KEYED)
 api_router.include_router(health.router)
-api_router.include_router(metrics.router)
+metrics_router = metrics.router

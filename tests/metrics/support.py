@@ -76,12 +76,14 @@ class Served:
 
 
 @contextmanager
-def serve(tmp: Path, workers: int = 2, metrics_dir: Path | None = None) -> Iterator[Served]:
+def serve(tmp: Path, workers: int = 2, metrics_dir: Path | None = None,
+          extra_env: dict[str, str] | None = None) -> Iterator[Served]:
     """crm-dq started the way `make run` and the image start it: `python -m app.serve`, on a free loopback port."""
     metrics_dir = metrics_dir or tmp / "metrics"
     log = tmp / "serve.log"
     env = {k: v for k, v in os.environ.items() if not k.startswith("CRM_DQ_") and k != "DATABASE_URL"}
     env |= {"DATABASE_URL": f"sqlite:///{tmp}/crm-dq.sqlite3", "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)}
+    env |= extra_env or {}
     port = free_port()
     with log.open("wb") as out:
         proc = subprocess.Popen(
@@ -92,7 +94,8 @@ def serve(tmp: Path, workers: int = 2, metrics_dir: Path | None = None) -> Itera
     try:
         wait_until_healthy(url, proc, log)
         served = Served(url, proc, metrics_dir, log)
-        wait_for(lambda: len(served.worker_pids()) == workers, f"{workers} workers", log)
+        spawned = workers if workers > 1 else 0  # one worker: uvicorn serves in the launcher's own process
+        wait_for(lambda: len(served.worker_pids()) == spawned, f"{workers} workers", log)
         yield served
     finally:
         stop(proc)

@@ -38,10 +38,17 @@ def test_the_deployment_scales_out_safely() -> None:
     spec = deployment["spec"]
     pod = spec["template"]
     assert spec["replicas"] >= 2
-    assert pod["metadata"]["annotations"] == {"prometheus.io/scrape": "true", "prometheus.io/port": "8000",
-                                              "prometheus.io/path": "/metrics"}
     assert pod["spec"]["securityContext"]["runAsNonRoot"] is True
     (container,) = pod["spec"]["containers"]
+    # /metrics on its own port: the one Prometheus is told to scrape, and one the Service does not expose
+    ports = {p["name"]: p["containerPort"] for p in container["ports"]}
+    env_values = {e["name"]: e.get("value") for e in container["env"]}
+    assert env_values["CRM_DQ_METRICS_PORT"] == str(ports["metrics"]) != str(ports["http"])
+    assert pod["metadata"]["annotations"] == {"prometheus.io/scrape": "true",
+                                              "prometheus.io/port": str(ports["metrics"]),
+                                              "prometheus.io/path": "/metrics"}
+    service_ports = load(K8S / "service.yaml")["spec"]["ports"]
+    assert [p["targetPort"] for p in service_ports] == ["http"]
     assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
     assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
     assert {"cpu", "memory"} <= container["resources"]["requests"].keys()

@@ -1,13 +1,16 @@
-"""`GET /metrics`: the Prometheus text exposition (left out of the OpenAPI document: it is Prometheus')."""
+"""`GET /metrics`: the Prometheus text exposition (left out of the OpenAPI document: it is Prometheus').
+
+Not routed when `CRM_DQ_METRICS_PORT` moves it to a port of its own (`app/metrics_port.py`).
+"""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
+from app.metrics import TEXT_FORMAT
+
 router = APIRouter(tags=["monitoring"])
-# the classic text format every Prometheus 2.x parses (our names need none of 1.0.0's UTF-8 escaping)
-TEXT_FORMAT = "text/plain; version=0.0.4; charset=utf-8"
 
 
 @router.get("/metrics", include_in_schema=False)
