@@ -11,8 +11,11 @@ import argparse
 import csv
 import logging
 import os
+import socket
 import sys
 import tempfile
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
@@ -121,20 +124,63 @@ def count_rows(path: Path) -> int:
     return sum(1 for _ in read_rows(path))
 
 
+class LocalServerError(RuntimeError):
+    """The app served in-process (--local) did not start; uvicorn has logged why."""
+
+
+class LocalServer:
+    """The app served by uvicorn in a thread of this process, on a loopback port the kernel picks (--local).
+
+    The same HTTP path as a real server (streamed NDJSON both ways, the app's lifespan), with no test client:
+    a testing utility has no place in a command people run.
+    """
+
+    def __init__(self, app: Any, start_timeout: float = 120.0) -> None:
+        import uvicorn
+
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+        self.server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False,
+                                                    lifespan="on", timeout_graceful_shutdown=5))
+        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]},
+                                       name="crm-dq-local", daemon=True)
+        self.start_timeout = start_timeout
+
+    def __enter__(self) -> LocalServer:
+        self.thread.start()
+        deadline = time.monotonic() + self.start_timeout
+        while not self.server.started:
+            if not self.thread.is_alive() or time.monotonic() > deadline:
+                self.close()
+                raise LocalServerError("the in-process server did not start (its error is above)")
+            time.sleep(0.01)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Stop serving (the app's lifespan ends) and release the port."""
+        self.server.should_exit = True
+        self.thread.join(timeout=30)
+        self.sock.close()
+
+
 def open_client(args: argparse.Namespace, stack: ExitStack) -> CrmDqClient:
-    """A client of the server at --url, or of an app built in this process (--local)."""
+    """A client of the server at --url, or of an app served in this process (--local)."""
     if not args.local:
         return stack.enter_context(CrmDqClient(args.url, api_key=args.api_key))
-    from fastapi.testclient import TestClient
-
     from app.config import get_settings
     from app.main import create_app
 
     logging.getLogger("crm_dq.access").setLevel(logging.WARNING)  # no request lines in a CLI's output
     tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="crm-dq-"))
-    settings = get_settings().model_copy(update={"database_url": f"sqlite:///{tmp}/local.sqlite3"})
-    http = stack.enter_context(TestClient(create_app(settings), base_url="http://local"))
-    return CrmDqClient(http=http, api_key=_first_key(settings))
+    # a throwaway index, and no metrics port: a CLI run must not bind the server's CRM_DQ_METRICS_PORT
+    settings = get_settings().model_copy(update={"database_url": f"sqlite:///{tmp}/local.sqlite3",
+                                                 "metrics_port": None})
+    local = stack.enter_context(LocalServer(create_app(settings)))
+    return stack.enter_context(CrmDqClient(local.url, api_key=_first_key(settings)))
 
 
 def _first_key(settings: Any) -> str | None:
@@ -249,7 +295,7 @@ def main(argv: list[str] | None = None) -> int:
     handlers = {"score": cmd_score, "rules": cmd_rules_check, "mappings": cmd_mappings_check}
     try:
         return handlers[args.command](args)
-    except CrmDqError as exc:
+    except (CrmDqError, LocalServerError) as exc:
         print(f"crm-dq: {exc}", file=sys.stderr)
         return 1
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -83,6 +84,28 @@ def test_score_local_salesforce_csv_to_json(export: Path, tmp_path: Path) -> Non
     assert email["source_field"] == "Email"
     broken = sum(1 for r in report["results"] for i in r["issues"] if i["rule"] == "contact.email.invalid")
     assert broken == 43
+
+
+def test_local_prints_only_the_progress_bar_and_binds_no_metrics_port(export: Path, tmp_path: Path) -> None:
+    """--local serves the app in-process over loopback, no test client (whose import warned on stderr)."""
+    metrics_port = free_port()
+    out = tmp_path / "report.ndjson"
+    done = run("score", str(export), "--type", "contacts", "--local", "--out", str(out),
+               env=clean_env(CRM_DQ_METRICS_PORT=str(metrics_port), PYTHONWARNINGS="default"))
+    assert done.returncode == 0, done.stderr
+    assert [line for line in done.stderr.splitlines() if not line.startswith("[")] == []
+    assert "Warning" not in done.stderr and len(out.read_text().splitlines()) == 301
+    with socket.socket() as s:  # the server's CRM_DQ_METRICS_PORT was not taken by the CLI run
+        s.bind(("127.0.0.1", metrics_port))
+
+
+def test_local_with_a_bad_rules_file_fails_with_the_reason(export: Path, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[rules."contact.nope"]\nenabled = false\n')
+    done = run("score", str(export), "--type", "contacts", "--local", "--quiet",
+               env=clean_env(CRM_DQ_RULES_FILE=str(bad)))
+    assert done.returncode == 1 and done.stdout == ""
+    assert "contact.nope" in done.stderr and "in-process server did not start" in done.stderr
 
 
 def test_score_hubspot_json_export_to_stdout_ndjson() -> None:
