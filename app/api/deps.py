@@ -34,11 +34,11 @@ async def get_options(request: Request) -> Options:
     return request.app.state.options  # type: ignore[no-any-return]
 
 
-async def get_now(
-    now: Annotated[str | None, Query(description="ISO-8601 instant timeliness is measured against; "
-                                     "default: the request time.", examples=["2024-06-15T12:00:00Z"])] = None,
-) -> datetime:
-    """`?now=` as an aware datetime, or the current time."""
+NOW_DESCRIPTION = "ISO-8601 instant timeliness is measured against; default: the request time."
+
+
+def parse_now(now: str | None) -> datetime:
+    """`?now=` as an aware datetime, or the current time; a 422 problem naming `query.now` otherwise."""
     if now is None:
         return datetime.now(UTC)
     parsed = parse_datetime(now)
@@ -46,6 +46,46 @@ async def get_now(
         raise InvalidParameter("`now` is not an ISO-8601 date-time between 1970 and 9000.",
                                [{"loc": "query.now", "msg": "not an ISO-8601 date-time", "input": now[:100]}])
     return parsed
+
+
+async def get_now(
+    now: Annotated[str | None, Query(description=NOW_DESCRIPTION, examples=["2024-06-15T12:00:00Z"])] = None,
+) -> datetime:
+    """`?now=` as an aware datetime, or the current time."""
+    return parse_now(now)
+
+
+# The words pydantic reads as booleans, so a flag read by hand answers as a declared `bool` query would.
+_TRUE = frozenset({"1", "on", "t", "true", "y", "yes"})
+_FALSE = frozenset({"0", "off", "f", "false", "n", "no"})
+
+
+def query_flag(request: Request, name: str) -> bool:
+    """A boolean query parameter (false when absent); a 422 problem naming `query.<name>` otherwise."""
+    raw = request.query_params.get(name)
+    if raw is None:
+        return False
+    word = raw.strip().lower()
+    if word in _TRUE or word in _FALSE:
+        return word in _TRUE
+    error = {"loc": f"query.{name}", "msg": "Input should be a valid boolean", "input": raw[:100]}
+    raise InvalidParameter(f"`{name}` is not a boolean.", [error])
+
+
+# OpenAPI parameters of the routes that read `now` and `index` by hand (the single-record hot path):
+# the same schema FastAPI writes for the declared `NowDep` and a `bool` query.
+NOW_PARAMETER: dict[str, Any] = {
+    "in": "query", "name": "now", "required": False, "description": NOW_DESCRIPTION,
+    "schema": {"anyOf": [{"type": "string"}, {"type": "null"}], "description": NOW_DESCRIPTION,
+               "examples": ["2024-06-15T12:00:00Z"], "title": "Now"},
+}
+
+
+def flag_parameter(name: str, description: str) -> dict[str, Any]:
+    """The OpenAPI entry of a boolean query flag read with `query_flag`."""
+    return {"in": "query", "name": name, "required": False, "description": description,
+            "schema": {"default": False, "title": name.capitalize(), "type": "boolean",
+                       "description": description}}
 
 
 async def get_engine(request: Request) -> Engine:

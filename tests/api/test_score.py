@@ -272,3 +272,33 @@ def test_extreme_now_is_scored_or_refused_never_a_server_error(crash_client: Tes
     assert response.status_code < 500, f"{response.status_code}: {response.text[:300]}"
     if response.status_code != 200:
         assert error_locs(assert_problem(response, 422)) == ["query.now"]
+
+
+# ------------------------------------------------ query parameters the endpoint reads itself (hot path)
+
+@pytest.mark.parametrize("word", ["maybe", "2", ""])
+def test_an_index_flag_that_is_not_a_boolean_is_a_422_naming_it(client: TestClient, word: str) -> None:
+    response = client.post("/v1/contacts/score", json={"id": "c1"}, params={"index": word})
+    doc = assert_problem(response, 422)
+    assert error_locs(doc) == ["query.index"]
+
+
+@pytest.mark.parametrize(("word", "indexed"), [("true", True), ("YES", True), ("1", True), ("on", True),
+                                              ("false", False), ("no", False), ("0", False), ("off", False)])
+def test_the_index_flag_reads_the_words_a_declared_boolean_reads(client: TestClient, word: str,
+                                                                 indexed: bool) -> None:
+    report = client.post("/v1/contacts/score", json={"id": f"flag-{word}", "email": "ann@acme.com"},
+                         params={"index": word}).json()
+    assert report.get("indexed", False) is indexed
+
+
+def test_a_now_that_is_not_a_date_is_a_422_naming_it(client: TestClient) -> None:
+    response = client.post("/v1/contacts/score", json={}, params={"now": "yesterday"})
+    assert error_locs(assert_problem(response, 422)) == ["query.now"]
+
+
+def test_the_score_routes_document_now_and_index(client: TestClient) -> None:
+    for path in SCORE_PATHS.values():
+        params = client.app.openapi()["paths"][path]["post"]["parameters"]  # type: ignore[attr-defined]
+        assert {(p["name"], p["in"], p["schema"].get("type")) for p in params} >= {("index", "query", "boolean")}
+        assert "now" in {p["name"] for p in params}
