@@ -1,7 +1,8 @@
 """Email, phone and URL checks through the maintained libraries, cached where CRM data repeats itself.
 
 email-validator spends about two thirds of a call on the domain part, and a CRM's addresses share few
-domains, so the domain check is cached on its own; phone and URL checks are cached on the raw value.
+domains, so the domain check is cached on its own (and simple addresses as a whole); phone and URL checks
+are cached on the raw value.
 """
 
 from __future__ import annotations
@@ -63,8 +64,12 @@ def _check_domain(domain: str) -> tuple[str | None, str | None]:
     return info["domain"], None
 
 
+@lru_cache(maxsize=32768)
 def _check_simple_email(email: str) -> EmailCheck:
-    """The common case (one @, no quoting or display name) with the domain check cached."""
+    """The common case (one @, no quoting or display name) with the domain check cached.
+
+    Cached on the whole address too: a CRM webhook sends the same record on every save of it.
+    """
     local, _, domain = email.rpartition("@")
     try:
         info = validate_email_local_part(local, allow_smtputf8=True, allow_empty_local=False,

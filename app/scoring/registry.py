@@ -16,9 +16,12 @@ RECORD_TYPES = ("account", "contact", "opportunity", "lead")
 SEVERITIES: tuple[Severity, ...] = ("error", "warning", "info")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Hit:
-    """What a rule function yields: the field it is about, the offending value, an optional fix."""
+    """What a rule function yields: the field it is about, the offending value, an optional fix.
+
+    Not frozen: a frozen dataclass sets each field through object.__setattr__, and rules make millions.
+    """
 
     field: str
     value: Any = None

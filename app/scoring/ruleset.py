@@ -6,7 +6,9 @@ import hashlib
 import json
 import re
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -300,6 +302,21 @@ def keyword_pattern(words: list[str]) -> re.Pattern[str]:
     return re.compile(rf"(?<![a-z0-9])(?:{alts})(?![a-z0-9])")
 
 
+LabelTable = list[tuple[str, re.Pattern[str]]]
+
+
+def title_classifier(seniority: LabelTable, departments: LabelTable) -> Callable[[str], tuple[str | None, ...]]:
+    """(seniority, department) of a lowercased job title: the first label whose keywords occur in it.
+
+    Cached per ruleset, since a CRM's titles repeat ('VP Sales', 'CEO') and each lookup is a dozen searches.
+    """
+    @lru_cache(maxsize=16384)
+    def labels(lowered: str) -> tuple[str | None, ...]:
+        return tuple(next((label for label, pattern in table if pattern.search(lowered)), None)
+                     for table in (seniority, departments))
+    return labels
+
+
 @dataclass(frozen=True)
 class Ruleset:
     """The compiled, immutable form the engine reads on every request."""
@@ -314,6 +331,7 @@ class Ruleset:
     industry_lookup: dict[str, str]
     seniority: list[tuple[str, re.Pattern[str]]]
     departments: list[tuple[str, re.Pattern[str]]]
+    title_labels: Callable[[str], tuple[str | None, ...]]  # (seniority, department), see title_classifier
     title_bands: list[tuple[float, re.Pattern[str]]]
     vague_titles: frozenset[str]
     negative_values: frozenset[str]
@@ -381,6 +399,8 @@ def compile_rules(model: RulesFile, data: dict[str, Any]) -> Ruleset:
     picklists = {k: frozenset(picklist_key(v) for v in vals) for k, vals in model.picklists.items()}
     decision = model.decision
     title_bands = [(b.points, keyword_pattern(b.keywords)) for b in demo.pop("title", [])]
+    seniority = [(k, keyword_pattern(v)) for k, v in model.standardize.seniority.items()]
+    departments = [(k, keyword_pattern(v)) for k, v in model.standardize.departments.items()]
     return Ruleset(
         file=model,
         version=version,
@@ -390,8 +410,9 @@ def compile_rules(model: RulesFile, data: dict[str, Any]) -> Ruleset:
         picklists=picklists,
         stage_lookup=stage_lookup,
         industry_lookup=industry_lookup,
-        seniority=[(k, keyword_pattern(v)) for k, v in model.standardize.seniority.items()],
-        departments=[(k, keyword_pattern(v)) for k, v in model.standardize.departments.items()],
+        seniority=seniority,
+        departments=departments,
+        title_labels=title_classifier(seniority, departments),
         title_bands=sorted(title_bands, key=lambda b: -b[0]),
         vague_titles=frozenset(v.lower() for v in model.standardize.vague_titles.values),
         negative_values=frozenset(v.lower() for v in model.qualification.negative_values),

@@ -53,14 +53,6 @@ def size_tier(employees: Any, ctx: Any) -> str | None:
     return tier
 
 
-def classify_title(title: Any, table: list[tuple[str, Any]]) -> str | None:
-    """The first label whose keywords occur in the title, else None."""
-    if not isinstance(title, str):
-        return None
-    lowered = title.lower()
-    return next((label for label, pattern in table if pattern.search(lowered)), None)
-
-
 def _name_case(value: Any, ctx: Any) -> str | None:
     """A title-cased name when the value is all upper or all lower case, else None."""
     if not isinstance(value, str) or len(value.strip()) < ctx.rules.file.standardize.name_case_min_length:
@@ -108,9 +100,9 @@ def normalize_record(record: dict[str, Any], ctx: Any) -> dict[str, Any]:
         state = standard_state(address.get("state"), country or ctx.options.default_region, ctx)
         if state:
             out["state"] = state
-    if ctx.record_type in ("contact", "lead"):
-        seniority = classify_title(record.get("title"), ctx.rules.seniority)
-        department = classify_title(record.get("title"), ctx.rules.departments)
+    title = record.get("title")
+    if ctx.record_type in ("contact", "lead") and isinstance(title, str):
+        seniority, department = ctx.rules.title_labels(title.lower())
         if seniority:
             out["seniority"] = seniority
         if department:
