@@ -27,6 +27,7 @@ from app.adapters import (
     Adapted,
     Mappings,
     ObjectMap,
+    SourceNames,
     adapt_fields,
     annotate,
     from_hubspot,
@@ -188,13 +189,46 @@ def _first_key(settings: Any) -> str | None:
     return next((k.strip() for k in keys if k.strip()), None)
 
 
+def name_summary_fields(line: dict[str, Any], adapted: list[Adapted], rules: Any) -> None:
+    """The export's column names in the summary line too: each cross-record finding and top finding gets its
+    record's `source_field`, and `summary.completeness_source_fields` names the column behind each required
+    field (`{"contacts": {"title": "Title", …}}`)."""
+    by_id = {str(a.record["id"]): a for a in adapted if a.record.get("id") is not None}
+    names: dict[int, SourceNames] = {}
+
+    def of(a: Adapted) -> SourceNames:
+        found = names.get(id(a))
+        if found is None:
+            found = names[id(a)] = SourceNames.of(a, rules)
+        return found
+
+    summary: dict[str, Any] = line["summary"] if isinstance(line.get("summary"), dict) else {}
+    for entry in [*line.get("cross_record", []), *summary.get("top_findings", [])]:
+        record = by_id.get(str(entry.get("record_id")))
+        if isinstance(entry, dict) and record is not None and record.record_type == entry.get("record_type"):
+            entry["source_field"] = of(record).for_issue(entry)
+    first = {a.record_type: a for a in reversed(adapted)}  # the first record of each type
+    by_field: dict[str, dict[str, str | None]] = {}
+    for plural, fields in summary.get("completeness_by_field", {}).items():
+        record = first.get(PLURALS.get(plural, plural))
+        if record is not None and isinstance(fields, dict):
+            by_field[plural] = {name: of(record).for_requirement(name) for name in fields}
+    if summary:
+        summary["completeness_source_fields"] = by_field
+
+
 def cmd_score(args: argparse.Namespace) -> int:
     """`crm-dq score FILE --type contacts`."""
+    from app.config import get_settings
     from app.scoring import load_rules
 
     path, record_type = Path(args.file), TYPES[args.type]
-    mappings = load_mappings(Path(args.mappings) if args.mappings else None)
-    rules = load_rules()
+    try:
+        mappings = load_mappings(Path(args.mappings) if args.mappings else None)
+        rules = load_rules(get_settings().rules_file)  # its requirements name the missing columns
+    except (ValueError, OSError) as exc:  # a bad mappings or rules file: say which, no traceback
+        print(f"crm-dq: {exc}", file=sys.stderr)
+        return 1
     progress = Progress(count_rows(path), enabled=not args.quiet)
     adapted: list[Adapted] = []
 
@@ -221,7 +255,9 @@ def cmd_score(args: argparse.Namespace) -> int:
         for result in client.batch_stream(lines(), duplicates=not args.no_duplicates):
             if isinstance(result.get("line"), int) and "issues" in result and result["line"] < len(adapted):
                 annotate(result, adapted[result["line"]], rules)
-            if result.get("type") != "summary":
+            if result.get("type") == "summary":
+                name_summary_fields(result, adapted, rules)
+            else:
                 progress.advance()
             if as_json:
                 results.append(result)

@@ -3,8 +3,16 @@
 Pure Python like the scoring core: the API and the CLI call the same functions.
 """
 
-from app.adapters.convert import Adapted, AdapterError, adapt_fields, annotate, from_hubspot, from_salesforce
+from app.adapters.convert import (
+    Adapted,
+    AdapterError,
+    SourceNames,
+    adapt_fields,
+    annotate,
+    from_hubspot,
+    from_salesforce,
+)
 from app.adapters.mappings import Mappings, MappingsError, ObjectMap, load_mappings
 
-__all__ = ["Adapted", "AdapterError", "Mappings", "MappingsError", "ObjectMap", "adapt_fields", "annotate",
-           "from_hubspot", "from_salesforce", "load_mappings"]
+__all__ = ["Adapted", "AdapterError", "Mappings", "MappingsError", "ObjectMap", "SourceNames", "adapt_fields",
+           "annotate", "from_hubspot", "from_salesforce", "load_mappings"]

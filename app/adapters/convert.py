@@ -96,25 +96,103 @@ def from_hubspot(payload: Any, mappings: Mappings, object_hint: str | None = Non
 
 
 def annotate(report: dict[str, Any], adapted: Adapted, rules: Ruleset) -> dict[str, Any]:
-    """Name the CRM's field next to each finding's canonical field (`"source_field": "Email"`)."""
-    reverse: dict[str, str] = {}
-    for key, path in adapted.mapping.fields.items():
-        reverse.setdefault(path, key.lstrip("@"))
-    reverse.update({p: k.lstrip("@") for p, k in adapted.source_fields.items()})
-    groups = {r.name: r.paths()[0] for r in getattr(rules.file.completeness, adapted.record_type).required}
+    """Name the CRM's fields in a report: next to each finding's canonical field (`"source_field": "Email"`),
+    and for each missing requirement (`completeness.missing_source_fields`: `{"title": "Title"}`, None where
+    no CRM field is mapped to it). Adds where the record came from (`source`)."""
+    names = SourceNames.of(adapted, rules)
     for issue in report.get("issues", []):
-        issue["source_field"] = source_field(str(issue.get("field") or ""), reverse, groups)
+        issue["source_field"] = names.for_issue(issue)
+    completeness = report.get("completeness")
+    if isinstance(completeness, dict) and isinstance(completeness.get("missing"), list):
+        completeness["missing_source_fields"] = {name: names.for_requirement(name)
+                                                 for name in completeness["missing"]}
     report["source"] = {"system": adapted.source, "object": adapted.object}
     return report
 
 
-def source_field(field: str, reverse: dict[str, str], groups: dict[str, list[str]]) -> str | None:
-    """The CRM field(s) behind a canonical field, a requirement (full_name) or an object (mailing_address)."""
-    if field in reverse:
-        return reverse[field]
-    paths = groups.get(field) or [p for p in reverse if p.startswith(field + ".")] if field else []
-    names = list(dict.fromkeys(reverse[p] for p in paths if p in reverse))
-    return ", ".join(names) or None
+class SourceNames:
+    """Canonical field → the CRM field(s) a caller knows it by, for one adapted record.
+
+    A field the record carried is named as the record named it. Otherwise the mapping's name is used,
+    preferring the naming style the record itself uses (a HubSpot CSV export's "Job Title" over the API's
+    "jobtitle"). A requirement names every field that fills it: "FirstName, LastName" (all of) or
+    "Email or Phone" (any of).
+    """
+
+    _reverse_cache: dict[tuple[int, bool], tuple[ObjectMap, dict[str, str]]] = {}
+    _groups_cache: dict[tuple[int, str], tuple[Ruleset, dict[str, tuple[list[str], str]]]] = {}
+
+    def __init__(self, reverse: dict[str, str], groups: dict[str, tuple[list[str], str]]) -> None:
+        self.reverse, self.groups = reverse, groups
+
+    @classmethod
+    def of(cls, adapted: Adapted, rules: Ruleset) -> SourceNames:
+        """The names of one adapted record (the mapping's reverse and the requirements cached per mapping)."""
+        used = [k for k in adapted.source_fields.values() if not k.startswith("@")]
+        labels = 2 * sum(map(_is_label, used)) > len(used)
+        reverse = dict(cls._mapping_reverse(adapted.mapping, labels))
+        reverse.update({p: k.lstrip("@") for p, k in adapted.source_fields.items()})
+        return cls(reverse, cls._requirements(rules, adapted.record_type))
+
+    @classmethod
+    def _mapping_reverse(cls, mapping: ObjectMap, labels: bool) -> dict[str, str]:
+        key = (id(mapping), labels)
+        cached = cls._reverse_cache.get(key)
+        if cached is not None and cached[0] is mapping:
+            return cached[1]
+        reverse: dict[str, str] = {}
+        for name, path in mapping.fields.items():
+            name = name.lstrip("@")
+            current = reverse.get(path)
+            if current is None or (_is_label(name) == labels and _is_label(current) != labels):
+                reverse[path] = name
+        cls._reverse_cache[key] = (mapping, reverse)
+        return reverse
+
+    @classmethod
+    def _requirements(cls, rules: Ruleset, record_type: str) -> dict[str, tuple[list[str], str]]:
+        key = (id(rules), record_type)
+        cached = cls._groups_cache.get(key)
+        if cached is not None and cached[0] is rules:
+            return cached[1]
+        groups = {r.name: r.paths() for r in getattr(rules.file.completeness, record_type).required}
+        cls._groups_cache[key] = (rules, groups)
+        return groups
+
+    def for_issue(self, issue: dict[str, Any]) -> str | None:
+        """A finding's field; a missing requirement names every field that would fill it."""
+        field = str(issue.get("field") or "")
+        if str(issue.get("rule", "")).endswith(".required.missing") and field in self.groups:
+            return self.for_requirement(field)
+        return self.for_field(field)
+
+    def for_requirement(self, name: str) -> str | None:
+        """A requirement of the completeness rules (`full_name`, `phone`, `hq_location`)."""
+        group = self.groups.get(name)
+        if group is None:
+            return self.for_field(name)
+        paths, how = group
+        found = list(dict.fromkeys(n for n in map(self._path, paths) if n))
+        return (" or " if how == "any" else ", ").join(found) or None
+
+    def for_field(self, field: str) -> str | None:
+        """A canonical field (`email`, `billing_address.city`), object (`mailing_address`) or requirement."""
+        if field in self.reverse or field not in self.groups:
+            return self._path(field)
+        return self.for_requirement(field)
+
+    def _path(self, path: str) -> str | None:
+        if not path:
+            return None
+        if path in self.reverse:
+            return self.reverse[path]
+        inside = list(dict.fromkeys(n for p, n in self.reverse.items() if p.startswith(path + ".")))
+        return ", ".join(inside) or None
+
+
+def _is_label(name: str) -> bool:
+    """A display label ("Job Title", "Email") rather than a HubSpot API name ("jobtitle")."""
+    return " " in name or name != name.lower()
 
 
 def _items(payload: Any, list_keys: tuple[str, ...], loc: str) -> list[tuple[str, dict[str, Any]]]:

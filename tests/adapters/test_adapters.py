@@ -138,3 +138,88 @@ def test_hubspot_csv_export_labels_map_like_property_names(tmp_path: Path) -> No
                            "close_date": "2024-07-01 00:00", "stage": "Needs Analysis",
                            "owner_id": "Jane Doe"}
     assert deal.source_fields["stage"] == "Deal Stage"
+
+
+# ----------------------------------------------------------------------- findings name the caller's field
+def mapped_paths(adapted: Any) -> set[str]:
+    return set(adapted.mapping.fields.values()) | set(adapted.source_fields)
+
+
+def has_mapping(field: str, paths: set[str], rules: Ruleset, record_type: str) -> bool:
+    """Whether some CRM field feeds `field`: itself, a field inside it, or a field of its requirement."""
+    groups = {r.name: r.paths()[0] for r in getattr(rules.file.completeness, record_type).required}
+    wanted = [field, *groups.get(field, [])]
+    return any(p == w or p.startswith(w + ".") for p in paths for w in wanted)
+
+
+@pytest.mark.parametrize("source,name", [
+    ("salesforce", "account.json"), ("salesforce", "contacts_query.json"), ("salesforce", "lead.json"),
+    ("salesforce", "opportunity.json"), ("hubspot", "contact.json"), ("hubspot", "companies_batch_read.json"),
+    ("hubspot", "deals_batch_create.json")])
+def test_every_finding_with_a_mapped_field_names_it(source: str, name: str, rules: Ruleset) -> None:
+    convert = from_salesforce if source == "salesforce" else from_hubspot
+    for adapted in convert(fixture(f"{source}/{name}"), load_mappings()):
+        report = annotate(score_record(adapted.record_type, adapted.record, rules, now=NOW), adapted, rules)
+        paths = mapped_paths(adapted)
+        assert report["issues"]
+        for issue in report["issues"]:
+            mapped = has_mapping(issue["field"], paths, rules, adapted.record_type)
+            assert (issue["source_field"] is not None) == mapped, issue
+        missing = report["completeness"]["missing_source_fields"]
+        assert list(missing) == report["completeness"]["missing"]
+        for field, crm in missing.items():
+            assert (crm is not None) == has_mapping(field, paths, rules, adapted.record_type), field
+
+
+def test_completeness_names_the_crm_fields_to_fill(rules: Ruleset) -> None:
+    contact = {"attributes": {"type": "Contact"}, "Id": "003X", "LastName": "Frank", "Email": "e@x.io"}
+    [adapted] = from_salesforce(contact, load_mappings())
+    report = annotate(score_record("contact", adapted.record, rules, now=NOW), adapted, rules)
+    assert report["completeness"]["missing_source_fields"] == {
+        "full_name": "FirstName, LastName", "title": "Title", "department": "Department",
+        "phone": "Phone or MobilePhone", "decision_role": None}
+    by_field = {i["field"]: i["source_field"] for i in report["issues"]
+                if i["rule"] == "contact.required.missing"}
+    assert by_field["phone"] == "Phone or MobilePhone" and by_field["decision_role"] is None
+    account = {"attributes": {"type": "Account"}, "Id": "001X", "Name": "Acme", "Website": "acme.com",
+               "Industry": "Software", "NumberOfEmployees": 40, "BillingCountry": "Narnia"}
+    [adapted] = from_salesforce(account, load_mappings())
+    report = annotate(score_record("account", adapted.record, rules, now=NOW), adapted, rules)
+    # a nested address requirement names the address fields; a finding on one names that field
+    assert report["completeness"]["missing_source_fields"] == {"hq_location": "BillingCity, BillingCountry"}
+    country = next(i for i in report["issues"] if i["field"] == "billing_address.country")
+    assert country["source_field"] == "BillingCountry"
+
+
+def test_custom_field_mappings_name_the_custom_field(tmp_path: Path, rules: Ruleset) -> None:
+    org = tmp_path / "org.toml"
+    org.write_text('[salesforce.objects.Lead.fields]\nBudget__c = "bant.budget"\n'
+                   '[hubspot.objects.contacts.fields]\nbuying_role = "decision_role"\n')
+    mappings = load_mappings(org)
+    lead = {"attributes": {"type": "Lead"}, "Id": "00QX", "FirstName": "A", "LastName": "B", "Company": "C",
+            "Email": "a@c.io", "LeadSource": "Web"}
+    [adapted] = from_salesforce(lead, mappings)
+    report = annotate(score_record("lead", adapted.record, rules, now=NOW), adapted, rules)
+    budget = next(i for i in report["issues"] if i["field"] == "bant.budget")
+    assert budget["source_field"] == "Budget__c"
+    [contact] = from_hubspot({"id": "7", "properties": {"email": "x@y.io", "jobtitle": "CFO"}}, mappings)
+    report = annotate(score_record("contact", contact.record, rules, now=NOW), contact, rules)
+    assert report["completeness"]["missing_source_fields"]["decision_role"] == "buying_role"
+    role = next(i for i in report["issues"] if i["field"] == "decision_role")
+    assert role["source_field"] == "buying_role"
+
+
+def test_a_hubspot_csv_export_is_told_its_column_labels(tmp_path: Path, rules: Ruleset) -> None:
+    from app.cli import adapt_rows, read_rows
+
+    export = tmp_path / "hubspot-contacts.csv"
+    export.write_text("Record ID,First Name,Last Name,Email\n51,Bryan,Cooper,bcooper@biglytics\n")
+    [contact] = adapt_rows(read_rows(export), "contact", "auto", load_mappings())
+    report = annotate(score_record("contact", contact.record, rules, now=NOW), contact, rules)
+    missing = report["completeness"]["missing_source_fields"]
+    assert missing["title"] == "Job Title" and missing["phone"] == "Phone Number or Mobile Phone Number"
+    email = next(i for i in report["issues"] if i["rule"] == "contact.email.invalid")
+    assert email["source_field"] == "Email"
+    [api] = from_hubspot({"id": "51", "properties": {"email": "bcooper@biglytics"}}, load_mappings())
+    report = annotate(score_record("contact", api.record, rules, now=NOW), api, rules)
+    assert report["completeness"]["missing_source_fields"]["title"] == "jobtitle"

@@ -72,6 +72,12 @@ def test_salesforce_query_result_scores_every_record_naming_salesforce_fields(cl
     assert (email["field"], email["source_field"], email["value"]) == ("email", "Email", "efrank@genepoint")
     assert issue(reports[1], "contact.required.missing")["source_field"] is not None
     assert reports[0]["duplicate_check"] == "index"
+    # the answer names the Salesforce fields to fill, next to the canonical requirement
+    completeness = reports[1]["completeness"]
+    assert completeness["missing"] and list(completeness["missing_source_fields"]) == completeness["missing"]
+    assert completeness["missing_source_fields"].get("decision_role", "absent") is None
+    assert all(i["source_field"] for i in reports[1]["issues"] if i["rule"] == "contact.required.missing"
+               and i["field"] != "decision_role")
 
 
 def test_salesforce_single_records(client: TestClient) -> None:

@@ -21,7 +21,7 @@ from app.api.routes.score import judge_record
 from app.api.signatures import verify_body_signature, verify_hubspot
 from app.api.webhook_examples import EXAMPLES
 from app.models.records import PLURALS, RECORD_MODELS
-from app.models.report import Issue, Report
+from app.models.report import Completeness, Issue, Report
 
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
 
@@ -46,12 +46,21 @@ class SourcedIssue(Issue):
                                      description="The CRM's field (or fields) behind `field`, when known.")
 
 
+class SourcedCompleteness(Completeness):
+    missing_source_fields: dict[str, str | None] = Field(default={}, examples=[{
+        "title": "Title", "full_name": "FirstName, LastName", "phone": "Phone or MobilePhone",
+        "decision_role": None}], description=(
+        "Each missing requirement → the CRM field(s) to fill (all of them joined by `, `, either by ` or `); "
+        "null when no CRM field is mapped to it (map one in CRM_DQ_MAPPINGS_FILE)."))
+
+
 class SourceRef(BaseModel):
     system: str = Field(examples=["salesforce"])
     object: str = Field(examples=["Contact"])
 
 
 class WebhookReport(Report):
+    completeness: SourcedCompleteness
     issues: list[SourcedIssue]  # type: ignore[assignment]
     source: SourceRef | None = Field(default=None, description="The CRM object the record came from.")
 
