@@ -5,7 +5,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 1
 
-.PHONY: run test bench openapi docs dashboard monitoring lint clean
+.PHONY: run test bench openapi docs dashboard monitoring lint clean fuzz
 
 $(BIN)/python:
 	$(shell command -v $(PY) >/dev/null 2>&1 && echo $(PY) || echo python3) -m venv $(VENV)
@@ -26,6 +26,14 @@ run: $(VENV)/.installed
 
 test: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest -q
+
+# Schemathesis against a real uvicorn on loopback (SQLite in a temporary directory), every operation and phase:
+# no 5xx, and every status, media type and body as documented. FUZZ_EXAMPLES per operation and phase,
+# FUZZ_SECONDS for the whole run (fuzzing and stateful testing repeat until it is spent), FUZZ_SEED to replay.
+FUZZ_EXAMPLES ?= 50
+FUZZ_SECONDS ?= 300
+fuzz: $(VENV)/.installed-dev
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) FUZZ_SECONDS=$(FUZZ_SECONDS) $(BIN)/python -m tests.fuzz.run
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/score_bench.py

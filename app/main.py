@@ -15,7 +15,7 @@ from fastapi_offline import FastAPIOffline
 
 from app import __doc__ as app_doc
 from app.adapters import load_mappings
-from app.api.problems import install_problem_handlers
+from app.api.problems import document_problems, install_problem_handlers
 from app.api.request_log import RequestLog, install_access_log
 from app.api.router import api_router, metrics_router
 from app.api.routes.batch import BatchRequest
@@ -107,7 +107,7 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
         doc = model.model_json_schema(ref_template="#/components/schemas/{model}")
         components.update(doc.pop("$defs", {}))
         components[model.__name__] = doc
-    app.openapi_schema = schema
+    app.openapi_schema = document_problems(schema)
     return schema
 
 

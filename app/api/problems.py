@@ -7,10 +7,14 @@ from typing import Any
 import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 PROBLEM_JSON = "application/problem+json"
+PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 
 
 class Problem(Exception):
@@ -55,6 +59,36 @@ class BodyTooLarge(Problem):
     status, type, title = 413, "/problems/body-too-large", "Request body too large"
 
 
+class StoreUnavailable(Problem):
+    status, type, title = 503, "/problems/store-unavailable", "Reference index unavailable"
+
+
+# Driver errors that mean "the store cannot be reached or is busy right now", not "this code is wrong":
+# a refused or dropped connection, a full pool, SQLite's `database is locked`. A ProgrammingError or an
+# IntegrityError stays a 500, because retrying would not help.
+STORE_DOWN = (OperationalError, InterfaceError, PoolTimeout)
+
+
+class ProblemError(BaseModel):
+    """One offending part of the request."""
+
+    model_config = ConfigDict(extra="allow")
+    loc: str = Field(description="Dotted path: `body`, `body.records.3`, `query.now`.", examples=["query.now"])
+    msg: str = Field(default="", description="What is wrong with it.")
+
+
+class ProblemDocument(BaseModel):
+    """RFC 9457 problem details: every error the service returns has this shape."""
+
+    model_config = ConfigDict(title="Problem", extra="allow")
+    type: str = Field(examples=["/problems/not-a-record"])
+    title: str
+    status: int = Field(ge=400, le=599)
+    detail: str
+    instance: str = Field(description="The request path.")
+    errors: list[ProblemError] = Field(default=[], description="The field paths at fault, when there are any.")
+
+
 def problem_response(problem: Problem, instance: str) -> Response:
     """Render one problem as `application/problem+json`."""
     return Response(orjson.dumps(problem.body(instance)), status_code=problem.status, media_type=PROBLEM_JSON)
@@ -67,6 +101,17 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def _problem(request: Request, exc: Problem) -> Response:
         return problem_response(exc, request.url.path)
 
+    async def _store_down(request: Request, exc: Exception) -> Response:
+        """The index routes need the store: while it is down they answer 503 with Retry-After, not 500."""
+        problem = StoreUnavailable(f"The reference index store is not reachable ({type(exc).__name__}); "
+                                   "retry shortly. Scoring keeps answering without duplicate checks.")
+        response = problem_response(problem, request.url.path)
+        response.headers["Retry-After"] = "1"
+        return response
+
+    for error in STORE_DOWN:
+        app.add_exception_handler(error, _store_down)
+
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         problem = Problem(str(exc.detail))
@@ -77,6 +122,36 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def _validation(request: Request, exc: RequestValidationError) -> Response:
         errors = [{"loc": ".".join(str(p) for p in e["loc"]), "msg": e["msg"]} for e in exc.errors()]
         return problem_response(InvalidParameter("The request has invalid parameters.", errors), request.url.path)
+
+
+def document_problems(schema: dict[str, Any]) -> dict[str, Any]:
+    """Every documented 4xx of every operation is a `Problem` in `application/problem+json`, as served.
+
+    FastAPI documents its own 422 as `HTTPValidationError` in `application/json`, and statuses declared
+    with only a description carry no body at all, so a client generated from the document (or Schemathesis)
+    expected bodies the service never sends. Operations behind the API keys also document their 401.
+    """
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    doc = ProblemDocument.model_json_schema(ref_template="#/components/schemas/{model}")
+    components.update(doc.pop("$defs", {}))
+    components["Problem"] = doc
+    for item in schema.get("paths", {}).values():
+        for op in item.values():
+            responses = op.setdefault("responses", {})
+            if op.get("security"):
+                responses.setdefault("401", {"description": "An API key is required (only when the server "
+                                                            "sets CRM_DQ_API_KEYS)"})
+            for status, response in responses.items():
+                if status.startswith("4"):
+                    response["content"] = {PROBLEM_JSON: {"schema": PROBLEM_REF}}
+    for unused in ("HTTPValidationError", "ValidationError"):
+        if unused in components and f'"#/components/schemas/{unused}"' not in _dumps(schema["paths"]):
+            components.pop(unused)
+    return schema
+
+
+def _dumps(node: Any) -> str:
+    return orjson.dumps(node).decode()
 
 
 def _reason(status: int) -> str:

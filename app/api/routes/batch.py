@@ -17,9 +17,11 @@ from starlette.types import Receive, Scope, Send
 from app.api.audit_html import render_audit
 from app.api.deps import NowDep, OptionsDep, RulesDep, SettingsDep, get_now, parse_json, read_body
 from app.api.problems import BodyTooLarge, InvalidParameter, NotARecord
+from app.api.routes.duplicates import Pair
 from app.api.spill import SpillQueue
 from app.config import Settings
 from app.metrics import Metrics, Tally
+from app.models.report import Report
 from app.scoring import Options, Ruleset
 from app.scoring.batch import PLURAL, SINGULAR, BatchRun, score_batch
 from app.scoring.judge import Judged, JudgeSetup, judge_lines
@@ -69,6 +71,61 @@ BODY_DOC = {"requestBody": {"required": True, "content": {
                                                 "value": EXAMPLE}}},
     NDJSON: {"schema": {"type": "string"}, "example": '{"type": "contact", "id": "003A", "email": "bob@"}\n'
                                                       '{"type": "account", "id": "001A", "name": "Acme"}\n'}}}}
+# the audit reads a JSON batch only (its NDJSON media type was documented but answered 400)
+AUDIT_BODY_DOC = {"requestBody": BODY_DOC["requestBody"] | {
+    "content": {"application/json": BODY_DOC["requestBody"]["content"]["application/json"]}}}
+
+
+class EntryProblem(BaseModel):
+    type: str = Field(examples=["/problems/not-a-record"])
+    title: str
+    status: int
+    detail: str
+    errors: list[dict[str, Any]] = Field(description="`loc`: the entry (`contacts.3`) or line (`line.7`).")
+
+
+class EntryError(BaseModel):
+    """A batch entry that is not a record: it keeps its place and gets this instead of a report."""
+
+    index: int = Field(description="Position of the entry in its list.")
+    error: EntryProblem
+
+
+class TypeDuplicates(BaseModel):
+    pairs: list[Pair]
+    clusters: list[list[str]]
+    stats: dict[str, Any]
+
+
+class CrossRecordFinding(BaseModel):
+    rule: str = Field(examples=["account.contacts.single_contact_multi_deal"])
+    record_type: str
+    record_id: str | None
+    field: str
+    severity: str
+    value: Any = None
+    message: str
+
+
+class BatchResponse(BaseModel):
+    """The JSON batch answer (an NDJSON stream answers the same per line, then a summary line)."""
+
+    results: dict[str, list[Report | EntryError]] = Field(description="Per record list, in input order.")
+    duplicates: dict[str, TypeDuplicates] = Field(description="Per matched type (accounts, contacts, leads).")
+    cross_record: list[CrossRecordFinding]
+    summary: dict[str, Any] = Field(description="Totals, completeness by field, KPIs, top findings, cleanup.")
+
+
+class AuditResponse(BaseModel):
+    summary: dict[str, Any]
+    cleanup_tasks: list[dict[str, Any]]
+    cross_record: list[CrossRecordFinding]
+    duplicates: dict[str, TypeDuplicates] = Field(description="Clusters, the first 200 pairs and stats.")
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"description": "Body is not JSON"}, 413: {"description": "Too many records or body too large"},
+    422: {"description": "Not a JSON object of record lists, or an invalid parameter"}}
 
 
 async def read_batch(request: Request, settings: Settings, now: datetime) -> tuple[dict[str, Any], datetime, bool]:
@@ -93,9 +150,8 @@ async def read_batch(request: Request, settings: Settings, now: datetime) -> tup
     return body, now, options.get("duplicates", True) is not False
 
 
-@router.post("/batch", summary="Score a batch (JSON or NDJSON)", openapi_extra=BODY_DOC,
-             responses={200: {"content": {NDJSON: {"schema": {"type": "string"}}}},
-                        413: {"description": "Too many records or body too large"}})
+@router.post("/batch", summary="Score a batch (JSON or NDJSON)", openapi_extra=BODY_DOC, response_model=BatchResponse,
+             responses={200: {"content": {NDJSON: {"schema": {"type": "string"}}}}} | ERRORS)
 async def post_batch(request: Request, settings: SettingsDep, rules: RulesDep, options: OptionsDep,
                      now: NowDep) -> Response:
     """Every record scored in input order (a bad entry gets its own error), duplicates per type, cross-record
@@ -110,8 +166,8 @@ async def post_batch(request: Request, settings: SettingsDep, rules: RulesDep, o
     return Response(orjson.dumps(result), media_type="application/json")
 
 
-@router.post("/audit", summary="Data health audit", openapi_extra=BODY_DOC,
-             responses={200: {"content": {"text/html": {"schema": {"type": "string"}}}}})
+@router.post("/audit", summary="Data health audit", openapi_extra=AUDIT_BODY_DOC, response_model=AuditResponse,
+             responses={200: {"content": {"text/html": {"schema": {"type": "string"}}}}} | ERRORS)
 async def post_audit(request: Request, settings: SettingsDep, rules: RulesDep, options: OptionsDep, now: NowDep,
                      format: str | None = Query(default=None, pattern="^(json|html)$")) -> Response:
     """Seed 002's data health audit: the batch summary plus a prioritised cleanup list; `?format=html` (or

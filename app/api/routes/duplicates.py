@@ -59,7 +59,8 @@ EXAMPLE = {"record_type": "contacts", "records": [
                  "schema": {"$ref": "#/components/schemas/DuplicatesRequest"},
                  "examples": {"dedupe": {"summary": "Three contacts, two of them the same person",
                                          "value": EXAMPLE}}}}}},
-             responses={413: {"description": "Too many records or body too large"},
+             responses={400: {"description": "Body is not JSON"},
+                        413: {"description": "Too many records or body too large"},
                         422: {"description": "Not a list of records"}})
 async def post_duplicates(request: Request, settings: SettingsDep, rules: RulesDep,
                           options: OptionsDep) -> Response:

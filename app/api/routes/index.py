@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Path, Request
 from fastapi.concurrency import run_in_threadpool
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
+from sqlalchemy import Engine
 from starlette.responses import JSONResponse, Response
 
-from app.api.deps import EngineDep, OptionsDep, RulesDep, SettingsDep, parse_json, read_body, read_record
-from app.api.problems import BodyTooLarge, NotARecord, Problem
+from app.api.deps import OptionsDep, RulesDep, SettingsDep, parse_json, read_body, read_record
+from app.api.problems import PROBLEM_JSON, PROBLEM_REF, BodyTooLarge, NotARecord, Problem
+from app.models.store import ensure_schema
 from app.scoring.matching import index
 
 router = APIRouter(prefix="/v1/index", tags=["index"])
@@ -25,6 +27,53 @@ class IndexBulkRequest(BaseModel):
     records: list[dict[str, Any]]
 
 
+class Indexed(BaseModel):
+    record_type: str = Field(examples=["contacts"])
+    id: str = Field(examples=["003A1"])
+    indexed: bool
+
+
+class BulkError(BaseModel):
+    index: int = Field(description="Position of the entry in `records`.")
+    loc: str = Field(examples=["body.records.3"])
+    msg: str
+
+
+class BulkIndexed(BaseModel):
+    record_type: str = Field(examples=["contacts"])
+    indexed: int = Field(ge=0, description="Distinct ids written (the last of repeated ids wins).")
+    errors: list[BulkError] = Field(description="Entries that are not a record with an id.")
+
+
+async def store_engine(request: Request) -> Engine:
+    """The store engine, its schema created first if the store was down when the app started.
+
+    Without this, a store that came back after start-up served index writes a 500 (no such table) until
+    something happened to call /readyz; now the first index call that finds it reachable creates the schema.
+    """
+    state = request.app.state
+    if not state.schema_ready:
+        state.schema_ready = await run_in_threadpool(ensure_schema, state.engine)
+    return state.engine  # type: ignore[no-any-return]
+
+
+EngineDep = Annotated[Engine, Depends(store_engine)]
+RecordType = Annotated[str, Path(description="The indexed types; any other is a 404.",
+                                 json_schema_extra={"enum": sorted(MATCHABLE)})]
+RecordId = Annotated[str, Path(description="The record's id in the CRM.", examples=["003A1"])]
+PROBLEM = {"content": {PROBLEM_JSON: {"schema": PROBLEM_REF}}}
+STORE_DOWN = {503: {"description": "The store is not reachable (Retry-After: 1)"} | PROBLEM}
+NOT_FOUND = {404: {"description": "Not an indexed type, or no record with this id"}}
+BODY_ERRORS = {400: {"description": "Body is not JSON"}, 413: {"description": "Body too large"},
+               422: {"description": "Body is not a JSON object"}}
+# Stateful tests (Schemathesis) and clients follow these from a write to the reads of the same record.
+SAME_RECORD = {"record_type": "$request.path.record_type", "record_id": "$request.path.record_id"}
+LINKS = {"GetIndexedRecord": {"operationId": "get_record", "parameters": SAME_RECORD,
+                              "description": "Read back the record just written."},
+         "DeleteIndexedRecord": {"operationId": "delete_record", "parameters": SAME_RECORD,
+                                 "description": "Remove the record just written."}}
+
+
 def record_type_of(plural: str) -> str:
     """accounts/contacts/leads → singular; anything else is a 404 (only those are matched)."""
     if plural not in MATCHABLE:
@@ -32,11 +81,12 @@ def record_type_of(plural: str) -> str:
     return MATCHABLE[plural]
 
 
-@router.put("/{record_type}/{record_id}", summary="Index one record",
+@router.put("/{record_type}/{record_id}", summary="Index one record", response_model=Indexed,
+            responses={200: {"links": LINKS}} | BODY_ERRORS | NOT_FOUND | STORE_DOWN,
             openapi_extra={"requestBody": {"required": True, "content": {"application/json": {
                 "schema": {"$ref": "#/components/schemas/Contact"},
                 "example": {"first_name": "Bob", "last_name": "Smith", "email": "bob@acme.com"}}}}})
-async def put_record(record_type: str, record_id: str, request: Request, settings: SettingsDep,
+async def put_record(record_type: RecordType, record_id: RecordId, request: Request, settings: SettingsDep,
                      rules: RulesDep, options: OptionsDep, engine: EngineDep) -> dict[str, Any]:
     """Insert or replace the record with this id (the last write wins)."""
     singular = record_type_of(record_type)
@@ -47,28 +97,31 @@ async def put_record(record_type: str, record_id: str, request: Request, setting
     return {"record_type": record_type, "id": record_id, "indexed": True}
 
 
-@router.get("/{record_type}/{record_id}", summary="Read one indexed record")
-def get_record(record_type: str, record_id: str, engine: EngineDep) -> dict[str, Any]:
+@router.get("/{record_type}/{record_id}", summary="Read one indexed record", responses=NOT_FOUND | STORE_DOWN)
+async def get_record(record_type: RecordType, record_id: RecordId, engine: EngineDep) -> dict[str, Any]:
     """The record as last indexed."""
-    record = index.get_record(engine, record_type_of(record_type), record_id)
+    record = await run_in_threadpool(index.get_record, engine, record_type_of(record_type), record_id)
     if record is None:
         raise NotFound(f"{record_type}/{record_id} is not indexed.")
     return record
 
 
-@router.delete("/{record_type}/{record_id}", summary="Remove one record from the index", status_code=204)
-def delete_record(record_type: str, record_id: str, engine: EngineDep) -> Response:
+@router.delete("/{record_type}/{record_id}", summary="Remove one record from the index", status_code=204,
+               responses=NOT_FOUND | STORE_DOWN)
+async def delete_record(record_type: RecordType, record_id: RecordId, engine: EngineDep) -> Response:
     """Forget the record (for example when the CRM deletes or merges it)."""
-    if not index.delete_record(engine, record_type_of(record_type), record_id):
+    if not await run_in_threadpool(index.delete_record, engine, record_type_of(record_type), record_id):
         raise NotFound(f"{record_type}/{record_id} is not indexed.")
     return Response(status_code=204)
 
 
-@router.post("/{record_type}/bulk", summary="Index many records",
+@router.post("/{record_type}/bulk", summary="Index many records", response_model=BulkIndexed,
+             responses=BODY_ERRORS | {413: {"description": "Too many records or body too large"},
+                                      422: {"description": "Not a list of records"}} | NOT_FOUND | STORE_DOWN,
              openapi_extra={"requestBody": {"required": True, "content": {"application/json": {
                  "schema": {"$ref": "#/components/schemas/IndexBulkRequest"},
                  "example": {"records": [{"id": "003A1", "first_name": "Bob", "last_name": "Smith"}]}}}}})
-async def bulk_upsert(record_type: str, request: Request, settings: SettingsDep, rules: RulesDep,
+async def bulk_upsert(record_type: RecordType, request: Request, settings: SettingsDep, rules: RulesDep,
                       options: OptionsDep, engine: EngineDep) -> JSONResponse:
     """Upsert many records by id; entries without an id are reported, the rest are indexed."""
     singular = record_type_of(record_type)
@@ -88,6 +141,3 @@ async def bulk_upsert(record_type: str, request: Request, settings: SettingsDep,
     written = await run_in_threadpool(index.upsert_records, engine, singular, items,
                                       rules.match_models[singular], options.default_region)
     return JSONResponse({"record_type": record_type, "indexed": written, "errors": errors})
-
-
-
