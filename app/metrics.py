@@ -150,6 +150,21 @@ class Metrics:
                 child = self.issue_child(record_type, *key)
             child.inc(n)
 
+    def record_partial(self, report: dict[str, Any]) -> None:
+        """A partial record (a HubSpot property-change notification): its findings and format checks count,
+        but it is no scored record and judges no completeness (that would count unsent fields as missing)."""
+        t = self.types[report["record_type"]]
+        accuracy = report["accuracy"]
+        if accuracy["checked"]:
+            t.checked.inc(accuracy["checked"])
+            t.valid.inc(accuracy["valid"])
+        for issue in report["issues"]:
+            self.issue_child(report["record_type"], issue["rule"], issue["severity"]).inc()
+
+    async def record_partial_later(self, report: dict[str, Any]) -> None:
+        """`record_partial` as a response's background task."""
+        self.record_partial(report)
+
     async def record_later(self, report: dict[str, Any], source: str, duplicate: bool = False) -> None:
         """`record` as a response's background task: it runs once the client has the whole response."""
         self.record(report, source, duplicate)

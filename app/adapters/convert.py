@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime, time
 from typing import Any
 
 from app.adapters.mappings import Mappings, ObjectMap
@@ -252,6 +253,11 @@ def _coerce(path: str, value: Any, mapping: ObjectMap, mappings: Mappings) -> An
     text = value.strip()
     if kind == "boolean" and text.lower() in _BOOLEANS:
         return _BOOLEANS[text.lower()]
+    if kind == "timestamp_ms" and text.isdigit() and 12 <= len(text) <= 14:
+        moment = datetime.fromtimestamp(int(text) / 1000, tz=UTC)
+        if moment.time() == time(0):
+            return moment.date().isoformat()
+        return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
     if kind in ("number", "integer") and _NUMBER.fullmatch(text):
         number = float(text)
         return int(number) if kind == "integer" and number.is_integer() else number

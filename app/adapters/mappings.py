@@ -38,6 +38,7 @@ class Coerce(_Strict):
     number: list[str] = []
     integer: list[str] = []
     boolean: list[str] = []
+    timestamp_ms: list[str] = []  # HubSpot sends dates as milliseconds since the epoch in event notifications
 
 
 class MappingsFile(_Strict):
@@ -125,6 +126,7 @@ def compile_mappings(parsed: MappingsFile, path: Path | None) -> Mappings:
             objects[(source, name)] = ObjectMap(source, name, obj.record_type, top | obj.fields,
                                                 frozenset(src.ignore) | frozenset(obj.ignore),
                                                 tuple(src.ignore_prefixes), stages)
-    coerce = {p: kind for kind in ("number", "integer", "boolean") for p in getattr(parsed.coerce, kind)}
+    coerce = {p: kind for kind in ("number", "integer", "boolean", "timestamp_ms")
+              for p in getattr(parsed.coerce, kind)}
     names = {s: [n for (src, n) in objects if src == s] for s in ("salesforce", "hubspot")}
     return Mappings(objects, coerce, dict(parsed.hubspot.top_level), path, names)

@@ -29,7 +29,16 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "deals": {"summary": "Deals as a batch (`inputs`)", "value": {"inputs": [{"properties": {
             "amount": "1500.00", "closedate": "2019-12-07T16:50:06.678Z",
             "dealname": "Custom data integrations", "dealstage": "presentationscheduled",
-            "hubspot_owner_id": "910901", "pipeline": "default"}}]}}},
+            "hubspot_owner_id": "910901", "pipeline": "default"}}]}},
+        "events": {"summary": "An app's event notifications (property changes scored, others acknowledged)",
+                   "value": [
+            {"objectId": 1246965, "propertyName": "email", "propertyValue": "bcooper@biglytics",
+             "changeSource": "CRM_UI", "eventId": 3816279340, "subscriptionId": 25, "portalId": 33,
+             "appId": 1160452, "occurredAt": 1462216307945, "subscriptionType": "contact.propertyChange",
+             "attemptNumber": 0},
+            {"objectId": 1246978, "changeSource": "IMPORT", "eventId": 3816279480, "subscriptionId": 22,
+             "portalId": 33, "appId": 1160452, "occurredAt": 1462216307945,
+             "subscriptionType": "contact.creation", "attemptNumber": 0}]}},
     "generic": {
         "contact": {"summary": "One canonical record with its type", "value": {
             "type": "contact", "id": "003A1", "first_name": "Bob", "last_name": "Smith", "email": "bob@"}},

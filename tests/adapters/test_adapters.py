@@ -223,3 +223,33 @@ def test_a_hubspot_csv_export_is_told_its_column_labels(tmp_path: Path, rules: R
     [api] = from_hubspot({"id": "51", "properties": {"email": "bcooper@biglytics"}}, load_mappings())
     report = annotate(score_record("contact", api.record, rules, now=NOW), api, rules)
     assert report["completeness"]["missing_source_fields"]["title"] == "jobtitle"
+
+
+def test_hubspot_event_notifications_group_into_partial_records() -> None:
+    from app.adapters.hubspot_events import from_hubspot_events, is_event_delivery
+
+    events = fixture("hubspot/webhook_events.json")
+    assert is_event_delivery(events) and not is_event_delivery(fixture("hubspot/contact.json"))
+    batch = from_hubspot_events(events, load_mappings())
+    assert batch.received == 11
+    by_object = {(c.object, c.object_id): c for c in batch.changes}
+    deal = by_object[("deals", "5329120")].adapted
+    assert deal.record == {"id": "5329120", "amount": -1500.0, "close_date": "2024-06-01"}
+    assert deal.source_fields == {"id": "@id", "amount": "amount", "close_date": "closedate"}
+    contact = by_object[("contacts", "1246999")].adapted  # the generic format: objectTypeId 0-1
+    assert contact.record == {"id": "1246999", "phone": "555"} and contact.record_type == "contact"
+    assert [a["subscription_type"] for a in batch.acknowledged] == [
+        "contact.creation", "contact.deletion", "ticket.propertyChange"]
+    with pytest.raises(AdapterError) as err:
+        from_hubspot_events([{"subscriptionType": "deal.propertyChange", "objectId": 1}], load_mappings())
+    assert err.value.loc == "body.0.propertyName"
+
+
+def test_hubspot_millisecond_dates_become_iso_dates() -> None:
+    [deal] = from_hubspot({"id": "1", "properties": {"closedate": "1717200000000", "dealname": "x"}},
+                          load_mappings(), "deals")
+    assert deal.record["close_date"] == "2024-06-01"
+    [deal] = from_hubspot({"id": "1", "properties": {"closedate": "1717200123456"}}, load_mappings(), "deals")
+    assert deal.record["close_date"] == "2024-06-01T00:02:03.456Z"
+    [deal] = from_hubspot({"id": "1", "properties": {"closedate": "2024-06-01"}}, load_mappings(), "deals")
+    assert deal.record["close_date"] == "2024-06-01"

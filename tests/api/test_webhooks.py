@@ -127,7 +127,18 @@ def test_structural_errors_are_problems(client: TestClient) -> None:
     doc = assert_problem(client.post("/v1/webhooks/salesforce", json={"Id": "001"}), 422)
     assert error_locs(doc) == ["body.attributes.type"]
     assert_problem(client.post("/v1/webhooks/salesforce", json={"attributes": {"type": "Case"}}), 422)
-    assert_problem(client.post("/v1/webhooks/hubspot", json=[{"subscriptionType": "contact.creation"}]), 422)
+    # an event notification is no object: a propertyChange without its objectId or propertyName is refused
+    doc = assert_problem(client.post("/v1/webhooks/hubspot", json=[
+        {"subscriptionType": "contact.propertyChange", "propertyName": "email", "propertyValue": "a@b.co"}]),
+        422)
+    assert error_locs(doc) == ["body.0.objectId"]
+    doc = assert_problem(client.post("/v1/webhooks/hubspot", json=[
+        {"subscriptionType": "contact.creation", "objectId": 1},
+        {"subscriptionType": "contact.propertyChange", "objectId": 1}]), 422)
+    assert error_locs(doc) == ["body.1.propertyName"]
+    doc = assert_problem(client.post("/v1/webhooks/hubspot", json=[
+        {"subscriptionType": "contact.creation", "objectId": 1}, {"objectId": 2}]), 422)
+    assert error_locs(doc) == ["body.1.subscriptionType"]
     assert_problem(client.post("/v1/webhooks/hubspot", content=b"{not json"), 400)
     assert_problem(client.post("/v1/webhooks/generic", json={"records": [1]}), 422)
 
@@ -202,3 +213,113 @@ def test_secrets_never_reach_responses_or_logs(signed: TestClient, caplog: pytes
         assert all(secret not in text for text in texts)
         assert secret not in caplog.text
         assert secret not in settings_repr
+
+
+# ------------------------------------------------------------------------- HubSpot event notifications
+def test_hubspot_event_notifications_score_each_objects_changed_properties(client: TestClient) -> None:
+    """A delivery shaped as HubSpot's webhook documentation shows: property changes grouped per object."""
+    response = client.post("/v1/webhooks/hubspot", params={"now": NOW_ISO},
+                           content=raw("hubspot/webhook_events.json"))
+    assert response.status_code == 200, response.text
+    body = response.json()
+    reports = {(r["record_type"], r["record_id"]): r for r in body["results"]}
+    assert list(reports) == [("contact", "1246965"), ("contact", "1246978"), ("opportunity", "5329120"),
+                             ("account", "6355821024"), ("contact", "1246999")]
+    contact = reports[("contact", "1246965")]
+    assert contact["partial"] is True and contact["source"] == {"system": "hubspot", "object": "contacts"}
+    assert contact["event_ids"] == [3816279340, 3816279341, 3816279342]
+    assert contact["changed"] == [
+        {"property": "email", "field": "email", "value": "bcooper@biglytics"},
+        {"property": "jobtitle", "field": "title", "value": "VP of Sales"},
+        {"property": "lifecyclestage", "field": None, "value": "subscriber"}]  # ignored by the mappings
+    # findings about the changed properties only: no "department / phone / decision role missing"
+    assert [(i["rule"], i["field"], i["source_field"]) for i in contact["issues"]] == [
+        ("contact.email.invalid", "email", "email")]
+    assert "completeness" not in contact and "quality_score" not in contact
+    assert "partial record" in contact["note"] and "completeness" in contact["note"]
+    assert contact["decision"] == {"action": "alert", "reasons": ["contact.email.invalid"]}
+    assert contact["accuracy"]["checked"] >= 1 and contact["counts"]["error"] == 1
+    # a property emptied is a finding: the name it belongs to is now missing
+    cleared = reports[("contact", "1246978")]
+    assert [(i["rule"], i["field"], i["source_field"]) for i in cleared["issues"]] == [
+        ("contact.required.missing", "full_name", "firstname, lastname")]
+    deal = reports[("opportunity", "5329120")]
+    assert {i["rule"] for i in deal["issues"]} == {"opportunity.amount.negative"}
+    assert next(i for i in deal["issues"])["source_field"] == "amount"
+    # HubSpot's milliseconds date is read as a date, not reported as invalid
+    assert {"property": "closedate", "field": "close_date", "value": "1717200000000"} in deal["changed"]
+    assert not [i for i in deal["issues"] if i["field"] == "close_date"]
+    company = reports[("account", "6355821024")]
+    assert [(i["rule"], i["source_field"]) for i in company["issues"]] == [
+        ("account.website.invalid", "domain")]
+    generic = reports[("contact", "1246999")]  # "object.propertyChange" with objectTypeId 0-1
+    assert [i["rule"] for i in generic["issues"]] == ["contact.phone.invalid"]
+    events = body["events"]
+    assert events["received"] == 11 and events["property_changes"] == 8
+    acks = {a["subscription_type"]: a for a in events["acknowledged"]}
+    assert set(acks) == {"contact.creation", "contact.deletion", "ticket.propertyChange"}
+    creation, ticket = acks["contact.creation"], acks["ticket.propertyChange"]
+    assert creation["status"] == "acknowledged" and creation["object_id"] == "1246978"
+    assert ticket["status"] == "ignored" and "no mapping" in ticket["note"]
+
+
+def test_the_latest_change_of_a_property_wins_whatever_the_delivery_order(client: TestClient) -> None:
+    base = {"subscriptionType": "contact.propertyChange", "objectId": 7, "propertyName": "email",
+            "portalId": 33, "appId": 1, "subscriptionId": 2, "attemptNumber": 0, "changeSource": "CRM_UI"}
+    events = [dict(base, eventId=2, occurredAt=1700000000002, propertyValue="ann@globex.com"),
+              dict(base, eventId=1, occurredAt=1700000000001, propertyValue="ann@")]
+    [report] = client.post("/v1/webhooks/hubspot", json=events).json()["results"]
+    assert report["changed"] == [{"property": "email", "field": "email", "value": "ann@globex.com"}]
+    assert report["issues"] == [] and report["decision"]["action"] == "allow"
+    assert report["event_ids"] == [1, 2]
+
+
+def test_only_creation_and_deletion_events_are_acknowledged_with_nothing_scored(client: TestClient) -> None:
+    events = [{"eventId": 1, "subscriptionType": "contact.creation", "objectId": 123, "occurredAt": 1},
+              {"eventId": 2, "subscriptionType": "deal.deletion", "objectId": 9, "occurredAt": 2}]
+    body = client.post("/v1/webhooks/hubspot", json=events).json()
+    assert body["results"] == [] and body["events"]["property_changes"] == 0
+    assert [a["status"] for a in body["events"]["acknowledged"]] == ["acknowledged", "acknowledged"]
+
+
+def test_a_hubspot_deletion_event_removes_the_object_from_the_index(client: TestClient) -> None:
+    [stored] = results(client.post("/v1/webhooks/hubspot", params={"index": "true"},
+                                   content=raw("hubspot/contact.json")))
+    assert stored["indexed"] is True and client.get("/v1/index/contacts/512").status_code == 200
+    deletion = [{"eventId": 9, "subscriptionType": "contact.deletion", "objectId": 512, "occurredAt": 1,
+                 "portalId": 33, "appId": 1, "subscriptionId": 3, "attemptNumber": 0,
+                 "changeSource": "CRM_UI"}]
+    without_index = client.post("/v1/webhooks/hubspot", json=deletion).json()
+    assert "unindexed" not in without_index["events"]["acknowledged"][0] or \
+        without_index["events"]["acknowledged"][0]["unindexed"] is None
+    assert client.get("/v1/index/contacts/512").status_code == 200
+    [ack] = client.post("/v1/webhooks/hubspot", params={"index": "true"}, json=deletion).json()["events"][
+        "acknowledged"]
+    assert ack["unindexed"] is True
+    assert client.get("/v1/index/contacts/512").status_code == 404
+
+
+def test_partial_reports_count_their_findings_but_no_scored_record(client: TestClient) -> None:
+    before = client.get("/metrics").text
+    client.post("/v1/webhooks/hubspot", content=raw("hubspot/webhook_events.json"))
+    after = client.get("/metrics").text
+    scored = "crm_dq_records_scored_total"
+    assert value(after, scored, record_type="contact", source="webhook") == \
+        value(before, scored, record_type="contact", source="webhook")
+    assert value(after, "crm_dq_required_fields_total", record_type="contact") == \
+        value(before, "crm_dq_required_fields_total", record_type="contact")
+    issues = "crm_dq_issues_total"
+    assert value(after, issues, record_type="contact", rule="contact.email.invalid", severity="error") == \
+        value(before, issues, record_type="contact", rule="contact.email.invalid", severity="error") + 1
+
+
+def test_hubspot_event_deliveries_are_signed_like_any_other(signed: TestClient) -> None:
+    body = raw("hubspot/webhook_events.json")
+    uri = "http://testserver/v1/webhooks/hubspot"
+    ok = signed.post(uri, content=body, headers=hubspot_headers(uri, body))
+    assert ok.status_code == 200 and len(ok.json()["results"]) == 5
+    tampered = body.replace(b"bcooper@biglytics", b"bcooper@biglytics.net")
+    assert_problem(signed.post(uri, content=tampered, headers=hubspot_headers(uri, body)), 401)
+    stale = int(time.time() * 1000) - 5 * 60 * 1000 - 1000
+    assert_problem(signed.post(uri, content=body, headers=hubspot_headers(uri, body, stale)), 401)
+    assert_problem(signed.post(uri, content=body, headers={"content-type": "application/json"}), 401)

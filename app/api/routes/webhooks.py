@@ -6,24 +6,30 @@ CRM's field too (`source_field`). `?index=true` stores accounts, contacts and le
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+import logging
+from typing import Annotated, Any, Literal
 
 import orjson
 from fastapi import APIRouter, Depends, Header, Query, Request
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.background import BackgroundTasks
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from app.adapters import Adapted, AdapterError, Mappings, annotate, from_hubspot, from_salesforce
+from app.adapters.hubspot_events import from_hubspot_events, is_event_delivery, partial_report
 from app.api.deps import NowDep, OptionsDep, RulesDep, SettingsDep, parse_json, read_body
 from app.api.problems import NotARecord
-from app.api.routes.score import judge_record
+from app.api.routes.score import MATCHABLE, judge_record
 from app.api.signatures import verify_body_signature, verify_hubspot
 from app.api.webhook_examples import EXAMPLES
 from app.models.records import PLURALS, RECORD_MODELS
-from app.models.report import Completeness, Issue, Report
+from app.models.report import Accuracy, Completeness, Decision, Issue, Report
+from app.scoring.matching import index
 
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
+log = logging.getLogger("crm_dq")
 
 
 async def get_mappings(request: Request) -> Mappings:
@@ -69,6 +75,56 @@ class WebhookResponse(BaseModel):
     """One report per record received, in the order received."""
 
     results: list[WebhookReport]
+
+
+class ChangedProperty(BaseModel):
+    property: str = Field(examples=["email"], description="The HubSpot property that changed.")
+    field: str | None = Field(examples=["email"], description=(
+        "The canonical field it maps to; null for a property the mappings ignore (calculated hs_*)."))
+    value: Any = Field(default=None, examples=["bcooper@biglytics"])
+
+
+class PartialReport(BaseModel):
+    """The findings about one object's changed properties (HubSpot property-change notifications)."""
+
+    record_type: Literal["account", "contact", "opportunity", "lead"]
+    record_id: str = Field(description="HubSpot's objectId.")
+    partial: Literal[True] = True
+    source: SourceRef
+    event_ids: list[Any] = Field(description="The eventIds whose changes this record holds, oldest first.")
+    changed: list[ChangedProperty]
+    accuracy: Accuracy
+    issues: list[SourcedIssue] = Field(description="Findings about the changed properties only.")
+    counts: dict[str, int]
+    normalized: dict[str, Any]
+    decision: Decision
+    note: str = Field(description="Why completeness and the quality score are not reported.")
+    rules_version: str
+
+
+class AcknowledgedEvent(BaseModel):
+    event_id: Any = None
+    subscription_type: str = Field(examples=["contact.creation"])
+    object: str = Field(examples=["contacts"])
+    object_id: str | None = None
+    status: Literal["acknowledged", "ignored"] = Field(description=(
+        "`ignored` for an object type with no mapping (tickets, products, …)."))
+    note: str
+    unindexed: bool | None = Field(default=None, description=(
+        "With ?index=true, a deletion: whether the object was removed from the reference index."))
+
+
+class EventSummary(BaseModel):
+    received: int = Field(description="Events in the delivery.")
+    property_changes: int = Field(description="Property-change events scored (grouped into `results`).")
+    acknowledged: list[AcknowledgedEvent]
+
+
+class HubSpotEventsResponse(BaseModel):
+    """The answer to a delivery of HubSpot event notifications: one partial report per changed object."""
+
+    results: list[PartialReport]
+    events: EventSummary
 
 
 def _example(path: str) -> dict[str, Any]:
@@ -123,7 +179,48 @@ async def webhook_salesforce(request: Request, settings: SettingsDep, rules: Rul
     return await respond(request, adapted_items(adapted), rules, options, now, index_record)
 
 
-@router.post("/hubspot", response_model=WebhookResponse, summary="Score HubSpot CRM objects",
+async def respond_events(request: Request, payload: Any, mappings: Mappings, rules: Any, options: Any,
+                         now: Any, index_record: bool) -> Response:
+    """HubSpot event notifications: partial reports of the changed objects, every other event acknowledged
+    (deletions also leave the reference index with ?index=true). Always 200 for well-formed events: HubSpot
+    retries a delivery it did not get a 2xx for."""
+    try:
+        batch = from_hubspot_events(payload, mappings)
+    except AdapterError as exc:
+        raise NotARecord(f"Not a HubSpot event this webhook knows: {exc.msg}",
+                         [{"loc": exc.loc, "msg": exc.msg}]) from None
+    results, tasks = [], BackgroundTasks()
+    metrics = request.app.state.metrics
+    for change in batch.changes:
+        report = partial_report(change, rules, now, options)
+        tasks.add_task(metrics.record_partial_later, report)
+        results.append(report)
+    if index_record:
+        for ack in batch.acknowledged:
+            await _unindex(request, mappings, ack)
+    summary = {"received": batch.received, "property_changes": sum(len(c.event_ids) for c in batch.changes),
+               "acknowledged": batch.acknowledged}
+    return Response(orjson.dumps({"results": results, "events": summary}), media_type="application/json",
+                    background=tasks)
+
+
+async def _unindex(request: Request, mappings: Mappings, ack: dict[str, Any]) -> None:
+    """A deleted HubSpot object leaves the reference index (it must not be anyone's duplicate any more)."""
+    action = ack["subscription_type"].rpartition(".")[2]
+    mapping = mappings.object("hubspot", ack["object"])
+    if action not in ("deletion", "privacyDeletion") or mapping is None or ack["object_id"] is None \
+            or mapping.record_type not in MATCHABLE:
+        return
+    try:
+        ack["unindexed"] = await run_in_threadpool(index.delete_record, request.app.state.engine,
+                                                   mapping.record_type, ack["object_id"])
+    except SQLAlchemyError as exc:
+        log.warning("index delete failed: %s", type(exc).__name__)
+        ack["unindexed"] = False
+
+
+@router.post("/hubspot", response_model=WebhookResponse | HubSpotEventsResponse,
+             summary="Score HubSpot CRM objects or event notifications",
              openapi_extra=_example("hubspot"), responses=RESPONSES)
 async def webhook_hubspot(
     request: Request, settings: SettingsDep, rules: RulesDep, options: OptionsDep, now: NowDep,
@@ -135,11 +232,16 @@ async def webhook_hubspot(
         "Milliseconds since the epoch; refused when more than 5 minutes from now."))] = None,
     index_record: IndexQuery = False, object_type: TypeQuery = None,
 ) -> Response:
-    """Score CRM v3 companies, contacts and deals: one object, `{"results": […]}` or `{"inputs": […]}`."""
+    """Score CRM v3 companies, contacts and deals (one object, `{"results": […]}` or `{"inputs": […]}`), or an
+    app's event notifications (a JSON array of `contact.propertyChange`, `deal.creation`, … events): the
+    changed properties of each object are judged as a partial record, other events acknowledged."""
     body = await read_body(request, settings.max_body_bytes)
     verify_hubspot(settings.hubspot_client_secret, signature, timestamp, request.method, str(request.url),
                    body)
-    adapted = _adapt(from_hubspot, parse_json(body), mappings, object_type)
+    payload = parse_json(body)
+    if is_event_delivery(payload):
+        return await respond_events(request, payload, mappings, rules, options, now, index_record)
+    adapted = _adapt(from_hubspot, payload, mappings, object_type)
     return await respond(request, adapted_items(adapted), rules, options, now, index_record)
 
 
