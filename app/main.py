@@ -15,6 +15,7 @@ from fastapi_offline import FastAPIOffline
 
 from app import __doc__ as app_doc
 from app.adapters import load_mappings
+from app.api.auth import document_security
 from app.api.problems import document_problems, install_problem_handlers
 from app.api.request_log import RequestLog, install_access_log
 from app.api.router import api_router, metrics_router
@@ -102,6 +103,7 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
     if app.openapi_schema:
         return app.openapi_schema
     schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+    document_security(schema)
     components = schema.setdefault("components", {}).setdefault("schemas", {})
     for model in (*RECORD_MODELS.values(), DuplicatesRequest, IndexBulkRequest, BatchRequest):
         doc = model.model_json_schema(ref_template="#/components/schemas/{model}")

@@ -2,24 +2,29 @@
 
 Health, readiness, metrics and the docs stay open (their routers are included without this dependency).
 A key is compared in constant time against every configured key; a refusal never echoes what was sent.
+
+The dependencies read the two headers themselves rather than through FastAPI's `Security(HTTPBearer())`
+and `Security(APIKeyHeader())` sub-dependencies: resolving those on every request cost about as much as
+scoring a contact (bench/load.sh). `document_security` writes the same OpenAPI security entries.
 """
 
 from __future__ import annotations
 
 import hmac
 from functools import lru_cache
-from typing import Annotated
+from typing import Any
 
-from fastapi import Request, Security
-from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from fastapi import Request
 
 from app.api.problems import Unauthorized
 
 _NOTE = "Needed only when the server sets CRM_DQ_API_KEYS."
-bearer_scheme = HTTPBearer(auto_error=False, scheme_name="bearerAuth",
-                           description=f"`Authorization: Bearer <key>`. {_NOTE}")
-api_key_scheme = APIKeyHeader(name="X-API-Key", auto_error=False, scheme_name="apiKeyAuth",
-                              description=f"`X-API-Key: <key>`. {_NOTE}")
+SECURITY_SCHEMES = {
+    "bearerAuth": {"type": "http", "scheme": "bearer", "description": f"`Authorization: Bearer <key>`. {_NOTE}"},
+    "apiKeyAuth": {"type": "apiKey", "in": "header", "name": "X-API-Key",
+                   "description": f"`X-API-Key: <key>`. {_NOTE}"},
+}
+KEYED_PREFIX = "/v1/"  # every operation under it is behind `require_api_key` or `require_key_unless_signed`
 
 
 @lru_cache(maxsize=8)
@@ -37,11 +42,17 @@ def key_matches(given: str, keys: tuple[bytes, ...]) -> bool:
     return found
 
 
-async def require_api_key(
-    request: Request,
-    bearer: Annotated[HTTPAuthorizationCredentials | None, Security(bearer_scheme)],
-    api_key: Annotated[str | None, Security(api_key_scheme)],
-) -> None:
+def presented_key(request: Request) -> str | None:
+    """`X-API-Key`, else the credentials of `Authorization: Bearer <key>` (any case of `Bearer`)."""
+    headers = request.headers
+    api_key = headers.get("x-api-key")
+    if api_key:
+        return api_key
+    scheme, _, credentials = (headers.get("authorization") or "").partition(" ")
+    return credentials if scheme.lower() == "bearer" and credentials else None
+
+
+async def require_api_key(request: Request) -> None:
     """401 problem unless a configured key is sent; a no-op when no keys are configured."""
     secret = request.app.state.settings.api_keys
     if secret is None:
@@ -49,7 +60,7 @@ async def require_api_key(
     keys = configured_keys(secret.get_secret_value())
     if not keys:
         return
-    given = api_key or (bearer.credentials if bearer else None)
+    given = presented_key(request)
     if not given:
         raise Unauthorized("An API key is required: `Authorization: Bearer <key>` or `X-API-Key: <key>`.")
     if not key_matches(given, keys):
@@ -60,11 +71,7 @@ async def require_api_key(
 WEBHOOK_SECRETS = {"salesforce": "webhook_secret", "generic": "webhook_secret", "hubspot": "hubspot_client_secret"}
 
 
-async def require_key_unless_signed(
-    request: Request,
-    bearer: Annotated[HTTPAuthorizationCredentials | None, Security(bearer_scheme)],
-    api_key: Annotated[str | None, Security(api_key_scheme)],
-) -> None:
+async def require_key_unless_signed(request: Request) -> None:
     """Webhooks: a configured signing secret authenticates the caller, so no API key is needed then.
 
     A HubSpot app's webhooks cannot carry a custom header, so requiring a key as well would shut them out.
@@ -75,4 +82,13 @@ async def require_key_unless_signed(
     secret_name = WEBHOOK_SECRETS.get(request.url.path.rstrip("/").rsplit("/", 1)[-1])
     if secret_name is not None and getattr(settings, secret_name) is not None:
         return
-    await require_api_key(request, bearer, api_key)
+    await require_api_key(request)
+
+
+def document_security(schema: dict[str, Any]) -> None:
+    """Both key schemes in the OpenAPI document, required (either one) by every operation under /v1/."""
+    schema.setdefault("components", {})["securitySchemes"] = SECURITY_SCHEMES
+    for path, operations in schema.get("paths", {}).items():
+        if path.startswith(KEYED_PREFIX):
+            for operation in operations.values():
+                operation["security"] = [{"bearerAuth": []}, {"apiKeyAuth": []}]

@@ -104,3 +104,21 @@ def test_a_signed_webhook_needs_no_key_but_an_unsigned_one_does(tmp_path: Path) 
         assert_problem(c.post("/v1/contacts/score", json=CONTACT), 401)
         # no HubSpot secret is set: that webhook still needs a key
         assert_problem(c.post("/v1/webhooks/hubspot", json={"id": "1", "properties": {}}), 401)
+
+
+def test_the_bearer_scheme_is_case_insensitive_and_needs_credentials(keyed: TestClient) -> None:
+    ok = keyed.post("/v1/contacts/score", json=CONTACT, headers={"Authorization": f"bearer {KEYS[1]}"})
+    assert ok.status_code == 200, ok.text
+    assert_problem(keyed.post("/v1/contacts/score", json=CONTACT, headers={"Authorization": "Bearer "}), 401)
+    assert_problem(keyed.post("/v1/contacts/score", json=CONTACT, headers={"Authorization": KEYS[1]}), 401)
+
+
+def test_every_documented_v1_operation_refuses_a_request_without_a_key(keyed: TestClient) -> None:
+    """The OpenAPI document says every /v1/ operation needs a key: each one answers 401 without it."""
+    paths = keyed.get("/openapi.json").json()["paths"]
+    operations = [(method, path) for path, ops in paths.items() if path.startswith("/v1/") for method in ops]
+    assert len(operations) >= 15
+    for method, path in operations:
+        url = path.replace("{record_type}", "contact").replace("{record_id}", "c1")
+        assert paths[path][method]["security"] == [{"bearerAuth": []}, {"apiKeyAuth": []}]
+        assert_problem(keyed.request(method.upper(), url, json={}), 401)
