@@ -9,7 +9,8 @@
 # (bench/load_bodies.py), driven by wrk (Debian's `wrk` package). The floor (bench/load_floor.py) only parses
 # the body; crm-dq judges it, including the duplicate check against its (empty) reference index.
 # Prints for each: requests/s, p50/p95/p99/max latency, every error class, and each worker's share of the
-# CPU the workers used (keep-alive connections stay with the worker that accepted them); then crm-dq's
+# CPU the workers used (keep-alive connections stay with the worker that accepted them) and the workers'
+# CPU per request (independent of what else the machine runs); then crm-dq's
 # requests/s as a ratio of the floor's. Exits non-zero on any error or non-2xx answer.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -67,9 +68,12 @@ run_target() {
 
   local result; result=$(grep '^RESULT' "$tmp/$name.wrk")
   printf '%-7s %s\n' "$name" "${result#RESULT }"
-  printf '%-7s worker CPU share:' ""
-  join "$tmp/before" "$tmp/after" | awk '{ d[$1] = $3 - $2; t += $3 - $2 }
-    END { for (p in d) printf " pid %s %.0f%%", p, (t ? 100 * d[p] / t : 0); print "" }'
+  local requests; requests=$(sed -E 's/.*requests=([0-9]+).*/\1/' <<<"$result")
+  printf '%-7s' ""
+  join "$tmp/before" "$tmp/after" | awk -v hz="$(getconf CLK_TCK)" -v n="$requests" '
+    { d[$1] = $3 - $2; t += $3 - $2 }
+    END { printf "server CPU %.3f ms/request; worker CPU share:", (n ? 1000 * t / hz / n : 0)
+          for (p in d) if (d[p] > 0) printf " pid %s %.0f%%", p, 100 * d[p] / t; print "" }'
   local rps; rps=$(sed -E 's/.* rps=([0-9.]+).*/\1/' <<<"$result")
   printf -v "RPS_$name" '%s' "$rps"
   if grep -Eq 'errors_connect=0 errors_read=0 errors_write=0 errors_timeout=0 non_2xx=0' <<<"$result"; then
