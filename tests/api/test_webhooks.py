@@ -323,3 +323,14 @@ def test_hubspot_event_deliveries_are_signed_like_any_other(signed: TestClient) 
     stale = int(time.time() * 1000) - 5 * 60 * 1000 - 1000
     assert_problem(signed.post(uri, content=body, headers=hubspot_headers(uri, body, stale)), 401)
     assert_problem(signed.post(uri, content=body, headers={"content-type": "application/json"}), 401)
+
+
+# ------------------------------------------------ parameters the webhooks read themselves (hot path)
+
+@pytest.mark.parametrize("path", ["/v1/webhooks/salesforce", "/v1/webhooks/hubspot", "/v1/webhooks/generic"])
+def test_webhook_query_parameters_are_checked_and_documented(client: TestClient, path: str) -> None:
+    assert error_locs(assert_problem(client.post(path, json={}, params={"index": "maybe"}), 422)) == ["query.index"]
+    assert error_locs(assert_problem(client.post(path, json={}, params={"now": "soon"}), 422)) == ["query.now"]
+    documented = {(p["in"], p["name"]) for p in client.app.openapi()["paths"][path]["post"]["parameters"]}  # type: ignore[attr-defined]
+    assert {("query", "index"), ("query", "type"), ("query", "now")} <= documented
+    assert any(where == "header" and "Signature" in name for where, name in documented)

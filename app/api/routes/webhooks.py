@@ -7,10 +7,12 @@ CRM's field too (`source_field`). `?index=true` stores accounts, contacts and le
 from __future__ import annotations
 
 import logging
-from typing import Annotated, Any, Literal
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
 
 import orjson
-from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.background import BackgroundTasks
@@ -19,32 +21,62 @@ from starlette.responses import Response
 
 from app.adapters import Adapted, AdapterError, Mappings, annotate, from_hubspot, from_salesforce
 from app.adapters.hubspot_events import from_hubspot_events, is_event_delivery, partial_report
-from app.api.deps import NowDep, OptionsDep, RulesDep, SettingsDep, parse_json, read_body
+from app.api.deps import NOW_PARAMETER, flag_parameter, parse_json, parse_now, query_flag, read_body
 from app.api.problems import NotARecord
 from app.api.routes.score import MATCHABLE, judge_record
 from app.api.signatures import verify_body_signature, verify_hubspot
 from app.api.webhook_examples import EXAMPLES
+from app.config import Settings
 from app.models.records import PLURALS, RECORD_MODELS
 from app.models.report import Accuracy, Completeness, Decision, Issue, Report
+from app.scoring import Options, Ruleset
 from app.scoring.matching import index
 
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
 log = logging.getLogger("crm_dq")
 
 
-async def get_mappings(request: Request) -> Mappings:
-    """The field mappings loaded at start-up."""
-    return request.app.state.mappings  # type: ignore[no-any-return]
+# A CRM calls these on every record save: the endpoints take only the request and read their parameters
+# themselves (`read_call`), since FastAPI's resolution of eight declared parameters cost about as much as
+# scoring the record (bench/load.sh). `webhook_doc` documents them as FastAPI would.
+INDEX_PARAMETER = flag_parameter("index", "Also upsert accounts, contacts and leads into the reference index "
+                                          "(records need an id).")
+TYPE_DESCRIPTION = ("Object type when the payload does not say: a Salesforce sObject (`Contact`), a HubSpot "
+                    "object type (`contacts`, `companies`, `deals`) or a canonical type (`contact`).")
+CRM_DQ_SIGNATURE = ("X-CRM-DQ-Signature", "`sha256=<hex HMAC-SHA256 of the raw body>` keyed with "
+                                          "CRM_DQ_WEBHOOK_SECRET; required when it is set.")
+HUBSPOT_SIGNATURE = ("X-HubSpot-Signature-v3", "base64 HMAC-SHA256 of method + URI + body + timestamp keyed "
+                                               "with CRM_DQ_HUBSPOT_CLIENT_SECRET; required when it is set.")
+HUBSPOT_TIMESTAMP = ("X-HubSpot-Request-Timestamp", "Milliseconds since the epoch; refused when more than 5 "
+                                                    "minutes from now.")
 
 
-MappingsDep = Annotated[Mappings, Depends(get_mappings)]
-IndexQuery = Annotated[bool, Query(alias="index", description="Also upsert accounts, contacts and leads into "
-                                                              "the reference index (records need an id).")]
-TypeQuery = Annotated[str | None, Query(alias="type", description=(
-    "Object type when the payload does not say: a Salesforce sObject (`Contact`), a HubSpot object type "
-    "(`contacts`, `companies`, `deals`) or a canonical type (`contact`)."))]
-CrmDqSignature = Annotated[str | None, Header(alias="X-CRM-DQ-Signature", description=(
-    "`sha256=<hex HMAC-SHA256 of the raw body>` keyed with CRM_DQ_WEBHOOK_SECRET; required when it is set."))]
+def optional_text(where: str, name: str, description: str) -> dict[str, Any]:
+    """The OpenAPI entry of an optional text header or query parameter."""
+    return {"in": where, "name": name, "required": False, "description": description,
+            "schema": {"anyOf": [{"type": "string"}, {"type": "null"}], "description": description,
+                       "title": name}}
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookCall:
+    """What every webhook reads besides its body: the app's state and the query parameters."""
+
+    settings: Settings
+    rules: Ruleset
+    options: Options
+    mappings: Mappings
+    now: datetime
+    index_record: bool
+    object_type: str | None
+
+
+def read_call(request: Request) -> WebhookCall:
+    """The state loaded at start-up and `?now=`, `?index=`, `?type=` (422 problems naming a bad one)."""
+    state, query = request.app.state, request.query_params
+    now = parse_now(query.get("now"))
+    return WebhookCall(state.settings, state.rules, state.options, state.mappings, now,
+                       query_flag(request, "index"), query.get("type"))
 
 
 class SourcedIssue(Issue):
@@ -127,8 +159,11 @@ class HubSpotEventsResponse(BaseModel):
     events: EventSummary
 
 
-def _example(path: str) -> dict[str, Any]:
-    return {"requestBody": {"required": True, "content": {"application/json": {
+def webhook_doc(path: str, headers: list[tuple[str, str]]) -> dict[str, Any]:
+    """The OpenAPI parameters (signature headers, index, type, now) and request examples of one webhook."""
+    parameters = [*(optional_text("header", name, text) for name, text in headers), INDEX_PARAMETER,
+                  optional_text("query", "type", TYPE_DESCRIPTION), NOW_PARAMETER]
+    return {"parameters": parameters, "requestBody": {"required": True, "content": {"application/json": {
         "schema": {"type": "object"}, "examples": EXAMPLES[path]}}}}
 
 
@@ -168,15 +203,15 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
 
 
 @router.post("/salesforce", response_model=WebhookResponse, summary="Score Salesforce sObjects",
-             openapi_extra=_example("salesforce"), responses=RESPONSES)
-async def webhook_salesforce(request: Request, settings: SettingsDep, rules: RulesDep, options: OptionsDep,
-                             now: NowDep, mappings: MappingsDep, signature: CrmDqSignature = None,
-                             index_record: IndexQuery = False, object_type: TypeQuery = None) -> Response:
+             openapi_extra=webhook_doc("salesforce", [CRM_DQ_SIGNATURE]), responses=RESPONSES)
+async def webhook_salesforce(request: Request) -> Response:
     """Score sObject JSON as the REST API returns it: one record or a query result (`records`)."""
-    body = await read_body(request, settings.max_body_bytes)
-    verify_body_signature(settings.webhook_secret, signature, body)
-    adapted = _adapt(from_salesforce, parse_json(body), mappings, object_type)
-    return await respond(request, adapted_items(adapted), rules, options, now, index_record)
+    call = read_call(request)
+    body = await read_body(request, call.settings.max_body_bytes)
+    verify_body_signature(call.settings.webhook_secret, request.headers.get(CRM_DQ_SIGNATURE[0]), body)
+    adapted = _adapt(from_salesforce, parse_json(body), call.mappings, call.object_type)
+    return await respond(request, adapted_items(adapted), call.rules, call.options, call.now,
+                         call.index_record)
 
 
 async def respond_events(request: Request, payload: Any, mappings: Mappings, rules: Any, options: Any,
@@ -221,38 +256,32 @@ async def _unindex(request: Request, mappings: Mappings, ack: dict[str, Any]) ->
 
 @router.post("/hubspot", response_model=WebhookResponse | HubSpotEventsResponse,
              summary="Score HubSpot CRM objects or event notifications",
-             openapi_extra=_example("hubspot"), responses=RESPONSES)
-async def webhook_hubspot(
-    request: Request, settings: SettingsDep, rules: RulesDep, options: OptionsDep, now: NowDep,
-    mappings: MappingsDep,
-    signature: Annotated[str | None, Header(alias="X-HubSpot-Signature-v3", description=(
-        "base64 HMAC-SHA256 of method + URI + body + timestamp keyed with CRM_DQ_HUBSPOT_CLIENT_SECRET; "
-        "required when it is set."))] = None,
-    timestamp: Annotated[str | None, Header(alias="X-HubSpot-Request-Timestamp", description=(
-        "Milliseconds since the epoch; refused when more than 5 minutes from now."))] = None,
-    index_record: IndexQuery = False, object_type: TypeQuery = None,
-) -> Response:
+             openapi_extra=webhook_doc("hubspot", [HUBSPOT_SIGNATURE, HUBSPOT_TIMESTAMP]), responses=RESPONSES)
+async def webhook_hubspot(request: Request) -> Response:
     """Score CRM v3 companies, contacts and deals (one object, `{"results": […]}` or `{"inputs": […]}`), or an
     app's event notifications (a JSON array of `contact.propertyChange`, `deal.creation`, … events): the
     changed properties of each object are judged as a partial record, other events acknowledged."""
-    body = await read_body(request, settings.max_body_bytes)
-    verify_hubspot(settings.hubspot_client_secret, signature, timestamp, request.method, str(request.url),
-                   body)
+    call = read_call(request)
+    body = await read_body(request, call.settings.max_body_bytes)
+    headers = request.headers
+    verify_hubspot(call.settings.hubspot_client_secret, headers.get(HUBSPOT_SIGNATURE[0]),
+                   headers.get(HUBSPOT_TIMESTAMP[0]), request.method, str(request.url), body)
     payload = parse_json(body)
     if is_event_delivery(payload):
-        return await respond_events(request, payload, mappings, rules, options, now, index_record)
-    adapted = _adapt(from_hubspot, payload, mappings, object_type)
-    return await respond(request, adapted_items(adapted), rules, options, now, index_record)
+        return await respond_events(request, payload, call.mappings, call.rules, call.options, call.now,
+                                    call.index_record)
+    adapted = _adapt(from_hubspot, payload, call.mappings, call.object_type)
+    return await respond(request, adapted_items(adapted), call.rules, call.options, call.now,
+                         call.index_record)
 
 
 @router.post("/generic", response_model=WebhookResponse, summary="Score canonical records from any CRM",
-             openapi_extra=_example("generic"), responses=RESPONSES)
-async def webhook_generic(request: Request, settings: SettingsDep, rules: RulesDep, options: OptionsDep,
-                          now: NowDep, signature: CrmDqSignature = None, index_record: IndexQuery = False,
-                          object_type: TypeQuery = None) -> Response:
+             openapi_extra=webhook_doc("generic", [CRM_DQ_SIGNATURE]), responses=RESPONSES)
+async def webhook_generic(request: Request) -> Response:
     """Score canonical records: `{"type": "contact", …fields}`, a list of them, or `{"records": […]}`."""
-    body = await read_body(request, settings.max_body_bytes)
-    verify_body_signature(settings.webhook_secret, signature, body)
+    call = read_call(request)
+    body = await read_body(request, call.settings.max_body_bytes)
+    verify_body_signature(call.settings.webhook_secret, request.headers.get(CRM_DQ_SIGNATURE[0]), body)
     payload = parse_json(body)
     if isinstance(payload, dict) and isinstance(payload.get("records"), list):
         entries, where = payload["records"], "body.records."
@@ -266,7 +295,7 @@ async def webhook_generic(request: Request, settings: SettingsDep, rules: RulesD
         if not isinstance(entry, dict):
             raise NotARecord("Every entry must be a JSON object.", [{"loc": loc, "msg": "must be an object"}])
         record = dict(entry)
-        kind = record.pop("type", None) or object_type
+        kind = record.pop("type", None) or call.object_type
         record_type = PLURALS.get(str(kind).lower(), str(kind).lower()) if kind else None
         if record_type not in RECORD_MODELS:
             raise NotARecord("Each record needs a `type` (account, contact, opportunity, lead) or ?type=.",
@@ -274,5 +303,5 @@ async def webhook_generic(request: Request, settings: SettingsDep, rules: RulesD
         items.append((record_type, record, None))
     if not items:
         raise NotARecord("The payload holds no records.", [{"loc": "body", "msg": "no records"}])
-    return await respond(request, items, rules, options, now, index_record)
+    return await respond(request, items, call.rules, call.options, call.now, call.index_record)
 
