@@ -13,9 +13,10 @@ import orjson
 from fastapi import Depends, Query, Request
 from sqlalchemy import Engine
 
-from app.api.problems import BodyTooLarge, InvalidBody, InvalidParameter, NotARecord
+from app.api.problems import BodyTooLarge, DuplicateKeys, InvalidBody, InvalidParameter, NotARecord
 from app.config import Settings
 from app.scoring import Options, Ruleset
+from app.scoring.json_keys import duplicate_key_paths, has_duplicate_keys
 from app.scoring.values import parse_datetime
 
 
@@ -115,12 +116,18 @@ async def read_body(request: Request, limit: int) -> bytes:
 
 
 def parse_json(body: bytes) -> Any:
-    """orjson's parse, turned into a 400 problem for bodies that are not JSON (NaN, bad UTF-8, too deep…)."""
+    """orjson's parse, turned into a 400 problem for bodies that are not JSON (NaN, bad UTF-8, too deep…),
+    and a 422 naming the paths of names repeated in one object (which value would the CRM hold?)."""
     try:
-        return orjson.loads(body)
+        data = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
         raise InvalidBody(f"The body is not valid JSON: {exc}",
                           [{"loc": "body", "msg": str(exc)[:200]}]) from None
+    if has_duplicate_keys(body, data):
+        paths = duplicate_key_paths(body)
+        raise DuplicateKeys(f"{len(paths)} name(s) appear twice in one JSON object; send each field once.",
+                            [{"loc": path[:300], "msg": "repeated name"} for path in paths])
+    return data
 
 
 async def read_record(request: Request, settings: Settings) -> dict[str, Any]:

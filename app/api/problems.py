@@ -47,6 +47,10 @@ class NotARecord(Problem):
     status, type, title = 422, "/problems/not-a-record", "Request body is not a record"
 
 
+class DuplicateKeys(Problem):
+    status, type, title = 422, "/problems/duplicate-keys", "A JSON object repeats a name"
+
+
 class InvalidParameter(Problem):
     status, type, title = 422, "/problems/invalid-parameter", "Invalid parameter"
 
@@ -73,7 +77,8 @@ class ProblemError(BaseModel):
     """One offending part of the request."""
 
     model_config = ConfigDict(extra="allow")
-    loc: str = Field(description="Dotted path: `body`, `body.records.3`, `query.now`.", examples=["query.now"])
+    loc: str = Field(description="Dotted path: `body`, `body.records.3`, `query.now`.",
+                     examples=["query.now"])
     msg: str = Field(default="", description="What is wrong with it.")
 
 
@@ -86,7 +91,8 @@ class ProblemDocument(BaseModel):
     status: int = Field(ge=400, le=599)
     detail: str
     instance: str = Field(description="The request path.")
-    errors: list[ProblemError] = Field(default=[], description="The field paths at fault, when there are any.")
+    errors: list[ProblemError] = Field(default=[],
+                                       description="The field paths at fault, when there are any.")
 
 
 def problem_response(problem: Problem, instance: str) -> Response:

@@ -13,6 +13,7 @@ from typing import Any
 import orjson
 
 from app.scoring.engine import Lookups, Options, score_record
+from app.scoring.json_keys import duplicate_key_paths, has_duplicate_keys
 from app.scoring.matching.dedupe import MATCHABLE
 from app.scoring.matching.linker import record_id
 from app.scoring.matching.merge import completeness_count
@@ -54,13 +55,33 @@ class Judged:
     matches: list[tuple[str, str, int, Packed, Any]] = field(default_factory=list)
 
 
+PACK_DEPTH = 200  # orjson writes at most 255 levels; pickle (worker processes) fails near 1,000
+
+
 def pack(values: list[Any]) -> Packed:
     """Values as one small bytes object (about a quarter of the same values as Python objects)."""
     try:
         packed = orjson.dumps(values)
     except orjson.JSONEncodeError:
-        return values
+        return [_flatten_deep(v, PACK_DEPTH) for v in values]
     return bytes(memoryview(packed))  # a copy of its length: orjson's own result keeps a 4 KiB buffer
+
+
+def _flatten_deep(value: Any, depth: int) -> Any:
+    """`value` with every container below `depth` levels emptied (the outer ones keep their type).
+
+    A field nested deeper than orjson writes was kept as the value itself, and a stream's worker process
+    could not pickle one nested about 1,000 deep (JSON allows 1,024) back to the server: the NDJSON answer
+    broke off mid-stream. What the end of a batch reads of such a field (filled or not, a string id or
+    not) is the same either way.
+    """
+    if depth <= 0 and isinstance(value, dict | list):
+        return value.__class__()
+    if isinstance(value, dict):
+        return {k: _flatten_deep(v, depth - 1) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_flatten_deep(v, depth - 1) for v in value]
+    return value
 
 
 def unpack(packed: Packed) -> list[Any]:
@@ -116,6 +137,10 @@ def judge_lines(lines: list[bytes | None], first: int, rules: Ruleset, setup: Ju
             entry = orjson.loads(raw) if raw.strip() else None
         except orjson.JSONDecodeError as exc:
             out.append({"line": n, "error": line_error(n, f"not valid JSON: {exc}")})
+            continue
+        if has_duplicate_keys(raw, entry):
+            repeated = ", ".join(duplicate_key_paths(raw, f"line.{n}", 10))
+            out.append({"line": n, "error": line_error(n, f"a name appears twice in one object: {repeated}")})
             continue
         kind = entry.pop("type", None) if isinstance(entry, dict) else None
         record_type = SINGULAR.get(kind, kind) if isinstance(kind, str) else None

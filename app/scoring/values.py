@@ -95,6 +95,27 @@ def days_between(earlier: datetime, later: datetime) -> float:
     return (later - earlier).total_seconds() / 86400.0
 
 
+def _repr_fits(value: dict[Any, Any] | list[Any], limit: int) -> bool:
+    """Whether `str(value)` is at most `limit` characters, without building it for a large or deep value.
+
+    `len(str(value))` of a value nested about 1,000 deep (a JSON body may nest 1,024) raised RecursionError,
+    a 500; and it built the whole text of a large one. Every element adds at least one character, so a
+    value of more than `limit` elements cannot fit; one of fewer is at most `limit` deep, safe to print.
+    """
+    stack: list[Any] = [value]
+    elements = 0
+    while stack:
+        node = stack.pop()
+        elements += 1
+        if elements > limit:
+            return False
+        if isinstance(node, dict):
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return len(str(value)) <= limit
+
+
 def clip_value(value: Any, limit: int = 200) -> Any:
     """A value small enough to echo back in a report: long strings cut, containers summarised."""
     cls = value.__class__
@@ -104,7 +125,7 @@ def clip_value(value: Any, limit: int = 200) -> Any:
         return value
     if isinstance(value, str) and len(value) > limit:
         return value[:limit] + "…"
-    if isinstance(value, dict | list) and len(str(value)) > limit:
+    if isinstance(value, dict | list) and not _repr_fits(value, limit):
         return f"<{type(value).__name__} of {len(value)} items>"
     if isinstance(value, float) and not math.isfinite(value):
         return str(value)

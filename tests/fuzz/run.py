@@ -45,7 +45,8 @@ class FuzzRun:
 
 
 def schemathesis_command(openapi_url: str, examples: int, seconds: int, report_dir: Path,
-                         seed: int | None = None, workers: str = "1", extra: tuple[str, ...] = ()) -> list[str]:
+                         seed: int | None = None, workers: str = "1",
+                         extra: tuple[str, ...] = ()) -> list[str]:
     cmd = [sys.executable, "-m", "schemathesis.cli", "run", openapi_url,
            "--checks", ",".join(CHECKS), "--phases", ",".join(PHASES),
            "--max-examples", str(examples), "--max-time", str(seconds), "--workers", workers,
@@ -64,8 +65,8 @@ def fuzz(workdir: Path, examples: int, seconds: int, seed: int | None = None, wo
     """Start the server under `workdir`, run Schemathesis against it, return its status, output and report."""
     report_dir = report_dir or workdir / "report"
     report_dir.mkdir(parents=True, exist_ok=True)
-    env = os.environ | {"SCHEMATHESIS_HOOKS": "tests.fuzz.hooks",
-                        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+    path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    env = os.environ | {"SCHEMATHESIS_HOOKS": "tests.fuzz.hooks", "PYTHONPATH": path}
     with live_server(workdir / "server", app=app) as server:
         cmd = schemathesis_command(f"{server.url}/openapi.json", examples, seconds, report_dir, seed, workers,
                                    extra)

@@ -52,10 +52,15 @@ def fold(text: str) -> str:
     return " ".join(_NON_ALNUM.sub(" ", ascii_text.lower()).split())
 
 
+# Longer than any name, email (254), phone, street or company; a URL keeps its host. The cap bounds what one
+# record costs to match: a 1 MB name took nameparser about 100 s and made one blocking key per word.
+MAX_TEXT = 256
+
+
 def text_of(value: Any) -> str:
-    """A field's text, '' when it is missing or not scalar."""
+    """A field's text (its first MAX_TEXT characters), '' when it is missing or not scalar."""
     if isinstance(value, str):
-        return value
+        return value if len(value) <= MAX_TEXT else value[:MAX_TEXT]
     if isinstance(value, int | float) and not isinstance(value, bool):
         return str(value)
     return ""

@@ -1,0 +1,57 @@
+"""Repeated names in JSON objects are found, and nothing else is taken for one."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from app.scoring.json_keys import duplicate_key_paths, has_duplicate_keys
+
+TEXT = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=12) \
+    | st.sampled_from([":", "a:b", "10:00:00", "https://x", '"', "\\", "\u003a"])
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**63), 2**63 - 1)
+    | st.floats(allow_nan=False, allow_infinity=False) | TEXT,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(TEXT, inner, max_size=4), max_leaves=30)
+
+
+def check(raw: bytes) -> tuple[bool, list[str]]:
+    return has_duplicate_keys(raw, orjson.loads(raw)), duplicate_key_paths(raw)
+
+
+@settings(max_examples=300, deadline=None)
+@given(JSON_VALUES)
+def test_a_document_without_repeats_is_never_flagged(value: Any) -> None:
+    for raw in (orjson.dumps(value), orjson.dumps(value, option=orjson.OPT_INDENT_2)):
+        assert check(raw) == (False, [])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(TEXT, JSON_VALUES, min_size=1, max_size=5), JSON_VALUES)
+def test_a_repeated_name_is_always_flagged_with_its_path(record: dict[str, Any], again: Any) -> None:
+    name = next(iter(record))
+    raw = orjson.dumps({"contacts": [{}, record]})
+    repeated = raw[:-3] + b"," + orjson.dumps(name) + b":" + orjson.dumps(again) + b"}]}"
+    flagged, paths = check(repeated)
+    assert flagged and f"body.contacts.1.{name}" in paths
+
+
+def test_escaped_colons_and_deep_documents_take_the_exact_path() -> None:
+    assert check(b'{"a": "\\u003a", "b": "\\u003A"}') == (False, [])
+    assert check(b'{"a": "\\u003a", "a": 1}') == (True, ["body.a"])
+    deep = b"[" * 600 + b'{"a": 1, "b": {"c": 1, "c": 2}}' + b"]" * 600  # deeper than orjson writes
+    flagged, paths = check(deep)
+    assert flagged and paths == ["body" + ".0" * 600 + ".b.c"]
+    assert check(b"[" * 600 + b'{"a": 1}' + b"]" * 600) == (False, [])
+
+
+def test_a_large_document_is_checked_a_piece_at_a_time() -> None:
+    records = [{"id": str(i), "email": f"x{i}@acme.com", "at": "10:00"} for i in range(40_000)]
+    raw = orjson.dumps({"contacts": records})
+    assert len(raw) > 1 << 20
+    assert check(raw) == (False, [])
+    raw = raw.replace(b'"id":"39999"', b'"id":"39999","at":"11:00"')
+    assert check(raw) == (True, ["body.contacts.39999.at"])
