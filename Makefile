@@ -5,7 +5,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 1
 
-.PHONY: run test bench openapi docs dashboard monitoring lint clean fuzz
+.PHONY: run test bench openapi docs dashboard monitoring lint clean fuzz faults
 
 $(BIN)/python:
 	$(shell command -v $(PY) >/dev/null 2>&1 && echo $(PY) || echo python3) -m venv $(VENV)
@@ -34,6 +34,13 @@ FUZZ_EXAMPLES ?= 50
 FUZZ_SECONDS ?= 300
 fuzz: $(VENV)/.installed-dev
 	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) FUZZ_SECONDS=$(FUZZ_SECONDS) $(BIN)/python -m tests.fuzz.run
+
+# Faults against real uvicorns (tests/faults): hostile bodies, SIGTERM during a batch, PostgreSQL stopped and
+# restarted (a throwaway cluster of its own), eight clients upserting overlapping index ids for
+# CONCURRENCY_SECONDS (20 here; `make test` uses 5) on SQLite and, with TEST_DATABASE_URL, PostgreSQL.
+CONCURRENCY_SECONDS ?= 20
+faults: $(VENV)/.installed-dev
+	CONCURRENCY_SECONDS=$(CONCURRENCY_SECONDS) $(BIN)/python -m pytest -q -s tests/faults
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/score_bench.py
