@@ -115,18 +115,26 @@ async def read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def parse_json(body: bytes) -> Any:
-    """orjson's parse, turned into a 400 problem for bodies that are not JSON (NaN, bad UTF-8, too deep…),
-    and a 422 naming the paths of names repeated in one object (which value would the CRM hold?)."""
+def load_json(body: bytes) -> Any:
+    """orjson's parse, turned into a 400 problem for bodies that are not JSON (NaN, bad UTF-8, too deep…)."""
     try:
-        data = orjson.loads(body)
+        return orjson.loads(body)
     except orjson.JSONDecodeError as exc:
         raise InvalidBody(f"The body is not valid JSON: {exc}",
                           [{"loc": "body", "msg": str(exc)[:200]}]) from None
+
+
+def repeated_names_problem(paths: list[str]) -> DuplicateKeys:
+    """The 422 naming each path of a name repeated in one object (which value would the CRM hold?)."""
+    return DuplicateKeys(f"{len(paths)} name(s) appear twice in one JSON object; send each field once.",
+                         [{"loc": path[:300], "msg": "repeated name"} for path in paths[:50]])
+
+
+def parse_json(body: bytes) -> Any:
+    """`load_json`, and a 422 problem when a name is repeated in one object."""
+    data = load_json(body)
     if has_duplicate_keys(body, data):
-        paths = duplicate_key_paths(body)
-        raise DuplicateKeys(f"{len(paths)} name(s) appear twice in one JSON object; send each field once.",
-                            [{"loc": path[:300], "msg": "repeated name"} for path in paths])
+        raise repeated_names_problem(duplicate_key_paths(body))
     return data
 
 

@@ -16,6 +16,7 @@ import numpy as np
 import orjson
 
 from app.scoring.engine import Context, Lookups, Options, present_fields, render
+from app.scoring.json_keys import RepeatedNames
 from app.scoring.judge import (
     KEPT_FIELDS,
     RANK_FIELDS,
@@ -88,6 +89,12 @@ class BatchRun:
 
     def score(self, record_type: str, position: int, entry: Any) -> dict[str, Any]:
         """One entry's result: its report, or its own error when it is not a record."""
+        if isinstance(entry, RepeatedNames):
+            self.summary.add_error(record_type)
+            return {"index": position, "error": {
+                "type": "/problems/duplicate-keys", "title": "A JSON object repeats a name", "status": 422,
+                "detail": "a name appears twice in this record: " + ", ".join(entry.paths[:10]),
+                "errors": [{"loc": path, "msg": "repeated name"} for path in entry.paths[:50]]}}
         if not isinstance(entry, dict):
             self.summary.add_error(record_type)
             return {"index": position, "error": {"type": "/problems/not-a-record", "title": "Not a record",

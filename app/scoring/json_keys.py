@@ -13,6 +13,8 @@ to duplicate names. Only then does a second, slower parse find their paths.
 from __future__ import annotations
 
 import json
+import re
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -71,3 +73,28 @@ def duplicate_key_paths(raw: bytes, prefix: str = "body", limit: int = 50) -> li
         elif isinstance(node, list):
             stack.extend((f"{path}.{i}", v) for i, v in reversed(list(enumerate(node))))
     return found[:limit]
+
+
+@dataclass(frozen=True, slots=True)
+class RepeatedNames:
+    """A batch entry whose object repeats a name: it keeps its place in the batch and gets its own error."""
+
+    paths: tuple[str, ...]  # each repeated name, from the list (`contacts.3.email`)
+
+
+def mark_entries_with_repeated_names(batch: dict[str, Any], raw: bytes,
+                                     lists: tuple[str, ...]) -> list[str]:
+    """Replace each entry of `batch[<list>]` that repeats a name by a `RepeatedNames`; return the paths that
+    are not inside one entry (a repeated `contacts` or `options.now`: the batch's own structure)."""
+    entry = re.compile(rf"body\.({'|'.join(map(re.escape, lists))})\.(\d+)(?:\.|$)")
+    found: dict[tuple[str, int], list[str]] = {}
+    structural = []
+    for path in duplicate_key_paths(raw, limit=1_000_000):
+        match = entry.match(path)
+        if match and isinstance(batch.get(match[1]), list) and int(match[2]) < len(batch[match[1]]):
+            found.setdefault((match[1], int(match[2])), []).append(path.removeprefix("body."))
+        else:
+            structural.append(path)
+    for (name, position), paths in found.items():
+        batch[name][position] = RepeatedNames(tuple(paths))
+    return structural

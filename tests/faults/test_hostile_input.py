@@ -136,11 +136,20 @@ def test_a_repeated_name_is_a_422_problem_naming_each_path(http: httpx.Client) -
         assert doc["type"] == "/problems/duplicate-keys"
         assert sorted(error_locs(doc)) == ["body.email", "body.mailing_address.city"], doc
     assert http.get("/v1/index/contacts/c-dup").status_code == 404  # nothing was stored
-    batch = b'{"contacts": [' + GOOD + b", " + DUPLICATE_KEYS + b"]}"
-    doc = assert_problem(post(http, "/v1/batch", batch), 422)
-    assert sorted(error_locs(doc)) == ["body.contacts.1.email", "body.contacts.1.mailing_address.city"]
     twice = b'{"contacts": [], "contacts": [' + GOOD + b"]}"
     assert error_locs(assert_problem(post(http, "/v1/batch", twice), 422)) == ["body.contacts"]
+
+
+def test_a_json_batch_entry_with_a_repeated_name_gets_its_own_error_and_the_others_their_results(
+        http: httpx.Client) -> None:
+    batch = b'{"contacts": [' + GOOD + b", " + DUPLICATE_KEYS + b", " + GOOD + b"]}"
+    response = not_5xx(post(http, "/v1/batch", batch))
+    assert response.status_code == 200, response.text
+    first, bad, last = response.json()["results"]["contacts"]
+    assert first["record_id"] == last["record_id"] == "c-good"
+    assert bad["index"] == 1 and bad["error"]["type"] == "/problems/duplicate-keys"
+    assert sorted(error_locs(bad["error"])) == ["contacts.1.email", "contacts.1.mailing_address.city"]
+    assert response.json()["summary"]["totals"]["contacts"] == 3  # entries with errors count, as "not a record" does
 
 
 def test_an_ndjson_line_with_a_repeated_name_gets_its_own_error(http: httpx.Client) -> None:

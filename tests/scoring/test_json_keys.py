@@ -55,3 +55,16 @@ def test_a_large_document_is_checked_a_piece_at_a_time() -> None:
     assert check(raw) == (False, [])
     raw = raw.replace(b'"id":"39999"', b'"id":"39999","at":"11:00"')
     assert check(raw) == (True, ["body.contacts.39999.at"])
+
+
+def test_batch_entries_repeating_a_name_are_marked_and_the_batch_keys_reported() -> None:
+    from app.scoring.json_keys import RepeatedNames, mark_entries_with_repeated_names
+
+    raw = (b'{"contacts": [{"id": "a"}, {"id": "b", "email": "x", "email": "y"}, "not a record"],'
+           b' "leads": [{"address": {"city": "A", "city": "B"}}], "options": {"now": "1", "now": "2"}}')
+    batch = orjson.loads(raw)
+    structural = mark_entries_with_repeated_names(batch, raw, ("accounts", "contacts", "leads"))
+    assert structural == ["body.options.now"]
+    assert batch["contacts"][0] == {"id": "a"} and batch["contacts"][2] == "not a record"
+    assert batch["contacts"][1] == RepeatedNames(("contacts.1.email",))
+    assert batch["leads"][0] == RepeatedNames(("leads.0.address.city",))

@@ -15,7 +15,16 @@ from starlette.responses import HTMLResponse, Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
 from app.api.audit_html import render_audit
-from app.api.deps import NowDep, OptionsDep, RulesDep, SettingsDep, get_now, parse_json, read_body
+from app.api.deps import (
+    NowDep,
+    OptionsDep,
+    RulesDep,
+    SettingsDep,
+    get_now,
+    load_json,
+    read_body,
+    repeated_names_problem,
+)
 from app.api.problems import BodyTooLarge, InvalidParameter, NotARecord
 from app.api.routes.duplicates import Pair
 from app.api.spill import SpillQueue
@@ -24,6 +33,7 @@ from app.metrics import Metrics, Tally
 from app.models.report import Report
 from app.scoring import Options, Ruleset
 from app.scoring.batch import PLURAL, SINGULAR, BatchRun, score_batch
+from app.scoring.json_keys import has_duplicate_keys, mark_entries_with_repeated_names
 from app.scoring.judge import Judged, JudgeSetup, judge_lines
 from app.scoring.pool import judge_pool
 
@@ -130,10 +140,15 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 
 async def read_batch(request: Request, settings: Settings, now: datetime) -> tuple[dict[str, Any], datetime, bool]:
     """The JSON batch body, its `now` and whether duplicates are wanted; structure errors are problems."""
-    body = parse_json(await read_body(request, settings.max_batch_body_bytes))
+    raw = await read_body(request, settings.max_batch_body_bytes)
+    body = load_json(raw)
     if not isinstance(body, dict):
         raise NotARecord("Expected a JSON object with accounts/contacts/opportunities/leads lists.",
                          [{"loc": "body", "msg": "must be a JSON object"}])
+    if has_duplicate_keys(raw, body):  # an entry repeating a name gets its own error; the batch's keys a 422
+        structural = mark_entries_with_repeated_names(body, raw, tuple(PLURAL.values()))
+        if structural:
+            raise repeated_names_problem(structural)
     bad = [{"loc": f"body.{k}", "msg": "must be a list"} for k in PLURAL.values()
            if body.get(k) is not None and not isinstance(body.get(k), list)]
     if bad:
