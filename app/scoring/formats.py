@@ -27,6 +27,11 @@ _SIMPLE_LOCAL_SPECIALS = frozenset('"<>() \t\r\n,;:[]\\')
 # check_url's default schemes; callers pass all three arguments positionally, so that every call for one
 # value and the same settings shares one lru_cache entry (f(v) and f(v, True, schemes) are distinct keys).
 URL_SCHEMES: tuple[str, ...] = ("http", "https")
+# Longer text is refused before the libraries read it (a batch body may hold many megabyte-long fields): an
+# address is at most 254 characters (RFC 5321, as email-validator checks; NFC normalisation can only shorten
+# it, hence the margin), and no browser or CRM keeps a website of more than a few thousand.
+MAX_EMAIL_TEXT = 1000
+MAX_URL_TEXT = 4096
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +104,8 @@ def _check_simple_email(email: str) -> EmailCheck:
 def check_email(value: str, deliverability: bool = False, timeout: float = 2.0) -> EmailCheck:
     """Syntax (and optionally DNS deliverability) of one address, by email-validator."""
     email = value.strip()
+    if len(email) > MAX_EMAIL_TEXT:  # email-validator would refuse it too, after a scan costing ~20 ms per MB
+        return EmailCheck(False, reason=f"The email address is too long ({len(email):,} characters).")
     if (not deliverability and email.count("@") == 1 and email.isascii()
             and not _SIMPLE_LOCAL_SPECIALS.intersection(email)):
         return _check_simple_email(email)
@@ -150,6 +157,8 @@ def registered_domain(host: str) -> str | None:
 def check_url(value: str, strip_www: bool = True, schemes: tuple[str, ...] = URL_SCHEMES) -> UrlCheck:
     """A website or profile URL: scheme, host with a real public suffix, and its canonical https form."""
     text = value.strip()
+    if len(text) > MAX_URL_TEXT:
+        return UrlCheck(False, reason=f"longer than {MAX_URL_TEXT:,} characters")
     if not text or any(c.isspace() for c in text):
         return UrlCheck(False, reason="contains spaces or is blank")
     if "://" not in text:

@@ -1,0 +1,31 @@
+"""Email and URL checks refuse megabyte-long text before the libraries read it, with the same verdict."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from app.scoring.engine import score_record
+from app.scoring.formats import MAX_EMAIL_TEXT, MAX_URL_TEXT, check_email, check_url
+from app.scoring.ruleset import load_rules
+
+NOW = datetime(2025, 1, 1, tzinfo=UTC)
+
+
+def test_an_address_longer_than_any_valid_one_is_invalid_without_email_validator() -> None:
+    result = check_email("a" * 2_000_000 + "@acme.com")
+    assert not result.ok and result.reason and "too long" in result.reason
+    # just under the guard, email-validator itself answers (and refuses: more than 254 characters)
+    below = check_email("a" * (MAX_EMAIL_TEXT - 9) + "@acme.com")
+    assert not below.ok and below.reason and "too long" in below.reason
+    assert check_email("ann.lee@acme.com").ok
+
+
+def test_a_url_longer_than_the_guard_is_invalid_and_a_long_real_one_is_not() -> None:
+    assert not check_url("https://" + "a" * 3_000_000 + ".com").ok
+    long_path = "https://www.acme.com/" + "p" * (MAX_URL_TEXT - 40)
+    assert check_url(long_path).ok
+
+
+def test_a_huge_email_is_an_invalid_email_finding() -> None:
+    report = score_record("contact", {"email": "x" * 5_000_000 + "@acme.com"}, load_rules(), now=NOW)
+    assert "contact.email.invalid" in {i["rule"] for i in report["issues"]}
