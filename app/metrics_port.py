@@ -59,6 +59,7 @@ def _handler(exposition: Callable[[], bytes]) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         server_version = "crm-dq-metrics"
         sys_version = ""
+        timeout = 10  # seconds a connection may sit idle: each one holds a thread until it closes
 
         def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
             self._answer(body=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from app.adapters.mappings import Mappings, ObjectMap
@@ -244,6 +244,12 @@ def _empty(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
+# HubSpot's dates in event notifications: milliseconds since the epoch, ASCII digits only (str.isdigit also
+# accepts '¹²³'), negative before 1970 (birthdates); 9+ digits, so a yyyymmdd date is never read as one.
+_EPOCH_MS = re.compile(r"-?[0-9]{9,14}")
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
 def _coerce(path: str, value: Any, mapping: ObjectMap, mappings: Mappings) -> Any:
     if not isinstance(value, str):
         return value
@@ -253,8 +259,11 @@ def _coerce(path: str, value: Any, mapping: ObjectMap, mappings: Mappings) -> An
     text = value.strip()
     if kind == "boolean" and text.lower() in _BOOLEANS:
         return _BOOLEANS[text.lower()]
-    if kind == "timestamp_ms" and text.isdigit() and 12 <= len(text) <= 14:
-        moment = datetime.fromtimestamp(int(text) / 1000, tz=UTC)
+    if kind == "timestamp_ms" and _EPOCH_MS.fullmatch(text):
+        try:  # integer arithmetic: a float division rounds 99999999999999 ms to .998 s
+            moment = _EPOCH + timedelta(milliseconds=int(text))
+        except OverflowError:  # before year 1: left as text, so the date rules judge it
+            return value
         if moment.time() == time(0):
             return moment.date().isoformat()
         return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")

@@ -19,6 +19,7 @@ from app.adapters.convert import HUBSPOT_ALIASES, Adapted, AdapterError, SourceN
 from app.adapters.mappings import Mappings
 from app.scoring import Options, Ruleset, score_record
 from app.scoring.engine import decide
+from app.scoring.values import clip_value
 
 # the generic ("object.*") format names standard objects by type id
 OBJECT_TYPE_IDS = {"0-1": "contacts", "0-2": "companies", "0-3": "deals"}
@@ -93,13 +94,13 @@ def from_hubspot_events(payload: Any, mappings: Mappings) -> EventBatch:
         occurred = event.get("occurredAt")
         order = occurred if isinstance(occurred, int | float) and not isinstance(occurred, bool) else 0
         grouped.setdefault((mapping.name, str(object_id)), []).append(
-            (order, event.get("eventId"), prop, event.get("propertyValue")))
+            (order, clip_value(event.get("eventId")), prop, event.get("propertyValue")))
     for (name, object_id), changes in grouped.items():
         mapping = mappings.object("hubspot", name)
         assert mapping is not None
         changes.sort(key=lambda c: (c[0], _sortable(c[1])))
         properties = {prop: value for _, _, prop, value in changes}  # the latest value of each property
-        flat = {"@id": object_id, **properties}
+        flat = {**properties, "@id": object_id}  # a property named "@id" must not replace the object's id
         batch.changes.append(ObjectChanges(name, object_id, properties, [c[1] for c in changes],
                                            adapt_fields(flat, mapping, mappings)))
     return batch
@@ -111,8 +112,10 @@ def _subscription(event: dict[str, Any]) -> str | None:
 
 
 def _ack(event: dict[str, Any], subscription: str, name: str, status: str, note: str) -> dict[str, Any]:
-    return {"event_id": event.get("eventId"), "subscription_type": subscription, "object": name,
-            "object_id": None if event.get("objectId") is None else str(event.get("objectId")),
+    object_id = event.get("objectId")
+    scalar_id = isinstance(object_id, int | str) and not isinstance(object_id, bool)
+    return {"event_id": clip_value(event.get("eventId")), "subscription_type": subscription, "object": name,
+            "object_id": str(object_id)[:200] if scalar_id else None,
             "status": status, "note": note}
 
 
@@ -160,7 +163,7 @@ def partial_report(change: ObjectChanges, rules: Ruleset, now: datetime,
         "record_type": adapted.record_type, "record_id": change.object_id, "partial": True,
         "source": {"system": adapted.source, "object": adapted.object},
         "event_ids": change.event_ids,
-        "changed": [{"property": prop, "field": by_property.get(prop), "value": value}
+        "changed": [{"property": prop, "field": by_property.get(prop), "value": clip_value(value)}
                     for prop, value in change.properties.items()],
         "accuracy": full["accuracy"], "issues": issues, "counts": counts,
         "normalized": {k: v for k, v in full["normalized"].items() if related(k)},

@@ -49,6 +49,7 @@ def presented_key(request: Request) -> str | None:
     if api_key:
         return api_key
     scheme, _, credentials = (headers.get("authorization") or "").partition(" ")
+    credentials = credentials.strip()  # RFC 6750 allows several spaces after the scheme, as HTTPBearer did
     return credentials if scheme.lower() == "bearer" and credentials else None
 
 

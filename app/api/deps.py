@@ -66,7 +66,7 @@ def query_flag(request: Request, name: str) -> bool:
     raw = request.query_params.get(name)
     if raw is None:
         return False
-    word = raw.strip().lower()
+    word = raw.lower()
     if word in _TRUE or word in _FALSE:
         return word in _TRUE
     error = {"loc": f"query.{name}", "msg": "Input should be a valid boolean", "input": raw[:100]}

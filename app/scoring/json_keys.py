@@ -24,7 +24,7 @@ _WHOLE_DUMP_BYTES = 1 << 20  # larger documents are written back a piece at a ti
 
 def has_duplicate_keys(raw: bytes, data: Any) -> bool:
     """Whether the JSON text `raw`, which parsed to `data`, repeats a name within one object."""
-    if b"\\u003" in raw:  # an escaped colon (\u003a) in a string: the counts below cannot be compared
+    if b"\\u003a" in raw or b"\\u003A" in raw:  # an escaped colon in a string: the counts cannot be compared
         return bool(duplicate_key_paths(raw))
     try:
         written = _colons(data, whole=len(raw) <= _WHOLE_DUMP_BYTES)

@@ -253,3 +253,33 @@ def test_hubspot_millisecond_dates_become_iso_dates() -> None:
     assert deal.record["close_date"] == "2024-06-01T00:02:03.456Z"
     [deal] = from_hubspot({"id": "1", "properties": {"closedate": "2024-06-01"}}, load_mappings(), "deals")
     assert deal.record["close_date"] == "2024-06-01"
+
+
+@pytest.mark.parametrize(("sent", "read"), [
+    ("-152236800000", "1965-03-06"),                   # before 1970: negative
+    ("63072000000", "1972-01-01"),                     # 11 digits
+    ("99999999999999", "5138-11-16T09:46:39.999Z"),    # integer milliseconds, no float rounding
+    ("-99999999999999", "-99999999999999"),            # before year 1: left as text for the date rules
+    ("¹²³⁴⁵⁶⁷⁸⁹⁰¹²", "¹²³⁴⁵⁶⁷⁸⁹⁰¹²"),                 # str.isdigit digits that int() refuses
+    ("٣٠٧٢٠٠٠٠٠٠٠", "٣٠٧٢٠٠٠٠٠٠٠"),                   # other scripts' digits are not milliseconds either
+    ("20240601", "20240601"),                          # a yyyymmdd date is not read as milliseconds
+])
+def test_millisecond_dates_any_era_and_only_ascii_digits(sent: str, read: str) -> None:
+    [deal] = from_hubspot({"id": "1", "properties": {"closedate": sent}}, load_mappings(), "deals")
+    assert deal.record["close_date"] == read
+
+
+def test_hubspot_events_echo_only_bounded_values_and_keep_the_object_id() -> None:
+    from app.adapters.hubspot_events import from_hubspot_events
+
+    deep: Any = []
+    for _ in range(600):
+        deep = [deep]
+    events = [{"eventId": deep, "subscriptionType": "contact.deletion", "objectId": deep},
+              {"eventId": 2, "subscriptionType": "contact.propertyChange", "objectId": 7,
+               "propertyName": "@id", "propertyValue": "not-the-id"}]
+    batch = from_hubspot_events(events, load_mappings())
+    [ack] = batch.acknowledged
+    assert ack["object_id"] is None and isinstance(ack["event_id"], str)  # summarised, not echoed
+    [change] = batch.changes
+    assert change.adapted.record["id"] == "7"

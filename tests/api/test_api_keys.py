@@ -107,8 +107,9 @@ def test_a_signed_webhook_needs_no_key_but_an_unsigned_one_does(tmp_path: Path) 
 
 
 def test_the_bearer_scheme_is_case_insensitive_and_needs_credentials(keyed: TestClient) -> None:
-    ok = keyed.post("/v1/contacts/score", json=CONTACT, headers={"Authorization": f"bearer {KEYS[1]}"})
-    assert ok.status_code == 200, ok.text
+    for header in (f"bearer {KEYS[1]}", f"Bearer  {KEYS[1]}", f"Bearer {KEYS[1]} "):  # RFC 6750: 1*SP
+        ok = keyed.post("/v1/contacts/score", json=CONTACT, headers={"Authorization": header})
+        assert ok.status_code == 200, (header, ok.text)
     assert_problem(keyed.post("/v1/contacts/score", json=CONTACT, headers={"Authorization": "Bearer "}), 401)
     assert_problem(keyed.post("/v1/contacts/score", json=CONTACT, headers={"Authorization": KEYS[1]}), 401)
 
