@@ -21,6 +21,7 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any, TextIO
 
+import httpx
 import orjson
 
 from app.adapters import (
@@ -181,7 +182,9 @@ def open_client(args: argparse.Namespace, stack: ExitStack) -> CrmDqClient:
     settings = get_settings().model_copy(update={"database_url": f"sqlite:///{tmp}/local.sqlite3",
                                                  "metrics_port": None})
     local = stack.enter_context(LocalServer(create_app(settings)))
-    return stack.enter_context(CrmDqClient(local.url, api_key=_first_key(settings)))
+    # trust_env=False: an HTTP(S)_PROXY of the environment must not receive calls to our own loopback port
+    http = httpx.Client(base_url=local.url, trust_env=False, timeout=600.0)
+    return stack.enter_context(CrmDqClient(api_key=_first_key(settings), http=http))
 
 
 def _first_key(settings: Any) -> str | None:
@@ -333,6 +336,9 @@ def main(argv: list[str] | None = None) -> int:
         return handlers[args.command](args)
     except (CrmDqError, LocalServerError) as exc:
         print(f"crm-dq: {exc}", file=sys.stderr)
+        return 1
+    except httpx.TransportError as exc:  # no server at --url, a proxy in the way, a dropped connection
+        print(f"crm-dq: cannot reach the server: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
 
 

@@ -195,3 +195,19 @@ def test_a_50000_row_export(where: str, big_export: Path, served: str, tmp_path:
     assert summary["type"] == "summary"
     assert summary["summary"]["totals"]["contacts"] == 50_000
     assert summary["summary"]["issues_by_rule"]["contact.email.invalid"] == 7143
+
+
+def test_local_ignores_a_proxy_in_the_environment(export: Path, tmp_path: Path) -> None:
+    """--local talks to its own loopback server directly, whatever HTTP(S)_PROXY says (port 9: discard)."""
+    out = tmp_path / "report.ndjson"
+    done = run("score", str(export), "--type", "contacts", "--local", "--quiet", "--out", str(out),
+               env=clean_env(HTTP_PROXY="http://127.0.0.1:9", HTTPS_PROXY="http://127.0.0.1:9",
+                             ALL_PROXY="http://127.0.0.1:9", NO_PROXY=""))
+    assert done.returncode == 0, done.stderr
+    assert len(out.read_text().splitlines()) == 301
+
+
+def test_an_unreachable_server_is_one_line_not_a_traceback(export: Path) -> None:
+    done = run("score", str(export), "--type", "contacts", "--url", f"http://127.0.0.1:{free_port()}", "--quiet")
+    assert done.returncode == 1 and "cannot reach the server" in done.stderr
+    assert "Traceback" not in done.stderr
