@@ -125,13 +125,15 @@ async def judge_record(request: Request, record_type: str, record: dict[str, Any
 
 async def lookup_in_index(request: Request, record_type: str, record: dict[str, Any], rules: Ruleset,
                           options: Options) -> list[dict[str, Any]]:
-    """`find_in_index`, inline for SQLite and in the thread pool for a networked store.
+    """`find_in_index`, inline for SQLite while this process writes nothing to the index, else in the pool.
 
-    A SQLite lookup is a few covering-index reads of a local file and, in WAL mode, never waits for a writer;
-    the thread pool hop around it cost about 0.35 ms of CPU per request (bench/load.sh's profile), more than
-    the lookup. A PostgreSQL round trip would stall the event loop, so it keeps the hop.
+    A SQLite lookup is a few covering-index reads of a local file; the thread-pool hop around it cost about
+    0.35 ms of CPU per request (bench/load.sh's profile), more than the lookup. But while index writes run
+    (`?index=true` saves) a read can wait on SQLite's locks, and inline that wait stalls every request: with
+    24 concurrent saves, /healthz p50 was 75-162 ms inline against ~20 ms with the hop. A PostgreSQL round trip
+    would stall the event loop too, so it always hops.
     """
-    if request.app.state.engine.dialect.name == "sqlite":
+    if request.app.state.engine.dialect.name == "sqlite" and not index.writes_in_flight():
         return find_in_index(request, record_type, record, rules, options)
     return await run_in_threadpool(find_in_index, request, record_type, record, rules, options)
 

@@ -8,9 +8,11 @@ one id, so its key rows always belong to the last write.
 from __future__ import annotations
 
 import itertools
+import threading
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any
 
@@ -26,6 +28,26 @@ from app.scoring.matching.normalize import MULTI
 CHUNK = 400
 _TOTALS: dict[tuple[int, str], tuple[float, int]] = {}
 TOTAL_TTL_SECONDS = 10.0
+_writes = 0
+_writes_lock = threading.Lock()
+
+
+@contextmanager
+def _writing() -> Iterator[None]:
+    """Count a write transaction of this process while it runs (see `writes_in_flight`)."""
+    global _writes
+    with _writes_lock:
+        _writes += 1
+    try:
+        yield
+    finally:
+        with _writes_lock:
+            _writes -= 1
+
+
+def writes_in_flight() -> int:
+    """Index writes this process is running now: while there are any, a SQLite read may wait for a lock."""
+    return _writes
 
 
 def record_index_keys(prepared: Prepared, row: int, model: MatchModel) -> set[tuple[str, str]]:
@@ -66,7 +88,7 @@ def upsert_records(engine: Engine, record_type: str, items: Sequence[tuple[str, 
                  "updated_at": now} for rid, rec in zip(chunk, records, strict=True)]
         key_rows = [{"record_type": record_type, "record_id": rid, "name": n, "value": v}
                     for row, rid in enumerate(chunk) for n, v in sorted(record_index_keys(prepared, row, model))]
-        with engine.begin() as conn:
+        with _writing(), engine.begin() as conn:
             conn.execute(_upsert_statement(engine, rows))
             conn.execute(delete(IndexKey).where(IndexKey.record_type == record_type,
                                                 IndexKey.record_id.in_(chunk)))
@@ -86,7 +108,7 @@ def get_record(engine: Engine, record_type: str, record_id: str) -> dict[str, An
 
 def delete_record(engine: Engine, record_type: str, record_id: str) -> bool:
     """Remove a record and its keys; False when it was not there."""
-    with engine.begin() as conn:
+    with _writing(), engine.begin() as conn:
         deleted = conn.execute(delete(IndexedRecord).where(
             IndexedRecord.record_type == record_type, IndexedRecord.record_id == record_id)).rowcount
         conn.execute(delete(IndexKey).where(IndexKey.record_type == record_type, IndexKey.record_id == record_id))
