@@ -207,8 +207,8 @@ def name_summary_fields(line: dict[str, Any], adapted: list[Adapted], rules: Any
 
     summary: dict[str, Any] = line["summary"] if isinstance(line.get("summary"), dict) else {}
     for entry in [*line.get("cross_record", []), *summary.get("top_findings", [])]:
-        record = by_id.get(str(entry.get("record_id")))
-        if isinstance(entry, dict) and record is not None and record.record_type == entry.get("record_type"):
+        record = by_id.get(str(entry.get("record_id"))) if isinstance(entry, dict) else None
+        if record is not None and record.record_type == entry.get("record_type"):
             entry["source_field"] = of(record).for_issue(entry)
     first = {a.record_type: a for a in reversed(adapted)}  # the first record of each type
     by_field: dict[str, dict[str, str | None]] = {}
