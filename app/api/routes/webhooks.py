@@ -202,14 +202,20 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
     413: {"description": "Body too large"}, 422: {"description": "Not a record of a known object type"}}
 
 
+async def read_signed_payload(request: Request, call: WebhookCall) -> Any:
+    """The parsed body, once its `X-CRM-DQ-Signature` is checked (whenever CRM_DQ_WEBHOOK_SECRET is set)."""
+    body = await read_body(request, call.settings.max_body_bytes)
+    verify_body_signature(call.settings.webhook_secret, request.headers.get(CRM_DQ_SIGNATURE[0]), body)
+    return parse_json(body)
+
+
 @router.post("/salesforce", response_model=WebhookResponse, summary="Score Salesforce sObjects",
              openapi_extra=webhook_doc("salesforce", [CRM_DQ_SIGNATURE]), responses=RESPONSES)
 async def webhook_salesforce(request: Request) -> Response:
     """Score sObject JSON as the REST API returns it: one record or a query result (`records`)."""
     call = read_call(request)
-    body = await read_body(request, call.settings.max_body_bytes)
-    verify_body_signature(call.settings.webhook_secret, request.headers.get(CRM_DQ_SIGNATURE[0]), body)
-    adapted = _adapt(from_salesforce, parse_json(body), call.mappings, call.object_type)
+    payload = await read_signed_payload(request, call)
+    adapted = _adapt(from_salesforce, payload, call.mappings, call.object_type)
     return await respond(request, adapted_items(adapted), call.rules, call.options, call.now,
                          call.index_record)
 
@@ -280,9 +286,7 @@ async def webhook_hubspot(request: Request) -> Response:
 async def webhook_generic(request: Request) -> Response:
     """Score canonical records: `{"type": "contact", …fields}`, a list of them, or `{"records": […]}`."""
     call = read_call(request)
-    body = await read_body(request, call.settings.max_body_bytes)
-    verify_body_signature(call.settings.webhook_secret, request.headers.get(CRM_DQ_SIGNATURE[0]), body)
-    payload = parse_json(body)
+    payload = await read_signed_payload(request, call)
     if isinstance(payload, dict) and isinstance(payload.get("records"), list):
         entries, where = payload["records"], "body.records."
     elif isinstance(payload, list):
