@@ -305,16 +305,25 @@ def keyword_pattern(words: list[str]) -> re.Pattern[str]:
 LabelTable = list[tuple[str, re.Pattern[str]]]
 
 
-def title_classifier(seniority: LabelTable, departments: LabelTable) -> Callable[[str], tuple[str | None, ...]]:
-    """(seniority, department) of a lowercased job title: the first label whose keywords occur in it.
+TITLE_CHARS = 256  # a job title is short; longer text is cut before it is searched or becomes a cache key
 
-    Cached per ruleset, since a CRM's titles repeat ('VP Sales', 'CEO') and each lookup is a dozen searches.
+
+def title_classifier(seniority: LabelTable, departments: LabelTable) -> Callable[[str], tuple[str | None, ...]]:
+    """(seniority, department) of a job title: for each, the first label whose keywords occur in it.
+
+    Cached per ruleset, since a CRM's titles repeat ('VP Sales', 'CEO') and each lookup is a dozen searches;
+    only the first TITLE_CHARS characters are read, so a cache entry stays small whatever the caller sends.
     """
     @lru_cache(maxsize=16384)
     def labels(lowered: str) -> tuple[str | None, ...]:
         return tuple(next((label for label, pattern in table if pattern.search(lowered)), None)
                      for table in (seniority, departments))
-    return labels
+
+    def classify(title: str) -> tuple[str | None, ...]:
+        return labels(title[:TITLE_CHARS].lower())
+
+    classify.cache_clear = labels.cache_clear  # type: ignore[attr-defined]
+    return classify
 
 
 @dataclass(frozen=True)
@@ -329,8 +338,6 @@ class Ruleset:
     picklists: dict[str, frozenset[str]]
     stage_lookup: dict[str, str]
     industry_lookup: dict[str, str]
-    seniority: list[tuple[str, re.Pattern[str]]]
-    departments: list[tuple[str, re.Pattern[str]]]
     title_labels: Callable[[str], tuple[str | None, ...]]  # (seniority, department), see title_classifier
     title_bands: list[tuple[float, re.Pattern[str]]]
     vague_titles: frozenset[str]
@@ -410,8 +417,6 @@ def compile_rules(model: RulesFile, data: dict[str, Any]) -> Ruleset:
         picklists=picklists,
         stage_lookup=stage_lookup,
         industry_lookup=industry_lookup,
-        seniority=seniority,
-        departments=departments,
         title_labels=title_classifier(seniority, departments),
         title_bands=sorted(title_bands, key=lambda b: -b[0]),
         vague_titles=frozenset(v.lower() for v in model.standardize.vague_titles.values),

@@ -29,3 +29,12 @@ def test_a_url_longer_than_the_guard_is_invalid_and_a_long_real_one_is_not() -> 
 def test_a_huge_email_is_an_invalid_email_finding() -> None:
     report = score_record("contact", {"email": "x" * 5_000_000 + "@acme.com"}, load_rules(), now=NOW)
     assert "contact.email.invalid" in {i["rule"] for i in report["issues"]}
+
+
+def test_job_titles_are_classified_on_their_first_characters_and_cached_small() -> None:
+    rules = load_rules()
+    rules.title_labels.cache_clear()  # type: ignore[attr-defined]
+    short = rules.title_labels("VP of Sales")
+    assert short[0] is not None and short[1] is not None
+    assert rules.title_labels("VP of Sales " + "x" * 2_000_000) == short
+    assert rules.title_labels("x" * 2_000_000 + " VP of Sales") == (None, None)  # past the cut: not read

@@ -20,8 +20,8 @@ from app.api.deps import (
     OptionsDep,
     RulesDep,
     SettingsDep,
-    get_now,
     load_json,
+    parse_now,
     read_body,
     repeated_names_problem,
 )
@@ -161,7 +161,7 @@ async def read_batch(request: Request, settings: Settings, now: datetime) -> tup
     if options.get("now") is not None:
         if not isinstance(options["now"], str):
             raise InvalidParameter("`options.now` must be an ISO-8601 string.", [{"loc": "body.options.now"}])
-        now = await get_now(options["now"])
+        now = parse_now(options["now"])
     return body, now, options.get("duplicates", True) is not False
 
 

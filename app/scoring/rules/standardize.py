@@ -102,8 +102,7 @@ def normalize_record(record: dict[str, Any], ctx: Any) -> dict[str, Any]:
             out["state"] = state
     title = record.get("title")
     if ctx.record_type in ("contact", "lead") and isinstance(title, str):
-        # the first 256 characters: a job title is short, and the cache keeps every distinct key it is given
-        seniority, department = ctx.rules.title_labels(title[:256].lower())
+        seniority, department = ctx.rules.title_labels(title)
         if seniority:
             out["seniority"] = seniority
         if department:
