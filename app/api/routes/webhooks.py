@@ -167,15 +167,16 @@ def webhook_doc(path: str, headers: list[tuple[str, str]]) -> dict[str, Any]:
         "schema": {"type": "object"}, "examples": EXAMPLES[path]}}}}
 
 
-async def respond(request: Request, items: list[tuple[str, dict[str, Any], Adapted | None]], rules: Any,
-                  options: Any, now: Any, index_record: bool) -> Response:
+async def respond(request: Request, items: list[tuple[str, dict[str, Any], Adapted | None]],
+                  call: WebhookCall) -> Response:
     """Score (and index) each record; count them as `webhook` after the response is sent."""
     results, tasks = [], BackgroundTasks()
     metrics = request.app.state.metrics
     for record_type, record, adapted in items:
-        report = await judge_record(request, record_type, record, rules, options, now, None, index_record)
+        report = await judge_record(request, record_type, record, call.rules, call.options, call.now, None,
+                                    call.index_record)
         if adapted is not None:
-            annotate(report, adapted, rules)
+            annotate(report, adapted, call.rules)
         tasks.add_task(metrics.record_later, report, "webhook", bool(report["duplicates"]))
         results.append(report)
     return Response(orjson.dumps({"results": results}), media_type="application/json", background=tasks)
@@ -216,29 +217,27 @@ async def webhook_salesforce(request: Request) -> Response:
     call = read_call(request)
     payload = await read_signed_payload(request, call)
     adapted = _adapt(from_salesforce, payload, call.mappings, call.object_type)
-    return await respond(request, adapted_items(adapted), call.rules, call.options, call.now,
-                         call.index_record)
+    return await respond(request, adapted_items(adapted), call)
 
 
-async def respond_events(request: Request, payload: Any, mappings: Mappings, rules: Any, options: Any,
-                         now: Any, index_record: bool) -> Response:
+async def respond_events(request: Request, payload: Any, call: WebhookCall) -> Response:
     """HubSpot event notifications: partial reports of the changed objects, every other event acknowledged
     (deletions also leave the reference index with ?index=true). Always 200 for well-formed events: HubSpot
     retries a delivery it did not get a 2xx for."""
     try:
-        batch = from_hubspot_events(payload, mappings)
+        batch = from_hubspot_events(payload, call.mappings)
     except AdapterError as exc:
         raise NotARecord(f"Not a HubSpot event this webhook knows: {exc.msg}",
                          [{"loc": exc.loc, "msg": exc.msg}]) from None
     results, tasks = [], BackgroundTasks()
     metrics = request.app.state.metrics
     for change in batch.changes:
-        report = partial_report(change, rules, now, options)
+        report = partial_report(change, call.rules, call.now, call.options)
         tasks.add_task(metrics.record_partial_later, report)
         results.append(report)
-    if index_record:
+    if call.index_record:
         for ack in batch.acknowledged:
-            await _unindex(request, mappings, ack)
+            await _unindex(request, call.mappings, ack)
     summary = {"received": batch.received, "property_changes": sum(len(c.event_ids) for c in batch.changes),
                "acknowledged": batch.acknowledged}
     return Response(orjson.dumps({"results": results, "events": summary}), media_type="application/json",
@@ -274,11 +273,9 @@ async def webhook_hubspot(request: Request) -> Response:
                    headers.get(HUBSPOT_TIMESTAMP[0]), request.method, str(request.url), body)
     payload = parse_json(body)
     if is_event_delivery(payload):
-        return await respond_events(request, payload, call.mappings, call.rules, call.options, call.now,
-                                    call.index_record)
+        return await respond_events(request, payload, call)
     adapted = _adapt(from_hubspot, payload, call.mappings, call.object_type)
-    return await respond(request, adapted_items(adapted), call.rules, call.options, call.now,
-                         call.index_record)
+    return await respond(request, adapted_items(adapted), call)
 
 
 @router.post("/generic", response_model=WebhookResponse, summary="Score canonical records from any CRM",
@@ -307,5 +304,5 @@ async def webhook_generic(request: Request) -> Response:
         items.append((record_type, record, None))
     if not items:
         raise NotARecord("The payload holds no records.", [{"loc": "body", "msg": "no records"}])
-    return await respond(request, items, call.rules, call.options, call.now, call.index_record)
+    return await respond(request, items, call)
 
