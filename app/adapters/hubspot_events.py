@@ -19,7 +19,7 @@ from app.adapters.convert import HUBSPOT_ALIASES, Adapted, AdapterError, SourceN
 from app.adapters.mappings import Mappings
 from app.scoring import Options, Ruleset, score_record
 from app.scoring.engine import decide
-from app.scoring.values import clip_value
+from app.scoring.values import clip_value, get_path, is_filled
 
 # the generic ("object.*") format names standard objects by type id
 OBJECT_TYPE_IDS = {"0-1": "contacts", "0-2": "companies", "0-3": "deals"}
@@ -138,7 +138,7 @@ def partial_report(change: ObjectChanges, rules: Ruleset, now: datetime,
     full = score_record(adapted.record_type, adapted.record, rules, now=now, options=options)
     names = SourceNames.of(adapted, rules)
     by_property = {key: path for path, key in adapted.source_fields.items() if not key.startswith("@")}
-    changed_paths = {path: _value_at(adapted.record, path) for path in by_property.values()}
+    changed_paths = {path: get_path(adapted.record, path) for path in by_property.values()}
 
     def related(field: str) -> list[str]:
         wanted = [field, *names.groups.get(field, ([], ""))[0]]
@@ -152,7 +152,7 @@ def partial_report(change: ObjectChanges, rules: Ruleset, now: datetime,
             continue  # about a property HubSpot did not send: an artefact of the partial record
         rule_id = str(issue.get("rule", ""))
         absence = issue.get("category") in _ABSENCE or rule_id.endswith((".missing", ".gaps"))
-        if absence and not any(_empty(changed_paths[p], rules.empty_values) for p in paths):
+        if absence and all(is_filled(changed_paths[p], rules.empty_values) for p in paths):
             continue  # "missing" only because its other fields were not sent
         issue["source_field"] = names.for_issue(issue)
         issues.append(issue)
@@ -169,16 +169,3 @@ def partial_report(change: ObjectChanges, rules: Ruleset, now: datetime,
         "normalized": {k: v for k, v in full["normalized"].items() if related(k)},
         "decision": decide(issues, rules), "note": PARTIAL_NOTE, "rules_version": full["rules_version"],
     }
-
-
-def _value_at(record: dict[str, Any], path: str) -> Any:
-    node: Any = record
-    for part in path.split("."):
-        if not isinstance(node, dict):
-            return None
-        node = node.get(part)
-    return node
-
-
-def _empty(value: Any, empty_values: Any) -> bool:
-    return value is None or (isinstance(value, str) and value.strip().lower() in empty_values)
