@@ -147,7 +147,7 @@ class SourceNames:
             current = reverse.get(path)
             if current is None or (_is_label(name) == labels and _is_label(current) != labels):
                 reverse[path] = name
-        cls._reverse_cache[key] = (mapping, reverse)
+        _bounded(cls._reverse_cache)[key] = (mapping, reverse)
         return reverse
 
     @classmethod
@@ -157,7 +157,7 @@ class SourceNames:
         if cached is not None and cached[0] is rules:
             return cached[1]
         groups = {r.name: r.paths() for r in getattr(rules.file.completeness, record_type).required}
-        cls._groups_cache[key] = (rules, groups)
+        _bounded(cls._groups_cache)[key] = (rules, groups)
         return groups
 
     def for_issue(self, issue: dict[str, Any]) -> str | None:
@@ -189,6 +189,14 @@ class SourceNames:
             return self.reverse[path]
         inside = list(dict.fromkeys(n for p, n in self.reverse.items() if p.startswith(path + ".")))
         return ", ".join(inside) or None
+
+
+def _bounded(cache: dict[Any, Any], most: int = 64) -> dict[Any, Any]:
+    """`cache`, emptied first when full: a server has one ruleset and one set of mappings, but tests and
+    worker processes make many, and each entry holds its ruleset or mapping alive."""
+    if len(cache) >= most:
+        cache.clear()
+    return cache
 
 
 def _is_label(name: str) -> bool:
