@@ -19,6 +19,7 @@ listener, whatever the number of workers: the workers are told it is served and 
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 import tempfile
 from collections.abc import MutableMapping
@@ -83,10 +84,20 @@ def main(argv: list[str] | None = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
     workers = worker_count(args, os.environ)
     settings = Settings()
+    made_here = not os.environ.get(MULTIPROC_ENV)  # a temporary directory this launcher creates
     metrics_dir = prepare_metrics_dir(workers, os.environ, always=settings.metrics_port is not None)
-    if settings.metrics_port is None:
+    if settings.metrics_port is None:  # exec: a temporary directory outlives the server (in the system's tmp)
         os.execv(sys.executable, [sys.executable, "-m", "uvicorn", APP, *args])
     assert metrics_dir is not None
+    try:
+        serve_with_metrics_port(settings, args, metrics_dir)
+    finally:
+        if made_here:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
+
+
+def serve_with_metrics_port(settings: Settings, args: list[str], metrics_dir: Path) -> None:
+    """Bind the metrics port, then run uvicorn in this process until it stops."""
     try:
         listener = start_metrics_port(settings, args, metrics_dir)
     except OSError as exc:
