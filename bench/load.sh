@@ -50,7 +50,8 @@ worker_ticks() {
 run_target() {
   local name=$1; shift
   local port; port=$(free_port)
-  DATABASE_URL="sqlite:///$tmp/$name.sqlite3" "$@" --host 127.0.0.1 --port "$port" --workers "$WORKERS" \
+  # the metrics files of app.serve's workers go to this run's directory, removed with it
+  PROMETHEUS_MULTIPROC_DIR="$tmp/$name-metrics" DATABASE_URL="sqlite:///$tmp/$name.sqlite3" "$@" --host 127.0.0.1 --port "$port" --workers "$WORKERS" \
     --loop uvloop --http httptools --log-level warning > "$tmp/$name.log" 2>&1 &
   server_pid=$!
   local url="http://127.0.0.1:$port"
