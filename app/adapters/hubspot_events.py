@@ -6,7 +6,9 @@ HubSpot POSTs a JSON array of events (up to 100), each like `{"eventId", "subscr
 format says `"subscriptionType": "object.propertyChange"` with `"objectTypeId": "0-1"`. A property change
 carries only that property, so the changes of one object are grouped into one partial record (the latest
 value of a property wins, by `occurredAt`, then `eventId`). Creation, deletion, merge, restore, association
-and privacy events carry no property values: they are acknowledged, not scored.
+and privacy events carry no property values: they are acknowledged, not scored. An event that is not well
+formed (no objectId, no propertyName) is rejected on its own: HubSpot retries a whole delivery it did not get
+a 2xx for, so one bad event must not hold back the others.
 """
 
 from __future__ import annotations
@@ -67,12 +69,13 @@ def from_hubspot_events(payload: Any, mappings: Mappings) -> EventBatch:
     grouped: dict[tuple[str, str], list[tuple[Any, Any, str, Any]]] = {}
     for n, event in enumerate(items):
         loc = f"body.{n}" if isinstance(payload, list) else "body"
-        if not isinstance(event, dict):
+        if not isinstance(event, dict):  # is_event_delivery admits none; a caller that did not ask is told
             raise AdapterError(loc, "must be a JSON object (a HubSpot event)")
         subscription = _subscription(event)
         if subscription is None:
-            raise AdapterError(f"{loc}.subscriptionType", "every event needs its subscriptionType, such as "
-                                                          "contact.propertyChange")
+            batch.acknowledged.append(_rejected(event, f"{loc}.subscriptionType", "every event needs its "
+                                                "subscriptionType, such as contact.propertyChange"))
+            continue
         kind, _, action = subscription.partition(".")
         if kind == "object":
             type_id = str(event.get("objectTypeId"))
@@ -84,13 +87,20 @@ def from_hubspot_events(payload: Any, mappings: Mappings) -> EventBatch:
             if mapping is None:
                 note = f"HubSpot object type {kind!r} has no mapping: not scored"
             status = "ignored" if mapping is None else "acknowledged"
-            batch.acknowledged.append(_ack(event, subscription, name or kind, status, note))
+            ack = _ack(event, subscription, name or kind, status, note)
+            if action == "merge" and mapping is not None:
+                ack["merged_object_ids"] = merged_away(event)
+            batch.acknowledged.append(ack)
             continue
         object_id, prop = event.get("objectId"), event.get("propertyName")
         if not isinstance(object_id, int | str) or isinstance(object_id, bool) or str(object_id) == "":
-            raise AdapterError(f"{loc}.objectId", "a propertyChange event needs the objectId it changed")
+            batch.acknowledged.append(_rejected(event, f"{loc}.objectId",
+                                                "a propertyChange event needs the objectId it changed"))
+            continue
         if not isinstance(prop, str) or not prop:
-            raise AdapterError(f"{loc}.propertyName", "a propertyChange event needs its propertyName")
+            batch.acknowledged.append(_rejected(event, f"{loc}.propertyName",
+                                                "a propertyChange event needs its propertyName"))
+            continue
         occurred = event.get("occurredAt")
         order = occurred if isinstance(occurred, int | float) and not isinstance(occurred, bool) else 0
         grouped.setdefault((mapping.name, str(object_id)), []).append(
@@ -117,6 +127,31 @@ def _ack(event: dict[str, Any], subscription: str, name: str, status: str, note:
     return {"event_id": clip_value(event.get("eventId")), "subscription_type": subscription, "object": name,
             "object_id": str(object_id)[:200] if scalar_id else None,
             "status": status, "note": note}
+
+
+def _rejected(event: dict[str, Any], loc: str, msg: str) -> dict[str, Any]:
+    """An event that is not well formed, answered on its own (its delivery's other events still count)."""
+    subscription = _subscription(event)
+    return {**_ack(event, subscription or "unknown", "unknown", "rejected", msg), "loc": loc}
+
+
+def merged_away(event: dict[str, Any]) -> list[str]:
+    """The objects a merge event says no longer exist: `mergedObjectIds` (and the primary object when the
+    merge made a new one), never the object that survived (`newObjectId`, else `primaryObjectId`, else
+    `objectId`)."""
+    survivor = next((event[k] for k in ("newObjectId", "primaryObjectId", "objectId") if _scalar(event.get(k))),
+                    None)
+    merged = event.get("mergedObjectIds")
+    ids = [i for i in merged if _scalar(i)] if isinstance(merged, list) else []
+    if _scalar(event.get("primaryObjectId")):
+        ids.append(event["primaryObjectId"])
+    gone = dict.fromkeys(str(i)[:200] for i in ids)
+    gone.pop(str(survivor)[:200] if survivor is not None else "", None)
+    return list(gone)[:100]
+
+
+def _scalar(value: Any) -> bool:
+    return isinstance(value, int | str) and not isinstance(value, bool) and str(value) != ""
 
 
 def _sortable(value: Any) -> tuple[int, Any]:

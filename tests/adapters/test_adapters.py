@@ -240,9 +240,23 @@ def test_hubspot_event_notifications_group_into_partial_records() -> None:
     assert contact.record == {"id": "1246999", "phone": "555"} and contact.record_type == "contact"
     assert [a["subscription_type"] for a in batch.acknowledged] == [
         "contact.creation", "contact.deletion", "ticket.propertyChange"]
-    with pytest.raises(AdapterError) as err:
-        from_hubspot_events([{"subscriptionType": "deal.propertyChange", "objectId": 1}], load_mappings())
-    assert err.value.loc == "body.0.propertyName"
+    # an event that is not well formed is answered on its own, never the whole delivery refused
+    [rejected] = from_hubspot_events([{"subscriptionType": "deal.propertyChange", "objectId": 1}],
+                                     load_mappings()).acknowledged
+    assert (rejected["status"], rejected["loc"]) == ("rejected", "body.0.propertyName")
+    with pytest.raises(AdapterError) as err:  # only is_event_delivery's own callers are spared this check
+        from_hubspot_events([1], load_mappings())
+    assert err.value.loc == "body.0"
+
+
+def test_a_merge_names_the_objects_it_merged_away_never_the_survivor() -> None:
+    from app.adapters.hubspot_events import merged_away
+
+    assert merged_away({"objectId": 5, "primaryObjectId": 5, "newObjectId": 5, "mergedObjectIds": [7, 5]}) == ["7"]
+    # a merge that made a new object: both former objects are gone
+    assert merged_away({"objectId": 9, "primaryObjectId": 5, "newObjectId": 9, "mergedObjectIds": [7]}) == [
+        "7", "5"]
+    assert merged_away({"objectId": 5, "mergedObjectIds": "7"}) == []
 
 
 def test_hubspot_millisecond_dates_become_iso_dates() -> None:

@@ -127,20 +127,73 @@ def test_structural_errors_are_problems(client: TestClient) -> None:
     doc = assert_problem(client.post("/v1/webhooks/salesforce", json={"Id": "001"}), 422)
     assert error_locs(doc) == ["body.attributes.type"]
     assert_problem(client.post("/v1/webhooks/salesforce", json={"attributes": {"type": "Case"}}), 422)
-    # an event notification is no object: a propertyChange without its objectId or propertyName is refused
-    doc = assert_problem(client.post("/v1/webhooks/hubspot", json=[
-        {"subscriptionType": "contact.propertyChange", "propertyName": "email", "propertyValue": "a@b.co"}]),
-        422)
-    assert error_locs(doc) == ["body.0.objectId"]
-    doc = assert_problem(client.post("/v1/webhooks/hubspot", json=[
-        {"subscriptionType": "contact.creation", "objectId": 1},
-        {"subscriptionType": "contact.propertyChange", "objectId": 1}]), 422)
-    assert error_locs(doc) == ["body.1.propertyName"]
-    doc = assert_problem(client.post("/v1/webhooks/hubspot", json=[
-        {"subscriptionType": "contact.creation", "objectId": 1}, {"objectId": 2}]), 422)
-    assert error_locs(doc) == ["body.1.subscriptionType"]
     assert_problem(client.post("/v1/webhooks/hubspot", content=b"{not json"), 400)
     assert_problem(client.post("/v1/webhooks/generic", json={"records": [1]}), 422)
+
+
+def test_a_malformed_event_is_rejected_alone_and_the_rest_of_its_delivery_counts(client: TestClient) -> None:
+    """HubSpot retries a whole delivery it did not get a 2xx for: one bad event must not hold the others."""
+    events = [{"eventId": 1, "subscriptionType": "contact.propertyChange", "propertyName": "email",
+               "propertyValue": "a@b.co"},
+              {"eventId": 2, "subscriptionType": "contact.creation", "objectId": 1},
+              {"eventId": 3, "subscriptionType": "contact.propertyChange", "objectId": 1},
+              {"eventId": 4, "objectId": 2},
+              {"eventId": 5, "subscriptionType": "contact.propertyChange", "objectId": 8, "propertyName": "email",
+               "propertyValue": "bob@"}]
+    response = client.post("/v1/webhooks/hubspot", json=events)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    [report] = body["results"]
+    assert report["record_id"] == "8" and "contact.email.invalid" in {i["rule"] for i in report["issues"]}
+    rejected = {a["event_id"]: a for a in body["events"]["acknowledged"] if a["status"] == "rejected"}
+    assert {n: a["loc"] for n, a in rejected.items()} == {
+        1: "body.0.objectId", 3: "body.2.propertyName", 4: "body.3.subscriptionType"}
+    assert "objectId" in rejected[1]["note"]
+    assert [a["status"] for a in body["events"]["acknowledged"] if a["event_id"] == 2] == ["acknowledged"]
+
+
+def test_property_changes_with_index_true_update_what_the_index_holds(client: TestClient) -> None:
+    [stored] = results(client.post("/v1/webhooks/hubspot", params={"index": "true"},
+                                   content=raw("hubspot/contact.json")))
+    assert stored["indexed"] is True
+    change = [{"eventId": 11, "subscriptionType": "contact.propertyChange", "objectId": 512, "occurredAt": 5,
+               "propertyName": "email", "propertyValue": "bryan.cooper@newco.example"},
+              {"eventId": 12, "subscriptionType": "contact.propertyChange", "objectId": 777, "occurredAt": 5,
+               "propertyName": "email", "propertyValue": "first.seen@acme.example"}]
+    without = client.post("/v1/webhooks/hubspot", json=change).json()
+    assert [r.get("indexed") for r in without["results"]] == [None, None]
+    assert client.get("/v1/index/contacts/512").json()["email"] == "bcooper@biglytics.net"
+
+    body = client.post("/v1/webhooks/hubspot", params={"index": "true"}, json=change).json()
+    assert [r["indexed"] for r in body["results"]] == [True, True]
+    updated = client.get("/v1/index/contacts/512").json()
+    assert updated["email"] == "bryan.cooper@newco.example"
+    assert (updated["first_name"], updated["last_name"]) == ("Bryan", "Cooper")  # the rest is kept
+    assert client.get("/v1/index/contacts/777").json()["email"] == "first.seen@acme.example"
+    # the stored change is what later saves are matched against
+    [report] = results(client.post("/v1/webhooks/generic", json={
+        "type": "contact", "id": "c-new", "first_name": "Bryan", "last_name": "Cooper",
+        "email": "bryan.cooper@newco.example"}))
+    assert "512" in {d["a"] for d in report["duplicates"]} | {d["b"] for d in report["duplicates"]}
+
+
+def test_a_hubspot_merge_event_removes_the_merged_away_objects_from_the_index(client: TestClient) -> None:
+    for rid in ("512", "513"):
+        payload = json.loads(raw("hubspot/contact.json")) | {"id": rid}
+        payload["properties"] = payload["properties"] | {"hs_object_id": rid}
+        [stored] = results(client.post("/v1/webhooks/hubspot", params={"index": "true"}, json=payload))
+        assert stored["indexed"] is True
+    merge = [{"eventId": 21, "subscriptionType": "contact.merge", "objectId": 512, "occurredAt": 9,
+              "primaryObjectId": 512, "newObjectId": 512, "mergedObjectIds": [513, 512]}]
+    [ack] = client.post("/v1/webhooks/hubspot", json=merge).json()["events"]["acknowledged"]
+    assert ack["merged_object_ids"] == ["513"] and ack.get("unindexed") is None
+    assert client.get("/v1/index/contacts/513").status_code == 200
+
+    [ack] = client.post("/v1/webhooks/hubspot", params={"index": "true"}, json=merge).json()["events"][
+        "acknowledged"]
+    assert ack["unindexed"] is True
+    assert client.get("/v1/index/contacts/513").status_code == 404
+    assert client.get("/v1/index/contacts/512").status_code == 200  # the surviving object stays
 
 
 def test_index_true_stores_records_and_later_saves_match_them(client: TestClient) -> None:

@@ -6,6 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import Engine, event, func, select
 
 from app.models.store import IndexedRecord, IndexKey, create_schema, make_engine
@@ -31,6 +32,38 @@ def test_upsert_get_delete_round_trip(engine: Engine, rules: Ruleset) -> None:
     assert index.delete_record(engine, "contact", "c1") is True
     assert index.get_record(engine, "contact", "c1") is None
     assert index.delete_record(engine, "contact", "c1") is False
+
+
+def test_changed_fields_are_laid_over_the_stored_record_and_its_keys_follow(engine: Engine, rules: Ruleset) -> None:
+    model = rules.match_models["contact"]
+    index.upsert_records(engine, "contact", [("c1", BOB | {"mailing_address": {"city": "Oakland", "state": "CA"}})],
+                         model, "US")
+    stored = index.update_record(engine, "contact", "c1", {"email": "robert@newjob.com",
+                                                           "mailing_address": {"city": "Berkeley"}}, model, "US")
+    assert stored == index.get_record(engine, "contact", "c1")
+    assert stored["email"] == "robert@newjob.com" and stored["last_name"] == "Smith"
+    assert stored["mailing_address"] == {"city": "Berkeley", "state": "CA"}, "nested fields merge one by one"
+    with engine.connect() as conn:
+        emails = conn.execute(select(IndexKey.value).where(IndexKey.record_id == "c1", IndexKey.name == "email"))
+        assert [e for (e,) in emails] == ["robert@newjob.com"]
+    assert index.update_record(engine, "contact", "c9", {"email": "new@acme.com"}, model, "US") == {
+        "email": "new@acme.com"}, "an object the index did not hold starts with what changed"
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)  # SQLite: see index.update_record
+def test_concurrent_changes_to_one_object_all_land_on_postgresql(engine: Engine, rules: Ruleset) -> None:
+    assert engine.dialect.name == "postgresql"
+    model = rules.match_models["contact"]
+    index.upsert_records(engine, "contact", [("c1", BOB)], model, "US")
+    fields = [f"custom_{i}" for i in range(24)]
+
+    def change(name: str) -> None:
+        index.update_record(engine, "contact", "c1", {name: "set"}, model, "US")
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(change, fields))
+    final = index.get_record(engine, "contact", "c1")
+    assert all(final.get(name) == "set" for name in fields), "a change read an older row and overwrote another"
 
 
 def test_lookup_finds_the_duplicate_through_indexed_keys(engine: Engine, rules: Ruleset) -> None:

@@ -132,6 +132,9 @@ class PartialReport(BaseModel):
     decision: Decision
     note: str = Field(description="Why completeness and the quality score are not reported.")
     rules_version: str
+    indexed: bool | None = Field(default=None, description=(
+        "With ?index=true (accounts, contacts): whether the changed properties were stored in the reference "
+        "index, over what it already held of the object."))
 
 
 class AcknowledgedEvent(BaseModel):
@@ -139,11 +142,17 @@ class AcknowledgedEvent(BaseModel):
     subscription_type: str = Field(examples=["contact.creation"])
     object: str = Field(examples=["contacts"])
     object_id: str | None = None
-    status: Literal["acknowledged", "ignored"] = Field(description=(
-        "`ignored` for an object type with no mapping (tickets, products, …)."))
+    status: Literal["acknowledged", "ignored", "rejected"] = Field(description=(
+        "`ignored` for an object type with no mapping (tickets, products, …); `rejected` for an event that is "
+        "not well formed (`loc` names what is wrong); the delivery's other events count all the same."))
     note: str
+    loc: str | None = Field(default=None, examples=["body.3.objectId"],
+                            description="A rejected event: the path of what is missing or wrong.")
+    merged_object_ids: list[str] | None = Field(default=None, examples=[["1201"]], description=(
+        "A merge: the objects it merged away (`mergedObjectIds`, never the surviving object)."))
     unindexed: bool | None = Field(default=None, description=(
-        "With ?index=true, a deletion: whether the object was removed from the reference index."))
+        "With ?index=true, a deletion or a merge: whether the deleted (or merged-away) objects were removed "
+        "from the reference index."))
 
 
 class EventSummary(BaseModel):
@@ -233,6 +242,8 @@ async def respond_events(request: Request, payload: Any, call: WebhookCall) -> R
     metrics = request.app.state.metrics
     for change in batch.changes:
         report = partial_report(change, call.rules, call.now, call.options)
+        if call.index_record and change.adapted.record_type in MATCHABLE:
+            report["indexed"] = await _index_changes(request, change.adapted, call)
         tasks.add_task(metrics.record_partial_later, report)
         results.append(report)
     if call.index_record:
@@ -244,19 +255,43 @@ async def respond_events(request: Request, payload: Any, call: WebhookCall) -> R
                     background=tasks)
 
 
-async def _unindex(request: Request, mappings: Mappings, ack: dict[str, Any]) -> None:
-    """A deleted HubSpot object leaves the reference index (it must not be anyone's duplicate any more)."""
-    action = ack["subscription_type"].rpartition(".")[2]
-    mapping = mappings.object("hubspot", ack["object"])
-    if action not in ("deletion", "privacyDeletion") or mapping is None or ack["object_id"] is None \
-            or mapping.record_type not in MATCHABLE:
-        return
+async def _index_changes(request: Request, adapted: Adapted, call: WebhookCall) -> bool:
+    """Store an object's changed properties over what the index holds of it (or as all it knows so far)."""
+    record_type, changed = adapted.record_type, adapted.record
+    rid = changed.get("id")
+    if not isinstance(rid, str | int) or isinstance(rid, bool) or not str(rid):
+        return False
+    engine, model = request.app.state.engine, call.rules.match_models[record_type]
     try:
-        ack["unindexed"] = await run_in_threadpool(index.delete_record, request.app.state.engine,
-                                                   mapping.record_type, ack["object_id"])
+        await run_in_threadpool(index.update_record, engine, record_type, str(rid), changed, model,
+                                call.options.default_region)
+    except SQLAlchemyError as exc:
+        log.warning("index update failed: %s", type(exc).__name__)
+        return False
+    return True
+
+
+async def _unindex(request: Request, mappings: Mappings, ack: dict[str, Any]) -> None:
+    """A deleted HubSpot object, or one merged into another, leaves the reference index (it must not be
+    anyone's duplicate any more)."""
+    action = ack["subscription_type"].rpartition(".")[2]
+    mapping = mappings.object("hubspot", ack["object"]) if ack["status"] == "acknowledged" else None
+    if mapping is None or mapping.record_type not in MATCHABLE:
+        return
+    if action in ("deletion", "privacyDeletion") and ack["object_id"] is not None:
+        gone = [ack["object_id"]]
+    elif action == "merge" and ack.get("merged_object_ids"):
+        gone = ack["merged_object_ids"]
+    else:
+        return
+    engine = request.app.state.engine
+    try:
+        removed = [await run_in_threadpool(index.delete_record, engine, mapping.record_type, rid) for rid in gone]
     except SQLAlchemyError as exc:
         log.warning("index delete failed: %s", type(exc).__name__)
         ack["unindexed"] = False
+        return
+    ack["unindexed"] = any(removed)
 
 
 @router.post("/hubspot", response_model=WebhookResponse | HubSpotEventsResponse,

@@ -77,25 +77,63 @@ def upsert_records(engine: Engine, record_type: str, items: Sequence[tuple[str, 
     """Insert or replace records by id (the last of repeated ids wins); returns how many were written."""
     latest = dict(items)
     ids = sorted(latest)  # one lock order for every writer: no deadlocks between bulk upserts
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start:start + CHUNK]
+        with _writing(), engine.begin() as conn:
+            _write(conn, engine, record_type, chunk, [latest[i] for i in chunk], model, region)
+    _TOTALS.pop((id(engine), record_type), None)
+    return len(ids)
+
+
+def update_record(engine: Engine, record_type: str, record_id: str, changes: dict[str, Any],
+                  model: MatchModel, region: str) -> dict[str, Any]:
+    """Store `changes` over the record the index holds (nested objects field by field), or as the whole
+    record when it holds none; returns what was stored. A CRM's property-change events carry a few fields.
+
+    On PostgreSQL the stored row is locked while it is read and rewritten, so concurrent changes to one
+    object all land; on SQLite two processes changing one object at the same instant can lose one change.
+    """
+    query = select(IndexedRecord.data).where(IndexedRecord.record_type == record_type,
+                                             IndexedRecord.record_id == record_id)
+    if engine.dialect.name == "postgresql":
+        with _writing(), engine.begin() as conn:
+            data = conn.execute(query.with_for_update()).scalar()
+            merged = merge_fields(orjson.loads(data) if data is not None else {}, changes)
+            _write(conn, engine, record_type, [record_id], [merged], model, region)
+    else:
+        with engine.connect() as conn:
+            data = conn.execute(query).scalar()
+        merged = merge_fields(orjson.loads(data) if data is not None else {}, changes)
+        with _writing(), engine.begin() as conn:
+            _write(conn, engine, record_type, [record_id], [merged], model, region)
+    _TOTALS.pop((id(engine), record_type), None)
+    return merged
+
+
+def merge_fields(stored: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    """`stored` with `changes` laid over it; an object in both (an address, BANT) is merged key by key."""
+    merged = dict(stored)
+    for key, value in changes.items():
+        old = merged.get(key)
+        merged[key] = {**old, **value} if isinstance(value, dict) and isinstance(old, dict) else value
+    return merged
+
+
+def _write(conn: Any, engine: Engine, record_type: str, ids: list[str], records: list[dict[str, Any]],
+           model: MatchModel, region: str) -> None:
+    """Upsert record rows, then replace their key rows, in the caller's transaction."""
     from datetime import UTC, datetime
 
     now = datetime.now(UTC)
-    for start in range(0, len(ids), CHUNK):
-        chunk = ids[start:start + CHUNK]
-        records = [latest[i] for i in chunk]
-        prepared = prepare(records, record_type, region, chunk)
-        rows = [{"record_type": record_type, "record_id": rid, "data": orjson.dumps(rec).decode(),
-                 "updated_at": now} for rid, rec in zip(chunk, records, strict=True)]
-        key_rows = [{"record_type": record_type, "record_id": rid, "name": n, "value": v}
-                    for row, rid in enumerate(chunk) for n, v in sorted(record_index_keys(prepared, row, model))]
-        with _writing(), engine.begin() as conn:
-            conn.execute(_upsert_statement(engine, rows))
-            conn.execute(delete(IndexKey).where(IndexKey.record_type == record_type,
-                                                IndexKey.record_id.in_(chunk)))
-            if key_rows:
-                conn.execute(insert(IndexKey), key_rows)
-    _TOTALS.pop((id(engine), record_type), None)
-    return len(ids)
+    prepared = prepare(records, record_type, region, ids)
+    rows = [{"record_type": record_type, "record_id": rid, "data": orjson.dumps(rec).decode(),
+             "updated_at": now} for rid, rec in zip(ids, records, strict=True)]
+    key_rows = [{"record_type": record_type, "record_id": rid, "name": n, "value": v}
+                for row, rid in enumerate(ids) for n, v in sorted(record_index_keys(prepared, row, model))]
+    conn.execute(_upsert_statement(engine, rows))
+    conn.execute(delete(IndexKey).where(IndexKey.record_type == record_type, IndexKey.record_id.in_(ids)))
+    if key_rows:
+        conn.execute(insert(IndexKey), key_rows)
 
 
 def get_record(engine: Engine, record_type: str, record_id: str) -> dict[str, Any] | None:
