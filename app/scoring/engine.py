@@ -12,11 +12,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from app.scoring.formats import EmailCheck, check_email
+from app.scoring.formats import EmailCheck, check_email, phone_region
 from app.scoring.rules.completeness import measure_completeness
 from app.scoring.rules.lead_score import score_lead
 from app.scoring.rules.qualification import measure_qualification
-from app.scoring.rules.standardize import normalize_record
+from app.scoring.rules.standardize import ADDRESS_FIELD, normalize_record
 from app.scoring.ruleset import Ruleset
 from app.scoring.values import clip_value, is_filled, parse_datetime
 
@@ -61,9 +61,15 @@ class Context:
     duplicates: list[dict[str, Any]] = field(default_factory=list)
     # top-level fields holding a value (`filled`), judged once per record
     present: frozenset[str] = frozenset()
+    # where the record's phones are read when written without a country code (`phone_region`)
+    region: str = ""
     # Per-record memos: several rules read the same email check and dates; nothing outlives the record.
     _emails: dict[Any, EmailCheck] = field(default_factory=dict, repr=False, compare=False)
     _dates: dict[str, datetime | None] = field(default_factory=dict, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if not self.region:
+            self.region = self.options.default_region
 
     def filled(self, value: Any) -> bool:
         """Whether a value counts as present under this ruleset's placeholders."""
@@ -208,6 +214,9 @@ def score_record(
     ctx = Context(record_type, rules, now, options or Options(), lookups or Lookups())
     ctx.duplicates = duplicates or []
     ctx.present = present_fields(record, rules.empty_values)
+    if record_type in ADDRESS_FIELD:
+        ctx.region = phone_region(record.get(ADDRESS_FIELD[record_type]), ctx.options.default_region,
+                                  rules.country_lookup)
     ctx.completeness = measure_completeness(record, ctx)
     if record_type in ("opportunity", "lead"):
         ctx.qualification = measure_qualification(record, ctx)

@@ -7,8 +7,10 @@ are cached on the raw value.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache, lru_cache
+from typing import Any
 from urllib.parse import urlsplit
 
 import phonenumbers
@@ -114,6 +116,42 @@ def check_email(value: str, deliverability: bool = False, timeout: float = 2.0) 
     except EmailNotValidError as exc:
         return EmailCheck(False, reason=str(exc))
     return EmailCheck(True, info.normalized, info.domain.lower())
+
+
+@cache
+def iso_countries() -> dict[str, str]:
+    """Lowercased ISO 3166 alpha-2/3 codes, official and common names (pycountry) -> alpha-2."""
+    import pycountry
+
+    lookup: dict[str, str] = {}
+    for country in pycountry.countries:
+        for attr in ("alpha_2", "alpha_3", "name", "official_name", "common_name"):
+            value = getattr(country, attr, None)
+            if value:
+                lookup[value.lower()] = country.alpha_2
+    return lookup
+
+
+@cache
+def default_countries() -> dict[str, str]:
+    """`iso_countries` with the default rules file's extra spellings ("UK", "USA"), for callers without a
+    ruleset at hand (duplicate matching keys)."""
+    from app.scoring.ruleset import country_lookup, read_default_rules  # the ruleset imports this module
+
+    return country_lookup(read_default_rules()["standardize"]["countries"])
+
+
+def phone_region(address: Any, default: str, countries: Mapping[str, str] | None = None) -> str:
+    """The region a number written without its country code is read in: the record's own address country
+    when phonenumbers knows it ("020 7946 0958" on a London contact is a UK number), else `default`."""
+    if address.__class__ is dict:
+        country = address.get("country")
+        if country.__class__ is str:
+            code = (countries if countries is not None else default_countries()).get(
+                " ".join(country.lower().split()))
+            if code is not None and code in phonenumbers.SUPPORTED_REGIONS:
+                return code
+    return default
 
 
 @cache

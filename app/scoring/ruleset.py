@@ -15,6 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
+from app.scoring.formats import iso_countries
 from app.scoring.matching.linker import build_models
 from app.scoring.registry import RECORD_TYPES, RULES, Rule, Severity
 
@@ -291,6 +292,15 @@ def load_rules(path: Path | str | None = None, override: dict[str, Any] | None =
 _PICKLIST_SEPARATORS = re.compile(r"[\s\-/]+")
 
 
+_STAGE_SEPARATORS = re.compile(r"[\s_/\-]+")
+
+
+def stage_key(value: str) -> str:
+    """How stage names compare: case-insensitive, with spaces, underscores, slashes and hyphens alike
+    ("Closed/Won", "closed-won" and "CLOSED_WON" are one stage)."""
+    return " ".join(_STAGE_SEPARATORS.sub(" ", value.lower()).split())
+
+
 def picklist_key(value: str) -> str:
     """How picklist values compare: case-insensitive, spaces and hyphens as underscores."""
     return _PICKLIST_SEPARATORS.sub("_", value.strip().lower())
@@ -362,19 +372,12 @@ class Ruleset:
         """The configured stage a raw value names, or None."""
         if not isinstance(value, str):
             return None
-        return self.stage_lookup.get(" ".join(value.lower().replace("_", " ").split()))
+        return self.stage_lookup.get(stage_key(value))
 
 
 def country_lookup(extra: dict[str, list[str]]) -> dict[str, str]:
     """Lowercased ISO 3166 names, official and common names, alpha-2/3 codes and configured spellings -> alpha-2."""
-    import pycountry
-
-    lookup: dict[str, str] = {}
-    for country in pycountry.countries:
-        for attr in ("alpha_2", "alpha_3", "name", "official_name", "common_name"):
-            value = getattr(country, attr, None)
-            if value:
-                lookup[value.lower()] = country.alpha_2
+    lookup = dict(iso_countries())
     for code, spellings in extra.items():
         lookup.update({s.lower(): code for s in spellings})
     return lookup
@@ -394,8 +397,8 @@ def compile_rules(model: RulesFile, data: dict[str, Any]) -> Ruleset:
     severity = {rid: (model.rules[rid].severity if rid in model.rules and model.rules[rid].severity
                       else r.severity) for rid, r in RULES.items()}
     enabled = frozenset(rid for rid in RULES if model.rules.get(rid, RuleOverride()).enabled)
-    stage_lookup = {name.lower(): name for name in model.stages.definitions}
-    stage_lookup.update({alias.lower(): target for alias, target in model.stages.aliases.items()})
+    stage_lookup = {stage_key(name): name for name in model.stages.definitions}
+    stage_lookup.update({stage_key(alias): target for alias, target in model.stages.aliases.items()})
     industry_lookup: dict[str, str] = {}
     for label, variants in model.standardize.industries.items():
         industry_lookup[label.lower()] = label

@@ -46,6 +46,16 @@ def test_same_phone_written_differently() -> None:
     assert phone_key(4155550123, "US") == "+14155550123"
 
 
+def test_a_local_number_is_read_in_the_records_own_country(rules: Ruleset) -> None:
+    london = {"id": "c1", "first_name": "Olivia", "last_name": "Smith", "phone": "020 7946 0958",
+              "mailing_address": {"city": "London", "country": "UK"}}
+    assert person_keys(london, "contact", "US")["phone"] == "+442079460958"
+    assert person_keys(london | {"mailing_address": {}}, "contact", "US")["phone"] != "+442079460958"
+    other = {"id": "c2", "first_name": "Olivia", "last_name": "Smith", "phone": "+44 20 7946 0958"}
+    [pair] = link_record("contact", london, [("c2", other)], rules)
+    assert "same phone" in pair["reasons"]
+
+
 def test_company_names_without_legal_suffixes_and_websites_by_registered_domain() -> None:
     assert company_key("Acme Corp, Inc.") == company_key("ACME") == "acme"
     assert domain_key("https://www.shop.acme.co.uk/about") == "acme.co.uk"

@@ -20,7 +20,7 @@ from nameparser import HumanName
 from nameparser.config import CONSTANTS as NAME_CONSTANTS
 from nicknames import name_triplets
 
-from app.scoring.formats import check_url
+from app.scoring.formats import check_url, phone_region
 from app.scoring.values import parse_datetime
 
 _NON_ALNUM = re.compile(r"[^a-z0-9 ]+")
@@ -195,7 +195,8 @@ def person_keys(record: dict[str, Any], record_type: str, region: str) -> dict[s
         "first_initial": first[:1], "last_initial": last[:1],
         "email": email, "email_local": local,
         "email_domain": "" if domain in FREE_MAIL_DOMAINS else domain,
-        "phone": phone_key(record.get("phone") or record.get("mobile_phone"), region),
+        "phone": phone_key(record.get("phone") or record.get("mobile_phone"),
+                           phone_region(record.get(PERSON_ADDRESS.get(record_type, "")), region)),
         "birthdate": date_key(record.get("birthdate")),
         "company": company_key(text_of(company)) if text_of(company) else "",
         "account_id": text_of(record.get("account_id")),
@@ -213,7 +214,7 @@ def account_keys(record: dict[str, Any], region: str) -> dict[str, str]:
     keys = {
         "name": company_key(name) if name else "",
         "website": domain_key(record.get("website")),
-        "phone": phone_key(record.get("phone"), region),
+        "phone": phone_key(record.get("phone"), phone_region(record.get("billing_address"), region)),
         "linkedin": fold(text_of(record.get("linkedin_url"))),
     }
     keys.update(address_keys(record.get("billing_address")))

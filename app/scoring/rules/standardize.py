@@ -66,7 +66,7 @@ def _name_case(value: Any, ctx: Any) -> str | None:
 def normalize_record(record: dict[str, Any], ctx: Any) -> dict[str, Any]:
     """The record's standard forms where they can be derived (reported under `normalized`)."""
     out: dict[str, Any] = {}
-    region = ctx.options.default_region
+    region = ctx.region  # the record's own country, else the default region
     for field in PHONE_FIELDS.get(ctx.record_type, ()):
         value = record.get(field)
         if isinstance(value, str | int) and not isinstance(value, bool) and str(value).strip():

@@ -76,16 +76,17 @@ def _phone_rules(field: str) -> tuple[Any, Any]:
             return
         value = record[field]
         text = _as_text(value)
-        result = check_phone(text, ctx.options.default_region) if text is not None else None
+        result = check_phone(text, ctx.region) if text is not None else None
         if result is None or not result.ok:
             yield Hit(field, value, details={"reason": result.reason if result else "not text"})
 
     def no_country_code(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
-        """A valid number written without its country code (read with the default region)."""
+        """A valid number written without its country code (read in the record's country, else the default
+        region)."""
         text = _as_text(record.get(field))
         if text is None or not text.strip():
             return
-        result = check_phone(text, ctx.options.default_region)
+        result = check_phone(text, ctx.region)
         if result.ok and not result.has_country_code:
             yield Hit(field, record.get(field), suggestion=result.e164)
 
