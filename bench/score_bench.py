@@ -10,7 +10,8 @@ the framework and the duplicate lookup in the reference index (score_record gets
 in-process on one thread (so on one core at a time), with a fixed `now`.
 
 Why the caches are cleared: check_email caches its domain check and simple addresses, check_phone and
-check_url cache on the raw value, registered_domain on the host, the ruleset on the job title. A benchmark that repeats a warm process would mostly time cache hits. So the caches are cleared
+check_url cache on the raw value, registered_domain on the host, the ruleset on the job title, name casing
+on the name. A benchmark that repeats a warm process would mostly time cache hits. So the caches are cleared
 before each type's run; they then warm over the run as they would over a real stream of records, and that
 warming is part of the figure. One-time library start-up (pycountry, phonenumbers metadata, tldextract's
 suffix list) is paid by a short warm-up on other records first, since a server pays it once at boot.
@@ -61,6 +62,7 @@ from app.scoring.formats import (  # noqa: E402
     registered_domain,
 )
 from app.scoring.ruleset import Ruleset, load_rules  # noqa: E402
+from app.scoring.rules.standardize import proper_name  # noqa: E402
 from bench.generate import NOW, make_accounts, make_contacts, make_leads, make_opportunities  # noqa: E402
 
 COMMAND = ".venv/bin/python bench/score_bench.py"
@@ -81,6 +83,7 @@ def clear_caches() -> None:
     check_phone.cache_clear()
     check_url.cache_clear()
     registered_domain.cache_clear()
+    proper_name.cache_clear()
 
 
 def best_time(fn: Callable[[], Any], repeat: int, cpu: list[float] | None = None) -> float:

@@ -50,6 +50,8 @@ def test_case(case: dict[str, Any], rules: Ruleset) -> None:
     assert matching, f"{case['rule']} did not fire on {case['field']}; got {found}"
     if "suggestion" in case:
         assert matching[0]["suggestion"] == case["suggestion"]
+    if "message" in case:  # words the message must hold
+        assert case["message"] in matching[0]["message"], matching[0]["message"]
     assert matching[0]["severity"] == rules.severity[case["rule"]]
     assert not PLACEHOLDER.search(matching[0]["message"]), f"unfilled placeholder: {matching[0]['message']}"
 

@@ -26,17 +26,26 @@ def open_stage(record: dict[str, Any], ctx: Any) -> Any:
 
 @rule("opportunity.probability.stage_mismatch", fields=("probability", "stage"), severity="warning",
       category="consistency", when_present=True, seed="000",
-      message="Probability {value}% does not fit stage {stage} (expected {low:g}–{high:g}%).")
+      message="Probability {value}% does not fit stage {stage} (expected {low:g}–{high:g}%){hint}.")
 def _probability_vs_stage(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
-    """Seed 000: probability scoring must align with stage and activity."""
+    """Seed 000: probability scoring must align with stage and activity.
+
+    A value between 0 and 1 whose hundredfold fits the stage was written as a fraction (as HubSpot's deal
+    probability is): the suggestion is the percentage, not the nearest end of the stage's range.
+    """
     name, stage = open_stage(record, ctx)
     value = record.get("probability")
     if stage is None or not is_number(value) or not 0 <= value <= 100:
         return
     low, high = stage.probability
     if not low <= value <= high:
-        fix = min(max(value, low), high)
-        yield Hit("probability", value, suggestion=fix, details={"stage": name, "low": low, "high": high})
+        details = {"stage": name, "low": low, "high": high, "hint": ""}
+        if 0 < value <= 1 and low <= value * 100 <= high:
+            fix = round(value * 100, 2)
+            details["hint"] = f"; {value} looks like a fraction of 1, as a percentage it is {fix:g}"
+        else:
+            fix = min(max(value, low), high)
+        yield Hit("probability", value, suggestion=fix, details=details)
 
 
 @rule("opportunity.forecast_category.stage_mismatch", fields=("forecast_category", "stage"),
