@@ -265,7 +265,7 @@ def cross_record_findings(kept: Mapping[str, Iterable[dict[str, Any]]], lookups:
             continue
         for record in records:
             ctx = Context(record_type, rules, now, options, lookups)
-            ctx.present = present_fields(record, rules.empty_values)  # rules test presence, as in score_record
+            ctx.present = present_fields(record, rules.empty_values, rules.real_values)  # rules test presence, as in score_record
             for rule, params, severity in plan:
                 for hit in rule.check(record, params, ctx):
                     yield {"rule": rule.id, "record_type": record_type, "record_id": record.get("id"),

@@ -111,15 +111,21 @@ def render(template: str, **values: Any) -> str:
     return template.format_map(_Template(values))
 
 
-def present_fields(record: dict[str, Any], empty_values: frozenset[str]) -> frozenset[str]:
-    """The record's top-level fields that hold a value (`is_filled`), judged once so rules test membership."""
+def present_fields(record: dict[str, Any], empty_values: frozenset[str],
+                   real_values: Mapping[str, frozenset[str]] | None = None) -> frozenset[str]:
+    """The record's top-level fields that hold a value (`is_filled`), judged once so rules test membership.
+
+    `real_values`: per field, placeholders that are real values there (a person named Na).
+    """
     present = []
     for key, value in record.items():
         if value is None:
             continue
         if value.__class__ is str:
             text = value.strip()
-            if not text or text.lower() in empty_values:
+            if not text:
+                continue
+            if text.lower() in empty_values and not (real_values and text.lower() in real_values.get(key, ())):
                 continue
         elif not is_filled(value, empty_values):
             continue
@@ -213,7 +219,7 @@ def score_record(
     """
     ctx = Context(record_type, rules, now, options or Options(), lookups or Lookups())
     ctx.duplicates = duplicates or []
-    ctx.present = present_fields(record, rules.empty_values)
+    ctx.present = present_fields(record, rules.empty_values, rules.real_values)
     if record_type in ADDRESS_FIELD:
         ctx.region = phone_region(record.get(ADDRESS_FIELD[record_type]), ctx.options.default_region,
                                   rules.country_lookup)

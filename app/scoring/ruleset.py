@@ -44,6 +44,8 @@ class RecordCompleteness(_Strict):
 
 class Completeness(_Strict):
     empty_values: list[str]
+    # per top-level field: placeholders that are real values there ("Na" is a Korean and Chinese family name)
+    real_values: dict[str, list[str]] = {}
     account: RecordCompleteness
     contact: RecordCompleteness
     opportunity: RecordCompleteness
@@ -354,6 +356,7 @@ class Ruleset:
     negative_values: frozenset[str]
     score_groups: dict[str, tuple[float, dict[str, list[Band]]]]
     country_lookup: dict[str, str]
+    real_values: dict[str, frozenset[str]]
     plans: dict[str, list[tuple[Rule, Any, Severity]]]
     match_models: dict[str, Any]
     validity_fields: dict[str, frozenset[str]]
@@ -417,6 +420,7 @@ def compile_rules(model: RulesFile, data: dict[str, Any]) -> Ruleset:
         severity=severity,
         enabled=enabled,
         empty_values=frozenset(v.lower() for v in model.completeness.empty_values),
+        real_values={f: frozenset(v.lower() for v in vals) for f, vals in model.completeness.real_values.items()},
         picklists=picklists,
         stage_lookup=stage_lookup,
         industry_lookup=industry_lookup,

@@ -21,9 +21,9 @@ def measure_completeness(record: dict[str, Any], ctx: Any) -> dict[str, Any]:
             path = paths[0]
             ok = path in present if "." not in path else filled_fn(get_path(record, path))
         elif any_of:
-            ok = any(filled_fn(get_path(record, p)) for p in paths)
+            ok = any(p in present if "." not in p else filled_fn(get_path(record, p)) for p in paths)
         else:
-            ok = all(filled_fn(get_path(record, p)) for p in paths)
+            ok = all(p in present if "." not in p else filled_fn(get_path(record, p)) for p in paths)
         total += weight
         if ok:
             filled += 1

@@ -183,9 +183,11 @@ for _t in ADDRESS_FIELD:
 def _name_casing(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
     """Seed 002 naming conventions: names in ALL CAPS or all lower case."""
     for field in ("first_name", "last_name"):
-        fix = _name_case(record.get(field), ctx)
-        if fix:
-            yield Hit(field, record.get(field), suggestion=fix)
+        if field not in ctx.present:  # a placeholder ("N/A") is no name to recase
+            continue
+        fix = _name_case(record[field], ctx)
+        if fix and fix != record[field].strip():
+            yield Hit(field, record[field], suggestion=fix)
 
 
 def _vague_title(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
