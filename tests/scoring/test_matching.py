@@ -56,6 +56,22 @@ def test_a_local_number_is_read_in_the_records_own_country(rules: Ruleset) -> No
     assert "same phone" in pair["reasons"]
 
 
+def test_colleagues_sharing_a_switchboard_and_a_domain_are_not_one_person(rules: Ruleset) -> None:
+    john = {"id": "c1", "first_name": "John", "last_name": "Smith", "email": "john.smith@acme.com",
+            "phone": "+1 415 555 0100"}
+    jane = {"id": "c2", "first_name": "Jane", "last_name": "Smith", "email": "jane.smith@acme.com",
+            "phone": "+1 415 555 0100"}
+    assert link_record("contact", john, [("c2", jane)], rules) == []
+    # the same person under a nickname and another address at the same company still pairs
+    johnny = {"id": "c3", "first_name": "Johnny", "last_name": "Smith", "email": "jsmith@acme.com",
+              "phone": "+1 415 555 0100"}
+    [pair] = link_record("contact", john, [("c3", johnny)], rules)
+    assert pair["score"] > 0.99 and "same phone" in pair["reasons"]
+    # two free-mail addresses share no company: gmail.com is no evidence either way
+    gmail = [dict(p, email=f"{p['first_name'].lower()}@gmail.com") for p in (john, jane)]
+    assert link_record("contact", gmail[0], [("c2", gmail[1])], rules) == []
+
+
 def test_company_names_without_legal_suffixes_and_websites_by_registered_domain() -> None:
     assert company_key("Acme Corp, Inc.") == company_key("ACME") == "acme"
     assert domain_key("https://www.shop.acme.co.uk/about") == "acme.co.uk"

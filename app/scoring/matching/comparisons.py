@@ -18,7 +18,7 @@ from rapidfuzz import fuzz
 from rapidfuzz.distance import OSA, Indel, JaroWinkler
 from rapidfuzz.process import cpdist
 
-from app.scoring.matching.normalize import nickname_pairs
+from app.scoring.matching.normalize import FREE_MAIL_DOMAINS, nickname_pairs
 
 NULL, ELSE = -1, -2
 
@@ -38,7 +38,7 @@ LEVELS_BY_KIND = {
     "string": {"exact", "similar", "else"},
     "text": {"exact", "similar", "else"},
     "code": {"exact", "typo", "else"},
-    "email": {"exact", "same_local_part", "similar", "else"},
+    "email": {"exact", "same_local_part", "similar", "same_domain", "else"},
     "phone": {"exact", "same_last_digits", "else"},
     "exact": {"exact", "else"},
 }
@@ -159,6 +159,9 @@ class Comparison:
             return np.fromiter((x.split("@")[0] == y.split("@")[0] for x, y in zip(a, b, strict=True)), bool, len(a))
         if lv.label == "same_last_digits":
             return np.fromiter((len(x) >= 7 and x[-7:] == y[-7:] for x, y in zip(a, b, strict=True)), bool, len(a))
+        if lv.label == "same_domain":
+            return np.fromiter((_company_domain(x) != "" and _company_domain(x) == _company_domain(y)
+                                for x, y in zip(a, b, strict=True)), bool, len(a))
         raise ValueError(lv.label)
 
 
@@ -180,10 +183,22 @@ def _same_last_digits(a: np.ndarray, b: np.ndarray, derive: Derive) -> np.ndarra
     return long[a] & (last[a] == last[b])  # type: ignore[no-any-return]
 
 
+def _company_domain(email: str) -> str:
+    """The domain after the @, unless it is a free-mail provider's (two gmail.com addresses share nothing)."""
+    domain = email.rpartition("@")[2]
+    return "" if domain in FREE_MAIL_DOMAINS else domain
+
+
+def _same_domain(a: np.ndarray, b: np.ndarray, derive: Derive) -> np.ndarray:
+    domain = derive("company_domain", _company_domain)
+    return (domain[a] != "") & (domain[a] == domain[b])  # type: ignore[no-any-return]
+
+
 # levels judged from something of each value (codes of distinct values in, one bool per pair out), the same
 # as `Comparison._predicate` on the values themselves
 _BY_VALUE: dict[str, Callable[[np.ndarray, np.ndarray, Derive], np.ndarray]] = {
-    "initial": _initial, "same_local_part": _same_local_part, "same_last_digits": _same_last_digits}
+    "initial": _initial, "same_local_part": _same_local_part, "same_last_digits": _same_last_digits,
+    "same_domain": _same_domain}
 
 
 def build_comparison(spec: Any) -> Comparison:
