@@ -72,6 +72,20 @@ def test_colleagues_sharing_a_switchboard_and_a_domain_are_not_one_person(rules:
     assert link_record("contact", gmail[0], [("c2", gmail[1])], rules) == []
 
 
+def test_a_pair_agreeing_on_a_name_does_not_make_that_name_common(rules: Ruleset) -> None:
+    """Term frequencies over a caller's few candidates leave the pair out: "acme" twice is the pair itself."""
+    acme = {"id": "a1", "name": "Acme Corp.", "billing_address": {"city": "San Francisco", "country": "US"}}
+    other = {"id": "a2", "name": "ACME Corporation", "billing_address": {"city": "San Francisco", "country": "US"}}
+    [pair] = link_record("account", acme, [("a2", other)], rules)
+    assert pair["score"] >= rules.file.duplicates.threshold and "same name" in pair["reasons"]
+    # a name the other candidates share is still common
+    crowd = [(f"x{n}", {"id": f"x{n}", "name": "Acme Holdings", "billing_address": {"city": f"Town {n}"}})
+             for n in range(30)]
+    common = [p["score"] for p in link_record("account", acme | {"name": "Acme Holdings"}, [("a2", other | {
+        "name": "Acme Holdings"}), *crowd], rules) if p["b"] == "a2"]
+    assert common == [] or common[0] < pair["score"]
+
+
 def test_company_names_without_legal_suffixes_and_websites_by_registered_domain() -> None:
     assert company_key("Acme Corp, Inc.") == company_key("ACME") == "acme"
     assert domain_key("https://www.shop.acme.co.uk/about") == "acme.co.uk"

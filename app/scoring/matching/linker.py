@@ -107,23 +107,30 @@ def prepare(records: Sequence[dict[str, Any]], record_type: str, region: str,
 
 
 class TermFrequencies:
-    """Value counts per field, so an exact match on a rare value weighs more than on a common one."""
+    """Value counts per field, so an exact match on a rare value weighs more than on a common one.
 
-    def __init__(self, counts: dict[str, Counter[str]], total: int, pseudo_count: float) -> None:
-        self.counts, self.total, self.pseudo = counts, total, pseudo_count
+    `pair_share`: how many of a value's counts the agreeing pair itself put there. Counts over the records
+    being compared (`of`) hold both sides of every pair, so an exact match is judged by the value's count
+    without those two: in a caller's five candidates, "acme" twice is the pair agreeing, not a common name.
+    """
+
+    def __init__(self, counts: dict[str, Counter[str]], total: int, pseudo_count: float,
+                 pair_share: int = 0) -> None:
+        self.counts, self.total, self.pseudo, self.pair_share = counts, total, pseudo_count, pair_share
 
     @classmethod
     def of(cls, tables: Iterable[Prepared], fields: Iterable[str], pseudo_count: float) -> TermFrequencies:
         """Counts over the given prepared tables (a batch, or a batch plus its reference)."""
         tables = list(tables)
         counts = {f: Counter(v for t in tables for v in t.columns.get(f, ()) if v) for f in fields}
-        return cls(counts, sum(len(t) for t in tables), pseudo_count)
+        return cls(counts, sum(len(t) for t in tables), pseudo_count, pair_share=2)
 
     def u(self, field: str, values: np.ndarray, default_u: float) -> np.ndarray:
-        """Smoothed frequency of each value: (count + k·u) / (N + k)."""
+        """Smoothed frequency of each value among the other records: (count + k·u) / (N + k)."""
         counts = self.counts.get(field, Counter())
-        observed = np.fromiter((counts.get(v, 0) for v in values), float, len(values))
-        return (observed + self.pseudo * default_u) / (self.total + self.pseudo)
+        share = self.pair_share
+        observed = np.fromiter((max(counts.get(v, 0) - share, 0) for v in values), float, len(values))
+        return (observed + self.pseudo * default_u) / (max(self.total - share, 0) + self.pseudo)
 
     def u_of_codes(self, field: str, values: np.ndarray, default_u: float) -> np.ndarray:
         """`u` of every distinct value of a coded column (`Prepared.codes`), computed once per column."""
