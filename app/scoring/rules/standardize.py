@@ -15,6 +15,7 @@ from app.scoring.registry import Hit, rule
 from app.scoring.values import is_number
 
 ADDRESS_FIELD = {"account": "billing_address", "contact": "mailing_address", "lead": "address"}
+NAME_CASE_MAX = 100  # characters: longer text in a name field is no name to recase
 PHONE_FIELDS = {"account": ("phone",), "contact": ("phone", "mobile_phone"), "lead": ("phone",)}
 
 
@@ -59,6 +60,8 @@ def _name_case(value: Any, ctx: Any) -> str | None:
     if not isinstance(value, str) or len(value.strip()) < ctx.rules.file.standardize.name_case_min_length:
         return None
     text = value.strip()
+    if len(text) > NAME_CASE_MAX:  # no name; and nameparser took 35 s over a megabyte of one
+        return None
     if (text.isupper() or text.islower()) and any(c.isalpha() for c in text):
         return proper_name(" ".join(text.split()))
     return None
