@@ -117,6 +117,8 @@ class Qualification(_Strict):
     decision_maker_roles: list[str]
     decision_maker_from_stage: str
     negative_values: list[str]
+    # an answer starting with one of these says the element is missing ("No budget until FY26")
+    negative_prefixes: list[str] = []
 
 
 class Timeliness(_Strict):
@@ -354,6 +356,7 @@ class Ruleset:
     title_bands: list[tuple[float, re.Pattern[str]]]
     vague_titles: frozenset[str]
     negative_values: frozenset[str]
+    negative_prefixes: tuple[str, ...]
     score_groups: dict[str, tuple[float, dict[str, list[Band]]]]
     country_lookup: dict[str, str]
     real_values: dict[str, frozenset[str]]
@@ -428,6 +431,7 @@ def compile_rules(model: RulesFile, data: dict[str, Any]) -> Ruleset:
         title_bands=sorted(title_bands, key=lambda b: -b[0]),
         vague_titles=frozenset(v.lower() for v in model.standardize.vague_titles.values),
         negative_values=frozenset(v.lower() for v in model.qualification.negative_values),
+        negative_prefixes=tuple(v.lower() for v in model.qualification.negative_prefixes),
         score_groups={
             "demographics": (model.lead_scoring.demographics.max, demo),
             "behavior": (model.lead_scoring.behavior.max, model.lead_scoring.behavior.criteria()),

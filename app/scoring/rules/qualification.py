@@ -12,10 +12,15 @@ from app.scoring.values import get_path
 
 
 def is_qualified(value: Any, ctx: Any) -> bool:
-    """A framework element counts when it holds something other than a placeholder, 'no' or false."""
+    """A framework element counts when it holds something other than a placeholder, 'no' or false, or an
+    answer that says it is missing ("No budget", "Not identified", "Unclear")."""
     if value is False or not ctx.filled(value):
         return False
-    return not (isinstance(value, str) and value.strip().lower() in ctx.rules.negative_values)
+    if not isinstance(value, str):
+        return True
+    text = " ".join(value.lower().split())
+    rules = ctx.rules
+    return text not in rules.negative_values and not text.startswith(rules.negative_prefixes)
 
 
 def framework(record: dict[str, Any], key: str, elements: list[str], ctx: Any) -> dict[str, Any]:
