@@ -29,6 +29,8 @@ class Requirement(_Strict):
     any_of: list[str] = []
     all_of: list[str] = []
     weight: float = 1.0
+    # opportunities: required only while the deal is open (a closed deal has no next step to take)
+    open_only: bool = False
 
     def paths(self) -> tuple[list[str], str]:
         """The field paths and how they combine (`any` or `all`)."""
@@ -365,7 +367,7 @@ class Ruleset:
     validity_fields: dict[str, frozenset[str]]
     # Derived once for the engine's hot path (see `compile_rules`).
     runs: dict[str, list[tuple[Any, Any, str, str, Severity, str, bool]]]
-    requirements: dict[str, list[tuple[str, list[str], bool, float]]]
+    requirements: dict[str, list[tuple[str, list[str], bool, float, bool]]]
     decision_sets: tuple[frozenset[str], frozenset[str], frozenset[str], frozenset[str], frozenset[str]]
     sorted_picklists: dict[str, list[str]]
     inactive_lead_statuses: frozenset[str]
@@ -447,8 +449,8 @@ def compile_rules(model: RulesFile, data: dict[str, Any]) -> Ruleset:
         # and the top-level fields of which one must hold a value for the rule to run (None: always runs)
         runs={t: [(r.check, params, r.id, r.category, sev, r.message, "{" not in r.message, rule_gate(r))
                   for r, params, sev in plan] for t, plan in plans.items()},
-        # per required field: name, paths, whether any path suffices (else all), weight
-        requirements={t: [(req.name, *_paths(req), req.weight)
+        # per required field: name, paths, whether any path suffices (else all), weight, open deals only
+        requirements={t: [(req.name, *_paths(req), req.weight, req.open_only)
                           for req in getattr(model.completeness, t).required] for t in RECORD_TYPES},
         decision_sets=(frozenset(decision.allow_rules), frozenset(decision.block_rules),
                        frozenset(decision.alert_rules), frozenset(decision.block_severities),

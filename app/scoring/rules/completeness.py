@@ -11,12 +11,22 @@ from app.scoring.values import get_path
 
 
 def measure_completeness(record: dict[str, Any], ctx: Any) -> dict[str, Any]:
-    """Weighted share of the record type's required fields that hold a value."""
+    """Weighted share of the record type's required fields that hold a value.
+
+    A requirement marked `open_only` (an opportunity's next step) does not apply to a closed deal: it is
+    neither filled nor missing there, and `required` counts the requirements that applied.
+    """
     requirements = ctx.rules.requirements[ctx.record_type]
     filled_fn, present = ctx.filled, ctx.present
     total = filled_weight = 0.0
-    filled, missing = 0, []
-    for name, paths, any_of, weight in requirements:
+    filled, applied, missing = 0, 0, []
+    closed: bool | None = None
+    for name, paths, any_of, weight, open_only in requirements:
+        if open_only:
+            if closed is None:
+                closed = is_closed_deal(record, ctx)
+            if closed:
+                continue
         if len(paths) == 1:
             path = paths[0]
             ok = path in present if "." not in path else filled_fn(get_path(record, path))
@@ -24,6 +34,7 @@ def measure_completeness(record: dict[str, Any], ctx: Any) -> dict[str, Any]:
             ok = any(p in present if "." not in p else filled_fn(get_path(record, p)) for p in paths)
         else:
             ok = all(p in present if "." not in p else filled_fn(get_path(record, p)) for p in paths)
+        applied += 1
         total += weight
         if ok:
             filled += 1
@@ -31,7 +42,13 @@ def measure_completeness(record: dict[str, Any], ctx: Any) -> dict[str, Any]:
         else:
             missing.append(name)
     score = round(filled_weight / total, 4) if total else 1.0
-    return {"score": score, "filled": filled, "required": len(requirements), "missing": missing}
+    return {"score": score, "filled": filled, "required": applied, "missing": missing}
+
+
+def is_closed_deal(record: dict[str, Any], ctx: Any) -> bool:
+    """Whether the record's stage is a configured closed stage (Closed Won, Closed Lost)."""
+    name = ctx.rules.canonical_stage(record.get("stage"))
+    return name is not None and ctx.rules.stage(name).closed
 
 
 def _missing_required(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
