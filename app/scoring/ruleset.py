@@ -133,6 +133,8 @@ class Timeliness(_Strict):
     lead_response_hours: float
     follow_up_days: list[float]
     inactive_lead_statuses: list[str]
+    # the status suggested once the last follow-up went unanswered (one of the lead_status picklist)
+    inactive_status: str = "recycled"
 
 
 class Impact(_Strict):

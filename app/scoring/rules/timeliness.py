@@ -61,16 +61,21 @@ def _stuck(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
 
 @rule("contact.verification.overdue", fields=("last_verified_at",), severity="warning", category="timeliness",
       seed="003", config="timeliness",
-      message="Contact details last verified {days:.0f} days ago (re-verify every {threshold:g} days).")
+      message="Contact details {since} {days:.0f} days ago (re-verify every {threshold:g} days).")
 def _verification(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
-    """Seed 003: verify and update contact information quarterly; seed 000: flag outdated contacts."""
-    when = ctx.parse_datetime(record.get("last_verified_at")) or ctx.parse_datetime(record.get("created_at"))
+    """Seed 003: verify and update contact information quarterly; seed 000: flag outdated contacts.
+
+    A contact never verified counts from its creation, and the message says so.
+    """
+    verified = ctx.parse_datetime(record.get("last_verified_at"))
+    when = verified or ctx.parse_datetime(record.get("created_at"))
     if when is None:
         return
     days = days_between(when, ctx.now)
     if days >= params.verify_days:
+        since = "last verified" if verified is not None else "never verified; the contact was created"
         yield Hit("last_verified_at", record.get("last_verified_at"),
-                  details={"days": days, "threshold": params.verify_days})
+                  details={"days": days, "threshold": params.verify_days, "since": since})
 
 
 def _active_lead(record: dict[str, Any], ctx: Any) -> bool:
@@ -97,7 +102,7 @@ def _response_sla(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit
 
 
 @rule("lead.follow_up.due", fields=("last_contacted_at",), severity="info", category="timeliness",
-      seed="003", config="timeliness", message="Day {day:g} follow-up is due: {action}.")
+      seed="003", config="timeliness", message="Day {day:g} of the follow-up schedule: {action}.")
 def _follow_up(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
     """Seed 003 follow-up schedule: Day 1, 3, 7 and 14, then mark inactive."""
     created = ctx.parse_datetime(record.get("created_at"))
@@ -110,8 +115,10 @@ def _follow_up(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
     contacted = ctx.parse_datetime(record.get("last_contacted_at"))
     if contacted is not None and contacted >= created + timedelta(days=step):
         if step == max(params.follow_up_days):
-            yield Hit("status", record.get("status"), suggestion="inactive",
-                      details={"day": step, "action": "final follow-up done, mark the lead inactive"})
+            yield Hit("status", record.get("status"), suggestion=params.inactive_status,
+                      details={"day": step, "action": f"the final follow-up is done: mark the lead "
+                                                     f"{params.inactive_status!r} (inactive)"})
         return
-    action = "initial response and qualification" if step == min(params.follow_up_days) else "follow up"
+    action = ("the initial response and qualification are due" if step == min(params.follow_up_days)
+              else "a follow-up is due")
     yield Hit("last_contacted_at", record.get("last_contacted_at"), details={"day": step, "action": action})
