@@ -50,6 +50,12 @@ class PhoneCheck:
     e164: str | None = None
     has_country_code: bool = False
     reason: str | None = None
+    extension: str | None = None  # "204" of "(213) 555-0199 x204": E.164 has no room for it
+
+    @property
+    def written(self) -> str | None:
+        """The number as a CRM should store it: E.164, and the extension after " x" (so a fix keeps it)."""
+        return f"{self.e164} x{self.extension}" if self.e164 and self.extension else self.e164
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,7 +181,7 @@ def check_phone(value: str, region: str) -> PhoneCheck:
     if not (in_region or phonenumbers.is_valid_number(number)):
         return PhoneCheck(False, has_country_code=has_country_code, reason="not a valid number for its region")
     e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-    return PhoneCheck(True, e164, has_country_code)
+    return PhoneCheck(True, e164, has_country_code, extension=number.extension or None)
 
 
 @lru_cache(maxsize=16384)

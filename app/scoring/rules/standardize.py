@@ -88,6 +88,8 @@ def normalize_record(record: dict[str, Any], ctx: Any) -> dict[str, Any]:
             phone = check_phone(str(value), region)
             if phone.ok:
                 out[field] = phone.e164
+                if phone.extension:
+                    out[f"{field}_extension"] = phone.extension
     email = record.get("email")
     if isinstance(email, str) and email.strip():
         result = ctx.check_email(email)

@@ -125,7 +125,7 @@ def _phone_rules(field: str) -> tuple[Any, Any]:
             return
         result = check_phone(text, ctx.region)
         if result.ok and not result.has_country_code:
-            yield Hit(field, record.get(field), suggestion=result.e164)
+            yield Hit(field, record.get(field), suggestion=result.written)
 
     return invalid, no_country_code
 
