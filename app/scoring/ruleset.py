@@ -88,6 +88,8 @@ class Validity(_Strict):
     future_years: int
     url_schemes: list[str]
     linkedin_hosts: list[str]
+    # registered domains of social networks: a company "website" there is a profile, not its site
+    social_hosts: list[str] = []
     # mail domains people mistype ("gmial.com"); a domain one edit away from one of these is flagged
     common_email_domains: list[str] = []
 

@@ -145,7 +145,8 @@ for _t, _f in (("account", "phone"), ("contact", "phone"), ("contact", "mobile_p
 # ---------------------------------------------------------------- URLs
 def _url_invalid(field: str, linkedin: bool) -> Any:
     def check(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
-        """The URL has no valid host and public suffix, or a LinkedIn URL points elsewhere."""
+        """The URL has no valid host and public suffix, a LinkedIn URL points elsewhere, or a company's
+        website is a profile on a social network (its domain is no company's: validity.social_hosts)."""
         if field not in ctx.present:
             return
         value = record[field]
@@ -157,6 +158,9 @@ def _url_invalid(field: str, linkedin: bool) -> Any:
             yield Hit(field, value, details={"reason": result.reason})
         elif linkedin and result.registered_domain not in params.linkedin_hosts:
             yield Hit(field, value, details={"reason": f"host {result.host} is not LinkedIn"})
+        elif not linkedin and result.registered_domain in params.social_hosts:
+            yield Hit(field, value, details={"reason": f"{result.registered_domain} is a social profile, not the "
+                                                       "company's own website"})
 
     return check
 
