@@ -38,3 +38,21 @@ def test_job_titles_are_classified_on_their_first_characters_and_cached_small() 
     assert short[0] is not None and short[1] is not None
     assert rules.title_labels("VP of Sales " + "x" * 2_000_000) == short
     assert rules.title_labels("x" * 2_000_000 + " VP of Sales") == (None, None)  # past the cut: not read
+
+
+def test_the_quick_name_casing_is_nameparsers() -> None:
+    """proper_name capitalises a plain word itself; it must agree with nameparser, which it skips."""
+    from nameparser import HumanName
+
+    from app.scoring.rules.standardize import proper_name
+    from bench.generate import FIRST, LAST
+
+    def by_nameparser(text: str) -> str:
+        name = HumanName(text)
+        name.capitalize(force=True)
+        return str(name) or text
+
+    words = [w for n in [*FIRST, *LAST, "Jr", "Van", "De", "Di", "Mack", "Le"] for w in n.split()]
+    for word in {w for n in words for w in (n.upper(), n.lower())}:
+        assert proper_name(word) == by_nameparser(word), word
+    assert proper_name("MCDONALD") == "McDonald" and proper_name("O'BRIEN") == "O'Brien"

@@ -72,7 +72,12 @@ def proper_name(text: str) -> str:
     """O'Brien, McDonald, García-López, de la Cruz: nameparser's capitalisation, not str.title's O'brien.
 
     Cached: a parse costs about 0.35 ms, and the names a CRM writes in capitals repeat (first names most).
+    One plain ASCII word is capitalised directly, as nameparser does it (tests/scoring compares the two),
+    except Mc/Mac names, whose inner capital nameparser places.
     """
+    if text.isalpha() and text.isascii() and len(text) > 1 and not text.lower().startswith("mc", 0, 2) \
+            and not text.lower().startswith("mac"):
+        return text.capitalize()
     name = HumanName(text)
     name.capitalize(force=True)
     return str(name) or text
