@@ -322,7 +322,8 @@ def link_record(
     left = prepare([record], record_type, region, [own_id])
     right = prepare([c for _, c in candidates], record_type, region, [cid for cid, _ in candidates])
     if tf is None:
-        tf = TermFrequencies.of([left, right], [c.field for c in model.comparisons if c.tf], cfg.tf_pseudo_count)
+        tf = TermFrequencies.of([left, right], [c.field for c in model.comparisons if c.tf], cfg.tf_pseudo_count,
+                                pair_share=2)  # a few candidates: the pair's own counts would dominate
     scores = score_pairs(left, right, np.zeros(len(right), dtype=np.int64), np.arange(len(right)), model, tf)
     rank = Ranking({own_id: record, **{cid: c for cid, c in candidates}})
     order = [int(k) for k in np.argsort(-scores.score, kind="stable") if scores.score[k] >= threshold]

@@ -109,9 +109,10 @@ def prepare(records: Sequence[dict[str, Any]], record_type: str, region: str,
 class TermFrequencies:
     """Value counts per field, so an exact match on a rare value weighs more than on a common one.
 
-    `pair_share`: how many of a value's counts the agreeing pair itself put there. Counts over the records
-    being compared (`of`) hold both sides of every pair, so an exact match is judged by the value's count
-    without those two: in a caller's five candidates, "acme" twice is the pair agreeing, not a common name.
+    `pair_share`: how many of a value's counts the agreeing pair itself put there, left out of its frequency.
+    In a caller's five candidates "acme" twice is the pair agreeing, not a common name (`link_record` passes
+    2). Over a whole batch the pair's own counts weigh nothing, and leaving them out would overshoot for
+    pairs matched with swapped names (each side's value sits in another column), so batches pass 0.
     """
 
     def __init__(self, counts: dict[str, Counter[str]], total: int, pseudo_count: float,
@@ -119,11 +120,12 @@ class TermFrequencies:
         self.counts, self.total, self.pseudo, self.pair_share = counts, total, pseudo_count, pair_share
 
     @classmethod
-    def of(cls, tables: Iterable[Prepared], fields: Iterable[str], pseudo_count: float) -> TermFrequencies:
+    def of(cls, tables: Iterable[Prepared], fields: Iterable[str], pseudo_count: float,
+           pair_share: int = 0) -> TermFrequencies:
         """Counts over the given prepared tables (a batch, or a batch plus its reference)."""
         tables = list(tables)
         counts = {f: Counter(v for t in tables for v in t.columns.get(f, ()) if v) for f in fields}
-        return cls(counts, sum(len(t) for t in tables), pseudo_count, pair_share=2)
+        return cls(counts, sum(len(t) for t in tables), pseudo_count, pair_share)
 
     def u(self, field: str, values: np.ndarray, default_u: float) -> np.ndarray:
         """Smoothed frequency of each value among the other records: (count + k·u) / (N + k)."""
