@@ -56,3 +56,10 @@ def test_the_quick_name_casing_is_nameparsers() -> None:
     for word in {w for n in words for w in (n.upper(), n.lower())}:
         assert proper_name(word) == by_nameparser(word), word
     assert proper_name("MCDONALD") == "McDonald" and proper_name("O'BRIEN") == "O'Brien"
+
+
+def test_an_employee_count_written_as_text_still_gets_its_size_tier() -> None:
+    rules = load_rules()
+    assert score_record("lead", {"employee_count": "250"}, rules, now=NOW)["normalized"]["size_tier"] == \
+        score_record("lead", {"employee_count": 250}, rules, now=NOW)["normalized"]["size_tier"] == "mid-market"
+    assert "size_tier" not in score_record("lead", {"employee_count": "many"}, rules, now=NOW)["normalized"]

@@ -214,7 +214,9 @@ def _number_in_range(field: str, max_key: str) -> Any:
         value = record[field]
         limit = getattr(params, max_key)
         if not is_number(value):
-            yield Hit(field, value, suggestion=parse_number(value), details={"reason": "not a number"})
+            number = parse_number(value)
+            reason = "not a number" if number is None else "a number written as text"
+            yield Hit(field, value, suggestion=number, details={"reason": reason})
         elif value < 0:
             yield Hit(field, value, details={"reason": "negative"})
         elif value > limit:
