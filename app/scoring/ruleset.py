@@ -187,6 +187,9 @@ class Standardize(_Strict):
     seniority: dict[str, list[str]]
     departments: dict[str, list[str]]
     vague_titles: VagueTitles
+    # roles that support someone: the words after "to", "of" or "for" name whom, and are not read for the
+    # title's seniority, department or lead points ("Executive Assistant to the CEO" is no CEO)
+    supporting_roles: list[str] = []
 
 
 class LevelSpec(_Strict):
@@ -330,7 +333,26 @@ LabelTable = list[tuple[str, re.Pattern[str]]]
 TITLE_CHARS = 256  # a job title is short; longer text is cut before it is searched or becomes a cache key
 
 
-def title_classifier(seniority: LabelTable, departments: LabelTable) -> Callable[[str], tuple[str | None, ...]]:
+def supported_person(roles: list[str]) -> re.Pattern[str] | None:
+    """The clause naming whom a supporting role supports ("… assistant| to the CEO"), to cut from a title."""
+    if not roles:
+        return None
+    alts = "|".join(re.escape(r.lower()) for r in sorted(roles, key=len, reverse=True))
+    return re.compile(rf"(?<![a-z0-9])((?:{alts}))\s+(?:to|of|for)(?![a-z0-9]).*$", re.DOTALL)
+
+
+def title_reader(cut: re.Pattern[str] | None) -> Callable[[str], str]:
+    """A title as the keyword tables read it: its first TITLE_CHARS characters, lowercased, without the clause
+    naming whom a supporting role supports."""
+    def read(title: str) -> str:
+        lowered = title[:TITLE_CHARS].lower()
+        return cut.sub(r"\1", lowered) if cut is not None else lowered
+
+    return read
+
+
+def title_classifier(seniority: LabelTable, departments: LabelTable,
+                     read: Callable[[str], str] = title_reader(None)) -> Callable[[str], tuple[str | None, ...]]:
     """(seniority, department) of a job title: for each, the first label whose keywords occur in it.
 
     Cached per ruleset, since a CRM's titles repeat ('VP Sales', 'CEO') and each lookup is a dozen searches;
@@ -342,7 +364,7 @@ def title_classifier(seniority: LabelTable, departments: LabelTable) -> Callable
                      for table in (seniority, departments))
 
     def classify(title: str) -> tuple[str | None, ...]:
-        return labels(title[:TITLE_CHARS].lower())
+        return labels(read(title))
 
     classify.cache_clear = labels.cache_clear  # type: ignore[attr-defined]
     return classify
@@ -361,6 +383,7 @@ class Ruleset:
     stage_lookup: dict[str, str]
     industry_lookup: dict[str, str]
     title_labels: Callable[[str], tuple[str | None, ...]]  # (seniority, department), see title_classifier
+    read_title: Callable[[str], str]  # a title as keywords are searched in it, see title_reader
     title_bands: list[tuple[float, re.Pattern[str]]]
     vague_titles: frozenset[str]
     negative_values: frozenset[str]
@@ -425,6 +448,7 @@ def compile_rules(model: RulesFile, data: dict[str, Any]) -> Ruleset:
     title_bands = [(b.points, keyword_pattern(b.keywords)) for b in demo.pop("title", [])]
     seniority = [(k, keyword_pattern(v)) for k, v in model.standardize.seniority.items()]
     departments = [(k, keyword_pattern(v)) for k, v in model.standardize.departments.items()]
+    read_title = title_reader(supported_person(model.standardize.supporting_roles))
     return Ruleset(
         file=model,
         version=version,
@@ -435,7 +459,8 @@ def compile_rules(model: RulesFile, data: dict[str, Any]) -> Ruleset:
         picklists=picklists,
         stage_lookup=stage_lookup,
         industry_lookup=industry_lookup,
-        title_labels=title_classifier(seniority, departments),
+        title_labels=title_classifier(seniority, departments, read_title),
+        read_title=read_title,
         title_bands=sorted(title_bands, key=lambda b: -b[0]),
         vague_titles=frozenset(v.lower() for v in model.standardize.vague_titles.values),
         negative_values=frozenset(v.lower() for v in model.qualification.negative_values),

@@ -63,3 +63,20 @@ def test_an_employee_count_written_as_text_still_gets_its_size_tier() -> None:
     assert score_record("lead", {"employee_count": "250"}, rules, now=NOW)["normalized"]["size_tier"] == \
         score_record("lead", {"employee_count": 250}, rules, now=NOW)["normalized"]["size_tier"] == "mid-market"
     assert "size_tier" not in score_record("lead", {"employee_count": "many"}, rules, now=NOW)["normalized"]
+
+
+def test_whom_an_assistant_supports_is_not_their_seniority_or_lead_points() -> None:
+    """standardize.supporting_roles: "Executive Assistant to the CEO" is no CEO."""
+    rules = load_rules()
+    assert rules.title_labels("Executive Assistant to the CEO")[0] == "individual"
+    assert rules.title_labels("CEO")[0] == "executive"
+    assert rules.title_labels("Sales Assistant")[1] == "Sales"  # the role's own words still count
+
+    def title_points(title: str) -> list[float]:
+        report = score_record("lead", {"title": title}, rules, now=NOW)
+        return [b["points"] for b in report["lead_score"]["breakdown"] if b["criterion"] == "title_relevance"]
+
+    assert title_points("CEO") == [10.0]
+    assert title_points("Executive Assistant to the CEO") == []
+    unaware = load_rules(override={"standardize": {"supporting_roles": []}})
+    assert unaware.title_labels("Executive Assistant to the CEO")[0] == "executive"

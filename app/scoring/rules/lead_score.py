@@ -42,7 +42,7 @@ def _demographic_fit(record: dict[str, Any], ctx: Any) -> list[tuple[str, float,
         scored.append(("industry_fit", points, industry))
     title = record.get("title")
     if isinstance(title, str):
-        lowered = title.lower()
+        lowered = ctx.rules.read_title(title)
         for points, pattern in ctx.rules.title_bands:
             if pattern.search(lowered):
                 scored.append(("title_relevance", points, title))
