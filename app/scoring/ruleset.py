@@ -352,7 +352,7 @@ def title_reader(cut: re.Pattern[str] | None) -> Callable[[str], str]:
 
 
 def title_classifier(seniority: LabelTable, departments: LabelTable,
-                     read: Callable[[str], str] = title_reader(None)) -> Callable[[str], tuple[str | None, ...]]:
+                     read: Callable[[str], str] | None = None) -> Callable[[str], tuple[str | None, ...]]:
     """(seniority, department) of a job title: for each, the first label whose keywords occur in it.
 
     Cached per ruleset, since a CRM's titles repeat ('VP Sales', 'CEO') and each lookup is a dozen searches;
@@ -363,8 +363,10 @@ def title_classifier(seniority: LabelTable, departments: LabelTable,
         return tuple(next((label for label, pattern in table if pattern.search(lowered)), None)
                      for table in (seniority, departments))
 
+    reader = read or title_reader(None)
+
     def classify(title: str) -> tuple[str | None, ...]:
-        return labels(read(title))
+        return labels(reader(title))
 
     classify.cache_clear = labels.cache_clear  # type: ignore[attr-defined]
     return classify
