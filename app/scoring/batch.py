@@ -44,8 +44,7 @@ def batch_lookups(records: Mapping[str, Iterable[dict[str, Any]]], rules: Rulese
     deal_value: defaultdict[str, float] = defaultdict(float)
     active_contacts: set[str] = set()
     for deal in records.get("opportunity", []):
-        name = rules.canonical_stage(deal.get("stage"))
-        if name is not None and rules.stage(name).closed:
+        if rules.closed_stage(deal.get("stage")):
             continue
         roles = deal.get("contact_roles")
         for role in roles if isinstance(roles, list) else []:

@@ -122,10 +122,8 @@ def present_fields(record: dict[str, Any], empty_values: frozenset[str],
         if value is None:
             continue
         if value.__class__ is str:
-            text = value.strip()
-            if not text:
-                continue
-            if text.lower() in empty_values and not (real_values and text.lower() in real_values.get(key, ())):
+            text = value.strip().lower()
+            if not text or (text in empty_values and not (real_values and text in real_values.get(key, ()))):
                 continue
         elif not is_filled(value, empty_values):
             continue

@@ -147,16 +147,20 @@ def default_countries() -> dict[str, str]:
     return country_lookup(read_default_rules()["standardize"]["countries"])
 
 
+def country_code(value: Any, countries: Mapping[str, str]) -> str | None:
+    """ISO 3166 alpha-2 of a country written any way `countries` knows (case and spacing aside), else None."""
+    if value.__class__ is not str:
+        return None
+    return countries.get(" ".join(value.lower().split()))
+
+
 def phone_region(address: Any, default: str, countries: Mapping[str, str] | None = None) -> str:
     """The region a number written without its country code is read in: the record's own address country
     when phonenumbers knows it ("020 7946 0958" on a London contact is a UK number), else `default`."""
     if address.__class__ is dict:
-        country = address.get("country")
-        if country.__class__ is str:
-            code = (countries if countries is not None else default_countries()).get(
-                " ".join(country.lower().split()))
-            if code is not None and code in phonenumbers.SUPPORTED_REGIONS:
-                return code
+        code = country_code(address.get("country"), countries if countries is not None else default_countries())
+        if code is not None and code in phonenumbers.SUPPORTED_REGIONS:
+            return code
     return default
 
 

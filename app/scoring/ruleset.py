@@ -413,6 +413,11 @@ class Ruleset:
             return None
         return self.stage_lookup.get(stage_key(value))
 
+    def closed_stage(self, value: Any) -> bool:
+        """Whether a raw stage value names a configured closed stage (Closed Won, Closed Lost)."""
+        name = self.canonical_stage(value)
+        return name is not None and self.stage(name).closed
+
 
 def country_lookup(extra: dict[str, list[str]]) -> dict[str, str]:
     """Lowercased ISO 3166 names, official and common names, alpha-2/3 codes and configured spellings -> alpha-2."""

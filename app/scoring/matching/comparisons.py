@@ -18,7 +18,7 @@ from rapidfuzz import fuzz
 from rapidfuzz.distance import OSA, Indel, JaroWinkler
 from rapidfuzz.process import cpdist
 
-from app.scoring.matching.normalize import FREE_MAIL_DOMAINS, nickname_pairs
+from app.scoring.matching.normalize import company_domain, nickname_pairs
 
 NULL, ELSE = -1, -2
 
@@ -184,9 +184,7 @@ def _same_last_digits(a: np.ndarray, b: np.ndarray, derive: Derive) -> np.ndarra
 
 
 def _company_domain(email: str) -> str:
-    """The domain after the @, unless it is a free-mail provider's (two gmail.com addresses share nothing)."""
-    domain = email.rpartition("@")[2]
-    return "" if domain in FREE_MAIL_DOMAINS else domain
+    return company_domain(email.rpartition("@")[2])
 
 
 def _same_domain(a: np.ndarray, b: np.ndarray, derive: Derive) -> np.ndarray:

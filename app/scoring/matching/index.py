@@ -13,6 +13,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
@@ -122,8 +123,6 @@ def merge_fields(stored: dict[str, Any], changes: dict[str, Any]) -> dict[str, A
 def _write(conn: Any, engine: Engine, record_type: str, ids: list[str], records: list[dict[str, Any]],
            model: MatchModel, region: str) -> None:
     """Upsert record rows, then replace their key rows, in the caller's transaction."""
-    from datetime import UTC, datetime
-
     now = datetime.now(UTC)
     prepared = prepare(records, record_type, region, ids)
     rows = [{"record_type": record_type, "record_id": rid, "data": orjson.dumps(rec).decode(),

@@ -183,6 +183,11 @@ def address_keys(address: Any) -> dict[str, str]:
             "postal_code": postal, "state": fold(text_of(address.get("state")))}
 
 
+def company_domain(domain: str) -> str:
+    """An email domain as evidence of an employer: '' for a free-mail provider's (gmail.com is no company)."""
+    return "" if domain in FREE_MAIL_DOMAINS else domain
+
+
 def person_keys(record: dict[str, Any], record_type: str, region: str) -> dict[str, str]:
     """Comparable fields of a contact or lead."""
     first, last = split_person_name(record.get("first_name"), record.get("last_name"))
@@ -194,7 +199,7 @@ def person_keys(record: dict[str, Any], record_type: str, region: str) -> dict[s
         "first_name": first, "last_name": last,
         "first_initial": first[:1], "last_initial": last[:1],
         "email": email, "email_local": local,
-        "email_domain": "" if domain in FREE_MAIL_DOMAINS else domain,
+        "email_domain": company_domain(domain),
         "phone": phone_key(record.get("phone") or record.get("mobile_phone"),
                            phone_region(record.get(PERSON_ADDRESS.get(record_type, "")), region)),
         "birthdate": date_key(record.get("birthdate")),

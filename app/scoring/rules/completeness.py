@@ -18,22 +18,25 @@ def measure_completeness(record: dict[str, Any], ctx: Any) -> dict[str, Any]:
     """
     requirements = ctx.rules.requirements[ctx.record_type]
     filled_fn, present = ctx.filled, ctx.present
+
+    def holds(path: str) -> bool:  # a top-level field as `present` judged it, a nested one by its value
+        return path in present if "." not in path else filled_fn(get_path(record, path))
+
     total = filled_weight = 0.0
     filled, applied, missing = 0, 0, []
     closed: bool | None = None
     for name, paths, any_of, weight, open_only in requirements:
         if open_only:
             if closed is None:
-                closed = is_closed_deal(record, ctx)
+                closed = ctx.rules.closed_stage(record.get("stage"))
             if closed:
                 continue
         if len(paths) == 1:
-            path = paths[0]
-            ok = path in present if "." not in path else filled_fn(get_path(record, path))
+            ok = holds(paths[0])
         elif any_of:
-            ok = any(p in present if "." not in p else filled_fn(get_path(record, p)) for p in paths)
+            ok = any(map(holds, paths))
         else:
-            ok = all(p in present if "." not in p else filled_fn(get_path(record, p)) for p in paths)
+            ok = all(map(holds, paths))
         applied += 1
         total += weight
         if ok:
@@ -43,12 +46,6 @@ def measure_completeness(record: dict[str, Any], ctx: Any) -> dict[str, Any]:
             missing.append(name)
     score = round(filled_weight / total, 4) if total else 1.0
     return {"score": score, "filled": filled, "required": applied, "missing": missing}
-
-
-def is_closed_deal(record: dict[str, Any], ctx: Any) -> bool:
-    """Whether the record's stage is a configured closed stage (Closed Won, Closed Lost)."""
-    name = ctx.rules.canonical_stage(record.get("stage"))
-    return name is not None and ctx.rules.stage(name).closed
 
 
 def _missing_required(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:

@@ -10,7 +10,7 @@ from typing import Any
 import pycountry
 from nameparser import HumanName
 
-from app.scoring.formats import URL_SCHEMES, check_phone, check_url
+from app.scoring.formats import URL_SCHEMES, check_phone, check_url, country_code
 from app.scoring.registry import Hit, rule
 from app.scoring.values import parse_number
 
@@ -32,9 +32,7 @@ def _state_codes() -> dict[tuple[str, str], str]:
 
 def standard_country(value: Any, ctx: Any) -> str | None:
     """ISO 3166 alpha-2 for a country written any common way, else None."""
-    if not isinstance(value, str):
-        return None
-    return ctx.rules.country_lookup.get(" ".join(value.strip().lower().split()))
+    return country_code(value, ctx.rules.country_lookup)
 
 
 def standard_state(value: Any, country: str | None, ctx: Any) -> str | None:
