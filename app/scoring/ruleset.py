@@ -91,7 +91,8 @@ class Validity(_Strict):
     # registered domains of social networks: a company "website" there is a profile, not its site
     social_hosts: list[str] = []
     # mail domains people mistype ("gmial.com"); a domain one edit away from one of these is flagged
-    common_email_domains: list[str] = []
+    common_email_domains: tuple[str, ...] = ()
+    typo_domain_min_length: int = 8  # a shorter common domain is one slip from real ones (me.com, mc.com)
 
 
 class Stage(_Strict):

@@ -80,3 +80,12 @@ def test_whom_an_assistant_supports_is_not_their_seniority_or_lead_points() -> N
     assert title_points("Executive Assistant to the CEO") == []
     unaware = load_rules(override={"standardize": {"supporting_roles": []}})
     assert unaware.title_labels("Executive Assistant to the CEO")[0] == "executive"
+
+
+def test_the_typo_domain_threshold_comes_from_the_rules_file() -> None:
+    def typos(rules: object) -> list[str]:
+        report = score_record("contact", {"email": "ann@gmial.com"}, rules, now=NOW)  # type: ignore[arg-type]
+        return [i["suggestion"] for i in report["issues"] if i["rule"] == "contact.email.domain_typo"]
+
+    assert typos(load_rules()) == ["ann@gmail.com"]
+    assert typos(load_rules(override={"validity": {"typo_domain_min_length": 10}})) == []  # gmail.com: 9

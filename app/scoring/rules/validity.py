@@ -70,20 +70,20 @@ def _email_domain_typo(record: dict[str, Any], params: Any, ctx: Any) -> Iterato
     result = ctx.check_email(value)
     if not result.ok or not result.domain:
         return
-    meant = mistyped_domain(result.domain, tuple(params.common_email_domains))
+    meant = mistyped_domain(result.domain, params.common_email_domains, params.typo_domain_min_length)
     if meant is not None:
         local = (result.normalized or value).rpartition("@")[0]
         yield Hit("email", value, suggestion=f"{local}@{meant}", details={"domain": result.domain, "meant": meant})
 
 
 @lru_cache(maxsize=8192)
-def mistyped_domain(domain: str, common: tuple[str, ...]) -> str | None:
+def mistyped_domain(domain: str, common: tuple[str, ...], min_length: int) -> str | None:
     """The common domain `domain` is one edit (OSA: a swap counts as one) away from, unless it is itself a
-    mail provider's (mail.com is no gmail.com typo) or too short to tell (me.com, mc.com)."""
-    if domain in common or domain in FREE_MAIL_DOMAINS or len(domain) < 7:
+    mail provider's (mail.com is no gmail.com typo) or the common one is too short to tell (me.com, mc.com)."""
+    if domain in common or domain in FREE_MAIL_DOMAINS:
         return None
     found = process.extractOne(domain, common, scorer=OSA.distance, score_cutoff=1)
-    return found[0] if found is not None and len(found[0]) >= 8 else None
+    return found[0] if found is not None and len(found[0]) >= min_length else None
 
 
 for _t in ("contact", "lead"):
