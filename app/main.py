@@ -22,6 +22,7 @@ from app.api.router import api_router, metrics_router
 from app.api.routes.batch import BatchRequest
 from app.api.routes.duplicates import DuplicatesRequest
 from app.api.routes.index import IndexBulkRequest
+from app.api.routes.score import ScoreFastPath
 from app.api.timing import RequestMetrics
 from app.config import Settings, get_settings
 from app.metrics import Metrics, make_metrics
@@ -70,6 +71,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.options = Options(settings.default_region, settings.check_email_deliverability,
                                 settings.email_dns_timeout)
     install_problem_handlers(app)
+    app.add_middleware(ScoreFastPath)  # innermost of our own: logged and timed like every route
     app.add_middleware(RequestMetrics, metrics=metrics)
     app.add_middleware(RequestLog)  # outermost: its duration includes the metrics middleware
     install_access_log()
