@@ -56,6 +56,11 @@ async def get_now(
     return parse_now(now)
 
 
+def query_value(request: Request, name: str) -> str | None:
+    """A query parameter, without parsing the query string when there is none (most scoring requests)."""
+    return request.query_params.get(name) if request.scope.get("query_string") else None
+
+
 # The words pydantic reads as booleans, so a flag read by hand answers as a declared `bool` query would.
 _TRUE = frozenset({"1", "on", "t", "true", "y", "yes"})
 _FALSE = frozenset({"0", "off", "f", "false", "n", "no"})
@@ -63,7 +68,7 @@ _FALSE = frozenset({"0", "off", "f", "false", "n", "no"})
 
 def query_flag(request: Request, name: str) -> bool:
     """A boolean query parameter (false when absent); a 422 problem naming `query.<name>` otherwise."""
-    raw = request.query_params.get(name)
+    raw = query_value(request, name)
     if raw is None:
         return False
     word = raw.lower()

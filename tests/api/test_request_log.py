@@ -58,3 +58,21 @@ def test_metrics_middleware_still_times_requests(client: TestClient) -> None:
     text = client.get("/metrics").text
     labels = 'method="POST",route="/v1/contacts/score",status="200"'
     assert f"crm_dq_http_request_duration_seconds_count{{{labels}}}" in text
+
+
+def test_made_request_ids_are_distinct_and_a_forked_child_makes_its_own() -> None:
+    import os
+
+    from app.api.request_log import _new_ids
+
+    made = [_new_ids.new() for _ in range(10_000)]
+    assert len(set(made)) == len(made) and all(len(i) == 32 and int(i, 16) >= 0 for i in made)
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # child: report its first id and leave without running the test session's teardown
+        os.write(write, _new_ids.new().encode())
+        os._exit(0)
+    os.waitpid(pid, 0)
+    child = os.read(read, 64).decode()
+    os.close(read), os.close(write)
+    assert len(child) == 32 and child[:16] != made[0][:16]

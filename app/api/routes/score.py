@@ -21,7 +21,15 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.api.auth import require_api_key
-from app.api.deps import NOW_PARAMETER, flag_parameter, parse_now, query_flag, read_record, record_list
+from app.api.deps import (
+    NOW_PARAMETER,
+    flag_parameter,
+    parse_now,
+    query_flag,
+    query_value,
+    read_record,
+    record_list,
+)
 from app.models.records import PLURALS, RECORD_MODELS
 from app.models.report import Report
 from app.scoring import Options, Ruleset, score_record
@@ -101,7 +109,7 @@ def make_score_endpoint(record_type: str) -> Any:
 async def answer(request: Request, record_type: str) -> dict[str, Any]:
     """The report for one scoring request: `now` and `index` from the query, the record from the body."""
     state = request.app.state
-    now, index_record = parse_now(request.query_params.get("now")), query_flag(request, "index")
+    now, index_record = parse_now(query_value(request, "now")), query_flag(request, "index")
     record, candidates = split_body(await read_record(request, state.settings))
     return await judge_record(request, record_type, record, state.rules, state.options, now, candidates,
                               index_record)
