@@ -272,3 +272,32 @@ def test_the_scoring_core_never_imports_metrics() -> None:
                 [node.module or ""] if isinstance(node, ast.ImportFrom) else []
             for name in names:
                 assert not name.startswith(("app.metrics", "prometheus_client", "app.api")), (path, name)
+
+
+def test_single_record_counts_wait_briefly_then_are_written_once(tmp_path: Path) -> None:
+    """`record_soon` sums reports and writes them after COUNT_DELAY_SECONDS, or at the next scrape."""
+    import asyncio
+
+    from app.metrics import COUNT_DELAY_SECONDS, Metrics
+
+    metrics = Metrics()
+    report = {"record_type": "contact", "completeness": {"required": 4, "filled": 3},
+              "accuracy": {"checked": 2, "valid": 1}, "quality_score": 50.0, "lead_score": None,
+              "issues": [{"rule": "contact.email.invalid", "severity": "error"}]}
+    scored = metrics.types["contact"].scored["api"]
+
+    async def scenario() -> tuple[float, float, float]:
+        metrics.record_soon(report, "api")
+        metrics.record_soon(report, "api", duplicate=True)
+        waiting = scored._value.get()
+        await asyncio.sleep(COUNT_DELAY_SECONDS + 0.2)
+        written = scored._value.get()
+        metrics.record_soon(report, "api")
+        metrics.exposition()  # a scrape writes what waits without waiting for the timer
+        return waiting, written, scored._value.get()
+
+    assert asyncio.run(scenario()) == (0.0, 2.0, 3.0)
+    assert metrics.types["contact"].duplicates._value.get() == 1.0
+    assert metrics.types["contact"].filled._value.get() == 9.0
+    assert metrics.issue_child("contact", "contact.email.invalid", "error")._value.get() == 3.0
+    assert metrics.types["contact"].quality._sum.get() == 150.0  # histograms observe each report at once

@@ -82,6 +82,8 @@ def test_a_killed_worker_leaves_the_in_flight_sum_and_keeps_its_counts(tmp_path:
     with serve(tmp_path, workers=2) as served:
         for _ in range(10):
             assert httpx.post(f"{served.url}/v1/leads/score", json={"first_name": "Ana"}).status_code == 200
+        # single-record counts are written within app.metrics.COUNT_DELAY_SECONDS: wait until all ten are
+        wait_for(lambda: sum(per_worker(served.metrics_dir, "counter", SCORED).values()) == 10, "10 counted")
         held = hold_request(served.url)
         try:
             wait_for(lambda: 1 in per_worker(served.metrics_dir, "gauge_livesum",

@@ -220,7 +220,7 @@ class ScoreFastPath:
         await send({"type": "http.response.start", "status": 200,
                     "headers": [*JSON_HEADERS, (b"content-length", str(len(body)).encode())]})
         await send({"type": "http.response.body", "body": body})
-        request.app.state.metrics.record(report, "api", bool(report["duplicates"]))
+        request.app.state.metrics.record_soon(report, "api", bool(report["duplicates"]))
 
 
 def exception_handler(app: Any, exc: Exception) -> Any:
