@@ -196,10 +196,14 @@ class Metrics:
             self._soon_timer = asyncio.get_running_loop().call_later(COUNT_DELAY_SECONDS, self.write_soon)
 
     def write_soon(self) -> None:
-        """Write the counts `record_soon` summed so far."""
+        """Write the counts `record_soon` summed so far (on the event loop: its timer is dropped)."""
         timer, self._soon_timer = self._soon_timer, None
         if timer is not None:
             timer.cancel()
+        self._write_waiting()
+
+    def _write_waiting(self) -> None:
+        """Write what `record_soon` summed, from any thread."""
         with self._soon_lock:
             for tally in self._soon.values():
                 tally.flush()
@@ -218,9 +222,7 @@ class Metrics:
 
     def exposition(self) -> bytes:
         """The text exposition: this registry, or every worker's files merged into a fresh registry."""
-        with self._soon_lock:
-            for tally in self._soon.values():
-                tally.flush()
+        self._write_waiting()  # a metrics-port thread may ask: the loop's timer stays
         if self.multiprocess_dir is None:
             return generate_latest(self.registry)
         return multiprocess_exposition(self.multiprocess_dir)
