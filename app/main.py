@@ -18,11 +18,11 @@ from app.adapters import load_mappings
 from app.api.auth import document_security
 from app.api.problems import document_problems, install_problem_handlers
 from app.api.request_log import RequestLog, install_access_log
-from app.api.router import api_router, metrics_router
+from app.api.router import DIRECT, api_router, metrics_router
 from app.api.routes.batch import BatchRequest
 from app.api.routes.duplicates import DuplicatesRequest
 from app.api.routes.index import IndexBulkRequest
-from app.api.routes.score import ScoreFastPath
+from app.api.direct import DirectRoutes
 from app.api.timing import RequestMetrics
 from app.config import Settings, get_settings
 from app.metrics import Metrics, make_metrics
@@ -74,7 +74,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.options = Options(settings.default_region, settings.check_email_deliverability,
                                 settings.email_dns_timeout)
     install_problem_handlers(app)
-    app.add_middleware(ScoreFastPath)  # innermost of our own: logged and timed like every route
+    app.add_middleware(DirectRoutes, routes=DIRECT)  # innermost of our own: logged and timed like every route
     app.add_middleware(RequestMetrics, metrics=metrics)
     app.add_middleware(RequestLog)  # outermost: its duration includes the metrics middleware
     install_access_log()

@@ -173,8 +173,8 @@ class Metrics:
         self.record_partial(report)
 
     async def record_later(self, report: dict[str, Any], source: str, duplicate: bool = False) -> None:
-        """`record` as a response's background task: it runs once the client has the whole response."""
-        self.record(report, source, duplicate)
+        """`record_soon` as a response's background task: it runs once the client has the whole response."""
+        self.record_soon(report, source, duplicate)
 
     def record_soon(self, report: dict[str, Any], source: str, duplicate: bool = False) -> None:
         """`record`, with the counters summed over the reports of the next `COUNT_DELAY_SECONDS` (call it on

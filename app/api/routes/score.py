@@ -15,12 +15,9 @@ import orjson
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.exc import SQLAlchemyError
-from starlette._utils import get_route_path
 from starlette.background import BackgroundTask
 from starlette.responses import Response
-from starlette.types import ASGIApp, Receive, Scope, Send
 
-from app.api.auth import require_api_key
 from app.api.deps import (
     NOW_PARAMETER,
     flag_parameter,
@@ -177,56 +174,3 @@ for _plural, _type in PLURALS.items():
         responses={400: {"description": "Body is not JSON"}, 413: {"description": "Body too large"},
                    422: {"description": "Body is not a JSON object"}},
     )
-
-# path -> (its route, for the access log's and metrics' route label; record type)
-ROUTES = {route.path: (route, PLURALS[route.path.split("/")[2]])  # type: ignore[attr-defined]
-          for route in router.routes}
-JSON_HEADERS = [(b"content-type", b"application/json")]
-
-
-class ScoreFastPath:
-    """Pure ASGI: `POST /v1/{type}/score` answered without FastAPI's router, dependencies and Response.
-
-    The route is called on every CRM save. Matching it through the included routers, resolving the API-key
-    dependency and wrapping the request, response and background task cost more CPU than judging a contact
-    (bench/load.sh's profile), so this middleware, innermost of the app's own, answers those requests with
-    the same steps: the API key, `answer`, the JSON report, then the record's metrics. Errors go to the
-    app's exception handlers, as FastAPI would send them; everything else (other methods and paths) goes on
-    to FastAPI, which still routes and documents these endpoints.
-    """
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        found = None
-        if scope["type"] == "http" and scope["method"] == "POST":
-            found = ROUTES.get(get_route_path(scope))
-        if found is None:
-            await self.app(scope, receive, send)
-            return
-        scope["route"], record_type = found  # the route template for the access log and metrics
-        request = Request(scope, receive)
-        try:
-            await require_api_key(request)
-            report = await answer(request, record_type)
-        except Exception as exc:
-            handler = exception_handler(request.app, exc)
-            if handler is None:
-                raise
-            await (await handler(request, exc))(scope, receive, send)
-            return
-        body = orjson.dumps(report)
-        await send({"type": "http.response.start", "status": 200,
-                    "headers": [*JSON_HEADERS, (b"content-length", str(len(body)).encode())]})
-        await send({"type": "http.response.body", "body": body})
-        request.app.state.metrics.record_soon(report, "api", bool(report["duplicates"]))
-
-
-def exception_handler(app: Any, exc: Exception) -> Any:
-    """The app's handler for an exception, looked up by its class hierarchy as Starlette does."""
-    handlers = app.exception_handlers
-    for cls in type(exc).__mro__:
-        if cls in handlers:
-            return handlers[cls]
-    return None

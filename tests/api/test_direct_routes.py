@@ -1,14 +1,18 @@
-"""`ScoreFastPath` answers the scoring routes exactly as the FastAPI routes it stands in front of would."""
+"""`DirectRoutes` answers the scoring routes and webhooks exactly as FastAPI's routing of them would."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from collections.abc import Iterator
 from typing import Any
 
+import orjson
 import pytest
 from fastapi.testclient import TestClient
 
-from app.api.routes.score import ROUTES, ScoreFastPath
+from app.api.direct import DirectRoutes
+from app.api.router import DIRECT
 from app.config import Settings
 from app.main import create_app
 from tests.conftest import NOW_ISO
@@ -28,13 +32,22 @@ REQUESTS: list[tuple[str, dict[str, Any]]] = [
     ("/v1/contacts/score", {"content": b'{"a": 1, "a": 2}', "headers": {"content-type": "application/json"}}),
     ("/v1/contacts/score", {"content": b"{" + b" " * 2_000_000 + b"}"}),
     ("/v1/accounts/score", {"json": {"record": {"name": "Acme"}, "candidates": [1]}}),
+    (f"/v1/webhooks/generic?now={NOW_ISO}", {"json": {"records": [{"type": "contact", **CONTACT},
+                                                                  {"type": "lead", "email": "x@"}]}}),
+    ("/v1/webhooks/generic", {"json": [{"type": "widget"}]}),
+    (f"/v1/webhooks/salesforce?now={NOW_ISO}", {"json": {"attributes": {"type": "Contact"}, "Id": "003A1",
+                                                         "FirstName": "ada", "Email": "ada@"}}),
+    ("/v1/webhooks/salesforce", {"json": {"attributes": {"type": "Widget__c"}}}),
+    (f"/v1/webhooks/hubspot?now={NOW_ISO}", {"json": {"id": "51", "properties": {"email": "x@", "firstname": "A"}}}),
+    ("/v1/webhooks/hubspot", {"json": [{"eventId": 1, "subscriptionType": "contact.propertyChange",
+                                        "objectId": 51, "propertyName": "email", "propertyValue": "x@"}]}),
 ]
 
 
 def routed_only(settings: Settings) -> TestClient:
     """The same app with the fast path taken out: every request goes through FastAPI's routing."""
     app = create_app(settings)
-    app.user_middleware = [m for m in app.user_middleware if m.cls is not ScoreFastPath]
+    app.user_middleware = [m for m in app.user_middleware if m.cls is not DirectRoutes]
     return TestClient(app)
 
 
@@ -58,10 +71,9 @@ def test_same_answer_with_and_without_the_fast_path(both: tuple[TestClient, Test
     assert comparable(fast.post(url, **kwargs)) == comparable(routed.post(url, **kwargs))
 
 
-def test_the_fast_path_serves_every_scoring_route_and_only_post() -> None:
-    assert {path for path in ROUTES} == {f"/v1/{p}/score" for p in ("accounts", "contacts", "opportunities",
-                                                                     "leads")}
-    assert {record_type for _, record_type in ROUTES.values()} == {"account", "contact", "opportunity", "lead"}
+def test_the_direct_routes_are_the_scoring_routes_and_the_webhooks() -> None:
+    assert set(DIRECT) == {f"/v1/{p}/score" for p in ("accounts", "contacts", "opportunities", "leads")} | {
+        f"/v1/webhooks/{crm}" for crm in ("salesforce", "hubspot", "generic")}
 
 
 def test_other_methods_and_paths_go_on_to_fastapi(client: TestClient) -> None:
@@ -70,12 +82,22 @@ def test_other_methods_and_paths_go_on_to_fastapi(client: TestClient) -> None:
     assert client.post("/v1/widgets/score", json={}).status_code == 404
 
 
-def test_the_fast_path_needs_the_api_key(tmp_path: Any) -> None:
+def test_the_direct_routes_need_the_api_key_unless_signed(tmp_path: Any) -> None:
     settings = Settings(database_url=f"sqlite:///{tmp_path}/k.sqlite3", api_keys="k1")
     with TestClient(create_app(settings)) as keyed:
         refused = keyed.post("/v1/contacts/score", json=CONTACT)
         assert refused.status_code == 401 and refused.headers["content-type"] == "application/problem+json"
         assert keyed.post("/v1/contacts/score", json=CONTACT, headers={"X-API-Key": "k1"}).status_code == 200
+        assert keyed.post("/v1/webhooks/generic", json={"type": "contact"}).status_code == 401
+    signed = Settings(database_url=f"sqlite:///{tmp_path}/s.sqlite3", api_keys="k1", webhook_secret="s3cret")
+    with TestClient(create_app(signed)) as keyed:
+        body = orjson.dumps({"type": "contact", "email": "a@b.co"})
+        mac = hmac.new(b"s3cret", body, hashlib.sha256).hexdigest()
+        answered = keyed.post("/v1/webhooks/generic", content=body,
+                              headers={"X-CRM-DQ-Signature": f"sha256={mac}", "content-type": "application/json"})
+        assert answered.status_code == 200 and answered.json()["results"][0]["record_type"] == "contact"
+        assert keyed.post("/v1/webhooks/generic", content=body,
+                          headers={"X-CRM-DQ-Signature": "sha256=00"}).status_code == 401
 
 
 def test_scored_records_are_counted_in_the_metrics(client: TestClient) -> None:
