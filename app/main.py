@@ -16,13 +16,13 @@ from fastapi_offline import FastAPIOffline
 from app import __doc__ as app_doc
 from app.adapters import load_mappings
 from app.api.auth import document_security
+from app.api.direct import DirectRoutes
 from app.api.problems import document_problems, install_problem_handlers
 from app.api.request_log import RequestLog, install_access_log
 from app.api.router import DIRECT, api_router, metrics_router
 from app.api.routes.batch import BatchRequest
 from app.api.routes.duplicates import DuplicatesRequest
 from app.api.routes.index import IndexBulkRequest
-from app.api.direct import DirectRoutes
 from app.api.timing import RequestMetrics
 from app.config import Settings, get_settings
 from app.metrics import Metrics, make_metrics

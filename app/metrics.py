@@ -110,6 +110,7 @@ class Metrics:
         self._soon: dict[str, Tally] = {}  # by source: reports counted by `record_soon`, not yet written
         self._soon_lock = threading.Lock()  # a metrics-port thread may write them while the loop adds
         self._soon_timer: asyncio.TimerHandle | None = None
+        self._soon_loop: asyncio.AbstractEventLoop | None = None
 
     def bind(self, rules: Ruleset) -> None:
         """Export the KPI targets and bind (so export at zero) one issue child per enabled rule."""
@@ -192,8 +193,9 @@ class Metrics:
             tally.add(report)
             if duplicate:
                 tally.add_duplicates(report["record_type"], 1)
-        if self._soon_timer is None:
-            self._soon_timer = asyncio.get_running_loop().call_later(COUNT_DELAY_SECONDS, self.write_soon)
+        loop = asyncio.get_running_loop()
+        if self._soon_timer is None or self._soon_loop is not loop:  # none yet, or one on a loop now gone
+            self._soon_loop, self._soon_timer = loop, loop.call_later(COUNT_DELAY_SECONDS, self.write_soon)
 
     def write_soon(self) -> None:
         """Write the counts `record_soon` summed so far (on the event loop: its timer is dropped)."""

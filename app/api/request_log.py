@@ -40,8 +40,8 @@ def install_access_log(level: int = logging.INFO) -> None:
 class _RequestIds:
     """New request ids: 32 hex digits, a random per-process half and a counter half.
 
-    Unique without a `uuid4()` (an os.urandom read, ~7 µs here) per request; ids only correlate log lines, they
-    grant nothing. A forked child starts its own random half.
+    Unique without a `uuid4()` (an os.urandom read, ~7 µs here) per request; ids only correlate log lines,
+    they grant nothing. A forked child starts its own random half.
     """
 
     def __init__(self) -> None:
@@ -106,9 +106,12 @@ class RequestLog:
 
 
 def log_line(message: str) -> None:
-    """`log.info(message)` without looking up the caller's file and line (the line never shows them).
+    """`log.info(message)` with the caller's file, line and function read from its frame.
 
-    `Logger._log` walks the stack for them on every call; the record otherwise goes through the logger's
-    filters and handlers as `log.info` sends it.
+    `Logger._log` walks the stack for them on every call (`findCaller`); the record otherwise goes through the
+    logger's filters and handlers as `log.info` sends it.
     """
-    log.handle(log.makeRecord(log.name, logging.INFO, __name__, 0, message, None, None))
+    caller = sys._getframe(1)
+    code = caller.f_code
+    log.handle(log.makeRecord(log.name, logging.INFO, code.co_filename, caller.f_lineno, message, None, None,
+                              func=code.co_name))

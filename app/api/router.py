@@ -10,14 +10,13 @@ from app.api.auth import require_api_key, require_key_unless_signed
 from app.api.direct import direct_routes
 from app.api.routes import batch, duplicates, health, index, metrics, rules, score, webhooks
 
-KEYED = [Depends(require_api_key)]
+# each /v1 router with the key check it is included behind
+GUARDED = ((score.router, require_api_key), (webhooks.router, require_key_unless_signed),
+           (batch.router, require_api_key), (duplicates.router, require_api_key), (index.router, require_api_key),
+           (rules.router, require_api_key))
 api_router = APIRouter()
-api_router.include_router(score.router, dependencies=KEYED)
-api_router.include_router(webhooks.router, dependencies=[Depends(require_key_unless_signed)])
-api_router.include_router(batch.router, dependencies=KEYED)
-api_router.include_router(duplicates.router, dependencies=KEYED)
-api_router.include_router(index.router, dependencies=KEYED)
-api_router.include_router(rules.router, dependencies=KEYED)
+for _router, _guard in GUARDED:
+    api_router.include_router(_router, dependencies=[Depends(_guard)])
 api_router.include_router(health.router)
 metrics_router = metrics.router
-DIRECT = direct_routes((score.router, require_api_key), (webhooks.router, require_key_unless_signed))
+DIRECT = direct_routes(*GUARDED[:2])  # the score routes and the webhooks

@@ -51,9 +51,30 @@ def routed_only(settings: Settings) -> TestClient:
     return TestClient(app)
 
 
+def spied(settings: Settings, answered: list[str]) -> TestClient:
+    """The app, with every direct route's guard noting the path it let through DirectRoutes."""
+    app = create_app(settings)
+    [middleware] = [m for m in app.user_middleware if m.cls is DirectRoutes]
+
+    def spy(path: str, guard: Any) -> Any:
+        async def noted(request: Any) -> None:
+            answered.append(path)
+            await guard(request)
+        return noted
+
+    middleware.kwargs["routes"] = {path: (route, spy(path, guard))
+                                   for path, (route, guard) in middleware.kwargs["routes"].items()}
+    return TestClient(app)
+
+
 @pytest.fixture
-def both(settings: Settings) -> Iterator[tuple[TestClient, TestClient]]:
-    with TestClient(create_app(settings)) as fast, routed_only(settings) as routed:
+def answered() -> list[str]:
+    return []
+
+
+@pytest.fixture
+def both(settings: Settings, answered: list[str]) -> Iterator[tuple[TestClient, TestClient]]:
+    with spied(settings, answered) as fast, routed_only(settings) as routed:
         yield fast, routed
 
 
@@ -66,9 +87,10 @@ def comparable(response: Any) -> tuple[int, str, Any]:
 
 @pytest.mark.parametrize(("url", "kwargs"), REQUESTS, ids=[f"{u} {sorted(k)}" for u, k in REQUESTS])
 def test_same_answer_with_and_without_the_fast_path(both: tuple[TestClient, TestClient], url: str,
-                                                    kwargs: dict[str, Any]) -> None:
+                                                    kwargs: dict[str, Any], answered: list[str]) -> None:
     fast, routed = both
     assert comparable(fast.post(url, **kwargs)) == comparable(routed.post(url, **kwargs))
+    assert answered == [url.split("?")[0]]  # DirectRoutes answered the first; FastAPI's routing the second
 
 
 def test_the_direct_routes_are_the_scoring_routes_and_the_webhooks() -> None:
@@ -78,7 +100,7 @@ def test_the_direct_routes_are_the_scoring_routes_and_the_webhooks() -> None:
 
 def test_other_methods_and_paths_go_on_to_fastapi(client: TestClient) -> None:
     assert client.get("/v1/contacts/score").status_code == 405
-    assert client.post("/v1/contacts/score/", json={}).status_code in (200, 307, 404)
+    assert client.post("/v1/contacts/score/", json={}, follow_redirects=False).status_code == 307
     assert client.post("/v1/widgets/score", json={}).status_code == 404
 
 
@@ -111,3 +133,32 @@ def test_scored_records_are_counted_in_the_metrics(client: TestClient) -> None:
     before = scored()
     client.post("/v1/contacts/score", json=CONTACT)
     assert scored() == before + 1
+
+
+def test_overridden_dependencies_send_every_request_through_fastapi(settings: Settings,
+                                                                   answered: list[str]) -> None:
+    from app.api.auth import require_api_key
+    from app.api.problems import Unauthorized
+
+    async def refuse_everyone() -> None:
+        raise Unauthorized("overridden")
+
+    with spied(settings, answered) as client:
+        client.app.dependency_overrides[require_api_key] = refuse_everyone  # type: ignore[attr-defined]
+        assert client.post("/v1/contacts/score", json=CONTACT).status_code == 401
+    assert answered == []
+
+
+def test_routes_that_need_fastapi_cannot_be_answered_directly() -> None:
+    from fastapi import APIRouter
+
+    from app.api.direct import direct_routes
+
+    router = APIRouter()
+
+    @router.post("/with-a-parameter")
+    async def with_a_parameter(request: Any, limit: int = 10) -> None:  # noqa: ARG001
+        return None
+
+    with pytest.raises(TypeError, match="cannot be answered directly"):
+        direct_routes((router, lambda request: None))

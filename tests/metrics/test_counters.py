@@ -301,3 +301,31 @@ def test_single_record_counts_wait_briefly_then_are_written_once(tmp_path: Path)
     assert metrics.types["contact"].filled._value.get() == 9.0
     assert metrics.issue_child("contact", "contact.email.invalid", "error")._value.get() == 3.0
     assert metrics.types["contact"].quality._sum.get() == 150.0  # histograms observe each report at once
+
+
+def test_counts_waiting_are_written_on_close_and_timed_on_a_new_event_loop() -> None:
+    import asyncio
+
+    from app.metrics import COUNT_DELAY_SECONDS, Metrics
+
+    metrics = Metrics()
+    report = {"record_type": "lead", "completeness": {"required": 1, "filled": 1},
+              "accuracy": {"checked": 0, "valid": 0}, "quality_score": 90.0, "lead_score": {"total": 40},
+              "issues": []}
+    scored = metrics.types["lead"].scored["webhook"]
+
+    async def record() -> None:
+        metrics.record_soon(report, "webhook")
+
+    asyncio.run(record())  # its loop ends before the timer fires
+    assert scored._value.get() == 0.0
+
+    async def record_and_wait() -> None:
+        metrics.record_soon(report, "webhook")
+        await asyncio.sleep(COUNT_DELAY_SECONDS + 0.2)
+
+    asyncio.run(record_and_wait())  # a timer on this loop writes both
+    assert scored._value.get() == 2.0
+    asyncio.run(record())
+    metrics.close()
+    assert scored._value.get() == 3.0
