@@ -354,15 +354,25 @@ def title_reader(cut: re.Pattern[str] | None) -> Callable[[str], str]:
 
 def title_classifier(seniority: LabelTable, departments: LabelTable,
                      read: Callable[[str], str] | None = None) -> Callable[[str], tuple[str | None, ...]]:
-    """(seniority, department) of a job title: for each, the first label whose keywords occur in it.
+    """(seniority, department) of a job title: for each, the label of its most specific keyword.
 
-    Cached per ruleset, since a CRM's titles repeat ('VP Sales', 'CEO') and each lookup is a dozen searches;
-    only the first TITLE_CHARS characters are read, so a cache entry stays small whatever the caller sends.
+    The keyword of most words wins, then the table's order: "Vice President of Sales" is a VP although
+    "president" is an executive's keyword, and "Product Owner" (a keyword of individual contributors) no owner
+    of the company. Cached per ruleset, since a CRM's titles repeat ('VP Sales', 'CEO') and each lookup is a
+    dozen searches; only the first TITLE_CHARS characters are read, so a cache entry stays small whatever the
+    caller sends.
     """
+    def most_specific(table: LabelTable, lowered: str) -> str | None:
+        found, words = None, 0
+        for label, pattern in table:
+            most = max((match.group().count(" ") + 1 for match in pattern.finditer(lowered)), default=0)
+            if most > words:
+                found, words = label, most
+        return found
+
     @lru_cache(maxsize=16384)
     def labels(lowered: str) -> tuple[str | None, ...]:
-        return tuple(next((label for label, pattern in table if pattern.search(lowered)), None)
-                     for table in (seniority, departments))
+        return most_specific(seniority, lowered), most_specific(departments, lowered)
 
     reader = read or title_reader(None)
 

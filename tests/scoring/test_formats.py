@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
+
 from app.scoring.engine import score_record
 from app.scoring.formats import MAX_EMAIL_TEXT, MAX_URL_TEXT, check_email, check_url
 from app.scoring.ruleset import load_rules
@@ -89,3 +91,17 @@ def test_the_typo_domain_threshold_comes_from_the_rules_file() -> None:
 
     assert typos(load_rules()) == ["ann@gmail.com"]
     assert typos(load_rules(override={"validity": {"typo_domain_min_length": 10}})) == []  # gmail.com: 9
+
+
+@pytest.mark.parametrize(("title", "seniority", "department"), [
+    ("Vice President of Sales", "vp", "Sales"),        # "vice president" over "president"
+    ("Senior Vice President, Marketing", "vp", "Marketing"),
+    ("Product Owner", "individual", "Product"),        # a Scrum role, not the company's owner
+    ("Business Owner", "executive", "Executive"),
+    ("Executive Director", "director", None),          # one word each: the table's order decides
+    ("Lead Software Engineer", "manager", "Engineering"),
+    ("Managing Director", "executive", "Executive"),
+    ("Customer Success Engineer", "individual", "Customer Success"),
+])
+def test_the_most_specific_title_keyword_wins(title: str, seniority: str, department: str | None) -> None:
+    assert load_rules().title_labels(title) == (seniority, department)
