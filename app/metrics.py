@@ -4,9 +4,9 @@ One process keeps its own registry. With several uvicorn workers each worker wri
 `PROMETHEUS_MULTIPROC_DIR` (prometheus_client's multiprocess mode) and every scrape merges them into a fresh
 registry, whichever worker answers it. `python -m app.serve` empties that directory before the workers start.
 
-Recording is kept off the scoring core (`app.scoring` never imports this module): the API calls `record` or a
-`Tally` with finished reports. Label children are bound once and kept in dicts, so the hot path is a dict
-lookup and an `inc()` per family.
+Recording is kept off the scoring core (`app.scoring` never imports this module): the API calls
+`record_soon` or a `Tally` with finished reports. Label children are bound once and kept in dicts, so the hot
+path is a dict lookup and an `inc()` per family.
 """
 
 from __future__ import annotations
@@ -130,34 +130,6 @@ class Metrics:
             child = self._issues[key] = self.issues.labels(record_type, rule, severity)
         return child
 
-    def record(self, report: dict[str, Any], source: str, duplicate: bool = False) -> None:
-        """Count one finished report (single-record routes)."""
-        record_type = report["record_type"]
-        t = self.types[record_type]
-        t.scored[source].inc()
-        completeness, accuracy = report["completeness"], report["accuracy"]
-        if completeness["required"]:
-            t.required.inc(completeness["required"])
-            t.filled.inc(completeness["filled"])
-        if accuracy["checked"]:
-            t.checked.inc(accuracy["checked"])
-            t.valid.inc(accuracy["valid"])
-        if duplicate:
-            t.duplicates.inc()
-        t.quality.observe(report["quality_score"])
-        if report["lead_score"] is not None:
-            t.lead.observe(report["lead_score"]["total"])
-        found: dict[tuple[str, str], int] = {}  # one inc per rule: a rule often fires for several fields
-        for issue in report["issues"]:
-            key = (issue["rule"], issue["severity"])
-            found[key] = found.get(key, 0) + 1
-        issues = self._issues
-        for key, n in found.items():
-            child = issues.get(key)
-            if child is None:
-                child = self.issue_child(record_type, *key)
-            child.inc(n)
-
     def record_partial(self, report: dict[str, Any]) -> None:
         """A partial record (a HubSpot property-change notification): its findings and format checks count,
         but it is no scored record and judges no completeness (that would count unsent fields as missing)."""
@@ -178,8 +150,8 @@ class Metrics:
         self.record_soon(report, source, duplicate)
 
     def record_soon(self, report: dict[str, Any], source: str, duplicate: bool = False) -> None:
-        """`record`, with the counters summed over the reports of the next `COUNT_DELAY_SECONDS` (call it on
-        the event loop). Histograms still observe each report.
+        """Count one finished report of a single-record route: its counters summed with the reports of the
+        next `COUNT_DELAY_SECONDS` (call it on the event loop); histograms observe each report at once.
 
         In multiprocess mode every counter move is a write to this worker's file, about 1.7 µs each, and a
         contact's report moved about fifteen: more than the rest of the metrics on the scoring fast path.

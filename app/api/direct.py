@@ -59,7 +59,8 @@ def exception_handler(app: Any, exc: Exception) -> Any:
     """The app's handler for an exception, as Starlette's route-level handling picks it: an HTTPException's
     status code first, then the exception's classes. A handler for `Exception` or 500 is not one of them:
     Starlette calls it in its outermost middleware, which also logs the error and re-raises it."""
-    handlers = {key: handler for key, handler in app.exception_handlers.items() if key not in (500, Exception)}
+    handlers = {key: handler for key, handler in app.exception_handlers.items()
+                if key not in (500, Exception)}
     if isinstance(exc, HTTPException) and exc.status_code in handlers:
         return handlers[exc.status_code]
     for cls in type(exc).__mro__:
@@ -80,7 +81,7 @@ def direct_routes(*routers: tuple[Any, Guard]) -> dict[str, tuple[APIRoute, Guar
             if not (isinstance(route, APIRoute) and "POST" in route.methods):
                 continue
             parameters = list(inspect.signature(route.endpoint).parameters)
-            if route.dependencies or route.dependant.dependencies or parameters != ["request"]:
+            if route.dependant.dependencies or parameters != ["request"]:  # the route's own dependencies too
                 raise TypeError(f"{route.path} cannot be answered directly: its endpoint must take only the "
                                 f"request and declare no dependencies (has {parameters})")
             table[route.path] = (route, guard)

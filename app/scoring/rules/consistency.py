@@ -145,8 +145,10 @@ def _email_vs_account(record: dict[str, Any], params: Any, ctx: Any) -> Iterator
         return
     site = check_url(website, True, URL_SCHEMES)
     mail_site = check_url(domain, True, URL_SCHEMES)
-    if site.ok and mail_site.ok and site.registered_domain and mail_site.registered_domain and (
-            organisation_name(site.registered_domain) != organisation_name(mail_site.registered_domain)):
+    if not (site.ok and mail_site.ok):
+        return
+    account_org = organisation_name(site.registered_domain or "")  # a URL that is ok has a registered domain
+    if account_org != organisation_name(mail_site.registered_domain or ""):
         yield Hit("email", record.get("email"), details={"domain": domain, "website": site.registered_domain})
 
 
