@@ -5,6 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from phonenumbers import phonenumberutil
 
 from app.scoring.engine import score_record
 from app.scoring.formats import MAX_EMAIL_TEXT, MAX_URL_TEXT, check_email, check_url
@@ -105,3 +108,15 @@ def test_the_typo_domain_threshold_comes_from_the_rules_file() -> None:
 ])
 def test_the_most_specific_title_keyword_wins(title: str, seniority: str, department: str | None) -> None:
     assert load_rules().title_labels(title) == (seniority, department)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(codec="ascii"), max_size=30) | st.text(max_size=30), st.booleans())
+def test_the_ascii_digit_reader_gives_phonenumbers_own_digits(text: str, keep_non_digits: bool) -> None:
+    """formats replaces phonenumbers' normalize_digits_only with a C fast path for ASCII; same answer always."""
+    fast = phonenumberutil.normalize_digits_only
+    original = fast.__wrapped__
+    assert fast is not original  # the fast path is installed
+    assert fast(text, keep_non_digits) == original(text, keep_non_digits)
+    for sample in ("+1 (415) 555-0123 x12", "0049 89 9396683", "１２３-４５６７", "٠١٢٣٤٥٦٧٨٩", "call 555 me"):
+        assert fast(sample) == original(sample)
