@@ -20,13 +20,23 @@ def _count(value: Any) -> float:
 
 
 def _band_points(record: dict[str, Any], group: str, criterion: str, bands: list[Any]) -> tuple[float, Any]:
-    """Points of the highest band the record reaches, and the value that reached it."""
+    """Points of the highest band the record reaches, and the value that reached it.
+
+    The group's values are top-level fields (demographics) or inside the group's object; each field is read
+    and counted once, however many bands read it.
+    """
+    values = record if _GROUP_SOURCE[group] is None else record.get(_GROUP_SOURCE[group])
+    if not isinstance(values, dict):
+        return 0.0, None
     best, shown = 0.0, None
+    counted: dict[str, tuple[Any, float]] = {}
     for band in bands:
         source = band.field or criterion
-        path = source if _GROUP_SOURCE[group] is None else f"{_GROUP_SOURCE[group]}.{source}"
-        value = get_path(record, path)
-        if _count(value) >= max(band.min, 1e-9) and band.points > best:
+        if source not in counted:
+            value = get_path(values, source)
+            counted[source] = (value, _count(value))
+        value, count = counted[source]
+        if count >= max(band.min, 1e-9) and band.points > best:
             best, shown = band.points, value
     return best, shown
 
