@@ -46,21 +46,27 @@ def parse_datetime(value: Any) -> datetime | None:
 
     Dates outside years 2–9990 count as unparseable, so no rule's date arithmetic can overflow.
     """
-    if isinstance(value, datetime):
-        parsed = value
-    elif isinstance(value, date):
-        parsed = datetime(value.year, value.month, value.day)
-    elif isinstance(value, str) and 8 <= len(value) <= 40:
+    if value.__class__ is str and 8 <= len(value) <= 40:  # the common case first
         try:
             parsed = datetime.fromisoformat(value.strip())
         except ValueError:
             return None
+    elif isinstance(value, datetime):
+        parsed = value
+    elif isinstance(value, date):
+        parsed = datetime(value.year, value.month, value.day)
+    elif isinstance(value, str) and 8 <= len(value) <= 40:
+        return parse_datetime(str(value))
     else:
         return None
     if not EARLIEST_YEAR <= parsed.year <= LATEST_YEAR:
         return None
-    if parsed.tzinfo is None:
-        return parsed.replace(tzinfo=UTC)
+    zone = parsed.tzinfo
+    if zone is UTC:  # "...Z" and "+00:00" parse to this very object
+        return parsed
+    if zone is None:  # the constructor: `replace(tzinfo=UTC)` costs about three times as much
+        return datetime(parsed.year, parsed.month, parsed.day, parsed.hour, parsed.minute, parsed.second,
+                        parsed.microsecond, UTC)
     return parsed.astimezone(UTC)
 
 

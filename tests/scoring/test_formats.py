@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 from hypothesis import given, settings
@@ -12,6 +12,7 @@ from phonenumbers import phonenumberutil
 from app.scoring.engine import score_record
 from app.scoring.formats import MAX_EMAIL_TEXT, MAX_URL_TEXT, check_email, check_url
 from app.scoring.ruleset import load_rules
+from app.scoring.values import parse_datetime
 
 NOW = datetime(2025, 1, 1, tzinfo=UTC)
 
@@ -120,3 +121,19 @@ def test_the_ascii_digit_reader_gives_phonenumbers_own_digits(text: str, keep_no
     assert fast(text, keep_non_digits) == original(text, keep_non_digits)
     for sample in ("+1 (415) 555-0123 x12", "0049 89 9396683", "１２３-４５６７", "٠١٢٣٤٥٦٧٨٩", "call 555 me"):
         assert fast(sample) == original(sample)
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ("2024-12-24", datetime(2024, 12, 24, tzinfo=UTC)),
+    (" 2024-12-24T10:11:12.5Z ", datetime(2024, 12, 24, 10, 11, 12, 500000, tzinfo=UTC)),
+    ("2024-12-24T10:11:12+02:00", datetime(2024, 12, 24, 8, 11, 12, tzinfo=UTC)),
+    ("2024-12-24 10:11", datetime(2024, 12, 24, 10, 11, tzinfo=UTC)),
+    (datetime(2024, 1, 2, 3, 4), datetime(2024, 1, 2, 3, 4, tzinfo=UTC)),
+    (date(2024, 1, 2), datetime(2024, 1, 2, tzinfo=UTC)),
+    ("0001-01-01", None), ("9999-12-31", None), ("not a date", None), ("2024", None), (20240101, None),
+])
+def test_dates_are_read_as_aware_utc_instants(value: object, expected: datetime | None) -> None:
+    parsed = parse_datetime(value)
+    assert parsed == expected
+    if parsed is not None:
+        assert parsed.tzinfo is UTC and parsed.utcoffset() == expected.utcoffset()  # type: ignore[union-attr]

@@ -174,8 +174,7 @@ for _t, _f in (("account", "website"), ("account", "linkedin_url"), ("contact", 
 # ---------------------------------------------------------------- dates
 def _dates_invalid(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
     """A date field that is not an ISO-8601 date, or lies outside any realistic range."""
-    earliest = ctx.now.replace(year=params.oldest_year, month=1, day=1)
-    latest = ctx.now.replace(year=min(ctx.now.year + params.future_years, 9999), month=12, day=31)
+    earliest, latest = _realistic_range(ctx.now, params.oldest_year, params.future_years)
     present = ctx.present
     for field in DATE_FIELDS[ctx.record_type]:
         if field not in present:
@@ -187,6 +186,13 @@ def _dates_invalid(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hi
             yield Hit(field, value, details={"reason": reason})
         elif not earliest <= parsed <= latest:
             yield Hit(field, value, details={"reason": "outside the realistic range"})
+
+
+@lru_cache(maxsize=256)
+def _realistic_range(now: datetime, oldest_year: int, future_years: int) -> tuple[datetime, datetime]:
+    """The first and last instants a date may name (cached: a batch's records share one `now`)."""
+    return (now.replace(year=oldest_year, month=1, day=1),
+            now.replace(year=min(now.year + future_years, 9999), month=12, day=31))
 
 
 def _is_iso(value: Any) -> bool:
