@@ -106,6 +106,12 @@ def test_the_typo_domain_threshold_comes_from_the_rules_file() -> None:
     ("Lead Software Engineer", "manager", "Engineering"),
     ("Managing Director", "executive", "Executive"),
     ("Customer Success Engineer", "individual", "Customer Success"),
+    ("Managing Partner", "executive", "Executive"),
+    ("HR Business Partner", "individual", "Human Resources"),  # "business partner" over a bare "partner"
+    ("Chairman of the Board", "executive", "Executive"),
+    ("Chief Executive Officer", "executive", "Executive"),
+    ("Marketing Intern", "individual", "Marketing"),
+    ("Head of Partnerships", "vp", "Sales"),
 ])
 def test_the_most_specific_title_keyword_wins(title: str, seniority: str, department: str | None) -> None:
     assert load_rules().title_labels(title) == (seniority, department)
@@ -137,3 +143,15 @@ def test_dates_are_read_as_aware_utc_instants(value: object, expected: datetime 
     assert parsed == expected
     if parsed is not None:
         assert parsed.tzinfo is UTC and parsed.utcoffset() == expected.utcoffset()  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(("title", "points"), [
+    ("Partner Marketing Manager", [5.0]),   # a manager in partner marketing, not a partner of the firm
+    ("HR Business Partner", []),
+    ("Managing Partner", [10.0]),
+    ("Senior Partner", [10.0]),             # the higher band wins over "senior"
+    ("Director of Partner Sales", [10.0]),
+])
+def test_lead_title_points_read_partner_as_a_role_only_in_firm_titles(title: str, points: list[float]) -> None:
+    report = score_record("lead", {"title": title}, load_rules(), now=NOW)
+    assert [b["points"] for b in report["lead_score"]["breakdown"] if b["criterion"] == "title_relevance"] == points
