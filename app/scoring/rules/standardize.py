@@ -8,6 +8,7 @@ from functools import lru_cache
 from typing import Any
 
 import pycountry
+import us
 from nameparser import HumanName
 
 from app.scoring.formats import URL_SCHEMES, check_phone, check_url, country_code
@@ -21,12 +22,18 @@ PHONE_FIELDS = {"account": ("phone",), "contact": ("phone", "mobile_phone"), "le
 
 @lru_cache(maxsize=1)
 def _state_codes() -> dict[tuple[str, str], str]:
-    """(country alpha-2, lowercased subdivision name or code) -> subdivision code, from ISO 3166-2."""
+    """(country alpha-2, lowercased subdivision name or code) -> subdivision code, from ISO 3166-2; and the
+    AP style abbreviations US addresses are often written in ("Calif.", "Mass.", "N.Y."; from `us`), with
+    and without their final period."""
     table: dict[tuple[str, str], str] = {}
     for sub in pycountry.subdivisions:
         short = sub.code.split("-", 1)[1]
         table[(sub.country_code, sub.name.lower())] = short
         table[(sub.country_code, short.lower())] = short
+    for state in us.states.STATES_AND_TERRITORIES:
+        if state.ap_abbr and ("US", state.abbr.lower()) in table:
+            for written in (state.ap_abbr.lower(), state.ap_abbr.lower().rstrip(".")):
+                table.setdefault(("US", written), state.abbr)
     return table
 
 
