@@ -66,14 +66,18 @@ class BatchSummary:
         severity_weight = impact_cfg.severity_weight
         factor = 1 + math.log10(1 + deal_value / 1000)  # impact_of, with what all the record's issues share
         record_weight = impact_cfg.record_weight.get(record_type, 1.0)
-        by_rule, by_severity, top = self.by_rule, self.by_severity, self.top
-        for issue in report["issues"]:
-            rule_id, severity = issue["rule"], issue["severity"]
-            by_rule[rule_id] += 1
-            by_severity[severity] += 1
+        issues, top = report["issues"], self.top
+        self.by_rule.update([issue["rule"] for issue in issues])  # counted in C
+        self.by_severity.update([issue["severity"] for issue in issues])
+        impact_of: dict[str, float] = {}  # the record's findings of one severity weigh the same
+        for issue in issues:
+            severity = issue["severity"]
             if severity == "info":
                 continue
-            impact = round(severity_weight.get(severity, 1.0) * factor * record_weight, 3)
+            rule_id = issue["rule"]
+            impact = impact_of.get(severity)
+            if impact is None:
+                impact = impact_of[severity] = round(severity_weight.get(severity, 1.0) * factor * record_weight, 3)
             impacts = self.impacts.get(rule_id)
             if impacts is None:
                 impacts = self.impacts[rule_id] = array("d")
