@@ -93,13 +93,13 @@ class UrlCheck:
 
 
 @lru_cache(maxsize=32768)
-def _check_domain(domain: str) -> tuple[str | None, str | None]:
-    """(normalized domain, None) or (None, reason)."""
+def _check_domain(domain: str) -> tuple[str | None, str | None, str | None]:
+    """(normalized domain, its IDNA ASCII form, None) or (None, None, reason)."""
     try:
         info = validate_email_domain_name(domain, test_environment=False, globally_deliverable=True)
     except EmailNotValidError as exc:
-        return None, str(exc)
-    return info["domain"], None
+        return None, None, str(exc)
+    return info["domain"], info["ascii_domain"], None
 
 
 @lru_cache(maxsize=32768)
@@ -116,16 +116,18 @@ def _check_simple_email(email: str) -> EmailCheck:
         return EmailCheck(False, reason=str(exc))
     if not domain:
         return EmailCheck(False, reason="There must be something after the @-sign.")
-    normalized_domain, reason = _check_domain(domain)
+    normalized_domain, ascii_domain, reason = _check_domain(domain)
     if normalized_domain is None:
         return EmailCheck(False, reason=reason)
     result = ValidatedEmail()
     result.original = email
     result.local_part, result.ascii_local_part = info["local_part"], info["ascii_local_part"]
     result.domain = normalized_domain
-    result.ascii_domain = normalized_domain if normalized_domain.isascii() else None
+    # "xn--bcher-kva.com" reads as "bücher.com"; its ASCII form was None here, and the length check a 500
+    result.ascii_domain = ascii_domain
     result.normalized = f"{result.local_part}@{normalized_domain}"
-    result.ascii_email = result.normalized if result.normalized.isascii() else None
+    result.ascii_email = (f"{result.ascii_local_part}@{ascii_domain}" if result.ascii_local_part and ascii_domain
+                          else None)  # as validate_email sets it
     result.smtputf8 = info["smtputf8"]
     try:
         validate_email_length(result)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import pytest
+from email_validator import EmailNotValidError, validate_email
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from phonenumbers import phonenumberutil
@@ -155,3 +156,23 @@ def test_dates_are_read_as_aware_utc_instants(value: object, expected: datetime 
 def test_lead_title_points_read_partner_as_a_role_only_in_firm_titles(title: str, points: list[float]) -> None:
     report = score_record("lead", {"title": title}, load_rules(), now=NOW)
     assert [b["points"] for b in report["lead_score"]["breakdown"] if b["criterion"] == "title_relevance"] == points
+
+
+def _by_email_validator(address: str) -> tuple[bool, str | None, str | None]:
+    try:
+        info = validate_email(address, check_deliverability=False)
+    except EmailNotValidError:
+        return False, None, None
+    return True, info.normalized, info.domain.lower()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="abcXYZ09._-+", min_size=0, max_size=70),
+       st.sampled_from(["acme.com", "Example.CO.UK", "xn--bcher-kva.com", "xn--80ak6aa92e.com", "gmail..com",
+                        "localhost", "a" * 64 + ".com", "b" * 250 + ".com", "-bad.com", ""]))
+def test_the_cached_email_check_agrees_with_email_validator(local: str, domain: str) -> None:
+    """check_email's own path for plain addresses (domain check cached apart) gives email-validator's verdict,
+    including an IDNA domain (it once raised TypeError there: a 500 for bob@xn--bcher-kva.com)."""
+    address = f"{local}@{domain}"
+    got = check_email(address)
+    assert (got.ok, got.normalized, got.domain) == _by_email_validator(address)
