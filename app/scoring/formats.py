@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 import phonenumbers
 import tldextract
 from email_validator import EmailNotValidError, validate_email
+from email_validator.rfc_constants import EMAIL_MAX_LENGTH
 from email_validator.syntax import (
     validate_email_domain_name,
     validate_email_length,
@@ -119,6 +120,11 @@ def _check_simple_email(email: str) -> EmailCheck:
     normalized_domain, ascii_domain, reason = _check_domain(domain)
     if normalized_domain is None:
         return EmailCheck(False, reason=reason)
+    normalized = f"{info['local_part']}@{normalized_domain}"
+    if normalized == email and len(email) <= EMAIL_MAX_LENGTH:
+        # email-validator's length check reads the original, normalized and ASCII forms in UTF-8; here all
+        # three are this ASCII text (the caller only sends ASCII), short enough: the check cannot fail
+        return EmailCheck(True, normalized, normalized_domain.lower())
     result = ValidatedEmail()
     result.original = email
     result.local_part, result.ascii_local_part = info["local_part"], info["ascii_local_part"]
