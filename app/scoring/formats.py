@@ -132,8 +132,9 @@ def _check_simple_email(email: str) -> EmailCheck:
     # "xn--bcher-kva.com" reads as "bücher.com"; its ASCII form was None here, and the length check a 500
     result.ascii_domain = ascii_domain
     result.normalized = f"{result.local_part}@{normalized_domain}"
-    result.ascii_email = (f"{result.ascii_local_part}@{ascii_domain}" if result.ascii_local_part and ascii_domain
-                          else None)  # as validate_email sets it
+    ascii_local = result.ascii_local_part
+    # as validate_email sets it
+    result.ascii_email = f"{ascii_local}@{ascii_domain}" if ascii_local and ascii_domain else None
     result.smtputf8 = info["smtputf8"]
     try:
         validate_email_length(result)

@@ -77,7 +77,8 @@ class BatchSummary:
             rule_id = issue["rule"]
             impact = impact_of.get(severity)
             if impact is None:
-                impact = impact_of[severity] = round(severity_weight.get(severity, 1.0) * factor * record_weight, 3)
+                weight = severity_weight.get(severity, 1.0)
+                impact = impact_of[severity] = round(weight * factor * record_weight, 3)
             impacts = self.impacts.get(rule_id)
             if impacts is None:
                 impacts = self.impacts[rule_id] = array("d")

@@ -203,8 +203,8 @@ def test_prometheus_evaluates_the_alert_rules_and_the_completeness_alert_is_pend
         alerts = httpx.get(f"{prom.url}/api/v1/alerts", timeout=5).json()["data"]["alerts"]
         return {a["labels"]["alertname"]: a["state"] for a in alerts}
 
-    wait_for(lambda: states().get("CrmDqCompletenessBelowTarget") == "pending", "the completeness alert pending",
-             prom.log)
+    wait_for(lambda: states().get("CrmDqCompletenessBelowTarget") == "pending",
+             "the completeness alert pending", prom.log)
     assert "CrmDqServerErrors" not in states()
 
 

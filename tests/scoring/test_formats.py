@@ -121,12 +121,13 @@ def test_the_most_specific_title_keyword_wins(title: str, seniority: str, depart
 @settings(max_examples=300, deadline=None)
 @given(st.text(alphabet=st.characters(codec="ascii"), max_size=30) | st.text(max_size=30), st.booleans())
 def test_the_ascii_digit_reader_gives_phonenumbers_own_digits(text: str, keep_non_digits: bool) -> None:
-    """formats replaces phonenumbers' normalize_digits_only with a C fast path for ASCII; same answer always."""
+    """formats gives phonenumbers' normalize_digits_only a C fast path for ASCII; the answer is the same."""
     fast = phonenumberutil.normalize_digits_only
     original = fast.__wrapped__
     assert fast is not original  # the fast path is installed
     assert fast(text, keep_non_digits) == original(text, keep_non_digits)
-    for sample in ("+1 (415) 555-0123 x12", "0049 89 9396683", "１２３-４５６７", "٠١٢٣٤٥٦٧٨٩", "call 555 me"):
+    samples = ("+1 (415) 555-0123 x12", "0049 89 9396683", "１２３-４５６７", "٠١٢٣٤٥٦٧٨٩", "call 555 me")
+    for sample in samples:
         assert fast(sample) == original(sample)
 
 
@@ -153,9 +154,9 @@ def test_dates_are_read_as_aware_utc_instants(value: object, expected: datetime 
     ("Senior Partner", [10.0]),             # the higher band wins over "senior"
     ("Director of Partner Sales", [10.0]),
 ])
-def test_lead_title_points_read_partner_as_a_role_only_in_firm_titles(title: str, points: list[float]) -> None:
-    report = score_record("lead", {"title": title}, load_rules(), now=NOW)
-    assert [b["points"] for b in report["lead_score"]["breakdown"] if b["criterion"] == "title_relevance"] == points
+def test_lead_title_points_count_partner_only_in_firm_titles(title: str, points: list[float]) -> None:
+    breakdown = score_record("lead", {"title": title}, load_rules(), now=NOW)["lead_score"]["breakdown"]
+    assert [b["points"] for b in breakdown if b["criterion"] == "title_relevance"] == points
 
 
 def _by_email_validator(address: str) -> tuple[bool, str | None, str | None]:
@@ -170,7 +171,7 @@ def _by_email_validator(address: str) -> tuple[bool, str | None, str | None]:
 @given(st.text(alphabet="abcXYZ09._-+", min_size=0, max_size=70),
        st.sampled_from(["acme.com", "Example.CO.UK", "xn--bcher-kva.com", "xn--80ak6aa92e.com", "gmail..com",
                         "localhost", "a" * 64 + ".com", "b" * 250 + ".com", "-bad.com", "",
-                        ".".join(["c" * 63] * 3) + ".com"]))  # valid, but with a long local part over 254 in all
+                        ".".join(["c" * 63] * 3) + ".com"]))  # valid; with a long local part, over 254
 def test_the_cached_email_check_agrees_with_email_validator(local: str, domain: str) -> None:
     """check_email's own path for plain addresses (domain check cached apart) gives email-validator's verdict,
     including an IDNA domain (it once raised TypeError there: a 500 for bob@xn--bcher-kva.com)."""

@@ -139,7 +139,7 @@ def _phone_key(text: str, region: str) -> str:
         digits = _NON_DIGIT.sub("", text)  # already international: its digits are its E.164 form
         if 8 <= len(digits) <= 15:
             return "+" + digits
-    checked = check_phone(text, region)  # scoring checked it already (cached): a valid number is a possible one
+    checked = check_phone(text, region)  # scoring checked it (cached); a valid number is a possible one
     if checked.ok:
         return checked.e164 or ""
     try:
