@@ -370,14 +370,15 @@ def title_classifier(seniority: LabelTable, departments: LabelTable,
                 found, words = label, most
         return found
 
-    @lru_cache(maxsize=16384)
-    def labels(lowered: str) -> tuple[str | None, ...]:
-        return most_specific(seniority, lowered), most_specific(departments, lowered)
-
     reader = read or title_reader(None)
 
+    @lru_cache(maxsize=16384)
+    def labels(head: str) -> tuple[str | None, ...]:
+        lowered = reader(head)  # reads the first TITLE_CHARS characters too
+        return most_specific(seniority, lowered), most_specific(departments, lowered)
+
     def classify(title: str) -> tuple[str | None, ...]:
-        return labels(reader(title))
+        return labels(title[:TITLE_CHARS])  # cached as written: a hit costs no lowercasing or regex
 
     classify.cache_clear = labels.cache_clear  # type: ignore[attr-defined]
     return classify
