@@ -163,16 +163,13 @@ def measure_accuracy(record: dict[str, Any], issues: list[dict[str, Any]], ctx: 
             "checked": len(checked), "valid": valid}
 
 
-def quality_score(completeness: float, accuracy: float, counts: Mapping[str, int], rules: Ruleset) -> float:
-    """100 × (weighted completeness and accuracy) − the configured penalty per issue, clamped to 0..100.
-
-    `counts`: the record's issues per severity.
-    """
+def quality_score(completeness: float, accuracy: float, issues: list[dict[str, Any]], rules: Ruleset) -> float:
+    """100 × (weighted completeness and accuracy) − the configured penalty per issue, clamped to 0..100."""
     cfg = rules.file.scoring
     total = cfg.completeness_weight + cfg.accuracy_weight
     base = 100.0 * (cfg.completeness_weight * completeness + cfg.accuracy_weight * accuracy) / total
     penalties = cfg.penalty
-    penalty = sum(penalties.get(severity, 0.0) * n for severity, n in counts.items() if n)
+    penalty = sum(penalties.get(i["severity"], 0.0) for i in issues)
     return round(min(100.0, max(0.0, base - penalty)), 1)
 
 
@@ -232,15 +229,14 @@ def score_record(
     ctx.normalized = normalize_record(record, ctx)
     issues = run_rules(record, ctx)
     accuracy = measure_accuracy(record, issues, ctx)
-    counts = _counts(issues)
     report: dict[str, Any] = {
         "record_type": record_type,
         "record_id": _record_id(record),
-        "quality_score": quality_score(ctx.completeness["score"], accuracy["score"], counts, rules),
+        "quality_score": quality_score(ctx.completeness["score"], accuracy["score"], issues, rules),
         "completeness": ctx.completeness,
         "accuracy": accuracy,
         "issues": issues,
-        "counts": counts,
+        "counts": _counts(issues),
         "qualification": ctx.qualification or None,
         "lead_score": ctx.lead_score,
         "normalized": ctx.normalized,
