@@ -20,7 +20,7 @@ from nameparser import HumanName
 from nameparser.config import CONSTANTS as NAME_CONSTANTS
 from nicknames import name_triplets
 
-from app.scoring.formats import check_phone, check_url, phone_region
+from app.scoring.formats import check_url, phone_region
 from app.scoring.values import parse_datetime
 
 _NON_ALNUM = re.compile(r"[^a-z0-9 ]+")
@@ -139,9 +139,6 @@ def _phone_key(text: str, region: str) -> str:
         digits = _NON_DIGIT.sub("", text)  # already international: its digits are its E.164 form
         if 8 <= len(digits) <= 15:
             return "+" + digits
-    checked = check_phone(text, region)  # scoring checked it (cached); a valid number is a possible one
-    if checked.ok:
-        return checked.e164 or ""
     try:
         number = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException:
