@@ -50,7 +50,8 @@ def _ascii_digits_first(original: Any) -> Any:
     return normalize_digits_only
 
 
-phonenumberutil.normalize_digits_only = _ascii_digits_first(phonenumberutil.normalize_digits_only)
+if not hasattr(phonenumberutil.normalize_digits_only, "__wrapped__"):  # once, even if this module is reloaded
+    phonenumberutil.normalize_digits_only = _ascii_digits_first(phonenumberutil.normalize_digits_only)
 _SIMPLE_LOCAL_SPECIALS = frozenset('"<>() \t\r\n,;:[]\\')
 # check_url's default schemes; callers pass all three arguments positionally, so that every call for one
 # value and the same settings shares one lru_cache entry (f(v) and f(v, True, schemes) are distinct keys).
@@ -125,22 +126,17 @@ def _check_simple_email(email: str) -> EmailCheck:
         # email-validator's length check reads the original, normalized and ASCII forms in UTF-8; here all
         # three are this ASCII text (the caller only sends ASCII), short enough: the check cannot fail
         return EmailCheck(True, normalized, normalized_domain.lower())
-    result = ValidatedEmail()
-    result.original = email
+    result = ValidatedEmail()  # what validate_email_length reads of it
+    result.original, result.normalized = email, normalized
     result.local_part, result.ascii_local_part = info["local_part"], info["ascii_local_part"]
-    result.domain = normalized_domain
-    # "xn--bcher-kva.com" reads as "bücher.com"; its ASCII form was None here, and the length check a 500
-    result.ascii_domain = ascii_domain
-    result.normalized = f"{result.local_part}@{normalized_domain}"
-    ascii_local = result.ascii_local_part
-    # as validate_email sets it
-    result.ascii_email = f"{ascii_local}@{ascii_domain}" if ascii_local and ascii_domain else None
-    result.smtputf8 = info["smtputf8"]
+    # "xn--bcher-kva.com" reads as "bücher.com": the length check also reads the ASCII form (once left None
+    # here, which made such an address a 500)
+    result.domain, result.ascii_domain = normalized_domain, ascii_domain
     try:
         validate_email_length(result)
     except EmailNotValidError as exc:
         return EmailCheck(False, reason=str(exc))
-    return EmailCheck(True, result.normalized, normalized_domain.lower())
+    return EmailCheck(True, normalized, normalized_domain.lower())
 
 
 def check_email(value: str, deliverability: bool = False, timeout: float = 2.0) -> EmailCheck:

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import tracemalloc
+from collections import Counter
 
+from app.scoring.engine import score_record
 from app.scoring.judge import pack, unpack
+from app.scoring.ruleset import load_rules
+from app.scoring.summary import TOP_FINDINGS, BatchSummary, impact_of
+from bench.generate import NOW, make_contacts, make_leads, make_opportunities
 
 
 def test_packed_values_take_their_length_not_a_serialiser_buffer() -> None:
@@ -23,3 +28,33 @@ def test_packed_values_take_their_length_not_a_serialiser_buffer() -> None:
 def test_values_json_cannot_carry_are_kept_as_they_are() -> None:
     odd = ["a", 2 ** 70]
     assert pack(odd) == odd and unpack(pack(odd)) == odd
+
+
+def test_the_summary_counts_every_finding_and_keeps_the_weightiest() -> None:
+    """issues_by_rule / _by_severity count every finding (info too); top findings are the highest impacts
+    (`impact_of`, per finding), the earlier of equals first, whether added at once or merged in chunks."""
+    rules = load_rules()
+    records = [(t, r) for t, make in (("contact", make_contacts), ("opportunity", make_opportunities),
+                                      ("lead", make_leads)) for r in make(150, 11)]
+    reports = [(t, score_record(t, r, rules, now=NOW), float(i % 7) * 25_000)
+               for i, (t, r) in enumerate(records)]
+    whole, first, second = BatchSummary(rules), BatchSummary(rules), BatchSummary(rules)
+    for n, (t, report, value) in enumerate(reports):
+        whole.add(t, report, value)
+        (first if n < len(reports) // 2 else second).add(t, report, value)
+    first.merge(second)
+    findings = [(t, i, v) for t, report, v in reports for i in report["issues"]]
+    expected_top = sorted(((impact_of(i, t, v, rules), -n) for n, (t, i, v) in enumerate(findings)
+                           if i["severity"] != "info"), reverse=True)[:TOP_FINDINGS]
+    for summary in (whole.finish({}, [], 0.0), first.finish({}, [], 0.0)):
+        assert summary["issues_by_rule"] == dict(Counter(i["rule"] for _, i, _ in findings))
+        assert summary["issues_by_severity"] == {s: sum(i["severity"] == s for _, i, _ in findings)
+                                                 for s in ("error", "warning", "info")}
+        assert summary["issues_by_severity"]["info"] > 0
+        assert [(f["impact"], f["rule"]) for f in summary["top_findings"]] == [
+            (impact, findings[-n][1]["rule"]) for impact, n in expected_top]
+        by_rule = {task["rule"]: task["impact"] for task in summary["cleanup_tasks"] if "findings" in task}
+        assert len(by_rule) > 5
+        for rule_id, impact in by_rule.items():
+            assert impact == round(sum(impact_of(i, t, v, rules) for t, i, v in findings
+                                       if i["rule"] == rule_id), 1), rule_id

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 from email_validator import EmailNotValidError, validate_email
@@ -108,7 +108,10 @@ def test_the_typo_domain_threshold_comes_from_the_rules_file() -> None:
     ("Managing Director", "executive", "Executive"),
     ("Customer Success Engineer", "individual", "Customer Success"),
     ("Managing Partner", "executive", "Executive"),
-    ("HR Business Partner", "individual", "Human Resources"),  # "business partner" over a bare "partner"
+    ("HR Business Partner", None, "Human Resources"),         # no bare "partner" among the keywords
+    ("VP, HR Business Partner", "vp", "Human Resources"),
+    ("Finance Business Partner Lead", "manager", "Finance"),
+    ("Board Chair", "executive", None),
     ("Chairman of the Board", "executive", "Executive"),
     ("Chief Executive Officer", "executive", "Executive"),
     ("Marketing Intern", "individual", "Marketing"),
@@ -136,6 +139,9 @@ def test_the_ascii_digit_reader_gives_phonenumbers_own_digits(text: str, keep_no
     (" 2024-12-24T10:11:12.5Z ", datetime(2024, 12, 24, 10, 11, 12, 500000, tzinfo=UTC)),
     ("2024-12-24T10:11:12+02:00", datetime(2024, 12, 24, 8, 11, 12, tzinfo=UTC)),
     ("2024-12-24 10:11", datetime(2024, 12, 24, 10, 11, tzinfo=UTC)),
+    ("2024-12-24T10:11:12.5", datetime(2024, 12, 24, 10, 11, 12, 500000, tzinfo=UTC)),
+    (datetime(2024, 1, 2, 3, 4, tzinfo=timezone(timedelta(hours=-5))),
+     datetime(2024, 1, 2, 8, 4, tzinfo=UTC)),
     (datetime(2024, 1, 2, 3, 4), datetime(2024, 1, 2, 3, 4, tzinfo=UTC)),
     (date(2024, 1, 2), datetime(2024, 1, 2, tzinfo=UTC)),
     ("0001-01-01", None), ("9999-12-31", None), ("not a date", None), ("2024", None), (20240101, None),
@@ -152,6 +158,9 @@ def test_dates_are_read_as_aware_utc_instants(value: object, expected: datetime 
     ("HR Business Partner", []),
     ("Managing Partner", [10.0]),
     ("Senior Partner", [10.0]),             # the higher band wins over "senior"
+    ("Chairwoman", [10.0]),                 # the band's executives are the seniority table's
+    ("Board Member", [10.0]),
+    ("Partner", []),                        # a bare "partner" is not read as a partner of the firm
     ("Director of Partner Sales", [10.0]),
 ])
 def test_lead_title_points_count_partner_only_in_firm_titles(title: str, points: list[float]) -> None:
@@ -178,3 +187,44 @@ def test_the_cached_email_check_agrees_with_email_validator(local: str, domain: 
     address = f"{local}@{domain}"
     got = check_email(address)
     assert (got.ok, got.normalized, got.domain) == _by_email_validator(address)
+
+
+def test_text_of_a_str_subclass_and_a_datetime_subclass_are_read_as_their_values() -> None:
+    class Text(str):
+        def __str__(self) -> str:
+            return "not a date"
+
+    class Instant(datetime):
+        pass
+
+    assert parse_datetime(Text("2024-01-02")) == datetime(2024, 1, 2, tzinfo=UTC)
+    parsed = parse_datetime(Instant(2024, 1, 2))
+    assert parsed.__class__ is Instant and parsed == datetime(2024, 1, 2, tzinfo=UTC)
+
+
+def test_each_band_reads_its_own_field() -> None:
+    """email_engagement's bands read email_opens (10) and email_clicks (15): a click alone earns 15."""
+    def points(behavior: dict[str, int]) -> list[float]:
+        report = score_record("lead", {"behavior": behavior}, load_rules(), now=NOW)
+        breakdown = report["lead_score"]["breakdown"]
+        return [b["points"] for b in breakdown if b["criterion"] == "email_engagement"]
+
+    assert points({"email_clicks": 1}) == [15.0]
+    assert points({"email_opens": 4}) == [10.0]
+    assert points({"email_opens": 4, "email_clicks": 2}) == [15.0]
+    assert points({}) == []
+
+
+def test_the_realistic_date_range_moves_with_now() -> None:
+    """validity.future_years counts from the request's `now` (cached per now and its zone)."""
+    rules = load_rules()
+    years = rules.file.validity.future_years
+
+    def flagged(now: datetime) -> bool:
+        record = {"created_at": f"{2025 + years + 1}-06-01"}
+        issues = score_record("contact", record, rules, now=now)["issues"]
+        return any(i["rule"] == "contact.dates.invalid" for i in issues)
+
+    assert flagged(datetime(2025, 6, 1, tzinfo=UTC))
+    assert not flagged(datetime(2026, 6, 1, tzinfo=UTC))
+    assert flagged(datetime(2025, 6, 1, tzinfo=UTC))

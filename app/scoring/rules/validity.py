@@ -174,7 +174,7 @@ for _t, _f in (("account", "website"), ("account", "linkedin_url"), ("contact", 
 # ---------------------------------------------------------------- dates
 def _dates_invalid(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
     """A date field that is not an ISO-8601 date, or lies outside any realistic range."""
-    earliest, latest = _realistic_range(ctx.now, params.oldest_year, params.future_years)
+    earliest, latest = _realistic_range(ctx.now, ctx.now.tzinfo, params.oldest_year, params.future_years)
     present = ctx.present
     for field in DATE_FIELDS[ctx.record_type]:
         if field not in present:
@@ -189,8 +189,10 @@ def _dates_invalid(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hi
 
 
 @lru_cache(maxsize=256)
-def _realistic_range(now: datetime, oldest_year: int, future_years: int) -> tuple[datetime, datetime]:
-    """The first and last instants a date may name (cached: a batch's records share one `now`)."""
+def _realistic_range(now: datetime, zone: Any, oldest_year: int,
+                     future_years: int) -> tuple[datetime, datetime]:
+    """The first and last instants a date may name (cached: a batch's records share one `now`). `zone` is
+    `now`'s tzinfo: equal instants in two zones are one cache key, and the range keeps `now`'s zone."""
     return (now.replace(year=oldest_year, month=1, day=1),
             now.replace(year=min(now.year + future_years, 9999), month=12, day=31))
 
