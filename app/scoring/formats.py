@@ -52,6 +52,7 @@ def _ascii_digits_first(original: Any) -> Any:
 
 if not hasattr(phonenumberutil.normalize_digits_only, "__wrapped__"):  # once, even if this module is reloaded
     phonenumberutil.normalize_digits_only = _ascii_digits_first(phonenumberutil.normalize_digits_only)
+
 _SIMPLE_LOCAL_SPECIALS = frozenset('"<>() \t\r\n,;:[]\\')
 # check_url's default schemes; callers pass all three arguments positionally, so that every call for one
 # value and the same settings shares one lru_cache entry (f(v) and f(v, True, schemes) are distinct keys).

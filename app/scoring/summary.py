@@ -69,16 +69,16 @@ class BatchSummary:
         issues, top = report["issues"], self.top
         self.by_rule.update([issue["rule"] for issue in issues])  # counted in C
         self.by_severity.update([issue["severity"] for issue in issues])
-        impact_of: dict[str, float] = {}  # the record's findings of one severity weigh the same
+        severity_impact: dict[str, float] = {}  # impact_of: one per severity, the record's findings share it
         for issue in issues:
             severity = issue["severity"]
             if severity == "info":
                 continue
             rule_id = issue["rule"]
-            impact = impact_of.get(severity)
+            impact = severity_impact.get(severity)
             if impact is None:
                 weight = severity_weight.get(severity, 1.0)
-                impact = impact_of[severity] = round(weight * factor * record_weight, 3)
+                impact = severity_impact[severity] = round(weight * factor * record_weight, 3)
             impacts = self.impacts.get(rule_id)
             if impacts is None:
                 impacts = self.impacts[rule_id] = array("d")
