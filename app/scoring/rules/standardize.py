@@ -46,7 +46,11 @@ def standard_state(value: Any, country: str | None, ctx: Any) -> str | None:
     """The ISO 3166-2 subdivision code (without country prefix) for a state or province, else None."""
     if not isinstance(value, str) or not country:
         return None
-    return _state_codes().get((country, " ".join(value.strip().lower().split())))
+    text = " ".join(value.strip().lower().split())
+    code = _state_codes().get((country, text))
+    if code is None and ". " in text:  # "N. Y.", "W. Va.": abbreviations written with spaces
+        code = _state_codes().get((country, text.replace(". ", ".")))
+    return code
 
 
 def size_tier(employees: Any, ctx: Any) -> str | None:
