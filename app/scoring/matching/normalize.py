@@ -91,7 +91,6 @@ def split_person_name(first: Any, last: Any) -> tuple[str, str]:
 
 
 @lru_cache(maxsize=65536)
-@lru_cache(maxsize=65536)
 def sound_key(name: str) -> str:
     """Soundex of a folded name ('smith' and 'smyth' both give S530), for blocking misspelt names."""
     letters = "".join(c for c in name if c.isalpha())
