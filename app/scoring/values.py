@@ -46,17 +46,17 @@ def parse_datetime(value: Any) -> datetime | None:
 
     Dates outside years 2–9990 count as unparseable, so no rule's date arithmetic can overflow.
     """
-    if value.__class__ is str and 8 <= len(value) <= 40:  # the common case first
+    if isinstance(value, str):  # the common case first; a str subclass is read as its text
+        if not 8 <= len(value) <= 40:
+            return None
         try:
-            parsed = datetime.fromisoformat(value.strip())
+            parsed = datetime.fromisoformat(str.strip(value))
         except ValueError:
             return None
     elif isinstance(value, datetime):
         parsed = value
     elif isinstance(value, date):
         parsed = datetime(value.year, value.month, value.day)
-    elif isinstance(value, str) and 8 <= len(value) <= 40:
-        return parse_datetime(str.__str__(value))  # a str subclass as plain text (its own __str__ may differ)
     else:
         return None
     if not EARLIEST_YEAR <= parsed.year <= LATEST_YEAR:
