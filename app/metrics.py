@@ -24,6 +24,7 @@ from prometheus_client import Counter as PromCounter
 from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
 
 from app.scoring import RULES, Ruleset
+from app.scoring.judge import Counts
 from app.scoring.registry import RECORD_TYPES, SEVERITIES
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
@@ -234,6 +235,19 @@ class Tally:
         issues = self.issues
         for issue in report["issues"]:
             issues[(record_type, issue["rule"], issue["severity"])] += 1
+
+    def merge(self, counts: Counts) -> None:
+        """The counts of records judged elsewhere (a stream's worker processes sum them per chunk)."""
+        for record_type, sums in counts.sums.items():
+            c = self.counts[record_type]
+            for n, amount in enumerate(sums):
+                c[n] += amount
+            t = self.metrics.types[record_type]
+            for score in counts.quality.get(record_type, ()):
+                t.quality.observe(score)
+            for total in counts.lead.get(record_type, ()):
+                t.lead.observe(total)
+        self.issues.update(counts.findings)
 
     def add_finding(self, record_type: str, rule: str, severity: str) -> None:
         """A finding reported outside a record's report (NDJSON cross-record findings)."""

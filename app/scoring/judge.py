@@ -5,6 +5,8 @@ matching keys, survivor ranking). `BatchRun` (batch.py) absorbs the results in o
 
 from __future__ import annotations
 
+from array import array
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
@@ -44,12 +46,45 @@ class JudgeSetup:
 
 
 @dataclass(slots=True)
+class Counts:
+    """What the metrics count of judged records (app.metrics `Tally.merge`), summed where they were judged:
+    a worker process sends these few numbers per chunk, not something of every report."""
+
+    # per record type: scored, required, filled, checked, valid
+    sums: dict[str, list[int]] = field(default_factory=dict)
+    findings: Counter[tuple[str, str, str]] = field(default_factory=Counter)  # (type, rule, severity)
+    quality: dict[str, array[float]] = field(default_factory=dict)  # each record's quality score, by type
+    lead: dict[str, array[float]] = field(default_factory=dict)     # each lead score total, by type
+
+    def add(self, report: dict[str, Any]) -> None:
+        """One record's report."""
+        record_type = report["record_type"]
+        sums = self.sums.get(record_type)
+        if sums is None:
+            sums = self.sums[record_type] = [0, 0, 0, 0, 0]
+            self.quality[record_type] = array("d")
+        completeness, accuracy = report["completeness"], report["accuracy"]
+        sums[0] += 1
+        sums[1] += completeness["required"]
+        sums[2] += completeness["filled"]
+        sums[3] += accuracy["checked"]
+        sums[4] += accuracy["valid"]
+        self.quality[record_type].append(report["quality_score"])
+        lead = report["lead_score"]
+        if lead is not None:
+            self.lead.setdefault(record_type, array("d")).append(lead["total"])
+        issues = report["issues"]
+        if issues:
+            self.findings.update([(record_type, i["rule"], i["severity"]) for i in issues])
+
+
+@dataclass(slots=True)
 class Judged:
     """Records judged in order: answer lines and what the batch keeps of each, ready to absorb."""
 
     summary: BatchSummary
     out: bytes = b""
-    counted: list[dict[str, Any]] = field(default_factory=list)   # compact reports, for metrics
+    counts: Counts = field(default_factory=Counts)  # what the metrics count of them
     kept: list[tuple[str, Packed | None]] = field(default_factory=list)  # per scored record
     # type, id, position, keys, ranking data (or the whole record)
     matches: list[tuple[str, str, int, Packed, Any]] = field(default_factory=list)
@@ -105,7 +140,7 @@ def judge_record(record_type: str, position: int, entry: dict[str, Any], rules: 
     into.kept.append((record_type, pack([entry.get(f) for f in fields])
                       if any(f in entry for f in fields) else None))
     if setup.duplicates and record_type in MATCHABLE:
-        keys = record_keys(entry, record_type, setup.options.default_region)
+        keys = record_keys(entry, record_type, setup.options.default_region, checked=True)
         rank = entry if setup.keep_records else pack([completeness_count(entry),
                                                       *map(entry.get, RANK_FIELDS)])
         into.matches.append((record_type, record_id(entry, position), position, pack(list(keys.values())),
@@ -148,7 +183,7 @@ def judge_lines(lines: list[bytes | None], first: int, rules: Ruleset, setup: Ju
             continue
         assert isinstance(entry, dict) and record_type is not None
         report = judge_record(record_type, n, entry, rules, setup, judged)
-        judged.counted.append(counted_view(report))
+        judged.counts.add(report)
         # `{"line": n, "type": ..., **report}` without copying the report: its object opened after the two
         out.append(b'{"line":%d,"type":"%s",%s' % (n, record_type.encode(), orjson.dumps(
             report, option=orjson.OPT_APPEND_NEWLINE)[1:]))
@@ -165,32 +200,3 @@ def line_error(n: int, detail: str) -> dict[str, Any]:
     """The problem of an NDJSON line that is not a record."""
     return {"type": "/problems/not-a-record", "title": "Not a record", "status": 422, "detail": detail[:300],
             "errors": [{"loc": f"line.{n}"}]}
-
-
-_SHARED: dict[Any, dict[str, Any]] = {}
-
-
-def _shared(key: Any, make: Any) -> dict[str, Any]:
-    """One dict per distinct small value: pickled once per chunk, read-only for the counters."""
-    value = _SHARED.get(key)
-    if value is None:
-        if len(_SHARED) > 4096:
-            _SHARED.clear()
-        value = _SHARED[key] = make()
-    return value
-
-
-def counted_view(report: dict[str, Any]) -> dict[str, Any]:
-    """What the metrics read of a report (app.metrics `Tally.add`), small enough to send between processes."""
-    c, a, lead = report["completeness"], report["accuracy"], report["lead_score"]
-    return {
-        "record_type": report["record_type"],
-        "completeness": _shared(("c", c["required"], c["filled"]),
-                                lambda: {"required": c["required"], "filled": c["filled"]}),
-        "accuracy": _shared(("a", a["checked"], a["valid"]),
-                            lambda: {"checked": a["checked"], "valid": a["valid"]}),
-        "quality_score": report["quality_score"],
-        "lead_score": None if lead is None else {"total": lead["total"]},
-        "issues": [_shared(("i", i["rule"], i["severity"]),
-                           lambda i=i: {"rule": i["rule"], "severity": i["severity"]}) for i in report["issues"]],
-    }

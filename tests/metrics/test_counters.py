@@ -154,6 +154,16 @@ def test_an_ndjson_stream_counts_what_the_same_json_batch_counts(client: TestCli
     # cross-record findings: in each record's report in a JSON batch, counted at the stream's end in NDJSON
     assert counters_only(stream_delta) == counters_only(json_delta)
     assert total(stream_delta, "crm_dq_duplicate_records_total") == total(json_delta, "crm_dq_duplicate_records_total")
+    # the stream's workers sum each chunk; the histograms still observe every answer line's own scores
+    scored = [line for line in out if "quality_score" in line]
+    for t in {line["record_type"] for line in scored}:
+        mine = [line for line in scored if line["record_type"] == t]
+        assert value(stream_delta, "crm_dq_quality_score_count", record_type=t) == len(mine)
+        assert value(stream_delta, "crm_dq_quality_score_sum", record_type=t) == pytest.approx(
+            sum(line["quality_score"] for line in mine))
+    leads = [line["lead_score"]["total"] for line in scored if line["lead_score"]]
+    assert value(stream_delta, "crm_dq_lead_score_count", record_type="lead") == len(leads) == 1
+    assert value(stream_delta, "crm_dq_lead_score_sum", record_type="lead") == pytest.approx(sum(leads))
 
 
 def test_the_audit_counts_as_a_batch(client: TestClient) -> None:

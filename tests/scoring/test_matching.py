@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from app.scoring import Ruleset, load_rules
 from app.scoring.matching.comparisons import Comparison, Level
@@ -44,6 +46,30 @@ def test_free_mail_domains_never_make_people_colleagues() -> None:
 def test_same_phone_written_differently() -> None:
     assert phone_key("(415) 555-0123", "US") == phone_key("+1 415.555.0123", "US") == "+14155550123"
     assert phone_key(4155550123, "US") == "+14155550123"
+
+
+_PHONE_TEXT = st.one_of(
+    st.text(alphabet="0123456789 +-.()x", max_size=22),
+    st.builds(lambda p, d, s: p + d + s,
+              st.sampled_from(["", "+", "+1 ", "+44 ", "+44 (0)", "00", "0", "1-"]),
+              st.text(alphabet="0123456789", min_size=4, max_size=14),
+              st.sampled_from(["", " ext 12", " x9", "  "])),
+    st.integers(min_value=0, max_value=10**15))
+
+
+@settings(max_examples=400, deadline=None)
+@given(_PHONE_TEXT, st.sampled_from(["US", "GB", "DE", "AU", "IN"]))
+def test_a_scored_records_phone_key_is_the_one_parsing_gives(value: str | int, region: str) -> None:
+    """Batch judging reads a valid number's E.164 from scoring's `check_phone` (`checked=True`) instead of
+    parsing again: the key must be the same, or a stream would match numbers differently from
+    /v1/duplicates."""
+    assert phone_key(value, region, checked=True) == phone_key(value, region)
+
+
+@pytest.mark.parametrize("value", ["+44 020 7946 0958", "+44 (0)20 7946 0958", " (415) 555-0123 ",
+                                   "+1 415 555 0123 ext 5", "0049 30 1234567", "1-800-FLOWERS", "555-0123"])
+def test_a_scored_phone_key_on_odd_writings(value: str) -> None:
+    assert phone_key(value, "US", checked=True) == phone_key(value, "US")
 
 
 def test_a_local_number_is_read_in_the_records_own_country(rules: Ruleset) -> None:

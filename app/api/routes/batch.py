@@ -257,8 +257,7 @@ async def produce_ndjson(request: Request, queue: SpillQueue, rules: Ruleset, op
         while (future := await futures.get()) is not None:
             judged = await future
             run.absorb(judged)
-            for report in judged.counted:
-                tally.add(report)
+            tally.merge(judged.counts)
             tally.flush()
             queue.put(judged.out)
             slots.release()

@@ -20,7 +20,7 @@ from nameparser import HumanName
 from nameparser.config import CONSTANTS as NAME_CONSTANTS
 from nicknames import name_triplets
 
-from app.scoring.formats import check_url, phone_region
+from app.scoring.formats import check_phone, check_url, phone_region
 from app.scoring.values import parse_datetime
 
 _NON_ALNUM = re.compile(r"[^a-z0-9 ]+")
@@ -121,23 +121,42 @@ def email_key(value: Any) -> tuple[str, str, str]:
     return f"{local}@{domain}", local, domain
 
 
-def phone_key(value: Any, region: str) -> str:
+def phone_key(value: Any, region: str, checked: bool = False) -> str:
     """E.164 when phonenumbers can parse a possible number, else its digits (so reformatted junk still matches).
 
     Matching needs the number's one written form, not its validity: `is_possible_number` is a length check,
-    where `is_valid_number` tries every region's patterns (hundreds of µs for a +1 number).
+    where `is_valid_number` tries every region's patterns (hundreds of µs for a +1 number). `checked`: the
+    number was just scored (`check_phone` has its answer cached), so a valid one's E.164 is read from there
+    instead of parsing it again; the key is the same either way (a valid number is a possible one).
     """
     text = text_of(value).strip()
-    return _phone_key(text, region) if text else ""
+    if not text:
+        return ""
+    if checked:
+        international = _international_digits(text)
+        if international:
+            return international
+        scored = check_phone(text, region)
+        if scored.ok and scored.e164:
+            return scored.e164
+    return _phone_key(text, region)
 
 
-@lru_cache(maxsize=131072)
-def _phone_key(text: str, region: str) -> str:
+def _international_digits(text: str) -> str:
+    """'+' and the digits of a number written internationally with nothing but separators, else ''."""
     if text.startswith("+") and "(0)" not in text and text[1:].replace(" ", "").replace("-", "").replace(
             ".", "").replace("(", "").replace(")", "").isdigit():
         digits = _NON_DIGIT.sub("", text)  # already international: its digits are its E.164 form
         if 8 <= len(digits) <= 15:
             return "+" + digits
+    return ""
+
+
+@lru_cache(maxsize=131072)
+def _phone_key(text: str, region: str) -> str:
+    international = _international_digits(text)
+    if international:
+        return international
     try:
         number = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException:
@@ -187,8 +206,9 @@ def company_domain(domain: str) -> str:
     return "" if domain in FREE_MAIL_DOMAINS else domain
 
 
-def person_keys(record: dict[str, Any], record_type: str, region: str) -> dict[str, str]:
-    """Comparable fields of a contact or lead."""
+def person_keys(record: dict[str, Any], record_type: str, region: str,
+                checked: bool = False) -> dict[str, str]:
+    """Comparable fields of a contact or lead (`checked`: just scored, see `phone_key`)."""
     first, last = split_person_name(record.get("first_name"), record.get("last_name"))
     email, local, domain = email_key(record.get("email"))
     company = record.get("company")
@@ -200,7 +220,7 @@ def person_keys(record: dict[str, Any], record_type: str, region: str) -> dict[s
         "email": email, "email_local": local,
         "email_domain": company_domain(domain),
         "phone": phone_key(record.get("phone") or record.get("mobile_phone"),
-                           phone_region(record.get(PERSON_ADDRESS.get(record_type, "")), region)),
+                           phone_region(record.get(PERSON_ADDRESS.get(record_type, "")), region), checked),
         "birthdate": date_key(record.get("birthdate")),
         "company": company_key(text_of(company)) if text_of(company) else "",
         "account_id": text_of(record.get("account_id")),
@@ -212,13 +232,13 @@ def person_keys(record: dict[str, Any], record_type: str, region: str) -> dict[s
     return keys
 
 
-def account_keys(record: dict[str, Any], region: str) -> dict[str, str]:
-    """Comparable fields of an account (company)."""
+def account_keys(record: dict[str, Any], region: str, checked: bool = False) -> dict[str, str]:
+    """Comparable fields of an account (company); `checked`: just scored, see `phone_key`."""
     name = text_of(record.get("name"))
     keys = {
         "name": company_key(name) if name else "",
         "website": domain_key(record.get("website")),
-        "phone": phone_key(record.get("phone"), phone_region(record.get("billing_address"), region)),
+        "phone": phone_key(record.get("phone"), phone_region(record.get("billing_address"), region), checked),
         "linkedin": fold(text_of(record.get("linkedin_url"))),
     }
     keys.update(address_keys(record.get("billing_address")))
@@ -226,8 +246,9 @@ def account_keys(record: dict[str, Any], region: str) -> dict[str, str]:
     return keys
 
 
-def record_keys(record: dict[str, Any], record_type: str, region: str) -> dict[str, str]:
-    """Comparable fields for any matchable record type."""
+def record_keys(record: dict[str, Any], record_type: str, region: str,
+                checked: bool = False) -> dict[str, str]:
+    """Comparable fields for any matchable record type (`checked`: the record was just scored)."""
     if record_type == "account":
-        return account_keys(record, region)
-    return person_keys(record, record_type, region)
+        return account_keys(record, region, checked)
+    return person_keys(record, record_type, region, checked)
