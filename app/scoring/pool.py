@@ -20,10 +20,12 @@ import threading
 import time
 from concurrent.futures import Future, ProcessPoolExecutor
 
+from app.scoring.caches import trim_values
 from app.scoring.judge import Judged, JudgeSetup, judge_lines
 from app.scoring.ruleset import Ruleset, compile_rules
 
 _KEEP_RULESETS = 4
+WORKER_CACHE_ENTRIES = 8192  # per value cache in a worker (`trim_values`); the server's keep their own sizes
 _worker_rules: dict[str, Ruleset] = {}  # in a worker: compiled rulesets by version
 _payloads: dict[str, bytes] = {}        # in the server: pickled rules files by version
 _pools: dict[int, JudgePool] = {}
@@ -71,7 +73,9 @@ def _judge(version: str, payload: bytes | None, lines: list[bytes | None], first
         if payload is None:
             raise RuntimeError(f"ruleset {version} is not loaded in this worker")
         rules = _compile(payload)
-    return judge_lines(lines, first, rules, setup)
+    judged = judge_lines(lines, first, rules, setup)
+    trim_values(WORKER_CACHE_ENTRIES)  # a worker's memory stays flat however long the stream
+    return judged
 
 
 class JudgePool:

@@ -156,7 +156,7 @@ class Matches:
         return {**self.base_stats, "seconds": round(time.perf_counter() - self.started, 4)}
 
 
-SCORE_CHUNK = 50_000  # candidate pairs scored at a time: each costs ~10 bytes per comparison while scored
+SCORE_CHUNK = 25_000  # candidate pairs scored at a time: each costs ~10 bytes per comparison while scored
 
 
 def _matching_pairs(left: Prepared, other: Prepared, i: np.ndarray, j: np.ndarray, model: MatchModel,

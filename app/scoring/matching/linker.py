@@ -169,9 +169,12 @@ def block_pairs(left: Prepared, right: Prepared | None, model: MatchModel,
         empty = np.array([], dtype=np.int64)
         return empty, empty
     pairs = np.concatenate(codes)
+    del codes[:]  # each array is let go as soon as it is no longer needed: this is a batch's memory peak
     pairs.sort()
     unique = pairs[np.concatenate(([True], pairs[1:] != pairs[:-1]))] if len(pairs) else pairs  # np.unique
-    return unique // width, unique % width
+    del pairs
+    index = np.int32 if width < 2**31 else np.int64  # half the room for a stream's million candidate pairs
+    return (unique // width).astype(index), (unique % width).astype(index)
 
 
 def _block_keys(table: Prepared, recipe: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:

@@ -1,0 +1,49 @@
+"""The per-value caches a stream's worker bounds (`app.scoring.caches`): every one of them is listed, and
+trimming empties exactly the ones over the limit."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from typing import Any
+
+import app.scoring
+from app.scoring.caches import trim_values, value_caches
+from app.scoring.formats import check_phone, registered_domain
+from app.scoring.matching.normalize import fold
+
+VALUE_CACHE_FROM = 4096  # an lru_cache this large holds field values; smaller ones hold start-up tables
+
+
+def _lru_caches() -> dict[str, Any]:
+    found = {}
+    for info in pkgutil.walk_packages(app.scoring.__path__, "app.scoring."):
+        module = importlib.import_module(info.name)
+        for name, obj in vars(module).items():
+            info_of = getattr(obj, "cache_info", None)
+            if callable(info_of) and getattr(obj, "__module__", None) == module.__name__:
+                maxsize = info_of().maxsize
+                if maxsize is not None and maxsize >= VALUE_CACHE_FROM:
+                    found[f"{module.__name__}.{name}"] = obj
+    return found
+
+
+def test_every_per_value_cache_is_listed_so_a_worker_bounds_it() -> None:
+    listed = {id(c) for c in value_caches()}
+    missing = [name for name, cache in _lru_caches().items() if id(cache) not in listed]
+    assert not missing, f"add these to app.scoring.caches.value_caches: {missing}"
+
+
+def test_trimming_empties_the_caches_over_the_limit_only() -> None:
+    for cached in value_caches():
+        cached.cache_clear()
+    for n in range(12):
+        check_phone(f"+1 415 555 {n:04d}", "US")
+    fold("Zoë")
+    registered_domain("www.example.co.uk")
+    trim_values(10)
+    assert check_phone.cache_info().currsize == 0
+    assert fold.cache_info().currsize == 1
+    assert registered_domain.cache_info().currsize == 1
+    trim_values(0)
+    assert all(c.cache_info().currsize == 0 for c in value_caches())
