@@ -170,6 +170,7 @@ class LeadScoring(_Strict):
     target_industries: list[str]
     known_industry_points: float
     target_industry_points: float
+    title_points: dict[str, float] = {}  # by seniority label; unused when demographics has keyword bands
     demographics: ScoreGroup
     behavior: ScoreGroup
     engagement: ScoreGroup
@@ -261,6 +262,13 @@ class RulesFile(_Strict):
             unknown = sorted(ids - set(RULES))
             if unknown:
                 raise ValueError(f"[{where}] names unknown rule ids: {unknown}")
+        return self
+
+    @model_validator(mode="after")
+    def _title_points_name_seniority_levels(self) -> RulesFile:
+        unknown = sorted(set(self.lead_scoring.title_points) - set(self.standardize.seniority))
+        if unknown:
+            raise ValueError(f"[lead_scoring.title_points] names levels not in [standardize.seniority]: {unknown}")
         return self
 
 

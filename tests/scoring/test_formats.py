@@ -12,7 +12,7 @@ from phonenumbers import phonenumberutil
 
 from app.scoring.engine import score_record
 from app.scoring.formats import MAX_EMAIL_TEXT, MAX_URL_TEXT, check_email, check_url
-from app.scoring.ruleset import load_rules
+from app.scoring.ruleset import Ruleset, RulesError, load_rules
 from app.scoring.values import parse_datetime
 
 NOW = datetime(2025, 1, 1, tzinfo=UTC)
@@ -102,6 +102,8 @@ def test_the_typo_domain_threshold_comes_from_the_rules_file() -> None:
     ("Vice President of Sales", "vp", "Sales"),        # "vice president" over "president"
     ("Senior Vice President, Marketing", "vp", "Marketing"),
     ("Product Owner", "individual", "Product"),        # a Scrum role, not the company's owner
+    ("Process Owner", "individual", "Operations"),
+    ("Data Owner", "individual", "IT"),
     ("Business Owner", "executive", "Executive"),
     ("Executive Director", "director", None),          # one word each: the table's order decides
     ("Lead Software Engineer", "manager", "Engineering"),
@@ -157,15 +159,40 @@ def test_dates_are_read_as_aware_utc_instants(value: object, expected: datetime 
     ("Partner Marketing Manager", [5.0]),   # a manager in partner marketing, not a partner of the firm
     ("HR Business Partner", []),
     ("Managing Partner", [10.0]),
-    ("Senior Partner", [10.0]),             # the higher band wins over "senior"
-    ("Chairwoman", [10.0]),                 # the band's executives are the seniority table's
+    ("Senior Partner", [10.0]),
+    ("Chairwoman", [10.0]),
     ("Board Member", [10.0]),
     ("Partner", []),                        # a bare "partner" is not read as a partner of the firm
     ("Director of Partner Sales", [10.0]),
+    ("Product Owner", []),                  # an individual contributor: no points for "owner"
+    ("Process Owner", []),
+    ("Senior Software Engineer", []),
+    ("Executive Assistant to the CEO", []),
+    ("Head of Growth", [10.0]),
+    ("Team Lead", [5.0]),
 ])
-def test_lead_title_points_count_partner_only_in_firm_titles(title: str, points: list[float]) -> None:
+def test_lead_title_points_follow_the_titles_seniority(title: str, points: list[float]) -> None:
+    """lead_scoring.title_points: one keyword table ([standardize.seniority]) decides seniority and points."""
     breakdown = score_record("lead", {"title": title}, load_rules(), now=NOW)["lead_score"]["breakdown"]
     assert [b["points"] for b in breakdown if b["criterion"] == "title_relevance"] == points
+
+
+def test_an_organisation_can_score_titles_by_its_own_keyword_bands_or_levels() -> None:
+    def points(rules: Ruleset, title: str) -> list[float]:
+        breakdown = score_record("lead", {"title": title}, rules, now=NOW)["lead_score"]["breakdown"]
+        return [b["points"] for b in breakdown if b["criterion"] == "title_relevance"]
+
+    bands = load_rules(override={"lead_scoring": {"demographics": {"title": [
+        {"keywords": ["engineer"], "points": 5}, {"keywords": ["owner"], "points": 10}]}}})
+    assert points(bands, "Product Owner") == [10.0]          # the organisation's keywords, as written
+    assert points(bands, "Senior Software Engineer") == [5.0]
+    assert points(bands, "CEO") == []
+    levels = load_rules(override={"lead_scoring": {"title_points": {"individual": 2, "director": 0}}})
+    assert points(levels, "Senior Software Engineer") == [2.0]
+    assert points(levels, "Sales Director") == []            # tables merge key by key: 0 takes a level out
+    assert points(levels, "CEO") == [10.0]
+    with pytest.raises(RulesError, match="title_points"):
+        load_rules(override={"lead_scoring": {"title_points": {"intern": 1}}})
 
 
 def _by_email_validator(address: str) -> tuple[bool, str | None, str | None]:

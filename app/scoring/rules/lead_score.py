@@ -42,7 +42,8 @@ def _band_points(record: dict[str, Any], group: str, criterion: str, bands: list
 
 
 def _demographic_fit(record: dict[str, Any], ctx: Any) -> list[tuple[str, float, Any]]:
-    """Industry fit against the ICP's target industries, and title relevance by keyword bands."""
+    """Industry fit against the ICP's target industries, and title relevance: by the title's seniority
+    (`title_points`), or by keyword bands when the rules file lists them."""
     cfg = ctx.rules.file.lead_scoring
     scored: list[tuple[str, float, Any]] = []
     industry = record.get("industry")
@@ -52,11 +53,13 @@ def _demographic_fit(record: dict[str, Any], ctx: Any) -> list[tuple[str, float,
         scored.append(("industry_fit", points, industry))
     title = record.get("title")
     if isinstance(title, str):
-        lowered = ctx.rules.read_title(title)
-        for points, pattern in ctx.rules.title_bands:
-            if pattern.search(lowered):
-                scored.append(("title_relevance", points, title))
-                break
+        if ctx.rules.title_bands:
+            lowered = ctx.rules.read_title(title)
+            points = next((p for p, pattern in ctx.rules.title_bands if pattern.search(lowered)), 0.0)
+        else:
+            points = cfg.title_points.get(ctx.rules.title_labels(title)[0], 0.0)
+        if points:
+            scored.append(("title_relevance", points, title))
     return scored
 
 
