@@ -411,6 +411,7 @@ class Ruleset:
     negative_values: frozenset[str]
     negative_prefixes: tuple[str, ...]
     score_groups: dict[str, tuple[float, dict[str, list[Band]]]]
+    lead_grades: tuple[tuple[str, float], ...]  # (grade, floor), highest floor first
     country_lookup: dict[str, str]
     real_values: dict[str, frozenset[str]]
     plans: dict[str, list[tuple[Rule, Any, Severity]]]
@@ -492,6 +493,7 @@ def compile_rules(model: RulesFile, data: dict[str, Any]) -> Ruleset:
         vague_titles=frozenset(v.lower() for v in model.standardize.vague_titles.values),
         negative_values=frozenset(v.lower() for v in model.qualification.negative_values),
         negative_prefixes=tuple(v.lower() for v in model.qualification.negative_prefixes),
+        lead_grades=tuple(sorted(model.lead_scoring.grades.items(), key=lambda g: -g[1])),
         score_groups={
             "demographics": (model.lead_scoring.demographics.max, demo),
             "behavior": (model.lead_scoring.behavior.max, model.lead_scoring.behavior.criteria()),

@@ -13,8 +13,12 @@ _GROUP_SOURCE = {"demographics": None, "behavior": "behavior", "engagement": "en
 
 def _count(value: Any) -> float:
     """Counts from numbers, numeric text or booleans (a requested demo counts as 1)."""
+    if value is None or value is False:
+        return 0.0
     if value is True:
         return 1.0
+    if value.__class__ is int:  # the common case, as parse_number reads it
+        return float(value) if value > 0 else 0.0
     number = parse_number(value)
     return number if number is not None and number > 0 else 0.0
 
@@ -78,7 +82,7 @@ def score_lead(record: dict[str, Any], ctx: Any) -> dict[str, Any]:
         result[group] = subtotal
         result["total"] += subtotal
         result["breakdown"].extend({"group": group, "criterion": c, "points": p, "value": v} for c, p, v in earned)
-    for grade, floor in sorted(ctx.rules.file.lead_scoring.grades.items(), key=lambda g: -g[1]):
+    for grade, floor in ctx.rules.lead_grades:
         if result["total"] >= floor:
             result["grade"] = grade
             break
@@ -90,6 +94,6 @@ def score_lead(record: dict[str, Any], ctx: Any) -> dict[str, Any]:
 def _hot_lead_waiting(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
     """Seed 003: route qualified, high-scoring leads to a sales rep quickly."""
     score = ctx.lead_score
-    best_grade = max(ctx.rules.file.lead_scoring.grades.items(), key=lambda g: g[1])[0]
+    best_grade = ctx.rules.lead_grades[0][0] if ctx.rules.lead_grades else None
     if score["grade"] == best_grade and not ("first_response_at" in ctx.present):
         yield Hit("first_response_at", None, details={"grade": score["grade"], "total": score["total"]})
