@@ -91,22 +91,20 @@ def update_record(engine: Engine, record_type: str, record_id: str, changes: dic
     """Store `changes` over the record the index holds (nested objects field by field), or as the whole
     record when it holds none; returns what was stored. A CRM's property-change events carry a few fields.
 
-    On PostgreSQL the stored row is locked while it is read and rewritten, so concurrent changes to one
-    object all land; on SQLite two processes changing one object at the same instant can lose one change.
+    The stored row is read under the write lock, so concurrent changes to one object all land: on
+    PostgreSQL the row's (`SELECT … FOR UPDATE`), on SQLite the database's, taken before the read
+    (`BEGIN IMMEDIATE`: a deferred transaction would read first and could write over another's change).
     """
     query = select(IndexedRecord.data).where(IndexedRecord.record_type == record_type,
                                              IndexedRecord.record_id == record_id)
-    if engine.dialect.name == "postgresql":
-        with _writing(), engine.begin() as conn:
-            data = conn.execute(query.with_for_update()).scalar()
-            merged = merge_fields(orjson.loads(data) if data is not None else {}, changes)
-            _write(conn, engine, record_type, [record_id], [merged], model, region)
-    else:
-        with engine.connect() as conn:
-            data = conn.execute(query).scalar()
+    postgres = engine.dialect.name == "postgresql"
+    with _writing(), engine.begin() as conn:
+        # (an in-memory database shares one connection between threads: it may be in another's transaction)
+        if not postgres and not conn.connection.dbapi_connection.in_transaction:  # type: ignore[union-attr]
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        data = conn.execute(query.with_for_update() if postgres else query).scalar()
         merged = merge_fields(orjson.loads(data) if data is not None else {}, changes)
-        with _writing(), engine.begin() as conn:
-            _write(conn, engine, record_type, [record_id], [merged], model, region)
+        _write(conn, engine, record_type, [record_id], [merged], model, region)
     _TOTALS.pop((id(engine), record_type), None)
     return merged
 
