@@ -6,26 +6,30 @@ a long stream a worker's caches grow by tens of MB, mostly values seen once (a p
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from app.scoring import formats
 from app.scoring.matching import normalize
 from app.scoring.rules import standardize, validity
+from app.scoring.ruleset import Ruleset
 
 
 def value_caches() -> tuple[Any, ...]:
-    """Every `lru_cache` keyed on field values (not the start-up tables, which are cached for good)."""
+    """Every module-level `lru_cache` keyed on field values (not the start-up tables, which are cached for
+    good; each ruleset's job-title cache is its own, see `trim_values`)."""
     return (formats._check_domain, formats._check_simple_email, formats.check_phone,
             formats.registered_domain, formats.check_url, standardize.proper_name, validity.mistyped_domain,
             normalize.fold, normalize._clean_name, normalize.sound_key, normalize.company_key,
             normalize._phone_key)
 
 
-def trim_values(limit: int) -> None:
+def trim_values(limit: int, rulesets: Iterable[Ruleset] = ()) -> None:
     """Empty each per-value cache holding more than `limit` answers. A stream's worker calls this after each
     chunk: over a long stream most entries are values seen once (a person's own email and phone), and
     unbounded by this they would grow the worker by ~35 MB per 50,000 records; values that do repeat (company
-    domains, common names) are back in their cache within a few records."""
-    for cached in value_caches():
-        if cached.cache_info().currsize > limit:
-            cached.cache_clear()
+    domains, common names) are back in their cache within a few records. Each of `rulesets` has its own
+    cache of job titles, trimmed the same way."""
+    for cached in (*value_caches(), *(rules.title_labels for rules in rulesets)):
+        if cached.cache_info().currsize > limit:  # type: ignore[attr-defined]
+            cached.cache_clear()  # type: ignore[attr-defined]

@@ -1,6 +1,6 @@
 """The half of batch scoring that needs no other record ("judging"), so chunks of a stream can be judged in
-worker processes: each record's report and answer line, a compact view of the report for the counters,
-its partial summary, and what the end of the batch keeps of it, packed small (cross-record fields,
+worker processes: each record's report and answer line, the counts the metrics move (`Counts`, summed per
+chunk), its partial summary, and what the end of the batch keeps of it, packed small (cross-record fields,
 matching keys, survivor ranking). `BatchRun` (batch.py) absorbs the results in order."""
 
 from __future__ import annotations

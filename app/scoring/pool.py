@@ -74,7 +74,7 @@ def _judge(version: str, payload: bytes | None, lines: list[bytes | None], first
             raise RuntimeError(f"ruleset {version} is not loaded in this worker")
         rules = _compile(payload)
     judged = judge_lines(lines, first, rules, setup)
-    trim_values(WORKER_CACHE_ENTRIES)  # a worker's memory stays flat however long the stream
+    trim_values(WORKER_CACHE_ENTRIES, _worker_rules.values())  # memory stays flat however long the stream
     return judged
 
 

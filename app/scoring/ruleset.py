@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 import tomllib
 from collections.abc import Callable
@@ -266,9 +267,13 @@ class RulesFile(_Strict):
 
     @model_validator(mode="after")
     def _title_points_name_seniority_levels(self) -> RulesFile:
-        unknown = sorted(set(self.lead_scoring.title_points) - set(self.standardize.seniority))
+        points = self.lead_scoring.title_points
+        unknown = sorted(set(points) - set(self.standardize.seniority))
         if unknown:
-            raise ValueError(f"[lead_scoring.title_points] names levels not in [standardize.seniority]: {unknown}")
+            raise ValueError(f"[lead_scoring.title_points] names levels not in [standardize.seniority]: "
+                             f"{unknown}")
+        if not all(math.isfinite(p) and p >= 0 for p in points.values()):
+            raise ValueError("[lead_scoring.title_points] points must be finite and at least 0")
         return self
 
 
@@ -389,6 +394,7 @@ def title_classifier(seniority: LabelTable, departments: LabelTable,
         return labels(title[:TITLE_CHARS])  # cached as written: a hit costs no lowercasing or regex
 
     classify.cache_clear = labels.cache_clear  # type: ignore[attr-defined]
+    classify.cache_info = labels.cache_info  # type: ignore[attr-defined]
     return classify
 
 
@@ -406,7 +412,7 @@ class Ruleset:
     industry_lookup: dict[str, str]
     title_labels: Callable[[str], tuple[str | None, ...]]  # (seniority, department), see title_classifier
     read_title: Callable[[str], str]  # a title as keywords are searched in it, see title_reader
-    title_bands: list[tuple[float, re.Pattern[str]]]
+    title_bands: list[tuple[float, re.Pattern[str]]] | None  # None: points by seniority (title_points)
     vague_titles: frozenset[str]
     negative_values: frozenset[str]
     negative_prefixes: tuple[str, ...]
@@ -473,7 +479,9 @@ def compile_rules(model: RulesFile, data: dict[str, Any]) -> Ruleset:
                  if r.record_type == t and r.id in enabled] for t in RECORD_TYPES}
     picklists = {k: frozenset(picklist_key(v) for v in vals) for k, vals in model.picklists.items()}
     decision = model.decision
-    title_bands = [(b.points, keyword_pattern(b.keywords)) for b in demo.pop("title", [])]
+    # keyword bands only when the rules file lists them (an empty list: no title points at all)
+    title_bands = ([(b.points, keyword_pattern(b.keywords)) for b in demo.pop("title")]
+                   if "title" in demo else None)
     seniority = [(k, keyword_pattern(v)) for k, v in model.standardize.seniority.items()]
     departments = [(k, keyword_pattern(v)) for k, v in model.standardize.departments.items()]
     read_title = title_reader(supported_person(model.standardize.supporting_roles))
@@ -489,7 +497,7 @@ def compile_rules(model: RulesFile, data: dict[str, Any]) -> Ruleset:
         industry_lookup=industry_lookup,
         title_labels=title_classifier(seniority, departments, read_title),
         read_title=read_title,
-        title_bands=sorted(title_bands, key=lambda b: -b[0]),
+        title_bands=None if title_bands is None else sorted(title_bands, key=lambda b: -b[0]),
         vague_titles=frozenset(v.lower() for v in model.standardize.vague_titles.values),
         negative_values=frozenset(v.lower() for v in model.qualification.negative_values),
         negative_prefixes=tuple(v.lower() for v in model.qualification.negative_prefixes),

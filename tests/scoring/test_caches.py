@@ -7,10 +7,17 @@ import importlib
 import pkgutil
 from typing import Any
 
+import orjson
+import pytest
+
 import app.scoring
+from app.scoring import load_rules, pool
 from app.scoring.caches import trim_values, value_caches
+from app.scoring.engine import Options
 from app.scoring.formats import check_phone, registered_domain
+from app.scoring.judge import JudgeSetup
 from app.scoring.matching.normalize import fold
+from tests.conftest import NOW
 
 VALUE_CACHE_FROM = 4096  # an lru_cache this large holds field values; smaller ones hold start-up tables
 
@@ -47,3 +54,19 @@ def test_trimming_empties_the_caches_over_the_limit_only() -> None:
     assert registered_domain.cache_info().currsize == 1
     trim_values(0)
     assert all(c.cache_info().currsize == 0 for c in value_caches())
+
+
+def test_a_stream_worker_trims_the_caches_after_each_chunk(monkeypatch: pytest.MonkeyPatch) -> None:
+    """pool._judge (what a worker process runs per chunk), called here: caches end at most at the limit."""
+    rules = load_rules()
+    lines = [orjson.dumps({"type": "lead", "id": f"l{n}", "phone": f"+1 415 555 {n:04d}", "title": f"VP {n}",
+                           "email": f"p{n}@example{n}.com"}) for n in range(20)]
+    monkeypatch.setattr(pool, "WORKER_CACHE_ENTRIES", 5)
+    judged = pool._judge(rules.version, pool.rules_payload(rules), lines, 0, JudgeSetup(NOW, Options(), True))
+    assert judged.out.count(b"\n") == 20
+    worker_rules = pool._worker_rules[rules.version]
+    assert check_phone.cache_info().currsize <= 5
+    assert worker_rules.title_labels.cache_info().currsize <= 5  # type: ignore[attr-defined]
+    monkeypatch.setattr(pool, "WORKER_CACHE_ENTRIES", 100)
+    pool._judge(rules.version, None, lines, 0, JudgeSetup(NOW, Options(), True))
+    assert check_phone.cache_info().currsize >= 20, "under the limit, a worker keeps what it cached"

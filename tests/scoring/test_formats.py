@@ -12,7 +12,7 @@ from phonenumbers import phonenumberutil
 
 from app.scoring.engine import score_record
 from app.scoring.formats import MAX_EMAIL_TEXT, MAX_URL_TEXT, check_email, check_url
-from app.scoring.ruleset import Ruleset, RulesError, load_rules
+from app.scoring.ruleset import RulesError, Ruleset, load_rules
 from app.scoring.values import parse_datetime
 
 NOW = datetime(2025, 1, 1, tzinfo=UTC)
@@ -169,7 +169,9 @@ def test_dates_are_read_as_aware_utc_instants(value: object, expected: datetime 
     ("Senior Software Engineer", []),
     ("Executive Assistant to the CEO", []),
     ("Head of Growth", [10.0]),
+    ("Department Head", [5.0]),             # a bare "head" leads a team; "head of" is a vp
     ("Team Lead", [5.0]),
+    ("SVP Sales", [10.0]),
 ])
 def test_lead_title_points_follow_the_titles_seniority(title: str, points: list[float]) -> None:
     """lead_scoring.title_points: one keyword table ([standardize.seniority]) decides seniority and points."""
@@ -187,6 +189,8 @@ def test_an_organisation_can_score_titles_by_its_own_keyword_bands_or_levels() -
     assert points(bands, "Product Owner") == [10.0]          # the organisation's keywords, as written
     assert points(bands, "Senior Software Engineer") == [5.0]
     assert points(bands, "CEO") == []
+    assert points(load_rules(override={"lead_scoring": {"demographics": {"title": []}}}), "CEO") == [], \
+        "an empty band list turns title points off"
     levels = load_rules(override={"lead_scoring": {"title_points": {"individual": 2, "director": 0}}})
     assert points(levels, "Senior Software Engineer") == [2.0]
     assert points(levels, "Sales Director") == []            # tables merge key by key: 0 takes a level out

@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from app.scoring import Ruleset, load_rules
+from app.scoring.formats import check_phone
 from app.scoring.matching.comparisons import Comparison, Level
 from app.scoring.matching.dedupe import find_duplicates, link_record
 from app.scoring.matching.normalize import (
@@ -64,6 +65,16 @@ def test_a_scored_records_phone_key_is_the_one_parsing_gives(value: str | int, r
     parsing again: the key must be the same, or a stream would match numbers differently from
     /v1/duplicates."""
     assert phone_key(value, region, checked=True) == phone_key(value, region)
+
+
+def test_a_scored_phone_key_is_read_from_scorings_own_check() -> None:
+    """The check scoring cached under the value as written (spaces and all) is the one reused."""
+    written = " (415) 555-0123 "
+    check_phone.cache_clear()
+    check_phone(written, "US")
+    misses = check_phone.cache_info().misses
+    assert phone_key(written, "US", checked=True) == "+14155550123"
+    assert check_phone.cache_info().misses == misses
 
 
 @pytest.mark.parametrize("value", ["+44 020 7946 0958", "+44 (0)20 7946 0958", " (415) 555-0123 ",

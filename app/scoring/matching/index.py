@@ -92,15 +92,16 @@ def update_record(engine: Engine, record_type: str, record_id: str, changes: dic
     record when it holds none; returns what was stored. A CRM's property-change events carry a few fields.
 
     The stored row is read under the write lock, so concurrent changes to one object all land: on
-    PostgreSQL the row's (`SELECT … FOR UPDATE`), on SQLite the database's, taken before the read
+    PostgreSQL the row's (`SELECT … FOR UPDATE`), on a SQLite file the database's, taken before the read
     (`BEGIN IMMEDIATE`: a deferred transaction would read first and could write over another's change).
+    An in-memory SQLite database (tests) shares one connection between threads and has no such guarantee.
     """
     query = select(IndexedRecord.data).where(IndexedRecord.record_type == record_type,
                                              IndexedRecord.record_id == record_id)
-    postgres = engine.dialect.name == "postgresql"
+    postgres, sqlite = engine.dialect.name == "postgresql", engine.dialect.name == "sqlite"
     with _writing(), engine.begin() as conn:
         # (an in-memory database shares one connection between threads: it may be in another's transaction)
-        if not postgres and not conn.connection.dbapi_connection.in_transaction:  # type: ignore[union-attr]
+        if sqlite and not conn.connection.dbapi_connection.in_transaction:  # type: ignore[union-attr]
             conn.exec_driver_sql("BEGIN IMMEDIATE")
         data = conn.execute(query.with_for_update() if postgres else query).scalar()
         merged = merge_fields(orjson.loads(data) if data is not None else {}, changes)

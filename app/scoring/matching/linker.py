@@ -173,7 +173,8 @@ def block_pairs(left: Prepared, right: Prepared | None, model: MatchModel,
     pairs.sort()
     unique = pairs[np.concatenate(([True], pairs[1:] != pairs[:-1]))] if len(pairs) else pairs  # np.unique
     del pairs
-    index = np.int32 if width < 2**31 else np.int64  # half the room for a stream's million candidate pairs
+    rows = max(len(left), width)
+    index = np.int32 if rows < 2**31 else np.int64  # half the room for a stream's million candidate pairs
     return (unique // width).astype(index), (unique % width).astype(index)
 
 

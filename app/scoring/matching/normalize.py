@@ -136,7 +136,8 @@ def phone_key(value: Any, region: str, checked: bool = False) -> str:
         international = _international_digits(text)
         if international:
             return international
-        scored = check_phone(text, region)
+        # as scoring wrote it (check_phone strips it itself), so the lookup is a cache hit
+        scored = check_phone(value if value.__class__ is str and len(value) <= MAX_TEXT else text, region)
         if scored.ok and scored.e164:
             return scored.e164
     return _phone_key(text, region)

@@ -57,13 +57,15 @@ def _demographic_fit(record: dict[str, Any], ctx: Any) -> list[tuple[str, float,
         scored.append(("industry_fit", points, industry))
     title = record.get("title")
     if isinstance(title, str):
-        if ctx.rules.title_bands:
+        if ctx.rules.title_bands is not None:  # the first band (most points) whose keyword is in the title
             lowered = ctx.rules.read_title(title)
-            points = next((p for p, pattern in ctx.rules.title_bands if pattern.search(lowered)), 0.0)
+            band = next((p for p, pattern in ctx.rules.title_bands if pattern.search(lowered)), None)
+            if band is not None:
+                scored.append(("title_relevance", band, title))
         else:
             points = cfg.title_points.get(ctx.rules.title_labels(title)[0], 0.0)
-        if points:
-            scored.append(("title_relevance", points, title))
+            if points:
+                scored.append(("title_relevance", points, title))
     return scored
 
 
