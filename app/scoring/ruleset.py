@@ -166,6 +166,18 @@ class ScoreGroup(_Strict):
         return {k: [Band.model_validate(b) for b in v] for k, v in (self.model_extra or {}).items()}
 
 
+BandTable = tuple[tuple[str, tuple[tuple[str, float, float], ...]], ...]
+
+
+def band_table(criteria: dict[str, list[Band]]) -> BandTable:
+    """Each criterion's bands as (field read, least count, points), most points first (a stable sort: the
+    first of equal bands still wins); a band worth no points never counts, so it is left out."""
+    def ordered(name: str, bands: list[Band]) -> tuple[tuple[str, float, float], ...]:
+        worth = [(b.field or name, max(b.min, 1e-9), b.points) for b in bands if b.points > 0]
+        return tuple(sorted(worth, key=lambda band: -band[2]))
+    return tuple((name, ordered(name, bands)) for name, bands in criteria.items())
+
+
 class LeadScoring(_Strict):
     grades: dict[str, float]
     target_industries: list[str]
@@ -416,7 +428,8 @@ class Ruleset:
     vague_titles: frozenset[str]
     negative_values: frozenset[str]
     negative_prefixes: tuple[str, ...]
-    score_groups: dict[str, tuple[float, dict[str, list[Band]]]]
+    # per group: its cap, and per criterion its bands as (field, least count, points), most points first
+    score_groups: dict[str, tuple[float, BandTable]]
     lead_grades: tuple[tuple[str, float], ...]  # (grade, floor), highest floor first
     country_lookup: dict[str, str]
     real_values: dict[str, frozenset[str]]
@@ -503,9 +516,10 @@ def compile_rules(model: RulesFile, data: dict[str, Any]) -> Ruleset:
         negative_prefixes=tuple(v.lower() for v in model.qualification.negative_prefixes),
         lead_grades=tuple(sorted(model.lead_scoring.grades.items(), key=lambda g: -g[1])),
         score_groups={
-            "demographics": (model.lead_scoring.demographics.max, demo),
-            "behavior": (model.lead_scoring.behavior.max, model.lead_scoring.behavior.criteria()),
-            "engagement": (model.lead_scoring.engagement.max, model.lead_scoring.engagement.criteria()),
+            "demographics": (model.lead_scoring.demographics.max, band_table(demo)),
+            "behavior": (model.lead_scoring.behavior.max, band_table(model.lead_scoring.behavior.criteria())),
+            "engagement": (model.lead_scoring.engagement.max,
+                           band_table(model.lead_scoring.engagement.criteria())),
         },
         country_lookup=country_lookup(model.standardize.countries),
         match_models=build_models(model.duplicates),

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from app.scoring.registry import Hit, rule
+from app.scoring.ruleset import BandTable
 from app.scoring.values import get_path, parse_number
 
 _GROUP_SOURCE = {"demographics": None, "behavior": "behavior", "engagement": "engagement"}
@@ -23,26 +24,21 @@ def _count(value: Any) -> float:
     return number if number is not None and number > 0 else 0.0
 
 
-def _band_points(record: dict[str, Any], group: str, criterion: str, bands: list[Any]) -> tuple[float, Any]:
-    """Points of the highest band the record reaches, and the value that reached it.
-
-    The group's values are top-level fields (demographics) or inside the group's object; each field is read
-    and counted once, however many bands read it.
-    """
-    values = record if _GROUP_SOURCE[group] is None else record.get(_GROUP_SOURCE[group])
-    if not isinstance(values, dict):
-        return 0.0, None
-    best, shown = 0.0, None
+def _earned(values: dict[str, Any], criteria: BandTable) -> list[tuple[str, float, Any]]:
+    """(criterion, points, value) of each criterion's highest band the values reach (`band_table` lists the
+    bands most points first); each field is read and counted once, however many bands read it."""
+    earned: list[tuple[str, float, Any]] = []
     counted: dict[str, tuple[Any, float]] = {}
-    for band in bands:
-        source = band.field or criterion
-        if source not in counted:
-            value = get_path(values, source)
-            counted[source] = (value, _count(value))
-        value, count = counted[source]
-        if count >= max(band.min, 1e-9) and band.points > best:
-            best, shown = band.points, value
-    return best, shown
+    for criterion, bands in criteria:
+        for field, least, points in bands:
+            found = counted.get(field)
+            if found is None:
+                value = get_path(values, field)
+                found = counted[field] = (value, _count(value))
+            if found[1] >= least:
+                earned.append((criterion, points, found[0]))
+                break
+    return earned
 
 
 def _demographic_fit(record: dict[str, Any], ctx: Any) -> list[tuple[str, float, Any]]:
@@ -73,11 +69,9 @@ def score_lead(record: dict[str, Any], ctx: Any) -> dict[str, Any]:
     """The lead's score with a per-criterion breakdown, so a rep can see why it is hot or cold."""
     result: dict[str, Any] = {"total": 0.0, "grade": "D", "breakdown": []}
     for group, (cap, criteria) in ctx.rules.score_groups.items():
-        earned: list[tuple[str, float, Any]] = []
-        for criterion, bands in criteria.items():
-            points, value = _band_points(record, group, criterion, bands)
-            if points:
-                earned.append((criterion, points, value))
+        # the group's values: top-level fields (demographics) or inside the group's object
+        values = record if _GROUP_SOURCE[group] is None else record.get(_GROUP_SOURCE[group])
+        earned = _earned(values, criteria) if isinstance(values, dict) else []
         if group == "demographics":
             earned.extend(_demographic_fit(record, ctx))
         subtotal = min(cap, sum(p for _, p, _ in earned))
