@@ -24,7 +24,7 @@ from prometheus_client import Counter as PromCounter
 from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
 
 from app.scoring import RULES, Ruleset
-from app.scoring.judge import Counts
+from app.scoring.judge import Counts, add_sums
 from app.scoring.registry import RECORD_TYPES, SEVERITIES
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
@@ -221,13 +221,7 @@ class Tally:
     def add(self, report: dict[str, Any]) -> None:
         """One scored record of the batch."""
         record_type = report["record_type"]
-        c = self.counts[record_type]
-        completeness, accuracy = report["completeness"], report["accuracy"]
-        c[0] += 1
-        c[1] += completeness["required"]
-        c[2] += completeness["filled"]
-        c[3] += accuracy["checked"]
-        c[4] += accuracy["valid"]
+        add_sums(self.counts[record_type], report)
         t = self.metrics.types[record_type]
         t.quality.observe(report["quality_score"])
         if report["lead_score"] is not None:

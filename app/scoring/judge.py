@@ -45,6 +45,16 @@ class JudgeSetup:
     keep_records: bool = False      # JSON batches: full records give full merge plans
 
 
+def add_sums(sums: list[int], report: dict[str, Any]) -> None:
+    """Add one report to `sums`: scored, required fields, filled, checked and valid (the metrics' counters)."""
+    completeness, accuracy = report["completeness"], report["accuracy"]
+    sums[0] += 1
+    sums[1] += completeness["required"]
+    sums[2] += completeness["filled"]
+    sums[3] += accuracy["checked"]
+    sums[4] += accuracy["valid"]
+
+
 @dataclass(slots=True)
 class Counts:
     """What the metrics count of judged records (app.metrics `Tally.merge`), summed where they were judged:
@@ -63,12 +73,7 @@ class Counts:
         if sums is None:
             sums = self.sums[record_type] = [0, 0, 0, 0, 0]
             self.quality[record_type] = array("d")
-        completeness, accuracy = report["completeness"], report["accuracy"]
-        sums[0] += 1
-        sums[1] += completeness["required"]
-        sums[2] += completeness["filled"]
-        sums[3] += accuracy["checked"]
-        sums[4] += accuracy["valid"]
+        add_sums(sums, report)
         self.quality[record_type].append(report["quality_score"])
         lead = report["lead_score"]
         if lead is not None:
