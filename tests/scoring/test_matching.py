@@ -12,7 +12,9 @@ from app.scoring import Ruleset, load_rules
 from app.scoring.formats import check_phone
 from app.scoring.matching.comparisons import Comparison, Level
 from app.scoring.matching.dedupe import find_duplicates, link_record
+from app.scoring.matching.linker import block_pairs, prepare
 from app.scoring.matching.normalize import (
+    _phone_key,
     company_key,
     domain_key,
     email_key,
@@ -71,10 +73,22 @@ def test_a_scored_phone_key_is_read_from_scorings_own_check() -> None:
     """The check scoring cached under the value as written (spaces and all) is the one reused."""
     written = " (415) 555-0123 "
     check_phone.cache_clear()
+    _phone_key.cache_clear()
     check_phone(written, "US")
-    misses = check_phone.cache_info().misses
+    before = check_phone.cache_info()
     assert phone_key(written, "US", checked=True) == "+14155550123"
-    assert check_phone.cache_info().misses == misses
+    after = check_phone.cache_info()
+    assert (after.hits, after.misses) == (before.hits + 1, before.misses), "scoring's answer, from its cache"
+    assert _phone_key.cache_info().misses == 0, "the number was not parsed a second time"
+
+
+def test_candidate_pairs_are_held_as_int32_indices(rules: Ruleset) -> None:
+    """A stream's million candidate pairs take half the memory as int32 (a table this size fits)."""
+    people = [{"id": f"c{n}", "first_name": "Ann", "last_name": f"Lee{n % 3}"} for n in range(12)]
+    table = prepare(people, "contact", "US")
+    i, j = block_pairs(table, None, rules.match_models["contact"], rules.file.duplicates.max_block_size)
+    assert len(i) > 0 and i.dtype == j.dtype == np.int32
+    assert all(0 <= a < b < len(people) for a, b in zip(i.tolist(), j.tolist()))
 
 
 @pytest.mark.parametrize("value", ["+44 020 7946 0958", "+44 (0)20 7946 0958", " (415) 555-0123 ",
