@@ -46,7 +46,7 @@ class JudgeSetup:
 
 
 def add_sums(sums: list[int], report: dict[str, Any]) -> None:
-    """Add one report to `sums`: scored, required fields, filled, checked and valid (the metrics' counters)."""
+    """Add one report to `sums`: scored, required fields, filled, checked, valid (the metrics' counters)."""
     completeness, accuracy = report["completeness"], report["accuracy"]
     sums[0] += 1
     sums[1] += completeness["required"]
