@@ -14,7 +14,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from app.scoring.formats import iso_countries
 from app.scoring.matching.linker import build_models
@@ -227,13 +227,22 @@ class MatchModelSpec(_Strict):
     prior_bits: float
     swap_fields: list[str] = []
     blocking: list[list[str]]
+    neighbourhood: list[list[str]] = []
     comparisons: list[ComparisonSpec]
+
+    @model_validator(mode="after")
+    def _neighbourhood_names_blocking_keys(self) -> MatchModelSpec:
+        unknown = [key for key in self.neighbourhood if key not in self.blocking]
+        if unknown:
+            raise ValueError(f"neighbourhood names keys not in blocking: {unknown}")
+        return self
 
 
 class Duplicates(_Strict):
     threshold: float
     auto_merge: float
     max_block_size: int
+    crowded_block_window: int = Field(ge=0)
     max_candidates: int
     tf_pseudo_count: float
     high_deal_value: float

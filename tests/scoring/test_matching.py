@@ -3,6 +3,8 @@ same email domain, the same phone written differently (seed 001 matching criteri
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -13,6 +15,7 @@ from app.scoring.formats import check_phone
 from app.scoring.matching.comparisons import Comparison, Level
 from app.scoring.matching.dedupe import find_duplicates, link_record
 from app.scoring.matching.linker import block_pairs, prepare
+from app.scoring.matching.merge import GuardedClusters
 from app.scoring.matching.normalize import (
     _phone_key,
     company_key,
@@ -22,6 +25,7 @@ from app.scoring.matching.normalize import (
     phone_key,
     split_person_name,
 )
+from app.scoring.ruleset import RulesError
 
 
 @pytest.mark.parametrize(("first", "last", "expected"), [
@@ -223,3 +227,109 @@ def test_survivor_is_the_most_complete_and_the_plan_fills_its_blanks(rules: Rule
     pair = find_duplicates("lead", [sparse, full], rules)["pairs"][0]
     assert pair["survivor"] == "f"
     assert pair["merge_plan"] == {"title": {"value": "CTO", "from": "s"}}
+
+
+def _duplicates_rules(**settings: int) -> Ruleset:
+    return load_rules(override={"duplicates": settings})
+
+
+def _globex_accounts() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """300 entries of one company (every matching key shared by more than max_block_size records) among
+    40 others; a quarter of them have no city, so no key of theirs is small."""
+    names = ["Globex", "Globex Inc", "GLOBEX", "Globex Corp.", "Globex Corporation"]
+    cities = ["Austin", "London", "Zurich", None]
+    sites = ["globex.com", "https://www.globex.com"]
+    globex = [{"id": f"g{n}", "name": names[n % 5], "website": sites[n % 2],
+               "billing_address": {"city": cities[n % 4]}} for n in range(300)]
+    others = [{"id": f"o{n}", "name": f"Company {n}", "website": f"company{n}.com"} for n in range(40)]
+    return globex, others[:20] + globex + others[20:]
+
+
+def test_hundreds_of_entries_of_one_company_cluster_as_comparing_every_pair_does(rules: Ruleset) -> None:
+    """Blocks over max_block_size are searched by sorted neighbourhood: the same clusters as comparing every
+    pair of the crowded blocks, for a fraction of the pairs; without the window the city-less entries, all of
+    whose keys are crowded, are never compared at all."""
+    globex, records = _globex_accounts()
+    windowed = find_duplicates("account", records, rules)
+    exhaustive = find_duplicates("account", records, _duplicates_rules(max_block_size=1000))
+    skipped = find_duplicates("account", records, _duplicates_rules(crowded_block_window=0))
+    clustered = {rid for cluster in windowed["clusters"] for rid in cluster}
+    assert clustered == {g["id"] for g in globex} == {rid for c in exhaustive["clusters"] for rid in c}
+    assert len(windowed["clusters"]) == len(exhaustive["clusters"])  # one per city, as the model judges
+    assert windowed["stats"]["pairs_compared"] < exhaustive["stats"]["pairs_compared"] / 3
+    city_less = {g["id"] for g in globex if g["billing_address"]["city"] is None}
+    assert not city_less & {rid for cluster in skipped["clusters"] for rid in cluster}
+    assert city_less <= clustered
+
+
+def test_sorted_runs_of_one_company_still_meet_in_a_crowded_block(rules: Ruleset) -> None:
+    """Sorted by the compared fields, "Globex" and "Globex International" of three cities form six runs that
+    touch only at their ends; the second pass in list order mixes them, so the 300 entries of one website
+    are one cluster, as comparing every pair finds."""
+    cities = ["Austin", "London", "Zurich"]
+    records = [{"id": f"g{n}", "name": ["Globex", "Globex International"][n % 2], "website": "globex.com",
+                "billing_address": {"city": cities[(n // 2) % 3]}} for n in range(300)]
+    exhaustive = find_duplicates("account", records, _duplicates_rules(max_block_size=1000))
+    assert [len(c) for c in exhaustive["clusters"]] == [300]
+    assert [len(c) for c in find_duplicates("account", records, rules)["clusters"]] == [300]
+
+
+def test_in_a_crowded_block_two_writings_of_one_person_are_neighbours(rules: Ruleset) -> None:
+    """150 John Smiths of Austin crowd every key the two Initech entries share; sorted by the compared
+    fields they are side by side, though the list puts them first and last."""
+    crowd = [{"first_name": "John", "last_name": "Smith", "email": f"c{n:03d}@example{n}.com",
+              "mailing_address": {"city": "Austin"}} for n in range(150)]
+    emails = ("john.smith@initech.com", "jsmith@initech.com")
+    pair = [{"first_name": "John", "last_name": "Smith", "email": email, "mailing_address": {"city": city}}
+            for email, city in zip(emails, ("Austin", "Austin"), strict=True)]
+    table = prepare([pair[0], *crowd, pair[1]], "contact", "US")
+    model = rules.match_models["contact"]
+    skipped = block_pairs(table, None, model, 100)
+    assert len(skipped[0]) == 0
+    i, j = block_pairs(table, None, model, 100, window=10)
+    found = set(zip(i.tolist(), j.tolist(), strict=True))
+    assert (0, 151) in found
+    keys = sum(1 for recipe in model.blocking if all(table.columns.get(f) is not None for f in recipe))
+    assert len(found) <= 2 * 10 * len(table) * keys  # bounded by the window, not the block's square
+
+
+def test_the_cluster_guard_asks_a_bounded_sample_of_two_large_groups() -> None:
+    """Two groups of 60 joined by a weak edge: the guard asks about SAMPLE² cross pairs, not 3,600, and
+    decides by their mean; small groups are still asked about every cross pair."""
+    def guard(cross_score: float) -> tuple[GuardedClusters, list[int]]:
+        asked: list[int] = []
+
+        def score_of(pairs: list[tuple[str, str]]) -> list[float]:
+            asked.append(len(pairs))
+            return [cross_score] * len(pairs)
+
+        clusters = GuardedClusters(score_of, threshold=0.8, strong=0.999)
+        for side in "ab":
+            for n in range(1, 60):
+                clusters.link(f"{side}0", f"{side}{n}", 1.0)
+        return clusters, asked
+
+    joined, asked = guard(0.9)
+    assert joined.link("a5", "b7", 0.85) and asked == [GuardedClusters.SAMPLE ** 2]
+    refused, asked = guard(0.1)
+    assert not refused.link("a5", "b7", 0.85) and asked == [GuardedClusters.SAMPLE ** 2]
+    assert len(refused.groups()) == 2
+    seen: list[list[tuple[str, str]]] = []
+
+    def record(pairs: list[tuple[str, str]]) -> list[float]:
+        seen.append(pairs)
+        return [0.9] * len(pairs)
+
+    small = GuardedClusters(record, threshold=0.8, strong=0.999)
+    for n in range(1, 4):
+        small.link("a0", f"a{n}", 1.0)
+    small.link("b0", "b1", 1.0)
+    assert small.link("a1", "b1", 0.85)
+    assert sorted(seen[0]) == sorted((x, y) for x in ("a0", "a1", "a2", "a3") for y in ("b0", "b1"))
+
+
+def test_a_neighbourhood_key_must_be_a_blocking_key() -> None:
+    with pytest.raises(RulesError, match="neighbourhood names keys not in blocking"):
+        load_rules(override={"duplicates": {"person": {"neighbourhood": [["email"], ["shoe_size"]]}}})
+    with pytest.raises(RulesError, match="crowded_block_window"):
+        load_rules(override={"duplicates": {"crowded_block_window": -1}})

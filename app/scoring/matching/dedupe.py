@@ -90,7 +90,7 @@ def match_lazily(
     threshold = cfg.threshold if threshold is None else threshold
     tf = TermFrequencies.of([left] + ([right] if right else []), [c.field for c in model.comparisons if c.tf],
                             cfg.tf_pseudo_count)
-    i, j = block_pairs(left, right, model, cfg.max_block_size)
+    i, j = block_pairs(left, right, model, cfg.max_block_size, cfg.crowded_block_window)
     other = right if right is not None else left
     scores = _matching_pairs(left, other, i, j, model, tf, threshold)
     keep = np.argsort(-scores.score, kind="stable")

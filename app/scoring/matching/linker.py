@@ -33,6 +33,8 @@ class MatchModel:
     blocking: tuple[tuple[str, ...], ...]
     prior_bits: float
     swap_fields: tuple[str, ...]
+    # blocking keys whose crowded blocks are searched by sorted neighbourhood (`block_pairs`)
+    neighbourhood: tuple[tuple[str, ...], ...] = ()
 
     @property
     def fields(self) -> tuple[str, ...]:
@@ -43,7 +45,7 @@ def build_models(spec: Any) -> dict[str, MatchModel]:
     """Match models per matchable record type from the rules file's [duplicates] section."""
     def model(m: Any) -> MatchModel:
         return MatchModel(tuple(build_comparison(c) for c in m.comparisons), tuple(tuple(b) for b in m.blocking),
-                          m.prior_bits, tuple(m.swap_fields))
+                          m.prior_bits, tuple(m.swap_fields), tuple(tuple(b) for b in m.neighbourhood))
 
     person = model(spec.person)
     return {"account": model(spec.account), "contact": person, "lead": person}
@@ -145,14 +147,22 @@ class TermFrequencies:
 
 
 def block_pairs(left: Prepared, right: Prepared | None, model: MatchModel,
-                max_block: int) -> tuple[np.ndarray, np.ndarray]:
-    """Candidate pairs sharing at least one blocking key; blocks larger than `max_block` are skipped.
+                max_block: int, window: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Candidate pairs sharing at least one blocking key.
 
     Without `right` the pairs are within `left` (i < j); with it, between left and right. Each key is a
     sort-and-shift self-join in numpy, so the cost grows with the pairs produced, not with n².
+
+    A block larger than `max_block` (per side) is too common to compare exhaustively. Linking, it is skipped.
+    Deduplicating with a `window`, a crowded block of a key in `model.neighbourhood` (names, websites: not
+    phones or emails, whose crowded values are placeholders and switchboards) is searched by sorted
+    neighbourhood: its records are sorted by their compared fields and each is paired with the next `window`
+    of them (`_neighbour_pairs`). One company entered 2,000 times still forms one cluster, and among 500 J.
+    Smiths two writings of one person sit side by side, at a cost that grows with the block, not its square.
     """
     width = len(right) if right is not None else len(left)
     codes: list[np.ndarray] = []
+    rank = _SortRank(left, model.fields) if right is None and window > 0 else None
     for recipe in model.blocking:
         rows_l, keys_l = _block_keys(left, recipe)
         if right is None:
@@ -164,7 +174,8 @@ def block_pairs(left: Prepared, right: Prepared | None, model: MatchModel,
             rows, keys = np.concatenate([rows_l, rows_r]), np.concatenate([keys_l, keys_r])
         if len(rows) < 2:
             continue
-        codes.extend(_join(rows, keys, side, right is not None, max_block, width))
+        windowed = rank if recipe in model.neighbourhood else None
+        codes.extend(_join(rows, keys, side, right is not None, max_block, width, window, windowed))
     if not codes:
         empty = np.array([], dtype=np.int64)
         return empty, empty
@@ -201,18 +212,48 @@ def _block_keys(table: Prepared, recipe: tuple[str, ...]) -> tuple[np.ndarray, n
     return np.array(out_rows, dtype=np.int64), np.array(out_keys, dtype=object)
 
 
+class _SortRank:
+    """Each row's position when the table is sorted by its compared fields, in the model's order; computed on
+    first use (only a crowded block needs it)."""
+
+    def __init__(self, table: Prepared, fields: tuple[str, ...]) -> None:
+        self.table, self.fields = table, fields
+        self._rank: np.ndarray | None = None
+
+    def __call__(self, rows: np.ndarray) -> np.ndarray:
+        if self._rank is None:
+            columns = [self.table.columns[f] for f in self.fields if f in self.table.columns]
+            key = np.full(len(self.table), "", dtype=object)
+            for column in columns:
+                key = key + column + "\x1f"
+            order = np.argsort(key, kind="stable")
+            self._rank = np.empty(len(order), dtype=np.int64)
+            self._rank[order] = np.arange(len(order))
+        return self._rank[rows]
+
+
 def _join(rows: np.ndarray, keys: np.ndarray, side: np.ndarray, linkage: bool, max_block: int,
-          width: int) -> list[np.ndarray]:
-    """Pair codes (i * width + j) of rows sharing a key, blocks over `max_block` per side left out."""
+          width: int, window: int = 0, rank: _SortRank | None = None) -> list[np.ndarray]:
+    """Pair codes (i * width + j) of rows sharing a key. A block over `max_block` per side is left out, or,
+    deduplicating with a `window` and a `rank`, gives only its rows' neighbours (`_neighbour_pairs`)."""
     ids: dict[str, int] = {}
     code = np.fromiter((ids.setdefault(k, len(ids)) for k in keys), np.int64, len(keys))
+    per_side = np.bincount(code[~side], minlength=len(ids))
+    if linkage:
+        per_side = np.maximum(per_side, np.bincount(code[side], minlength=len(ids)))
+    crowded = per_side[code] > max_block
+    kept = ~crowded
+    out = _block_pairs(code[kept], rows[kept], side[kept], linkage, width)
+    if not linkage and window > 0 and rank is not None and crowded.any():
+        out.extend(_neighbour_pairs(code[crowded], rows[crowded], window, width, rank))
+    return out
+
+
+def _block_pairs(code: np.ndarray, rows: np.ndarray, side: np.ndarray, linkage: bool,
+                 width: int) -> list[np.ndarray]:
+    """Every pair of rows within each block (across the sides when linking)."""
     order = np.argsort(code, kind="stable")
     code, rows, side = code[order], rows[order], side[order]
-    per_side = np.bincount(code[~side], minlength=code.max() + 1)
-    if linkage:
-        per_side = np.maximum(per_side, np.bincount(code[side], minlength=code.max() + 1))
-    keep = per_side[code] <= max_block
-    code, rows, side = code[keep], rows[keep], side[keep]
     out: list[np.ndarray] = []
     largest = int(np.bincount(code).max()) if len(code) else 0
     for shift in range(1, largest):
@@ -227,10 +268,31 @@ def _join(rows: np.ndarray, keys: np.ndarray, side: np.ndarray, linkage: bool, m
             right_rows = np.where(sa[cross], a[cross], b[cross])
             out.append(left_rows * width + right_rows)
         else:
-            distinct = a != b
-            lo, hi = np.minimum(a, b)[distinct], np.maximum(a, b)[distinct]
-            out.append(lo * width + hi)
+            out.append(_ordered(rows[:-shift][same], rows[shift:][same], width))
     return out
+
+
+def _neighbour_pairs(code: np.ndarray, rows: np.ndarray, window: int, width: int,
+                     rank: _SortRank) -> list[np.ndarray]:
+    """Each row of a crowded block with the next `window` rows of its block, twice: sorted by the compared
+    fields (writings of one entity sit side by side) and in the list's own order (which mixes the sorted
+    runs, so one entity's runs that differ in, say, city still meet and join one cluster)."""
+    out: list[np.ndarray] = []
+    for secondary in (rank(rows), rows):
+        order = np.lexsort((secondary, code))
+        c, r = code[order], rows[order]
+        for shift in range(1, window + 1):
+            same = c[shift:] == c[:-shift]
+            if not same.any():
+                break
+            out.append(_ordered(r[:-shift][same], r[shift:][same], width))
+    return out
+
+
+def _ordered(a: np.ndarray, b: np.ndarray, width: int) -> np.ndarray:
+    """Pair codes lo * width + hi of distinct rows (a multi-valued key can put a row twice in one block)."""
+    distinct = a != b
+    return np.minimum(a, b)[distinct] * width + np.maximum(a, b)[distinct]
 
 
 @dataclass
