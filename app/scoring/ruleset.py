@@ -219,6 +219,7 @@ class ComparisonSpec(_Strict):
     field: str
     kind: str
     tf: bool = False
+    tf_only_weakens: bool = False
     null_weight: float = 0.0
     levels: list[LevelSpec]
 

@@ -333,3 +333,46 @@ def test_a_neighbourhood_key_must_be_a_blocking_key() -> None:
         load_rules(override={"duplicates": {"person": {"neighbourhood": [["email"], ["shoe_size"]]}}})
     with pytest.raises(RulesError, match="crowded_block_window"):
         load_rules(override={"duplicates": {"crowded_block_window": -1}})
+
+
+def test_a_phone_or_address_many_others_share_counts_for_less(rules: Ruleset) -> None:
+    """A placeholder phone and an info@ mailbox in a hundred other records no longer make two different
+    people one (with fixed weights both pairs scored above 0.99); a number only the pair shares counts as
+    much as it did."""
+    fixed = load_rules(override={"duplicates": {"person": {"comparisons": [
+        c.model_dump() | ({"tf": False, "tf_only_weakens": False} if c.field in ("phone", "email") else {})
+        for c in rules.file.duplicates.person.comparisons]}}})
+    crowd = [{"id": f"c{n}", "first_name": f"Name{n}", "last_name": f"Surname{n}", "phone": "(000) 000-0000",
+              "email": "info@acme.com" if n % 2 else None, "mailing_address": {"city": f"City{n}"}}
+             for n in range(200)]
+    austin = {"city": "Austin"}
+    placeholder = [{"id": "s1", "first_name": "Sarah", "last_name": "Ivanova", "phone": "(000) 000-0000",
+                    "email": "sarah.i@initech.com", "mailing_address": austin},
+                   {"id": "s2", "first_name": "Sarah", "phone": "+1 000 000 0000",
+                    "email": "sarah@globex.com", "mailing_address": austin}]
+    mailbox = [{"id": "i1", "first_name": "Ana", "last_name": "Lopez", "email": "info@acme.com",
+                "mailing_address": austin},
+               {"id": "i2", "first_name": "Ana", "last_name": "Moreno", "email": "info@acme.com",
+                "mailing_address": austin}]
+    own = [{"id": "u1", "first_name": "Bo", "last_name": "Chen", "phone": "+1 415 555 0101",
+            "mailing_address": austin},
+           {"id": "u2", "first_name": "Bo", "last_name": "Chen", "phone": "(415) 555-0101",
+            "mailing_address": {"city": "Boston"}}]
+    records = crowd + placeholder + mailbox + own
+
+    def scores(ruleset: Ruleset) -> dict[str, float]:
+        pairs = find_duplicates("contact", records, ruleset, threshold=0.0)["pairs"]
+        by_ids = {frozenset((p["a"], p["b"])): p["score"] for p in pairs}
+        return {name: by_ids[frozenset(ids)] for name, ids in
+                (("placeholder", ("s1", "s2")), ("mailbox", ("i1", "i2")), ("own", ("u1", "u2")))}
+
+    weighted, unweighted = scores(rules), scores(fixed)
+    assert unweighted["placeholder"] > 0.99 and unweighted["mailbox"] > 0.99
+    assert weighted["placeholder"] < 0.5 and weighted["mailbox"] < 0.5
+    assert weighted["own"] == unweighted["own"] > 0.99
+
+
+def test_tf_only_weakens_needs_term_frequencies() -> None:
+    with pytest.raises(ValueError, match="tf_only_weakens needs tf = true"):
+        Comparison("phone", "phone", (Level("exact", 0.7, 0.0005), Level("else", 0.3, 0.9995)),
+                   tf=False, tf_only_weakens=True)

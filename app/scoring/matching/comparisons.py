@@ -67,10 +67,13 @@ class Comparison:
     levels: tuple[Level, ...]
     tf: bool = False
     null_weight: float = 0.0
+    tf_only_weakens: bool = False  # see linker._weights
 
     def __post_init__(self) -> None:
         if self.kind not in LEVELS_BY_KIND:
             raise ValueError(f"comparison {self.field}: unknown kind {self.kind!r}")
+        if self.tf_only_weakens and not self.tf:
+            raise ValueError(f"comparison {self.field}: tf_only_weakens needs tf = true")
         labels = [lv.label for lv in self.levels]
         unknown = set(labels) - LEVELS_BY_KIND[self.kind]
         if unknown:
@@ -202,4 +205,4 @@ _BY_VALUE: dict[str, Callable[[np.ndarray, np.ndarray, Derive], np.ndarray]] = {
 def build_comparison(spec: Any) -> Comparison:
     """A Comparison from its rules-file entry."""
     levels = tuple(Level(lv.label, lv.m, lv.u, lv.min, lv.reason) for lv in spec.levels)
-    return Comparison(spec.field, spec.kind, levels, spec.tf, spec.null_weight)
+    return Comparison(spec.field, spec.kind, levels, spec.tf, spec.null_weight, spec.tf_only_weakens)

@@ -129,20 +129,22 @@ class TermFrequencies:
         counts = {f: Counter(v for t in tables for v in t.columns.get(f, ()) if v) for f in fields}
         return cls(counts, sum(len(t) for t in tables), pseudo_count, pair_share)
 
-    def u(self, field: str, values: np.ndarray, default_u: float) -> np.ndarray:
-        """Smoothed frequency of each value among the other records: (count + k·u) / (N + k)."""
+    def u(self, field: str, values: np.ndarray, default_u: float, share: int | None = None) -> np.ndarray:
+        """Smoothed frequency of each value among the other records: (count + k·u) / (N + k); `share`
+        overrides `pair_share`."""
         counts = self.counts.get(field, Counter())
-        share = self.pair_share
+        share = self.pair_share if share is None else share
         observed = np.fromiter((max(counts.get(v, 0) - share, 0) for v in values), float, len(values))
         return (observed + self.pseudo * default_u) / (max(self.total - share, 0) + self.pseudo)
 
-    def u_of_codes(self, field: str, values: np.ndarray, default_u: float) -> np.ndarray:
+    def u_of_codes(self, field: str, values: np.ndarray, default_u: float,
+                   share: int | None = None) -> np.ndarray:
         """`u` of every distinct value of a coded column (`Prepared.codes`), computed once per column."""
-        cache: dict[tuple[str, float], tuple[np.ndarray, np.ndarray]]
+        cache: dict[tuple[str, float, int | None], tuple[np.ndarray, np.ndarray]]
         cache = self.__dict__.setdefault("_by_code", {})
-        found = cache.get((field, default_u))
+        found = cache.get((field, default_u, share))
         if found is None or found[0] is not values:
-            found = cache[(field, default_u)] = (values, self.u(field, values, default_u))
+            found = cache[(field, default_u, share)] = (values, self.u(field, values, default_u, share))
         return found[1]
 
 
@@ -356,20 +358,24 @@ def _score_coded(table: Prepared, i: np.ndarray, j: np.ndarray, model: MatchMode
     return PairScores(i, j, score, levels, sims, swapped)
 
 
-def _u_of_values(tf: TermFrequencies, field: str, a: np.ndarray, exact: np.ndarray, default_u: float) -> np.ndarray:
-    return tf.u(field, a[exact], default_u)
+def _u_of_values(tf: TermFrequencies, field: str, a: np.ndarray, exact: np.ndarray, default_u: float,
+                 share: int | None = None) -> np.ndarray:
+    return tf.u(field, a[exact], default_u, share)
 
 
 def _u_of_codes(tf: TermFrequencies, field: str, values: np.ndarray, a: np.ndarray, exact: np.ndarray,
-                default_u: float) -> np.ndarray:
-    u: np.ndarray = tf.u_of_codes(field, values, default_u)[a[exact]]
+                default_u: float, share: int | None = None) -> np.ndarray:
+    u: np.ndarray = tf.u_of_codes(field, values, default_u, share)[a[exact]]
     return u
 
 
-def _weights(comp: Comparison, level: np.ndarray,
-             frequencies: Callable[[np.ndarray, float], np.ndarray]) -> np.ndarray:
+def _weights(comp: Comparison, level: np.ndarray, frequencies: Callable[..., np.ndarray]) -> np.ndarray:
     """Each pair's match weight for one comparison: its level's, or from the value's frequency when exact
-    (`frequencies(exact rows, default u)` gives the smoothed frequency of those rows' values)."""
+    (`frequencies(exact rows, default u[, share])` gives the smoothed frequency of those rows' values).
+
+    `tf_only_weakens`: the frequency among records other than the pair, and never below the level's u, so
+    only a value many other records share (a placeholder phone, an info@ address) counts for less.
+    """
     weights = np.array([lv.weight for lv in comp.levels])
     w = np.full(len(level), comp.null_weight)
     known = level >= 0
@@ -377,7 +383,12 @@ def _weights(comp: Comparison, level: np.ndarray,
     if comp.tf and comp.levels[0].label == "exact":
         exact = level == 0
         if exact.any():
-            w[exact] = np.log2(comp.levels[0].m / frequencies(exact, comp.levels[0].u))
+            exact_level = comp.levels[0]
+            if comp.tf_only_weakens:
+                u = np.maximum(frequencies(exact, exact_level.u, 2), exact_level.u)
+            else:
+                u = frequencies(exact, exact_level.u)
+            w[exact] = np.log2(exact_level.m / u)
     return w
 
 
