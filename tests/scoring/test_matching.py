@@ -376,3 +376,29 @@ def test_tf_only_weakens_needs_term_frequencies() -> None:
     with pytest.raises(ValueError, match="tf_only_weakens needs tf = true"):
         Comparison("phone", "phone", (Level("exact", 0.7, 0.0005), Level("else", 0.3, 0.9995)),
                    tf=False, tf_only_weakens=True)
+
+
+def test_accounts_sharing_a_placeholder_phone_are_not_one_company(rules: Ruleset) -> None:
+    """"Northwind Traders" and "Northwind Trading" in one city, both with the phone 150 other accounts
+    carry: 0.998 with a fixed phone weight, below the threshold now; a switchboard only the pair shares
+    still makes two writings of Contoso one."""
+    fixed = load_rules(override={"duplicates": {"account": {"comparisons": [
+        c.model_dump() | ({"tf": False, "tf_only_weakens": False} if c.field == "phone" else {})
+        for c in rules.file.duplicates.account.comparisons]}}})
+    crowd = [{"id": f"c{n}", "name": f"Firm {n}", "website": f"firm{n}.com", "phone": "(000) 000-0000"}
+             for n in range(150)]
+    boston = {"city": "Boston"}
+    pairs = {("t1", "t2"): ("Northwind Traders", "+1 000 000 0000", "Northwind Trading", "(000) 000-0000"),
+             ("o1", "o2"): ("Contoso Ltd", "+1 617 555 0100", "Contoso Labs", "(617) 555-0100")}
+    records = crowd + [{"id": rid, "name": name, "phone": phone, "billing_address": boston}
+                       for ids, (n1, p1, n2, p2) in pairs.items()
+                       for rid, name, phone in ((ids[0], n1, p1), (ids[1], n2, p2))]
+
+    def scores(ruleset: Ruleset) -> list[float]:
+        found = {frozenset((p["a"], p["b"])): p["score"]
+                 for p in find_duplicates("account", records, ruleset, threshold=0.0)["pairs"]}
+        return [found[frozenset(ids)] for ids in pairs]
+
+    (placeholder, own), (placeholder_fixed, own_fixed) = scores(rules), scores(fixed)
+    assert placeholder_fixed > 0.99 and placeholder < rules.file.duplicates.threshold
+    assert own == own_fixed > 0.99
