@@ -235,7 +235,8 @@ class MatchModelSpec(_Strict):
     def _neighbourhood_names_blocking_keys(self) -> MatchModelSpec:
         unknown = [key for key in self.neighbourhood if key not in self.blocking]
         if unknown:
-            raise ValueError(f"neighbourhood names keys not in blocking: {unknown}")
+            raise ValueError(f"neighbourhood names keys not in blocking: {unknown} (a file that replaces "
+                             f"blocking must set neighbourhood too, [] for none)")
         return self
 
 

@@ -264,33 +264,61 @@ def test_hundreds_of_entries_of_one_company_cluster_as_comparing_every_pair_does
 
 def test_sorted_runs_of_one_company_still_meet_in_a_crowded_block(rules: Ruleset) -> None:
     """Sorted by the compared fields, "Globex" and "Globex International" of three cities form six runs that
-    touch only at their ends; the second pass in list order mixes them, so the 300 entries of one website
-    are one cluster, as comparing every pair finds."""
+    touch only at their ends; the second pass, in a shuffle fixed by the record ids, mixes them, so the 300
+    entries of one website are one cluster, as comparing every pair finds, in whatever order they come."""
     cities = ["Austin", "London", "Zurich"]
     records = [{"id": f"g{n}", "name": ["Globex", "Globex International"][n % 2], "website": "globex.com",
                 "billing_address": {"city": cities[(n // 2) % 3]}} for n in range(300)]
     exhaustive = find_duplicates("account", records, _duplicates_rules(max_block_size=1000))
     assert [len(c) for c in exhaustive["clusters"]] == [300]
-    assert [len(c) for c in find_duplicates("account", records, rules)["clusters"]] == [300]
+    windowed = find_duplicates("account", records, rules)
+    assert [len(c) for c in windowed["clusters"]] == [300]
+    # the same answer for the list sorted or reversed: the orders depend on the records, not the list
+    for ordered in (sorted(records, key=lambda r: (r["name"], r["billing_address"]["city"])), records[::-1]):
+        again = find_duplicates("account", ordered, rules)
+        assert again["clusters"] == windowed["clusters"]
+        assert again["stats"]["pairs_compared"] == windowed["stats"]["pairs_compared"]
 
 
 def test_in_a_crowded_block_two_writings_of_one_person_are_neighbours(rules: Ruleset) -> None:
-    """150 John Smiths of Austin crowd every key the two Initech entries share; sorted by the compared
-    fields they are side by side, though the list puts them first and last."""
-    crowd = [{"first_name": "John", "last_name": "Smith", "email": f"c{n:03d}@example{n}.com",
-              "mailing_address": {"city": "Austin"}} for n in range(150)]
-    emails = ("john.smith@initech.com", "jsmith@initech.com")
-    pair = [{"first_name": "John", "last_name": "Smith", "email": email, "mailing_address": {"city": city}}
-            for email, city in zip(emails, ("Austin", "Austin"), strict=True)]
+    """150 John Smiths of Austin crowd every key the two Initech entries share (their emails differ); sorted
+    by the compared fields that do not block on their own, they are side by side, though the list puts them
+    first and last."""
+    crowd = [{"first_name": "John", "last_name": "Smith", "email": f"johnsmith{n}@gmail.com",
+              "company": f"Company {n}", "mailing_address": {"city": "Austin"}} for n in range(150)]
+    emails = ("john.smith@initech.com", "jsmith@gmail.com")
+    pair = [{"first_name": "John", "last_name": "Smith", "email": email, "company": "Initech",
+             "mailing_address": {"city": "Austin"}} for email in emails]
     table = prepare([pair[0], *crowd, pair[1]], "contact", "US")
     model = rules.match_models["contact"]
-    skipped = block_pairs(table, None, model, 100)
-    assert len(skipped[0]) == 0
+    assert len(block_pairs(table, None, model, 100)[0]) == 0
     i, j = block_pairs(table, None, model, 100, window=10)
     found = set(zip(i.tolist(), j.tolist(), strict=True))
     assert (0, 151) in found
-    keys = sum(1 for recipe in model.blocking if all(table.columns.get(f) is not None for f in recipe))
-    assert len(found) <= 2 * 10 * len(table) * keys  # bounded by the window, not the block's square
+    every = block_pairs(table, None, model, 1000)[0]
+    assert len(found) < len(every) / 3
+
+
+def test_the_window_sets_how_many_neighbours_a_crowded_block_gives(rules: Ruleset) -> None:
+    """150 accounts share only a website: each is paired with its next `window` in two orders, so the
+    pairs grow with the window; a crowded block of a key not in `neighbourhood` (a placeholder phone) and a
+    crowded block when linking two lists give none."""
+    model = rules.match_models["account"]
+    n = 150
+    table = prepare([{"id": f"f{k}", "name": f"Firm {k}", "website": "globex.com"} for k in range(n)],
+                    "account", "US")
+    counts = []
+    for window in (1, 3, 10):
+        found = len(block_pairs(table, None, model, 100, window=window)[0])
+        one_pass = window * n - window * (window + 1) // 2
+        assert one_pass <= found <= 2 * one_pass
+        counts.append(found)
+    assert counts == sorted(set(counts))
+    phones = prepare([{"id": f"p{k}", "name": f"Firm {k}", "phone": "(000) 000-0000"} for k in range(n)],
+                     "account", "US")
+    assert len(block_pairs(phones, None, model, 100, window=10)[0]) == 0
+    other = prepare([{"id": "r1", "name": "Globex", "website": "globex.com"}], "account", "US")
+    assert len(block_pairs(table, other, model, 100, window=10)[0]) == 0
 
 
 def test_the_cluster_guard_asks_a_bounded_sample_of_two_large_groups() -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -164,7 +165,9 @@ def block_pairs(left: Prepared, right: Prepared | None, model: MatchModel,
     """
     width = len(right) if right is not None else len(left)
     codes: list[np.ndarray] = []
-    rank = _SortRank(left, model.fields) if right is None and window > 0 else None
+    own_keys = {recipe[0] for recipe in model.blocking
+                if len(recipe) == 1 and recipe not in model.neighbourhood}
+    orders = _Orders(left, tuple(f for f in model.fields if f not in own_keys)) if right is None else None
     for recipe in model.blocking:
         rows_l, keys_l = _block_keys(left, recipe)
         if right is None:
@@ -176,7 +179,7 @@ def block_pairs(left: Prepared, right: Prepared | None, model: MatchModel,
             rows, keys = np.concatenate([rows_l, rows_r]), np.concatenate([keys_l, keys_r])
         if len(rows) < 2:
             continue
-        windowed = rank if recipe in model.neighbourhood else None
+        windowed = orders if window > 0 and recipe in model.neighbourhood else None
         codes.extend(_join(rows, keys, side, right is not None, max_block, width, window, windowed))
     if not codes:
         empty = np.array([], dtype=np.int64)
@@ -214,30 +217,45 @@ def _block_keys(table: Prepared, recipe: tuple[str, ...]) -> tuple[np.ndarray, n
     return np.array(out_rows, dtype=np.int64), np.array(out_keys, dtype=object)
 
 
-class _SortRank:
-    """Each row's position when the table is sorted by its compared fields, in the model's order; computed on
-    first use (only a crowded block needs it)."""
+class _Orders:
+    """Two orders of a table's rows for searching crowded blocks, each independent of the list's order
+    (ties go by record id), computed on first use (only a crowded block needs them).
+
+    `sorted`: by the compared fields in the model's order, leaving out those that are blocking keys on their
+    own and never windowed (email, phone, birth date): two records agreeing on one already meet in its
+    block, and one person's two writings seldom share them, so sorting by them would part the writings.
+    `mixed`: by a checksum of the record id, a fixed shuffle that mixes the sorted runs.
+    """
 
     def __init__(self, table: Prepared, fields: tuple[str, ...]) -> None:
         self.table, self.fields = table, fields
-        self._rank: np.ndarray | None = None
+        self._sorted: np.ndarray | None = None
+        self._mixed: np.ndarray | None = None
 
-    def __call__(self, rows: np.ndarray) -> np.ndarray:
-        if self._rank is None:
-            columns = [self.table.columns[f] for f in self.fields if f in self.table.columns]
+    def sorted(self, rows: np.ndarray) -> np.ndarray:
+        if self._sorted is None:
             key = np.full(len(self.table), "", dtype=object)
-            for column in columns:
-                key = key + column + "\x1f"
+            for field_ in self.fields:
+                if field_ in self.table.columns:
+                    key = key + self.table.columns[field_] + "\x1f"
+            key = key + np.array(self.table.ids, dtype=object)
             order = np.argsort(key, kind="stable")
-            self._rank = np.empty(len(order), dtype=np.int64)
-            self._rank[order] = np.arange(len(order))
-        return self._rank[rows]
+            self._sorted = np.empty(len(order), dtype=np.int64)
+            self._sorted[order] = np.arange(len(order))
+        return self._sorted[rows]
+
+    def mixed(self, rows: np.ndarray) -> np.ndarray:
+        if self._mixed is None:
+            ids = self.table.ids
+            self._mixed = np.fromiter((zlib.crc32(rid.encode("utf-8", "surrogatepass")) for rid in ids),
+                                      np.int64, len(ids))
+        return self._mixed[rows]
 
 
 def _join(rows: np.ndarray, keys: np.ndarray, side: np.ndarray, linkage: bool, max_block: int,
-          width: int, window: int = 0, rank: _SortRank | None = None) -> list[np.ndarray]:
+          width: int, window: int = 0, orders: _Orders | None = None) -> list[np.ndarray]:
     """Pair codes (i * width + j) of rows sharing a key. A block over `max_block` per side is left out, or,
-    deduplicating with a `window` and a `rank`, gives only its rows' neighbours (`_neighbour_pairs`)."""
+    deduplicating with a `window` and `orders`, gives only its rows' neighbours (`_neighbour_pairs`)."""
     ids: dict[str, int] = {}
     code = np.fromiter((ids.setdefault(k, len(ids)) for k in keys), np.int64, len(keys))
     per_side = np.bincount(code[~side], minlength=len(ids))
@@ -246,8 +264,8 @@ def _join(rows: np.ndarray, keys: np.ndarray, side: np.ndarray, linkage: bool, m
     crowded = per_side[code] > max_block
     kept = ~crowded
     out = _block_pairs(code[kept], rows[kept], side[kept], linkage, width)
-    if not linkage and window > 0 and rank is not None and crowded.any():
-        out.extend(_neighbour_pairs(code[crowded], rows[crowded], window, width, rank))
+    if not linkage and window > 0 and orders is not None and crowded.any():
+        out.extend(_neighbour_pairs(code[crowded], rows[crowded], window, width, orders))
     return out
 
 
@@ -275,12 +293,12 @@ def _block_pairs(code: np.ndarray, rows: np.ndarray, side: np.ndarray, linkage: 
 
 
 def _neighbour_pairs(code: np.ndarray, rows: np.ndarray, window: int, width: int,
-                     rank: _SortRank) -> list[np.ndarray]:
+                     orders: _Orders) -> list[np.ndarray]:
     """Each row of a crowded block with the next `window` rows of its block, twice: sorted by the compared
-    fields (writings of one entity sit side by side) and in the list's own order (which mixes the sorted
-    runs, so one entity's runs that differ in, say, city still meet and join one cluster)."""
+    fields (writings of one entity sit side by side) and in a fixed shuffle (which mixes the sorted runs,
+    so one entity's runs that differ in, say, city still meet and join one cluster)."""
     out: list[np.ndarray] = []
-    for secondary in (rank(rows), rows):
+    for secondary in (orders.sorted(rows), orders.mixed(rows)):
         order = np.lexsort((secondary, code))
         c, r = code[order], rows[order]
         for shift in range(1, window + 1):

@@ -87,8 +87,8 @@ class GuardedClusters:
     Edges are applied strongest first. An edge above the auto-merge line joins its groups; a weaker one
     joins two groups only when the mean score of all their cross pairs reaches the threshold, so one weak
     link cannot chain two unrelated groups into one cluster. Past `SAMPLE` members a side is represented by
-    `SAMPLE` of them spread evenly over the order they joined in, so the question costs at most `SAMPLE`²
-    pairs however large the groups grow (a company entered 2,000 times).
+    `SAMPLE` of them spread evenly over its member list, so the question costs at most `SAMPLE`² pairs
+    however large the groups grow (a company entered 2,000 times).
     """
 
     SAMPLE = 24
