@@ -159,9 +159,9 @@ def block_pairs(left: Prepared, right: Prepared | None, model: MatchModel,
     A block larger than `max_block` (per side) is too common to compare exhaustively. Linking, it is skipped.
     Deduplicating with a `window`, a crowded block of a key in `model.neighbourhood` (names, websites: not
     phones or emails, whose crowded values are placeholders and switchboards) is searched by sorted
-    neighbourhood: its records are sorted by their compared fields and each is paired with the next `window`
-    of them (`_neighbour_pairs`). One company entered 2,000 times still forms one cluster, and among 500 J.
-    Smiths two writings of one person sit side by side, at a cost that grows with the block, not its square.
+    neighbourhood: each record is paired with the next `window` of its block in two orders (`_Orders`,
+    `_neighbour_pairs`). One company entered 2,000 times still forms one cluster, and among 500 J. Smiths
+    two writings of one person sit side by side, at a cost that grows with the block, not its square.
     """
     width = len(right) if right is not None else len(left)
     codes: list[np.ndarray] = []
