@@ -246,7 +246,8 @@ class Duplicates(_Strict):
     max_block_size: int
     crowded_block_window: int = Field(ge=0)
     max_candidates: int
-    tf_pseudo_count: float
+    tf_pseudo_count: float = Field(gt=0)
+    common_value_after: int = Field(ge=0)
     high_deal_value: float
     high_roles: list[str]
     person: MatchModelSpec

@@ -401,9 +401,35 @@ def test_a_phone_or_address_many_others_share_counts_for_less(rules: Ruleset) ->
 
 
 def test_tf_only_weakens_needs_term_frequencies() -> None:
-    with pytest.raises(ValueError, match="tf_only_weakens needs tf = true"):
+    with pytest.raises(ValueError, match="tf_only_weakens needs tf = true and .exact. first"):
         Comparison("phone", "phone", (Level("exact", 0.7, 0.0005), Level("else", 0.3, 0.9995)),
                    tf=False, tf_only_weakens=True)
+
+
+def test_one_person_entered_five_times_keeps_the_full_weight_of_their_email_and_phone(rules: Ruleset) -> None:
+    """Up to `common_value_after` (3) records besides the pair may share a value before it counts as common:
+    five writings of Dana Reyes (one email, one phone) among 300 others score as with fixed weights."""
+    fixed = load_rules(override={"duplicates": {"person": {"comparisons": [
+        c.model_dump() | ({"tf": False, "tf_only_weakens": False} if c.field in ("phone", "email") else {})
+        for c in rules.file.duplicates.person.comparisons]}}})
+    dana = [{"id": f"d{k}", "first_name": name, "last_name": last, "email": "dana.reyes@initech.com",
+             "phone": phone} for k, (name, last, phone) in enumerate([
+                ("Dana", "Reyes", "+1 512 555 0142"), ("dana", "reyes", "(512) 555-0142"),
+                ("D.", "Reyes", "512.555.0142"), ("Dana", "Reyes-Ortiz", "+15125550142"),
+                ("Danielle", "Reyes", "512 555 0142")])]
+    others = [{"id": f"o{n}", "first_name": f"Name{n}", "last_name": f"Surname{n}",
+               "email": f"person{n}@example{n}.com", "phone": f"+1 212 555 {n:04d}"} for n in range(300)]
+
+    def scores(ruleset: Ruleset) -> dict[frozenset[str], float]:
+        pairs = find_duplicates("contact", others + dana, ruleset, threshold=0.0)["pairs"]
+        return {frozenset((p["a"], p["b"])): p["score"] for p in pairs if p["a"][0] == p["b"][0] == "d"}
+
+    weighted = scores(rules)
+    assert len(weighted) == 10
+    assert weighted == scores(fixed)
+    eager = scores(load_rules(override={"duplicates": {"common_value_after": 0}}))
+    assert eager.keys() == weighted.keys() and eager != weighted
+    assert all(eager[k] <= weighted[k] for k in weighted)
 
 
 def test_accounts_sharing_a_placeholder_phone_are_not_one_company(rules: Ruleset) -> None:

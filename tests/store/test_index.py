@@ -134,3 +134,37 @@ def test_sqlite_lookups_search_the_key_index_and_never_scan(tmp_path: Path, rule
             assert searches and all("ix_dq_index_key_value (record_type=? AND name=? AND value=?)" in p
                                     for p in searches), plan
     engine.dispose()
+
+
+def test_a_placeholder_phone_in_the_index_weighs_less_and_a_pairs_own_phone_does_not(engine: Engine,
+                                                                                     rules: Ruleset) -> None:
+    """Counted from the phone's own key rows (an index written before `tf_only_weakens` has them too): 150
+    indexed contacts carry "(000) 000-0000", so a new Sarah sharing it with an indexed Sarah is no longer
+    scored a duplicate (it is with the placeholder not counted as shared); a number only the two share
+    weighs as with fixed weights."""
+    model = rules.match_models["contact"]
+    cfg = rules.file.duplicates
+    crowd = [(f"c{n}", {"first_name": f"Name{n}", "last_name": f"Surname{n}", "phone": "(000) 000-0000"})
+             for n in range(150)]
+    sarah = {"first_name": "Sarah", "last_name": "Ivanova", "phone": "(000) 000-0000",
+             "mailing_address": {"city": "Austin"}}
+    bo = {"first_name": "Bo", "last_name": "Chen", "phone": "+1 415 555 0101",
+          "mailing_address": {"city": "Austin"}}
+    index.upsert_records(engine, "contact", [*crowd, ("s1", sarah), ("b1", bo)], model, "US")
+    with engine.connect() as conn:
+        tf_rows = select(func.count()).select_from(IndexKey).where(IndexKey.name.like("tf:phone%"))
+        assert conn.execute(tf_rows).scalar() == 0, "phones are counted from their blocking rows"
+
+    def score(new: dict[str, Any], other: str, common_after: int) -> float:
+        prepared = prepare([new], "contact", "US", ["new"])
+        candidates, tf = index.find_candidates(engine, "contact", prepared, model, 1000, cfg.tf_pseudo_count,
+                                               common_value_after=common_after)
+        found = link_record("contact", new, candidates, rules, threshold=0.0, tf=tf)
+        return next(p["score"] for p in found if p["b"] == other)
+
+    new_sarah = {"first_name": "Sarah", "phone": "+1 000 000 0000"}
+    new_bo = {"first_name": "Bo", "last_name": "Chen", "phone": "(415) 555-0101",
+              "mailing_address": {"city": "Boston"}}
+    assert score(new_sarah, "s1", cfg.common_value_after) < cfg.threshold
+    assert score(new_sarah, "s1", 1000) > cfg.threshold  # with the placeholder not counted as shared
+    assert score(new_bo, "b1", cfg.common_value_after) == score(new_bo, "b1", 1000) > 0.99

@@ -77,7 +77,8 @@ def find_in_index(request: Request, record_type: str, record: dict[str, Any], ru
     own = record_id(record, 0) if record.get("id") not in (None, "") else None
     prepared = prepare([record], record_type, options.default_region, [own or "new"])
     candidates, tf = index.find_candidates(engine, record_type, prepared, model, cfg.max_block_size,
-                                           cfg.tf_pseudo_count, exclude_id=own)
+                                           cfg.tf_pseudo_count, exclude_id=own,
+                                           common_value_after=cfg.common_value_after)
     return link_record(record_type, record, candidates, rules, region=options.default_region, tf=tf)
 
 

@@ -72,8 +72,8 @@ class Comparison:
     def __post_init__(self) -> None:
         if self.kind not in LEVELS_BY_KIND:
             raise ValueError(f"comparison {self.field}: unknown kind {self.kind!r}")
-        if self.tf_only_weakens and not self.tf:
-            raise ValueError(f"comparison {self.field}: tf_only_weakens needs tf = true")
+        if self.tf_only_weakens and not (self.tf and self.levels and self.levels[0].label == "exact"):
+            raise ValueError(f"comparison {self.field}: tf_only_weakens needs tf = true and 'exact' first")
         labels = [lv.label for lv in self.levels]
         unknown = set(labels) - LEVELS_BY_KIND[self.kind]
         if unknown:

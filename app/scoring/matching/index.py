@@ -52,7 +52,8 @@ def writes_in_flight() -> int:
 
 
 def record_index_keys(prepared: Prepared, row: int, model: MatchModel) -> set[tuple[str, str]]:
-    """(name, value) rows for one prepared record: each blocking key, and each term-frequency value."""
+    """(name, value) rows for one prepared record: each blocking key, and each term-frequency value that is
+    not a blocking key of its own (a phone's or email's row counts it already)."""
     keys: set[tuple[str, str]] = set()
     values = prepared.keys[row]
     for recipe in model.blocking:
@@ -60,10 +61,16 @@ def record_index_keys(prepared: Prepared, row: int, model: MatchModel) -> set[tu
         if all(parts):
             for combo in itertools.product(*(p.split(MULTI) for p in parts)):
                 keys.add(("+".join(recipe), "\x1f".join(combo)[:512]))
+    own = _own_key_fields(model)
     for comp in model.comparisons:
-        if comp.tf and values.get(comp.field):
+        if comp.tf and comp.field not in own and values.get(comp.field):
             keys.add((f"tf:{comp.field}", values[comp.field][:512]))
     return keys
+
+
+def _own_key_fields(model: MatchModel) -> set[str]:
+    """Fields that are a blocking key on their own: their key rows count their values."""
+    return {recipe[0] for recipe in model.blocking if len(recipe) == 1}
 
 
 def _upsert_statement(engine: Engine, rows: list[dict[str, Any]]) -> Any:
@@ -197,12 +204,18 @@ def _key_params(record_type: str, keys: Sequence[tuple[str, str]], **extra: Any)
 
 
 def find_candidates(engine: Engine, record_type: str, prepared: Prepared, model: MatchModel,
-                    max_block: int, pseudo_count: float, exclude_id: str | None = None) -> tuple[list[tuple[str, dict[str, Any]]],
-                                                                              TermFrequencies]:
-    """Indexed records sharing a blocking key with the prepared record, and term counts for scoring it."""
+                    max_block: int, pseudo_count: float, exclude_id: str | None = None,
+                    common_value_after: int = 0) -> tuple[list[tuple[str, dict[str, Any]]], TermFrequencies]:
+    """Indexed records sharing a blocking key with the prepared record, and term counts for scoring it.
+
+    A new record is not in the index, so a value only the pair shares counts once here (`shared_after` is
+    1 + `common_value_after`); a record indexed before counts itself too, one more before a value of its
+    weighs less.
+    """
     keys = record_index_keys(prepared, 0, model)
     blocking = [k for k in keys if not k[0].startswith("tf:")]
-    tf_keys = [k for k in keys if k[0].startswith("tf:")]
+    tf_fields = {c.field for c in model.comparisons if c.tf}
+    tf_keys = [k for k in keys if k[0].startswith("tf:") or k[0] in tf_fields]
     hits: dict[tuple[str, str], list[str]] = {}
     counts: Counter[tuple[str, str]] = Counter()
     with engine.connect() as conn:
@@ -224,5 +237,6 @@ def find_candidates(engine: Engine, record_type: str, prepared: Prepared, model:
     per_field: dict[str, Counter[str]] = {}
     for (name, value), count in counts.items():
         per_field.setdefault(name.removeprefix("tf:"), Counter())[value] = count
-    tf = TermFrequencies(per_field, max(1, count_records(engine, record_type)), pseudo_count)
+    tf = TermFrequencies(per_field, max(1, count_records(engine, record_type)), pseudo_count,
+                         shared_after=1 + common_value_after)
     return candidates, tf

@@ -116,19 +116,24 @@ class TermFrequencies:
     In a caller's five candidates "acme" twice is the pair agreeing, not a common name (`link_record` passes
     2). Over a whole batch the pair's own counts weigh nothing, and leaving them out would overshoot for
     pairs matched with swapped names (each side's value sits in another column), so batches pass 0.
+
+    `shared_after`: for `tf_only_weakens` comparisons, how many of a value's counts are not yet "shared by
+    other records": the pair's own (2 where both are counted, 1 for a new record against the index) plus
+    `common_value_after`, so a person entered three or five times keeps the full weight of their email.
     """
 
     def __init__(self, counts: dict[str, Counter[str]], total: int, pseudo_count: float,
-                 pair_share: int = 0) -> None:
+                 pair_share: int = 0, shared_after: int = 2) -> None:
         self.counts, self.total, self.pseudo, self.pair_share = counts, total, pseudo_count, pair_share
+        self.shared_after = shared_after
 
     @classmethod
     def of(cls, tables: Iterable[Prepared], fields: Iterable[str], pseudo_count: float,
-           pair_share: int = 0) -> TermFrequencies:
+           pair_share: int = 0, shared_after: int = 2) -> TermFrequencies:
         """Counts over the given prepared tables (a batch, or a batch plus its reference)."""
         tables = list(tables)
         counts = {f: Counter(v for t in tables for v in t.columns.get(f, ()) if v) for f in fields}
-        return cls(counts, sum(len(t) for t in tables), pseudo_count, pair_share)
+        return cls(counts, sum(len(t) for t in tables), pseudo_count, pair_share, shared_after)
 
     def u(self, field: str, values: np.ndarray, default_u: float, share: int | None = None) -> np.ndarray:
         """Smoothed frequency of each value among the other records: (count + k·u) / (N + k); `share`
@@ -377,22 +382,23 @@ def _score_coded(table: Prepared, i: np.ndarray, j: np.ndarray, model: MatchMode
 
 
 def _u_of_values(tf: TermFrequencies, field: str, a: np.ndarray, exact: np.ndarray, default_u: float,
-                 share: int | None = None) -> np.ndarray:
-    return tf.u(field, a[exact], default_u, share)
+                 shared: bool = False) -> np.ndarray:
+    return tf.u(field, a[exact], default_u, tf.shared_after if shared else None)
 
 
 def _u_of_codes(tf: TermFrequencies, field: str, values: np.ndarray, a: np.ndarray, exact: np.ndarray,
-                default_u: float, share: int | None = None) -> np.ndarray:
-    u: np.ndarray = tf.u_of_codes(field, values, default_u, share)[a[exact]]
+                default_u: float, shared: bool = False) -> np.ndarray:
+    u: np.ndarray = tf.u_of_codes(field, values, default_u, tf.shared_after if shared else None)[a[exact]]
     return u
 
 
 def _weights(comp: Comparison, level: np.ndarray, frequencies: Callable[..., np.ndarray]) -> np.ndarray:
     """Each pair's match weight for one comparison: its level's, or from the value's frequency when exact
-    (`frequencies(exact rows, default u[, share])` gives the smoothed frequency of those rows' values).
+    (`frequencies(exact rows, default u[, shared])` gives the smoothed frequency of those rows' values).
 
-    `tf_only_weakens`: the frequency among records other than the pair, and never below the level's u, so
-    only a value many other records share (a placeholder phone, an info@ address) counts for less.
+    `tf_only_weakens`: the frequency of the value's counts past `TermFrequencies.shared_after`, never below
+    the level's u, so only a value many other records share (a placeholder phone, an info@ address) counts
+    for less.
     """
     weights = np.array([lv.weight for lv in comp.levels])
     w = np.full(len(level), comp.null_weight)
@@ -403,7 +409,7 @@ def _weights(comp: Comparison, level: np.ndarray, frequencies: Callable[..., np.
         if exact.any():
             exact_level = comp.levels[0]
             if comp.tf_only_weakens:
-                u = np.maximum(frequencies(exact, exact_level.u, 2), exact_level.u)
+                u = np.maximum(frequencies(exact, exact_level.u, True), exact_level.u)
             else:
                 u = frequencies(exact, exact_level.u)
             w[exact] = np.log2(exact_level.m / u)
