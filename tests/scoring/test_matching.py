@@ -388,16 +388,23 @@ def test_a_phone_or_address_many_others_share_counts_for_less(rules: Ruleset) ->
             "mailing_address": {"city": "Boston"}}]
     records = crowd + placeholder + mailbox + own
 
-    def scores(ruleset: Ruleset) -> dict[str, float]:
-        pairs = find_duplicates("contact", records, ruleset, threshold=0.0)["pairs"]
-        by_ids = {frozenset((p["a"], p["b"])): p["score"] for p in pairs}
+    def pairs(ruleset: Ruleset) -> dict[str, dict[str, Any]]:
+        found = find_duplicates("contact", records, ruleset, threshold=0.0)["pairs"]
+        by_ids = {frozenset((p["a"], p["b"])): p for p in found}
         return {name: by_ids[frozenset(ids)] for name, ids in
                 (("placeholder", ("s1", "s2")), ("mailbox", ("i1", "i2")), ("own", ("u1", "u2")))}
 
-    weighted, unweighted = scores(rules), scores(fixed)
+    weighted_pairs, fixed_pairs = pairs(rules), pairs(fixed)
+    weighted = {name: p["score"] for name, p in weighted_pairs.items()}
+    unweighted = {name: p["score"] for name, p in fixed_pairs.items()}
     assert unweighted["placeholder"] > 0.99 and unweighted["mailbox"] > 0.99
     assert weighted["placeholder"] < 0.5 and weighted["mailbox"] < 0.5
     assert weighted["own"] == unweighted["own"] > 0.99
+    # and the explanation says why
+    assert "same phone, which many other records share" in weighted_pairs["placeholder"]["reasons"]
+    assert "same email, which many other records share" in weighted_pairs["mailbox"]["reasons"]
+    assert "same phone" in weighted_pairs["own"]["reasons"]
+    assert "same phone" in fixed_pairs["placeholder"]["reasons"]
 
 
 def test_tf_only_weakens_needs_term_frequencies() -> None:

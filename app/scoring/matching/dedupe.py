@@ -94,8 +94,7 @@ def match_lazily(
     other = right if right is not None else left
     scores = _matching_pairs(left, other, i, j, model, tf, threshold)
     keep = np.argsort(-scores.score, kind="stable")
-    scores = PairScores(*(getattr(scores, f)[keep]
-                          for f in ("left", "right", "score", "levels", "sims", "swapped")))
+    scores = scores.take(keep)
     edges = [(left.ids[a], other.ids[b])
              for a, b in zip(scores.left.tolist(), scores.right.tolist(), strict=True)]
     clusters = GuardedClusters(_PairScorer(left, other, model, tf, right is not None, edges), threshold,
@@ -144,7 +143,7 @@ class Matches:
                 continue
             s = self.scores
             fields, reasons = explain(s.levels[n].tolist(), s.sims[n].tolist(), bool(s.swapped[n]),
-                                      self.model)
+                                      self.model, s.common[n].tolist())
             pair = _pair(a, b, float(s.score[n]), fields, reasons, self.cfg, self.threshold, self.rank,
                          self.deal_values)
             if a in survivors and survivors[a] == survivors.get(b):
@@ -167,12 +166,8 @@ def _matching_pairs(left: Prepared, other: Prepared, i: np.ndarray, j: np.ndarra
     for start in range(0, len(i), SCORE_CHUNK) if len(i) else [0]:
         part = score_pairs(left, other, i[start:start + SCORE_CHUNK], j[start:start + SCORE_CHUNK], model, tf)
         hit = np.flatnonzero(part.score >= threshold)
-        parts.append(PairScores(part.left[hit], part.right[hit], part.score[hit], part.levels[hit],
-                                part.sims[hit], part.swapped[hit]))
-    if len(parts) == 1:
-        return parts[0]
-    return PairScores(*(np.concatenate([getattr(p, f) for p in parts])
-                        for f in ("left", "right", "score", "levels", "sims", "swapped")))
+        parts.append(part.take(hit))
+    return parts[0] if len(parts) == 1 else PairScores.concat(parts)
 
 
 def _reference_ids(reference: Sequence[dict[str, Any]], left: Prepared) -> list[str]:
@@ -332,6 +327,7 @@ def link_record(
     for k in order[: cfg.max_candidates]:
         if right.ids[k] == own_id:
             continue
-        fields, reasons = explain(scores.levels[k].tolist(), scores.sims[k].tolist(), bool(scores.swapped[k]), model)
+        fields, reasons = explain(scores.levels[k].tolist(), scores.sims[k].tolist(), bool(scores.swapped[k]),
+                                  model, scores.common[k].tolist())
         pairs.append(_pair(own_id, right.ids[k], float(scores.score[k]), fields, reasons, cfg, threshold, rank, {}))
     return pairs

@@ -330,6 +330,17 @@ class PairScores:
     levels: np.ndarray     # pairs × comparisons, level index or NULL
     sims: np.ndarray       # pairs × comparisons
     swapped: np.ndarray
+    common: np.ndarray     # pairs × comparisons: an exact agreement on a value many other records share
+
+    ARRAYS = ("left", "right", "score", "levels", "sims", "swapped", "common")
+
+    def take(self, rows: np.ndarray) -> PairScores:
+        """The given pairs, in the given order."""
+        return PairScores(*(getattr(self, name)[rows] for name in self.ARRAYS))
+
+    @staticmethod
+    def concat(parts: Sequence[PairScores]) -> PairScores:
+        return PairScores(*(np.concatenate([getattr(p, name) for p in parts]) for name in PairScores.ARRAYS))
 
 
 def score_pairs(left: Prepared, right: Prepared, i: np.ndarray, j: np.ndarray, model: MatchModel,
@@ -344,6 +355,7 @@ def score_pairs(left: Prepared, right: Prepared, i: np.ndarray, j: np.ndarray, m
     n, k = len(i), len(model.comparisons)
     levels = np.full((n, k), NULL, dtype=np.int16)
     sims = np.zeros((n, k))
+    common = np.zeros((n, k), dtype=bool)
     total = np.full(n, model.prior_bits)
     swapped = _swapped(left, right, i, j, model) if model.swap_fields else np.zeros(n, dtype=bool)
     for c_idx, comp in enumerate(model.comparisons):
@@ -354,10 +366,10 @@ def score_pairs(left: Prepared, right: Prepared, i: np.ndarray, j: np.ndarray, m
             b = b.copy()
             b[swapped] = _column(right, other)[j[swapped]]
         level, sim = comp.evaluate(a, b)
-        total += _weights(comp, level, partial(_u_of_values, tf, comp.field, a))
+        total += _weights(comp, level, partial(_u_of_values, tf, comp.field, a), common[:, c_idx])
         levels[:, c_idx], sims[:, c_idx] = level, sim
     score = 1.0 / (1.0 + np.exp2(-np.clip(total, -60, 60)))
-    return PairScores(i, j, score, levels, sims, swapped)
+    return PairScores(i, j, score, levels, sims, swapped, common)
 
 
 def _score_coded(table: Prepared, i: np.ndarray, j: np.ndarray, model: MatchModel,
@@ -365,6 +377,7 @@ def _score_coded(table: Prepared, i: np.ndarray, j: np.ndarray, model: MatchMode
     n, k = len(i), len(model.comparisons)
     levels = np.full((n, k), NULL, dtype=np.int16)
     sims = np.zeros((n, k))
+    common = np.zeros((n, k), dtype=bool)
     total = np.full(n, model.prior_bits)
     swap = model.swap_fields
     swapped = _swapped_coded(table, i, j, swap) if swap else np.zeros(n, dtype=bool)
@@ -375,10 +388,10 @@ def _score_coded(table: Prepared, i: np.ndarray, j: np.ndarray, model: MatchMode
         if swapped.any() and comp.field in swap:
             b[swapped] = codes[swap[1 - swap.index(comp.field)]][j[swapped]]
         level, sim = comp.evaluate_codes(a, b, values, partial(table.derived, space))
-        total += _weights(comp, level, partial(_u_of_codes, tf, comp.field, values, a))
+        total += _weights(comp, level, partial(_u_of_codes, tf, comp.field, values, a), common[:, c_idx])
         levels[:, c_idx], sims[:, c_idx] = level, sim
     score = 1.0 / (1.0 + np.exp2(-np.clip(total, -60, 60)))
-    return PairScores(i, j, score, levels, sims, swapped)
+    return PairScores(i, j, score, levels, sims, swapped, common)
 
 
 def _u_of_values(tf: TermFrequencies, field: str, a: np.ndarray, exact: np.ndarray, default_u: float,
@@ -392,13 +405,14 @@ def _u_of_codes(tf: TermFrequencies, field: str, values: np.ndarray, a: np.ndarr
     return u
 
 
-def _weights(comp: Comparison, level: np.ndarray, frequencies: Callable[..., np.ndarray]) -> np.ndarray:
+def _weights(comp: Comparison, level: np.ndarray, frequencies: Callable[..., np.ndarray],
+             common: np.ndarray) -> np.ndarray:
     """Each pair's match weight for one comparison: its level's, or from the value's frequency when exact
     (`frequencies(exact rows, default u[, shared])` gives the smoothed frequency of those rows' values).
 
     `tf_only_weakens`: the frequency of the value's counts past `TermFrequencies.shared_after`, never below
     the level's u, so only a value many other records share (a placeholder phone, an info@ address) counts
-    for less.
+    for less; `common` (a view into the pairs' column) is set for those pairs, so `explain` can say why.
     """
     weights = np.array([lv.weight for lv in comp.levels])
     w = np.full(len(level), comp.null_weight)
@@ -409,7 +423,9 @@ def _weights(comp: Comparison, level: np.ndarray, frequencies: Callable[..., np.
         if exact.any():
             exact_level = comp.levels[0]
             if comp.tf_only_weakens:
-                u = np.maximum(frequencies(exact, exact_level.u, True), exact_level.u)
+                shared = frequencies(exact, exact_level.u, True)
+                common[exact] = shared > exact_level.u
+                u = np.maximum(shared, exact_level.u)
             else:
                 u = frequencies(exact, exact_level.u)
             w[exact] = np.log2(exact_level.m / u)
@@ -460,11 +476,14 @@ def _swapped_coded(table: Prepared, i: np.ndarray, j: np.ndarray, swap: tuple[st
     return swapped
 
 
-def explain(levels: list[int], sims: list[float], swapped: bool, model: MatchModel) -> tuple[dict[str, float], list[str]]:
-    """Per-field similarity and the human reasons behind one pair's score (its row of levels and sims)."""
+def explain(levels: list[int], sims: list[float], swapped: bool, model: MatchModel,
+            common: list[bool] | None = None) -> tuple[dict[str, float], list[str]]:
+    """Per-field similarity and the human reasons behind one pair's score (its row of levels, sims and
+    `PairScores.common`)."""
     fields: dict[str, float] = {}
     reasons: list[str] = ["names match in a different order"] if swapped else []
-    for comp, level, sim in zip(model.comparisons, levels, sims, strict=True):
+    shared = common or [False] * len(model.comparisons)
+    for comp, level, sim, is_common in zip(model.comparisons, levels, sims, shared, strict=True):
         if level == NULL:
             continue
         fields[comp.field] = round(sim, 3)
@@ -472,7 +491,9 @@ def explain(levels: list[int], sims: list[float], swapped: bool, model: MatchMod
         if lv.label == "else" or lv.weight <= 0:
             continue
         label = comp.field.replace("_", " ")
-        if lv.reason:
+        if lv.label == "exact" and is_common:
+            reasons.append(f"same {label}, which many other records share")
+        elif lv.reason:
             reasons.append(f"{label}: {lv.reason}")
         elif lv.label == "exact":
             reasons.append(f"same {label}")
