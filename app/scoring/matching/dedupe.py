@@ -88,7 +88,7 @@ def match_lazily(
     cfg = rules.file.duplicates
     model: MatchModel = rules.match_models[record_type]
     threshold = cfg.threshold if threshold is None else threshold
-    tf = TermFrequencies.of([left] + ([right] if right else []), [c.field for c in model.comparisons if c.tf],
+    tf = TermFrequencies.of([left] + ([right] if right else []), model.tf_fields,
                             cfg.tf_pseudo_count, shared_after=2 + cfg.common_value_after)
     i, j = block_pairs(left, right, model, cfg.max_block_size, cfg.crowded_block_window)
     other = right if right is not None else left
@@ -318,7 +318,7 @@ def link_record(
     right = prepare([c for _, c in candidates], record_type, region, [cid for cid, _ in candidates])
     if tf is None:
         # a few candidates: the pair's own counts would dominate
-        tf = TermFrequencies.of([left, right], [c.field for c in model.comparisons if c.tf], cfg.tf_pseudo_count,
+        tf = TermFrequencies.of([left, right], model.tf_fields, cfg.tf_pseudo_count,
                                 pair_share=2, shared_after=2 + cfg.common_value_after)
     scores = score_pairs(left, right, np.zeros(len(right), dtype=np.int64), np.arange(len(right)), model, tf)
     rank = Ranking({own_id: record, **{cid: c for cid, c in candidates}})

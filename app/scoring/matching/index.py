@@ -61,16 +61,10 @@ def record_index_keys(prepared: Prepared, row: int, model: MatchModel) -> set[tu
         if all(parts):
             for combo in itertools.product(*(p.split(MULTI) for p in parts)):
                 keys.add(("+".join(recipe), "\x1f".join(combo)[:512]))
-    own = _own_key_fields(model)
-    for comp in model.comparisons:
-        if comp.tf and comp.field not in own and values.get(comp.field):
-            keys.add((f"tf:{comp.field}", values[comp.field][:512]))
+    for name in model.tf_fields:
+        if name not in model.own_key_fields and values.get(name):
+            keys.add((f"tf:{name}", values[name][:512]))
     return keys
-
-
-def _own_key_fields(model: MatchModel) -> set[str]:
-    """Fields that are a blocking key on their own: their key rows count their values."""
-    return {recipe[0] for recipe in model.blocking if len(recipe) == 1}
 
 
 def _upsert_statement(engine: Engine, rows: list[dict[str, Any]]) -> Any:
@@ -214,8 +208,9 @@ def find_candidates(engine: Engine, record_type: str, prepared: Prepared, model:
     """
     keys = record_index_keys(prepared, 0, model)
     blocking = [k for k in keys if not k[0].startswith("tf:")]
-    tf_fields = {c.field for c in model.comparisons if c.tf}
-    tf_keys = [k for k in keys if k[0].startswith("tf:") or k[0] in tf_fields]
+    # a tf field that is a key on its own is counted from its key rows (`record_index_keys`)
+    counted_by_key = model.own_key_fields.intersection(model.tf_fields)
+    tf_keys = [k for k in keys if k[0].startswith("tf:") or k[0] in counted_by_key]
     hits: dict[tuple[str, str], list[str]] = {}
     counts: Counter[tuple[str, str]] = Counter()
     with engine.connect() as conn:

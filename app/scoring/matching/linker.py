@@ -12,7 +12,7 @@ import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import partial
+from functools import cached_property, partial
 from typing import Any
 
 import numpy as np
@@ -40,6 +40,16 @@ class MatchModel:
     @property
     def fields(self) -> tuple[str, ...]:
         return tuple(c.field for c in self.comparisons)
+
+    @cached_property
+    def tf_fields(self) -> tuple[str, ...]:
+        """Fields whose exact agreements weigh by the value's frequency."""
+        return tuple(c.field for c in self.comparisons if c.tf)
+
+    @cached_property
+    def own_key_fields(self) -> frozenset[str]:
+        """Fields that are a blocking key on their own (`["email"]`): their key rows count their values."""
+        return frozenset(recipe[0] for recipe in self.blocking if len(recipe) == 1)
 
 
 def build_models(spec: Any) -> dict[str, MatchModel]:
@@ -170,9 +180,8 @@ def block_pairs(left: Prepared, right: Prepared | None, model: MatchModel,
     """
     width = len(right) if right is not None else len(left)
     codes: list[np.ndarray] = []
-    own_keys = {recipe[0] for recipe in model.blocking
-                if len(recipe) == 1 and recipe not in model.neighbourhood}
-    orders = _Orders(left, tuple(f for f in model.fields if f not in own_keys)) if right is None else None
+    unsorted = model.own_key_fields - {recipe[0] for recipe in model.neighbourhood}
+    orders = _Orders(left, tuple(f for f in model.fields if f not in unsorted)) if right is None else None
     for recipe in model.blocking:
         rows_l, keys_l = _block_keys(left, recipe)
         if right is None:
@@ -268,13 +277,13 @@ def _join(rows: np.ndarray, keys: np.ndarray, side: np.ndarray, linkage: bool, m
         per_side = np.maximum(per_side, np.bincount(code[side], minlength=len(ids)))
     crowded = per_side[code] > max_block
     kept = ~crowded
-    out = _block_pairs(code[kept], rows[kept], side[kept], linkage, width)
+    out = _every_pair_in_blocks(code[kept], rows[kept], side[kept], linkage, width)
     if not linkage and window > 0 and orders is not None and crowded.any():
         out.extend(_neighbour_pairs(code[crowded], rows[crowded], window, width, orders))
     return out
 
 
-def _block_pairs(code: np.ndarray, rows: np.ndarray, side: np.ndarray, linkage: bool,
+def _every_pair_in_blocks(code: np.ndarray, rows: np.ndarray, side: np.ndarray, linkage: bool,
                  width: int) -> list[np.ndarray]:
     """Every pair of rows within each block (across the sides when linking)."""
     order = np.argsort(code, kind="stable")
