@@ -8,10 +8,20 @@ import pytest
 from email_validator import EmailNotValidError, validate_email
 from hypothesis import given, settings
 from hypothesis import strategies as st
+import phonenumbers
 from phonenumbers import phonenumberutil
 
 from app.scoring.engine import score_record
-from app.scoring.formats import MAX_EMAIL_TEXT, MAX_URL_TEXT, check_email, check_url
+from app.scoring.formats import (
+    MAX_EMAIL_TEXT,
+    MAX_URL_TEXT,
+    _region_patterns,
+    check_email,
+    check_phone,
+    check_url,
+    valid_for_region,
+    valid_number,
+)
 from app.scoring.ruleset import RulesError, Ruleset, load_rules
 from app.scoring.values import parse_datetime
 
@@ -134,6 +144,64 @@ def test_the_ascii_digit_reader_gives_phonenumbers_own_digits(text: str, keep_no
     samples = ("+1 (415) 555-0123 x12", "0049 89 9396683", "１２３-４５６７", "٠١٢٣٤٥٦٧٨٩", "call 555 me")
     for sample in samples:
         assert fast(sample) == original(sample)
+
+
+def _example_numbers() -> list[phonenumbers.PhoneNumber]:
+    """Every region's example number of every type, and every non-geographic entity's."""
+    types = [t for name, t in vars(phonenumbers.PhoneNumberType).items()
+             if name.isupper() and name not in ("FIXED_LINE_OR_MOBILE", "UNKNOWN")]
+    found = [phonenumbers.example_number_for_type(region, t)
+             for region in sorted(phonenumbers.SUPPORTED_REGIONS) for t in types]
+    found += [phonenumbers.example_number_for_non_geo_entity(cc)
+              for cc in sorted(phonenumbers.COUNTRY_CODES_FOR_NON_GEO_REGIONS)]
+    return [n for n in found if n is not None]
+
+
+def _variants(number: phonenumbers.PhoneNumber) -> list[str]:
+    """The number's national digits, one digit changed at each place, each of its prefixes of three digits
+    or more, and two longer ones (each type has its own lengths)."""
+    digits = phonenumbers.national_significant_number(number)
+    changed = [digits[:i] + str((int(d) + 3) % 10) + digits[i + 1:] for i, d in enumerate(digits)]
+    shorter = [digits[:k] for k in range(3, len(digits))]
+    return [digits, *changed, *shorter, digits + "7", digits + "07", "1" + digits]
+
+
+def test_the_joined_region_patterns_judge_every_number_as_phonenumbers_does() -> None:
+    """check_phone asks `valid_for_region` and `valid_number` (one joined pattern per region and length)
+    instead of the library's type-by-type search; over every example number of every region and type,
+    changed at each digit, shortened and lengthened, under its own country code and +1, +44 and +49, both
+    give the library's answer."""
+    compared = 0
+    for example in _example_numbers():
+        for digits in _variants(example):
+            for code in {example.country_code, 1, 44, 49}:
+                number = phonenumbers.parse(f"+{code}{digits}")
+                assert valid_number(number) == phonenumbers.is_valid_number(number), (code, digits)
+                for region in phonenumbers.region_codes_for_country_code(code):
+                    if region != phonenumbers.REGION_CODE_FOR_NON_GEO_ENTITY:
+                        assert valid_for_region(number, region) == phonenumbers.is_valid_number_for_region(
+                            number, region), (region, code, digits)
+                compared += 1
+    assert compared > 40_000
+    assert _region_patterns("US") is not None and _region_patterns("ZZ") is None
+
+
+@pytest.mark.parametrize(("text", "region", "e164"), [
+    ("(415) 555-2671", "US", "+14155552671"),
+    ("604 555 0199", "US", "+16045550199"),          # Canada: valid for +1's CA, not for US
+    ("+44 20 7946 0958", "US", "+442079460958"),
+    ("020 7946 0958", "GB", "+442079460958"),
+    ("+49 151 23456789", "US", "+4915123456789"),
+    ("+800 1234 5678", "US", "+80012345678"),         # a non-geographic (international freephone) number
+])
+def test_a_valid_number_of_any_region_is_valid(text: str, region: str, e164: str) -> None:
+    result = check_phone(text, region)
+    assert result.ok and result.e164 == e164
+
+
+@pytest.mark.parametrize("text", ["503-359", "+1 000 000 0000", "555-1234", "+44 7863 7167800", "+1 212 055 0123"])
+def test_an_invalid_number_is_invalid(text: str) -> None:
+    assert not check_phone(text, "US").ok
 
 
 @pytest.mark.parametrize(("value", "expected"), [
