@@ -220,8 +220,15 @@ class ComparisonSpec(_Strict):
     kind: str
     tf: bool = False
     tf_only_weakens: bool = False
+    # comparisons whose agreement already implies this one's (a street implies its city): see linker.implied
+    implied_by: list[str] = []
     null_weight: float = 0.0
     levels: list[LevelSpec]
+
+
+class VetoSpec(_Strict):
+    differ: list[str] = Field(min_length=1)  # every one of these at its else level (both sides filled) ...
+    unless: list[str] = []                   # ... and none of these agreeing: the pair is no match
 
 
 class MatchModelSpec(_Strict):
@@ -229,7 +236,22 @@ class MatchModelSpec(_Strict):
     swap_fields: list[str] = []
     blocking: list[list[str]]
     neighbourhood: list[list[str]] = []
+    # a pair whose every `differ` field disagrees, with no `unless` field agreeing, is no match (linker.veto)
+    veto: list[VetoSpec] = []
     comparisons: list[ComparisonSpec]
+
+    @model_validator(mode="after")
+    def _implied_by_and_veto_name_comparisons(self) -> MatchModelSpec:
+        fields = [c.field for c in self.comparisons]
+        for c in self.comparisons:
+            unknown = [f for f in c.implied_by if f not in fields or f == c.field]
+            if unknown:
+                raise ValueError(f"comparison {c.field}: implied_by names no other comparison: {unknown}")
+        for v in self.veto:
+            unknown = [f for f in (*v.differ, *v.unless) if f not in fields]
+            if unknown:
+                raise ValueError(f"veto names fields that are not compared: {unknown}")
+        return self
 
     @model_validator(mode="after")
     def _neighbourhood_names_blocking_keys(self) -> MatchModelSpec:

@@ -463,3 +463,69 @@ def test_accounts_sharing_a_placeholder_phone_are_not_one_company(rules: Ruleset
     (placeholder, own), (placeholder_fixed, own_fixed) = scores(rules), scores(fixed)
     assert placeholder_fixed > 0.99 and placeholder < rules.file.duplicates.threshold
     assert own == own_fixed > 0.99
+
+
+def _without(rules: Ruleset, family: str, setting: str) -> Ruleset:
+    """The rules with one dependence setting of a match model switched off (`veto`, or every `implied_by`)."""
+    model = getattr(rules.file.duplicates, family).model_dump()
+    if setting == "veto":
+        model["veto"] = []
+    else:
+        for comparison in model["comparisons"]:
+            comparison["implied_by"] = []
+    return load_rules(override={"duplicates": {family: model}})
+
+
+_OFFICE = {"street": "500 Howard Street", "city": "San Francisco", "state": "CA", "postal_code": "94105"}
+
+
+def _colleague(rid: str, first: str, last: str, **more: Any) -> dict[str, Any]:
+    email = f"{first}.{last}@acme-example.com".lower()
+    return {"id": rid, "first_name": first, "last_name": last, "email": email,
+            "phone": "(415) 555-0100", "mailing_address": _OFFICE, "account": {"name": "Acme"}, **more}
+
+
+def test_colleagues_at_one_office_are_two_people_however_much_of_the_workplace_agrees(rules: Ruleset) -> None:
+    """Street, city, postal code, state, switchboard and company agree for every colleague; with first and
+    last names both different (the model's veto) they are no pair, unless their birth dates agree."""
+    sarah, michael = _colleague("c1", "Sarah", "Johnson"), _colleague("c2", "Michael", "Chen")
+    assert link_record("contact", sarah, [("c2", michael)], rules) == []
+    team = [_colleague(f"c{n}", first, last) for n, (first, last) in enumerate(
+        [("Sarah", "Johnson"), ("Michael", "Chen"), ("Priya", "Patel"), ("Tom", "Becker"), ("Ana", "Silva")])]
+    assert find_duplicates("contact", team, rules)["pairs"] == []
+    [pair] = find_duplicates("contact", team, _without(rules, "person", "veto"), threshold=0.0)["pairs"][:1]
+    assert pair["band"] == "auto_merge"  # what the independent weights alone said
+    # one person re-entered at the same office (a nickname, a typo) still pairs, as does one with a birth date
+    sara = _colleague("c9", "Sara", "Jonson", phone="415 555 0177")
+    [pair] = link_record("contact", sarah, [("c9", sara)], rules)
+    assert pair["score"] > 0.99
+    born = {"birthdate": "1980-04-02"}
+    [pair] = link_record("contact", sarah | born, [("c2", michael | born)], rules, threshold=0.0)
+    assert pair["score"] > 0.5
+    # names swapped with one of them a nickname ("Richard Quite", "Quite Dick") are not "both different"
+    richard = _colleague("c5", "Richard", "Quite", phone="+1 250 269 6198")
+    dick = _colleague("c6", "Quite", "Dick", phone="+1 250 269 6198", email=None)
+    assert [p["b"] for p in find_duplicates("contact", [richard, dick], rules)["pairs"]] == ["c6"]
+    assert [p["b"] for p in link_record("contact", richard, [("c6", dick)], rules)] == ["c6"]
+
+
+def test_companies_at_one_registered_agents_address_are_not_one_company(rules: Ruleset) -> None:
+    """One street is in one city and postal code whether or not two accounts are one company, so those
+    agreements add nothing once the street agrees (`implied_by`)."""
+    agent = {"street": "1209 Orange St", "city": "Wilmington", "state": "DE", "postal_code": "19801"}
+    accounts = [{"id": f"a{n}", "name": name, "billing_address": agent} for n, name in enumerate(
+        ["Blue Harbor Holdings LLC", "Falcon Peak Ventures LLC", "Quartz Ridge Capital LLC",
+         "Blue Harbour Holdings"])]
+    pairs = find_duplicates("account", accounts, rules)["pairs"]
+    assert [(p["a"], p["b"]) for p in pairs] == [("a0", "a3")]  # the one name written twice
+    independent = find_duplicates("account", accounts, _without(rules, "account", "implied_by"))["pairs"]
+    assert len(independent) == 6  # every pair, when street, city and postal code each counted
+
+
+def test_implied_by_and_veto_must_name_compared_fields() -> None:
+    with pytest.raises(RulesError, match="veto names fields that are not compared"):
+        load_rules(override={"duplicates": {"person": {"veto": [{"differ": ["shoe_size"]}]}}})
+    model = load_rules().file.duplicates.account.model_dump()
+    model["comparisons"][0]["implied_by"] = ["name"]
+    with pytest.raises(RulesError, match="implied_by names no other comparison"):
+        load_rules(override={"duplicates": {"account": model}})

@@ -68,6 +68,7 @@ class Comparison:
     tf: bool = False
     null_weight: float = 0.0
     tf_only_weakens: bool = False  # see linker._weights
+    implied_by: tuple[str, ...] = ()  # see linker.implied
 
     def __post_init__(self) -> None:
         if self.kind not in LEVELS_BY_KIND:
@@ -205,4 +206,5 @@ _BY_VALUE: dict[str, Callable[[np.ndarray, np.ndarray, Derive], np.ndarray]] = {
 def build_comparison(spec: Any) -> Comparison:
     """A Comparison from its rules-file entry."""
     levels = tuple(Level(lv.label, lv.m, lv.u, lv.min, lv.reason) for lv in spec.levels)
-    return Comparison(spec.field, spec.kind, levels, spec.tf, spec.null_weight, spec.tf_only_weakens)
+    return Comparison(spec.field, spec.kind, levels, spec.tf, spec.null_weight, spec.tf_only_weakens,
+                      tuple(spec.implied_by))

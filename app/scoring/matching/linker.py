@@ -36,6 +36,8 @@ class MatchModel:
     swap_fields: tuple[str, ...]
     # blocking keys whose crowded blocks are searched by sorted neighbourhood (`block_pairs`)
     neighbourhood: tuple[tuple[str, ...], ...] = ()
+    # (comparisons that all differ, comparisons of which none agrees) by position: no match (`veto`)
+    veto: tuple[tuple[tuple[int, ...], tuple[int, ...]], ...] = ()
 
     @property
     def fields(self) -> tuple[str, ...]:
@@ -47,6 +49,13 @@ class MatchModel:
         return tuple(c.field for c in self.comparisons if c.tf)
 
     @cached_property
+    def implications(self) -> tuple[tuple[int, tuple[int, ...]], ...]:
+        """(comparison, the comparisons implying it) by position, for each comparison with `implied_by`."""
+        position = {c.field: n for n, c in enumerate(self.comparisons)}
+        return tuple((n, tuple(position[f] for f in c.implied_by))
+                     for n, c in enumerate(self.comparisons) if c.implied_by)
+
+    @cached_property
     def own_key_fields(self) -> frozenset[str]:
         """Fields that are a blocking key on their own (`["email"]`): their key rows count their values."""
         return frozenset(recipe[0] for recipe in self.blocking if len(recipe) == 1)
@@ -55,8 +64,11 @@ class MatchModel:
 def build_models(spec: Any) -> dict[str, MatchModel]:
     """Match models per matchable record type from the rules file's [duplicates] section."""
     def model(m: Any) -> MatchModel:
+        fields = [c.field for c in m.comparisons]
         return MatchModel(tuple(build_comparison(c) for c in m.comparisons), tuple(tuple(b) for b in m.blocking),
-                          m.prior_bits, tuple(m.swap_fields), tuple(tuple(b) for b in m.neighbourhood))
+                          m.prior_bits, tuple(m.swap_fields), tuple(tuple(b) for b in m.neighbourhood),
+                          tuple((tuple(map(fields.index, v.differ)), tuple(map(fields.index, v.unless)))
+                                for v in m.veto))
 
     person = model(spec.person)
     return {"account": model(spec.account), "contact": person, "lead": person}
@@ -365,6 +377,7 @@ def score_pairs(left: Prepared, right: Prepared, i: np.ndarray, j: np.ndarray, m
     levels = np.full((n, k), NULL, dtype=np.int16)
     sims = np.zeros((n, k))
     common = np.zeros((n, k), dtype=bool)
+    weights = np.zeros((n, k))
     total = np.full(n, model.prior_bits)
     swapped = _swapped(left, right, i, j, model) if model.swap_fields else np.zeros(n, dtype=bool)
     for c_idx, comp in enumerate(model.comparisons):
@@ -375,8 +388,17 @@ def score_pairs(left: Prepared, right: Prepared, i: np.ndarray, j: np.ndarray, m
             b = b.copy()
             b[swapped] = _column(right, other)[j[swapped]]
         level, sim = comp.evaluate(a, b)
-        total += _weights(comp, level, partial(_u_of_values, tf, comp.field, a), common[:, c_idx])
+        weights[:, c_idx] = _weights(comp, level, partial(_u_of_values, tf, comp.field, a), common[:, c_idx])
         levels[:, c_idx], sims[:, c_idx] = level, sim
+    total += implied(weights, model).sum(axis=1)
+    if model.veto:
+        crossed = None
+        if model.swap_fields:
+            f, l_ = model.swap_fields
+            lf, ll = _column(left, f)[i], _column(left, l_)[i]
+            rf, rl = _column(right, f)[j], _column(right, l_)[j]
+            crossed = ((lf == rl) | (ll == rf)) & (lf != "") & (ll != "")
+        veto(total, levels, weights, model, crossed)
     score = 1.0 / (1.0 + np.exp2(-np.clip(total, -60, 60)))
     return PairScores(i, j, score, levels, sims, swapped, common)
 
@@ -387,6 +409,7 @@ def _score_coded(table: Prepared, i: np.ndarray, j: np.ndarray, model: MatchMode
     levels = np.full((n, k), NULL, dtype=np.int16)
     sims = np.zeros((n, k))
     common = np.zeros((n, k), dtype=bool)
+    weights = np.zeros((n, k))
     total = np.full(n, model.prior_bits)
     swap = model.swap_fields
     swapped = _swapped_coded(table, i, j, swap) if swap else np.zeros(n, dtype=bool)
@@ -397,10 +420,54 @@ def _score_coded(table: Prepared, i: np.ndarray, j: np.ndarray, model: MatchMode
         if swapped.any() and comp.field in swap:
             b[swapped] = codes[swap[1 - swap.index(comp.field)]][j[swapped]]
         level, sim = comp.evaluate_codes(a, b, values, partial(table.derived, space))
-        total += _weights(comp, level, partial(_u_of_codes, tf, comp.field, values, a), common[:, c_idx])
+        weights[:, c_idx] = _weights(comp, level, partial(_u_of_codes, tf, comp.field, values, a),
+                                     common[:, c_idx])
         levels[:, c_idx], sims[:, c_idx] = level, sim
+    total += implied(weights, model).sum(axis=1)
+    if model.veto:
+        crossed = None
+        if swap:
+            codes, _ = table.codes(swap)
+            lf, ll, rf, rl = codes[swap[0]][i], codes[swap[1]][i], codes[swap[0]][j], codes[swap[1]][j]
+            crossed = ((lf == rl) | (ll == rf)) & (lf != 0) & (ll != 0)
+        veto(total, levels, weights, model, crossed)
     score = 1.0 / (1.0 + np.exp2(-np.clip(total, -60, 60)))
     return PairScores(i, j, score, levels, sims, swapped, common)
+
+
+def implied(weights: np.ndarray, model: MatchModel) -> np.ndarray:
+    """The pairs' weights (pairs × comparisons) with an agreement dropped where one it is `implied_by` agrees.
+
+    Fellegi-Sunter adds the comparisons' weights as if independent, but two records on one street are in one
+    city, postal code and state whether or not they are one entity, so those agreements add nothing once the
+    street agrees (and six colleagues at one office, or eight companies at one registered agent's address,
+    would otherwise outweigh their different names). A disagreement still counts: a street that agrees
+    while the postal codes differ is weaker evidence.
+    """
+    for target, sources in model.implications:
+        agrees = np.zeros(len(weights), dtype=bool)
+        for source in sources:
+            agrees |= weights[:, source] > 0
+        column = weights[:, target]
+        column[agrees & (column > 0)] = 0.0
+    return weights
+
+
+def veto(total: np.ndarray, levels: np.ndarray, weights: np.ndarray, model: MatchModel,
+         crossed: np.ndarray | None = None) -> None:
+    """Cap at the prior the total of each pair whose `differ` comparisons of one veto are all at their else
+    level (both sides filled) while none of its `unless` comparisons agrees: Karen Whitfield and David
+    Nguyen, at one office on one switchboard, are two people however much of their workplace agrees;
+    with the same birth date or mailbox they might be one person whose name was overwritten. `crossed`
+    spares pairs where one's first name is the other's last name (swapped, the other name a nickname:
+    "Richard Quite" and "Quite Dick"), which the swap test, needing both names close, leaves unswapped."""
+    for differ, unless in model.veto:
+        vetoed = np.ones(len(total), dtype=bool) if crossed is None else ~crossed
+        for position in differ:
+            vetoed &= levels[:, position] == len(model.comparisons[position].levels) - 1
+        for position in unless:
+            vetoed &= weights[:, position] <= 0
+        np.minimum(total, model.prior_bits, out=total, where=vetoed)
 
 
 def _u_of_values(tf: TermFrequencies, field: str, a: np.ndarray, exact: np.ndarray, default_u: float,
