@@ -7,8 +7,12 @@ import re
 from datetime import UTC, date, datetime
 from typing import Any
 
+from price_parser.parser import parse_number as _separated_number
+
 _MISSING = object()
-_NUMBER_NOISE = re.compile(r"[\s,$€£¥_%]|usd|eur|gbp", re.IGNORECASE)
+# currency signs and codes, spaces and Swiss apostrophes between thousands; commas and dots are separators
+_NUMBER_NOISE = re.compile(r"[\s$€£¥_%'’]|usd|eur|gbp|chf", re.IGNORECASE)
+_SEPARATED = re.compile(r"[0-9]*[.,][0-9.,]*")
 _SUFFIXES = {"k": 1e3, "m": 1e6, "mm": 1e6, "b": 1e9, "bn": 1e9}
 
 
@@ -91,10 +95,20 @@ def parse_number(value: Any) -> float | None:
         if text.endswith(suffix):
             text, scale = text[: -len(suffix)], _SUFFIXES[suffix]
             break
-    try:
-        number = float(text) * scale
-    except ValueError:
-        return None
+    sign = -1.0 if text.startswith("-") else 1.0
+    digits = text.lstrip("+-") if text[:1] in ("+", "-") and text[1:2] not in ("+", "-") else text
+    if "," in digits or digits.count(".") > 1:
+        # which of comma and dot separates the decimals ('€45.000,00', '10,5', '$1,234.56'): price-parser
+        # guesses from their places; deleting every comma read '€45.000,00' as 45.0
+        if not _SEPARATED.fullmatch(digits):
+            return None
+        separated = _separated_number(digits)
+        number = sign * float(separated) * scale if separated is not None else math.nan
+    else:
+        try:
+            number = float(text) * scale
+        except ValueError:
+            return None
     return number if math.isfinite(number) else None
 
 

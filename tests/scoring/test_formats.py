@@ -23,7 +23,7 @@ from app.scoring.formats import (
     valid_number,
 )
 from app.scoring.ruleset import RulesError, Ruleset, load_rules
-from app.scoring.values import parse_datetime
+from app.scoring.values import parse_datetime, parse_number
 
 NOW = datetime(2025, 1, 1, tzinfo=UTC)
 
@@ -347,3 +347,15 @@ def test_a_lead_criterion_earns_its_highest_band_reached_and_nothing_for_bands_w
     assert earned({}, {"demo_requested": True})["demo_requested"] == (20.0, True)
     assert earned({}, {"demo_requested": True, "pricing_inquiries": 4})["demo_requested"] == (25.0, 4)
     assert "demo_requested" not in earned({}, {"pricing_inquiries": 2})
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("€45.000,00", 45000.0), ("1.234.567,89 EUR", 1234567.89), ("10,5", 10.5), ("0,75", 0.75),
+    ("$45,000", 45000.0), ("USD 1,234.56", 1234.56), ("-1,250.50", -1250.5), ("12 500 €", 12500.0),
+    ("1'234.50 CHF", 1234.5), ("1,5k", 1500.0), ("2.5M", 2_500_000.0), ("3.50", 3.5), ("1.000", 1.0),
+    ("-500", -500.0), ("1,2,a", None), ("1..2", None), (",", None), ("--5", None), ("abc", None),
+])
+def test_amounts_in_either_separator_convention(text: str, expected: float | None) -> None:
+    """A comma is a decimal separator in much of Europe ('€45.000,00'); deleting every comma read that as
+    45.0, a thousandth of the deal. One dot alone stays a decimal point ('1.000' is 1.0)."""
+    assert parse_number(text) == expected
