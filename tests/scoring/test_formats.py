@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta, timezone
 
+import phonenumbers
 import pytest
 from email_validator import EmailNotValidError, validate_email
 from hypothesis import given, settings
 from hypothesis import strategies as st
-import phonenumbers
 from phonenumbers import phonenumberutil
 
 from app.scoring.engine import score_record
@@ -199,7 +199,8 @@ def test_a_valid_number_of_any_region_is_valid(text: str, region: str, e164: str
     assert result.ok and result.e164 == e164
 
 
-@pytest.mark.parametrize("text", ["503-359", "+1 000 000 0000", "555-1234", "+44 7863 7167800", "+1 212 055 0123"])
+@pytest.mark.parametrize("text", ["503-359", "+1 000 000 0000", "555-1234", "+44 7863 7167800",
+                                  "+1 212 055 0123"])
 def test_an_invalid_number_is_invalid(text: str) -> None:
     assert not check_phone(text, "US").ok
 
