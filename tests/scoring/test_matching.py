@@ -146,6 +146,20 @@ def test_company_names_without_legal_suffixes_and_websites_by_registered_domain(
     assert domain_key("https://www.shop.acme.co.uk/about") == "acme.co.uk"
 
 
+@pytest.mark.parametrize(("a", "b", "key"), [
+    ("Petrobras S.A.", "PETROBRAS SA", "petrobras"),    # dotted legal suffixes, read before dots are folded
+    ("Philips N.V.", "Philips NV", "philips"),
+    ("Acme L.L.C.", "Acme LLC", "acme"),
+    ("Fiat S.p.A.", "Fiat", "fiat"),
+    ("The Boeing Company", "Boeing", "boeing"),         # a leading 'The'
+    ("The Home Depot, Inc.", "Home Depot", "home depot"),
+    ("L'Oréal S.A.", "LOreal", "loreal"),              # apostrophes without a space
+    ("McDonald's Corporation", "McDonalds", "mcdonalds"),
+])
+def test_one_company_written_two_ways_has_one_name_key(a: str, b: str, key: str) -> None:
+    assert company_key(a) == company_key(b) == key
+
+
 def test_comparison_levels_are_ordered_and_labelled() -> None:
     comp = Comparison("first_name", "name", (Level("exact", 0.9, 0.01), Level("nickname", 0.05, 0.001),
                                              Level("similar", 0.05, 0.01, min=0.9), Level("else", 0.05, 0.9)))

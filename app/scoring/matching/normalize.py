@@ -99,12 +99,18 @@ def sound_key(name: str) -> str:
 
 @lru_cache(maxsize=65536)
 def company_key(value: str) -> str:
-    """A company name without legal suffixes (cleanco), noise words and punctuation."""
-    name = fold(value)
+    """A company name without legal suffixes (cleanco), a leading 'The', apostrophes and punctuation.
+
+    cleanco reads the suffixes with their dots ('S.A.', 'N.V.', 'L.L.C.'), so it runs before punctuation is
+    folded away ('Petrobras S.A.' and 'PETROBRAS SA' both give 'petrobras'); apostrophes go without a
+    space ("L'Oréal" and 'LOreal', "McDonald's" and 'McDonalds').
+    """
+    name = unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode().replace("'", "")
     previous = None
     while name and name != previous:  # 'Acme Corp, Inc.' has two suffixes
-        previous, name = name, fold(cleanco.basename(name))
-    return name
+        previous, name = name, cleanco.basename(name)
+    name = fold(name)
+    return name[4:] if name.startswith("the ") else name
 
 
 def email_key(value: Any) -> tuple[str, str, str]:
