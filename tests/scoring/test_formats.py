@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, timedelta, timezone
 
 import phonenumbers
@@ -67,12 +68,23 @@ def test_the_quick_name_casing_is_nameparsers() -> None:
     def by_nameparser(text: str) -> str:
         name = HumanName(text)
         name.capitalize(force=True)
-        return str(name) or text
+        return re.sub(r"\bMac([A-Z])", lambda m: "Mac" + m[1].lower(), str(name)) or text
 
     words = [w for n in [*FIRST, *LAST, "Jr", "Van", "De", "Di", "Mack", "Le"] for w in n.split()]
     for word in {w for n in words for w in (n.upper(), n.lower())}:
         assert proper_name(word) == by_nameparser(word), word
     assert proper_name("MCDONALD") == "McDonald" and proper_name("O'BRIEN") == "O'Brien"
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("MACHADO", "Machado"), ("MACEY", "Macey"), ("MACIAS", "Macias"), ("maria machado", "Maria Machado"),
+    ("MACDONALD", "Macdonald"), ("MARY MACKIE", "Mary Mackie"), ("MCDONALD", "McDonald"),
+])
+def test_a_mac_name_keeps_a_small_letter_after_mac(text: str, expected: str) -> None:
+    """nameparser writes MacHado and MacEy; letters cannot tell MacDonald from Machado, and Macdonald is a
+    correct spelling where MacHado is not (a user who wrote MacDonald is never asked to change it)."""
+    from app.scoring.rules.standardize import proper_name
+    assert proper_name(text) == expected
 
 
 def test_an_employee_count_written_as_text_still_gets_its_size_tier() -> None:

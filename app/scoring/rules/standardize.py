@@ -3,6 +3,7 @@ E.164 phones, title seniority and department, name casing. Suggestions, never re
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from functools import lru_cache
 from typing import Any
@@ -84,14 +85,18 @@ def proper_name(text: str) -> str:
 
     Cached: a parse costs about 0.35 ms, and the names a CRM writes in capitals repeat (first names most).
     One plain ASCII word is capitalised directly, as nameparser does it (tests/scoring compares the two),
-    except Mc/Mac names, whose inner capital nameparser places.
+    except Mc names, whose inner capital nameparser places. After "Mac" nameparser capitalises every name
+    (MacHado, MacEy, MacIas): from letters alone MacDonald and Machado cannot be told apart, and Macdonald is
+    a correct spelling where MacHado is not, so a suggestion keeps that letter small.
     """
-    if text.isalpha() and text.isascii() and len(text) > 1 and not text.lower().startswith("mc", 0, 2) \
-            and not text.lower().startswith("mac"):
+    if text.isalpha() and text.isascii() and len(text) > 1 and not text.lower().startswith("mc", 0, 2):
         return text.capitalize()
     name = HumanName(text)
     name.capitalize(force=True)
-    return str(name) or text
+    return _MAC_CAPITAL.sub(lambda m: "Mac" + m.group(1).lower(), str(name)) if str(name) else text
+
+
+_MAC_CAPITAL = re.compile(r"\bMac([A-Z])")
 
 
 def normalize_record(record: dict[str, Any], ctx: Any) -> dict[str, Any]:
