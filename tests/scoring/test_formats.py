@@ -372,3 +372,23 @@ def test_amounts_in_either_separator_convention(text: str, expected: float | Non
     """A comma is a decimal separator in much of Europe ('€45.000,00'); deleting every comma read that as
     45.0, a thousandth of the deal. One dot alone stays a decimal point ('1.000' is 1.0)."""
     assert parse_number(text) == expected
+
+
+@pytest.mark.parametrize(("written", "code"), [
+    ("Ivory Coast", "CI"), ("Republic of Korea", "KR"), ("U.A.E.", "AE"), ("KSA", "SA"), ("England, UK", "GB"),
+    ("London, England", "GB"), ("U.S.", "US"), ("Hong Kong SAR", "HK"), ("Côte d'Ivoire", "CI"),
+    ("Atlantis", None), ("Paris, Atlantis", None), (",", None),
+])
+def test_a_country_written_the_ways_crms_hold_it(written: str, code: str | None) -> None:
+    from app.scoring.formats import country_code
+    assert country_code(written, load_rules().country_lookup) == code
+
+
+def test_a_local_number_is_read_in_a_country_written_with_dots_or_a_region() -> None:
+    """'27 22 49 12 34' on an Ivory Coast contact is +225 27 22 49 12 34, not the US number +1 272 249 1234."""
+    report = score_record("contact", {"phone": "27 22 49 12 34", "mailing_address": {"country": "Ivory Coast"}},
+                          load_rules(), now=NOW)
+    assert report["normalized"]["phone"] == "+2252722491234"
+    uk = score_record("contact", {"phone": "020 7946 0958", "mailing_address": {"country": "England, UK"}},
+                      load_rules(), now=NOW)
+    assert uk["normalized"]["phone"] == "+442079460958"
