@@ -560,3 +560,20 @@ def test_implied_by_and_veto_must_name_compared_fields() -> None:
     model["comparisons"][0]["implied_by"] = ["name"]
     with pytest.raises(RulesError, match="implied_by names no other comparison"):
         load_rules(override={"duplicates": {"account": model}})
+
+
+def test_a_nickname_with_another_initial_still_meets_its_formal_name(rules: Ruleset) -> None:
+    """Surname and first initial never put Bob Johnson and Robert Johnson in one block; the nickname
+    family's initials (nick_initial) do, within a list and between two lists."""
+    robert = {"id": "c1", "first_name": "Robert", "last_name": "Johnson", "email": "rjohnson@acme.com",
+              "account": {"name": "Acme Corp"}}
+    bob = {"id": "c2", "first_name": "Bob", "last_name": "Johnson", "email": "bob.johnson@acme.com",
+           "account": {"name": "Acme Corp"}}
+    assert "r" in person_keys(bob, "contact", "US")["nick_initial"].split("\x1e")
+    [pair] = find_duplicates("contact", [robert, bob], rules)["pairs"]
+    assert "first name: nickname of each other" in pair["reasons"]
+    [pair] = find_duplicates("contact", [bob], rules, reference=[robert])["pairs"]
+    assert pair["b"] == "c1"
+    without = load_rules(override={"duplicates": {"person": {
+        "blocking": [b for b in rules.file.duplicates.person.blocking if "nick_initial" not in b]}}})
+    assert find_duplicates("contact", [robert, bob], without)["stats"]["pairs_compared"] == 0

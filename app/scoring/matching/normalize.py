@@ -30,7 +30,7 @@ _NON_DIGIT = re.compile(r"\D")
 _NAME_NOISE = frozenset(NAME_CONSTANTS.titles) | frozenset(NAME_CONSTANTS.suffix_acronyms) \
     | frozenset(NAME_CONSTANTS.suffix_not_acronyms)
 MULTI = "\x1e"  # separates the values of a multi-valued blocking key (each one is a key of its own)
-MULTI_VALUED = frozenset({"name_token"})
+MULTI_VALUED = frozenset({"name_token", "nick_initial"})
 DOTLESS_MAIL = frozenset({"gmail.com", "googlemail.com"})
 # Platforms where a company's website is a page under the platform's own host (facebook.com/sunrisedental,
 # sites.google.com/view/greenleaf): such a website is keyed by the page, never by the domain all pages share.
@@ -52,6 +52,26 @@ def nickname_pairs() -> frozenset[tuple[str, str]]:
             pairs.add((t.name1, t.name2))
             pairs.add((t.name2, t.name1))
     return frozenset(pairs)
+
+
+@lru_cache(maxsize=1)
+def nickname_initials() -> dict[str, str]:
+    """Per first name in a nickname family whose names start with different letters (Robert, Bob; William,
+    Bill; Elizabeth, Liz): the initials of its formal names ('bob' -> 'r', 'ted' -> 'e' and 't', 'robert' ->
+    'r'), multi-valued. Blocking on the surname and the first initial never lets Bob Johnson meet Robert
+    Johnson; on the surname and this key it does, and only such families get the key."""
+    initials: dict[str, set[str]] = {}
+    for name, nickname in nickname_pairs():
+        if name[:1] != nickname[:1] and (name, nickname) in _formal_pairs():
+            initials.setdefault(nickname, set()).add(name[:1])  # a nickname: its formal names' initials
+            initials.setdefault(name, set()).add(name[:1])      # a formal name: its own
+    return {name: MULTI.join(sorted(letters)) for name, letters in initials.items()}
+
+
+@lru_cache(maxsize=1)
+def _formal_pairs() -> frozenset[tuple[str, str]]:
+    """(formal name, nickname) pairs, one way only."""
+    return frozenset((t.name1, t.name2) for t in name_triplets() if t.relationship == "has_nickname")
 
 
 @lru_cache(maxsize=131072)
@@ -259,6 +279,7 @@ def person_keys(record: dict[str, Any], record_type: str, region: str,
     keys["birth_year"] = keys["birthdate"][:4]
     keys["last_sound"] = sound_key(last)
     keys["name_token"] = MULTI.join(sorted({t for t in f"{first} {last}".split() if len(t) > 1}))
+    keys["nick_initial"] = nickname_initials().get(first, "")
     return keys
 
 
