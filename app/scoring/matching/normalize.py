@@ -34,8 +34,8 @@ MULTI_VALUED = frozenset({"name_token", "nick_initial"})
 DOTLESS_MAIL = frozenset({"gmail.com", "googlemail.com"})
 # Platforms where a company's website is a page under the platform's own host (facebook.com/sunrisedental,
 # sites.google.com/view/greenleaf): such a website is keyed by the page, never by the domain all pages share.
-PAGE_HOSTS = frozenset({"facebook.com", "linkedin.com", "instagram.com", "twitter.com", "x.com", "youtube.com",
-                        "tiktok.com", "pinterest.com", "yelp.com", "sites.google.com", "business.site",
+PAGE_HOSTS = frozenset({"facebook.com", "linkedin.com", "instagram.com", "twitter.com", "x.com",
+                        "youtube.com", "tiktok.com", "pinterest.com", "yelp.com", "sites.google.com", "business.site",
                         "google.com", "medium.com", "github.com"})
 # The public suffix list with its private part (github.io, myshopify.com, wixsite.com, herokuapp.com): a shop
 # at candleco.myshopify.com and one at zetasoap.myshopify.com are two sites (bundled snapshot, offline).
