@@ -35,8 +35,8 @@ DOTLESS_MAIL = frozenset({"gmail.com", "googlemail.com"})
 # Platforms where a company's website is a page under the platform's own host (facebook.com/sunrisedental,
 # sites.google.com/view/greenleaf): such a website is keyed by the page, never by the domain all pages share.
 PAGE_HOSTS = frozenset({"facebook.com", "linkedin.com", "instagram.com", "twitter.com", "x.com",
-                        "youtube.com", "tiktok.com", "pinterest.com", "yelp.com", "sites.google.com", "business.site",
-                        "google.com", "medium.com", "github.com"})
+                        "youtube.com", "tiktok.com", "pinterest.com", "yelp.com", "sites.google.com",
+                        "business.site", "google.com", "medium.com", "github.com"})
 # The public suffix list with its private part (github.io, myshopify.com, wixsite.com, herokuapp.com): a shop
 # at candleco.myshopify.com and one at zetasoap.myshopify.com are two sites (bundled snapshot, offline).
 _SITE_SUFFIXES = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None, include_psl_private_domains=True)
