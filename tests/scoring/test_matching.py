@@ -577,3 +577,18 @@ def test_a_nickname_with_another_initial_still_meets_its_formal_name(rules: Rule
     without = load_rules(override={"duplicates": {"person": {
         "blocking": [b for b in rules.file.duplicates.person.blocking if "nick_initial" not in b]}}})
     assert find_duplicates("contact", [robert, bob], without)["stats"]["pairs_compared"] == 0
+
+
+def test_a_first_initial_that_agrees_counts_for_the_match(rules: Ruleset) -> None:
+    """'J.' agreeing with 'James' is rare between two different people, so it weighs for a match (it weighed
+    against: u 0.03 > m 0.01), and J. Smith joins John Smith's cluster on a shared phone."""
+    people = [{"id": "1", "first_name": "J.", "last_name": "Vandersloot", "account": {"name": "Pied Piper"}},
+              {"id": "2", "first_name": "James", "last_name": "Vandersloot", "account": {"name": "Pied Piper Inc"}},
+              {"id": "3", "first_name": "J.", "last_name": "Smith", "phone": "+1 415 555 0101"},
+              {"id": "4", "first_name": "John", "last_name": "Smith", "phone": "+1 415 555 0101"}]
+    found = find_duplicates("contact", people, rules)
+    assert {(p["a"], p["b"]) for p in found["pairs"]} == {("1", "2"), ("3", "4")}
+    assert all("first name: initial matches" in p["reasons"] for p in found["pairs"])
+    assert sorted(map(sorted, found["clusters"])) == [["1", "2"], ["3", "4"]]
+    level = next(lv for lv in rules.match_models["contact"].comparisons[0].levels if lv.label == "initial")
+    assert level.weight > 0
