@@ -583,7 +583,8 @@ def test_a_first_initial_that_agrees_counts_for_the_match(rules: Ruleset) -> Non
     """'J.' agreeing with 'James' is rare between two different people, so it weighs for a match (it weighed
     against: u 0.03 > m 0.01), and J. Smith joins John Smith's cluster on a shared phone."""
     people = [{"id": "1", "first_name": "J.", "last_name": "Vandersloot", "account": {"name": "Pied Piper"}},
-              {"id": "2", "first_name": "James", "last_name": "Vandersloot", "account": {"name": "Pied Piper Inc"}},
+              {"id": "2", "first_name": "James", "last_name": "Vandersloot",
+               "account": {"name": "Pied Piper Inc"}},
               {"id": "3", "first_name": "J.", "last_name": "Smith", "phone": "+1 415 555 0101"},
               {"id": "4", "first_name": "John", "last_name": "Smith", "phone": "+1 415 555 0101"}]
     found = find_duplicates("contact", people, rules)
