@@ -112,6 +112,14 @@ def parse_number(value: Any) -> float | None:
     return number if math.isfinite(number) else None
 
 
+YES = frozenset({"true", "yes", "y", "1"})  # how CRMs and spreadsheets write a checked box as text
+
+
+def is_yes(value: Any) -> bool:
+    """A checked box: JSON true, or text such as 'true', 'Yes', 'Y' or '1'."""
+    return value is True or (isinstance(value, str) and value.strip().lower() in YES)
+
+
 def days_between(earlier: datetime, later: datetime) -> float:
     """Days from `earlier` to `later` (negative when `later` comes first)."""
     return (later - earlier).total_seconds() / 86400.0

@@ -392,3 +392,12 @@ def test_a_local_number_is_read_in_a_country_written_with_dots_or_a_region() -> 
     uk = score_record("contact", {"phone": "020 7946 0958", "mailing_address": {"country": "England, UK"}},
                       load_rules(), now=NOW)
     assert uk["normalized"]["phone"] == "+442079460958"
+
+
+@pytest.mark.parametrize(("demo", "points"), [(True, 20), ("true", 20), ("Yes", 20), ("Y", 20), ("1", 20),
+                                              (False, 0), ("no", 0), ("false", 0), ("0", 0), (None, 0)])
+def test_a_requested_demo_written_as_text_earns_its_points(demo: object, points: int) -> None:
+    """CRMs export checkboxes as 'true' or 'Yes'; the demo's 20 points (seed 003) do not depend on that."""
+    report = score_record("lead", {"engagement": {"demo_requested": demo}}, load_rules(), now=NOW)
+    earned = {b["criterion"]: b["points"] for b in report["lead_score"]["breakdown"]}
+    assert earned.get("demo_requested", 0) == points

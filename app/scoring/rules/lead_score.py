@@ -7,13 +7,13 @@ from typing import Any
 
 from app.scoring.registry import Hit, rule
 from app.scoring.ruleset import BandTable
-from app.scoring.values import get_path, parse_number
+from app.scoring.values import get_path, is_yes, parse_number
 
 _GROUP_SOURCE = {"demographics": None, "behavior": "behavior", "engagement": "engagement"}
 
 
 def _count(value: Any) -> float:
-    """Counts from numbers, numeric text or booleans (a requested demo counts as 1)."""
+    """Counts from numbers, numeric text or booleans (a requested demo counts as 1, as does 'Yes')."""
     if value is None or value is False:
         return 0.0
     if value is True:
@@ -21,7 +21,9 @@ def _count(value: Any) -> float:
     if value.__class__ is int:  # the common case, as parse_number reads it
         return float(value) if value > 0 else 0.0
     number = parse_number(value)
-    return number if number is not None and number > 0 else 0.0
+    if number is None:
+        return 1.0 if is_yes(value) else 0.0
+    return number if number > 0 else 0.0
 
 
 def _earned(values: dict[str, Any], criteria: BandTable) -> list[tuple[str, float, Any]]:

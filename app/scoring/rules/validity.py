@@ -16,7 +16,7 @@ from app.models.records import FIELD_KINDS
 from app.scoring.formats import check_phone, check_url
 from app.scoring.registry import Hit, rule
 from app.scoring.ruleset import picklist_key
-from app.scoring.values import is_number, parse_number
+from app.scoring.values import is_number, is_yes, parse_number
 
 CURRENCIES = frozenset(c.alpha_3 for c in pycountry.currencies)
 DATE_FIELDS = {t: tuple(f for f in kinds if f.endswith(("_at", "_date")) or f == "birthdate")
@@ -100,7 +100,7 @@ for _t in ("contact", "lead"):
 def _email_bounced(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
     """Seed 000 monthly cleanup: remove bounced email addresses."""
     flag = record.get("email_bounced")
-    if flag is True or (isinstance(flag, str) and flag.strip().lower() in ("true", "yes", "1")):
+    if is_yes(flag):
         yield Hit("email", record.get("email"))
 
 
