@@ -481,6 +481,10 @@ class Ruleset:
         """The definition of a canonical stage name."""
         return self.file.stages.definitions[name]
 
+    def industry(self, value: Any) -> str | None:
+        """The configured industry label a raw value names (`industry_key`), or None."""
+        return self.industry_lookup.get(industry_key(value)) if isinstance(value, str) else None
+
     def canonical_stage(self, value: Any) -> str | None:
         """The configured stage a raw value names, or None."""
         if not isinstance(value, str):
@@ -491,6 +495,12 @@ class Ruleset:
         """Whether a raw stage value names a configured closed stage (Closed Won, Closed Lost)."""
         name = self.canonical_stage(value)
         return name is not None and self.stage(name).closed
+
+
+def industry_key(text: str) -> str:
+    """An industry as compared: case, '&' or 'and', and underscores aside (HubSpot's COMPUTER_SOFTWARE and
+    LinkedIn's 'Information Technology & Services' name configured variants)."""
+    return " ".join(text.lower().replace("&", " and ").replace("_", " ").split())
 
 
 def country_lookup(extra: dict[str, list[str]]) -> dict[str, str]:
@@ -519,8 +529,8 @@ def compile_rules(model: RulesFile, data: dict[str, Any]) -> Ruleset:
     stage_lookup.update({stage_key(alias): target for alias, target in model.stages.aliases.items()})
     industry_lookup: dict[str, str] = {}
     for label, variants in model.standardize.industries.items():
-        industry_lookup[label.lower()] = label
-        industry_lookup.update({v.lower(): label for v in variants})
+        industry_lookup[industry_key(label)] = label
+        industry_lookup.update({industry_key(v): label for v in variants})
     demo = model.lead_scoring.demographics.criteria()
     plans = {t: [(r, rule_params(model, r), severity[r.id]) for r in RULES.values()
                  if r.record_type == t and r.id in enabled] for t in RECORD_TYPES}

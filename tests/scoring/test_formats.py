@@ -401,3 +401,17 @@ def test_a_requested_demo_written_as_text_earns_its_points(demo: object, points:
     report = score_record("lead", {"engagement": {"demo_requested": demo}}, load_rules(), now=NOW)
     earned = {b["criterion"]: b["points"] for b in report["lead_score"]["breakdown"]}
     assert earned.get("demo_requested", 0) == points
+
+
+@pytest.mark.parametrize(("written", "label"), [
+    ("COMPUTER_SOFTWARE", "Technology"),                      # HubSpot's enumeration
+    ("INFORMATION_TECHNOLOGY_AND_SERVICES", "Technology"),
+    ("Information Technology & Services", "Technology"),      # LinkedIn's
+    ("Oil & Gas", "Energy"), ("oil and gas", "Energy"), ("  Financial   Services ", "Financial Services"),
+    ("Basket Weaving", None),
+])
+def test_an_industry_written_the_ways_crms_export_it(written: str, label: str | None) -> None:
+    report = score_record("account", {"industry": written}, load_rules(), now=NOW)
+    assert report["normalized"].get("industry") == label
+    [finding] = [i for i in report["issues"] if i["rule"] == "account.industry.nonstandard"]
+    assert finding["suggestion"] == label  # the standard label, or none to offer

@@ -49,7 +49,7 @@ def _demographic_fit(record: dict[str, Any], ctx: Any) -> list[tuple[str, float,
     cfg = ctx.rules.file.lead_scoring
     scored: list[tuple[str, float, Any]] = []
     industry = record.get("industry")
-    label = ctx.rules.industry_lookup.get(industry.strip().lower()) if isinstance(industry, str) else None
+    label = ctx.rules.industry(industry)
     if label:
         points = cfg.target_industry_points if label in cfg.target_industries else cfg.known_industry_points
         scored.append(("industry_fit", points, industry))

@@ -125,8 +125,9 @@ def normalize_record(record: dict[str, Any], ctx: Any) -> dict[str, Any]:
                 if field == "website":
                     out["website_domain"] = url.registered_domain
     industry = record.get("industry")
-    if isinstance(industry, str) and industry.strip().lower() in ctx.rules.industry_lookup:
-        out["industry"] = ctx.rules.industry_lookup[industry.strip().lower()]
+    label = ctx.rules.industry(industry)
+    if label is not None:
+        out["industry"] = label
     tier = size_tier(record.get("employee_count"), ctx)
     if tier:
         out["size_tier"] = tier
