@@ -321,8 +321,21 @@ def _leading_digits(pattern: str) -> re.Pattern[str]:
 
 @lru_cache(maxsize=65536)
 def check_phone(value: str, region: str) -> PhoneCheck:
-    """Parse and validate with phonenumbers; `region` reads numbers written without a country code."""
+    """Parse and validate with phonenumbers; `region` reads numbers written without a country code.
+
+    "00" starts an international number in most of the world but not where the region dials out otherwise
+    (the US: 011), so a number starting with it that is no valid number of the region is read as "+".
+    """
     text = value.strip()
+    result = _check_phone(text, region)
+    if not result.ok and text.startswith("00") and len(text) > 2:
+        international = _check_phone("+" + text[2:], region)
+        if international.ok:
+            return international
+    return result
+
+
+def _check_phone(text: str, region: str) -> PhoneCheck:
     has_country_code = text.startswith("+") or text.startswith("00")
     try:
         number = phonenumbers.parse(text, region)

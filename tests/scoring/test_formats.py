@@ -198,6 +198,15 @@ def test_the_joined_region_patterns_judge_every_number_as_phonenumbers_does() ->
     assert _region_patterns("US") is not None and _region_patterns("ZZ") is None
 
 
+def test_a_number_dialled_out_with_00_is_international_even_where_the_region_dials_011() -> None:
+    """'0049 30 12345678' with no address (read in the US, which dials out with 011) is Berlin's +49 number;
+    in Germany, where 00 is the way out, phonenumbers reads it so itself."""
+    for region in ("US", "DE"):
+        result = check_phone("0049 30 12345678", region)
+        assert result.ok and result.e164 == "+493012345678" and result.has_country_code
+    assert not check_phone("0049", "US").ok
+
+
 @pytest.mark.parametrize(("text", "region", "e164"), [
     ("(415) 555-2671", "US", "+14155552671"),
     ("604 555 0199", "US", "+16045550199"),          # Canada: valid for +1's CA, not for US

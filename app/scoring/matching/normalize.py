@@ -193,6 +193,10 @@ def _phone_key(text: str, region: str) -> str:
     international = _international_digits(text)
     if international:
         return international
+    if text.startswith("00"):  # international where the region dials out otherwise? as check_phone reads it
+        scored = check_phone(text, region)
+        if scored.ok and scored.e164:
+            return scored.e164
     try:
         number = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException:
