@@ -424,3 +424,17 @@ def test_an_industry_written_the_ways_crms_export_it(written: str, label: str | 
     assert report["normalized"].get("industry") == label
     [finding] = [i for i in report["issues"] if i["rule"] == "account.industry.nonstandard"]
     assert finding["suggestion"] == label  # the standard label, or none to offer
+
+
+@pytest.mark.parametrize(("state", "country", "standard"), [
+    ("Tokyo", "JP", "Tokyo"), ("TOKYO", "JP", "Tokyo"), ("13", "JP", "Tokyo"),  # ISO 3166-2 JP-13
+    ("Lombardia", "IT", "Lombardia"), ("California", "US", "CA"), ("Bayern", "DE", "BY"),
+])
+def test_a_state_whose_iso_code_is_a_number_is_standard_by_its_name(state: str, country: str,
+                                                                      standard: str) -> None:
+    """Suggesting '13' for Tokyo would be an ISO code no address is written with."""
+    address = {"state": state, "country": country, "city": "x"}
+    report = score_record("contact", {"mailing_address": address}, load_rules(), now=NOW)
+    assert report["normalized"]["state"] == standard
+    suggested = {i["suggestion"] for i in report["issues"] if i["rule"] == "contact.address.nonstandard"}
+    assert (standard in suggested) == (standard != state)

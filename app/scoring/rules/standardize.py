@@ -23,14 +23,16 @@ PHONE_FIELDS = {"account": ("phone",), "contact": ("phone", "mobile_phone"), "le
 
 @lru_cache(maxsize=1)
 def _state_codes() -> dict[tuple[str, str], str]:
-    """(country alpha-2, lowercased subdivision name or code) -> subdivision code, from ISO 3166-2; and the
-    AP style abbreviations US addresses are often written in ("Calif.", "Mass.", "N.Y."; from `us`), with
-    and without their final period."""
+    """(country alpha-2, lowercased subdivision name or code) -> subdivision code (its name where the code
+    is a number), from ISO 3166-2; and the AP style abbreviations US addresses are often written in
+    ("Calif.", "Mass.", "N.Y."; from `us`), with and without their final period."""
     table: dict[tuple[str, str], str] = {}
     for sub in pycountry.subdivisions:
         short = sub.code.split("-", 1)[1]
-        table[(sub.country_code, sub.name.lower())] = short
-        table[(sub.country_code, short.lower())] = short
+        # where the code is a number (JP-13 Tokyo, IT-25 Lombardia), the name is how addresses write it
+        standard = sub.name if short.isdigit() else short
+        table[(sub.country_code, sub.name.lower())] = standard
+        table[(sub.country_code, short.lower())] = standard
     for state in us.states.STATES_AND_TERRITORIES:
         if state.ap_abbr and ("US", state.abbr.lower()) in table:
             for written in (state.ap_abbr.lower(), state.ap_abbr.lower().rstrip(".")):
