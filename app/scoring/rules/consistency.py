@@ -147,9 +147,20 @@ def _email_vs_account(record: dict[str, Any], params: Any, ctx: Any) -> Iterator
     mail_site = check_url(domain, True, URL_SCHEMES)
     if not (site.ok and mail_site.ok):
         return
-    account_org = organisation_name(site.registered_domain or "")  # a URL that is ok has a registered domain
-    if account_org != organisation_name(mail_site.registered_domain or ""):
+    # a URL that is ok has a registered domain; compared in ASCII (an IDN site is often written in punycode)
+    account_org = organisation_name(_ascii_domain(site.registered_domain or ""))
+    if account_org != organisation_name(_ascii_domain(mail_site.registered_domain or "")):
         yield Hit("email", record.get("email"), details={"domain": domain, "website": site.registered_domain})
+
+
+def _ascii_domain(domain: str) -> str:
+    """An internationalised domain in its ASCII (punycode) form: münchen-gmbh.de is xn--mnchen-gmbh-thb.de."""
+    if domain.isascii():
+        return domain.lower()
+    try:
+        return domain.lower().encode("idna").decode("ascii")
+    except UnicodeError:
+        return domain.lower()
 
 
 @rule("contact.email.free_mail", fields=("email",), severity="info", category="consistency", seed="002",
