@@ -182,25 +182,17 @@ def default_countries() -> dict[str, str]:
 def country_code(value: Any, countries: Mapping[str, str]) -> str | None:
     """ISO 3166 alpha-2 of a country written any way `countries` knows (case and spacing aside), else None.
 
-    Dots are no part of the name ("U.A.E." is "UAE"), and a country written with its region ("England, UK")
-    is read from its last part that names one.
+    Dots are no part of the name ("U.A.E." is "UAE"). Text with a comma is read whole only ("England, UK" is
+    a configured spelling): its parts may name a state ("Indianapolis, IN" is no India) or qualify the
+    country ("Congo, Dem. Rep.").
     """
     if value.__class__ is not str:
         return None
     text = " ".join(value.lower().split())
     code = countries.get(text)
-    if code is not None or len(text) > 100:
-        return code
-    if "." in text:
+    if code is None and "." in text and len(text) <= 100:
         code = countries.get(" ".join(text.replace(".", " ").split())) or countries.get(text.replace(".", ""))
-        if code is not None:
-            return code
-    if "," in text:
-        for part in reversed(text.split(",")):
-            code = country_code(part.strip(), countries) if part.strip() and "," not in part else None
-            if code is not None:
-                return code
-    return None
+    return code
 
 
 def phone_region(address: Any, default: str, countries: Mapping[str, str] | None = None) -> str:

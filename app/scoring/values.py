@@ -98,11 +98,17 @@ def parse_number(value: Any) -> float | None:
     sign = -1.0 if text.startswith("-") else 1.0
     digits = text.lstrip("+-") if text[:1] in ("+", "-") and text[1:2] not in ("+", "-") else text
     if "," in digits or digits.count(".") > 1:
-        # which of comma and dot separates the decimals ('€45.000,00', '10,5', '$1,234.56'): price-parser
-        # guesses from their places; deleting every comma read '€45.000,00' as 45.0
+        # which of comma and dot separates the decimals ('€45.000,00', '10,5', '$1,234.56'); deleting every
+        # comma read '€45.000,00' as 45.0. With both, the last one does ('1,250.500' is 1250.5: three
+        # decimals are common in some currencies); after a lone 0 a comma does ('0,125'); else price-parser
+        # guesses from the places ('10,5' and '45,000')
         if not _SEPARATED.fullmatch(digits):
             return None
-        separated = _separated_number(digits)
+        if "," in digits and "." in digits:
+            decimal: str | None = "," if digits.rfind(",") > digits.rfind(".") else "."
+        else:
+            decimal = "," if digits.startswith("0,") and digits.count(",") == 1 else None
+        separated = _separated_number(digits, decimal_separator=decimal)
         number = sign * float(separated) * scale if separated is not None else math.nan
     else:
         try:

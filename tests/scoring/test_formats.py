@@ -376,6 +376,8 @@ def test_a_lead_criterion_earns_its_highest_band_reached_and_nothing_for_bands_w
     ("$45,000", 45000.0), ("USD 1,234.56", 1234.56), ("-1,250.50", -1250.5), ("12 500 €", 12500.0),
     ("1'234.50 CHF", 1234.5), ("1,5k", 1500.0), ("2.5M", 2_500_000.0), ("3.50", 3.5), ("1.000", 1.0),
     ("-500", -500.0), ("1,2,a", None), ("1..2", None), (",", None), ("--5", None), ("abc", None),
+    ("1,250.500", 1250.5), ("$12,345.678", 12345.678), ("1.250,500", 1250.5), ("0,125", 0.125),
+    ("1,234", 1234.0), ("1,5", 1.5),
 ])
 def test_amounts_in_either_separator_convention(text: str, expected: float | None) -> None:
     """A comma is a decimal separator in much of Europe ('€45.000,00'); deleting every comma read that as
@@ -384,9 +386,11 @@ def test_amounts_in_either_separator_convention(text: str, expected: float | Non
 
 
 @pytest.mark.parametrize(("written", "code"), [
-    ("Ivory Coast", "CI"), ("Republic of Korea", "KR"), ("U.A.E.", "AE"), ("KSA", "SA"), ("England, UK", "GB"),
-    ("London, England", "GB"), ("U.S.", "US"), ("Hong Kong SAR", "HK"), ("Côte d'Ivoire", "CI"),
+    ("Ivory Coast", "CI"), ("Republic of Korea", "KR"), ("U.A.E.", "AE"), ("KSA", "SA"),
+    ("England, UK", "GB"),
+    ("U.S.", "US"), ("Hong Kong SAR", "HK"), ("Côte d'Ivoire", "CI"), ("Congo, Dem. Rep.", "CD"),
     ("Atlantis", None), ("Paris, Atlantis", None), (",", None),
+    ("Indianapolis, IN", None), ("Newark, DE", None), ("Hong Kong, China", None),  # a state or a qualifier
 ])
 def test_a_country_written_the_ways_crms_hold_it(written: str, code: str | None) -> None:
     from app.scoring.formats import country_code
@@ -394,9 +398,9 @@ def test_a_country_written_the_ways_crms_hold_it(written: str, code: str | None)
 
 
 def test_a_local_number_is_read_in_a_country_written_with_dots_or_a_region() -> None:
-    """'27 22 49 12 34' on an Ivory Coast contact is +225 27 22 49 12 34, not the US number +1 272 249 1234."""
-    report = score_record("contact", {"phone": "27 22 49 12 34", "mailing_address": {"country": "Ivory Coast"}},
-                          load_rules(), now=NOW)
+    """'27 22 49 12 34' on an Ivory Coast contact is +225 27 22 49 12 34, not the US +1 272 249 1234."""
+    ivorian = {"phone": "27 22 49 12 34", "mailing_address": {"country": "Ivory Coast"}}
+    report = score_record("contact", ivorian, load_rules(), now=NOW)
     assert report["normalized"]["phone"] == "+2252722491234"
     uk = score_record("contact", {"phone": "020 7946 0958", "mailing_address": {"country": "England, UK"}},
                       load_rules(), now=NOW)

@@ -153,13 +153,19 @@ def test_sites_on_one_hosting_platform_or_social_network_are_different_websites(
     assert domain_key("https://www.facebook.com/SunriseDental/") == domain_key("facebook.com/sunrisedental")
     assert domain_key("https://www.facebook.com/SunriseDental") != domain_key("facebook.com/lincolnpilates")
     assert domain_key("https://facebook.com") == ""
+    assert domain_key("https://www.facebook.com/profile.php?id=123") == ""  # named by its query: no key
+    assert domain_key("https://m.facebook.com/SunriseDental") == "facebook.com/sunrisedental"
+    assert domain_key("acme-plumbing.business.site") == "acme-plumbing.business.site"  # a site of its own
     austin = {"street": "", "city": "Austin", "state": "TX", "postal_code": "78701"}
     google = "https://sites.google.com/view/"
     accounts = [{"id": "a1", "name": "Green Leaf Landscaping", "website": google + "greenleaf",
                  "billing_address": austin},
-                {"id": "a2", "name": "Bluebird Cafe", "website": google + "bluebirdcafe", "billing_address": austin},
-                {"id": "a3", "name": "Candle Co", "website": "candleco.myshopify.com", "billing_address": austin},
-                {"id": "a4", "name": "Zeta Soap Works", "website": "zetasoap.myshopify.com", "billing_address": austin}]
+                {"id": "a2", "name": "Bluebird Cafe", "website": google + "bluebirdcafe",
+                 "billing_address": austin},
+                {"id": "a3", "name": "Candle Co", "website": "candleco.myshopify.com",
+                 "billing_address": austin},
+                {"id": "a4", "name": "Zeta Soap Works", "website": "zetasoap.myshopify.com",
+                 "billing_address": austin}]
     assert find_duplicates("account", accounts, rules)["pairs"] == []
 
 
@@ -170,6 +176,7 @@ def test_sites_on_one_hosting_platform_or_social_network_are_different_websites(
     ("Fiat S.p.A.", "Fiat", "fiat"),
     ("The Boeing Company", "Boeing", "boeing"),         # a leading 'The'
     ("The Home Depot, Inc.", "Home Depot", "home depot"),
+    ("Home Depot, The", "Home Depot", "home depot"),
     ("L'Oréal S.A.", "LOreal", "loreal"),              # apostrophes without a space
     ("McDonald's Corporation", "McDonalds", "mcdonalds"),
 ])
@@ -593,3 +600,15 @@ def test_a_first_initial_that_agrees_counts_for_the_match(rules: Ruleset) -> Non
     assert sorted(map(sorted, found["clusters"])) == [["1", "2"], ["3", "4"]]
     level = next(lv for lv in rules.match_models["contact"].comparisons[0].levels if lv.label == "initial")
     assert level.weight > 0
+
+
+def test_a_company_shared_with_the_switchboard_counts_once(rules: Ruleset) -> None:
+    """James and Jennifer Smith on one company's switchboard (their names do not both differ, so no veto):
+    the company adds nothing once the phone agrees (`implied_by`), which keeps the pair below review."""
+    james = {"id": "c1", "first_name": "James", "last_name": "Smith", "phone": "+1 415 555 0100",
+             "account": {"name": "Acme Corp"}}
+    jennifer = {"id": "c2", "first_name": "Jennifer", "last_name": "Smith", "phone": "+1 415 555 0100",
+                "account": {"name": "Acme"}}
+    assert link_record("contact", james, [("c2", jennifer)], rules) == []
+    [pair] = link_record("contact", james, [("c2", jennifer)], _without(rules, "person", "implied_by"))
+    assert pair["score"] > 0.95

