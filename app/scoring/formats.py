@@ -269,10 +269,7 @@ def _region_patterns(region: str) -> _RegionPatterns | None:
 
 def valid_for_region(number: phonenumbers.PhoneNumber, region: str) -> bool:
     """phonenumbers' `is_valid_number_for_region`, for a number whose country code is the region's."""
-    patterns = _region_patterns(region)
-    if patterns is None:
-        return phonenumbers.is_valid_number_for_region(number, region)
-    return patterns.accepts(phonenumbers.national_significant_number(number))
+    return _region_accepts(region, number, phonenumbers.national_significant_number(number))
 
 
 def valid_number(number: phonenumbers.PhoneNumber) -> bool:

@@ -395,9 +395,8 @@ def score_pairs(left: Prepared, right: Prepared, i: np.ndarray, j: np.ndarray, m
         crossed = None
         if model.swap_fields:
             f, l_ = model.swap_fields
-            lf, ll = _column(left, f)[i], _column(left, l_)[i]
-            rf, rl = _column(right, f)[j], _column(right, l_)[j]
-            crossed = ((lf == rl) | (ll == rf)) & (lf != "") & (ll != "")
+            crossed = _crossed(_column(left, f)[i], _column(left, l_)[i], _column(right, f)[j],
+                               _column(right, l_)[j], "")
         veto(total, levels, weights, model, crossed)
     score = 1.0 / (1.0 + np.exp2(-np.clip(total, -60, 60)))
     return PairScores(i, j, score, levels, sims, swapped, common)
@@ -428,8 +427,7 @@ def _score_coded(table: Prepared, i: np.ndarray, j: np.ndarray, model: MatchMode
         crossed = None
         if swap:
             codes, _ = table.codes(swap)
-            lf, ll, rf, rl = codes[swap[0]][i], codes[swap[1]][i], codes[swap[0]][j], codes[swap[1]][j]
-            crossed = ((lf == rl) | (ll == rf)) & (lf != 0) & (ll != 0)
+            crossed = _crossed(codes[swap[0]][i], codes[swap[1]][i], codes[swap[0]][j], codes[swap[1]][j], 0)
         veto(total, levels, weights, model, crossed)
     score = 1.0 / (1.0 + np.exp2(-np.clip(total, -60, 60)))
     return PairScores(i, j, score, levels, sims, swapped, common)
@@ -454,6 +452,11 @@ def implied(weights: np.ndarray, model: MatchModel) -> np.ndarray:
             agrees |= weights[:, source] > 0
         counted[agrees & (weights[:, target] > 0), target] = 0.0
     return counted
+
+
+def _crossed(lf: np.ndarray, ll: np.ndarray, rf: np.ndarray, rl: np.ndarray, blank: Any) -> np.ndarray:
+    """Pairs where one side's first name is the other's last name (values or codes; `blank`: no name)."""
+    return ((lf == rl) | (ll == rf)) & (lf != blank) & (ll != blank)  # type: ignore[no-any-return]
 
 
 def veto(total: np.ndarray, levels: np.ndarray, weights: np.ndarray, model: MatchModel,

@@ -62,17 +62,12 @@ def nickname_initials() -> dict[str, str]:
     never lets Bob Johnson meet Robert Johnson; on the surname and this key it does, and only such families
     get the key."""
     initials: dict[str, set[str]] = {}
-    for name, nickname in nickname_pairs():
-        if name[:1] != nickname[:1] and (name, nickname) in _formal_pairs():
+    for t in name_triplets():
+        name, nickname = t.name1, t.name2
+        if t.relationship == "has_nickname" and name[:1] != nickname[:1]:
             initials.setdefault(nickname, set()).add(name[:1])  # a nickname: its formal names' initials
             initials.setdefault(name, set()).add(name[:1])      # a formal name: its own
     return {name: MULTI.join(sorted(letters)) for name, letters in initials.items()}
-
-
-@lru_cache(maxsize=1)
-def _formal_pairs() -> frozenset[tuple[str, str]]:
-    """(formal name, nickname) pairs, one way only."""
-    return frozenset((t.name1, t.name2) for t in name_triplets() if t.relationship == "has_nickname")
 
 
 @lru_cache(maxsize=131072)
