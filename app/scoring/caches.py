@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from app.scoring import formats
-from app.scoring.matching import normalize
+from app.scoring.matching import comparisons, normalize
 from app.scoring.rules import standardize, validity
 from app.scoring.ruleset import Ruleset
 
@@ -21,7 +21,7 @@ def value_caches() -> tuple[Any, ...]:
     return (formats._check_domain, formats._check_simple_email, formats.check_phone,
             formats.registered_domain, formats.check_url, standardize.proper_name, validity.mistyped_domain,
             normalize.fold, normalize._clean_name, normalize.sound_key, normalize.company_key,
-            normalize._phone_key, normalize._site)
+            normalize._phone_key, normalize._site, comparisons._numbers)
 
 
 def trim_values(limit: int, rulesets: Iterable[Ruleset] = ()) -> None:

@@ -222,13 +222,17 @@ class ComparisonSpec(_Strict):
     tf_only_weakens: bool = False
     # comparisons whose agreement already implies this one's (a street implies its city): see linker.implied
     implied_by: list[str] = []
+    # numbers in the text (digits, Roman numerals) must be the same ones for any similarity ('Fund I' and
+    # 'Fund II' are two funds): see comparisons._numbers_differ
+    numbers_must_match: bool = False
     null_weight: float = 0.0
     levels: list[LevelSpec]
 
 
 class VetoSpec(_Strict):
     differ: list[str] = Field(min_length=1)  # every one of these at its else level (both sides filled) ...
-    unless: list[str] = []                   # ... and none of these agreeing: the pair is no match
+    unless: list[str] = []                   # ... and none of these agreeing: the pair is no match,
+    cap: float | None = Field(None, gt=0, lt=1)  # or at most this score (review, never auto-merge)
 
 
 class MatchModelSpec(_Strict):
@@ -236,7 +240,8 @@ class MatchModelSpec(_Strict):
     swap_fields: list[str] = []
     blocking: list[list[str]]
     neighbourhood: list[list[str]] = []
-    # a pair whose every `differ` field disagrees, with no `unless` field agreeing, is no match (linker.veto)
+    # a pair whose every `differ` field disagrees (both filled, weight not above 0), with no `unless` field
+    # agreeing, is no match (linker.veto)
     veto: list[VetoSpec] = []
     comparisons: list[ComparisonSpec]
 
@@ -471,7 +476,7 @@ class Ruleset:
     match_models: dict[str, Any]
     validity_fields: dict[str, frozenset[str]]
     # Derived once for the engine's hot path (see `compile_rules`).
-    runs: dict[str, list[tuple[Any, Any, str, str, Severity, str, bool]]]
+    runs: dict[str, list[tuple[Any, Any, str, str, Severity, str, bool, frozenset[str] | None]]]
     requirements: dict[str, list[tuple[str, list[str], bool, float, bool]]]
     decision_sets: tuple[frozenset[str], frozenset[str], frozenset[str], frozenset[str], frozenset[str]]
     sorted_picklists: dict[str, list[str]]

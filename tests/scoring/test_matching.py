@@ -18,9 +18,11 @@ from app.scoring.matching.linker import block_pairs, prepare
 from app.scoring.matching.merge import GuardedClusters
 from app.scoring.matching.normalize import (
     _phone_key,
+    account_keys,
     company_key,
     domain_key,
     email_key,
+    fold,
     person_keys,
     phone_key,
     split_person_name,
@@ -402,23 +404,23 @@ def test_a_neighbourhood_key_must_be_a_blocking_key() -> None:
 
 
 def test_a_phone_or_address_many_others_share_counts_for_less(rules: Ruleset) -> None:
-    """A placeholder phone and an info@ mailbox in a hundred other records no longer make two different
+    """A placeholder phone and a shared import mailbox in a hundred other records no longer make two different
     people one (with fixed weights both pairs scored above 0.99); a number only the pair shares counts as
     much as it did."""
     fixed = load_rules(override={"duplicates": {"person": {"comparisons": [
         c.model_dump() | ({"tf": False, "tf_only_weakens": False} if c.field in ("phone", "email") else {})
         for c in rules.file.duplicates.person.comparisons]}}})
     crowd = [{"id": f"c{n}", "first_name": f"Name{n}", "last_name": f"Surname{n}", "phone": "(000) 000-0000",
-              "email": "info@acme.com" if n % 2 else None, "mailing_address": {"city": f"City{n}"}}
+              "email": "crm.import@acme.com" if n % 2 else None, "mailing_address": {"city": f"City{n}"}}
              for n in range(200)]
     austin = {"city": "Austin"}
     placeholder = [{"id": "s1", "first_name": "Sarah", "last_name": "Ivanova", "phone": "(000) 000-0000",
                     "email": "sarah.i@initech.com", "mailing_address": austin},
                    {"id": "s2", "first_name": "Sarah", "phone": "+1 000 000 0000",
                     "email": "sarah@globex.com", "mailing_address": austin}]
-    mailbox = [{"id": "i1", "first_name": "Ana", "last_name": "Lopez", "email": "info@acme.com",
+    mailbox = [{"id": "i1", "first_name": "Ana", "last_name": "Lopez", "email": "crm.import@acme.com",
                 "mailing_address": austin},
-               {"id": "i2", "first_name": "Ana", "last_name": "Moreno", "email": "info@acme.com",
+               {"id": "i2", "first_name": "Ana", "last_name": "Moreno", "email": "crm.import@acme.com",
                 "mailing_address": austin}]
     own = [{"id": "u1", "first_name": "Bo", "last_name": "Chen", "phone": "+1 415 555 0101",
             "mailing_address": austin},
@@ -603,12 +605,160 @@ def test_a_first_initial_that_agrees_counts_for_the_match(rules: Ruleset) -> Non
 
 
 def test_a_company_shared_with_the_switchboard_counts_once(rules: Ruleset) -> None:
-    """James and Jennifer Smith on one company's switchboard (their names do not both differ, so no veto):
-    the company adds nothing once the phone agrees (`implied_by`), which keeps the pair below review."""
+    """James and Jennifer Smith on one company's switchboard, vetoes aside: the company adds nothing once the
+    phone agrees (`implied_by`), which keeps the pair below review."""
     james = {"id": "c1", "first_name": "James", "last_name": "Smith", "phone": "+1 415 555 0100",
              "account": {"name": "Acme Corp"}}
     jennifer = {"id": "c2", "first_name": "Jennifer", "last_name": "Smith", "phone": "+1 415 555 0100",
                 "account": {"name": "Acme"}}
-    assert link_record("contact", james, [("c2", jennifer)], rules) == []
-    [pair] = link_record("contact", james, [("c2", jennifer)], _without(rules, "person", "implied_by"))
+    no_veto = _without(rules, "person", "veto")
+    assert link_record("contact", james, [("c2", jennifer)], no_veto) == []
+    model = no_veto.file.duplicates.person.model_dump()
+    for comparison in model["comparisons"]:
+        comparison["implied_by"] = []
+    [pair] = link_record("contact", james, [("c2", jennifer)], load_rules(override={"duplicates": {"person": model}}))
     assert pair["score"] > 0.95
+
+
+def _pair_of(record_type: str, records: list[dict[str, Any]], rules: Ruleset) -> dict[str, Any] | None:
+    """The one pair `find_duplicates` lists for two records, or None."""
+    found = find_duplicates(record_type, records, rules)["pairs"]
+    return found[0] if found else None
+
+
+def test_one_name_that_differs_is_two_people_at_one_office(rules: Ruleset) -> None:
+    """William and Linda Johnson, or Joseph Allen and Joseph Campbell, at one office (street, city, postal
+    code, state, switchboard all agree) were auto-merged at 1.0: one veto per name now, each lifted by an
+    agreeing birth date or mailbox. A typo or a nickname is not a different name."""
+    william = _colleague("c1", "William", "Johnson")
+    assert _pair_of("contact", [william, _colleague("c2", "Linda", "Johnson")], rules) is None
+    assert _pair_of("contact", [_colleague("c1", "Joseph", "Allen"), _colleague("c2", "Joseph", "Campbell")],
+                    rules) is None
+    # 'Thomas Thomas' and 'Thomas Jackson' share a name across fields, but swapped nothing
+    assert _pair_of("contact", [_colleague("c1", "Thomas", "Thomas"), _colleague("c2", "Thomas", "Jackson")],
+                    rules) is None
+    for first, last in (("Bill", "Johnson"), ("Wiliam", "Johnson"), ("William", "Jonson"), ("Wei", "Johnson")):
+        other = _colleague("c2", first, last, email=None)
+        me = _colleague("c1", "Wie" if first == "Wei" else "William", "Johnson")
+        pair = _pair_of("contact", [me, other], rules)
+        assert pair is not None and pair["score"] > 0.99, (first, last)
+    born = {"birthdate": "1971-05-04"}
+    linda = _colleague("c2", "Linda", "Johnson", email=None)
+    pair = _pair_of("contact", [william | born, linda | born], rules)
+    assert pair is not None and "same birthdate" in pair["reasons"]
+
+
+def test_father_and_son_are_two_people(rules: Ruleset) -> None:
+    home = {"street": "12 Oak Ln", "city": "Rye", "state": "NY", "postal_code": "10580"}
+    junior = {"id": "c1", "first_name": "John", "last_name": "Davenport Jr.", "mailing_address": home}
+    senior = {"id": "c2", "first_name": "John", "last_name": "Davenport Sr.", "mailing_address": home}
+    assert person_keys(junior, "contact", "US")["generation"] == "jr"
+    assert person_keys({"first_name": "John Davenport III"}, "lead", "US")["generation"] == "iii"
+    assert _pair_of("contact", [junior, senior], rules) is None
+    pair = _pair_of("contact", [junior, senior | {"id": "c2", "last_name": "Davenport"}], rules)
+    assert pair is not None and pair["band"] == "auto_merge"  # one of them without a suffix: no evidence
+
+
+def test_title_words_are_names_when_nothing_else_is() -> None:
+    """nameparser's titles include King, Bishop and Ma; only a leading title before another word goes, and
+    only a trailing suffix after one, so Robert King keeps his surname (blank, the name vetoed nothing)."""
+    assert split_person_name("Robert", "King") == ("robert", "king")
+    assert split_person_name("Ma", "Long") == ("ma", "long")
+    assert split_person_name("Dr. Sarah", "Bishop PhD") == ("sarah", "bishop")
+    assert split_person_name("Anna", "Bishop Smith") == ("anna", "bishop smith")
+    assert split_person_name("Robert King", None) == ("robert", "king")
+
+
+def test_names_in_other_scripts_are_transliterated() -> None:
+    """Cyrillic, Greek and CJK names folded to blanks, so two colleagues matched on the office alone."""
+    assert split_person_name("Иван", "Петров") == ("ivan", "petrov")
+    assert fold("Ελένη") == "eleni" and fold("王伟") == "wangwei" and fold("Straße") == "strasse"
+    assert fold("O'Brien") == fold("OBrien") == "obrien"
+    office = {"street": "Tverskaya 7", "city": "Moscow", "postal_code": "125009"}
+    ivan = {"id": "c1", "first_name": "Иван", "last_name": "Петров", "phone": "+7 495 123 4567",
+            "mailing_address": office}
+    olga = {"id": "c2", "first_name": "Ольга", "last_name": "Смирнова", "phone": "+7 495 123 4567",
+            "mailing_address": office}
+    rules = load_rules()
+    assert _pair_of("contact", [ivan, olga], rules) is None
+    pair = _pair_of("contact", [ivan, olga | {"first_name": "Иван", "last_name": "Петров"}], rules)
+    assert pair is not None and "same last name" in pair["reasons"]
+
+
+def test_colleagues_mailboxes_and_placeholders_are_no_evidence_of_one_person(rules: Ruleset) -> None:
+    """mark.miller@ and mary.miller@ one company are near-identical strings of two colleagues (same_domain
+    comes before similar); info@ is the company's mailbox; test@test.com, 'Unknown' and 'Test' say nothing."""
+    mark = {"id": "c1", "first_name": "Mark", "last_name": "Miller", "email": "mark.miller@salesforce.com"}
+    mary = {"id": "c2", "first_name": "Mary", "last_name": "Miller", "email": "mary.miller@salesforce.com"}
+    pair = _pair_of("contact", [mark | {"phone": "+1 415 555 0100"}, mary | {"phone": "+1 415 555 0100"}], rules)
+    assert pair is None or ("similar email" not in " ".join(pair["reasons"]) and pair["band"] == "review")
+    keys = person_keys({"first_name": "Karen", "email": "Info@Acme.com"}, "contact", "US")
+    assert (keys["email"], keys["email_local"], keys["email_domain"]) == ("", "", "acme.com")
+    shared = [{"id": "c1", "first_name": "Karen", "last_name": "Whitfield", "email": "info@acme.com",
+               "phone": "+1 415 555 0100"},
+              {"id": "c2", "first_name": "David", "last_name": "Whitfield", "email": "info@acme.com",
+               "phone": "+1 415 555 0100"}]
+    assert _pair_of("contact", shared, rules) is None
+    assert person_keys({"email": "test@test.com"}, "contact", "US")["email"] == ""
+    for name in ("Unknown", "Test", "N/A"):
+        assert split_person_name(name, name) == ("", "")
+        assert account_keys({"name": name}, "US")["name"] == ""
+    tests = [{"id": "l1", "first_name": "Test", "last_name": "Test", "company": "Acme",
+              "address": {"city": "Boston", "postal_code": "02110"}},
+             {"id": "l2", "first_name": "Test", "last_name": "Test", "company": "Globex",
+              "address": {"city": "Boston", "postal_code": "02110"}}]
+    assert _pair_of("lead", tests, rules) is None
+
+
+def test_the_part_before_the_at_is_one_person_only_where_no_two_employers_differ(rules: Ruleset) -> None:
+    """priya.raghunathan@gmail.com (dotless, as Gmail reads it) and priya.raghunathan@stripe.com share the part
+    before the @; john.smith@acme.com and john.smith@globex.com are two employers' common name."""
+    priya = {"id": "c1", "first_name": "Priya", "last_name": "Raghunathan", "email": "priya.raghunathan@gmail.com"}
+    work = priya | {"id": "c2", "email": "priya.raghunathan@stripe.com"}
+    pair = _pair_of("contact", [priya, work], rules)
+    assert pair is not None and "email: same address before the @" in pair["reasons"]
+    city = {"city": "Boston", "postal_code": "02110"}
+    john = {"id": "c1", "first_name": "John", "last_name": "Smith", "email": "john.smith@acme.com",
+            "mailing_address": city}
+    pair = _pair_of("contact", [john, john | {"id": "c2", "email": "john.smith@globex.com"}], rules)
+    assert pair is None or "email: same address before the @" not in pair["reasons"]
+
+
+def test_names_with_different_numbers_are_different_companies(rules: Ruleset) -> None:
+    boston = {"city": "Boston", "postal_code": "02110"}
+    for a, b in (("Acme Fund I LP", "Acme Fund II LP"), ("Sequoia Capital Fund 15", "Sequoia Capital Fund 16")):
+        accounts = [{"id": "a1", "name": a, "billing_address": boston}, {"id": "a2", "name": b,
+                                                                          "billing_address": boston}]
+        assert _pair_of("account", accounts, rules) is None, (a, b)
+        model = rules.file.duplicates.account.model_dump()
+        model["comparisons"][0]["numbers_must_match"] = False
+        assert find_duplicates("account", accounts, load_rules(override={"duplicates": {"account": model}}))["pairs"]
+    same = [{"id": "a1", "name": "Studio 54 Inc", "billing_address": boston},
+            {"id": "a2", "name": "Studio 54", "billing_address": boston}]
+    assert _pair_of("account", same, rules) is not None
+
+
+def test_two_offices_of_one_brand_are_for_review_not_a_merge(rules: Ruleset) -> None:
+    """Same name and website, different street and phone: a franchise or a branch (the account veto's cap)."""
+    one = {"id": "a1", "name": "Re/Max Realty", "website": "remax.com", "phone": "+1 512 555 0101",
+           "billing_address": {"street": "100 Main St", "city": "Austin", "state": "TX", "postal_code": "78701"}}
+    two = {"id": "a2", "name": "RE/MAX Realty", "website": "remax.com", "phone": "+1 512 555 0199",
+           "billing_address": {"street": "55 Pine Ave", "city": "Austin", "state": "TX", "postal_code": "78704"}}
+    pair = _pair_of("account", [one, two], rules)
+    assert pair is not None and pair["band"] == "review" and pair["score"] == 0.99
+    pair = _pair_of("account", [one, two | {"phone": "+1 512 555 0101"}], rules)
+    assert pair is not None and pair["band"] == "auto_merge"
+    assert find_duplicates("account", [one, two], _without(rules, "account", "veto"))["pairs"][0]["band"] \
+        == "auto_merge"
+
+
+def test_placeholders_make_no_survivor_and_are_filled_by_the_merge_plan(rules: Ruleset) -> None:
+    real = {"id": "c1", "first_name": "Karen", "last_name": "Whitfield", "email": "karen.whitfield@acme.com",
+            "phone": "+1 415 555 0133", "title": "VP Finance"}
+    filler = {"id": "c2", "first_name": "Karen", "last_name": "Whitfield", "email": "karen.whitfield@acme.com",
+              "phone": "N/A", "title": "N/A", "department": "n/a", "decision_role": "Unknown",
+              "mobile_phone": "N/A", "linkedin_url": "-"}
+    [pair] = find_duplicates("contact", [real, filler], rules)["pairs"]
+    assert pair["survivor"] == "c1" and pair["merge_plan"] == {}
+    [pair] = find_duplicates("contact", [filler, real | {"title": "VP Finance", "id": "c1"}], rules)["pairs"]
+    assert pair["survivor"] == "c1"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -34,7 +35,7 @@ SIMILARITY: dict[str, tuple[Scorer, float]] = {
     "exact": (Indel.normalized_similarity, 1.0),
 }
 LEVELS_BY_KIND = {
-    "name": {"exact", "nickname", "similar", "initial", "else"},
+    "name": {"exact", "nickname", "similar", "initial", "typo", "else"},
     "string": {"exact", "similar", "else"},
     "text": {"exact", "similar", "else"},
     "code": {"exact", "typo", "else"},
@@ -69,6 +70,7 @@ class Comparison:
     null_weight: float = 0.0
     tf_only_weakens: bool = False  # see linker._weights
     implied_by: tuple[str, ...] = ()  # see linker.implied
+    numbers_must_match: bool = False  # see _numbers_differ
 
     def __post_init__(self) -> None:
         if self.kind not in LEVELS_BY_KIND:
@@ -124,6 +126,10 @@ class Comparison:
         if fuzzy.size:
             scorer, divisor = SIMILARITY[self.kind]
             sub_sim[fuzzy] = cpdist(list(pa[fuzzy]), list(pb[fuzzy]), scorer=scorer, workers=1) / divisor
+            if self.numbers_must_match:
+                close = fuzzy[sub_sim[fuzzy] > 0]
+                sub_sim[close[np.fromiter((_numbers_differ(x, y) for x, y in zip(pa[close], pb[close], strict=True)),
+                                          bool, close.size)]] = 0.0
         sub_level = np.full(pa.size, ELSE, dtype=np.int16)
         rows = np.arange(pa.size)  # pairs no level has taken yet: each level is judged on these only
         for i, lv in enumerate(self.levels):
@@ -160,7 +166,8 @@ class Comparison:
             distance = cpdist(list(a), list(b), scorer=OSA.distance, score_cutoff=1, workers=1)
             return distance <= 1
         if lv.label == "same_local_part":
-            return np.fromiter((x.split("@")[0] == y.split("@")[0] for x, y in zip(a, b, strict=True)), bool, len(a))
+            return np.fromiter((_local_part(x) == _local_part(y) and _not_two_employers(x, y)
+                                for x, y in zip(a, b, strict=True)), bool, len(a))
         if lv.label == "same_last_digits":
             return np.fromiter((len(x) >= 7 and x[-7:] == y[-7:] for x, y in zip(a, b, strict=True)), bool, len(a))
         if lv.label == "same_domain":
@@ -170,6 +177,20 @@ class Comparison:
 
 
 Derive = Callable[[str, Callable[[str], Any]], np.ndarray]
+_ROMAN = frozenset({"i", "ii", "iii", "iv", "v", "vi", "vii", "viii", "ix", "x", "xi", "xii"})
+
+
+@lru_cache(maxsize=65536)
+def _numbers(text: str) -> frozenset[str]:
+    return frozenset(w for w in text.split() if w.isdigit() or w in _ROMAN)
+
+
+def _numbers_differ(a: str, b: str) -> bool:
+    """Both texts hold numbers (digits or Roman numerals) and not the same ones: 'Acme Fund I' and 'Acme Fund
+    II', 'Sequoia Capital Fund 15' and '16', '100 Main St' and '10 Main St' are two entities or places, however
+    alike the rest of the text is, so they are no 'similar' pair."""
+    na, nb = _numbers(a), _numbers(b)
+    return bool(na) and bool(nb) and na != nb
 
 
 def _initial(a: np.ndarray, b: np.ndarray, derive: Derive) -> np.ndarray:
@@ -177,9 +198,21 @@ def _initial(a: np.ndarray, b: np.ndarray, derive: Derive) -> np.ndarray:
     return (one[a] | one[b]) & (first[a] == first[b])  # type: ignore[no-any-return]
 
 
+def _local_part(email: str) -> str:
+    """Before the @, without dots (Gmail's addresses come dotless, `email_key`)."""
+    return email.partition("@")[0].replace(".", "")
+
+
+def _not_two_employers(x: str, y: str) -> bool:
+    """Not two different company domains: john.smith@acme.com and john.smith@globex.com are two common names
+    at two employers, where john.smith@gmail.com may be the same person's own address."""
+    dx, dy = _company_domain(x), _company_domain(y)
+    return not dx or not dy or dx == dy
+
+
 def _same_local_part(a: np.ndarray, b: np.ndarray, derive: Derive) -> np.ndarray:
-    local = derive("local_part", lambda v: v.split("@")[0])
-    return local[a] == local[b]  # type: ignore[no-any-return]
+    local, domain = derive("local_part", _local_part), derive("company_domain", _company_domain)
+    return (local[a] == local[b]) & ((domain[a] == "") | (domain[b] == "") | (domain[a] == domain[b]))  # type: ignore[no-any-return]
 
 
 def _same_last_digits(a: np.ndarray, b: np.ndarray, derive: Derive) -> np.ndarray:
@@ -207,4 +240,4 @@ def build_comparison(spec: Any) -> Comparison:
     """A Comparison from its rules-file entry."""
     levels = tuple(Level(lv.label, lv.m, lv.u, lv.min, lv.reason) for lv in spec.levels)
     return Comparison(spec.field, spec.kind, levels, spec.tf, spec.null_weight, spec.tf_only_weakens,
-                      tuple(spec.implied_by))
+                      tuple(spec.implied_by), spec.numbers_must_match)

@@ -102,7 +102,7 @@ def match_lazily(
     for (a, b), score in zip(edges, scores.score.tolist(), strict=True):
         if a != b:
             clusters.link(a, b, score)
-    rank = Ranking(records_by_id)
+    rank = Ranking(records_by_id, rules.empty_values)
     groups = clusters.groups()
     group_survivor = {}
     for group in groups:
@@ -321,7 +321,7 @@ def link_record(
         tf = TermFrequencies.of([left, right], model.tf_fields, cfg.tf_pseudo_count,
                                 pair_share=2, shared_after=2 + cfg.common_value_after)
     scores = score_pairs(left, right, np.zeros(len(right), dtype=np.int64), np.arange(len(right)), model, tf)
-    rank = Ranking({own_id: record, **{cid: c for cid, c in candidates}})
+    rank = Ranking({own_id: record, **{cid: c for cid, c in candidates}}, rules.empty_values)
     order = [int(k) for k in np.argsort(-scores.score, kind="stable") if scores.score[k] >= threshold]
     pairs = []
     for k in order[: cfg.max_candidates]:

@@ -20,7 +20,7 @@ from rapidfuzz.distance import JaroWinkler
 from rapidfuzz.process import cpdist
 
 from app.scoring.matching.comparisons import NULL, Comparison, build_comparison
-from app.scoring.matching.normalize import MULTI, MULTI_VALUED, record_keys
+from app.scoring.matching.normalize import MULTI, MULTI_VALUED, nickname_pairs, record_keys
 
 PERSON_TYPES = ("contact", "lead")
 SWAP_MIN = 0.85  # both crossed names at least this similar (Jaro-Winkler) to count as a swap
@@ -36,8 +36,8 @@ class MatchModel:
     swap_fields: tuple[str, ...]
     # blocking keys whose crowded blocks are searched by sorted neighbourhood (`block_pairs`)
     neighbourhood: tuple[tuple[str, ...], ...] = ()
-    # (comparisons that all differ, comparisons of which none agrees) by position: no match (`veto`)
-    veto: tuple[tuple[tuple[int, ...], tuple[int, ...]], ...] = ()
+    # (comparisons that all differ, comparisons of which none agrees, by position; the most bits left): `veto`
+    veto: tuple[tuple[tuple[int, ...], tuple[int, ...], float], ...] = ()
 
     @property
     def fields(self) -> tuple[str, ...]:
@@ -67,7 +67,8 @@ def build_models(spec: Any) -> dict[str, MatchModel]:
         fields = [c.field for c in m.comparisons]
         return MatchModel(tuple(build_comparison(c) for c in m.comparisons), tuple(tuple(b) for b in m.blocking),
                           m.prior_bits, tuple(m.swap_fields), tuple(tuple(b) for b in m.neighbourhood),
-                          tuple((tuple(map(fields.index, v.differ)), tuple(map(fields.index, v.unless)))
+                          tuple((tuple(map(fields.index, v.differ)), tuple(map(fields.index, v.unless)),
+                                 m.prior_bits if v.cap is None else math.log2(v.cap / (1 - v.cap)))
                                 for v in m.veto))
 
     person = model(spec.person)
@@ -392,12 +393,11 @@ def score_pairs(left: Prepared, right: Prepared, i: np.ndarray, j: np.ndarray, m
         levels[:, c_idx], sims[:, c_idx] = level, sim
     total += implied(weights, model).sum(axis=1)
     if model.veto:
-        crossed = None
+        names = None
         if model.swap_fields:
             f, l_ = model.swap_fields
-            crossed = _crossed(_column(left, f)[i], _column(left, l_)[i], _column(right, f)[j],
-                               _column(right, l_)[j], "")
-        veto(total, levels, weights, model, crossed)
+            names = (_column(left, f), _column(left, l_), _column(right, f), _column(right, l_), i, j)
+        veto(total, levels, weights, model, names)
     score = 1.0 / (1.0 + np.exp2(-np.clip(total, -60, 60)))
     return PairScores(i, j, score, levels, sims, swapped, common)
 
@@ -424,11 +424,12 @@ def _score_coded(table: Prepared, i: np.ndarray, j: np.ndarray, model: MatchMode
         levels[:, c_idx], sims[:, c_idx] = level, sim
     total += implied(weights, model).sum(axis=1)
     if model.veto:
-        crossed = None
+        names = None
         if swap:
-            codes, _ = table.codes(swap)
-            crossed = _crossed(codes[swap[0]][i], codes[swap[1]][i], codes[swap[0]][j], codes[swap[1]][j], 0)
-        veto(total, levels, weights, model, crossed)
+            codes, values = table.codes(swap)
+            first, last = values[codes[swap[0]]], values[codes[swap[1]]]
+            names = (first, last, first, last, i, j)
+        veto(total, levels, weights, model, names)
     score = 1.0 / (1.0 + np.exp2(-np.clip(total, -60, 60)))
     return PairScores(i, j, score, levels, sims, swapped, common)
 
@@ -454,26 +455,51 @@ def implied(weights: np.ndarray, model: MatchModel) -> np.ndarray:
     return counted
 
 
-def _crossed(lf: np.ndarray, ll: np.ndarray, rf: np.ndarray, rl: np.ndarray, blank: Any) -> np.ndarray:
-    """Pairs where one side's first name is the other's last name (values or codes; `blank`: no name)."""
-    return ((lf == rl) | (ll == rf)) & (lf != blank) & (ll != blank)  # type: ignore[no-any-return]
+def _crossed(lf: np.ndarray, ll: np.ndarray, rf: np.ndarray, rl: np.ndarray) -> np.ndarray:
+    """Pairs (names as values) where one side's first name is the other's last name and the remaining two
+    are one name (equal, nicknames or close spellings): "Richard Quite" and "Quite Dick" swapped their names.
+    "Thomas Thomas" and "Thomas Jackson" did not: their first names agree and Thomas is not Jackson. Also
+    pairs whose last names are nicknames of each other ("Quite Richard" and "Quite Dick", both swapped)."""
+    crossed = np.zeros(len(lf), dtype=bool)
+    filled = (lf != "") & (ll != "") & (rf != "") & (rl != "")
+    rows = np.flatnonzero(filled & (ll != rl))
+    if rows.size:
+        nicknames = nickname_pairs()
+        crossed[rows] = np.fromiter(((a, b) in nicknames for a, b in zip(ll[rows], rl[rows], strict=True)), bool,
+                                    rows.size)
+    for rows, mine, theirs in ((np.flatnonzero(filled & (ll == rf) & (lf != rf)), lf, rl),
+                               (np.flatnonzero(filled & (lf == rl) & (ll != rl)), ll, rf)):
+        if rows.size:
+            crossed[rows] |= np.fromiter((_one_name(a, b) for a, b in zip(mine[rows], theirs[rows], strict=True)),
+                                         bool, rows.size)
+    return crossed
+
+
+def _one_name(a: str, b: str) -> bool:
+    return a == b or (a, b) in nickname_pairs() or JaroWinkler.normalized_similarity(a, b) >= SWAP_MIN
 
 
 def veto(total: np.ndarray, levels: np.ndarray, weights: np.ndarray, model: MatchModel,
-         crossed: np.ndarray | None = None) -> None:
-    """Cap at the prior the total of each pair whose `differ` comparisons of one veto are all at their else
-    level (both sides filled) while none of its `unless` comparisons agrees: Karen Whitfield and David
-    Nguyen, at one office on one switchboard, are two people however much of their workplace agrees;
-    with the same birth date or mailbox they might be one person whose name was overwritten. `crossed`
-    spares pairs where one's first name is the other's last name (swapped, the other name a nickname:
-    "Richard Quite" and "Quite Dick"), which the swap test, needing both names close, leaves unswapped."""
-    for differ, unless in model.veto:
-        vetoed = np.ones(len(total), dtype=bool) if crossed is None else ~crossed
+         names: tuple[np.ndarray, ...] | None = None) -> None:
+    """Cap at the prior (or the veto's `cap`) the total of each pair whose `differ` comparisons of one veto
+    are all at their else level (both sides filled) while none of its `unless` comparisons agrees: William
+    and Linda Johnson, at one office on one switchboard, are two people however much of their workplace
+    agrees; with the same birth date or mailbox they might be one person whose name was overwritten. A near
+    spelling (Susan and Susen, but also Mark and Mary) is not 'else': a typo is as common as a colleague with
+    a close name. `names` (left first and last names, right first and last names, by row, and the pairs'
+    rows i and j) spares names swapped with a nickname on top ("Richard Quite" and "Quite Dick", `_crossed`),
+    which the swap test, needing both names close, leaves unswapped."""
+    for differ, unless, cap in model.veto:
+        vetoed = np.ones(len(total), dtype=bool)
         for position in differ:
             vetoed &= levels[:, position] == len(model.comparisons[position].levels) - 1
         for position in unless:
             vetoed &= weights[:, position] <= 0
-        np.minimum(total, model.prior_bits, out=total, where=vetoed)
+        rows = np.flatnonzero(vetoed & (total > cap))
+        if names is not None and rows.size:
+            lf, ll, rf, rl, i, j = names
+            rows = rows[~_crossed(lf[i[rows]], ll[i[rows]], rf[j[rows]], rl[j[rows]])]
+        total[rows] = cap
 
 
 def _u_of_values(tf: TermFrequencies, field: str, a: np.ndarray, exact: np.ndarray, default_u: float,

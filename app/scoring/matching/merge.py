@@ -10,14 +10,16 @@ from app.scoring.values import is_filled, parse_datetime, parse_number
 _EMPTY: tuple[Any, ...] = (None, "", [], {})
 
 
-def completeness_count(record: dict[str, Any]) -> int:
-    """How many fields hold a value (nested objects count their filled leaves); ranks survivors cheaply."""
+def completeness_count(record: dict[str, Any], empty_values: frozenset[str] = frozenset()) -> int:
+    """How many fields hold a value (nested objects count their filled leaves); ranks survivors cheaply.
+    `empty_values`: placeholders that count as blank (the rules file's; a record of 'N/A's is no survivor)."""
     count = 0
     for value in record.values():
-        if value in _EMPTY:
+        if value in _EMPTY or (value.__class__ is str and value.strip().lower() in empty_values):
             continue
         if isinstance(value, dict):
-            count += sum(1 for v in value.values() if v not in _EMPTY)
+            count += sum(1 for v in value.values()
+                         if not (v in _EMPTY or (v.__class__ is str and v.strip().lower() in empty_values)))
         else:
             count += 1
     return count
@@ -35,8 +37,9 @@ def recency(record: dict[str, Any]) -> float:
 class Ranking:
     """Completeness and recency per record id, each computed once, recency only when completeness ties."""
 
-    def __init__(self, records: Mapping[str, dict[str, Any]]) -> None:
+    def __init__(self, records: Mapping[str, dict[str, Any]], empty_values: frozenset[str] = frozenset()) -> None:
         self.records = records
+        self.empty_values = empty_values  # placeholders ('N/A') that count as blank
         self._complete: dict[str, int] = {}
         self._recent: dict[str, float] = {}
 
@@ -48,7 +51,7 @@ class Ranking:
         value = self._complete.get(rid)
         if value is None:
             record = self.records[rid]
-            value = self._complete[rid] = record.get("_filled") or completeness_count(record)
+            value = self._complete[rid] = record.get("_filled") or completeness_count(record, self.empty_values)
         return value
 
     def recency(self, rid: str) -> float:
@@ -69,14 +72,15 @@ def survivor_of(members: Sequence[str], rank: Ranking) -> str:
 
 
 def merge_plan(survivor: str, others: Sequence[str], rank: Ranking) -> dict[str, Any]:
-    """Fields the survivor lacks, filled from the most complete other record that has them."""
+    """Fields the survivor lacks (blank or a placeholder), filled from the most complete other record that
+    has them."""
     plan: dict[str, Any] = {}
-    records = rank.records
+    records, empty = rank.records, rank.empty_values
     kept = records[survivor]
     for other in sorted(others, key=lambda o: -rank.completeness(o)):
         for field, value in records[other].items():
-            if field not in plan and field != "id" and not field.startswith("_") and is_filled(value) \
-                    and not is_filled(kept.get(field)):
+            if field not in plan and field != "id" and not field.startswith("_") and is_filled(value, empty) \
+                    and not is_filled(kept.get(field), empty):
                 plan[field] = {"value": value, "from": other}
     return plan
 

