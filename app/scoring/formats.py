@@ -325,11 +325,14 @@ def check_phone(value: str, region: str) -> PhoneCheck:
 
 
 def _check_phone(text: str, region: str) -> PhoneCheck:
-    has_country_code = text.startswith("+") or text.startswith("00")
+    lead = text.lstrip("( ")  # '(+49) 30 1234567' is written with its country code too
+    has_country_code = lead.startswith("+") or lead.startswith("00")
     try:
         number = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException as exc:
         return PhoneCheck(False, has_country_code=has_country_code, reason=str(exc.args[0]))
+    # another country's code can only have been written out ('011 49 30 1234567', dialled from the US)
+    has_country_code = has_country_code or number.country_code != _country_code(region)
     # A number valid for the default region is valid (is_valid_number would find that region first);
     # checking it directly skips the search across all regions sharing the country code (+1: 25).
     in_region = number.country_code == _country_code(region) and valid_for_region(number, region)

@@ -127,6 +127,8 @@ class Qualification(_Strict):
     negative_values: list[str]
     # an answer starting with one of these says the element is missing ("No budget until FY26")
     negative_prefixes: list[str] = []
+    # answers that start like a negative one but give the element ("No more than 80k", "Not the CFO - the COO")
+    affirmative_prefixes: list[str] = []
 
 
 class Timeliness(_Strict):
@@ -467,6 +469,7 @@ class Ruleset:
     vague_titles: frozenset[str]
     negative_values: frozenset[str]
     negative_prefixes: tuple[str, ...]
+    affirmative_prefixes: tuple[str, ...]
     # per group: its cap, and per criterion its bands as (field, least count, points), most points first
     score_groups: dict[str, tuple[float, BandTable]]
     lead_grades: tuple[tuple[str, float], ...]  # (grade, floor), highest floor first
@@ -502,10 +505,15 @@ class Ruleset:
         return name is not None and self.stage(name).closed
 
 
+_INDUSTRY_PUNCTUATION = re.compile(r"[^0-9a-z]+")
+
+
 def industry_key(text: str) -> str:
-    """An industry as compared: case, '&' or 'and', and underscores aside (HubSpot's COMPUTER_SOFTWARE and
-    LinkedIn's 'Information Technology & Services' name configured variants)."""
-    return " ".join(text.lower().replace("&", " and ").replace("_", " ").split())
+    """An industry as compared: case, '&' and 'and' (dropped, as HubSpot's HOSPITAL_HEALTH_CARE drops them),
+    underscores, hyphens and slashes aside (HubSpot's COMPUTER_SOFTWARE and E_LEARNING, LinkedIn's
+    'Information Technology & Services', 'e-learning' and 'Transportation/Trucking/Railroad' name configured
+    variants)."""
+    return " ".join(w for w in _INDUSTRY_PUNCTUATION.sub(" ", text.lower()).split() if w != "and")
 
 
 def country_lookup(extra: dict[str, list[str]]) -> dict[str, str]:
@@ -563,6 +571,7 @@ def compile_rules(model: RulesFile, data: dict[str, Any]) -> Ruleset:
         vague_titles=frozenset(v.lower() for v in model.standardize.vague_titles.values),
         negative_values=frozenset(v.lower() for v in model.qualification.negative_values),
         negative_prefixes=tuple(v.lower() for v in model.qualification.negative_prefixes),
+        affirmative_prefixes=tuple(v.lower() for v in model.qualification.affirmative_prefixes),
         lead_grades=tuple(sorted(model.lead_scoring.grades.items(), key=lambda g: -g[1])),
         score_groups={
             "demographics": (model.lead_scoring.demographics.max, band_table(demo)),

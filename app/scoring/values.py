@@ -13,6 +13,8 @@ _MISSING = object()
 # currency signs and codes, spaces and Swiss apostrophes between thousands; commas and dots are separators
 _NUMBER_NOISE = re.compile(r"[\s$€£¥_%'’]|usd|eur|gbp|chf", re.IGNORECASE)
 _SEPARATED = re.compile(r"[0-9]*[.,][0-9.,]*")
+# one dot before exactly three digits, after 1-3 digits that are not a lone 0: '€45.000', '1.200' employees
+_DOT_THOUSANDS = re.compile(r"[1-9][0-9]{0,2}\.[0-9]{3}")
 _SUFFIXES = {"k": 1e3, "m": 1e6, "mm": 1e6, "b": 1e9, "bn": 1e9}
 
 
@@ -110,6 +112,11 @@ def parse_number(value: Any) -> float | None:
             decimal = "," if digits.startswith("0,") and digits.count(",") == 1 else None
         separated = _separated_number(digits, decimal_separator=decimal)
         number = sign * float(separated) * scale if separated is not None else math.nan
+    elif scale == 1.0 and _DOT_THOUSANDS.fullmatch(digits):
+        # a dot grouping thousands, as German, Dutch, Spanish and Brazilian write them: '€45.000' read as 45.0
+        # was a thousandth of the deal, and '1.200' employees made a startup (a count is never 1.2; an amount
+        # with three decimals is one of a few currencies' fils, never a deal)
+        number = sign * float(digits.replace(".", ""))
     else:
         try:
             number = float(text) * scale

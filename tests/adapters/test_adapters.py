@@ -297,3 +297,14 @@ def test_hubspot_events_echo_only_bounded_values_and_keep_the_object_id() -> Non
     assert ack["object_id"] is None and isinstance(ack["event_id"], str)  # summarised, not echoed
     [change] = batch.changes
     assert change.adapted.record["id"] == "7"
+
+
+def test_every_default_crm_stage_the_adapters_map_is_also_read_on_the_canonical_endpoints(rules: Ruleset) -> None:
+    """A HubSpot deal posted straight to /v1/opportunities/score (stage 'qualifiedtobuy') was an unknown
+    stage, though the webhook mapped it: the rules' aliases name every stage the shipped mappings do."""
+    import tomllib
+    from importlib import resources
+    shipped = tomllib.loads(resources.files("app.adapters").joinpath("mappings.toml").read_text("utf-8"))
+    for source in ("hubspot", "salesforce"):
+        for raw, stage in shipped[source].get("stages", {}).items():
+            assert rules.canonical_stage(raw) == stage, (source, raw)

@@ -374,14 +374,17 @@ def test_a_lead_criterion_earns_its_highest_band_reached_and_nothing_for_bands_w
 @pytest.mark.parametrize(("text", "expected"), [
     ("€45.000,00", 45000.0), ("1.234.567,89 EUR", 1234567.89), ("10,5", 10.5), ("0,75", 0.75),
     ("$45,000", 45000.0), ("USD 1,234.56", 1234.56), ("-1,250.50", -1250.5), ("12 500 €", 12500.0),
-    ("1'234.50 CHF", 1234.5), ("1,5k", 1500.0), ("2.5M", 2_500_000.0), ("3.50", 3.5), ("1.000", 1.0),
+    ("1'234.50 CHF", 1234.5), ("1,5k", 1500.0), ("2.5M", 2_500_000.0), ("3.50", 3.5), ("1.000", 1000.0),
+    ("€45.000", 45000.0), ("1.200", 1200.0), ("-3.500", -3500.0), ("0.125", 0.125), ("1234.567", 1234.567),
+    ("12.5", 12.5), ("1.5k", 1500.0),
     ("-500", -500.0), ("1,2,a", None), ("1..2", None), (",", None), ("--5", None), ("abc", None),
     ("1,250.500", 1250.5), ("$12,345.678", 12345.678), ("1.250,500", 1250.5), ("0,125", 0.125),
     ("1,234", 1234.0), ("1,5", 1.5),
 ])
 def test_amounts_in_either_separator_convention(text: str, expected: float | None) -> None:
     """A comma is a decimal separator in much of Europe ('€45.000,00'); deleting every comma read that as
-    45.0, a thousandth of the deal. One dot alone stays a decimal point ('1.000' is 1.0)."""
+    45.0, a thousandth of the deal. One dot before exactly three digits groups thousands ('€45.000', '1.200'
+    employees), after a lone 0 it is a decimal point ('0.125'), otherwise it is one ('3.50', '1234.567')."""
     assert parse_number(text) == expected
 
 
@@ -442,3 +445,13 @@ def test_a_state_whose_iso_code_is_a_number_is_standard_by_its_name(state: str, 
     assert report["normalized"]["state"] == standard
     suggested = {i["suggestion"] for i in report["issues"] if i["rule"] == "contact.address.nonstandard"}
     assert (standard in suggested) == (standard != state)
+
+
+@pytest.mark.parametrize(("written", "region", "has_code"), [
+    ("(+49) 30 1234567", "DE", True), ("(+34) 914 828 700", "ES", True), ("011 49 30 1234567", "US", True),
+    ("030 1234567", "DE", False), ("(415) 555-0132", "US", False), ("+1 415 555 0132", "US", True),
+])
+def test_a_country_code_in_brackets_or_after_an_exit_code_is_one(written: str, region: str, has_code: bool) -> None:
+    """'(+49) 30 1234567' was told it had no country code (a warning on a common European form)."""
+    result = check_phone(written, region)
+    assert result.ok and result.has_country_code is has_code

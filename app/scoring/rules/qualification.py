@@ -12,15 +12,17 @@ from app.scoring.values import get_path
 
 
 def is_qualified(value: Any, ctx: Any) -> bool:
-    """A framework element counts when it holds something other than a placeholder, 'no' or false, or an
-    answer that says it is missing ("No budget", "Not identified", "Unclear")."""
+    """A framework element counts when it holds something other than a placeholder, 'no', false or 0, or an
+    answer that says it is missing ("No budget", "Not identified", "Unclear"; not "No more than 80k")."""
     if value is False or not ctx.filled(value):
         return False
     if not isinstance(value, str):
-        return True
+        return not (value.__class__ in (int, float) and value == 0)  # as the text "0" is
     text = " ".join(value.lower().split())
     rules = ctx.rules
-    return text not in rules.negative_values and not text.startswith(rules.negative_prefixes)
+    if text in rules.negative_values:
+        return False
+    return not text.startswith(rules.negative_prefixes) or text.startswith(rules.affirmative_prefixes)
 
 
 def framework(record: dict[str, Any], key: str, elements: list[str], ctx: Any) -> dict[str, Any]:

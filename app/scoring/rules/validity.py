@@ -276,13 +276,16 @@ def _amount_unrealistic(record: dict[str, Any], params: Any, ctx: Any) -> Iterat
       when_present=True,
       seed="000", message="Probability {value!r} is not a number from 0 to 100.")
 def _probability_range(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
-    """Probability is a percentage."""
+    """Probability is a percentage. Text holding a fraction of 1 ('0.5', as HubSpot stores it) is suggested as
+    its percentage (50): suggesting 0.5 would have stored half a percent."""
     if "probability" not in ctx.present:
         return
     value = record["probability"]
     if not is_number(value) or not 0 <= value <= 100:
         number = parse_number(value)
         fix = number if number is not None and 0 <= number <= 100 else None
+        if fix is not None and 0 < fix < 1 and "%" not in str(value):
+            fix = round(fix * 100, 2)
         yield Hit("probability", value, suggestion=fix)
 
 
