@@ -156,18 +156,62 @@ def check_email(value: str, deliverability: bool = False, timeout: float = 2.0) 
     return EmailCheck(True, info.normalized, info.domain.lower())
 
 
+# Languages whose names of countries (pycountry's iso3166-1 translations) are read too: a record's country
+# is often written in its own language ("Sverige", "Polska", "België", "日本"), and a local phone number is
+# read in that country only when its name is known. Business languages only: the rarer ones add names that
+# collide with other countries' (a name two countries share in different languages is left out).
+COUNTRY_NAME_LANGUAGES = ("de", "fr", "es", "it", "pt", "pt_BR", "nl", "sv", "nb_NO", "nn", "da", "fi", "is",
+                          "pl", "cs", "sk", "hu", "ro", "bg", "el", "tr", "ru", "uk", "ja", "zh_CN", "zh_TW",
+                          "zh_HK", "ko", "ar", "he", "hi", "id", "ms", "th", "vi", "ga", "ca", "hr", "sr", "sl",
+                          "et", "lv", "lt")
+
+
 @cache
 def iso_countries() -> dict[str, str]:
-    """Lowercased ISO 3166 alpha-2/3 codes, official and common names (pycountry) -> alpha-2."""
+    """Lowercased ISO 3166 alpha-2/3 codes, official and common names (pycountry) -> alpha-2, then the names
+    in `COUNTRY_NAME_LANGUAGES` with and without accents ('éire' and 'eire', 'österreich' and 'osterreich')."""
     import pycountry
+    from anyascii import anyascii
 
     lookup: dict[str, str] = {}
+    english: list[tuple[str, str]] = []
     for country in pycountry.countries:
         for attr in ("alpha_2", "alpha_3", "name", "official_name", "common_name"):
             value = getattr(country, attr, None)
             if value:
                 lookup[value.lower()] = country.alpha_2
+                if attr not in ("alpha_2", "alpha_3"):
+                    english.append((value, country.alpha_2))
+    translated: dict[str, str] = {}
+    ambiguous: set[str] = set()
+    for catalog in _country_name_catalogs():
+        for name, code in english:
+            local = catalog.get(name)
+            if not local:
+                continue
+            for key in {local.lower(), anyascii(local).lower()}:
+                if translated.setdefault(key, code) != code:
+                    ambiguous.add(key)
+    for key, code in translated.items():
+        if key not in ambiguous and key not in lookup and (len(key) > 3 or not key.isascii()):
+            lookup[key] = code
     return lookup
+
+
+def _country_name_catalogs() -> list[dict[str, str]]:
+    """pycountry's gettext catalogues of country names, one per language of `COUNTRY_NAME_LANGUAGES` present."""
+    import gettext
+    from pathlib import Path
+
+    import pycountry
+
+    catalogs = []
+    for language in COUNTRY_NAME_LANGUAGES:
+        path = Path(pycountry.LOCALES_DIR) / language / "LC_MESSAGES" / "iso3166-1.mo"
+        if path.is_file():
+            with path.open("rb") as handle:
+                catalogs.append(dict(gettext.GNUTranslations(handle)._catalog))  # type: ignore[attr-defined]
+    return catalogs
 
 
 @cache

@@ -308,3 +308,16 @@ def test_every_default_crm_stage_the_adapters_map_is_also_read_on_the_canonical_
     for source in ("hubspot", "salesforce"):
         for raw, stage in shipped[source].get("stages", {}).items():
             assert rules.canonical_stage(raw) == stage, (source, raw)
+
+
+def test_salesforce_country_and_state_codes_fill_the_address(rules: Ruleset) -> None:
+    """Orgs with state and country picklists send MailingCountryCode beside a MailingCountry that may be
+    blank: 'DK' was an unknown field and '33 12 34 56' an invalid US number."""
+    contact = {"attributes": {"type": "Contact"}, "Id": "003X", "LastName": "Jensen", "Phone": "33 12 34 56",
+               "MailingCountry": None, "MailingCountryCode": "DK", "MailingStateCode": None,
+               "OtherCountryCode": "SE"}
+    [adapted] = from_salesforce(contact, load_mappings())
+    assert adapted.record["mailing_address"]["country"] == "DK" and "OtherCountryCode" not in adapted.record
+    report = annotate(score_record("contact", adapted.record, rules, now=NOW), adapted, rules)
+    assert report["normalized"]["phone"] == "+4533123456"
+    assert not [i for i in report["issues"] if i["rule"] in ("contact.phone.invalid", "contact.field.unknown")]

@@ -392,6 +392,8 @@ def test_amounts_in_either_separator_convention(text: str, expected: float | Non
     ("Ivory Coast", "CI"), ("Republic of Korea", "KR"), ("U.A.E.", "AE"), ("KSA", "SA"),
     ("England, UK", "GB"),
     ("U.S.", "US"), ("Hong Kong SAR", "HK"), ("Côte d'Ivoire", "CI"), ("Congo, Dem. Rep.", "CD"),
+    ("Sverige", "SE"), ("Polska", "PL"), ("België", "BE"), ("Belgique", "BE"), ("Éire", "IE"), ("Eire", "IE"),
+    ("日本", "JP"), ("Österreich", "AT"), ("Osterreich", "AT"), ("Suomi", "FI"), ("Republic of Ireland", "IE"),
     ("Atlantis", None), ("Paris, Atlantis", None), (",", None),
     ("Indianapolis, IN", None), ("Newark, DE", None), ("Hong Kong, China", None),  # a state or a qualifier
 ])
@@ -455,3 +457,14 @@ def test_a_country_code_in_brackets_or_after_an_exit_code_is_one(written: str, r
     """'(+49) 30 1234567' was told it had no country code (a warning on a common European form)."""
     result = check_phone(written, region)
     assert result.ok and result.has_country_code is has_code
+
+
+@pytest.mark.parametrize(("country", "phone", "e164"), [
+    ("Sverige", "08-123 456 78", "+46812345678"), ("Norge", "22 12 34 56", "+4722123456"),
+    ("Polska", "22 123 45 67", "+48221234567"), ("België", "02 555 12 34", "+3225551234"),
+])
+def test_a_country_written_in_its_own_language_reads_its_local_numbers(country: str, phone: str, e164: str) -> None:
+    """'08-123 456 78' on a contact in Sverige was an invalid US number (an error, an alert)."""
+    report = score_record("contact", {"phone": phone, "mailing_address": {"country": country}}, load_rules(), now=NOW)
+    assert report["normalized"]["phone"] == e164
+    assert not [i for i in report["issues"] if i["rule"] == "contact.phone.invalid"]
