@@ -10,6 +10,7 @@ from typing import Any
 
 import pycountry
 import us
+from anyascii import anyascii
 from nameparser import HumanName
 
 from app.scoring.formats import URL_SCHEMES, check_phone, check_url, country_code
@@ -24,7 +25,7 @@ PHONE_FIELDS = {"account": ("phone",), "contact": ("phone", "mobile_phone"), "le
 @lru_cache(maxsize=1)
 def _state_codes() -> dict[tuple[str, str], str]:
     """(country alpha-2, lowercased subdivision name or code) -> subdivision code (its name where the code
-    is a number), from ISO 3166-2; and the AP style abbreviations US addresses are often written in
+    is a number), from ISO 3166-2, names also without their accents; and the AP style abbreviations US addresses are often written in
     ("Calif.", "Mass.", "N.Y."; from `us`), with and without their final period."""
     table: dict[tuple[str, str], str] = {}
     for sub in pycountry.subdivisions:
@@ -33,6 +34,10 @@ def _state_codes() -> dict[tuple[str, str], str]:
         standard = sub.name if short.isdigit() else short
         table[(sub.country_code, sub.name.lower())] = standard
         table[(sub.country_code, short.lower())] = standard
+        if not sub.name.isascii():  # 'Karnātaka', 'Québec', 'São Paulo', 'Baden-Württemberg' as typed without
+            name = sub.name.lower()
+            for plain in (anyascii(name), anyascii(name.replace("ä", "ae").replace("ö", "oe").replace("ü", "ue"))):
+                table.setdefault((sub.country_code, plain), standard)
     for state in us.states.STATES_AND_TERRITORIES:
         if state.ap_abbr and ("US", state.abbr.lower()) in table:
             for written in (state.ap_abbr.lower(), state.ap_abbr.lower().rstrip(".")):
@@ -53,6 +58,8 @@ def standard_state(value: Any, country: str | None, ctx: Any) -> str | None:
     code = _state_codes().get((country, text))
     if code is None and ". " in text:  # "N. Y.", "W. Va.": abbreviations written with spaces
         code = _state_codes().get((country, text.replace(". ", ".")))
+    if code is None and not text.isascii() and len(text) <= 100:  # 'Québec' where ISO writes 'Quebec'
+        code = _state_codes().get((country, anyascii(text)))
     return code
 
 
