@@ -94,6 +94,9 @@ class Validity(_Strict):
     # mail domains people mistype ("gmial.com"); a domain one edit away from one of these is flagged
     common_email_domains: tuple[str, ...] = ()
     typo_domain_min_length: int = 8  # a shorter common domain is one slip from real ones (me.com, mc.com)
+    # addresses typed where none is known: these domains, or these parts before the @ (email.placeholder)
+    placeholder_email_domains: frozenset[str] = frozenset()
+    placeholder_email_locals: frozenset[str] = frozenset()
 
 
 class Stage(_Strict):

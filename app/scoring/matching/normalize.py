@@ -36,7 +36,7 @@ GENERATIONS = {"jr": "jr", "junior": "jr", "sr": "sr", "senior": "sr", "ii": "ii
 # What people type where they do not know a name: such a name is no evidence ('Test Test' at two companies).
 # Folded forms; the rules file's [completeness] empty_values are blanks already before matching sees them.
 PLACEHOLDER_NAMES = frozenset({"unknown", "n a", "na", "none", "null", "tbd", "test", "tester", "testing", "asdf",
-                               "x", "xx", "xxx", "noname", "no name", "name", "firstname", "first name",
+                               "xx", "xxx", "noname", "no name", "name", "firstname", "first name",
                                "lastname", "last name", "customer", "user", "dummy", "sample", "anonymous",
                                "unbekannt", "inconnu", "desconocido"})
 # Shared mailboxes (RFC 2142's and the usual business ones): info@acme.com is the company's, not a person's, so

@@ -94,6 +94,25 @@ for _t in ("contact", "lead"):
         _email_domain_typo)
 
 
+def _email_placeholder(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
+    """A valid address that stands for no mailbox (test@test.com, noemail@acme.com): it passes every format
+    check, so without this it counted as a filled, valid email."""
+    value = record.get("email")
+    if "email" not in ctx.present or not isinstance(value, str):
+        return
+    local, _, domain = value.strip().lower().rpartition("@")
+    if domain in params.placeholder_email_domains or local.split("+", 1)[0] in params.placeholder_email_locals:
+        yield Hit("email", value)
+
+
+for _t in ("contact", "lead"):
+    rule(f"{_t}.email.placeholder", fields=("email",), severity="warning", category="validity", seed="000",
+         when_present=True, config="validity",
+         message="Email {value!r} is a placeholder, not anyone's address.",
+         description="Seed 000: email addresses must be valid and deliverable; a placeholder reaches no one.")(
+        _email_placeholder)
+
+
 @rule("contact.email.bounced", fields=("email", "email_bounced"), severity="warning", category="validity",
       when_present=True,
       seed="000", message="Email {value!r} has bounced; find a current address or remove it.")
