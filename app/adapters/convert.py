@@ -259,6 +259,8 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def _coerce(path: str, value: Any, mapping: ObjectMap, mappings: Mappings) -> Any:
+    if path == "contact_roles" and isinstance(value, dict) and isinstance(value.get("records"), list):
+        return [_contact_role(r) for r in value["records"]]  # a Salesforce subquery's result
     if not isinstance(value, str):
         return value
     if path == "stage" and value.strip().lower() in mapping.stages:
@@ -279,6 +281,16 @@ def _coerce(path: str, value: Any, mapping: ObjectMap, mappings: Mappings) -> An
         number = float(text)
         return int(number) if kind == "integer" and number.is_integer() else number
     return value
+
+
+_CONTACT_ROLE_FIELDS = {"ContactId": "contact_id", "Role": "role", "IsPrimary": "is_primary"}
+
+
+def _contact_role(entry: Any) -> Any:
+    """An OpportunityContactRole as a canonical contact role (other fields and non-objects as sent)."""
+    if not isinstance(entry, dict):
+        return entry
+    return {_CONTACT_ROLE_FIELDS.get(k, k): v for k, v in entry.items() if k != "attributes"}
 
 
 def _put(record: dict[str, Any], path: str, value: Any, nested: bool) -> None:

@@ -321,3 +321,23 @@ def test_salesforce_country_and_state_codes_fill_the_address(rules: Ruleset) -> 
     report = annotate(score_record("contact", adapted.record, rules, now=NOW), adapted, rules)
     assert report["normalized"]["phone"] == "+4533123456"
     assert not [i for i in report["issues"] if i["rule"] in ("contact.phone.invalid", "contact.field.unknown")]
+
+
+def test_salesforce_contact_roles_from_the_relationship_subquery(rules: Ruleset) -> None:
+    """An Opportunity read with (SELECT ContactId, Role FROM OpportunityContactRoles): the roles were an
+    unknown field and the deal had 'no decision maker'; Salesforce's own default roles were invalid."""
+    opportunity = {"attributes": {"type": "Opportunity"}, "Id": "006A", "Name": "Big deal", "Amount": 90000,
+                   "StageName": "Negotiation/Review", "Probability": 90, "CloseDate": "2026-12-20",
+                   "OpportunityContactRoles": {"totalSize": 2, "done": True, "records": [
+                       {"attributes": {"type": "OpportunityContactRole"}, "ContactId": "003A",
+                        "Role": "Economic Decision Maker", "IsPrimary": True},
+                       {"attributes": {"type": "OpportunityContactRole"}, "ContactId": "003B",
+                        "Role": "Executive Sponsor", "IsPrimary": False}]}}
+    [adapted] = from_salesforce(opportunity, load_mappings())
+    assert adapted.record["contact_roles"] == [
+        {"contact_id": "003A", "role": "Economic Decision Maker", "is_primary": True},
+        {"contact_id": "003B", "role": "Executive Sponsor", "is_primary": False}]
+    report = annotate(score_record("opportunity", adapted.record, rules, now=NOW), adapted, rules)
+    found = {i["rule"] for i in report["issues"]}
+    assert not found & {"opportunity.decision_maker.missing", "opportunity.contact_roles.invalid",
+                        "opportunity.field.unknown"}
