@@ -140,6 +140,12 @@ def test_the_typo_domain_threshold_comes_from_the_rules_file() -> None:
     ("Chief Executive Officer", "executive", "Executive"),
     ("Marketing Intern", "individual", "Marketing"),
     ("Head of Partnerships", "vp", "Sales"),
+    ("Lead Development Representative", "individual", "Sales"),  # a sales lead, not a team lead
+    ("Inbound Lead Specialist", "individual", None),
+    ("Geschäftsführer", "executive", None), ("Directeur Général", "executive", None),
+    ("Diretor Financeiro", "director", "Finance"), ("Gerente de Compras", "manager", "Procurement"),
+    ("Leiter Einkauf", "director", "Procurement"), ("Sr. Mgr., IT", "manager", "IT"),
+    ("Dir. of Ops", "director", "Operations"),
 ])
 def test_the_most_specific_title_keyword_wins(title: str, seniority: str, department: str | None) -> None:
     assert load_rules().title_labels(title) == (seniority, department)
