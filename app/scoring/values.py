@@ -125,6 +125,28 @@ def parse_number(value: Any) -> float | None:
     return number if math.isfinite(number) else None
 
 
+# a size band as enrichment and LinkedIn exports write employee counts: '51-200', '1,001-5,000', '10000+',
+# '201 to 500', '~250'
+_COUNT_RANGE = re.compile(r"([0-9][0-9.,]*)\s*(?:-|–|—|to|bis|a|à)\s*([0-9][0-9.,]*)|([0-9][0-9.,]*)\s*\+")
+
+
+def parse_count(value: Any) -> float | None:
+    """`parse_number`, or the lower bound of a size band ('51-200' is at least 51, '10000+' 10,000, '~250'
+    about 250): what a size tier or a lead score can read of a band."""
+    number = parse_number(value)
+    if number is not None or not isinstance(value, str) or len(value) > 40:
+        return number
+    text = value.strip().lower().lstrip("~≈").strip()
+    if text != value.strip().lower():
+        return parse_number(text)
+    band = _COUNT_RANGE.fullmatch(text)
+    if band is None:
+        return None
+    low = parse_number(band.group(1) or band.group(3))
+    high = parse_number(band.group(2)) if band.group(2) else None
+    return low if low is not None and (high is None or high >= low) else None
+
+
 YES = frozenset({"true", "yes", "y", "1"})  # how CRMs and spreadsheets write a checked box as text
 
 

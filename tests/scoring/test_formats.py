@@ -24,7 +24,7 @@ from app.scoring.formats import (
     valid_number,
 )
 from app.scoring.ruleset import RulesError, Ruleset, load_rules
-from app.scoring.values import parse_datetime, parse_number
+from app.scoring.values import parse_count, parse_datetime, parse_number
 
 NOW = datetime(2025, 1, 1, tzinfo=UTC)
 
@@ -92,6 +92,21 @@ def test_an_employee_count_written_as_text_still_gets_its_size_tier() -> None:
     assert score_record("lead", {"employee_count": "250"}, rules, now=NOW)["normalized"]["size_tier"] == \
         score_record("lead", {"employee_count": 250}, rules, now=NOW)["normalized"]["size_tier"] == "mid-market"
     assert "size_tier" not in score_record("lead", {"employee_count": "many"}, rules, now=NOW)["normalized"]
+
+
+@pytest.mark.parametrize(("band", "tier"), [("51-200", "smb"), ("1,001-5,000", "enterprise"), ("10000+", "enterprise"),
+                                            ("201 to 500", "mid-market"), ("~250", "mid-market")])
+def test_a_size_band_is_read_by_its_lower_bound(band: str, tier: str) -> None:
+    """LinkedIn and enrichment exports write bands: they were 'not a number', no tier and no size points."""
+    rules = load_rules()
+    report = score_record("lead", {"employee_count": band}, rules, now=NOW)
+    assert report["normalized"]["size_tier"] == tier
+    [finding] = [i for i in report["issues"] if i["rule"] == "lead.employee_count.invalid"]
+    assert "range or an estimate" in finding["message"] and finding["suggestion"] is None
+    points = {b["criterion"]: b["points"] for b in report["lead_score"]["breakdown"]}
+    plain = score_record("lead", {"employee_count": parse_count(band)}, rules, now=NOW)["lead_score"]["breakdown"]
+    assert points.get("company_size") == {b["criterion"]: b["points"] for b in plain}.get("company_size")
+    assert points.get("company_size")
 
 
 def test_whom_an_assistant_supports_is_not_their_seniority_or_lead_points() -> None:

@@ -7,7 +7,7 @@ from typing import Any
 
 from app.scoring.registry import Hit, rule
 from app.scoring.ruleset import BandTable
-from app.scoring.values import get_path, is_yes, parse_number
+from app.scoring.values import get_path, is_yes, parse_count
 
 _GROUP_SOURCE = {"demographics": None, "behavior": "behavior", "engagement": "engagement"}
 
@@ -20,7 +20,7 @@ def _count(value: Any) -> float:
         return 1.0
     if value.__class__ is int:  # the common case, as parse_number reads it
         return float(value) if value > 0 else 0.0
-    number = parse_number(value)
+    number = parse_count(value)  # a size band ('51-200') by its lower bound
     if number is None:
         return 1.0 if is_yes(value) else 0.0
     return number if number > 0 else 0.0

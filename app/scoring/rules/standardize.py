@@ -15,7 +15,7 @@ from nameparser import HumanName
 
 from app.scoring.formats import URL_SCHEMES, check_phone, check_url, country_code
 from app.scoring.registry import Hit, rule
-from app.scoring.values import parse_number
+from app.scoring.values import parse_count
 
 ADDRESS_FIELD = {"account": "billing_address", "contact": "mailing_address", "lead": "address"}
 NAME_CASE_MAX = 100  # characters: longer text in a name field is no name to recase
@@ -64,9 +64,9 @@ def standard_state(value: Any, country: str | None, ctx: Any) -> str | None:
 
 
 def size_tier(employees: Any, ctx: Any) -> str | None:
-    """startup / smb / mid-market / enterprise from the employee count (also when written as text, "250",
-    as lead scoring reads it)."""
-    employees = parse_number(employees)
+    """startup / smb / mid-market / enterprise from the employee count (also when written as text, "250", or
+    as a size band, "51-200" by its lower bound, as lead scoring reads it)."""
+    employees = parse_count(employees)
     if employees is None or employees < 0:
         return None
     tier = None

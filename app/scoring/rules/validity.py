@@ -16,7 +16,7 @@ from app.models.records import FIELD_KINDS
 from app.scoring.formats import check_phone, check_url
 from app.scoring.registry import Hit, rule
 from app.scoring.ruleset import picklist_key
-from app.scoring.values import is_number, is_yes, parse_number
+from app.scoring.values import is_number, is_yes, parse_count, parse_number
 
 CURRENCIES = frozenset(c.alpha_3 for c in pycountry.currencies)
 DATE_FIELDS = {t: tuple(f for f in kinds if f.endswith(("_at", "_date")) or f == "birthdate")
@@ -242,6 +242,8 @@ def _number_in_range(field: str, max_key: str) -> Any:
         if not is_number(value):
             number = parse_number(value)
             reason = "not a number" if number is None else "a number written as text"
+            if number is None and (low := parse_count(value)) is not None:
+                reason = f"a range or an estimate, read as at least {low:,.0f}; store the number"
             yield Hit(field, value, suggestion=number, details={"reason": reason})
         elif value < 0:
             yield Hit(field, value, details={"reason": "negative"})
