@@ -8,6 +8,7 @@ are cached on the raw value.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache, lru_cache
@@ -169,7 +170,7 @@ COUNTRY_NAME_LANGUAGES = ("de", "fr", "es", "it", "pt", "pt_BR", "nl", "sv", "nb
 @cache
 def iso_countries() -> dict[str, str]:
     """Lowercased ISO 3166 alpha-2/3 codes, official and common names (pycountry) -> alpha-2, then the names
-    in `COUNTRY_NAME_LANGUAGES` with and without accents ('éire' and 'eire', 'österreich' and 'osterreich')."""
+    in `COUNTRY_NAME_LANGUAGES`, those in Latin letters also without accents ('éire' and 'eire')."""
     import pycountry
     from anyascii import anyascii
 
@@ -189,13 +190,22 @@ def iso_countries() -> dict[str, str]:
             local = catalog.get(name)
             if not local:
                 continue
-            for key in {local.lower(), anyascii(local).lower()}:
+            keys = {local.lower()}
+            if _latin(local):  # 'Éire' is typed 'Eire'; a transliterated 'Ssha' (США) is typed by no one
+                keys.add(anyascii(local).lower())
+            for key in keys:
                 if translated.setdefault(key, code) != code:
                     ambiguous.add(key)
     for key, code in translated.items():
         if key not in ambiguous and key not in lookup and (len(key) > 3 or not key.isascii()):
             lookup[key] = code
     return lookup
+
+
+def _latin(text: str) -> bool:
+    """Latin letters, with or without accents (what remains after removing the accents is ASCII)."""
+    bare = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    return bare.isascii()
 
 
 def _country_name_catalogs() -> list[dict[str, str]]:

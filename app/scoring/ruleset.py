@@ -93,7 +93,7 @@ class Validity(_Strict):
     social_hosts: list[str] = []
     # mail domains people mistype ("gmial.com"); a domain one edit away from one of these is flagged
     common_email_domains: tuple[str, ...] = ()
-    typo_domain_min_length: int = 8  # a shorter common domain is one slip from real ones (me.com, mc.com)
+    typo_domain_min_length: int = 9  # a shorter common domain is one slip from real ones (me.com, live.com)
     # addresses typed where none is known: these domains, or these parts before the @ (email.placeholder)
     placeholder_email_domains: frozenset[str] = frozenset()
     placeholder_email_locals: frozenset[str] = frozenset()
@@ -245,8 +245,8 @@ class MatchModelSpec(_Strict):
     swap_fields: list[str] = []
     blocking: list[list[str]]
     neighbourhood: list[list[str]] = []
-    # a pair whose every `differ` field disagrees (both filled, weight not above 0), with no `unless` field
-    # agreeing, is no match (linker.veto)
+    # a pair whose every `differ` field is at its else level (both filled), with no `unless` field agreeing,
+    # is no match, or at most the veto's `cap` (linker.veto)
     veto: list[VetoSpec] = []
     comparisons: list[ComparisonSpec]
 
@@ -289,6 +289,11 @@ class Duplicates(_Strict):
     def _bands_in_order(self) -> Duplicates:
         if not 0 < self.threshold <= self.auto_merge <= 1:
             raise ValueError("need 0 < threshold <= auto_merge <= 1")
+        for family in ("person", "account"):
+            for veto in getattr(self, family).veto:
+                if veto.cap is not None and veto.cap >= self.auto_merge:
+                    raise ValueError(f"{family}.veto cap {veto.cap} is not below auto_merge {self.auto_merge}: "
+                                     "a capped pair would still be merged automatically")
         return self
 
 
@@ -494,7 +499,7 @@ class Ruleset:
 
     def industry(self, value: Any) -> str | None:
         """The configured industry label a raw value names (`industry_key`), or None."""
-        return self.industry_lookup.get(industry_key(value)) if isinstance(value, str) else None
+        return (self.industry_lookup.get(industry_key(value)) or None) if isinstance(value, str) else None
 
     def canonical_stage(self, value: Any) -> str | None:
         """The configured stage a raw value names, or None."""
@@ -508,7 +513,7 @@ class Ruleset:
         return name is not None and self.stage(name).closed
 
 
-_INDUSTRY_PUNCTUATION = re.compile(r"[^0-9a-z]+")
+_INDUSTRY_PUNCTUATION = re.compile(r"[\W_]+")  # Unicode-aware: 'Santé' and 'Финансы' keep their letters
 
 
 def industry_key(text: str) -> str:
@@ -545,8 +550,7 @@ def compile_rules(model: RulesFile, data: dict[str, Any]) -> Ruleset:
     stage_lookup.update({stage_key(alias): target for alias, target in model.stages.aliases.items()})
     industry_lookup: dict[str, str] = {}
     for label, variants in model.standardize.industries.items():
-        industry_lookup[industry_key(label)] = label
-        industry_lookup.update({industry_key(v): label for v in variants})
+        industry_lookup.update({key: label for key in map(industry_key, (label, *variants)) if key})
     demo = model.lead_scoring.demographics.criteria()
     plans = {t: [(r, rule_params(model, r), severity[r.id]) for r in RULES.values()
                  if r.record_type == t and r.id in enabled] for t in RECORD_TYPES}

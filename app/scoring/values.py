@@ -125,20 +125,23 @@ def parse_number(value: Any) -> float | None:
     return number if math.isfinite(number) else None
 
 
-# a size band as enrichment and LinkedIn exports write employee counts: '51-200', '1,001-5,000', '10000+',
-# '201 to 500', '~250'
-_COUNT_RANGE = re.compile(r"([0-9][0-9.,]*)\s*(?:-|–|—|to|bis|a|à)\s*([0-9][0-9.,]*)|([0-9][0-9.,]*)\s*\+")
+# a size band as enrichment and LinkedIn exports write employee counts: '51-200', '1,001-5,000', '10,001+',
+# '201 to 500', '10k+', '~250', with or without 'employees' after it
+_COUNT_RANGE = re.compile(r"([0-9][0-9.,]*k?)\s*(?:-|–|—|to|bis|a|à)\s*([0-9][0-9.,]*k?)|([0-9][0-9.,]*k?)\s*\+")
+_COUNT_NOUN = re.compile(r"\s*(?:employees|employee|staff|people|mitarbeiter|mitarbeitende|empleados|"
+                         r"funcionários|funcionarios|salariés|emp)\.?$")
 
 
 def parse_count(value: Any) -> float | None:
-    """`parse_number`, or the lower bound of a size band ('51-200' is at least 51, '10000+' 10,000, '~250'
-    about 250): what a size tier or a lead score can read of a band."""
+    """`parse_number`, or the lower bound of a size band ('51-200' is at least 51, '10,001+ employees' 10,001,
+    '~250' about 250): what a size tier or a lead score can read of a band."""
     number = parse_number(value)
-    if number is not None or not isinstance(value, str) or len(value) > 40:
+    if number is not None or not isinstance(value, str) or len(value) > 60:
         return number
-    text = value.strip().lower().lstrip("~≈").strip()
-    if text != value.strip().lower():
-        return parse_number(text)
+    text = _COUNT_NOUN.sub("", value.strip().lower()).lstrip("~≈ ").strip()
+    number = parse_number(text)
+    if number is not None:
+        return number
     band = _COUNT_RANGE.fullmatch(text)
     if band is None:
         return None

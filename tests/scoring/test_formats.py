@@ -95,7 +95,9 @@ def test_an_employee_count_written_as_text_still_gets_its_size_tier() -> None:
 
 
 @pytest.mark.parametrize(("band", "tier"), [("51-200", "smb"), ("1,001-5,000", "enterprise"), ("10000+", "enterprise"),
-                                            ("201 to 500", "mid-market"), ("~250", "mid-market")])
+                                            ("201 to 500", "mid-market"), ("~250", "mid-market"),
+                                            ("11-50 employees", "startup"), ("10,001+ employees", "enterprise"),
+                                            ("~ 51-200", "smb"), ("10k+", "enterprise")])
 def test_a_size_band_is_read_by_its_lower_bound(band: str, tier: str) -> None:
     """LinkedIn and enrichment exports write bands: they were 'not a number', no tier and no size points."""
     rules = load_rules()
@@ -489,3 +491,12 @@ def test_a_country_written_in_its_own_language_reads_its_local_numbers(country: 
     report = score_record("contact", {"phone": phone, "mailing_address": {"country": country}}, load_rules(), now=NOW)
     assert report["normalized"]["phone"] == e164
     assert not [i for i in report["issues"] if i["rule"] == "contact.phone.invalid"]
+
+
+def test_industries_in_other_scripts_keep_their_letters() -> None:
+    """industry_key kept only a-z: every Cyrillic or CJK industry keyed '', so one such variant configured
+    made all of them (and '—') that industry."""
+    rules = load_rules(override={"standardize": {"industries": {
+        "Healthcare": [*load_rules().file.standardize.industries["Healthcare"], "здравоохранение"]}}})
+    assert rules.industry("Здравоохранение") == "Healthcare"
+    assert rules.industry("Финансы") is None and rules.industry("—") is None and rules.industry("&") is None

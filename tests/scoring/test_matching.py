@@ -762,3 +762,38 @@ def test_placeholders_make_no_survivor_and_are_filled_by_the_merge_plan(rules: R
     assert pair["survivor"] == "c1" and pair["merge_plan"] == {}
     [pair] = find_duplicates("contact", [filler, real | {"title": "VP Finance", "id": "c1"}], rules)["pairs"]
     assert pair["survivor"] == "c1"
+
+
+def test_names_that_only_look_related_are_still_two_people(rules: Ruleset) -> None:
+    """helper-21's review: a nickname pair of last names spared a different first name (Linda Ray and David
+    Raymond at one office, 1.0); two given names one letter apart were a 'typo' (Tom and Tim Smith, 1.0); a
+    placeholder mailbox lifted the name vetoes (noemail@acme.com); Na, a family name, was blanked."""
+    for (f1, l1), (f2, l2) in ((("Linda", "Ray"), ("David", "Raymond")), (("Anna", "Tony"), ("Mark", "Anthony")),
+                               (("Tom", "Smith"), ("Tim", "Smith")), (("Dan", "Smith"), ("Don", "Smith")),
+                               (("Min-jun", "Na"), ("Min-jun", "Kim"))):
+        pair = [_colleague("c1", f1, l1, email=None), _colleague("c2", f2, l2, email=None)]
+        assert _pair_of("contact", pair, rules) is None, (f1, l1, f2, l2)
+    shared = [_colleague("c1", "John", "Smith", email="noemail@acme.com"),
+              _colleague("c2", "Mary", "Jones", email="noemail@acme.com")]
+    assert _pair_of("contact", shared, rules) is None
+    unknown = [{"id": f"l{n}", "first_name": "[not provided]", "last_name": "[not provided]",
+                "company": "[not provided]", "address": {"city": "Boston", "postal_code": "02110"}} for n in (1, 2)]
+    assert _pair_of("lead", unknown, rules) is None
+
+
+def test_a_name_written_half_is_not_a_different_name(rules: Ruleset) -> None:
+    """Double given names and double or married surnames written half ('Jose Luis' and 'Luis', 'Smith-Jones'
+    and 'Jones', 'van der Berg' and 'Berg') are the 'token' level, not 'else': no veto."""
+    for (f1, l1), (f2, l2) in ((("Jose Luis", "Garcia"), ("Luis", "Garcia")), (("Anne-Marie", "Dupont"),
+                                                                               ("Marie", "Dupont")),
+                               (("Anna", "Smith-Jones"), ("Anna", "Jones")), (("Anna", "van der Berg"), ("Anna", "Berg")),
+                               (("Wei", "Zhang"), ("Wie", "Zhang"))):
+        pair = _pair_of("contact", [_colleague("c1", f1, l1), _colleague("c2", f2, l2, email=None)], rules)
+        assert pair is not None and pair["score"] > 0.99, (f1, l1, f2, l2)
+
+
+def test_a_veto_cap_must_stay_below_automatic_merging() -> None:
+    model = load_rules().file.duplicates.account.model_dump()
+    model["veto"] = [{"differ": ["street", "phone"], "cap": 0.9995}]
+    with pytest.raises(RulesError, match="cap 0.9995 is not below auto_merge"):
+        load_rules(override={"duplicates": {"account": model}})

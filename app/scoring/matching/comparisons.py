@@ -19,7 +19,7 @@ from rapidfuzz import fuzz
 from rapidfuzz.distance import OSA, Indel, JaroWinkler
 from rapidfuzz.process import cpdist
 
-from app.scoring.matching.normalize import company_domain, nickname_pairs
+from app.scoring.matching.normalize import company_domain, given_names, nickname_pairs
 
 NULL, ELSE = -1, -2
 
@@ -35,7 +35,7 @@ SIMILARITY: dict[str, tuple[Scorer, float]] = {
     "exact": (Indel.normalized_similarity, 1.0),
 }
 LEVELS_BY_KIND = {
-    "name": {"exact", "nickname", "similar", "initial", "typo", "else"},
+    "name": {"exact", "nickname", "similar", "initial", "token", "typo", "else"},
     "string": {"exact", "similar", "else"},
     "text": {"exact", "similar", "else"},
     "code": {"exact", "typo", "else"},
@@ -139,7 +139,7 @@ class Comparison:
             if coded is not None and lv.label in _BY_VALUE:
                 hit = _BY_VALUE[lv.label](coded[0][rows], coded[1][rows], coded[2])
             else:
-                hit = self._predicate(lv, pa[rows], pb[rows], exact[rows], sub_sim[rows])
+                hit = self._predicate(lv, pa[rows], pb[rows], exact[rows], sub_sim[rows], self.kind)
             sub_level[rows[hit]] = i
             rows = rows[~hit]
             if rows.size == 0:
@@ -147,7 +147,8 @@ class Comparison:
         return sub_level, sub_sim
 
     @staticmethod
-    def _predicate(lv: Level, a: np.ndarray, b: np.ndarray, exact: np.ndarray, sim: np.ndarray) -> np.ndarray:
+    def _predicate(lv: Level, a: np.ndarray, b: np.ndarray, exact: np.ndarray, sim: np.ndarray,
+                   kind: str = "") -> np.ndarray:
         if lv.label == "exact":
             return exact
         if lv.label == "similar":
@@ -164,7 +165,14 @@ class Comparison:
             if not len(a):
                 return np.zeros(0, dtype=bool)
             distance = cpdist(list(a), list(b), scorer=OSA.distance, score_cutoff=1, workers=1)
-            return distance <= 1
+            typo = distance <= 1
+            if kind == "name":  # Tom and Tim, Dan and Don are two given names, not one mistyped
+                known = given_names()
+                typo &= np.fromiter((not (x in known and y in known) for x, y in zip(a, b, strict=True)), bool,
+                                    len(a))
+            return typo  # type: ignore[no-any-return]
+        if lv.label == "token":  # 'Jose Luis' and 'Luis', 'Smith-Jones' and 'Jones', 'van der Berg' and 'Berg'
+            return np.fromiter((_one_within(x, y) for x, y in zip(a, b, strict=True)), bool, len(a))
         if lv.label == "same_local_part":
             return np.fromiter((_local_part(x) == _local_part(y) and _not_two_employers(x, y)
                                 for x, y in zip(a, b, strict=True)), bool, len(a))
@@ -177,6 +185,12 @@ class Comparison:
 
 
 Derive = Callable[[str, Callable[[str], Any]], np.ndarray]
+
+
+def _one_within(a: str, b: str) -> bool:
+    """Every word of one name is a word of the other (a double name written half, a married double surname)."""
+    wa, wb = set(a.split()), set(b.split())
+    return bool(wa) and bool(wb) and (wa <= wb or wb <= wa)
 _ROMAN = frozenset({"i", "ii", "iii", "iv", "v", "vi", "vii", "viii", "ix", "x", "xi", "xii"})
 
 

@@ -396,7 +396,7 @@ def score_pairs(left: Prepared, right: Prepared, i: np.ndarray, j: np.ndarray, m
         names = None
         if model.swap_fields:
             f, l_ = model.swap_fields
-            names = (_column(left, f), _column(left, l_), _column(right, f), _column(right, l_), i, j)
+            names = (None, _column(left, f), _column(left, l_), _column(right, f), _column(right, l_), i, j)
         veto(total, levels, weights, model, names)
     score = 1.0 / (1.0 + np.exp2(-np.clip(total, -60, 60)))
     return PairScores(i, j, score, levels, sims, swapped, common)
@@ -427,8 +427,8 @@ def _score_coded(table: Prepared, i: np.ndarray, j: np.ndarray, model: MatchMode
         names = None
         if swap:
             codes, values = table.codes(swap)
-            first, last = values[codes[swap[0]]], values[codes[swap[1]]]
-            names = (first, last, first, last, i, j)
+            first, last = codes[swap[0]], codes[swap[1]]
+            names = (values, first, last, first, last, i, j)  # decoded only for the pairs a veto caps
         veto(total, levels, weights, model, names)
     score = 1.0 / (1.0 + np.exp2(-np.clip(total, -60, 60)))
     return PairScores(i, j, score, levels, sims, swapped, common)
@@ -462,7 +462,7 @@ def _crossed(lf: np.ndarray, ll: np.ndarray, rf: np.ndarray, rl: np.ndarray) -> 
     pairs whose last names are nicknames of each other ("Quite Richard" and "Quite Dick", both swapped)."""
     crossed = np.zeros(len(lf), dtype=bool)
     filled = (lf != "") & (ll != "") & (rf != "") & (rl != "")
-    rows = np.flatnonzero(filled & (ll != rl))
+    rows = np.flatnonzero(filled & (ll != rl) & (lf == rf))
     if rows.size:
         nicknames = nickname_pairs()
         crossed[rows] = np.fromiter(((a, b) in nicknames for a, b in zip(ll[rows], rl[rows], strict=True)), bool,
@@ -486,9 +486,11 @@ def veto(total: np.ndarray, levels: np.ndarray, weights: np.ndarray, model: Matc
     and Linda Johnson, at one office on one switchboard, are two people however much of their workplace
     agrees; with the same birth date or mailbox they might be one person whose name was overwritten. A near
     spelling (Susan and Susen, but also Mark and Mary) is not 'else': a typo is as common as a colleague with
-    a close name. `names` (left first and last names, right first and last names, by row, and the pairs'
-    rows i and j) spares names swapped with a nickname on top ("Richard Quite" and "Quite Dick", `_crossed`),
-    which the swap test, needing both names close, leaves unswapped."""
+    a close name. `names` (the distinct values when the columns are codes, else None; left first and last
+    names, right first and last names, by row; the pairs' rows i and j) spares, in a veto on the names, names
+    swapped with a nickname on top ("Richard Quite" and "Quite Dick", `_crossed`), which the swap test,
+    needing both names close, leaves unswapped."""
+    swap = model.swap_fields
     for differ, unless, cap in model.veto:
         vetoed = np.ones(len(total), dtype=bool)
         for position in differ:
@@ -496,9 +498,13 @@ def veto(total: np.ndarray, levels: np.ndarray, weights: np.ndarray, model: Matc
         for position in unless:
             vetoed &= weights[:, position] <= 0
         rows = np.flatnonzero(vetoed & (total > cap))
-        if names is not None and rows.size:
-            lf, ll, rf, rl, i, j = names
-            rows = rows[~_crossed(lf[i[rows]], ll[i[rows]], rf[j[rows]], rl[j[rows]])]
+        if names is not None and rows.size and any(model.comparisons[p].field in swap for p in differ):
+            values, lf, ll, rf, rl, i, j = names
+            a, b = i[rows], j[rows]
+            found = (lf[a], ll[a], rf[b], rl[b])
+            if values is not None:
+                found = tuple(values[column] for column in found)
+            rows = rows[~_crossed(*found)]
         total[rows] = cap
 
 

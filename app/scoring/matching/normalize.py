@@ -34,26 +34,40 @@ _SUFFIXES = frozenset(NAME_CONSTANTS.suffix_acronyms) | frozenset(NAME_CONSTANTS
 GENERATIONS = {"jr": "jr", "junior": "jr", "sr": "sr", "senior": "sr", "ii": "ii", "2nd": "ii", "iii": "iii",
                "3rd": "iii", "iv": "iv", "4th": "iv"}
 # What people type where they do not know a name: such a name is no evidence ('Test Test' at two companies).
-# Folded forms; the rules file's [completeness] empty_values are blanks already before matching sees them.
-PLACEHOLDER_NAMES = frozenset({"unknown", "n a", "na", "none", "null", "tbd", "test", "tester", "testing", "asdf",
-                               "xx", "xxx", "noname", "no name", "name", "firstname", "first name",
-                               "lastname", "last name", "customer", "user", "dummy", "sample", "anonymous",
-                               "unbekannt", "inconnu", "desconocido"})
+# Folded forms; the default rules file's [completeness] empty_values ("[not provided]", "n/a") join them, less
+# its real_values (Na is a family name): see `placeholders`.
+PLACEHOLDER_NAMES = frozenset({"unknown", "none", "null", "tbd", "test", "testing", "asdf", "xx", "xxx", "noname",
+                               "no name", "firstname", "first name", "lastname", "last name", "dummy",
+                               "anonymous", "unbekannt", "inconnu", "desconocido"})
 # Shared mailboxes (RFC 2142's and the usual business ones): info@acme.com is the company's, not a person's, so
-# two people on it are no evidence of one person. Compared as if blank (the domain still counts).
+# two people on it are no evidence of one person. Compared as if blank (the domain still counts). Written as
+# `email_key` gives the part before the @: without dots.
 SHARED_MAILBOXES = frozenset({
     "info", "sales", "support", "admin", "administrator", "office", "contact", "contacts", "hello", "team",
-    "help", "helpdesk", "service", "services", "customerservice", "customer.service", "enquiries", "enquiry",
+    "help", "helpdesk", "service", "services", "customerservice", "enquiries", "enquiry",
     "inquiries", "inquiry", "billing", "accounts", "accounting", "invoices", "finance", "hr", "jobs", "careers",
     "marketing", "press", "media", "pr", "webmaster", "postmaster", "hostmaster", "abuse", "noc", "security",
     "noreply", "no-reply", "donotreply", "do-not-reply", "mail", "email", "general", "reception", "frontdesk",
     "orders", "purchasing", "procurement", "legal", "compliance", "privacy", "it", "tech", "operations", "ops",
     "bookings", "reservations", "events", "partners", "feedback", "newsletter", "kontakt", "vertrieb", "contacto",
     "ventas", "bonjour", "commercial", "comercial"})
-# Placeholder mail domains typed where the address is unknown (test@test.com): no evidence of anyone. Not the
-# reserved example.com / .example: documentation and test data use them for real-looking addresses.
-PLACEHOLDER_MAIL_DOMAINS = frozenset({"test.com", "none.com", "noemail.com", "nomail.com", "no-email.com",
-                                      "noreply.com", "domain.com"})
+
+
+@lru_cache(maxsize=1)
+def placeholders() -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+    """(names, mail domains, parts before the @) that stand for nothing, from the default rules file (the
+    [validity] placeholder_email_* lists the email.placeholder rule reads, [completeness] empty_values) and
+    PLACEHOLDER_NAMES. Matching keys have no ruleset at hand: an organisation's own lists do not reach them."""
+    from app.scoring.ruleset import read_default_rules  # the ruleset imports this module
+
+    data = read_default_rules()
+    completeness, validity = data["completeness"], data["validity"]
+    real = {fold(v) for values in completeness.get("real_values", {}).values() for v in values}
+    names = (PLACEHOLDER_NAMES | {fold(v) for v in completeness["empty_values"]}) - real - {""}
+    return (frozenset(names), frozenset(d.lower() for d in validity.get("placeholder_email_domains", ())),
+            frozenset(v.lower().replace(".", "") for v in validity.get("placeholder_email_locals", ())))
+
+
 MULTI = "\x1e"  # separates the values of a multi-valued blocking key (each one is a key of its own)
 MULTI_VALUED = frozenset({"name_token", "nick_initial"})
 DOTLESS_MAIL = frozenset({"gmail.com", "googlemail.com"})
@@ -77,6 +91,12 @@ def nickname_pairs() -> frozenset[tuple[str, str]]:
             pairs.add((t.name1, t.name2))
             pairs.add((t.name2, t.name1))
     return frozenset(pairs)
+
+
+@lru_cache(maxsize=1)
+def given_names() -> frozenset[str]:
+    """Every given name and nickname the nicknames package knows ('tom', 'tim', 'dan', 'don', …)."""
+    return frozenset(n for t in name_triplets() for n in (t.name1, t.name2))
 
 
 @lru_cache(maxsize=1)
@@ -137,7 +157,7 @@ def _clean_name(text: str, titles: bool = True) -> str:
     while titles and len(words) > 1 and words[0] in _TITLES:
         del words[0]
     name = " ".join(words)
-    return "" if name in PLACEHOLDER_NAMES else name
+    return "" if name in placeholders()[0] else name
 
 
 def generation(first: Any, last: Any) -> str:
@@ -188,7 +208,7 @@ def company_key(value: str) -> str:
         name = name[4:]
     elif name.endswith(" the"):  # 'Home Depot, The' as sorted lists write it
         name = name[:-4]
-    return "" if name in PLACEHOLDER_NAMES else name
+    return "" if name in placeholders()[0] else name
 
 
 def email_key(value: Any) -> tuple[str, str, str]:
@@ -200,7 +220,7 @@ def email_key(value: Any) -> tuple[str, str, str]:
         return "", "", ""
     local, domain = text.split("@")
     local = local.split("+", 1)[0]
-    if domain in PLACEHOLDER_MAIL_DOMAINS:
+    if domain in placeholders()[1]:
         return "", "", ""
     if domain in DOTLESS_MAIL:
         local, domain = local.replace(".", ""), "gmail.com"
@@ -327,8 +347,8 @@ def person_keys(record: dict[str, Any], record_type: str, region: str,
     """Comparable fields of a contact or lead (`checked`: just scored, see `phone_key`)."""
     first, last = split_person_name(record.get("first_name"), record.get("last_name"))
     email, local, domain = email_key(record.get("email"))
-    if local in SHARED_MAILBOXES:  # the company's mailbox: its domain says where, not who
-        email = local = ""
+    if local in SHARED_MAILBOXES or local in placeholders()[2]:  # the company's mailbox, or nobody's: its domain
+        email = local = ""                                          # says where, not who
     company = record.get("company")
     if record_type == "contact" and isinstance(record.get("account"), dict):
         company = record["account"].get("name")

@@ -59,7 +59,7 @@ def standard_state(value: Any, country: str | None, ctx: Any) -> str | None:
     if code is None and ". " in text:  # "N. Y.", "W. Va.": abbreviations written with spaces
         code = _state_codes().get((country, text.replace(". ", ".")))
     if code is None and not text.isascii() and len(text) <= 100:  # 'Québec' where ISO writes 'Quebec'
-        code = _state_codes().get((country, anyascii(text)))
+        code = _state_codes().get((country, anyascii(text).lower()))
     return code
 
 
