@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -282,6 +282,8 @@ class Duplicates(_Strict):
     common_value_after: int = Field(ge=0)
     high_deal_value: float
     high_roles: list[str]
+    # a record scored against the index is also matched with these types' records (one person model)
+    match_also: dict[Literal["contact", "lead"], list[Literal["contact", "lead"]]] = {}
     person: MatchModelSpec
     account: MatchModelSpec
 

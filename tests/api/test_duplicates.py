@@ -94,6 +94,34 @@ def test_scoring_a_saved_record_finds_its_duplicate_in_the_index(client: TestCli
     assert [d["b"] for d in again["duplicates"]] == ["c2"], "a record is never its own duplicate"
 
 
+def test_a_new_lead_is_matched_with_the_indexed_contacts(client: TestClient) -> None:
+    """The classic duplicate: the person is already a contact and comes in again as a lead (match_also)."""
+    hannah = {"id": "003H", "first_name": "Hannah", "last_name": "Oyelaran", "email": "hannah.oyelaran@wavecrest.io",
+              "phone": "+1 617 555 0142", "mailing_address": {"city": "Boston"}}
+    client.post("/v1/index/contacts/bulk", json={"records": [hannah, ALICE]})
+    lead = {"id": "00QH", "first_name": "Hannah", "last_name": "Oyelaran", "email": "hannah.oyelaran@wavecrest.io",
+            "company": "Wavecrest", "address": {"city": "Boston"}}
+    report = client.post("/v1/leads/score", json=lead).json()
+    [pair] = report["duplicates"]
+    assert (pair["b"], pair["b_type"], pair["band"]) == ("003H", "contact", "auto_merge")
+    finding = next(i for i in report["issues"] if i["rule"] == "lead.duplicate.auto_merge")
+    assert "Duplicate of contact 003H" in finding["message"]
+    # the other way round, and not when the rules file says so
+    client.post("/v1/index/leads/bulk", json={"records": [lead]})
+    report = client.post("/v1/contacts/score", json=hannah).json()
+    assert [(d["b"], d.get("b_type")) for d in report["duplicates"]] == [("00QH", "lead")]
+
+
+def test_matching_across_types_follows_the_rules_file(tmp_path) -> None:  # noqa: ANN001
+    rules_file = tmp_path / "org.toml"
+    rules_file.write_text("[duplicates]\nmatch_also = { lead = [], contact = [] }\n")
+    app = create_app(Settings(rules_file=rules_file, database_url=f"sqlite:///{tmp_path / 'dq.db'}"))
+    with TestClient(app) as client:
+        client.post("/v1/index/contacts/bulk", json={"records": [BOBBY]})
+        assert client.post("/v1/leads/score", json={**BOB, "id": "00Q1"}).json()["duplicates"] == []
+        assert client.post("/v1/contacts/score", json=BOB).json()["duplicates"]
+
+
 def test_caller_supplied_candidates_replace_the_index(client: TestClient) -> None:
     report = client.post("/v1/contacts/score", json={"record": BOB, "candidates": [BOBBY, ALICE]}).json()
     assert report["duplicate_check"] == "candidates"

@@ -68,18 +68,26 @@ def split_body(body: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any
 
 def find_in_index(request: Request, record_type: str, record: dict[str, Any], rules: Ruleset,
                   options: Options) -> list[dict[str, Any]]:
-    """Best candidates for the record from the reference index (runs in a worker thread)."""
+    """Best candidates for the record from the reference index (runs in a worker thread): of its own type,
+    and of the types `[duplicates] match_also` names (a new lead that is already a contact)."""
     engine = request.app.state.engine
-    if index.count_records(engine, record_type) == 0:
-        return []
     cfg = rules.file.duplicates
     model = rules.match_models[record_type]
     own = record_id(record, 0) if record.get("id") not in (None, "") else None
-    prepared = prepare([record], record_type, options.default_region, [own or "new"])
-    candidates, tf = index.find_candidates(engine, record_type, prepared, model, cfg.max_block_size,
-                                           cfg.tf_pseudo_count, exclude_id=own,
-                                           common_value_after=cfg.common_value_after)
-    return link_record(record_type, record, candidates, rules, region=options.default_region, tf=tf)
+    prepared = None
+    found: list[dict[str, Any]] = []
+    for other in (record_type, *cfg.match_also.get(record_type, ())):
+        if index.count_records(engine, other) == 0:
+            continue
+        if prepared is None:
+            prepared = prepare([record], record_type, options.default_region, [own or "new"])
+        candidates, tf = index.find_candidates(engine, other, prepared, model, cfg.max_block_size,
+                                               cfg.tf_pseudo_count, exclude_id=own if other == record_type else None,
+                                               common_value_after=cfg.common_value_after)
+        found += link_record(record_type, record, candidates, rules, region=options.default_region, tf=tf,
+                             candidate_type=other)
+    found.sort(key=lambda pair: -pair["score"])  # stable: the record's own type first among equal scores
+    return found[: cfg.max_candidates]
 
 
 def make_score_endpoint(record_type: str) -> Any:

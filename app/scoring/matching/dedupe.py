@@ -301,12 +301,15 @@ def link_record(
     region: str = "US",
     tf: TermFrequencies | None = None,
     threshold: float | None = None,
+    candidate_type: str | None = None,
 ) -> list[dict[str, Any]]:
     """The best duplicate candidates for one record (pair shape, best first, at most `max_candidates`).
 
     Args:
         candidates: (id, record) pairs: from the reference index, or fetched by the caller from its CRM.
         tf: term frequencies of the index; by default they come from the candidates themselves.
+        candidate_type: the candidates' record type when it is not the record's (contacts for a lead: one
+            person model, but each type's own address and company fields); its pairs name it as `b_type`.
     """
     cfg = rules.file.duplicates
     model: MatchModel = rules.match_models[record_type]
@@ -315,7 +318,8 @@ def link_record(
         return []
     own_id = record_id(record, 0) if record.get("id") not in (None, "") else "new"
     left = prepare([record], record_type, region, [own_id])
-    right = prepare([c for _, c in candidates], record_type, region, [cid for cid, _ in candidates])
+    right = prepare([c for _, c in candidates], candidate_type or record_type, region,
+                    [cid for cid, _ in candidates])
     if tf is None:
         # a few candidates: the pair's own counts would dominate
         tf = TermFrequencies.of([left, right], model.tf_fields, cfg.tf_pseudo_count,
@@ -323,11 +327,15 @@ def link_record(
     scores = score_pairs(left, right, np.zeros(len(right), dtype=np.int64), np.arange(len(right)), model, tf)
     rank = Ranking({own_id: record, **{cid: c for cid, c in candidates}}, rules.empty_values)
     order = [int(k) for k in np.argsort(-scores.score, kind="stable") if scores.score[k] >= threshold]
+    other_type = candidate_type not in (None, record_type)
     pairs = []
     for k in order[: cfg.max_candidates]:
-        if right.ids[k] == own_id:
+        if right.ids[k] == own_id and not other_type:
             continue
         fields, reasons = explain(scores.levels[k].tolist(), scores.sims[k].tolist(), bool(scores.swapped[k]),
                                   model, scores.common[k].tolist())
-        pairs.append(_pair(own_id, right.ids[k], float(scores.score[k]), fields, reasons, cfg, threshold, rank, {}))
+        pair = _pair(own_id, right.ids[k], float(scores.score[k]), fields, reasons, cfg, threshold, rank, {})
+        if other_type:
+            pair["b_type"] = candidate_type
+        pairs.append(pair)
     return pairs

@@ -13,17 +13,19 @@ def _band(band: str) -> Any:
         """A known record matches this one in the given confidence band."""
         for pair in ctx.duplicates:
             if pair["band"] == band:
-                yield Hit("id", pair["b"], details={"score": pair["score"], "reasons": "; ".join(pair["reasons"])})
+                other = f"{pair['b_type']} {pair['b']}" if pair.get("b_type") else pair["b"]
+                yield Hit("id", pair["b"], details={"score": pair["score"], "reasons": "; ".join(pair["reasons"]),
+                                                    "other": other})
 
     return check
 
 
 for _t in ("account", "contact", "lead"):
     rule(f"{_t}.duplicate.review", fields=("*",), severity="warning", category="duplicates", seed="001",
-         config="duplicates", message="Possible duplicate of {value} (score {score:.2f}: {reasons}); review it.",
+         config="duplicates", message="Possible duplicate of {other} (score {score:.2f}: {reasons}); review it.",
          description="Seed 001: duplicates by fuzzy names, email domains, phones, addresses, websites; "
                      "a pair between the duplicate threshold and the auto-merge line.")(_band("review"))
     rule(f"{_t}.duplicate.auto_merge", fields=("*",), severity="error", category="duplicates", seed="001",
-         config="duplicates", message="Duplicate of {value} (score {score:.2f}: {reasons}); merge instead of "
+         config="duplicates", message="Duplicate of {other} (score {score:.2f}: {reasons}); merge instead of "
                                       "creating another record.",
          description="Seed 001/002: a pair above the auto-merge line: the same company or person.")(_band("auto_merge"))
