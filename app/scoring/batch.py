@@ -53,7 +53,7 @@ def batch_lookups(records: Mapping[str, Iterable[dict[str, Any]]], rules: Rulese
         aid = deal.get("account_id")
         if isinstance(aid, str) and aid:
             open_deals[aid] += 1
-            deal_value[aid] += max(0.0, parse_number(deal.get("amount")) or 0.0)
+            deal_value[aid] += max(0.0, rules.in_base(parse_number(deal.get("amount")) or 0.0, deal.get("currency")))
     contacts: Counter[str] = Counter()
     decision_makers: Counter[str] = Counter()
     dm_roles = {picklist_key(r) for r in rules.file.qualification.decision_maker_roles}

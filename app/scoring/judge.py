@@ -27,7 +27,7 @@ from app.scoring.values import parse_number
 # what the cross-record rules and the lookups read; a stream keeps only these per record
 KEPT_FIELDS = {"account": ("id", "industry", "owner_id", "name"),
                "contact": ("id", "account_id", "email", "decision_role", "owner_id"),
-               "opportunity": ("id", "account_id", "amount", "stage", "contact_roles", "owner_id"),
+               "opportunity": ("id", "account_id", "amount", "stage", "contact_roles", "owner_id", "currency"),
                "lead": ("id", "owner_id")}
 # what survivor ranking, merge plans and merge priority read of a streamed record, after its filled count
 RANK_FIELDS = ("id", "decision_role", "account_id", "last_activity_at", "updated_at")
@@ -140,7 +140,7 @@ def judge_record(record_type: str, position: int, entry: dict[str, Any], rules: 
     """Score one record, count it into `into.summary` and keep what the end of the batch needs."""
     report = score_record(record_type, entry, rules, now=setup.now, options=setup.options,
                           lookups=setup.lookups)
-    into.summary.add(record_type, report, deal_value(record_type, entry, setup.lookups))
+    into.summary.add(record_type, report, deal_value(record_type, entry, setup.lookups, rules))
     fields = KEPT_FIELDS[record_type]
     into.kept.append((record_type, pack([entry.get(f) for f in fields])
                       if any(f in entry for f in fields) else None))
@@ -153,10 +153,12 @@ def judge_record(record_type: str, position: int, entry: dict[str, Any], rules: 
     return report
 
 
-def deal_value(record_type: str, entry: dict[str, Any], lookups: Lookups | None) -> float:
-    """The deal value a record's findings are weighed by: its amount, or its account's open deals."""
+def deal_value(record_type: str, entry: dict[str, Any], lookups: Lookups | None, rules: Ruleset | None = None) -> float:
+    """The deal value a record's findings are weighed by (in the base currency): its amount, or its account's
+    open deals."""
     if record_type == "opportunity":
-        return max(0.0, parse_number(entry.get("amount")) or 0.0)
+        amount = max(0.0, parse_number(entry.get("amount")) or 0.0)
+        return rules.in_base(amount, entry.get("currency")) if rules is not None else amount
     key = entry.get("id") if record_type == "account" else entry.get("account_id")
     if lookups is not None and isinstance(key, str):
         return lookups.deal_value_by_account.get(key, 0.0)

@@ -299,6 +299,19 @@ class Duplicates(_Strict):
         return self
 
 
+class Currencies(_Strict):
+    base: str = "USD"
+    # what one unit of each currency is worth in `base` (ISO 4217 codes)
+    rates: dict[str, float] = {}
+
+    @model_validator(mode="after")
+    def _rates_are_positive(self) -> Currencies:
+        bad = sorted(code for code, rate in self.rates.items() if not rate > 0)
+        if bad:
+            raise ValueError(f"rates must be positive: {bad}")
+        return self
+
+
 class RulesFile(_Strict):
     """The whole rules TOML. Unknown keys are errors, so a typo stops start-up with its path."""
 
@@ -316,6 +329,7 @@ class RulesFile(_Strict):
     lead_scoring: LeadScoring
     standardize: Standardize
     duplicates: Duplicates
+    currencies: Currencies = Currencies()
 
     @model_validator(mode="after")
     def _overrides_name_rules(self) -> RulesFile:
@@ -502,6 +516,23 @@ class Ruleset:
     def industry(self, value: Any) -> str | None:
         """The configured industry label a raw value names (`industry_key`), or None."""
         return (self.industry_lookup.get(industry_key(value)) or None) if isinstance(value, str) else None
+
+    def in_base(self, amount: float, currency: Any) -> float:
+        """An amount in the base currency ([currencies]): thresholds are written in it. An amount without a
+        currency, or in one the rates do not list, is read as written."""
+        if isinstance(currency, str):
+            rate = self.file.currencies.rates.get(currency.strip().upper())
+            if rate is not None:
+                return amount * rate
+        return amount
+
+    def worth(self, amount: float, currency: Any) -> str:
+        """An amount as a message shows it: '12,000 USD', or '1,500,000 JPY (10,050 USD)'."""
+        base = self.file.currencies.base
+        code = currency.strip().upper() if isinstance(currency, str) and currency.strip() else base
+        if code == base or code not in self.file.currencies.rates:
+            return f"{amount:,.0f} {code}"
+        return f"{amount:,.0f} {code} ({self.in_base(amount, code):,.0f} {base})"
 
     def canonical_stage(self, value: Any) -> str | None:
         """The configured stage a raw value names, or None."""

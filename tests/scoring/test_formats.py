@@ -500,3 +500,16 @@ def test_industries_in_other_scripts_keep_their_letters() -> None:
         "Healthcare": [*load_rules().file.standardize.industries["Healthcare"], "здравоохранение"]}}})
     assert rules.industry("Здравоохранение") == "Healthcare"
     assert rules.industry("Финансы") is None and rules.industry("—") is None and rules.industry("&") is None
+
+
+def test_amounts_are_compared_in_the_base_currency_and_shown_in_both() -> None:
+    rules = load_rules()
+    assert rules.in_base(12000, "JPY") == pytest.approx(80.4) and rules.in_base(500, None) == 500
+    assert rules.in_base(500, "XYZ") == 500  # not listed: read as written
+    assert rules.worth(12000, "usd") == "12,000 USD" and rules.worth(12000, None) == "12,000 USD"
+    assert rules.worth(1_500_000, "JPY") == "1,500,000 JPY (10,050 USD)"
+    report = score_record("opportunity", {"amount": 9500, "currency": "EUR"}, rules, now=NOW)
+    [finding] = [i for i in report["issues"] if i["rule"] == "opportunity.stage.missing_high_value"]
+    assert finding["message"] == "Deal worth 9,500 EUR (10,260 USD) (over 10,000 USD) has no proper stage."
+    with pytest.raises(RulesError, match="rates must be positive"):
+        load_rules(override={"currencies": {"rates": {"EUR": 0}}})

@@ -26,7 +26,7 @@ def _single_threaded(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[
 
 @rule("account.decision_maker.missing", fields=("id",), severity="warning", category="cross_record", seed="000",
       scope="batch", config="impact",
-      message="Open deals worth {amount:,.0f} but no decision maker among the account's contacts.")
+      message="Open deals worth {amount:,.0f} (in the base currency) but no decision maker among the account's contacts.")
 def _no_decision_maker(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
     """Seed 000: decision maker contacts must be identified on accounts with real pipeline."""
     aid = _account_id(record)
@@ -37,7 +37,7 @@ def _no_decision_maker(record: dict[str, Any], params: Any, ctx: Any) -> Iterato
 
 @rule("account.contacts.too_few", fields=("id",), severity="info", category="cross_record", seed="002",
       scope="batch", config="impact",
-      message="Open deals worth {amount:,.0f} but only {contacts} contact(s) (want {threshold}).")
+      message="Open deals worth {amount:,.0f} (in the base currency) but only {contacts} contact(s) (want {threshold}).")
 def _too_few_contacts(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
     """Seed 002: high-value accounts with few contacts."""
     aid = _account_id(record)

@@ -11,22 +11,27 @@ from app.scoring.values import parse_number
 
 @rule("opportunity.stage.missing_high_value", fields=("stage", "amount"), severity="error", category="impact",
       seed="002", config="impact",
-      message="Deal worth {amount:,.0f} (over {threshold:,.0f}) has no proper stage.")
+      message="Deal worth {worth} (over {threshold:,.0f} {base}) has no proper stage.")
 def _high_value_without_stage(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
-    """Seed 002: deals over $10K without proper stage assignments."""
+    """Seed 002: deals over $10K (in the base currency, [currencies]) without proper stage assignments."""
     amount = parse_number(record.get("amount"))
-    if amount is not None and amount > params.high_value_deal and ctx.rules.canonical_stage(record.get("stage")) is None:
-        yield Hit("stage", record.get("stage"), details={"amount": amount, "threshold": params.high_value_deal})
+    rules = ctx.rules
+    if amount is not None and rules.in_base(amount, record.get("currency")) > params.high_value_deal \
+            and rules.canonical_stage(record.get("stage")) is None:
+        yield Hit("stage", record.get("stage"), details={
+            "amount": amount, "worth": rules.worth(amount, record.get("currency")),
+            "threshold": params.high_value_deal, "base": rules.file.currencies.base})
 
 
 @rule("account.industry.missing_high_value", fields=("industry",), severity="error", category="impact",
       seed="002", config="impact", scope="batch",
-      message="Account with {amount:,.0f} in deals (over {threshold:,.0f}) has no industry.")
+      message="Account with {amount:,.0f} {base} in deals (over {threshold:,.0f}) has no industry.")
 def _high_value_without_industry(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
     """Seed 002: companies over $50K deal value without industry classification (needs the batch's deals)."""
     amount = ctx.lookups.deal_value_by_account.get(record.get("id"), 0.0) if isinstance(record.get("id"), str) else 0.0
     if amount > params.high_value_account and not ("industry" in ctx.present):
-        yield Hit("industry", record.get("industry"), details={"amount": amount, "threshold": params.high_value_account})
+        yield Hit("industry", record.get("industry"), details={"amount": amount, "threshold": params.high_value_account,
+                                                               "base": ctx.rules.file.currencies.base})
 
 
 @rule("contact.email.missing_on_active_deal", fields=("email",), severity="error", category="impact",

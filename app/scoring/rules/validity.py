@@ -285,12 +285,16 @@ def _amount_negative(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[
 
 @rule("opportunity.amount.unrealistic", fields=("amount",), severity="warning", category="validity",
       when_present=True,
-      seed="000", config="validity", message="Amount {value} is above the realistic maximum {threshold:,.0f}.")
+      seed="000", config="validity",
+      message="Amount {worth} is above the realistic maximum {threshold:,.0f} {base}.")
 def _amount_unrealistic(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
-    """Seed 000: amounts must be realistic; seed 002 asks to verify deal values."""
+    """Seed 000: amounts must be realistic (in the base currency, [currencies]); seed 002 asks to verify deal
+    values."""
     value = record.get("amount")
-    if is_number(value) and value > params.amount_max:
-        yield Hit("amount", value, details={"threshold": params.amount_max})
+    rules = ctx.rules
+    if is_number(value) and rules.in_base(value, record.get("currency")) > params.amount_max:
+        yield Hit("amount", value, details={"threshold": params.amount_max, "base": rules.file.currencies.base,
+                                            "worth": rules.worth(value, record.get("currency"))})
 
 
 @rule("opportunity.probability.out_of_range", fields=("probability",), severity="error", category="validity",
