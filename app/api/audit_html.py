@@ -18,15 +18,20 @@ border-radius:6px}.ok{background:#2e9e5b}.low{background:#e0a030}.bad{background
 """
 
 
-def _pct(value: float) -> str:
-    return f"{100 * value:.1f}%"
+def _pct(value: float | None) -> str:
+    return "–" if value is None else f"{100 * value:.1f}%"
 
 
 def _tile(name: str, kpi: dict[str, Any], lower_is_better: bool = False) -> str:
-    state = "pass" if kpi["pass"] else "fail"
+    """A KPI against its target; with nothing measured (no records) neither met nor missed."""
+    state, verdict = {True: ("pass", "met"), False: ("fail", "missed"), None: ("", "no records")}[kpi["pass"]]
     sign = "≤" if lower_is_better else "≥"
     return (f'<div class="tile {state}"><div class="muted">{escape(name)}</div><div class="v">{_pct(kpi["value"])}'
-            f'</div><div>target {sign} {_pct(kpi["target"])} · {"met" if kpi["pass"] else "missed"}</div></div>')
+            f'</div><div>target {sign} {_pct(kpi["target"])} · {verdict}</div></div>')
+
+
+SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}
+CROSS_ROWS = 200
 
 
 def _bar(percent: float, target: float) -> str:
@@ -74,8 +79,13 @@ def render_audit(audit: dict[str, Any], rules_version: str) -> str:
             parts.append(f"<tr><td>{escape(record_type)}</td><td><code>{escape(', '.join(cluster))}</code></td>"
                          f"<td><code>{escape(str(survivor))}</code></td></tr>")
     parts.append("</table><h2>Cross-record findings</h2><table><tr><th>record</th><th>rule</th><th>message</th></tr>")
-    for f in audit["cross_record"][:200]:
+    cross = sorted(audit["cross_record"], key=lambda f: SEVERITY_RANK.get(f["severity"], 3))  # stable
+    for f in cross[:CROSS_ROWS]:
         parts.append(f"<tr><td>{escape(f['record_type'])} <code>{escape(str(f['record_id']))}</code></td>"
-                     f"<td><code>{escape(f['rule'])}</code></td><td>{escape(f['message'])}</td></tr>")
+                     f"<td class='sev-{escape(f['severity'])}'><code>{escape(f['rule'])}</code></td>"
+                     f"<td>{escape(f['message'])}</td></tr>")
+    if len(cross) > CROSS_ROWS:
+        parts.append(f"<tr><td colspan=3 class=muted>… and {len(cross) - CROSS_ROWS:,} more "
+                     f"(the JSON audit lists them all)</td></tr>")
     parts.append(f"</table><p class=muted>Impact = {escape(summary['impact_formula'])}.</p></body></html>")
     return "".join(parts)

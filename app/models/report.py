@@ -24,6 +24,8 @@ class Completeness(BaseModel):
     filled: int
     required: int
     missing: list[str]
+    not_applicable: list[str] = Field(default=[], description="Requirements that do not apply to this record "
+                                      "(an open deal's next step on a closed one); present only when some do not.")
 
 
 class Accuracy(BaseModel):

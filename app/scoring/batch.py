@@ -31,42 +31,55 @@ from app.scoring.matching.dedupe import MATCHABLE, Matches, match_lazily
 from app.scoring.matching.linker import Prepared
 from app.scoring.ruleset import Ruleset, picklist_key
 from app.scoring.summary import PLURAL, SINGULAR, BatchSummary, impact_of
-from app.scoring.values import parse_number
+from app.scoring.values import link_id, parse_number
 
 __all__ = ["KEPT_FIELDS", "PLURAL", "SINGULAR", "BatchRun", "BatchSummary", "FoundDuplicates",
            "batch_lookups", "cross_record_findings", "impact_of", "match_packed", "match_packed_json", "score_batch"]
 
 
 def batch_lookups(records: Mapping[str, Iterable[dict[str, Any]]], rules: Ruleset) -> Lookups:
-    """What each record needs to know about the others, linked by `account_id`."""
-    accounts = {r["id"]: r for r in records.get("account", []) if isinstance(r.get("id"), str)}
+    """What each record needs to know about the others, linked by `account_id` (ids as text: `link_id`).
+
+    An account's decision makers are its contacts with a decision-maker `decision_role` and the contacts its
+    open deals name in such a contact role (Salesforce's OpportunityContactRole), each counted once.
+    """
+    accounts = {}
+    for account in records.get("account", []):
+        aid = link_id(account.get("id"))
+        if aid is not None:
+            accounts[aid] = account
     open_deals: Counter[str] = Counter()
     deal_value: defaultdict[str, float] = defaultdict(float)
     active_contacts: set[str] = set()
+    dm_roles = {picklist_key(r) for r in rules.file.qualification.decision_maker_roles}
+    decision_makers: defaultdict[str, set[str]] = defaultdict(set)
     for deal in records.get("opportunity", []):
         if rules.closed_stage(deal.get("stage")):
             continue
+        aid = link_id(deal.get("account_id"))
         roles = deal.get("contact_roles")
         for role in roles if isinstance(roles, list) else []:
-            if isinstance(role, dict) and isinstance(role.get("contact_id"), str):
-                active_contacts.add(role["contact_id"])
-        aid = deal.get("account_id")
-        if isinstance(aid, str) and aid:
+            contact_id = link_id(role.get("contact_id")) if isinstance(role, dict) else None
+            if contact_id is not None:
+                active_contacts.add(contact_id)
+                named = role.get("role")
+                if aid is not None and isinstance(named, str) and picklist_key(named) in dm_roles:
+                    decision_makers[aid].add(contact_id)
+        if aid is not None:
             open_deals[aid] += 1
-            deal_value[aid] += max(0.0, rules.in_base(parse_number(deal.get("amount")) or 0.0, deal.get("currency")))
+            deal_value[aid] += rules.deal_amount(parse_number(deal.get("amount")), deal.get("currency"))
     contacts: Counter[str] = Counter()
-    decision_makers: Counter[str] = Counter()
-    dm_roles = {picklist_key(r) for r in rules.file.qualification.decision_maker_roles}
-    for contact in records.get("contact", []):
-        aid = contact.get("account_id")
-        if isinstance(aid, str) and aid:
+    for n, contact in enumerate(records.get("contact", [])):
+        aid = link_id(contact.get("account_id"))
+        if aid is not None:
             contacts[aid] += 1
             role = contact.get("decision_role")
             if isinstance(role, str) and picklist_key(role) in dm_roles:
-                decision_makers[aid] += 1
+                decision_makers[aid].add(link_id(contact.get("id")) or f"\x00{n}")  # one without an id is one
     return Lookups(accounts=accounts, deal_value_by_account=dict(deal_value),
                    active_deal_contacts=frozenset(active_contacts), open_deals_by_account=dict(open_deals),
-                   contacts_by_account=dict(contacts), decision_makers_by_account=dict(decision_makers),
+                   contacts_by_account=dict(contacts),
+                   decision_makers_by_account={aid: len(ids) for aid, ids in decision_makers.items()},
                    in_batch=True)
 
 
@@ -147,6 +160,16 @@ class BatchRun:
         before the next, and each type's pairs go to JSON as they are made, so memory peaks low."""
         lookups = batch_lookups(self.kept_records(), self.rules)
         cross = list(cross_record_findings(self.kept_records(), lookups, self.rules, self.now, self.options))
+        if self.setup.lookups is None:  # judged before the batch was known: its reports lack these findings
+            wanted = {(f["record_type"], str(f["record_id"])) for f in cross
+                      if f["severity"] != "info" and f["record_type"] != "account"}
+            accounts_of: dict[str, dict[str, str]] = {}
+            for record_type, records in self.kept_records().items() if wanted else ():
+                for record in records:
+                    if (record_type, str(record.get("id"))) in wanted:
+                        accounts_of.setdefault(record_type, {})[str(record.get("id"))] = \
+                            link_id(record.get("account_id")) or ""
+            self.summary.add_cross(cross, lookups.deal_value_by_account, accounts_of)
         self.kept.clear()
         jobs = [self._match_job(t, lookups) for t in MATCHABLE if self.with_duplicates]
         self._seen.clear()

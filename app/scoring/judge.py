@@ -22,7 +22,7 @@ from app.scoring.matching.merge import completeness_count
 from app.scoring.matching.normalize import record_keys
 from app.scoring.ruleset import Ruleset
 from app.scoring.summary import PLURAL, SINGULAR, BatchSummary
-from app.scoring.values import parse_number
+from app.scoring.values import link_id, parse_number
 
 # what the cross-record rules and the lookups read; a stream keeps only these per record
 KEPT_FIELDS = {"account": ("id", "industry", "owner_id", "name"),
@@ -157,10 +157,12 @@ def deal_value(record_type: str, entry: dict[str, Any], lookups: Lookups | None,
     """The deal value a record's findings are weighed by (in the base currency): its amount, or its account's
     open deals."""
     if record_type == "opportunity":
-        amount = max(0.0, parse_number(entry.get("amount")) or 0.0)
-        return rules.in_base(amount, entry.get("currency")) if rules is not None else amount
-    key = entry.get("id") if record_type == "account" else entry.get("account_id")
-    if lookups is not None and isinstance(key, str):
+        amount = parse_number(entry.get("amount"))
+        if rules is not None:
+            return rules.deal_amount(amount, entry.get("currency"))
+        return max(0.0, amount or 0.0)
+    key = link_id(entry.get("id") if record_type == "account" else entry.get("account_id"))
+    if lookups is not None and key is not None:
         return lookups.deal_value_by_account.get(key, 0.0)
     return 0.0
 
@@ -172,23 +174,32 @@ def judge_lines(lines: list[bytes | None], first: int, rules: Ruleset, setup: Ju
     for offset, raw in enumerate(lines):
         n = first + offset
         if raw is None:
+            judged.summary.add_error(None)
             out.append(error_line(n, "line is longer than the request size limit (CRM_DQ_MAX_BODY_BYTES)"))
             continue
+        if raw.startswith(b"\xef\xbb\xbf"):  # a byte order mark, as spreadsheet exports begin a file
+            raw = raw[3:]
         try:
             entry = orjson.loads(raw) if raw.strip() else None
         except orjson.JSONDecodeError as exc:
+            judged.summary.add_error(None)
             out.append(error_line(n, f"not valid JSON: {exc}"))
             continue
+        kind = entry.get("type") if isinstance(entry, dict) else None
+        kind = kind.strip().lower() if isinstance(kind, str) else None  # 'Contact', as Salesforce names types
+        record_type = SINGULAR.get(kind, kind) if kind is not None else None
+        if record_type not in PLURAL:
+            judged.summary.add_error(None)
+            out.append(error_line(n, "a JSON object with a `type` of account, contact, opportunity or lead"))
+            continue
         if has_duplicate_keys(raw, entry):
+            judged.summary.add_error(record_type)
             repeated = ", ".join(duplicate_key_paths(raw, f"line.{n}", 10))
             out.append(error_line(n, f"a name appears twice in one object: {repeated}"))
             continue
-        kind = entry.pop("type", None) if isinstance(entry, dict) else None
-        record_type = SINGULAR.get(kind, kind) if isinstance(kind, str) else None
-        if record_type not in PLURAL:
-            out.append(error_line(n, "a JSON object with a `type` of account, contact, opportunity or lead"))
-            continue
-        assert isinstance(entry, dict) and record_type is not None
+        assert isinstance(entry, dict)
+        del entry["type"]
+        assert record_type is not None
         report = judge_record(record_type, n, entry, rules, setup, judged)
         judged.counts.add(report)
         # `{"line": n, "type": ..., **report}` without copying the report: its object opened after the two

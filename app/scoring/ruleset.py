@@ -526,6 +526,15 @@ class Ruleset:
                 return amount * rate
         return amount
 
+    def deal_amount(self, amount: float | None, currency: Any) -> float:
+        """What a deal adds to an account's value and weighs findings by, in the base currency: 0 for none, a
+        negative one, or one above `validity.amount_max` (a typo such as 1,500,000,000,000, which the
+        amount.unrealistic rule reports, would otherwise outrank every real deal)."""
+        if amount is None or amount <= 0:
+            return 0.0
+        value = self.in_base(amount, currency)
+        return value if value <= self.file.validity.amount_max else 0.0
+
     def worth(self, amount: float, currency: Any) -> str:
         """An amount as a message shows it: '12,000 USD', or '1,500,000 JPY (10,050 USD)'."""
         base = self.file.currencies.base

@@ -38,6 +38,9 @@ class BatchSummary:
         self.totals: Counter[str] = Counter()
         self.errors: Counter[str] = Counter()
         self.field_filled: dict[str, Counter[str]] = defaultdict(Counter)
+        # per type, records a requirement did not apply to (a closed deal's next step)
+        self.field_skipped: dict[str, Counter[str]] = defaultdict(Counter)
+        self.line_errors = 0  # NDJSON lines that were no record of any type
         self.required = self.filled = self.checked = self.valid = 0
         self.by_rule: Counter[str] = Counter()
         self.by_severity: Counter[str] = Counter()
@@ -59,6 +62,10 @@ class BatchSummary:
         self.checked += accuracy["checked"]
         self.valid += accuracy["valid"]
         missing = set(completeness["missing"])
+        skipped = completeness.get("not_applicable")
+        if skipped:
+            self.field_skipped[record_type].update(skipped)
+            missing.update(skipped)
         filled = self.field_filled[record_type]
         for name in self._required_names(record_type):
             filled[name] += name not in missing
@@ -104,10 +111,35 @@ class BatchSummary:
         else:
             heapq.heappushpop(self.top, entry)
 
-    def add_error(self, record_type: str) -> None:
-        """Count an entry that was not a record."""
+    def add_error(self, record_type: str | None) -> None:
+        """Count an entry that was not a record (None: an NDJSON line of no known type)."""
+        if record_type is None:
+            self.line_errors += 1
+            return
         self.totals[record_type] += 1
         self.errors[record_type] += 1
+
+    def add_cross(self, findings: list[dict[str, Any]], deal_value_by_account: dict[str, float],
+                  kept: dict[str, dict[str, str]]) -> None:
+        """Count the cross-record findings of a stream, whose records were judged before the batch was
+        known (a JSON batch's reports already hold them), weighed as `add` weighs a record's findings: by its
+        account's open deals (`kept`: per type, record id -> account id)."""
+        assert self.rules is not None
+        for finding in findings:
+            record_type, severity = finding["record_type"], finding["severity"]
+            self.by_rule[finding["rule"]] += 1
+            self.by_severity[severity] += 1
+            if severity == "info":
+                continue
+            rid = finding["record_id"]
+            aid = str(rid) if record_type == "account" else kept.get(record_type, {}).get(str(rid))
+            impact = impact_of(finding, record_type, deal_value_by_account.get(aid or "", 0.0), self.rules)
+            self.impacts.setdefault(finding["rule"], array("d")).append(impact)
+            self._seq += 1
+            if len(self.top) < TOP_FINDINGS or impact > self.top[0][0]:
+                self._keep_top((impact, -self._seq, {
+                    "impact": impact, "record_type": record_type, "record_id": rid, "rule": finding["rule"],
+                    "field": finding["field"], "severity": severity, "message": finding["message"]}))
 
     def merge(self, part: BatchSummary) -> None:
         """Add the counts of the records after these (a later chunk), as if they had been added here."""
@@ -115,6 +147,9 @@ class BatchSummary:
         self.errors.update(part.errors)
         for record_type, filled in part.field_filled.items():
             self.field_filled[record_type].update(filled)
+        for record_type, skipped in part.field_skipped.items():
+            self.field_skipped[record_type].update(skipped)
+        self.line_errors += part.line_errors
         self.required += part.required
         self.filled += part.filled
         self.checked += part.checked
@@ -141,16 +176,22 @@ class BatchSummary:
         completeness = self.filled / self.required if self.required else 1.0
         accuracy = self.valid / self.checked if self.checked else 1.0
         duplicate_rate = dup_records / matchable if matchable else 0.0
+        errors = {PLURAL[t]: self.errors[t] for t in PLURAL if self.errors[t]}
+        if self.line_errors:
+            errors["lines"] = self.line_errors
+        scored = sum(self.totals.values()) - sum(self.errors.values())
         return {
             "totals": {PLURAL[t]: self.totals[t] for t in PLURAL},
-            "errors": {PLURAL[t]: self.errors[t] for t in PLURAL if self.errors[t]},
+            "errors": errors,
             "completeness_by_field": {
-                PLURAL[t]: {f: round(100 * n / max(1, self.totals[t] - self.errors[t]), 1) for f, n in c.items()}
+                PLURAL[t]: {f: round(100 * n / max(1, self.totals[t] - self.errors[t] - self.field_skipped[t][f]), 1)
+                            for f, n in c.items()}
                 for t, c in self.field_filled.items()},
-            "kpis": {
-                "completeness": _kpi(completeness, kpi.completeness, higher_is_better=True),
-                "accuracy": _kpi(accuracy, kpi.accuracy, higher_is_better=True),
-                "duplicate_rate": _kpi(duplicate_rate, kpi.duplicate_rate, higher_is_better=False),
+            "kpis": {  # with no record scored there is nothing to pass: each KPI's pass is null
+                "completeness": _kpi(completeness, kpi.completeness, higher_is_better=True, measured=scored > 0),
+                "accuracy": _kpi(accuracy, kpi.accuracy, higher_is_better=True, measured=scored > 0),
+                "duplicate_rate": _kpi(duplicate_rate, kpi.duplicate_rate, higher_is_better=False,
+                                       measured=matchable > 0),
             },
             "counts": {"required_fields": self.required, "required_filled": self.filled,
                        "fields_checked": self.checked, "fields_valid": self.valid, "duplicate_records": dup_records},
@@ -185,6 +226,8 @@ def _total(impacts: array[float]) -> float:
     return total
 
 
-def _kpi(value: float, target: float, higher_is_better: bool) -> dict[str, Any]:
+def _kpi(value: float, target: float, higher_is_better: bool, measured: bool = True) -> dict[str, Any]:
+    if not measured:
+        return {"value": None, "target": target, "pass": None}
     passed = value >= target if higher_is_better else value <= target
     return {"value": round(value, 4), "target": target, "pass": passed}

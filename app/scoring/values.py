@@ -150,6 +150,16 @@ def parse_count(value: Any) -> float | None:
     return low if low is not None and (high is None or high >= low) else None
 
 
+def link_id(value: Any) -> str | None:
+    """A record id as records link to it (`account_id`, `contact_id`): text, or an integer as its text (CSV
+    and some CRMs send 1001 where others send "1001"), else None."""
+    if value.__class__ is str:
+        return value or None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return None
+
+
 YES = frozenset({"true", "yes", "y", "1"})  # how CRMs and spreadsheets write a checked box as text
 
 

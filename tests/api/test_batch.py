@@ -115,3 +115,72 @@ def test_audit_json_and_html(client: TestClient) -> None:
     assert html.headers["content-type"].startswith("text/html")
     assert "Completeness" in html.text and "a1, a2" in html.text
     assert "http://" not in html.text and "https://" not in html.text and "<script" not in html.text
+
+
+def _stream(client: TestClient, records: list[tuple[str, dict]], headers: dict[str, str] = NDJSON) -> list[dict]:
+    body = b"\n".join(orjson.dumps({"type": t, **r}) for t, r in records)
+    r = client.post(f"/v1/batch?now={NOW_ISO}", content=body, headers=headers)
+    assert r.status_code == 200
+    return [orjson.loads(line) for line in r.text.splitlines()]
+
+
+def test_a_stream_and_a_json_batch_give_one_summary(client: TestClient) -> None:
+    """helper-22's probe: a stream's summary had none of the cross-record findings (its records are judged
+    before the batch is known), so it disagreed with the same batch as JSON and with /metrics."""
+    records = [("account", ACCOUNT), *[("opportunity", d) for d in DEALS], ("contact", CONTACT)]
+    streamed = _stream(client, records)[-1]["summary"]
+    plural = {"account": "accounts", "opportunity": "opportunities", "contact": "contacts"}
+    body: dict = {}
+    for t, r in records:
+        body.setdefault(plural[t], []).append(r)
+    whole = client.post(f"/v1/batch?now={NOW_ISO}", json=body).json()["summary"]
+    assert streamed["issues_by_severity"] == whole["issues_by_severity"]
+    assert streamed["issues_by_rule"] == whole["issues_by_rule"]
+    assert {f["rule"] for f in streamed["top_findings"]} >= {"account.industry.missing_high_value",
+                                                             "contact.email.missing_on_active_deal"}
+    found = {(f["rule"], f["record_id"]): f["impact"] for f in streamed["top_findings"]}
+    assert found[("account.industry.missing_high_value", "a1")] == next(
+        f["impact"] for f in whole["top_findings"] if f["rule"] == "account.industry.missing_high_value")
+
+
+def test_lines_that_are_no_record_are_counted_and_types_read_as_crms_write_them(client: TestClient) -> None:
+    body = b"\xef\xbb\xbf" + orjson.dumps({"type": "Contact", **CONTACT}) + b"\nnot json\n" + orjson.dumps(
+        {"type": "Opportunity", "id": "o9"}) + b"\n" + orjson.dumps({"type": "widget"})
+    for content_type in ("application/x-ndjson", "application/ndjson", "application/jsonl"):
+        r = client.post(f"/v1/batch?now={NOW_ISO}", content=body, headers={"content-type": content_type})
+        out = [orjson.loads(line) for line in r.text.splitlines()]
+        assert [o.get("record_type") for o in out[:4]] == ["contact", None, "opportunity", None], content_type
+        assert out[-1]["summary"]["errors"] == {"lines": 2}
+
+
+def test_a_batch_whose_lists_are_misnamed_is_refused_not_answered_empty(client: TestClient) -> None:
+    r = client.post("/v1/batch", json={"contact": [CONTACT], "Opportunities": DEALS})
+    assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json"
+    assert {e["loc"] for e in r.json()["errors"]} == {"body.contact", "body.Opportunities"}
+    assert "did you mean 'contacts'" in str(r.json()["errors"])
+    assert client.post("/v1/batch", json={"records": [CONTACT]}).status_code == 422
+    # other names beside the right ones are left alone; an empty batch measures nothing
+    ok = client.post("/v1/batch", json={"contacts": [CONTACT], "batch_id": "nightly-42"})
+    assert ok.status_code == 200
+    empty = client.post("/v1/audit", json={"contacts": []}).json()["summary"]["kpis"]
+    assert all(k["pass"] is None and k["value"] is None for k in empty.values())
+    html = client.post("/v1/audit?format=html", json={"contacts": []}).text
+    assert "no records" in html and " · met<" not in html and " · missed<" not in html
+
+
+def test_deal_links_and_values_as_crms_send_them(client: TestClient) -> None:
+    """Integer ids link; a decision maker named in a deal's contact roles counts for its account; an amount
+    above the realistic maximum weighs nothing; a closed deal's missing next step is no gap."""
+    account = {"id": 1001, "name": "Acme", "owner_id": "u1"}
+    deals = [{"id": "o1", "account_id": 1001, "amount": 80000, "stage": "Proposal", "next_step": "call",
+              "contact_roles": [{"contact_id": "c1", "role": "Decision Maker"}]},
+             {"id": "o2", "account_id": 1001, "amount": 1_500_000_000_000, "stage": "Proposal"},
+             {"id": "o3", "account_id": 1001, "amount": 100, "stage": "Closed Won"}]
+    contact = {"id": "c1", "account_id": 1001, "first_name": "Bob", "last_name": "Smith", "email": "b@acme.com"}
+    answer = client.post(f"/v1/batch?now={NOW_ISO}", json={"accounts": [account], "opportunities": deals,
+                                                           "contacts": [contact]}).json()
+    found = {(f["rule"], str(f["record_id"])): f for f in answer["cross_record"]}
+    assert ("account.contacts.single_contact_multi_deal", "1001") in found  # the integer id linked
+    assert ("account.decision_maker.missing", "1001") not in found
+    assert "80,000" in found[("account.contacts.too_few", "1001")]["message"]  # not 1.5 trillion
+    assert answer["summary"]["completeness_by_field"]["opportunities"]["next_step"] == 50.0  # 1 of 2 open

@@ -39,6 +39,9 @@ from app.scoring.pool import judge_pool
 
 router = APIRouter(prefix="/v1", tags=["batch"])
 NDJSON = "application/x-ndjson"
+# the other names newline-delimited JSON goes by; all are read as NDJSON, answered as application/x-ndjson
+NDJSON_TYPES = frozenset({NDJSON, "application/ndjson", "application/jsonl", "application/x-jsonlines",
+                          "application/jsonlines", "application/json-seq"})
 CHUNK_LINES = 500
 
 
@@ -153,6 +156,9 @@ async def read_batch(request: Request, settings: Settings, now: datetime) -> tup
            if body.get(k) is not None and not isinstance(body.get(k), list)]
     if bad:
         raise NotARecord("Record lists must be JSON arrays.", bad)
+    misnamed = _misnamed_lists(body)
+    if misnamed:
+        raise NotARecord("Record lists are named accounts, contacts, opportunities and leads.", misnamed)
     total = sum(len(body.get(k) or []) for k in PLURAL.values())
     if total > settings.max_batch:
         raise BodyTooLarge(f"{total} records; the limit is {settings.max_batch} per JSON batch (NDJSON has none).",
@@ -165,6 +171,24 @@ async def read_batch(request: Request, settings: Settings, now: datetime) -> tup
     return body, now, options.get("duplicates", True) is not False
 
 
+def _misnamed_lists(body: dict[str, Any]) -> list[dict[str, str]]:
+    """Top-level names that look like a record list under another spelling ('contact', 'Opportunities'),
+    and, when no list is named right, every other name: such a batch would be answered as empty and its
+    audit as all KPIs met. Other names beside the right ones are left alone."""
+    known = set(PLURAL.values()) | {"options"}
+    unknown = [k for k in body if k not in known]
+    meant = {}
+    for key in unknown:
+        word = key.strip().lower()
+        target = word if word in PLURAL.values() else PLURAL.get(word)
+        if target is not None:
+            meant[key] = target
+    if not any(k in body for k in PLURAL.values()):
+        return [{"loc": f"body.{k}", "msg": f"not a record list; did you mean {meant[k]!r}?" if k in meant
+                 else "not a record list (accounts, contacts, opportunities, leads or options)"} for k in unknown]
+    return [{"loc": f"body.{k}", "msg": f"not a record list; did you mean {v!r}?"} for k, v in meant.items()]
+
+
 @router.post("/batch", summary="Score a batch (JSON or NDJSON)", openapi_extra=BODY_DOC, response_model=BatchResponse,
              responses={200: {"content": {NDJSON: {"schema": {"type": "string"}}}}} | ERRORS)
 async def post_batch(request: Request, settings: SettingsDep, rules: RulesDep, options: OptionsDep,
@@ -172,7 +196,7 @@ async def post_batch(request: Request, settings: SettingsDep, rules: RulesDep, o
     """Every record scored in input order (a bad entry gets its own error), duplicates per type, cross-record
     findings and the summary. With `Content-Type: application/x-ndjson`, one `{"type": ..., ...}` per line
     in and one result line per input line out, then a summary line; memory stays flat."""
-    if request.headers.get("content-type", "").split(";")[0].strip() == NDJSON:
+    if request.headers.get("content-type", "").split(";")[0].strip().lower() in NDJSON_TYPES:
         duplicates = request.query_params.get("duplicates", "true").lower() != "false"
         return DuplexStreamingResponse(stream_ndjson(request, rules, options, now, duplicates), media_type=NDJSON)
     body, now, duplicates = await read_batch(request, settings, now)

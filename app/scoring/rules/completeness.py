@@ -14,7 +14,8 @@ def measure_completeness(record: dict[str, Any], ctx: Any) -> dict[str, Any]:
     """Weighted share of the record type's required fields that hold a value.
 
     A requirement marked `open_only` (an opportunity's next step) does not apply to a closed deal: it is
-    neither filled nor missing there, and `required` counts the requirements that applied.
+    neither filled nor missing there (listed as `not_applicable`), and `required` counts the requirements
+    that applied.
     """
     requirements = ctx.rules.requirements[ctx.record_type]
     filled_fn, present = ctx.filled, ctx.present
@@ -25,11 +26,13 @@ def measure_completeness(record: dict[str, Any], ctx: Any) -> dict[str, Any]:
     total = filled_weight = 0.0
     filled, applied, missing = 0, 0, []
     closed: bool | None = None
+    skipped: list[str] = []
     for name, paths, any_of, weight, open_only in requirements:
         if open_only:
             if closed is None:
                 closed = ctx.rules.closed_stage(record.get("stage"))
             if closed:
+                skipped.append(name)
                 continue
         if len(paths) == 1:
             ok = holds(paths[0])
@@ -45,7 +48,10 @@ def measure_completeness(record: dict[str, Any], ctx: Any) -> dict[str, Any]:
         else:
             missing.append(name)
     score = round(filled_weight / total, 4) if total else 1.0
-    return {"score": score, "filled": filled, "required": applied, "missing": missing}
+    measured = {"score": score, "filled": filled, "required": applied, "missing": missing}
+    if skipped:
+        measured["not_applicable"] = skipped  # a batch's completeness by field leaves the record out of these
+    return measured
 
 
 def _missing_required(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:

