@@ -9,6 +9,7 @@ from typing import Any
 
 from app.adapters.mappings import Mappings, ObjectMap
 from app.scoring import Ruleset
+from app.scoring.engine import decide, quality_score
 
 HUBSPOT_ALIASES = {"contact": "contacts", "company": "companies", "deal": "deals", "account": "companies",
                    "opportunity": "deals", "companies": "companies", "contacts": "contacts", "deals": "deals"}
@@ -103,12 +104,54 @@ def annotate(report: dict[str, Any], adapted: Adapted, rules: Ruleset) -> dict[s
     names = SourceNames.of(adapted, rules)
     for issue in report.get("issues", []):
         issue["source_field"] = names.for_issue(issue)
+    if adapted.source == "hubspot":
+        _fit_hubspot_fields(report, rules)
     completeness = report.get("completeness")
     if isinstance(completeness, dict) and isinstance(completeness.get("missing"), list):
         completeness["missing_source_fields"] = {name: names.for_requirement(name)
                                                  for name in completeness["missing"]}
     report["source"] = {"system": adapted.source, "object": adapted.object}
     return report
+
+
+_ENUMERATION_ID = re.compile(r"[A-Z0-9]+(?:_[A-Z0-9]+)*")
+
+
+def _fit_hubspot_fields(report: dict[str, Any], rules: Ruleset) -> None:
+    """Suggestions HubSpot's own fields can hold. Its company `domain` holds a bare domain (HubSpot associates
+    contacts by it), so a website suggestion there is the bare host, and none when the domain is already it
+    ('https://acme.com' written back would break the association); its `industry` is an enumeration
+    (COMPUTER_SOFTWARE), so 'Technology' is no value it takes and an enumeration id is no nonstandard value.
+    The report's counts, quality score and decision follow the findings that remain."""
+    issues = report.get("issues")
+    if not isinstance(issues, list):
+        return
+    kept = []
+    for issue in issues:
+        rule_id, value = issue["rule"], issue.get("value")
+        if rule_id.endswith(".website.nonstandard") and issue.get("source_field") == "domain":
+            host = _bare_host(issue.get("suggestion"))
+            if host is None or (isinstance(value, str) and host == value.strip().lower()):
+                continue
+            issue["suggestion"] = host
+        elif rule_id.endswith(".industry.nonstandard") and isinstance(value, str) \
+                and _ENUMERATION_ID.fullmatch(value.strip()):
+            continue
+        kept.append(issue)
+    if len(kept) < len(issues):
+        report["issues"] = kept
+        report["counts"] = {s: sum(1 for i in kept if i["severity"] == s) for s in ("error", "warning", "info")}
+        report["quality_score"] = quality_score(report["completeness"]["score"], report["accuracy"]["score"],
+                                                kept, rules)
+        report["decision"] = decide(kept, rules)
+
+
+def _bare_host(url: Any) -> str | None:
+    """'acme.com' of 'https://acme.com' (the canonical website form: no path means a site)."""
+    if not isinstance(url, str) or "://" not in url:
+        return None
+    host = url.split("://", 1)[1]
+    return None if "/" in host or not host else host.lower()
 
 
 class SourceNames:

@@ -378,7 +378,20 @@ def check_phone(value: str, region: str) -> PhoneCheck:
     return result
 
 
+# extension words phonenumbers does not read ('poste 123', 'ramal 12', 'Durchwahl 12', 'DW 12', 'interno 12'):
+# written as 'ext', so the extension is not read as more digits of the number (+49 30 1234567 DW 12 became
+# +4930123456712) nor makes it too long
+_EXTENSION_WORD = re.compile(r"[\s,;]+(?:poste|ramal|durchwahl|dw|interno|int|apparat|toestel|lokal|wewn|nebenstelle)"
+                             r"\.?\s*:?\s*(\d{1,6})\s*$", re.IGNORECASE)
+
+
+def with_extension_words(text: str) -> str:
+    """The number with an extension word phonenumbers does not read written as 'ext'."""
+    return _EXTENSION_WORD.sub(r" ext \1", text, count=1)
+
+
 def _check_phone(text: str, region: str) -> PhoneCheck:
+    text = with_extension_words(text)
     lead = text.lstrip("( ")  # '(+49) 30 1234567' is written with its country code too
     has_country_code = lead.startswith("+") or lead.startswith("00")
     try:
@@ -438,6 +451,12 @@ def check_url(value: str, strip_www: bool = True, schemes: tuple[str, ...] = URL
     if registered is None:
         return UrlCheck(False, host=host or None, reason="host has no registered domain and public suffix")
     canonical_host = host[4:] if strip_www and host.startswith("www.") else host
+    try:
+        port = parts.port
+    except ValueError:
+        return UrlCheck(False, host=host, reason="has a port that is not a number from 0 to 65535")
+    if port is not None and port not in (80, 443):  # a site served on its own port is found there only
+        canonical_host = f"{canonical_host}:{port}"
     path = parts.path.rstrip("/")
     canonical = f"https://{canonical_host}{path}"
     return UrlCheck(True, canonical, host, registered)

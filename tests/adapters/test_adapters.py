@@ -341,3 +341,21 @@ def test_salesforce_contact_roles_from_the_relationship_subquery(rules: Ruleset)
     found = {i["rule"] for i in report["issues"]}
     assert not found & {"opportunity.decision_maker.missing", "opportunity.contact_roles.invalid",
                         "opportunity.field.unknown"}
+
+
+def test_hubspot_fields_get_suggestions_they_can_hold(rules: Ruleset) -> None:
+    """HubSpot's company `domain` holds a bare domain and its `industry` an enumeration: 'https://acme.com'
+    and 'Technology' written back would break them (helper-19's probe)."""
+    company = {"id": "1", "properties": {"name": "Acme", "domain": "acme.com", "industry": "COMPUTER_SOFTWARE",
+                                         "city": "Paris", "country": "France"}}
+    [adapted] = from_hubspot(company, load_mappings(), "companies")
+    report = annotate(score_record("account", adapted.record, rules, now=NOW), adapted, rules)
+    found = {i["rule"] for i in report["issues"]}
+    assert not found & {"account.website.nonstandard", "account.industry.nonstandard"}
+    assert report["normalized"]["industry"] == "Technology"  # still read for reporting
+    assert report["counts"]["info"] == sum(1 for i in report["issues"] if i["severity"] == "info")
+    company["properties"]["domain"] = "WWW.Acme.com"
+    [adapted] = from_hubspot(company, load_mappings(), "companies")
+    report = annotate(score_record("account", adapted.record, rules, now=NOW), adapted, rules)
+    [website] = [i for i in report["issues"] if i["rule"] == "account.website.nonstandard"]
+    assert (website["source_field"], website["suggestion"]) == ("domain", "acme.com")

@@ -513,3 +513,21 @@ def test_amounts_are_compared_in_the_base_currency_and_shown_in_both() -> None:
     assert finding["message"] == "Deal worth 9,500 EUR (10,260 USD) (over 10,000 USD) has no proper stage."
     with pytest.raises(RulesError, match="rates must be positive"):
         load_rules(override={"currencies": {"rates": {"EUR": 0}}})
+
+
+def test_a_website_keeps_a_port_of_its_own() -> None:
+    """'https://acme.com:8443/' was suggested as 'https://acme.com', another site."""
+    assert check_url("https://acme.com:8443/").canonical == "https://acme.com:8443"
+    assert check_url("http://www.acme.com:80/x").canonical == "https://acme.com/x"
+    assert not check_url("acme.com:abc").ok
+
+
+@pytest.mark.parametrize(("written", "e164", "extension"), [
+    ("+33 1 42 68 53 00 poste 123", "+33142685300", "123"), ("+55 11 3333 4444 ramal 12", "+551133334444", "12"),
+    ("+49 30 1234567 Durchwahl 12", "+49301234567", "12"), ("+49 30 1234567 DW 12", "+49301234567", "12"),
+    ("+39 02 1234 5678 interno 12", "+390212345678", "12"),
+])
+def test_extension_words_in_other_languages(written: str, e164: str, extension: str) -> None:
+    """'poste 123' made a valid number invalid; 'DW 12' became two more digits of a German number."""
+    result = check_phone(written, "US")
+    assert (result.ok, result.e164, result.extension) == (True, e164, extension)

@@ -21,7 +21,7 @@ from nameparser import HumanName
 from nameparser.config import CONSTANTS as NAME_CONSTANTS
 from nicknames import name_triplets
 
-from app.scoring.formats import check_phone, check_url, phone_region
+from app.scoring.formats import check_phone, check_url, phone_region, with_extension_words
 from app.scoring.values import parse_datetime
 
 _NON_ALNUM = re.compile(r"[^a-z0-9 ]+")
@@ -263,6 +263,7 @@ def _international_digits(text: str) -> str:
 
 @lru_cache(maxsize=131072)
 def _phone_key(text: str, region: str) -> str:
+    text = with_extension_words(text)  # as check_phone reads it: 'DW 12' is no more digits of the number
     international = _international_digits(text)
     if international:
         return international
