@@ -167,12 +167,14 @@ class Comparison:
             distance = cpdist(list(a), list(b), scorer=OSA.distance, score_cutoff=1, workers=1)
             typo = distance <= 1
             if kind == "name":  # Tom and Tim, Dan and Don are two given names, not one mistyped
-                known = given_names()
-                typo &= np.fromiter((not (x in known and y in known) for x, y in zip(a, b, strict=True)), bool,
-                                    len(a))
+                known, rows = given_names(), np.flatnonzero(typo)
+                typo[rows] = [not (x in known and y in known) for x, y in zip(a[rows], b[rows], strict=True)]
             return typo  # type: ignore[no-any-return]
         if lv.label == "token":  # 'Jose Luis' and 'Luis', 'Smith-Jones' and 'Jones', 'van der Berg' and 'Berg'
-            return np.fromiter((_one_within(x, y) for x, y in zip(a, b, strict=True)), bool, len(a))
+            found = np.zeros(len(a), dtype=bool)
+            rows = [n for n, (x, y) in enumerate(zip(a, b, strict=True)) if " " in x or " " in y]
+            found[rows] = [_one_within(a[n], b[n]) for n in rows]
+            return found
         if lv.label == "same_local_part":
             return np.fromiter((_local_part(x) == _local_part(y) and _not_two_employers(x, y)
                                 for x, y in zip(a, b, strict=True)), bool, len(a))
@@ -243,10 +245,18 @@ def _same_domain(a: np.ndarray, b: np.ndarray, derive: Derive) -> np.ndarray:
     return (domain[a] != "") & (domain[a] == domain[b])  # type: ignore[no-any-return]
 
 
+def _token(a: np.ndarray, b: np.ndarray, derive: Derive) -> np.ndarray:
+    multi, words = derive("several_words", lambda v: " " in v), derive("words", lambda v: frozenset(v.split()))
+    found = np.zeros(len(a), dtype=bool)
+    rows = np.flatnonzero(multi[a] | multi[b])
+    found[rows] = [x <= y or y <= x for x, y in zip(words[a[rows]], words[b[rows]], strict=True)]
+    return found
+
+
 # levels judged from something of each value (codes of distinct values in, one bool per pair out), the same
 # as `Comparison._predicate` on the values themselves
 _BY_VALUE: dict[str, Callable[[np.ndarray, np.ndarray, Derive], np.ndarray]] = {
-    "initial": _initial, "same_local_part": _same_local_part, "same_last_digits": _same_last_digits,
+    "initial": _initial, "same_local_part": _same_local_part, "same_last_digits": _same_last_digits, "token": _token,
     "same_domain": _same_domain}
 
 
