@@ -134,9 +134,9 @@ def _fit_hubspot_fields(report: dict[str, Any], rules: Ruleset) -> None:
             if host is None or (isinstance(value, str) and host == value.strip().lower()):
                 continue
             issue["suggestion"] = host
-        elif rule_id.endswith(".industry.nonstandard") and isinstance(value, str) \
-                and _ENUMERATION_ID.fullmatch(value.strip()):
-            continue
+        elif rule_id.endswith(".industry.nonstandard") and isinstance(value, str) and len(value.strip()) > 3 \
+                and _ENUMERATION_ID.fullmatch(value.strip()) and rules.industry(value) is not None:
+            continue  # one of HubSpot's enumeration ids the rules know (not 'IT', not an unknown id)
         kept.append(issue)
     if len(kept) < len(issues):
         report["issues"] = kept
@@ -150,7 +150,7 @@ def _bare_host(url: Any) -> str | None:
     """'acme.com' of 'https://acme.com' (the canonical website form: no path means a site)."""
     if not isinstance(url, str) or "://" not in url:
         return None
-    host = url.split("://", 1)[1]
+    host = url.split("://", 1)[1].split(":", 1)[0]  # HubSpot's domain holds no port either
     return None if "/" in host or not host else host.lower()
 
 

@@ -290,7 +290,7 @@ def cross_record_findings(kept: Mapping[str, Iterable[dict[str, Any]]], lookups:
             ctx.present = present_fields(record, rules.empty_values, rules.real_values)  # rules test presence, as in score_record
             for rule, params, severity in plan:
                 for hit in rule.check(record, params, ctx):
-                    yield {"rule": rule.id, "record_type": record_type, "record_id": record.get("id"),
+                    yield {"rule": rule.id, "record_type": record_type, "record_id": link_id(record.get("id")),
                            "field": hit.field, "severity": severity, "value": hit.value,
                            "message": render(rule.message, field=hit.field, value=hit.value,
                                              record_type=record_type, **hit.details)}

@@ -391,7 +391,9 @@ _LETTER = re.compile(r"[A-Za-z]")
 def with_extension_words(text: str) -> str:
     """The number with an extension word phonenumbers does not read written as 'ext' (searched for only when a
     letter is there: the search costs ten times the test, and most numbers have none)."""
-    return _EXTENSION_WORD.sub(r" ext \1", text, count=1) if _LETTER.search(text) else text
+    if len(text) > 250 or not _LETTER.search(text):  # phonenumbers refuses longer text; the search is O(n²)
+        return text
+    return _EXTENSION_WORD.sub(r" ext \1", text, count=1)
 
 
 def _check_phone(text: str, region: str) -> PhoneCheck:
@@ -458,9 +460,13 @@ def check_url(value: str, strip_www: bool = True, schemes: tuple[str, ...] = URL
     try:
         port = parts.port
     except ValueError:
-        return UrlCheck(False, host=host, reason="has a port that is not a number from 0 to 65535")
-    if port is not None and port not in (80, 443):  # a site served on its own port is found there only
-        canonical_host = f"{canonical_host}:{port}"
+        port = 0
+    if port == 0:
+        return UrlCheck(False, host=host, reason="has a port that is not a number from 1 to 65535")
+    scheme = "https"
+    if port is not None and port != {"http": 80, "https": 443}.get(parts.scheme.lower()):
+        # a site served on a port of its own is found there only, and by the scheme it was written with
+        canonical_host, scheme = f"{canonical_host}:{port}", parts.scheme.lower()
     path = parts.path.rstrip("/")
-    canonical = f"https://{canonical_host}{path}"
+    canonical = f"{scheme}://{canonical_host}{path}"
     return UrlCheck(True, canonical, host, registered)

@@ -304,11 +304,25 @@ class Currencies(_Strict):
     # what one unit of each currency is worth in `base` (ISO 4217 codes)
     rates: dict[str, float] = {}
 
+    @model_validator(mode="before")
+    @classmethod
+    def _codes_in_capitals(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            data = dict(data)
+            if isinstance(data.get("base"), str):
+                data["base"] = data["base"].strip().upper()
+            if isinstance(data.get("rates"), dict):
+                data["rates"] = {str(k).strip().upper(): v for k, v in data["rates"].items()}
+        return data
+
     @model_validator(mode="after")
-    def _rates_are_positive(self) -> Currencies:
+    def _rates_are_positive_and_relative_to_base(self) -> Currencies:
         bad = sorted(code for code, rate in self.rates.items() if not rate > 0)
         if bad:
             raise ValueError(f"rates must be positive: {bad}")
+        if self.rates.get(self.base, 1.0) != 1.0:  # a new base with the defaults' USD rates left in place
+            raise ValueError(f"rates are what one unit is worth in the base {self.base}, so {self.base} must be "
+                             f"1 (it is {self.rates[self.base]}): give the whole table for another base")
         return self
 
 
@@ -521,7 +535,8 @@ class Ruleset:
         """An amount in the base currency ([currencies]): thresholds are written in it. An amount without a
         currency, or in one the rates do not list, is read as written."""
         if isinstance(currency, str):
-            rate = self.file.currencies.rates.get(currency.strip().upper())
+            code = currency.strip().upper()
+            rate = self.file.currencies.rates.get(code) if code != self.file.currencies.base else None
             if rate is not None:
                 return amount * rate
         return amount

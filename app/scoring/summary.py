@@ -183,9 +183,9 @@ class BatchSummary:
         return {
             "totals": {PLURAL[t]: self.totals[t] for t in PLURAL},
             "errors": errors,
-            "completeness_by_field": {
-                PLURAL[t]: {f: round(100 * n / max(1, self.totals[t] - self.errors[t] - self.field_skipped[t][f]), 1)
-                            for f, n in c.items()}
+            "completeness_by_field": {  # a field that applied to no record (only closed deals) is left out
+                PLURAL[t]: {f: round(100 * n / applied, 1) for f, n in c.items()
+                            if (applied := self.totals[t] - self.errors[t] - self.field_skipped[t][f]) > 0}
                 for t, c in self.field_filled.items()},
             "kpis": {  # with no record scored there is nothing to pass: each KPI's pass is null
                 "completeness": _kpi(completeness, kpi.completeness, higher_is_better=True, measured=scored > 0),

@@ -359,3 +359,8 @@ def test_hubspot_fields_get_suggestions_they_can_hold(rules: Ruleset) -> None:
     report = annotate(score_record("account", adapted.record, rules, now=NOW), adapted, rules)
     [website] = [i for i in report["issues"] if i["rule"] == "account.website.nonstandard"]
     assert (website["source_field"], website["suggestion"]) == ("domain", "acme.com")
+    company["properties"]["industry"] = "IT"  # no enumeration id: still told its standard form
+    [adapted] = from_hubspot(company, load_mappings(), "companies")
+    report = annotate(score_record("account", adapted.record, rules, now=NOW), adapted, rules)
+    assert [i["suggestion"] for i in report["issues"] if i["rule"] == "account.industry.nonstandard"] == \
+        ["Technology"]

@@ -159,6 +159,8 @@ def test_a_batch_whose_lists_are_misnamed_is_refused_not_answered_empty(client: 
     assert {e["loc"] for e in r.json()["errors"]} == {"body.contact", "body.Opportunities"}
     assert "did you mean 'contacts'" in str(r.json()["errors"])
     assert client.post("/v1/batch", json={"records": [CONTACT]}).status_code == 422
+    hubspot = client.post("/v1/batch", json={"contacts": [CONTACT], "deals": DEALS, "companies": [ACCOUNT]})
+    assert hubspot.status_code == 422 and "did you mean 'opportunities'" in str(hubspot.json()["errors"])
     # other names beside the right ones are left alone; an empty batch measures nothing
     ok = client.post("/v1/batch", json={"contacts": [CONTACT], "batch_id": "nightly-42"})
     assert ok.status_code == 200
@@ -179,8 +181,18 @@ def test_deal_links_and_values_as_crms_send_them(client: TestClient) -> None:
     contact = {"id": "c1", "account_id": 1001, "first_name": "Bob", "last_name": "Smith", "email": "b@acme.com"}
     answer = client.post(f"/v1/batch?now={NOW_ISO}", json={"accounts": [account], "opportunities": deals,
                                                            "contacts": [contact]}).json()
-    found = {(f["rule"], str(f["record_id"])): f for f in answer["cross_record"]}
-    assert ("account.contacts.single_contact_multi_deal", "1001") in found  # the integer id linked
+    twice = client.post(f"/v1/batch?now={NOW_ISO}", json={"accounts": [account], "opportunities": deals,
+                                                          "contacts": [contact, {**contact, "id": "c2"}]}).json()
+    assert [p["merge_priority"] for p in twice["duplicates"]["contacts"]["pairs"]] == ["high"]
+    found = {(f["rule"], f["record_id"]): f for f in answer["cross_record"]}
+    assert ("account.contacts.single_contact_multi_deal", "1001") in found  # the integer id linked, as text
     assert ("account.decision_maker.missing", "1001") not in found
     assert "80,000" in found[("account.contacts.too_few", "1001")]["message"]  # not 1.5 trillion
     assert answer["summary"]["completeness_by_field"]["opportunities"]["next_step"] == 50.0  # 1 of 2 open
+
+
+def test_a_field_no_record_needed_is_left_out_of_completeness_by_field(client: TestClient) -> None:
+    closed = [{"id": f"o{n}", "amount": 100, "stage": "Closed Won"} for n in range(3)]
+    summary = client.post(f"/v1/batch?now={NOW_ISO}", json={"opportunities": closed}).json()["summary"]
+    assert "next_step" not in summary["completeness_by_field"]["opportunities"]
+    assert "amount" in summary["completeness_by_field"]["opportunities"]

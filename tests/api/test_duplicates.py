@@ -104,6 +104,7 @@ def test_a_new_lead_is_matched_with_the_indexed_contacts(client: TestClient) -> 
     report = client.post("/v1/leads/score", json=lead).json()
     [pair] = report["duplicates"]
     assert (pair["b"], pair["b_type"], pair["band"]) == ("003H", "contact", "auto_merge")
+    assert pair["survivor"] == "003H" and pair["merge_plan"] == {}  # the lead converts into the contact
     finding = next(i for i in report["issues"] if i["rule"] == "lead.duplicate.auto_merge")
     assert "Duplicate of contact 003H" in finding["message"]
     # the other way round, and not when the rules file says so

@@ -513,13 +513,19 @@ def test_amounts_are_compared_in_the_base_currency_and_shown_in_both() -> None:
     assert finding["message"] == "Deal worth 9,500 EUR (10,260 USD) (over 10,000 USD) has no proper stage."
     with pytest.raises(RulesError, match="rates must be positive"):
         load_rules(override={"currencies": {"rates": {"EUR": 0}}})
+    with pytest.raises(RulesError, match="EUR must be 1"):  # a new base left with the USD rates
+        load_rules(override={"currencies": {"base": "EUR"}})
+    lowered = load_rules(override={"currencies": {"rates": {"eur": 2.0}}})
+    assert lowered.in_base(100, "EUR") == 200 and lowered.in_base(100, "usd") == 100
 
 
 def test_a_website_keeps_a_port_of_its_own() -> None:
     """'https://acme.com:8443/' was suggested as 'https://acme.com', another site."""
     assert check_url("https://acme.com:8443/").canonical == "https://acme.com:8443"
     assert check_url("http://www.acme.com:80/x").canonical == "https://acme.com/x"
-    assert not check_url("acme.com:abc").ok
+    assert check_url("http://acme.com:8080").canonical == "http://acme.com:8080"  # its own scheme too
+    assert check_url("https://acme.com:80").canonical == "https://acme.com:80"
+    assert not check_url("acme.com:abc").ok and not check_url("https://acme.com:0").ok
 
 
 @pytest.mark.parametrize(("written", "e164", "extension"), [
@@ -528,6 +534,17 @@ def test_a_website_keeps_a_port_of_its_own() -> None:
     ("+39 02 1234 5678 interno 12", "+390212345678", "12"),
 ])
 def test_extension_words_in_other_languages(written: str, e164: str, extension: str) -> None:
-    """'poste 123' made a valid number invalid; 'DW 12' became two more digits of a German number."""
+    """'poste 123' made a valid number invalid; 'DW 12' became two more digits of a German number. The
+    matching key reads it the same way."""
     result = check_phone(written, "US")
     assert (result.ok, result.e164, result.extension) == (True, e164, extension)
+    from app.scoring.matching.normalize import phone_key
+    assert phone_key(written, "US") == phone_key(written, "US", checked=True) == e164
+
+
+def test_a_long_phone_with_letters_is_refused_quickly() -> None:
+    """The extension-word search is quadratic in the text: a 24 KB phone took 40 s (helper-23)."""
+    import time
+    start = time.process_time()
+    assert not check_phone("+1 415 555 0100" + ", " * 12_000 + "x", "US").ok
+    assert time.process_time() - start < 1.0

@@ -41,7 +41,7 @@ router = APIRouter(prefix="/v1", tags=["batch"])
 NDJSON = "application/x-ndjson"
 # the other names newline-delimited JSON goes by; all are read as NDJSON, answered as application/x-ndjson
 NDJSON_TYPES = frozenset({NDJSON, "application/ndjson", "application/jsonl", "application/x-jsonlines",
-                          "application/jsonlines", "application/json-seq"})
+                          "application/jsonlines"})
 CHUNK_LINES = 500
 
 
@@ -171,6 +171,11 @@ async def read_batch(request: Request, settings: Settings, now: datetime) -> tup
     return body, now, options.get("duplicates", True) is not False
 
 
+# what CRMs call the lists: HubSpot's deals and companies, Salesforce's objects
+OTHER_LIST_NAMES = {"deals": "opportunities", "deal": "opportunities", "companies": "accounts",
+                    "company": "accounts", "people": "contacts", "persons": "contacts"}
+
+
 def _misnamed_lists(body: dict[str, Any]) -> list[dict[str, str]]:
     """Top-level names that look like a record list under another spelling ('contact', 'Opportunities'),
     and, when no list is named right, every other name: such a batch would be answered as empty and its
@@ -180,7 +185,7 @@ def _misnamed_lists(body: dict[str, Any]) -> list[dict[str, str]]:
     meant = {}
     for key in unknown:
         word = key.strip().lower()
-        target = word if word in PLURAL.values() else PLURAL.get(word)
+        target = word if word in PLURAL.values() else PLURAL.get(word) or OTHER_LIST_NAMES.get(word)
         if target is not None:
             meant[key] = target
     if not any(k in body for k in PLURAL.values()):

@@ -335,7 +335,9 @@ def link_record(
         fields, reasons = explain(scores.levels[k].tolist(), scores.sims[k].tolist(), bool(scores.swapped[k]),
                                   model, scores.common[k].tolist())
         pair = _pair(own_id, right.ids[k], float(scores.score[k]), fields, reasons, cfg, threshold, rank, {})
-        if other_type:
+        if other_type:  # a lead is converted into the contact, not merged field by field (and ids may clash)
             pair["b_type"] = candidate_type
+            pair["survivor"] = right.ids[k] if candidate_type == "contact" else own_id
+            pair["merge_plan"] = {}
         pairs.append(pair)
     return pairs

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from app.scoring.values import is_filled, parse_datetime, parse_number
+from app.scoring.values import is_filled, link_id, parse_datetime, parse_number
 
 _EMPTY: tuple[Any, ...] = (None, "", [], {})
 
@@ -153,8 +153,8 @@ def merge_priority(ids: Sequence[str], records: Mapping[str, dict[str, Any]], ba
     roles = set()
     for i in ids:
         record = records[i]
-        for key in (record.get("id"), record.get("account_id")):
-            if isinstance(key, str):
+        for key in map(link_id, (record.get("id"), record.get("account_id"))):
+            if key is not None:
                 value = max(value, deal_value_by_account.get(key, 0.0))
         value = max(value, parse_number(record.get("open_deal_value")) or 0.0)
         role = record.get("decision_role")

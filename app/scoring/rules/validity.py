@@ -86,14 +86,6 @@ def mistyped_domain(domain: str, common: tuple[str, ...], min_length: int) -> st
     return found[0] if found is not None and len(found[0]) >= min_length else None
 
 
-for _t in ("contact", "lead"):
-    rule(f"{_t}.email.domain_typo", fields=("email",), severity="warning", category="validity", seed="000",
-         when_present=True, config="validity",
-         message="Email {value!r}: {domain} looks like a typo of {meant}.",
-         description="Seed 000: email addresses must be valid and deliverable; a mistyped provider bounces.")(
-        _email_domain_typo)
-
-
 def _email_placeholder(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
     """A valid address that stands for no mailbox (test@test.com, noemail@acme.com): it passes every format
     check, so without this it counted as a filled, valid email."""
@@ -106,11 +98,14 @@ def _email_placeholder(record: dict[str, Any], params: Any, ctx: Any) -> Iterato
 
 
 for _t in ("contact", "lead"):
-    rule(f"{_t}.email.placeholder", fields=("email",), severity="warning", category="validity", seed="000",
-         when_present=True, config="validity",
-         message="Email {value!r} is a placeholder, not anyone's address.",
-         description="Seed 000: email addresses must be valid and deliverable; a placeholder reaches no one.")(
-        _email_placeholder)
+    for _id, _check, _message, _why in (
+            ("domain_typo", _email_domain_typo, "Email {value!r}: {domain} looks like a typo of {meant}.",
+             "a mistyped provider bounces"),
+            ("placeholder", _email_placeholder, "Email {value!r} is a placeholder, not anyone's address.",
+             "a placeholder reaches no one")):
+        rule(f"{_t}.email.{_id}", fields=("email",), severity="warning", category="validity", seed="000",
+             when_present=True, config="validity", message=_message,
+             description=f"Seed 000: email addresses must be valid and deliverable; {_why}.")(_check)
 
 
 @rule("contact.email.bounced", fields=("email", "email_bounced"), severity="warning", category="validity",
