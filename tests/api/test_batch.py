@@ -167,7 +167,7 @@ def test_a_batch_whose_lists_are_misnamed_is_refused_not_answered_empty(client: 
     empty = client.post("/v1/audit", json={"contacts": []}).json()["summary"]["kpis"]
     assert all(k["pass"] is None and k["value"] is None for k in empty.values())
     html = client.post("/v1/audit?format=html", json={"contacts": []}).text
-    assert "no records" in html and " · met<" not in html and " · missed<" not in html
+    assert "nothing measured" in html and " · met<" not in html and " · missed<" not in html
 
 
 def test_deal_links_and_values_as_crms_send_them(client: TestClient) -> None:
