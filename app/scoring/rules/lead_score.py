@@ -7,7 +7,8 @@ from typing import Any
 
 from app.scoring.registry import Hit, rule
 from app.scoring.ruleset import BandTable
-from app.scoring.values import get_path, is_yes, parse_count
+from app.scoring.rules.timeliness import active_lead, first_response
+from app.scoring.values import get_path, is_yes, parse_count, parse_datetime
 
 _GROUP_SOURCE = {"demographics": None, "behavior": "behavior", "engagement": "engagement"}
 
@@ -21,8 +22,8 @@ def _count(value: Any) -> float:
     if value.__class__ is int:  # the common case, as parse_number reads it
         return float(value) if value > 0 else 0.0
     number = parse_count(value)  # a size band ('51-200') by its lower bound
-    if number is None:
-        return 1.0 if is_yes(value) else 0.0
+    if number is None:  # a checked box, or the date it was done (HubSpot and Marketo export a demo request so)
+        return 1.0 if is_yes(value) or parse_datetime(value) is not None else 0.0
     return number if number > 0 else 0.0
 
 
@@ -90,8 +91,10 @@ def score_lead(record: dict[str, Any], ctx: Any) -> dict[str, Any]:
 @rule("lead.score.hot_not_contacted", fields=("first_response_at",), severity="warning", category="lead_scoring",
       seed="003", message="Grade {grade} lead (score {total:g}) has had no response yet; route it to a rep now.")
 def _hot_lead_waiting(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
-    """Seed 003: route qualified, high-scoring leads to a sales rep quickly."""
+    """Seed 003: route qualified, high-scoring leads to a sales rep quickly (an open lead nobody answered or
+    contacted yet; a converted or disqualified one is routed already)."""
     score = ctx.lead_score
     best_grade = ctx.rules.lead_grades[0][0] if ctx.rules.lead_grades else None
-    if score["grade"] == best_grade and not ("first_response_at" in ctx.present):
+    if score["grade"] == best_grade and first_response(record, ctx) is None and active_lead(record, ctx) \
+            and "first_response_at" not in ctx.present:
         yield Hit("first_response_at", None, details={"grade": score["grade"], "total": score["total"]})

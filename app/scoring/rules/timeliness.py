@@ -78,10 +78,16 @@ def _verification(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit
                   details={"days": days, "threshold": params.verify_days, "since": since})
 
 
-def _active_lead(record: dict[str, Any], ctx: Any) -> bool:
+def active_lead(record: dict[str, Any], ctx: Any) -> bool:
     """Not in one of timeliness.inactive_lead_statuses (compiled into the ruleset)."""
     status = record.get("status")
     return not (isinstance(status, str) and picklist_key(status) in ctx.rules.inactive_lead_statuses)
+
+
+def first_response(record: dict[str, Any], ctx: Any) -> Any:
+    """When the lead was first answered: `first_response_at`, else its last contact (Salesforce has no
+    first-response field; a lead contacted once was answered then), else None."""
+    return ctx.parse_datetime(record.get("first_response_at")) or ctx.parse_datetime(record.get("last_contacted_at"))
 
 
 @rule("lead.response.sla_breached", fields=("first_response_at", "created_at"), severity="warning",
@@ -92,8 +98,8 @@ def _response_sla(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit
     created = ctx.parse_datetime(record.get("created_at"))
     if created is None:
         return
-    answered = ctx.parse_datetime(record.get("first_response_at"))
-    if answered is None and not _active_lead(record, ctx):
+    answered = first_response(record, ctx)
+    if answered is None and not active_lead(record, ctx):
         return
     hours = ((answered or ctx.now) - created).total_seconds() / 3600
     if hours > params.lead_response_hours:
@@ -106,14 +112,17 @@ def _response_sla(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit
 def _follow_up(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
     """Seed 003 follow-up schedule: Day 1, 3, 7 and 14, then mark inactive."""
     created = ctx.parse_datetime(record.get("created_at"))
-    if created is None or not _active_lead(record, ctx):
+    if created is None or not active_lead(record, ctx):
         return
     reached = [d for d in sorted(params.follow_up_days) if created + timedelta(days=d) <= ctx.now]
     if not reached:
         return
     step = reached[-1]
+    # a follow-up counts from its own day on; the first step's initial response from the lead's arrival (one
+    # made in its first hour satisfies Day 1)
+    since = 0 if step == min(params.follow_up_days) else step
     contacted = ctx.parse_datetime(record.get("last_contacted_at"))
-    if contacted is not None and contacted >= created + timedelta(days=step):
+    if contacted is not None and contacted >= created + timedelta(days=since):
         if step == max(params.follow_up_days):
             yield Hit("status", record.get("status"), suggestion=params.inactive_status,
                       details={"day": step, "action": f"the final follow-up is done: mark the lead "
