@@ -203,7 +203,7 @@ def company_key(value: str) -> str:
     previous = None
     while name and name != previous:  # 'Acme Corp, Inc.' has two suffixes
         previous, name = name, cleanco.basename(name)
-    name = fold(name)
+    name = " ".join(w for w in fold(name).split() if w != "and")  # 'Johnson & Johnson' = 'Johnson and Johnson'
     if name.startswith("the "):
         name = name[4:]
     elif name.endswith(" the"):  # 'Home Depot, The' as sorted lists write it
