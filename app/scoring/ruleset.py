@@ -336,6 +336,7 @@ class RulesFile(_Strict):
     completeness: Completeness
     validity: Validity
     picklists: dict[str, list[str]]
+    picklist_aliases: dict[str, dict[str, str]] = {}
     stages: Stages
     qualification: Qualification
     timeliness: Timeliness
@@ -521,6 +522,7 @@ class Ruleset:
     requirements: dict[str, list[tuple[str, list[str], bool, float, bool]]]
     decision_sets: tuple[frozenset[str], frozenset[str], frozenset[str], frozenset[str], frozenset[str]]
     sorted_picklists: dict[str, list[str]]
+    picklist_aliases: dict[str, dict[str, str]]  # per picklist, another way to write a value -> its key
     inactive_lead_statuses: frozenset[str]
 
     def stage(self, name: str) -> Stage:
@@ -530,6 +532,11 @@ class Ruleset:
     def industry(self, value: Any) -> str | None:
         """The configured industry label a raw value names (`industry_key`), or None."""
         return (self.industry_lookup.get(industry_key(value)) or None) if isinstance(value, str) else None
+
+    def picklist_value(self, picklist: str, value: str) -> str:
+        """A value's picklist key, an alias read as the value it stands for ('BestCase' is best_case)."""
+        key = picklist_key(value)
+        return self.picklist_aliases.get(picklist, {}).get(key, key)
 
     def in_base(self, amount: float, currency: Any) -> float:
         """An amount in the base currency ([currencies]): thresholds are written in it. An amount without a
@@ -660,6 +667,8 @@ def compile_rules(model: RulesFile, data: dict[str, Any]) -> Ruleset:
                        frozenset(decision.alert_rules), frozenset(decision.block_severities),
                        frozenset(decision.alert_severities)),
         sorted_picklists={k: sorted(v) for k, v in picklists.items()},
+        picklist_aliases={name: {picklist_key(a): picklist_key(v) for a, v in aliases.items()}
+                          for name, aliases in model.picklist_aliases.items()},
         inactive_lead_statuses=frozenset(picklist_key(s) for s in model.timeliness.inactive_lead_statuses),
     )
 

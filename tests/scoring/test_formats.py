@@ -548,3 +548,14 @@ def test_a_long_phone_with_letters_is_refused_quickly() -> None:
     start = time.process_time()
     assert not check_phone("+1 415 555 0100" + ", " * 12_000 + "x", "US").ok
     assert time.process_time() - start < 1.0
+
+
+def test_a_lead_score_breakdown_adds_up_to_its_totals() -> None:
+    """Each group's cap shows in the breakdown as what it took off (130 points listed against a total of 100)."""
+    lead = {"industry": "Software", "title": "CTO", "employee_count": 500,
+            "engagement": {"demo_requested": True, "pricing_inquiries": 5, "form_submissions": 5}}
+    score = score_record("lead", lead, load_rules(), now=NOW)["lead_score"]
+    assert sum(b["points"] for b in score["breakdown"]) == score["total"]
+    for group in ("demographics", "behavior", "engagement"):
+        assert sum(b["points"] for b in score["breakdown"] if b["group"] == group) == score[group]
+    assert any(b["criterion"] == "engagement_cap" and b["points"] < 0 for b in score["breakdown"])

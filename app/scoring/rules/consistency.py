@@ -59,7 +59,7 @@ def _forecast_vs_stage(record: dict[str, Any], params: Any, ctx: Any) -> Iterato
     if stage is None or not isinstance(value, str) or not value.strip():
         return
     allowed = {picklist_key(c) for c in stage.forecast_categories}
-    if picklist_key(value) not in allowed:
+    if ctx.rules.picklist_value("forecast_category", value) not in allowed:
         yield Hit("forecast_category", value, suggestion=stage.forecast_categories[0],
                   details={"stage": name, "expected": " or ".join(stage.forecast_categories)})
 

@@ -77,10 +77,14 @@ def score_lead(record: dict[str, Any], ctx: Any) -> dict[str, Any]:
         earned = _earned(values, criteria) if isinstance(values, dict) else []
         if group == "demographics":
             earned.extend(_demographic_fit(record, ctx))
-        subtotal = min(cap, sum(p for _, p, _ in earned))
+        earned_points = sum(p for _, p, _ in earned)
+        subtotal = min(cap, earned_points)
         result[group] = subtotal
         result["total"] += subtotal
         result["breakdown"].extend({"group": group, "criterion": c, "points": p, "value": v} for c, p, v in earned)
+        if earned_points > cap:  # so the breakdown adds up to the totals: what the group's cap took off
+            result["breakdown"].append({"group": group, "criterion": f"{group}_cap", "points": cap - earned_points,
+                                        "value": cap})
     for grade, floor in ctx.rules.lead_grades:
         if result["total"] >= floor:
             result["grade"] = grade

@@ -337,7 +337,7 @@ def _picklist(field: str, picklist: str) -> Any:
         """The value is not in its configured picklist."""
         value = record.get(field)
         if field in ctx.present and (not isinstance(value, str)
-                                  or picklist_key(value) not in ctx.rules.picklists[picklist]):
+                                  or ctx.rules.picklist_value(picklist, value) not in ctx.rules.picklists[picklist]):
             yield Hit(field, value, details={"allowed": list(ctx.rules.sorted_picklists[picklist])})
 
     return check
