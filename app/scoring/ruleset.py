@@ -282,6 +282,9 @@ class Duplicates(_Strict):
     common_value_after: int = Field(ge=0)
     high_deal_value: float
     high_roles: list[str]
+    # no evidence of a person in matching keys (normalize.placeholders reads the default file's)
+    placeholder_names: list[str] = []
+    shared_mailboxes: list[str] = []
     # a record scored against the index is also matched with these types' records (one person model)
     match_also: dict[Literal["contact", "lead"], list[Literal["contact", "lead"]]] = {}
     person: MatchModelSpec

@@ -220,6 +220,8 @@ def _one_within(a: str, b: str) -> bool:
     """Every word of one name is a word of the other (a double name written half, a married double surname)."""
     wa, wb = set(a.split()), set(b.split())
     return bool(wa) and bool(wb) and (wa <= wb or wb <= wa)
+
+
 _ROMAN = frozenset({"i", "ii", "iii", "iv", "v", "vi", "vii", "viii", "ix", "x", "xi", "xii"})
 
 

@@ -33,39 +33,22 @@ _SUFFIXES = frozenset(NAME_CONSTANTS.suffix_acronyms) | frozenset(NAME_CONSTANTS
 # generational suffixes, by their one form: John Davenport Jr. and John Davenport Sr. are two people
 GENERATIONS = {"jr": "jr", "junior": "jr", "sr": "sr", "senior": "sr", "ii": "ii", "2nd": "ii", "iii": "iii",
                "3rd": "iii", "iv": "iv", "4th": "iv"}
-# What people type where they do not know a name: such a name is no evidence ('Test Test' at two companies).
-# Folded forms; the default rules file's [completeness] empty_values ("[not provided]", "n/a") join them, less
-# its real_values (Na is a family name): see `placeholders`.
-PLACEHOLDER_NAMES = frozenset({"unknown", "none", "null", "tbd", "test", "testing", "asdf", "xx", "xxx", "noname",
-                               "no name", "firstname", "first name", "lastname", "last name", "dummy",
-                               "anonymous", "unbekannt", "inconnu", "desconocido"})
-# Shared mailboxes (RFC 2142's and the usual business ones): info@acme.com is the company's, not a person's, so
-# two people on it are no evidence of one person. Compared as if blank (the domain still counts). Written as
-# `email_key` gives the part before the @: without dots.
-SHARED_MAILBOXES = frozenset({
-    "info", "sales", "support", "admin", "administrator", "office", "contact", "contacts", "hello", "team",
-    "help", "helpdesk", "service", "services", "customerservice", "enquiries", "enquiry",
-    "inquiries", "inquiry", "billing", "accounts", "accounting", "invoices", "finance", "hr", "jobs", "careers",
-    "marketing", "press", "media", "pr", "webmaster", "postmaster", "hostmaster", "abuse", "noc", "security",
-    "noreply", "no-reply", "donotreply", "do-not-reply", "mail", "email", "general", "reception", "frontdesk",
-    "orders", "purchasing", "procurement", "legal", "compliance", "privacy", "it", "tech", "operations", "ops",
-    "bookings", "reservations", "events", "partners", "feedback", "newsletter", "kontakt", "vertrieb", "contacto",
-    "ventas", "bonjour", "commercial", "comercial"})
-
-
 @lru_cache(maxsize=1)
-def placeholders() -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
-    """(names, mail domains, parts before the @) that stand for nothing, from the default rules file (the
-    [validity] placeholder_email_* lists the email.placeholder rule reads, [completeness] empty_values) and
-    PLACEHOLDER_NAMES. Matching keys have no ruleset at hand: an organisation's own lists do not reach them."""
+def placeholders() -> tuple[frozenset[str], frozenset[str], frozenset[str], frozenset[str]]:
+    """(names, mail domains, parts before the @ of nobody, shared mailboxes) that are no evidence of a person,
+    folded as the keys are, from the default rules file: [duplicates] placeholder_names and shared_mailboxes,
+    [completeness] empty_values less its real_values (Na is a family name), and the [validity]
+    placeholder_email_* lists the email.placeholder rule reads. Matching keys have no ruleset at hand: an
+    organisation's own lists do not reach them."""
     from app.scoring.ruleset import read_default_rules  # the ruleset imports this module
 
     data = read_default_rules()
-    completeness, validity = data["completeness"], data["validity"]
+    completeness, validity, duplicates = data["completeness"], data["validity"], data["duplicates"]
     real = {fold(v) for values in completeness.get("real_values", {}).values() for v in values}
-    names = (PLACEHOLDER_NAMES | {fold(v) for v in completeness["empty_values"]}) - real - {""}
-    return (frozenset(names), frozenset(d.lower() for d in validity.get("placeholder_email_domains", ())),
-            frozenset(v.lower().replace(".", "") for v in validity.get("placeholder_email_locals", ())))
+    names = {fold(v) for v in (*duplicates.get("placeholder_names", ()), *completeness["empty_values"])}
+    return (frozenset(names - real - {""}), frozenset(d.lower() for d in validity.get("placeholder_email_domains", ())),
+            frozenset(v.lower().replace(".", "") for v in validity.get("placeholder_email_locals", ())),
+            frozenset(v.lower().replace(".", "") for v in duplicates.get("shared_mailboxes", ())))
 
 
 MULTI = "\x1e"  # separates the values of a multi-valued blocking key (each one is a key of its own)
@@ -348,7 +331,7 @@ def person_keys(record: dict[str, Any], record_type: str, region: str,
     """Comparable fields of a contact or lead (`checked`: just scored, see `phone_key`)."""
     first, last = split_person_name(record.get("first_name"), record.get("last_name"))
     email, local, domain = email_key(record.get("email"))
-    if local in SHARED_MAILBOXES or local in placeholders()[2]:  # the company's mailbox, or nobody's: its domain
+    if local in placeholders()[3] or local in placeholders()[2]:  # the company's mailbox, or nobody's: its domain
         email = local = ""                                          # says where, not who
     company = record.get("company")
     if record_type == "contact" and isinstance(record.get("account"), dict):
