@@ -102,3 +102,29 @@ def _hot_lead_waiting(record: dict[str, Any], params: Any, ctx: Any) -> Iterator
     if score["grade"] == best_grade and first_response(record, ctx) is None and active_lead(record, ctx) \
             and "first_response_at" not in ctx.present:
         yield Hit("first_response_at", None, details={"grade": score["grade"], "total": score["total"]})
+
+
+@rule("lead.activity.invalid", fields=("behavior", "engagement"), severity="warning", category="validity",
+      seed="003", when_present=True, message="{field} {value!r} is not a count (or a yes/no, or the date it happened); it earned no "
+                          "lead-scoring points.")
+def _activity_invalid(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
+    """Seed 003 scores behaviour and engagement by counts: a value that is none ('lots', -2, 'n/a' where a
+    number goes) scored 0 without a word, and a real demo request written oddly lost a grade."""
+    for group, (_, criteria) in ctx.rules.score_groups.items():
+        source = _GROUP_SOURCE[group]
+        values = record.get(source) if source is not None else None
+        if not isinstance(values, dict):
+            continue
+        for field in dict.fromkeys(f for _, bands in criteria for f, _, _ in bands):
+            value = get_path(values, field)
+            if value is None or value.__class__ is bool or (value.__class__ is int and value >= 0) \
+                    or not ctx.filled(value):  # the common cases first
+                continue
+            number = parse_count(value)
+            if (number is not None and number < 0) or (number is None and not is_yes(value)
+                                                       and not _is_no(value) and parse_datetime(value) is None):
+                yield Hit(f"{source}.{field}", value)
+
+
+def _is_no(value: Any) -> bool:
+    return isinstance(value, str) and value.strip().lower() in {"false", "no", "n", "0"}
