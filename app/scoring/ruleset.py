@@ -13,6 +13,7 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -134,6 +135,26 @@ class Qualification(_Strict):
     affirmative_prefixes: list[str] = []
 
 
+class BusinessHours(_Strict):
+    """When the lead-response clock runs (seed 003: 'respond within 1 hour during business hours')."""
+    start: float = Field(9, ge=0, lt=24)   # hour of the day it opens, in `timezone`
+    end: float = Field(17, gt=0, le=24)    # hour it closes
+    days: list[int] = [1, 2, 3, 4, 5]      # ISO weekdays (1 Monday … 7 Sunday)
+    timezone: str = "UTC"                  # an IANA zone, as "America/New_York"
+
+    @model_validator(mode="after")
+    def _a_real_week(self) -> BusinessHours:
+        if self.start >= self.end:
+            raise ValueError("start must be before end")
+        if not self.days or not set(self.days) <= set(range(1, 8)):
+            raise ValueError("days must be ISO weekdays 1 (Monday) to 7 (Sunday)")
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"timezone {self.timezone!r} is not a known IANA zone") from None
+        return self
+
+
 class Timeliness(_Strict):
     attention_days: float
     stale_days: float
@@ -144,6 +165,8 @@ class Timeliness(_Strict):
     inactive_lead_statuses: list[str]
     # the status suggested once the last follow-up went unanswered (one of the lead_status picklist)
     inactive_status: str = "recycled"
+    # when set, lead_response_hours count business hours only (a lead in on Saturday waits for Monday)
+    business_hours: BusinessHours | None = None
 
 
 class Impact(_Strict):

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import math
 import re
-from datetime import UTC, date, datetime
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from price_parser.parser import parse_number as _separated_number
 
@@ -208,3 +210,33 @@ def clip_value(value: Any, limit: int = 200) -> Any:
     if isinstance(value, float) and not math.isfinite(value):
         return str(value)
     return value
+
+
+def business_hours_between(start: datetime, end: datetime, open_hour: float, close_hour: float,
+                           days: Iterable[int], zone: str) -> float:
+    """Hours from `start` to `end` that fall on the given ISO weekdays between the opening and closing hour,
+    in the time zone `zone`: the first and last days as far as they go, whole days between counted by
+    arithmetic (a lead waiting for years costs no more than one waiting for a day)."""
+    if end <= start:
+        return 0.0
+    tz = ZoneInfo(zone)
+    first, last = start.astimezone(tz), end.astimezone(tz)
+    weekdays = frozenset(days)
+
+    def on(day: date) -> float:  # the day's opening hours within [first, last]
+        if day.isoweekday() not in weekdays:
+            return 0.0
+        midnight = datetime(day.year, day.month, day.day, tzinfo=tz)
+        opens, closes = midnight + timedelta(hours=open_hour), midnight + timedelta(hours=close_hour)
+        return max(0.0, (min(closes, last) - max(opens, first)).total_seconds() / 3600)
+
+    first_day, last_day = first.date(), last.date()
+    if first_day == last_day:
+        return on(first_day)
+    total = on(first_day) + on(last_day)
+    weeks, rest = divmod((last_day - first_day).days - 1, 7)  # the whole days between them
+    total += weeks * len(weekdays) * (close_hour - open_hour)
+    tail = first_day + timedelta(days=1 + 7 * weeks)
+    total += sum(close_hour - open_hour for n in range(rest)
+                 if (tail + timedelta(days=n)).isoweekday() in weekdays)
+    return total

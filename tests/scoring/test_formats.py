@@ -559,3 +559,36 @@ def test_a_lead_score_breakdown_adds_up_to_its_totals() -> None:
     for group in ("demographics", "behavior", "engagement"):
         assert sum(b["points"] for b in score["breakdown"] if b["group"] == group) == score[group]
     assert any(b["criterion"] == "engagement_cap" and b["points"] < 0 for b in score["breakdown"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(0, 40_000), st.integers(0, 8_000), st.sampled_from(["America/New_York", "UTC", "Asia/Kolkata"]))
+def test_business_hours_between_counts_what_a_quarter_hour_clock_counts(start: int, span: int, zone: str) -> None:
+    from datetime import timedelta
+    from zoneinfo import ZoneInfo
+
+    from app.scoring.values import business_hours_between
+    begin = datetime(2026, 1, 1, tzinfo=UTC) + timedelta(minutes=15 * start)
+    end = begin + timedelta(minutes=15 * span)
+    tz, counted, at = ZoneInfo(zone), 0.0, begin
+    while at < end:  # every quarter hour whose start is within Monday-Friday 9:00-17:00 local time
+        local = at.astimezone(tz)
+        counted += 0.25 if local.isoweekday() <= 5 and 9 <= local.hour < 17 else 0.0
+        at += timedelta(minutes=15)
+    assert business_hours_between(begin, end, 9, 17, [1, 2, 3, 4, 5], zone) == pytest.approx(counted)
+
+
+def test_the_response_clock_runs_in_business_hours_when_the_rules_say_so() -> None:
+    """Seed 003: within 1 hour during business hours. A lead in on Saturday, answered Monday 9:20 in New York,
+    was answered in time; with no business_hours set every hour counts, as before."""
+    rules = load_rules(override={"timeliness": {"business_hours": {"timezone": "America/New_York"}}})
+    lead = {"created_at": "2026-12-05T15:00:00Z", "first_response_at": "2026-12-07T14:20:00Z"}
+    found = lambda r: [i["message"] for i in score_record("lead", lead, r, now=NOW)["issues"]  # noqa: E731
+                       if i["rule"] == "lead.response.sla_breached"]
+    assert found(rules) == []
+    assert found(load_rules()) == ["Lead waited 47.3 h for a first response; the standard is 1 h."]
+    lead["first_response_at"] = "2026-12-07T16:00:00Z"  # Monday 11:00: two business hours
+    assert found(rules) == ["Lead waited 2.0 h of business hours for a first response; the standard is 1 h of "
+                            "business hours."]
+    with pytest.raises(RulesError, match="not a known IANA zone"):
+        load_rules(override={"timeliness": {"business_hours": {"timezone": "Mars/Base"}}})

@@ -9,7 +9,7 @@ from typing import Any
 from app.scoring.registry import Hit, rule
 from app.scoring.rules.consistency import open_stage
 from app.scoring.ruleset import picklist_key
-from app.scoring.values import days_between
+from app.scoring.values import business_hours_between, days_between
 
 
 def _open_deal(record: dict[str, Any], ctx: Any) -> bool:
@@ -92,7 +92,7 @@ def first_response(record: dict[str, Any], ctx: Any) -> Any:
 
 @rule("lead.response.sla_breached", fields=("first_response_at", "created_at"), severity="warning",
       category="timeliness", seed="003", config="timeliness",
-      message="Lead waited {hours:.1f} h for a first response; the standard is {threshold:g} h.")
+      message="Lead waited {hours:.1f} h{during} for a first response; the standard is {threshold:g} h{during}.")
 def _response_sla(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
     """Seed 003: respond to new leads within 1 hour."""
     created = ctx.parse_datetime(record.get("created_at"))
@@ -101,10 +101,16 @@ def _response_sla(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit
     answered = first_response(record, ctx)
     if answered is None and not active_lead(record, ctx):
         return
-    hours = ((answered or ctx.now) - created).total_seconds() / 3600
+    hours_open = params.business_hours
+    if hours_open is None:
+        hours = ((answered or ctx.now) - created).total_seconds() / 3600
+    else:  # seed 003: within 1 hour during business hours (a lead in on Saturday is answered on Monday)
+        hours = business_hours_between(created, answered or ctx.now, hours_open.start, hours_open.end,
+                                       hours_open.days, hours_open.timezone)
     if hours > params.lead_response_hours:
         yield Hit("first_response_at", record.get("first_response_at"),
-                  details={"hours": hours, "threshold": params.lead_response_hours})
+                  details={"hours": hours, "threshold": params.lead_response_hours,
+                           "during": "" if hours_open is None else " of business hours"})
 
 
 @rule("lead.follow_up.due", fields=("last_contacted_at",), severity="info", category="timeliness",
