@@ -110,6 +110,9 @@ class Stage(_Strict):
 
 
 class Stages(_Strict):
+    # an organisation's file with `replace_defaults = true` brings its whole pipeline: the default stages and
+    # aliases are dropped instead of merged with its own (`load_rules`)
+    replace_defaults: bool = False
     aliases: dict[str, str] = {}
     definitions: dict[str, Stage]
 
@@ -394,6 +397,36 @@ class RulesFile(_Strict):
             raise ValueError("[lead_scoring.title_points] points must be finite and at least 0")
         return self
 
+    @model_validator(mode="after")
+    def _names_resolve(self) -> RulesFile:
+        """Names one level down that must name something: a misspelt stage in [qualification] made every
+        opportunity a 500 (KeyError), a misspelt picklist or industry silently matched nothing."""
+        stages = {stage_key(n) for n in self.stages.definitions} | {stage_key(a) for a in self.stages.aliases}
+        q = self.qualification
+        for where, name in (("meddpicc_from_stage", q.meddpicc_from_stage),
+                            ("decision_maker_from_stage", q.decision_maker_from_stage),
+                            *(("bant_stages", s) for s in q.bant_stages)):
+            if stage_key(name) not in stages:
+                raise ValueError(f"[qualification] {where} names unknown stage {name!r}")
+        for name, stage in self.stages.definitions.items():
+            if stage.probability[0] > stage.probability[1]:
+                raise ValueError(f"[stages.definitions.{name}] probability range {list(stage.probability)} is "
+                                 "reversed")
+        known = set(read_default_rules()["picklists"])
+        for section, names in (("picklists", self.picklists), ("picklist_aliases", self.picklist_aliases)):
+            unknown = sorted(set(names) - known)
+            if unknown:
+                raise ValueError(f"[{section}] names picklists no rule reads: {unknown} (known: {sorted(known)})")
+        industries = set(self.standardize.industries)
+        unknown = sorted(set(self.lead_scoring.target_industries) - industries)
+        if unknown:
+            raise ValueError(f"[lead_scoring] target_industries not in [standardize.industries]: {unknown}")
+        statuses = {picklist_key(s) for s in self.picklists.get("lead_status", [])}
+        if statuses and picklist_key(self.timeliness.inactive_status) not in statuses:
+            raise ValueError(f"[timeliness] inactive_status {self.timeliness.inactive_status!r} is not in "
+                             "[picklists] lead_status")
+        return self
+
 
 class RulesError(ValueError):
     """The rules file is not valid; the message names the offending key path."""
@@ -423,17 +456,32 @@ def load_rules(path: Path | str | None = None, override: dict[str, Any] | None =
     data = read_default_rules()
     if path is not None:
         try:
-            data = deep_merge(data, tomllib.loads(Path(path).read_text("utf-8")))
+            data = merge_organisation(data, tomllib.loads(Path(path).read_text("utf-8")))
         except (OSError, tomllib.TOMLDecodeError) as exc:
             raise RulesError(f"rules file {path}: {exc}") from exc
     if override:
-        data = deep_merge(data, override)
+        data = merge_organisation(data, override)
     try:
         model = RulesFile.model_validate(data)
     except ValidationError as exc:
-        lines = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
+        lines = [f"{'.'.join(str(p) for p in e['loc']) or 'file'}: {e['msg'].removeprefix('Value error, ')}"
+                 for e in exc.errors()]
         raise RulesError("invalid rules file: " + "; ".join(lines)) from exc
     return compile_rules(model, data)
+
+
+def merge_organisation(data: dict[str, Any], org: dict[str, Any]) -> dict[str, Any]:
+    """`deep_merge` of an organisation's rules over `data`, except where merging would mix two wholes: stages
+    with `replace_defaults = true` replace the default pipeline (its stages and aliases), and rates for
+    another `[currencies] base` replace the default rates (they are worth something else)."""
+    stages, currencies = org.get("stages"), org.get("currencies")
+    if isinstance(stages, dict) and stages.get("replace_defaults") is True:
+        data = {**data, "stages": {}}
+    if isinstance(currencies, dict) and isinstance(currencies.get("base"), str):
+        base = data.get("currencies", {}).get("base", "USD")
+        if currencies["base"].strip().upper() != str(base).strip().upper():
+            data = {**data, "currencies": {}}
+    return deep_merge(data, org)
 
 
 _PICKLIST_SEPARATORS = re.compile(r"[\s\-/]+")

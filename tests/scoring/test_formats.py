@@ -513,8 +513,11 @@ def test_amounts_are_compared_in_the_base_currency_and_shown_in_both() -> None:
     assert finding["message"] == "Deal worth 9,500 EUR (10,260 USD) (over 10,000 USD) has no proper stage."
     with pytest.raises(RulesError, match="rates must be positive"):
         load_rules(override={"currencies": {"rates": {"EUR": 0}}})
-    with pytest.raises(RulesError, match="EUR must be 1"):  # a new base left with the USD rates
-        load_rules(override={"currencies": {"base": "EUR"}})
+    with pytest.raises(RulesError, match="EUR must be 1"):
+        load_rules(override={"currencies": {"base": "EUR", "rates": {"EUR": 1.08}}})
+    euro = load_rules(override={"currencies": {"base": "EUR", "rates": {"USD": 0.93}}})
+    assert euro.file.currencies.rates == {"USD": 0.93}  # another base: its own table, none of the USD rates
+    assert euro.in_base(100, "USD") == pytest.approx(93) and euro.in_base(100, "JPY") == 100
     lowered = load_rules(override={"currencies": {"rates": {"eur": 2.0}}})
     assert lowered.in_base(100, "EUR") == 200 and lowered.in_base(100, "usd") == 100
 
@@ -592,3 +595,33 @@ def test_the_response_clock_runs_in_business_hours_when_the_rules_say_so() -> No
                             "business hours."]
     with pytest.raises(RulesError, match="not a known IANA zone"):
         load_rules(override={"timeliness": {"business_hours": {"timezone": "Mars/Base"}}})
+
+
+def test_names_in_an_organisations_rules_must_name_something() -> None:
+    """helper-25's probe: meddpicc_from_stage = "Proposl" passed every check and made every opportunity a 500;
+    misspelt picklists, ICP industries and statuses, and reversed ranges matched nothing in silence."""
+    for override, message in (
+            ({"qualification": {"meddpicc_from_stage": "Proposl"}}, "meddpicc_from_stage names unknown stage"),
+            ({"qualification": {"bant_stages": ["Qualifcation"]}}, "bant_stages names unknown stage"),
+            ({"picklists": {"decison_role": ["a"]}}, "names picklists no rule reads"),
+            ({"lead_scoring": {"target_industries": ["Manufactoring"]}}, "target_industries not in"),
+            ({"timeliness": {"inactive_status": "dormant"}}, "inactive_status 'dormant' is not in"),
+            ({"stages": {"definitions": {"Proposal": {"probability": [80, 40]}}}}, "is reversed")):
+        with pytest.raises(RulesError, match=message):
+            load_rules(override=override)
+
+
+def test_an_organisation_brings_its_whole_pipeline() -> None:
+    """Stages merged with the defaults' (Needs Analysis stayed a stage); `replace_defaults` replaces them."""
+    stage = {"probability": [0, 10], "forecast_categories": ["Pipeline"]}
+    rules = load_rules(override={
+        "stages": {"replace_defaults": True, "definitions": {
+            "Discovery Call": {"order": 1, **stage},
+            "Won": {"order": 2, "probability": [100, 100], "forecast_categories": ["Closed"], "closed": True,
+                    "won": True}}},
+        "qualification": {"bant_stages": ["Discovery Call"], "meddpicc_from_stage": "Won",
+                          "decision_maker_from_stage": "Won"}})
+    assert list(rules.file.stages.definitions) == ["Discovery Call", "Won"]
+    assert rules.canonical_stage("Needs Analysis") is None and rules.canonical_stage("discovery call")
+    report = score_record("opportunity", {"stage": "Needs Analysis"}, rules, now=NOW)
+    assert "opportunity.stage.unknown" in {i["rule"] for i in report["issues"]}
