@@ -8,6 +8,7 @@ writes the results as NDJSON or JSON, or the data health audit as HTML (`--out r
 from __future__ import annotations
 
 import argparse
+import codecs
 import csv
 import logging
 import os
@@ -41,13 +42,34 @@ from app.models.records import PLURALS, RECORD_MODELS
 TYPES = {**PLURALS, **{t: t for t in RECORD_MODELS}}
 
 
+def csv_encoding(path: Path) -> str:
+    """UTF-8 (with or without a byte order mark), else Windows-1252, as Excel on Windows saves a CSV."""
+    decoder = codecs.getincrementaldecoder("utf-8-sig")()
+    with path.open("rb") as f:
+        try:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            print(f"crm-dq: {path} is not UTF-8; read as Windows-1252", file=sys.stderr)
+            return "cp1252"
+    return "utf-8-sig"
+
+
 def read_rows(path: Path) -> Iterator[dict[str, Any]]:
-    """Rows of a CSV (blank cells are missing values), NDJSON or JSON export (a list, `records`…)."""
+    """Rows of a CSV (blank cells are missing values, rows of nothing but blanks are skipped, cells past the
+    header's columns kept as `extra_cells`: an unquoted comma shifted the row), NDJSON or JSON export (a
+    list, `records`…)."""
     name = path.name.lower()
     if name.endswith(".csv"):
-        with path.open(newline="", encoding="utf-8-sig") as f:
+        with path.open(newline="", encoding=csv_encoding(path)) as f:
             for row in csv.DictReader(f):
-                yield {k: (v if v != "" else None) for k, v in row.items() if k}
+                record = {k: (v if v != "" else None) for k, v in row.items() if k}
+                extra = [v for v in row.get(None) or [] if v != ""]  # type: ignore[call-overload]
+                if extra:
+                    record["extra_cells"] = extra
+                if any(v is not None and str(v).strip() for v in record.values()):
+                    yield record
     elif name.endswith((".ndjson", ".jsonl")):
         with path.open("rb") as f:
             for line in f:
@@ -339,6 +361,12 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except httpx.TransportError as exc:  # no server at --url, a proxy in the way, a dropped connection
         print(f"crm-dq: cannot reach the server: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:  # the export is missing or unreadable
+        print(f"crm-dq: {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    except (orjson.JSONDecodeError, csv.Error) as exc:
+        print(f"crm-dq: {getattr(args, 'file', '')}: not readable as its extension says: {exc}", file=sys.stderr)
         return 1
 
 

@@ -225,3 +225,26 @@ def test_cross_record_findings_name_the_export_column() -> None:
                               "record_id": "003A", "field": "account_id"}], "summary": {}}
     name_summary_fields(line, [adapted], load_rules())
     assert line["cross_record"][0]["source_field"] == "AccountId"
+
+
+def test_read_rows_takes_csv_exports_as_spreadsheets_save_them(tmp_path: Path) -> None:
+    """helper-25's probe: a Windows-1252 export was a 144-line traceback; comma-only rows became contacts;
+    cells past the header's columns vanished."""
+    from app.cli import read_rows
+    path = tmp_path / "export.csv"
+    path.write_bytes("Id,FirstName,LastName,Title\r\n003A,José,Müller,CFO\r\n,,,\r\n\r\n"
+                     "003B,Ann,Lee,VP, Sales\r\n".encode("cp1252"))
+    rows = list(read_rows(path))
+    assert [r["Id"] for r in rows] == ["003A", "003B"]
+    assert rows[0]["FirstName"] == "José" and rows[0]["LastName"] == "Müller"
+    assert rows[1]["Title"] == "VP" and rows[1]["extra_cells"] == [" Sales"]
+
+
+def test_an_unreadable_export_is_one_line_not_a_traceback(tmp_path: Path) -> None:
+    done = run("score", str(tmp_path / "nope.csv"), "--type", "contacts", "--local")
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert done.stderr.strip().startswith("crm-dq:") and "nope.csv" in done.stderr
+    broken = tmp_path / "rows.json"
+    broken.write_text("[{oops")
+    done = run("score", str(broken), "--type", "contacts", "--local")
+    assert done.returncode == 1 and "Traceback" not in done.stderr and "rows.json" in done.stderr
