@@ -263,6 +263,9 @@ def cmd_score(args: argparse.Namespace) -> int:
             yield {"type": item.record_type, **item.record}
 
     out_name = (args.out or "").lower()
+    if out_name and not out_name.endswith((".html", ".json", ".ndjson", ".jsonl")):
+        print(f"crm-dq: --out {args.out}: write .ndjson (or .jsonl), .json or .html", file=sys.stderr)
+        return 2
     with ExitStack() as stack:
         client = open_client(args, stack)
         if out_name.endswith(".html"):

@@ -248,3 +248,6 @@ def test_an_unreadable_export_is_one_line_not_a_traceback(tmp_path: Path) -> Non
     broken.write_text("[{oops")
     done = run("score", str(broken), "--type", "contacts", "--local")
     assert done.returncode == 1 and "Traceback" not in done.stderr and "rows.json" in done.stderr
+    broken.write_text("[]")
+    done = run("score", str(broken), "--type", "contacts", "--local", "--out", str(tmp_path / "report.xlsx"))
+    assert done.returncode == 2 and ".ndjson" in done.stderr and not (tmp_path / "report.xlsx").exists()
