@@ -421,6 +421,20 @@ class RulesFile(_Strict):
         unknown = sorted(set(self.lead_scoring.target_industries) - industries)
         if unknown:
             raise ValueError(f"[lead_scoring] target_industries not in [standardize.industries]: {unknown}")
+        from app.models.records import FIELD_KINDS  # the records' documented fields
+
+        for record_type in RECORD_TYPES:
+            section = getattr(self.completeness, record_type)
+            paths = [p for req in section.required for p in req.paths()[0]] + list(section.recommended)
+            unknown = sorted({p for p in paths if p.split(".", 1)[0] not in FIELD_KINDS[record_type]})
+            if unknown:
+                raise ValueError(f"[completeness.{record_type}] names fields a {record_type} does not have: "
+                                 f"{unknown}")
+        for name, stage in self.stages.definitions.items():
+            unknown = sorted({p for p in stage.requires if p.split(".", 1)[0] not in FIELD_KINDS["opportunity"]})
+            if unknown:
+                raise ValueError(f"[stages.definitions.{name}] requires fields an opportunity does not have: "
+                                 f"{unknown}")
         statuses = {picklist_key(s) for s in self.picklists.get("lead_status", [])}
         if statuses and picklist_key(self.timeliness.inactive_status) not in statuses:
             raise ValueError(f"[timeliness] inactive_status {self.timeliness.inactive_status!r} is not in "
@@ -464,7 +478,7 @@ def load_rules(path: Path | str | None = None, override: dict[str, Any] | None =
     try:
         model = RulesFile.model_validate(data)
     except ValidationError as exc:
-        lines = [f"{'.'.join(str(p) for p in e['loc']) or 'file'}: {e['msg'].removeprefix('Value error, ')}"
+        lines = [": ".join(filter(None, (".".join(str(p) for p in e["loc"]), e["msg"].removeprefix("Value error, "))))
                  for e in exc.errors()]
         raise RulesError("invalid rules file: " + "; ".join(lines)) from exc
     return compile_rules(model, data)

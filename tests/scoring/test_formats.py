@@ -606,7 +606,11 @@ def test_names_in_an_organisations_rules_must_name_something() -> None:
             ({"picklists": {"decison_role": ["a"]}}, "names picklists no rule reads"),
             ({"lead_scoring": {"target_industries": ["Manufactoring"]}}, "target_industries not in"),
             ({"timeliness": {"inactive_status": "dormant"}}, "inactive_status 'dormant' is not in"),
-            ({"stages": {"definitions": {"Proposal": {"probability": [80, 40]}}}}, "is reversed")):
+            ({"stages": {"definitions": {"Proposal": {"probability": [80, 40]}}}}, "is reversed"),
+            ({"completeness": {"lead": {"required": [{"name": "company"}, {"name": "emial"}]}}},
+             r"^invalid rules file: \[completeness.lead\] names fields a lead does not have: \['emial'\]"),
+            ({"stages": {"definitions": {"Negotiation": {"requires": ["problem_statment"]}}}},
+             "requires fields an opportunity does not have")):
         with pytest.raises(RulesError, match=message):
             load_rules(override=override)
 
