@@ -9,7 +9,7 @@ from typing import Any
 
 from app.adapters.mappings import Mappings, ObjectMap
 from app.scoring import Ruleset
-from app.scoring.engine import decide, quality_score
+from app.scoring.engine import count_severities, decide, quality_score
 
 HUBSPOT_ALIASES = {"contact": "contacts", "company": "companies", "deal": "deals", "account": "companies",
                    "opportunity": "deals", "companies": "companies", "contacts": "contacts", "deals": "deals"}
@@ -140,7 +140,7 @@ def _fit_hubspot_fields(report: dict[str, Any], rules: Ruleset) -> None:
         kept.append(issue)
     if len(kept) < len(issues):
         report["issues"] = kept
-        report["counts"] = {s: sum(1 for i in kept if i["severity"] == s) for s in ("error", "warning", "info")}
+        report["counts"] = count_severities(kept)
         report["quality_score"] = quality_score(report["completeness"]["score"], report["accuracy"]["score"],
                                                 kept, rules)
         report["decision"] = decide(kept, rules)

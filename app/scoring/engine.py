@@ -236,7 +236,7 @@ def score_record(
         "completeness": ctx.completeness,
         "accuracy": accuracy,
         "issues": issues,
-        "counts": _counts(issues),
+        "counts": count_severities(issues),
         "qualification": ctx.qualification or None,
         "lead_score": ctx.lead_score,
         "normalized": ctx.normalized,
@@ -247,7 +247,8 @@ def score_record(
     return report
 
 
-def _counts(issues: list[dict[str, Any]]) -> dict[str, int]:
+def count_severities(issues: list[dict[str, Any]]) -> dict[str, int]:
+    """Issues per severity (error, warning, info), the report's `counts`."""
     counts = dict.fromkeys(SEVERITY_ORDER, 0)
     for issue in issues:
         counts[issue["severity"]] += 1

@@ -153,14 +153,11 @@ def judge_record(record_type: str, position: int, entry: dict[str, Any], rules: 
     return report
 
 
-def deal_value(record_type: str, entry: dict[str, Any], lookups: Lookups | None, rules: Ruleset | None = None) -> float:
+def deal_value(record_type: str, entry: dict[str, Any], lookups: Lookups | None, rules: Ruleset) -> float:
     """The deal value a record's findings are weighed by (in the base currency): its amount, or its account's
     open deals."""
     if record_type == "opportunity":
-        amount = parse_number(entry.get("amount"))
-        if rules is not None:
-            return rules.deal_amount(amount, entry.get("currency"))
-        return max(0.0, amount or 0.0)
+        return rules.deal_amount(parse_number(entry.get("amount")), entry.get("currency"))
     key = link_id(entry.get("id") if record_type == "account" else entry.get("account_id"))
     if lookups is not None and key is not None:
         return lookups.deal_value_by_account.get(key, 0.0)

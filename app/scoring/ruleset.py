@@ -412,7 +412,7 @@ class RulesFile(_Strict):
             if stage.probability[0] > stage.probability[1]:
                 raise ValueError(f"[stages.definitions.{name}] probability range {list(stage.probability)} is "
                                  "reversed")
-        known = set(read_default_rules()["picklists"])
+        known = default_picklist_names()
         for section, names in (("picklists", self.picklists), ("picklist_aliases", self.picklist_aliases)):
             unknown = sorted(set(names) - known)
             if unknown:
@@ -455,6 +455,12 @@ def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]
         else:
             merged[key] = value
     return merged
+
+
+@lru_cache(maxsize=1)
+def default_picklist_names() -> frozenset[str]:
+    """The picklists the default rules file names, which the rules read (read once, not per load_rules)."""
+    return frozenset(read_default_rules()["picklists"])
 
 
 def read_default_rules() -> dict[str, Any]:

@@ -73,7 +73,7 @@ class BatchSummary:
         severity_weight = impact_cfg.severity_weight
         factor = 1 + math.log10(1 + deal_value / 1000)  # impact_of, with what all the record's issues share
         record_weight = impact_cfg.record_weight.get(record_type, 1.0)
-        issues, top = report["issues"], self.top
+        issues = report["issues"]
         self.by_rule.update([issue["rule"] for issue in issues])  # counted in C
         self.by_severity.update([issue["severity"] for issue in issues])
         severity_impact: dict[str, float] = {}  # impact_of: one per severity, the record's findings share it
@@ -81,21 +81,11 @@ class BatchSummary:
             severity = issue["severity"]
             if severity == "info":
                 continue
-            rule_id = issue["rule"]
             impact = severity_impact.get(severity)
             if impact is None:
                 weight = severity_weight.get(severity, 1.0)
                 impact = severity_impact[severity] = round(weight * factor * record_weight, 3)
-            impacts = self.impacts.get(rule_id)
-            if impacts is None:
-                impacts = self.impacts[rule_id] = array("d")
-            impacts.append(impact)
-            self._seq += 1
-            if len(top) < TOP_FINDINGS or impact > top[0][0]:  # a later finding never wins a tie
-                self._keep_top((impact, -self._seq, {
-                    "impact": impact, "record_type": record_type, "record_id": report["record_id"],
-                    "rule": rule_id, "field": issue["field"], "severity": severity,
-                    "message": issue["message"]}))
+            self._weigh(impact, record_type, report["record_id"], issue)
 
     def _required_names(self, record_type: str) -> tuple[str, ...]:
         names = self._required.get(record_type)
@@ -134,12 +124,19 @@ class BatchSummary:
             rid = finding["record_id"]
             aid = str(rid) if record_type == "account" else kept.get(record_type, {}).get(str(rid))
             impact = impact_of(finding, record_type, deal_value_by_account.get(aid or "", 0.0), self.rules)
-            self.impacts.setdefault(finding["rule"], array("d")).append(impact)
-            self._seq += 1
-            if len(self.top) < TOP_FINDINGS or impact > self.top[0][0]:
-                self._keep_top((impact, -self._seq, {
-                    "impact": impact, "record_type": record_type, "record_id": rid, "rule": finding["rule"],
-                    "field": finding["field"], "severity": severity, "message": finding["message"]}))
+            self._weigh(impact, record_type, rid, finding)
+
+    def _weigh(self, impact: float, record_type: str, record_id: Any, finding: dict[str, Any]) -> None:
+        """Count one non-info finding's impact under its rule, and keep it if it is among the top ones."""
+        impacts = self.impacts.get(finding["rule"])
+        if impacts is None:
+            impacts = self.impacts[finding["rule"]] = array("d")
+        impacts.append(impact)
+        self._seq += 1
+        if len(self.top) < TOP_FINDINGS or impact > self.top[0][0]:  # a later finding never wins a tie
+            self._keep_top((impact, -self._seq, {
+                "impact": impact, "record_type": record_type, "record_id": record_id, "rule": finding["rule"],
+                "field": finding["field"], "severity": finding["severity"], "message": finding["message"]}))
 
     def merge(self, part: BatchSummary) -> None:
         """Add the counts of the records after these (a later chunk), as if they had been added here."""
