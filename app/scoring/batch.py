@@ -6,7 +6,7 @@ only each record's packed matching keys, ranking data and the few fields the cro
 from __future__ import annotations
 
 import time
-from collections import Counter, defaultdict
+from collections import ChainMap, Counter, defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -29,6 +29,7 @@ from app.scoring.judge import (
 )
 from app.scoring.matching.dedupe import MATCHABLE, Matches, match_lazily
 from app.scoring.matching.linker import Prepared
+from app.scoring.rules.cross_record import AFTER_MATCHING
 from app.scoring.ruleset import Ruleset, picklist_key
 from app.scoring.summary import PLURAL, SINGULAR, BatchSummary, impact_of
 from app.scoring.values import link_id, parse_number
@@ -147,9 +148,13 @@ class BatchRun:
     def finish(self) -> dict[str, Any]:
         """Duplicates per type, cross-record findings and the summary."""
         lookups = batch_lookups(self.kept_records(), self.rules)
+        lookups.contact_matches = self.leads_matching_contacts()
         duplicates = {PLURAL[t]: match_packed(*self._match_job(t, lookups), rules=self.rules)
                       for t in MATCHABLE if self.with_duplicates}
         cross = list(cross_record_findings(self.kept_records(), lookups, self.rules, self.now, self.options))
+        # the reports were judged with the batch known, so they hold every cross-record finding but those
+        # that needed the duplicates first
+        self.summary.add_cross([f for f in cross if f["rule"] in AFTER_MATCHING], {}, {})
         return {"duplicates": duplicates, "cross_record": cross,
                 "summary": self.summary.finish(duplicates, cross, time.perf_counter() - self.started)}
 
@@ -159,6 +164,7 @@ class BatchRun:
         counters read of it (clusters, cross-record findings). What each step no longer needs is let go
         before the next, and each type's pairs go to JSON as they are made, so memory peaks low."""
         lookups = batch_lookups(self.kept_records(), self.rules)
+        lookups.contact_matches = self.leads_matching_contacts()
         cross = list(cross_record_findings(self.kept_records(), lookups, self.rules, self.now, self.options))
         if self.setup.lookups is None:  # judged before the batch was known: its reports lack these findings
             wanted = {(f["record_type"], str(f["record_id"])) for f in cross
@@ -186,6 +192,26 @@ class BatchRun:
         parts += [b'},"cross_record":', orjson.dumps(cross), b',"summary":', orjson.dumps(summary), b"}\n"]
         return parts, {"duplicates": views, "cross_record": cross}
 
+    def leads_matching_contacts(self) -> dict[str, dict[str, Any]]:
+        """Each lead's best match among the batch's contacts, by lead id, when `[duplicates] match_also` has
+        leads matched with contacts (a lead that is already a contact: convert it, do not work it anew)."""
+        if not self.with_duplicates or "contact" not in self.rules.file.duplicates.match_also.get("lead", ()):
+            return {}
+        if not self.ids.get("lead") or not self.ids.get("contact"):
+            return {}
+        keep = self.setup.keep_records
+        leads = _packed_table("lead", self.ids["lead"], self.keys["lead"])
+        contacts = _packed_table("contact", self.ids["contact"], self.keys["contact"])
+        # ids are unique across the batch's types (`_absorb_records`), so one mapping can hold both
+        ranks = ChainMap(_packed_ranks(self.ids["lead"], self.ranks["lead"], keep),
+                         _packed_ranks(self.ids["contact"], self.ranks["contact"], keep))
+        best: dict[str, dict[str, Any]] = {}
+        for pair in match_lazily("lead", leads, contacts, ranks, self.rules).pairs():  # best first
+            if pair["a"] not in best:  # a: the lead, b: the contact
+                best[pair["a"]] = {"contact_id": pair["b"], "score": pair["score"], "band": pair["band"],
+                              "reasons": pair["reasons"]}
+        return best
+
     def _match_job(self, record_type: str, lookups: Lookups) -> MatchJob:
         return (record_type, self.ids.pop(record_type, []), self.keys.pop(record_type, []),
                 self.ranks.pop(record_type, []), self.setup.keep_records, lookups.deal_value_by_account)
@@ -204,6 +230,13 @@ def match_packed(record_type: str, ids: list[str], keys: list[Packed], ranks: li
 
 def _match_packed(record_type: str, ids: list[str], keys: list[Packed], ranks: list[Any], keep_records: bool,
                   deal_value_by_account: Mapping[str, float], rules: Ruleset) -> Matches:
+    table = _packed_table(record_type, ids, keys)
+    return match_lazily(record_type, table, None, _packed_ranks(ids, ranks, keep_records), rules,
+                        deal_value_by_account=deal_value_by_account)
+
+
+def _packed_table(record_type: str, ids: list[str], keys: list[Packed]) -> Prepared:
+    """The matching table of a batch's records of one type, from their packed keys."""
     names = key_names(record_type)
     values: list[list[str]] = [[] for _ in names]
     seen: list[dict[str, str]] = [{} for _ in names]  # one string object per distinct value of a column
@@ -213,10 +246,12 @@ def _match_packed(record_type: str, ids: list[str], keys: list[Packed], ranks: l
     del seen
     columns = {name: np.array(column, dtype=object)
                for name, column in zip(names, values, strict=True) if keys}
-    del values
-    table = Prepared(ids, [], columns)  # batch dedupe reads the columns only
-    by_id = dict(zip(ids, ranks, strict=True)) if keep_records else PackedRanks(ids, ranks)
-    return match_lazily(record_type, table, None, by_id, rules, deal_value_by_account=deal_value_by_account)
+    return Prepared(ids, [], columns)  # batch dedupe reads the columns only
+
+
+def _packed_ranks(ids: list[str], ranks: list[Any], keep_records: bool) -> Mapping[str, dict[str, Any]]:
+    """What survivor ranking reads of each record, by id: the whole records (JSON batches) or packed."""
+    return dict(zip(ids, ranks, strict=True)) if keep_records else PackedRanks(ids, ranks)
 
 
 @dataclass(slots=True)

@@ -42,6 +42,9 @@ class Lookups:
     open_deals_by_account: Mapping[str, int] = field(default_factory=dict)
     contacts_by_account: Mapping[str, int] = field(default_factory=dict)
     decision_makers_by_account: Mapping[str, int] = field(default_factory=dict)
+    # lead id -> its best match among the batch's contacts (`[duplicates] match_also`): contact_id, score,
+    # band, reasons
+    contact_matches: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     in_batch: bool = False
 
 

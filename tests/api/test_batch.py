@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import orjson
 from fastapi.testclient import TestClient
 
+from app.config import Settings
+from app.main import create_app
 from tests.conftest import NOW_ISO
 
 NDJSON = {"content-type": "application/x-ndjson"}
@@ -196,3 +200,44 @@ def test_a_field_no_record_needed_is_left_out_of_completeness_by_field(client: T
     summary = client.post(f"/v1/batch?now={NOW_ISO}", json={"opportunities": closed}).json()["summary"]
     assert "next_step" not in summary["completeness_by_field"]["opportunities"]
     assert "amount" in summary["completeness_by_field"]["opportunities"]
+
+
+LEAD_AS_CONTACT = {"id": "00Q1", "first_name": "Jane", "last_name": "Doe", "email": "Jane.Doe@acme.com",
+                   "company": "Acme", "source": "Web"}
+KNOWN_CONTACT = {"id": "003A", "first_name": "Jane", "last_name": "Doe", "email": "jane.doe@acme.com",
+                 "phone": "+14155550123"}
+NEW_LEAD = {"id": "00Q2", "first_name": "Ann", "last_name": "Lee", "email": "ann@initech.com"}
+
+
+def test_a_lead_that_is_already_a_contact_is_a_cross_record_finding(client: TestClient) -> None:
+    """Batches match leads with contacts ([duplicates] match_also), as index lookups do: JSON and NDJSON alike,
+    counted in the summary (the lead's own report was judged before the batch's duplicates were known)."""
+    body = {"contacts": [KNOWN_CONTACT, {"id": "003B", "first_name": "Tom", "last_name": "Hill"}],
+            "leads": [LEAD_AS_CONTACT, NEW_LEAD]}
+    result = client.post(f"/v1/batch?now={NOW_ISO}", json=body).json()
+    found = [f for f in result["cross_record"] if f["rule"] == "lead.duplicate.existing_contact"]
+    assert [(f["record_id"], f["severity"]) for f in found] == [("00Q1", "warning")]
+    assert "Already a contact: 003A" in found[0]["message"] and "same email" in found[0]["message"]
+    assert result["summary"]["issues_by_rule"]["lead.duplicate.existing_contact"] == 1
+    assert any(t["rule"] == "lead.duplicate.existing_contact" for t in result["summary"]["cleanup_tasks"])
+    lines = [orjson.dumps({"type": t, **r}) for t, r in
+             [("contact", KNOWN_CONTACT), ("lead", LEAD_AS_CONTACT), ("lead", NEW_LEAD)]]
+    tail = orjson.loads(client.post(f"/v1/batch?now={NOW_ISO}", content=b"\n".join(lines),
+                                    headers=NDJSON).content.splitlines()[-1])
+    assert [(f["rule"], f["record_id"]) for f in tail["cross_record"]] == \
+        [("lead.duplicate.existing_contact", "00Q1")]
+    assert tail["summary"]["issues_by_rule"]["lead.duplicate.existing_contact"] == 1
+    # without duplicates, or without contacts, nothing is matched
+    off = client.post(f"/v1/batch?now={NOW_ISO}", json={**body, "options": {"duplicates": False}}).json()
+    assert not [f for f in off["cross_record"] if f["rule"] == "lead.duplicate.existing_contact"]
+    alone = client.post(f"/v1/batch?now={NOW_ISO}", json={"leads": [LEAD_AS_CONTACT]}).json()
+    assert alone["cross_record"] == []
+
+
+def test_an_organisation_can_turn_lead_to_contact_matching_off(tmp_path: Path) -> None:
+    rules_file = tmp_path / "org.toml"
+    rules_file.write_text("[duplicates]\nmatch_also = { lead = [], contact = [] }\n")
+    settings = Settings(database_url=f"sqlite:///{tmp_path}/x.sqlite3", rules_file=rules_file)
+    with TestClient(create_app(settings)) as client:
+        body = {"contacts": [KNOWN_CONTACT], "leads": [LEAD_AS_CONTACT]}
+        assert client.post(f"/v1/batch?now={NOW_ISO}", json=body).json()["cross_record"] == []

@@ -35,6 +35,7 @@ from app.scoring import Options, Ruleset
 from app.scoring.batch import PLURAL, SINGULAR, BatchRun, score_batch
 from app.scoring.json_keys import has_duplicate_keys, mark_entries_with_repeated_names
 from app.scoring.judge import Judged, JudgeSetup, judge_lines
+from app.scoring.rules.cross_record import AFTER_MATCHING
 from app.scoring.pool import judge_pool
 
 router = APIRouter(prefix="/v1", tags=["batch"])
@@ -239,6 +240,9 @@ def score_and_count(body: dict[str, Any], rules: Ruleset, now: datetime, options
             if "record_type" in entry:  # not an entry's own error
                 tally.add(entry)
     count_duplicates(tally, result["duplicates"])
+    for finding in result["cross_record"]:  # the reports hold every other cross-record finding
+        if finding["rule"] in AFTER_MATCHING:
+            tally.add_finding(finding["record_type"], finding["rule"], finding["severity"])
     tally.flush()
     return result
 

@@ -1,4 +1,5 @@
-"""Cross-record checks over records linked by `account_id` (seed 001/002): they need the whole batch."""
+"""Cross-record checks over records linked by `account_id` (seed 001/002), and leads that are already one of the
+batch's contacts: they need the whole batch."""
 
 from __future__ import annotations
 
@@ -7,6 +8,10 @@ from typing import Any
 
 from app.scoring.registry import Hit, rule
 from app.scoring.values import link_id
+
+
+# rules whose findings need the batch's duplicates first, so a record's own report never holds them
+AFTER_MATCHING = frozenset({"lead.duplicate.existing_contact"})
 
 
 def _account_id(record: dict[str, Any]) -> str | None:
@@ -60,3 +65,20 @@ for _t in ("contact", "opportunity"):
     rule(f"{_t}.account.not_in_batch", fields=("account_id",), severity="info", category="cross_record",
          seed="004", scope="batch", message="Account {value!r} is not in this batch.",
          description="Seed 004 relationship integrity maintenance on imports.")(_account_missing)
+
+
+@rule("lead.duplicate.existing_contact", fields=("id",), severity="warning", category="duplicates", seed="001",
+      scope="batch", config="duplicates",
+      message="Already a contact: {contact_id} (score {score:.2f}, {band}: {reasons}); convert the lead into that "
+              "contact instead of working it as a new one.",
+      description="Seed 001/002 duplicates across objects: a lead whose person is one of the batch's contacts "
+                  "(Salesforce's standard lead duplicate rule matches contacts too). Index lookups report the "
+                  "same as lead.duplicate.review / auto_merge naming the contact.")
+def _lead_is_contact(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
+    """A batch's lead matched with one of its contacts (`[duplicates] match_also`)."""
+    lead = link_id(record.get("id"))
+    match = ctx.lookups.contact_matches.get(lead) if lead is not None else None
+    if match:
+        yield Hit("id", lead, details={"contact_id": match["contact_id"], "score": match["score"],
+                                       "band": match["band"].replace("_", "-"),
+                                       "reasons": "; ".join(match["reasons"])})
