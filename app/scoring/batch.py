@@ -206,7 +206,8 @@ class BatchRun:
         ranks = ChainMap(_packed_ranks(self.ids["lead"], self.ranks["lead"], keep),
                          _packed_ranks(self.ids["contact"], self.ranks["contact"], keep))
         best: dict[str, dict[str, Any]] = {}
-        for pair in match_lazily("lead", leads, contacts, ranks, self.rules).pairs():  # best first
+        model = self.rules.match_models["lead"].across_types()
+        for pair in match_lazily("lead", leads, contacts, ranks, self.rules, model=model).pairs():  # best first
             if pair["a"] not in best:  # a: the lead, b: the contact
                 best[pair["a"]] = {"contact_id": pair["b"], "score": pair["score"], "band": pair["band"],
                               "reasons": pair["reasons"]}

@@ -271,6 +271,9 @@ class MatchModelSpec(_Strict):
     swap_fields: list[str] = []
     blocking: list[list[str]]
     neighbourhood: list[list[str]] = []
+    # blocking when a batch's records are matched with its records of another type (`match_also`): its own
+    # keys, as selective as a person's identity (a batch's leads against its contacts; empty: `blocking`)
+    match_also_blocking: list[list[str]] = []
     # a pair whose every `differ` field is at its else level (both filled), with no `unless` field agreeing,
     # is no match, or at most the veto's `cap` (linker.veto)
     veto: list[VetoSpec] = []
@@ -435,6 +438,15 @@ class RulesFile(_Strict):
             if unknown:
                 raise ValueError(f"[stages.definitions.{name}] requires fields an opportunity does not have: "
                                  f"{unknown}")
+        from app.scoring.matching.normalize import record_keys  # the matching keys a record is given
+
+        for family, record_type in (("person", "contact"), ("account", "account")):
+            spec, keys = getattr(self.duplicates, family), set(record_keys({}, record_type, "US"))
+            for where in ("blocking", "neighbourhood", "match_also_blocking"):
+                unknown = sorted({k for recipe in getattr(spec, where) for k in recipe} - keys)
+                if unknown:  # a misspelt key was a KeyError, a 500, on the first batch
+                    raise ValueError(f"[duplicates.{family}] {where} names keys records do not have: {unknown} "
+                                     f"(keys: {sorted(keys)})")
         statuses = {picklist_key(s) for s in self.picklists.get("lead_status", [])}
         if statuses and picklist_key(self.timeliness.inactive_status) not in statuses:
             raise ValueError(f"[timeliness] inactive_status {self.timeliness.inactive_status!r} is not in "

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import orjson
+import pytest
 from fastapi.testclient import TestClient
 
 from app.config import Settings
@@ -234,9 +235,13 @@ def test_a_lead_that_is_already_a_contact_is_a_cross_record_finding(client: Test
     assert alone["cross_record"] == []
 
 
-def test_an_organisation_can_turn_lead_to_contact_matching_off(tmp_path: Path) -> None:
+@pytest.mark.parametrize("rules_text", [
+    "[duplicates]\nmatch_also = { lead = [], contact = [] }\n",  # off
+    "[duplicates.person]\nmatch_also_blocking = [['phone']]\n",  # blocked by phone alone: the pair never meets
+])
+def test_an_organisation_sets_lead_to_contact_matching(tmp_path: Path, rules_text: str) -> None:
     rules_file = tmp_path / "org.toml"
-    rules_file.write_text("[duplicates]\nmatch_also = { lead = [], contact = [] }\n")
+    rules_file.write_text(rules_text)
     settings = Settings(database_url=f"sqlite:///{tmp_path}/x.sqlite3", rules_file=rules_file)
     with TestClient(create_app(settings)) as client:
         body = {"contacts": [KNOWN_CONTACT], "leads": [LEAD_AS_CONTACT]}

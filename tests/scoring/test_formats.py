@@ -610,7 +610,13 @@ def test_names_in_an_organisations_rules_must_name_something() -> None:
             ({"completeness": {"lead": {"required": [{"name": "company"}, {"name": "emial"}]}}},
              r"^invalid rules file: \[completeness.lead\] names fields a lead does not have: \['emial'\]"),
             ({"stages": {"definitions": {"Negotiation": {"requires": ["problem_statment"]}}}},
-             "requires fields an opportunity does not have")):
+             "requires fields an opportunity does not have"),
+            # a misspelt blocking key was a KeyError (a 500) on the first batch
+            ({"duplicates": {"person": {"blocking": [["emial"]], "neighbourhood": []}}},
+             r"\[duplicates.person\] blocking names keys records do not have: \['emial'\]"),
+            ({"duplicates": {"person": {"match_also_blocking": [["email"], ["last_name", "compnay"]]}}},
+             r"match_also_blocking names keys records do not have: \['compnay'\]"),
+            ({"duplicates": {"account": {"neighbourhood": [["webiste"]]}}}, "neighbourhood names keys")):
         with pytest.raises(RulesError, match=message):
             load_rules(override=override)
 

@@ -81,12 +81,13 @@ def match_lazily(
     threshold: float | None = None,
     deal_value_by_account: Mapping[str, float] | None = None,
     started: float | None = None,
+    model: MatchModel | None = None,
 ) -> Matches:
     """`match_tables`, with each pair made only as `Matches.pairs` yields it (a caller writing them out one
-    at a time never holds them all)."""
+    at a time never holds them all). `model`: another than the record type's (`MatchModel.across_types`)."""
     started = time.perf_counter() if started is None else started
     cfg = rules.file.duplicates
-    model: MatchModel = rules.match_models[record_type]
+    model = rules.match_models[record_type] if model is None else model
     threshold = cfg.threshold if threshold is None else threshold
     tf = TermFrequencies.of([left] + ([right] if right else []), model.tf_fields,
                             cfg.tf_pseudo_count, shared_after=2 + cfg.common_value_after)

@@ -11,7 +11,7 @@ import math
 import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property, partial
 from typing import Any
 
@@ -38,6 +38,8 @@ class MatchModel:
     neighbourhood: tuple[tuple[str, ...], ...] = ()
     # (comparisons that all differ, comparisons of which none agrees, by position; the most bits left): `veto`
     veto: tuple[tuple[tuple[int, ...], tuple[int, ...], float], ...] = ()
+    # blocking of a batch's records against its records of another type (`match_also`); empty: `blocking`
+    match_also_blocking: tuple[tuple[str, ...], ...] = ()
 
     @property
     def fields(self) -> tuple[str, ...]:
@@ -55,6 +57,11 @@ class MatchModel:
         return tuple((n, tuple(position[f] for f in c.implied_by))
                      for n, c in enumerate(self.comparisons) if c.implied_by)
 
+    def across_types(self) -> MatchModel:
+        """The model for matching a batch's records with its records of another type: blocked by
+        `match_also_blocking` (linking two tables, crowded blocks are skipped, never windowed)."""
+        return replace(self, blocking=self.match_also_blocking) if self.match_also_blocking else self
+
     @cached_property
     def own_key_fields(self) -> frozenset[str]:
         """Fields that are a blocking key on their own (`["email"]`): their key rows count their values."""
@@ -69,7 +76,8 @@ def build_models(spec: Any) -> dict[str, MatchModel]:
                           m.prior_bits, tuple(m.swap_fields), tuple(tuple(b) for b in m.neighbourhood),
                           tuple((tuple(map(fields.index, v.differ)), tuple(map(fields.index, v.unless)),
                                  m.prior_bits if v.cap is None else math.log2(v.cap / (1 - v.cap)))
-                                for v in m.veto))
+                                for v in m.veto),
+                          tuple(tuple(b) for b in m.match_also_blocking))
 
     person = model(spec.person)
     return {"account": model(spec.account), "contact": person, "lead": person}
