@@ -262,7 +262,8 @@ class ComparisonSpec(_Strict):
 
 class VetoSpec(_Strict):
     differ: list[str] = Field(min_length=1)  # every one of these at its else level (both sides filled) ...
-    unless: list[str] = []                   # ... and none of these agreeing: the pair is no match,
+    unless: list[str] = []                   # ... and none of these agreeing ('email': at a level weighing for
+    #                                          a match; 'email.exact': at that level): the pair is no match,
     cap: float | None = Field(None, gt=0, lt=1)  # or at most this score (review, never auto-merge)
 
 
@@ -286,10 +287,14 @@ class MatchModelSpec(_Strict):
             unknown = [f for f in c.implied_by if f not in fields or f == c.field]
             if unknown:
                 raise ValueError(f"comparison {c.field}: implied_by names no other comparison: {unknown}")
+        levels = {c.field: [lv.label for lv in c.levels] for c in self.comparisons}
         for v in self.veto:
-            unknown = [f for f in (*v.differ, *v.unless) if f not in fields]
+            unknown = [f for f in (*v.differ, *(u.partition(".")[0] for u in v.unless)) if f not in fields]
             if unknown:
                 raise ValueError(f"veto names fields that are not compared: {unknown}")
+            unknown = [u for u in v.unless if "." in u and u.partition(".")[2] not in levels[u.partition(".")[0]]]
+            if unknown:
+                raise ValueError(f"veto unless names levels the comparison does not have: {unknown}")
         return self
 
     @model_validator(mode="after")

@@ -575,6 +575,30 @@ def test_implied_by_and_veto_must_name_compared_fields() -> None:
         load_rules(override={"duplicates": {"account": model}})
 
 
+def test_a_similar_mailbox_is_no_reason_to_lift_a_name_veto(rules: Ruleset) -> None:
+    """helper-28's probe: William and Linda Johnson at one home, wjohnson@ and ljohnson@gmail.com, were
+    auto-merged at 1.0: the 'similar' email (one letter, the initial the names differ by) lifted the first-name
+    veto. Only the same address does (`unless = ["email.exact"]`); the same address still does."""
+    home = {"street": "42 Maple Ave", "city": "Evanston", "state": "IL", "postal_code": "60201"}
+    william = {"id": "W1", "first_name": "William", "last_name": "Johnson", "email": "wjohnson@gmail.com",
+               "phone": "+1 847 555 0101", "mailing_address": home}
+    linda = dict(william, id="L1", first_name="Linda", email="ljohnson@gmail.com")
+    assert _pair_of("contact", [william, linda], rules) is None
+    daniel = {"id": "D", "first_name": "Daniel", "last_name": "Okoye", "email": "dokoye@gmail.com",
+              "phone": "+1 847 555 0199"}
+    assert _pair_of("contact", [daniel, dict(daniel, id="G", first_name="Grace", email="gokoye@gmail.com")],
+                    rules) is None
+    renamed = _pair_of("contact", [william, dict(william, id="W2", first_name="Bill Jr", email="WJohnson@gmail.com")],
+                       rules)
+    assert renamed is not None and "same email" in renamed["reasons"]
+    any_level = load_rules(override={"duplicates": {"person": {"veto": [
+        {"differ": ["first_name"], "unless": ["birthdate", "email"]}]}}})
+    assert _pair_of("contact", [william, linda], any_level) is not None  # the defect, with any level agreeing
+    with pytest.raises(RulesError, match="veto unless names levels the comparison does not have"):
+        load_rules(override={"duplicates": {"person": {"veto": [{"differ": ["first_name"],
+                                                                  "unless": ["email.exakt"]}]}}})
+
+
 def test_a_nickname_with_another_initial_still_meets_its_formal_name(rules: Ruleset) -> None:
     """Surname and first initial never put Bob Johnson and Robert Johnson in one block; the nickname
     family's initials (nick_initial) do, within a list and between two lists."""

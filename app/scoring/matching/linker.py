@@ -36,8 +36,9 @@ class MatchModel:
     swap_fields: tuple[str, ...]
     # blocking keys whose crowded blocks are searched by sorted neighbourhood (`block_pairs`)
     neighbourhood: tuple[tuple[str, ...], ...] = ()
-    # (comparisons that all differ, comparisons of which none agrees, by position; the most bits left): `veto`
-    veto: tuple[tuple[tuple[int, ...], tuple[int, ...], float], ...] = ()
+    # (comparisons that all differ; (comparison, level or -1 for any) of which none agrees, by position; the
+    # most bits left): `veto`
+    veto: tuple[tuple[tuple[int, ...], tuple[tuple[int, int], ...], float], ...] = ()
     # blocking of a batch's records against its records of another type (`match_also`); empty: `blocking`
     match_also_blocking: tuple[tuple[str, ...], ...] = ()
 
@@ -72,9 +73,17 @@ def build_models(spec: Any) -> dict[str, MatchModel]:
     """Match models per matchable record type from the rules file's [duplicates] section."""
     def model(m: Any) -> MatchModel:
         fields = [c.field for c in m.comparisons]
+
+        def agreeing(name: str) -> tuple[int, int]:
+            """'email' (any level weighing for a match) or 'email.exact' (that level only), by position."""
+            field, _, label = name.partition(".")
+            position = fields.index(field)
+            levels = [lv.label for lv in m.comparisons[position].levels]
+            return position, levels.index(label) if label else -1
+
         return MatchModel(tuple(build_comparison(c) for c in m.comparisons), tuple(tuple(b) for b in m.blocking),
                           m.prior_bits, tuple(m.swap_fields), tuple(tuple(b) for b in m.neighbourhood),
-                          tuple((tuple(map(fields.index, v.differ)), tuple(map(fields.index, v.unless)),
+                          tuple((tuple(map(fields.index, v.differ)), tuple(map(agreeing, v.unless)),
                                  m.prior_bits if v.cap is None else math.log2(v.cap / (1 - v.cap)))
                                 for v in m.veto),
                           tuple(tuple(b) for b in m.match_also_blocking))
@@ -503,8 +512,8 @@ def veto(total: np.ndarray, levels: np.ndarray, weights: np.ndarray, model: Matc
         vetoed = np.ones(len(total), dtype=bool)
         for position in differ:
             vetoed &= levels[:, position] == len(model.comparisons[position].levels) - 1
-        for position in unless:
-            vetoed &= weights[:, position] <= 0
+        for position, level in unless:  # agreeing: weighing for a match (at the level named, if one is)
+            vetoed &= (weights[:, position] <= 0) | ((levels[:, position] != level) if level >= 0 else False)
         rows = np.flatnonzero(vetoed & (total > cap))
         if names is not None and rows.size and any(model.comparisons[p].field in swap for p in differ):
             values, lf, ll, rf, rl, i, j = names
