@@ -269,6 +269,25 @@ def test_survivor_is_the_most_complete_and_the_plan_fills_its_blanks(rules: Rule
     assert pair["merge_plan"] == {"title": {"value": "CTO", "from": "s"}}
 
 
+def test_timestamps_flags_and_zero_counters_make_no_survivor(rules: Ruleset) -> None:
+    """helper-28's probe: a record last touched in 2019 whose email bounced outnumbered a current one on
+    timestamps and the flag, and was kept; zero counters did the same. Nor does a plan copy metadata."""
+    current = {"id": "V1", "first_name": "Grace", "last_name": "Liang", "email": "grace.liang@acme.com",
+               "phone": "+1 415 555 0160", "title": "Director of IT", "last_activity_at": "2024-06-01"}
+    stale = {"id": "V2", "first_name": "Grace", "last_name": "Liang", "email": "grace.liang@acme.com",
+             "email_bounced": True, "created_at": "2019-01-01", "updated_at": "2019-01-02",
+             "last_activity_at": "2019-01-02"}
+    for records in ([current, stale], [stale, current]):
+        [pair] = find_duplicates("contact", records, rules)["pairs"]
+        assert pair["survivor"] == "V1" and pair["merge_plan"] == {}
+    lead = {"id": "a", "first_name": "Ana", "last_name": "Lopez", "email": "ana@globex.io", "company": "Globex"}
+    counters = dict(lead, id="b", company=None, behavior={"website_visits": 0, "email_opens": 0},
+                    engagement={"demo_requested": False})
+    for records in ([lead, counters], [counters, lead]):
+        [pair] = find_duplicates("lead", records, rules)["pairs"]
+        assert pair["survivor"] == "a"
+
+
 def _duplicates_rules(**settings: int) -> Ruleset:
     return load_rules(override={"duplicates": settings})
 

@@ -8,19 +8,28 @@ from typing import Any
 from app.scoring.values import is_filled, link_id, parse_datetime, parse_number
 
 _EMPTY: tuple[Any, ...] = (None, "", [], {})
+# what the CRM writes about a record rather than what is known of the customer: a record touched in 2019 and
+# flagged bounced had more fields than a current one and was kept as the survivor (helper-28)
+RECORD_METADATA = frozenset({"id", "created_at", "updated_at", "last_activity_at", "last_verified_at",
+                             "stage_changed_at", "email_bounced"})
+_NOTHING = (0, False)  # a nested counter at 0 (behavior.email_opens) or a flag that is off tells nothing
 
 
 def completeness_count(record: dict[str, Any], empty_values: frozenset[str] = frozenset()) -> int:
-    """How many fields hold a value (nested objects count their filled leaves); ranks survivors cheaply.
+    """How many of the customer's fields hold a value (nested objects count their filled leaves, not zeros);
+    ranks survivors cheaply. Not counted: the record's metadata (timestamps, id) and an email that bounced.
     `empty_values`: placeholders that count as blank (the rules file's; a record of 'N/A's is no survivor)."""
     count = 0
-    for value in record.values():
-        if value in _EMPTY or (value.__class__ is str and value.strip().lower() in empty_values):
+    bounced = record.get("email_bounced") in (True, "true", "True", 1)
+    for field, value in record.items():
+        if field in RECORD_METADATA or value in _EMPTY \
+                or (value.__class__ is str and value.strip().lower() in empty_values):
             continue
         if isinstance(value, dict):
             count += sum(1 for v in value.values()
-                         if not (v in _EMPTY or (v.__class__ is str and v.strip().lower() in empty_values)))
-        else:
+                         if not (v in _EMPTY or (v.__class__ in (int, bool) and v in _NOTHING)
+                                 or (v.__class__ is str and v.strip().lower() in empty_values)))
+        elif not (field == "email" and bounced):
             count += 1
     return count
 
@@ -73,14 +82,15 @@ def survivor_of(members: Sequence[str], rank: Ranking) -> str:
 
 def merge_plan(survivor: str, others: Sequence[str], rank: Ranking) -> dict[str, Any]:
     """Fields the survivor lacks (blank or a placeholder), filled from the most complete other record that
-    has them."""
+    has them; not the record's metadata (the CRM keeps its own timestamps, and another record's bounce is
+    no fact about the survivor's address)."""
     plan: dict[str, Any] = {}
     records, empty = rank.records, rank.empty_values
     kept = records[survivor]
     for other in sorted(others, key=lambda o: -rank.completeness(o)):
         for field, value in records[other].items():
-            if field not in plan and field != "id" and not field.startswith("_") and is_filled(value, empty) \
-                    and not is_filled(kept.get(field), empty):
+            if field not in plan and field not in RECORD_METADATA and not field.startswith("_") \
+                    and is_filled(value, empty) and not is_filled(kept.get(field), empty):
                 plan[field] = {"value": value, "from": other}
     return plan
 
