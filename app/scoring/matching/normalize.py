@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from urllib.parse import unquote
 from typing import Any
 
 import cleanco
@@ -286,6 +287,21 @@ def domain_key(value: Any) -> str:
     return _site(host) or result.registered_domain
 
 
+def profile_key(value: Any) -> str:
+    """The profile or company page a LinkedIn URL names, however written ('https://www.linkedin.com/company/meta/',
+    'linkedin.com/company/meta/about', 'uk.linkedin.com/in/priya?trk=x' -> 'linkedin.com/company/meta',
+    'linkedin.com/in/priya'); another URL as `domain_key` keys it."""
+    key = domain_key(value)
+    host, _, path = key.partition("/")
+    if host.endswith(".linkedin.com"):  # country hosts (uk., de.) show the same profiles
+        text = text_of(value).strip().lower()
+        key = "linkedin.com/" + text.split(".linkedin.com/", 1)[1].split("?", 1)[0].split("#", 1)[0].strip("/")
+        host, _, path = key.partition("/")
+    if host == "linkedin.com" and path:  # in/<name>, company/<name>; 'jos%C3%A9' is 'josé'
+        return "linkedin.com/" + unquote("/".join(path.split("/")[:2]))
+    return key
+
+
 _PAGE_HOST_PREFIXES = ("www.", "m.", "web.", "mobile.")
 _UNNAMED_PAGES = frozenset({"profile.php", "pages", "home", "index.html"})
 
@@ -347,6 +363,7 @@ def person_keys(record: dict[str, Any], record_type: str, region: str,
         "company": company_key(text_of(company)) if text_of(company) else "",
         "account_id": text_of(record.get("account_id")),
         "generation": generation(record.get("first_name"), record.get("last_name")),
+        "linkedin": profile_key(record.get("linkedin_url")),
     }
     keys.update(address_keys(record.get(PERSON_ADDRESS.get(record_type, ""))))
     keys["birth_year"] = keys["birthdate"][:4]
@@ -363,7 +380,7 @@ def account_keys(record: dict[str, Any], region: str, checked: bool = False) -> 
         "name": company_key(name) if name else "",
         "website": domain_key(record.get("website")),
         "phone": phone_key(record.get("phone"), phone_region(record.get("billing_address"), region), checked),
-        "linkedin": fold(text_of(record.get("linkedin_url"))),
+        "linkedin": profile_key(record.get("linkedin_url")),
     }
     keys.update(address_keys(record.get("billing_address")))
     keys["name_prefix"] = keys["name"][:4]
