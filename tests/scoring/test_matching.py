@@ -896,3 +896,15 @@ def test_a_linkedin_page_is_one_key_however_written_and_follows_a_person(rules: 
     assert moved is not None and moved["band"] == "review" and "same linkedin" in moved["reasons"]
     other = dict(new, linkedin_url="linkedin.com/in/priya-r-2")
     assert _pair_of("contact", [old, other], rules) is None
+
+
+def test_initials_written_with_ampersands_and_dots_are_one_word(rules: Ruleset) -> None:
+    """helper-28's probe: 'P&G', 'J&J' and 'I.B.M.' were keyed 'p g', 'j j', 'i b m', so the acronym level
+    (one word against the other's initials) never applied (0.0002 on one phone); 'AT&T Inc.' was 'at t'."""
+    assert [company_key(n) for n in ("P&G", "P & G", "I.B.M.", "A.T.&T.", "AT&T Inc.", "Acme Fund I")] == \
+        ["pg", "pg", "ibm", "att", "att", "acme fund i"]
+    for long, short in (("Procter & Gamble", "P&G"), ("Johnson & Johnson", "J&J"),
+                        ("International Business Machines Corp", "I.B.M.")):
+        pair = _pair_of("account", [{"id": "1", "name": long, "phone": "+1 513 983 1100"},
+                                    {"id": "2", "name": short, "phone": "+1 513 983 1100"}], rules)
+        assert pair is not None and "name: one is the other's initials" in pair["reasons"], (long, short)

@@ -175,6 +175,10 @@ def sound_key(name: str) -> str:
     return jellyfish.soundex(letters) if letters else ""
 
 
+_SHORT_AND = re.compile(r"\b(\w{1,2})\s*&\s*(\w{1,2})\b")
+_LETTER_RUN = re.compile(r"\b[a-z0-9](?: [a-z0-9]\b)+")  # single letters in a row, as '&' and dots leave them
+
+
 @lru_cache(maxsize=65536)
 def company_key(value: str) -> str:
     """A company name without legal suffixes (cleanco), a leading 'The', apostrophes and punctuation.
@@ -187,12 +191,15 @@ def company_key(value: str) -> str:
     previous = None
     while name and name != previous:  # 'Acme Corp, Inc.' has two suffixes
         previous, name = name, cleanco.basename(name)
+    name = _SHORT_AND.sub(r"\1\2", name)  # 'AT&T', 'P & G': one word, as 'ATT' and 'PG' are written
     name = " ".join(w for w in fold(name).split() if w != "and")  # 'Johnson & Johnson' = 'Johnson and Johnson'
     if name.startswith("the "):
         name = name[4:]
     elif name.endswith(" the"):  # 'Home Depot, The' as sorted lists write it
         name = name[:-4]
-    return "" if name in placeholders()[0] else name
+    if name in placeholders()[0]:  # 'N/A' ('n a'), before its letters are joined
+        return ""
+    return _LETTER_RUN.sub(lambda m: m.group(0).replace(" ", ""), name)  # 'P&G', 'I.B.M.', 'A.T.&T.': one word
 
 
 def email_key(value: Any) -> tuple[str, str, str]:
