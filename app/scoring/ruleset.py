@@ -319,6 +319,7 @@ class Duplicates(_Strict):
     # no evidence of a person in matching keys (normalize.placeholders reads the default file's)
     placeholder_names: list[str] = []
     shared_mailboxes: list[str] = []
+    legal_forms: list[str] = []  # company legal forms cleanco does not strip (normalize.legal_forms)
     # a record scored against the index is also matched with these types' records (one person model)
     match_also: dict[Literal["contact", "lead"], list[Literal["contact", "lead"]]] = {}
     person: MatchModelSpec

@@ -908,3 +908,29 @@ def test_initials_written_with_ampersands_and_dots_are_one_word(rules: Ruleset) 
         pair = _pair_of("account", [{"id": "1", "name": long, "phone": "+1 513 983 1100"},
                                     {"id": "2", "name": short, "phone": "+1 513 983 1100"}], rules)
         assert pair is not None and "name: one is the other's initials" in pair["reasons"], (long, short)
+
+
+def test_legal_forms_before_a_name_or_in_scripts_without_spaces_are_stripped(rules: Ruleset) -> None:
+    """helper-28's probe: '株式会社トヨタ' / 'トヨタ株式会社' and '华为技术有限公司' / '华为技术' on one phone were
+    0.0002 (the form was transliterated into the name: 'zhushihuishetoyota'); 'ООО Ромашка' kept 'ooo'.
+    The forms come from [duplicates] legal_forms (cleanco strips suffixes of scripts with spaces only)."""
+    assert company_key("株式会社トヨタ") == company_key("トヨタ株式会社") == company_key("トヨタ") == "toyota"
+    assert company_key("华为技术有限公司") == company_key("华为技术")
+    assert company_key("ООО «Ромашка»") == company_key("Ромашка") == "romashka"
+    assert company_key("Аолия") == "aoliya"  # 'АО' only as a word of its own
+    assert "株式会社" in rules.file.duplicates.legal_forms
+    pair = _pair_of("account", [{"id": "1", "name": "株式会社トヨタ", "phone": "+81 565 28 2121"},
+                                {"id": "2", "name": "トヨタ株式会社", "phone": "+81 565 28 2121"}], rules)
+    assert pair is not None and "same name" in pair["reasons"]
+
+
+def test_emoji_in_a_name_are_no_part_of_it(rules: Ruleset) -> None:
+    """helper-28's probe: anyascii spelt emoji out ('Sarah 🚀' was 'sarah rocket', 'Connelly 🇺🇸' 'connelly us'),
+    so two Sarah Connellys on one phone scored 0.20, and two people named '🙂' had 'the same first name'."""
+    assert fold("Sarah 🚀") == "sarah" and fold("Connelly 🇺🇸") == "connelly" and fold("José 👍🏽") == "jose"
+    assert fold("Петров") == "petrov" and fold("🙂") == ""
+    pair = _pair_of("contact", [{"id": "1", "first_name": "Sarah 🚀", "last_name": "Connelly ✨",
+                                 "phone": "+1 415 555 0142"},
+                                {"id": "2", "first_name": "Sarah", "last_name": "Connelly",
+                                 "phone": "+1 415 555 0142"}], rules)
+    assert pair is not None and "same first name" in pair["reasons"]

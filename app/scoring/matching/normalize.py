@@ -8,6 +8,7 @@ public-suffix list (through `check_url`); anyascii transliterates other scripts 
 from __future__ import annotations
 
 import re
+import unicodedata
 from functools import lru_cache
 from urllib.parse import unquote
 from typing import Any
@@ -50,6 +51,39 @@ def placeholders() -> tuple[frozenset[str], frozenset[str], frozenset[str], froz
     return (frozenset(names - real - {""}), frozenset(d.lower() for d in validity.get("placeholder_email_domains", ())),
             frozenset(v.lower().replace(".", "") for v in validity.get("placeholder_email_locals", ())),
             frozenset(v.lower().replace(".", "") for v in duplicates.get("shared_mailboxes", ())))
+
+
+@lru_cache(maxsize=1)
+def legal_forms() -> tuple[tuple[str, bool], ...]:
+    """([duplicates] legal_forms of the default rules file, folded to lower case; whether the form is in a
+    script written without spaces, where it needs no word boundary), longest first."""
+    from app.scoring.ruleset import read_default_rules
+
+    forms = sorted({f.lower() for f in read_default_rules()["duplicates"].get("legal_forms", ())}, key=len,
+                   reverse=True)
+    return tuple((f, any(ord(c) >= 0x2E80 for c in f)) for f in forms)
+
+
+def strip_legal_forms(name: str) -> str:
+    """The name without the legal forms at either end ('ООО «Ромашка»' -> 'Ромашка', 'トヨタ株式会社' -> 'トヨタ')."""
+    text = name.strip(_QUOTES)
+    changed = True
+    while changed and text:
+        changed = False
+        low = text.lower()
+        for form, spaceless in legal_forms():
+            if low.startswith(form) and len(low) > len(form) \
+                    and (spaceless or not low[len(form)].isalnum()):
+                text, changed = text[len(form):].strip(_QUOTES), True
+                break
+            if low.endswith(form) and len(low) > len(form) \
+                    and (spaceless or not low[-len(form) - 1].isalnum()):
+                text, changed = text[:-len(form)].strip(_QUOTES), True
+                break
+    return text
+
+
+_QUOTES = " \t\"'«»“”„‘’「」『』,"
 
 
 MULTI = "\x1e"  # separates the values of a multi-valued blocking key (each one is a key of its own)
@@ -105,9 +139,12 @@ def fold(text: str) -> str:
     'Straße' -> 'strasse', 'Łódź' -> 'lodz'), apostrophes dropped ("O'Brien" -> 'obrien'), other punctuation
     turned into single spaces. Removing what is not ASCII made every Cyrillic, Greek or CJK name blank, and
     two different people with blank names at one office matched on the office alone."""
-    if not text.isascii():
-        text = anyascii(text)
+    if not text.isascii():  # symbols first: anyascii spells emoji out ('Sarah 🚀' was 'sarah rocket')
+        text = anyascii("".join(c for c in text if c.isascii() or unicodedata.category(c) not in _SYMBOLS))
     return " ".join(_NON_ALNUM.sub(" ", _APOSTROPHES.sub("", text).lower()).split())
+
+
+_SYMBOLS = frozenset({"So", "Sk", "Cf", "Cs", "Co"})  # emoji, flags, skin tones, joiners, private use
 
 
 # Longer than any name, email (254), phone, street or company; a URL keeps its host. The cap bounds what one
@@ -187,7 +224,7 @@ def company_key(value: str) -> str:
     folded away ('Petrobras S.A.' and 'PETROBRAS SA' both give 'petrobras'); apostrophes go without a
     space ("L'Oréal" and 'LOreal', "McDonald's" and 'McDonalds').
     """
-    name = _APOSTROPHES.sub("", anyascii(value) if not value.isascii() else value)
+    name = _APOSTROPHES.sub("", anyascii(strip_legal_forms(value)) if not value.isascii() else value)
     previous = None
     while name and name != previous:  # 'Acme Corp, Inc.' has two suffixes
         previous, name = name, cleanco.basename(name)
