@@ -542,7 +542,7 @@ def test_extension_words_in_other_languages(written: str, e164: str, extension: 
     result = check_phone(written, "US")
     assert (result.ok, result.e164, result.extension) == (True, e164, extension)
     from app.scoring.matching.normalize import phone_key
-    assert phone_key(written, "US") == phone_key(written, "US", checked=True) == e164
+    assert phone_key(written, "US") == phone_key(written, "US", checked=True) == f"{e164};ext={extension}"
 
 
 def test_a_long_phone_with_letters_is_refused_quickly() -> None:

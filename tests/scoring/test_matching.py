@@ -934,3 +934,25 @@ def test_emoji_in_a_name_are_no_part_of_it(rules: Ruleset) -> None:
                                 {"id": "2", "first_name": "Sarah", "last_name": "Connelly",
                                  "phone": "+1 415 555 0142"}], rules)
     assert pair is not None and "same first name" in pair["reasons"]
+
+
+def test_phones_as_crms_write_them(rules: Ruleset) -> None:
+    """helper-28's probe: two numbers in one field ran together into one, a label ('(mobile)') lost the '+',
+    a spreadsheet's '4155550123.0' gained a digit, and extensions were dropped, so two desk lines behind one
+    switchboard were 'same phone' (0.9992, auto-merge); the last seven digits agreed across area codes and
+    countries ('similar phone')."""
+    for written in ("(415) 555-0123 / (650) 555-0199", "+1 415 555 0123 (mobile)", "415 555 0123 (cell)",
+                    "4155550123.0"):
+        assert phone_key(written, "US") == "+14155550123", written
+    assert phone_key("(415) 555-0100 x305", "US") == "+14155550100;ext=305"
+    park = {"id": "K1", "first_name": "Jennifer", "last_name": "Park", "phone": "+1 415 555 0100 ext. 201",
+            "account": {"name": "Initech"}}
+    desk = _pair_of("contact", [park, dict(park, id="K4", phone="(415) 555-0100 x305")], rules)
+    assert desk is not None and desk["band"] == "review"
+    assert "phone: same number, not the same extension" in desk["reasons"]
+    chen = {"id": "Q1", "first_name": "Michael", "last_name": "Chen", "email": "michael.chen@initech.com",
+            "phone": "+1 212 555 0147"}
+    for other in ("+44 20 7555 0147", "+1 718 555 0147"):
+        assert _pair_of("contact", [chen, {**chen, "id": "Q3", "email": None, "phone": other}], rules) is None
+    local = _pair_of("contact", [chen, {**chen, "id": "Q3", "email": None, "phone": "555-0147"}], rules)
+    assert local is not None and "phone: same number, one without its area code" in local["reasons"]

