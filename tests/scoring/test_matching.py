@@ -956,3 +956,15 @@ def test_phones_as_crms_write_them(rules: Ruleset) -> None:
         assert _pair_of("contact", [chen, {**chen, "id": "Q3", "email": None, "phone": other}], rules) is None
     local = _pair_of("contact", [chen, {**chen, "id": "Q3", "email": None, "phone": "555-0147"}], rules)
     assert local is not None and "phone: same number, one without its area code" in local["reasons"]
+
+
+def test_an_agreement_that_added_nothing_is_no_reason(rules: Ruleset) -> None:
+    """helper-28's probe: 'same company' was listed next to 'same phone' and 'same city' next to the same
+    street, though `implied_by` counted them as nothing; the field's similarity is still reported."""
+    park = {"id": "K1", "first_name": "Jennifer", "last_name": "Park", "phone": "+1 415 555 0100",
+            "account": {"name": "Initech"}}
+    pair = _pair_of("contact", [park, dict(park, id="K2")], rules)
+    assert pair is not None and "same phone" in pair["reasons"] and "same company" not in pair["reasons"]
+    assert pair["fields"]["company"] == 1.0
+    without_phone = _pair_of("contact", [dict(park, phone=None), dict(park, id="K2", phone=None)], rules)
+    assert without_phone is not None and "same company" in without_phone["reasons"]

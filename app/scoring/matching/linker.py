@@ -610,16 +610,20 @@ def _swapped_coded(table: Prepared, i: np.ndarray, j: np.ndarray, swap: tuple[st
 def explain(levels: list[int], sims: list[float], swapped: bool, model: MatchModel,
             common: list[bool] | None = None) -> tuple[dict[str, float], list[str]]:
     """Per-field similarity and the human reasons behind one pair's score (its row of levels, sims and
-    `PairScores.common`)."""
+    `PairScores.common`). An agreement that added nothing, because one it is `implied_by` agrees (the city
+    with the street, the company with the switchboard), is no reason."""
     fields: dict[str, float] = {}
     reasons: list[str] = ["names match in a different order"] if swapped else []
     shared = common or [False] * len(model.comparisons)
-    for comp, level, sim, is_common in zip(model.comparisons, levels, sims, shared, strict=True):
+    agrees = [level != NULL and comp.levels[level].weight > 0 for comp, level in zip(model.comparisons, levels,
+                                                                                      strict=True)]
+    implied = {target for target, sources in model.implications if any(agrees[s] for s in sources)}
+    for n, (comp, level, sim, is_common) in enumerate(zip(model.comparisons, levels, sims, shared, strict=True)):
         if level == NULL:
             continue
         fields[comp.field] = round(sim, 3)
         lv = comp.levels[level]
-        if lv.label == "else" or lv.weight <= 0:
+        if lv.label == "else" or lv.weight <= 0 or n in implied:
             continue
         label = comp.field.replace("_", " ")
         if lv.label == "exact" and is_common:
