@@ -968,3 +968,14 @@ def test_an_agreement_that_added_nothing_is_no_reason(rules: Ruleset) -> None:
     assert pair["fields"]["company"] == 1.0
     without_phone = _pair_of("contact", [dict(park, phone=None), dict(park, id="K2", phone=None)], rules)
     assert without_phone is not None and "same company" in without_phone["reasons"]
+
+
+def test_half_written_names_and_particles(rules: Ruleset) -> None:
+    """helper-28's probe: 'Jose Luis' against 'Jose' fell in the weightless 'similar 0.85' band before the
+    'one name within the other' level was tried; 'O Brien' stayed two words against "O'Brien"."""
+    model = rules.match_models["contact"]
+    first = next(c for c in model.comparisons if c.field == "first_name")
+    level, _ = first.evaluate(np.array(["jose luis"], dtype=object), np.array(["jose"], dtype=object))
+    assert first.levels[int(level[0])].label == "token"
+    assert split_person_name("Sean", "O Brien") == split_person_name("Sean", "O'Brien") == ("sean", "obrien")
+    assert split_person_name("Ana", "D Angelo") == ("ana", "dangelo")

@@ -178,6 +178,8 @@ def _clean_name(text: str, titles: bool = True) -> str:
         del words[-1]
     while titles and len(words) > 1 and words[0] in _TITLES:
         del words[0]
+    if not titles and len(words) > 1 and words[0] in ("o", "d"):  # 'O Brien', 'D Angelo': O'Brien, D'Angelo
+        words[:2] = [words[0] + words[1]]
     name = " ".join(words)
     return "" if name in placeholders()[0] else name
 
