@@ -166,6 +166,8 @@ class Timeliness(_Strict):
     lead_response_hours: float
     follow_up_days: list[float]
     inactive_lead_statuses: list[str]
+    # statuses that say a lead was answered: without a response date its wait is unknown, never a breach
+    contacted_lead_statuses: list[str] = []
     # the status suggested once the last follow-up went unanswered (one of the lead_status picklist)
     inactive_status: str = "recycled"
     # when set, lead_response_hours count business hours only (a lead in on Saturday waits for Monday)
@@ -454,6 +456,9 @@ class RulesFile(_Strict):
                     raise ValueError(f"[duplicates.{family}] {where} names keys records do not have: {unknown} "
                                      f"(keys: {sorted(keys)})")
         statuses = {picklist_key(s) for s in self.picklists.get("lead_status", [])}
+        unknown = sorted(s for s in self.timeliness.contacted_lead_statuses if statuses and picklist_key(s) not in statuses)
+        if unknown:
+            raise ValueError(f"[timeliness] contacted_lead_statuses not in [picklists] lead_status: {unknown}")
         if statuses and picklist_key(self.timeliness.inactive_status) not in statuses:
             raise ValueError(f"[timeliness] inactive_status {self.timeliness.inactive_status!r} is not in "
                              "[picklists] lead_status")
@@ -636,6 +641,7 @@ class Ruleset:
     sorted_picklists: dict[str, list[str]]
     picklist_aliases: dict[str, dict[str, str]]  # per picklist, another way to write a value -> its key
     inactive_lead_statuses: frozenset[str]
+    contacted_lead_statuses: frozenset[str] = frozenset()
 
     def stage(self, name: str) -> Stage:
         """The definition of a canonical stage name."""
@@ -782,6 +788,7 @@ def compile_rules(model: RulesFile, data: dict[str, Any]) -> Ruleset:
         picklist_aliases={name: {picklist_key(a): picklist_key(v) for a, v in aliases.items()}
                           for name, aliases in model.picklist_aliases.items()},
         inactive_lead_statuses=frozenset(picklist_key(s) for s in model.timeliness.inactive_lead_statuses),
+        contacted_lead_statuses=frozenset(picklist_key(s) for s in model.timeliness.contacted_lead_statuses),
     )
 
 

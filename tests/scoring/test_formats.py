@@ -635,3 +635,8 @@ def test_an_organisation_brings_its_whole_pipeline() -> None:
     assert rules.canonical_stage("Needs Analysis") is None and rules.canonical_stage("discovery call")
     report = score_record("opportunity", {"stage": "Needs Analysis"}, rules, now=NOW)
     assert "opportunity.stage.unknown" in {i["rule"] for i in report["issues"]}
+
+
+def test_contacted_lead_statuses_must_be_lead_statuses() -> None:
+    with pytest.raises(RulesError, match=r"contacted_lead_statuses not in \[picklists\] lead_status: \['wroking'\]"):
+        load_rules(override={"timeliness": {"contacted_lead_statuses": ["wroking"]}})

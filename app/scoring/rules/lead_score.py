@@ -7,7 +7,7 @@ from typing import Any
 
 from app.scoring.registry import Hit, rule
 from app.scoring.ruleset import BandTable
-from app.scoring.rules.timeliness import active_lead, first_response
+from app.scoring.rules.timeliness import active_lead, answered_when_unknown, first_response
 from app.scoring.values import get_path, is_yes, parse_count, parse_datetime
 
 _GROUP_SOURCE = {"demographics": None, "behavior": "behavior", "engagement": "engagement"}
@@ -100,7 +100,7 @@ def _hot_lead_waiting(record: dict[str, Any], params: Any, ctx: Any) -> Iterator
     score = ctx.lead_score
     best_grade = ctx.rules.lead_grades[0][0] if ctx.rules.lead_grades else None
     if score["grade"] == best_grade and first_response(record, ctx) is None and active_lead(record, ctx) \
-            and "first_response_at" not in ctx.present:
+            and "first_response_at" not in ctx.present and not answered_when_unknown(record, ctx):
         yield Hit("first_response_at", None, details={"grade": score["grade"], "total": score["total"]})
 
 

@@ -84,6 +84,16 @@ def active_lead(record: dict[str, Any], ctx: Any) -> bool:
     return not (isinstance(status, str) and picklist_key(status) in ctx.rules.inactive_lead_statuses)
 
 
+def answered_when_unknown(record: dict[str, Any], ctx: Any) -> bool:
+    """The lead was answered but no date says when: its status says so ('Working - Contacted'), or an
+    activity was logged after it came in (Salesforce's LastActivityDate is a rep's call, email or task)."""
+    status = record.get("status")
+    if isinstance(status, str) and picklist_key(status) in ctx.rules.contacted_lead_statuses:
+        return True
+    created, activity = ctx.parse_datetime(record.get("created_at")), ctx.parse_datetime(record.get("last_activity_at"))
+    return created is not None and activity is not None and activity > created
+
+
 def first_response(record: dict[str, Any], ctx: Any) -> Any:
     """When the lead was first answered: `first_response_at`, else its last contact (Salesforce has no
     first-response field; a lead contacted once was answered then), else None."""
@@ -99,7 +109,7 @@ def _response_sla(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit
     if created is None:
         return
     answered = first_response(record, ctx)
-    if answered is None and not active_lead(record, ctx):
+    if answered is None and (not active_lead(record, ctx) or answered_when_unknown(record, ctx)):
         return
     hours_open = params.business_hours
     if hours_open is None:
@@ -128,6 +138,8 @@ def _follow_up(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
     # made in its first hour satisfies Day 1)
     since = 0 if step == min(params.follow_up_days) else step
     contacted = ctx.parse_datetime(record.get("last_contacted_at"))
+    if contacted is None and answered_when_unknown(record, ctx):
+        return  # answered, but when is unknown: no step can be judged
     if contacted is not None and contacted >= created + timedelta(days=since):
         if step == max(params.follow_up_days):
             yield Hit("status", record.get("status"), suggestion=params.inactive_status,
