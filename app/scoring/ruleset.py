@@ -136,6 +136,9 @@ class Qualification(_Strict):
     negative_prefixes: list[str] = []
     # answers that start like a negative one but give the element ("No more than 80k", "Not the CFO - the COO")
     affirmative_prefixes: list[str] = []
+    # MEDDPICC elements a deal's contact role names (a contact in the 'Economic Buyer' role is the economic
+    # buyer identified): element -> roles
+    roles_for_elements: dict[str, list[str]] = {}
 
 
 class BusinessHours(_Strict):
@@ -428,6 +431,9 @@ class RulesFile(_Strict):
             unknown = sorted(set(names) - known)
             if unknown:
                 raise ValueError(f"[{section}] names picklists no rule reads: {unknown} (known: {sorted(known)})")
+        unknown = sorted(set(q.roles_for_elements) - set(q.meddpicc_fields))
+        if unknown:
+            raise ValueError(f"[qualification] roles_for_elements names no MEDDPICC field: {unknown}")
         industries = set(self.standardize.industries)
         unknown = sorted(set(self.lead_scoring.target_industries) - industries)
         if unknown:

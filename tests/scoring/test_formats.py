@@ -603,6 +603,7 @@ def test_names_in_an_organisations_rules_must_name_something() -> None:
     for override, message in (
             ({"qualification": {"meddpicc_from_stage": "Proposl"}}, "meddpicc_from_stage names unknown stage"),
             ({"qualification": {"bant_stages": ["Qualifcation"]}}, "bant_stages names unknown stage"),
+            ({"qualification": {"roles_for_elements": {"economic_buyr": ["x"]}}}, "names no MEDDPICC field"),
             ({"picklists": {"decison_role": ["a"]}}, "names picklists no rule reads"),
             ({"lead_scoring": {"target_industries": ["Manufactoring"]}}, "target_industries not in"),
             ({"timeliness": {"inactive_status": "dormant"}}, "inactive_status 'dormant' is not in"),

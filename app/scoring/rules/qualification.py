@@ -26,11 +26,24 @@ def is_qualified(value: Any, ctx: Any) -> bool:
 
 
 def framework(record: dict[str, Any], key: str, elements: list[str], ctx: Any) -> dict[str, Any]:
-    """Score (share of elements present) and gaps of one framework object on the record."""
+    """Score (share of elements present) and gaps of one framework object on the record (MEDDPICC's also
+    from the deal's contact roles, `roles_for_elements`)."""
     block = record.get(key)
     block = block if isinstance(block, dict) else {}
-    gaps = [e for e in elements if not is_qualified(block.get(e), ctx)]
+    gaps = [e for e in elements if not is_qualified(block.get(e), ctx)
+            and not (key == "meddpicc" and in_contact_roles(record, e, ctx))]
     return {"score": round(1 - len(gaps) / len(elements), 4) if elements else 1.0, "gaps": gaps}
+
+
+def in_contact_roles(record: dict[str, Any], element: str, ctx: Any) -> bool:
+    """A contact role on the deal names the MEDDPICC element (a contact in the 'Economic Buyer' role)."""
+    roles = ctx.rules.file.qualification.roles_for_elements.get(element)
+    entries = record.get("contact_roles")
+    if not roles or not isinstance(entries, list):
+        return False
+    wanted = {picklist_key(r) for r in roles}
+    return any(isinstance(e, dict) and isinstance(e.get("role"), str) and picklist_key(e["role"]) in wanted
+               for e in entries)
 
 
 def stage_at_least(record: dict[str, Any], threshold: str, ctx: Any) -> bool:
@@ -101,7 +114,8 @@ def _stage_gate(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
     if stage is None:
         return
     for path in stage.requires:
-        if not is_qualified(get_path(record, path), ctx):
+        if not is_qualified(get_path(record, path), ctx) and not (
+                path.startswith("meddpicc.") and in_contact_roles(record, path.split(".", 1)[1], ctx)):
             yield Hit(path, get_path(record, path), details={"stage": name})
 
 
