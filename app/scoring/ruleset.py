@@ -280,6 +280,8 @@ class MatchModelSpec(_Strict):
     # blocking when a batch's records are matched with its records of another type (`match_also`): its own
     # keys, as selective as a person's identity (a batch's leads against its contacts; empty: `blocking`)
     match_also_blocking: list[list[str]] = []
+    # a shared value (`tf_only_weakens`) counts the distinct values of this compared field among its holders
+    shared_counted_by: str = ""
     # a pair whose every `differ` field is at its else level (both filled), with no `unless` field agreeing,
     # is no match, or at most the veto's `cap` (linker.veto)
     veto: list[VetoSpec] = []
@@ -292,6 +294,8 @@ class MatchModelSpec(_Strict):
             unknown = [f for f in c.implied_by if f not in fields or f == c.field]
             if unknown:
                 raise ValueError(f"comparison {c.field}: implied_by names no other comparison: {unknown}")
+        if self.shared_counted_by and self.shared_counted_by not in fields:
+            raise ValueError(f"shared_counted_by names a field that is not compared: {self.shared_counted_by!r}")
         levels = {c.field: [lv.label for lv in c.levels] for c in self.comparisons}
         for v in self.veto:
             unknown = [f for f in (*v.differ, *(u.partition(".")[0] for u in v.unless)) if f not in fields]

@@ -495,9 +495,32 @@ def test_one_person_entered_five_times_keeps_the_full_weight_of_their_email_and_
     weighted = scores(rules)
     assert len(weighted) == 10
     assert weighted == scores(fixed)
-    eager = scores(load_rules(override={"duplicates": {"common_value_after": 0}}))
+    by_records = {"common_value_after": 0, "person": {"shared_counted_by": ""}}
+    eager = scores(load_rules(override={"duplicates": by_records}))
     assert eager.keys() == weighted.keys() and eager != weighted
     assert all(eager[k] <= weighted[k] for k in weighted)
+    # counted in people (two last names among the five holders), the values are not shared even then
+    assert scores(load_rules(override={"duplicates": {"common_value_after": 0}})) == weighted
+
+
+def test_one_person_entered_twelve_times_shares_their_email_with_nobody(rules: Ruleset) -> None:
+    """helper-28's probe: twelve entries of Elizabeth Harrington (Liz, Beth, Harrington-Cole) on one email
+    made it 'shared by many other records', so it weighed almost nothing and the person fell apart into
+    clusters of 9 and 2 (all review). Counted in people (`shared_counted_by = "last_name"`), two hundred
+    people on one import mailbox still share it and pair with nobody."""
+    names = [("Elizabeth", "Harrington"), ("Liz", "Harrington"), ("Beth", "Harrington-Cole"),
+             ("Elisabeth", "Harrington"), ("Liz", "Harrington-Cole"), ("Eliza", "Harrington")] * 2
+    person = [{"id": f"e{n}", "first_name": f, "last_name": last, "email": "elizabeth.harrington@vertexbio.com"}
+              for n, (f, last) in enumerate(names)]
+    crowd = [{"id": f"c{n}", "first_name": ["Ann", "Bob", "Eve"][n % 3], "last_name": f"Surname{n}",
+              "email": "crm.import@acme.com"} for n in range(200)]
+    found = find_duplicates("contact", person + crowd, rules)
+    assert [sorted(c) for c in found["clusters"]] == [sorted(p["id"] for p in person)]
+    assert not [p for p in found["pairs"] if "c" in (p["a"][0], p["b"][0])]
+    by_records = load_rules(override={"duplicates": {"person": {"shared_counted_by": ""}}})
+    assert len(find_duplicates("contact", person + crowd, by_records)["clusters"]) > 1  # the defect
+    with pytest.raises(RulesError, match="shared_counted_by names a field that is not compared"):
+        load_rules(override={"duplicates": {"person": {"shared_counted_by": "surname"}}})
 
 
 def test_accounts_sharing_a_placeholder_phone_are_not_one_company(rules: Ruleset) -> None:

@@ -90,7 +90,7 @@ def match_lazily(
     model = rules.match_models[record_type] if model is None else model
     threshold = cfg.threshold if threshold is None else threshold
     tf = TermFrequencies.of([left] + ([right] if right else []), model.tf_fields,
-                            cfg.tf_pseudo_count, shared_after=2 + cfg.common_value_after)
+                            cfg.tf_pseudo_count, shared_after=2 + cfg.common_value_after, model=model)
     i, j = block_pairs(left, right, model, cfg.max_block_size, cfg.crowded_block_window)
     other = right if right is not None else left
     scores = _matching_pairs(left, other, i, j, model, tf, threshold)
@@ -324,7 +324,7 @@ def link_record(
     if tf is None:
         # a few candidates: the pair's own counts would dominate
         tf = TermFrequencies.of([left, right], model.tf_fields, cfg.tf_pseudo_count,
-                                pair_share=2, shared_after=2 + cfg.common_value_after)
+                                pair_share=2, shared_after=2 + cfg.common_value_after, model=model)
     scores = score_pairs(left, right, np.zeros(len(right), dtype=np.int64), np.arange(len(right)), model, tf)
     rank = Ranking({own_id: record, **{cid: c for cid, c in candidates}}, rules.empty_values)
     order = [int(k) for k in np.argsort(-scores.score, kind="stable") if scores.score[k] >= threshold]

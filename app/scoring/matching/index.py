@@ -61,8 +61,8 @@ def record_index_keys(prepared: Prepared, row: int, model: MatchModel) -> set[tu
         if all(parts):
             for combo in itertools.product(*(p.split(MULTI) for p in parts)):
                 keys.add(("+".join(recipe), "\x1f".join(combo)[:512]))
-    for name in model.tf_fields:
-        if name not in model.own_key_fields and values.get(name):
+    for name in dict.fromkeys((*model.tf_fields, model.shared_counted_by)):  # and who holds a shared value
+        if name and name not in model.own_key_fields and values.get(name):
             keys.add((f"tf:{name}", values[name][:512]))
     return keys
 
@@ -179,15 +179,26 @@ def _blocking_sql(n: int) -> TextClause:
 
 
 @lru_cache(maxsize=128)
-def _count_sql(n: int) -> TextClause:
-    """How many indexed records hold each term (for term-frequency weights)."""
-    parts = [f"SELECT {i} AS k, (SELECT count(*) FROM dq_index_key WHERE record_type = :rt "
-             f"AND name = :n{i} AND value = :v{i}) AS n" for i in range(n)]
+def _count_sql(distinct: tuple[bool, ...]) -> TextClause:
+    """How many indexed records hold each term (for term-frequency weights); where `distinct`, how many
+    distinct values of the `:by` key row its holders have, a holder without one counting alone
+    (`MatchModel.shared_counted_by`)."""
+    parts = [f"SELECT {i} AS k, (SELECT count(DISTINCT coalesce(l.value, '#' || e.record_id)) "
+             f"FROM dq_index_key e LEFT JOIN dq_index_key l ON l.record_type = e.record_type "
+             f"AND l.record_id = e.record_id AND l.name = :by "
+             f"WHERE e.record_type = :rt AND e.name = :n{i} AND e.value = :v{i}) AS n" if by_people else
+             f"SELECT {i} AS k, (SELECT count(*) FROM dq_index_key WHERE record_type = :rt "
+             f"AND name = :n{i} AND value = :v{i}) AS n" for i, by_people in enumerate(distinct)]
     return text(" UNION ALL ".join(parts))
 
 
 _RECORDS_SQL = text("SELECT record_id, data FROM dq_index_record WHERE record_type = :rt AND record_id IN :ids"
                     ).bindparams(bindparam("ids", expanding=True))
+
+
+def _key_row_name(field: str, model: MatchModel) -> str:
+    """The name of the key rows that hold a field's value (`record_index_keys`)."""
+    return field if field in model.own_key_fields else f"tf:{field}"
 
 
 def _key_params(record_type: str, keys: Sequence[tuple[str, str]], **extra: Any) -> dict[str, Any]:
@@ -227,7 +238,10 @@ def find_candidates(engine: Engine, record_type: str, prepared: Prepared, model:
             rows = conn.execute(_RECORDS_SQL, {"rt": record_type, "ids": ids})
             candidates = [(rid, orjson.loads(data)) for rid, data in rows]
         if tf_keys:
-            rows = conn.execute(_count_sql(len(tf_keys)), _key_params(record_type, tf_keys))
+            by = model.shared_counted_by
+            distinct = tuple(bool(by) and k[0].removeprefix("tf:") in model.weakening_fields for k in tf_keys)
+            params = _key_params(record_type, tf_keys, **({"by": _key_row_name(by, model)} if any(distinct) else {}))
+            rows = conn.execute(_count_sql(distinct), params)
             counts.update({tf_keys[k]: c for k, c in rows if c})
     per_field: dict[str, Counter[str]] = {}
     for (name, value), count in counts.items():

@@ -41,6 +41,9 @@ class MatchModel:
     veto: tuple[tuple[tuple[int, ...], tuple[tuple[int, int], ...], float], ...] = ()
     # blocking of a batch's records against its records of another type (`match_also`); empty: `blocking`
     match_also_blocking: tuple[tuple[str, ...], ...] = ()
+    # a `tf_only_weakens` value is shared by as many others as the distinct values of this field among the
+    # records holding it (one person entered twelve times shares an email with nobody); '': records
+    shared_counted_by: str = ""
 
     @property
     def fields(self) -> tuple[str, ...]:
@@ -50,6 +53,11 @@ class MatchModel:
     def tf_fields(self) -> tuple[str, ...]:
         """Fields whose exact agreements weigh by the value's frequency."""
         return tuple(c.field for c in self.comparisons if c.tf)
+
+    @cached_property
+    def weakening_fields(self) -> tuple[str, ...]:
+        """Fields whose shared values only weaken (`tf_only_weakens`)."""
+        return tuple(c.field for c in self.comparisons if c.tf_only_weakens)
 
     @cached_property
     def implications(self) -> tuple[tuple[int, tuple[int, ...]], ...]:
@@ -86,7 +94,7 @@ def build_models(spec: Any) -> dict[str, MatchModel]:
                           tuple((tuple(map(fields.index, v.differ)), tuple(map(agreeing, v.unless)),
                                  m.prior_bits if v.cap is None else math.log2(v.cap / (1 - v.cap)))
                                 for v in m.veto),
-                          tuple(tuple(b) for b in m.match_also_blocking))
+                          tuple(tuple(b) for b in m.match_also_blocking), m.shared_counted_by)
 
     person = model(spec.person)
     return {"account": model(spec.account), "contact": person, "lead": person}
@@ -169,10 +177,16 @@ class TermFrequencies:
 
     @classmethod
     def of(cls, tables: Iterable[Prepared], fields: Iterable[str], pseudo_count: float,
-           pair_share: int = 0, shared_after: int = 2) -> TermFrequencies:
-        """Counts over the given prepared tables (a batch, or a batch plus its reference)."""
+           pair_share: int = 0, shared_after: int = 2, model: MatchModel | None = None) -> TermFrequencies:
+        """Counts over the given prepared tables (a batch, or a batch plus its reference). With a `model`
+        whose `shared_counted_by` is set, its `weakening_fields` count the distinct values of that field among
+        the records holding a value (a record without one counts alone): twelve entries of Elizabeth
+        Harrington share her email with nobody, two hundred people on an import mailbox do."""
         tables = list(tables)
-        counts = {f: Counter(v for t in tables for v in t.columns.get(f, ()) if v) for f in fields}
+        by = model.shared_counted_by if model is not None else ""
+        distinct = set(model.weakening_fields) if by and model is not None else set()
+        counts = {f: _distinct_counts(tables, f, by) if f in distinct else
+                  Counter(v for t in tables for v in t.columns.get(f, ()) if v) for f in fields}
         return cls(counts, sum(len(t) for t in tables), pseudo_count, pair_share, shared_after)
 
     def u(self, field: str, values: np.ndarray, default_u: float, share: int | None = None) -> np.ndarray:
@@ -192,6 +206,21 @@ class TermFrequencies:
         if found is None or found[0] is not values:
             found = cache[(field, default_u, share)] = (values, self.u(field, values, default_u, share))
         return found[1]
+
+
+def _distinct_counts(tables: list[Prepared], field: str, by: str) -> Counter[str]:
+    """Per value of `field`, how many distinct values of `by` the records holding it have (each record
+    without one counting alone)."""
+    holders: set[tuple[str, Any]] = set()
+    for t, table in enumerate(tables):
+        column, owners = table.columns.get(field), table.columns.get(by)
+        if column is None:
+            continue
+        for n, value in enumerate(column.tolist()):
+            if value:
+                owner = owners[n] if owners is not None else ""
+                holders.add((value, owner if owner else (t, n)))
+    return Counter(value for value, _ in holders)
 
 
 def block_pairs(left: Prepared, right: Prepared | None, model: MatchModel,
