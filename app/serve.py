@@ -14,22 +14,32 @@ With `CRM_DQ_METRICS_PORT` set, `/metrics` leaves the API port: this process bin
 in this same process (no exec) and answers scrapes from a thread by merging every worker's files; the
 multiprocess directory is used even for one worker, so the thread sees the worker's numbers. Exactly one
 listener, whatever the number of workers: the workers are told it is served and bind nothing.
+
+Nothing here imports prometheus_client before the directory is exported: it picks in-memory or file values
+once, at import, and with one worker uvicorn serves the app in this very process (an earlier import left the
+metrics port's files empty, so it answered an empty body). A temporary directory made here is removed when
+uvicorn stops, by a signal too.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import signal
 import sys
 import tempfile
 from collections.abc import MutableMapping
 from pathlib import Path
+from types import FrameType
+from typing import TYPE_CHECKING
 
 from app.config import Settings
-from app.metrics import MULTIPROC_ENV, multiprocess_exposition
-from app.metrics_port import SERVED_BY_ENV, MetricsListener
+
+if TYPE_CHECKING:  # imported at run time only once PROMETHEUS_MULTIPROC_DIR is set (see above)
+    from app.metrics_port import MetricsListener
 
 APP = "app.main:app"
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"  # app.metrics's too; not imported from there, see above
 
 
 def worker_count(args: list[str], environ: MutableMapping[str, str]) -> int:
@@ -71,6 +81,9 @@ def prepare_metrics_dir(workers: int, environ: MutableMapping[str, str], always:
 
 def start_metrics_port(settings: Settings, args: list[str], metrics_dir: Path) -> MetricsListener:
     """Bind the metrics port in this process (a taken port stops start-up here) and tell the workers."""
+    from app.metrics import multiprocess_exposition
+    from app.metrics_port import SERVED_BY_ENV, MetricsListener
+
     host = settings.metrics_host or uvicorn_host(args)
     assert settings.metrics_port is not None
     listener = MetricsListener(host, settings.metrics_port, lambda: multiprocess_exposition(str(metrics_dir)))
@@ -89,11 +102,27 @@ def main(argv: list[str] | None = None) -> None:
     if settings.metrics_port is None:  # exec: a temporary directory outlives the server (in the system's tmp)
         os.execv(sys.executable, [sys.executable, "-m", "uvicorn", APP, *args])
     assert metrics_dir is not None
+    if made_here:
+        remove_on_signal(metrics_dir)
     try:
         serve_with_metrics_port(settings, args, metrics_dir)
     finally:
         if made_here:
             shutil.rmtree(metrics_dir, ignore_errors=True)
+
+
+def remove_on_signal(path: Path) -> None:
+    """Remove `path` when SIGTERM ends this process, then die of the signal as before.
+
+    uvicorn restores this handler once it has shut down and raises the signal it caught again; the default
+    handler would end the process before any `finally` ran.
+    """
+    def handler(signum: int, frame: FrameType | None) -> None:
+        shutil.rmtree(path, ignore_errors=True)
+        signal.signal(signum, signal.SIG_DFL)
+        signal.raise_signal(signum)
+
+    signal.signal(signal.SIGTERM, handler)
 
 
 def serve_with_metrics_port(settings: Settings, args: list[str], metrics_dir: Path) -> None:
