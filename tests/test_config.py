@@ -1,0 +1,64 @@
+"""Settings defaults that depend on the machine: scoring processes follow the CPUs this process may use."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from app.config import available_cpus, cgroup_cpu_quota
+
+ROOT = Path(__file__).parents[1]
+
+
+def fake_cgroup(tmp: Path, own: str, limits: dict[str, str]) -> tuple[Path, Path]:
+    """A cgroup v2 tree under tmp (`cpu.max` per group) and a /proc/self/cgroup naming `own`."""
+    root = tmp / "cgroup"
+    for group, cpu_max in limits.items():
+        (root / group).mkdir(parents=True, exist_ok=True)
+        (root / group / "cpu.max").write_text(cpu_max + "\n")
+    proc = tmp / "proc-self-cgroup"
+    proc.write_text(f"0::{own}\n")
+    return root, proc
+
+
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="needs two CPUs to pin to one")
+def test_batch_processes_default_to_the_cpus_of_the_affinity_mask() -> None:
+    """Under `taskset -c <one cpu>` the default was still os.cpu_count()."""
+    env = {k: v for k, v in os.environ.items() if k != "CRM_DQ_BATCH_PROCESSES"}
+    one_cpu = min(os.sched_getaffinity(0))
+    done = subprocess.run(
+        [sys.executable, "-c", "from app.config import Settings; print(Settings().batch_processes)"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
+        preexec_fn=lambda: os.sched_setaffinity(0, {one_cpu}))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "1"
+
+
+def test_a_cgroup_v2_quota_caps_the_cpus(tmp_path: Path) -> None:
+    """A 2-CPU pod on a big node: the container's cgroup and its pod's hold the limits; the tightest wins."""
+    root, proc = fake_cgroup(tmp_path, "/kubepods/pod1/ctr", {
+        "kubepods": "max 100000", "kubepods/pod1": "400000 100000", "kubepods/pod1/ctr": "200000 100000"})
+    assert cgroup_cpu_quota(root, proc) == 2
+    assert available_cpus(root, proc) == min(2, len(os.sched_getaffinity(0)))
+
+
+def test_a_fractional_quota_rounds_up_and_a_tiny_one_is_one_cpu(tmp_path: Path) -> None:
+    root, proc = fake_cgroup(tmp_path, "/", {"": "150000 100000"})
+    assert cgroup_cpu_quota(root, proc) == 2
+    root, proc = fake_cgroup(tmp_path / "b", "/", {"": "10000 100000"})
+    assert cgroup_cpu_quota(root, proc) == 1
+    assert available_cpus(root, proc) == 1
+
+
+def test_no_quota_or_no_cgroup_v2_leaves_the_affinity(tmp_path: Path) -> None:
+    root, proc = fake_cgroup(tmp_path, "/", {"": "max 100000"})
+    assert cgroup_cpu_quota(root, proc) is None
+    v1 = tmp_path / "v1-cgroup"
+    v1.write_text("4:memory:/x\n1:cpu:/\n")
+    assert cgroup_cpu_quota(root, v1) is None
+    assert cgroup_cpu_quota(root, tmp_path / "missing") is None
+    assert available_cpus(root, v1) == len(os.sched_getaffinity(0))
