@@ -7,7 +7,9 @@ directory set, a fresh temporary one is made. Then uvicorn replaces this process
 
     python -m app.serve --host 0.0.0.0 --port 8000 --workers 4 --loop uvloop --http httptools
 
-`--workers` defaults to `CRM_DQ_WORKERS` (then uvicorn's own `WEB_CONCURRENCY`, then 1).
+`--workers` defaults to `CRM_DQ_WORKERS` (then uvicorn's own `WEB_CONCURRENCY`, then 1). uvicorn's access
+log is off unless `--access-log` is given: its lines hold the raw path and query string (an email in
+`/v1/index/contacts/{id}`); the app writes its own line with the route template instead.
 
 With `CRM_DQ_METRICS_PORT` set, `/metrics` leaves the API port: this process binds the metrics port
 (`CRM_DQ_METRICS_HOST`, else uvicorn's `--host`, else 127.0.0.1) before any worker starts, then runs uvicorn
@@ -55,6 +57,13 @@ def worker_count(args: list[str], environ: MutableMapping[str, str]) -> int:
     return int(environ.get("WEB_CONCURRENCY") or 1)
 
 
+def without_access_log(args: list[str]) -> list[str]:
+    """Add `--no-access-log` unless the caller chose either way: no raw path or query reaches the logs."""
+    if "--access-log" in args or "--no-access-log" in args:
+        return args
+    return [*args, "--no-access-log"]
+
+
 def uvicorn_host(args: list[str]) -> str:
     """The `--host` uvicorn will bind (its default 127.0.0.1)."""
     for n, arg in enumerate(args):
@@ -94,7 +103,7 @@ def start_metrics_port(settings: Settings, args: list[str], metrics_dir: Path) -
 def main(argv: list[str] | None = None) -> None:
     """Prepare the metrics directory, then exec uvicorn with the given options (or, with a separate metrics
     port, serve that port from a thread and run uvicorn in this process)."""
-    args = list(sys.argv[1:] if argv is None else argv)
+    args = without_access_log(list(sys.argv[1:] if argv is None else argv))
     workers = worker_count(args, os.environ)
     settings = Settings()
     made_here = not os.environ.get(MULTIPROC_ENV)  # a temporary directory this launcher creates
