@@ -5,7 +5,8 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import AliasChoices, Field, SecretStr
+from phonenumbers import SUPPORTED_REGIONS
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -34,6 +35,17 @@ class Settings(BaseSettings):
         default="sqlite:///./data/crm-dq.sqlite3",
         validation_alias=AliasChoices("DATABASE_URL", "CRM_DQ_DATABASE_URL"),
     )
+
+    @field_validator("default_region")
+    @classmethod
+    def known_region(cls, value: str) -> str:
+        """A region phonenumbers knows, in its upper case: 'gb' is GB, while 'ZZ' or 'United Kingdom' made
+        every national number an invalid-number error."""
+        region = value.strip().upper()
+        if region not in SUPPORTED_REGIONS:
+            raise ValueError(f"CRM_DQ_DEFAULT_REGION {value!r} is not a region phonenumbers knows "
+                             "(a two-letter ISO 3166 code such as US, GB or DE)")
+        return region
 
 
 def available_cpus(cgroup_root: Path = Path("/sys/fs/cgroup"),

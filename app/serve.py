@@ -35,6 +35,8 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
 
+from pydantic import ValidationError
+
 from app.config import Settings
 
 if TYPE_CHECKING:  # imported at run time only once PROMETHEUS_MULTIPROC_DIR is set (see above)
@@ -105,7 +107,7 @@ def main(argv: list[str] | None = None) -> None:
     port, serve that port from a thread and run uvicorn in this process)."""
     args = without_access_log(list(sys.argv[1:] if argv is None else argv))
     workers = worker_count(args, os.environ)
-    settings = Settings()
+    settings = load_settings()
     made_here = not os.environ.get(MULTIPROC_ENV)  # a temporary directory this launcher creates
     metrics_dir = prepare_metrics_dir(workers, os.environ, always=settings.metrics_port is not None)
     if settings.metrics_port is None:  # exec: a temporary directory outlives the server (in the system's tmp)
@@ -118,6 +120,14 @@ def main(argv: list[str] | None = None) -> None:
     finally:
         if made_here:
             shutil.rmtree(metrics_dir, ignore_errors=True)
+
+
+def load_settings() -> Settings:
+    """The settings, or exit naming the bad variable before any worker starts (no traceback)."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        sys.exit(f"crm-dq: {exc}")
 
 
 def remove_on_signal(path: Path) -> None:

@@ -1,4 +1,5 @@
-"""Settings defaults that depend on the machine: scoring processes follow the CPUs this process may use."""
+"""Settings: scoring processes follow the CPUs this process may use; the phone region must be one phonenumbers
+knows."""
 
 from __future__ import annotations
 
@@ -8,8 +9,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
+from pydantic import ValidationError
 
-from app.config import available_cpus, cgroup_cpu_quota
+from app.config import Settings, available_cpus, cgroup_cpu_quota
+from app.main import create_app
 
 ROOT = Path(__file__).parents[1]
 
@@ -62,3 +66,33 @@ def test_no_quota_or_no_cgroup_v2_leaves_the_affinity(tmp_path: Path) -> None:
     assert cgroup_cpu_quota(root, v1) is None
     assert cgroup_cpu_quota(root, tmp_path / "missing") is None
     assert available_cpus(root, v1) == len(os.sched_getaffinity(0))
+
+
+@pytest.mark.parametrize("written", ["gb", "GB", " gb "])
+def test_the_default_region_is_read_in_any_case(written: str, tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """'gb' turned every national phone into an invalid-number error."""
+    monkeypatch.setenv("CRM_DQ_DEFAULT_REGION", written)
+    settings = Settings(database_url=f"sqlite:///{tmp_path}/x.sqlite3")
+    assert settings.default_region == "GB"
+    with TestClient(create_app(settings)) as client:
+        report = client.post("/v1/contacts/score", json={"id": "c1", "phone": "020 7946 0958"}).json()
+    phone = {issue["rule"]: issue["suggestion"] for issue in report["issues"] if issue["field"] == "phone"}
+    assert phone == {"contact.phone.no_country_code": "+442079460958"}
+
+
+@pytest.mark.parametrize("written", ["ZZ", "United Kingdom", "UK", "", "001"])
+def test_a_region_phonenumbers_does_not_know_stops_start_up(written: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CRM_DQ_DEFAULT_REGION", written)
+    with pytest.raises(ValidationError, match=f"CRM_DQ_DEFAULT_REGION '{written}' is not a region"):
+        Settings()
+
+
+def test_the_launcher_refuses_an_unknown_region_before_serving(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CRM_DQ_") and k != "DATABASE_URL"}
+    env |= {"CRM_DQ_DEFAULT_REGION": "United Kingdom", "DATABASE_URL": f"sqlite:///{tmp_path}/x.sqlite3"}
+    done = subprocess.run([sys.executable, "-m", "app.serve", "--host", "127.0.0.1", "--port", "8349"],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1
+    assert "CRM_DQ_DEFAULT_REGION 'United Kingdom' is not a region" in done.stderr
+    assert "Traceback" not in done.stderr and "Uvicorn running" not in done.stderr
