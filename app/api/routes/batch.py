@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Query, Request
@@ -142,7 +142,8 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     422: {"description": "Not a JSON object of record lists, or an invalid parameter"}}
 
 
-async def read_batch(request: Request, settings: Settings, now: datetime) -> tuple[dict[str, Any], datetime, bool]:
+async def read_batch(request: Request, settings: Settings, now: datetime,
+                     duplicates: bool) -> tuple[dict[str, Any], datetime, bool]:
     """The JSON batch body, its `now` and whether duplicates are wanted; structure errors are problems."""
     raw = await read_body(request, settings.max_batch_body_bytes)
     body = load_json(raw)
@@ -164,12 +165,28 @@ async def read_batch(request: Request, settings: Settings, now: datetime) -> tup
     if total > settings.max_batch:
         raise BodyTooLarge(f"{total} records; the limit is {settings.max_batch} per JSON batch (NDJSON has none).",
                            limit=settings.max_batch)
-    options: dict[str, Any] = body["options"] if isinstance(body.get("options"), dict) else {}
+    now, duplicates = read_options(body, now, duplicates)
+    return body, now, duplicates
+
+
+def read_options(body: dict[str, Any], now: datetime, duplicates: bool) -> tuple[datetime, bool]:
+    """`options.now` and `options.duplicates`, which override `?now=` and `?duplicates=`, read strictly: a
+    string "false" or a 0 had left duplicates on, and an `options` that was no object was ignored."""
+    if "options" not in body:
+        return now, duplicates
+    options = body["options"]
+    if not isinstance(options, dict):
+        raise InvalidParameter("`options` must be a JSON object.", [{"loc": "body.options", "msg": "not an object"}])
     if options.get("now") is not None:
         if not isinstance(options["now"], str):
             raise InvalidParameter("`options.now` must be an ISO-8601 string.", [{"loc": "body.options.now"}])
         now = parse_now(options["now"])
-    return body, now, options.get("duplicates", True) is not False
+    if "duplicates" in options:
+        if not isinstance(options["duplicates"], bool):
+            raise InvalidParameter("`options.duplicates` must be true or false.",
+                                   [{"loc": "body.options.duplicates", "msg": "not a boolean"}])
+        duplicates = options["duplicates"]
+    return now, duplicates
 
 
 # what CRMs call the lists: HubSpot's deals and companies, Salesforce's objects
@@ -195,17 +212,21 @@ def _misnamed_lists(body: dict[str, Any]) -> list[dict[str, str]]:
     return [{"loc": f"body.{k}", "msg": f"not a record list; did you mean {v!r}?"} for k, v in meant.items()]
 
 
+DUPLICATES_DESCRIPTION = ("Find duplicates per type (pairs, clusters, the duplicate-rate KPI); false skips them. "
+                          "A JSON body's `options.duplicates` overrides it.")
+DuplicatesQuery = Annotated[bool, Query(description=DUPLICATES_DESCRIPTION)]
+
+
 @router.post("/batch", summary="Score a batch (JSON or NDJSON)", openapi_extra=BODY_DOC, response_model=BatchResponse,
              responses={200: {"content": {NDJSON: {"schema": {"type": "string"}}}}} | ERRORS)
 async def post_batch(request: Request, settings: SettingsDep, rules: RulesDep, options: OptionsDep,
-                     now: NowDep) -> Response:
+                     now: NowDep, duplicates: DuplicatesQuery = True) -> Response:
     """Every record scored in input order (a bad entry gets its own error), duplicates per type, cross-record
     findings and the summary. With `Content-Type: application/x-ndjson`, one `{"type": ..., ...}` per line
     in and one result line per input line out, then a summary line; memory stays flat."""
     if request.headers.get("content-type", "").split(";")[0].strip().lower() in NDJSON_TYPES:
-        duplicates = request.query_params.get("duplicates", "true").lower() != "false"
         return DuplexStreamingResponse(stream_ndjson(request, rules, options, now, duplicates), media_type=NDJSON)
-    body, now, duplicates = await read_batch(request, settings, now)
+    body, now, duplicates = await read_batch(request, settings, now, duplicates)
     result = await run_in_threadpool(score_and_count, body, rules, now, options, duplicates,
                                      request.app.state.metrics)
     return Response(orjson.dumps(result), media_type="application/json")
@@ -214,10 +235,11 @@ async def post_batch(request: Request, settings: SettingsDep, rules: RulesDep, o
 @router.post("/audit", summary="Data health audit", openapi_extra=AUDIT_BODY_DOC, response_model=AuditResponse,
              responses={200: {"content": {"text/html": {"schema": {"type": "string"}}}}} | ERRORS)
 async def post_audit(request: Request, settings: SettingsDep, rules: RulesDep, options: OptionsDep, now: NowDep,
-                     format: str | None = Query(default=None, pattern="^(json|html)$")) -> Response:
+                     format: str | None = Query(default=None, pattern="^(json|html)$"),
+                     duplicates: DuplicatesQuery = True) -> Response:
     """Seed 002's data health audit: the batch summary plus a prioritised cleanup list; `?format=html` (or
     `Accept: text/html`) returns a self-contained HTML report."""
-    body, now, duplicates = await read_batch(request, settings, now)
+    body, now, duplicates = await read_batch(request, settings, now, duplicates)
     result = await run_in_threadpool(score_and_count, body, rules, now, options, duplicates,
                                      request.app.state.metrics)
     audit = {"summary": result["summary"], "cleanup_tasks": result["summary"]["cleanup_tasks"],
