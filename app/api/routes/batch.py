@@ -246,10 +246,43 @@ async def post_audit(request: Request, settings: SettingsDep, rules: RulesDep, o
              "cross_record": result["cross_record"],
              "duplicates": {t: {"clusters": d["clusters"], "pairs": d["pairs"][:200], "stats": d["stats"]}
                             for t, d in result["duplicates"].items()}}
-    wants_html = format == "html" or (format is None and "text/html" in request.headers.get("accept", ""))
+    wants_html = format == "html" or (format is None and prefers_html(request.headers.get("accept", "")))
     if wants_html:
         return HTMLResponse(render_audit(audit, rules.version))
     return Response(orjson.dumps(audit), media_type="application/json")
+
+
+def prefers_html(accept: str) -> bool:
+    """Whether Accept ranks text/html strictly above application/json: JSON on a tie, with no header, or for
+    `application/json, text/html;q=0.5` (answered HTML while any "text/html" in the header meant HTML)."""
+    return accept_quality(accept, "text/html") > accept_quality(accept, "application/json")
+
+
+def accept_quality(accept: str, media_type: str) -> float:
+    """The q the Accept header gives `media_type`: that of its most specific matching range (type/subtype,
+    then type/*, then */*; RFC 9110 §12.5.1), 0 when none matches. A q that is no number in 0..1 counts 0."""
+    kind = media_type.split("/")[0]
+    specificity = {media_type: 2, f"{kind}/*": 1, "*/*": 0}
+    best, quality = -1, 0.0
+    for media_range in accept.lower().split(","):
+        name, *params = (part.strip() for part in media_range.split(";"))
+        rank = specificity.get(name, -1)
+        if rank <= best:
+            continue
+        best, quality = rank, 1.0
+        for param in params:
+            key, _, value = param.partition("=")
+            if key.strip() == "q":
+                quality = _q_value(value.strip())
+    return quality
+
+
+def _q_value(text: str) -> float:
+    try:
+        q = float(text)
+    except ValueError:
+        return 0.0
+    return q if 0.0 <= q <= 1.0 else 0.0
 
 
 def score_and_count(body: dict[str, Any], rules: Ruleset, now: datetime, options: Options, duplicates: bool,
