@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from pydantic import ValidationError
+from pydantic import AliasChoices, ValidationError
 
 from app.config import Settings, available_cpus, cgroup_cpu_quota
 from app.main import create_app
@@ -96,3 +96,21 @@ def test_the_launcher_refuses_an_unknown_region_before_serving(tmp_path: Path) -
     assert done.returncode == 1
     assert "CRM_DQ_DEFAULT_REGION 'United Kingdom' is not a region" in done.stderr
     assert "Traceback" not in done.stderr and "Uvicorn running" not in done.stderr
+
+
+def environment_names() -> set[str]:
+    """Every environment variable the settings and `app.serve` read."""
+    names = set()
+    for name, field in Settings.model_fields.items():
+        alias = field.validation_alias
+        names |= set(alias.choices) if isinstance(alias, AliasChoices) else {f"CRM_DQ_{name.upper()}"}
+    return names | {"CRM_DQ_WORKERS", "WEB_CONCURRENCY", "PROMETHEUS_MULTIPROC_DIR"}
+
+
+def test_every_variable_read_is_in_the_readmes_configuration_table() -> None:
+    """CRM_DQ_EMAIL_DNS_TIMEOUT, CRM_DQ_DATABASE_URL and WEB_CONCURRENCY were read but documented nowhere."""
+    readme = (ROOT / "README.md").read_text()
+    table = readme.split("\n## Configuration\n", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in table.splitlines() if line.startswith("| `")]
+    missing = {name for name in environment_names() if not any(f"`{name}`" in row.split(" | ")[0] for row in rows)}
+    assert not missing
