@@ -82,7 +82,8 @@ def test_the_default_region_is_read_in_any_case(written: str, tmp_path: Path,
 
 
 @pytest.mark.parametrize("written", ["ZZ", "United Kingdom", "UK", "", "001"])
-def test_a_region_phonenumbers_does_not_know_stops_start_up(written: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_region_phonenumbers_does_not_know_stops_start_up(written: str,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CRM_DQ_DEFAULT_REGION", written)
     with pytest.raises(ValidationError, match=f"CRM_DQ_DEFAULT_REGION '{written}' is not a region"):
         Settings()
@@ -112,5 +113,6 @@ def test_every_variable_read_is_in_the_readmes_configuration_table() -> None:
     readme = (ROOT / "README.md").read_text()
     table = readme.split("\n## Configuration\n", 1)[1].split("\n## ", 1)[0]
     rows = [line for line in table.splitlines() if line.startswith("| `")]
-    missing = {name for name in environment_names() if not any(f"`{name}`" in row.split(" | ")[0] for row in rows)}
+    named = " ".join(row.split(" | ")[0] for row in rows)
+    missing = {name for name in environment_names() if f"`{name}`" not in named}
     assert not missing

@@ -134,8 +134,8 @@ def v1_operations(spec: dict[str, Any]) -> dict[tuple[str, str], list[dict[str, 
 
 @pytest.mark.parametrize("keys", [None, " , "])
 def test_without_keys_every_v1_operation_documents_auth_as_optional(tmp_path: Path, keys: str | None) -> None:
-    """No CRM_DQ_API_KEYS (or only blanks): nothing is checked, and the document says so with `{}` (Schemathesis
-    reported ST401: a declared requirement the server does not enforce)."""
+    """No CRM_DQ_API_KEYS (or only blanks): nothing is checked, and the document says so with `{}`
+    (Schemathesis reported ST401: a declared requirement the server does not enforce)."""
     settings = Settings(database_url=f"sqlite:///{tmp_path}/crm-dq.sqlite3", api_keys=keys)
     with TestClient(create_app(settings)) as c:
         spec = c.get("/openapi.json").json()

@@ -39,7 +39,7 @@ def test_cross_record_checks_see_the_fields_a_record_fills(client: TestClient) -
 
 
 def clusters(client: TestClient, route: str, query: str = "", options: Any = None) -> list[list[str]] | None:
-    """The contacts' duplicate clusters of a JSON batch or audit of one person entered twice (None: not run)."""
+    """The contacts' duplicate clusters of a batch or audit of one person entered twice (None: not run)."""
     body: dict[str, Any] = {"contacts": SAME_PERSON}
     if options is not None:
         body["options"] = options

@@ -26,8 +26,9 @@ def test_no_email_from_a_path_or_query_reaches_the_server_output(tmp_path: Path,
     extra = {"CRM_DQ_METRICS_PORT": str(free_port())} if metrics_port else {}
     with serve(tmp_path, workers=1, extra_env=extra) as served:
         assert httpx.get(f"{served.url}/v1/index/contacts/{EMAIL}").status_code == 404
-        assert httpx.post(f"{served.url}/v1/contacts/score", params={"now": "2024-06-15", "x": EMAIL},
-                          headers={"X-Forwarded-For": EMAIL}, json={"id": EMAIL, "email": EMAIL}).status_code == 200
+        scored = httpx.post(f"{served.url}/v1/contacts/score", params={"now": "2024-06-15", "x": EMAIL},
+                            headers={"X-Forwarded-For": EMAIL}, json={"id": EMAIL, "email": EMAIL})
+        assert scored.status_code == 200
     output = served.log.read_text(errors="replace")
     assert EMAIL not in output and "jane.doe" not in output
     lines = [orjson.loads(line) for line in output.splitlines() if line.startswith("{")]

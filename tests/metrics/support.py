@@ -78,7 +78,7 @@ class Served:
 @contextmanager
 def serve(tmp: Path, workers: int = 2, metrics_dir: Path | None = None,
           extra_env: dict[str, str] | None = None, preset_dir: bool = True) -> Iterator[Served]:
-    """crm-dq started the way `make run` and the image start it: `python -m app.serve`, on a free loopback port.
+    """crm-dq started as `make run` and the image start it: `python -m app.serve`, on a free loopback port.
 
     `preset_dir=False` leaves PROMETHEUS_MULTIPROC_DIR unset, as `make run` does: a directory the launcher
     makes lands under `metrics_dir` (its TMPDIR).

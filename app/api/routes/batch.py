@@ -176,7 +176,8 @@ def read_options(body: dict[str, Any], now: datetime, duplicates: bool) -> tuple
         return now, duplicates
     options = body["options"]
     if not isinstance(options, dict):
-        raise InvalidParameter("`options` must be a JSON object.", [{"loc": "body.options", "msg": "not an object"}])
+        raise InvalidParameter("`options` must be a JSON object.",
+                               [{"loc": "body.options", "msg": "not an object"}])
     if options.get("now") is not None:
         if not isinstance(options["now"], str):
             raise InvalidParameter("`options.now` must be an ISO-8601 string.", [{"loc": "body.options.now"}])
@@ -212,8 +213,8 @@ def _misnamed_lists(body: dict[str, Any]) -> list[dict[str, str]]:
     return [{"loc": f"body.{k}", "msg": f"not a record list; did you mean {v!r}?"} for k, v in meant.items()]
 
 
-DUPLICATES_DESCRIPTION = ("Find duplicates per type (pairs, clusters, the duplicate-rate KPI); false skips them. "
-                          "A JSON body's `options.duplicates` overrides it.")
+DUPLICATES_DESCRIPTION = ("Find duplicates per type (pairs, clusters, the duplicate-rate KPI); false skips "
+                          "them. A JSON body's `options.duplicates` overrides it.")
 DuplicatesQuery = Annotated[bool, Query(description=DUPLICATES_DESCRIPTION)]
 
 
