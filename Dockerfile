@@ -1,10 +1,12 @@
 # crm-dq: slim image, non-root, uvloop + httptools (uvicorn[standard]) so TCP_NODELAY is set with --workers.
 # `python -m app.serve` empties PROMETHEUS_MULTIPROC_DIR (so /metrics sums the CRM_DQ_WORKERS workers of this
 # run only), then execs uvicorn. One container = one instance; scale out with more containers or replicas.
+# CRM_DQ_BATCH_PROCESSES: NDJSON scoring processes per worker, so workers x processes stays near the cores
+# (2 x 1; 1 scores in a thread of each worker). Raise both together on a bigger machine.
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \
-    CRM_DQ_WORKERS=2 DATABASE_URL=sqlite:////srv/data/crm-dq.sqlite3 \
+    CRM_DQ_WORKERS=2 CRM_DQ_BATCH_PROCESSES=1 DATABASE_URL=sqlite:////srv/data/crm-dq.sqlite3 \
     PROMETHEUS_MULTIPROC_DIR=/tmp/crm-dq-metrics
 WORKDIR /srv
 COPY pyproject.toml README.md ./

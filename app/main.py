@@ -108,7 +108,7 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
     if app.openapi_schema:
         return app.openapi_schema
     schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
-    document_security(schema)
+    document_security(schema, app.state.settings)
     components = schema.setdefault("components", {}).setdefault("schemas", {})
     for model in (*RECORD_MODELS.values(), DuplicatesRequest, IndexBulkRequest, BatchRequest):
         doc = model.model_json_schema(ref_template="#/components/schemas/{model}")

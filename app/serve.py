@@ -7,29 +7,43 @@ directory set, a fresh temporary one is made. Then uvicorn replaces this process
 
     python -m app.serve --host 0.0.0.0 --port 8000 --workers 4 --loop uvloop --http httptools
 
-`--workers` defaults to `CRM_DQ_WORKERS` (then uvicorn's own `WEB_CONCURRENCY`, then 1).
+`--workers` defaults to `CRM_DQ_WORKERS` (then uvicorn's own `WEB_CONCURRENCY`, then 1). uvicorn's access
+log is off unless `--access-log` is given: its lines hold the raw path and query string (an email in
+`/v1/index/contacts/{id}`); the app writes its own line with the route template instead.
 
 With `CRM_DQ_METRICS_PORT` set, `/metrics` leaves the API port: this process binds the metrics port
 (`CRM_DQ_METRICS_HOST`, else uvicorn's `--host`, else 127.0.0.1) before any worker starts, then runs uvicorn
 in this same process (no exec) and answers scrapes from a thread by merging every worker's files; the
 multiprocess directory is used even for one worker, so the thread sees the worker's numbers. Exactly one
 listener, whatever the number of workers: the workers are told it is served and bind nothing.
+
+Nothing here imports prometheus_client before the directory is exported: it picks in-memory or file values
+once, at import, and with one worker uvicorn serves the app in this very process (an earlier import left the
+metrics port's files empty, so it answered an empty body). A temporary directory made here is removed when
+uvicorn stops, by a signal too.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import signal
 import sys
 import tempfile
 from collections.abc import MutableMapping
 from pathlib import Path
+from types import FrameType
+from typing import TYPE_CHECKING
+
+from pydantic import ValidationError
 
 from app.config import Settings
-from app.metrics import MULTIPROC_ENV, multiprocess_exposition
-from app.metrics_port import SERVED_BY_ENV, MetricsListener
+
+if TYPE_CHECKING:  # imported at run time only once PROMETHEUS_MULTIPROC_DIR is set (see above)
+    from app.metrics_port import MetricsListener
 
 APP = "app.main:app"
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"  # app.metrics's too; not imported from there, see above
 
 
 def worker_count(args: list[str], environ: MutableMapping[str, str]) -> int:
@@ -43,6 +57,13 @@ def worker_count(args: list[str], environ: MutableMapping[str, str]) -> int:
         args += ["--workers", environ["CRM_DQ_WORKERS"]]
         return int(environ["CRM_DQ_WORKERS"])
     return int(environ.get("WEB_CONCURRENCY") or 1)
+
+
+def without_access_log(args: list[str]) -> list[str]:
+    """Add `--no-access-log` unless the caller chose either way: no raw path or query reaches the logs."""
+    if "--access-log" in args or "--no-access-log" in args:
+        return args
+    return [*args, "--no-access-log"]
 
 
 def uvicorn_host(args: list[str]) -> str:
@@ -71,6 +92,9 @@ def prepare_metrics_dir(workers: int, environ: MutableMapping[str, str], always:
 
 def start_metrics_port(settings: Settings, args: list[str], metrics_dir: Path) -> MetricsListener:
     """Bind the metrics port in this process (a taken port stops start-up here) and tell the workers."""
+    from app.metrics import multiprocess_exposition
+    from app.metrics_port import SERVED_BY_ENV, MetricsListener
+
     host = settings.metrics_host or uvicorn_host(args)
     assert settings.metrics_port is not None
     listener = MetricsListener(host, settings.metrics_port, lambda: multiprocess_exposition(str(metrics_dir)))
@@ -81,19 +105,43 @@ def start_metrics_port(settings: Settings, args: list[str], metrics_dir: Path) -
 def main(argv: list[str] | None = None) -> None:
     """Prepare the metrics directory, then exec uvicorn with the given options (or, with a separate metrics
     port, serve that port from a thread and run uvicorn in this process)."""
-    args = list(sys.argv[1:] if argv is None else argv)
+    args = without_access_log(list(sys.argv[1:] if argv is None else argv))
     workers = worker_count(args, os.environ)
-    settings = Settings()
+    settings = load_settings()
     made_here = not os.environ.get(MULTIPROC_ENV)  # a temporary directory this launcher creates
     metrics_dir = prepare_metrics_dir(workers, os.environ, always=settings.metrics_port is not None)
     if settings.metrics_port is None:  # exec: a temporary directory outlives the server (in the system's tmp)
         os.execv(sys.executable, [sys.executable, "-m", "uvicorn", APP, *args])
     assert metrics_dir is not None
+    if made_here:
+        remove_on_signal(metrics_dir)
     try:
         serve_with_metrics_port(settings, args, metrics_dir)
     finally:
         if made_here:
             shutil.rmtree(metrics_dir, ignore_errors=True)
+
+
+def load_settings() -> Settings:
+    """The settings, or exit naming the bad variable before any worker starts (no traceback)."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        sys.exit(f"crm-dq: {exc}")
+
+
+def remove_on_signal(path: Path) -> None:
+    """Remove `path` when SIGTERM ends this process, then die of the signal as before.
+
+    uvicorn restores this handler once it has shut down and raises the signal it caught again; the default
+    handler would end the process before any `finally` ran.
+    """
+    def handler(signum: int, frame: FrameType | None) -> None:
+        shutil.rmtree(path, ignore_errors=True)
+        signal.signal(signum, signal.SIG_DFL)
+        signal.raise_signal(signum)
+
+    signal.signal(signal.SIGTERM, handler)
 
 
 def serve_with_metrics_port(settings: Settings, args: list[str], metrics_dir: Path) -> None:

@@ -55,6 +55,25 @@ def test_readyz_is_503_when_postgresql_is_unreachable(settings: Settings) -> Non
     assert_not_ready_but_alive(settings.model_copy(update={"database_url": url}))
 
 
+def test_readyz_documents_its_503_body(settings: Settings, tmp_path: Path) -> None:
+    """The 503 answer is JSON, and the OpenAPI document says which (it described no body at all)."""
+    jsonschema = pytest.importorskip("jsonschema")
+    blocked = tmp_path / "store.sqlite3"
+    blocked.mkdir()
+    with TestClient(create_app(settings.model_copy(update={"database_url": f"sqlite:///{blocked}"}))) as c:
+        spec = c.get("/openapi.json").json()
+        not_ready = c.get("/readyz")
+    assert not_ready.status_code == 503 and not_ready.headers["content-type"] == "application/json"
+    responses = spec["paths"]["/readyz"]["get"]["responses"]
+    ready = {"status": "ready", "rules": True, "store": True}
+    for status, body in (("503", not_ready.json()), ("200", ready)):
+        schema = responses[status]["content"]["application/json"]["schema"]
+        assert schema == {"$ref": "#/components/schemas/Readiness"}
+        jsonschema.validate(body, spec["components"]["schemas"]["Readiness"])
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({"status": "fine"}, spec["components"]["schemas"]["Readiness"])
+
+
 def test_readyz_is_503_when_the_sqlite_store_cannot_be_opened(settings: Settings, tmp_path: Path) -> None:
     blocked = tmp_path / "store.sqlite3"
     blocked.mkdir()  # a directory where the database file should be: SQLite cannot open it

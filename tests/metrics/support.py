@@ -77,12 +77,22 @@ class Served:
 
 @contextmanager
 def serve(tmp: Path, workers: int = 2, metrics_dir: Path | None = None,
-          extra_env: dict[str, str] | None = None) -> Iterator[Served]:
-    """crm-dq started the way `make run` and the image start it: `python -m app.serve`, on a free loopback port."""
+          extra_env: dict[str, str] | None = None, preset_dir: bool = True) -> Iterator[Served]:
+    """crm-dq started as `make run` and the image start it: `python -m app.serve`, on a free loopback port.
+
+    `preset_dir=False` leaves PROMETHEUS_MULTIPROC_DIR unset, as `make run` does: a directory the launcher
+    makes lands under `metrics_dir` (its TMPDIR).
+    """
     metrics_dir = metrics_dir or tmp / "metrics"
     log = tmp / "serve.log"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CRM_DQ_") and k != "DATABASE_URL"}
-    env |= {"DATABASE_URL": f"sqlite:///{tmp}/crm-dq.sqlite3", "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)}
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("CRM_DQ_") and k not in ("DATABASE_URL", "PROMETHEUS_MULTIPROC_DIR")}
+    env |= {"DATABASE_URL": f"sqlite:///{tmp}/crm-dq.sqlite3"}
+    if preset_dir:
+        env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
+    else:
+        metrics_dir.mkdir(parents=True, exist_ok=True)
+        env["TMPDIR"] = str(metrics_dir)
     env |= extra_env or {}
     port = free_port()
     with log.open("wb") as out:

@@ -3,6 +3,7 @@ them, so this runs offline) and say what scale-out needs; the compose file parse
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +59,9 @@ def test_the_deployment_scales_out_safely() -> None:
     assert env["DATABASE_URL"]["valueFrom"]["secretKeyRef"] == {"name": "crm-dq", "key": "database-url"}
     assert env["CRM_DQ_API_KEYS"]["valueFrom"]["secretKeyRef"]["name"] == "crm-dq"
     assert int(env["CRM_DQ_WORKERS"]["value"]) >= 2
+    # scoring processes per worker set explicitly: their default counts the node's CPUs, not the pod's limit
+    processes = max(1, int(env["CRM_DQ_BATCH_PROCESSES"]["value"]))
+    assert int(env["CRM_DQ_WORKERS"]["value"]) * processes <= cpus(container["resources"]["limits"]["cpu"])
     metrics_dir = env["PROMETHEUS_MULTIPROC_DIR"]["value"]
     mounts = {m["mountPath"]: m["name"] for m in container["volumeMounts"]}
     volumes = {v["name"]: v for v in pod["spec"]["volumes"]}
@@ -65,6 +69,18 @@ def test_the_deployment_scales_out_safely() -> None:
     secret = load(K8S / "secret.example.yaml")
     assert {"database-url", "api-keys"} == secret["stringData"].keys()
     assert secret["stringData"]["database-url"].startswith("postgresql://")
+
+
+def cpus(quantity: str) -> float:
+    """A Kubernetes CPU quantity ("2", "1500m") in CPUs."""
+    return int(quantity[:-1]) / 1000 if quantity.endswith("m") else float(quantity)
+
+
+def test_the_image_sets_scoring_processes_per_worker() -> None:
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    workers = int(re.search(r"\bCRM_DQ_WORKERS=(\d+)", dockerfile)[1])  # type: ignore[index]
+    processes = int(re.search(r"\bCRM_DQ_BATCH_PROCESSES=(\d+)", dockerfile)[1])  # type: ignore[index]
+    assert workers >= 2 and processes in (0, 1)  # one core's worth of scoring per worker
 
 
 def test_service_hpa_and_pdb_select_the_deployment() -> None:
@@ -83,6 +99,7 @@ def test_the_compose_file_parses_and_wires_the_stack() -> None:
     app = services["crm-dq"]
     assert (DEPLOY / app["build"]["context"] / app["build"]["dockerfile"]).resolve() == ROOT / "Dockerfile"
     assert int(app["environment"]["CRM_DQ_WORKERS"]) >= 2 and app["environment"]["PROMETHEUS_MULTIPROC_DIR"]
+    assert int(app["environment"]["CRM_DQ_BATCH_PROCESSES"]) in (0, 1)  # 2 workers, one scoring each
     for service in services.values():
         for volume in service.get("volumes", []):
             source = volume.split(":")[0]

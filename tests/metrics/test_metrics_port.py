@@ -8,6 +8,7 @@ Debian's Prometheus scraping the port.
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -92,6 +93,24 @@ def test_app_serve_answers_the_metrics_port_from_one_listener(tmp_path: Path, wo
         [inode] = listeners(port)  # one listening socket, held by the launcher alone (no worker shares it)
         assert holders(inode, [served.proc.pid, *served.worker_pids()]) == {served.proc.pid}
         assert f"/metrics on http://127.0.0.1:{port}/metrics" in served.log.read_text()
+
+
+def test_one_worker_without_a_multiprocess_dir_serves_its_numbers_and_removes_its_directory(
+        tmp_path: Path) -> None:
+    """`make run` with the port set: one worker, no PROMETHEUS_MULTIPROC_DIR (it answered an empty body)."""
+    port = free_port()
+    made_in = tmp_path / "tmp"
+    with serve(tmp_path, workers=1, metrics_dir=made_in, preset_dir=False,
+               extra_env={"CRM_DQ_METRICS_PORT": str(port)}) as served:
+        [made] = made_in.glob("crm-dq-metrics-*")
+        metrics_url = f"http://127.0.0.1:{port}/metrics"
+        scored = score_on_new_connections(served.url, None, 1)
+        wait_for(lambda: value(httpx.get(metrics_url).text, SCORED, record_type="contact", source="api")
+                 == scored, f"{scored} counted", served.log)
+        assert_only_the_port_serves_metrics(served.url, metrics_url, scored)
+        assert list(made.glob("*.db"))
+    assert served.proc.returncode == -signal.SIGTERM  # stopped by SIGTERM, and still dies of it
+    assert not made.exists(), "the launcher's temporary metrics directory outlived it"
 
 
 @contextmanager

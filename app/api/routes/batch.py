@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Query, Request
@@ -142,7 +142,8 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     422: {"description": "Not a JSON object of record lists, or an invalid parameter"}}
 
 
-async def read_batch(request: Request, settings: Settings, now: datetime) -> tuple[dict[str, Any], datetime, bool]:
+async def read_batch(request: Request, settings: Settings, now: datetime,
+                     duplicates: bool) -> tuple[dict[str, Any], datetime, bool]:
     """The JSON batch body, its `now` and whether duplicates are wanted; structure errors are problems."""
     raw = await read_body(request, settings.max_batch_body_bytes)
     body = load_json(raw)
@@ -164,12 +165,29 @@ async def read_batch(request: Request, settings: Settings, now: datetime) -> tup
     if total > settings.max_batch:
         raise BodyTooLarge(f"{total} records; the limit is {settings.max_batch} per JSON batch (NDJSON has none).",
                            limit=settings.max_batch)
-    options: dict[str, Any] = body["options"] if isinstance(body.get("options"), dict) else {}
+    now, duplicates = read_options(body, now, duplicates)
+    return body, now, duplicates
+
+
+def read_options(body: dict[str, Any], now: datetime, duplicates: bool) -> tuple[datetime, bool]:
+    """`options.now` and `options.duplicates`, which override `?now=` and `?duplicates=`, read strictly: a
+    string "false" or a 0 had left duplicates on, and an `options` that was no object was ignored."""
+    if "options" not in body:
+        return now, duplicates
+    options = body["options"]
+    if not isinstance(options, dict):
+        raise InvalidParameter("`options` must be a JSON object.",
+                               [{"loc": "body.options", "msg": "not an object"}])
     if options.get("now") is not None:
         if not isinstance(options["now"], str):
             raise InvalidParameter("`options.now` must be an ISO-8601 string.", [{"loc": "body.options.now"}])
         now = parse_now(options["now"])
-    return body, now, options.get("duplicates", True) is not False
+    if "duplicates" in options:
+        if not isinstance(options["duplicates"], bool):
+            raise InvalidParameter("`options.duplicates` must be true or false.",
+                                   [{"loc": "body.options.duplicates", "msg": "not a boolean"}])
+        duplicates = options["duplicates"]
+    return now, duplicates
 
 
 # what CRMs call the lists: HubSpot's deals and companies, Salesforce's objects
@@ -195,17 +213,21 @@ def _misnamed_lists(body: dict[str, Any]) -> list[dict[str, str]]:
     return [{"loc": f"body.{k}", "msg": f"not a record list; did you mean {v!r}?"} for k, v in meant.items()]
 
 
+DUPLICATES_DESCRIPTION = ("Find duplicates per type (pairs, clusters, the duplicate-rate KPI); false skips "
+                          "them. A JSON body's `options.duplicates` overrides it.")
+DuplicatesQuery = Annotated[bool, Query(description=DUPLICATES_DESCRIPTION)]
+
+
 @router.post("/batch", summary="Score a batch (JSON or NDJSON)", openapi_extra=BODY_DOC, response_model=BatchResponse,
              responses={200: {"content": {NDJSON: {"schema": {"type": "string"}}}}} | ERRORS)
 async def post_batch(request: Request, settings: SettingsDep, rules: RulesDep, options: OptionsDep,
-                     now: NowDep) -> Response:
+                     now: NowDep, duplicates: DuplicatesQuery = True) -> Response:
     """Every record scored in input order (a bad entry gets its own error), duplicates per type, cross-record
     findings and the summary. With `Content-Type: application/x-ndjson`, one `{"type": ..., ...}` per line
     in and one result line per input line out, then a summary line; memory stays flat."""
     if request.headers.get("content-type", "").split(";")[0].strip().lower() in NDJSON_TYPES:
-        duplicates = request.query_params.get("duplicates", "true").lower() != "false"
         return DuplexStreamingResponse(stream_ndjson(request, rules, options, now, duplicates), media_type=NDJSON)
-    body, now, duplicates = await read_batch(request, settings, now)
+    body, now, duplicates = await read_batch(request, settings, now, duplicates)
     result = await run_in_threadpool(score_and_count, body, rules, now, options, duplicates,
                                      request.app.state.metrics)
     return Response(orjson.dumps(result), media_type="application/json")
@@ -214,20 +236,54 @@ async def post_batch(request: Request, settings: SettingsDep, rules: RulesDep, o
 @router.post("/audit", summary="Data health audit", openapi_extra=AUDIT_BODY_DOC, response_model=AuditResponse,
              responses={200: {"content": {"text/html": {"schema": {"type": "string"}}}}} | ERRORS)
 async def post_audit(request: Request, settings: SettingsDep, rules: RulesDep, options: OptionsDep, now: NowDep,
-                     format: str | None = Query(default=None, pattern="^(json|html)$")) -> Response:
+                     format: str | None = Query(default=None, pattern="^(json|html)$"),
+                     duplicates: DuplicatesQuery = True) -> Response:
     """Seed 002's data health audit: the batch summary plus a prioritised cleanup list; `?format=html` (or
     `Accept: text/html`) returns a self-contained HTML report."""
-    body, now, duplicates = await read_batch(request, settings, now)
+    body, now, duplicates = await read_batch(request, settings, now, duplicates)
     result = await run_in_threadpool(score_and_count, body, rules, now, options, duplicates,
                                      request.app.state.metrics)
     audit = {"summary": result["summary"], "cleanup_tasks": result["summary"]["cleanup_tasks"],
              "cross_record": result["cross_record"],
              "duplicates": {t: {"clusters": d["clusters"], "pairs": d["pairs"][:200], "stats": d["stats"]}
                             for t, d in result["duplicates"].items()}}
-    wants_html = format == "html" or (format is None and "text/html" in request.headers.get("accept", ""))
+    wants_html = format == "html" or (format is None and prefers_html(request.headers.get("accept", "")))
     if wants_html:
         return HTMLResponse(render_audit(audit, rules.version))
     return Response(orjson.dumps(audit), media_type="application/json")
+
+
+def prefers_html(accept: str) -> bool:
+    """Whether Accept ranks text/html strictly above application/json: JSON on a tie, with no header, or for
+    `application/json, text/html;q=0.5` (answered HTML while any "text/html" in the header meant HTML)."""
+    return accept_quality(accept, "text/html") > accept_quality(accept, "application/json")
+
+
+def accept_quality(accept: str, media_type: str) -> float:
+    """The q the Accept header gives `media_type`: that of its most specific matching range (type/subtype,
+    then type/*, then */*; RFC 9110 §12.5.1), 0 when none matches. A q that is no number in 0..1 counts 0."""
+    kind = media_type.split("/")[0]
+    specificity = {media_type: 2, f"{kind}/*": 1, "*/*": 0}
+    best, quality = -1, 0.0
+    for media_range in accept.lower().split(","):
+        name, *params = (part.strip() for part in media_range.split(";"))
+        rank = specificity.get(name, -1)
+        if rank <= best:
+            continue
+        best, quality = rank, 1.0
+        for param in params:
+            key, _, value = param.partition("=")
+            if key.strip() == "q":
+                quality = _q_value(value.strip())
+    return quality
+
+
+def _q_value(text: str) -> float:
+    try:
+        q = float(text)
+    except ValueError:
+        return 0.0
+    return q if 0.0 <= q <= 1.0 else 0.0
 
 
 def score_and_count(body: dict[str, Any], rules: Ruleset, now: datetime, options: Options, duplicates: bool,

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel, Field
 from starlette.responses import JSONResponse
 
 from app.models.store import ensure_schema, ping
@@ -17,7 +20,21 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", summary="Readiness", responses={503: {"description": "Not ready"}})
+class Readiness(BaseModel):
+    """What the readiness probe found: the same body with 200 and 503."""
+
+    status: Literal["ready", "not ready"]
+    rules: bool = Field(description="The rules loaded.")
+    store: bool = Field(description="The reference index reachable and its schema created.")
+
+
+READY_RESPONSES: dict[int | str, dict[str, object]] = {
+    200: {"model": Readiness, "description": "Ready"},
+    503: {"model": Readiness, "description": "Not ready (a load balancer stops routing here)"},
+}
+
+
+@router.get("/readyz", summary="Readiness", responses=READY_RESPONSES)
 async def readyz(request: Request) -> JSONResponse:
     """Rules loaded and the store reachable; 503 otherwise, so a load balancer stops routing here."""
     rules_ok = getattr(request.app.state, "rules", None) is not None
