@@ -41,6 +41,7 @@ def adapt_fields(flat: dict[str, Any], mapping: ObjectMap, mappings: Mappings) -
     """Map one flat CRM record (`{"Email": …, "Account.Website": …}`) to a canonical record."""
     record: dict[str, Any] = {}
     source_fields: dict[str, str] = {}
+    held: dict[str, tuple[int, bool]] = {}  # canonical path → (rank of the CRM field holding it, filled)
     for key, value in flat.items():
         path = mapping.fields.get(key)
         mapped = path is not None
@@ -49,12 +50,21 @@ def adapt_fields(flat: dict[str, Any], mapping: ObjectMap, mappings: Mappings) -
                     or key.startswith(mapping.ignore_prefixes):
                 continue
             path = key  # kept under the CRM's name: reported as an unknown field
-        if path in source_fields and _empty(value):
-            continue  # a second CRM field for the same canonical field only fills a blank
+        rank, filled = mapping.rank.get(key, len(mapping.rank)), not _empty(value)
+        if path in held and not _takes_over(rank, filled, held[path]):
+            continue
+        held[path] = (rank, filled)
         value = _coerce(path, value, mapping, mappings)
         _put(record, path, value, nested=mapped)
         source_fields[path] = key
     return Adapted(mapping.source, mapping.name, mapping.record_type, record, source_fields, mapping)
+
+
+def _takes_over(rank: int, filled: bool, held: tuple[int, bool]) -> bool:
+    """Whether a second CRM field for the same canonical field replaces the first: the field declared first
+    in the mapping wins whatever order the payload sends them in; another one only fills a blank."""
+    held_rank, held_filled = held
+    return filled and (not held_filled or rank < held_rank)
 
 
 def from_salesforce(payload: Any, mappings: Mappings, object_hint: str | None = None) -> list[Adapted]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
@@ -62,6 +62,11 @@ class ObjectMap:
     ignore: frozenset[str]
     ignore_prefixes: tuple[str, ...]
     stages: dict[str, str]
+
+    @cached_property
+    def rank(self) -> dict[str, int]:
+        """Each CRM field's place in the mapping: of two fields for one canonical field, the first wins."""
+        return {name: n for n, name in enumerate(self.fields)}
 
 
 @dataclass(frozen=True)

@@ -364,3 +364,26 @@ def test_hubspot_fields_get_suggestions_they_can_hold(rules: Ruleset) -> None:
     report = annotate(score_record("account", adapted.record, rules, now=NOW), adapted, rules)
     assert [i["suggestion"] for i in report["issues"] if i["rule"] == "account.industry.nonstandard"] == \
         ["Technology"]
+
+
+@pytest.mark.parametrize("order", [("domain", "website"), ("website", "domain")])
+def test_hubspot_domain_is_the_website_whatever_the_property_order(order: tuple[str, str]) -> None:
+    """A company with both `domain` and `website`: the later key replaced the earlier one, so the judged
+    website depended on HubSpot's property order; `website` now only fills a blank domain."""
+    sent = {"domain": "acme.com", "website": "http://acme-old.com"}
+    company = {"id": "1", "properties": {"name": "Acme", **{k: sent[k] for k in order}}}
+    [adapted] = from_hubspot(company, load_mappings(), "companies")
+    assert (adapted.record["website"], adapted.source_fields["website"]) == ("acme.com", "domain")
+    company["properties"]["domain"] = ""
+    [adapted] = from_hubspot(company, load_mappings(), "companies")
+    assert (adapted.record["website"], adapted.source_fields["website"]) == ("http://acme-old.com", "website")
+
+
+@pytest.mark.parametrize("order", [("BillingCountry", "BillingCountryCode"),
+                                   ("BillingCountryCode", "BillingCountry")])
+def test_salesforce_country_name_wins_over_its_code_in_any_order(order: tuple[str, str]) -> None:
+    sent = {"BillingCountry": "United Kingdom", "BillingCountryCode": "GB"}
+    account = {"attributes": {"type": "Account"}, "Id": "001X", **{k: sent[k] for k in order}}
+    [adapted] = from_salesforce(account, load_mappings())
+    assert adapted.record["billing_address"] == {"country": "United Kingdom"}
+    assert adapted.source_fields["billing_address.country"] == "BillingCountry"
