@@ -387,3 +387,32 @@ def test_salesforce_country_name_wins_over_its_code_in_any_order(order: tuple[st
     [adapted] = from_salesforce(account, load_mappings())
     assert adapted.record["billing_address"] == {"country": "United Kingdom"}
     assert adapted.source_fields["billing_address.country"] == "BillingCountry"
+
+
+def test_salesforce_compound_addresses_fill_the_canonical_address(rules: Ruleset) -> None:
+    """SELECT BillingAddress / MailingAddress / Address returns one object: it was ignored, so an Account
+    sent with only its BillingAddress had no HQ location and its UK phone was read as a US number."""
+    account = {"attributes": {"type": "Account"}, "Id": "001UK", "Name": "Acme UK", "Phone": "020 7946 0958",
+               "BillingAddress": {"street": "1 High St", "city": "London", "state": None, "stateCode": None,
+                                  "postalCode": "EC1A 1BB", "country": None, "countryCode": "GB",
+                                  "latitude": 51.5, "longitude": -0.1, "geocodeAccuracy": "Address"}}
+    [adapted] = from_salesforce(account, load_mappings())
+    assert adapted.record["billing_address"] == {"street": "1 High St", "city": "London", "state": None,
+                                                 "postal_code": "EC1A 1BB", "country": "GB"}
+    report = annotate(score_record("account", adapted.record, rules, now=NOW), adapted, rules)
+    assert "hq_location" not in report["completeness"]["missing"]
+    assert report["normalized"]["phone"] == "+442079460958"
+    assert not [i for i in report["issues"] if i["rule"] in ("account.phone.invalid", "account.field.unknown")]
+    contact = {"attributes": {"type": "Contact"}, "Id": "003A", "MailingCity": "Cambridge",
+               "MailingAddress": {"city": "Boston", "postalCode": "02110", "country": "United States"}}
+    [adapted] = from_salesforce(contact, load_mappings())  # the flat field wins, the compound fills blanks
+    assert adapted.record["mailing_address"] == {"city": "Cambridge", "postal_code": "02110",
+                                                 "country": "United States"}
+    lead = {"attributes": {"type": "Lead"}, "Id": "00QA", "LastName": "Lee", "Company": "Acme",
+            "Address": {"street": "1 Main", "city": "Austin", "state": "Texas", "stateCode": "TX",
+                        "postalCode": "78701", "country": None, "countryCode": "US"}}
+    [adapted] = from_salesforce(lead, load_mappings())
+    assert adapted.record["address"] == {"street": "1 Main", "city": "Austin", "state": "Texas",
+                                         "postal_code": "78701", "country": "US"}
+    [adapted] = from_salesforce({**contact, "MailingAddress": None}, load_mappings())
+    assert "MailingAddress" not in adapted.record
