@@ -309,6 +309,7 @@ def _empty(value: Any) -> bool:
 # accepts '¹²³'), negative before 1970 (birthdates); 9+ digits, so a yyyymmdd date is never read as one.
 _EPOCH_MS = re.compile(r"-?[0-9]{9,14}")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_LARGEST_INT = 2**63 - 1  # orjson writes no larger integer
 
 
 def _coerce(path: str, value: Any, mapping: ObjectMap, mappings: Mappings) -> Any:
@@ -332,7 +333,9 @@ def _coerce(path: str, value: Any, mapping: ObjectMap, mappings: Mappings) -> An
         return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
     if kind in ("number", "integer") and _NUMBER.fullmatch(text):
         number = float(text)
-        return int(number) if kind == "integer" and number.is_integer() else number
+        if kind == "integer" and number.is_integer() and abs(number) <= _LARGEST_INT:
+            return int(number)
+        return number  # '1e20' employees stays a float: JSON answers hold 64-bit integers at most
     return value
 
 

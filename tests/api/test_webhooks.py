@@ -387,3 +387,15 @@ def test_webhook_query_parameters_are_checked_and_documented(client: TestClient,
     documented = {(p["in"], p["name"]) for p in client.app.openapi()["paths"][path]["post"]["parameters"]}  # type: ignore[attr-defined]
     assert {("query", "index"), ("query", "type"), ("query", "now")} <= documented
     assert any(where == "header" and "Signature" in name for where, name in documented)
+
+
+@pytest.mark.parametrize("count", ["20000000000000000000", "1e20", "9223372036854775808", "-1e19"])
+def test_an_integer_beyond_64_bits_is_judged_never_a_500(client: TestClient, count: str) -> None:
+    """'numberofemployees': '1e20' became a Python int orjson cannot write: a 500 for objects and events."""
+    [company] = results(client.post("/v1/webhooks/hubspot", json={
+        "id": "5", "properties": {"name": "A", "numberofemployees": count}}))
+    assert company["record_type"] == "account"
+    event = {"eventId": 1, "subscriptionType": "company.propertyChange", "objectId": 5, "occurredAt": 1,
+             "propertyName": "numberofemployees", "propertyValue": count}
+    [partial] = results(client.post("/v1/webhooks/hubspot", json=[event]))
+    assert partial["changed"][0]["property"] == "numberofemployees"
