@@ -128,14 +128,26 @@ _ENUMERATION_ID = re.compile(r"[A-Z0-9]+(?:_[A-Z0-9]+)*")
 
 
 def _fit_hubspot_fields(report: dict[str, Any], rules: Ruleset) -> None:
-    """Suggestions HubSpot's own fields can hold. Its company `domain` holds a bare domain (HubSpot associates
-    contacts by it), so a website suggestion there is the bare host, and none when the domain is already it
-    ('https://acme.com' written back would break the association); its `industry` is an enumeration
-    (COMPUTER_SOFTWARE), so 'Technology' is no value it takes and an enumeration id is no nonstandard value.
-    The report's counts, quality score and decision follow the findings that remain."""
+    """`fit_hubspot_issues` over a whole report: its counts, quality score and decision follow the findings
+    that remain."""
     issues = report.get("issues")
     if not isinstance(issues, list):
         return
+    kept = fit_hubspot_issues(issues, rules)
+    if len(kept) < len(issues):
+        report["issues"] = kept
+        report["counts"] = count_severities(kept)
+        report["quality_score"] = quality_score(report["completeness"]["score"], report["accuracy"]["score"],
+                                                kept, rules)
+        report["decision"] = decide(kept, rules)
+
+
+def fit_hubspot_issues(issues: list[dict[str, Any]], rules: Ruleset) -> list[dict[str, Any]]:
+    """Suggestions HubSpot's own fields can hold (findings need their `source_field`). Its company `domain`
+    holds a bare domain (HubSpot associates contacts by it), so a website suggestion there is the bare host,
+    and none when the domain is already it ('https://acme.com' written back would break the association);
+    its `industry` is an enumeration (COMPUTER_SOFTWARE), so 'Technology' is no value it takes and an
+    enumeration id is no nonstandard value."""
     kept = []
     for issue in issues:
         rule_id, value = issue["rule"], issue.get("value")
@@ -148,12 +160,7 @@ def _fit_hubspot_fields(report: dict[str, Any], rules: Ruleset) -> None:
                 and _ENUMERATION_ID.fullmatch(value.strip()) and rules.industry(value) is not None:
             continue  # one of HubSpot's enumeration ids the rules know (not 'IT', not an unknown id)
         kept.append(issue)
-    if len(kept) < len(issues):
-        report["issues"] = kept
-        report["counts"] = count_severities(kept)
-        report["quality_score"] = quality_score(report["completeness"]["score"], report["accuracy"]["score"],
-                                                kept, rules)
-        report["decision"] = decide(kept, rules)
+    return kept
 
 
 def _bare_host(url: Any) -> str | None:

@@ -416,3 +416,19 @@ def test_salesforce_compound_addresses_fill_the_canonical_address(rules: Ruleset
                                          "postal_code": "78701", "country": "US"}
     [adapted] = from_salesforce({**contact, "MailingAddress": None}, load_mappings())
     assert "MailingAddress" not in adapted.record
+
+
+def test_hubspot_property_changes_get_suggestions_their_fields_can_hold(rules: Ruleset) -> None:
+    """Event notifications skipped the fitting whole objects get: a `domain` change was told
+    'https://acme.com' and an industry enumeration id was a nonstandard industry."""
+    from app.adapters.hubspot_events import from_hubspot_events, partial_report
+    events = [{"eventId": 1, "subscriptionType": "company.propertyChange", "objectId": 77, "occurredAt": 1,
+               "propertyName": "domain", "propertyValue": "https://www.acme.com/"},
+              {"eventId": 2, "subscriptionType": "company.propertyChange", "objectId": 78, "occurredAt": 1,
+               "propertyName": "industry", "propertyValue": "COMPUTER_SOFTWARE"}]
+    changes = from_hubspot_events(events, load_mappings()).changes
+    domain, industry = (partial_report(change, rules, NOW) for change in changes)
+    [website] = [i for i in domain["issues"] if i["rule"] == "account.website.nonstandard"]
+    assert (website["source_field"], website["suggestion"]) == ("domain", "acme.com")
+    assert not [i for i in industry["issues"] if i["rule"] == "account.industry.nonstandard"]
+    assert sum(industry["counts"].values()) == len(industry["issues"])
