@@ -87,6 +87,7 @@ def from_salesforce(payload: Any, mappings: Mappings, object_hint: str | None = 
 
 def from_hubspot(payload: Any, mappings: Mappings, object_hint: str | None = None) -> list[Adapted]:
     """CRM v3 objects (`{"id", "properties", …}`): one, `{"results": […]}` or `{"inputs": […]}`."""
+    hinted = hubspot_object(object_hint, mappings) if object_hint else None
     items = _items(payload, ("results", "inputs"), "body")
     adapted = []
     for loc, item in items:
@@ -96,10 +97,10 @@ def from_hubspot(payload: Any, mappings: Mappings, object_hint: str | None = Non
         props = item.get("properties")
         if not isinstance(props, dict):
             raise AdapterError(f"{loc}.properties", "a HubSpot object has its fields in `properties`")
-        name = HUBSPOT_ALIASES.get(str(object_hint or item.get("objectType") or "").lower()) or _guess(props)
-        mapping = mappings.object("hubspot", name)
+        mapping = hinted or _hubspot_mapping(item.get("objectType"), props, mappings)
         if mapping is None:
-            raise AdapterError(loc, f"HubSpot object type {name!r} has no mapping")
+            raise AdapterError(loc, "cannot tell a company, contact or deal from these properties: send "
+                               "?type=companies, contacts or deals")
         flat = {f"@{key}": item[key] for key in mappings.hubspot_top_level if key in item}
         flat.update(props)
         flat.update({k: v for k, v in item.items() if k not in ("properties", *mappings.hubspot_top_level)})
@@ -299,13 +300,26 @@ def _by_record_type(mappings: Mappings, source: str, record_type: str) -> Object
                 None)
 
 
-def _guess(props: dict[str, Any]) -> str:
+def hubspot_object(name: str, mappings: Mappings) -> ObjectMap:
+    """The mapping a `?type=` names (`contacts`, `contact`, `deals`, `opportunity`, a mapped custom object);
+    an unknown name is an error naming the known ones, never a guess."""
+    found = mappings.object("hubspot", HUBSPOT_ALIASES.get(name.lower(), name))
+    if found is None:
+        known = dict.fromkeys([*mappings.object_names["hubspot"], *HUBSPOT_ALIASES])
+        raise AdapterError("query.type", f"HubSpot object type {name!r} has no mapping; known: {', '.join(known)}")
+    return found
+
+
+def _hubspot_mapping(object_type: Any, props: dict[str, Any], mappings: Mappings) -> ObjectMap | None:
+    """The object's own `objectType`, else the mapping whose `identify_by` properties it has most (the first
+    declared on a tie); None when it has none of them."""
+    named = HUBSPOT_ALIASES.get(str(object_type or "").lower())
+    if named is not None:
+        return mappings.object("hubspot", named)
     keys = set(props)
-    if keys & {"dealname", "dealstage", "pipeline", "closedate"}:
-        return "deals"
-    if keys & {"email", "firstname", "lastname", "jobtitle"}:
-        return "contacts"
-    return "companies"
+    hits = [(len(keys & m.identify_by), m) for (s, _), m in mappings.objects.items() if s == "hubspot"]
+    best = max((n for n, _ in hits), default=0)
+    return next((m for n, m in hits if n == best), None) if best else None
 
 
 def _empty(value: Any) -> bool:

@@ -24,6 +24,7 @@ class ObjectMapping(_Strict):
     record_type: str
     fields: dict[str, str]
     ignore: list[str] = []
+    identify_by: list[str] = []
 
 
 class SourceMapping(_Strict):
@@ -62,6 +63,7 @@ class ObjectMap:
     ignore: frozenset[str]
     ignore_prefixes: tuple[str, ...]
     stages: dict[str, str]
+    identify_by: frozenset[str] = frozenset()
 
     @cached_property
     def rank(self) -> dict[str, int]:
@@ -130,7 +132,7 @@ def compile_mappings(parsed: MappingsFile, path: Path | None) -> Mappings:
                 raise MappingsError(f"{where}: {obj.record_type!r} is not one of {', '.join(RECORD_TYPES)}")
             objects[(source, name)] = ObjectMap(source, name, obj.record_type, top | obj.fields,
                                                 frozenset(src.ignore) | frozenset(obj.ignore),
-                                                tuple(src.ignore_prefixes), stages)
+                                                tuple(src.ignore_prefixes), stages, frozenset(obj.identify_by))
     coerce = {p: kind for kind in ("number", "integer", "boolean", "timestamp_ms")
               for p in getattr(parsed.coerce, kind)}
     names = {s: [n for (src, n) in objects if src == s] for s in ("salesforce", "hubspot")}

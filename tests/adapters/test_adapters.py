@@ -432,3 +432,11 @@ def test_hubspot_property_changes_get_suggestions_their_fields_can_hold(rules: R
     assert (website["source_field"], website["suggestion"]) == ("domain", "acme.com")
     assert not [i for i in industry["issues"] if i["rule"] == "account.industry.nonstandard"]
     assert sum(industry["counts"].values()) == len(industry["issues"])
+
+
+def test_a_hubspot_object_with_no_telling_property_asks_for_its_type() -> None:
+    """Anything unrecognised used to be a company; a phone alone is on companies and contacts alike."""
+    with pytest.raises(AdapterError, match=r"\?type="):
+        from_hubspot({"id": "1", "properties": {"phone": "617-555-0100"}}, load_mappings())
+    [adapted] = from_hubspot({"id": "1", "properties": {"phone": "617-555-0100"}}, load_mappings(), "contacts")
+    assert adapted.record_type == "contact"

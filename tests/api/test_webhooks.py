@@ -399,3 +399,24 @@ def test_an_integer_beyond_64_bits_is_judged_never_a_500(client: TestClient, cou
              "propertyName": "numberofemployees", "propertyValue": count}
     [partial] = results(client.post("/v1/webhooks/hubspot", json=[event]))
     assert partial["changed"][0]["property"] == "numberofemployees"
+
+
+def test_an_unknown_hubspot_type_is_a_422_naming_the_known_ones(client: TestClient) -> None:
+    """?type=lead was ignored and the object guessed; it now names the types HubSpot objects can be."""
+    contact = {"id": "700", "properties": {"email": "lee@globex.com", "firstname": "Lee"}}
+    doc = assert_problem(client.post("/v1/webhooks/hubspot", params={"type": "lead"}, json=contact), 422)
+    assert error_locs(doc) == ["query.type"] and "contacts" in doc["detail"] and "deals" in doc["detail"]
+    [report] = results(client.post("/v1/webhooks/hubspot", params={"type": "contact"}, json=contact))
+    assert report["record_type"] == "contact"
+
+
+@pytest.mark.parametrize(("properties", "record_type"), [
+    ({"amount": "25000", "hs_next_step": "Send proposal", "hs_lastmodifieddate": "2024-06-10T00:00:00Z"},
+     "opportunity"),
+    ({"phone": "617-555-0100", "lastmodifieddate": "2024-06-10T00:00:00Z", "hs_object_id": "512"}, "contact"),
+    ({"phone": "617-555-0100", "domain": "acme.com"}, "account"),
+])
+def test_the_hubspot_object_type_is_guessed_from_properties_only_it_has(
+        client: TestClient, properties: dict[str, str], record_type: str) -> None:
+    [report] = results(client.post("/v1/webhooks/hubspot", json={"id": "1", "properties": properties}))
+    assert report["record_type"] == record_type

@@ -22,7 +22,7 @@ from starlette.responses import Response
 from app.adapters import Adapted, AdapterError, Mappings, annotate, from_hubspot, from_salesforce
 from app.adapters.hubspot_events import from_hubspot_events, is_event_delivery, partial_report
 from app.api.deps import NOW_PARAMETER, flag_parameter, parse_json, parse_now, query_flag, read_body
-from app.api.problems import NotARecord
+from app.api.problems import InvalidParameter, NotARecord
 from app.api.routes.score import MATCHABLE, judge_record
 from app.api.signatures import verify_body_signature, verify_hubspot
 from app.api.webhook_examples import EXAMPLES
@@ -201,6 +201,8 @@ def _adapt(convert: Any, payload: Any, mappings: Mappings, hint: str | None) -> 
         adapted: list[Adapted] = convert(payload, mappings, hint)
     except AdapterError as exc:
         errors = [{"loc": exc.loc, "msg": exc.msg}]
+        if exc.loc.startswith("query."):
+            raise InvalidParameter(exc.msg, errors) from None
         raise NotARecord(f"Not a record this webhook knows: {exc.msg}", errors) from None
     if not adapted:
         raise NotARecord("The payload holds no records.", [{"loc": "body", "msg": "no records"}])
