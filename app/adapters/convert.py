@@ -86,26 +86,46 @@ def from_salesforce(payload: Any, mappings: Mappings, object_hint: str | None = 
 
 
 def from_hubspot(payload: Any, mappings: Mappings, object_hint: str | None = None) -> list[Adapted]:
-    """CRM v3 objects (`{"id", "properties", …}`): one, `{"results": […]}` or `{"inputs": […]}`."""
+    """CRM v3 objects (`{"id", "properties", …}`), legacy ones as workflow webhooks send them (`{"vid",
+    "properties": {"email": {"value": …}}}`) and a workflow's customised flat body: one object,
+    `{"results": […]}` or `{"inputs": […]}`."""
     hinted = hubspot_object(object_hint, mappings) if object_hint else None
     items = _items(payload, ("results", "inputs"), "body")
-    adapted = []
-    for loc, item in items:
-        if "subscriptionType" in item:
-            raise AdapterError(loc, "a HubSpot event notification carries no record: send the object itself "
-                               "(a workflow webhook, or the object read from the CRM API)")
-        props = item.get("properties")
+    return [hubspot_entry(loc, item, hinted, mappings) for loc, item in items]
+
+
+def hubspot_entry(loc: str, item: dict[str, Any], hinted: ObjectMap | None, mappings: Mappings) -> Adapted:
+    """One HubSpot object; AdapterError (at `loc`) when it is none."""
+    if "subscriptionType" in item:
+        raise AdapterError(loc, "a HubSpot event notification carries no record: send the object itself "
+                           "(a workflow webhook, or the object read from the CRM API)")
+    top = mappings.hubspot_top_level
+    if "properties" in item:
+        props, rest = item["properties"], {k: v for k, v in item.items() if k not in ("properties", *top)}
         if not isinstance(props, dict):
             raise AdapterError(f"{loc}.properties", "a HubSpot object has its fields in `properties`")
-        mapping = hinted or _hubspot_mapping(item.get("objectType"), props, mappings)
-        if mapping is None:
-            raise AdapterError(loc, "cannot tell a company, contact or deal from these properties: send "
-                               "?type=companies, contacts or deals")
-        flat = {f"@{key}": item[key] for key in mappings.hubspot_top_level if key in item}
-        flat.update(props)
-        flat.update({k: v for k, v in item.items() if k not in ("properties", *mappings.hubspot_top_level)})
-        adapted.append(adapt_fields(flat, mapping, mappings))
-    return adapted
+    else:  # a workflow's customised body: the chosen properties, flat
+        props, rest = {k: v for k, v in item.items() if k not in top}, {}
+    props = {key: _property_value(value) for key, value in props.items()}
+    mapping = hinted or _hubspot_mapping(item.get("objectType"), props, mappings)
+    if mapping is None:
+        where = f"{loc}.properties" if "properties" not in item else loc
+        raise AdapterError(where, "cannot tell a company, contact or deal from these properties (a HubSpot "
+                           "object has them in `properties`): send ?type=companies, contacts or deals")
+    flat = {f"@{key}": _id_text(item[key]) if top[key] == "id" else item[key] for key in top if key in item}
+    flat.update(props)
+    flat.update(rest)
+    return adapt_fields(flat, mapping, mappings)
+
+
+def _property_value(value: Any) -> Any:
+    """A legacy API property (`{"value": "Bryan", "versions": […], "timestamp": …}`) is its value."""
+    return value["value"] if isinstance(value, dict) and "value" in value else value
+
+
+def _id_text(value: Any) -> Any:
+    """HubSpot's ids are text in CRM v3; the legacy `vid` / `dealId` / `companyId` are numbers."""
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
 
 
 def annotate(report: dict[str, Any], adapted: Adapted, rules: Ruleset) -> dict[str, Any]:
@@ -306,7 +326,8 @@ def hubspot_object(name: str, mappings: Mappings) -> ObjectMap:
     found = mappings.object("hubspot", HUBSPOT_ALIASES.get(name.lower(), name))
     if found is None:
         known = dict.fromkeys([*mappings.object_names["hubspot"], *HUBSPOT_ALIASES])
-        raise AdapterError("query.type", f"HubSpot object type {name!r} has no mapping; known: {', '.join(known)}")
+        raise AdapterError("query.type", f"HubSpot object type {name!r} has no mapping; "
+                                         f"known: {', '.join(known)}")
     return found
 
 

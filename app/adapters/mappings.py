@@ -132,7 +132,8 @@ def compile_mappings(parsed: MappingsFile, path: Path | None) -> Mappings:
                 raise MappingsError(f"{where}: {obj.record_type!r} is not one of {', '.join(RECORD_TYPES)}")
             objects[(source, name)] = ObjectMap(source, name, obj.record_type, top | obj.fields,
                                                 frozenset(src.ignore) | frozenset(obj.ignore),
-                                                tuple(src.ignore_prefixes), stages, frozenset(obj.identify_by))
+                                                tuple(src.ignore_prefixes), stages,
+                                                frozenset(obj.identify_by))
     coerce = {p: kind for kind in ("number", "integer", "boolean", "timestamp_ms")
               for p in getattr(parsed.coerce, kind)}
     names = {s: [n for (src, n) in objects if src == s] for s in ("salesforce", "hubspot")}

@@ -420,3 +420,35 @@ def test_the_hubspot_object_type_is_guessed_from_properties_only_it_has(
         client: TestClient, properties: dict[str, str], record_type: str) -> None:
     [report] = results(client.post("/v1/webhooks/hubspot", json={"id": "1", "properties": properties}))
     assert report["record_type"] == record_type
+
+
+def test_hubspot_workflow_payloads_legacy_objects_and_a_flat_body(client: TestClient) -> None:
+    """A workflow's "Send a webhook" posts the object as the legacy APIs read it (`vid`, `dealId`,
+    `{"value": …}` properties) or a customised flat body: they were 422s or records with every field unknown."""
+    contact = {"vid": 3234574, "canonical-vid": 3234574, "merged-vids": [], "portal-id": 62515,
+               "is-contact": True, "properties": {
+                   "firstname": {"value": "Bryan", "versions": [{"value": "Bryan", "timestamp": 1484026585538}]},
+                   "lastname": {"value": "Cooper"}, "email": {"value": "bcooper@biglytics"},
+                   "jobtitle": {"value": "CFO"}, "createdate": {"value": "1484026585538"}},
+               "identity-profiles": [{"vid": 3234574, "identities": [{"type": "EMAIL", "value": "bcooper@x"}]}]}
+    [report] = results(client.post("/v1/webhooks/hubspot", json=contact))
+    assert (report["record_type"], report["record_id"]) == ("contact", "3234574")
+    assert issue(report, "contact.email.invalid")["source_field"] == "email"
+    assert not [i for i in report["issues"] if i["rule"] == "contact.field.unknown"]
+    deal = {"portalId": 62515, "dealId": 151088, "isDeleted": False, "imports": [], "properties": {
+        "dealname": {"value": "Big deal", "timestamp": 1409147350000, "source": "API", "versions": []},
+        "amount": {"value": "60000", "timestamp": 1409147350000, "source": "API"},
+        "dealstage": {"value": "closedwon"}, "pipeline": {"value": "default"}}}
+    [report] = results(client.post("/v1/webhooks/hubspot", params={"now": NOW_ISO}, json=deal))
+    assert (report["record_type"], report["record_id"]) == ("opportunity", "151088")
+    assert report["normalized"].get("amount", 60000) == 60000
+    assert not [i for i in report["issues"] if i["rule"] in ("opportunity.field.unknown",
+                                                            "opportunity.amount.invalid_type")]
+    company = {"companyId": 8954037, "properties": {"name": {"value": "Biglytics"}, "domain": {"value": "x.io"}}}
+    [report] = results(client.post("/v1/webhooks/hubspot", json=company))
+    assert (report["record_type"], report["record_id"]) == ("account", "8954037")
+    flat = {"hs_object_id": "512", "email": "bcooper@biglytics.net", "firstname": "Bryan", "lastname": "Cooper"}
+    [report] = results(client.post("/v1/webhooks/hubspot", params={"type": "contacts"}, json=flat))
+    assert (report["record_type"], report["record_id"]) == ("contact", "512")
+    [report] = results(client.post("/v1/webhooks/hubspot", json={"properties": flat}))  # v3, no top-level id
+    assert report["record_id"] == "512"
