@@ -70,18 +70,46 @@ def _takes_over(rank: int, filled: bool, held: tuple[int, bool]) -> bool:
 def from_salesforce(payload: Any, mappings: Mappings, object_hint: str | None = None) -> list[Adapted]:
     """sObjects as the REST API returns them: one record, a query result (`records`), or a list."""
     items = _items(payload, ("records",), "body")
-    adapted = []
-    for loc, item in items:
-        attrs = item.get("attributes")
-        name = attrs.get("type") if isinstance(attrs, dict) else None
-        name = name or object_hint
-        if not isinstance(name, str) or not name:
-            raise AdapterError(f"{loc}.attributes.type", "no sObject type: send `attributes.type` or ?type=")
-        mapping = mappings.object("salesforce", name) or _by_record_type(mappings, "salesforce", name)
-        if mapping is None:
-            raise AdapterError(f"{loc}.attributes.type", f"sObject type {name!r} has no mapping; mapped: "
-                               f"{', '.join(mappings.object_names['salesforce'])}")
-        adapted.append(adapt_fields(_flatten(item), mapping, mappings))
+    return [salesforce_entry(loc, item, object_hint, mappings) for loc, item in items]
+
+
+def salesforce_entry(loc: str, item: dict[str, Any], object_hint: str | None, mappings: Mappings) -> Adapted:
+    """One sObject; AdapterError (at `loc`) when it is none of a mapped type."""
+    attrs = item.get("attributes")
+    name = attrs.get("type") if isinstance(attrs, dict) else None
+    name = name or object_hint
+    if not isinstance(name, str) or not name:
+        raise AdapterError(f"{loc}.attributes.type", "no sObject type: send `attributes.type` or ?type=")
+    mapping = mappings.object("salesforce", name) or _by_record_type(mappings, "salesforce", name)
+    if mapping is None:
+        raise AdapterError(f"{loc}.attributes.type", f"sObject type {name!r} has no mapping; mapped: "
+                           f"{', '.join(mappings.object_names['salesforce'])}")
+    return adapt_fields(_flatten(item), mapping, mappings)
+
+
+def adapt_payload(source: str, payload: Any, mappings: Mappings,
+                  object_hint: str | None = None) -> list[Adapted | AdapterError]:
+    """Each entry of a webhook payload (one object, a query result or a list) adapted, or its own error, so
+    one bad entry never refuses the others. Raises AdapterError only for the payload itself (not an object
+    nor a list, an unknown HubSpot ?type=)."""
+    if source == "salesforce":
+        def one(loc: str, item: dict[str, Any]) -> Adapted:
+            return salesforce_entry(loc, item, object_hint, mappings)
+        list_keys: tuple[str, ...] = ("records",)
+    else:
+        hinted = hubspot_object(object_hint, mappings) if object_hint else None
+
+        def one(loc: str, item: dict[str, Any]) -> Adapted:
+            return hubspot_entry(loc, item, hinted, mappings)
+        list_keys = ("results", "inputs")
+    adapted: list[Adapted | AdapterError] = []
+    for loc, item in _entries(payload, list_keys, "body"):
+        try:
+            if not isinstance(item, dict):
+                raise AdapterError(loc, "must be a JSON object")
+            adapted.append(one(loc, item))
+        except AdapterError as exc:
+            adapted.append(exc)
     return adapted
 
 
@@ -286,21 +314,23 @@ def _is_label(name: str) -> bool:
 
 
 def _items(payload: Any, list_keys: tuple[str, ...], loc: str) -> list[tuple[str, dict[str, Any]]]:
+    entries = _entries(payload, list_keys, loc)
+    for where, value in entries:
+        if not isinstance(value, dict):
+            raise AdapterError(where, "must be a JSON object")
+    return entries
+
+
+def _entries(payload: Any, list_keys: tuple[str, ...], loc: str) -> list[tuple[str, Any]]:
+    """The payload's entries with their paths: the list under one of `list_keys`, the list, or the object."""
     if isinstance(payload, dict):
         for key in list_keys:
             if isinstance(payload.get(key), list):
-                return _objects(payload[key], f"{loc}.{key}")
+                return [(f"{loc}.{key}.{i}", value) for i, value in enumerate(payload[key])]
         return [(loc, payload)]
     if isinstance(payload, list):
-        return _objects(payload, loc)
+        return [(f"{loc}.{i}", value) for i, value in enumerate(payload)]
     raise AdapterError(loc, f"expected a JSON object or a list of objects, got {type(payload).__name__}")
-
-
-def _objects(values: list[Any], loc: str) -> list[tuple[str, dict[str, Any]]]:
-    for i, value in enumerate(values):
-        if not isinstance(value, dict):
-            raise AdapterError(f"{loc}.{i}", "must be a JSON object")
-    return [(f"{loc}.{i}", value) for i, value in enumerate(values)]
 
 
 def _flatten(item: dict[str, Any], prefix: str = "") -> dict[str, Any]:

@@ -452,3 +452,25 @@ def test_hubspot_workflow_payloads_legacy_objects_and_a_flat_body(client: TestCl
     assert (report["record_type"], report["record_id"]) == ("contact", "512")
     [report] = results(client.post("/v1/webhooks/hubspot", json={"properties": flat}))  # v3, no top-level id
     assert report["record_id"] == "512"
+
+
+def test_one_bad_entry_gets_its_own_error_and_the_others_their_reports(client: TestClient) -> None:
+    """A Task among Contacts, or one HubSpot entry with no properties, refused the whole payload with a 422;
+    an empty query result was a 422 too."""
+    records = [{"attributes": {"type": "Contact"}, "Id": "003A", "LastName": "A", "Email": "a@x.com"},
+               {"attributes": {"type": "Task"}, "Id": "00TA", "Subject": "Call"},
+               {"attributes": {"type": "Lead"}, "Id": "00QA", "LastName": "B", "Company": "X"}]
+    for body in (records, {"totalSize": 3, "done": True, "records": records}):
+        contact, task, lead = results(client.post("/v1/webhooks/salesforce", json=body))
+        assert (contact["record_type"], lead["record_type"]) == ("contact", "lead")
+        assert task["index"] == 1 and task["error"]["status"] == 422 and "Task" in task["error"]["detail"]
+        assert task["error"]["errors"][0]["loc"].endswith("1.attributes.type")
+    first, second = results(client.post("/v1/webhooks/hubspot", json={"results": [
+        {"id": "5", "properties": {"email": "a@b.com"}}, {"id": "6", "properties": None}]}))
+    assert first["record_id"] == "5" and second["error"]["errors"][0]["loc"] == "body.results.1.properties"
+    record, entry = results(client.post("/v1/webhooks/generic", json=[{"type": "lead", "id": "l1"}, 7]))
+    assert record["record_type"] == "lead" and entry["index"] == 1
+    assert results(client.post("/v1/webhooks/salesforce",
+                               json={"totalSize": 0, "done": True, "records": []})) == []
+    doc = assert_problem(client.post("/v1/webhooks/salesforce", json=[records[1], records[1]]), 422)
+    assert error_locs(doc) == ["body.0.attributes.type", "body.1.attributes.type"]  # no record at all
