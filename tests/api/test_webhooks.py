@@ -474,3 +474,26 @@ def test_one_bad_entry_gets_its_own_error_and_the_others_their_reports(client: T
                                json={"totalSize": 0, "done": True, "records": []})) == []
     doc = assert_problem(client.post("/v1/webhooks/salesforce", json=[records[1], records[1]]), 422)
     assert error_locs(doc) == ["body.0.attributes.type", "body.1.attributes.type"]  # no record at all
+
+
+def test_a_query_page_over_the_single_record_limit_is_read_up_to_the_batch_limit(tmp_path: Path) -> None:
+    """Webhooks read the body with the single-record limit: a 2,000-record Salesforce page (~1.3 MB) was a
+    413. The signature still covers the raw body."""
+    settings = Settings(database_url=f"sqlite:///{tmp_path}/crm-dq.sqlite3", webhook_secret=WEBHOOK_SECRET,
+                        max_body_bytes=1024, max_batch_body_bytes=64 * 1024, max_batch=50)
+    records = [{"attributes": {"type": "Contact"}, "Id": f"003A{i:04d}", "LastName": f"Lee{i}",
+                "Email": f"lee{i}@example.com", "Phone": f"+1 650 555 {i:04d}"} for i in range(40)]
+    body = json.dumps({"totalSize": 40, "done": True, "records": records}).encode()
+    assert 1024 < len(body) < 64 * 1024
+    with TestClient(create_app(settings)) as client:
+        headers = {"X-CRM-DQ-Signature": sign(body), "content-type": "application/json"}
+        assert len(results(client.post("/v1/webhooks/salesforce", content=body, headers=headers))) == 40
+        tampered = body.replace(b"Lee1", b"Lea1")
+        assert_problem(client.post("/v1/webhooks/salesforce", content=tampered, headers=headers), 401)
+        big = json.dumps(records * 30).encode()
+        assert_problem(client.post("/v1/webhooks/salesforce", content=big,
+                                   headers={"X-CRM-DQ-Signature": sign(big)}), 413)
+        many = json.dumps(records * 2).encode()  # 80 records, under the byte limit, over max_batch
+        assert len(many) < 64 * 1024
+        assert_problem(client.post("/v1/webhooks/salesforce", content=many,
+                                   headers={"X-CRM-DQ-Signature": sign(many)}), 413)

@@ -22,7 +22,7 @@ from starlette.responses import Response
 from app.adapters import Adapted, AdapterError, Mappings, adapt_payload, annotate
 from app.adapters.hubspot_events import from_hubspot_events, is_event_delivery, partial_report
 from app.api.deps import NOW_PARAMETER, flag_parameter, parse_json, parse_now, query_flag, read_body
-from app.api.problems import InvalidParameter, NotARecord
+from app.api.problems import BodyTooLarge, InvalidParameter, NotARecord
 from app.api.routes.batch import EntryError
 from app.api.routes.score import MATCHABLE, judge_record
 from app.api.signatures import verify_body_signature, verify_hubspot
@@ -184,6 +184,9 @@ Item = tuple[str, dict[str, Any], Adapted | None] | dict[str, Any]
 
 async def respond(request: Request, items: list[Item], call: WebhookCall) -> Response:
     """Score (and index) each record; count them as `webhook` after the response is sent."""
+    if len(items) > call.settings.max_batch:
+        raise BodyTooLarge(f"{len(items)} records; the limit is {call.settings.max_batch} per call.",
+                           limit=call.settings.max_batch)
     results, tasks = [], BackgroundTasks()
     metrics = request.app.state.metrics
     for item in items:
@@ -236,9 +239,15 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
     413: {"description": "Body too large"}, 422: {"description": "Not a record of a known object type"}}
 
 
+async def read_webhook_body(request: Request, call: WebhookCall) -> bytes:
+    """The raw body, up to the batch limit (CRM_DQ_MAX_BATCH_BODY_BYTES): a webhook carries a query result
+    too, and a 2,000-record Salesforce page is about 1.3 MB, over the single-record limit."""
+    return await read_body(request, call.settings.max_batch_body_bytes)
+
+
 async def read_signed_payload(request: Request, call: WebhookCall) -> Any:
     """The parsed body, once its `X-CRM-DQ-Signature` is checked (whenever CRM_DQ_WEBHOOK_SECRET is set)."""
-    body = await read_body(request, call.settings.max_body_bytes)
+    body = await read_webhook_body(request, call)
     verify_body_signature(call.settings.webhook_secret, request.headers.get(CRM_DQ_SIGNATURE[0]), body)
     return parse_json(body)
 
@@ -325,7 +334,7 @@ async def webhook_hubspot(request: Request) -> Response:
     app's event notifications (a JSON array of `contact.propertyChange`, `deal.creation`, … events): the
     changed properties of each object are judged as a partial record, other events acknowledged."""
     call = read_call(request)
-    body = await read_body(request, call.settings.max_body_bytes)
+    body = await read_webhook_body(request, call)
     headers = request.headers
     verify_hubspot(call.settings.hubspot_client_secret, headers.get(HUBSPOT_SIGNATURE[0]),
                    headers.get(HUBSPOT_TIMESTAMP[0]), request.method, str(request.url), body)
