@@ -386,9 +386,11 @@ _LARGEST_INT = 2**63 - 1  # orjson writes no larger integer
 
 def _coerce(path: str, value: Any, mapping: ObjectMap, mappings: Mappings) -> Any:
     if path == "contact_roles" and isinstance(value, dict) and isinstance(value.get("records"), list):
-        return [_contact_role(r) for r in value["records"]]  # a Salesforce subquery's result
+        return [_contact_role(r, mapping) for r in value["records"]]  # a Salesforce subquery's result
     if not isinstance(value, str):
         return value
+    if path in mapping.record_ids:
+        return salesforce_id(value)
     if path == "stage" and value.strip().lower() in mapping.stages:
         return mapping.stages[value.strip().lower()]
     kind = mappings.coerce.get(path)
@@ -414,11 +416,37 @@ def _coerce(path: str, value: Any, mapping: ObjectMap, mappings: Mappings) -> An
 _CONTACT_ROLE_FIELDS = {"ContactId": "contact_id", "Role": "role", "IsPrimary": "is_primary"}
 
 
-def _contact_role(entry: Any) -> Any:
+def _contact_role(entry: Any, mapping: ObjectMap) -> Any:
     """An OpportunityContactRole as a canonical contact role (other fields and non-objects as sent)."""
     if not isinstance(entry, dict):
         return entry
-    return {_CONTACT_ROLE_FIELDS.get(k, k): v for k, v in entry.items() if k != "attributes"}
+    role = {_CONTACT_ROLE_FIELDS.get(k, k): v for k, v in entry.items() if k != "attributes"}
+    if isinstance(role.get("contact_id"), str) and "contact_roles.contact_id" in mapping.record_ids:
+        role["contact_id"] = salesforce_id(role["contact_id"])
+    return role
+
+
+_ID_SUFFIX = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
+_SALESFORCE_ID = re.compile(r"[a-zA-Z0-9]{15}(?:[a-zA-Z0-5]{3})?")
+
+
+def salesforce_id(value: str) -> str:
+    """The 18-character form of a Salesforce id: the 15-character (case-sensitive) id plus the checksum that
+    encodes the case of its letters, five at a time. A 15-character id, its 18-character form and that form
+    lower-cased (whose suffix still tells the case) are one record; anything else is left as sent."""
+    text = value.strip()
+    if not _SALESFORCE_ID.fullmatch(text):
+        return value
+    base = text[:15]
+    if len(text) == 18:  # re-case the id from its suffix, which survives lower-casing
+        bits = [_ID_SUFFIX.index(c) for c in text[15:].upper()]
+        cased = [c.upper() if bits[i // 5] >> (i % 5) & 1 else c.lower() for i, c in enumerate(base)]
+        if any(c.isdigit() and bits[i // 5] >> (i % 5) & 1 for i, c in enumerate(base)):
+            return value  # the suffix marks a digit as upper case: not a Salesforce id
+        base = "".join(cased)
+    suffix = "".join(_ID_SUFFIX[sum(1 << i for i, c in enumerate(base[n:n + 5]) if "A" <= c <= "Z")]
+                     for n in range(0, 15, 5))
+    return base + suffix
 
 
 def _put(record: dict[str, Any], path: str, value: Any, nested: bool) -> None:

@@ -33,6 +33,7 @@ class SourceMapping(_Strict):
     ignore_prefixes: list[str] = []
     stages: dict[str, str] = {}
     top_level: dict[str, str] = {}
+    record_ids: list[str] = []
 
 
 class Coerce(_Strict):
@@ -64,6 +65,7 @@ class ObjectMap:
     ignore_prefixes: tuple[str, ...]
     stages: dict[str, str]
     identify_by: frozenset[str] = frozenset()
+    record_ids: frozenset[str] = frozenset()
 
     @cached_property
     def rank(self) -> dict[str, int]:
@@ -133,7 +135,7 @@ def compile_mappings(parsed: MappingsFile, path: Path | None) -> Mappings:
             objects[(source, name)] = ObjectMap(source, name, obj.record_type, top | obj.fields,
                                                 frozenset(src.ignore) | frozenset(obj.ignore),
                                                 tuple(src.ignore_prefixes), stages,
-                                                frozenset(obj.identify_by))
+                                                frozenset(obj.identify_by), frozenset(src.record_ids))
     coerce = {p: kind for kind in ("number", "integer", "boolean", "timestamp_ms")
               for p in getattr(parsed.coerce, kind)}
     names = {s: [n for (src, n) in objects if src == s] for s in ("salesforce", "hubspot")}

@@ -440,3 +440,17 @@ def test_a_hubspot_object_with_no_telling_property_asks_for_its_type() -> None:
         from_hubspot({"id": "1", "properties": {"phone": "617-555-0100"}}, load_mappings())
     [adapted] = from_hubspot({"id": "1", "properties": {"phone": "617-555-0100"}}, load_mappings(), "contacts")
     assert adapted.record_type == "contact"
+
+
+def test_salesforce_ids_take_their_18_character_form() -> None:
+    """001D000000INjVe and 001D000000INjVeIAL are one Account (the suffix encodes the case of the first 15)."""
+    opportunity = {"attributes": {"type": "Opportunity"}, "Id": "006d000000crjwgiaz",
+                   "AccountId": "001D000000INjVe", "OwnerId": "005D0000001KyEI", "OpportunityContactRoles": {"records": [
+                       {"ContactId": "003D000000QV9n2", "Role": "Economic Buyer"}]}}
+    [adapted] = from_salesforce(opportunity, load_mappings())
+    assert adapted.record["id"] == "006D000000CrjWGIAZ"
+    assert adapted.record["account_id"] == "001D000000INjVeIAL"
+    assert adapted.record["owner_id"] == "005D0000001KyEIIA0"
+    assert adapted.record["contact_roles"][0]["contact_id"] == "003D000000QV9n2IAD"
+    [hubspot] = from_hubspot({"id": "123456789012345", "properties": {"email": "a@b.co"}}, load_mappings())
+    assert hubspot.record["id"] == "123456789012345"  # HubSpot ids are left alone

@@ -497,3 +497,16 @@ def test_a_query_page_over_the_single_record_limit_is_read_up_to_the_batch_limit
         assert len(many) < 64 * 1024
         assert_problem(client.post("/v1/webhooks/salesforce", content=many,
                                    headers={"X-CRM-DQ-Signature": sign(many)}), 413)
+
+
+@pytest.mark.parametrize("same_id", ["003D000000QV9n2", "003d000000qv9n2iad", "003D000000QV9n2IAD"])
+def test_a_salesforce_id_in_any_of_its_forms_is_one_record(client: TestClient, same_id: str) -> None:
+    """A contact indexed under its 18-character id and re-saved under its 15-character form (or lower-cased)
+    was flagged as its own duplicate."""
+    contact = {"attributes": {"type": "Contact"}, "Id": "003D000000QV9n2IAD", "AccountId": "001D000000INjVe",
+               "FirstName": "Edna", "LastName": "Frank", "Email": "efrank@genepoint.com",
+               "Phone": "(650) 867-3450", "Title": "VP, Technology", "MailingCity": "Mountain View"}
+    [first] = results(client.post("/v1/webhooks/salesforce", params={"index": "true"}, json=contact))
+    assert first["indexed"] is True
+    [again] = results(client.post("/v1/webhooks/salesforce", json={**contact, "Id": same_id}))
+    assert again["record_id"] == "003D000000QV9n2IAD" and again["duplicates"] == []
