@@ -510,3 +510,12 @@ def test_a_salesforce_id_in_any_of_its_forms_is_one_record(client: TestClient, s
     assert first["indexed"] is True
     [again] = results(client.post("/v1/webhooks/salesforce", json={**contact, "Id": same_id}))
     assert again["record_id"] == "003D000000QV9n2IAD" and again["duplicates"] == []
+
+
+def test_a_hubspot_deals_manual_forecast_category_is_judged(client: TestClient) -> None:
+    """hs_manual_forecast_category was dropped with the other hs_* properties."""
+    deal = {"id": "9", "properties": {"dealname": "D", "dealstage": "closedwon", "amount": "100",
+                                      "closedate": "2024-06-01", "hs_manual_forecast_category": "PIPELINE"}}
+    [report] = results(client.post("/v1/webhooks/hubspot", params={"now": NOW_ISO}, json=deal))
+    found = [i for i in report["issues"] if i["field"] == "forecast_category"]
+    assert found and found[0]["source_field"] == "hs_manual_forecast_category"
