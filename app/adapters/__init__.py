@@ -8,6 +8,7 @@ from app.adapters.convert import (
     AdapterError,
     SourceNames,
     adapt_fields,
+    adapt_payload,
     annotate,
     from_hubspot,
     from_salesforce,
@@ -15,4 +16,4 @@ from app.adapters.convert import (
 from app.adapters.mappings import Mappings, MappingsError, ObjectMap, load_mappings
 
 __all__ = ["Adapted", "AdapterError", "Mappings", "MappingsError", "ObjectMap", "SourceNames", "adapt_fields",
-           "annotate", "from_hubspot", "from_salesforce", "load_mappings"]
+           "adapt_payload", "annotate", "from_hubspot", "from_salesforce", "load_mappings"]

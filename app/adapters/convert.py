@@ -41,6 +41,7 @@ def adapt_fields(flat: dict[str, Any], mapping: ObjectMap, mappings: Mappings) -
     """Map one flat CRM record (`{"Email": …, "Account.Website": …}`) to a canonical record."""
     record: dict[str, Any] = {}
     source_fields: dict[str, str] = {}
+    held: dict[str, tuple[int, bool]] = {}  # canonical path → (rank of the CRM field holding it, filled)
     for key, value in flat.items():
         path = mapping.fields.get(key)
         mapped = path is not None
@@ -49,52 +50,110 @@ def adapt_fields(flat: dict[str, Any], mapping: ObjectMap, mappings: Mappings) -
                     or key.startswith(mapping.ignore_prefixes):
                 continue
             path = key  # kept under the CRM's name: reported as an unknown field
-        if path in source_fields and _empty(value):
-            continue  # a second CRM field for the same canonical field only fills a blank
+        rank, filled = mapping.rank.get(key, len(mapping.rank)), not _empty(value)
+        if path in held and not _takes_over(rank, filled, held[path]):
+            continue
+        held[path] = (rank, filled)
         value = _coerce(path, value, mapping, mappings)
         _put(record, path, value, nested=mapped)
         source_fields[path] = key
     return Adapted(mapping.source, mapping.name, mapping.record_type, record, source_fields, mapping)
 
 
+def _takes_over(rank: int, filled: bool, held: tuple[int, bool]) -> bool:
+    """Whether a second CRM field for the same canonical field replaces the first: the field declared first
+    in the mapping wins whatever order the payload sends them in; another one only fills a blank."""
+    held_rank, held_filled = held
+    return filled and (not held_filled or rank < held_rank)
+
+
 def from_salesforce(payload: Any, mappings: Mappings, object_hint: str | None = None) -> list[Adapted]:
     """sObjects as the REST API returns them: one record, a query result (`records`), or a list."""
     items = _items(payload, ("records",), "body")
-    adapted = []
-    for loc, item in items:
-        attrs = item.get("attributes")
-        name = attrs.get("type") if isinstance(attrs, dict) else None
-        name = name or object_hint
-        if not isinstance(name, str) or not name:
-            raise AdapterError(f"{loc}.attributes.type", "no sObject type: send `attributes.type` or ?type=")
-        mapping = mappings.object("salesforce", name) or _by_record_type(mappings, "salesforce", name)
-        if mapping is None:
-            raise AdapterError(f"{loc}.attributes.type", f"sObject type {name!r} has no mapping; mapped: "
-                               f"{', '.join(mappings.object_names['salesforce'])}")
-        adapted.append(adapt_fields(_flatten(item), mapping, mappings))
+    return [salesforce_entry(loc, item, object_hint, mappings) for loc, item in items]
+
+
+def salesforce_entry(loc: str, item: dict[str, Any], object_hint: str | None, mappings: Mappings) -> Adapted:
+    """One sObject; AdapterError (at `loc`) when it is none of a mapped type."""
+    attrs = item.get("attributes")
+    name = attrs.get("type") if isinstance(attrs, dict) else None
+    name = name or object_hint
+    if not isinstance(name, str) or not name:
+        raise AdapterError(f"{loc}.attributes.type", "no sObject type: send `attributes.type` or ?type=")
+    mapping = mappings.object("salesforce", name) or _by_record_type(mappings, "salesforce", name)
+    if mapping is None:
+        raise AdapterError(f"{loc}.attributes.type", f"sObject type {name!r} has no mapping; mapped: "
+                           f"{', '.join(mappings.object_names['salesforce'])}")
+    return adapt_fields(_flatten(item), mapping, mappings)
+
+
+def adapt_payload(source: str, payload: Any, mappings: Mappings,
+                  object_hint: str | None = None) -> list[Adapted | AdapterError]:
+    """Each entry of a webhook payload (one object, a query result or a list) adapted, or its own error, so
+    one bad entry never refuses the others. Raises AdapterError only for the payload itself (not an object
+    nor a list, an unknown HubSpot ?type=)."""
+    if source == "salesforce":
+        def one(loc: str, item: dict[str, Any]) -> Adapted:
+            return salesforce_entry(loc, item, object_hint, mappings)
+        list_keys: tuple[str, ...] = ("records",)
+    else:
+        hinted = hubspot_object(object_hint, mappings) if object_hint else None
+
+        def one(loc: str, item: dict[str, Any]) -> Adapted:
+            return hubspot_entry(loc, item, hinted, mappings)
+        list_keys = ("results", "inputs")
+    adapted: list[Adapted | AdapterError] = []
+    for loc, item in _entries(payload, list_keys, "body"):
+        try:
+            if not isinstance(item, dict):
+                raise AdapterError(loc, "must be a JSON object")
+            adapted.append(one(loc, item))
+        except AdapterError as exc:
+            adapted.append(exc)
     return adapted
 
 
 def from_hubspot(payload: Any, mappings: Mappings, object_hint: str | None = None) -> list[Adapted]:
-    """CRM v3 objects (`{"id", "properties", …}`): one, `{"results": […]}` or `{"inputs": […]}`."""
+    """CRM v3 objects (`{"id", "properties", …}`), legacy ones as workflow webhooks send them (`{"vid",
+    "properties": {"email": {"value": …}}}`) and a workflow's customised flat body: one object,
+    `{"results": […]}` or `{"inputs": […]}`."""
+    hinted = hubspot_object(object_hint, mappings) if object_hint else None
     items = _items(payload, ("results", "inputs"), "body")
-    adapted = []
-    for loc, item in items:
-        if "subscriptionType" in item:
-            raise AdapterError(loc, "a HubSpot event notification carries no record: send the object itself "
-                               "(a workflow webhook, or the object read from the CRM API)")
-        props = item.get("properties")
+    return [hubspot_entry(loc, item, hinted, mappings) for loc, item in items]
+
+
+def hubspot_entry(loc: str, item: dict[str, Any], hinted: ObjectMap | None, mappings: Mappings) -> Adapted:
+    """One HubSpot object; AdapterError (at `loc`) when it is none."""
+    if "subscriptionType" in item:
+        raise AdapterError(loc, "a HubSpot event notification carries no record: send the object itself "
+                           "(a workflow webhook, or the object read from the CRM API)")
+    top = mappings.hubspot_top_level
+    if "properties" in item:
+        props, rest = item["properties"], {k: v for k, v in item.items() if k not in ("properties", *top)}
         if not isinstance(props, dict):
             raise AdapterError(f"{loc}.properties", "a HubSpot object has its fields in `properties`")
-        name = HUBSPOT_ALIASES.get(str(object_hint or item.get("objectType") or "").lower()) or _guess(props)
-        mapping = mappings.object("hubspot", name)
-        if mapping is None:
-            raise AdapterError(loc, f"HubSpot object type {name!r} has no mapping")
-        flat = {f"@{key}": item[key] for key in mappings.hubspot_top_level if key in item}
-        flat.update(props)
-        flat.update({k: v for k, v in item.items() if k not in ("properties", *mappings.hubspot_top_level)})
-        adapted.append(adapt_fields(flat, mapping, mappings))
-    return adapted
+    else:  # a workflow's customised body: the chosen properties, flat
+        props, rest = {k: v for k, v in item.items() if k not in top}, {}
+    props = {key: _property_value(value) for key, value in props.items()}
+    mapping = hinted or _hubspot_mapping(item.get("objectType"), props, mappings)
+    if mapping is None:
+        where = f"{loc}.properties" if "properties" not in item else loc
+        raise AdapterError(where, "cannot tell a company, contact or deal from these properties (a HubSpot "
+                           "object has them in `properties`): send ?type=companies, contacts or deals")
+    flat = {f"@{key}": _id_text(item[key]) if top[key] == "id" else item[key] for key in top if key in item}
+    flat.update(props)
+    flat.update(rest)
+    return adapt_fields(flat, mapping, mappings)
+
+
+def _property_value(value: Any) -> Any:
+    """A legacy API property (`{"value": "Bryan", "versions": […], "timestamp": …}`) is its value."""
+    return value["value"] if isinstance(value, dict) and "value" in value else value
+
+
+def _id_text(value: Any) -> Any:
+    """HubSpot's ids are text in CRM v3; the legacy `vid` / `dealId` / `companyId` are numbers."""
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
 
 
 def annotate(report: dict[str, Any], adapted: Adapted, rules: Ruleset) -> dict[str, Any]:
@@ -118,14 +177,26 @@ _ENUMERATION_ID = re.compile(r"[A-Z0-9]+(?:_[A-Z0-9]+)*")
 
 
 def _fit_hubspot_fields(report: dict[str, Any], rules: Ruleset) -> None:
-    """Suggestions HubSpot's own fields can hold. Its company `domain` holds a bare domain (HubSpot associates
-    contacts by it), so a website suggestion there is the bare host, and none when the domain is already it
-    ('https://acme.com' written back would break the association); its `industry` is an enumeration
-    (COMPUTER_SOFTWARE), so 'Technology' is no value it takes and an enumeration id is no nonstandard value.
-    The report's counts, quality score and decision follow the findings that remain."""
+    """`fit_hubspot_issues` over a whole report: its counts, quality score and decision follow the findings
+    that remain."""
     issues = report.get("issues")
     if not isinstance(issues, list):
         return
+    kept = fit_hubspot_issues(issues, rules)
+    if len(kept) < len(issues):
+        report["issues"] = kept
+        report["counts"] = count_severities(kept)
+        report["quality_score"] = quality_score(report["completeness"]["score"], report["accuracy"]["score"],
+                                                kept, rules)
+        report["decision"] = decide(kept, rules)
+
+
+def fit_hubspot_issues(issues: list[dict[str, Any]], rules: Ruleset) -> list[dict[str, Any]]:
+    """Suggestions HubSpot's own fields can hold (findings need their `source_field`). Its company `domain`
+    holds a bare domain (HubSpot associates contacts by it), so a website suggestion there is the bare host,
+    and none when the domain is already it ('https://acme.com' written back would break the association);
+    its `industry` is an enumeration (COMPUTER_SOFTWARE), so 'Technology' is no value it takes and an
+    enumeration id is no nonstandard value."""
     kept = []
     for issue in issues:
         rule_id, value = issue["rule"], issue.get("value")
@@ -138,12 +209,7 @@ def _fit_hubspot_fields(report: dict[str, Any], rules: Ruleset) -> None:
                 and _ENUMERATION_ID.fullmatch(value.strip()) and rules.industry(value) is not None:
             continue  # one of HubSpot's enumeration ids the rules know (not 'IT', not an unknown id)
         kept.append(issue)
-    if len(kept) < len(issues):
-        report["issues"] = kept
-        report["counts"] = count_severities(kept)
-        report["quality_score"] = quality_score(report["completeness"]["score"], report["accuracy"]["score"],
-                                                kept, rules)
-        report["decision"] = decide(kept, rules)
+    return kept
 
 
 def _bare_host(url: Any) -> str | None:
@@ -248,21 +314,23 @@ def _is_label(name: str) -> bool:
 
 
 def _items(payload: Any, list_keys: tuple[str, ...], loc: str) -> list[tuple[str, dict[str, Any]]]:
+    entries = _entries(payload, list_keys, loc)
+    for where, value in entries:
+        if not isinstance(value, dict):
+            raise AdapterError(where, "must be a JSON object")
+    return entries
+
+
+def _entries(payload: Any, list_keys: tuple[str, ...], loc: str) -> list[tuple[str, Any]]:
+    """The payload's entries with their paths: the list under one of `list_keys`, the list, or the object."""
     if isinstance(payload, dict):
         for key in list_keys:
             if isinstance(payload.get(key), list):
-                return _objects(payload[key], f"{loc}.{key}")
+                return [(f"{loc}.{key}.{i}", value) for i, value in enumerate(payload[key])]
         return [(loc, payload)]
     if isinstance(payload, list):
-        return _objects(payload, loc)
+        return [(f"{loc}.{i}", value) for i, value in enumerate(payload)]
     raise AdapterError(loc, f"expected a JSON object or a list of objects, got {type(payload).__name__}")
-
-
-def _objects(values: list[Any], loc: str) -> list[tuple[str, dict[str, Any]]]:
-    for i, value in enumerate(values):
-        if not isinstance(value, dict):
-            raise AdapterError(f"{loc}.{i}", "must be a JSON object")
-    return [(f"{loc}.{i}", value) for i, value in enumerate(values)]
 
 
 def _flatten(item: dict[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -282,13 +350,27 @@ def _by_record_type(mappings: Mappings, source: str, record_type: str) -> Object
                 None)
 
 
-def _guess(props: dict[str, Any]) -> str:
+def hubspot_object(name: str, mappings: Mappings) -> ObjectMap:
+    """The mapping a `?type=` names (`contacts`, `contact`, `deals`, `opportunity`, a mapped custom object);
+    an unknown name is an error naming the known ones, never a guess."""
+    found = mappings.object("hubspot", HUBSPOT_ALIASES.get(name.lower(), name))
+    if found is None:
+        known = dict.fromkeys([*mappings.object_names["hubspot"], *HUBSPOT_ALIASES])
+        raise AdapterError("query.type", f"HubSpot object type {name!r} has no mapping; "
+                                         f"known: {', '.join(known)}")
+    return found
+
+
+def _hubspot_mapping(object_type: Any, props: dict[str, Any], mappings: Mappings) -> ObjectMap | None:
+    """The object's own `objectType`, else the mapping whose `identify_by` properties it has most (the first
+    declared on a tie); None when it has none of them."""
+    named = HUBSPOT_ALIASES.get(str(object_type or "").lower())
+    if named is not None:
+        return mappings.object("hubspot", named)
     keys = set(props)
-    if keys & {"dealname", "dealstage", "pipeline", "closedate"}:
-        return "deals"
-    if keys & {"email", "firstname", "lastname", "jobtitle"}:
-        return "contacts"
-    return "companies"
+    hits = [(len(keys & m.identify_by), m) for (s, _), m in mappings.objects.items() if s == "hubspot"]
+    best = max((n for n, _ in hits), default=0)
+    return next((m for n, m in hits if n == best), None) if best else None
 
 
 def _empty(value: Any) -> bool:
@@ -299,13 +381,16 @@ def _empty(value: Any) -> bool:
 # accepts '¹²³'), negative before 1970 (birthdates); 9+ digits, so a yyyymmdd date is never read as one.
 _EPOCH_MS = re.compile(r"-?[0-9]{9,14}")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_LARGEST_INT = 2**63 - 1  # orjson writes no larger integer
 
 
 def _coerce(path: str, value: Any, mapping: ObjectMap, mappings: Mappings) -> Any:
     if path == "contact_roles" and isinstance(value, dict) and isinstance(value.get("records"), list):
-        return [_contact_role(r) for r in value["records"]]  # a Salesforce subquery's result
+        return [_contact_role(r, mapping) for r in value["records"]]  # a Salesforce subquery's result
     if not isinstance(value, str):
         return value
+    if path in mapping.record_ids:
+        return salesforce_id(value)
     if path == "stage" and value.strip().lower() in mapping.stages:
         return mapping.stages[value.strip().lower()]
     kind = mappings.coerce.get(path)
@@ -322,18 +407,46 @@ def _coerce(path: str, value: Any, mapping: ObjectMap, mappings: Mappings) -> An
         return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
     if kind in ("number", "integer") and _NUMBER.fullmatch(text):
         number = float(text)
-        return int(number) if kind == "integer" and number.is_integer() else number
+        if kind == "integer" and number.is_integer() and abs(number) <= _LARGEST_INT:
+            return int(number)
+        return number  # '1e20' employees stays a float: JSON answers hold 64-bit integers at most
     return value
 
 
 _CONTACT_ROLE_FIELDS = {"ContactId": "contact_id", "Role": "role", "IsPrimary": "is_primary"}
 
 
-def _contact_role(entry: Any) -> Any:
+def _contact_role(entry: Any, mapping: ObjectMap) -> Any:
     """An OpportunityContactRole as a canonical contact role (other fields and non-objects as sent)."""
     if not isinstance(entry, dict):
         return entry
-    return {_CONTACT_ROLE_FIELDS.get(k, k): v for k, v in entry.items() if k != "attributes"}
+    role = {_CONTACT_ROLE_FIELDS.get(k, k): v for k, v in entry.items() if k != "attributes"}
+    if isinstance(role.get("contact_id"), str) and "contact_roles.contact_id" in mapping.record_ids:
+        role["contact_id"] = salesforce_id(role["contact_id"])
+    return role
+
+
+_ID_SUFFIX = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
+_SALESFORCE_ID = re.compile(r"[a-zA-Z0-9]{15}(?:[a-zA-Z0-5]{3})?")
+
+
+def salesforce_id(value: str) -> str:
+    """The 18-character form of a Salesforce id: the 15-character (case-sensitive) id plus the checksum that
+    encodes the case of its letters, five at a time. A 15-character id, its 18-character form and that form
+    lower-cased (whose suffix still tells the case) are one record; anything else is left as sent."""
+    text = value.strip()
+    if not _SALESFORCE_ID.fullmatch(text):
+        return value
+    base = text[:15]
+    if len(text) == 18:  # re-case the id from its suffix, which survives lower-casing
+        bits = [_ID_SUFFIX.index(c) for c in text[15:].upper()]
+        cased = [c.upper() if bits[i // 5] >> (i % 5) & 1 else c.lower() for i, c in enumerate(base)]
+        if any(c.isdigit() and bits[i // 5] >> (i % 5) & 1 for i, c in enumerate(base)):
+            return value  # the suffix marks a digit as upper case: not a Salesforce id
+        base = "".join(cased)
+    suffix = "".join(_ID_SUFFIX[sum(1 << i for i, c in enumerate(base[n:n + 5]) if "A" <= c <= "Z")]
+                     for n in range(0, 15, 5))
+    return base + suffix
 
 
 def _put(record: dict[str, Any], path: str, value: Any, nested: bool) -> None:

@@ -17,7 +17,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from app.adapters.convert import HUBSPOT_ALIASES, Adapted, AdapterError, SourceNames, adapt_fields
+from app.adapters.convert import (
+    HUBSPOT_ALIASES,
+    Adapted,
+    AdapterError,
+    SourceNames,
+    adapt_fields,
+    fit_hubspot_issues,
+)
 from app.adapters.mappings import Mappings
 from app.scoring import Options, Ruleset, score_record
 from app.scoring.engine import decide
@@ -191,6 +198,7 @@ def partial_report(change: ObjectChanges, rules: Ruleset, now: datetime,
             continue  # "missing" only because its other fields were not sent
         issue["source_field"] = names.for_issue(issue)
         issues.append(issue)
+    issues = fit_hubspot_issues(issues, rules)  # as on whole objects: a bare domain, an industry enumeration
     counts = dict.fromkeys(full["counts"], 0)
     for issue in issues:
         counts[issue["severity"]] += 1

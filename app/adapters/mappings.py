@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
@@ -24,6 +24,7 @@ class ObjectMapping(_Strict):
     record_type: str
     fields: dict[str, str]
     ignore: list[str] = []
+    identify_by: list[str] = []
 
 
 class SourceMapping(_Strict):
@@ -32,6 +33,7 @@ class SourceMapping(_Strict):
     ignore_prefixes: list[str] = []
     stages: dict[str, str] = {}
     top_level: dict[str, str] = {}
+    record_ids: list[str] = []
 
 
 class Coerce(_Strict):
@@ -62,6 +64,13 @@ class ObjectMap:
     ignore: frozenset[str]
     ignore_prefixes: tuple[str, ...]
     stages: dict[str, str]
+    identify_by: frozenset[str] = frozenset()
+    record_ids: frozenset[str] = frozenset()
+
+    @cached_property
+    def rank(self) -> dict[str, int]:
+        """Each CRM field's place in the mapping: of two fields for one canonical field, the first wins."""
+        return {name: n for n, name in enumerate(self.fields)}
 
 
 @dataclass(frozen=True)
@@ -125,7 +134,8 @@ def compile_mappings(parsed: MappingsFile, path: Path | None) -> Mappings:
                 raise MappingsError(f"{where}: {obj.record_type!r} is not one of {', '.join(RECORD_TYPES)}")
             objects[(source, name)] = ObjectMap(source, name, obj.record_type, top | obj.fields,
                                                 frozenset(src.ignore) | frozenset(obj.ignore),
-                                                tuple(src.ignore_prefixes), stages)
+                                                tuple(src.ignore_prefixes), stages,
+                                                frozenset(obj.identify_by), frozenset(src.record_ids))
     coerce = {p: kind for kind in ("number", "integer", "boolean", "timestamp_ms")
               for p in getattr(parsed.coerce, kind)}
     names = {s: [n for (src, n) in objects if src == s] for s in ("salesforce", "hubspot")}

@@ -364,3 +364,93 @@ def test_hubspot_fields_get_suggestions_they_can_hold(rules: Ruleset) -> None:
     report = annotate(score_record("account", adapted.record, rules, now=NOW), adapted, rules)
     assert [i["suggestion"] for i in report["issues"] if i["rule"] == "account.industry.nonstandard"] == \
         ["Technology"]
+
+
+@pytest.mark.parametrize("order", [("domain", "website"), ("website", "domain")])
+def test_hubspot_domain_is_the_website_whatever_the_property_order(order: tuple[str, str]) -> None:
+    """A company with both `domain` and `website`: the later key replaced the earlier one, so the judged
+    website depended on HubSpot's property order; `website` now only fills a blank domain."""
+    sent = {"domain": "acme.com", "website": "http://acme-old.com"}
+    company = {"id": "1", "properties": {"name": "Acme", **{k: sent[k] for k in order}}}
+    [adapted] = from_hubspot(company, load_mappings(), "companies")
+    assert (adapted.record["website"], adapted.source_fields["website"]) == ("acme.com", "domain")
+    company["properties"]["domain"] = ""
+    [adapted] = from_hubspot(company, load_mappings(), "companies")
+    assert (adapted.record["website"], adapted.source_fields["website"]) == ("http://acme-old.com", "website")
+
+
+@pytest.mark.parametrize("order", [("BillingCountry", "BillingCountryCode"),
+                                   ("BillingCountryCode", "BillingCountry")])
+def test_salesforce_country_name_wins_over_its_code_in_any_order(order: tuple[str, str]) -> None:
+    sent = {"BillingCountry": "United Kingdom", "BillingCountryCode": "GB"}
+    account = {"attributes": {"type": "Account"}, "Id": "001X", **{k: sent[k] for k in order}}
+    [adapted] = from_salesforce(account, load_mappings())
+    assert adapted.record["billing_address"] == {"country": "United Kingdom"}
+    assert adapted.source_fields["billing_address.country"] == "BillingCountry"
+
+
+def test_salesforce_compound_addresses_fill_the_canonical_address(rules: Ruleset) -> None:
+    """SELECT BillingAddress / MailingAddress / Address returns one object: it was ignored, so an Account
+    sent with only its BillingAddress had no HQ location and its UK phone was read as a US number."""
+    account = {"attributes": {"type": "Account"}, "Id": "001UK", "Name": "Acme UK", "Phone": "020 7946 0958",
+               "BillingAddress": {"street": "1 High St", "city": "London", "state": None, "stateCode": None,
+                                  "postalCode": "EC1A 1BB", "country": None, "countryCode": "GB",
+                                  "latitude": 51.5, "longitude": -0.1, "geocodeAccuracy": "Address"}}
+    [adapted] = from_salesforce(account, load_mappings())
+    assert adapted.record["billing_address"] == {"street": "1 High St", "city": "London", "state": None,
+                                                 "postal_code": "EC1A 1BB", "country": "GB"}
+    report = annotate(score_record("account", adapted.record, rules, now=NOW), adapted, rules)
+    assert "hq_location" not in report["completeness"]["missing"]
+    assert report["normalized"]["phone"] == "+442079460958"
+    assert not [i for i in report["issues"] if i["rule"] in ("account.phone.invalid", "account.field.unknown")]
+    contact = {"attributes": {"type": "Contact"}, "Id": "003A", "MailingCity": "Cambridge",
+               "MailingAddress": {"city": "Boston", "postalCode": "02110", "country": "United States"}}
+    [adapted] = from_salesforce(contact, load_mappings())  # the flat field wins, the compound fills blanks
+    assert adapted.record["mailing_address"] == {"city": "Cambridge", "postal_code": "02110",
+                                                 "country": "United States"}
+    lead = {"attributes": {"type": "Lead"}, "Id": "00QA", "LastName": "Lee", "Company": "Acme",
+            "Address": {"street": "1 Main", "city": "Austin", "state": "Texas", "stateCode": "TX",
+                        "postalCode": "78701", "country": None, "countryCode": "US"}}
+    [adapted] = from_salesforce(lead, load_mappings())
+    assert adapted.record["address"] == {"street": "1 Main", "city": "Austin", "state": "Texas",
+                                         "postal_code": "78701", "country": "US"}
+    [adapted] = from_salesforce({**contact, "MailingAddress": None}, load_mappings())
+    assert "MailingAddress" not in adapted.record
+
+
+def test_hubspot_property_changes_get_suggestions_their_fields_can_hold(rules: Ruleset) -> None:
+    """Event notifications skipped the fitting whole objects get: a `domain` change was told
+    'https://acme.com' and an industry enumeration id was a nonstandard industry."""
+    from app.adapters.hubspot_events import from_hubspot_events, partial_report
+    events = [{"eventId": 1, "subscriptionType": "company.propertyChange", "objectId": 77, "occurredAt": 1,
+               "propertyName": "domain", "propertyValue": "https://www.acme.com/"},
+              {"eventId": 2, "subscriptionType": "company.propertyChange", "objectId": 78, "occurredAt": 1,
+               "propertyName": "industry", "propertyValue": "COMPUTER_SOFTWARE"}]
+    changes = from_hubspot_events(events, load_mappings()).changes
+    domain, industry = (partial_report(change, rules, NOW) for change in changes)
+    [website] = [i for i in domain["issues"] if i["rule"] == "account.website.nonstandard"]
+    assert (website["source_field"], website["suggestion"]) == ("domain", "acme.com")
+    assert not [i for i in industry["issues"] if i["rule"] == "account.industry.nonstandard"]
+    assert sum(industry["counts"].values()) == len(industry["issues"])
+
+
+def test_a_hubspot_object_with_no_telling_property_asks_for_its_type() -> None:
+    """Anything unrecognised used to be a company; a phone alone is on companies and contacts alike."""
+    with pytest.raises(AdapterError, match=r"\?type="):
+        from_hubspot({"id": "1", "properties": {"phone": "617-555-0100"}}, load_mappings())
+    [adapted] = from_hubspot({"id": "1", "properties": {"phone": "617-555-0100"}}, load_mappings(), "contacts")
+    assert adapted.record_type == "contact"
+
+
+def test_salesforce_ids_take_their_18_character_form() -> None:
+    """001D000000INjVe and 001D000000INjVeIAL are one Account (the suffix encodes the case of the first 15)."""
+    opportunity = {"attributes": {"type": "Opportunity"}, "Id": "006d000000crjwgiaz",
+                   "AccountId": "001D000000INjVe", "OwnerId": "005D0000001KyEI", "OpportunityContactRoles": {"records": [
+                       {"ContactId": "003D000000QV9n2", "Role": "Economic Buyer"}]}}
+    [adapted] = from_salesforce(opportunity, load_mappings())
+    assert adapted.record["id"] == "006D000000CrjWGIAZ"
+    assert adapted.record["account_id"] == "001D000000INjVeIAL"
+    assert adapted.record["owner_id"] == "005D0000001KyEIIA0"
+    assert adapted.record["contact_roles"][0]["contact_id"] == "003D000000QV9n2IAD"
+    [hubspot] = from_hubspot({"id": "123456789012345", "properties": {"email": "a@b.co"}}, load_mappings())
+    assert hubspot.record["id"] == "123456789012345"  # HubSpot ids are left alone

@@ -387,3 +387,135 @@ def test_webhook_query_parameters_are_checked_and_documented(client: TestClient,
     documented = {(p["in"], p["name"]) for p in client.app.openapi()["paths"][path]["post"]["parameters"]}  # type: ignore[attr-defined]
     assert {("query", "index"), ("query", "type"), ("query", "now")} <= documented
     assert any(where == "header" and "Signature" in name for where, name in documented)
+
+
+@pytest.mark.parametrize("count", ["20000000000000000000", "1e20", "9223372036854775808", "-1e19"])
+def test_an_integer_beyond_64_bits_is_judged_never_a_500(client: TestClient, count: str) -> None:
+    """'numberofemployees': '1e20' became a Python int orjson cannot write: a 500 for objects and events."""
+    [company] = results(client.post("/v1/webhooks/hubspot", json={
+        "id": "5", "properties": {"name": "A", "numberofemployees": count}}))
+    assert company["record_type"] == "account"
+    event = {"eventId": 1, "subscriptionType": "company.propertyChange", "objectId": 5, "occurredAt": 1,
+             "propertyName": "numberofemployees", "propertyValue": count}
+    [partial] = results(client.post("/v1/webhooks/hubspot", json=[event]))
+    assert partial["changed"][0]["property"] == "numberofemployees"
+
+
+def test_an_unknown_hubspot_type_is_a_422_naming_the_known_ones(client: TestClient) -> None:
+    """?type=lead was ignored and the object guessed; it now names the types HubSpot objects can be."""
+    contact = {"id": "700", "properties": {"email": "lee@globex.com", "firstname": "Lee"}}
+    doc = assert_problem(client.post("/v1/webhooks/hubspot", params={"type": "lead"}, json=contact), 422)
+    assert error_locs(doc) == ["query.type"] and "contacts" in doc["detail"] and "deals" in doc["detail"]
+    [report] = results(client.post("/v1/webhooks/hubspot", params={"type": "contact"}, json=contact))
+    assert report["record_type"] == "contact"
+
+
+@pytest.mark.parametrize(("properties", "record_type"), [
+    ({"amount": "25000", "hs_next_step": "Send proposal", "hs_lastmodifieddate": "2024-06-10T00:00:00Z"},
+     "opportunity"),
+    ({"phone": "617-555-0100", "lastmodifieddate": "2024-06-10T00:00:00Z", "hs_object_id": "512"}, "contact"),
+    ({"phone": "617-555-0100", "domain": "acme.com"}, "account"),
+])
+def test_the_hubspot_object_type_is_guessed_from_properties_only_it_has(
+        client: TestClient, properties: dict[str, str], record_type: str) -> None:
+    [report] = results(client.post("/v1/webhooks/hubspot", json={"id": "1", "properties": properties}))
+    assert report["record_type"] == record_type
+
+
+def test_hubspot_workflow_payloads_legacy_objects_and_a_flat_body(client: TestClient) -> None:
+    """A workflow's "Send a webhook" posts the object as the legacy APIs read it (`vid`, `dealId`,
+    `{"value": …}` properties) or a customised flat body: they were 422s or records with every field unknown."""
+    contact = {"vid": 3234574, "canonical-vid": 3234574, "merged-vids": [], "portal-id": 62515,
+               "is-contact": True, "properties": {
+                   "firstname": {"value": "Bryan", "versions": [{"value": "Bryan", "timestamp": 1484026585538}]},
+                   "lastname": {"value": "Cooper"}, "email": {"value": "bcooper@biglytics"},
+                   "jobtitle": {"value": "CFO"}, "createdate": {"value": "1484026585538"}},
+               "identity-profiles": [{"vid": 3234574, "identities": [{"type": "EMAIL", "value": "bcooper@x"}]}]}
+    [report] = results(client.post("/v1/webhooks/hubspot", json=contact))
+    assert (report["record_type"], report["record_id"]) == ("contact", "3234574")
+    assert issue(report, "contact.email.invalid")["source_field"] == "email"
+    assert not [i for i in report["issues"] if i["rule"] == "contact.field.unknown"]
+    deal = {"portalId": 62515, "dealId": 151088, "isDeleted": False, "imports": [], "properties": {
+        "dealname": {"value": "Big deal", "timestamp": 1409147350000, "source": "API", "versions": []},
+        "amount": {"value": "60000", "timestamp": 1409147350000, "source": "API"},
+        "dealstage": {"value": "closedwon"}, "pipeline": {"value": "default"}}}
+    [report] = results(client.post("/v1/webhooks/hubspot", params={"now": NOW_ISO}, json=deal))
+    assert (report["record_type"], report["record_id"]) == ("opportunity", "151088")
+    assert report["normalized"].get("amount", 60000) == 60000
+    assert not [i for i in report["issues"] if i["rule"] in ("opportunity.field.unknown",
+                                                            "opportunity.amount.invalid_type")]
+    company = {"companyId": 8954037, "properties": {"name": {"value": "Biglytics"}, "domain": {"value": "x.io"}}}
+    [report] = results(client.post("/v1/webhooks/hubspot", json=company))
+    assert (report["record_type"], report["record_id"]) == ("account", "8954037")
+    flat = {"hs_object_id": "512", "email": "bcooper@biglytics.net", "firstname": "Bryan", "lastname": "Cooper"}
+    [report] = results(client.post("/v1/webhooks/hubspot", params={"type": "contacts"}, json=flat))
+    assert (report["record_type"], report["record_id"]) == ("contact", "512")
+    [report] = results(client.post("/v1/webhooks/hubspot", json={"properties": flat}))  # v3, no top-level id
+    assert report["record_id"] == "512"
+
+
+def test_one_bad_entry_gets_its_own_error_and_the_others_their_reports(client: TestClient) -> None:
+    """A Task among Contacts, or one HubSpot entry with no properties, refused the whole payload with a 422;
+    an empty query result was a 422 too."""
+    records = [{"attributes": {"type": "Contact"}, "Id": "003A", "LastName": "A", "Email": "a@x.com"},
+               {"attributes": {"type": "Task"}, "Id": "00TA", "Subject": "Call"},
+               {"attributes": {"type": "Lead"}, "Id": "00QA", "LastName": "B", "Company": "X"}]
+    for body in (records, {"totalSize": 3, "done": True, "records": records}):
+        contact, task, lead = results(client.post("/v1/webhooks/salesforce", json=body))
+        assert (contact["record_type"], lead["record_type"]) == ("contact", "lead")
+        assert task["index"] == 1 and task["error"]["status"] == 422 and "Task" in task["error"]["detail"]
+        assert task["error"]["errors"][0]["loc"].endswith("1.attributes.type")
+    first, second = results(client.post("/v1/webhooks/hubspot", json={"results": [
+        {"id": "5", "properties": {"email": "a@b.com"}}, {"id": "6", "properties": None}]}))
+    assert first["record_id"] == "5" and second["error"]["errors"][0]["loc"] == "body.results.1.properties"
+    record, entry = results(client.post("/v1/webhooks/generic", json=[{"type": "lead", "id": "l1"}, 7]))
+    assert record["record_type"] == "lead" and entry["index"] == 1
+    assert results(client.post("/v1/webhooks/salesforce",
+                               json={"totalSize": 0, "done": True, "records": []})) == []
+    doc = assert_problem(client.post("/v1/webhooks/salesforce", json=[records[1], records[1]]), 422)
+    assert error_locs(doc) == ["body.0.attributes.type", "body.1.attributes.type"]  # no record at all
+
+
+def test_a_query_page_over_the_single_record_limit_is_read_up_to_the_batch_limit(tmp_path: Path) -> None:
+    """Webhooks read the body with the single-record limit: a 2,000-record Salesforce page (~1.3 MB) was a
+    413. The signature still covers the raw body."""
+    settings = Settings(database_url=f"sqlite:///{tmp_path}/crm-dq.sqlite3", webhook_secret=WEBHOOK_SECRET,
+                        max_body_bytes=1024, max_batch_body_bytes=64 * 1024, max_batch=50)
+    records = [{"attributes": {"type": "Contact"}, "Id": f"003A{i:04d}", "LastName": f"Lee{i}",
+                "Email": f"lee{i}@example.com", "Phone": f"+1 650 555 {i:04d}"} for i in range(40)]
+    body = json.dumps({"totalSize": 40, "done": True, "records": records}).encode()
+    assert 1024 < len(body) < 64 * 1024
+    with TestClient(create_app(settings)) as client:
+        headers = {"X-CRM-DQ-Signature": sign(body), "content-type": "application/json"}
+        assert len(results(client.post("/v1/webhooks/salesforce", content=body, headers=headers))) == 40
+        tampered = body.replace(b"Lee1", b"Lea1")
+        assert_problem(client.post("/v1/webhooks/salesforce", content=tampered, headers=headers), 401)
+        big = json.dumps(records * 30).encode()
+        assert_problem(client.post("/v1/webhooks/salesforce", content=big,
+                                   headers={"X-CRM-DQ-Signature": sign(big)}), 413)
+        many = json.dumps(records * 2).encode()  # 80 records, under the byte limit, over max_batch
+        assert len(many) < 64 * 1024
+        assert_problem(client.post("/v1/webhooks/salesforce", content=many,
+                                   headers={"X-CRM-DQ-Signature": sign(many)}), 413)
+
+
+@pytest.mark.parametrize("same_id", ["003D000000QV9n2", "003d000000qv9n2iad", "003D000000QV9n2IAD"])
+def test_a_salesforce_id_in_any_of_its_forms_is_one_record(client: TestClient, same_id: str) -> None:
+    """A contact indexed under its 18-character id and re-saved under its 15-character form (or lower-cased)
+    was flagged as its own duplicate."""
+    contact = {"attributes": {"type": "Contact"}, "Id": "003D000000QV9n2IAD", "AccountId": "001D000000INjVe",
+               "FirstName": "Edna", "LastName": "Frank", "Email": "efrank@genepoint.com",
+               "Phone": "(650) 867-3450", "Title": "VP, Technology", "MailingCity": "Mountain View"}
+    [first] = results(client.post("/v1/webhooks/salesforce", params={"index": "true"}, json=contact))
+    assert first["indexed"] is True
+    [again] = results(client.post("/v1/webhooks/salesforce", json={**contact, "Id": same_id}))
+    assert again["record_id"] == "003D000000QV9n2IAD" and again["duplicates"] == []
+
+
+def test_a_hubspot_deals_manual_forecast_category_is_judged(client: TestClient) -> None:
+    """hs_manual_forecast_category was dropped with the other hs_* properties."""
+    deal = {"id": "9", "properties": {"dealname": "D", "dealstage": "closedwon", "amount": "100",
+                                      "closedate": "2024-06-01", "hs_manual_forecast_category": "PIPELINE"}}
+    [report] = results(client.post("/v1/webhooks/hubspot", params={"now": NOW_ISO}, json=deal))
+    found = [i for i in report["issues"] if i["field"] == "forecast_category"]
+    assert found and found[0]["source_field"] == "hs_manual_forecast_category"

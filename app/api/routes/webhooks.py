@@ -19,10 +19,11 @@ from starlette.background import BackgroundTasks
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from app.adapters import Adapted, AdapterError, Mappings, annotate, from_hubspot, from_salesforce
+from app.adapters import Adapted, AdapterError, Mappings, adapt_payload, annotate
 from app.adapters.hubspot_events import from_hubspot_events, is_event_delivery, partial_report
 from app.api.deps import NOW_PARAMETER, flag_parameter, parse_json, parse_now, query_flag, read_body
-from app.api.problems import NotARecord
+from app.api.problems import BodyTooLarge, InvalidParameter, NotARecord
+from app.api.routes.batch import EntryError
 from app.api.routes.score import MATCHABLE, judge_record
 from app.api.signatures import verify_body_signature, verify_hubspot
 from app.api.webhook_examples import EXAMPLES
@@ -104,9 +105,10 @@ class WebhookReport(Report):
 
 
 class WebhookResponse(BaseModel):
-    """One report per record received, in the order received."""
+    """One report per record received, in the order received; an entry that is no record (an sObject type
+    with no mapping, a non-object) keeps its place with its own error, as in /v1/batch."""
 
-    results: list[WebhookReport]
+    results: list[WebhookReport | EntryError]
 
 
 class ChangedProperty(BaseModel):
@@ -176,12 +178,22 @@ def webhook_doc(path: str, headers: list[tuple[str, str]]) -> dict[str, Any]:
         "schema": {"type": "object"}, "examples": EXAMPLES[path]}}}}
 
 
-async def respond(request: Request, items: list[tuple[str, dict[str, Any], Adapted | None]],
-                  call: WebhookCall) -> Response:
+# a record to judge (type, record, provenance), or a payload entry's own error (`entry_error`)
+Item = tuple[str, dict[str, Any], Adapted | None] | dict[str, Any]
+
+
+async def respond(request: Request, items: list[Item], call: WebhookCall) -> Response:
     """Score (and index) each record; count them as `webhook` after the response is sent."""
+    if len(items) > call.settings.max_batch:
+        raise BodyTooLarge(f"{len(items)} records; the limit is {call.settings.max_batch} per call.",
+                           limit=call.settings.max_batch)
     results, tasks = [], BackgroundTasks()
     metrics = request.app.state.metrics
-    for record_type, record, adapted in items:
+    for item in items:
+        if isinstance(item, dict):
+            results.append(item)
+            continue
+        record_type, record, adapted = item
         report = await judge_record(request, record_type, record, call.rules, call.options, call.now, None,
                                     call.index_record)
         if adapted is not None:
@@ -191,20 +203,35 @@ async def respond(request: Request, items: list[tuple[str, dict[str, Any], Adapt
     return Response(orjson.dumps({"results": results}), media_type="application/json", background=tasks)
 
 
-def adapted_items(adapted: list[Adapted]) -> list[tuple[str, dict[str, Any], Adapted | None]]:
-    """The adapters' records as (type, record, provenance)."""
-    return [(a.record_type, a.record, a) for a in adapted]
+def entry_error(index: int, loc: str, msg: str) -> dict[str, Any]:
+    """A payload entry that is no record: it keeps its place and gets its own error, shaped as /v1/batch's."""
+    problem = {"type": "/problems/not-a-record", "title": "Not a record", "status": 422, "detail": msg[:300],
+               "errors": [{"loc": loc, "msg": msg}]}
+    return {"index": index, "error": problem}
 
 
-def _adapt(convert: Any, payload: Any, mappings: Mappings, hint: str | None) -> list[Adapted]:
+def _adapt(source: str, payload: Any, call: WebhookCall) -> list[Item]:
+    """The payload's records with their provenance, each bad entry as its own error."""
     try:
-        adapted: list[Adapted] = convert(payload, mappings, hint)
+        adapted = adapt_payload(source, payload, call.mappings, call.object_type)
     except AdapterError as exc:
         errors = [{"loc": exc.loc, "msg": exc.msg}]
+        if exc.loc.startswith("query."):
+            raise InvalidParameter(exc.msg, errors) from None
         raise NotARecord(f"Not a record this webhook knows: {exc.msg}", errors) from None
-    if not adapted:
-        raise NotARecord("The payload holds no records.", [{"loc": "body", "msg": "no records"}])
-    return adapted
+    return some_records([entry_error(n, a.loc, a.msg) if isinstance(a, AdapterError)
+                         else (a.record_type, a.record, a) for n, a in enumerate(adapted)])
+
+
+def some_records(items: list[Item]) -> list[Item]:
+    """The entries, unless every one is an error: a payload with no record in it is a 422 naming each entry
+    (an empty list is an empty answer: an empty query result, a page with nothing left)."""
+    errors = [item for item in items if isinstance(item, dict)]
+    if items and len(errors) == len(items):
+        detail = errors[0]["error"]["detail"]
+        raise NotARecord(f"Not a record this webhook knows: {detail}",
+                         [e for entry in errors[:100] for e in entry["error"]["errors"]])
+    return items
 
 
 RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -212,9 +239,15 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
     413: {"description": "Body too large"}, 422: {"description": "Not a record of a known object type"}}
 
 
+async def read_webhook_body(request: Request, call: WebhookCall) -> bytes:
+    """The raw body, up to the batch limit (CRM_DQ_MAX_BATCH_BODY_BYTES): a webhook carries a query result
+    too, and a 2,000-record Salesforce page is about 1.3 MB, over the single-record limit."""
+    return await read_body(request, call.settings.max_batch_body_bytes)
+
+
 async def read_signed_payload(request: Request, call: WebhookCall) -> Any:
     """The parsed body, once its `X-CRM-DQ-Signature` is checked (whenever CRM_DQ_WEBHOOK_SECRET is set)."""
-    body = await read_body(request, call.settings.max_body_bytes)
+    body = await read_webhook_body(request, call)
     verify_body_signature(call.settings.webhook_secret, request.headers.get(CRM_DQ_SIGNATURE[0]), body)
     return parse_json(body)
 
@@ -225,8 +258,7 @@ async def webhook_salesforce(request: Request) -> Response:
     """Score sObject JSON as the REST API returns it: one record or a query result (`records`)."""
     call = read_call(request)
     payload = await read_signed_payload(request, call)
-    adapted = _adapt(from_salesforce, payload, call.mappings, call.object_type)
-    return await respond(request, adapted_items(adapted), call)
+    return await respond(request, _adapt("salesforce", payload, call), call)
 
 
 async def respond_events(request: Request, payload: Any, call: WebhookCall) -> Response:
@@ -302,15 +334,14 @@ async def webhook_hubspot(request: Request) -> Response:
     app's event notifications (a JSON array of `contact.propertyChange`, `deal.creation`, … events): the
     changed properties of each object are judged as a partial record, other events acknowledged."""
     call = read_call(request)
-    body = await read_body(request, call.settings.max_body_bytes)
+    body = await read_webhook_body(request, call)
     headers = request.headers
     verify_hubspot(call.settings.hubspot_client_secret, headers.get(HUBSPOT_SIGNATURE[0]),
                    headers.get(HUBSPOT_TIMESTAMP[0]), request.method, str(request.url), body)
     payload = parse_json(body)
     if is_event_delivery(payload):
         return await respond_events(request, payload, call)
-    adapted = _adapt(from_hubspot, payload, call.mappings, call.object_type)
-    return await respond(request, adapted_items(adapted), call)
+    return await respond(request, _adapt("hubspot", payload, call), call)
 
 
 @router.post("/generic", response_model=WebhookResponse, summary="Score canonical records from any CRM",
@@ -325,19 +356,19 @@ async def webhook_generic(request: Request) -> Response:
         entries, where = payload, "body."
     else:
         entries, where = [payload], ""
-    items: list[tuple[str, dict[str, Any], Adapted | None]] = []
+    items: list[Item] = []
     for i, entry in enumerate(entries):
         loc = f"{where}{i}" if where else "body"
         if not isinstance(entry, dict):
-            raise NotARecord("Every entry must be a JSON object.", [{"loc": loc, "msg": "must be an object"}])
+            items.append(entry_error(i, loc, "must be a JSON object"))
+            continue
         record = dict(entry)
         kind = record.pop("type", None) or call.object_type
         record_type = PLURALS.get(str(kind).lower(), str(kind).lower()) if kind else None
         if record_type not in RECORD_MODELS:
-            raise NotARecord("Each record needs a `type` (account, contact, opportunity, lead) or ?type=.",
-                             [{"loc": f"{loc}.type", "msg": "must be account, contact, opportunity or lead"}])
+            items.append(entry_error(i, f"{loc}.type", "needs a `type` (account, contact, opportunity, lead) "
+                                                       "or ?type="))
+            continue
         items.append((record_type, record, None))
-    if not items:
-        raise NotARecord("The payload holds no records.", [{"loc": "body", "msg": "no records"}])
-    return await respond(request, items, call)
+    return await respond(request, some_records(items), call)
 
