@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import random
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -902,9 +904,19 @@ def test_a_linkedin_page_is_one_key_however_written_and_follows_a_person(rules: 
     (a job change, work and private) are at most for review."""
     for url in ("https://www.linkedin.com/company/meta/", "linkedin.com/company/meta/about",
                 "https://uk.linkedin.com/company/meta?trk=x"):
-        assert profile_key(url) == "linkedin.com/company/meta"
+        assert profile_key(url, "company") == "linkedin.com/company/meta"
+        assert profile_key(url) == ""  # a company page in a person's field is no one's profile
     assert profile_key("https://www.linkedin.com/in/jos%C3%A9-garc%C3%ADa/") == "linkedin.com/in/josé-garcía"
-    assert profile_key("https://linkedin.com") == "" and profile_key("acme.com") == "acme.com"
+    # helper-32: shared or opaque links are no identity (two John Smiths auto-merged on them)
+    for url in ("https://linkedin.com", "acme.com", "https://www.linkedin.com/sales/people/ACwAAA111,NAME",
+                "https://www.linkedin.com/profile/view?id=12345", "https://lnkd.in/abc",
+                "https://www.linkedin.com/search/results/people/?keywords=smith", "linkedin.com/in/"):
+        assert profile_key(url) == profile_key(url, "company") == "", url
+    assert profile_key("linkedin.com/pub/john-smith/12/345/678") != profile_key("linkedin.com/pub/john-smith/9a/b21/4c0")
+    initech = [{"id": f"i{n}", "first_name": ["John", "Michael", "Sara", "Ann"][n % 4], "last_name": f"Kim{n // 4}",
+                "email": f"person{n}@initech.com", "phone": f"+1 212 555 {n:04d}",
+                "linkedin_url": "https://www.linkedin.com/company/initech/"} for n in range(40)]
+    assert find_duplicates("contact", initech, rules)["pairs"] == []
     meta = [{"id": "M1", "name": "Facebook, Inc.", "phone": "+1 650 543 4800",
              "linkedin_url": "https://www.linkedin.com/company/meta/"},
             {"id": "M2", "name": "Meta Platforms", "phone": "+1 650 543 4800",
@@ -1002,3 +1014,37 @@ def test_half_written_names_and_particles(rules: Ruleset) -> None:
     assert first.levels[int(level[0])].label == "token"
     assert split_person_name("Sean", "O Brien") == split_person_name("Sean", "O'Brien") == ("sean", "obrien")
     assert split_person_name("Ana", "D Angelo") == ("ana", "dangelo")
+
+
+def test_one_phone_with_work_and_private_mailboxes_is_one_person_in_one_cluster(rules: Ruleset) -> None:
+    """helper-32: capping every pair whose mailboxes differ split eight entries of one Robert Kowalczyk (one
+    phone, work and Gmail addresses) into two clusters; only a different mailbox and a different phone (a
+    job change) is capped at review now."""
+    entries = [("Bobby", "rkowalczyk@gmail.com", ""), ("Robert", "rkowalczyk@gmail.com", "303-555-0142"),
+               ("Bob", "rkowalczyk@gmail.com", "303-555-0142"), ("Bobby", "bob.kowalczyk@umbra.io", "+1 303 555 0142"),
+               ("Robert", "robert.kowalczyk@umbra.io", "+1 303 555 0142"),
+               ("Rob", "robert.kowalczyk@umbra.io", "(303) 555-0142"), ("Robert", "rkowalczyk@gmail.com", ""),
+               ("Robert", "bob.kowalczyk@umbra.io", "")]
+    robert = [{"id": f"P{n}", "first_name": first, "last_name": "Kowalczyk", "email": email, "phone": phone}
+              for n, (first, email, phone) in enumerate(entries)]
+    rng = random.Random(5)  # helper-32's background: 2,000 people of 20 first and 25 last names
+    firsts = ["James", "Mary", "John", "Patricia", "Michael", "Linda", "David", "Susan", "Carlos", "Aisha", "Wei",
+              "Priya", "Olga", "Hiro", "Fatima", "Lars", "Chloe", "Mateo", "Noor", "Ivan"]
+    lasts = ["Smith", "Garcia", "Nguyen", "Patel", "Okafor", "Müller", "Rossi", "Kim", "Haddad", "Novak", "Silva",
+             "Tanaka", "Brown", "Dubois", "Jensen", "Kowalski", "Ali", "Costa", "Ivanova", "Moreau", "Ahmed",
+             "Schmidt", "Lopez", "Chen", "Wright"]
+    others = []
+    for n in range(2000):
+        first, last = rng.choice(firsts), rng.choice(lasts)
+        others.append({"id": f"o{n}", "first_name": first, "last_name": last,
+                       "email": f"{first.lower()}.{last.lower()}{n}@co{n % 300}.com",
+                       "phone": f"+1 {rng.randint(201, 989)} 555 {rng.randint(1000, 9999)}"})
+
+    def clusters(ruleset: Ruleset) -> list[list[str]]:
+        return [c for c in find_duplicates("contact", others + robert, ruleset)["clusters"] if c[0][0] == "P"]
+
+    assert clusters(rules) == [[f"P{n}" for n in range(8)]]
+    veto = [v.model_dump() for v in rules.file.duplicates.person.veto]
+    by_email = load_rules(override={"duplicates": {"person": {"veto": [
+        dict(v, differ=["email"]) if v["differ"] == ["email", "phone"] else v for v in veto]}}})
+    assert len(clusters(by_email)) > 1  # the defect

@@ -350,19 +350,26 @@ def domain_key(value: Any) -> str:
     return _site(host) or result.registered_domain
 
 
-def profile_key(value: Any) -> str:
-    """The profile or company page a LinkedIn URL names, however written ('https://www.linkedin.com/company/meta/',
-    'linkedin.com/company/meta/about', 'uk.linkedin.com/in/priya?trk=x' -> 'linkedin.com/company/meta',
-    'linkedin.com/in/priya'); another URL as `domain_key` keys it."""
+# LinkedIn pages that name one person or one organisation; anything else (a Sales Navigator or search link,
+# 'profile/view?id=', a company page in a person's field, lnkd.in short links) is shared or opaque, no identity
+PROFILE_PAGES = {"person": ("in", "pub"), "company": ("company", "showcase", "school")}
+
+
+def profile_key(value: Any, kind: str = "person") -> str:
+    """The LinkedIn page a URL names when it is a `kind`'s own page, however written
+    ('https://www.linkedin.com/company/meta/about' -> 'linkedin.com/company/meta', 'uk.linkedin.com/in/priya?trk=x'
+    -> 'linkedin.com/in/priya', a legacy '/pub/john-smith/12/345/678' whole), else ''. A company page in a
+    person's LinkedIn field made forty colleagues 'same linkedin' (helper-32)."""
     key = domain_key(value)
     host, _, path = key.partition("/")
     if host.endswith(".linkedin.com"):  # country hosts (uk., de.) show the same profiles
         text = text_of(value).strip().lower()
-        key = "linkedin.com/" + text.split(".linkedin.com/", 1)[1].split("?", 1)[0].split("#", 1)[0].strip("/")
-        host, _, path = key.partition("/")
-    if host == "linkedin.com" and path:  # in/<name>, company/<name>; 'jos%C3%A9' is 'josé'
-        return "linkedin.com/" + unquote("/".join(path.split("/")[:2]))
-    return key
+        path = text.split(".linkedin.com/", 1)[1].split("?", 1)[0].split("#", 1)[0].strip("/")
+        host = "linkedin.com"
+    parts = unquote(path).split("/")  # 'jos%C3%A9' is 'josé'
+    if host != "linkedin.com" or len(parts) < 2 or not parts[1] or parts[0] not in PROFILE_PAGES[kind]:
+        return ""
+    return "linkedin.com/" + "/".join(parts if parts[0] == "pub" else parts[:2])
 
 
 _PAGE_HOST_PREFIXES = ("www.", "m.", "web.", "mobile.")
@@ -443,7 +450,7 @@ def account_keys(record: dict[str, Any], region: str, checked: bool = False) -> 
         "name": company_key(name) if name else "",
         "website": domain_key(record.get("website")),
         "phone": phone_key(record.get("phone"), phone_region(record.get("billing_address"), region), checked),
-        "linkedin": profile_key(record.get("linkedin_url")),
+        "linkedin": profile_key(record.get("linkedin_url"), "company"),
     }
     keys.update(address_keys(record.get("billing_address")))
     keys["name_prefix"] = keys["name"][:4]
