@@ -23,7 +23,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from app.models.store import IndexedRecord, IndexKey
-from app.scoring.matching.linker import MatchModel, Prepared, TermFrequencies, prepare
+from app.scoring.matching.linker import PEOPLE_COUNTED_UP_TO, MatchModel, Prepared, TermFrequencies, prepare
 from app.scoring.matching.normalize import MULTI
 
 CHUNK = 400
@@ -179,16 +179,21 @@ def _blocking_sql(n: int) -> TextClause:
 
 
 @lru_cache(maxsize=128)
-def _count_sql(distinct: tuple[bool, ...]) -> TextClause:
-    """How many indexed records hold each term (for term-frequency weights); where `distinct`, how many
-    distinct values of the `:by` key row its holders have, a holder without one counting alone
-    (`MatchModel.shared_counted_by`)."""
+def _count_sql(n: int) -> TextClause:
+    """How many indexed records hold each term (for term-frequency weights)."""
+    parts = [f"SELECT {i} AS k, (SELECT count(*) FROM dq_index_key WHERE record_type = :rt "
+             f"AND name = :n{i} AND value = :v{i}) AS n" for i in range(n)]
+    return text(" UNION ALL ".join(parts))
+
+
+@lru_cache(maxsize=128)
+def _people_sql(n: int) -> TextClause:
+    """How many distinct values of the `:by` key rows the holders of each term have, a holder without one
+    counting alone (`MatchModel.shared_counted_by`)."""
     parts = [f"SELECT {i} AS k, (SELECT count(DISTINCT coalesce(l.value, '#' || e.record_id)) "
              f"FROM dq_index_key e LEFT JOIN dq_index_key l ON l.record_type = e.record_type "
              f"AND l.record_id = e.record_id AND l.name = :by "
-             f"WHERE e.record_type = :rt AND e.name = :n{i} AND e.value = :v{i}) AS n" if by_people else
-             f"SELECT {i} AS k, (SELECT count(*) FROM dq_index_key WHERE record_type = :rt "
-             f"AND name = :n{i} AND value = :v{i}) AS n" for i, by_people in enumerate(distinct)]
+             f"WHERE e.record_type = :rt AND e.name = :n{i} AND e.value = :v{i}) AS n" for i in range(n)]
     return text(" UNION ALL ".join(parts))
 
 
@@ -238,11 +243,18 @@ def find_candidates(engine: Engine, record_type: str, prepared: Prepared, model:
             rows = conn.execute(_RECORDS_SQL, {"rt": record_type, "ids": ids})
             candidates = [(rid, orjson.loads(data)) for rid, data in rows]
         if tf_keys:
-            by = model.shared_counted_by
-            distinct = tuple(bool(by) and k[0].removeprefix("tf:") in model.weakening_fields for k in tf_keys)
-            params = _key_params(record_type, tf_keys, **({"by": _key_row_name(by, model)} if any(distinct) else {}))
-            rows = conn.execute(_count_sql(distinct), params)
+            rows = conn.execute(_count_sql(len(tf_keys)), _key_params(record_type, tf_keys))
             counts.update({tf_keys[k]: c for k, c in rows if c})
+            # shared values counted in people where it can matter: a value of one holder is one person, and
+            # past PEOPLE_COUNTED_UP_TO holders the records count (counting people joins every holder's row)
+            by = model.shared_counted_by
+            shared = [k for k in tf_keys if by and k[0].removeprefix("tf:") in model.weakening_fields
+                      and 1 < counts.get(k, 0) <= PEOPLE_COUNTED_UP_TO]
+            if shared:
+                rows = conn.execute(_people_sql(len(shared)),
+                                    _key_params(record_type, shared, by=_key_row_name(by, model)))
+                for k, c in rows:  # replaced, not added (Counter.update adds)
+                    counts[shared[k]] = c
     per_field: dict[str, Counter[str]] = {}
     for (name, value), count in counts.items():
         per_field.setdefault(name.removeprefix("tf:"), Counter())[value] = count

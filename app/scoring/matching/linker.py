@@ -208,9 +208,14 @@ class TermFrequencies:
         return found[1]
 
 
+PEOPLE_COUNTED_UP_TO = 100  # holders of one value; past them records count (the index's join gets costly)
+
+
 def _distinct_counts(tables: list[Prepared], field: str, by: str) -> Counter[str]:
     """Per value of `field`, how many distinct values of `by` the records holding it have (each record
-    without one counting alone)."""
+    without one counting alone); a value of more than PEOPLE_COUNTED_UP_TO holders counts its records, as the
+    index does."""
+    records: Counter[str] = Counter()
     holders: set[tuple[str, Any]] = set()
     for t, table in enumerate(tables):
         column, owners = table.columns.get(field), table.columns.get(by)
@@ -218,9 +223,11 @@ def _distinct_counts(tables: list[Prepared], field: str, by: str) -> Counter[str
             continue
         for n, value in enumerate(column.tolist()):
             if value:
+                records[value] += 1
                 owner = owners[n] if owners is not None else ""
                 holders.add((value, owner if owner else (t, n)))
-    return Counter(value for value, _ in holders)
+    people = Counter(value for value, _ in holders)
+    return Counter({v: (people[v] if c <= PEOPLE_COUNTED_UP_TO else c) for v, c in records.items()})
 
 
 def block_pairs(left: Prepared, right: Prepared | None, model: MatchModel,
