@@ -98,6 +98,7 @@ class BatchRun:
         self.keys: dict[str, list[Packed]] = defaultdict(list)
         self.ranks: dict[str, list[Any]] = defaultdict(list)  # packed ranking data, or whole JSON records
         self._seen: set[str] = set()
+        self._renamed: dict[str, str] = {}  # 'id#position' -> the id a record repeating another's carries
         self.started = time.perf_counter()
 
     def score(self, record_type: str, position: int, entry: Any) -> dict[str, Any]:
@@ -135,6 +136,7 @@ class BatchRun:
         seen = self._seen
         for record_type, rid, position, keys, rank in judged.matches:
             if rid in seen:
+                self._renamed[f"{rid}#{position}"] = rid
                 rid = f"{rid}#{position}"
             seen.add(rid)
             self.ids[record_type].append(rid)
@@ -207,10 +209,12 @@ class BatchRun:
                          _packed_ranks(self.ids["contact"], self.ranks["contact"], keep))
         best: dict[str, dict[str, Any]] = {}
         model = self.rules.match_models["lead"].across_types()
+        renamed = self._renamed  # a lead is found by the id it carries (after a contact 2, lead 2 is '2#1')
         for pair in match_lazily("lead", leads, contacts, ranks, self.rules, model=model).pairs():  # best first
-            if pair["a"] not in best:  # a: the lead, b: the contact
-                best[pair["a"]] = {"contact_id": pair["b"], "score": pair["score"], "band": pair["band"],
-                              "reasons": pair["reasons"]}
+            lead = renamed.get(pair["a"], pair["a"])  # a: the lead, b: the contact
+            if lead not in best:
+                best[lead] = {"contact_id": renamed.get(pair["b"], pair["b"]), "score": pair["score"],
+                              "band": pair["band"], "reasons": pair["reasons"]}
         return best
 
     def _match_job(self, record_type: str, lookups: Lookups) -> MatchJob:

@@ -246,3 +246,30 @@ def test_an_organisation_sets_lead_to_contact_matching(tmp_path: Path, rules_tex
     with TestClient(create_app(settings)) as client:
         body = {"contacts": [KNOWN_CONTACT], "leads": [LEAD_AS_CONTACT]}
         assert client.post(f"/v1/batch?now={NOW_ISO}", json=body).json()["cross_record"] == []
+
+
+def test_a_lead_is_found_by_its_id_when_a_contact_carries_the_same(client: TestClient) -> None:
+    """helper-31: contacts 1 and 2 and leads 1 and 2 (ids from two tables): lead 2, which is contact 1, was
+    matched as '2#3' and its finding lost."""
+    contacts = [dict(KNOWN_CONTACT, id="1"), {"id": "2", "first_name": "Tom", "last_name": "Hill"}]
+    leads = [dict(NEW_LEAD, id="1"), dict(LEAD_AS_CONTACT, id="2")]
+    result = client.post(f"/v1/batch?now={NOW_ISO}", json={"contacts": contacts, "leads": leads}).json()
+    found = [(f["record_id"], f["message"]) for f in result["cross_record"]
+             if f["rule"] == "lead.duplicate.existing_contact"]
+    assert len(found) == 1 and found[0][0] == "2" and found[0][1].startswith("Already a contact: 1 ")
+
+
+def test_a_lead_at_a_contacts_address_is_found_in_a_batch_as_by_the_index(client: TestClient) -> None:
+    """helper-31: a contact with a work email and a lead of the same name at the same address, with another
+    email, were 'Duplicate of contact' by an index lookup and nothing in a batch (blocked by email, phone and
+    company only)."""
+    home = {"street": "12 Elm St", "city": "Springfield", "state": "IL", "postal_code": "62701"}
+    contact = {"id": "003A", "first_name": "Priya", "last_name": "Raman", "email": "priya.raman@initech.com",
+               "account_id": "001A", "mailing_address": home}
+    lead = {"id": "00Q9", "first_name": "Priya", "last_name": "Raman", "company": "Globex", "address": home}
+    assert client.put("/v1/index/contacts/003A", json=contact).status_code in (200, 201)
+    by_index = client.post(f"/v1/leads/score?now={NOW_ISO}", json=lead).json()["duplicates"]
+    assert [(p["b"], p.get("b_type")) for p in by_index] == [("003A", "contact")]
+    batch = client.post(f"/v1/batch?now={NOW_ISO}", json={"contacts": [contact], "leads": [lead]}).json()
+    assert [(f["rule"], f["record_id"]) for f in batch["cross_record"]] == \
+        [("lead.duplicate.existing_contact", "00Q9")]

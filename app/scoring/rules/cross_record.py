@@ -72,8 +72,9 @@ for _t in ("contact", "opportunity"):
       message="Already a contact: {contact_id} (score {score:.2f}, {band}: {reasons}); convert the lead into that "
               "contact instead of working it as a new one.",
       description="Seed 001/002 duplicates across objects: a lead whose person is one of the batch's contacts "
-                  "(Salesforce's standard lead duplicate rule matches contacts too). Index lookups report the "
-                  "same as lead.duplicate.review / auto_merge naming the contact.")
+                  "(Salesforce's standard lead duplicate rule matches contacts too), blocked by a person's "
+                  "identity ([duplicates.person] match_also_blocking). Index lookups report such a lead as "
+                  "lead.duplicate.review / auto_merge naming the contact.")
 def _lead_is_contact(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
     """A batch's lead matched with one of its contacts (`[duplicates] match_also`)."""
     lead = link_id(record.get("id"))
