@@ -8,7 +8,7 @@ import math
 import re
 import tomllib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -537,10 +537,11 @@ def merge_organisation(data: dict[str, Any], org: dict[str, Any]) -> dict[str, A
     return deep_merge(data, org)
 
 
-_PICKLIST_SEPARATORS = re.compile(r"[\s\-/]+")
+# dashes of any width ('Working – Contacted' as word processors write it), spaces and slashes
+_PICKLIST_SEPARATORS = re.compile(r"[\s\-/\u2010-\u2015\u2212]+")
 
 
-_STAGE_SEPARATORS = re.compile(r"[\s_/\-]+")
+_STAGE_SEPARATORS = re.compile(r"[\s_/\-\u2010-\u2015\u2212]+")
 
 
 def stage_key(value: str) -> str:
@@ -652,6 +653,7 @@ class Ruleset:
     picklist_aliases: dict[str, dict[str, str]]  # per picklist, another way to write a value -> its key
     inactive_lead_statuses: frozenset[str]
     contacted_lead_statuses: frozenset[str] = frozenset()
+    element_roles: dict[str, frozenset[str]] = field(default_factory=dict)  # qualification.roles_for_elements
 
     def stage(self, name: str) -> Stage:
         """The definition of a canonical stage name."""
@@ -799,6 +801,8 @@ def compile_rules(model: RulesFile, data: dict[str, Any]) -> Ruleset:
                           for name, aliases in model.picklist_aliases.items()},
         inactive_lead_statuses=frozenset(picklist_key(s) for s in model.timeliness.inactive_lead_statuses),
         contacted_lead_statuses=frozenset(picklist_key(s) for s in model.timeliness.contacted_lead_statuses),
+        element_roles={element: frozenset(picklist_key(r) for r in roles)
+                       for element, roles in model.qualification.roles_for_elements.items()},
     )
 
 

@@ -171,10 +171,11 @@ async def read_batch(request: Request, settings: Settings, now: datetime,
 
 def read_options(body: dict[str, Any], now: datetime, duplicates: bool) -> tuple[datetime, bool]:
     """`options.now` and `options.duplicates`, which override `?now=` and `?duplicates=`, read strictly: a
-    string "false" or a 0 had left duplicates on, and an `options` that was no object was ignored."""
-    if "options" not in body:
+    string "false" or a 0 had left duplicates on, and an `options` that was no object was ignored. A null
+    `options` or option is not given (SDKs write explicit nulls), as `options.now` always was."""
+    options = body.get("options")
+    if options is None:
         return now, duplicates
-    options = body["options"]
     if not isinstance(options, dict):
         raise InvalidParameter("`options` must be a JSON object.",
                                [{"loc": "body.options", "msg": "not an object"}])
@@ -182,7 +183,7 @@ def read_options(body: dict[str, Any], now: datetime, duplicates: bool) -> tuple
         if not isinstance(options["now"], str):
             raise InvalidParameter("`options.now` must be an ISO-8601 string.", [{"loc": "body.options.now"}])
         now = parse_now(options["now"])
-    if "duplicates" in options:
+    if options.get("duplicates") is not None:
         if not isinstance(options["duplicates"], bool):
             raise InvalidParameter("`options.duplicates` must be true or false.",
                                    [{"loc": "body.options.duplicates", "msg": "not a boolean"}])

@@ -36,14 +36,14 @@ def framework(record: dict[str, Any], key: str, elements: list[str], ctx: Any) -
 
 
 def in_contact_roles(record: dict[str, Any], element: str, ctx: Any) -> bool:
-    """A contact role on the deal names the MEDDPICC element (a contact in the 'Economic Buyer' role)."""
-    roles = ctx.rules.file.qualification.roles_for_elements.get(element)
+    """A contact role on the deal names the MEDDPICC element (a contact in the 'Economic Buyer' role; a role
+    with no contact names nobody)."""
+    wanted = ctx.rules.element_roles.get(element)
     entries = record.get("contact_roles")
-    if not roles or not isinstance(entries, list):
+    if not wanted or not isinstance(entries, list) or not entries:
         return False
-    wanted = {picklist_key(r) for r in roles}
-    return any(isinstance(e, dict) and isinstance(e.get("role"), str) and picklist_key(e["role"]) in wanted
-               for e in entries)
+    return any(isinstance(e, dict) and isinstance(e.get("role"), str) and ctx.filled(e.get("contact_id"))
+               and picklist_key(e["role"]) in wanted for e in entries)
 
 
 def stage_at_least(record: dict[str, Any], threshold: str, ctx: Any) -> bool:

@@ -91,7 +91,12 @@ def answered_when_unknown(record: dict[str, Any], ctx: Any) -> bool:
     if isinstance(status, str) and picklist_key(status) in ctx.rules.contacted_lead_statuses:
         return True
     created, activity = ctx.parse_datetime(record.get("created_at")), ctx.parse_datetime(record.get("last_activity_at"))
-    return created is not None and activity is not None and activity > created
+    if created is None or activity is None:
+        return False
+    written = record.get("last_activity_at")
+    if isinstance(written, str) and len(written.strip()) == 10:  # a date ('2024-06-15': Salesforce's
+        return activity.date() >= created.date()                  # LastActivityDate) names a day, not midnight
+    return activity > created
 
 
 def first_response(record: dict[str, Any], ctx: Any) -> Any:
