@@ -239,16 +239,21 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
     413: {"description": "Body too large"}, 422: {"description": "Not a record of a known object type"}}
 
 
-async def read_webhook_body(request: Request, call: WebhookCall) -> bytes:
-    """The raw body, up to the batch limit (CRM_DQ_MAX_BATCH_BODY_BYTES): a webhook carries a query result
-    too, and a 2,000-record Salesforce page is about 1.3 MB, over the single-record limit."""
-    return await read_body(request, call.settings.max_batch_body_bytes)
+async def read_webhook_body(request: Request, call: WebhookCall) -> bytearray:
+    """The raw body, up to CRM_DQ_MAX_WEBHOOK_BODY_BYTES: a webhook carries a query result too (a 2,000-record
+    Salesforce page is about 1.3 MB, over the single-record limit), but it is read before its signature is
+    checked, and a signed webhook needs no API key, so not up to the batch limit (an unsigned 300 MB POST grew
+    a worker by 600 MB before its 401)."""
+    return await read_body(request, call.settings.max_webhook_body_bytes)
 
 
 async def read_signed_payload(request: Request, call: WebhookCall) -> Any:
     """The parsed body, once its `X-CRM-DQ-Signature` is checked (whenever CRM_DQ_WEBHOOK_SECRET is set)."""
+    secret, signature = call.settings.webhook_secret, request.headers.get(CRM_DQ_SIGNATURE[0])
+    if not signature:  # refused (when signing is on) before a byte of the body is read
+        verify_body_signature(secret, signature, b"")
     body = await read_webhook_body(request, call)
-    verify_body_signature(call.settings.webhook_secret, request.headers.get(CRM_DQ_SIGNATURE[0]), body)
+    verify_body_signature(secret, signature, body)
     return parse_json(body)
 
 
@@ -334,10 +339,12 @@ async def webhook_hubspot(request: Request) -> Response:
     app's event notifications (a JSON array of `contact.propertyChange`, `deal.creation`, … events): the
     changed properties of each object are judged as a partial record, other events acknowledged."""
     call = read_call(request)
+    secret, headers = call.settings.hubspot_client_secret, request.headers
+    signature, timestamp = headers.get(HUBSPOT_SIGNATURE[0]), headers.get(HUBSPOT_TIMESTAMP[0])
+    if not signature or not timestamp:  # refused (when signing is on) before a byte of the body is read
+        verify_hubspot(secret, signature, timestamp, request.method, str(request.url), b"")
     body = await read_webhook_body(request, call)
-    headers = request.headers
-    verify_hubspot(call.settings.hubspot_client_secret, headers.get(HUBSPOT_SIGNATURE[0]),
-                   headers.get(HUBSPOT_TIMESTAMP[0]), request.method, str(request.url), body)
+    verify_hubspot(secret, signature, timestamp, request.method, str(request.url), body)
     payload = parse_json(body)
     if is_event_delivery(payload):
         return await respond_events(request, payload, call)
