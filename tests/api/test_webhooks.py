@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
@@ -15,8 +16,12 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from app.adapters import hubspot_events
+from app.api.routes import score as score_routes
+from app.api.routes import webhooks as webhook_routes
 from app.config import Settings
 from app.main import create_app
+from app.scoring import score_record
 from tests.api.assertions import assert_problem, error_locs
 from tests.conftest import NOW_ISO
 from tests.metrics.support import value
@@ -215,6 +220,97 @@ def test_webhook_records_are_counted_with_source_webhook(client: TestClient) -> 
     after = value(client.get("/metrics").text, name, record_type="contact", source="webhook")
     assert after - before == 3
     assert value(client.get("/metrics").text, name, record_type="contact", source="api") == 0
+
+
+def on_the_loop() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
+@pytest.fixture
+def scoring_threads(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """Whether each record scored from now on was scored on the event loop (True) or in a worker thread."""
+    seen: list[bool] = []
+
+    def watched(*args: Any, **kwargs: Any) -> Any:
+        seen.append(on_the_loop())
+        return score_record(*args, **kwargs)
+
+    for module in (webhook_routes, score_routes, hubspot_events):
+        monkeypatch.setattr(module, "score_record", watched, raising=False)
+    return seen
+
+
+def property_changes(count: int) -> list[dict[str, Any]]:
+    return [{"eventId": n, "subscriptionType": "contact.propertyChange", "objectId": 100 + n,
+             "propertyName": "email", "propertyValue": f"p{n}@example", "occurredAt": 1}
+            for n in range(count)]
+
+
+def test_a_large_payload_is_judged_off_the_event_loop_a_record_save_on_it(client: TestClient,
+                                                                         scoring_threads: list[bool]) -> None:
+    """Every record of a payload was scored on the event loop: 2,000 held /healthz for 0.9 s, 20,000 for more
+    than 5 s. Over 20 entries they are adapted and judged in a worker thread, answered and counted alike."""
+    contacts = [{"type": "contact", "id": f"c{n}", "first_name": "Ann", "last_name": f"Lee{n}",
+                 "email": f"ann{n}@acme.com"} for n in range(25)]
+    contacts[24]["email"] = "ann3@acme.com"  # the payload's own duplicate, found as each record is indexed
+    name = "crm_dq_records_scored_total"
+    before = value(client.get("/metrics").text, name, record_type="contact", source="webhook")
+    reports = results(client.post("/v1/webhooks/generic", params={"now": NOW_ISO, "index": "true"},
+                                  json=contacts))
+    assert scoring_threads == [False] * 25
+    assert [r["record_id"] for r in reports] == [f"c{n}" for n in range(25)]
+    assert all(r["indexed"] is True and r["duplicate_check"] == "index" for r in reports)
+    assert [{d["a"], d["b"]} for d in reports[24]["duplicates"]] == [{"c24", "c3"}]
+    after = value(client.get("/metrics").text, name, record_type="contact", source="webhook")
+    assert after - before == 25
+    scoring_threads.clear()
+    results(client.post("/v1/webhooks/generic", params={"now": NOW_ISO},
+                        json={**contacts[7], "id": "c7b", "email": "x@y.org"}))
+    assert scoring_threads == [True]  # a record save stays on the fast path
+    scoring_threads.clear()
+    sobjects = [{"attributes": {"type": "Contact"}, "Id": f"003A{n:04d}", "LastName": f"Lee{n}",
+                 "Email": f"lee{n}@example"} for n in range(30)]
+    reports = results(client.post("/v1/webhooks/salesforce", params={"now": NOW_ISO},
+                                  json={"totalSize": 30, "done": True, "records": sobjects}))
+    assert scoring_threads == [False] * 30 and len(reports) == 30
+    assert issue(reports[29], "contact.email.invalid")["source_field"] == "Email"
+    scoring_threads.clear()
+    body = client.post("/v1/webhooks/hubspot", params={"now": NOW_ISO}, json=property_changes(30)).json()
+    assert scoring_threads == [False] * 30 and len(body["results"]) == 30
+    assert body["events"]["property_changes"] == 30
+    assert issue(body["results"][0], "contact.email.invalid")["source_field"] == "email"
+    scoring_threads.clear()
+    body = client.post("/v1/webhooks/hubspot", params={"now": NOW_ISO}, json=property_changes(1)).json()
+    assert scoring_threads == [True] and len(body["results"]) == 1
+
+
+def test_the_thread_answers_as_the_loop_does(client: TestClient) -> None:
+    """The same records judged one by one (on the loop) and in one payload of 21 (in a thread)."""
+    now = {"now": NOW_ISO}
+    contacts = [{"type": "contact", "id": f"c{n}", "last_name": f"Lee{n}", "email": f"lee{n}@example",
+                 "phone": "650 555 0100"} for n in range(21)]
+    alone = [results(client.post("/v1/webhooks/generic", params=now, json=c))[0] for c in contacts]
+    assert results(client.post("/v1/webhooks/generic", params={"now": NOW_ISO}, json=contacts)) == alone
+    sobjects = [{"attributes": {"type": "Lead"}, "Id": f"00QA{n:04d}", "LastName": f"Lee{n}",
+                 "Company": "Acme", "Website": "www.acme.com"} for n in range(21)]
+    alone = [results(client.post("/v1/webhooks/salesforce", params=now, json=s))[0] for s in sobjects]
+    assert results(client.post("/v1/webhooks/salesforce", params={"now": NOW_ISO}, json=sobjects)) == alone
+
+
+def test_hubspot_event_deliveries_have_the_record_limit_too(tmp_path: Path) -> None:
+    """Event deliveries had no limit on their number of events; each webhook counts entries before adapting."""
+    settings = Settings(database_url=f"sqlite:///{tmp_path}/crm-dq.sqlite3", max_batch=25)
+    with TestClient(create_app(settings)) as client:
+        assert len(client.post("/v1/webhooks/hubspot", json=property_changes(25)).json()["results"]) == 25
+        doc = assert_problem(client.post("/v1/webhooks/hubspot", json=property_changes(26)), 413)
+        assert "26 records" in doc["detail"]
+        contacts = [{"id": str(n), "properties": {"email": f"a{n}@b.com"}} for n in range(26)]
+        assert_problem(client.post("/v1/webhooks/hubspot", json={"results": contacts}), 413)
+        assert_problem(client.post("/v1/webhooks/generic", json={"records": [{"type": "lead"}] * 26}), 413)
 
 
 # ----------------------------------------------------------------------------------------- signatures
