@@ -211,15 +211,27 @@ def fit_hubspot_issues(issues: list[dict[str, Any]], rules: Ruleset) -> list[dic
     for issue in issues:
         rule_id, value = issue["rule"], issue.get("value")
         if rule_id.endswith(".website.nonstandard") and issue.get("source_field") == "domain":
-            host = _bare_host(issue.get("suggestion"))
+            suggested = issue.get("suggestion")
+            host = _bare_host(suggested)
             if host is None or (isinstance(value, str) and host == value.strip().lower()):
                 continue
             issue["suggestion"] = host
+            issue["message"] = _resuggest(issue.get("message"), str(suggested), host)
         elif rule_id.endswith(".industry.nonstandard") and isinstance(value, str) and len(value.strip()) > 3 \
                 and _ENUMERATION_ID.fullmatch(value.strip()) and rules.industry(value) is not None:
             continue  # one of HubSpot's enumeration ids the rules know (not 'IT', not an unknown id)
         kept.append(issue)
     return kept
+
+
+def _resuggest(message: Any, old: str, new: str) -> Any:
+    """The message with the suggestion it ends on replaced, so it says what `suggestion` says ('…is better
+    stored as https://acme.com.' told of a suggestion of 'acme.com'). The last occurrence: the value quoted
+    before it may contain it ('https://acme.com/')."""
+    if not isinstance(message, str) or not old:
+        return message
+    head, found, tail = message.rpartition(old)
+    return head + new + tail if found else message
 
 
 def _bare_host(url: Any) -> str | None:
