@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import codecs
 import csv
+import itertools
 import logging
 import os
 import socket
@@ -27,6 +28,7 @@ import orjson
 
 from app.adapters import (
     Adapted,
+    AdapterError,
     Mappings,
     ObjectMap,
     SourceNames,
@@ -256,9 +258,12 @@ def cmd_score(args: argparse.Namespace) -> int:
         return 1
     progress = Progress(count_rows(path), enabled=not args.quiet)
     adapted: list[Adapted] = []
+    rows = adapt_rows(read_rows(path), record_type, args.source, mappings)
+    first = next(rows, None)  # an export the mappings cannot adapt (AdapterError) fails before any stream
+    items = rows if first is None else itertools.chain([first], rows)
 
     def lines() -> Iterator[dict[str, Any]]:
-        for item in adapt_rows(read_rows(path), record_type, args.source, mappings):
+        for item in items:
             adapted.append(item)
             yield {"type": item.record_type, **item.record}
 
@@ -371,6 +376,22 @@ def main(argv: list[str] | None = None) -> int:
     except (orjson.JSONDecodeError, csv.Error) as exc:
         print(f"crm-dq: {getattr(args, 'file', '')}: not readable as its extension says: {exc}", file=sys.stderr)
         return 1
+    except AdapterError as exc:  # a row that is no record of --type (HubSpot objects as leads)
+        print(f"crm-dq: {getattr(args, 'file', '')}: {adapter_problem(exc, args)}", file=sys.stderr)
+        return 1
+
+
+def adapter_problem(exc: AdapterError, args: argparse.Namespace) -> str:
+    """What to tell of an export row the mappings cannot adapt. HubSpot objects scored as leads are the usual
+    one: HubSpot's leads are an object of their own, which the mappings do not map (and scoring contacts as
+    canonical leads would judge them by the wrong rules), so the user is pointed to --type contacts."""
+    if exc.loc != "query.type":
+        return exc.msg
+    if TYPES.get(getattr(args, "type", "")) == "lead":
+        return ("HubSpot objects cannot be scored with --type leads: the field mappings have no HubSpot lead "
+                "object (HubSpot's leads are an object of their own). Score HubSpot contacts with "
+                "--type contacts.")
+    return f"--type {getattr(args, 'type', '')}: {exc.msg}"
 
 
 if __name__ == "__main__":

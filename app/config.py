@@ -22,6 +22,8 @@ class Settings(BaseSettings):
     max_body_bytes: int = 1024 * 1024
     max_batch: int = 100_000
     max_batch_body_bytes: int = 512 * 1024 * 1024
+    # webhooks read the body before its signature is checked, and a signed one needs no API key: keep it small
+    max_webhook_body_bytes: int = 16 * 1024 * 1024
     # NDJSON streams score in this many worker processes; 0 or 1 scores in a thread of the server process
     batch_processes: int = Field(default_factory=lambda: available_cpus(), ge=0)
     mappings_file: Path | None = None  # Salesforce / HubSpot field mappings merged over the shipped ones

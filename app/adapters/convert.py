@@ -69,7 +69,7 @@ def _takes_over(rank: int, filled: bool, held: tuple[int, bool]) -> bool:
 
 def from_salesforce(payload: Any, mappings: Mappings, object_hint: str | None = None) -> list[Adapted]:
     """sObjects as the REST API returns them: one record, a query result (`records`), or a list."""
-    items = _items(payload, ("records",), "body")
+    items = _items(payload, LIST_KEYS["salesforce"], "body")
     return [salesforce_entry(loc, item, object_hint, mappings) for loc, item in items]
 
 
@@ -87,6 +87,18 @@ def salesforce_entry(loc: str, item: dict[str, Any], object_hint: str | None, ma
     return adapt_fields(_flatten(item), mapping, mappings)
 
 
+# where each system's payloads hold a list of objects (a query result, a batch read, a batch input)
+LIST_KEYS = {"salesforce": ("records",), "hubspot": ("results", "inputs")}
+
+
+def count_entries(source: str, payload: Any) -> int:
+    """How many entries `adapt_payload` would adapt, counted before any is (so a record limit comes first)."""
+    if isinstance(payload, dict):
+        listed = next((payload[k] for k in LIST_KEYS[source] if isinstance(payload.get(k), list)), None)
+        return 1 if listed is None else len(listed)
+    return len(payload) if isinstance(payload, list) else 1
+
+
 def adapt_payload(source: str, payload: Any, mappings: Mappings,
                   object_hint: str | None = None) -> list[Adapted | AdapterError]:
     """Each entry of a webhook payload (one object, a query result or a list) adapted, or its own error, so
@@ -95,15 +107,13 @@ def adapt_payload(source: str, payload: Any, mappings: Mappings,
     if source == "salesforce":
         def one(loc: str, item: dict[str, Any]) -> Adapted:
             return salesforce_entry(loc, item, object_hint, mappings)
-        list_keys: tuple[str, ...] = ("records",)
     else:
         hinted = hubspot_object(object_hint, mappings) if object_hint else None
 
         def one(loc: str, item: dict[str, Any]) -> Adapted:
             return hubspot_entry(loc, item, hinted, mappings)
-        list_keys = ("results", "inputs")
     adapted: list[Adapted | AdapterError] = []
-    for loc, item in _entries(payload, list_keys, "body"):
+    for loc, item in _entries(payload, LIST_KEYS[source], "body"):
         try:
             if not isinstance(item, dict):
                 raise AdapterError(loc, "must be a JSON object")
@@ -118,7 +128,7 @@ def from_hubspot(payload: Any, mappings: Mappings, object_hint: str | None = Non
     "properties": {"email": {"value": …}}}`) and a workflow's customised flat body: one object,
     `{"results": […]}` or `{"inputs": […]}`."""
     hinted = hubspot_object(object_hint, mappings) if object_hint else None
-    items = _items(payload, ("results", "inputs"), "body")
+    items = _items(payload, LIST_KEYS["hubspot"], "body")
     return [hubspot_entry(loc, item, hinted, mappings) for loc, item in items]
 
 
@@ -201,15 +211,27 @@ def fit_hubspot_issues(issues: list[dict[str, Any]], rules: Ruleset) -> list[dic
     for issue in issues:
         rule_id, value = issue["rule"], issue.get("value")
         if rule_id.endswith(".website.nonstandard") and issue.get("source_field") == "domain":
-            host = _bare_host(issue.get("suggestion"))
+            suggested = issue.get("suggestion")
+            host = _bare_host(suggested)
             if host is None or (isinstance(value, str) and host == value.strip().lower()):
                 continue
             issue["suggestion"] = host
+            issue["message"] = _resuggest(issue.get("message"), str(suggested), host)
         elif rule_id.endswith(".industry.nonstandard") and isinstance(value, str) and len(value.strip()) > 3 \
                 and _ENUMERATION_ID.fullmatch(value.strip()) and rules.industry(value) is not None:
             continue  # one of HubSpot's enumeration ids the rules know (not 'IT', not an unknown id)
         kept.append(issue)
     return kept
+
+
+def _resuggest(message: Any, old: str, new: str) -> Any:
+    """The message with the suggestion it ends on replaced, so it says what `suggestion` says ('…is better
+    stored as https://acme.com.' told of a suggestion of 'acme.com'). The last occurrence: the value quoted
+    before it may contain it ('https://acme.com/')."""
+    if not isinstance(message, str) or not old:
+        return message
+    head, found, tail = message.rpartition(old)
+    return head + new + tail if found else message
 
 
 def _bare_host(url: Any) -> str | None:

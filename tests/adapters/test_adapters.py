@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from app.adapters import AdapterError, MappingsError, annotate, from_hubspot, from_salesforce, load_mappings
+from app.adapters.hubspot_events import from_hubspot_events, partial_report
 from app.scoring import Ruleset, score_record
 from tests.conftest import NOW
 
@@ -359,11 +360,30 @@ def test_hubspot_fields_get_suggestions_they_can_hold(rules: Ruleset) -> None:
     report = annotate(score_record("account", adapted.record, rules, now=NOW), adapted, rules)
     [website] = [i for i in report["issues"] if i["rule"] == "account.website.nonstandard"]
     assert (website["source_field"], website["suggestion"]) == ("domain", "acme.com")
+    assert website["message"] == "Website 'WWW.Acme.com' is better stored as acme.com."
     company["properties"]["industry"] = "IT"  # no enumeration id: still told its standard form
     [adapted] = from_hubspot(company, load_mappings(), "companies")
     report = annotate(score_record("account", adapted.record, rules, now=NOW), adapted, rules)
     assert [i["suggestion"] for i in report["issues"] if i["rule"] == "account.industry.nonstandard"] == \
         ["Technology"]
+
+
+def test_a_domain_suggestion_says_the_same_in_its_message(rules: Ruleset) -> None:
+    """The suggestion for a company `domain` of 'https://www.acme.com/' became 'acme.com' while its message
+    still said '…is better stored as https://acme.com.': on whole objects and property-change events alike."""
+    company = {"id": "1", "properties": {"name": "Acme", "domain": "https://www.acme.com/"}}
+    [adapted] = from_hubspot(company, load_mappings(), "companies")
+    report = annotate(score_record("account", adapted.record, rules, now=NOW), adapted, rules)
+    [website] = [i for i in report["issues"] if i["rule"] == "account.website.nonstandard"]
+    assert (website["suggestion"], website["message"]) == (
+        "acme.com", "Website 'https://www.acme.com/' is better stored as acme.com.")
+    event = {"eventId": 1, "subscriptionType": "company.propertyChange", "objectId": 7, "occurredAt": 1,
+             "propertyName": "domain", "propertyValue": "https://acme.com/"}
+    [change] = from_hubspot_events([event], load_mappings()).changes
+    [website] = [i for i in partial_report(change, rules, NOW)["issues"]
+                 if i["rule"] == "account.website.nonstandard"]
+    assert (website["suggestion"], website["message"]) == (
+        "acme.com", "Website 'https://acme.com/' is better stored as acme.com.")
 
 
 @pytest.mark.parametrize("order", [("domain", "website"), ("website", "domain")])
@@ -430,6 +450,7 @@ def test_hubspot_property_changes_get_suggestions_their_fields_can_hold(rules: R
     domain, industry = (partial_report(change, rules, NOW) for change in changes)
     [website] = [i for i in domain["issues"] if i["rule"] == "account.website.nonstandard"]
     assert (website["source_field"], website["suggestion"]) == ("domain", "acme.com")
+    assert website["message"] == "Website 'https://www.acme.com/' is better stored as acme.com."
     assert not [i for i in industry["issues"] if i["rule"] == "account.industry.nonstandard"]
     assert sum(industry["counts"].values()) == len(industry["issues"])
 

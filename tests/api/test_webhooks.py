@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
@@ -15,8 +16,12 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from app.adapters import hubspot_events
+from app.api.routes import score as score_routes
+from app.api.routes import webhooks as webhook_routes
 from app.config import Settings
 from app.main import create_app
+from app.scoring import score_record
 from tests.api.assertions import assert_problem, error_locs
 from tests.conftest import NOW_ISO
 from tests.metrics.support import value
@@ -215,6 +220,97 @@ def test_webhook_records_are_counted_with_source_webhook(client: TestClient) -> 
     after = value(client.get("/metrics").text, name, record_type="contact", source="webhook")
     assert after - before == 3
     assert value(client.get("/metrics").text, name, record_type="contact", source="api") == 0
+
+
+def on_the_loop() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
+@pytest.fixture
+def scoring_threads(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """Whether each record scored from now on was scored on the event loop (True) or in a worker thread."""
+    seen: list[bool] = []
+
+    def watched(*args: Any, **kwargs: Any) -> Any:
+        seen.append(on_the_loop())
+        return score_record(*args, **kwargs)
+
+    for module in (webhook_routes, score_routes, hubspot_events):
+        monkeypatch.setattr(module, "score_record", watched, raising=False)
+    return seen
+
+
+def property_changes(count: int) -> list[dict[str, Any]]:
+    return [{"eventId": n, "subscriptionType": "contact.propertyChange", "objectId": 100 + n,
+             "propertyName": "email", "propertyValue": f"p{n}@example", "occurredAt": 1}
+            for n in range(count)]
+
+
+def test_a_large_payload_is_judged_off_the_event_loop_a_record_save_on_it(client: TestClient,
+                                                                         scoring_threads: list[bool]) -> None:
+    """Every record of a payload was scored on the event loop: 2,000 held /healthz for 0.9 s, 20,000 for more
+    than 5 s. Over 20 entries they are adapted and judged in a worker thread, answered and counted alike."""
+    contacts = [{"type": "contact", "id": f"c{n}", "first_name": "Ann", "last_name": f"Lee{n}",
+                 "email": f"ann{n}@acme.com"} for n in range(25)]
+    contacts[24]["email"] = "ann3@acme.com"  # the payload's own duplicate, found as each record is indexed
+    name = "crm_dq_records_scored_total"
+    before = value(client.get("/metrics").text, name, record_type="contact", source="webhook")
+    reports = results(client.post("/v1/webhooks/generic", params={"now": NOW_ISO, "index": "true"},
+                                  json=contacts))
+    assert scoring_threads == [False] * 25
+    assert [r["record_id"] for r in reports] == [f"c{n}" for n in range(25)]
+    assert all(r["indexed"] is True and r["duplicate_check"] == "index" for r in reports)
+    assert [{d["a"], d["b"]} for d in reports[24]["duplicates"]] == [{"c24", "c3"}]
+    after = value(client.get("/metrics").text, name, record_type="contact", source="webhook")
+    assert after - before == 25
+    scoring_threads.clear()
+    results(client.post("/v1/webhooks/generic", params={"now": NOW_ISO},
+                        json={**contacts[7], "id": "c7b", "email": "x@y.org"}))
+    assert scoring_threads == [True]  # a record save stays on the fast path
+    scoring_threads.clear()
+    sobjects = [{"attributes": {"type": "Contact"}, "Id": f"003A{n:04d}", "LastName": f"Lee{n}",
+                 "Email": f"lee{n}@example"} for n in range(30)]
+    reports = results(client.post("/v1/webhooks/salesforce", params={"now": NOW_ISO},
+                                  json={"totalSize": 30, "done": True, "records": sobjects}))
+    assert scoring_threads == [False] * 30 and len(reports) == 30
+    assert issue(reports[29], "contact.email.invalid")["source_field"] == "Email"
+    scoring_threads.clear()
+    body = client.post("/v1/webhooks/hubspot", params={"now": NOW_ISO}, json=property_changes(30)).json()
+    assert scoring_threads == [False] * 30 and len(body["results"]) == 30
+    assert body["events"]["property_changes"] == 30
+    assert issue(body["results"][0], "contact.email.invalid")["source_field"] == "email"
+    scoring_threads.clear()
+    body = client.post("/v1/webhooks/hubspot", params={"now": NOW_ISO}, json=property_changes(1)).json()
+    assert scoring_threads == [True] and len(body["results"]) == 1
+
+
+def test_the_thread_answers_as_the_loop_does(client: TestClient) -> None:
+    """The same records judged one by one (on the loop) and in one payload of 21 (in a thread)."""
+    now = {"now": NOW_ISO}
+    contacts = [{"type": "contact", "id": f"c{n}", "last_name": f"Lee{n}", "email": f"lee{n}@example",
+                 "phone": "650 555 0100"} for n in range(21)]
+    alone = [results(client.post("/v1/webhooks/generic", params=now, json=c))[0] for c in contacts]
+    assert results(client.post("/v1/webhooks/generic", params={"now": NOW_ISO}, json=contacts)) == alone
+    sobjects = [{"attributes": {"type": "Lead"}, "Id": f"00QA{n:04d}", "LastName": f"Lee{n}",
+                 "Company": "Acme", "Website": "www.acme.com"} for n in range(21)]
+    alone = [results(client.post("/v1/webhooks/salesforce", params=now, json=s))[0] for s in sobjects]
+    assert results(client.post("/v1/webhooks/salesforce", params={"now": NOW_ISO}, json=sobjects)) == alone
+
+
+def test_hubspot_event_deliveries_have_the_record_limit_too(tmp_path: Path) -> None:
+    """Event deliveries had no limit on their number of events; each webhook counts entries before adapting."""
+    settings = Settings(database_url=f"sqlite:///{tmp_path}/crm-dq.sqlite3", max_batch=25)
+    with TestClient(create_app(settings)) as client:
+        assert len(client.post("/v1/webhooks/hubspot", json=property_changes(25)).json()["results"]) == 25
+        doc = assert_problem(client.post("/v1/webhooks/hubspot", json=property_changes(26)), 413)
+        assert "26 records" in doc["detail"]
+        contacts = [{"id": str(n), "properties": {"email": f"a{n}@b.com"}} for n in range(26)]
+        assert_problem(client.post("/v1/webhooks/hubspot", json={"results": contacts}), 413)
+        assert_problem(client.post("/v1/webhooks/generic", json={"records": [{"type": "lead"}] * 26}), 413)
 
 
 # ----------------------------------------------------------------------------------------- signatures
@@ -476,11 +572,11 @@ def test_one_bad_entry_gets_its_own_error_and_the_others_their_reports(client: T
     assert error_locs(doc) == ["body.0.attributes.type", "body.1.attributes.type"]  # no record at all
 
 
-def test_a_query_page_over_the_single_record_limit_is_read_up_to_the_batch_limit(tmp_path: Path) -> None:
+def test_a_query_page_over_the_single_record_limit_is_read_up_to_the_webhook_limit(tmp_path: Path) -> None:
     """Webhooks read the body with the single-record limit: a 2,000-record Salesforce page (~1.3 MB) was a
-    413. The signature still covers the raw body."""
+    413. They read up to CRM_DQ_MAX_WEBHOOK_BODY_BYTES; the signature still covers the raw body."""
     settings = Settings(database_url=f"sqlite:///{tmp_path}/crm-dq.sqlite3", webhook_secret=WEBHOOK_SECRET,
-                        max_body_bytes=1024, max_batch_body_bytes=64 * 1024, max_batch=50)
+                        max_body_bytes=1024, max_webhook_body_bytes=64 * 1024, max_batch=5000)
     records = [{"attributes": {"type": "Contact"}, "Id": f"003A{i:04d}", "LastName": f"Lee{i}",
                 "Email": f"lee{i}@example.com", "Phone": f"+1 650 555 {i:04d}"} for i in range(40)]
     body = json.dumps({"totalSize": 40, "done": True, "records": records}).encode()
@@ -493,10 +589,72 @@ def test_a_query_page_over_the_single_record_limit_is_read_up_to_the_batch_limit
         big = json.dumps(records * 30).encode()
         assert_problem(client.post("/v1/webhooks/salesforce", content=big,
                                    headers={"X-CRM-DQ-Signature": sign(big)}), 413)
+        assert len(big) > 64 * 1024 and 30 * 40 < 5000  # over the byte limit, not the record limit
+    settings = settings.model_copy(update={"max_batch": 50})
+    with TestClient(create_app(settings)) as client:
         many = json.dumps(records * 2).encode()  # 80 records, under the byte limit, over max_batch
         assert len(many) < 64 * 1024
         assert_problem(client.post("/v1/webhooks/salesforce", content=many,
                                    headers={"X-CRM-DQ-Signature": sign(many)}), 413)
+
+
+def post_streamed(client: TestClient, path: str, chunks: list[bytes],
+                  headers: dict[str, str] | None = None) -> tuple[int, dict[str, Any], int]:
+    """POST `chunks` to the app as a body of unknown length (no content-length), straight through ASGI on the
+    test client's loop: the status, the JSON answer and how many chunks the app took."""
+    taken, sent = 0, []
+
+    async def receive() -> dict[str, Any]:
+        nonlocal taken
+        taken += 1
+        if taken > len(chunks):
+            return {"type": "http.disconnect"}
+        return {"type": "http.request", "body": chunks[taken - 1], "more_body": taken < len(chunks)}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    raw_headers = [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
+             "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": b"", "root_path": "",
+             "headers": [(b"content-type", b"application/json"), *raw_headers], "client": ("testclient", 1),
+             "server": ("testserver", 80), "state": dict(client.app_state)}
+    assert client.portal is not None
+    client.portal.call(client.app, scope, receive, send)
+    body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+    return sent[0]["status"], json.loads(body), min(taken, len(chunks))
+
+
+def test_a_webhook_body_over_its_own_limit_is_a_413_before_it_is_read_whole(tmp_path: Path) -> None:
+    """Webhooks read up to the batch limit (512 MiB) before checking the signature, and a signed webhook needs
+    no API key: an unsigned 300 MB POST grew a worker by 600 MB before its 401. They have a limit of their own
+    now (16 MiB by default), and an unsigned body is refused before any of it is read."""
+    assert Settings().max_webhook_body_bytes == 16 * 1024 * 1024
+    settings = Settings(database_url=f"sqlite:///{tmp_path}/crm-dq.sqlite3", max_webhook_body_bytes=64 * 1024,
+                        max_batch_body_bytes=64 * 1024 * 1024)
+    chunk = b" " * 16 * 1024
+    record = b'{"type": "contact", "id": "c1"}'
+    with TestClient(create_app(settings)) as client:
+        status, doc, taken = post_streamed(client, "/v1/webhooks/generic", [record] + [chunk] * 200)
+        assert status == 413 and doc["type"] == "/problems/body-too-large", doc
+        assert taken <= 6  # 64 KiB and one chunk more, not the 3.2 MB sent
+        declared = client.post("/v1/webhooks/salesforce", content=record + chunk * 5,
+                               headers={"content-type": "application/json"})
+        assert_problem(declared, 413)
+        status, doc, taken = post_streamed(client, "/v1/webhooks/generic", [record, chunk, chunk])
+        assert status == 200 and doc["results"][0]["record_id"] == "c1"  # under the limit: judged
+        batch = {"contacts": [{"id": "c", "phone": "5" * 100_000}]}  # the batch limit is not the webhooks'
+        assert client.post("/v1/batch", json=batch).status_code == 200
+
+
+@pytest.mark.parametrize(("path", "headers"), [
+    ("/v1/webhooks/generic", {}), ("/v1/webhooks/salesforce", {}),
+    ("/v1/webhooks/hubspot", {"X-HubSpot-Request-Timestamp": "1"})])
+def test_an_unsigned_webhook_is_refused_before_its_body_is_read(signed: TestClient, path: str,
+                                                                headers: dict[str, str]) -> None:
+    status, doc, taken = post_streamed(signed, path, [b"[", b" " * 1024 * 1024, b"]"], headers)
+    assert status == 401 and doc["type"] == "/problems/unauthorized", doc
+    assert taken == 0
 
 
 @pytest.mark.parametrize("same_id", ["003D000000QV9n2", "003d000000qv9n2iad", "003D000000QV9n2IAD"])

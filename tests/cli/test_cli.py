@@ -128,6 +128,17 @@ def test_score_hubspot_json_export_to_stdout_ndjson() -> None:
     assert lines[-1]["type"] == "summary" and done.stderr.count("records") == 0
 
 
+def test_hubspot_objects_scored_as_leads_are_one_line_pointing_to_contacts() -> None:
+    """`--type leads` on a HubSpot export was an AdapterError traceback (and a local server's ClientDisconnect
+    traceback): the mappings have no HubSpot lead object, HubSpot's leads being an object of their own."""
+    done = run("score", str(FIXTURES / "hubspot" / "contact.json"), "--type", "leads", "--local", "--quiet")
+    assert done.returncode == 1 and done.stdout == "", done.stderr
+    assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert done.stderr.startswith("crm-dq:") and "--type contacts" in done.stderr
+    done = run("score", str(FIXTURES / "hubspot" / "contact.json"), "--type", "contacts", "--local", "--quiet")
+    assert done.returncode == 0 and json.loads(done.stdout.splitlines()[0])["record_type"] == "contact"
+
+
 def test_score_against_a_server_with_an_api_key(served: str, export: Path, tmp_path: Path) -> None:
     out = tmp_path / "audit.html"
     remote = ("--type", "contacts", "--url", served, "--api-key", KEY)

@@ -186,8 +186,8 @@ def test_a_dirty_value_is_judged_with_a_finding(http: httpx.Client, name: str) -
 
 def test_a_10_mb_string(http: httpx.Client) -> None:
     """Over the 1 MiB record limit: 413 on the record routes, its own error line in a stream; a JSON batch
-    and a webhook (512 MiB limit: a webhook carries query pages) judge it, and the report echoes a clipped
-    value, not 10 MB."""
+    and a webhook (16 MiB limit: a webhook carries query pages) judge it, and the report echoes a clipped
+    value, not 10 MB. Over the webhook limit, a webhook is a 413."""
     phone = b'"' + b"5" * TEN_MB + b'"'
     body = b'{"id": "c-big", "first_name": "Big", "phone": ' + phone + b"}"
     for path in ("/v1/contacts/score", "/v1/index/contacts/c-big"):
@@ -197,6 +197,8 @@ def test_a_10_mb_string(http: httpx.Client) -> None:
     assert response.status_code == 200 and len(response.content) < 200_000, len(response.content)
     [hooked] = response.json()["results"]
     assert [len(str(i["value"])) <= 201 for i in finding_on(hooked, "phone")] == [True], hooked["issues"]
+    over = body.replace(phone, b'"' + b"5" * (16 * 1024 * 1024) + b'"')
+    assert_problem(post(http, "/v1/webhooks/generic?type=contact", over), 413)
     response = post(http, "/v1/batch", b'{"contacts": [' + GOOD + b", " + body + b"]}")
     assert response.status_code == 200 and len(response.content) < 200_000, len(response.content)
     big = response.json()["results"]["contacts"][1]

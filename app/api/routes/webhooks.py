@@ -20,17 +20,18 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from app.adapters import Adapted, AdapterError, Mappings, adapt_payload, annotate
-from app.adapters.hubspot_events import from_hubspot_events, is_event_delivery, partial_report
+from app.adapters.convert import count_entries
+from app.adapters.hubspot_events import EventBatch, from_hubspot_events, is_event_delivery, partial_report
 from app.api.deps import NOW_PARAMETER, flag_parameter, parse_json, parse_now, query_flag, read_body
 from app.api.problems import BodyTooLarge, InvalidParameter, NotARecord
 from app.api.routes.batch import EntryError
-from app.api.routes.score import MATCHABLE, judge_record
+from app.api.routes.score import MATCHABLE, find_in_index, judge_record
 from app.api.signatures import verify_body_signature, verify_hubspot
 from app.api.webhook_examples import EXAMPLES
 from app.config import Settings
 from app.models.records import PLURALS, RECORD_MODELS
 from app.models.report import Accuracy, Completeness, Decision, Issue, Report
-from app.scoring import Options, Ruleset
+from app.scoring import Options, Ruleset, score_record
 from app.scoring.matching import index
 
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
@@ -180,13 +181,26 @@ def webhook_doc(path: str, headers: list[tuple[str, str]]) -> dict[str, Any]:
 
 # a record to judge (type, record, provenance), or a payload entry's own error (`entry_error`)
 Item = tuple[str, dict[str, Any], Adapted | None] | dict[str, Any]
+# Payloads of more entries are adapted and judged in a worker thread: on the event loop 2,000 records held
+# every other request (/healthz too) for 0.9 s. A record save stays on the loop, where the hop cost more than
+# scoring it (bench/load.sh).
+LOOP_MOST = 20
+
+
+def check_count(entries: int, call: WebhookCall) -> None:
+    """A 413 problem for a payload of more than CRM_DQ_MAX_BATCH entries, counted before any is adapted."""
+    if entries > call.settings.max_batch:
+        raise BodyTooLarge(f"{entries} records; the limit is {call.settings.max_batch} per call.",
+                           limit=call.settings.max_batch)
 
 
 async def respond(request: Request, items: list[Item], call: WebhookCall) -> Response:
     """Score (and index) each record; count them as `webhook` after the response is sent."""
-    if len(items) > call.settings.max_batch:
-        raise BodyTooLarge(f"{len(items)} records; the limit is {call.settings.max_batch} per call.",
-                           limit=call.settings.max_batch)
+    check_count(len(items), call)
+    if len(items) > LOOP_MOST:
+        results = await run_in_threadpool(judge_items, request, items, call)
+        content = await run_in_threadpool(orjson.dumps, {"results": results})  # megabytes for 2,000 records
+        return Response(content, media_type="application/json")
     results, tasks = [], BackgroundTasks()
     metrics = request.app.state.metrics
     for item in items:
@@ -203,11 +217,77 @@ async def respond(request: Request, items: list[Item], call: WebhookCall) -> Res
     return Response(orjson.dumps({"results": results}), media_type="application/json", background=tasks)
 
 
+def judge_items(request: Request, items: list[Item], call: WebhookCall) -> list[dict[str, Any]]:
+    """`respond` for a large payload, in a worker thread: each record judged as `judge_record` does, and all
+    of them counted as `webhook` at once (as /v1/batch counts in its thread)."""
+    results, tally = [], request.app.state.metrics.tally("webhook")
+    for item in items:
+        if isinstance(item, dict):
+            results.append(item)
+            continue
+        record_type, record, adapted = item
+        report = judge_in_thread(request, record_type, record, call)
+        if adapted is not None:
+            annotate(report, adapted, call.rules)
+        tally.add(report)
+        if report["duplicates"]:
+            tally.add_duplicates(record_type, 1)
+        results.append(report)
+    tally.flush()
+    return results
+
+
+def judge_in_thread(request: Request, record_type: str, record: dict[str, Any],
+                    call: WebhookCall) -> dict[str, Any]:
+    """`judge_record` off the event loop: the index lookup, the report, and the upsert ?index=true asks for.
+    Each record is indexed before the next is looked up, so a payload's own duplicates are found too."""
+    duplicates: list[dict[str, Any]] = []
+    check = "not_applicable"
+    if record_type in MATCHABLE:
+        try:
+            duplicates, check = find_in_index(request, record_type, record, call.rules, call.options), "index"
+        except SQLAlchemyError as exc:
+            log.warning("duplicate check unavailable: %s", type(exc).__name__)
+            check = "unavailable"
+    report = score_record(record_type, record, call.rules, now=call.now, options=call.options,
+                          duplicates=duplicates)
+    report["duplicate_check"] = check
+    if call.index_record:
+        report["indexed"] = index_in_thread(request, record_type, record, call)
+    return report
+
+
+def index_in_thread(request: Request, record_type: str, record: dict[str, Any], call: WebhookCall) -> bool:
+    """Upsert one record (score.py's `_index` in a worker thread); False when it cannot be indexed."""
+    rid = record.get("id")
+    if record_type not in MATCHABLE or isinstance(rid, bool) or not isinstance(rid, str | int) or rid == "":
+        return False
+    try:
+        index.upsert_records(request.app.state.engine, record_type, [(str(rid), record)],
+                             call.rules.match_models[record_type], call.options.default_region)
+    except SQLAlchemyError as exc:
+        log.warning("index upsert failed: %s", type(exc).__name__)
+        return False
+    return True
+
+
 def entry_error(index: int, loc: str, msg: str) -> dict[str, Any]:
     """A payload entry that is no record: it keeps its place and gets its own error, shaped as /v1/batch's."""
     problem = {"type": "/problems/not-a-record", "title": "Not a record", "status": 422, "detail": msg[:300],
                "errors": [{"loc": loc, "msg": msg}]}
     return {"index": index, "error": problem}
+
+
+async def respond_adapted(request: Request, source: str, payload: Any, call: WebhookCall) -> Response:
+    """Salesforce or HubSpot objects: counted, adapted through the mappings, then judged (a large payload
+    adapted in a worker thread, as it is judged)."""
+    entries = count_entries(source, payload)
+    check_count(entries, call)
+    if entries > LOOP_MOST:
+        items = await run_in_threadpool(_adapt, source, payload, call)
+    else:
+        items = _adapt(source, payload, call)
+    return await respond(request, items, call)
 
 
 def _adapt(source: str, payload: Any, call: WebhookCall) -> list[Item]:
@@ -239,16 +319,21 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
     413: {"description": "Body too large"}, 422: {"description": "Not a record of a known object type"}}
 
 
-async def read_webhook_body(request: Request, call: WebhookCall) -> bytes:
-    """The raw body, up to the batch limit (CRM_DQ_MAX_BATCH_BODY_BYTES): a webhook carries a query result
-    too, and a 2,000-record Salesforce page is about 1.3 MB, over the single-record limit."""
-    return await read_body(request, call.settings.max_batch_body_bytes)
+async def read_webhook_body(request: Request, call: WebhookCall) -> bytearray:
+    """The raw body, up to CRM_DQ_MAX_WEBHOOK_BODY_BYTES: a webhook carries a query result too (a 2,000-record
+    Salesforce page is about 1.3 MB, over the single-record limit), but it is read before its signature is
+    checked, and a signed webhook needs no API key, so not up to the batch limit (an unsigned 300 MB POST grew
+    a worker by 600 MB before its 401)."""
+    return await read_body(request, call.settings.max_webhook_body_bytes)
 
 
 async def read_signed_payload(request: Request, call: WebhookCall) -> Any:
     """The parsed body, once its `X-CRM-DQ-Signature` is checked (whenever CRM_DQ_WEBHOOK_SECRET is set)."""
+    secret, signature = call.settings.webhook_secret, request.headers.get(CRM_DQ_SIGNATURE[0])
+    if not signature:  # refused (when signing is on) before a byte of the body is read
+        verify_body_signature(secret, signature, b"")
     body = await read_webhook_body(request, call)
-    verify_body_signature(call.settings.webhook_secret, request.headers.get(CRM_DQ_SIGNATURE[0]), body)
+    verify_body_signature(secret, signature, body)
     return parse_json(body)
 
 
@@ -258,26 +343,27 @@ async def webhook_salesforce(request: Request) -> Response:
     """Score sObject JSON as the REST API returns it: one record or a query result (`records`)."""
     call = read_call(request)
     payload = await read_signed_payload(request, call)
-    return await respond(request, _adapt("salesforce", payload, call), call)
+    return await respond_adapted(request, "salesforce", payload, call)
 
 
 async def respond_events(request: Request, payload: Any, call: WebhookCall) -> Response:
     """HubSpot event notifications: partial reports of the changed objects, every other event acknowledged
     (deletions also leave the reference index with ?index=true). Always 200 for well-formed events: HubSpot
     retries a delivery it did not get a 2xx for."""
-    try:
-        batch = from_hubspot_events(payload, call.mappings)
-    except AdapterError as exc:
-        raise NotARecord(f"Not a HubSpot event this webhook knows: {exc.msg}",
-                         [{"loc": exc.loc, "msg": exc.msg}]) from None
-    results, tasks = [], BackgroundTasks()
-    metrics = request.app.state.metrics
-    for change in batch.changes:
-        report = partial_report(change, call.rules, call.now, call.options)
-        if call.index_record and change.adapted.record_type in MATCHABLE:
-            report["indexed"] = await _index_changes(request, change.adapted, call)
-        tasks.add_task(metrics.record_partial_later, report)
-        results.append(report)
+    received = len(payload) if isinstance(payload, list) else 1
+    check_count(received, call)
+    tasks = BackgroundTasks()
+    if received > LOOP_MOST:
+        batch, results = await run_in_threadpool(judge_events, request, payload, call)
+    else:
+        batch, results = read_events(payload, call), []
+        metrics = request.app.state.metrics
+        for change in batch.changes:
+            report = partial_report(change, call.rules, call.now, call.options)
+            if call.index_record and change.adapted.record_type in MATCHABLE:
+                report["indexed"] = await _index_changes(request, change.adapted, call)
+            tasks.add_task(metrics.record_partial_later, report)
+            results.append(report)
     if call.index_record:
         for ack in batch.acknowledged:
             await _unindex(request, call.mappings, ack)
@@ -287,7 +373,35 @@ async def respond_events(request: Request, payload: Any, call: WebhookCall) -> R
                     background=tasks)
 
 
+def read_events(payload: Any, call: WebhookCall) -> EventBatch:
+    """The delivery's events grouped per object; a 422 problem for one that is no event at all."""
+    try:
+        return from_hubspot_events(payload, call.mappings)
+    except AdapterError as exc:
+        raise NotARecord(f"Not a HubSpot event this webhook knows: {exc.msg}",
+                         [{"loc": exc.loc, "msg": exc.msg}]) from None
+
+
+def judge_events(request: Request, payload: Any,
+                 call: WebhookCall) -> tuple[EventBatch, list[dict[str, Any]]]:
+    """`respond_events` for a large delivery, in a worker thread: the events grouped, each changed object
+    judged (and indexed with ?index=true) and counted."""
+    batch, results, metrics = read_events(payload, call), [], request.app.state.metrics
+    for change in batch.changes:
+        report = partial_report(change, call.rules, call.now, call.options)
+        if call.index_record and change.adapted.record_type in MATCHABLE:
+            report["indexed"] = index_changes(request, change.adapted, call)
+        metrics.record_partial(report)
+        results.append(report)
+    return batch, results
+
+
 async def _index_changes(request: Request, adapted: Adapted, call: WebhookCall) -> bool:
+    """`index_changes` in a worker thread."""
+    return await run_in_threadpool(index_changes, request, adapted, call)
+
+
+def index_changes(request: Request, adapted: Adapted, call: WebhookCall) -> bool:
     """Store an object's changed properties over what the index holds of it (or as all it knows so far)."""
     record_type, changed = adapted.record_type, adapted.record
     rid = changed.get("id")
@@ -295,8 +409,7 @@ async def _index_changes(request: Request, adapted: Adapted, call: WebhookCall) 
         return False
     engine, model = request.app.state.engine, call.rules.match_models[record_type]
     try:
-        await run_in_threadpool(index.update_record, engine, record_type, str(rid), changed, model,
-                                call.options.default_region)
+        index.update_record(engine, record_type, str(rid), changed, model, call.options.default_region)
     except SQLAlchemyError as exc:
         log.warning("index update failed: %s", type(exc).__name__)
         return False
@@ -334,14 +447,16 @@ async def webhook_hubspot(request: Request) -> Response:
     app's event notifications (a JSON array of `contact.propertyChange`, `deal.creation`, … events): the
     changed properties of each object are judged as a partial record, other events acknowledged."""
     call = read_call(request)
+    secret, headers = call.settings.hubspot_client_secret, request.headers
+    signature, timestamp = headers.get(HUBSPOT_SIGNATURE[0]), headers.get(HUBSPOT_TIMESTAMP[0])
+    if not signature or not timestamp:  # refused (when signing is on) before a byte of the body is read
+        verify_hubspot(secret, signature, timestamp, request.method, str(request.url), b"")
     body = await read_webhook_body(request, call)
-    headers = request.headers
-    verify_hubspot(call.settings.hubspot_client_secret, headers.get(HUBSPOT_SIGNATURE[0]),
-                   headers.get(HUBSPOT_TIMESTAMP[0]), request.method, str(request.url), body)
+    verify_hubspot(secret, signature, timestamp, request.method, str(request.url), body)
     payload = parse_json(body)
     if is_event_delivery(payload):
         return await respond_events(request, payload, call)
-    return await respond(request, _adapt("hubspot", payload, call), call)
+    return await respond_adapted(request, "hubspot", payload, call)
 
 
 @router.post("/generic", response_model=WebhookResponse, summary="Score canonical records from any CRM",
@@ -356,6 +471,7 @@ async def webhook_generic(request: Request) -> Response:
         entries, where = payload, "body."
     else:
         entries, where = [payload], ""
+    check_count(len(entries), call)
     items: list[Item] = []
     for i, entry in enumerate(entries):
         loc = f"{where}{i}" if where else "body"
