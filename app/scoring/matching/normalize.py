@@ -24,7 +24,7 @@ from nameparser import HumanName
 from nameparser.config import CONSTANTS as NAME_CONSTANTS
 from nicknames import name_triplets
 
-from app.scoring.formats import check_phone, check_url, phone_region, with_extension_words
+from app.scoring.formats import URL_SCHEMES, check_phone, check_url, phone_region, with_extension_words
 from app.scoring.values import parse_datetime
 
 _NON_ALNUM = re.compile(r"[^a-z0-9 ]+")
@@ -332,10 +332,11 @@ def domain_key(value: Any) -> str:
     """The site a website names: its registered domain ('https://www.acme.co.uk/x' -> 'acme.co.uk'), under a
     hosting platform's private suffix ('candleco.myshopify.com'), or the page on a `PAGE_HOSTS` platform
     ('facebook.com/sunrisedental')."""
-    text = text_of(value).strip()
-    if not text:
+    written = text_of(value)
+    if not written.strip():
         return ""
-    result = check_url(text)
+    # as scoring calls it (the value as written, the default strip_www), so the answer is a cache hit
+    result = check_url(written, True, URL_SCHEMES)
     if not result.registered_domain or not result.host or not result.canonical:
         return ""
     host = result.host.lower()
