@@ -1048,3 +1048,14 @@ def test_one_phone_with_work_and_private_mailboxes_is_one_person_in_one_cluster(
     by_email = load_rules(override={"duplicates": {"person": {"veto": [
         dict(v, differ=["email"]) if v["differ"] == ["email", "phone"] else v for v in veto]}}})
     assert len(clusters(by_email)) > 1  # the defect
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=60), st.sampled_from(["", "https://", "uk.", "https://uk."]))
+def test_a_profile_key_never_fails(text: str, prefix: str) -> None:
+    """'https://uk.linkedin.com' (a country host, no path) and a port raised an IndexError in the matching
+    keys, a 500 for every batch and webhook carrying one."""
+    for value in (prefix + "linkedin.com" + text, prefix + text):
+        assert isinstance(profile_key(value), str) and isinstance(profile_key(value, "company"), str)
+    assert profile_key("https://uk.linkedin.com") == profile_key("uk.linkedin.com:443/x") == ""
+    assert profile_key("https://uk.linkedin.com:443/in/Bob/") == "linkedin.com/in/bob"

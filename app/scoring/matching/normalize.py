@@ -361,14 +361,16 @@ def profile_key(value: Any, kind: str = "person") -> str:
     ('https://www.linkedin.com/company/meta/about' -> 'linkedin.com/company/meta', 'uk.linkedin.com/in/priya?trk=x'
     -> 'linkedin.com/in/priya', a legacy '/pub/john-smith/12/345/678' whole), else ''. A company page in a
     person's LinkedIn field made forty colleagues 'same linkedin' (helper-32)."""
-    key = domain_key(value)
-    host, _, path = key.partition("/")
-    if host.endswith(".linkedin.com"):  # country hosts (uk., de.) show the same profiles
-        text = text_of(value).strip().lower()
-        path = text.split(".linkedin.com/", 1)[1].split("?", 1)[0].split("#", 1)[0].strip("/")
-        host = "linkedin.com"
+    written = text_of(value)
+    if not written.strip():
+        return ""
+    result = check_url(written, True, URL_SCHEMES)  # as scoring calls it: a cache hit
+    host = (result.host or "").lower()
+    if not result.ok or not result.canonical or not (host == "linkedin.com" or host.endswith(".linkedin.com")):
+        return ""  # (country hosts, uk. or de., show the same profiles)
+    path = result.canonical.split("://", 1)[1].partition("/")[2].lower()  # no query, fragment or port
     parts = unquote(path).split("/")  # 'jos%C3%A9' is 'josé'
-    if host != "linkedin.com" or len(parts) < 2 or not parts[1] or parts[0] not in PROFILE_PAGES[kind]:
+    if len(parts) < 2 or not parts[1] or parts[0] not in PROFILE_PAGES[kind]:
         return ""
     return "linkedin.com/" + "/".join(parts if parts[0] == "pub" else parts[:2])
 
