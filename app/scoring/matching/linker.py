@@ -538,8 +538,8 @@ def veto(total: np.ndarray, levels: np.ndarray, weights: np.ndarray, model: Matc
     are all at their else level (both sides filled) while none of its `unless` comparisons agrees: William
     and Linda Johnson, at one office on one switchboard, are two people however much of their workplace
     agrees; with the same birth date or mailbox they might be one person whose name was overwritten. A near
-    spelling (Susan and Susen, but also Mark and Mary) is not 'else': a typo is as common as a colleague with
-    a close name. `names` (the distinct values when the columns are codes, else None; left first and last
+    spelling (Susan and Susen, Catherine and Katherine) is not 'else': a typo is as common as a colleague with
+    a close name; two given names that sound different (Mark and Mary) are (comparisons._two_given_names). `names` (the distinct values when the columns are codes, else None; left first and last
     names, right first and last names, by row; the pairs' rows i and j) spares, in a veto on the names, names
     swapped with a nickname on top ("Richard Quite" and "Quite Dick", `_crossed`), which the swap test,
     needing both names close, leaves unswapped."""
