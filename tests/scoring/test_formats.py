@@ -641,3 +641,16 @@ def test_an_organisation_brings_its_whole_pipeline() -> None:
 def test_contacted_lead_statuses_must_be_lead_statuses() -> None:
     with pytest.raises(RulesError, match=r"contacted_lead_statuses not in \[picklists\] lead_status: \['wroking'\]"):
         load_rules(override={"timeliness": {"contacted_lead_statuses": ["wroking"]}})
+
+
+@pytest.mark.parametrize("written", ["+1 415 555 0123 (mobile)", "415 555 0123 (cell)", "4155550123.0",
+                                     "+1 415 555 0123 work phone", "415 555 0123 (cell) (work)"])
+def test_a_labelled_phone_is_its_number(written: str) -> None:
+    """helper-32: matching read '+1 415 555 0123 (mobile)' and a spreadsheet's '4155550123.0' as the number
+    while scoring reported them as invalid (an error, an alert on every save) with no suggestion."""
+    result = check_phone(written, "US")
+    assert (result.ok, result.e164) == (True, "+14155550123")
+    report = score_record("contact", {"phone": written}, load_rules(), now=NOW)
+    assert "contact.phone.invalid" not in {i["rule"] for i in report["issues"]}
+    assert report["normalized"]["phone"] == "+14155550123"
+    assert not check_phone("not a phone (mobile)", "US").ok and check_phone("1-800-FLOWERS", "US").ok
