@@ -84,6 +84,12 @@ def batch_lookups(records: Mapping[str, Iterable[dict[str, Any]]], rules: Rulese
                    in_batch=True)
 
 
+def not_a_record(index: int, detail: str, error: dict[str, str]) -> dict[str, Any]:
+    """The result of an entry that is no record: its place and its own problem (a batch's, a webhook's)."""
+    return {"index": index, "error": {"type": "/problems/not-a-record", "title": "Not a record", "status": 422,
+                                      "detail": detail, "errors": [error]}}
+
+
 class BatchRun:
     """Absorbs judged records in order and keeps what the end of the batch needs, packed small."""
 
@@ -111,9 +117,7 @@ class BatchRun:
                 "errors": [{"loc": path, "msg": "repeated name"} for path in entry.paths[:50]]}}
         if not isinstance(entry, dict):
             self.summary.add_error(record_type)
-            return {"index": position, "error": {"type": "/problems/not-a-record", "title": "Not a record",
-                                                 "status": 422, "detail": "entry is not a JSON object",
-                                                 "errors": [{"loc": f"{PLURAL[record_type]}.{position}"}]}}
+            return not_a_record(position, "entry is not a JSON object", {"loc": f"{PLURAL[record_type]}.{position}"})
         report = judge_record(record_type, position, entry, self.rules, self.setup, self._own)
         self._absorb_records(self._own)
         self._own.kept.clear()

@@ -375,7 +375,7 @@ def check_phone(value: str, region: str) -> PhoneCheck:
         international = _check_phone("+" + text[2:], region)
         if international.ok:
             return international
-    if not result.ok and (bare := _without_label(text)) != text:
+    if not result.ok and (bare := without_label(text)) != text:
         # '+1 415 555 0123 (mobile)', '415 555 0123 cell', a spreadsheet's '4155550123.0': the number is valid,
         # the rest is no part of it (the matching keys read it the same way)
         labelled = check_phone(bare, region)
@@ -388,7 +388,8 @@ def check_phone(value: str, region: str) -> PhoneCheck:
 _LABEL = re.compile(r"(?:\s*\([^\d()]{1,30}\)|\s+[^\W\d_]{2,20}(?:\s+[^\W\d_]{2,20})?|(?<=\d)\.0)$")
 
 
-def _without_label(text: str) -> str:
+def without_label(text: str) -> str:
+    """The phone text without one label after it ('(mobile)', 'cell') or a spreadsheet's '.0'."""
     return _LABEL.sub("", text, count=1).strip() if len(text) <= 60 else text
 
 

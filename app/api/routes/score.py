@@ -163,17 +163,42 @@ async def lookup_in_index(request: Request, record_type: str, record: dict[str, 
 
 async def _index(request: Request, record_type: str, record: dict[str, Any], rules: Ruleset,
                  options: Options) -> bool:
+    """`upsert_one` in the thread pool."""
+    return await run_in_threadpool(upsert_one, request, record_type, record, rules, options)
+
+
+def upsert_one(request: Request, record_type: str, record: dict[str, Any], rules: Ruleset, options: Options) -> bool:
     """Upsert after scoring; False when the type is not indexed, the record has no id or the store is down."""
     rid = record.get("id")
     if record_type not in MATCHABLE or not isinstance(rid, str | int) or isinstance(rid, bool) or not str(rid):
         return False
     try:
-        await run_in_threadpool(index.upsert_records, request.app.state.engine, record_type, [(str(rid), record)],
-                                rules.match_models[record_type], options.default_region)
+        index.upsert_records(request.app.state.engine, record_type, [(str(rid), record)],
+                             rules.match_models[record_type], options.default_region)
     except SQLAlchemyError as exc:
         log.warning("index upsert failed: %s", type(exc).__name__)
         return False
     return True
+
+
+def judge_record_blocking(request: Request, record_type: str, record: dict[str, Any], rules: Ruleset,
+                          options: Options, now: datetime, index_record: bool = False) -> dict[str, Any]:
+    """`judge_record` against the index for a caller already off the event loop (a webhook's large payload,
+    in a worker thread): lookup, report and upsert inline, so each record is indexed before the next is
+    looked up and a payload's own duplicates are found too."""
+    duplicates: list[dict[str, Any]] = []
+    check = "not_applicable"
+    if record_type in MATCHABLE:
+        try:
+            duplicates, check = find_in_index(request, record_type, record, rules, options), "index"
+        except SQLAlchemyError as exc:
+            log.warning("duplicate check unavailable: %s", type(exc).__name__)
+            check = "unavailable"
+    report = score_record(record_type, record, rules, now=now, options=options, duplicates=duplicates)
+    report["duplicate_check"] = check
+    if index_record:
+        report["indexed"] = upsert_one(request, record_type, record, rules, options)
+    return report
 
 
 for _plural, _type in PLURALS.items():

@@ -25,13 +25,14 @@ from app.adapters.hubspot_events import EventBatch, from_hubspot_events, is_even
 from app.api.deps import NOW_PARAMETER, flag_parameter, parse_json, parse_now, query_flag, read_body
 from app.api.problems import BodyTooLarge, InvalidParameter, NotARecord
 from app.api.routes.batch import EntryError
-from app.api.routes.score import MATCHABLE, find_in_index, judge_record
+from app.api.routes.score import MATCHABLE, judge_record, judge_record_blocking
 from app.api.signatures import verify_body_signature, verify_hubspot
 from app.api.webhook_examples import EXAMPLES
 from app.config import Settings
 from app.models.records import PLURALS, RECORD_MODELS
 from app.models.report import Accuracy, Completeness, Decision, Issue, Report
-from app.scoring import Options, Ruleset, score_record
+from app.scoring import Options, Ruleset
+from app.scoring.batch import not_a_record
 from app.scoring.matching import index
 
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
@@ -226,7 +227,8 @@ def judge_items(request: Request, items: list[Item], call: WebhookCall) -> list[
             results.append(item)
             continue
         record_type, record, adapted = item
-        report = judge_in_thread(request, record_type, record, call)
+        report = judge_record_blocking(request, record_type, record, call.rules, call.options, call.now,
+                                       call.index_record)
         if adapted is not None:
             annotate(report, adapted, call.rules)
         tally.add(report)
@@ -237,45 +239,9 @@ def judge_items(request: Request, items: list[Item], call: WebhookCall) -> list[
     return results
 
 
-def judge_in_thread(request: Request, record_type: str, record: dict[str, Any],
-                    call: WebhookCall) -> dict[str, Any]:
-    """`judge_record` off the event loop: the index lookup, the report, and the upsert ?index=true asks for.
-    Each record is indexed before the next is looked up, so a payload's own duplicates are found too."""
-    duplicates: list[dict[str, Any]] = []
-    check = "not_applicable"
-    if record_type in MATCHABLE:
-        try:
-            duplicates, check = find_in_index(request, record_type, record, call.rules, call.options), "index"
-        except SQLAlchemyError as exc:
-            log.warning("duplicate check unavailable: %s", type(exc).__name__)
-            check = "unavailable"
-    report = score_record(record_type, record, call.rules, now=call.now, options=call.options,
-                          duplicates=duplicates)
-    report["duplicate_check"] = check
-    if call.index_record:
-        report["indexed"] = index_in_thread(request, record_type, record, call)
-    return report
-
-
-def index_in_thread(request: Request, record_type: str, record: dict[str, Any], call: WebhookCall) -> bool:
-    """Upsert one record (score.py's `_index` in a worker thread); False when it cannot be indexed."""
-    rid = record.get("id")
-    if record_type not in MATCHABLE or isinstance(rid, bool) or not isinstance(rid, str | int) or rid == "":
-        return False
-    try:
-        index.upsert_records(request.app.state.engine, record_type, [(str(rid), record)],
-                             call.rules.match_models[record_type], call.options.default_region)
-    except SQLAlchemyError as exc:
-        log.warning("index upsert failed: %s", type(exc).__name__)
-        return False
-    return True
-
-
 def entry_error(index: int, loc: str, msg: str) -> dict[str, Any]:
-    """A payload entry that is no record: it keeps its place and gets its own error, shaped as /v1/batch's."""
-    problem = {"type": "/problems/not-a-record", "title": "Not a record", "status": 422, "detail": msg[:300],
-               "errors": [{"loc": loc, "msg": msg}]}
-    return {"index": index, "error": problem}
+    """A payload entry that is no record: it keeps its place and gets its own error, as /v1/batch's do."""
+    return not_a_record(index, msg[:300], {"loc": loc, "msg": msg})
 
 
 async def respond_adapted(request: Request, source: str, payload: Any, call: WebhookCall) -> Response:

@@ -24,7 +24,14 @@ from nameparser import HumanName
 from nameparser.config import CONSTANTS as NAME_CONSTANTS
 from nicknames import name_triplets
 
-from app.scoring.formats import URL_SCHEMES, check_phone, check_url, phone_region, with_extension_words
+from app.scoring.formats import (
+    URL_SCHEMES,
+    check_phone,
+    check_url,
+    phone_region,
+    with_extension_words,
+    without_label,
+)
 from app.scoring.values import parse_datetime
 
 _NON_ALNUM = re.compile(r"[^a-z0-9 ]+")
@@ -301,8 +308,7 @@ def _international_digits(text: str) -> str:
 @lru_cache(maxsize=131072)
 def _phone_key(text: str, region: str) -> str:
     text = with_extension_words(text)  # as check_phone reads it: 'DW 12' is no more digits of the number
-    if _SPREADSHEET_NUMBER.fullmatch(text):  # '4155550123.0': a number a spreadsheet stored as a decimal
-        text = text[:-2]
+    text = without_label(text)  # as check_phone reads it: '(mobile)' and a spreadsheet's '4155550123.0'
     international = _international_digits(text)
     if international:
         return international
@@ -324,8 +330,6 @@ def _phone_key(text: str, region: str) -> str:
     digits = _NON_DIGIT.sub("", text)
     return digits if len(digits) >= 7 else ""
 
-
-_SPREADSHEET_NUMBER = re.compile(r"\+?\d{7,15}\.0")
 
 
 def domain_key(value: Any) -> str:
