@@ -76,3 +76,51 @@ def test_made_request_ids_are_distinct_and_a_forked_child_makes_its_own() -> Non
     child = os.read(read, 64).decode()
     os.close(read), os.close(write)
     assert len(child) == 32 and child[:16] != made[0][:16]
+
+
+def test_the_line_written_straight_to_the_handler_is_the_line_the_logger_writes() -> None:
+    """With nothing but the access handler to see it, the line skips logging's record; anything else that
+    would see the record (a parent's handler, a filter, another format) gets it through the logger."""
+    import io
+
+    from app.api.request_log import AccessLogHandler, log, log_line, timestamp
+
+    [handler] = [h for h in log.handlers if isinstance(h, AccessLogHandler)]
+    stream, saved = io.StringIO(), (handler.stream, log.propagate)
+    handler.setStream(stream)
+    seen: list[logging.LogRecord] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            seen.append(record)
+
+    parent = logging.getLogger("crm_dq")
+    try:
+        log.propagate = False
+        assert handler.writes_alone()
+        log_line('{"n": 1}')
+        assert stream.getvalue() == '{"n": 1}\n' and seen == []
+        log.propagate = True
+        parent.addHandler(keep := Keep())  # a parent's handler must see the record
+        assert not handler.writes_alone()
+        log_line('{"n": 2}')
+        parent.removeHandler(keep)
+        log.propagate = False
+        handler.addFilter(lambda record: "secret" not in record.getMessage())  # a filter must judge it
+        assert not handler.writes_alone()
+        log_line('{"n": "secret"}')
+        handler.filters.clear()
+        handler.setFormatter(logging.Formatter("access %(message)s"))  # another format must apply
+        log_line('{"n": 3}')
+        handler.setFormatter(handler.whole_message)
+    finally:
+        handler.setStream(saved[0])
+        log.propagate = saved[1]
+    assert [r.getMessage() for r in seen] == ['{"n": 2}']
+    assert stream.getvalue() == '{"n": 1}\n{"n": 2}\naccess {"n": 3}\n'
+    assert seen[0].funcName == "test_the_line_written_straight_to_the_handler_is_the_line_the_logger_writes"
+    from datetime import UTC, datetime
+
+    made = timestamp()
+    assert len(made) == 24 and made.endswith("Z") and made[19] == "."
+    assert abs((datetime.fromisoformat(made.replace("Z", "+00:00")) - datetime.now(UTC)).total_seconds()) < 2

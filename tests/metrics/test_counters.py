@@ -339,3 +339,26 @@ def test_counts_waiting_are_written_on_close_and_timed_on_a_new_event_loop() -> 
     asyncio.run(record())
     metrics.close()
     assert scored._value.get() == 3.0
+
+
+def test_observations_summed_before_writing_expose_as_one_observe_each() -> None:
+    """Request durations and scores are summed per bucket and written later (each moved bucket once, through
+    prometheus_client's own values): the exposition is the one `Histogram.observe` per value would give,
+    including values on a bucket's bound, below the first and above the last."""
+    from prometheus_client import CollectorRegistry, Histogram, generate_latest
+
+    from app.metrics import LATENCY_BUCKETS, PendingObservations
+
+    amounts = [0.0, 0.001, 0.0011, 0.0025, 0.3, 2.0, 59.9, 60.0, 61.0, 1e9, 0.004, 0.001]
+    exposed = []
+    for summed in (False, True):
+        registry = CollectorRegistry()
+        family = Histogram("t", "t", ["route"], buckets=LATENCY_BUCKETS, registry=registry)
+        child = family.labels("/v1/contacts/score")
+        pending = PendingObservations(child)
+        for amount in amounts:
+            pending.observe(amount) if summed else child.observe(amount)
+        pending.flush()
+        pending.flush()  # nothing twice
+        exposed.append(generate_latest(registry))
+    assert exposed[0] == exposed[1] and b't_count{route="/v1/contacts/score"} 12.0' in exposed[1]

@@ -15,7 +15,6 @@ import orjson
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.exc import SQLAlchemyError
-from starlette.background import BackgroundTask
 from starlette.responses import Response
 
 from app.api.deps import (
@@ -100,10 +99,8 @@ def make_score_endpoint(record_type: str) -> Any:
 
     async def score(request: Request) -> Response:
         report = await answer(request, record_type)
-        # counted after the response is sent: no metrics work between the report and the client
-        metrics = request.app.state.metrics
-        counted = BackgroundTask(metrics.record_later, report, "api", bool(report["duplicates"]))
-        return Response(orjson.dumps(report), media_type="application/json", background=counted)
+        request.app.state.metrics.record_soon(report, "api", bool(report["duplicates"]))  # summed, written later
+        return Response(orjson.dumps(report), media_type="application/json")
 
     score.__name__ = f"score_{record_type}"
     score.__doc__ = (f"Judge one {record_type}: completeness, validity, consistency, qualification, timeliness, "
