@@ -43,7 +43,7 @@ class AccessLogHandler(logging.StreamHandler):  # type: ignore[type-arg]
         logger: logging.Logger | None = log
         if len(log.handlers) != 1 or log.handlers[0] is not self or log.filters:
             return False
-        while logger is not None and logger.propagate:  # a parent's handler (pytest's caplog, a config) sees it
+        while logger is not None and logger.propagate:  # a parent's handler (caplog, a config) sees it
             logger = logger.parent
             if logger is not None and logger.handlers:
                 return False
@@ -139,8 +139,8 @@ _second: list[Any] = [None, ""]  # the last whole second `timestamp` wrote, and 
 
 
 def timestamp() -> str:
-    """Now as ISO-8601 UTC with milliseconds ('2026-12-06T22:00:00.123Z'); the seconds' text made once a second
-    (`datetime.now(UTC).isoformat` cost about as much as the rest of the line)."""
+    """Now as ISO-8601 UTC with milliseconds ('2026-12-06T22:00:00.123Z'), the seconds' text made once a
+    second (`datetime.now(UTC).isoformat` cost about as much as the rest of the line)."""
     now = time.time()
     second = int(now)
     if second != _second[0]:
