@@ -197,7 +197,7 @@ class Metrics:
         return Tally(self, source)
 
     def observe_request(self, route: str, method: str, status: int, seconds: float) -> None:
-        """One finished HTTP request (on the event loop): its duration is written with `record_soon`'s counts."""
+        """One finished HTTP request (on the event loop), written with `record_soon`'s counts."""
         key = (route, method, status)
         with self._soon_lock:
             pending = self._http.get(key)
