@@ -376,13 +376,18 @@ def _contact_roles_invalid(record: dict[str, Any], params: Any, ctx: Any) -> Ite
 
 
 def _wrong_type(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
-    """A field holds a different JSON type than the canonical model documents (an object where text goes)."""
-    typed, fits = _TYPED_FIELDS[ctx.record_type], _FITTING_TYPES[ctx.record_type]
+    """A field holds a different JSON type than the canonical model documents (an object where text goes).
+
+    A value that holds nothing ('', ' ', 'N/A', null: not in `ctx.present`) is a field not given, as
+    completeness reads it, whatever its kind: `"email_bounced": ""` was an error (an alert on every save)
+    while `account.recommended.missing` called the same value missing.
+    """
+    typed, fits, present = _TYPED_FIELDS[ctx.record_type], _FITTING_TYPES[ctx.record_type], ctx.present
     for field, value in record.items():
         if (field, value.__class__) in fits:  # the common case: a plain JSON value of the documented kind
             continue
         spec = typed.get(field)
-        if spec is None or value is None:  # unchecked kind (or unknown field), or null: never a wrong type
+        if spec is None or field not in present:  # unchecked kind (or unknown field), or blank: never wrong
             continue
         types, kind = spec
         if not isinstance(value, types) or (kind == "string" and isinstance(value, bool)):
