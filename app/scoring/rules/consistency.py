@@ -97,21 +97,29 @@ def _close_before_created(record: dict[str, Any], params: Any, ctx: Any) -> Iter
         yield Hit("close_date", record.get("close_date"))
 
 
+# per record type, the dates that can only lie in the past: activities, and a contact's birth (a birthdate in
+# the future was judged by nothing, as dates.invalid allows dates up to validity.future_years ahead)
+PAST_FIELDS = {t: ACTIVITY_FIELDS + (("birthdate",) if t == "contact" else ())
+               for t in ("account", "contact", "opportunity", "lead")}
+_WHY_PAST = {"birthdate": "no one is born in the future"}
+
+
 def _dates_in_future(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
-    """Something that already happened (created, last activity, verified) is dated in the future."""
+    """Something that already happened (created, last activity, verified, born) is dated in the future."""
     limit, present = ctx.now + _GRACE, ctx.present
-    for field in ACTIVITY_FIELDS:
+    for field in PAST_FIELDS[ctx.record_type]:
         if field not in present:
             continue
         when = ctx.parse_datetime(record[field])
         if when is not None and when > limit:
-            yield Hit(field, record.get(field))
+            yield Hit(field, record.get(field),
+                      details={"why": _WHY_PAST.get(field, "it records something that already happened")})
 
 
-for _t in ("account", "contact", "opportunity", "lead"):
-    rule(f"{_t}.dates.future", fields=ACTIVITY_FIELDS, severity="warning", category="consistency", seed="000",
+for _t, _fields in PAST_FIELDS.items():
+    rule(f"{_t}.dates.future", fields=_fields, severity="warning", category="consistency", seed="000",
          when_present=True,
-         message="{field} {value!r} is in the future; it records something that already happened.",
+         message="{field} {value!r} is in the future; {why}.",
          description="Seed 000: activity logging must be timely and accurate.")(_dates_in_future)
 
 
