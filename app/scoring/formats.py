@@ -104,7 +104,22 @@ def _check_domain(domain: str) -> tuple[str | None, str | None, str | None]:
         info = validate_email_domain_name(domain, test_environment=False, globally_deliverable=True)
     except EmailNotValidError as exc:
         return None, None, str(exc)
+    reason = _no_public_suffix(info["domain"], info["ascii_domain"])
+    if reason is not None:
+        return None, None, reason
     return info["domain"], info["ascii_domain"], None
+
+
+def _no_public_suffix(domain: str, ascii_domain: str) -> str | None:
+    """Why a mail domain is no one's, by the public suffix list as websites are judged (`check_url`), else None.
+
+    email-validator refuses special-use names (.test, .local, .localhost) but takes any other last label as a
+    top-level domain: bob@acme.con and bob@acme.c were valid, while the website acme.con was an error.
+    `registered_domain` is cached on the domain, which a CRM's addresses share.
+    """
+    if registered_domain(ascii_domain) is None:
+        return f"The domain name {domain} has no registered domain and public suffix."
+    return None
 
 
 @lru_cache(maxsize=32768)
@@ -154,6 +169,9 @@ def check_email(value: str, deliverability: bool = False, timeout: float = 2.0) 
         info = validate_email(email, check_deliverability=deliverability, timeout=int(max(1, timeout)))
     except EmailNotValidError as exc:
         return EmailCheck(False, reason=str(exc))
+    reason = _no_public_suffix(info.domain, info.ascii_domain)
+    if reason is not None:
+        return EmailCheck(False, reason=reason)
     return EmailCheck(True, info.normalized, info.domain.lower())
 
 

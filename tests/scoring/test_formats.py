@@ -333,6 +333,21 @@ def test_the_cached_email_check_agrees_with_email_validator(local: str, domain: 
     assert (got.ok, got.normalized, got.domain) == _by_email_validator(address)
 
 
+@pytest.mark.parametrize("address", ["bob@acme.con", "bob@acme.c", "bob@co.uk", "bób@acme.con",
+                                     "bob@пример.яя", "bob@acme.con\n"])
+def test_an_address_at_a_domain_with_no_public_suffix_is_invalid_on_both_paths(address: str) -> None:
+    """The cached path for plain addresses and email-validator's own (non-ASCII text) judge the domain by the
+    public suffix list, as check_url judges a website: 'acme.con' is no domain as a website nor as a mail one."""
+    assert not check_url(address.rpartition("@")[2].strip()).ok
+    got = check_email(address)
+    assert not got.ok and got.reason is not None and "public suffix" in got.reason
+
+
+def test_special_use_domains_keep_email_validators_reason() -> None:
+    assert check_email("bob@acme.local").reason == check_email("bob@intranet.test").reason == \
+        "The part after the @-sign is a special-use or reserved name that cannot be used with email."
+
+
 def test_text_of_a_str_subclass_and_a_datetime_subclass_are_read_as_their_values() -> None:
     class Text(str):
         def __str__(self) -> str:
