@@ -390,6 +390,8 @@ def _wrong_type(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
         if spec is None or field not in present:  # unchecked kind (or unknown field), or blank: never wrong
             continue
         types, kind = spec
+        if kind == "boolean" and value.__class__ is int and value in (0, 1):
+            continue  # a checkbox as CRM exports and SQL bit columns write it; is_yes reads it
         if not isinstance(value, types) or (kind == "string" and isinstance(value, bool)):
             yield Hit(field, value, details={"expected": kind})
 
