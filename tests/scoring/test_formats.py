@@ -348,6 +348,19 @@ def test_special_use_domains_keep_email_validators_reason() -> None:
         "The part after the @-sign is a special-use or reserved name that cannot be used with email."
 
 
+def test_a_date_outside_the_realistic_range_is_one_finding() -> None:
+    """close_date 1899-12-31 is dates.invalid; the rules reasoning from dates read it as not given (it was also
+    close_date.past and close_date.before_created: three penalties for one bad value)."""
+    record = {"stage": "Proposal", "close_date": "1899-12-31", "created_at": "2024-03-01T00:00:00Z",
+              "last_activity_at": "1800-01-01"}
+    report = score_record("opportunity", record, load_rules(), now=datetime(2026, 12, 1, 12, tzinfo=UTC))
+    on_dates = sorted((i["rule"], i["field"]) for i in report["issues"]
+                      if i["field"] in ("close_date", "created_at", "last_activity_at"))
+    assert on_dates == [("opportunity.activity.stale", "last_activity_at"),  # idle since created_at, in range
+                        ("opportunity.dates.invalid", "close_date"),
+                        ("opportunity.dates.invalid", "last_activity_at")]
+
+
 def test_text_of_a_str_subclass_and_a_datetime_subclass_are_read_as_their_values() -> None:
     class Text(str):
         def __str__(self) -> str:

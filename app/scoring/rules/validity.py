@@ -202,6 +202,23 @@ def _dates_invalid(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hi
             yield Hit(field, value, details={"reason": "outside the realistic range"})
 
 
+def realistic_datetime(value: Any, ctx: Any) -> datetime | None:
+    """`ctx.parse_datetime` of a date field, or None when the date lies outside the realistic range
+    (`validity.oldest_year`, `future_years`): rules that reason from a date read such a one as not given.
+
+    dates.invalid reports it once; a close date of 1899-12-31 was also a past close date and one before the
+    deal's creation, three penalties for one bad value.
+    """
+    parsed = ctx.parse_datetime(value)
+    if parsed is None:
+        return None
+    cfg, now = ctx.rules.file.validity, ctx.now
+    if cfg.oldest_year < parsed.year < now.year + cfg.future_years:  # the common case: no range to build
+        return parsed
+    earliest, latest = _realistic_range(now, now.tzinfo, cfg.oldest_year, cfg.future_years)
+    return parsed if earliest <= parsed <= latest else None
+
+
 @lru_cache(maxsize=256)
 def _realistic_range(now: datetime, zone: Any, oldest_year: int,
                      future_years: int) -> tuple[datetime, datetime]:
