@@ -388,6 +388,10 @@ def check_phone(value: str, region: str) -> PhoneCheck:
     (the US: 011), so a number starting with it that is no valid number of the region is read as "+".
     """
     text = value.strip()
+    if not text.isascii():
+        # full-width forms as East Asian input methods type them ('＋１ ４１５ ５５５ ０１２３', '００４９'):
+        # phonenumbers reads the digits, but the country code was judged by an ASCII '+' or '00'
+        text = unicodedata.normalize("NFKC", text)
     result = _check_phone(text, region)
     if not result.ok and text.startswith("00") and len(text) > 2:
         international = _check_phone("+" + text[2:], region)
@@ -432,6 +436,8 @@ def with_extension_words(text: str) -> str:
 def _check_phone(text: str, region: str) -> PhoneCheck:
     text = with_extension_words(text)
     lead = text.lstrip("( ")  # '(+49) 30 1234567' is written with its country code too
+    if lead[:4].lower() == "tel:":  # an RFC 3966 URI, as a click-to-call link holds it: 'tel:+1-415-555-0123'
+        lead = lead[4:].lstrip("( ")
     has_country_code = lead.startswith("+") or lead.startswith("00")
     try:
         number = phonenumbers.parse(text, region)

@@ -361,6 +361,18 @@ def test_a_date_outside_the_realistic_range_is_one_finding() -> None:
                         ("opportunity.dates.invalid", "last_activity_at")]
 
 
+@pytest.mark.parametrize(("written", "has_country_code"), [
+    ("tel:+14155550123", True), ("TEL:+1-415-555-0123;ext=12", True), ("tel:4155550123", False),
+    ("＋１ ４１５ ５５５ ０１２３", True), ("(＋1) 415 555 0123", True), ("００４９ ３０ １２３４５６７", True),
+    ("４１５ ５５５ ０１２３", False)])
+def test_a_tel_uri_and_full_width_forms_are_read_for_the_country_code(written: str,
+                                                                       has_country_code: bool) -> None:
+    """The country code was judged by an ASCII '+' or '00' at the start of the raw text: a 'tel:' URI (RFC 3966)
+    and a full-width '＋' were 'no country code', and a full-width '００49' number invalid."""
+    result = check_phone(written, "US")
+    assert result.ok and result.has_country_code is has_country_code
+
+
 def test_text_of_a_str_subclass_and_a_datetime_subclass_are_read_as_their_values() -> None:
     class Text(str):
         def __str__(self) -> str:
