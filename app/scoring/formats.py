@@ -154,11 +154,17 @@ def _check_simple_email(email: str) -> EmailCheck:
         validate_email_length(result)
     except EmailNotValidError as exc:
         return EmailCheck(False, reason=str(exc))
-    return EmailCheck(True, normalized, normalized_domain.lower())
+    # written in ASCII, the address keeps its ASCII (punycode) domain: see `check_email`
+    return EmailCheck(True, f"{info['local_part']}@{ascii_domain}", ascii_domain)
 
 
 def check_email(value: str, deliverability: bool = False, timeout: float = 2.0) -> EmailCheck:
-    """Syntax (and optionally DNS deliverability) of one address, by email-validator."""
+    """Syntax (and optionally DNS deliverability) of one address, by email-validator.
+
+    A domain written in ASCII stays ASCII in `normalized` and `domain`: email-validator's normal form of
+    bob@xn--exmple-cua.de is bob@exämple.de, which email.nonstandard then suggested storing, and many CRMs
+    (Salesforce among them) refuse non-ASCII addresses; websites keep their punycode too.
+    """
     email = value.strip()
     if len(email) > MAX_EMAIL_TEXT:  # email-validator would refuse it too, after a scan costing ~20 ms per MB
         return EmailCheck(False, reason=f"The email address is too long ({len(email):,} characters).")
@@ -172,6 +178,8 @@ def check_email(value: str, deliverability: bool = False, timeout: float = 2.0) 
     reason = _no_public_suffix(info.domain, info.ascii_domain)
     if reason is not None:
         return EmailCheck(False, reason=reason)
+    if email.rpartition("@")[2].isascii() and info.ascii_domain:
+        return EmailCheck(True, f"{info.normalized.rpartition('@')[0]}@{info.ascii_domain}", info.ascii_domain)
     return EmailCheck(True, info.normalized, info.domain.lower())
 
 

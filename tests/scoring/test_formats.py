@@ -313,11 +313,12 @@ def test_an_organisation_can_score_titles_by_its_own_keyword_bands_or_levels() -
 
 
 def _by_email_validator(address: str) -> tuple[bool, str | None, str | None]:
+    """email-validator's verdict, with a domain written in ASCII kept in ASCII (punycode), as check_email does."""
     try:
         info = validate_email(address, check_deliverability=False)
     except EmailNotValidError:
         return False, None, None
-    return True, info.normalized, info.domain.lower()
+    return True, f"{info.local_part}@{info.ascii_domain}", info.ascii_domain
 
 
 @settings(max_examples=300, deadline=None)
@@ -327,7 +328,8 @@ def _by_email_validator(address: str) -> tuple[bool, str | None, str | None]:
                         ".".join(["c" * 63] * 3) + ".com"]))  # valid; with a long local part, over 254
 def test_the_cached_email_check_agrees_with_email_validator(local: str, domain: str) -> None:
     """check_email's own path for plain addresses (domain check cached apart) gives email-validator's verdict,
-    including an IDNA domain (it once raised TypeError there: a 500 for bob@xn--bcher-kva.com)."""
+    including an IDNA domain (it once raised TypeError there: a 500 for bob@xn--bcher-kva.com), which stays in
+    punycode."""
     address = f"{local}@{domain}"
     got = check_email(address)
     assert (got.ok, got.normalized, got.domain) == _by_email_validator(address)
@@ -371,6 +373,16 @@ def test_a_tel_uri_and_full_width_forms_are_read_for_the_country_code(written: s
     and a full-width '＋' were 'no country code', and a full-width '００49' number invalid."""
     result = check_phone(written, "US")
     assert result.ok and result.has_country_code is has_country_code
+
+
+@pytest.mark.parametrize(("address", "normalized"), [
+    ("bob@xn--exmple-cua.de", "bob@xn--exmple-cua.de"), ("bob@XN--EXMPLE-CUA.DE", "bob@xn--exmple-cua.de"),
+    ("bób@xn--exmple-cua.de", "bób@xn--exmple-cua.de"), ("bob@exämple.de", "bob@exämple.de")])
+def test_an_address_keeps_the_domain_form_it_was_written_in(address: str, normalized: str) -> None:
+    """A punycode domain is not suggested in Unicode (many CRMs refuse non-ASCII addresses), on the cached path
+    for plain addresses and on email-validator's own; a Unicode one is left as written."""
+    got = check_email(address)
+    assert got.ok and got.normalized == normalized and got.domain == normalized.rpartition("@")[2]
 
 
 def test_text_of_a_str_subclass_and_a_datetime_subclass_are_read_as_their_values() -> None:
