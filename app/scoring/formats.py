@@ -104,7 +104,22 @@ def _check_domain(domain: str) -> tuple[str | None, str | None, str | None]:
         info = validate_email_domain_name(domain, test_environment=False, globally_deliverable=True)
     except EmailNotValidError as exc:
         return None, None, str(exc)
+    reason = _no_public_suffix(info["domain"], info["ascii_domain"])
+    if reason is not None:
+        return None, None, reason
     return info["domain"], info["ascii_domain"], None
+
+
+def _no_public_suffix(domain: str, ascii_domain: str) -> str | None:
+    """Why a mail domain is no one's, by the public suffix list as websites are judged (`check_url`), else None.
+
+    email-validator refuses special-use names (.test, .local, .localhost) but takes any other last label as a
+    top-level domain: bob@acme.con and bob@acme.c were valid, while the website acme.con was an error.
+    `registered_domain` is cached on the domain, which a CRM's addresses share.
+    """
+    if registered_domain(ascii_domain) is None:
+        return f"The domain name {domain} has no registered domain and public suffix."
+    return None
 
 
 @lru_cache(maxsize=32768)
@@ -139,11 +154,17 @@ def _check_simple_email(email: str) -> EmailCheck:
         validate_email_length(result)
     except EmailNotValidError as exc:
         return EmailCheck(False, reason=str(exc))
-    return EmailCheck(True, normalized, normalized_domain.lower())
+    # written in ASCII, the address keeps its ASCII (punycode) domain: see `check_email`
+    return EmailCheck(True, f"{info['local_part']}@{ascii_domain}", ascii_domain)
 
 
 def check_email(value: str, deliverability: bool = False, timeout: float = 2.0) -> EmailCheck:
-    """Syntax (and optionally DNS deliverability) of one address, by email-validator."""
+    """Syntax (and optionally DNS deliverability) of one address, by email-validator.
+
+    A domain written in ASCII stays ASCII in `normalized` and `domain`: email-validator's normal form of
+    bob@xn--exmple-cua.de is bob@exämple.de, which email.nonstandard then suggested storing, and many CRMs
+    (Salesforce among them) refuse non-ASCII addresses; websites keep their punycode too.
+    """
     email = value.strip()
     if len(email) > MAX_EMAIL_TEXT:  # email-validator would refuse it too, after a scan costing ~20 ms per MB
         return EmailCheck(False, reason=f"The email address is too long ({len(email):,} characters).")
@@ -154,6 +175,11 @@ def check_email(value: str, deliverability: bool = False, timeout: float = 2.0) 
         info = validate_email(email, check_deliverability=deliverability, timeout=int(max(1, timeout)))
     except EmailNotValidError as exc:
         return EmailCheck(False, reason=str(exc))
+    reason = _no_public_suffix(info.domain, info.ascii_domain)
+    if reason is not None:
+        return EmailCheck(False, reason=reason)
+    if email.rpartition("@")[2].isascii() and info.ascii_domain:
+        return EmailCheck(True, f"{info.normalized.rpartition('@')[0]}@{info.ascii_domain}", info.ascii_domain)
     return EmailCheck(True, info.normalized, info.domain.lower())
 
 
@@ -370,6 +396,10 @@ def check_phone(value: str, region: str) -> PhoneCheck:
     (the US: 011), so a number starting with it that is no valid number of the region is read as "+".
     """
     text = value.strip()
+    if not text.isascii():
+        # full-width forms as East Asian input methods type them ('＋１ ４１５ ５５５ ０１２３', '００４９'):
+        # phonenumbers reads the digits, but the country code was judged by an ASCII '+' or '00'
+        text = unicodedata.normalize("NFKC", text)
     result = _check_phone(text, region)
     if not result.ok and text.startswith("00") and len(text) > 2:
         international = _check_phone("+" + text[2:], region)
@@ -414,6 +444,8 @@ def with_extension_words(text: str) -> str:
 def _check_phone(text: str, region: str) -> PhoneCheck:
     text = with_extension_words(text)
     lead = text.lstrip("( ")  # '(+49) 30 1234567' is written with its country code too
+    if lead[:4].lower() == "tel:":  # an RFC 3966 URI, as a click-to-call link holds it: 'tel:+1-415-555-0123'
+        lead = lead[4:].lstrip("( ")
     has_country_code = lead.startswith("+") or lead.startswith("00")
     try:
         number = phonenumbers.parse(text, region)

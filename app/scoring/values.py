@@ -166,8 +166,10 @@ YES = frozenset({"true", "yes", "y", "1"})  # how CRMs and spreadsheets write a 
 
 
 def is_yes(value: Any) -> bool:
-    """A checked box: JSON true, or text such as 'true', 'Yes', 'Y' or '1'."""
-    return value is True or (isinstance(value, str) and value.strip().lower() in YES)
+    """A checked box: JSON true, the integer 1 (a CRM export or a database's bit column writes checkboxes as
+    1 and 0), or text such as 'true', 'Yes', 'Y' or '1'."""
+    return value is True or (value.__class__ is int and value == 1) \
+        or (isinstance(value, str) and value.strip().lower() in YES)
 
 
 def days_between(earlier: datetime, later: datetime) -> float:

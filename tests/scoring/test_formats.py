@@ -313,11 +313,12 @@ def test_an_organisation_can_score_titles_by_its_own_keyword_bands_or_levels() -
 
 
 def _by_email_validator(address: str) -> tuple[bool, str | None, str | None]:
+    """email-validator's verdict, with a domain written in ASCII kept in ASCII (punycode), as check_email does."""
     try:
         info = validate_email(address, check_deliverability=False)
     except EmailNotValidError:
         return False, None, None
-    return True, info.normalized, info.domain.lower()
+    return True, f"{info.local_part}@{info.ascii_domain}", info.ascii_domain
 
 
 @settings(max_examples=300, deadline=None)
@@ -327,10 +328,61 @@ def _by_email_validator(address: str) -> tuple[bool, str | None, str | None]:
                         ".".join(["c" * 63] * 3) + ".com"]))  # valid; with a long local part, over 254
 def test_the_cached_email_check_agrees_with_email_validator(local: str, domain: str) -> None:
     """check_email's own path for plain addresses (domain check cached apart) gives email-validator's verdict,
-    including an IDNA domain (it once raised TypeError there: a 500 for bob@xn--bcher-kva.com)."""
+    including an IDNA domain (it once raised TypeError there: a 500 for bob@xn--bcher-kva.com), which stays in
+    punycode."""
     address = f"{local}@{domain}"
     got = check_email(address)
     assert (got.ok, got.normalized, got.domain) == _by_email_validator(address)
+
+
+@pytest.mark.parametrize("address", ["bob@acme.con", "bob@acme.c", "bob@co.uk", "bób@acme.con",
+                                     "bob@пример.яя", "bob@acme.con\n"])
+def test_an_address_at_a_domain_with_no_public_suffix_is_invalid_on_both_paths(address: str) -> None:
+    """The cached path for plain addresses and email-validator's own (non-ASCII text) judge the domain by the
+    public suffix list, as check_url judges a website: 'acme.con' is no domain as a website nor as a mail one."""
+    assert not check_url(address.rpartition("@")[2].strip()).ok
+    got = check_email(address)
+    assert not got.ok and got.reason is not None and "public suffix" in got.reason
+
+
+def test_special_use_domains_keep_email_validators_reason() -> None:
+    assert check_email("bob@acme.local").reason == check_email("bob@intranet.test").reason == \
+        "The part after the @-sign is a special-use or reserved name that cannot be used with email."
+
+
+def test_a_date_outside_the_realistic_range_is_one_finding() -> None:
+    """close_date 1899-12-31 is dates.invalid; the rules reasoning from dates read it as not given (it was also
+    close_date.past and close_date.before_created: three penalties for one bad value)."""
+    record = {"stage": "Proposal", "close_date": "1899-12-31", "created_at": "2024-03-01T00:00:00Z",
+              "last_activity_at": "1800-01-01"}
+    report = score_record("opportunity", record, load_rules(), now=datetime(2026, 12, 1, 12, tzinfo=UTC))
+    on_dates = sorted((i["rule"], i["field"]) for i in report["issues"]
+                      if i["field"] in ("close_date", "created_at", "last_activity_at"))
+    assert on_dates == [("opportunity.activity.stale", "last_activity_at"),  # idle since created_at, in range
+                        ("opportunity.dates.invalid", "close_date"),
+                        ("opportunity.dates.invalid", "last_activity_at")]
+
+
+@pytest.mark.parametrize(("written", "has_country_code"), [
+    ("tel:+14155550123", True), ("TEL:+1-415-555-0123;ext=12", True), ("tel:4155550123", False),
+    ("＋１ ４１５ ５５５ ０１２３", True), ("(＋1) 415 555 0123", True), ("００４９ ３０ １２３４５６７", True),
+    ("４１５ ５５５ ０１２３", False)])
+def test_a_tel_uri_and_full_width_forms_are_read_for_the_country_code(written: str,
+                                                                       has_country_code: bool) -> None:
+    """The country code was judged by an ASCII '+' or '00' at the start of the raw text: a 'tel:' URI (RFC 3966)
+    and a full-width '＋' were 'no country code', and a full-width '００49' number invalid."""
+    result = check_phone(written, "US")
+    assert result.ok and result.has_country_code is has_country_code
+
+
+@pytest.mark.parametrize(("address", "normalized"), [
+    ("bob@xn--exmple-cua.de", "bob@xn--exmple-cua.de"), ("bob@XN--EXMPLE-CUA.DE", "bob@xn--exmple-cua.de"),
+    ("bób@xn--exmple-cua.de", "bób@xn--exmple-cua.de"), ("bob@exämple.de", "bob@exämple.de")])
+def test_an_address_keeps_the_domain_form_it_was_written_in(address: str, normalized: str) -> None:
+    """A punycode domain is not suggested in Unicode (many CRMs refuse non-ASCII addresses), on the cached path
+    for plain addresses and on email-validator's own; a Unicode one is left as written."""
+    got = check_email(address)
+    assert got.ok and got.normalized == normalized and got.domain == normalized.rpartition("@")[2]
 
 
 def test_text_of_a_str_subclass_and_a_datetime_subclass_are_read_as_their_values() -> None:

