@@ -18,7 +18,7 @@ from app.scoring.rules.lead_score import score_lead
 from app.scoring.rules.qualification import measure_qualification
 from app.scoring.rules.standardize import ADDRESS_FIELD, normalize_record
 from app.scoring.ruleset import Ruleset
-from app.scoring.values import clip_value, is_filled, parse_datetime
+from app.scoring.values import clip_value, is_filled, parse_datetime, realistic_range
 
 SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
 
@@ -92,16 +92,28 @@ class Context:
         return result
 
     def parse_datetime(self, value: Any) -> datetime | None:
-        """`parse_datetime` of a field value, parsed once per record for text."""
+        """`parse_datetime` of a field value (parsed once per record for text), or None for a date outside the
+        realistic range (`[validity] oldest_year`, `future_years`): dates.invalid reports such a date once and
+        no rule reasons from it (a close date of 1899-12-31 was also a past close date and one before the
+        deal's creation: three penalties for one bad value)."""
         if value is None:
             return None
         if value.__class__ is not str:
-            return parse_datetime(value)
+            return self._realistic(parse_datetime(value))
         dates = self._dates
         if value in dates:
             return dates[value]
-        parsed = dates[value] = parse_datetime(value)
+        parsed = dates[value] = self._realistic(parse_datetime(value))
         return parsed
+
+    def _realistic(self, parsed: datetime | None) -> datetime | None:
+        if parsed is None:
+            return None
+        cfg, year = self.rules.file.validity, self.now.year
+        if cfg.oldest_year < parsed.year < year + cfg.future_years:  # the common case: no range to look up
+            return parsed
+        earliest, latest = realistic_range(year, cfg.oldest_year, cfg.future_years)
+        return parsed if earliest <= parsed <= latest else None
 
 
 class _Template(dict[str, Any]):

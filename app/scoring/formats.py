@@ -396,6 +396,11 @@ def check_phone(value: str, region: str) -> PhoneCheck:
     (the US: 011), so a number starting with it that is no valid number of the region is read as "+".
     """
     text = value.strip()
+    if text.endswith(".0"):
+        # a spreadsheet's decimal ('4155550123.0') is never part of the number; read with it, a number of a
+        # region whose numbers vary in length could be valid one digit longer ('030 12345678.0'), and the
+        # matching keys, which always read it off, named another number
+        text = without_label(text)
     if not text.isascii():
         # full-width forms as East Asian input methods type them ('＋１ ４１５ ５５５ ０１２３', '００４９'):
         # phonenumbers reads the digits, but the country code was judged by an ASCII '+' or '00'

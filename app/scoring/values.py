@@ -6,6 +6,7 @@ import math
 import re
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -78,6 +79,14 @@ def parse_datetime(value: Any) -> datetime | None:
                             parsed.microsecond, UTC, fold=parsed.fold)
         return parsed.replace(tzinfo=UTC)  # a datetime subclass keeps its class
     return parsed.astimezone(UTC)
+
+
+@lru_cache(maxsize=64)
+def realistic_range(year: int, oldest_year: int, future_years: int) -> tuple[datetime, datetime]:
+    """The first and last instants a date may name in a year `year` (`[validity] oldest_year`, `future_years`):
+    from the start of 1 January `oldest_year` to the end of 31 December `future_years` later, in UTC."""
+    return (datetime(oldest_year, 1, 1, tzinfo=UTC),
+            datetime(min(year + future_years, 9999), 12, 31, 23, 59, 59, 999999, tzinfo=UTC))
 
 
 def is_number(value: Any) -> bool:

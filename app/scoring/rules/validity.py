@@ -187,45 +187,16 @@ for _t, _f in (("account", "website"), ("account", "linkedin_url"), ("contact", 
 
 # ---------------------------------------------------------------- dates
 def _dates_invalid(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
-    """A date field that is not an ISO-8601 date, or lies outside any realistic range."""
-    earliest, latest = _realistic_range(ctx.now, ctx.now.tzinfo, params.oldest_year, params.future_years)
+    """A date field that is not an ISO-8601 date, or lies outside any realistic range (which
+    `Context.parse_datetime` reads as no date at all)."""
     present = ctx.present
     for field in DATE_FIELDS[ctx.record_type]:
         if field not in present:
             continue
         value = record[field]
-        parsed = ctx.parse_datetime(value)
-        if parsed is None:
+        if ctx.parse_datetime(value) is None:
             reason = "outside the realistic range" if _is_iso(value) else "not an ISO-8601 date (YYYY-MM-DD)"
             yield Hit(field, value, details={"reason": reason})
-        elif not earliest <= parsed <= latest:
-            yield Hit(field, value, details={"reason": "outside the realistic range"})
-
-
-def realistic_datetime(value: Any, ctx: Any) -> datetime | None:
-    """`ctx.parse_datetime` of a date field, or None when the date lies outside the realistic range
-    (`validity.oldest_year`, `future_years`): rules that reason from a date read such a one as not given.
-
-    dates.invalid reports it once; a close date of 1899-12-31 was also a past close date and one before the
-    deal's creation, three penalties for one bad value.
-    """
-    parsed = ctx.parse_datetime(value)
-    if parsed is None:
-        return None
-    cfg, now = ctx.rules.file.validity, ctx.now
-    if cfg.oldest_year < parsed.year < now.year + cfg.future_years:  # the common case: no range to build
-        return parsed
-    earliest, latest = _realistic_range(now, now.tzinfo, cfg.oldest_year, cfg.future_years)
-    return parsed if earliest <= parsed <= latest else None
-
-
-@lru_cache(maxsize=256)
-def _realistic_range(now: datetime, zone: Any, oldest_year: int,
-                     future_years: int) -> tuple[datetime, datetime]:
-    """The first and last instants a date may name (cached: a batch's records share one `now`). `zone` is
-    `now`'s tzinfo: equal instants in two zones are one cache key, and the range keeps `now`'s zone."""
-    return (now.replace(year=oldest_year, month=1, day=1),
-            now.replace(year=min(now.year + future_years, 9999), month=12, day=31))
 
 
 def _is_iso(value: Any) -> bool:
