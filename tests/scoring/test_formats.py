@@ -163,6 +163,14 @@ def test_the_typo_domain_threshold_comes_from_the_rules_file() -> None:
     ("Diretor Financeiro", "director", "Finance"), ("Gerente de Compras", "manager", "Procurement"),
     ("Leiter Einkauf", "director", "Procurement"), ("Sr. Mgr., IT", "manager", "IT"),
     ("Dir. of Ops", "director", "Operations"),
+    # initials with dots and words joined by a dash (helper probe A6: C.E.O. had no seniority, Vice-President
+    # was an executive, as "president" outranked the one word "vice-president")
+    ("C.E.O.", "executive", "Executive"), ("V.P. Sales", "vp", "Sales"), ("S.V.P.", "vp", None),
+    ("Sr.V.P. Marketing", "vp", "Marketing"), ("Vice-President, Sales", "vp", "Sales"),
+    ("Vice–President of Sales", "vp", "Sales"), ("Vice-Président", "vp", None),
+    ("Co-Founder", "executive", "Executive"),
+    ("Asst. to the VP", "individual", None), ("EA to CEO", "individual", None),
+    ("PA to the Managing Director", "individual", None),
 ])
 def test_the_most_specific_title_keyword_wins(title: str, seniority: str, department: str | None) -> None:
     assert load_rules().title_labels(title) == (seniority, department)
@@ -285,6 +293,8 @@ def test_dates_are_read_as_aware_utc_instants(value: object, expected: datetime 
     ("Department Head", [5.0]),             # a bare "head" leads a team; "head of" is a vp
     ("Team Lead", [5.0]),
     ("SVP Sales", [10.0]),
+    ("C.E.O.", [10.0]), ("V.P. Sales", [10.0]), ("S.V.P.", [10.0]), ("Vice-President, Sales", [10.0]),
+    ("Asst. to the VP", []), ("EA to CEO", []),  # an assistant, whoever they assist
 ])
 def test_lead_title_points_follow_the_titles_seniority(title: str, points: list[float]) -> None:
     """lead_scoring.title_points: one keyword table ([standardize.seniority]) decides seniority and points."""
