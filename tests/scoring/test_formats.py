@@ -664,3 +664,14 @@ def test_a_labelled_phone_is_its_number(written: str) -> None:
     assert "contact.phone.invalid" not in {i["rule"] for i in report["issues"]}
     assert report["normalized"]["phone"] == "+14155550123"
     assert not check_phone("not a phone (mobile)", "US").ok and check_phone("1-800-FLOWERS", "US").ok
+
+
+@pytest.mark.parametrize("website", ["www.linkedin.com/company/acme", "https://facebook.com/acme"])
+def test_a_social_profile_as_website_is_invalid_and_gets_no_standard_form_or_domain(website: str) -> None:
+    """helper probe (B1): the error said 'social profile' and an info suggested
+    https://linkedin.com/company/acme as the standard form, with linkedin.com as the website domain."""
+    report = score_record("account", {"website": website}, load_rules(), now=NOW)
+    assert [i["rule"] for i in report["issues"] if i["field"] == "website"] == ["account.website.invalid"]
+    assert "website" not in report["normalized"] and "website_domain" not in report["normalized"]
+    own = score_record("account", {"website": "www.acme.com"}, load_rules(), now=NOW)["normalized"]
+    assert own["website"] == "https://acme.com" and own["website_domain"] == "acme.com"
