@@ -31,6 +31,7 @@ from app.models.records import RECORD_MODELS
 from app.models.store import ensure_schema, make_engine
 from app.scoring import Options, load_rules
 from app.scoring.pool import shutdown_pools
+from app.scoring.warmup import warm_up
 
 log = logging.getLogger("crm_dq")
 VERSION = "0.1.0"
@@ -53,6 +54,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.rules = load_rules(settings.rules_file)  # a bad rules file stops start-up here
         app.state.mappings = load_mappings(settings.mappings_file)  # so does a bad mappings file
+        warm_up(app.state.rules, app.state.options)  # tables the first records would build, built now
         app.state.engine = make_engine(settings.database_url)
         app.state.schema_ready = ensure_schema(app.state.engine)  # a store that is down does not
         metrics.bind(app.state.rules)

@@ -400,10 +400,21 @@ def _empty(value: Any) -> bool:
 
 
 # HubSpot's dates in event notifications: milliseconds since the epoch, ASCII digits only (str.isdigit also
-# accepts '¹²³'), negative before 1970 (birthdates); 9+ digits, so a yyyymmdd date is never read as one.
-_EPOCH_MS = re.compile(r"-?[0-9]{9,14}")
+# accepts '¹²³'), negative before 1970 (birthdates). 12-14 digits are 1973-2286 (and as far before 1970). Fewer
+# digits are read as milliseconds only when they are a whole day (midnight UTC), as HubSpot's date properties
+# always are (a birthdate in 1966-1973): epoch *seconds* ('1735603200', 2024-12-31), which HubSpot never writes,
+# were read as milliseconds of January 1970 and passed as a date; they stay text, which the date rules judge.
+# 9+ digits, so a yyyymmdd date is never read as one.
+_EPOCH_MS = re.compile(r"-?[0-9]{12,14}")
+_EPOCH_DAY = re.compile(r"-?[0-9]{9,11}")
+_DAY_MS = 86_400_000
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _LARGEST_INT = 2**63 - 1  # orjson writes no larger integer
+
+
+def _epoch_ms(text: str) -> bool:
+    """Whether date text is HubSpot's milliseconds since the epoch (see _EPOCH_MS)."""
+    return bool(_EPOCH_MS.fullmatch(text) or (_EPOCH_DAY.fullmatch(text) and int(text) % _DAY_MS == 0))
 
 
 def _coerce(path: str, value: Any, mapping: ObjectMap, mappings: Mappings) -> Any:
@@ -419,7 +430,7 @@ def _coerce(path: str, value: Any, mapping: ObjectMap, mappings: Mappings) -> An
     text = value.strip()
     if kind == "boolean" and text.lower() in _BOOLEANS:
         return _BOOLEANS[text.lower()]
-    if kind == "timestamp_ms" and _EPOCH_MS.fullmatch(text):
+    if kind == "timestamp_ms" and _epoch_ms(text):
         try:  # integer arithmetic: a float division rounds 99999999999999 ms to .998 s
             moment = _EPOCH + timedelta(milliseconds=int(text))
         except OverflowError:  # before year 1: left as text, so the date rules judge it

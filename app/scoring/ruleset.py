@@ -567,19 +567,37 @@ LabelTable = list[tuple[str, re.Pattern[str]]]
 TITLE_CHARS = 256  # a job title is short; longer text is cut before it is searched or becomes a cache key
 
 
+# initials written with dots ('C.E.O.', 'V.P.', 'S.V.P'), and dashes between words ('Vice-President')
+_DOTTED_INITIALS = re.compile(r"(?<![a-z0-9])[a-z](?:\.[a-z])+\.?(?![a-z0-9])")
+_TITLE_DASHES = re.compile(r"[\-\u2010-\u2015\u2212]")
+
+
+def title_key(text: str) -> str:
+    """A title or title keyword as they are compared: lowercased, initials without their dots ('C.E.O.' is
+    'ceo', 'V.P. Sales' 'vp sales': no keyword matched them) and dashes as spaces, so 'Vice-President' is the
+    two words 'vice president' and outranks 'president' (it was an executive)."""
+    return _TITLE_DASHES.sub(" ", _DOTTED_INITIALS.sub(lambda m: m.group().replace(".", ""), text.lower()))
+
+
+def title_pattern(words: list[str]) -> re.Pattern[str]:
+    """`keyword_pattern` of title keywords read as titles are (`title_key`)."""
+    return keyword_pattern([title_key(w) for w in words])
+
+
 def supported_person(roles: list[str]) -> re.Pattern[str] | None:
-    """The clause naming whom a supporting role supports ("… assistant| to the CEO"), to cut from a title."""
+    """The clause naming whom a supporting role supports ("… assistant| to the CEO", "… asst.| to the VP"), to
+    cut from a title (read by `title_key`)."""
     if not roles:
         return None
-    alts = "|".join(re.escape(r.lower()) for r in sorted(roles, key=len, reverse=True))
-    return re.compile(rf"(?<![a-z0-9])((?:{alts}))\s+(?:to|of|for)(?![a-z0-9]).*$", re.DOTALL)
+    alts = "|".join(re.escape(title_key(r)) for r in sorted(roles, key=len, reverse=True))
+    return re.compile(rf"(?<![a-z0-9])((?:{alts}))\.?\s+(?:to|of|for)(?![a-z0-9]).*$", re.DOTALL)
 
 
 def title_reader(cut: re.Pattern[str] | None) -> Callable[[str], str]:
-    """A title as the keyword tables read it: its first TITLE_CHARS characters, lowercased, without the clause
-    naming whom a supporting role supports."""
+    """A title as the keyword tables read it: its first TITLE_CHARS characters by `title_key`, without the
+    clause naming whom a supporting role supports."""
     def read(title: str) -> str:
-        lowered = title[:TITLE_CHARS].lower()
+        lowered = title_key(title[:TITLE_CHARS])
         return cut.sub(r"\1", lowered) if cut is not None else lowered
 
     return read
@@ -751,10 +769,10 @@ def compile_rules(model: RulesFile, data: dict[str, Any]) -> Ruleset:
     picklists = {k: frozenset(picklist_key(v) for v in vals) for k, vals in model.picklists.items()}
     decision = model.decision
     # keyword bands only when the rules file lists them (an empty list: no title points at all)
-    title_bands = ([(b.points, keyword_pattern(b.keywords)) for b in demo.pop("title")]
+    title_bands = ([(b.points, title_pattern(b.keywords)) for b in demo.pop("title")]
                    if "title" in demo else None)
-    seniority = [(k, keyword_pattern(v)) for k, v in model.standardize.seniority.items()]
-    departments = [(k, keyword_pattern(v)) for k, v in model.standardize.departments.items()]
+    seniority = [(k, title_pattern(v)) for k, v in model.standardize.seniority.items()]
+    departments = [(k, title_pattern(v)) for k, v in model.standardize.departments.items()]
     read_title = title_reader(supported_person(model.standardize.supporting_roles))
     return Ruleset(
         file=model,

@@ -278,6 +278,11 @@ def test_hubspot_millisecond_dates_become_iso_dates() -> None:
     ("¹²³⁴⁵⁶⁷⁸⁹⁰¹²", "¹²³⁴⁵⁶⁷⁸⁹⁰¹²"),                 # str.isdigit digits that int() refuses
     ("٣٠٧٢٠٠٠٠٠٠٠", "٣٠٧٢٠٠٠٠٠٠٠"),                   # other scripts' digits are not milliseconds either
     ("20240601", "20240601"),                          # a yyyymmdd date is not read as milliseconds
+    ("1735603200", "1735603200"),                      # epoch seconds (2024-12-31) are no 1970 milliseconds
+    ("-1735603200", "-1735603200"),
+    ("173560320", "173560320"),                        # 9 and 11 digits that are no whole day: no date either
+    ("17356032000", "17356032000"),
+    ("-63072000000", "1968-01-02"),                    # a whole day near 1970 is: HubSpot's date properties
 ])
 def test_millisecond_dates_any_era_and_only_ascii_digits(sent: str, read: str) -> None:
     [deal] = from_hubspot({"id": "1", "properties": {"closedate": sent}}, load_mappings(), "deals")

@@ -98,6 +98,13 @@ def test_salesforce_single_records(client: TestClient) -> None:
     assert lead["record_type"] == "lead" and lead["lead_score"] is not None
 
 
+def test_hubspot_epoch_seconds_are_an_invalid_date_not_1970(client: TestClient) -> None:
+    deal = {"id": "9", "properties": {"dealname": "Renewal", "closedate": "1735603200", "dealstage": "closedwon"}}
+    [result] = results(client.post("/v1/webhooks/hubspot", params={"now": NOW_ISO}, json=deal))
+    invalid = issue(result, "opportunity.dates.invalid")
+    assert invalid["field"] == "close_date" and invalid["value"] == "1735603200"
+
+
 def test_hubspot_objects_single_results_and_inputs(client: TestClient) -> None:
     [contact] = results(client.post("/v1/webhooks/hubspot", content=raw("hubspot/contact.json")))
     assert contact["record_id"] == "512" and contact["source"] == {"system": "hubspot", "object": "contacts"}

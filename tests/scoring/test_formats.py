@@ -163,6 +163,14 @@ def test_the_typo_domain_threshold_comes_from_the_rules_file() -> None:
     ("Diretor Financeiro", "director", "Finance"), ("Gerente de Compras", "manager", "Procurement"),
     ("Leiter Einkauf", "director", "Procurement"), ("Sr. Mgr., IT", "manager", "IT"),
     ("Dir. of Ops", "director", "Operations"),
+    # initials with dots and words joined by a dash (helper probe A6: C.E.O. had no seniority, Vice-President
+    # was an executive, as "president" outranked the one word "vice-president")
+    ("C.E.O.", "executive", "Executive"), ("V.P. Sales", "vp", "Sales"), ("S.V.P.", "vp", None),
+    ("Sr.V.P. Marketing", "vp", "Marketing"), ("Vice-President, Sales", "vp", "Sales"),
+    ("Vice–President of Sales", "vp", "Sales"), ("Vice-Président", "vp", None),
+    ("Co-Founder", "executive", "Executive"),
+    ("Asst. to the VP", "individual", None), ("EA to CEO", "individual", None),
+    ("PA to the Managing Director", "individual", None),
 ])
 def test_the_most_specific_title_keyword_wins(title: str, seniority: str, department: str | None) -> None:
     assert load_rules().title_labels(title) == (seniority, department)
@@ -285,6 +293,8 @@ def test_dates_are_read_as_aware_utc_instants(value: object, expected: datetime 
     ("Department Head", [5.0]),             # a bare "head" leads a team; "head of" is a vp
     ("Team Lead", [5.0]),
     ("SVP Sales", [10.0]),
+    ("C.E.O.", [10.0]), ("V.P. Sales", [10.0]), ("S.V.P.", [10.0]), ("Vice-President, Sales", [10.0]),
+    ("Asst. to the VP", []), ("EA to CEO", []),  # an assistant, whoever they assist
 ])
 def test_lead_title_points_follow_the_titles_seniority(title: str, points: list[float]) -> None:
     """lead_scoring.title_points: one keyword table ([standardize.seniority]) decides seniority and points."""
@@ -714,3 +724,14 @@ def test_a_spreadsheets_decimal_is_never_a_digit_of_the_number() -> None:
     assert check_phone("030 12345678.0", "DE").e164 == "+493012345678"
     assert check_phone("4155550123.0", "US").e164 == "+14155550123"
     assert not check_phone("20100.0", "DE").ok  # 20100 is no German number; 201000 was read instead
+
+
+@pytest.mark.parametrize("website", ["www.linkedin.com/company/acme", "https://facebook.com/acme"])
+def test_a_social_profile_as_website_is_invalid_and_gets_no_standard_form_or_domain(website: str) -> None:
+    """helper probe (B1): the error said 'social profile' and an info suggested
+    https://linkedin.com/company/acme as the standard form, with linkedin.com as the website domain."""
+    report = score_record("account", {"website": website}, load_rules(), now=NOW)
+    assert [i["rule"] for i in report["issues"] if i["field"] == "website"] == ["account.website.invalid"]
+    assert "website" not in report["normalized"] and "website_domain" not in report["normalized"]
+    own = score_record("account", {"website": "www.acme.com"}, load_rules(), now=NOW)["normalized"]
+    assert own["website"] == "https://acme.com" and own["website_domain"] == "acme.com"

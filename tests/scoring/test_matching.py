@@ -1077,3 +1077,35 @@ def test_two_given_names_that_sound_different_are_two_people(rules: Ruleset) -> 
                                                    ("susan", "susen"), ("jon", "john"))}
     assert _pair_of("contact", [_colleague("c1", "Mark", "Miller"), _colleague("c2", "Mary", "Miller")],
                     rules) is None
+
+
+@pytest.mark.parametrize("written", ["mailto:BOB@ACME.COM", "MAILTO:bob@acme.com?subject=Hello",
+                                     "bob@acme.com; bob.smith@gmail.com", "bob@acme.com, bob.smith@gmail.com",
+                                     "Bob Smith <bob@acme.com>", '"Smith, Bob" <bob@acme.com>',
+                                     "bob@acme.com<mailto:bob@acme.com>", "bob@acme.com (work)"])
+def test_an_address_with_a_link_a_display_name_or_a_second_address_is_that_address(written: str) -> None:
+    assert email_key(written) == ("bob@acme.com", "bob", "acme.com")
+
+
+def test_an_internationalised_domain_has_one_key_however_written() -> None:
+    assert email_key("joerg@münchen-gmbh.de") == email_key("JOERG@xn--mnchen-gmbh-thb.de") == (
+        "joerg@xn--mnchen-gmbh-thb.de", "joerg", "xn--mnchen-gmbh-thb.de")
+    assert domain_key("https://www.München-GmbH.de/kontakt") == domain_key("xn--mnchen-gmbh-thb.de") == (
+        "xn--mnchen-gmbh-thb.de")
+    assert email_key("bob@@acme.com") == email_key("a@b@c.com") == email_key("<>") == ("", "", "")
+
+
+def test_one_address_written_two_ways_is_one_person_and_one_site_one_company(rules: Ruleset) -> None:
+    """helper probe (A5): Bob at bob@acme.com and Robert at mailto:BOB@ACME.COM, or at 'Bob Smith
+    <bob@acme.com>', were no pair; nor were one company's accounts at münchen-gmbh.de and its punycode."""
+    bob = {"id": "1", "first_name": "Bob", "last_name": "Smith", "email": "bob@acme.com"}
+    for written in ("mailto:BOB@ACME.COM", "bob@acme.com; bob.smith@gmail.com", "Bob Smith <bob@acme.com>"):
+        pair = _pair_of("contact", [bob, {"id": "2", "first_name": "Robert", "last_name": "Smith",
+                                          "email": written}], rules)
+        assert pair is not None and pair["band"] == "auto_merge", written
+    joerg = {"id": "1", "first_name": "Jörg", "last_name": "Müller", "email": "joerg@xn--mnchen-gmbh-thb.de"}
+    assert _pair_of("contact", [joerg, dict(joerg, id="2", email="joerg@münchen-gmbh.de")], rules) is not None
+    for name in ("München GmbH", "Acme GmbH"):
+        site = {"id": "1", "name": name, "website": "münchen-gmbh.de"}
+        pair = _pair_of("account", [site, dict(site, id="2", website="xn--mnchen-gmbh-thb.de")], rules)
+        assert pair is not None and "website: same website domain" in pair["reasons"], name

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from email.utils import parseaddr
 from functools import lru_cache
 from typing import Any
 from urllib.parse import unquote
@@ -252,12 +253,17 @@ def company_key(value: str) -> str:
 def email_key(value: Any) -> tuple[str, str, str]:
     """(normalised address, local part, domain): case folded, '+tags' dropped, Gmail dots ignored; the local
     part without its dots, so 'priya.raghunathan@gmail.com' (dotless as Gmail reads it) still shares it with
-    'priya.raghunathan@stripe.com'. Placeholder and reserved domains (test@test.com) give blanks."""
+    'priya.raghunathan@stripe.com'. Placeholder and reserved domains (test@test.com) give blanks. An address
+    written with more around it is read as `first_address` does, and its domain in IDNA's ASCII form."""
     text = text_of(value).strip().lower()
+    if not _PLAIN_ADDRESS.fullmatch(text):
+        text = first_address(text)
     if text.count("@") != 1:
         return "", "", ""
     local, domain = text.split("@")
     local = local.split("+", 1)[0]
+    if not domain.isascii():
+        domain = ascii_domain(domain)
     if domain in placeholders()[1]:
         return "", "", ""
     if domain in DOTLESS_MAIL:
@@ -265,6 +271,40 @@ def email_key(value: Any) -> tuple[str, str, str]:
     if not local or "." not in domain:
         return "", "", ""
     return f"{local}@{domain}", local.replace(".", ""), domain
+
+
+# An address with nothing around it: the one form the keys read without parsing (nearly every record's).
+_PLAIN_ADDRESS = re.compile(r"[^\s<>()\[\]\"',;:/|@]+@[^\s<>()\[\]\"',;:/|@?]+")
+_MAILTO = re.compile(r"mailto:", re.IGNORECASE)
+_ADDRESS_SEPARATORS = re.compile(r"[\s,;/|]+")
+
+
+@lru_cache(maxsize=16384)
+def first_address(text: str) -> str:
+    """The address in an email field's text as CRMs receive it pasted: a mailto: link's
+    ('mailto:BOB@ACME.COM', 'mailto:bob@acme.com?subject=Hi'), one with a display name or comment ('Bob Smith
+    <bob@acme.com>', 'bob@acme.com (work)', read by email.utils.parseaddr) and the first of several
+    ('bob@acme.com; bob.smith@gmail.com', as the phone key takes the first of two numbers); '' when none. Each
+    was no key at all, so Bob at mailto:BOB@ACME.COM was never paired with Bob at bob@acme.com.
+
+    The text is split at spaces first: parseaddr reads one address, and in its strict mode (newer Pythons:
+    3.13, and 3.11 patch releases since the CVE-2023-27043 fix) it answers nothing for two, or for
+    'bob@acme.com<bob@acme.com>' as Outlook pastes a link."""
+    for part in _ADDRESS_SEPARATORS.split(_MAILTO.sub("", text)):
+        if "@" in part:
+            # from its "<" (a name before it is no address); alone in brackets, no comment parseaddr would drop
+            part = part[part.find("<"):] if "<" in part else part.strip("()[]")
+            return parseaddr(part)[1].partition("?")[0]
+    return ""
+
+
+@lru_cache(maxsize=16384)
+def ascii_domain(domain: str) -> str:
+    """An internationalised domain in one form, its ASCII (punycode) one: 'münchen-gmbh.de' and
+    'xn--mnchen-gmbh-thb.de' are one site and one mail domain, which the keys compared as two strings."""
+    from app.scoring.rules.consistency import _ascii_domain  # the rules import the ruleset, which imports us
+
+    return _ascii_domain(domain)
 
 
 def phone_key(value: Any, region: str, checked: bool = False) -> str:
@@ -343,7 +383,7 @@ def domain_key(value: Any) -> str:
     result = check_url(written, True, URL_SCHEMES)
     if not result.registered_domain or not result.host or not result.canonical:
         return ""
-    host = result.host.lower()
+    host = result.host.lower() if result.host.isascii() else ascii_domain(result.host)
     for prefix in _PAGE_HOST_PREFIXES:  # one platform's web and mobile hosts
         host = host.removeprefix(prefix)
     if host in PAGE_HOSTS or result.registered_domain in PAGE_HOSTS:

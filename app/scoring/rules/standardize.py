@@ -129,6 +129,8 @@ def normalize_record(record: dict[str, Any], ctx: Any) -> dict[str, Any]:
         value = record.get(field)
         if isinstance(value, str) and value.strip():
             url = check_url(value, ctx.rules.file.standardize.strip_www, URL_SCHEMES)
+            if field == "website" and url.registered_domain in ctx.rules.file.validity.social_hosts:
+                continue  # a social profile, no website (website.invalid): no standard form nor domain
             if url.ok:
                 out[field] = url.canonical
                 if field == "website":
