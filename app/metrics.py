@@ -145,14 +145,6 @@ class Metrics:
         for issue in report["issues"]:
             self.issue_child(report["record_type"], issue["rule"], issue["severity"]).inc()
 
-    async def record_partial_later(self, report: dict[str, Any]) -> None:
-        """`record_partial` as a response's background task."""
-        self.record_partial(report)
-
-    async def record_later(self, report: dict[str, Any], source: str, duplicate: bool = False) -> None:
-        """`record_soon` as a response's background task: it runs once the client has the whole response."""
-        self.record_soon(report, source, duplicate)
-
     def record_soon(self, report: dict[str, Any], source: str, duplicate: bool = False) -> None:
         """Count one finished report of a single-record route: summed with the reports of the next
         `COUNT_DELAY_SECONDS` (call it on the event loop) and then written, each moved value once.

@@ -15,7 +15,6 @@ import orjson
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import SQLAlchemyError
-from starlette.background import BackgroundTasks
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
@@ -196,14 +195,13 @@ def check_count(entries: int, call: WebhookCall) -> None:
 
 
 async def respond(request: Request, items: list[Item], call: WebhookCall) -> Response:
-    """Score (and index) each record; count them as `webhook` after the response is sent."""
+    """Score (and index) each record and count it as `webhook` (summed, written later: `record_soon`)."""
     check_count(len(items), call)
     if len(items) > LOOP_MOST:
         results = await run_in_threadpool(judge_items, request, items, call)
         content = await run_in_threadpool(orjson.dumps, {"results": results})  # megabytes for 2,000 records
         return Response(content, media_type="application/json")
-    results, tasks = [], BackgroundTasks()
-    metrics = request.app.state.metrics
+    results, metrics = [], request.app.state.metrics
     for item in items:
         if isinstance(item, dict):
             results.append(item)
@@ -213,9 +211,9 @@ async def respond(request: Request, items: list[Item], call: WebhookCall) -> Res
                                     call.index_record)
         if adapted is not None:
             annotate(report, adapted, call.rules)
-        tasks.add_task(metrics.record_later, report, "webhook", bool(report["duplicates"]))
+        metrics.record_soon(report, "webhook", bool(report["duplicates"]))
         results.append(report)
-    return Response(orjson.dumps({"results": results}), media_type="application/json", background=tasks)
+    return Response(orjson.dumps({"results": results}), media_type="application/json")
 
 
 def judge_items(request: Request, items: list[Item], call: WebhookCall) -> list[dict[str, Any]]:
@@ -318,7 +316,6 @@ async def respond_events(request: Request, payload: Any, call: WebhookCall) -> R
     retries a delivery it did not get a 2xx for."""
     received = len(payload) if isinstance(payload, list) else 1
     check_count(received, call)
-    tasks = BackgroundTasks()
     if received > LOOP_MOST:
         batch, results = await run_in_threadpool(judge_events, request, payload, call)
     else:
@@ -328,15 +325,14 @@ async def respond_events(request: Request, payload: Any, call: WebhookCall) -> R
             report = partial_report(change, call.rules, call.now, call.options)
             if call.index_record and change.adapted.record_type in MATCHABLE:
                 report["indexed"] = await _index_changes(request, change.adapted, call)
-            tasks.add_task(metrics.record_partial_later, report)
+            metrics.record_partial(report)
             results.append(report)
     if call.index_record:
         for ack in batch.acknowledged:
             await _unindex(request, call.mappings, ack)
     summary = {"received": batch.received, "property_changes": sum(len(c.event_ids) for c in batch.changes),
                "acknowledged": batch.acknowledged}
-    return Response(orjson.dumps({"results": results, "events": summary}), media_type="application/json",
-                    background=tasks)
+    return Response(orjson.dumps({"results": results, "events": summary}), media_type="application/json")
 
 
 def read_events(payload: Any, call: WebhookCall) -> EventBatch:
