@@ -5,8 +5,9 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -159,6 +160,129 @@ def parse_count(value: Any) -> float | None:
     low = parse_number(band.group(1) or band.group(3))
     high = parse_number(band.group(2)) if band.group(2) else None
     return low if low is not None and (high is None or high >= low) else None
+
+
+# ---------------------------------------------------------------- currencies written in amounts
+# The signs amounts are written with: sign -> (the ISO 4217 code it certainly means, or None; the codes of
+# currency names (pycountry) it may stand for, or extra codes). Written out, not taken from price-parser's
+# symbol table, whose data reads '¥' as the yen only (it is the yuan's sign too), 'C$' as the córdoba only
+# (Canadians write it) and has no '₽' or '₺'. '£' is sterling's: the other pounds written '£' alone
+# (Gibraltar, Falklands, St Helena: pegged to it) stay compatible. Letters are a sign only apart from others.
+_SIGNS: dict[str, tuple[str | None, str]] = {
+    "€": ("EUR", ""), "euro": ("EUR", ""), "euros": ("EUR", ""),
+    "£": ("GBP", "Pound"), "$": (None, "Dollar Peso +MOP +NIO +TOP +BRL +CVE"),
+    "US$": ("USD", ""), "U$S": ("USD", ""), "A$": ("AUD", ""), "AU$": ("AUD", ""), "CA$": ("CAD", ""),
+    "C$": (None, "+CAD +NIO"), "NZ$": ("NZD", ""), "HK$": ("HKD", ""), "S$": ("SGD", ""), "SG$": ("SGD", ""),
+    "MX$": ("MXN", ""), "R$": ("BRL", ""), "NT$": ("TWD", ""),
+    "¥": (None, "+JPY +CNY"), "￥": (None, "+JPY +CNY"), "JP¥": ("JPY", ""), "CN¥": ("CNY", ""),
+    "RMB": ("CNY", ""),
+    "₹": ("INR", ""), "Rs": (None, "Rupee"), "Rs.": (None, "Rupee"), "₨": (None, "Rupee"),
+    "₩": ("KRW", "+KPW"), "₽": ("RUB", ""), "₺": ("TRY", ""), "₪": ("ILS", ""), "₫": ("VND", ""),
+    "₱": ("PHP", "+CUP"), "฿": ("THB", ""), "₦": ("NGN", ""), "₴": ("UAH", ""), "zł": ("PLN", ""),
+    "Kč": ("CZK", ""), "kr": (None, "Krona Krone"), "Rp": ("IDR", ""), "RM": ("MYR", ""), "lei": ("RON", ""),
+}
+_SIGN_OF = {sign.lower(): sign for sign in _SIGNS}  # the pattern matches them in any case ('EURO', 'Kr')
+# ISO codes read in any case (else in capitals only: 'all', 'top' and 'try' are words before they are the lek,
+# the paʻanga and the lira)
+_ANY_CASE_CODES = frozenset(("usd", "eur", "gbp", "chf", "cad", "aud", "nzd", "jpy", "cny", "inr", "brl",
+                             "mxn", "sek", "nok", "dkk", "pln", "czk", "huf", "zar", "sgd", "hkd", "krw"))
+_CURRENCY_WRITTEN = re.compile(
+    r"(?<![^\W\d_])(?:" + "|".join(re.escape(s) for s in sorted(_SIGNS, key=len, reverse=True))
+    + r"|[A-Za-z]{3})(?![^\W\d_])", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class AmountText:
+    """What an amount written as text says: its number, and the currency written with it, if any."""
+
+    number: float | None
+    written: str = ""  # the currency as written ('€', 'EUR'), '' when none is
+    codes: frozenset[str] = frozenset()  # the ISO 4217 codes it may stand for
+    code: str | None = None  # the one it certainly stands for
+
+
+@cache
+def iso_currencies() -> dict[str, str]:
+    """ISO 4217 alpha-3 code -> its name (pycountry)."""
+    import pycountry
+
+    return {c.alpha_3: c.name for c in pycountry.currencies}
+
+
+@cache
+def _sign_codes(sign: str) -> tuple[str | None, frozenset[str]]:
+    certain, names = _SIGNS[sign]
+    words = names.split()
+    codes = {w[1:] for w in words if w.startswith("+")} | ({certain} if certain else set())
+    codes |= {code for code, name in iso_currencies().items()
+              if any(w in name.split() for w in words if not w.startswith("+"))}
+    return certain, frozenset(codes)
+
+
+def _currency_of(token: str) -> tuple[str | None, frozenset[str]] | None:
+    """(certain code, possible codes) of one currency sign or code as written, or None when it is neither."""
+    sign = _SIGN_OF.get(token.lower())
+    if sign is not None:
+        return _sign_codes(sign)
+    code = token.upper()
+    if code in iso_currencies() and (token.isupper() or token.lower() in _ANY_CASE_CODES):
+        return code, frozenset((code,))
+    return None
+
+
+@lru_cache(maxsize=8192)
+def read_amount(text: str) -> AmountText:
+    """An amount written as text: its number and the currency written with it ('45,000.00 EUR', '€ 45.000,00',
+    '£1.2m', 'USD 60000'); the number as `parse_number` reads it with the currency taken out.
+
+    A sign several currencies write ('$'; '¥', the yen's and the yuan's) leaves `code` None unless a code
+    beside it decides ('$45 USD'); two that contradict each other ('USD 100 EUR') leave the number unread.
+    Cached: it runs on amounts that are already findings (text), and price-parser's guess costs some µs.
+    """
+    if len(text) > 60:
+        return AmountText(None)
+    found = []
+    for match in _CURRENCY_WRITTEN.finditer(text):
+        currency = _currency_of(match.group(0))
+        if currency is not None:
+            found.append((match, currency))
+    if not found:
+        return AmountText(parse_number(text))
+    codes = frozenset.intersection(*(codes for _, (_, codes) in found))
+    written = " ".join(dict.fromkeys(match.group(0) for match, _ in found))
+    if not codes:
+        return AmountText(None, written)
+    certain = {c for _, (c, _) in found if c is not None}
+    code = next(iter(codes)) if len(codes) == 1 else (next(iter(certain)) if len(certain) == 1 else None)
+    rest = text
+    for match, _ in reversed(found):
+        rest = rest[:match.start()] + " " + rest[match.end():]
+    return AmountText(parse_number(rest), written, codes, code if code in codes else None)
+
+
+def currency_code(value: Any) -> str | None:
+    """The ISO 4217 code a currency field holds ('USD', ' usd '), else None."""
+    if not isinstance(value, str):
+        return None
+    code = value.strip().upper()
+    return code if code in iso_currencies() else None
+
+
+def amount_in_currency(amount: Any, currency: Any) -> tuple[float | None, Any]:
+    """(the number, the currency it is in) of a deal's amount and currency field, for its value.
+
+    A currency written in the amount's text counts where the field is empty ('€45.000'); where the two
+    disagree ('USD 60000' on a EUR deal: opportunity.amount.currency_mismatch), the one written next to the
+    digits does: the field is often a default the CRM filled in, and the digits were typed in the text's
+    currency. A sign that is no one currency ('$') leaves the amount as written (in the base currency).
+    """
+    if not isinstance(amount, str):
+        return parse_number(amount), currency
+    read = read_amount(amount)
+    if not read.codes:
+        return read.number, currency
+    field = currency_code(currency)
+    return read.number, (field if field in read.codes else read.code)
 
 
 def link_id(value: Any) -> str | None:

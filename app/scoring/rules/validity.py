@@ -16,7 +16,7 @@ from app.models.records import FIELD_KINDS
 from app.scoring.formats import check_phone, check_url
 from app.scoring.registry import Hit, rule
 from app.scoring.ruleset import picklist_key
-from app.scoring.values import is_number, is_yes, parse_count, parse_number
+from app.scoring.values import currency_code, is_number, is_yes, parse_count, parse_number, read_amount
 
 CURRENCIES = frozenset(c.alpha_3 for c in pycountry.currencies)
 DATE_FIELDS = {t: tuple(f for f in kinds if f.endswith(("_at", "_date")) or f == "birthdate")
@@ -248,12 +248,34 @@ for _t, _f, _max in (("account", "employee_count", "employee_count_max"),
 
 @rule("opportunity.amount.invalid", fields=("amount",), severity="error", category="validity", seed="000",
       when_present=True,
-      message="Amount {value!r} is not a number.")
+      message="Amount {value!r} is not a number{hint}.")
 def _amount_invalid(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
     """Seed 000: opportunity amounts must be validated; text is not an amount."""
     value = record.get("amount")
     if "amount" in ctx.present and not is_number(value):
-        yield Hit("amount", value, suggestion=parse_number(value))
+        number, hint = amount_as_number(value, record.get("currency"), ctx)
+        yield Hit("amount", value, suggestion=number, details={"hint": hint})
+
+
+def amount_as_number(value: Any, currency: Any, ctx: Any) -> tuple[float | None, str]:
+    """(the number to store, a hint for the message) of an amount written as text.
+
+    A currency written in the text that the deal's currency field does not hold ('45,000.00 EUR' on a USD
+    deal, opportunity.amount.currency_mismatch) leaves no number to suggest: stored bare, 45,000 would be
+    read as dollars, and which of the two is right is unknown. With the field empty the number is suggested,
+    and opportunity.currency.in_amount suggests the currency that goes with it.
+    """
+    if not isinstance(value, str):
+        return None, ""
+    read = read_amount(value)
+    if read.number is None or not read.codes:
+        return read.number, ""
+    if "currency" in ctx.present:
+        code = currency_code(currency)
+        if code not in read.codes:
+            return None, f"; it is written in {read.written}, not in the deal's currency {currency!r}"
+        return read.number, ""
+    return read.number, f"; store the currency {read.code} with it" if read.code else ""
 
 
 @rule("opportunity.amount.negative", fields=("amount",), severity="error", category="validity", seed="000",

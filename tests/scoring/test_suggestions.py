@@ -1,0 +1,64 @@
+"""Suggestions only where the value meant is certain: amounts with their currency, dates, emails, currencies
+and phone numbers written the ways CRMs receive them (the case rows in cases/*.toml hold the rest)."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.scoring import Ruleset
+from app.scoring.batch import batch_lookups
+from app.scoring.judge import deal_value
+from app.scoring.values import amount_in_currency, read_amount
+
+
+@pytest.mark.parametrize(("amount", "currency", "expected"), [
+    ("USD 60000", "EUR", 60_000.0),  # the currency written next to the digits, not 64,800 USD
+    ("€45.000", None, 45_000 * 1.08),  # the field empty: the text's own currency
+    ("€45.000", "", 45_000 * 1.08),
+    ("45000", "EUR", 45_000 * 1.08),  # no currency in the text: the field's
+    (45_000, "EUR", 45_000 * 1.08),
+    ("$5,000", "CAD", 5_000 * 0.72),  # '$' agrees with the Canadian dollar
+    ("$5,000", "EUR", 5_000.0),  # some dollar, not a euro: read as written (the base currency)
+])
+def test_a_deal_is_worth_its_amount_in_the_currency_written_in_it(
+        rules: Ruleset, amount: object, currency: object, expected: float) -> None:
+    assert rules.deal_amount(amount, currency) == pytest.approx(expected)
+    deal = {"amount": amount, "currency": currency}
+    assert deal_value("opportunity", deal, None, rules) == pytest.approx(expected)
+
+
+def test_an_accounts_deal_value_reads_each_amount_in_its_own_currency(rules: Ruleset) -> None:
+    lookups = batch_lookups({"opportunity": [
+        {"id": "o1", "account_id": "a1", "stage": "Proposal", "amount": "USD 60000", "currency": "EUR"},
+        {"id": "o2", "account_id": "a1", "stage": "Proposal", "amount": "€10.000"},
+    ]}, rules)
+    assert lookups.deal_value_by_account["a1"] == pytest.approx(60_000 + 10_000 * 1.08)
+
+
+@pytest.mark.parametrize(("text", "number", "code", "codes"), [
+    ("45,000.00 EUR", 45_000.0, "EUR", {"EUR"}),
+    ("€ 45.000,00", 45_000.0, "EUR", {"EUR"}),
+    ("£1.2m", 1_200_000.0, "GBP", None),  # sterling's sign, which the Gibraltar pound shares
+    ("$100 CAD", 100.0, "CAD", {"CAD"}),
+    ("¥5000", 5_000.0, None, {"JPY", "CNY"}),  # the yen's and the yuan's sign
+    ("C$ 100", 100.0, None, {"CAD", "NIO"}),
+    ("1,000 sek", 1_000.0, "SEK", {"SEK"}),
+    ("USD 100 EUR", None, None, set()),  # contradicts itself: no number
+    ("top 5000", None, None, set()),  # a word, not the paʻanga
+    ("45000", 45_000.0, None, set()),
+])
+def test_the_currency_written_in_an_amount(text: str, number: float | None, code: str | None,
+                                           codes: set[str] | None) -> None:
+    read = read_amount(text)
+    assert (read.number, read.code) == (number, code)
+    if codes is not None:
+        assert read.codes == codes
+
+
+def test_sterlings_sign_agrees_with_the_pounds_pegged_to_it() -> None:
+    assert {"GBP", "GIP", "FKP"} <= read_amount("£5").codes
+
+
+def test_an_amount_without_text_keeps_its_currency_field() -> None:
+    assert amount_in_currency(5000, "eur") == (5000.0, "eur")
+    assert amount_in_currency(None, "EUR") == (None, "EUR")
