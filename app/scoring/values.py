@@ -19,7 +19,11 @@ _NUMBER_NOISE = re.compile(r"[\s$€£¥_%'’]|usd|eur|gbp|chf", re.IGNORECASE)
 _SEPARATED = re.compile(r"[0-9]*[.,][0-9.,]*")
 # one dot before exactly three digits, after 1-3 digits that are not a lone 0: '€45.000', '1.200' employees
 _DOT_THOUSANDS = re.compile(r"[1-9][0-9]{0,2}\.[0-9]{3}")
-_SUFFIXES = {"k": 1e3, "m": 1e6, "mm": 1e6, "b": 1e9, "bn": 1e9}
+# scale words after a number, longest first: 'k', '2.5M', '1.2 million', German '1,2 Mio' and '3 Mrd'
+# (Milliarde, 10^9), 'mln'. Not 'billion': in German and French it is 10^12, in English 10^9.
+_SUFFIXES = {"millions": 1e6, "million": 1e6, "thousand": 1e3, "mio.": 1e6, "mrd.": 1e9, "tsd.": 1e3,
+             "mio": 1e6, "mln": 1e6, "mrd": 1e9, "tsd": 1e3, "mm": 1e6, "bn": 1e9, "k": 1e3, "m": 1e6,
+             "b": 1e9}
 
 
 def get_path(record: Any, path: str) -> Any:
@@ -103,11 +107,14 @@ def parse_number(value: Any) -> float | None:
         return float(value)
     if not isinstance(value, str) or len(value) > 40:
         return None
-    text = _NUMBER_NOISE.sub("", value.strip().lower())
+    # U+2212, the minus sign word processors and spreadsheets write, is a minus ('−5000')
+    text = _NUMBER_NOISE.sub("", value.strip().lower().replace("\u2212", "-"))
+    if text[:1] == "(" and text[-1:] == ")" and text[1:2] not in ("+", "-", ""):
+        text = "-" + text[1:-1]  # accounting's negative: '(5,000)', '($1,200.00)'
     scale = 1.0
-    for suffix in ("mm", "bn", "k", "m", "b"):
+    for suffix, factor in _SUFFIXES.items():
         if text.endswith(suffix):
-            text, scale = text[: -len(suffix)], _SUFFIXES[suffix]
+            text, scale = text[: -len(suffix)], factor
             break
     sign = -1.0 if text.startswith("-") else 1.0
     digits = text.lstrip("+-") if text[:1] in ("+", "-") and text[1:2] not in ("+", "-") else text

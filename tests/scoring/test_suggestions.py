@@ -62,3 +62,15 @@ def test_sterlings_sign_agrees_with_the_pounds_pegged_to_it() -> None:
 def test_an_amount_without_text_keeps_its_currency_field() -> None:
     assert amount_in_currency(5000, "eur") == (5000.0, "eur")
     assert amount_in_currency(None, "EUR") == (None, "EUR")
+
+
+@pytest.mark.parametrize(("text", "number"), [
+    ("(5,000)", -5_000.0), ("($1,200.00)", -1_200.0), ("(1.2m)", -1_200_000.0), ("\u22125000", -5_000.0),
+    ("1.2 million", 1_200_000.0), ("1,2 Mio", 1_200_000.0), ("3 Mrd.", 3e9), ("12 mln", 12e6),
+    ("5 thousand", 5_000.0), ("12,34,567", 1_234_567.0),
+    ("()", None), ("(-5)", None), ("(5,000", None), ("2 billion", None),  # 'billion' is 10^12 in German
+])
+def test_numbers_as_accountants_and_other_languages_write_them(text: str, number: float | None) -> None:
+    from app.scoring.values import parse_number
+
+    assert parse_number(text) == number

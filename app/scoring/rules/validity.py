@@ -227,6 +227,8 @@ def _number_in_range(field: str, max_key: str) -> Any:
             reason = "not a number" if number is None else "a number written as text"
             if number is None and (low := parse_count(value)) is not None:
                 reason = f"a range or an estimate, read as at least {low:,.0f}; store the number"
+            elif number is not None and number < 0:  # '-50', '(50)': nothing to store
+                number, reason = None, f"a negative number ({number:,.0f}) written as text"
             yield Hit(field, value, suggestion=number, details={"reason": reason})
         elif value < 0:
             yield Hit(field, value, details={"reason": "negative"})
@@ -268,6 +270,9 @@ def amount_as_number(value: Any, currency: Any, ctx: Any) -> tuple[float | None,
     if not isinstance(value, str):
         return None, ""
     read = read_amount(value)
+    if read.number is not None and read.number < 0:  # no deal is worth less than nothing: amount.negative
+        shown = f"{read.number:,.0f}" if read.number.is_integer() else f"{read.number:,.2f}"
+        return None, f"; it reads as {shown}, a negative amount"
     if read.number is None or not read.codes:
         return read.number, ""
     if "currency" in ctx.present:
@@ -282,9 +287,13 @@ def amount_as_number(value: Any, currency: Any, ctx: Any) -> tuple[float | None,
       when_present=True,
       message="Amount {value} is negative.")
 def _amount_negative(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
-    """An amount below zero."""
+    """An amount below zero, also written as text ('-5000', '(5,000)' as accounting writes it, '−5000'): that
+    was amount.invalid only, suggesting the negative number this rule rejects."""
     value = record.get("amount")
-    if is_number(value) and value < 0:
+    if is_number(value):
+        if value < 0:
+            yield Hit("amount", value)
+    elif isinstance(value, str) and (number := read_amount(value).number) is not None and number < 0:
         yield Hit("amount", value)
 
 
