@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Iterator
 from datetime import datetime
 from functools import lru_cache
@@ -13,7 +15,8 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from app.models.records import FIELD_KINDS
-from app.scoring.formats import check_phone, check_url
+from app.scoring.formats import MAX_EMAIL_TEXT, check_phone, check_url
+from app.scoring.matching.normalize import first_address
 from app.scoring.registry import Hit, rule
 from app.scoring.ruleset import picklist_key
 from app.scoring.values import currency_code, is_number, is_yes, parse_count, parse_number, read_amount
@@ -52,7 +55,53 @@ def _email_invalid(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hi
         return
     result = ctx.check_email(value, ctx.options.check_email_deliverability, ctx.options.email_dns_timeout)
     if not result.ok:
-        yield Hit("email", value, details={"reason": result.reason})
+        suggestion, reason = None, result.reason
+        addresses = addresses_in(value)
+        if len(addresses) > 1:
+            reason = f"it holds more than one address ({', '.join(addresses)}); keep one per field"
+        elif addresses and (address := wrapped_address(value)) and (found := ctx.check_email(address)).ok:
+            suggestion = (found.normalized or address).lower()  # the standard form, as email.nonstandard's
+            reason = f"{reason} The address in it is {address}."
+        yield Hit("email", value, suggestion=suggestion, details={"reason": reason})
+
+
+_ADDRESS_PARTS = re.compile(r"[\s,;/|]+")
+
+
+def _visible(text: str) -> str:
+    """The text without invisible format characters (a zero-width space or joiner pasted along)."""
+    return text if text.isascii() else "".join(c for c in text if unicodedata.category(c) != "Cf")
+
+
+def addresses_in(text: str) -> list[str]:
+    """The distinct addresses in an email field's text, each as `first_address` reads its part of it.
+
+    Of several ('a@x.com; b@y.com') none is suggested: which is the person's own, or the current one, the text
+    does not say (an assistant's, a private one, the old and the new), and a bulk fix would keep the first.
+    """
+    if len(text) > MAX_EMAIL_TEXT:
+        return []
+    found: dict[str, str] = {}
+    for part in _ADDRESS_PARTS.split(_visible(text)):
+        if "@" in part and (address := first_address(part)):
+            found.setdefault(address.lower(), address)
+    return list(found.values())
+
+
+def wrapped_address(text: str) -> str | None:
+    """The one address the text holds when all else around it is wrapping: a mailto: link
+    ('mailto:bob@acme.com?subject=Hi'), a display name ('Bob Smith <bob@acme.com>'), invisible characters
+    ('bob@acme.com' and a zero-width space); else None. Anything more is no certain fix: 'bob smith@acme.com'
+    holds smith@acme.com, someone else's address."""
+    bare = _visible(text).strip()
+    address = first_address(bare)
+    if bare[:7].lower() == "mailto:":
+        bare = bare[7:].partition("?")[0]
+    elif bare.endswith(">") and "<" in bare:
+        name, bare = bare[:bare.rfind("<")], bare[bare.rfind("<") + 1:-1]
+        if "@" in name and name.strip(" \"'").lower() != bare.strip().lower():  # 'a@x.com <b@y.com>': which?
+            return None
+    return address if address and bare.strip() == address else None
 
 
 for _t in ("contact", "lead"):
