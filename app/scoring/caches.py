@@ -22,7 +22,8 @@ def value_caches() -> tuple[Any, ...]:
             formats.registered_domain, formats.check_url, standardize.proper_name, validity.mistyped_domain,
             normalize.fold, normalize._clean_name, normalize.sound_key, normalize.company_key,
             normalize._phone_key, normalize._site, normalize.first_address, normalize.ascii_domain,
-            comparisons._numbers, comparisons._sound, values.read_amount)
+            comparisons._numbers, comparisons._sound, values.read_amount,
+            values._read_date_text)
 
 
 def trim_values(limit: int, rulesets: Iterable[Ruleset] = ()) -> None:

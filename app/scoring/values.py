@@ -86,6 +86,75 @@ def parse_datetime(value: Any) -> datetime | None:
     return parsed.astimezone(UTC)
 
 
+# ---------------------------------------------------------------- dates written otherwise
+_EXCEL_DAY_ZERO = date(1899, 12, 30)  # day 0 of Excel's 1900 system (which counts a 29 February 1900)
+_EXCEL_SERIALS = range(20_000, 80_001)  # 1954-10-03 .. 2119-01-10: a day number no count of anything else
+_EPOCH_MS = re.compile(r"-?[0-9]{12,14}")  # 1973-2286 (and as far before 1970), as the HubSpot adapter reads
+_YEAR = re.compile(r"(?<![0-9])[0-9]{4}(?![0-9])")
+_WORD = re.compile(r"[^\W\d_]+")
+# two fallbacks differing in every part: a part that differs between the two readings was not written
+_FALLBACKS = (datetime(2000, 1, 1, 0, 0, 0), datetime(2004, 2, 2, 1, 1, 1))
+
+
+def read_date(value: Any) -> tuple[str | None, str]:
+    """(the ISO-8601 date a non-ISO date value certainly names, or None; what it was read as) for date fields.
+
+    - a spreadsheet's day number (Excel serial, 1900 system: 45291 is 2023-12-31), as a JSON number or as
+      five digits of text, within `_EXCEL_SERIALS` (a workbook in the old Mac 1904 system would be 4 years
+      off: rare since Excel 2011);
+    - milliseconds since 1970 of 12-14 digits (a whole day as a date, else the UTC instant);
+    - text python-dateutil reads as the same whole date (day, month and a four-digit year, no time: a time is
+      in an unknown zone) whichever way round it takes day and month and whether the year comes first:
+      'Dec 31, 2024', '31.12.2024' (31 can only be a day), '2024/12/31'. '01/02/2024' (2 January or 1
+      February) and '31-Dec-24' (whose century, and which part is the year, is a guess) name none.
+    """
+    if is_number(value):
+        return _read_digits(str(int(value))) if float(value).is_integer() else (None, "")
+    if value.__class__ is not str:
+        return None, ""
+    text = value.strip()
+    return _read_digits(text) if text.lstrip("-").isdigit() else _read_date_text(text)
+
+
+def _read_digits(text: str) -> tuple[str | None, str]:
+    if len(text) == 5 and int(text) in _EXCEL_SERIALS:
+        return (_EXCEL_DAY_ZERO + timedelta(days=int(text))).isoformat(), "a spreadsheet's day number"
+    if _EPOCH_MS.fullmatch(text):
+        moment = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(milliseconds=int(text))
+        if moment.hour == moment.minute == moment.second == moment.microsecond == 0:
+            return moment.date().isoformat(), "milliseconds since 1970"
+        return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z"), "milliseconds since 1970"
+    return None, ""
+
+
+@lru_cache(maxsize=4096)
+def _read_date_text(text: str) -> tuple[str | None, str]:
+    """`read_date` of text that is not digits alone. Cached: dateutil costs tens of µs a reading (six here),
+    and this runs only on values that are already findings."""
+    if len(text) > 40 or len(years := _YEAR.findall(text)) != 1:
+        return None, ""
+    from dateutil import parser
+
+    readings = set()
+    for dayfirst, yearfirst in ((False, False), (True, False), (False, True)):
+        try:
+            first, second = (parser.parse(text, default=fallback, dayfirst=dayfirst, yearfirst=yearfirst)
+                             for fallback in _FALLBACKS)
+        except (ValueError, OverflowError):
+            return None, ""
+        if (first.date() != second.date() or first.tzinfo is not None or first.year != int(years[0])
+                or first.time() != _FALLBACKS[0].time() or second.time() != _FALLBACKS[1].time()):
+            return None, ""  # a part not written, a time, a zone, or the four digits were no year
+        readings.add(first.date())
+    if len(readings) > 1:
+        return None, "day and month could be either way round"
+    day = readings.pop()
+    info = parser.parserinfo()  # dateutil reads past a weekday: 'Mon, 31 Dec 2024' contradicts itself
+    if {info.weekday(word) for word in _WORD.findall(text)} - {None, day.weekday()}:
+        return None, f"{day.day} {day:%B %Y} was a {day:%A}"
+    return day.isoformat(), ""
+
+
 @lru_cache(maxsize=64)
 def realistic_range(year: int, oldest_year: int, future_years: int) -> tuple[datetime, datetime]:
     """The first and last instants a date may name in a year `year` (`[validity] oldest_year`, `future_years`):

@@ -74,3 +74,19 @@ def test_numbers_as_accountants_and_other_languages_write_them(text: str, number
     from app.scoring.values import parse_number
 
     assert parse_number(text) == number
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ("Dec 31, 2024", "2024-12-31"), ("31 December 2024", "2024-12-31"), ("31.12.2024", "2024-12-31"),
+    ("2024/12/31", "2024-12-31"), ("13/01/2024", "2024-01-13"), ("Tue, 31 Dec 2024", "2024-12-31"),
+    (45291, "2023-12-31"), (45291.0, "2023-12-31"), (" 45291 ", "2023-12-31"),
+    ("1735603200000", "2024-12-31"), ("1735603200123", "2024-12-31T00:00:00.123Z"),
+    # ambiguous or partial: nothing
+    ("01/02/2024", None), ("2024/01/02", None), ("31-Dec-24", None), ("Dec 2024", None), ("2024", None),
+    ("Dec 31 2024 10:00", None), ("Mon, 31 Dec 2024", None), ("Q4 2024", None), ("tomorrow", None),
+    (45291.5, None), (True, None), (12345, None), ("1735603200", None), ({"d": 1}, None), ([45291], None),
+])
+def test_a_date_written_otherwise_is_read_when_it_names_one_day(value: object, expected: str | None) -> None:
+    from app.scoring.values import read_date
+
+    assert read_date(value)[0] == expected

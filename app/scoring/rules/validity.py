@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 
@@ -19,7 +19,15 @@ from app.scoring.formats import MAX_EMAIL_TEXT, check_phone, check_url
 from app.scoring.matching.normalize import first_address
 from app.scoring.registry import Hit, rule
 from app.scoring.ruleset import picklist_key
-from app.scoring.values import currency_code, is_number, is_yes, parse_count, parse_number, read_amount
+from app.scoring.values import (
+    currency_code,
+    is_number,
+    is_yes,
+    parse_count,
+    parse_number,
+    read_amount,
+    read_date,
+)
 
 CURRENCIES = frozenset(c.alpha_3 for c in pycountry.currencies)
 DATE_FIELDS = {t: tuple(f for f in kinds if f.endswith(("_at", "_date")) or f == "birthdate")
@@ -237,15 +245,39 @@ for _t, _f in (("account", "website"), ("account", "linkedin_url"), ("contact", 
 # ---------------------------------------------------------------- dates
 def _dates_invalid(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
     """A date field that is not an ISO-8601 date, or lies outside any realistic range (which
-    `Context.parse_datetime` reads as no date at all)."""
+    `Context.parse_datetime` reads as no date at all). A date written otherwise that certainly names one day
+    (`read_date`: 'Dec 31, 2024', '31.12.2024', a spreadsheet's 45291) gets that day as suggestion."""
     present = ctx.present
     for field in DATE_FIELDS[ctx.record_type]:
         if field not in present:
             continue
         value = record[field]
         if ctx.parse_datetime(value) is None:
-            reason = "outside the realistic range" if _is_iso(value) else "not an ISO-8601 date (YYYY-MM-DD)"
-            yield Hit(field, value, details={"reason": reason})
+            reason, suggestion = _why_no_date(value)
+            if suggestion is not None and ctx.parse_datetime(suggestion) is None:
+                reason, suggestion = f"{reason}; read as {suggestion}, outside the realistic range", None
+            yield Hit(field, value, suggestion=suggestion, details={"reason": reason})
+
+
+_ISO_DAY = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})(?:[T ].*)?")
+_NOT_ISO = "not an ISO-8601 date (YYYY-MM-DD)"
+
+
+def _why_no_date(value: Any) -> tuple[str, str | None]:
+    """(why a value is no usable date, the ISO date it certainly names or None)."""
+    if _is_iso(value):
+        return "outside the realistic range", None
+    shaped = _ISO_DAY.fullmatch(value.strip()) if isinstance(value, str) else None
+    if shaped is not None:  # '2027-02-30' is written as ISO-8601 wants; no calendar has that day
+        try:
+            date(*map(int, shaped.groups()))
+        except ValueError:
+            return "not a real calendar date", None
+        return _NOT_ISO, None
+    suggestion, read_as = read_date(value)
+    if suggestion is None:
+        return f"{_NOT_ISO}; {read_as}" if read_as else _NOT_ISO, None
+    return f"{_NOT_ISO}; as {read_as} it is {suggestion}" if read_as else _NOT_ISO, suggestion
 
 
 def _is_iso(value: Any) -> bool:
