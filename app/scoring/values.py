@@ -337,11 +337,34 @@ def read_amount(text: str) -> AmountText:
 
 
 def currency_code(value: Any) -> str | None:
-    """The ISO 4217 code a currency field holds ('USD', ' usd '), else None."""
+    """The ISO 4217 code a currency field names: its code in any case (' usd '), its name as ISO 4217 gives it
+    ('Euro', 'US Dollars', 'Pound Sterling'; pycountry) or a sign only one currency writes ('€', '£', 'R$');
+    else None, '$' and '¥' among them (the US, Canadian or Australian dollar, the yen or the yuan?)."""
     if not isinstance(value, str):
         return None
-    code = value.strip().upper()
-    return code if code in iso_currencies() else None
+    text = value.strip()
+    code = text.upper()
+    if code in iso_currencies():
+        return code
+    if len(text) > 60:
+        return None
+    key = " ".join(text.lower().split())
+    names = _currency_names()
+    named = names.get(key) or (names.get(key[:-1]) if key.endswith("s") else None)  # 'Euros', 'US Dollars'
+    if named is not None:
+        return named
+    sign = _SIGN_OF.get(key)
+    return _sign_codes(sign)[0] if sign is not None else None
+
+
+@cache
+def _currency_names() -> dict[str, str]:
+    """Lowercased ISO 4217 currency name -> code, names two currencies share left out."""
+    names: dict[str, str | None] = {}
+    for code, name in iso_currencies().items():
+        key = name.lower()
+        names[key] = code if key not in names else None
+    return {name: code for name, code in names.items() if code is not None}
 
 
 def amount_in_currency(amount: Any, currency: Any) -> tuple[float | None, Any]:

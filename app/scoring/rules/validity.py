@@ -358,6 +358,8 @@ def amount_as_number(value: Any, currency: Any, ctx: Any) -> tuple[float | None,
         return read.number, ""
     if "currency" in ctx.present:
         code = currency_code(currency)
+        if code is None:
+            return None, f"; it is written in {read.written}, and the deal's currency {currency!r} names none"
         if code not in read.codes:
             return None, f"; it is written in {read.written}, not in the deal's currency {currency!r}"
         return read.number, ""
@@ -439,12 +441,12 @@ def _probability_text(record: dict[str, Any], params: Any, ctx: Any) -> Iterator
       when_present=True,
       message="Currency {value!r} is not an ISO 4217 code.")
 def _currency_invalid(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
-    """Seed 004 data cleansing: currency as a standard code."""
+    """Seed 004 data cleansing: currency as a standard code; suggested where the value names one currency
+    ('usd', 'Euro', 'US Dollar', '€', '£'), not for '$' (which dollar, or peso?)."""
     value = record.get("currency")
     if "currency" not in ctx.present or (isinstance(value, str) and value in CURRENCIES):
         return
-    code = value.strip().upper() if isinstance(value, str) else None
-    yield Hit("currency", value, suggestion=code if code in CURRENCIES else None)
+    yield Hit("currency", value, suggestion=currency_code(value))
 
 
 @rule("opportunity.stage.unknown", fields=("stage",), severity="error", category="validity", seed="003",
