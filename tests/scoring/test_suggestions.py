@@ -90,3 +90,20 @@ def test_a_date_written_otherwise_is_read_when_it_names_one_day(value: object, e
     from app.scoring.values import read_date
 
     assert read_date(value)[0] == expected
+
+
+def test_a_north_american_number_on_a_contact_elsewhere_has_no_standard_form(rules: Ruleset) -> None:
+    """'(415) 555-0123' on a German contact is valid as +494155550123 and as the San Francisco +14155550123:
+    no E.164 form is given (it was the German one), while a German number written the German way keeps its."""
+    from app.scoring import score_record
+    from tests.conftest import NOW
+
+    german = {"mailing_address": {"country": "Germany"}}
+    report = score_record("contact", {"phone": "(415) 555-0123", **german}, rules, now=NOW)
+    assert "phone" not in report["normalized"]
+    report = score_record("contact", {"phone": "030 1234567", "mobile_phone": "+1 (415) 555-0123", **german},
+                          rules, now=NOW)
+    assert report["normalized"]["phone"] == "+49301234567"
+    assert report["normalized"]["mobile_phone"] == "+14155550123"
+    report = score_record("contact", {"phone": "(415) 555-0123"}, rules, now=NOW)
+    assert report["normalized"]["phone"] == "+14155550123"

@@ -15,7 +15,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from app.models.records import FIELD_KINDS
-from app.scoring.formats import MAX_EMAIL_TEXT, check_phone, check_url
+from app.scoring.formats import MAX_EMAIL_TEXT, check_phone, check_url, nanp_lookalike
 from app.scoring.matching.normalize import first_address
 from app.scoring.registry import Hit, rule
 from app.scoring.ruleset import picklist_key
@@ -189,13 +189,21 @@ def _phone_rules(field: str) -> tuple[Any, Any]:
 
     def no_country_code(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
         """A valid number written without its country code (read in the record's country, else the default
-        region)."""
+        region). Written as North American numbers are and valid there too, on a record of another country,
+        it gets no suggestion (`nanp_lookalike`): which country it is in is unknown."""
         text = _as_text(record.get(field))
         if text is None or not text.strip():
             return
         result = check_phone(text, ctx.region)
         if result.ok and not result.has_country_code:
-            yield Hit(field, record.get(field), suggestion=result.written)
+            if nanp_lookalike(text, ctx.region):  # a US number on a German contact? no certain fix
+                us = check_phone(text, "US").e164
+                yield Hit(field, record.get(field), details={
+                    "hint": f"; it is written as US and Canadian numbers are, and is {us} there but "
+                            f"{result.e164} in {ctx.region}: add the country code"})
+            else:
+                yield Hit(field, record.get(field), suggestion=result.written,
+                          details={"hint": f"; store it as {result.written}"})
 
     return invalid, no_country_code
 
@@ -208,7 +216,7 @@ for _t, _f in (("account", "phone"), ("contact", "phone"), ("contact", "mobile_p
          description="Seed 000: phone numbers must be valid, with proper country and area codes.")(_invalid)
     rule(f"{_t}.{_f}.no_country_code", fields=(_f,), severity="warning", category="validity", seed="000",
          when_present=True,
-         message="Phone {value!r} has no country code; store it as {suggestion}.",
+         message="Phone {value!r} has no country code{hint}.",
          description="Seed 000: phone numbers must include proper country codes.")(_no_cc)
 
 
