@@ -378,8 +378,9 @@ def amount_as_number(value: Any, currency: Any, ctx: Any) -> tuple[float | None,
       when_present=True,
       message="Amount {value} is negative.")
 def _amount_negative(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
-    """An amount below zero, also written as text ('-5000', '(5,000)' as accounting writes it, '−5000'): that
-    was amount.invalid only, suggesting the negative number this rule rejects."""
+    """An amount below zero, also written as text ('-5000', '(5,000)', '−5000').
+
+    Such text was amount.invalid only, suggesting the negative number this rule rejects."""
     value = record.get("amount")
     if is_number(value):
         if value < 0:
@@ -449,8 +450,10 @@ def _probability_text(record: dict[str, Any], params: Any, ctx: Any) -> Iterator
       when_present=True,
       message="Currency {value!r} is not an ISO 4217 code.")
 def _currency_invalid(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
-    """Seed 004 data cleansing: currency as a standard code; suggested where the value names one currency
-    ('usd', 'Euro', 'US Dollar', '€', '£'), not for '$' (which dollar, or peso?)."""
+    """Seed 004 data cleansing: currency as a standard code.
+
+    Suggested where the value names one currency ('usd', 'Euro', 'US Dollar', '€', '£'), not for '$' (which
+    dollar, or peso?)."""
     value = record.get("currency")
     if "currency" not in ctx.present or (isinstance(value, str) and value in CURRENCIES):
         return
