@@ -32,7 +32,7 @@ from app.scoring.matching.linker import Prepared
 from app.scoring.rules.cross_record import AFTER_MATCHING
 from app.scoring.ruleset import Ruleset, picklist_key
 from app.scoring.summary import PLURAL, SINGULAR, BatchSummary, impact_of
-from app.scoring.values import link_id, parse_number
+from app.scoring.values import link_id
 
 __all__ = ["KEPT_FIELDS", "PLURAL", "SINGULAR", "BatchRun", "BatchSummary", "FoundDuplicates",
            "batch_lookups", "cross_record_findings", "impact_of", "match_packed", "match_packed_json", "score_batch"]
@@ -68,7 +68,7 @@ def batch_lookups(records: Mapping[str, Iterable[dict[str, Any]]], rules: Rulese
                     decision_makers[aid].add(contact_id)
         if aid is not None:
             open_deals[aid] += 1
-            deal_value[aid] += rules.deal_amount(parse_number(deal.get("amount")), deal.get("currency"))
+            deal_value[aid] += rules.deal_amount(deal.get("amount"), deal.get("currency"))
     contacts: Counter[str] = Counter()
     for n, contact in enumerate(records.get("contact", [])):
         aid = link_id(contact.get("account_id"))

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from app.scoring import formats
+from app.scoring import formats, values
 from app.scoring.matching import comparisons, normalize
 from app.scoring.rules import standardize, validity
 from app.scoring.ruleset import Ruleset
@@ -22,7 +22,8 @@ def value_caches() -> tuple[Any, ...]:
             formats.registered_domain, formats.check_url, standardize.proper_name, validity.mistyped_domain,
             normalize.fold, normalize._clean_name, normalize.sound_key, normalize.company_key,
             normalize._phone_key, normalize._site, normalize.first_address, normalize.ascii_domain,
-            comparisons._numbers, comparisons._sound)
+            comparisons._numbers, comparisons._sound, values.read_amount,
+            values._read_date_text)
 
 
 def trim_values(limit: int, rulesets: Iterable[Ruleset] = ()) -> None:

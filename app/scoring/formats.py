@@ -419,6 +419,21 @@ def check_phone(value: str, region: str) -> PhoneCheck:
     return result
 
 
+# the way the US and Canada write a number: '(415) 555-0123', '(415)555.0123'
+_NANP_SHAPE = re.compile(r"\([2-9][0-9]{2}\) ?[2-9][0-9]{2}[-. ][0-9]{4}")
+
+
+def nanp_lookalike(text: str, region: str) -> bool:
+    """Whether a number written without its country code, valid in `region`, is written as North American
+    numbers are ('(415) 555-0123') and valid there too, `region` being no +1 country: then where it rings is
+    unknown (a German contact's '(415) 555-0123' read in Germany was +494155550123, corrupting the San
+    Francisco +14155550123). One shape only, tested after the region's own check passed: cheap, and no
+    guess about other countries' ways of writing numbers."""
+    if _country_code(region) == 1 or not _NANP_SHAPE.fullmatch(text.strip()):
+        return False
+    return check_phone(text, "US").ok
+
+
 # a label after the number ('(mobile)', 'cell', 'work'; no digits in it) or a spreadsheet's decimal '.0'
 _LABEL = re.compile(r"(?:\s*\([^\d()]{1,30}\)|\s+[^\W\d_]{2,20}(?:\s+[^\W\d_]{2,20})?|(?<=\d)\.0)$")
 

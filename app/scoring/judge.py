@@ -22,7 +22,7 @@ from app.scoring.matching.merge import completeness_count
 from app.scoring.matching.normalize import record_keys
 from app.scoring.ruleset import Ruleset
 from app.scoring.summary import PLURAL, SINGULAR, BatchSummary
-from app.scoring.values import link_id, parse_number
+from app.scoring.values import link_id
 
 # what the cross-record rules and the lookups read; a stream keeps only these per record
 KEPT_FIELDS = {"account": ("id", "industry", "owner_id", "name"),
@@ -157,7 +157,7 @@ def deal_value(record_type: str, entry: dict[str, Any], lookups: Lookups | None,
     """The deal value a record's findings are weighed by (in the base currency): its amount, or its account's
     open deals."""
     if record_type == "opportunity":
-        return rules.deal_amount(parse_number(entry.get("amount")), entry.get("currency"))
+        return rules.deal_amount(entry.get("amount"), entry.get("currency"))
     key = link_id(entry.get("id") if record_type == "account" else entry.get("account_id"))
     if lookups is not None and key is not None:
         return lookups.deal_value_by_account.get(key, 0.0)

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from app.scoring.formats import iso_countries
 from app.scoring.matching.linker import build_models
 from app.scoring.registry import RECORD_TYPES, RULES, Rule, Severity
+from app.scoring.values import amount_in_currency
 
 
 class _Strict(BaseModel):
@@ -696,10 +697,13 @@ class Ruleset:
                 return amount * rate
         return amount
 
-    def deal_amount(self, amount: float | None, currency: Any) -> float:
+    def deal_amount(self, amount: Any, currency: Any) -> float:
         """What a deal adds to an account's value and weighs findings by, in the base currency: 0 for none, a
         negative one, or one above `validity.amount_max` (a typo such as 1,500,000,000,000, which the
-        amount.unrealistic rule reports, would otherwise outrank every real deal)."""
+        amount.unrealistic rule reports, would otherwise outrank every real deal). `amount` as the record
+        holds it: text is read in the currency written in it where the field is empty or disagrees
+        (`amount_in_currency`: 'USD 60000' on a EUR deal was 64,800 USD)."""
+        amount, currency = amount_in_currency(amount, currency)
         if amount is None or amount <= 0:
             return 0.0
         value = self.in_base(amount, currency)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -18,7 +19,11 @@ _NUMBER_NOISE = re.compile(r"[\s$€£¥_%'’]|usd|eur|gbp|chf", re.IGNORECASE)
 _SEPARATED = re.compile(r"[0-9]*[.,][0-9.,]*")
 # one dot before exactly three digits, after 1-3 digits that are not a lone 0: '€45.000', '1.200' employees
 _DOT_THOUSANDS = re.compile(r"[1-9][0-9]{0,2}\.[0-9]{3}")
-_SUFFIXES = {"k": 1e3, "m": 1e6, "mm": 1e6, "b": 1e9, "bn": 1e9}
+# scale words after a number, longest first: 'k', '2.5M', '1.2 million', German '1,2 Mio' and '3 Mrd'
+# (Milliarde, 10^9), 'mln'. Not 'billion': in German and French it is 10^12, in English 10^9.
+_SUFFIXES = {"millions": 1e6, "million": 1e6, "thousand": 1e3, "mio.": 1e6, "mrd.": 1e9, "tsd.": 1e3,
+             "mio": 1e6, "mln": 1e6, "mrd": 1e9, "tsd": 1e3, "mm": 1e6, "bn": 1e9, "k": 1e3, "m": 1e6,
+             "b": 1e9}
 
 
 def get_path(record: Any, path: str) -> Any:
@@ -81,6 +86,75 @@ def parse_datetime(value: Any) -> datetime | None:
     return parsed.astimezone(UTC)
 
 
+# ---------------------------------------------------------------- dates written otherwise
+_EXCEL_DAY_ZERO = date(1899, 12, 30)  # day 0 of Excel's 1900 system (which counts a 29 February 1900)
+_EXCEL_SERIALS = range(20_000, 80_001)  # 1954-10-03 .. 2119-01-10: a day number no count of anything else
+_EPOCH_MS = re.compile(r"-?[0-9]{12,14}")  # 1973-2286 (and as far before 1970), as the HubSpot adapter reads
+_YEAR = re.compile(r"(?<![0-9])[0-9]{4}(?![0-9])")
+_WORD = re.compile(r"[^\W\d_]+")
+# two fallbacks differing in every part: a part that differs between the two readings was not written
+_FALLBACKS = (datetime(2000, 1, 1, 0, 0, 0), datetime(2004, 2, 2, 1, 1, 1))
+
+
+def read_date(value: Any) -> tuple[str | None, str]:
+    """(the ISO-8601 date a non-ISO date value certainly names, or None; what it was read as) for date fields.
+
+    - a spreadsheet's day number (Excel serial, 1900 system: 45291 is 2023-12-31), as a JSON number or as
+      five digits of text, within `_EXCEL_SERIALS` (a workbook in the old Mac 1904 system would be 4 years
+      off: rare since Excel 2011);
+    - milliseconds since 1970 of 12-14 digits (a whole day as a date, else the UTC instant);
+    - text python-dateutil reads as the same whole date (day, month and a four-digit year, no time: a time is
+      in an unknown zone) whichever way round it takes day and month and whether the year comes first:
+      'Dec 31, 2024', '31.12.2024' (31 can only be a day), '2024/12/31'. '01/02/2024' (2 January or 1
+      February) and '31-Dec-24' (whose century, and which part is the year, is a guess) name none.
+    """
+    if is_number(value):
+        return _read_digits(str(int(value))) if float(value).is_integer() else (None, "")
+    if value.__class__ is not str:
+        return None, ""
+    text = value.strip()
+    return _read_digits(text) if text.lstrip("-").isdigit() else _read_date_text(text)
+
+
+def _read_digits(text: str) -> tuple[str | None, str]:
+    if len(text) == 5 and int(text) in _EXCEL_SERIALS:
+        return (_EXCEL_DAY_ZERO + timedelta(days=int(text))).isoformat(), "a spreadsheet's day number"
+    if _EPOCH_MS.fullmatch(text):
+        moment = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(milliseconds=int(text))
+        if moment.hour == moment.minute == moment.second == moment.microsecond == 0:
+            return moment.date().isoformat(), "milliseconds since 1970"
+        return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z"), "milliseconds since 1970"
+    return None, ""
+
+
+@lru_cache(maxsize=4096)
+def _read_date_text(text: str) -> tuple[str | None, str]:
+    """`read_date` of text that is not digits alone. Cached: dateutil costs tens of µs a reading (six here),
+    and this runs only on values that are already findings."""
+    if len(text) > 40 or len(years := _YEAR.findall(text)) != 1:
+        return None, ""
+    from dateutil import parser
+
+    readings = set()
+    for dayfirst, yearfirst in ((False, False), (True, False), (False, True)):
+        try:
+            first, second = (parser.parse(text, default=fallback, dayfirst=dayfirst, yearfirst=yearfirst)
+                             for fallback in _FALLBACKS)
+        except (ValueError, OverflowError):
+            return None, ""
+        if (first.date() != second.date() or first.tzinfo is not None or first.year != int(years[0])
+                or first.time() != _FALLBACKS[0].time() or second.time() != _FALLBACKS[1].time()):
+            return None, ""  # a part not written, a time, a zone, or the four digits were no year
+        readings.add(first.date())
+    if len(readings) > 1:
+        return None, "day and month could be either way round"
+    day = readings.pop()
+    info = parser.parserinfo()  # dateutil reads past a weekday: 'Mon, 31 Dec 2024' contradicts itself
+    if {info.weekday(word) for word in _WORD.findall(text)} - {None, day.weekday()}:
+        return None, f"{day.day} {day:%B %Y} was a {day:%A}"
+    return day.isoformat(), ""
+
+
 @lru_cache(maxsize=64)
 def realistic_range(year: int, oldest_year: int, future_years: int) -> tuple[datetime, datetime]:
     """The first and last instants a date may name in a year `year` (`[validity] oldest_year`, `future_years`):
@@ -102,11 +176,14 @@ def parse_number(value: Any) -> float | None:
         return float(value)
     if not isinstance(value, str) or len(value) > 40:
         return None
-    text = _NUMBER_NOISE.sub("", value.strip().lower())
+    # U+2212, the minus sign word processors and spreadsheets write, is a minus ('−5000')
+    text = _NUMBER_NOISE.sub("", value.strip().lower().replace("\u2212", "-"))
+    if text[:1] == "(" and text[-1:] == ")" and text[1:2] not in ("+", "-", ""):
+        text = "-" + text[1:-1]  # accounting's negative: '(5,000)', '($1,200.00)'
     scale = 1.0
-    for suffix in ("mm", "bn", "k", "m", "b"):
+    for suffix, factor in _SUFFIXES.items():
         if text.endswith(suffix):
-            text, scale = text[: -len(suffix)], _SUFFIXES[suffix]
+            text, scale = text[: -len(suffix)], factor
             break
     sign = -1.0 if text.startswith("-") else 1.0
     digits = text.lstrip("+-") if text[:1] in ("+", "-") and text[1:2] not in ("+", "-") else text
@@ -159,6 +236,152 @@ def parse_count(value: Any) -> float | None:
     low = parse_number(band.group(1) or band.group(3))
     high = parse_number(band.group(2)) if band.group(2) else None
     return low if low is not None and (high is None or high >= low) else None
+
+
+# ---------------------------------------------------------------- currencies written in amounts
+# The signs amounts are written with: sign -> (the ISO 4217 code it certainly means, or None; the codes of
+# currency names (pycountry) it may stand for, or extra codes). Written out, not taken from price-parser's
+# symbol table, whose data reads '¥' as the yen only (it is the yuan's sign too), 'C$' as the córdoba only
+# (Canadians write it) and has no '₽' or '₺'. '£' is sterling's: the other pounds written '£' alone
+# (Gibraltar, Falklands, St Helena: pegged to it) stay compatible. Letters are a sign only apart from others.
+_SIGNS: dict[str, tuple[str | None, str]] = {
+    "€": ("EUR", ""), "euro": ("EUR", ""), "euros": ("EUR", ""),
+    "£": ("GBP", "Pound"), "$": (None, "Dollar Peso +MOP +NIO +TOP +BRL +CVE"),
+    "US$": ("USD", ""), "U$S": ("USD", ""), "A$": ("AUD", ""), "AU$": ("AUD", ""), "CA$": ("CAD", ""),
+    "C$": (None, "+CAD +NIO"), "NZ$": ("NZD", ""), "HK$": ("HKD", ""), "S$": ("SGD", ""), "SG$": ("SGD", ""),
+    "MX$": ("MXN", ""), "R$": ("BRL", ""), "NT$": ("TWD", ""),
+    "¥": (None, "+JPY +CNY"), "￥": (None, "+JPY +CNY"), "JP¥": ("JPY", ""), "CN¥": ("CNY", ""),
+    "RMB": ("CNY", ""),
+    "₹": ("INR", ""), "Rs": (None, "Rupee"), "Rs.": (None, "Rupee"), "₨": (None, "Rupee"),
+    "₩": ("KRW", "+KPW"), "₽": ("RUB", ""), "₺": ("TRY", ""), "₪": ("ILS", ""), "₫": ("VND", ""),
+    "₱": ("PHP", "+CUP"), "฿": ("THB", ""), "₦": ("NGN", ""), "₴": ("UAH", ""), "zł": ("PLN", ""),
+    "Kč": ("CZK", ""), "kr": (None, "Krona Krone"), "Rp": ("IDR", ""), "RM": ("MYR", ""), "lei": ("RON", ""),
+}
+_SIGN_OF = {sign.lower(): sign for sign in _SIGNS}  # the pattern matches them in any case ('EURO', 'Kr')
+# ISO codes read in any case (else in capitals only: 'all', 'top' and 'try' are words before they are the lek,
+# the paʻanga and the lira)
+_ANY_CASE_CODES = frozenset(("usd", "eur", "gbp", "chf", "cad", "aud", "nzd", "jpy", "cny", "inr", "brl",
+                             "mxn", "sek", "nok", "dkk", "pln", "czk", "huf", "zar", "sgd", "hkd", "krw"))
+_CURRENCY_WRITTEN = re.compile(
+    r"(?<![^\W\d_])(?:" + "|".join(re.escape(s) for s in sorted(_SIGNS, key=len, reverse=True))
+    + r"|[A-Za-z]{3})(?![^\W\d_])", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class AmountText:
+    """What an amount written as text says: its number, and the currency written with it, if any."""
+
+    number: float | None
+    written: str = ""  # the currency as written ('€', 'EUR'), '' when none is
+    codes: frozenset[str] = frozenset()  # the ISO 4217 codes it may stand for
+    code: str | None = None  # the one it certainly stands for
+
+
+@cache
+def iso_currencies() -> dict[str, str]:
+    """ISO 4217 alpha-3 code -> its name (pycountry)."""
+    import pycountry
+
+    return {c.alpha_3: c.name for c in pycountry.currencies}
+
+
+@cache
+def _sign_codes(sign: str) -> tuple[str | None, frozenset[str]]:
+    certain, names = _SIGNS[sign]
+    words = names.split()
+    codes = {w[1:] for w in words if w.startswith("+")} | ({certain} if certain else set())
+    codes |= {code for code, name in iso_currencies().items()
+              if any(w in name.split() for w in words if not w.startswith("+"))}
+    return certain, frozenset(codes)
+
+
+def _currency_of(token: str) -> tuple[str | None, frozenset[str]] | None:
+    """(certain code, possible codes) of one currency sign or code as written, or None when it is neither."""
+    sign = _SIGN_OF.get(token.lower())
+    if sign is not None:
+        return _sign_codes(sign)
+    code = token.upper()
+    if code in iso_currencies() and (token.isupper() or token.lower() in _ANY_CASE_CODES):
+        return code, frozenset((code,))
+    return None
+
+
+@lru_cache(maxsize=8192)
+def read_amount(text: str) -> AmountText:
+    """An amount written as text: its number and the currency written with it ('45,000.00 EUR', '€ 45.000,00',
+    '£1.2m', 'USD 60000'); the number as `parse_number` reads it with the currency taken out.
+
+    A sign several currencies write ('$'; '¥', the yen's and the yuan's) leaves `code` None unless a code
+    beside it decides ('$45 USD'); two that contradict each other ('USD 100 EUR') leave the number unread.
+    Cached: it runs on amounts that are already findings (text), and price-parser's guess costs some µs.
+    """
+    if len(text) > 60:
+        return AmountText(None)
+    found = []
+    for match in _CURRENCY_WRITTEN.finditer(text):
+        currency = _currency_of(match.group(0))
+        if currency is not None:
+            found.append((match, currency))
+    if not found:
+        return AmountText(parse_number(text))
+    codes = frozenset.intersection(*(codes for _, (_, codes) in found))
+    written = " ".join(dict.fromkeys(match.group(0) for match, _ in found))
+    if not codes:
+        return AmountText(None, written)
+    certain = {c for _, (c, _) in found if c is not None}
+    code = next(iter(codes)) if len(codes) == 1 else (next(iter(certain)) if len(certain) == 1 else None)
+    rest = text
+    for match, _ in reversed(found):
+        rest = rest[:match.start()] + " " + rest[match.end():]
+    return AmountText(parse_number(rest), written, codes, code if code in codes else None)
+
+
+def currency_code(value: Any) -> str | None:
+    """The ISO 4217 code a currency field names: its code in any case (' usd '), its name as ISO 4217 gives it
+    ('Euro', 'US Dollars', 'Pound Sterling'; pycountry) or a sign only one currency writes ('€', '£', 'R$');
+    else None, '$' and '¥' among them (the US, Canadian or Australian dollar, the yen or the yuan?)."""
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    code = text.upper()
+    if code in iso_currencies():
+        return code
+    if len(text) > 60:
+        return None
+    key = " ".join(text.lower().split())
+    names = _currency_names()
+    named = names.get(key) or (names.get(key[:-1]) if key.endswith("s") else None)  # 'Euros', 'US Dollars'
+    if named is not None:
+        return named
+    sign = _SIGN_OF.get(key)
+    return _sign_codes(sign)[0] if sign is not None else None
+
+
+@cache
+def _currency_names() -> dict[str, str]:
+    """Lowercased ISO 4217 currency name -> code, names two currencies share left out."""
+    names: dict[str, str | None] = {}
+    for code, name in iso_currencies().items():
+        key = name.lower()
+        names[key] = code if key not in names else None
+    return {name: code for name, code in names.items() if code is not None}
+
+
+def amount_in_currency(amount: Any, currency: Any) -> tuple[float | None, Any]:
+    """(the number, the currency it is in) of a deal's amount and currency field, for its value.
+
+    A currency written in the amount's text counts where the field is empty ('€45.000'); where the two
+    disagree ('USD 60000' on a EUR deal: opportunity.amount.currency_mismatch), the one written next to the
+    digits does: the field is often a default the CRM filled in, and the digits were typed in the text's
+    currency. A sign that is no one currency ('$') leaves the amount as written (in the base currency).
+    """
+    if not isinstance(amount, str):
+        return parse_number(amount), currency
+    read = read_amount(amount)
+    if not read.codes:
+        return read.number, currency
+    field = currency_code(currency)
+    return read.number, (field if field in read.codes else read.code)
 
 
 def link_id(value: Any) -> str | None:

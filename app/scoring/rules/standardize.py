@@ -13,7 +13,7 @@ import us
 from anyascii import anyascii
 from nameparser import HumanName
 
-from app.scoring.formats import URL_SCHEMES, check_phone, check_url, country_code
+from app.scoring.formats import URL_SCHEMES, check_phone, check_url, country_code, nanp_lookalike
 from app.scoring.registry import Hit, rule
 from app.scoring.values import parse_count
 
@@ -116,7 +116,8 @@ def normalize_record(record: dict[str, Any], ctx: Any) -> dict[str, Any]:
         value = record.get(field)
         if isinstance(value, str | int) and not isinstance(value, bool) and str(value).strip():
             phone = check_phone(str(value), region)
-            if phone.ok:
+            # a '(415) 555-0123' valid in the US and in the contact's non-+1 country has no one standard form
+            if phone.ok and (phone.has_country_code or not nanp_lookalike(str(value), region)):
                 out[field] = phone.e164
                 if phone.extension:
                     out[f"{field}_extension"] = phone.extension

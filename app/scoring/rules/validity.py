@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 
@@ -13,10 +15,19 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from app.models.records import FIELD_KINDS
-from app.scoring.formats import check_phone, check_url
+from app.scoring.formats import MAX_EMAIL_TEXT, check_phone, check_url, nanp_lookalike
+from app.scoring.matching.normalize import first_address
 from app.scoring.registry import Hit, rule
 from app.scoring.ruleset import picklist_key
-from app.scoring.values import is_number, is_yes, parse_count, parse_number
+from app.scoring.values import (
+    currency_code,
+    is_number,
+    is_yes,
+    parse_count,
+    parse_number,
+    read_amount,
+    read_date,
+)
 
 CURRENCIES = frozenset(c.alpha_3 for c in pycountry.currencies)
 DATE_FIELDS = {t: tuple(f for f in kinds if f.endswith(("_at", "_date")) or f == "birthdate")
@@ -52,7 +63,53 @@ def _email_invalid(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hi
         return
     result = ctx.check_email(value, ctx.options.check_email_deliverability, ctx.options.email_dns_timeout)
     if not result.ok:
-        yield Hit("email", value, details={"reason": result.reason})
+        suggestion, reason = None, result.reason
+        addresses = addresses_in(value)
+        if len(addresses) > 1:
+            reason = f"it holds more than one address ({', '.join(addresses)}); keep one per field"
+        elif addresses and (address := wrapped_address(value)) and (found := ctx.check_email(address)).ok:
+            suggestion = (found.normalized or address).lower()  # the standard form, as email.nonstandard's
+            reason = f"{reason} The address in it is {address}."
+        yield Hit("email", value, suggestion=suggestion, details={"reason": reason})
+
+
+_ADDRESS_PARTS = re.compile(r"[\s,;/|]+")
+
+
+def _visible(text: str) -> str:
+    """The text without invisible format characters (a zero-width space or joiner pasted along)."""
+    return text if text.isascii() else "".join(c for c in text if unicodedata.category(c) != "Cf")
+
+
+def addresses_in(text: str) -> list[str]:
+    """The distinct addresses in an email field's text, each as `first_address` reads its part of it.
+
+    Of several ('a@x.com; b@y.com') none is suggested: which is the person's own, or the current one, the text
+    does not say (an assistant's, a private one, the old and the new), and a bulk fix would keep the first.
+    """
+    if len(text) > MAX_EMAIL_TEXT:
+        return []
+    found: dict[str, str] = {}
+    for part in _ADDRESS_PARTS.split(_visible(text)):
+        if "@" in part and (address := first_address(part)):
+            found.setdefault(address.lower(), address)
+    return list(found.values())
+
+
+def wrapped_address(text: str) -> str | None:
+    """The one address the text holds when all else around it is wrapping: a mailto: link
+    ('mailto:bob@acme.com?subject=Hi'), a display name ('Bob Smith <bob@acme.com>'), invisible characters
+    ('bob@acme.com' and a zero-width space); else None. Anything more is no certain fix: 'bob smith@acme.com'
+    holds smith@acme.com, someone else's address."""
+    bare = _visible(text).strip()
+    address = first_address(bare)
+    if bare[:7].lower() == "mailto:":
+        bare = bare[7:].partition("?")[0]
+    elif bare.endswith(">") and "<" in bare:
+        name, bare = bare[:bare.rfind("<")], bare[bare.rfind("<") + 1:-1]
+        if "@" in name and name.strip(" \"'").lower() != bare.strip().lower():  # 'a@x.com <b@y.com>': which?
+            return None
+    return address if address and bare.strip() == address else None
 
 
 for _t in ("contact", "lead"):
@@ -132,13 +189,21 @@ def _phone_rules(field: str) -> tuple[Any, Any]:
 
     def no_country_code(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
         """A valid number written without its country code (read in the record's country, else the default
-        region)."""
+        region). Written as North American numbers are and valid there too, on a record of another country,
+        it gets no suggestion (`nanp_lookalike`): which country it is in is unknown."""
         text = _as_text(record.get(field))
         if text is None or not text.strip():
             return
         result = check_phone(text, ctx.region)
         if result.ok and not result.has_country_code:
-            yield Hit(field, record.get(field), suggestion=result.written)
+            if nanp_lookalike(text, ctx.region):  # a US number on a German contact? no certain fix
+                us = check_phone(text, "US").e164
+                yield Hit(field, record.get(field), details={
+                    "hint": f"; it is written as US and Canadian numbers are, and is {us} there but "
+                            f"{result.e164} in {ctx.region}: add the country code"})
+            else:
+                yield Hit(field, record.get(field), suggestion=result.written,
+                          details={"hint": f"; store it as {result.written}"})
 
     return invalid, no_country_code
 
@@ -151,7 +216,7 @@ for _t, _f in (("account", "phone"), ("contact", "phone"), ("contact", "mobile_p
          description="Seed 000: phone numbers must be valid, with proper country and area codes.")(_invalid)
     rule(f"{_t}.{_f}.no_country_code", fields=(_f,), severity="warning", category="validity", seed="000",
          when_present=True,
-         message="Phone {value!r} has no country code; store it as {suggestion}.",
+         message="Phone {value!r} has no country code{hint}.",
          description="Seed 000: phone numbers must include proper country codes.")(_no_cc)
 
 
@@ -188,15 +253,39 @@ for _t, _f in (("account", "website"), ("account", "linkedin_url"), ("contact", 
 # ---------------------------------------------------------------- dates
 def _dates_invalid(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
     """A date field that is not an ISO-8601 date, or lies outside any realistic range (which
-    `Context.parse_datetime` reads as no date at all)."""
+    `Context.parse_datetime` reads as no date at all). A date written otherwise that certainly names one day
+    (`read_date`: 'Dec 31, 2024', '31.12.2024', a spreadsheet's 45291) gets that day as suggestion."""
     present = ctx.present
     for field in DATE_FIELDS[ctx.record_type]:
         if field not in present:
             continue
         value = record[field]
         if ctx.parse_datetime(value) is None:
-            reason = "outside the realistic range" if _is_iso(value) else "not an ISO-8601 date (YYYY-MM-DD)"
-            yield Hit(field, value, details={"reason": reason})
+            reason, suggestion = _why_no_date(value)
+            if suggestion is not None and ctx.parse_datetime(suggestion) is None:
+                reason, suggestion = f"{reason}; read as {suggestion}, outside the realistic range", None
+            yield Hit(field, value, suggestion=suggestion, details={"reason": reason})
+
+
+_ISO_DAY = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})(?:[T ].*)?")
+_NOT_ISO = "not an ISO-8601 date (YYYY-MM-DD)"
+
+
+def _why_no_date(value: Any) -> tuple[str, str | None]:
+    """(why a value is no usable date, the ISO date it certainly names or None)."""
+    if _is_iso(value):
+        return "outside the realistic range", None
+    shaped = _ISO_DAY.fullmatch(value.strip()) if isinstance(value, str) else None
+    if shaped is not None:  # '2027-02-30' is written as ISO-8601 wants; no calendar has that day
+        try:
+            date(*map(int, shaped.groups()))
+        except ValueError:
+            return "not a real calendar date", None
+        return _NOT_ISO, None
+    suggestion, read_as = read_date(value)
+    if suggestion is None:
+        return f"{_NOT_ISO}; {read_as}" if read_as else _NOT_ISO, None
+    return f"{_NOT_ISO}; as {read_as} it is {suggestion}" if read_as else _NOT_ISO, suggestion
 
 
 def _is_iso(value: Any) -> bool:
@@ -227,6 +316,8 @@ def _number_in_range(field: str, max_key: str) -> Any:
             reason = "not a number" if number is None else "a number written as text"
             if number is None and (low := parse_count(value)) is not None:
                 reason = f"a range or an estimate, read as at least {low:,.0f}; store the number"
+            elif number is not None and number < 0:  # '-50', '(50)': nothing to store
+                number, reason = None, f"a negative number ({number:,.0f}) written as text"
             yield Hit(field, value, suggestion=number, details={"reason": reason})
         elif value < 0:
             yield Hit(field, value, details={"reason": "negative"})
@@ -248,21 +339,53 @@ for _t, _f, _max in (("account", "employee_count", "employee_count_max"),
 
 @rule("opportunity.amount.invalid", fields=("amount",), severity="error", category="validity", seed="000",
       when_present=True,
-      message="Amount {value!r} is not a number.")
+      message="Amount {value!r} is not a number{hint}.")
 def _amount_invalid(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
     """Seed 000: opportunity amounts must be validated; text is not an amount."""
     value = record.get("amount")
     if "amount" in ctx.present and not is_number(value):
-        yield Hit("amount", value, suggestion=parse_number(value))
+        number, hint = amount_as_number(value, record.get("currency"), ctx)
+        yield Hit("amount", value, suggestion=number, details={"hint": hint})
+
+
+def amount_as_number(value: Any, currency: Any, ctx: Any) -> tuple[float | None, str]:
+    """(the number to store, a hint for the message) of an amount written as text.
+
+    A currency written in the text that the deal's currency field does not hold ('45,000.00 EUR' on a USD
+    deal, opportunity.amount.currency_mismatch) leaves no number to suggest: stored bare, 45,000 would be
+    read as dollars, and which of the two is right is unknown. With the field empty the number is suggested,
+    and opportunity.currency.in_amount suggests the currency that goes with it.
+    """
+    if not isinstance(value, str):
+        return None, ""
+    read = read_amount(value)
+    if read.number is not None and read.number < 0:  # no deal is worth less than nothing: amount.negative
+        shown = f"{read.number:,.0f}" if read.number.is_integer() else f"{read.number:,.2f}"
+        return None, f"; it reads as {shown}, a negative amount"
+    if read.number is None or not read.codes:
+        return read.number, ""
+    if "currency" in ctx.present:
+        code = currency_code(currency)
+        if code is None:
+            return None, f"; it is written in {read.written}, and the deal's currency {currency!r} names none"
+        if code not in read.codes:
+            return None, f"; it is written in {read.written}, not in the deal's currency {currency!r}"
+        return read.number, ""
+    return read.number, f"; store the currency {read.code} with it" if read.code else ""
 
 
 @rule("opportunity.amount.negative", fields=("amount",), severity="error", category="validity", seed="000",
       when_present=True,
       message="Amount {value} is negative.")
 def _amount_negative(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
-    """An amount below zero."""
+    """An amount below zero, also written as text ('-5000', '(5,000)', '−5000').
+
+    Such text was amount.invalid only, suggesting the negative number this rule rejects."""
     value = record.get("amount")
-    if is_number(value) and value < 0:
+    if is_number(value):
+        if value < 0:
+            yield Hit("amount", value)
+    elif isinstance(value, str) and (number := read_amount(value).number) is not None and number < 0:
         yield Hit("amount", value)
 
 
@@ -327,12 +450,14 @@ def _probability_text(record: dict[str, Any], params: Any, ctx: Any) -> Iterator
       when_present=True,
       message="Currency {value!r} is not an ISO 4217 code.")
 def _currency_invalid(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
-    """Seed 004 data cleansing: currency as a standard code."""
+    """Seed 004 data cleansing: currency as a standard code.
+
+    Suggested where the value names one currency ('usd', 'Euro', 'US Dollar', '€', '£'), not for '$' (which
+    dollar, or peso?)."""
     value = record.get("currency")
     if "currency" not in ctx.present or (isinstance(value, str) and value in CURRENCIES):
         return
-    code = value.strip().upper() if isinstance(value, str) else None
-    yield Hit("currency", value, suggestion=code if code in CURRENCIES else None)
+    yield Hit("currency", value, suggestion=currency_code(value))
 
 
 @rule("opportunity.stage.unknown", fields=("stage",), severity="error", category="validity", seed="003",
