@@ -15,6 +15,7 @@ from functools import cache, lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
+import idna
 import phonenumbers
 import tldextract
 from email_validator import EmailNotValidError, validate_email
@@ -388,6 +389,23 @@ def _leading_digits(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern)
 
 
+def phone_text(value: str) -> str:
+    """A phone field's text as its number is read, by scoring and the matching keys alike: stripped; full-width
+    forms as East Asian input methods type them ('＋１ ４１５ ５５５ ０１２３', '００４９') in ASCII (the country code
+    was judged by an ASCII '+' or '00'); a 'tel:' URI's scheme (RFC 3966, a click-to-call link: phonenumbers
+    reads the rest, ';ext=' and all); and a spreadsheet's decimal ('4155550123.0'), never part of the number:
+    read with it, a number of a region whose numbers vary in length could be valid one digit longer
+    ('030 12345678.0')."""
+    text = value.strip()
+    if not text.isascii():
+        text = unicodedata.normalize("NFKC", text)
+    if text[:4].lower() == "tel:":
+        text = text[4:].lstrip()
+    if text.endswith(".0"):
+        text = without_label(text)
+    return text
+
+
 @lru_cache(maxsize=65536)
 def check_phone(value: str, region: str) -> PhoneCheck:
     """Parse and validate with phonenumbers; `region` reads numbers written without a country code.
@@ -395,16 +413,7 @@ def check_phone(value: str, region: str) -> PhoneCheck:
     "00" starts an international number in most of the world but not where the region dials out otherwise
     (the US: 011), so a number starting with it that is no valid number of the region is read as "+".
     """
-    text = value.strip()
-    if text.endswith(".0"):
-        # a spreadsheet's decimal ('4155550123.0') is never part of the number; read with it, a number of a
-        # region whose numbers vary in length could be valid one digit longer ('030 12345678.0'), and the
-        # matching keys, which always read it off, named another number
-        text = without_label(text)
-    if not text.isascii():
-        # full-width forms as East Asian input methods type them ('＋１ ４１５ ５５５ ０１２３', '００４９'):
-        # phonenumbers reads the digits, but the country code was judged by an ASCII '+' or '00'
-        text = unicodedata.normalize("NFKC", text)
+    text = phone_text(value)
     result = _check_phone(text, region)
     if not result.ok and text.startswith("00") and len(text) > 2:
         international = _check_phone("+" + text[2:], region)
@@ -464,8 +473,6 @@ def with_extension_words(text: str) -> str:
 def _check_phone(text: str, region: str) -> PhoneCheck:
     text = with_extension_words(text)
     lead = text.lstrip("( ")  # '(+49) 30 1234567' is written with its country code too
-    if lead[:4].lower() == "tel:":  # an RFC 3966 URI, as a click-to-call link holds it: 'tel:+1-415-555-0123'
-        lead = lead[4:].lstrip("( ")
     has_country_code = lead.startswith("+") or lead.startswith("00")
     try:
         number = phonenumbers.parse(text, region)
@@ -480,6 +487,20 @@ def _check_phone(text: str, region: str) -> PhoneCheck:
         return PhoneCheck(False, has_country_code=has_country_code, reason="not a valid number for its region")
     e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
     return PhoneCheck(True, e164, has_country_code, extension=number.extension or None)
+
+
+@lru_cache(maxsize=16384)
+def ascii_domain(domain: str) -> str:
+    """An internationalised domain in its ASCII (punycode) form, lowercased: münchen-gmbh.de is
+    xn--mnchen-gmbh-thb.de, one site and one mail domain whichever way it is written, by IDNA 2008 with UTS 46
+    mapping (the `idna` package; Python's own codec is IDNA 2003, which maps straße.de to strasse.de, another
+    domain). Text IDNA refuses stays as written, lowercased."""
+    if domain.isascii():
+        return domain.lower()
+    try:
+        return idna.encode(domain, uts46=True).decode("ascii")
+    except idna.IDNAError:
+        return domain.lower()
 
 
 @lru_cache(maxsize=16384)

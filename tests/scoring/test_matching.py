@@ -71,6 +71,8 @@ _PHONE_TEXT = st.one_of(
 @settings(max_examples=400, deadline=None)
 @given(_PHONE_TEXT, st.sampled_from(["US", "GB", "DE", "AU", "IN"]))
 @example("20100.0", "DE")  # scoring read a spreadsheet's '.0' as a digit when that made a valid number
+@example("００49 30 12345678", "US")  # full-width digits: scoring read +49, the key kept the digits as typed
+@example("tel:0049 30 12345678", "US")  # a click-to-call link: the key was +100493012345678
 def test_a_scored_records_phone_key_is_the_one_parsing_gives(value: str | int, region: str) -> None:
     """Batch judging reads a valid number's E.164 from scoring's `check_phone` (`checked=True`) instead of
     parsing again: the key must be the same, or a stream would match numbers differently from
@@ -1096,8 +1098,8 @@ def test_an_internationalised_domain_has_one_key_however_written() -> None:
 
 
 def test_one_address_written_two_ways_is_one_person_and_one_site_one_company(rules: Ruleset) -> None:
-    """helper probe (A5): Bob at bob@acme.com and Robert at mailto:BOB@ACME.COM, or at 'Bob Smith
-    <bob@acme.com>', were no pair; nor were one company's accounts at münchen-gmbh.de and its punycode."""
+    """Bob at bob@acme.com and Robert at mailto:BOB@ACME.COM, or at 'Bob Smith <bob@acme.com>', are one person
+    (they were no pair); so are one company's accounts at münchen-gmbh.de and at its punycode."""
     bob = {"id": "1", "first_name": "Bob", "last_name": "Smith", "email": "bob@acme.com"}
     for written in ("mailto:BOB@ACME.COM", "bob@acme.com; bob.smith@gmail.com", "Bob Smith <bob@acme.com>"):
         pair = _pair_of("contact", [bob, {"id": "2", "first_name": "Robert", "last_name": "Smith",
@@ -1109,3 +1111,11 @@ def test_one_address_written_two_ways_is_one_person_and_one_site_one_company(rul
         site = {"id": "1", "name": name, "website": "münchen-gmbh.de"}
         pair = _pair_of("account", [site, dict(site, id="2", website="xn--mnchen-gmbh-thb.de")], rules)
         assert pair is not None and "website: same website domain" in pair["reasons"], name
+
+
+def test_words_beside_an_address_make_it_no_ones() -> None:
+    """'bob smith@acme.com' (a name typed into the field) holds smith@acme.com, another person's address: two
+    contacts written so shared an exact email key. A display name in brackets or a comment is read off."""
+    assert email_key("bob smith@acme.com") == email_key("jane smith@acme.com") == ("", "", "")
+    assert email_key("Bob Smith <bob@acme.com>")[0] == email_key("bob@acme.com (work email)")[0] == "bob@acme.com"
+    assert email_key("a@x.com b@y.com")[0] == email_key("a@x.com/b@y.com")[0] == "a@x.com"

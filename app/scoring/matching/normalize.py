@@ -27,9 +27,11 @@ from phonenumbers import Leniency
 
 from app.scoring.formats import (
     URL_SCHEMES,
+    ascii_domain,
     check_phone,
     check_url,
     phone_region,
+    phone_text,
     with_extension_words,
     without_label,
 )
@@ -276,7 +278,8 @@ def email_key(value: Any) -> tuple[str, str, str]:
 # An address with nothing around it: the one form the keys read without parsing (nearly every record's).
 _PLAIN_ADDRESS = re.compile(r"[^\s<>()\[\]\"',;:/|@]+@[^\s<>()\[\]\"',;:/|@?]+")
 _MAILTO = re.compile(r"mailto:", re.IGNORECASE)
-_ADDRESS_SEPARATORS = re.compile(r"[\s,;/|]+")
+_ADDRESS_ENTRIES = re.compile(r"[,;|/]+")  # between addresses; a space may be inside a display name
+_COMMENT = re.compile(r"\([^()]*\)")
 
 
 @lru_cache(maxsize=16384)
@@ -284,27 +287,24 @@ def first_address(text: str) -> str:
     """The address in an email field's text as CRMs receive it pasted: a mailto: link's
     ('mailto:BOB@ACME.COM', 'mailto:bob@acme.com?subject=Hi'), one with a display name or comment ('Bob Smith
     <bob@acme.com>', 'bob@acme.com (work)', read by email.utils.parseaddr) and the first of several
-    ('bob@acme.com; bob.smith@gmail.com', as the phone key takes the first of two numbers); '' when none. Each
-    was no key at all, so Bob at mailto:BOB@ACME.COM was never paired with Bob at bob@acme.com.
+    ('bob@acme.com; bob.smith@gmail.com', 'a@x.com b@y.com', as the phone key takes the first of two numbers);
+    '' when none. Each was no key at all, so Bob at mailto:BOB@ACME.COM was never paired with Bob at bob@acme.com.
 
-    The text is split at spaces first: parseaddr reads one address, and in its strict mode (newer Pythons:
-    3.13, and 3.11 patch releases since the CVE-2023-27043 fix) it answers nothing for two, or for
-    'bob@acme.com<bob@acme.com>' as Outlook pastes a link."""
-    for part in _ADDRESS_SEPARATORS.split(_MAILTO.sub("", text)):
-        if "@" in part:
-            # from its "<" (a name before it is no address); alone in brackets, no comment parseaddr would drop
-            part = part[part.find("<"):] if "<" in part else part.strip("()[]")
-            return parseaddr(part)[1].partition("?")[0]
+    Words beside an address outside brackets make it no one's for certain: 'bob smith@acme.com' holds
+    smith@acme.com, another person's address (two contacts typed so shared that key). Each entry is read on
+    its own: parseaddr reads one address, and in its strict mode (newer Pythons: 3.13, and 3.11 patch releases
+    since the CVE-2023-27043 fix) it answers nothing for two, or for 'bob@acme.com<bob@acme.com>' as Outlook
+    pastes a link."""
+    for entry in _ADDRESS_ENTRIES.split(_MAILTO.sub("", text)):
+        if "@" not in entry:
+            continue
+        if "<" in entry:  # from its "<": a display name before it is no address
+            return parseaddr(entry[entry.find("<"):])[1].partition("?")[0]
+        words = _COMMENT.sub(" ", entry).split()  # a comment ('(work)') is no part of it
+        if not words or not all("@" in word for word in words):
+            return ""
+        return parseaddr(words[0].strip("[]"))[1].partition("?")[0]
     return ""
-
-
-@lru_cache(maxsize=16384)
-def ascii_domain(domain: str) -> str:
-    """An internationalised domain in one form, its ASCII (punycode) one: 'münchen-gmbh.de' and
-    'xn--mnchen-gmbh-thb.de' are one site and one mail domain, which the keys compared as two strings."""
-    from app.scoring.rules.consistency import _ascii_domain  # the rules import the ruleset, which imports us
-
-    return _ascii_domain(domain)
 
 
 def phone_key(value: Any, region: str, checked: bool = False) -> str:
@@ -347,8 +347,9 @@ def _international_digits(text: str) -> str:
 
 @lru_cache(maxsize=131072)
 def _phone_key(text: str, region: str) -> str:
-    text = with_extension_words(text)  # as check_phone reads it: 'DW 12' is no more digits of the number
-    text = without_label(text)  # as check_phone reads it: '(mobile)' and a spreadsheet's '4155550123.0'
+    # as check_phone reads it: full-width digits, 'tel:', '.0'; 'DW 12' is no more digits of the number
+    text = with_extension_words(phone_text(text))
+    text = without_label(text)  # as check_phone reads it: '(mobile)'
     international = _international_digits(text)
     if international:
         return international
