@@ -71,18 +71,29 @@ def batch_lookups(records: Mapping[str, Iterable[dict[str, Any]]], rules: Rulese
             open_deals[aid] += 1
             deal_value[aid] += rules.deal_amount(deal.get("amount"), deal.get("currency"))
     contacts: Counter[str] = Counter()
+    dm_seniorities = frozenset(rules.file.qualification.decision_maker_seniorities)
+    n = -1
     for n, contact in enumerate(records.get("contact", [])):
         aid = link_id(contact.get("account_id"))
         if aid is not None:
             contacts[aid] += 1
-            role = contact.get("decision_role")
-            if isinstance(role, str) and picklist_key(role) in dm_roles:
+            if _decision_maker(contact, dm_roles, dm_seniorities, rules):
                 decision_makers[aid].add(link_id(contact.get("id")) or f"\x00{n}")  # one without an id is one
     return Lookups(accounts=accounts, deal_value_by_account=dict(deal_value),
                    active_deal_contacts=frozenset(active_contacts), open_deals_by_account=dict(open_deals),
                    contacts_by_account=dict(contacts),
                    decision_makers_by_account={aid: len(ids) for aid, ids in decision_makers.items()},
-                   in_batch=True)
+                   in_batch=True, has_contacts=n >= 0)
+
+
+def _decision_maker(contact: dict[str, Any], roles: set[str], seniorities: frozenset[str], rules: Ruleset) -> bool:
+    """A contact in a decision-maker `decision_role`, or with none recorded and a title of one of
+    `[qualification] decision_maker_seniorities` (a CEO, a VP)."""
+    role = contact.get("decision_role")
+    if isinstance(role, str) and role.strip():
+        return picklist_key(role) in roles
+    title = contact.get("title")
+    return bool(seniorities) and isinstance(title, str) and rules.title_labels(title)[0] in seniorities
 
 
 def not_a_record(index: int, detail: str, error: dict[str, str]) -> dict[str, Any]:

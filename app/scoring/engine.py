@@ -46,6 +46,7 @@ class Lookups:
     # band, reasons
     contact_matches: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     in_batch: bool = False
+    has_contacts: bool = False  # the batch holds contacts (a deals-only export says nothing of them)
 
 
 @dataclass(slots=True)

@@ -26,7 +26,7 @@ from app.scoring.values import link_id
 
 # what the cross-record rules and the lookups read; a stream keeps only these per record
 KEPT_FIELDS = {"account": ("id", "industry", "owner_id", "name"),
-               "contact": ("id", "account_id", "email", "decision_role", "owner_id"),
+               "contact": ("id", "account_id", "email", "decision_role", "owner_id", "title"),
                "opportunity": ("id", "account_id", "amount", "stage", "contact_roles", "owner_id", "currency"),
                "lead": ("id", "owner_id")}
 # what survivor ranking, merge plans and merge priority read of a streamed record, after its filled count

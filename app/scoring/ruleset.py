@@ -140,6 +140,9 @@ class Qualification(_Strict):
     # MEDDPICC elements a deal's contact role names (a contact in the 'Economic Buyer' role is the economic
     # buyer identified): element -> roles
     roles_for_elements: dict[str, list[str]] = {}
+    # a contact with no decision_role whose title reads as one of these seniorities is one of its account's
+    # decision makers (Salesforce and HubSpot have no decision-role field)
+    decision_maker_seniorities: list[str] = []
 
 
 class BusinessHours(_Strict):
@@ -466,6 +469,9 @@ class RulesFile(_Strict):
                 if unknown:  # a misspelt key was a KeyError, a 500, on the first batch
                     raise ValueError(f"[duplicates.{family}] {where} names keys records do not have: {unknown} "
                                      f"(keys: {sorted(keys)})")
+        unknown = sorted(set(self.qualification.decision_maker_seniorities) - set(self.standardize.seniority))
+        if unknown:
+            raise ValueError(f"[qualification] decision_maker_seniorities not in [standardize.seniority]: {unknown}")
         statuses = {picklist_key(s) for s in self.picklists.get("lead_status", [])}
         unknown = sorted(s for s in self.timeliness.contacted_lead_statuses if statuses and picklist_key(s) not in statuses)
         if unknown:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import tracemalloc
 from collections import Counter
 
+from app.scoring.batch import batch_lookups
 from app.scoring.engine import score_record
 from app.scoring.judge import pack, unpack
 from app.scoring.ruleset import load_rules
@@ -58,3 +59,19 @@ def test_the_summary_counts_every_finding_and_keeps_the_weightiest() -> None:
         for rule_id, impact in by_rule.items():
             assert impact == round(sum(impact_of(i, t, v, rules) for t, i, v in findings
                                        if i["rule"] == rule_id), 1), rule_id
+
+
+def test_a_contact_with_no_decision_role_and_an_executive_title_is_a_decision_maker() -> None:
+    """Salesforce and HubSpot have no decision-role field: an account whose contacts are its CEO and CFO had
+    'no decision maker' (account.decision_maker.missing on every account with pipeline). A title of a
+    `decision_maker_seniorities` level counts when no role is recorded; a recorded role decides otherwise."""
+    rules = load_rules(None)
+    contacts = [{"id": "c1", "account_id": "a1", "title": "Chief Executive Officer"},
+                {"id": "c2", "account_id": "a2", "title": "VP, Sales & Marketing"},
+                {"id": "c3", "account_id": "a3", "title": "Sales Analyst"},
+                {"id": "c4", "account_id": "a4", "title": "CFO", "decision_role": "Influencer"},
+                {"id": "c5", "account_id": "a5", "title": "Analyst", "decision_role": "Economic Buyer"}]
+    found = batch_lookups({"contact": contacts}, rules).decision_makers_by_account
+    assert found == {"a1": 1, "a2": 1, "a5": 1}
+    assert batch_lookups({"contact": contacts}, rules).has_contacts
+    assert not batch_lookups({"account": [{"id": "a1"}]}, rules).has_contacts

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from app.scoring.registry import Hit, rule
+from app.scoring.rules.timeliness import active_lead
 from app.scoring.values import link_id
 
 # rules whose findings need the batch's duplicates first, so a record's own report never holds them
@@ -20,8 +21,11 @@ def _account_id(record: dict[str, Any]) -> str | None:
 @rule("account.contacts.single_contact_multi_deal", fields=("id",), severity="warning", category="cross_record",
       seed="002", scope="batch", message="{deals} open deals but only {contacts} contact(s): single-threaded.")
 def _single_threaded(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
-    """Seed 002: companies with 2+ deals but one contact (multi-threading gap)."""
+    """Seed 002: companies with 2+ deals but one contact (multi-threading gap). A batch without contacts (an
+    accounts-and-deals export) says nothing of them: every account with deals would be reported."""
     aid = _account_id(record)
+    if not ctx.lookups.has_contacts:
+        return
     deals = ctx.lookups.open_deals_by_account.get(aid, 0) if aid else 0
     contacts = ctx.lookups.contacts_by_account.get(aid, 0) if aid else 0
     if deals >= 2 and contacts <= 1:
@@ -32,8 +36,11 @@ def _single_threaded(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[
       scope="batch", config="impact",
       message="Open deals worth {amount:,.0f} (in the base currency) but no decision maker among the account's contacts.")
 def _no_decision_maker(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
-    """Seed 000: decision maker contacts must be identified on accounts with real pipeline."""
+    """Seed 000: decision maker contacts must be identified on accounts with real pipeline (in a batch that
+    holds contacts: a deals-only export does not say who they are)."""
     aid = _account_id(record)
+    if not ctx.lookups.has_contacts:
+        return
     amount = ctx.lookups.deal_value_by_account.get(aid, 0.0) if aid else 0.0
     if amount > params.high_value_deal and ctx.lookups.decision_makers_by_account.get(aid, 0) == 0:
         yield Hit("id", aid, details={"amount": amount})
@@ -43,8 +50,10 @@ def _no_decision_maker(record: dict[str, Any], params: Any, ctx: Any) -> Iterato
       scope="batch", config="impact",
       message="Open deals worth {amount:,.0f} (in the base currency) but only {contacts} contact(s) (want {threshold}).")
 def _too_few_contacts(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
-    """Seed 002: high-value accounts with few contacts."""
+    """Seed 002: high-value accounts with few contacts (in a batch that holds contacts, as above)."""
     aid = _account_id(record)
+    if not ctx.lookups.has_contacts:
+        return
     amount = ctx.lookups.deal_value_by_account.get(aid, 0.0) if aid else 0.0
     contacts = ctx.lookups.contacts_by_account.get(aid, 0) if aid else 0
     if amount > params.high_value_deal and contacts < params.min_contacts_high_value:
@@ -75,7 +84,11 @@ for _t in ("contact", "opportunity"):
                   "identity ([duplicates.person] match_also_blocking). Index lookups report such a lead as "
                   "lead.duplicate.review / auto_merge naming the contact.")
 def _lead_is_contact(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
-    """A batch's lead matched with one of its contacts (`[duplicates] match_also`)."""
+    """A batch's lead matched with one of its contacts (`[duplicates] match_also`), unless it is no longer
+    worked (`[timeliness] inactive_lead_statuses`): a converted lead is that contact already, and Salesforce
+    exports converted leads by default."""
+    if not active_lead(record, ctx):
+        return
     lead = link_id(record.get("id"))
     match = ctx.lookups.contact_matches.get(lead) if lead is not None else None
     if match:
