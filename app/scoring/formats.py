@@ -524,6 +524,11 @@ def organisation_name(registered: str) -> str:
     return registered.split(".", 1)[0]
 
 
+# a host name's label in its ASCII form: letters, digits and hyphens, not at either end (RFC 1123; an underscore
+# too, as some subdomains have one); 'www.expressl&t.net' was a valid website with a canonical form
+_HOST_LABEL = re.compile(r"(?!-)[a-z0-9_-]{1,63}(?<!-)")
+
+
 @lru_cache(maxsize=65536)
 def check_url(value: str, strip_www: bool = True, schemes: tuple[str, ...] = URL_SCHEMES) -> UrlCheck:
     """A website or profile URL: scheme, host with a real public suffix, and its canonical https form."""
@@ -544,6 +549,8 @@ def check_url(value: str, strip_www: bool = True, schemes: tuple[str, ...] = URL
     registered = registered_domain(host)
     if registered is None:
         return UrlCheck(False, host=host or None, reason="host has no registered domain and public suffix")
+    if not all(_HOST_LABEL.fullmatch(label) for label in ascii_domain(host).split(".")):
+        return UrlCheck(False, host=host, reason=f"host {host} has characters no host name may have")
     canonical_host = host[4:] if strip_www and host.startswith("www.") else host
     try:
         port = parts.port
