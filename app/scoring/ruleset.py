@@ -333,6 +333,7 @@ class Duplicates(_Strict):
     placeholder_names: list[str] = []
     shared_mailboxes: list[str] = []
     legal_forms: list[str] = []  # company legal forms cleanco does not strip (normalize.legal_forms)
+    not_legal_forms: list[str] = []  # cleanco's forms kept in a company name (normalize.company_basename)
     # a record scored against the index is also matched with these types' records (one person model)
     match_also: dict[Literal["contact", "lead"], list[Literal["contact", "lead"]]] = {}
     person: MatchModelSpec

