@@ -7,8 +7,9 @@ registry, whichever worker answers it. `python -m app.serve` empties that direct
 Recording is kept off the scoring core (`app.scoring` never imports this module): the API calls
 `record_soon` or a `Tally` with finished reports. Label children are bound once and kept in dicts. In
 multiprocess mode every move of a value is a write to the worker's file (about 1.5 µs), so a request moves
-only the in-flight gauge at once: its counters and histogram observations are summed in memory
-(`Tally`, `PendingObservations`) and written at most `COUNT_DELAY_SECONDS` later, each moved value once.
+only the in-flight gauge at once: its counters and histogram observations (a partial record's too) are summed
+in memory (`Tally`, `PendingObservations`) and written at most `COUNT_DELAY_SECONDS` later, each moved value
+once.
 """
 
 from __future__ import annotations
@@ -136,14 +137,14 @@ class Metrics:
 
     def record_partial(self, report: dict[str, Any]) -> None:
         """A partial record (a HubSpot property-change notification): its findings and format checks count,
-        but it is no scored record and judges no completeness (that would count unsent fields as missing)."""
-        t = self.types[report["record_type"]]
-        accuracy = report["accuracy"]
-        if accuracy["checked"]:
-            t.checked.inc(accuracy["checked"])
-            t.valid.inc(accuracy["valid"])
-        for issue in report["issues"]:
-            self.issue_child(report["record_type"], issue["rule"], issue["severity"]).inc()
+        but it is no scored record and judges no completeness (that would count unsent fields as missing).
+        Summed with the webhook's other counts and written as `record_soon`'s are (call it on the event loop)."""
+        with self._soon_lock:
+            tally = self._soon.get("webhook")
+            if tally is None:
+                tally = self._soon["webhook"] = Tally(self, "webhook")
+            tally.add_partial(report)
+        self._write_soon_later()
 
     def record_soon(self, report: dict[str, Any], source: str, duplicate: bool = False) -> None:
         """Count one finished report of a single-record route: summed with the reports of the next
@@ -277,6 +278,15 @@ class Tally:
             for total in counts.lead.get(record_type, ()):
                 lead.observe(total)
         self.issues.update(counts.findings)
+
+    def add_partial(self, report: dict[str, Any]) -> None:
+        """A partial record's format checks and findings (`Metrics.record_partial`), no scored record."""
+        record_type = report["record_type"]
+        counts, accuracy = self.counts[record_type], report["accuracy"]
+        counts[3] += accuracy["checked"]
+        counts[4] += accuracy["valid"]
+        for issue in report["issues"]:
+            self.issues[(record_type, issue["rule"], issue["severity"])] += 1
 
     def add_finding(self, record_type: str, rule: str, severity: str) -> None:
         """A finding reported outside a record's report (NDJSON cross-record findings)."""

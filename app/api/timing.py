@@ -19,8 +19,8 @@ def route_label(scope: Scope) -> str:
 class RequestMetrics:
     """Pure ASGI (no BaseHTTPMiddleware), so streamed responses pass through untouched.
 
-    A duration ends when the last body chunk has been handed to the server (background tasks, such as
-    counting a scored record, run after it); a request stays in flight until the app returns.
+    A duration ends when the last body chunk has been handed to the server (a response's background tasks run
+    after it); a request stays in flight until the app returns.
     """
 
     def __init__(self, app: ASGIApp, metrics: Metrics) -> None:

@@ -169,6 +169,8 @@ def check_email(value: str, deliverability: bool = False, timeout: float = 2.0) 
     email = value.strip()
     if len(email) > MAX_EMAIL_TEXT:  # email-validator would refuse it too, after a scan costing ~20 ms per MB
         return EmailCheck(False, reason=f"The email address is too long ({len(email):,} characters).")
+    if deliverability and not (written := check_email(email)).ok:
+        return written  # no DNS lookup for an address its text refuses already (bob@acme.con)
     if (not deliverability and email.count("@") == 1 and email.isascii()
             and not _SIMPLE_LOCAL_SPECIALS.intersection(email)):
         return _check_simple_email(email)

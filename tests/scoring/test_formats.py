@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, timedelta, timezone
+from typing import Any
 
 import phonenumbers
 import pytest
@@ -371,6 +372,10 @@ def test_a_date_outside_the_realistic_range_is_one_finding() -> None:
     assert on_dates == [("opportunity.activity.stale", "last_activity_at"),  # idle since created_at, in range
                         ("opportunity.dates.invalid", "close_date"),
                         ("opportunity.dates.invalid", "last_activity_at")]
+    # the range runs from the start of 1 January of validity.oldest_year (1900), whatever now's time of day
+    first = dict(record, close_date="1900-01-01", last_activity_at="1900-01-01T00:00:00Z")
+    report = score_record("opportunity", first, load_rules(), now=datetime(2026, 12, 1, 12, tzinfo=UTC))
+    assert not [i for i in report["issues"] if i["rule"] == "opportunity.dates.invalid"]
 
 
 @pytest.mark.parametrize(("written", "has_country_code"), [
@@ -735,3 +740,21 @@ def test_a_social_profile_as_website_is_invalid_and_gets_no_standard_form_or_dom
     assert "website" not in report["normalized"] and "website_domain" not in report["normalized"]
     own = score_record("account", {"website": "www.acme.com"}, load_rules(), now=NOW)["normalized"]
     assert own["website"] == "https://acme.com" and own["website_domain"] == "acme.com"
+
+
+def test_no_dns_lookup_for_an_address_its_text_refuses(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With deliverability checks on, bob@acme.con (no public suffix) is invalid without asking DNS, which
+    costs up to the DNS timeout per address."""
+    import app.scoring.formats as formats
+
+    looked_up: list[str] = []
+    real = formats.validate_email
+
+    def recording(email: str, **kwargs: Any) -> Any:
+        if kwargs.get("check_deliverability"):
+            looked_up.append(email)
+        return real(email, **{**kwargs, "check_deliverability": False})
+
+    monkeypatch.setattr(formats, "validate_email", recording)
+    assert not check_email("bob@acme.con", deliverability=True).ok and looked_up == []
+    assert check_email("bob@acme.com", deliverability=True).ok and looked_up == ["bob@acme.com"]

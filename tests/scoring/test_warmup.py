@@ -45,3 +45,20 @@ def test_the_samples_are_records_of_each_type_in_the_default_region(region: str)
                           options=Options(default_region=region))
     assert report["normalized"]["phone"].startswith("+")  # the region's own example number: its metadata
 
+
+
+def test_warm_up_asks_no_dns_whatever_the_options(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Start-up must not wait on DNS (or fail without a network): the deliverability check is off for the
+    warm-up even when the deployment turns it on for requests."""
+    import app.scoring.formats as formats
+
+    asked: list[bool] = []
+    real = formats.validate_email
+
+    def recording(*args: Any, **kwargs: Any) -> Any:
+        asked.append(bool(kwargs.get("check_deliverability")))
+        return real(*args, **{**kwargs, "check_deliverability": False})
+
+    monkeypatch.setattr(formats, "validate_email", recording)
+    warm_up(load_rules(), Options(default_region="US", check_email_deliverability=True))
+    assert asked and not any(asked)

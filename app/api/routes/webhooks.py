@@ -347,14 +347,15 @@ def read_events(payload: Any, call: WebhookCall) -> EventBatch:
 def judge_events(request: Request, payload: Any,
                  call: WebhookCall) -> tuple[EventBatch, list[dict[str, Any]]]:
     """`respond_events` for a large delivery, in a worker thread: the events grouped, each changed object
-    judged (and indexed with ?index=true) and counted."""
-    batch, results, metrics = read_events(payload, call), [], request.app.state.metrics
+    judged (and indexed with ?index=true) and counted, all at once (as `judge_items` counts its records)."""
+    batch, results, tally = read_events(payload, call), [], request.app.state.metrics.tally("webhook")
     for change in batch.changes:
         report = partial_report(change, call.rules, call.now, call.options)
         if call.index_record and change.adapted.record_type in MATCHABLE:
             report["indexed"] = index_changes(request, change.adapted, call)
-        metrics.record_partial(report)
+        tally.add_partial(report)
         results.append(report)
+    tally.flush()
     return batch, results
 
 
