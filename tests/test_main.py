@@ -12,7 +12,7 @@ from tests.scoring.test_warmup import assert_built, cleared_tables
 
 
 def test_the_app_warms_up_before_its_first_request(tmp_path: Path) -> None:
-    """helper probe (C): ISO 3166-2 states, the public suffix tries and matching's tables were built by the
+    """ISO 3166-2 states, the public suffix tries and matching's tables were built by the
     first request that needed them, in its time (127 ms for the first contact with a state, 117-183 ms for
     the first account)."""
     cleared_tables()

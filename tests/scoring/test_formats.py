@@ -164,7 +164,7 @@ def test_the_typo_domain_threshold_comes_from_the_rules_file() -> None:
     ("Diretor Financeiro", "director", "Finance"), ("Gerente de Compras", "manager", "Procurement"),
     ("Leiter Einkauf", "director", "Procurement"), ("Sr. Mgr., IT", "manager", "IT"),
     ("Dir. of Ops", "director", "Operations"),
-    # initials with dots and words joined by a dash (helper probe A6: C.E.O. had no seniority, Vice-President
+    # initials with dots and words joined by a dash (C.E.O. had no seniority, Vice-President
     # was an executive, as "president" outranked the one word "vice-president")
     ("C.E.O.", "executive", "Executive"), ("V.P. Sales", "vp", "Sales"), ("S.V.P.", "vp", None),
     ("Sr.V.P. Marketing", "vp", "Marketing"), ("Vice-President, Sales", "vp", "Sales"),
@@ -733,7 +733,7 @@ def test_a_spreadsheets_decimal_is_never_a_digit_of_the_number() -> None:
 
 @pytest.mark.parametrize("website", ["www.linkedin.com/company/acme", "https://facebook.com/acme"])
 def test_a_social_profile_as_website_is_invalid_and_gets_no_standard_form_or_domain(website: str) -> None:
-    """helper probe (B1): the error said 'social profile' and an info suggested
+    """A social profile as a website: the error said 'social profile' and an info suggested
     https://linkedin.com/company/acme as the standard form, with linkedin.com as the website domain."""
     report = score_record("account", {"website": website}, load_rules(), now=NOW)
     assert [i["rule"] for i in report["issues"] if i["field"] == "website"] == ["account.website.invalid"]
