@@ -11,6 +11,7 @@ from functools import cache, lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from dateutil import parser as date_parser
 from price_parser.parser import parse_number as _separated_number
 
 _MISSING = object()
@@ -94,6 +95,7 @@ _YEAR = re.compile(r"(?<![0-9])[0-9]{4}(?![0-9])")
 _WORD = re.compile(r"[^\W\d_]+")
 # two fallbacks differing in every part: a part that differs between the two readings was not written
 _FALLBACKS = (datetime(2000, 1, 1, 0, 0, 0), datetime(2004, 2, 2, 1, 1, 1))
+_WEEKDAYS = date_parser.parserinfo()  # the weekday names dateutil knows, built once
 
 
 def read_date(value: Any) -> tuple[str | None, str]:
@@ -133,12 +135,10 @@ def _read_date_text(text: str) -> tuple[str | None, str]:
     and this runs only on values that are already findings."""
     if len(text) > 40 or len(years := _YEAR.findall(text)) != 1:
         return None, ""
-    from dateutil import parser
-
     readings = set()
     for dayfirst, yearfirst in ((False, False), (True, False), (False, True)):
         try:
-            first, second = (parser.parse(text, default=fallback, dayfirst=dayfirst, yearfirst=yearfirst)
+            first, second = (date_parser.parse(text, default=fallback, dayfirst=dayfirst, yearfirst=yearfirst)
                              for fallback in _FALLBACKS)
         except (ValueError, OverflowError):
             return None, ""
@@ -149,8 +149,8 @@ def _read_date_text(text: str) -> tuple[str | None, str]:
     if len(readings) > 1:
         return None, "day and month could be either way round"
     day = readings.pop()
-    info = parser.parserinfo()  # dateutil reads past a weekday: 'Mon, 31 Dec 2024' contradicts itself
-    if {info.weekday(word) for word in _WORD.findall(text)} - {None, day.weekday()}:
+    # dateutil reads past a weekday: 'Mon, 31 Dec 2024' contradicts itself
+    if {_WEEKDAYS.weekday(word) for word in _WORD.findall(text)} - {None, day.weekday()}:
         return None, f"{day.day} {day:%B %Y} was a {day:%A}"
     return day.isoformat(), ""
 

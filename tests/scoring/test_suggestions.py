@@ -92,6 +92,22 @@ def test_a_date_written_otherwise_is_read_when_it_names_one_day(value: object, e
     assert read_date(value)[0] == expected
 
 
+def test_reading_date_text_builds_no_dateutil_parserinfo_per_value(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The weekday names a date is checked against come from one parserinfo built at import, not one built
+    for every new value (and dateutil is imported once, with the module)."""
+    import dateutil.parser
+
+    from app.scoring import values
+
+    def refuse() -> None:
+        raise AssertionError("a parserinfo was built for one reading")
+
+    monkeypatch.setattr(dateutil.parser, "parserinfo", refuse)
+    values._read_date_text.cache_clear()
+    assert values.read_date("Tue, 31 Dec 2024") == ("2024-12-31", "")
+    assert values.read_date("Mon, 31 Dec 2024")[0] is None
+
+
 def test_a_north_american_number_on_a_contact_elsewhere_has_no_standard_form(rules: Ruleset) -> None:
     """'(415) 555-0123' on a German contact is valid as +494155550123 and as the San Francisco +14155550123:
     no E.164 form is given (it was the German one), while a German number written the German way keeps its."""
