@@ -392,8 +392,11 @@ def currency_code(value: Any) -> str | None:
     """The ISO 4217 code a currency field names: its code in any case (' usd '), its name as ISO 4217 gives it
     ('Euro', 'US Dollars', 'Pound Sterling'; pycountry) or a sign only one currency writes ('€', '£', 'R$');
     else None, '$' and '¥' among them (the US, Canadian or Australian dollar, the yen or the yuan?)."""
-    if not isinstance(value, str):
-        return None
+    return _currency_code_text(value) if isinstance(value, str) else None
+
+
+@lru_cache(maxsize=1024)  # a currency field holds a few values: codes, a name or a sign now and then
+def _currency_code_text(value: str) -> str | None:
     text = value.strip()
     code = text.upper()
     if code in iso_currencies():
@@ -419,13 +422,17 @@ def _currency_names() -> dict[str, str]:
     return {name: code for name, code in names.items() if code is not None}
 
 
-def amount_in_currency(amount: Any, currency: Any) -> tuple[float | None, Any]:
-    """(the number, the currency it is in) of a deal's amount and currency field, for its value.
+def amount_in_currency(amount: Any, currency: Any, base: str | None = None) -> tuple[float | None, Any]:
+    """(the number, the currency it is in) of a deal's amount and currency field, for its value; `base` the
+    currency thresholds are written in ([currencies] base).
 
     A currency written in the amount's text counts where the field is empty ('€45.000'); where the two
     disagree ('USD 60000' on a EUR deal: opportunity.amount.currency_mismatch), the one written next to the
     digits does: the field is often a default the CRM filled in, and the digits were typed in the text's
-    currency. A sign that is no one currency ('$') leaves the amount as written (in the base currency).
+    currency. A sign several currencies write ('$', '¥') is the field's currency where that is one of them
+    ('$5,000' on a CAD deal) and, where the field names none, the base currency where that is one (as a bare
+    number is read in it: '$5,000' with base USD). Else the number is unknown (None, worth nothing): '¥5000'
+    on a EUR deal is yen or yuan, and read in the base currency it was worth about 150 times too much.
     """
     if not isinstance(amount, str):
         return parse_number(amount), currency
@@ -433,7 +440,13 @@ def amount_in_currency(amount: Any, currency: Any) -> tuple[float | None, Any]:
     if not read.codes:
         return read.number, currency
     field = currency_code(currency)
-    return read.number, (field if field in read.codes else read.code)
+    if field in read.codes:
+        return read.number, field
+    if read.code is not None:
+        return read.number, read.code
+    if field is None and base in read.codes:
+        return read.number, base
+    return None, currency
 
 
 def link_id(value: Any) -> str | None:

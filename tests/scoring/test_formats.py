@@ -584,6 +584,20 @@ def test_amounts_are_compared_in_the_base_currency_and_shown_in_both() -> None:
     assert lowered.in_base(100, "EUR") == 200 and lowered.in_base(100, "usd") == 100
 
 
+def test_a_currency_written_as_its_name_or_sign_is_weighed_as_its_code() -> None:
+    """The currency field is read as `currency_code` reads it, by every rule and by a deal's value: 'Euro'
+    and '€' were read as written (in the base currency) while '€45000' in the amount was read in euros."""
+    rules = load_rules()
+    for written in ("EUR", " eur ", "Euro", "Euros", "€"):
+        assert rules.in_base(100, written) == pytest.approx(108), written
+        assert rules.worth(100, written) == "100 EUR (108 USD)"
+    assert rules.deal_amount(45_000, "Euro") == rules.deal_amount("€45000", "Euro") == pytest.approx(48_600)
+    assert rules.in_base(100, "$") == 100 and rules.worth(100, "$") == "100 $"  # which dollar: as written
+    euro = load_rules(override={"currencies": {"base": "EUR", "rates": {"USD": 0.93, "CAD": 0.68}}})
+    assert euro.deal_amount("$5,000", None) == 0  # a dollar, but the base is the euro: which one is unknown
+    assert euro.deal_amount("$5,000", "cad") == pytest.approx(3_400)
+
+
 def test_a_website_keeps_a_port_of_its_own() -> None:
     """'https://acme.com:8443/' was suggested as 'https://acme.com', another site."""
     assert check_url("https://acme.com:8443/").canonical == "https://acme.com:8443"

@@ -20,7 +20,15 @@ from app.scoring.values import amount_in_currency, read_amount
     ("45000", "EUR", 45_000 * 1.08),  # no currency in the text: the field's
     (45_000, "EUR", 45_000 * 1.08),
     ("$5,000", "CAD", 5_000 * 0.72),  # '$' agrees with the Canadian dollar
-    ("$5,000", "EUR", 5_000.0),  # some dollar, not a euro: read as written (the base currency)
+    ("$5,000", "EUR", 0.0),  # some dollar (or peso) on a euro deal: which is unknown, so worth nothing known
+    ("$5,000", None, 5_000.0),  # no currency field: the base currency, one of the dollars, as for '5000'
+    ("¥5000", "EUR", 0.0),  # yen or yuan: not 5,000 of the base currency (about 150 times too much)
+    ("¥5000", None, 0.0),
+    ("¥5000", "JPY", 5_000 * 0.0067),  # the field says which of the two
+    ("€45000", "Euro", 45_000 * 1.08),  # a currency field written as a name or a sign is read as its code
+    (45_000, "Euro", 45_000 * 1.08),
+    (45_000, "€", 45_000 * 1.08),
+    (45_000, " eur ", 45_000 * 1.08),
 ])
 def test_a_deal_is_worth_its_amount_in_the_currency_written_in_it(
         rules: Ruleset, amount: object, currency: object, expected: float) -> None:

@@ -20,6 +20,7 @@ from app.scoring.matching.normalize import first_address
 from app.scoring.registry import Hit, rule
 from app.scoring.ruleset import picklist_key
 from app.scoring.values import (
+    amount_in_currency,
     currency_code,
     is_number,
     is_yes,
@@ -399,12 +400,16 @@ def _amount_negative(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[
       message="Amount {worth} is above the realistic maximum {threshold:,.0f} {base}.")
 def _amount_unrealistic(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
     """Seed 000: amounts must be realistic (in the base currency, [currencies]); seed 002 asks to verify deal
-    values."""
-    value = record.get("amount")
+    values.
+
+    Read as `Ruleset.deal_amount` reads a deal (text too, in the currency written in it), so the amounts
+    this reports are those a deal's value leaves out."""
     rules = ctx.rules
-    if is_number(value) and rules.in_base(value, record.get("currency")) > params.amount_max:
+    value = record.get("amount")
+    number, currency = amount_in_currency(value, record.get("currency"), rules.file.currencies.base)
+    if number is not None and rules.in_base(number, currency) > params.amount_max:
         yield Hit("amount", value, details={"threshold": params.amount_max, "base": rules.file.currencies.base,
-                                            "worth": rules.worth(value, record.get("currency"))})
+                                            "worth": rules.worth(number, currency)})
 
 
 def _probability_as_text(value: Any) -> tuple[float, str] | None:
