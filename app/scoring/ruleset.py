@@ -673,6 +673,7 @@ class Ruleset:
     inactive_lead_statuses: frozenset[str]
     contacted_lead_statuses: frozenset[str] = frozenset()
     element_roles: dict[str, frozenset[str]] = field(default_factory=dict)  # qualification.roles_for_elements
+    social_hosts: frozenset[str] = frozenset()  # validity.social_hosts, lowercased: looked up per website
 
     def stage(self, name: str) -> Stage:
         """The definition of a canonical stage name."""
@@ -831,6 +832,7 @@ def compile_rules(model: RulesFile, data: dict[str, Any]) -> Ruleset:
         contacted_lead_statuses=frozenset(picklist_key(s) for s in model.timeliness.contacted_lead_statuses),
         element_roles={element: frozenset(picklist_key(r) for r in roles)
                        for element, roles in model.qualification.roles_for_elements.items()},
+        social_hosts=frozenset(h.strip().lower() for h in model.validity.social_hosts),
     )
 
 

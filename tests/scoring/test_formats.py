@@ -749,3 +749,27 @@ def test_a_social_profile_as_website_is_invalid_and_gets_no_standard_form_or_dom
     assert "website" not in report["normalized"] and "website_domain" not in report["normalized"]
     own = score_record("account", {"website": "www.acme.com"}, load_rules(), now=NOW)["normalized"]
     assert own["website"] == "https://acme.com" and own["website_domain"] == "acme.com"
+
+
+def test_the_company_site_of_a_website_is_read_once_for_every_rule(rules: Ruleset) -> None:
+    """One reading of a company's own site: a social profile is none (website.invalid, no standard form,
+    no email-domain comparison), and a shop under a hosting platform's private suffix is its own site (its
+    website_domain, and the site a contact's email domain is compared with), as the duplicate keys read it."""
+    from app.scoring.matching.normalize import domain_key
+    from app.scoring.rules.consistency import company_site
+
+    def site(url: str) -> str | None:
+        return company_site(check_url(url), rules.social_hosts)
+
+    assert isinstance(rules.social_hosts, frozenset) and "linkedin.com" in rules.social_hosts
+    assert site("https://www.linkedin.com/company/acme") is None and site("uk.linkedin.com/company/x") is None
+    assert site("not a url") is None
+    for url in ("candleco.myshopify.com", "https://www.acme.co.uk/x", "shop.acme.com", "acme.github.io"):
+        assert site(url) == domain_key(url), url
+    shop = score_record("account", {"website": "https://candleco.myshopify.com/"}, rules, now=NOW)
+    assert shop["normalized"]["website_domain"] == "candleco.myshopify.com"
+    assert not [i for i in shop["issues"] if i["field"] == "website" and i["severity"] == "error"]
+    upper = load_rules(override={"validity": {"social_hosts": ["Crunchbase.com"]}})
+    assert upper.social_hosts == {"crunchbase.com"}
+    report = score_record("account", {"website": "crunchbase.com/organization/acme"}, upper, now=NOW)
+    assert [i["rule"] for i in report["issues"] if i["field"] == "website"] == ["account.website.invalid"]

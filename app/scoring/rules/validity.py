@@ -18,6 +18,7 @@ from app.models.records import FIELD_KINDS, RECORD_MODELS
 from app.scoring.formats import MAX_EMAIL_TEXT, check_phone, check_url, nanp_lookalike
 from app.scoring.matching.normalize import first_address
 from app.scoring.registry import Hit, rule
+from app.scoring.rules.consistency import company_site
 from app.scoring.ruleset import picklist_key
 from app.scoring.values import (
     amount_in_currency,
@@ -240,7 +241,7 @@ def _url_invalid(field: str, linkedin: bool) -> Any:
             yield Hit(field, value, details={"reason": result.reason})
         elif linkedin and result.registered_domain not in params.linkedin_hosts:
             yield Hit(field, value, details={"reason": f"host {result.host} is not LinkedIn"})
-        elif not linkedin and result.registered_domain in params.social_hosts:
+        elif not linkedin and company_site(result, ctx.rules.social_hosts) is None:
             yield Hit(field, value, details={"reason": f"{result.registered_domain} is a social profile, not the "
                                                        "company's own website"})
 
