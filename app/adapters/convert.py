@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from app.adapters.mappings import Mappings, ObjectMap
 from app.scoring import Ruleset
 from app.scoring.engine import count_severities, decide, quality_score
+from app.scoring.values import epoch_ms_iso, epoch_ms_text
 
 HUBSPOT_ALIASES = {"contact": "contacts", "company": "companies", "deal": "deals", "account": "companies",
                    "opportunity": "deals", "companies": "companies", "contacts": "contacts", "deals": "deals"}
@@ -399,22 +399,7 @@ def _empty(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-# HubSpot's dates in event notifications: milliseconds since the epoch, ASCII digits only (str.isdigit also
-# accepts '¹²³'), negative before 1970 (birthdates). 12-14 digits are 1973-2286 (and as far before 1970). Fewer
-# digits are read as milliseconds only when they are a whole day (midnight UTC), as HubSpot's date properties
-# always are (a birthdate in 1966-1973): epoch *seconds* ('1735603200', 2024-12-31), which HubSpot never writes,
-# were read as milliseconds of January 1970 and passed as a date; they stay text, which the date rules judge.
-# 9+ digits, so a yyyymmdd date is never read as one.
-_EPOCH_MS = re.compile(r"-?[0-9]{12,14}")
-_EPOCH_DAY = re.compile(r"-?[0-9]{9,11}")
-_DAY_MS = 86_400_000
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _LARGEST_INT = 2**63 - 1  # orjson writes no larger integer
-
-
-def _epoch_ms(text: str) -> bool:
-    """Whether date text is HubSpot's milliseconds since the epoch (see _EPOCH_MS)."""
-    return bool(_EPOCH_MS.fullmatch(text) or (_EPOCH_DAY.fullmatch(text) and int(text) % _DAY_MS == 0))
 
 
 def _coerce(path: str, value: Any, mapping: ObjectMap, mappings: Mappings) -> Any:
@@ -430,14 +415,13 @@ def _coerce(path: str, value: Any, mapping: ObjectMap, mappings: Mappings) -> An
     text = value.strip()
     if kind == "boolean" and text.lower() in _BOOLEANS:
         return _BOOLEANS[text.lower()]
-    if kind == "timestamp_ms" and _epoch_ms(text):
-        try:  # integer arithmetic: a float division rounds 99999999999999 ms to .998 s
-            moment = _EPOCH + timedelta(milliseconds=int(text))
-        except OverflowError:  # before year 1: left as text, so the date rules judge it
-            return value
-        if moment.time() == time(0):
-            return moment.date().isoformat()
-        return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    # HubSpot's dates in event notifications are milliseconds since the epoch (`epoch_ms_text`: epoch seconds,
+    # which it never writes, and digits with a leading zero stay text, which the date rules judge). Unlike a
+    # suggestion (`read_date`), digits that begin with a yyyymmdd date are read too, as HubSpot writes no
+    # other kind (1900022400000 is 2030-03-18, not 1900-02-24 at 00:00), and so is an instant in a date field
+    # (a conversion that loses nothing, where a suggestion would store a day)
+    if kind == "timestamp_ms" and epoch_ms_text(text):
+        return epoch_ms_iso(text) or value  # before year 1: left as text, so the date rules judge it
     if kind in ("number", "integer") and _NUMBER.fullmatch(text):
         number = float(text)
         if kind == "integer" and number.is_integer() and abs(number) <= _LARGEST_INT:

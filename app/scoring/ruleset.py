@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from app.scoring.formats import iso_countries
 from app.scoring.matching.linker import build_models
 from app.scoring.registry import RECORD_TYPES, RULES, Rule, Severity
-from app.scoring.values import amount_in_currency
+from app.scoring.values import amount_in_currency, currency_code
 
 
 class _Strict(BaseModel):
@@ -680,6 +680,7 @@ class Ruleset:
     inactive_lead_statuses: frozenset[str]
     contacted_lead_statuses: frozenset[str] = frozenset()
     element_roles: dict[str, frozenset[str]] = field(default_factory=dict)  # qualification.roles_for_elements
+    social_hosts: frozenset[str] = frozenset()  # validity.social_hosts, lowercased: looked up per website
 
     def stage(self, name: str) -> Stage:
         """The definition of a canonical stage name."""
@@ -695,22 +696,20 @@ class Ruleset:
         return self.picklist_aliases.get(picklist, {}).get(key, key)
 
     def in_base(self, amount: float, currency: Any) -> float:
-        """An amount in the base currency ([currencies]): thresholds are written in it. An amount without a
-        currency, or in one the rates do not list, is read as written."""
-        if isinstance(currency, str):
-            code = currency.strip().upper()
-            rate = self.file.currencies.rates.get(code) if code != self.file.currencies.base else None
-            if rate is not None:
-                return amount * rate
-        return amount
+        """An amount in the base currency ([currencies]): thresholds are written in it. The currency as
+        `currency_code` reads it ('EUR', ' eur', 'Euro', '€'); an amount without a currency, or in one the
+        rates do not list, is read as written."""
+        rate = self.file.currencies.rates.get(_rate_code(currency) or "")  # the base's is 1 where listed
+        return amount * rate if rate is not None else amount
 
     def deal_amount(self, amount: Any, currency: Any) -> float:
         """What a deal adds to an account's value and weighs findings by, in the base currency: 0 for none, a
         negative one, or one above `validity.amount_max` (a typo such as 1,500,000,000,000, which the
         amount.unrealistic rule reports, would otherwise outrank every real deal). `amount` as the record
         holds it: text is read in the currency written in it where the field is empty or disagrees
-        (`amount_in_currency`: 'USD 60000' on a EUR deal was 64,800 USD)."""
-        amount, currency = amount_in_currency(amount, currency)
+        (`amount_in_currency`: 'USD 60000' on a EUR deal was 64,800 USD; '¥5000' on a EUR deal, yen or yuan,
+        is worth nothing known)."""
+        amount, currency = amount_in_currency(amount, currency, self.file.currencies.base)
         if amount is None or amount <= 0:
             return 0.0
         value = self.in_base(amount, currency)
@@ -719,7 +718,7 @@ class Ruleset:
     def worth(self, amount: float, currency: Any) -> str:
         """An amount as a message shows it: '12,000 USD', or '1,500,000 JPY (10,050 USD)'."""
         base = self.file.currencies.base
-        code = currency.strip().upper() if isinstance(currency, str) and currency.strip() else base
+        code = _rate_code(currency) or base
         if code == base or code not in self.file.currencies.rates:
             return f"{amount:,.0f} {code}"
         return f"{amount:,.0f} {code} ({self.in_base(amount, code):,.0f} {base})"
@@ -734,6 +733,14 @@ class Ruleset:
         """Whether a raw stage value names a configured closed stage (Closed Won, Closed Lost)."""
         name = self.canonical_stage(value)
         return name is not None and self.stage(name).closed
+
+
+def _rate_code(currency: Any) -> str | None:
+    """The code a currency field is looked up by in the rates: `currency_code`'s, else the text in capitals
+    (a code of a rates table that ISO 4217 does not list), None when empty."""
+    if not isinstance(currency, str):
+        return None
+    return currency_code(currency) or currency.strip().upper() or None
 
 
 _INDUSTRY_PUNCTUATION = re.compile(r"[\W_]+")  # Unicode-aware: 'Santé' and 'Финансы' keep their letters
@@ -832,6 +839,7 @@ def compile_rules(model: RulesFile, data: dict[str, Any]) -> Ruleset:
         contacted_lead_statuses=frozenset(picklist_key(s) for s in model.timeliness.contacted_lead_statuses),
         element_roles={element: frozenset(picklist_key(r) for r in roles)
                        for element, roles in model.qualification.roles_for_elements.items()},
+        social_hosts=frozenset(h.strip().lower() for h in model.validity.social_hosts),
     )
 
 

@@ -11,6 +11,7 @@ from functools import cache, lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from dateutil import parser as date_parser
 from price_parser.parser import parse_number as _separated_number
 
 _MISSING = object()
@@ -89,42 +90,95 @@ def parse_datetime(value: Any) -> datetime | None:
 # ---------------------------------------------------------------- dates written otherwise
 _EXCEL_DAY_ZERO = date(1899, 12, 30)  # day 0 of Excel's 1900 system (which counts a 29 February 1900)
 _EXCEL_SERIALS = range(20_000, 80_001)  # 1954-10-03 .. 2119-01-10: a day number no count of anything else
-_EPOCH_MS = re.compile(r"-?[0-9]{12,14}")  # 1973-2286 (and as far before 1970), as the HubSpot adapter reads
+_DIGITS = re.compile(r"-?[0-9]+")  # ASCII digits: str.isdigit also takes '¹²³', which int() refuses
+_EPOCH_MS = re.compile(r"-?[1-9][0-9]{8,13}")  # 9-14 digits, no leading zero (HubSpot writes str(int))
+_DAY_MS = 86_400_000
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# years a date written as yyyymmdd and a time, without separators, is read in ('202412312359'); wider, today's
+# milliseconds would be refused too: 1701010100000 (2023-11-26) begins 1701-01-01
+_COMPACT_YEARS = range(1900, 2100)
 _YEAR = re.compile(r"(?<![0-9])[0-9]{4}(?![0-9])")
 _WORD = re.compile(r"[^\W\d_]+")
 # two fallbacks differing in every part: a part that differs between the two readings was not written
 _FALLBACKS = (datetime(2000, 1, 1, 0, 0, 0), datetime(2004, 2, 2, 1, 1, 1))
+_WEEKDAYS = date_parser.parserinfo()  # the weekday names dateutil knows, built once
 
 
-def read_date(value: Any) -> tuple[str | None, str]:
-    """(the ISO-8601 date a non-ISO date value certainly names, or None; what it was read as) for date fields.
+def read_date(value: Any, whole_day: bool = False) -> tuple[str | None, str]:
+    """(the ISO-8601 date a non-ISO date value certainly names, or None; what it was read as) for date fields;
+    `whole_day` for a field that holds a day (a close date, a birthdate), whose value is never an instant.
 
     - a spreadsheet's day number (Excel serial, 1900 system: 45291 is 2023-12-31), as a JSON number or as
       five digits of text, within `_EXCEL_SERIALS` (a workbook in the old Mac 1904 system would be 4 years
       off: rare since Excel 2011);
-    - milliseconds since 1970 of 12-14 digits (a whole day as a date, else the UTC instant);
+    - milliseconds since 1970 of 11-14 digits (`epoch_ms_text`; fewer are epoch seconds as well): a whole
+      day as a date, else the UTC instant, none in a `whole_day` field (HubSpot's date properties are
+      midnight UTC). Digits that begin with a yyyymmdd date ('202412312359': a date and a time written
+      without separators, or 1976-05-31 17:38:32 UTC?) name none;
     - text python-dateutil reads as the same whole date (day, month and a four-digit year, no time: a time is
       in an unknown zone) whichever way round it takes day and month and whether the year comes first:
       'Dec 31, 2024', '31.12.2024' (31 can only be a day), '2024/12/31'. '01/02/2024' (2 January or 1
       February) and '31-Dec-24' (whose century, and which part is the year, is a guess) name none.
     """
     if is_number(value):
-        return _read_digits(str(int(value))) if float(value).is_integer() else (None, "")
+        # more than 14 digits are no date (and str() of an int of thousands of digits raises)
+        if not -10**14 < value < 10**14 or (isinstance(value, float) and not value.is_integer()):
+            return None, ""
+        return _read_digits(str(int(value)), whole_day)
     if value.__class__ is not str:
         return None, ""
     text = value.strip()
-    return _read_digits(text) if text.lstrip("-").isdigit() else _read_date_text(text)
+    return _read_digits(text, whole_day) if _DIGITS.fullmatch(text) else _read_date_text(text)
 
 
-def _read_digits(text: str) -> tuple[str | None, str]:
+def _read_digits(text: str, whole_day: bool) -> tuple[str | None, str]:
     if len(text) == 5 and int(text) in _EXCEL_SERIALS:
         return (_EXCEL_DAY_ZERO + timedelta(days=int(text))).isoformat(), "a spreadsheet's day number"
-    if _EPOCH_MS.fullmatch(text):
-        moment = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(milliseconds=int(text))
-        if moment.hour == moment.minute == moment.second == moment.microsecond == 0:
-            return moment.date().isoformat(), "milliseconds since 1970"
-        return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z"), "milliseconds since 1970"
-    return None, ""
+    # 9-10 digits that are a whole day of milliseconds are a whole day of seconds too (1973-2286, and as far
+    # before 1970): only a HubSpot payload (app.adapters) says which
+    if len(text.lstrip("-")) < 11 or not epoch_ms_text(text):
+        return None, ""
+    day = _compact_day(text)
+    if day is not None:
+        return None, f"it may be {day} and a time written without separators, or milliseconds since 1970"
+    moment = epoch_ms_iso(text)
+    if moment is None:  # before year 1
+        return None, ""
+    if whole_day and "T" in moment:
+        return None, f"as milliseconds since 1970 it is {moment}, no whole day"
+    return moment, "milliseconds since 1970"
+
+
+def _compact_day(text: str) -> date | None:
+    """The day digits begin with when read as yyyymmdd in `_COMPACT_YEARS`, else None."""
+    if int(text[:4]) not in _COMPACT_YEARS:
+        return None
+    try:
+        return date(int(text[:4]), int(text[4:6]), int(text[6:8]))
+    except ValueError:
+        return None
+
+
+def epoch_ms_text(text: str) -> bool:
+    """Whether date digits are milliseconds since 1970 as HubSpot writes them (ASCII digits, no leading zero,
+    negative before 1970): 12-14 digits (1973-2286, and as far before 1970), or 9-11 that are a whole day
+    (midnight UTC, as HubSpot's date properties always are: a birthdate in 1966-1973). Epoch *seconds*
+    ('1735603200', 2024-12-31), which HubSpot never writes, are a whole day of milliseconds one day in a
+    thousand; 8 digits or fewer never are read, so a yyyymmdd date is never read as milliseconds."""
+    return _EPOCH_MS.fullmatch(text) is not None and (len(text) - text.startswith("-") >= 12
+                                                       or int(text) % _DAY_MS == 0)
+
+
+def epoch_ms_iso(text: str) -> str | None:
+    """The ISO-8601 form of milliseconds since 1970 (`epoch_ms_text`): the day of a whole day, else the UTC
+    instant to the millisecond; None before year 1 (-62135596800000)."""
+    try:  # integer arithmetic: a float division rounds 99999999999999 ms to .998 s
+        moment = _EPOCH + timedelta(milliseconds=int(text))
+    except OverflowError:
+        return None
+    if moment.hour == moment.minute == moment.second == moment.microsecond == 0:
+        return moment.date().isoformat()
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 @lru_cache(maxsize=4096)
@@ -133,12 +187,10 @@ def _read_date_text(text: str) -> tuple[str | None, str]:
     and this runs only on values that are already findings."""
     if len(text) > 40 or len(years := _YEAR.findall(text)) != 1:
         return None, ""
-    from dateutil import parser
-
     readings = set()
     for dayfirst, yearfirst in ((False, False), (True, False), (False, True)):
         try:
-            first, second = (parser.parse(text, default=fallback, dayfirst=dayfirst, yearfirst=yearfirst)
+            first, second = (date_parser.parse(text, default=fallback, dayfirst=dayfirst, yearfirst=yearfirst)
                              for fallback in _FALLBACKS)
         except (ValueError, OverflowError):
             return None, ""
@@ -149,8 +201,8 @@ def _read_date_text(text: str) -> tuple[str | None, str]:
     if len(readings) > 1:
         return None, "day and month could be either way round"
     day = readings.pop()
-    info = parser.parserinfo()  # dateutil reads past a weekday: 'Mon, 31 Dec 2024' contradicts itself
-    if {info.weekday(word) for word in _WORD.findall(text)} - {None, day.weekday()}:
+    # dateutil reads past a weekday: 'Mon, 31 Dec 2024' contradicts itself
+    if {_WEEKDAYS.weekday(word) for word in _WORD.findall(text)} - {None, day.weekday()}:
         return None, f"{day.day} {day:%B %Y} was a {day:%A}"
     return day.isoformat(), ""
 
@@ -340,8 +392,11 @@ def currency_code(value: Any) -> str | None:
     """The ISO 4217 code a currency field names: its code in any case (' usd '), its name as ISO 4217 gives it
     ('Euro', 'US Dollars', 'Pound Sterling'; pycountry) or a sign only one currency writes ('€', '£', 'R$');
     else None, '$' and '¥' among them (the US, Canadian or Australian dollar, the yen or the yuan?)."""
-    if not isinstance(value, str):
-        return None
+    return _currency_code_text(value) if isinstance(value, str) else None
+
+
+@lru_cache(maxsize=1024)  # a currency field holds a few values: codes, a name or a sign now and then
+def _currency_code_text(value: str) -> str | None:
     text = value.strip()
     code = text.upper()
     if code in iso_currencies():
@@ -367,13 +422,17 @@ def _currency_names() -> dict[str, str]:
     return {name: code for name, code in names.items() if code is not None}
 
 
-def amount_in_currency(amount: Any, currency: Any) -> tuple[float | None, Any]:
-    """(the number, the currency it is in) of a deal's amount and currency field, for its value.
+def amount_in_currency(amount: Any, currency: Any, base: str | None = None) -> tuple[float | None, Any]:
+    """(the number, the currency it is in) of a deal's amount and currency field, for its value; `base` the
+    currency thresholds are written in ([currencies] base).
 
     A currency written in the amount's text counts where the field is empty ('€45.000'); where the two
     disagree ('USD 60000' on a EUR deal: opportunity.amount.currency_mismatch), the one written next to the
     digits does: the field is often a default the CRM filled in, and the digits were typed in the text's
-    currency. A sign that is no one currency ('$') leaves the amount as written (in the base currency).
+    currency. A sign several currencies write ('$', '¥') is the field's currency where that is one of them
+    ('$5,000' on a CAD deal) and, where the field names none, the base currency where that is one (as a bare
+    number is read in it: '$5,000' with base USD). Else the number is unknown (None, worth nothing): '¥5000'
+    on a EUR deal is yen or yuan, and read in the base currency it was worth about 150 times too much.
     """
     if not isinstance(amount, str):
         return parse_number(amount), currency
@@ -381,7 +440,13 @@ def amount_in_currency(amount: Any, currency: Any) -> tuple[float | None, Any]:
     if not read.codes:
         return read.number, currency
     field = currency_code(currency)
-    return read.number, (field if field in read.codes else read.code)
+    if field in read.codes:
+        return read.number, field
+    if read.code is not None:
+        return read.number, read.code
+    if field is None and base in read.codes:
+        return read.number, base
+    return None, currency
 
 
 def link_id(value: Any) -> str | None:

@@ -283,6 +283,9 @@ def test_hubspot_millisecond_dates_become_iso_dates() -> None:
     ("173560320", "173560320"),                        # 9 and 11 digits that are no whole day: no date either
     ("17356032000", "17356032000"),
     ("-63072000000", "1968-01-02"),                    # a whole day near 1970 is: HubSpot's date properties
+    ("000000000000", "000000000000"),                  # HubSpot writes no leading zero: no 1970-01-01
+    ("0063072000000", "0063072000000"),
+    ("1900022400000", "2030-03-18"),                   # HubSpot's own: not 1900-02-24 and a time
 ])
 def test_millisecond_dates_any_era_and_only_ascii_digits(sent: str, read: str) -> None:
     [deal] = from_hubspot({"id": "1", "properties": {"closedate": sent}}, load_mappings(), "deals")

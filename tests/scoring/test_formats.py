@@ -589,6 +589,20 @@ def test_amounts_are_compared_in_the_base_currency_and_shown_in_both() -> None:
     assert lowered.in_base(100, "EUR") == 200 and lowered.in_base(100, "usd") == 100
 
 
+def test_a_currency_written_as_its_name_or_sign_is_weighed_as_its_code() -> None:
+    """The currency field is read as `currency_code` reads it, by every rule and by a deal's value: 'Euro'
+    and '€' were read as written (in the base currency) while '€45000' in the amount was read in euros."""
+    rules = load_rules()
+    for written in ("EUR", " eur ", "Euro", "Euros", "€"):
+        assert rules.in_base(100, written) == pytest.approx(108), written
+        assert rules.worth(100, written) == "100 EUR (108 USD)"
+    assert rules.deal_amount(45_000, "Euro") == rules.deal_amount("€45000", "Euro") == pytest.approx(48_600)
+    assert rules.in_base(100, "$") == 100 and rules.worth(100, "$") == "100 $"  # which dollar: as written
+    euro = load_rules(override={"currencies": {"base": "EUR", "rates": {"USD": 0.93, "CAD": 0.68}}})
+    assert euro.deal_amount("$5,000", None) == 0  # a dollar, but the base is the euro: which one is unknown
+    assert euro.deal_amount("$5,000", "cad") == pytest.approx(3_400)
+
+
 def test_a_website_keeps_a_port_of_its_own() -> None:
     """'https://acme.com:8443/' was suggested as 'https://acme.com', another site."""
     assert check_url("https://acme.com:8443/").canonical == "https://acme.com:8443"
@@ -758,3 +772,27 @@ def test_no_dns_lookup_for_an_address_its_text_refuses(monkeypatch: pytest.Monke
     monkeypatch.setattr(formats, "validate_email", recording)
     assert not check_email("bob@acme.con", deliverability=True).ok and looked_up == []
     assert check_email("bob@acme.com", deliverability=True).ok and looked_up == ["bob@acme.com"]
+
+
+def test_the_company_site_of_a_website_is_read_once_for_every_rule(rules: Ruleset) -> None:
+    """One reading of a company's own site: a social profile is none (website.invalid, no standard form,
+    no email-domain comparison), and a shop under a hosting platform's private suffix is its own site (its
+    website_domain, and the site a contact's email domain is compared with), as the duplicate keys read it."""
+    from app.scoring.matching.normalize import domain_key
+    from app.scoring.rules.consistency import company_site
+
+    def site(url: str) -> str | None:
+        return company_site(check_url(url), rules.social_hosts)
+
+    assert isinstance(rules.social_hosts, frozenset) and "linkedin.com" in rules.social_hosts
+    assert site("https://www.linkedin.com/company/acme") is None and site("uk.linkedin.com/company/x") is None
+    assert site("not a url") is None
+    for url in ("candleco.myshopify.com", "https://www.acme.co.uk/x", "shop.acme.com", "acme.github.io"):
+        assert site(url) == domain_key(url), url
+    shop = score_record("account", {"website": "https://candleco.myshopify.com/"}, rules, now=NOW)
+    assert shop["normalized"]["website_domain"] == "candleco.myshopify.com"
+    assert not [i for i in shop["issues"] if i["field"] == "website" and i["severity"] == "error"]
+    upper = load_rules(override={"validity": {"social_hosts": ["Crunchbase.com"]}})
+    assert upper.social_hosts == {"crunchbase.com"}
+    report = score_record("account", {"website": "crunchbase.com/organization/acme"}, upper, now=NOW)
+    assert [i["rule"] for i in report["issues"] if i["field"] == "website"] == ["account.website.invalid"]

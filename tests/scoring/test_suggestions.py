@@ -4,6 +4,8 @@ and phone numbers written the ways CRMs receive them (the case rows in cases/*.t
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from app.scoring import Ruleset
 from app.scoring.batch import batch_lookups
@@ -18,7 +20,15 @@ from app.scoring.values import amount_in_currency, read_amount
     ("45000", "EUR", 45_000 * 1.08),  # no currency in the text: the field's
     (45_000, "EUR", 45_000 * 1.08),
     ("$5,000", "CAD", 5_000 * 0.72),  # '$' agrees with the Canadian dollar
-    ("$5,000", "EUR", 5_000.0),  # some dollar, not a euro: read as written (the base currency)
+    ("$5,000", "EUR", 0.0),  # some dollar (or peso) on a euro deal: which is unknown, so worth nothing known
+    ("$5,000", None, 5_000.0),  # no currency field: the base currency, one of the dollars, as for '5000'
+    ("¥5000", "EUR", 0.0),  # yen or yuan: not 5,000 of the base currency (about 150 times too much)
+    ("¥5000", None, 0.0),
+    ("¥5000", "JPY", 5_000 * 0.0067),  # the field says which of the two
+    ("€45000", "Euro", 45_000 * 1.08),  # a currency field written as a name or a sign is read as its code
+    (45_000, "Euro", 45_000 * 1.08),
+    (45_000, "€", 45_000 * 1.08),
+    (45_000, " eur ", 45_000 * 1.08),
 ])
 def test_a_deal_is_worth_its_amount_in_the_currency_written_in_it(
         rules: Ruleset, amount: object, currency: object, expected: float) -> None:
@@ -85,11 +95,79 @@ def test_numbers_as_accountants_and_other_languages_write_them(text: str, number
     ("01/02/2024", None), ("2024/01/02", None), ("31-Dec-24", None), ("Dec 2024", None), ("2024", None),
     ("Dec 31 2024 10:00", None), ("Mon, 31 Dec 2024", None), ("Q4 2024", None), ("tomorrow", None),
     (45291.5, None), (True, None), (12345, None), ("1735603200", None), ({"d": 1}, None), ([45291], None),
+    ("202412312359", None), ("20241231235959", None), ("000000000000", None), ("0001735603200000", None),
+    ("-99999999999999", None), (-99999999999999, None), (-99999999999999.0, None), (10**400, None),
+    ("¹²³⁴⁵", None), ("--123", None), ("٤٥٢٩١", None),
+    ("63072000000", "1972-01-01"), ("6307200000", None),  # a whole day of 10 digits is one of seconds too
 ])
 def test_a_date_written_otherwise_is_read_when_it_names_one_day(value: object, expected: str | None) -> None:
     from app.scoring.values import read_date
 
     assert read_date(value)[0] == expected
+
+
+@pytest.mark.parametrize(("value", "day", "instant"), [
+    ("1735603200000", "2024-12-31", "2024-12-31"),
+    ("1735603200123", None, "2024-12-31T00:00:00.123Z"),
+    (1717232400500, None, "2024-06-01T09:00:00.500Z"),
+    (45291, "2023-12-31", "2023-12-31"),
+])
+def test_a_field_that_holds_a_day_gets_no_instant_as_suggestion(value: object, day: str | None,
+                                                                 instant: str) -> None:
+    from app.scoring.values import read_date
+
+    assert read_date(value, whole_day=True)[0] == day
+    assert read_date(value)[0] == instant
+
+
+def test_the_fields_that_hold_a_day_are_those_documented_as_dates() -> None:
+    from app.scoring.rules.validity import DAY_FIELDS
+
+    documented = {"account": frozenset(), "contact": {"birthdate"}, "opportunity": {"close_date"},
+                  "lead": frozenset()}
+    assert documented == DAY_FIELDS
+
+
+_DIGIT_TEXT = st.from_regex(r"\A-?[0-9]{0,30}\Z") | st.integers(1, 400).flatmap(
+    lambda n: st.from_regex(rf"\A-?[0-9]{{{n}}}\Z"))
+_WHOLE_NUMBERS = (st.integers() | st.integers(1, 400).flatmap(lambda n: st.integers(-(10**n), 10**n))
+                  | st.floats(allow_nan=False, allow_infinity=False).map(float.__floor__).map(float))
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=_DIGIT_TEXT | _WHOLE_NUMBERS, record_type=st.sampled_from(["account", "contact", "opportunity",
+                                                                       "lead"]))
+def test_digits_and_whole_numbers_of_any_length_in_every_date_field_are_findings(
+        rules: Ruleset, value: object, record_type: str) -> None:
+    """Digits as text and whole numbers of any length in each date field are scored without an exception,
+    and a date field that holds a day is only ever offered a day, never from digits with a leading zero."""
+    from app.scoring import score_record
+    from app.scoring.rules.validity import DATE_FIELDS, DAY_FIELDS
+    from tests.conftest import NOW
+
+    record = dict.fromkeys(DATE_FIELDS[record_type], value)
+    report = score_record(record_type, record, rules, now=NOW)
+    for issue in report["issues"]:
+        if issue["rule"] == f"{record_type}.dates.invalid" and issue["suggestion"] is not None:
+            assert not str(value).lstrip("-").startswith("0"), issue
+            if issue["field"] in DAY_FIELDS[record_type]:
+                assert "T" not in issue["suggestion"], issue
+
+
+def test_reading_date_text_builds_no_dateutil_parserinfo_per_value(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The weekday names a date is checked against come from one parserinfo built at import, not one built
+    for every new value (and dateutil is imported once, with the module)."""
+    import dateutil.parser
+
+    from app.scoring import values
+
+    def refuse() -> None:
+        raise AssertionError("a parserinfo was built for one reading")
+
+    monkeypatch.setattr(dateutil.parser, "parserinfo", refuse)
+    values._read_date_text.cache_clear()
+    assert values.read_date("Tue, 31 Dec 2024") == ("2024-12-31", "")
+    assert values.read_date("Mon, 31 Dec 2024")[0] is None
 
 
 def test_a_north_american_number_on_a_contact_elsewhere_has_no_standard_form(rules: Ruleset) -> None:

