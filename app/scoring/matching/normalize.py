@@ -407,7 +407,7 @@ def domain_key(value: Any) -> str:
         path = result.canonical.split("://", 1)[1].lower().rstrip("/").partition("/")[2]
         # the platform's home page, or a page named only by its query (profile.php?id=…), names no company
         return f"{host}/{path}" if path and path not in _UNNAMED_PAGES else ""
-    return _site(host) or result.registered_domain
+    return private_site(host) or result.registered_domain
 
 
 # LinkedIn pages that name one person or one organisation; anything else (a Sales Navigator or search link,
@@ -439,7 +439,9 @@ _UNNAMED_PAGES = frozenset({"profile.php", "pages", "home", "index.html"})
 
 
 @lru_cache(maxsize=16384)
-def _site(host: str) -> str:
+def private_site(host: str) -> str:
+    """The site a host is part of, reading the public suffix list's private section too ('candleco' of
+    'candleco.myshopify.com' is a shop of its own, not myshopify.com), '' when it has none."""
     extracted = _SITE_SUFFIXES(host)
     return f"{extracted.domain}.{extracted.suffix}" if extracted.domain and extracted.suffix else ""
 

