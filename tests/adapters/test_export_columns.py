@@ -1,10 +1,10 @@
-"""Export columns the mappings read: Salesforce report labels, stage change dates, HubSpot's date properties."""
+"""Export columns the mappings read: Salesforce report labels, stage change dates, HubSpot date properties."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from app.adapters import annotate, from_hubspot, from_salesforce, load_mappings
+from app.adapters import annotate, from_salesforce, load_mappings
 from app.scoring import Ruleset, score_record
 from tests.conftest import NOW
 
@@ -14,7 +14,7 @@ def rules_of(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def test_a_salesforce_stage_change_date_finds_stuck_deals(rules: Ruleset) -> None:
-    """The export probe (A8): LastStageChangeDate was on the ignore list, so opportunity.stage.stuck never fired."""
+    """The export probe (A8): LastStageChangeDate was ignored, so opportunity.stage.stuck never fired."""
     opp = {"attributes": {"type": "Opportunity"}, "Id": "006D000000CrjWGIAZ", "Name": "GenePoint Standby",
            "StageName": "Needs Analysis", "Amount": 85000, "CloseDate": "2024-09-30",
            "LastStageChangeDate": "2024-01-02T10:00:00.000+0000", "LastActivityDate": "2024-06-10"}
