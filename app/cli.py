@@ -18,7 +18,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any, TextIO
@@ -34,6 +34,7 @@ from app.adapters import (
     SourceNames,
     adapt_fields,
     annotate,
+    choose_mapping,
     from_hubspot,
     from_salesforce,
     load_mappings,
@@ -85,25 +86,11 @@ def read_rows(path: Path) -> Iterator[dict[str, Any]]:
         yield from data
 
 
-def pick_mapping(columns: list[str], record_type: str, source: str, mappings: Mappings) -> ObjectMap:
-    """The Salesforce or HubSpot mapping whose fields the columns use most, else canonical column names."""
-    options = {s: next((m for (src, _), m in mappings.objects.items()
-                        if src == s and m.record_type == record_type), None)
-               for s in ("salesforce", "hubspot")}
-    if source in options and options[source] is not None:
-        return options[source]  # type: ignore[return-value]
-    if source == "auto":
-        hits = {s: len(set(columns) & set(m.fields)) for s, m in options.items() if m is not None}
-        best = max(hits, key=lambda s: hits[s], default=None)
-        if best is not None and hits[best] >= 2:
-            return options[best]  # type: ignore[return-value]
-    identity = {c: c for c in columns if c != "type"}
-    return ObjectMap("canonical", record_type, record_type, identity, frozenset(), (), {})
-
-
-def adapt_rows(rows: Iterator[dict[str, Any]], record_type: str, source: str,
-               mappings: Mappings) -> Iterator[Adapted]:
-    """Each row as a canonical record: sObjects and HubSpot objects as such, flat rows through one mapping."""
+def adapt_rows(rows: Iterator[dict[str, Any]], record_type: str, source: str, mappings: Mappings,
+               say: Callable[[str], None] | None = None) -> Iterator[Adapted]:
+    """Each row as a canonical record: sObjects and HubSpot objects as such, flat rows through the one mapping
+    that recognises most of the first row's columns (`choose_mapping`); `say` is told which, and the columns
+    it does not map."""
     mapping: ObjectMap | None = None
     for row in rows:
         if isinstance(row.get("attributes"), dict):
@@ -112,8 +99,16 @@ def adapt_rows(rows: Iterator[dict[str, Any]], record_type: str, source: str,
             yield from from_hubspot(row, mappings, record_type)
         else:
             if mapping is None:
-                mapping = pick_mapping(list(row), record_type, source, mappings)
+                choice = choose_mapping(list(row), record_type, source, mappings)
+                mapping = choice.mapping
+                for note in choice.notes() if say else ():
+                    say(note)
             yield adapt_fields({k: v for k, v in row.items() if k != "type"}, mapping, mappings)
+
+
+def tell(text: str) -> None:
+    """A note on stderr (how the export is read), whatever --quiet says: it is no progress."""
+    print(f"crm-dq: {text}", file=sys.stderr)
 
 
 class Progress:
@@ -258,7 +253,7 @@ def cmd_score(args: argparse.Namespace) -> int:
         return 1
     progress = Progress(count_rows(path), enabled=not args.quiet)
     adapted: list[Adapted] = []
-    rows = adapt_rows(read_rows(path), record_type, args.source, mappings)
+    rows = adapt_rows(read_rows(path), record_type, args.source, mappings, say=tell)
     first = next(rows, None)  # an export the mappings cannot adapt (AdapterError) fails before any stream
     items = rows if first is None else itertools.chain([first], rows)
 

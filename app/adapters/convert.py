@@ -247,8 +247,8 @@ class SourceNames:
 
     A field the record carried is named as the record named it. Otherwise the mapping's name is used,
     preferring the naming style the record itself uses (a HubSpot CSV export's "Job Title" over the API's
-    "jobtitle"). A requirement names every field that fills it: "FirstName, LastName" (all of) or
-    "Email or Phone" (any of).
+    "jobtitle", a Salesforce report's "Mailing City" over the API's "MailingCity"). A requirement names every
+    field that fills it: "FirstName, LastName" (all of) or "Email or Phone" (any of).
     """
 
     _reverse_cache: dict[tuple[int, bool], tuple[ObjectMap, dict[str, str]]] = {}
@@ -261,7 +261,10 @@ class SourceNames:
     def of(cls, adapted: Adapted, rules: Ruleset) -> SourceNames:
         """The names of one adapted record (the mapping's reverse and the requirements cached per mapping)."""
         used = [k for k in adapted.source_fields.values() if not k.startswith("@")]
-        labels = 2 * sum(map(_is_label, used)) > len(used)
+        if adapted.source == "salesforce":  # API names are CamelCase; a report's labels have spaces
+            labels = sum(" " in k for k in used) > sum(bool(_CAMEL.search(k)) for k in used)
+        else:
+            labels = 2 * sum(map(_is_label, used)) > len(used)
         reverse = dict(cls._mapping_reverse(adapted.mapping, labels))
         reverse.update({p: k.lstrip("@") for p, k in adapted.source_fields.items()})
         return cls(reverse, cls._requirements(rules, adapted.record_type))
@@ -276,7 +279,7 @@ class SourceNames:
         for name, path in mapping.fields.items():
             name = name.lstrip("@")
             current = reverse.get(path)
-            if current is None or (_is_label(name) == labels and _is_label(current) != labels):
+            if current is None or _fit(name, labels, mapping.source) > _fit(current, labels, mapping.source):
                 reverse[path] = name
         _bounded(cls._reverse_cache)[key] = (mapping, reverse)
         return reverse
@@ -333,6 +336,21 @@ def _bounded(cache: dict[Any, Any], most: int = 64) -> dict[Any, Any]:
 def _is_label(name: str) -> bool:
     """A display label ("Job Title", "Email") rather than a HubSpot API name ("jobtitle")."""
     return " " in name or name != name.lower()
+
+
+_CAMEL = re.compile(r"[a-z][A-Z]")
+
+
+def _fit(name: str, labels: bool, source: str) -> int:
+    """How well a CRM field's name fits a record's naming style, labels or API names (higher fits better).
+    Salesforce's API names and report labels share single words ("Email", "Phone"); of the others, API
+    names are CamelCase ("MailingCity", "StageName") and labels have spaces ("Mailing City") or are single
+    words ("Stage", "Mobile")."""
+    if source != "salesforce":
+        return int(_is_label(name) == labels)
+    if not labels:
+        return int(" " not in name)
+    return 2 if " " in name else int(not _CAMEL.search(name))
 
 
 def _items(payload: Any, list_keys: tuple[str, ...], loc: str) -> list[tuple[str, dict[str, Any]]]:

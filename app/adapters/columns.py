@@ -1,0 +1,116 @@
+"""Which mapping reads a flat export (CSV columns, JSON keys): Salesforce's, HubSpot's or canonical names."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from app.adapters.mappings import Mappings, ObjectMap
+from app.models.records import KNOWN_FIELDS
+
+SOURCES = ("salesforce", "hubspot", "canonical")  # the order a tie is settled in
+NOT_COLUMNS = frozenset({"type", "extra_cells"})  # the record type, and cells past the header (read_rows)
+LISTED = 15  # column names a note lists before "… and N more"
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One mapping an export could be read with, and the columns it maps and ignores."""
+
+    source: str
+    mapping: ObjectMap
+    mapped: tuple[str, ...]
+    ignored: tuple[str, ...]
+
+    @property
+    def known(self) -> int:
+        """Columns this mapping recognises: mapped to a canonical field, or ignored as a system field."""
+        return len(self.mapped) + len(self.ignored)
+
+    @property
+    def title(self) -> str:
+        """'the Salesforce Opportunity mapping', 'canonical field names'."""
+        if self.source == "canonical":
+            return "canonical field names"
+        system = {"salesforce": "Salesforce", "hubspot": "HubSpot"}[self.source]
+        return f"the {system} {self.mapping.name} mapping"
+
+
+@dataclass(frozen=True)
+class MappingChoice:
+    """The mapping an export is read with, the columns it leaves unmapped, and the mappings that recognise
+    as many of its columns or nearly (an export a user should name with --source)."""
+
+    chosen: Candidate
+    columns: tuple[str, ...]
+    asked: str  # --source: auto, salesforce, hubspot or canonical
+    rivals: tuple[Candidate, ...]
+
+    @property
+    def mapping(self) -> ObjectMap:
+        """The mapping that reads every flat row of the export."""
+        return self.chosen.mapping
+
+    @property
+    def unmapped(self) -> list[str]:
+        """Columns neither mapped nor ignored: kept under their own names and reported as unknown fields."""
+        known = {*self.chosen.mapped, *self.chosen.ignored}
+        return [c for c in self.columns if c not in known]
+
+    def notes(self) -> list[str]:
+        """What to tell the user on stderr: the mapping used, the columns it did not map, close rivals."""
+        if self.asked == "auto":
+            how = "guessed from the columns; --source to choose"
+        elif self.asked == self.chosen.source:
+            how = f"--source {self.asked}"
+        else:
+            how = f"--source {self.asked} maps no {self.chosen.mapping.record_type}"
+        lines = [f"read with {self.chosen.title}: {self.chosen.known} of {len(self.columns)} columns "
+                 f"recognised ({how})"]
+        if self.unmapped:
+            lines.append(f"columns not mapped, kept under their own names and reported as unknown fields: "
+                         f"{_listed(self.unmapped)}")
+        if self.chosen.ignored:
+            lines.append(f"columns ignored (no canonical field): {_listed(list(self.chosen.ignored))}")
+        for rival in self.rivals:
+            many = "as many" if rival.known == self.chosen.known else "nearly as many"
+            lines.append(f"{rival.title} recognises {many} columns ({rival.known} of {len(self.columns)}): "
+                         f"--source {rival.source} reads the export with it")
+        return lines
+
+
+def choose_mapping(columns: list[str], record_type: str, source: str, mappings: Mappings) -> MappingChoice:
+    """The mapping `source` names, or (`auto`) the one recognising most of the columns (the first of
+    salesforce, hubspot, canonical on a tie); canonical field names when none recognises any, or when
+    `source` has no mapping of the record type."""
+    names = tuple(c for c in columns if c not in NOT_COLUMNS)
+    candidates = {s: c for s in SOURCES if (c := _candidate(s, names, record_type, mappings)) is not None}
+    if source != "auto":
+        return MappingChoice(candidates.get(source, candidates["canonical"]), names, source, ())
+    best = max(candidates.values(), key=lambda c: (c.known, len(c.mapped)))  # the first of the best
+    if best.known == 0:
+        best = candidates["canonical"]
+    margin = max(1, len(names) // 10)
+    rivals = tuple(c for c in candidates.values()
+                   if c is not best and c.known and c.known >= best.known - margin)
+    return MappingChoice(best, names, source, rivals)
+
+
+def _candidate(source: str, columns: tuple[str, ...], record_type: str,
+               mappings: Mappings) -> Candidate | None:
+    if source == "canonical":
+        known = KNOWN_FIELDS.get(record_type, frozenset())
+        identity = ObjectMap(source, record_type, record_type, {c: c for c in columns}, frozenset(), (), {})
+        return Candidate(source, identity, tuple(c for c in columns if c.split(".", 1)[0] in known), ())
+    mapping = next((m for (s, _), m in mappings.objects.items()
+                    if s == source and m.record_type == record_type), None)
+    if mapping is None:
+        return None
+    mapped = tuple(c for c in columns if c in mapping.fields)
+    ignored = tuple(c for c in columns if c not in mapping.fields and (
+        c in mapping.ignore or c.split(".", 1)[0] in mapping.ignore or c.startswith(mapping.ignore_prefixes)))
+    return Candidate(source, mapping, mapped, ignored)
+
+
+def _listed(names: list[str]) -> str:
+    shown = ", ".join(names[:LISTED])
+    return shown if len(names) <= LISTED else f"{shown} … and {len(names) - LISTED} more"
