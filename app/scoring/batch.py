@@ -181,16 +181,13 @@ class BatchRun:
         gives them) in parts to send one after the other (the duplicates' JSON is most of it), and what the
         counters read of it (clusters, cross-record findings).
 
-        The types' duplicates are found here one after the other, each type's pairs going to JSON as they are
-        made and what each step no longer needs let go before the next, so memory peaks low. `match` finds one
-        type's duplicates elsewhere (a stream's worker process: `JudgePool.match`): the type with the most
-        records goes there, and its search runs while this process matches the leads with the contacts and
-        finds the other types' (each type's search in a worker of its own held three types' tables at once:
-        +180 MB at the peak of a 100k stream)."""
+        `match` finds one type's duplicates elsewhere (the stream's worker processes: `JudgePool.match`), so
+        the types' searches run side by side while this process matches the leads with the contacts; without
+        it they run here one after the other, each type's pairs going to JSON as they are made and what each
+        step no longer needs let go before the next, so memory peaks low."""
         lookups = batch_lookups(self.kept_records(), self.rules)
         jobs = {t: self._match_job(t, lookups) for t in MATCHABLE if self.with_duplicates}
-        largest = max(jobs, key=lambda t: len(jobs[t][1]), default=None)
-        elsewhere = {largest: match(jobs[largest])} if match is not None and largest is not None else {}
+        elsewhere = {t: match(job) for t, job in jobs.items()} if match is not None else {}
         lookups.contact_matches = self.leads_matching_contacts(jobs.get("lead"), jobs.get("contact"))
         cross = list(cross_record_findings(self.kept_records(), lookups, self.rules, self.now, self.options))
         if self.setup.lookups is None:  # judged before the batch was known: its reports lack these findings

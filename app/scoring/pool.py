@@ -1,5 +1,5 @@
 """Worker processes that judge chunks of NDJSON lines (`judge_lines`) on every core, and at a stream's end
-find a type's duplicates (`match_packed_json`) beside the server process.
+find each type's duplicates (`match_packed_json`), side by side.
 
 The server process reads the body, absorbs the judged chunks in order and answers; the workers score. One
 pool per server process and size, made by the first stream that asks for one (a JSON-only deployment never
@@ -107,8 +107,8 @@ class JudgePool:
         return self.executor.submit(_judge, rules.version, payload, lines, first, setup)
 
     def match(self, rules: Ruleset, job: MatchJob) -> Future[FoundDuplicates]:
-        """Find one type's duplicates at a stream's end in a worker (`match_packed_json`), while the server
-        process finds the others' (it ran them all one after the other while the workers idled)."""
+        """Find one type's duplicates at a stream's end in a worker (`match_packed_json`): the types' searches
+        run side by side, where the server process ran them one after the other while the workers idled."""
         payload = None if rules.version == self.version else rules_payload(rules)
         return self.executor.submit(_match, rules.version, payload, job)
 

@@ -375,7 +375,7 @@ Judge = Callable[[list[bytes | None], int], "asyncio.Future[Judged]"]
 def chunk_judge(processes: int, rules: Ruleset, setup: JudgeSetup) -> tuple[Judge, int, Matcher | None]:
     """Where chunks are judged, and how many may be in flight: the worker processes (two chunks per worker,
     so none idles while its last result is absorbed), or with 0 or 1 process a thread, one chunk at a time;
-    and where the stream's end may find a type's duplicates besides its own thread (a worker, or None)."""
+    and where the stream's end finds each type's duplicates (the workers, or None: the stream's own thread)."""
     if processes > 1:
         pool = judge_pool(processes, rules)
         return ((lambda lines, first: asyncio.wrap_future(pool.submit(rules, lines, first, setup))), 2 * processes,
