@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import time
 from collections import ChainMap, Counter, defaultdict
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from concurrent.futures import Future
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -176,19 +175,13 @@ class BatchRun:
         return {"duplicates": duplicates, "cross_record": cross,
                 "summary": self.summary.finish(duplicates, cross, time.perf_counter() - self.started)}
 
-    def finish_line(self, match: Matcher | None = None) -> tuple[list[bytes], dict[str, Any]]:
+    def finish_line(self) -> tuple[list[bytes], dict[str, Any]]:
         """A stream's last line (`{"type": "summary", "duplicates", "cross_record", "summary"}`, as `finish`
         gives them) in parts to send one after the other (the duplicates' JSON is most of it), and what the
-        counters read of it (clusters, cross-record findings).
-
-        `match` finds one type's duplicates elsewhere (the stream's worker processes: `JudgePool.match`), so
-        the types' searches run side by side while this process matches the leads with the contacts; without
-        it they run here one after the other, each type's pairs going to JSON as they are made and what each
-        step no longer needs let go before the next, so memory peaks low."""
+        counters read of it (clusters, cross-record findings). What each step no longer needs is let go
+        before the next, and each type's pairs go to JSON as they are made, so memory peaks low."""
         lookups = batch_lookups(self.kept_records(), self.rules)
-        jobs = {t: self._match_job(t, lookups) for t in MATCHABLE if self.with_duplicates}
-        elsewhere = {t: match(job) for t, job in jobs.items()} if match is not None else {}
-        lookups.contact_matches = self.leads_matching_contacts(jobs.get("lead"), jobs.get("contact"))
+        lookups.contact_matches = self.leads_matching_contacts()
         cross = list(cross_record_findings(self.kept_records(), lookups, self.rules, self.now, self.options))
         if self.setup.lookups is None:  # judged before the batch was known: its reports lack these findings
             wanted = {(f["record_type"], str(f["record_id"])) for f in cross
@@ -201,12 +194,12 @@ class BatchRun:
                             link_id(record.get("account_id")) or ""
             self.summary.add_cross(cross, lookups.deal_value_by_account, accounts_of)
         self.kept.clear()
+        jobs = [self._match_job(t, lookups) for t in MATCHABLE if self.with_duplicates]
         self._seen.clear()
         found = {}
-        for record_type in list(jobs):
-            job = jobs.pop(record_type)
-            found[PLURAL[record_type]] = (elsewhere.pop(record_type).result() if record_type in elsewhere
-                                          else match_packed_json(*job, rules=self.rules))
+        while jobs:
+            job = jobs.pop(0)
+            found[PLURAL[job[0]]] = match_packed_json(*job, rules=self.rules)
             del job
         views = {plural: f.view() for plural, f in found.items()}
         summary = self.summary.finish(views, cross, time.perf_counter() - self.started)
@@ -216,29 +209,24 @@ class BatchRun:
         parts += [b'},"cross_record":', orjson.dumps(cross), b',"summary":', orjson.dumps(summary), b"}\n"]
         return parts, {"duplicates": views, "cross_record": cross}
 
-    def leads_matching_contacts(self, leads: MatchJob | None = None,
-                                contacts: MatchJob | None = None) -> dict[str, dict[str, Any]]:
+    def leads_matching_contacts(self) -> dict[str, dict[str, Any]]:
         """Each lead's best match among the batch's contacts, by lead id, when `[duplicates] match_also` has
-        leads matched with contacts (a lead that is already a contact: convert it, do not work it anew).
-        `leads`, `contacts`: the types' match jobs when they were taken already (`_match_job`)."""
+        leads matched with contacts (a lead that is already a contact: convert it, do not work it anew)."""
         if not self.with_duplicates or "contact" not in self.rules.file.duplicates.match_also.get("lead", ()):
             return {}
-        lead_ids, lead_keys, lead_ranks = leads[1:4] if leads else (self.ids.get("lead"), self.keys.get("lead"),
-                                                                    self.ranks.get("lead"))
-        contact_ids, contact_keys, contact_ranks = contacts[1:4] if contacts else (
-            self.ids.get("contact"), self.keys.get("contact"), self.ranks.get("contact"))
-        if not lead_ids or not contact_ids:
+        if not self.ids.get("lead") or not self.ids.get("contact"):
             return {}
         keep = self.setup.keep_records
-        lead_table = _packed_table("lead", lead_ids, lead_keys)
-        contact_table = _packed_table("contact", contact_ids, contact_keys)
+        leads = _packed_table("lead", self.ids["lead"], self.keys["lead"])
+        contacts = _packed_table("contact", self.ids["contact"], self.keys["contact"])
         # ids are unique across the batch's types (`_absorb_records`), so one mapping can hold both
-        ranks = ChainMap(_packed_ranks(lead_ids, lead_ranks, keep), _packed_ranks(contact_ids, contact_ranks, keep))
+        ranks = ChainMap(_packed_ranks(self.ids["lead"], self.ranks["lead"], keep),
+                         _packed_ranks(self.ids["contact"], self.ranks["contact"], keep))
         best: dict[str, dict[str, Any]] = {}
         model = self.rules.match_models["lead"].across_types()
         renamed = self._renamed  # a lead is found by the id it carries (after a contact 2, lead 2 is '2#1')
-        for pair in match_lazily("lead", lead_table, contact_table, ranks, self.rules, model=model).pairs():
-            lead = renamed.get(pair["a"], pair["a"])  # a: the lead, b: the contact; best first
+        for pair in match_lazily("lead", leads, contacts, ranks, self.rules, model=model).pairs():  # best first
+            lead = renamed.get(pair["a"], pair["a"])  # a: the lead, b: the contact
             if lead not in best:
                 best[lead] = {"contact_id": renamed.get(pair["b"], pair["b"]), "score": pair["score"],
                               "band": pair["band"], "reasons": pair["reasons"]}
@@ -250,7 +238,6 @@ class BatchRun:
 
 
 MatchJob = tuple[str, list[str], list[Packed], list[Any], bool, Mapping[str, float]]
-Matcher = Callable[[MatchJob], "Future[FoundDuplicates]"]  # one type's duplicates found elsewhere
 
 
 def match_packed(record_type: str, ids: list[str], keys: list[Packed], ranks: list[Any], keep_records: bool,

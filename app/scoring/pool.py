@@ -1,5 +1,4 @@
-"""Worker processes that judge chunks of NDJSON lines (`judge_lines`) on every core, and at a stream's end
-find each type's duplicates (`match_packed_json`), side by side.
+"""Worker processes that judge chunks of NDJSON lines (`judge_lines`) on every core.
 
 The server process reads the body, absorbs the judged chunks in order and answers; the workers score. One
 pool per server process and size, made by the first stream that asks for one (a JSON-only deployment never
@@ -21,7 +20,6 @@ import threading
 import time
 from concurrent.futures import Future, ProcessPoolExecutor
 
-from app.scoring.batch import FoundDuplicates, MatchJob, match_packed_json
 from app.scoring.caches import trim_values
 from app.scoring.judge import Judged, JudgeSetup, judge_lines
 from app.scoring.ruleset import Ruleset, compile_rules
@@ -68,25 +66,16 @@ def _exit_with(parent: int) -> None:
     os._exit(0)
 
 
-def _rules(version: str, payload: bytes | None) -> Ruleset:
+def _judge(version: str, payload: bytes | None, lines: list[bytes | None], first: int,
+           setup: JudgeSetup) -> Judged:
     rules = _worker_rules.get(version)
     if rules is None:
         if payload is None:
             raise RuntimeError(f"ruleset {version} is not loaded in this worker")
         rules = _compile(payload)
-    return rules
-
-
-def _judge(version: str, payload: bytes | None, lines: list[bytes | None], first: int,
-           setup: JudgeSetup) -> Judged:
-    rules = _rules(version, payload)
     judged = judge_lines(lines, first, rules, setup)
     trim_values(WORKER_CACHE_ENTRIES, _worker_rules.values())  # memory stays flat however long the stream
     return judged
-
-
-def _match(version: str, payload: bytes | None, job: MatchJob) -> FoundDuplicates:
-    return match_packed_json(*job, rules=_rules(version, payload))
 
 
 class JudgePool:
@@ -105,12 +94,6 @@ class JudgePool:
         """Judge one chunk of lines in a worker."""
         payload = None if rules.version == self.version else rules_payload(rules)
         return self.executor.submit(_judge, rules.version, payload, lines, first, setup)
-
-    def match(self, rules: Ruleset, job: MatchJob) -> Future[FoundDuplicates]:
-        """Find one type's duplicates at a stream's end in a worker (`match_packed_json`): the types' searches
-        run side by side, where the server process ran them one after the other while the workers idled."""
-        payload = None if rules.version == self.version else rules_payload(rules)
-        return self.executor.submit(_match, rules.version, payload, job)
 
     def pids(self) -> list[int]:
         """The worker processes' ids (for tests)."""

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
-from functools import partial
 from typing import Annotated, Any
 
 import orjson
@@ -33,11 +32,11 @@ from app.config import Settings
 from app.metrics import Metrics, Tally
 from app.models.report import Report
 from app.scoring import Options, Ruleset
-from app.scoring.batch import PLURAL, SINGULAR, BatchRun, Matcher, score_batch
+from app.scoring.batch import PLURAL, SINGULAR, BatchRun, score_batch
 from app.scoring.json_keys import has_duplicate_keys, mark_entries_with_repeated_names
 from app.scoring.judge import Judged, JudgeSetup, judge_lines
-from app.scoring.pool import judge_pool
 from app.scoring.rules.cross_record import AFTER_MATCHING
+from app.scoring.pool import judge_pool
 
 router = APIRouter(prefix="/v1", tags=["batch"])
 NDJSON = "application/x-ndjson"
@@ -342,7 +341,7 @@ async def produce_ndjson(request: Request, queue: SpillQueue, rules: Ruleset, op
         settings: Settings = request.app.state.settings
         run = BatchRun(rules, now, options, duplicates)
         tally = request.app.state.metrics.tally("batch")
-        judge, window, match = chunk_judge(settings.batch_processes, rules, run.setup)
+        judge, window = chunk_judge(settings.batch_processes, rules, run.setup)
         slots = asyncio.Semaphore(window)  # chunks submitted and not yet absorbed
         reader = asyncio.create_task(read_chunks(request, judge, futures, slots, settings.max_body_bytes))
         while (future := await futures.get()) is not None:
@@ -353,7 +352,7 @@ async def produce_ndjson(request: Request, queue: SpillQueue, rules: Ruleset, op
             queue.put(judged.out)
             slots.release()
         await reader  # its error, if reading failed
-        for part in await run_in_threadpool(finish_stream, run, tally, match):
+        for part in await run_in_threadpool(finish_stream, run, tally):
             queue.put(part)
         queue.close()
     except BaseException as exc:  # noqa: BLE001 - the consumer re-raises it after the lines before it
@@ -372,16 +371,14 @@ async def produce_ndjson(request: Request, queue: SpillQueue, rules: Ruleset, op
 Judge = Callable[[list[bytes | None], int], "asyncio.Future[Judged]"]
 
 
-def chunk_judge(processes: int, rules: Ruleset, setup: JudgeSetup) -> tuple[Judge, int, Matcher | None]:
+def chunk_judge(processes: int, rules: Ruleset, setup: JudgeSetup) -> tuple[Judge, int]:
     """Where chunks are judged, and how many may be in flight: the worker processes (two chunks per worker,
-    so none idles while its last result is absorbed), or with 0 or 1 process a thread, one chunk at a time;
-    and where the stream's end finds each type's duplicates (the workers, or None: the stream's own thread)."""
+    so none idles while its last result is absorbed), or with 0 or 1 process a thread, one chunk at a time."""
     if processes > 1:
         pool = judge_pool(processes, rules)
-        return ((lambda lines, first: asyncio.wrap_future(pool.submit(rules, lines, first, setup))), 2 * processes,
-                partial(pool.match, rules))
+        return (lambda lines, first: asyncio.wrap_future(pool.submit(rules, lines, first, setup))), 2 * processes
     return (lambda lines, first: asyncio.ensure_future(
-        run_in_threadpool(judge_lines, lines, first, rules, setup))), 1, None
+        run_in_threadpool(judge_lines, lines, first, rules, setup))), 1
 
 
 async def read_chunks(request: Request, judge: Judge, futures: asyncio.Queue[asyncio.Future[Judged] | None],
@@ -419,11 +416,11 @@ async def read_chunks(request: Request, judge: Judge, futures: asyncio.Queue[asy
         futures.put_nowait(None)  # the queue is unbounded: `slots` is what holds the reader back
 
 
-def finish_stream(run: BatchRun, tally: Tally, match: Matcher | None = None) -> list[bytes]:
-    """The stream's summary line (duplicates, cross-record findings, summary), each type's duplicates found
-    by `match` when given; its duplicates and cross-record findings counted (a JSON batch counts the latter in
-    each record's report, a stream only at the end)."""
-    parts, tail = run.finish_line(match)
+def finish_stream(run: BatchRun, tally: Tally) -> list[bytes]:
+    """The stream's summary line (duplicates, cross-record findings, summary); its duplicates and
+    cross-record findings counted (a JSON batch counts the latter in each record's report, a stream only
+    at the end)."""
+    parts, tail = run.finish_line()
     count_duplicates(tally, tail["duplicates"])
     for finding in tail["cross_record"]:
         tally.add_finding(finding["record_type"], finding["rule"], finding["severity"])
