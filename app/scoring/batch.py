@@ -32,7 +32,7 @@ from app.scoring.matching.linker import Prepared
 from app.scoring.rules.cross_record import AFTER_MATCHING
 from app.scoring.ruleset import Ruleset, picklist_key
 from app.scoring.summary import PLURAL, SINGULAR, BatchSummary, impact_of
-from app.scoring.values import link_id
+from app.scoring.values import is_filled, link_id
 
 __all__ = ["KEPT_FIELDS", "PLURAL", "SINGULAR", "BatchRun", "BatchSummary", "FoundDuplicates",
            "batch_lookups", "cross_record_findings", "impact_of", "match_packed", "match_packed_json", "score_batch"]
@@ -89,7 +89,7 @@ def _decision_maker(contact: dict[str, Any], roles: set[str], seniorities: froze
     """A contact in a decision-maker `decision_role`, or with none recorded and a title of one of
     `[qualification] decision_maker_seniorities` (a CEO, a VP)."""
     role = contact.get("decision_role")
-    if isinstance(role, str) and role.strip():
+    if isinstance(role, str) and is_filled(role, rules.empty_values):  # 'N/A' records no role
         return picklist_key(role) in roles
     title = contact.get("title")
     return bool(seniorities) and isinstance(title, str) and rules.title_labels(title)[0] in seniorities

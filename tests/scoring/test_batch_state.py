@@ -70,8 +70,9 @@ def test_a_contact_with_no_decision_role_and_an_executive_title_is_a_decision_ma
                 {"id": "c2", "account_id": "a2", "title": "VP, Sales & Marketing"},
                 {"id": "c3", "account_id": "a3", "title": "Sales Analyst"},
                 {"id": "c4", "account_id": "a4", "title": "CFO", "decision_role": "Influencer"},
-                {"id": "c5", "account_id": "a5", "title": "Analyst", "decision_role": "Economic Buyer"}]
+                {"id": "c5", "account_id": "a5", "title": "Analyst", "decision_role": "Economic Buyer"},
+                {"id": "c6", "account_id": "a6", "title": "CEO", "decision_role": "N/A"}]
     found = batch_lookups({"contact": contacts}, rules).decision_makers_by_account
-    assert found == {"a1": 1, "a2": 1, "a5": 1}
+    assert found == {"a1": 1, "a2": 1, "a5": 1, "a6": 1}
     assert batch_lookups({"contact": contacts}, rules).has_contacts
     assert not batch_lookups({"account": [{"id": "a1"}]}, rules).has_contacts
