@@ -16,6 +16,7 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from rapidfuzz import fuzz, process
 
 from app.scoring.formats import iso_countries
 from app.scoring.matching.linker import build_models
@@ -245,6 +246,9 @@ class Standardize(_Strict):
     # roles that support someone: the words after "to", "of" or "for" name whom, and are not read for the
     # title's seniority, department or lead points ("Executive Assistant to the CEO" is no CEO)
     supporting_roles: list[str] = []
+    # an industry no label or variant names, within this similarity (0-100, rapidfuzz's ratio) of one only,
+    # is suggested as that label ('technolgy': Technology); 0: no such suggestion
+    industry_typo_similarity: float = Field(default=0.0, ge=0, le=100)
 
 
 class LevelSpec(_Strict):
@@ -656,6 +660,7 @@ class Ruleset:
     picklists: dict[str, frozenset[str]]
     stage_lookup: dict[str, str]
     industry_lookup: dict[str, str]
+    industry_typo: Callable[[str], str | None]  # the label an unknown industry is one slip from, see industry_typos
     title_labels: Callable[[str], tuple[str | None, ...]]  # (seniority, department), see title_classifier
     read_title: Callable[[str], str]  # a title as keywords are searched in it, see title_reader
     title_bands: list[tuple[float, re.Pattern[str]]] | None  # None: points by seniority (title_points)
@@ -754,6 +759,37 @@ def industry_key(text: str) -> str:
     return " ".join(w for w in _INDUSTRY_PUNCTUATION.sub(" ", text.lower()).split() if w != "and")
 
 
+TYPO_MIN_LENGTH = 6  # shorter industries are too close to each other for a slip to name one ('retail', 'rental')
+TYPO_MARGIN = 5.0    # a second label this close to the best makes the slip ambiguous
+
+
+def industry_typos(lookup: dict[str, str], similarity: float) -> Callable[[str], str | None]:
+    """The configured label an unknown industry is a typing slip of ('technolgy', 'Manufactoring'): the one
+    label whose name or variant is at least `similarity` alike (rapidfuzz ratio) with no other label within
+    `TYPO_MARGIN`, for text of `TYPO_MIN_LENGTH` characters or more; else None. Cached per value: it runs only
+    for industries no variant names, and a CRM's slips repeat."""
+    keys = list(lookup)
+
+    @lru_cache(maxsize=4096)
+    def typo(value: str) -> str | None:
+        key = industry_key(value[:100])
+        if not similarity or len(key) < TYPO_MIN_LENGTH or key in lookup:
+            return None
+        best: dict[str, float] = {}
+        for candidate, score, _ in process.extract(key, keys, scorer=fuzz.ratio, limit=5,
+                                                   score_cutoff=similarity - TYPO_MARGIN):
+            label = lookup[candidate]
+            best[label] = max(best.get(label, 0.0), score)
+        ranked = sorted(best.items(), key=lambda item: -item[1])
+        if not ranked or ranked[0][1] < similarity:
+            return None
+        if len(ranked) > 1 and ranked[1][1] > ranked[0][1] - TYPO_MARGIN:
+            return None
+        return ranked[0][0]
+
+    return typo
+
+
 def country_lookup(extra: dict[str, list[str]]) -> dict[str, str]:
     """Lowercased ISO 3166 names, official and common names, alpha-2/3 codes and configured spellings -> alpha-2."""
     lookup = dict(iso_countries())
@@ -802,6 +838,7 @@ def compile_rules(model: RulesFile, data: dict[str, Any]) -> Ruleset:
         picklists=picklists,
         stage_lookup=stage_lookup,
         industry_lookup=industry_lookup,
+        industry_typo=industry_typos(industry_lookup, model.standardize.industry_typo_similarity),
         title_labels=title_classifier(seniority, departments, read_title),
         read_title=read_title,
         title_bands=None if title_bands is None else sorted(title_bands, key=lambda b: -b[0]),

@@ -796,3 +796,15 @@ def test_the_company_site_of_a_website_is_read_once_for_every_rule(rules: Rulese
     assert upper.social_hosts == {"crunchbase.com"}
     report = score_record("account", {"website": "crunchbase.com/organization/acme"}, upper, now=NOW)
     assert [i["rule"] for i in report["issues"] if i["field"] == "website"] == ["account.website.invalid"]
+
+
+def test_industry_typo_suggestions_follow_the_rules_file() -> None:
+    """`[standardize] industry_typo_similarity` sets how alike a slip must be; 0 turns the suggestion off, and
+    the standard form (normalized.industry) never takes a guessed label."""
+    value = {"industry": "Helthcare"}
+    report = score_record("account", value, load_rules(), now=NOW)
+    assert [i["suggestion"] for i in report["issues"] if i["field"] == "industry"] == ["Healthcare"]
+    assert "industry" not in report["normalized"]
+    off = load_rules(override={"standardize": {"industry_typo_similarity": 0}})
+    report = score_record("account", value, off, now=NOW)
+    assert [i["suggestion"] for i in report["issues"] if i["field"] == "industry"] == [None]

@@ -173,7 +173,9 @@ def _industry(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
         return
     label = ctx.normalized.get("industry")
     if label is None:
-        yield Hit("industry", value, details={"reason": "not a configured industry or synonym"})
+        slip = ctx.rules.industry_typo(value)  # a suggestion only: the standard form stays unknown
+        yield Hit("industry", value, suggestion=slip, details={"reason": "not a configured industry or synonym" + (
+            f"; perhaps a typing slip of {slip!r}" if slip else "")})
     elif label != value:
         yield Hit("industry", value, suggestion=label, details={"reason": f"standard label is {label!r}"})
 
