@@ -29,7 +29,7 @@ from app.scoring.judge import (
 )
 from app.scoring.matching.dedupe import MATCHABLE, Matches, match_lazily
 from app.scoring.matching.linker import Prepared
-from app.scoring.rules.cross_record import AFTER_MATCHING
+from app.scoring.rules.cross_record import AFTER_MATCHING, READ_BATCH_ACCOUNTS
 from app.scoring.ruleset import Ruleset, picklist_key
 from app.scoring.summary import PLURAL, SINGULAR, BatchSummary, impact_of
 from app.scoring.values import is_filled, link_id
@@ -182,8 +182,10 @@ class BatchRun:
         before the next, and each type's pairs go to JSON as they are made, so memory peaks low."""
         lookups = batch_lookups(self.kept_records(), self.rules)
         lookups.contact_matches = self.leads_matching_contacts()
-        cross = list(cross_record_findings(self.kept_records(), lookups, self.rules, self.now, self.options))
-        if self.setup.lookups is None:  # judged before the batch was known: its reports lack these findings
+        unknown_batch = self.setup.lookups is None  # judged before the batch was known: its reports lack these
+        cross = list(cross_record_findings(self.kept_records(), lookups, self.rules, self.now, self.options,
+                                           READ_BATCH_ACCOUNTS if unknown_batch else frozenset()))
+        if unknown_batch:
             wanted = {(f["record_type"], str(f["record_id"])) for f in cross
                       if f["severity"] != "info" and f["record_type"] != "account"}
             accounts_of: dict[str, dict[str, str]] = {}
@@ -334,10 +336,12 @@ class PackedRanks(Mapping[str, dict[str, Any]]):
 
 
 def cross_record_findings(kept: Mapping[str, Iterable[dict[str, Any]]], lookups: Lookups, rules: Ruleset,
-                          now: datetime, options: Options) -> Iterable[dict[str, Any]]:
-    """Findings of the batch-scope rules over the records' kept fields, with the batch's lookups."""
+                          now: datetime, options: Options,
+                          also: frozenset[str] = frozenset()) -> Iterable[dict[str, Any]]:
+    """Findings of the batch-scope rules (and of the rules `also` names) over the records' kept fields, with
+    the batch's lookups."""
     for record_type, records in kept.items():
-        plan = [(r, p, s) for r, p, s in rules.plans[record_type] if r.scope == "batch"]
+        plan = [(r, p, s) for r, p, s in rules.plans[record_type] if r.scope == "batch" or r.id in also]
         if not plan:
             continue
         for record in records:

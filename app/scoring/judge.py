@@ -25,7 +25,7 @@ from app.scoring.summary import PLURAL, SINGULAR, BatchSummary
 from app.scoring.values import link_id
 
 # what the cross-record rules and the lookups read; a stream keeps only these per record
-KEPT_FIELDS = {"account": ("id", "industry", "owner_id", "name"),
+KEPT_FIELDS = {"account": ("id", "industry", "owner_id", "name", "website"),
                "contact": ("id", "account_id", "email", "decision_role", "owner_id", "title"),
                "opportunity": ("id", "account_id", "amount", "stage", "contact_roles", "owner_id", "currency"),
                "lead": ("id", "owner_id")}

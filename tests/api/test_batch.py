@@ -148,6 +148,25 @@ def test_a_stream_and_a_json_batch_give_one_summary(client: TestClient) -> None:
         f["impact"] for f in whole["top_findings"] if f["rule"] == "account.industry.missing_high_value")
 
 
+def test_a_contacts_email_is_compared_with_its_accounts_website_in_a_stream_too(client: TestClient) -> None:
+    """contact.email.domain_mismatch reads the batch's account: a stream judges each record before the batch
+    is known, so it found none (12 on a Salesforce sample that /v1/audit reported); its end now runs the
+    rule over the kept fields, and both paths count it once."""
+    records = [("account", {"id": "a7", "name": "Acme", "website": "https://www.acme.com"}),
+               ("contact", {"id": "c7", "first_name": "Bob", "last_name": "Ray", "email": "bob@globex.com",
+                            "account_id": "a7"}),
+               ("contact", {"id": "c8", "first_name": "Ann", "last_name": "Lee", "email": "ann@acme.com",
+                            "account_id": "a7"})]
+    tail = _stream(client, records)[-1]
+    mismatched = [(f["record_id"], f["field"]) for f in tail["cross_record"]
+                  if f["rule"] == "contact.email.domain_mismatch"]
+    assert mismatched == [("c7", "email")]
+    whole = client.post(f"/v1/batch?now={NOW_ISO}", json={"accounts": [records[0][1]],
+                                                          "contacts": [r for _, r in records[1:]]}).json()
+    assert tail["summary"]["issues_by_rule"].get("contact.email.domain_mismatch") == \
+        whole["summary"]["issues_by_rule"].get("contact.email.domain_mismatch") == 1
+
+
 def test_lines_that_are_no_record_are_counted_and_types_read_as_crms_write_them(client: TestClient) -> None:
     body = b"\xef\xbb\xbf" + orjson.dumps({"type": "Contact", **CONTACT}) + b"\nnot json\n" + orjson.dumps(
         {"type": "Opportunity", "id": "o9"}) + b"\n" + orjson.dumps({"type": "widget"})

@@ -12,6 +12,9 @@ from app.scoring.values import link_id
 
 # rules whose findings need the batch's duplicates first, so a record's own report never holds them
 AFTER_MATCHING = frozenset({"lead.duplicate.existing_contact"})
+# record rules that read the batch's accounts (`lookups.accounts`): a stream judges each record before its
+# batch is known, so its end runs them again over what it kept, as a JSON batch's reports hold them
+READ_BATCH_ACCOUNTS = frozenset({"contact.email.domain_mismatch"})
 
 
 def _account_id(record: dict[str, Any]) -> str | None:
