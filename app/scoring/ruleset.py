@@ -249,6 +249,8 @@ class Standardize(_Strict):
     # an industry no label or variant names, within this similarity (0-100, rapidfuzz's ratio) of one only,
     # is suggested as that label ('technolgy': Technology); 0: no such suggestion
     industry_typo_similarity: float = Field(default=0.0, ge=0, le=100)
+    industry_typo_min_length: int = Field(default=6, ge=1)   # shorter ones are too alike ('retail', 'rental')
+    industry_typo_margin: float = Field(default=5.0, ge=0)   # a second label this close makes the slip ambiguous
 
 
 class LevelSpec(_Strict):
@@ -759,31 +761,28 @@ def industry_key(text: str) -> str:
     return " ".join(w for w in _INDUSTRY_PUNCTUATION.sub(" ", text.lower()).split() if w != "and")
 
 
-TYPO_MIN_LENGTH = 6  # shorter industries are too close to each other for a slip to name one ('retail', 'rental')
-TYPO_MARGIN = 5.0    # a second label this close to the best makes the slip ambiguous
-
-
-def industry_typos(lookup: dict[str, str], similarity: float) -> Callable[[str], str | None]:
+def industry_typos(lookup: dict[str, str], similarity: float, min_length: int,
+                   margin: float) -> Callable[[str], str | None]:
     """The configured label an unknown industry is a typing slip of ('technolgy', 'Manufactoring'): the one
     label whose name or variant is at least `similarity` alike (rapidfuzz ratio) with no other label within
-    `TYPO_MARGIN`, for text of `TYPO_MIN_LENGTH` characters or more; else None. Cached per value: it runs only
-    for industries no variant names, and a CRM's slips repeat."""
+    `margin`, for text of `min_length` characters or more (`[standardize] industry_typo_*`); else None.
+    Cached per value: it runs only for industries no variant names, and a CRM's slips repeat."""
     keys = list(lookup)
 
     @lru_cache(maxsize=4096)
     def typo(value: str) -> str | None:
         key = industry_key(value[:100])
-        if not similarity or len(key) < TYPO_MIN_LENGTH or key in lookup:
+        if not similarity or len(key) < min_length or key in lookup:
             return None
         best: dict[str, float] = {}
         for candidate, score, _ in process.extract(key, keys, scorer=fuzz.ratio, limit=5,
-                                                   score_cutoff=similarity - TYPO_MARGIN):
+                                                   score_cutoff=similarity - margin):
             label = lookup[candidate]
             best[label] = max(best.get(label, 0.0), score)
         ranked = sorted(best.items(), key=lambda item: -item[1])
         if not ranked or ranked[0][1] < similarity:
             return None
-        if len(ranked) > 1 and ranked[1][1] > ranked[0][1] - TYPO_MARGIN:
+        if len(ranked) > 1 and ranked[1][1] > ranked[0][1] - margin:
             return None
         return ranked[0][0]
 
@@ -838,7 +837,9 @@ def compile_rules(model: RulesFile, data: dict[str, Any]) -> Ruleset:
         picklists=picklists,
         stage_lookup=stage_lookup,
         industry_lookup=industry_lookup,
-        industry_typo=industry_typos(industry_lookup, model.standardize.industry_typo_similarity),
+        industry_typo=industry_typos(industry_lookup, model.standardize.industry_typo_similarity,
+                                     model.standardize.industry_typo_min_length,
+                                     model.standardize.industry_typo_margin),
         title_labels=title_classifier(seniority, departments, read_title),
         read_title=read_title,
         title_bands=None if title_bands is None else sorted(title_bands, key=lambda b: -b[0]),

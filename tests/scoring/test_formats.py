@@ -805,6 +805,9 @@ def test_industry_typo_suggestions_follow_the_rules_file() -> None:
     report = score_record("account", value, load_rules(), now=NOW)
     assert [i["suggestion"] for i in report["issues"] if i["field"] == "industry"] == ["Healthcare"]
     assert "industry" not in report["normalized"]
+    longer = load_rules(override={"standardize": {"industry_typo_min_length": 12}})  # 'helthcare' is 9
+    report = score_record("account", value, longer, now=NOW)
+    assert [i["suggestion"] for i in report["issues"] if i["field"] == "industry"] == [None]
     off = load_rules(override={"standardize": {"industry_typo_similarity": 0}})
     report = score_record("account", value, off, now=NOW)
     assert [i["suggestion"] for i in report["issues"] if i["field"] == "industry"] == [None]
