@@ -17,6 +17,11 @@ class Issue(BaseModel):
     message: str
     value: Any = None
     suggestion: Any = None
+    counted_under: str | None = Field(
+        default=None, examples=["opportunity.stage_gate.unmet"],
+        description="The rule whose finding on the same field already reports this gap (a stage gate's unmet "
+                    "economic buyer is also a MEDDPICC gap), else null: such a finding is penalised in "
+                    "quality_score and weighed in a batch's impact once, under that rule.")
 
 
 class Completeness(BaseModel):
@@ -71,7 +76,8 @@ class Report(BaseModel):
     record_type: Literal["account", "contact", "opportunity", "lead"]
     record_id: str | None
     quality_score: float = Field(ge=0, le=100, description=(
-        "100 × (weighted completeness and accuracy) − a penalty per issue by severity, clamped to 0–100."))
+        "100 × (weighted completeness and accuracy) − a penalty per issue by severity (none for an issue "
+        "`counted_under` another), clamped to 0–100."))
     completeness: Completeness
     accuracy: Accuracy
     issues: list[Issue]

@@ -163,10 +163,27 @@ def run_rules(record: dict[str, Any], ctx: Context) -> list[dict[str, Any]]:
                 # a message without placeholders renders as itself
                 "message": message if plain else message.format_map(_Template(
                     field=hit.field, value=value, suggestion=suggestion, record_type=record_type, **hit.details)),
-                "value": value, "suggestion": suggestion,
+                "value": value, "suggestion": suggestion, "counted_under": None,
             })
     # the rules' order within each severity, as a stable sort by severity keeps it
-    return by_severity["error"] + by_severity["warning"] + by_severity["info"]
+    issues = by_severity["error"] + by_severity["warning"] + by_severity["info"]
+    covering = ctx.rules.covering.get(record_type)
+    if covering:
+        mark_covered(issues, covering)
+    return issues
+
+
+def mark_covered(issues: list[dict[str, Any]], covering: tuple[tuple[str, frozenset[str]], ...]) -> None:
+    """Mark each finding another rule's finding on the same field already reports (`rule(covers=...)`) as
+    `counted_under` that rule (else None): it stays in the report, but is penalised and weighed once, under the other
+    (a deal in Negotiation without an economic buyer was a MEDDPICC gap and an unmet stage gate: two penalties
+    and two entries in an audit's cleanup list for one empty field)."""
+    for covering_id, covered in covering:
+        fields = {i["field"] for i in issues if i["rule"] == covering_id}
+        if fields:
+            for issue in issues:
+                if issue["rule"] in covered and issue["field"] in fields and issue["counted_under"] is None:
+                    issue["counted_under"] = covering_id
 
 
 def measure_accuracy(record: dict[str, Any], issues: list[dict[str, Any]], ctx: Context) -> dict[str, Any]:
@@ -180,12 +197,13 @@ def measure_accuracy(record: dict[str, Any], issues: list[dict[str, Any]], ctx: 
 
 
 def quality_score(completeness: float, accuracy: float, issues: list[dict[str, Any]], rules: Ruleset) -> float:
-    """100 × (weighted completeness and accuracy) − the configured penalty per issue, clamped to 0..100."""
+    """100 × (weighted completeness and accuracy) − the configured penalty per issue (once per gap: not for a
+    finding `counted_under` another), clamped to 0..100."""
     cfg = rules.file.scoring
     total = cfg.completeness_weight + cfg.accuracy_weight
     base = 100.0 * (cfg.completeness_weight * completeness + cfg.accuracy_weight * accuracy) / total
     penalties = cfg.penalty
-    penalty = sum(penalties.get(i["severity"], 0.0) for i in issues)
+    penalty = sum(penalties.get(i["severity"], 0.0) for i in issues if i["counted_under"] is None)
     return round(min(100.0, max(0.0, base - penalty)), 1)
 
 

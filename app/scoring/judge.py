@@ -154,9 +154,12 @@ def judge_record(record_type: str, position: int, entry: dict[str, Any], rules: 
 
 
 def deal_value(record_type: str, entry: dict[str, Any], lookups: Lookups | None, rules: Ruleset) -> float:
-    """The deal value a record's findings are weighed by (in the base currency): its amount, or its account's
-    open deals."""
+    """The deal value a record's findings are weighed by (in the base currency): an open deal's amount (a
+    closed one's gaps no longer put pipeline at risk: it weighs as a record of no deal value, as accounts are
+    weighed by their open deals only), or its account's open deals."""
     if record_type == "opportunity":
+        if rules.closed_stage(entry.get("stage")):
+            return 0.0
         return rules.deal_amount(entry.get("amount"), entry.get("currency"))
     key = link_id(entry.get("id") if record_type == "account" else entry.get("account_id"))
     if lookups is not None and key is not None:

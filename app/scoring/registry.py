@@ -48,6 +48,7 @@ class Rule:
     description: str
     scope: Scope = "record"
     when_present: bool = False
+    covers: tuple[str, ...] = ()
 
     def describe(self) -> dict[str, Any]:
         """The rule as `GET /v1/rules` lists it."""
@@ -55,7 +56,7 @@ class Rule:
             "id": self.id, "record_type": self.record_type, "fields": list(self.fields),
             "severity": self.severity, "category": self.category, "seed": self.seed,
             "message": self.message, "config": self.config, "description": self.description,
-            "scope": self.scope,
+            "scope": self.scope, "covers": list(self.covers),
         }
 
 
@@ -74,6 +75,7 @@ def rule(
     description: str = "",
     scope: Scope = "record",
     when_present: bool = False,
+    covers: Iterable[str] = (),
 ) -> Callable[[CheckFn], CheckFn]:
     """Register `fn` under `id`; stack the decorator to reuse one function for several record types.
 
@@ -81,6 +83,9 @@ def rule(
     silent for a single record and its findings are also listed as the batch's cross-record findings.
     `when_present=True` declares that the rule can only fire when one of its fields holds a value, so the
     engine skips it for records without any of them (tests/scoring checks the claim on every case record).
+    `covers` names rules whose finding on the same field this rule's finding already reports (a stage gate's
+    unmet economic buyer is also a MEDDPICC gap): such a finding stays in the report, marked `counted_under`
+    this rule, and is not penalised or weighed a second time.
     """
     record_type = id.split(".", 1)[0]
     if record_type not in RECORD_TYPES:
@@ -93,7 +98,7 @@ def rule(
             raise ValueError(f"rule {id!r} is registered twice")
         doc = description or (fn.__doc__ or "").strip().splitlines()[0]
         RULES[id] = Rule(id, record_type, tuple(fields), severity, category, seed, message,
-                         config, fn, doc, scope, when_present)
+                         config, fn, doc, scope, when_present, tuple(covers))
         return fn
 
     return register

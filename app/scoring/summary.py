@@ -79,7 +79,7 @@ class BatchSummary:
         severity_impact: dict[str, float] = {}  # impact_of: one per severity, the record's findings share it
         for issue in issues:
             severity = issue["severity"]
-            if severity == "info":
+            if severity == "info" or issue["counted_under"]:  # a gap weighed once, under the covering rule
                 continue
             impact = severity_impact.get(severity)
             if impact is None:

@@ -292,3 +292,24 @@ def test_a_lead_at_a_contacts_address_is_found_in_a_batch_as_by_the_index(client
     batch = client.post(f"/v1/batch?now={NOW_ISO}", json={"contacts": [contact], "leads": [lead]}).json()
     assert [(f["rule"], f["record_id"]) for f in batch["cross_record"]] == \
         [("lead.duplicate.existing_contact", "00Q9")]
+
+
+def test_a_closed_deals_gaps_weigh_less_than_an_open_deals_and_one_gap_is_weighed_once(client: TestClient) -> None:
+    """An audit ranks what puts pipeline at risk: a closed deal's gaps weigh as a record of no deal value (as
+    accounts are weighed by their open deals), and a gap two rules report (an unmet stage gate that is also a
+    MEDDPICC gap) is weighed once, under the gate."""
+    deal = {"name": "Renewal", "amount": 400_000, "currency": "USD", "close_date": "2030-03-31", "owner_id": "u1",
+            "next_step": "call", "account_id": "a1"}
+    body = {"opportunities": [{**deal, "id": "won", "stage": "Closed Won"},
+                              {**deal, "id": "open", "stage": "Negotiation"}]}
+    answer = client.post("/v1/batch", json=body, params={"now": NOW_ISO}).json()
+    summary = answer["summary"]
+    impact = {(f["record_id"], f["rule"]): f["impact"] for f in summary["top_findings"]}
+    assert impact[("open", "opportunity.stage_gate.unmet")] > 3 * impact.get(("won", "opportunity.required.missing"), 3.0)
+    assert all(f["record_id"] == "open" for f in summary["top_findings"]), summary["top_findings"]
+    tasks = {t["rule"]: t for t in summary["cleanup_tasks"]}
+    reports = answer["results"]["opportunities"]
+    gaps = [i for r in reports for i in r["issues"] if i["rule"] == "opportunity.meddpicc.gaps"]
+    assert any(i["counted_under"] for i in gaps) and any(not i["counted_under"] for i in gaps)
+    # the MEDDPICC task weighs only the gaps no stage gate reports
+    assert tasks["opportunity.meddpicc.gaps"]["findings"] == sum(not i["counted_under"] for i in gaps)

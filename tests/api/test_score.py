@@ -14,12 +14,13 @@ from app.main import create_app
 from app.models.records import KNOWN_FIELDS
 from app.models.report import Report
 from app.scoring import Ruleset
+from app.scoring.registry import RULES
 from tests.api.assertions import SCORE_PATHS, assert_problem, error_locs
 from tests.conftest import NOW_ISO
 
 RECORD_TYPES = list(SCORE_PATHS)
 PLACEHOLDER = re.compile(r"\{[a-z_]+\}")
-ISSUE_KEYS = {"rule", "field", "severity", "category", "message", "value", "suggestion"}
+ISSUE_KEYS = {"rule", "field", "severity", "category", "message", "value", "suggestion", "counted_under"}
 
 
 def openapi_example(client: TestClient, record_type: str, name: str) -> dict[str, Any]:
@@ -55,6 +56,17 @@ def assert_documented_report(report: dict[str, Any], record_type: str, rules: Ru
         assert issue["rule"].startswith(f"{record_type}."), issue
         assert issue["severity"] == rules.severity[issue["rule"]], issue
         assert issue["message"] and not PLACEHOLDER.search(issue["message"]), issue
+    scoring = rules.file.scoring  # the documented formula, each gap penalised once (not `counted_under` another)
+    weights = scoring.completeness_weight + scoring.accuracy_weight
+    base = 100 * (scoring.completeness_weight * report["completeness"]["score"]
+                  + scoring.accuracy_weight * report["accuracy"]["score"]) / weights
+    penalty = sum(scoring.penalty.get(i["severity"], 0.0) for i in report["issues"] if i["counted_under"] is None)
+    assert report["quality_score"] == round(min(100.0, max(0.0, base - penalty)), 1)
+    covering = {(i["rule"], i["field"]) for i in report["issues"]}
+    for issue in report["issues"]:  # a finding counted under another has that rule's finding on its field
+        if issue["counted_under"] is not None:
+            assert (issue["counted_under"], issue["field"]) in covering, issue
+            assert issue["rule"] in RULES[issue["counted_under"]].covers, issue
     assert report["counts"] == {s: sum(i["severity"] == s for i in report["issues"])
                                 for s in ("error", "warning", "info")}
     assert report["decision"]["action"] in {"allow", "alert", "block"}

@@ -38,3 +38,13 @@ def test_the_catalogue_covers_every_design_area() -> None:
     assert categories >= {"completeness", "validity", "consistency", "qualification", "timeliness", "impact",
                           "standardization", "lead_scoring"}
     assert len(RULES) >= 90
+
+
+def test_a_rule_covers_only_registered_rules_of_its_own_record_type() -> None:
+    """`covers` names the rules whose findings a rule's finding on the same field already reports; a misspelt
+    or foreign id would silently cover nothing."""
+    covering = [r for r in RULES.values() if r.covers]
+    assert covering, "no rule covers another"
+    for rule in covering:
+        for covered in rule.covers:
+            assert covered in RULES and RULES[covered].record_type == rule.record_type, (rule.id, covered)

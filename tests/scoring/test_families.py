@@ -52,6 +52,8 @@ def test_case(case: dict[str, Any], rules: Ruleset) -> None:
         assert matching[0]["suggestion"] == case["suggestion"]
     if case.get("no_suggestion"):  # TOML has no null: the finding offers nothing to store (ambiguous value)
         assert matching[0]["suggestion"] is None, matching[0]
+    if "counted_under" in case:  # the finding stays, penalised and weighed once under the covering rule
+        assert matching[0].get("counted_under") == (case["counted_under"] or None), matching[0]
     if "message" in case:  # words the message must hold
         assert case["message"] in matching[0]["message"], matching[0]["message"]
     assert matching[0]["severity"] == rules.severity[case["rule"]]

@@ -107,7 +107,10 @@ def _meddpicc(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
 
 
 @rule("opportunity.stage_gate.unmet", fields=("stage",), severity="warning", category="qualification",
-      seed="000", message="Stage {stage} requires {field} before a deal may sit in it.")
+      seed="000", message="Stage {stage} requires {field} before a deal may sit in it.",
+      # one gap, one penalty: the gate's finding is the one that says what to do before the deal may stay
+      covers=("opportunity.meddpicc.gaps", "opportunity.bant.gaps", "opportunity.required.missing",
+              "opportunity.recommended.missing"))
 def _stage_gate(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
     """Seed 000: stage criteria must be met before advancement (exit criteria, required documentation)."""
     name, stage = open_stage(record, ctx)
