@@ -39,6 +39,7 @@ from app.adapters import (
     from_salesforce,
     load_mappings,
 )
+from app.adapters.written import ExportFormats, learn_formats, read_written
 from app.client import CrmDqClient, CrmDqError
 from app.models.records import PLURALS, RECORD_MODELS
 
@@ -87,10 +88,11 @@ def read_rows(path: Path) -> Iterator[dict[str, Any]]:
 
 
 def adapt_rows(rows: Iterator[dict[str, Any]], record_type: str, source: str, mappings: Mappings,
-               say: Callable[[str], None] | None = None) -> Iterator[Adapted]:
+               say: Callable[[str], None] | None = None,
+               formats: ExportFormats | None = None) -> Iterator[Adapted]:
     """Each row as a canonical record: sObjects and HubSpot objects as such, flat rows through the one mapping
     that recognises most of the first row's columns (`choose_mapping`); `say` is told which, and the columns
-    it does not map."""
+    it does not map. `formats`: how a CSV export writes its dates and amounts (`learn_formats`), read so."""
     mapping: ObjectMap | None = None
     for row in rows:
         if isinstance(row.get("attributes"), dict):
@@ -103,7 +105,10 @@ def adapt_rows(rows: Iterator[dict[str, Any]], record_type: str, source: str, ma
                 mapping = choice.mapping
                 for note in choice.notes() if say else ():
                     say(note)
-            yield adapt_fields({k: v for k, v in row.items() if k != "type"}, mapping, mappings)
+            adapted = adapt_fields({k: v for k, v in row.items() if k != "type"}, mapping, mappings)
+            if formats is not None:
+                read_written(adapted.record_type, adapted.record, formats)
+            yield adapted
 
 
 def tell(text: str) -> None:
@@ -253,7 +258,12 @@ def cmd_score(args: argparse.Namespace) -> int:
         return 1
     progress = Progress(count_rows(path), enabled=not args.quiet)
     adapted: list[Adapted] = []
-    rows = adapt_rows(read_rows(path), record_type, args.source, mappings, say=tell)
+    formats = None
+    if path.name.lower().endswith(".csv"):  # a report's dates and amounts, as its user's locale wrote them
+        formats = learn_formats(read_rows(path))
+        if formats.day_first is not None:
+            tell(formats.describe())
+    rows = adapt_rows(read_rows(path), record_type, args.source, mappings, say=tell, formats=formats)
     first = next(rows, None)  # an export the mappings cannot adapt (AdapterError) fails before any stream
     items = rows if first is None else itertools.chain([first], rows)
 

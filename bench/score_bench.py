@@ -61,8 +61,8 @@ from app.scoring.formats import (  # noqa: E402
     check_url,
     registered_domain,
 )
-from app.scoring.ruleset import Ruleset, load_rules  # noqa: E402
 from app.scoring.rules.standardize import proper_name  # noqa: E402
+from app.scoring.ruleset import Ruleset, load_rules  # noqa: E402
 from bench.generate import NOW, make_accounts, make_contacts, make_leads, make_opportunities  # noqa: E402
 
 COMMAND = ".venv/bin/python bench/score_bench.py"

@@ -6,9 +6,8 @@ It holds only the duplicate reference index; scoring itself never needs it.
 from __future__ import annotations
 
 import logging
-from pathlib import Path
-
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Column, Engine, Index, Text, event, text

@@ -133,3 +133,50 @@ def test_the_cli_says_which_mapping_read_the_export(tmp_path: Path) -> None:
     assert lines[0]["source"] == {"system": "salesforce", "object": "Opportunity"}
     rules = {i["rule"] for r in lines[:-1] for i in r["issues"]}
     assert "opportunity.stage.missing_high_value" not in rules and "opportunity.stage.stuck" in rules
+
+
+# The same report as a US user's Salesforce exports it: dates month first, times with AM/PM, amounts with their
+# currency symbol and grouping
+REPORT_US_LOCALE = (
+    "Opportunity ID,Opportunity Name,Stage,Amount,Close Date,Created Date,Next Step,Opportunity Owner\n"
+    "006B1,Edge Emergency Generator,Id. Decision Makers,\"$75,000.00\",1/15/2027,12/1/2026 3:45 PM,Call,Admin\n"
+    "006B2,United Oil Installations,Negotiation/Review,\"$235,000.00\",2/3/2027,11/20/2026 9:05 AM,Quote,Admin\n")
+
+
+def test_a_reports_locale_dates_and_amounts_are_read_as_the_export_writes_them(tmp_path: Path,
+                                                                                rules: Ruleset) -> None:
+    """A US user's report writes 1/15/2027 and '$75,000.00': every deal was an invalid close date, an
+    invalid creation date and an amount that is no number. The file's 1/15/2027 says month first, so its
+    2/3/2027 is 3 February; a day-first export reads the other way round, and one that never tells leaves
+    the ambiguous dates as written (judged, as the API judges them)."""
+    export = tmp_path / "report.csv"
+    export.write_text(REPORT_US_LOCALE)
+    done = run("score", str(export), "--type", "opportunities", "--local", "--quiet", "--no-duplicates")
+    assert done.returncode == 0, done.stderr
+    assert "crm-dq: dates read month first (1/15/2027 is 2027-01-15)" in done.stderr
+    lines = [json.loads(line) for line in done.stdout.splitlines()][:-1]
+    found = {i["rule"] for r in lines for i in r["issues"]}
+    assert not {"opportunity.dates.invalid", "opportunity.amount.invalid"} & found, found
+    deals, _ = adapt(tmp_path, REPORT_US_LOCALE, "opportunity")
+    assert [d.record["close_date"] for d in deals] == ["1/15/2027", "2/3/2027"]  # without formats: as written
+    from app.adapters.written import ExportFormats, learn_formats, read_written
+    formats = learn_formats(read_rows(export))
+    assert formats == ExportFormats(day_first=False)
+    read = [read_written("opportunity", dict(d.record), formats) for d in deals]
+    assert [(r["close_date"], r["created_at"], r["amount"]) for r in read] == [
+        ("2027-01-15", "2026-12-01T15:45:00Z", 75000.0), ("2027-02-03", "2026-11-20T09:05:00Z", 235000.0)]
+    day_first = (REPORT_US_LOCALE.replace("1/15/2027", "15/1/2027").replace("12/1/2026", "1/12/2026")
+                 .replace("11/20/2026", "20/11/2026"))
+    export.write_text(day_first)
+    formats = learn_formats(read_rows(export))
+    assert formats == ExportFormats(day_first=True)
+    deals, _ = adapt(tmp_path, day_first, "opportunity")
+    assert read_written("opportunity", dict(deals[1].record), formats)["close_date"] == "2027-03-02"
+    never = REPORT_US_LOCALE.replace("1/15/2027", "1/5/2027").replace("11/20/2026", "11/2/2026")
+    export.write_text(never)
+    formats = learn_formats(read_rows(export))
+    assert formats == ExportFormats(day_first=None)
+    deals, _ = adapt(tmp_path, never, "opportunity")
+    assert read_written("opportunity", dict(deals[1].record), formats)["close_date"] == "2/3/2027"
+    # an export whose dates tell both ways round is read neither way
+    assert learn_formats([{"a": "15/1/2027", "b": "1/15/2027"}]) == ExportFormats(day_first=None)

@@ -35,8 +35,8 @@ from app.scoring import Options, Ruleset
 from app.scoring.batch import PLURAL, SINGULAR, BatchRun, score_batch
 from app.scoring.json_keys import has_duplicate_keys, mark_entries_with_repeated_names
 from app.scoring.judge import Judged, JudgeSetup, judge_lines
-from app.scoring.rules.cross_record import AFTER_MATCHING
 from app.scoring.pool import judge_pool
+from app.scoring.rules.cross_record import AFTER_MATCHING
 
 router = APIRouter(prefix="/v1", tags=["batch"])
 NDJSON = "application/x-ndjson"

@@ -34,7 +34,7 @@ def _high_value_without_industry(record: dict[str, Any], params: Any, ctx: Any) 
     """Seed 002: companies over $50K deal value without industry classification (needs the batch's deals)."""
     aid = link_id(record.get("id"))
     amount = ctx.lookups.deal_value_by_account.get(aid, 0.0) if aid is not None else 0.0
-    if amount > params.high_value_account and not ("industry" in ctx.present):
+    if amount > params.high_value_account and "industry" not in ctx.present:
         yield Hit("industry", record.get("industry"), details={"amount": amount, "threshold": params.high_value_account,
                                                                "base": ctx.rules.file.currencies.base})
 
@@ -45,13 +45,13 @@ def _active_deal_without_email(record: dict[str, Any], params: Any, ctx: Any) ->
     """Seed 002: people involved in active deals without email addresses (needs the batch's deals)."""
     contact_id = link_id(record.get("id"))
     if contact_id is not None and contact_id in ctx.lookups.active_deal_contacts \
-            and not ("email" in ctx.present):
+            and "email" not in ctx.present:
         yield Hit("email", record.get("email"))
 
 
 def _owner_missing(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
     """Seed 002: records without proper owners assigned."""
-    if not ("owner_id" in ctx.present):
+    if "owner_id" not in ctx.present:
         yield Hit("owner_id", record.get("owner_id"))
 
 

@@ -252,7 +252,7 @@ for _t in ("contact", "lead"):
       message="Department is empty; the title suggests {suggestion!r}.")
 def _department_from_title(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
     """Seed 002: standardise job titles, and fill the department they imply."""
-    if not ("department" in ctx.present) and ctx.normalized.get("department"):
+    if "department" not in ctx.present and ctx.normalized.get("department"):
         yield Hit("department", record.get("department"), suggestion=ctx.normalized["department"])
 
 
