@@ -153,7 +153,56 @@ def hubspot_entry(loc: str, item: dict[str, Any], hinted: ObjectMap | None, mapp
     flat = {f"@{key}": _id_text(item[key]) if top[key] == "id" else item[key] for key in top if key in item}
     flat.update(props)
     flat.update(rest)
-    return adapt_fields(flat, mapping, mappings)
+    adapted = adapt_fields(flat, mapping, mappings)
+    for path, value in hubspot_associations(item.get("associations"), mapping.record_type).items():
+        if _empty(adapted.record.get(path)):  # a property (a contact's associatedcompanyid) comes first
+            adapted.record[path] = value
+            adapted.source_fields[path] = f"associations.{ASSOCIATED[path]}"
+    return adapted
+
+
+# the canonical field an object's associations fill, and the associated objects they are read from
+ASSOCIATED = {"account_id": "companies", "contact_roles": "contacts"}
+
+
+def hubspot_associations(value: Any, record_type: str) -> dict[str, Any]:
+    """What a CRM v3/v4 object's `associations` say (`?associations=companies,contacts`): a deal's or contact's
+    company is its account_id (the primary one: v3's `deal_to_company` / `contact_to_company` type, v4's
+    'Primary' label; else the first), and a deal's contacts with an association label are its contact roles
+    (the label is the role: 'Decision maker', 'Champion'). A HubSpot deal has no company property: without
+    this every deal lacked its account and no cross-record rule saw it. Unlabeled contacts name no role."""
+    if not isinstance(value, dict) or record_type not in ("opportunity", "contact"):
+        return {}
+    found: dict[str, Any] = {}
+    companies = _associated(value.get("companies"), "deal" if record_type == "opportunity" else "contact")
+    if companies:
+        found["account_id"] = next((i for i, _, primary in companies if primary), companies[0][0])
+    if record_type == "opportunity":
+        roles = [{"contact_id": i, "role": label} for i, labels, _ in _associated(value.get("contacts"), "deal")
+                 for label in labels[:1]]
+        if roles:
+            found["contact_roles"] = roles
+    return found
+
+
+def _associated(block: Any, own: str) -> list[tuple[str, list[str], bool]]:
+    """(id, labels, primary) of each associated object of one kind: v3 `{"results": [{"id", "type"}]}`, v4
+    `{"results": [{"toObjectId", "associationTypes": [{"typeId", "label"}]}]}` or a bare list of either."""
+    entries = block.get("results") if isinstance(block, dict) else block
+    found: dict[str, tuple[list[str], bool]] = {}
+    for entry in entries if isinstance(entries, list) else []:
+        if not isinstance(entry, dict):
+            continue
+        raw_id = entry.get("id", entry.get("toObjectId"))
+        if raw_id is None or isinstance(raw_id, bool | dict | list) or not str(raw_id).strip():
+            continue
+        labels, primary = found.setdefault(str(_id_text(raw_id)).strip(), ([], False))
+        kinds = entry.get("associationTypes")
+        names = [k.get("label") for k in kinds if isinstance(k, dict)] if isinstance(kinds, list) else []
+        primary = primary or entry.get("type") == f"{own}_to_company" or "Primary" in names
+        labels += [n.strip() for n in names if isinstance(n, str) and n.strip() and n != "Primary"]
+        found[str(_id_text(raw_id)).strip()] = (labels, primary)
+    return [(i, labels, primary) for i, (labels, primary) in found.items()]
 
 
 def _property_value(value: Any) -> Any:

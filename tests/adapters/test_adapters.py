@@ -483,3 +483,38 @@ def test_salesforce_ids_take_their_18_character_form() -> None:
     assert adapted.record["contact_roles"][0]["contact_id"] == "003D000000QV9n2IAD"
     [hubspot] = from_hubspot({"id": "123456789012345", "properties": {"email": "a@b.co"}}, load_mappings())
     assert hubspot.record["id"] == "123456789012345"  # HubSpot ids are left alone
+
+
+def test_hubspot_associations_name_a_deals_account_and_labelled_contact_roles(rules: Ruleset) -> None:
+    """A HubSpot deal has no company property: read without its `associations` (as the API returns them with
+    ?associations=companies,contacts) every deal lacked its account, and no cross-record rule saw it. The
+    primary company is the account (v3's deal_to_company type, v4's 'Primary' label; else the first); a
+    contact with an association label is a contact role in that role; a property wins over an association."""
+    deal = {"id": "9001", "properties": {"dealname": "Renewal", "dealstage": "contractsent", "amount": "50000"},
+            "associations": {
+                "companies": {"results": [{"id": "77", "type": "deal_to_company_unlabeled"},
+                                          {"id": "55", "type": "deal_to_company"}]},
+                "contacts": {"results": [
+                    {"toObjectId": 201, "associationTypes": [
+                        {"category": "HUBSPOT_DEFINED", "typeId": 3, "label": None},
+                        {"category": "USER_DEFINED", "typeId": 12, "label": "Decision maker"}]},
+                    {"id": "202", "type": "deal_to_contact"}]}}}
+    [adapted] = from_hubspot(deal, load_mappings())
+    assert adapted.record["account_id"] == "55"
+    assert adapted.record["contact_roles"] == [{"contact_id": "201", "role": "Decision maker"}]
+    assert adapted.source_fields["account_id"] == "associations.companies"
+    report = score_record("opportunity", adapted.record, rules, now=NOW)
+    assert not {"opportunity.decision_maker.missing", "opportunity.contact_roles.invalid"} & {
+        i["rule"] for i in report["issues"]}
+    assert "account_id" not in {i["field"] for i in report["issues"] if i["rule"].endswith("recommended.missing")}
+    v4_primary = {"toObjectId": 56, "associationTypes": [{"typeId": 5, "label": "Primary"}]}
+    deal["associations"] = {"companies": {"results": [{"toObjectId": 78, "associationTypes": []}, v4_primary]}}
+    assert from_hubspot(deal, load_mappings())[0].record["account_id"] == "56"
+    contact = {"id": "301", "properties": {"email": "ann@acme.com", "firstname": "Ann"},
+               "associations": {"companies": {"results": [{"id": "88", "type": "contact_to_company"}]}}}
+    assert from_hubspot(contact, load_mappings())[0].record["account_id"] == "88"
+    contact["properties"]["associatedcompanyid"] = "99"
+    assert from_hubspot(contact, load_mappings())[0].record["account_id"] == "99"
+    for odd in ([], {"companies": "x"}, {"companies": {"results": [None, {"id": None}, {"id": True}]}}):
+        deal["associations"] = odd
+        assert "account_id" not in from_hubspot(deal, load_mappings())[0].record
