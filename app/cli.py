@@ -260,9 +260,10 @@ def cmd_score(args: argparse.Namespace) -> int:
     adapted: list[Adapted] = []
     formats = None
     if path.name.lower().endswith(".csv"):  # a report's dates and amounts, as its user's locale wrote them
-        formats = learn_formats(read_rows(path))
-        if formats.day_first is not None:
-            tell(formats.describe())
+        formats = learn_formats((a.record_type, a.record)
+                                for a in adapt_rows(read_rows(path), record_type, args.source, mappings))
+        if (note := formats.describe()) is not None:
+            tell(note)
     rows = adapt_rows(read_rows(path), record_type, args.source, mappings, say=tell, formats=formats)
     first = next(rows, None)  # an export the mappings cannot adapt (AdapterError) fails before any stream
     items = rows if first is None else itertools.chain([first], rows)

@@ -179,10 +179,13 @@ def hubspot_associations(value: Any, record_type: str) -> dict[str, Any]:
         found["account_id"] = next((i for i, _, primary in companies if primary), companies[0][0])
     if record_type == "opportunity":
         roles = [{"contact_id": i, "role": label} for i, labels, _ in _associated(value.get("contacts"), "deal")
-                 for label in labels[:1]]
+                 for label in labels]  # a contact in two roles (Champion and Decision maker) holds both
         if roles:
             found["contact_roles"] = roles
     return found
+
+
+_DEFAULT_TYPE = re.compile(r"[a-z]+_to_[a-z]+(?:_unlabeled)?")  # HubSpot's own association types, no label
 
 
 def _associated(block: Any, own: str) -> list[tuple[str, list[str], bool]]:
@@ -197,10 +200,14 @@ def _associated(block: Any, own: str) -> list[tuple[str, list[str], bool]]:
         if raw_id is None or isinstance(raw_id, bool | dict | list) or not str(raw_id).strip():
             continue
         labels, primary = found.setdefault(str(_id_text(raw_id)).strip(), ([], False))
-        kinds = entry.get("associationTypes")
+        kinds = entry.get("associationTypes")  # v4: each type's label (None where unlabelled)
         names = [k.get("label") for k in kinds if isinstance(k, dict)] if isinstance(kinds, list) else []
-        primary = primary or entry.get("type") == f"{own}_to_company" or "Primary" in names
-        labels += [n.strip() for n in names if isinstance(n, str) and n.strip() and n != "Primary"]
+        kind = entry.get("type")  # v3: 'deal_to_company', 'deal_to_contact_unlabeled', or a label's own name
+        if isinstance(kind, str) and not _DEFAULT_TYPE.fullmatch(kind):
+            names.append(kind.replace("_", " "))  # 'decision_maker', as the v3 API names a labelled association
+        primary = primary or kind == f"{own}_to_company" or "Primary" in names
+        labels += [n.strip() for n in names if isinstance(n, str) and n.strip() and n != "Primary"
+                   and n.strip() not in labels]
         found[str(_id_text(raw_id)).strip()] = (labels, primary)
     return [(i, labels, primary) for i, (labels, primary) in found.items()]
 

@@ -6,7 +6,8 @@ be an invalid date and an amount that is no number (findings the API rightly giv
 text, but which say nothing of the CRM's data here). An export writes all its dates one way, so the order of
 day and month is learned from the whole file: a day above 12 in either place tells it ('1/15/2027': month
 first), and a file whose dates never tell, or tell both ways, leaves the ambiguous ones as written (judged,
-with a suggestion where the date is certain). Times carry no zone in an export; they are read as UTC.
+with a suggestion where the date is certain). Times carry no zone in an export; they are read as UTC. Years of
+two digits ('1/15/27') are left as written: their century is a guess.
 """
 
 from __future__ import annotations
@@ -14,48 +15,58 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from app.scoring.rules.validity import DATE_FIELDS, DAY_FIELDS
-from app.scoring.values import parse_datetime, read_amount, read_date
+from app.scoring.values import currency_code, parse_datetime, read_amount, read_date
 
 # day and month either way round, a four-digit year, optionally a time with or without AM/PM
 _NUMERIC_DATE = re.compile(
     r"\s*(\d{1,2})([/.\-])(\d{1,2})\2(\d{4})"
     r"(?:[ T,]+(\d{1,2}):(\d{2})(?::(\d{2}))?\s*([AaPp]\.?[Mm]\.?)?)?\s*")
+_YEAR_FIRST = re.compile(r"\s*(\d{4})([/.\-])(\d{1,2})\2(\d{1,2})\s*")
 AMOUNT_FIELDS = ("amount", "annual_revenue")
 SAMPLE_ROWS = 20_000  # rows read to learn the order: an export writes every date one way
 
 
 @dataclass(frozen=True)
 class ExportFormats:
-    """How one export writes its dates: day first (15/01/2027), month first (1/15/2027), or unknown (None)."""
+    """How one export writes its dates: day first (15/01/2027), month first (1/15/2027), or unknown (None);
+    `undecided`: it holds dates either way round (1/2/2027) that stay as written, since the order is unknown
+    (no date tells it, or dates tell both ways round)."""
 
     day_first: bool | None = None
+    undecided: bool = False
 
-    def describe(self) -> str:
-        """For the note on stderr."""
+    def describe(self) -> str | None:
+        """The note on stderr, or None when there is nothing to tell."""
         if self.day_first is None:
-            return "dates with day and month either way round are left as written (the export never tells)"
+            return ("dates with day and month either way round (1/2/2027) are left as written: the export's "
+                    "dates do not tell which comes first") if self.undecided else None
         order = ("day first (15/01/2027 is 2027-01-15)" if self.day_first
                  else "month first (1/15/2027 is 2027-01-15)")
         return f"dates read {order}, times as UTC; amounts such as '$75,000.00' read as numbers"
 
 
-def learn_formats(rows: Iterable[dict[str, Any]], sample: int = SAMPLE_ROWS) -> ExportFormats:
-    """The order of day and month the export's numeric dates show (over its first `sample` rows): a first part
-    above 12 says day first, a second part above 12 month first; both or neither: unknown."""
-    day_first = month_first = False
-    for n, row in enumerate(rows):
+def learn_formats(records: Iterable[tuple[str, dict[str, Any]]], sample: int = SAMPLE_ROWS) -> ExportFormats:
+    """The order of day and month the numeric dates in the date fields of an export's canonical records
+    ((record type, record), the first `sample`) show: a first part above 12 says day first, a second part
+    above 12 month first; both or neither: unknown. Other columns say nothing (a next step of '13.01.2027')."""
+    day_first = month_first = either = False
+    for n, (record_type, record) in enumerate(records):
         if n >= sample:
             break
-        for value in row.values():
+        for field in DATE_FIELDS.get(record_type, ()):
+            value = record.get(field)
             if isinstance(value, str) and (found := _NUMERIC_DATE.fullmatch(value)):
                 first, second = int(found.group(1)), int(found.group(3))
                 day_first |= first > 12 >= second
                 month_first |= second > 12 >= first
-    return ExportFormats(day_first if day_first != month_first else None)
+                either |= first <= 12 and second <= 12 and first != second
+    if day_first != month_first:
+        return ExportFormats(day_first)
+    return ExportFormats(None, undecided=either)
 
 
 def read_written(record_type: str, record: dict[str, Any], formats: ExportFormats) -> dict[str, Any]:
@@ -67,14 +78,20 @@ def read_written(record_type: str, record: dict[str, Any], formats: ExportFormat
             iso = export_date(value, formats.day_first, whole_day=field in DAY_FIELDS.get(record_type, ()))
             if iso is not None:
                 record[field] = iso
+    currency = record.get("currency")
+    currency = currency if isinstance(currency, str) and currency.strip() else None
     for field in AMOUNT_FIELDS:
         value = record.get(field)
-        if isinstance(value, str) and value.strip():
-            read = read_amount(value)
-            if read.number is not None and read.number >= 0:
-                record[field] = read.number
-                if read.code is not None and not record.get("currency") and field == "amount":
-                    record["currency"] = read.code  # '€75.000,00': the currency only the amount's text held
+        if not isinstance(value, str) or not value.strip():
+            continue
+        read = read_amount(value)  # a negative one too: amount.negative judges the number
+        if read.number is None:
+            continue
+        if read.codes and field == "amount" and currency is not None and currency_code(currency) not in read.codes:
+            continue  # 'USD 75,000.00' on a EUR deal: which is right is unknown (amount.currency_mismatch)
+        record[field] = read.number
+        if read.code is not None and currency is None and field == "amount":
+            record["currency"] = read.code  # '75.000,00 €': the currency only the amount's text held
     return record
 
 
@@ -83,6 +100,11 @@ def export_date(text: str, day_first: bool | None, whole_day: bool = False) -> s
     a field that holds a day), else a date `read_date` finds certain ('Jan 15, 2027'); None otherwise."""
     found = _NUMERIC_DATE.fullmatch(text)
     if found is None:
+        if (year_first := _YEAR_FIRST.fullmatch(text)) is not None:  # 2027-1-5, 2027/01/05: always y-m-d
+            try:
+                return date(*map(int, year_first.group(1, 3, 4))).isoformat()
+            except ValueError:
+                return None
         return read_date(text, whole_day)[0]
     first, _, second, year, hour, minute, second_of_minute, half = found.groups()
     a, b = int(first), int(second)
@@ -93,14 +115,13 @@ def export_date(text: str, day_first: bool | None, whole_day: bool = False) -> s
     day, month = (a, b) if day_first else (b, a)
     try:
         when = datetime(int(year), month, day)
-        if hour is not None and not whole_day:
+        if hour is not None:  # checked in a field that holds a day too: '1/15/2027 25:00' is no date
             hours = int(hour)
             if half is not None:
                 if not 1 <= hours <= 12:
                     return None
                 hours = hours % 12 + (12 if half[0] in "pP" else 0)
             when = when.replace(hour=hours, minute=int(minute), second=int(second_of_minute or 0))
-            return when.isoformat() + "Z"
     except ValueError:  # 2/30/2027, 25:00
         return None
-    return when.date().isoformat()
+    return when.date().isoformat() if hour is None or whole_day else when.isoformat() + "Z"

@@ -177,12 +177,20 @@ def mark_covered(issues: list[dict[str, Any]], covering: tuple[tuple[str, frozen
     """Mark each finding another rule's finding on the same field already reports (`rule(covers=...)`) as
     `counted_under` that rule (else None): it stays in the report, but is penalised and weighed once, under the other
     (a deal in Negotiation without an economic buyer was a MEDDPICC gap and an unmet stage gate: two penalties
-    and two entries in an audit's cleanup list for one empty field)."""
+    and two entries in an audit's cleanup list for one empty field). Only under a finding at least as severe."""
     for covering_id, covered in covering:
-        fields = {i["field"] for i in issues if i["rule"] == covering_id}
+        # per field, the most severe of the covering rule's findings (rules files set severities): a finding
+        # is counted under one at least as severe, never under a milder one (an error under an info finding
+        # would lose its penalty)
+        fields: dict[str, int] = {}
+        for issue in issues:
+            if issue["rule"] == covering_id:
+                rank = SEVERITY_ORDER[issue["severity"]]
+                fields[issue["field"]] = min(rank, fields.get(issue["field"], rank))
         if fields:
             for issue in issues:
-                if issue["rule"] in covered and issue["field"] in fields and issue["counted_under"] is None:
+                if (issue["rule"] in covered and issue["counted_under"] is None
+                        and SEVERITY_ORDER[issue["severity"]] >= fields.get(issue["field"], 3)):
                     issue["counted_under"] = covering_id
 
 

@@ -507,6 +507,13 @@ def test_hubspot_associations_name_a_deals_account_and_labelled_contact_roles(ru
     assert not {"opportunity.decision_maker.missing", "opportunity.contact_roles.invalid"} & {
         i["rule"] for i in report["issues"]}
     assert "account_id" not in {i["field"] for i in report["issues"] if i["rule"].endswith("recommended.missing")}
+    # v3 names a labelled association by its label; a contact in two roles holds both
+    deal["associations"] = {"contacts": {"results": [
+        {"id": "201", "type": "deal_to_contact"}, {"id": "201", "type": "decision_maker"},
+        {"toObjectId": 202, "associationTypes": [{"label": "Champion"}, {"label": "Decision maker"}]}]}}
+    assert from_hubspot(deal, load_mappings())[0].record["contact_roles"] == [
+        {"contact_id": "201", "role": "decision maker"}, {"contact_id": "202", "role": "Champion"},
+        {"contact_id": "202", "role": "Decision maker"}]
     v4_primary = {"toObjectId": 56, "associationTypes": [{"typeId": 5, "label": "Primary"}]}
     deal["associations"] = {"companies": {"results": [{"toObjectId": 78, "associationTypes": []}, v4_primary]}}
     assert from_hubspot(deal, load_mappings())[0].record["account_id"] == "56"

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from app.adapters import annotate, choose_mapping, load_mappings
+from app.adapters.written import ExportFormats, learn_formats, read_written
 from app.cli import adapt_rows, read_rows
 from app.scoring import Ruleset, score_record
 from tests.cli.test_cli import run
@@ -159,8 +160,7 @@ def test_a_reports_locale_dates_and_amounts_are_read_as_the_export_writes_them(t
     assert not {"opportunity.dates.invalid", "opportunity.amount.invalid"} & found, found
     deals, _ = adapt(tmp_path, REPORT_US_LOCALE, "opportunity")
     assert [d.record["close_date"] for d in deals] == ["1/15/2027", "2/3/2027"]  # without formats: as written
-    from app.adapters.written import ExportFormats, learn_formats, read_written
-    formats = learn_formats(read_rows(export))
+    formats = learned(deals)
     assert formats == ExportFormats(day_first=False)
     read = [read_written("opportunity", dict(d.record), formats) for d in deals]
     assert [(r["close_date"], r["created_at"], r["amount"]) for r in read] == [
@@ -168,15 +168,40 @@ def test_a_reports_locale_dates_and_amounts_are_read_as_the_export_writes_them(t
     day_first = (REPORT_US_LOCALE.replace("1/15/2027", "15/1/2027").replace("12/1/2026", "1/12/2026")
                  .replace("11/20/2026", "20/11/2026"))
     export.write_text(day_first)
-    formats = learn_formats(read_rows(export))
-    assert formats == ExportFormats(day_first=True)
     deals, _ = adapt(tmp_path, day_first, "opportunity")
+    formats = learned(deals)
+    assert formats == ExportFormats(day_first=True)
     assert read_written("opportunity", dict(deals[1].record), formats)["close_date"] == "2027-03-02"
     never = REPORT_US_LOCALE.replace("1/15/2027", "1/5/2027").replace("11/20/2026", "11/2/2026")
     export.write_text(never)
-    formats = learn_formats(read_rows(export))
-    assert formats == ExportFormats(day_first=None)
     deals, _ = adapt(tmp_path, never, "opportunity")
+    formats = learned(deals)
+    assert formats == ExportFormats(day_first=None, undecided=True)
     assert read_written("opportunity", dict(deals[1].record), formats)["close_date"] == "2/3/2027"
     # an export whose dates tell both ways round is read neither way
-    assert learn_formats([{"a": "15/1/2027", "b": "1/15/2027"}]) == ExportFormats(day_first=None)
+    both = [("opportunity", {"close_date": "15/1/2027", "created_at": "1/15/2027"})]
+    assert learn_formats(both) == ExportFormats(day_first=None)
+    done = run("score", str(export), "--type", "opportunities", "--local", "--quiet", "--no-duplicates")
+    assert "crm-dq: dates with day and month either way round (1/2/2027) are left as written" in done.stderr
+    # only date fields tell: a next step written '13.01.2027' says nothing of the export's dates
+    noted = REPORT_US_LOCALE.replace(",Call,", ",13.01.2027,")
+    deals, _ = adapt(tmp_path, noted, "opportunity")
+    assert deals[0].record["next_step"] == "13.01.2027" and learned(deals) == ExportFormats(day_first=False)
+
+
+def learned(deals: list[Any]) -> Any:
+    return learn_formats((d.record_type, d.record) for d in deals)
+
+
+def test_an_exports_amounts_are_read_unless_their_currency_contradicts_the_deals() -> None:
+    """'USD 75,000.00' on a EUR deal stays text (amount.currency_mismatch: which is right is unknown); a
+    negative amount is read (amount.negative judges it); a time no clock shows makes no date, in a field that
+    holds a day too; a year-first date is year-month-day whatever its padding."""
+    us = ExportFormats(day_first=False)
+    assert read_written("opportunity", {"amount": "USD 75,000.00", "currency": "EUR"}, us)["amount"] == \
+        "USD 75,000.00"
+    assert read_written("opportunity", {"amount": "EUR 75,000.00", "currency": "eur"}, us)["amount"] == 75000.0
+    assert read_written("opportunity", {"amount": "75.000,00 €"}, us) == {"amount": 75000.0, "currency": "EUR"}
+    assert read_written("opportunity", {"amount": "($1,200.00)"}, us)["amount"] == -1200.0
+    read = read_written("opportunity", {"close_date": "1/15/2027 25:00", "created_at": "2027-1-5"}, us)
+    assert read == {"close_date": "1/15/2027 25:00", "created_at": "2027-01-05"}

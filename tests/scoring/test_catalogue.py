@@ -6,6 +6,7 @@ Removing a rule, or its cases, or its documentation, fails here.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from app.scoring import RULES
 from app.scoring.catalogue import render_catalogue
@@ -48,3 +49,24 @@ def test_a_rule_covers_only_registered_rules_of_its_own_record_type() -> None:
     for rule in covering:
         for covered in rule.covers:
             assert covered in RULES and RULES[covered].record_type == rule.record_type, (rule.id, covered)
+
+
+def test_a_finding_is_counted_only_under_one_at_least_as_severe(tmp_path: Path) -> None:
+    """A rules file sets severities: with the stage gate an info finding, the MEDDPICC gaps it would cover
+    (warnings) keep their own penalties; an error gap under a warning gate likewise."""
+    from app.scoring import load_rules, score_record
+    from tests.conftest import NOW
+
+    deal = {"stage": "Negotiation", "amount": 1000, "close_date": "2030-01-01"}
+
+    def gaps(toml: str) -> dict[str, Any]:
+        path = tmp_path / "org.toml"
+        path.write_text(toml)
+        report = score_record("opportunity", deal, load_rules(path), now=NOW)
+        return {i["field"]: i["counted_under"] for i in report["issues"] if i["rule"] == "opportunity.meddpicc.gaps"}
+
+    assert gaps("")["meddpicc.economic_buyer"] == "opportunity.stage_gate.unmet"
+    assert gaps('[rules."opportunity.stage_gate.unmet"]\nseverity = "info"\n')["meddpicc.economic_buyer"] is None
+    assert gaps('[rules."opportunity.meddpicc.gaps"]\nseverity = "error"\n')["meddpicc.economic_buyer"] is None
+    assert gaps('[rules."opportunity.stage_gate.unmet"]\nseverity = "error"\n')["meddpicc.economic_buyer"] == \
+        "opportunity.stage_gate.unmet"
