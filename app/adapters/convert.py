@@ -166,8 +166,8 @@ ASSOCIATED = {"account_id": "companies", "contact_roles": "contacts"}
 
 
 def hubspot_associations(value: Any, record_type: str) -> dict[str, Any]:
-    """What a CRM v3/v4 object's `associations` say (`?associations=companies,contacts`): a deal's or contact's
-    company is its account_id (the primary one: v3's `deal_to_company` / `contact_to_company` type, v4's
+    """What a CRM v3/v4 object's `associations` say (`?associations=companies,contacts`): a deal's or
+    contact's company is its account_id (the primary one: v3's `deal_to_company` / `contact_to_company` type, v4's
     'Primary' label; else the first), and a deal's contacts with an association label are its contact roles
     (the label is the role: 'Decision maker', 'Champion'). A HubSpot deal has no company property: without
     this every deal lacked its account and no cross-record rule saw it. Unlabeled contacts name no role."""
@@ -178,8 +178,9 @@ def hubspot_associations(value: Any, record_type: str) -> dict[str, Any]:
     if companies:
         found["account_id"] = next((i for i, _, primary in companies if primary), companies[0][0])
     if record_type == "opportunity":
-        roles = [{"contact_id": i, "role": label} for i, labels, _ in _associated(value.get("contacts"), "deal")
-                 for label in labels]  # a contact in two roles (Champion and Decision maker) holds both
+        contacts = _associated(value.get("contacts"), "deal")
+        # a contact in two roles (Champion and Decision maker) holds both
+        roles = [{"contact_id": i, "role": label} for i, labels, _ in contacts for label in labels]
         if roles:
             found["contact_roles"] = roles
     return found
