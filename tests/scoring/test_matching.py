@@ -1129,3 +1129,17 @@ def test_a_country_after_a_company_name_is_no_legal_form(rules: Ruleset) -> None
     parent = {"id": "1", "name": "United Oil & Gas Corp.", "website": "http://www.uos.com"}
     pair = _pair_of("account", [parent, dict(parent, id="2", name="United Oil & Gas, UK")], rules)
     assert pair is None or "name: same name" not in pair["reasons"]
+
+
+def test_a_future_activity_date_is_no_recent_activity(rules: Ruleset) -> None:
+    """Of two equally complete duplicates, the survivor is the one with the latest activity; a last activity
+    dated in 2999 (a data error) is no activity, so its record's update date counts instead."""
+    a = {"id": "a", "first_name": "Ann", "last_name": "Lee", "email": "ann@acme.com",
+         "last_activity_at": "2999-01-01", "updated_at": "2020-01-01"}
+    b = {"id": "b", "first_name": "Ann", "last_name": "Lee", "email": "ann@acme.com",
+         "last_activity_at": "2024-05-01", "updated_at": "2024-05-01"}
+    [pair] = find_duplicates("contact", [a, b], rules)["pairs"]
+    assert pair["survivor"] == "b"
+    [pair] = find_duplicates("contact", [a, {**b, "last_activity_at": "2019-01-01", "updated_at": "2019-01-01"}],
+                             rules)["pairs"]
+    assert pair["survivor"] == "a"  # its update of 2020 is still the later one

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from app.scoring.values import is_filled, link_id, parse_datetime, parse_number
@@ -34,21 +35,28 @@ def completeness_count(record: dict[str, Any], empty_values: frozenset[str] = fr
     return count
 
 
-def recency(record: dict[str, Any]) -> float:
-    """Timestamp of the most recent activity or update, 0 when unknown."""
+FUTURE_GRACE_S = 86_400.0  # a day: time zones and clocks differ
+
+
+def recency(record: dict[str, Any], latest: float = float("inf")) -> float:
+    """Timestamp of the most recent activity or update, 0 when unknown. A date after `latest` (now, plus a day)
+    is a data error, not recent activity: the next field is read instead (a last activity in 2999 made its
+    record the survivor of every cluster it was in)."""
     for field in ("last_activity_at", "updated_at", "created_at"):
         when = parse_datetime(record.get(field))
-        if when is not None:
-            return when.timestamp()
+        if when is not None and (stamp := when.timestamp()) <= latest:
+            return stamp
     return 0.0
 
 
 class Ranking:
     """Completeness and recency per record id, each computed once, recency only when completeness ties."""
 
-    def __init__(self, records: Mapping[str, dict[str, Any]], empty_values: frozenset[str] = frozenset()) -> None:
+    def __init__(self, records: Mapping[str, dict[str, Any]], empty_values: frozenset[str] = frozenset(),
+                 now: datetime | None = None) -> None:
         self.records = records
         self.empty_values = empty_values  # placeholders ('N/A') that count as blank
+        self.latest = (now or datetime.now(UTC)).timestamp() + FUTURE_GRACE_S  # later dates are no activity
         self._complete: dict[str, int] = {}
         self._recent: dict[str, float] = {}
 
@@ -66,7 +74,7 @@ class Ranking:
     def recency(self, rid: str) -> float:
         value = self._recent.get(rid)
         if value is None:
-            value = self._recent[rid] = recency(self.records[rid])
+            value = self._recent[rid] = recency(self.records[rid], self.latest)
         return value
 
 
