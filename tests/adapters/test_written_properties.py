@@ -24,14 +24,16 @@ JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size
 
 @settings(max_examples=400, deadline=None)
 @given(cells=st.lists(CELLS, min_size=1, max_size=6), day_first=st.sampled_from([None, True, False]))
-def test_any_cell_is_read_as_iso_or_a_number_or_left_as_written(cells: list[str], day_first: bool | None) -> None:
+def test_any_cell_is_read_as_iso_or_a_number_or_left_as_written(cells: list[str],
+                                                                day_first: bool | None) -> None:
+    dates = ("close_date", "created_at", "updated_at", "stage_changed_at")
     fields = ["close_date", "created_at", "amount", "updated_at", "currency", "stage_changed_at"]
     record = dict(zip(fields, cells, strict=False))
     formats = learn_formats([("opportunity", record)])
     assert formats.day_first in (None, True, False)
     read = read_written("opportunity", dict(record), ExportFormats(day_first))
     for field, value in read.items():
-        if field in ("close_date", "created_at", "updated_at", "stage_changed_at") and value != record.get(field):
+        if field in dates and value != record.get(field):
             assert parse_datetime(value) is not None, (record, read)
         if field == "amount" and value != record.get(field):
             assert isinstance(value, float), (record, read)
@@ -47,6 +49,7 @@ def test_any_associations_are_read_or_ignored(associations: Any) -> None:
         found = hubspot_associations(associations, record_type)
         assert set(found) <= {"account_id", "contact_roles"}
         assert isinstance(found.get("account_id", ""), str)
-    deal = {"id": "1", "properties": {"dealname": "x", "dealstage": "closedwon"}, "associations": associations}
+    deal = {"id": "1", "properties": {"dealname": "x", "dealstage": "closedwon"},
+            "associations": associations}
     [adapted] = from_hubspot(deal, load_mappings())
     assert adapted.record["name"] == "x"
