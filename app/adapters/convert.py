@@ -167,9 +167,9 @@ ASSOCIATED = {"account_id": "companies", "contact_roles": "contacts"}
 
 def hubspot_associations(value: Any, record_type: str) -> dict[str, Any]:
     """What a CRM v3/v4 object's `associations` say (`?associations=companies,contacts`): a deal's or
-    contact's company is its account_id (the primary one: v3's `deal_to_company` / `contact_to_company` type, v4's
-    'Primary' label; else the first), and a deal's contacts with an association label are its contact roles
-    (the label is the role: 'Decision maker', 'Champion'). A HubSpot deal has no company property: without
+    contact's company is its account_id (the primary one: v3's `deal_to_company` / `contact_to_company` type,
+    v4's 'Primary' label; else the first), and a deal's contacts with an association label are its contact
+    roles (the label is the role: 'Decision maker', 'Champion'). A HubSpot deal has no company property: without
     this every deal lacked its account and no cross-record rule saw it. Unlabeled contacts name no role."""
     if not isinstance(value, dict) or record_type not in ("opportunity", "contact"):
         return {}
@@ -198,18 +198,19 @@ def _associated(block: Any, own: str) -> list[tuple[str, list[str], bool]]:
         if not isinstance(entry, dict):
             continue
         raw_id = entry.get("id", entry.get("toObjectId"))
-        if raw_id is None or isinstance(raw_id, bool | dict | list) or not str(raw_id).strip():
+        key = str(_id_text(raw_id)).strip() if not isinstance(raw_id, bool | dict | list | None) else ""
+        if not key:
             continue
-        labels, primary = found.setdefault(str(_id_text(raw_id)).strip(), ([], False))
+        labels, primary = found.get(key, ([], False))
         kinds = entry.get("associationTypes")  # v4: each type's label (None where unlabelled)
         names = [k.get("label") for k in kinds if isinstance(k, dict)] if isinstance(kinds, list) else []
         kind = entry.get("type")  # v3: 'deal_to_company', 'deal_to_contact_unlabeled', or a label's own name
         if isinstance(kind, str) and not _DEFAULT_TYPE.fullmatch(kind):
-            names.append(kind.replace("_", " "))  # 'decision_maker', as the v3 API names a labelled association
+            names.append(kind.replace("_", " "))  # 'decision_maker': a labelled association, as v3 names it
         primary = primary or kind == f"{own}_to_company" or "Primary" in names
         labels += [n.strip() for n in names if isinstance(n, str) and n.strip() and n != "Primary"
                    and n.strip() not in labels]
-        found[str(_id_text(raw_id)).strip()] = (labels, primary)
+        found[key] = (labels, primary)
     return [(i, labels, primary) for i, (labels, primary) in found.items()]
 
 

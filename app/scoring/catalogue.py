@@ -18,8 +18,9 @@ def render_catalogue() -> str:
                   "|---|---|---|---|---|---|"]
         for rule in (r for r in RULES.values() if r.record_type == record_type):
             fields = ", ".join(rule.fields)
-            covers = (" Its finding on a field covers the same field's " + ", ".join(f"`{c}`" for c in rule.covers)
-                      + " (counted under it, penalised once).") if rule.covers else ""
+            covered = ", ".join(f"`{c}`" for c in rule.covers)
+            covers = (f" Its finding on a field covers the same field's {covered} (counted under it, "
+                      "penalised once).") if rule.covers else ""
             lines.append(f"| `{rule.id}` | {rule.severity} | {rule.category} | {fields} | {rule.seed} | "
                          f"{rule.description}{covers} |")
         lines.append("")

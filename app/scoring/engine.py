@@ -175,13 +175,14 @@ def run_rules(record: dict[str, Any], ctx: Context) -> list[dict[str, Any]]:
 
 def mark_covered(issues: list[dict[str, Any]], covering: tuple[tuple[str, frozenset[str]], ...]) -> None:
     """Mark each finding another rule's finding on the same field already reports (`rule(covers=...)`) as
-    `counted_under` that rule (else None): it stays in the report, but is penalised and weighed once, under the other
-    (a deal in Negotiation without an economic buyer was a MEDDPICC gap and an unmet stage gate: two penalties
-    and two entries in an audit's cleanup list for one empty field). Only under a finding at least as severe."""
+    `counted_under` that rule (else None): it stays in the report, but is penalised and weighed once, under
+    the other (a deal in Negotiation without an economic buyer was a MEDDPICC gap and an unmet stage gate: two
+    penalties and two entries in an audit's cleanup list for one empty field). Only under a finding at least
+    as severe."""
     for covering_id, covered in covering:
-        # per field, the most severe of the covering rule's findings (rules files set severities): a finding
-        # is counted under one at least as severe, never under a milder one (an error under an info finding
-        # would lose its penalty)
+        # per field, the most severe of the covering rule's findings (rules files set severities): a
+        # finding is counted under one at least as severe, never under a milder one (an error under an info
+        # finding would lose its penalty)
         fields: dict[str, int] = {}
         for issue in issues:
             if issue["rule"] == covering_id:

