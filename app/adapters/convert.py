@@ -169,8 +169,9 @@ def hubspot_associations(value: Any, record_type: str) -> dict[str, Any]:
     """What a CRM v3/v4 object's `associations` say (`?associations=companies,contacts`): a deal's or
     contact's company is its account_id (the primary one: v3's `deal_to_company` / `contact_to_company` type,
     v4's 'Primary' label; else the first), and a deal's contacts with an association label are its contact
-    roles (the label is the role: 'Decision maker', 'Champion'). A HubSpot deal has no company property: without
-    this every deal lacked its account and no cross-record rule saw it. Unlabeled contacts name no role."""
+    roles (the label is the role: 'Decision maker', 'Champion'). A HubSpot deal has no company property:
+    without this every deal lacked its account and no cross-record rule saw it. Unlabeled contacts name no
+    role."""
     if not isinstance(value, dict) or record_type not in ("opportunity", "contact"):
         return {}
     found: dict[str, Any] = {}
