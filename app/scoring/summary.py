@@ -47,6 +47,7 @@ class BatchSummary:
         self.top: list[tuple[float, int, dict[str, Any]]] = []
         self._seq = 0
         self.impacts: dict[str, array[float]] = {}  # per rule, the impact of each non-info finding in order
+        self.covered: Counter[str] = Counter()  # per rule, its findings `counted_under` another rule's
         self._required: dict[str, tuple[str, ...]] = {}
 
     def __getstate__(self) -> dict[str, Any]:
@@ -79,7 +80,10 @@ class BatchSummary:
         severity_impact: dict[str, float] = {}  # impact_of: one per severity, the record's findings share it
         for issue in issues:
             severity = issue["severity"]
-            if severity == "info" or issue["counted_under"]:  # a gap weighed once, under the covering rule
+            if issue["counted_under"]:  # a gap weighed once, under the covering rule
+                self.covered[issue["rule"]] += 1
+                continue
+            if severity == "info":
                 continue
             impact = severity_impact.get(severity)
             if impact is None:
@@ -153,6 +157,7 @@ class BatchSummary:
         self.valid += part.valid
         self.by_rule.update(part.by_rule)
         self.by_severity.update(part.by_severity)
+        self.covered.update(part.covered)
         for rule_id, impacts in part.impacts.items():
             mine = self.impacts.get(rule_id)
             if mine is None:
@@ -201,11 +206,17 @@ class BatchSummary:
             "seconds": round(seconds, 3),
         }
 
+    def _also_covered(self, rule_id: str) -> str:
+        """For a task's text: the rule's findings weighed under another rule's (its count leaves them out)."""
+        covered = self.covered.get(rule_id, 0)
+        return f" (and {covered} counted under another rule's finding on the same field)" if covered else ""
+
     def cleanup_tasks(self, duplicates: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
         """What to fix first: rules by total impact, and duplicate merges by priority."""
         tasks: list[dict[str, Any]] = [
-            {"task": f"{rid}: {len(impacts)} finding(s). {RULES[rid].description}", "rule": rid,
-             "findings": len(impacts), "impact": round(_total(impacts), 1)} for rid, impacts in self.impacts.items()]
+            {"task": f"{rid}: {len(impacts)} finding(s){self._also_covered(rid)}. {RULES[rid].description}",
+             "rule": rid, "findings": len(impacts), "impact": round(_total(impacts), 1)}
+            for rid, impacts in self.impacts.items()]
         for plural, result in duplicates.items():
             by_priority = Counter(p["merge_priority"] for p in result["pairs"])
             weight = {"high": 30.0, "medium": 10.0, "low": 3.0}

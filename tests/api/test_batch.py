@@ -311,5 +311,7 @@ def test_a_closed_deals_gaps_weigh_less_than_an_open_deals_and_one_gap_is_weighe
     reports = answer["results"]["opportunities"]
     gaps = [i for r in reports for i in r["issues"] if i["rule"] == "opportunity.meddpicc.gaps"]
     assert any(i["counted_under"] for i in gaps) and any(not i["counted_under"] for i in gaps)
-    # the MEDDPICC task weighs only the gaps no stage gate reports
+    # the MEDDPICC task weighs only the gaps no stage gate reports, and says how many it left to the gate
     assert tasks["opportunity.meddpicc.gaps"]["findings"] == sum(not i["counted_under"] for i in gaps)
+    covered = sum(bool(i["counted_under"]) for i in gaps)
+    assert f"(and {covered} counted under another rule's finding" in tasks["opportunity.meddpicc.gaps"]["task"]

@@ -51,6 +51,8 @@ def test_the_summary_counts_every_finding_and_keeps_the_weightiest() -> None:
     assert len(weighed) < len(findings)
     expected_top = sorted(((impact_of(i, t, v, rules), -n) for n, (t, i, v) in enumerate(findings)
                            if i["severity"] != "info" and i["counted_under"] is None), reverse=True)[:TOP_FINDINGS]
+    assert whole.finish({}, [], 0.0)["cleanup_tasks"] == first.finish({}, [], 0.0)["cleanup_tasks"]
+    assert whole.covered == first.covered and sum(whole.covered.values()) > 0
     for summary in (whole.finish({}, [], 0.0), first.finish({}, [], 0.0)):
         assert summary["issues_by_rule"] == dict(Counter(i["rule"] for _, i, _ in findings))
         assert summary["issues_by_severity"] == {s: sum(i["severity"] == s for _, i, _ in findings)
