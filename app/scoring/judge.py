@@ -28,7 +28,7 @@ from app.scoring.values import link_id
 KEPT_FIELDS = {"account": ("id", "industry", "owner_id", "name", "website"),
                "contact": ("id", "account_id", "email", "decision_role", "owner_id", "title"),
                "opportunity": ("id", "account_id", "amount", "stage", "contact_roles", "owner_id", "currency"),
-               "lead": ("id", "owner_id")}
+               "lead": ("id", "owner_id", "status")}  # a converted lead is no duplicate of its contact
 # what survivor ranking, merge plans and merge priority read of a streamed record, after its filled count
 RANK_FIELDS = ("id", "decision_role", "account_id", "last_activity_at", "updated_at")
 Packed = bytes | list[Any]  # a JSON array as bytes (compact), or the list itself if it cannot be encoded
