@@ -88,11 +88,16 @@ def active_lead(record: dict[str, Any], ctx: Any) -> bool:
     return not (isinstance(status, str) and picklist_key(status) in ctx.rules.inactive_lead_statuses)
 
 
+def status_says_contacted(record: dict[str, Any], ctx: Any) -> bool:
+    """The lead's status is one of `[timeliness] contacted_lead_statuses` ('Working - Contacted')."""
+    status = record.get("status")
+    return isinstance(status, str) and picklist_key(status) in ctx.rules.contacted_lead_statuses
+
+
 def answered_when_unknown(record: dict[str, Any], ctx: Any) -> bool:
     """The lead was answered but no date says when: its status says so ('Working - Contacted'), or an
     activity was logged after it came in (Salesforce's LastActivityDate is a rep's call, email or task)."""
-    status = record.get("status")
-    if isinstance(status, str) and picklist_key(status) in ctx.rules.contacted_lead_statuses:
+    if status_says_contacted(record, ctx):
         return True
     created = ctx.parse_datetime(record.get("created_at"))
     activity = ctx.parse_datetime(record.get("last_activity_at"))
@@ -105,10 +110,14 @@ def answered_when_unknown(record: dict[str, Any], ctx: Any) -> bool:
 
 
 def first_response(record: dict[str, Any], ctx: Any) -> Any:
-    """When the lead was first answered: `first_response_at`, else its last contact (Salesforce has no
-    first-response field; a lead contacted once was answered then), else None."""
-    return (ctx.parse_datetime(record.get("first_response_at"))
-            or ctx.parse_datetime(record.get("last_contacted_at")))
+    """When the lead was first answered: `first_response_at`, else its last contact while its status does not
+    say it is being worked (Salesforce has no first-response field; a lead contacted once was answered then),
+    else None. A 'Working - Contacted' lead's last contact is no first response: it was answered at or before
+    then, but when is unknown (one created on 1 November and last called on 4 December had waited '793 h')."""
+    answered = ctx.parse_datetime(record.get("first_response_at"))
+    if answered is None and not status_says_contacted(record, ctx):
+        answered = ctx.parse_datetime(record.get("last_contacted_at"))
+    return answered
 
 
 @rule("lead.response.sla_breached", fields=("first_response_at", "created_at"), severity="warning",
@@ -148,11 +157,15 @@ def _follow_up(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
     # a follow-up counts from its own day on; the first step's initial response from the lead's arrival (one
     # made in its first hour satisfies Day 1)
     since = 0 if step == min(params.follow_up_days) else step
-    contacted = ctx.parse_datetime(record.get("last_contacted_at"))
+    # the latest contact known: the last one, or the first response when no later one is written (a lead
+    # answered in ten minutes had 'the initial response due' on Day 1)
+    contacted = max(filter(None, (ctx.parse_datetime(record.get("last_contacted_at")),
+                                  ctx.parse_datetime(record.get("first_response_at")))), default=None)
     if contacted is None and answered_when_unknown(record, ctx):
         return  # answered, but when is unknown: no step can be judged
     if contacted is not None and contacted >= created + timedelta(days=since):
-        if step == max(params.follow_up_days):
+        # a lead its status says is being worked ('Working - Contacted', 'Qualified') is not told to go inactive
+        if step == max(params.follow_up_days) and not status_says_contacted(record, ctx):
             yield Hit("status", record.get("status"), suggestion=params.inactive_status,
                       details={"day": step, "action": f"the final follow-up is done: mark the lead "
                                                      f"{params.inactive_status!r} (inactive)"})
