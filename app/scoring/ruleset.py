@@ -144,6 +144,8 @@ class Qualification(_Strict):
     # a contact with no decision_role whose title reads as one of these seniorities is one of its account's
     # decision makers (Salesforce and HubSpot have no decision-role field)
     decision_maker_seniorities: list[str] = []
+    # lead statuses that claim the lead is qualified: BANT must be complete (lead.status.qualified_without_bant)
+    qualified_lead_statuses: list[str] = ["qualified", "converted"]
 
 
 class BusinessHours(_Strict):
@@ -686,6 +688,7 @@ class Ruleset:
     picklist_aliases: dict[str, dict[str, str]]  # per picklist, another way to write a value -> its key
     inactive_lead_statuses: frozenset[str]
     contacted_lead_statuses: frozenset[str] = frozenset()
+    qualified_lead_statuses: frozenset[str] = frozenset()  # qualification.qualified_lead_statuses, as keys
     element_roles: dict[str, frozenset[str]] = field(default_factory=dict)  # qualification.roles_for_elements
     social_hosts: frozenset[str] = frozenset()  # validity.social_hosts, lowercased: looked up per website
     # per record type, each enabled rule that `covers` others: (its id, the ids it covers)
@@ -877,6 +880,7 @@ def compile_rules(model: RulesFile, data: dict[str, Any]) -> Ruleset:
                           for name, aliases in model.picklist_aliases.items()},
         inactive_lead_statuses=frozenset(picklist_key(s) for s in model.timeliness.inactive_lead_statuses),
         contacted_lead_statuses=frozenset(picklist_key(s) for s in model.timeliness.contacted_lead_statuses),
+        qualified_lead_statuses=frozenset(picklist_key(s) for s in model.qualification.qualified_lead_statuses),
         element_roles={element: frozenset(picklist_key(r) for r in roles)
                        for element, roles in model.qualification.roles_for_elements.items()},
         social_hosts=frozenset(h.strip().lower() for h in model.validity.social_hosts),

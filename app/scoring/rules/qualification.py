@@ -82,7 +82,7 @@ def _qualified_without_bant(record: dict[str, Any], params: Any, ctx: Any) -> It
     """Seed 003: qualification means the BANT assessment was done."""
     status = record.get("status")
     gaps = ctx.qualification["bant"]["gaps"]
-    if isinstance(status, str) and picklist_key(status) in ("qualified", "converted") and gaps:
+    if isinstance(status, str) and picklist_key(status) in ctx.rules.qualified_lead_statuses and gaps:
         yield Hit("status", status, details={"gaps": ", ".join(gaps)})
 
 
