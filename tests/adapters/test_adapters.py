@@ -409,12 +409,22 @@ def test_hubspot_domain_is_the_website_whatever_the_property_order(order: tuple[
 
 @pytest.mark.parametrize("order", [("BillingCountry", "BillingCountryCode"),
                                    ("BillingCountryCode", "BillingCountry")])
-def test_salesforce_country_name_wins_over_its_code_in_any_order(order: tuple[str, str]) -> None:
-    sent = {"BillingCountry": "United Kingdom", "BillingCountryCode": "GB"}
-    account = {"attributes": {"type": "Account"}, "Id": "001X", **{k: sent[k] for k in order}}
+def test_salesforce_country_code_wins_over_its_name_in_any_order(order: tuple[str, str],
+                                                                 rules: Ruleset) -> None:
+    """An org with state and country picklists sends the name beside its ISO code: the name won, and every
+    such account was address.nonstandard ('Massachusetts': ISO code is MA), nothing the user could fix
+    (helper-43). The code is read; the name only fills a blank code."""
+    sent = {"BillingCountry": "United States", "BillingCountryCode": "US"}
+    account = {"attributes": {"type": "Account"}, "Id": "001X", **{k: sent[k] for k in order},
+               "BillingState": "Massachusetts", "BillingStateCode": "MA"}
     [adapted] = from_salesforce(account, load_mappings())
-    assert adapted.record["billing_address"] == {"country": "United Kingdom"}
-    assert adapted.source_fields["billing_address.country"] == "BillingCountry"
+    assert adapted.record["billing_address"] == {"country": "US", "state": "MA"}
+    assert adapted.source_fields["billing_address.country"] == "BillingCountryCode"
+    report = score_record("account", adapted.record, rules, now=NOW)
+    assert "account.address.nonstandard" not in {i["rule"] for i in report["issues"]}
+    [named] = from_salesforce({"attributes": {"type": "Account"}, "Id": "001Y", "BillingCountry": "Germany",
+                               "BillingCountryCode": ""}, load_mappings())
+    assert named.record["billing_address"] == {"country": "Germany"}
 
 
 def test_salesforce_compound_addresses_fill_the_canonical_address(rules: Ruleset) -> None:
