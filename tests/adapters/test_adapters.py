@@ -535,3 +535,16 @@ def test_hubspot_associations_name_a_deals_account_and_labelled_contact_roles(ru
     for odd in ([], {"companies": "x"}, {"companies": {"results": [None, {"id": None}, {"id": True}]}}):
         deal["associations"] = odd
         assert "account_id" not in from_hubspot(deal, load_mappings())[0].record
+
+
+def test_salesforce_standard_name_and_dnb_fields_are_no_unknown_fields(rules: Ruleset) -> None:
+    """MiddleName, Suffix (Contact and Lead) and a Lead's D&B ids are standard fields with no canonical field:
+    ignored, not reported on every record as unknown fields (helper-43)."""
+    lead = {"attributes": {"type": "Lead"}, "Id": "00Q1", "FirstName": "Ann", "MiddleName": "B",
+            "LastName": "Lee", "Suffix": "Jr.", "CompanyDunsNumber": "123456789", "DandbCompanyId": "0Zx1", "Company": "Acme"}
+    contact = {"attributes": {"type": "Contact"}, "Id": "0031", "FirstName": "Ann", "MiddleName": "B",
+               "LastName": "Lee", "Suffix": "Jr."}
+    for sobject, record_type in ((lead, "lead"), (contact, "contact")):
+        [adapted] = from_salesforce(sobject, load_mappings())
+        report = score_record(record_type, adapted.record, rules, now=NOW)
+        assert not [i for i in report["issues"] if i["rule"].endswith("field.unknown")], report["issues"]
