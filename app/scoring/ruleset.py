@@ -145,7 +145,7 @@ class Qualification(_Strict):
     # decision makers (Salesforce and HubSpot have no decision-role field)
     decision_maker_seniorities: list[str] = []
     # lead statuses that claim the lead is qualified: BANT must be complete (lead.status.qualified_without_bant)
-    qualified_lead_statuses: list[str] = ["qualified", "converted"]
+    qualified_lead_statuses: list[str] = []
 
 
 class BusinessHours(_Strict):

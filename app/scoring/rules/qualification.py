@@ -7,6 +7,7 @@ from typing import Any
 
 from app.scoring.registry import Hit, rule
 from app.scoring.rules.consistency import open_stage, stage_named
+from app.scoring.rules.timeliness import lead_status_in
 from app.scoring.ruleset import picklist_key
 from app.scoring.values import get_path
 
@@ -80,10 +81,9 @@ def _lead_bant(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
       message="Lead is marked {value!r} but BANT is incomplete (missing {gaps}).")
 def _qualified_without_bant(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
     """Seed 003: qualification means the BANT assessment was done."""
-    status = record.get("status")
     gaps = ctx.qualification["bant"]["gaps"]
-    if isinstance(status, str) and picklist_key(status) in ctx.rules.qualified_lead_statuses and gaps:
-        yield Hit("status", status, details={"gaps": ", ".join(gaps)})
+    if gaps and lead_status_in(record, ctx.rules.qualified_lead_statuses):
+        yield Hit("status", record["status"], details={"gaps": ", ".join(gaps)})
 
 
 @rule("opportunity.bant.gaps", fields=("bant",), severity="warning", category="qualification", seed="003",

@@ -82,16 +82,20 @@ def _verification(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit
                   details={"days": days, "threshold": params.verify_days, "since": since})
 
 
+def lead_status_in(record: dict[str, Any], statuses: frozenset[str]) -> bool:
+    """The lead's status is one of `statuses` (picklist keys: 'Working - Contacted' is working_contacted)."""
+    status = record.get("status")
+    return isinstance(status, str) and picklist_key(status) in statuses
+
+
 def active_lead(record: dict[str, Any], ctx: Any) -> bool:
     """Not in one of timeliness.inactive_lead_statuses (compiled into the ruleset)."""
-    status = record.get("status")
-    return not (isinstance(status, str) and picklist_key(status) in ctx.rules.inactive_lead_statuses)
+    return not lead_status_in(record, ctx.rules.inactive_lead_statuses)
 
 
 def status_says_contacted(record: dict[str, Any], ctx: Any) -> bool:
     """The lead's status is one of `[timeliness] contacted_lead_statuses` ('Working - Contacted')."""
-    status = record.get("status")
-    return isinstance(status, str) and picklist_key(status) in ctx.rules.contacted_lead_statuses
+    return lead_status_in(record, ctx.rules.contacted_lead_statuses)
 
 
 def answered_when_unknown(record: dict[str, Any], ctx: Any) -> bool:
