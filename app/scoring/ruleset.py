@@ -138,6 +138,8 @@ class Qualification(_Strict):
     negative_prefixes: list[str] = []
     # answers that start like a negative one but give the element ("No more than 80k", "Not the CFO - the COO")
     affirmative_prefixes: list[str] = []
+    # an answer ending with one of these says the element is missing ("Budget not yet allocated", "Timeline TBD")
+    negative_suffixes: list[str] = []
     # MEDDPICC elements a deal's contact role names (a contact in the 'Economic Buyer' role is the economic
     # buyer identified): element -> roles
     roles_for_elements: dict[str, list[str]] = {}
@@ -672,6 +674,7 @@ class Ruleset:
     negative_values: frozenset[str]
     negative_prefixes: tuple[str, ...]
     affirmative_prefixes: tuple[str, ...]
+    negative_suffixes: tuple[str, ...]
     # per group: its cap, and per criterion its bands as (field, least count, points), most points first
     score_groups: dict[str, tuple[float, BandTable]]
     lead_grades: tuple[tuple[str, float], ...]  # (grade, floor), highest floor first
@@ -852,6 +855,7 @@ def compile_rules(model: RulesFile, data: dict[str, Any]) -> Ruleset:
         negative_values=frozenset(v.lower() for v in model.qualification.negative_values),
         negative_prefixes=tuple(v.lower() for v in model.qualification.negative_prefixes),
         affirmative_prefixes=tuple(v.lower() for v in model.qualification.affirmative_prefixes),
+        negative_suffixes=tuple(v.lower() for v in model.qualification.negative_suffixes),
         lead_grades=tuple(sorted(model.lead_scoring.grades.items(), key=lambda g: -g[1])),
         score_groups={
             "demographics": (model.lead_scoring.demographics.max, band_table(demo)),

@@ -14,14 +14,15 @@ from app.scoring.values import get_path
 
 def is_qualified(value: Any, ctx: Any) -> bool:
     """A framework element counts when it holds something other than a placeholder, 'no', false or 0, or an
-    answer that says it is missing ("No budget", "Not identified", "Unclear"; not "No more than 80k")."""
+    answer that says it is missing ("No budget", "Not identified", "Unclear", "Maybe", "Budget not yet
+    allocated", "Timeline TBD"; not "No more than 80k")."""
     if value is False or not ctx.filled(value):
         return False
     if not isinstance(value, str):
         return not (value.__class__ in (int, float) and value == 0)  # as the text "0" is
-    text = " ".join(value.lower().split())
+    text = " ".join(value.lower().split()).rstrip(".!")  # "Budget not yet allocated." as without its period
     rules = ctx.rules
-    if text in rules.negative_values:
+    if text in rules.negative_values or text.endswith(rules.negative_suffixes):
         return False
     return not text.startswith(rules.negative_prefixes) or text.startswith(rules.affirmative_prefixes)
 
