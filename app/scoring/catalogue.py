@@ -19,7 +19,9 @@ def render_catalogue() -> str:
         for rule in (r for r in RULES.values() if r.record_type == record_type):
             fields = ", ".join(rule.fields)
             covered = ", ".join(f"`{c}`" for c in rule.covers)
-            covers = (f" Its finding on a field covers the same field's {covered} (counted under it, "
+            about = (f"its finding (about {', '.join(rule.gap_fields)})" if rule.gap_fields
+                     else "its finding on a field")
+            covers = (f" {about[0].upper()}{about[1:]} covers the same field's {covered} (counted under it, "
                       "penalised once).") if rule.covers else ""
             lines.append(f"| `{rule.id}` | {rule.severity} | {rule.category} | {fields} | {rule.seed} | "
                          f"{rule.description}{covers} |")

@@ -173,13 +173,14 @@ def run_rules(record: dict[str, Any], ctx: Context) -> list[dict[str, Any]]:
     return issues
 
 
-def mark_covered(issues: list[dict[str, Any]], covering: tuple[tuple[str, frozenset[str]], ...]) -> None:
+def mark_covered(issues: list[dict[str, Any]],
+                 covering: tuple[tuple[str, tuple[str, ...], dict[str, tuple[str, ...]]], ...]) -> None:
     """Mark each finding another rule's finding on the same field already reports (`rule(covers=...)`) as
     `counted_under` that rule (else None): it stays in the report, but is penalised and weighed once, under
     the other (a deal in Negotiation without an economic buyer was a MEDDPICC gap and an unmet stage gate: two
     penalties and two entries in an audit's cleanup list for one empty field). Only under a finding at least
-    as severe."""
-    for covering_id, covered in covering:
+    as severe. A rule's `gap_fields` are the fields its finding is about, whatever field it names."""
+    for covering_id, own_gap, covered in covering:
         # per field, the most severe of the covering rule's findings (rules files set severities): a
         # finding is counted under one at least as severe, never under a milder one (an error under an info
         # finding would lose its penalty)
@@ -187,11 +188,13 @@ def mark_covered(issues: list[dict[str, Any]], covering: tuple[tuple[str, frozen
         for issue in issues:
             if issue["rule"] == covering_id:
                 rank = SEVERITY_ORDER[issue["severity"]]
-                fields[issue["field"]] = min(rank, fields.get(issue["field"], rank))
+                for name in own_gap or (issue["field"],):
+                    fields[name] = min(rank, fields.get(name, rank))
         if fields:
             for issue in issues:
-                if (issue["rule"] in covered and issue["counted_under"] is None
-                        and SEVERITY_ORDER[issue["severity"]] >= fields.get(issue["field"], 3)):
+                rid = issue["rule"]
+                if rid in covered and issue["counted_under"] is None and SEVERITY_ORDER[issue["severity"]] >= min(
+                        fields.get(name, 3) for name in covered[rid] or (issue["field"],)):
                     issue["counted_under"] = covering_id
 
 

@@ -49,6 +49,7 @@ class Rule:
     scope: Scope = "record"
     when_present: bool = False
     covers: tuple[str, ...] = ()
+    gap_fields: tuple[str, ...] = ()
 
     def describe(self) -> dict[str, Any]:
         """The rule as `GET /v1/rules` lists it."""
@@ -56,7 +57,7 @@ class Rule:
             "id": self.id, "record_type": self.record_type, "fields": list(self.fields),
             "severity": self.severity, "category": self.category, "seed": self.seed,
             "message": self.message, "config": self.config, "description": self.description,
-            "scope": self.scope, "covers": list(self.covers),
+            "scope": self.scope, "covers": list(self.covers), "gap_fields": list(self.gap_fields),
         }
 
 
@@ -76,6 +77,7 @@ def rule(
     scope: Scope = "record",
     when_present: bool = False,
     covers: Iterable[str] = (),
+    gap_fields: Iterable[str] = (),
 ) -> Callable[[CheckFn], CheckFn]:
     """Register `fn` under `id`; stack the decorator to reuse one function for several record types.
 
@@ -86,6 +88,9 @@ def rule(
     `covers` names rules whose finding on the same field this rule's finding already reports (a stage gate's
     unmet economic buyer is also a MEDDPICC gap): such a finding stays in the report, marked `counted_under`
     this rule, and is not penalised or weighed a second time.
+    `gap_fields`: for `covers`, the fields this rule's finding is about whatever field it is reported on, when
+    filling any of them closes it (no decision maker: the contact roles or the economic buyer); a finding on
+    any of them covers, or is covered, as one on its own field would be.
     """
     record_type = id.split(".", 1)[0]
     if record_type not in RECORD_TYPES:
@@ -98,7 +103,7 @@ def rule(
             raise ValueError(f"rule {id!r} is registered twice")
         doc = description or (fn.__doc__ or "").strip().splitlines()[0]
         RULES[id] = Rule(id, record_type, tuple(fields), severity, category, seed, message,
-                         config, fn, doc, scope, when_present, tuple(covers))
+                         config, fn, doc, scope, when_present, tuple(covers), tuple(gap_fields))
         return fn
 
     return register

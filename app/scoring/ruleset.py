@@ -694,8 +694,10 @@ class Ruleset:
     qualified_lead_statuses: frozenset[str] = frozenset()  # qualification.qualified_lead_statuses, as keys
     element_roles: dict[str, frozenset[str]] = field(default_factory=dict)  # qualification.roles_for_elements
     social_hosts: frozenset[str] = frozenset()  # validity.social_hosts, lowercased: looked up per website
-    # per record type, each enabled rule that `covers` others: (its id, the ids it covers)
-    covering: dict[str, tuple[tuple[str, frozenset[str]], ...]] = field(default_factory=dict)
+    # per record type, each enabled rule that `covers` others: (its id, its `gap_fields`, {covered id: that
+    # rule's `gap_fields`}); empty gap fields: the finding's own field
+    covering: dict[str, tuple[tuple[str, tuple[str, ...], dict[str, tuple[str, ...]]], ...]] = field(
+        default_factory=dict)
 
     def stage(self, name: str) -> Stage:
         """The definition of a canonical stage name."""
@@ -888,7 +890,8 @@ def compile_rules(model: RulesFile, data: dict[str, Any]) -> Ruleset:
         element_roles={element: frozenset(picklist_key(r) for r in roles)
                        for element, roles in model.qualification.roles_for_elements.items()},
         social_hosts=frozenset(h.strip().lower() for h in model.validity.social_hosts),
-        covering={t: tuple((r.id, frozenset(r.covers)) for r, _, _ in plan if r.covers) for t, plan in plans.items()},
+        covering={t: tuple((r.id, r.gap_fields, {c: RULES[c].gap_fields for c in r.covers if c in RULES})
+                           for r, _, _ in plan if r.covers) for t, plan in plans.items()},
     )
 
 

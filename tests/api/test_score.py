@@ -62,10 +62,13 @@ def assert_documented_report(report: dict[str, Any], record_type: str, rules: Ru
                   + scoring.accuracy_weight * report["accuracy"]["score"]) / weights
     penalty = sum(scoring.penalty.get(i["severity"], 0.0) for i in report["issues"] if i["counted_under"] is None)
     assert report["quality_score"] == round(min(100.0, max(0.0, base - penalty)), 1)
-    covering = {(i["rule"], i["field"]) for i in report["issues"]}
-    for issue in report["issues"]:  # a finding counted under another has that rule's finding on its field
+    # a finding counted under another has that rule's finding on its field (or on one of the fields either
+    # rule's finding is about, `gap_fields`)
+    covering = {(i["rule"], about) for i in report["issues"] for about in RULES[i["rule"]].gap_fields or (i["field"],)}
+    for issue in report["issues"]:
         if issue["counted_under"] is not None:
-            assert (issue["counted_under"], issue["field"]) in covering, issue
+            assert any((issue["counted_under"], about) in covering
+                       for about in RULES[issue["rule"]].gap_fields or (issue["field"],)), issue
             assert issue["rule"] in RULES[issue["counted_under"]].covers, issue
     assert report["counts"] == {s: sum(i["severity"] == s for i in report["issues"])
                                 for s in ("error", "warning", "info")}

@@ -66,7 +66,11 @@ def test_a_finding_is_counted_only_under_one_at_least_as_severe(tmp_path: Path) 
         return {i["field"]: i["counted_under"] for i in report["issues"] if i["rule"] == "opportunity.meddpicc.gaps"}
 
     assert gaps("")["meddpicc.economic_buyer"] == "opportunity.stage_gate.unmet"
-    assert gaps('[rules."opportunity.stage_gate.unmet"]\nseverity = "info"\n')["meddpicc.economic_buyer"] is None
+    # an info gate: the gap is the (warning) decision maker's, whose finding is about the economic buyer too
+    assert gaps('[rules."opportunity.stage_gate.unmet"]\nseverity = "info"\n')["meddpicc.economic_buyer"] == \
+        "opportunity.decision_maker.missing"
+    assert gaps('[rules."opportunity.stage_gate.unmet"]\nseverity = "info"\n[rules."opportunity.decision_maker.missing"]'
+                '\nseverity = "info"\n')["meddpicc.economic_buyer"] is None
     assert gaps('[rules."opportunity.meddpicc.gaps"]\nseverity = "error"\n')["meddpicc.economic_buyer"] is None
     assert gaps('[rules."opportunity.stage_gate.unmet"]\nseverity = "error"\n')["meddpicc.economic_buyer"] == \
         "opportunity.stage_gate.unmet"

@@ -111,7 +111,7 @@ def _meddpicc(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
       seed="000", message="Stage {stage} requires {field} before a deal may sit in it.",
       # one gap, one penalty: the gate's finding is the one that says what to do before the deal may stay
       covers=("opportunity.meddpicc.gaps", "opportunity.bant.gaps", "opportunity.required.missing",
-              "opportunity.recommended.missing"))
+              "opportunity.recommended.missing", "opportunity.decision_maker.missing"))
 def _stage_gate(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
     """Seed 000: stage criteria must be met before advancement (exit criteria, required documentation)."""
     name, stage = open_stage(record, ctx)
@@ -125,7 +125,9 @@ def _stage_gate(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
 
 @rule("opportunity.decision_maker.missing", fields=("contact_roles", "meddpicc.economic_buyer"),
       severity="warning", category="qualification", seed="000", config="qualification",
-      message="No decision maker identified for a deal in {stage}: add a contact role or the economic buyer.")
+      message="No decision maker identified for a deal in {stage}: add a contact role or the economic buyer.",
+      # one gap: the deal's missing economic buyer is this finding's (a gate that asks for it covers it)
+      gap_fields=("contact_roles", "meddpicc.economic_buyer"), covers=("opportunity.meddpicc.gaps",))
 def _decision_maker(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
     """Seed 000: decision maker contacts must be identified; confirm economic buyer identification."""
     if not stage_at_least(record, params.decision_maker_from_stage, ctx):
