@@ -140,6 +140,14 @@ class Qualification(_Strict):
     affirmative_prefixes: list[str] = []
     # an answer ending with one of these says the element is missing ("Budget not yet allocated", "Timeline TBD")
     negative_suffixes: list[str] = []
+    # elements holding a statement, often written in the negative ("No visibility into pipeline"): a
+    # negative prefix or suffix reads as a non-answer there only in fewer than `statement_words` words
+    statement_fields: list[str] = []
+    statement_words: int = 4
+    # elements where "none" is an answer (no competitor): these values, or text starting with these prefixes
+    none_is_an_answer: list[str] = []
+    none_answers: list[str] = []
+    none_answer_prefixes: list[str] = []
     # MEDDPICC elements a deal's contact role names (a contact in the 'Economic Buyer' role is the economic
     # buyer identified): element -> roles
     roles_for_elements: dict[str, list[str]] = {}
@@ -675,6 +683,11 @@ class Ruleset:
     negative_prefixes: tuple[str, ...]
     affirmative_prefixes: tuple[str, ...]
     negative_suffixes: tuple[str, ...]
+    statement_fields: frozenset[str]
+    statement_words: int  # a statement of this many words or more is read as given
+    none_is_an_answer: frozenset[str]
+    none_answers: frozenset[str]
+    none_answer_prefixes: tuple[str, ...]
     # per group: its cap, and per criterion its bands as (field, least count, points), most points first
     score_groups: dict[str, tuple[float, BandTable]]
     lead_grades: tuple[tuple[str, float], ...]  # (grade, floor), highest floor first
@@ -858,6 +871,11 @@ def compile_rules(model: RulesFile, data: dict[str, Any]) -> Ruleset:
         negative_prefixes=tuple(v.lower() for v in model.qualification.negative_prefixes),
         affirmative_prefixes=tuple(v.lower() for v in model.qualification.affirmative_prefixes),
         negative_suffixes=tuple(v.lower() for v in model.qualification.negative_suffixes),
+        statement_fields=frozenset(model.qualification.statement_fields),
+        statement_words=model.qualification.statement_words,
+        none_is_an_answer=frozenset(model.qualification.none_is_an_answer),
+        none_answers=frozenset(v.lower() for v in model.qualification.none_answers),
+        none_answer_prefixes=tuple(v.lower() for v in model.qualification.none_answer_prefixes),
         lead_grades=tuple(sorted(model.lead_scoring.grades.items(), key=lambda g: -g[1])),
         score_groups={
             "demographics": (model.lead_scoring.demographics.max, band_table(demo)),

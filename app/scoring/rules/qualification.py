@@ -12,17 +12,32 @@ from app.scoring.ruleset import picklist_key
 from app.scoring.values import get_path
 
 
-def is_qualified(value: Any, ctx: Any) -> bool:
-    """A framework element counts when it holds something other than a placeholder, 'no', false or 0, or an
-    answer that says it is missing ("No budget", "Not identified", "Unclear", "Maybe", "Budget not yet
-    allocated", "Timeline TBD"; not "No more than 80k")."""
-    if value is False or not ctx.filled(value):
+def is_qualified(value: Any, ctx: Any, path: str = "") -> bool:
+    """A framework element (at `path`: 'bant.budget', 'problem_statement') counts when it holds something other
+    than a placeholder, 'no', false or 0, or an answer that says it is missing ("No budget", "Not identified",
+    "Unclear", "Maybe", "Budget not yet allocated", "Timeline TBD"; not "No more than 80k").
+
+    A statement (`[qualification] statement_fields`: a pain, a need, requirements) is often written in the
+    negative ("No visibility into renewal pipeline"): there only a few words read as a non-answer ("No clear
+    need"). Where none is an answer (`none_is_an_answer`: "None - sole source" for the competition), it is one.
+    """
+    if value is False:
+        return False
+    rules = ctx.rules
+    if value.__class__ is str and path in rules.none_is_an_answer:
+        text = " ".join(value.lower().split())
+        if text in rules.none_answers or text.startswith(rules.none_answer_prefixes):
+            return True
+    if not ctx.filled(value):
         return False
     if not isinstance(value, str):
         return not (value.__class__ in (int, float) and value == 0)  # as the text "0" is
     text = " ".join(value.lower().split()).rstrip(".!")  # "Budget not yet allocated." as without its period
-    rules = ctx.rules
-    if text in rules.negative_values or text.endswith(rules.negative_suffixes):
+    if text in rules.negative_values:
+        return False
+    if path in rules.statement_fields and text.count(" ") + 1 >= rules.statement_words:
+        return True
+    if text.endswith(rules.negative_suffixes):
         return False
     return not text.startswith(rules.negative_prefixes) or text.startswith(rules.affirmative_prefixes)
 
@@ -32,7 +47,7 @@ def framework(record: dict[str, Any], key: str, elements: list[str], ctx: Any) -
     from the deal's contact roles, `roles_for_elements`)."""
     block = record.get(key)
     block = block if isinstance(block, dict) else {}
-    gaps = [e for e in elements if not is_qualified(block.get(e), ctx)
+    gaps = [e for e in elements if not is_qualified(block.get(e), ctx, f"{key}.{e}")
             and not (key == "meddpicc" and in_contact_roles(record, e, ctx))]
     return {"score": round(1 - len(gaps) / len(elements), 4) if elements else 1.0, "gaps": gaps}
 
@@ -118,7 +133,7 @@ def _stage_gate(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
     if stage is None:
         return
     for path in stage.requires:
-        if not is_qualified(get_path(record, path), ctx) and not (
+        if not is_qualified(get_path(record, path), ctx, path) and not (
                 path.startswith("meddpicc.") and in_contact_roles(record, path.split(".", 1)[1], ctx)):
             yield Hit(path, get_path(record, path), details={"stage": stage_named(record, name)})
 
@@ -136,5 +151,5 @@ def _decision_maker(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[H
     entries = record.get("contact_roles") if isinstance(record.get("contact_roles"), list) else []
     has_role = any(isinstance(e, dict) and isinstance(e.get("role"), str) and picklist_key(e["role"]) in roles
                    for e in entries)
-    if not has_role and not is_qualified(get_path(record, "meddpicc.economic_buyer"), ctx):
+    if not has_role and not is_qualified(get_path(record, "meddpicc.economic_buyer"), ctx, "meddpicc.economic_buyer"):
         yield Hit("contact_roles", record.get("contact_roles"), details={"stage": record.get("stage")})
