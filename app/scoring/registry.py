@@ -101,12 +101,19 @@ def rule(
     def register(fn: CheckFn) -> CheckFn:
         if id in RULES:
             raise ValueError(f"rule {id!r} is registered twice")
-        doc = description or (fn.__doc__ or "").strip().splitlines()[0]
+        doc = description or first_paragraph(fn.__doc__ or "")
         RULES[id] = Rule(id, record_type, tuple(fields), severity, category, seed, message,
                          config, fn, doc, scope, when_present, tuple(covers), tuple(gap_fields))
         return fn
 
     return register
+
+
+def first_paragraph(docstring: str) -> str:
+    """A docstring's first paragraph on one line: a rule's description (its first line alone cut sentences
+    that wrap, "… a number written as text, as an")."""
+    paragraph = docstring.strip().split("\n\n", 1)[0]
+    return " ".join(paragraph.split())
 
 
 def rules_for(record_type: str) -> Iterator[Rule]:

@@ -74,3 +74,11 @@ def test_a_finding_is_counted_only_under_one_at_least_as_severe(tmp_path: Path) 
     assert gaps('[rules."opportunity.meddpicc.gaps"]\nseverity = "error"\n')["meddpicc.economic_buyer"] is None
     assert gaps('[rules."opportunity.stage_gate.unmet"]\nseverity = "error"\n')["meddpicc.economic_buyer"] == \
         "opportunity.stage_gate.unmet"
+
+
+def test_rule_descriptions_are_whole_sentences() -> None:
+    """A rule's description (GET /v1/rules, docs/RULES.md, an audit's cleanup tasks) is its docstring's first
+    paragraph: the first line alone cut wrapped sentences off mid-word (helper-44)."""
+    cut = [(r.id, r.description[-40:]) for r in RULES.values() if not r.description.rstrip().endswith(
+        (".", ")", "!", "?", ":", "'", '"'))]
+    assert cut == []
