@@ -136,7 +136,7 @@ def _amount_currency_mismatch(record: dict[str, Any], params: Any, ctx: Any) -> 
 def _currency_in_amount(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
     """Seed 004 data cleansing: the currency written in an amount's text belongs in the currency field.
 
-    Its number alone, amount.invalid's suggestion, would be read in the base currency."""
+    Its number alone, amount.as_text's suggestion, would be read in the base currency."""
     value = record.get("amount")
     if not isinstance(value, str) or "currency" in ctx.present:
         return

@@ -149,7 +149,8 @@ def _decision_maker(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[H
         return
     roles = {picklist_key(params_role) for params_role in params.decision_maker_roles}
     entries = record.get("contact_roles") if isinstance(record.get("contact_roles"), list) else []
-    has_role = any(isinstance(e, dict) and isinstance(e.get("role"), str) and picklist_key(e["role"]) in roles
-                   for e in entries)
+    # a role with no contact names nobody (as for the MEDDPICC elements a role identifies)
+    has_role = any(isinstance(e, dict) and isinstance(e.get("role"), str) and ctx.filled(e.get("contact_id"))
+                   and picklist_key(e["role"]) in roles for e in entries)
     if not has_role and not is_qualified(get_path(record, "meddpicc.economic_buyer"), ctx, "meddpicc.economic_buyer"):
         yield Hit("contact_roles", record.get("contact_roles"), details={"stage": record.get("stage")})

@@ -312,23 +312,38 @@ for _t in FIELD_KINDS:
 # ---------------------------------------------------------------- numbers
 def _number_in_range(field: str, max_key: str) -> Any:
     def check(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
-        """A number field holds text, a negative value, or more than the realistic maximum."""
+        """A number field holds text that reads as no number, a negative value, or more than the realistic
+        maximum (a plain number written as text is `as_text`)."""
         if field not in ctx.present:
             return
         value = record[field]
         limit = getattr(params, max_key)
         if not is_number(value):
             number = parse_number(value)
-            reason = "not a number" if number is None else "a number written as text"
+            if number is not None and number >= 0:
+                return  # a number written as text: `as_text`
+            reason = "not a number"
             if number is None and (low := parse_count(value)) is not None:
                 reason = f"a range or an estimate, read as at least {low:,.0f}; store the number"
-            elif number is not None and number < 0:  # '-50', '(50)': nothing to store
+            elif number is not None:  # '-50', '(50)': nothing to store
                 number, reason = None, f"a negative number ({number:,.0f}) written as text"
             yield Hit(field, value, suggestion=number, details={"reason": reason})
         elif value < 0:
             yield Hit(field, value, details={"reason": "negative"})
         elif value > limit:
             yield Hit(field, value, details={"reason": f"above the realistic maximum {limit:,.0f}"})
+
+    return check
+
+
+def _number_as_text(field: str) -> Any:
+    def check(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
+        """A count written as text that reads as one ('250', '8,300'): the number is right, its type is not (a
+        warning: it was an error, alerting on every save, beside real errors)."""
+        value = record.get(field)
+        if field in ctx.present and not is_number(value) and (number := parse_number(value)) is not None \
+                and number >= 0:
+            yield Hit(field, value, suggestion=int(number) if float(number).is_integer() else number)
 
     return check
 
@@ -341,16 +356,37 @@ for _t, _f, _max in (("account", "employee_count", "employee_count_max"),
          config="validity", message="{field} {value!r} is not a realistic number: {reason}.",
          description="Seed 000: company information (size, revenue) must be accurate.")(
         _number_in_range(_f, _max))
+    rule(f"{_t}.{_f}.as_text", fields=(_f,), severity="warning", category="validity", seed="004",
+         when_present=True,
+         message="{field} {value!r} is a number written as text; store the number {suggestion}.",
+         description="Seed 004 data cleansing: numbers stored as numbers; text that reads as one is suggested "
+                     "as the number.")(_number_as_text(_f))
 
 
 @rule("opportunity.amount.invalid", fields=("amount",), severity="error", category="validity", seed="000",
       when_present=True,
-      message="Amount {value!r} is not a number{hint}.")
+      message="Amount {value!r} is not a number.")
 def _amount_invalid(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
-    """Seed 000: opportunity amounts must be validated; text is not an amount."""
+    """Seed 000: opportunity amounts must be validated; text that reads as no amount is none (text that
+    reads as one is amount.as_text)."""
     value = record.get("amount")
-    if "amount" in ctx.present and not is_number(value):
+    if "amount" in ctx.present and not is_number(value) and not (
+            isinstance(value, str) and read_amount(value).number is not None):
+        yield Hit("amount", value)
+
+
+@rule("opportunity.amount.as_text", fields=("amount",), severity="warning", category="validity", seed="004",
+      when_present=True,
+      message="Amount {value!r} is a number written as text{hint}.")
+def _amount_as_text(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
+    """Seed 004 data cleansing: an amount written as text that reads as one ('$10,000', '1,2 Mio €'): the
+    number to store is suggested where it is one (a warning: it was amount.invalid, an error alerting on every
+    save, beside a deal's real errors)."""
+    value = record.get("amount")
+    if "amount" in ctx.present and isinstance(value, str) and read_amount(value).number is not None:
         number, hint = amount_as_number(value, record.get("currency"), ctx)
+        if number is not None and not hint:
+            hint = f"; store the number {number:,.2f}".rstrip("0").rstrip(".")
         yield Hit("amount", value, suggestion=number, details={"hint": hint})
 
 
@@ -382,7 +418,8 @@ def amount_as_number(value: Any, currency: Any, ctx: Any) -> tuple[float | None,
 
 @rule("opportunity.amount.negative", fields=("amount",), severity="error", category="validity", seed="000",
       when_present=True,
-      message="Amount {value} is negative.")
+      message="Amount {value} is negative.",
+      covers=("opportunity.amount.as_text",))  # '-5000': one negative amount, one penalty
 def _amount_negative(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
     """An amount below zero, also written as text ('-5000', '(5,000)', '−5000').
 
@@ -434,7 +471,7 @@ def _probability_as_text(value: Any) -> tuple[float, str] | None:
       seed="000", message="Probability {value!r} is not a number from 0 to 100.")
 def _probability_range(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
     """Probability is a percentage: a number below 0 or above 100, or anything that reads as none (text that
-    reads as one in range is probability.invalid)."""
+    reads as one in range is probability.as_text)."""
     if "probability" not in ctx.present:
         return
     value = record["probability"]
@@ -445,12 +482,13 @@ def _probability_range(record: dict[str, Any], params: Any, ctx: Any) -> Iterato
     yield Hit("probability", value)
 
 
-@rule("opportunity.probability.invalid", fields=("probability",), severity="error", category="validity",
+@rule("opportunity.probability.as_text", fields=("probability",), severity="warning", category="validity",
       when_present=True,
-      seed="000", message="Probability {value!r} is a number written as text; store the number {suggestion:g}{hint}.")
+      seed="004", message="Probability {value!r} is a number written as text; store the number {suggestion:g}{hint}.")
 def _probability_text(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
-    """Text that reads as a percentage from 0 to 100 ('50', '50%', '0.5'): a number written as text, as an
-    amount written as text is amount.invalid. It was probability.out_of_range, 'not a number from 0 to 100'."""
+    """Seed 004 data cleansing: text that reads as a percentage from 0 to 100 ('50', '50%', '0.5') is a number
+    written as text, as an amount written as text is amount.as_text (a warning; it was an error alerting on
+    every save, and before that probability.out_of_range, 'not a number from 0 to 100')."""
     value = record.get("probability")
     if "probability" in ctx.present and not is_number(value) and (read := _probability_as_text(value)) is not None:
         yield Hit("probability", value, suggestion=read[0], details={"hint": read[1]})
