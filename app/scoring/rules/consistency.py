@@ -70,7 +70,9 @@ def _forecast_vs_stage(record: dict[str, Any], params: Any, ctx: Any) -> Iterato
     if stage is None or not isinstance(value, str) or not value.strip():
         return
     allowed = {picklist_key(c) for c in stage.forecast_categories}
-    if ctx.rules.picklist_value("forecast_category", value) not in allowed:
+    category = ctx.rules.picklist_value("forecast_category", value)
+    # an unknown category fits no stage: forecast_category.unknown says so, once
+    if category not in allowed and category in ctx.rules.picklists["forecast_category"]:
         yield Hit("forecast_category", value, suggestion=stage.forecast_categories[0],
                   details={"stage": stage_named(record, name), "expected": " or ".join(stage.forecast_categories)})
 

@@ -11,7 +11,9 @@ from app.scoring.values import amount_in_currency, link_id
 
 @rule("opportunity.stage.missing_high_value", fields=("stage", "amount"), severity="error", category="impact",
       seed="002", config="impact",
-      message="Deal worth {worth} (over {threshold:,.0f} {base}) has no proper stage.")
+      message="Deal worth {worth} (over {threshold:,.0f} {base}) has no proper stage.",
+      # one stage, one penalty: no stage, an unknown one or one of the wrong type is this finding's
+      covers=("opportunity.stage.unknown", "opportunity.required.missing", "opportunity.field.wrong_type"))
 def _high_value_without_stage(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
     """Seed 002: deals over $10K (in the base currency, [currencies]) without proper stage assignments.
 
@@ -29,7 +31,8 @@ def _high_value_without_stage(record: dict[str, Any], params: Any, ctx: Any) -> 
 
 @rule("account.industry.missing_high_value", fields=("industry",), severity="error", category="impact",
       seed="002", config="impact", scope="batch",
-      message="Account with {amount:,.0f} {base} in deals (over {threshold:,.0f}) has no industry.")
+      message="Account with {amount:,.0f} {base} in deals (over {threshold:,.0f}) has no industry.",
+      covers=("account.required.missing", "account.recommended.missing"))  # one empty industry, one penalty
 def _high_value_without_industry(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
     """Seed 002: companies over $50K deal value without industry classification (needs the batch's deals)."""
     aid = link_id(record.get("id"))
@@ -40,7 +43,8 @@ def _high_value_without_industry(record: dict[str, Any], params: Any, ctx: Any) 
 
 
 @rule("contact.email.missing_on_active_deal", fields=("email",), severity="error", category="impact",
-      seed="002", scope="batch", message="Contact is on an active deal but has no email address.")
+      seed="002", scope="batch", message="Contact is on an active deal but has no email address.",
+      covers=("contact.required.missing", "contact.recommended.missing"))  # one empty email, one penalty
 def _active_deal_without_email(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
     """Seed 002: people involved in active deals without email addresses (needs the batch's deals)."""
     contact_id = link_id(record.get("id"))
@@ -58,4 +62,5 @@ def _owner_missing(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hi
 for _t in ("account", "contact", "opportunity", "lead"):
     rule(f"{_t}.owner.missing", fields=("owner_id",), severity="warning", category="impact", seed="002",
          message="No owner is assigned; nobody is accountable for this {record_type}.",
+         covers=(f"{_t}.required.missing",),  # an owner the completeness rules require too: one penalty
          description="Seed 002 data health audit: records without owners.")(_owner_missing)

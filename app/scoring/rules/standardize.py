@@ -235,7 +235,8 @@ def _name_casing(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]
 def _vague_title(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
     """Seed 000: contact titles and roles must be specific and accurate."""
     title = record.get("title")
-    if isinstance(title, str) and title.strip().lower() in ctx.rules.vague_titles:
+    # a placeholder ('n/a', 'unknown') is no title at all: required.missing says so, once (helper-46)
+    if "title" in ctx.present and isinstance(title, str) and title.strip().lower() in ctx.rules.vague_titles:
         yield Hit("title", title)
 
 

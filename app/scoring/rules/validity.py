@@ -510,7 +510,8 @@ def _currency_invalid(record: dict[str, Any], params: Any, ctx: Any) -> Iterator
 
 @rule("opportunity.stage.unknown", fields=("stage",), severity="error", category="validity", seed="003",
       when_present=True,
-      message="Stage {value!r} is not one of the configured stages.")
+      message="Stage {value!r} is not one of the configured stages.",
+      covers=("opportunity.field.wrong_type",))  # a stage of the wrong type is an unknown stage: one penalty
 def _stage_unknown(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
     """Seed 003 lists the opportunity stages; anything else breaks stage gates and forecasts."""
     value = record.get("stage")
@@ -586,4 +587,5 @@ def _wrong_type(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
 for _t in FIELD_KINDS:
     rule(f"{_t}.field.wrong_type", fields=("*",), severity="error", category="validity", seed="004",
          message="{field} should be a JSON {expected}, got {value!r}.",
+         covers=(f"{_t}.dates.invalid",),  # a date given as an object is one bad value, one penalty
          description="Seed 004 field mapping validation: each field holds its documented type.")(_wrong_type)
