@@ -31,7 +31,7 @@ from app.scoring.matching.dedupe import MATCHABLE, Matches, match_lazily
 from app.scoring.matching.linker import Prepared
 from app.scoring.rules.cross_record import AFTER_MATCHING, READ_BATCH_ACCOUNTS
 from app.scoring.ruleset import Ruleset, picklist_key
-from app.scoring.summary import PLURAL, SINGULAR, BatchSummary, impact_of
+from app.scoring.summary import PLURAL, SINGULAR, BatchSummary, impact_of, note_merge
 from app.scoring.values import is_filled, link_id
 
 __all__ = ["KEPT_FIELDS", "PLURAL", "SINGULAR", "BatchRun", "BatchSummary", "FoundDuplicates",
@@ -282,12 +282,11 @@ class FoundDuplicates:
 
     json: bytes
     clusters: list[list[str]]
-    priorities: list[str]  # each pair's merge priority, in order
+    merges: dict[str, int]  # records to merge into another, by merge priority (`merges_by_priority`)
 
     def view(self) -> dict[str, Any]:
-        """The duplicates' shape as far as the summary reads it (clusters, each pair's merge priority)."""
-        pairs = {p: {"merge_priority": p} for p in set(self.priorities)}
-        return {"clusters": self.clusters, "pairs": [pairs[p] for p in self.priorities]}
+        """The duplicates' shape as far as the summary reads it (clusters, records to merge by priority)."""
+        return {"clusters": self.clusters, "merges": self.merges}
 
 
 def match_packed_json(record_type: str, ids: list[str], keys: list[Packed], ranks: list[Any],
@@ -295,15 +294,17 @@ def match_packed_json(record_type: str, ids: list[str], keys: list[Packed], rank
                       rules: Ruleset) -> FoundDuplicates:
     """`match_packed`, answered as JSON written a pair at a time (the pairs never exist all at once)."""
     found = _match_packed(record_type, ids, keys, ranks, keep_records, deal_value_by_account, rules)
-    priorities: list[str] = []
+    merged: dict[str, str] = {}
     body = bytearray(b'{"pairs":[')  # one buffer: each small orjson result holds kilobytes until freed
-    for pair in found.pairs():
-        priorities.append(pair["merge_priority"])
-        if len(priorities) > 1:
+    for n, pair in enumerate(found.pairs()):
+        note_merge(merged, pair)
+        if n:
             body += b","
         body += orjson.dumps(pair)
     body += b'],"clusters":' + orjson.dumps(found.clusters) + b',"stats":' + orjson.dumps(found.stats()) + b"}"
-    return FoundDuplicates(bytes(body), found.clusters, priorities)
+    return FoundDuplicates(bytes(body), found.clusters, dict(Counter(merged.values())))
+
+
 
 
 def _unpack_kept(fields: tuple[str, ...], packed: list[Packed]) -> Iterator[dict[str, Any]]:

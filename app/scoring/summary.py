@@ -7,6 +7,7 @@ import heapq
 import math
 from array import array
 from collections import Counter, defaultdict
+from collections.abc import Mapping
 from typing import Any
 
 from app.scoring.matching.dedupe import MATCHABLE
@@ -217,14 +218,35 @@ class BatchSummary:
             {"task": f"{rid}: {len(impacts)} finding(s){self._also_covered(rid)}. {RULES[rid].description}",
              "rule": rid, "findings": len(impacts), "impact": round(_total(impacts), 1)}
             for rid, impacts in self.impacts.items()]
+        weight = {"high": 30.0, "medium": 10.0, "low": 3.0}
         for plural, result in duplicates.items():
-            by_priority = Counter(p["merge_priority"] for p in result["pairs"])
-            weight = {"high": 30.0, "medium": 10.0, "low": 3.0}
-            for priority, count in by_priority.items():
-                tasks.append({"task": f"Merge {count} {priority}-priority duplicate pair(s) of {plural}",
-                              "rule": f"{SINGULAR[plural]}.duplicate", "findings": count,
+            for priority, count in merges_by_priority(result).items():
+                task = f"Merge {count} {priority}-priority duplicate record(s) of {plural} into their survivors"
+                tasks.append({"task": task, "rule": f"{SINGULAR[plural]}.duplicate", "findings": count,
                               "impact": weight[priority] * count})
         return sorted(tasks, key=lambda t: -t["impact"])[:25]
+
+
+PRIORITY_RANK = {"low": 0, "medium": 1, "high": 2}
+
+
+def note_merge(merged: dict[str, str], pair: Mapping[str, Any]) -> None:
+    """Note the record a pair merges into its survivor, at the highest merge priority any of its pairs has."""
+    loser = pair["b"] if pair["survivor"] == pair["a"] else pair["a"]
+    priority = pair["merge_priority"]
+    if PRIORITY_RANK[priority] > PRIORITY_RANK.get(merged.get(loser, ""), -1):
+        merged[loser] = priority
+
+
+def merges_by_priority(result: Mapping[str, Any]) -> dict[str, int]:
+    """Records to merge into another, by merge priority: each record a pair merges away counted once (ten
+    entries of one lead are nine merges, not 45 pairs), at its pairs' highest priority."""
+    if "merges" in result:
+        return result["merges"]
+    merged: dict[str, str] = {}
+    for pair in result["pairs"]:
+        note_merge(merged, pair)
+    return dict(Counter(merged.values()))
 
 
 def _total(impacts: array[float]) -> float:
@@ -235,7 +257,11 @@ def _total(impacts: array[float]) -> float:
 
 
 def _kpi(value: float, target: float, higher_is_better: bool, measured: bool = True) -> dict[str, Any]:
+    """A KPI against its target, judged as Grafana's stat and the alert rules judge it: a ratio to raise meets
+    its target at it (completeness 95%), a ratio to lower stays below it (seed 001: duplicates '<2%': 2.0% is
+    missed). Judged on the value as reported (0.94996 is 0.95, met: the audit said '95.0% … missed')."""
     if not measured:
         return {"value": None, "target": target, "pass": None}
-    passed = value >= target if higher_is_better else value <= target
-    return {"value": round(value, 4), "target": target, "pass": passed}
+    shown = round(value, 4)
+    passed = shown >= target if higher_is_better else shown < target
+    return {"value": shown, "target": target, "pass": passed}

@@ -338,3 +338,21 @@ def test_a_converted_lead_is_no_duplicate_of_its_contact_in_a_batchs_cross_recor
         for found in (cross, orjson.loads(streamed[-1])["cross_record"]):
             rules = {f["rule"] for f in found}
             assert ("lead.duplicate.existing_contact" in rules) is listed, (status, found)
+
+
+def test_a_merge_task_counts_the_records_to_merge_not_the_pairs(client: TestClient) -> None:
+    """One lead entered ten times is nine records to merge into one, not 45 pairs: a cleanup task weighed by
+    pairs grew with the square of a cluster and outranked every other task of an export (helper-46). A JSON
+    batch and a stream say the same."""
+    lead = {"first_name": "Ana", "last_name": "Lopez", "email": "ana.lopez@acme.com", "company": "Acme",
+            "phone": "+14155550123"}
+    leads = [dict(lead, id=f"l{n}") for n in range(10)]
+    answer = client.post(f"/v1/batch?now={NOW_ISO}", json={"leads": leads}).json()
+    assert len(answer["duplicates"]["leads"]["pairs"]) == 45
+    merges = [t for t in answer["summary"]["cleanup_tasks"] if t["rule"] == "lead.duplicate"]
+    assert sum(t["findings"] for t in merges) == 9 == answer["summary"]["counts"]["duplicate_records"]
+    assert all("duplicate record(s) of leads" in t["task"] for t in merges)
+    lines = b"\n".join(orjson.dumps(dict(r, type="lead")) for r in leads)
+    streamed = orjson.loads(client.post(f"/v1/batch?now={NOW_ISO}", content=lines, headers=NDJSON)
+                            .text.splitlines()[-1])["summary"]
+    assert [t for t in streamed["cleanup_tasks"] if t["rule"] == "lead.duplicate"] == merges
