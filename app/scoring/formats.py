@@ -427,7 +427,41 @@ def check_phone(value: str, region: str) -> PhoneCheck:
         labelled = check_phone(bare, region)
         if labelled.ok:
             return labelled
+    if not result.ok and len(numbers := numbers_in(text, region)) > 1:
+        # phonenumbers' 'did not seem to be a phone number' of '+44 20 7946 0958; +44 7911 123456' said
+        # nothing of why (the email rule words two addresses so too)
+        return PhoneCheck(False, has_country_code=result.has_country_code,
+                          reason=f"it holds more than one number ({', '.join(numbers)}); keep one per field")
     return result
+
+
+# what stands between two numbers in one field: ';', '|', ',', a line break, '&', ' / ' (and a bare '/', tried
+# second: '0211/123456' is one German number), 'or' and its like in a few languages
+_NUMBER_SEPARATORS = (
+    re.compile(r"\s*(?:[;|,\n&]|\s/\s|\s(?:or|and|oder|und|ou|et|o|y)\s)\s*", re.IGNORECASE),
+    re.compile(r"\s*/\s*"),
+)
+
+
+def numbers_in(text: str, region: str) -> list[str]:
+    """The distinct valid numbers (by E.164) a phone field's text holds, as written, when every part of it
+    between separators is one; else []. Asked only of text that is no valid number, whose parts'
+    checks are cached."""
+    if len(text) > 250:  # phonenumbers refuses longer text
+        return []
+    for separator in _NUMBER_SEPARATORS:
+        parts = [part for part in separator.split(text) if part]
+        if len(parts) < 2:
+            continue
+        found: dict[str, str] = {}
+        for part in parts:
+            check = check_phone(part, region)
+            if not check.ok:
+                break
+            found.setdefault(check.written or part, part)
+        else:
+            return list(found.values())
+    return []
 
 
 # the way the US and Canada write a number: '(415) 555-0123', '(415)555.0123'
@@ -454,19 +488,25 @@ def without_label(text: str) -> str:
     return _LABEL.sub("", text, count=1).strip() if len(text) <= 60 else text
 
 
-# extension words phonenumbers does not read ('poste 123', 'ramal 12', 'Durchwahl 12', 'DW 12', 'interno 12'):
-# written as 'ext', so the extension is not read as more digits of the number (+49 30 1234567 DW 12 became
-# +4930123456712) nor makes it too long
-_EXTENSION_WORD = re.compile(r"[\s,;]+(?:poste|ramal|durchwahl|dw|interno|int|apparat|toestel|lokal|wewn|nebenstelle)"
-                             r"\.?\s*:?\s*(\d{1,6})\s*$", re.IGNORECASE)
+# extension words phonenumbers does not read ('poste 123', 'ramal 12', 'Durchwahl 12', 'DW 12', 'interno 12',
+# Polish 'wewn. 12' and 'wew. 12'; Japanese '内線 123', Chinese '转 123' and '分机 123' (分機, 轉 and 內線 as
+# traditional characters write them), Korean '내선 123', with or without a space or brackets: '（内線：123）' is
+# '(内線:123)' once `phone_text` has read its full-width forms): written as 'ext', so the extension is not read
+# as more digits of the number (+49 30 1234567 DW 12 became +4930123456712) nor makes it too long, nor makes
+# the text no number at all (phonenumbers reads no CJK word)
+_EXTENSION_WORD = re.compile(r"(?:[\s,;]+(?:poste|ramal|durchwahl|dw|interno|int|apparat|toestel|lokal|wewn"
+                             r"|wew|nebenstelle)\.?|[\s,;]*\(?\s*(?:内線|內線|分机|分機|转|轉|내선))"
+                             r"\s*:?\s*(\d{1,6})\s*\)?\s*$", re.IGNORECASE)
 
 
-_LETTER = re.compile(r"[A-Za-z]")
+# the letters an extension word begins with: ASCII ones, and the CJK words' first characters
+_LETTER = re.compile(r"[A-Za-z内內分转轉내]")
 
 
 def with_extension_words(text: str) -> str:
     """The number with an extension word phonenumbers does not read written as 'ext' (searched for only when a
-    letter is there: the search costs ten times the test, and most numbers have none)."""
+    letter an extension word begins with is there: the search costs ten times the test, and most numbers
+    have none)."""
     if len(text) > 250 or not _LETTER.search(text):  # phonenumbers refuses longer text; the search is O(n²)
         return text
     return _EXTENSION_WORD.sub(r" ext \1", text, count=1)

@@ -616,6 +616,12 @@ def test_a_website_keeps_a_port_of_its_own() -> None:
     ("+33 1 42 68 53 00 poste 123", "+33142685300", "123"), ("+55 11 3333 4444 ramal 12", "+551133334444", "12"),
     ("+49 30 1234567 Durchwahl 12", "+49301234567", "12"), ("+49 30 1234567 DW 12", "+49301234567", "12"),
     ("+39 02 1234 5678 interno 12", "+390212345678", "12"),
+    # Polish 'wew.' as well as 'wewn.'; Japanese, Chinese and Korean words (the numbers were phone.invalid)
+    ("+48 22 521 91 82 wew. 12", "+48225219182", "12"), ("+48 22 521 91 82 wewn. 12", "+48225219182", "12"),
+    ("+81-3-1234-5678 内線 123", "+81312345678", "123"), ("+81 3-1234-5678（内線：123）", "+81312345678", "123"),
+    ("+86 10 8888 8888 转 123", "+861088888888", "123"), ("+86 10 8888 8888转123", "+861088888888", "123"),
+    ("+86 10 8888 8888 分机 123", "+861088888888", "123"), ("+886 2 2345 6789 分機 12", "+886223456789", "12"),
+    ("+82 2 1234 5678 내선 123", "+82212345678", "123"), ("+82 2-1234-5678 (내선 45)", "+82212345678", "45"),
 ])
 def test_extension_words_in_other_languages(written: str, e164: str, extension: str) -> None:
     """'poste 123' made a valid number invalid; 'DW 12' became two more digits of a German number. The
@@ -624,6 +630,82 @@ def test_extension_words_in_other_languages(written: str, e164: str, extension: 
     assert (result.ok, result.e164, result.extension) == (True, e164, extension)
     from app.scoring.matching.normalize import phone_key
     assert phone_key(written, "US") == phone_key(written, "US", checked=True) == f"{e164};ext={extension}"
+
+
+@pytest.mark.parametrize(("record", "phone", "extension"), [
+    ({"phone": "+48 22 521 91 82 wew. 12"}, "+48225219182", "12"),
+    ({"phone": "03-1234-5678 内線 123", "mailing_address": {"country": "Japan"}}, "+81312345678", "123"),
+    ({"phone": "+86 10 8888 8888 转 123"}, "+861088888888", "123"),
+    ({"phone": "010 8888 8888 分机 123", "mailing_address": {"country": "CN"}}, "+861088888888", "123"),
+    ({"phone": "+82 2 1234 5678 내선 123"}, "+82212345678", "123"),
+])
+def test_an_extension_word_gives_the_numbers_extension(record: dict[str, Any], phone: str,
+                                                       extension: str) -> None:
+    """The number is valid, normalized to E.164 with the extension beside it, and a fix keeps it."""
+    report = score_record("contact", record, load_rules(), now=NOW)
+    assert (report["normalized"]["phone"], report["normalized"]["phone_extension"]) == (phone, extension)
+    rules = {i["rule"]: i for i in report["issues"] if i["field"] == "phone"}
+    assert "contact.phone.invalid" not in rules
+    if "contact.phone.no_country_code" in rules:
+        assert rules["contact.phone.no_country_code"]["suggestion"] == f"{phone} x{extension}"
+
+
+def test_a_plain_number_is_not_searched_for_extension_words() -> None:
+    """The letter guard passes a number without letters (nearly all of them) without the search; a CJK
+    extension word passes it too."""
+    from app.scoring import formats
+    calls: list[str] = []
+    real = formats._EXTENSION_WORD
+
+    class Spy:
+        def sub(self, repl: str, text: str, count: int = 0) -> str:
+            calls.append(text)
+            return real.sub(repl, text, count=count)
+
+    formats._EXTENSION_WORD = Spy()  # type: ignore[assignment]
+    try:
+        assert formats.with_extension_words("+1 (415) 555-0123") == "+1 (415) 555-0123"
+        assert formats.with_extension_words("+81 3 1234 5678 内線 12") == "+81 3 1234 5678 ext 12"
+    finally:
+        formats._EXTENSION_WORD = real
+    assert calls == ["+81 3 1234 5678 内線 12"]
+
+
+@pytest.mark.parametrize(("written", "region", "numbers"), [
+    ("+44 20 7946 0958; +44 7911 123456", "US", "+44 20 7946 0958, +44 7911 123456"),
+    ("+1 415 555 0100 / +1 415 555 0199", "US", "+1 415 555 0100, +1 415 555 0199"),
+    ("(415) 555-0100, (415) 555-0199", "US", "(415) 555-0100, (415) 555-0199"),
+    ("+1 415 555 0100 or +1 415 555 0199", "US", "+1 415 555 0100, +1 415 555 0199"),
+    ("020 7946 0958 / 07911 123456", "GB", "020 7946 0958, 07911 123456"),
+    ("+44 20 7946 0958 (office) | +44 7911 123456 (mobile)", "US",
+     "+44 20 7946 0958 (office), +44 7911 123456 (mobile)"),
+    ("+1 415 555 0100 x12; +1 415 555 0100 x13", "US", "+1 415 555 0100 x12, +1 415 555 0100 x13"),
+    ("+49 30 1234567/+49 30 7654321", "US", "+49 30 1234567, +49 30 7654321"),
+])
+def test_a_phone_field_holding_two_numbers_says_so(written: str, region: str, numbers: str) -> None:
+    """Was phonenumbers' 'The string supplied did not seem to be a phone number.'"""
+    result = check_phone(written, region)
+    assert not result.ok
+    assert result.reason == f"it holds more than one number ({numbers}); keep one per field"
+
+
+@pytest.mark.parametrize("written", [
+    "0211/123456",  # one German number, its area code split off
+    "+1 415 555 0100 / +1 (415) 555-0100",  # one number, twice
+    "+1 415 555 0100 / 12", "+1 415 555 010",
+])
+def test_only_two_valid_numbers_are_two_numbers(written: str) -> None:
+    result = check_phone(written, "US")
+    assert not result.ok and result.reason and "more than one" not in result.reason
+
+
+def test_two_numbers_are_one_phone_invalid_finding_that_says_so() -> None:
+    report = score_record("contact", {"phone": "+44 20 7946 0958; +44 7911 123456"}, load_rules(), now=NOW)
+    [finding] = [i for i in report["issues"] if i["field"] == "phone"]
+    assert (finding["rule"], finding["severity"], finding["suggestion"]) == \
+        ("contact.phone.invalid", "error", None)
+    assert finding["message"] == ("Phone '+44 20 7946 0958; +44 7911 123456' is not a valid number: it holds "
+                                  "more than one number (+44 20 7946 0958, +44 7911 123456); keep one per field")
 
 
 def test_a_long_phone_with_letters_is_refused_quickly() -> None:

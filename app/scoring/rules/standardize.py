@@ -11,7 +11,7 @@ from typing import Any
 import pycountry
 import us
 from anyascii import anyascii
-from nameparser import HumanName
+from nameparser import parse as parse_name
 
 from app.scoring.formats import URL_SCHEMES, check_phone, check_url, country_code, nanp_lookalike
 from app.scoring.registry import Hit, rule
@@ -78,35 +78,96 @@ def size_tier(employees: Any, ctx: Any) -> str | None:
 
 
 def _name_case(value: Any, ctx: Any) -> str | None:
-    """The name as people write it when the value is all upper or all lower case, else None."""
+    """The name as people write it when the value is all upper or all lower case, else None. Only the
+    case changes: the value stripped, its spacing and punctuation as written."""
     if not isinstance(value, str) or len(value.strip()) < ctx.rules.file.standardize.name_case_min_length:
         return None
     text = value.strip()
     if len(text) > NAME_CASE_MAX:  # no name; and nameparser took 35 s over a megabyte of one
         return None
     if (text.isupper() or text.islower()) and any(c.isalpha() for c in text):
-        return proper_name(" ".join(text.split()))
+        return proper_name(text)
     return None
 
 
 @lru_cache(maxsize=16384)
 def proper_name(text: str) -> str:
-    """O'Brien, McDonald, García-López, de la Cruz: nameparser's capitalisation, not str.title's O'brien.
+    """O'Brien, McDonald, García-López, María del Carmen: nameparser's capitalisation, not str.title's
+    O'brien; and only the capitalisation: the text letter for letter, in its order, with the punctuation and
+    spacing it was written with.
 
-    Cached: a parse costs about 0.35 ms, and the names a CRM writes in capitals repeat (first names most).
+    nameparser's whole name (`str(HumanName(...))`) re-orders and re-writes what it parses ('SMITH, JOHN'
+    was 'John Smith', 'ROBERT "BOB"' 'Robert (Bob)', 'SMITH, JR.' 'Smith Jr.'): no casing fix. So each word
+    nameparser read is recased where it stands (its token's span), and the text between the words stays as
+    written; a word nameparser renders in more letters ('ß' capitalised is 'Ss') is capitalised letter by
+    letter instead, each letter kept one (`_recased`).
+
+    Particles: a particle after a name word is written in lower case, as nameparser decides it ('Hans von
+    Beethoven', 'João da Silva', 'Maria dos Santos', 'Juan de la Cruz'); the field's first word begins with
+    a capital whatever it is ('Von Beethoven', 'Da Silva', 'Dos Santos', 'De la Cruz', 'Van der Berg'): a
+    surname field holds the surname alone, and alone it is written with a capital (as English sorting and
+    address lines write it). nameparser alone gave 'Von Beethoven' but 'dos Santos', by whether it read the
+    first word as a given name.
+
+    Mac: after "Mac" nameparser capitalises every name (MacHado, MacEy, MacIas): from letters alone
+    MacDonald and Machado cannot be told apart, and Macdonald is a correct spelling where MacHado is not, so
+    a suggestion keeps that letter small. Mc names get their inner capital (McDonald).
+
+    Cached: a parse costs about 0.25 ms, and the names a CRM writes in capitals repeat (first names most).
     One plain ASCII word is capitalised directly, as nameparser does it (tests/scoring compares the two),
-    except Mc names, whose inner capital nameparser places. After "Mac" nameparser capitalises every name
-    (MacHado, MacEy, MacIas): from letters alone MacDonald and Machado cannot be told apart, and Macdonald is
-    a correct spelling where MacHado is not, so a suggestion keeps that letter small.
+    except Mc names, whose inner capital nameparser places.
     """
     if text.isalpha() and text.isascii() and len(text) > 1 and not text.lower().startswith("mc", 0, 2):
         return text.capitalize()
-    name = HumanName(text)
-    name.capitalize(force=True)
-    return _MAC_CAPITAL.sub(lambda m: "Mac" + m.group(1).lower(), str(name)) if str(name) else text
+    name = parse_name(text).capitalized(force=True)
+    written = name.original
+    if written != text:  # spans index nameparser's own copy; one that differs (never seen) gets no fix
+        return text
+    out: list[str] = []
+    at = 0
+    for token in name.tokens:
+        if token.span is None or token.span.start < at:
+            continue
+        start, end = token.span
+        out += (_title_words(written[at:start]), _recased(written[start:end], token.text))
+        at = end
+    out.append(_title_words(written[at:]))
+    fixed = _MAC_CAPITAL.sub(lambda m: "Mac" + m.group(1).lower(), "".join(out))
+    first = next((i for i, c in enumerate(fixed) if c.isalpha()), None)
+    if first is not None and fixed[first].islower() and len(fixed[first].upper()) == 1:
+        fixed = fixed[:first] + fixed[first].upper() + fixed[first + 1:]  # 'de la Cruz' alone: 'De la Cruz'
+    return fixed
 
 
 _MAC_CAPITAL = re.compile(r"\bMac([A-Z])")
+_WORD = re.compile(r"[^\W\d_]+")
+
+
+def _recased(written: str, cased: str) -> str:
+    """`written` in the case of nameparser's `cased` rendering of it, letter by letter; a letter whose
+    other case is not one letter ('ß', 'İ') or that `cased` does not spell at its place stays as written."""
+    if cased == written:
+        return written
+    if len(cased) == len(written) and cased.lower() == written.lower():
+        return cased
+    if len(cased) != len(written):  # 'ß' capitalised is 'Ss': recase the letters themselves
+        return _WORD.sub(lambda m: _capitalized(m.group(0)), written)
+    return "".join(c if c.upper() == w.upper() or c.lower() == w.lower() else w
+                   for c, w in zip(cased, written, strict=True))
+
+
+def _capitalized(word: str) -> str:
+    """The word with its first letter upper case and the rest lower, each letter kept one letter."""
+    out = []
+    for i, c in enumerate(word):
+        cased = c.upper() if i == 0 else c.lower()
+        out.append(cased if len(cased) == 1 else c)
+    return "".join(out)
+
+
+def _title_words(text: str) -> str:
+    """Text nameparser read no word in (spacing, commas, quotes); any letters in it capitalised per word."""
+    return _WORD.sub(lambda m: _capitalized(m.group(0)), text) if text and not text.isspace() else text
 
 
 def normalize_record(record: dict[str, Any], ctx: Any) -> dict[str, Any]:
