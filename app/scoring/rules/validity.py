@@ -141,11 +141,14 @@ def _email_domain_typo(record: dict[str, Any], params: Any, ctx: Any) -> Iterato
 @lru_cache(maxsize=8192)
 def mistyped_domain(domain: str, common: tuple[str, ...], min_length: int) -> str | None:
     """The common domain `domain` is one edit (OSA: a swap counts as one) away from, unless it is itself a
-    mail provider's (mail.com is no gmail.com typo) or the common one is too short to tell (me.com, mc.com)."""
+    mail provider's (mail.com is no gmail.com typo), the common one is too short to tell (me.com, mc.com), or
+    it is one edit from two of them (sol.com.br: uol.com.br or bol.com.br? no one to suggest)."""
     if domain in common or domain in FREE_MAIL_DOMAINS:
         return None
-    found = process.extractOne(domain, common, scorer=OSA.distance, score_cutoff=1)
-    return found[0] if found is not None and len(found[0]) >= min_length else None
+    found = process.extract(domain, common, scorer=OSA.distance, score_cutoff=1, limit=2)
+    if len(found) != 1:
+        return None
+    return found[0][0] if len(found[0][0]) >= min_length else None
 
 
 def _email_placeholder(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
