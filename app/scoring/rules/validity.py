@@ -14,10 +14,18 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from app.models.records import FIELD_KINDS, RECORD_MODELS
-from app.scoring.formats import MAX_EMAIL_TEXT, check_phone, check_url, nanp_lookalike
+from app.scoring.formats import (
+    MAX_EMAIL_TEXT,
+    check_phone,
+    check_url,
+    nanp_lookalike,
+    postal_code_fits,
+    postal_format,
+)
 from app.scoring.matching.normalize import first_address
 from app.scoring.registry import Hit, rule
 from app.scoring.rules.consistency import company_site
+from app.scoring.rules.standardize import ADDRESS_FIELD
 from app.scoring.ruleset import picklist_key
 from app.scoring.values import (
     amount_in_currency,
@@ -226,6 +234,42 @@ for _t, _f in (("account", "phone"), ("contact", "phone"), ("contact", "mobile_p
          when_present=True,
          message="Phone {value!r} has no country code{hint}.",
          description="Seed 000: phone numbers must include proper country codes.")(_no_cc)
+
+
+# ---------------------------------------------------------------- postal codes
+def _postal_code(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
+    """Seed 002 location formatting: a postal code fits its country's format (Google's address metadata): a US
+    ZIP of four digits, a German PLZ of four, a London postcode '90210' are typing slips or a spreadsheet's
+    lost leading zero (an integer 2134 for 02134, suggested). Judged where the address names a country the
+    standard forms read, or, without one, where its state is one of the default region's."""
+    name = ADDRESS_FIELD[ctx.record_type]
+    address = record.get(name)
+    if not isinstance(address, dict):
+        return
+    code = address.get("postal_code")
+    if isinstance(code, bool) or not isinstance(code, str | int) or not ctx.filled(code):
+        return
+    country = ctx.normalized.get("country")
+    if country is None:
+        if ctx.filled(address.get("country")) or "state" not in ctx.normalized:
+            return  # a country written but not read, or none and no state to place it: no format to hold
+        country = ctx.options.default_region
+    if postal_code_fits(str(code), country) is not False:
+        return
+    found = postal_format(country)
+    example = found.example if found else ""
+    suggestion = None
+    if isinstance(code, int) and code >= 0 and found and found.pattern.fullmatch(padded := str(code).zfill(5)):
+        suggestion = padded  # a spreadsheet read 02134 as the number 2134
+    yield Hit(f"{name}.postal_code", code, suggestion=suggestion,
+              details={"country": country, "example": example})
+
+
+for _t in ("account", "contact", "lead"):
+    rule(f"{_t}.postal_code.invalid", fields=(ADDRESS_FIELD[_t],), severity="warning", category="validity",
+         seed="002", when_present=True,
+         message="{field} {value!r} does not fit the postal code format of {country} (such as {example}).",
+         description="Seed 002 location formatting: postal codes in their country's format.")(_postal_code)
 
 
 # ---------------------------------------------------------------- URLs
