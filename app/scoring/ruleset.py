@@ -707,6 +707,8 @@ class Ruleset:
     qualified_lead_statuses: frozenset[str] = frozenset()  # qualification.qualified_lead_statuses, as keys
     element_roles: dict[str, frozenset[str]] = field(default_factory=dict)  # qualification.roles_for_elements
     social_hosts: frozenset[str] = frozenset()  # validity.social_hosts, lowercased: looked up per website
+    # [duplicates] shared_mailboxes, lowercased without dots: the part before an @ a company shares (info@)
+    shared_mailboxes: frozenset[str] = frozenset()
     # per record type, each enabled rule that `covers` others: (its id, its `gap_fields`, {covered id: that
     # rule's `gap_fields`}); empty gap fields: the finding's own field
     covering: dict[str, tuple[tuple[str, tuple[str, ...], dict[str, tuple[str, ...]]], ...]] = field(
@@ -908,6 +910,7 @@ def compile_rules(model: RulesFile, data: dict[str, Any]) -> Ruleset:
         element_roles={element: frozenset(picklist_key(r) for r in roles)
                        for element, roles in model.qualification.roles_for_elements.items()},
         social_hosts=frozenset(h.strip().lower() for h in model.validity.social_hosts),
+        shared_mailboxes=frozenset(v.strip().lower().replace(".", "") for v in model.duplicates.shared_mailboxes),
         covering={t: tuple((r.id, r.gap_fields, {c: RULES[c].gap_fields for c in r.covers if c in RULES})
                            for r, _, _ in plan if r.covers) for t, plan in plans.items()},
     )

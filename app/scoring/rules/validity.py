@@ -170,6 +170,32 @@ def _email_placeholder(record: dict[str, Any], params: Any, ctx: Any) -> Iterato
         yield Hit("email", value)
 
 
+def _shared_mailbox(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
+    """A person's email is a mailbox the company shares ([duplicates] shared_mailboxes: info@, sales@,
+    support@): it reaches whoever reads it, not this person, and says nothing of who they are (a placeholder
+    address is email.placeholder's)."""
+    value = record.get("email")
+    if "email" not in ctx.present or not isinstance(value, str) or "@" not in value:
+        return
+    local, _, domain = value.strip().lower().rpartition("@")
+    local = local.split("+", 1)[0]
+    if local.replace(".", "") in ctx.rules.shared_mailboxes and local not in params.placeholder_email_locals \
+            and domain not in params.placeholder_email_domains:
+        yield Hit("email", value, details={"mailbox": local})
+
+
+rule("contact.email.shared_mailbox", fields=("email",), severity="warning", category="validity", seed="000",
+     when_present=True, config="validity",
+     message="Email {value!r} is a shared mailbox ({mailbox}@), not this person's own.",
+     description="Seed 000: contact information must be accurate: a contact's email reaches that person.")(
+    _shared_mailbox)
+rule("lead.email.shared_mailbox", fields=("email",), severity="info", category="validity", seed="000",
+     when_present=True, config="validity",
+     message="Email {value!r} is a shared mailbox ({mailbox}@), not this person's own.",
+     description="Seed 000: contact information must be accurate; a web form's info@ reaches no one in "
+                 "particular.")(_shared_mailbox)
+
+
 for _t in ("contact", "lead"):
     for _id, _check, _message, _why in (
             ("domain_typo", _email_domain_typo, "Email {value!r}: {domain} looks like a typo of {meant}.",
