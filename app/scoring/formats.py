@@ -28,6 +28,8 @@ from email_validator.syntax import (
 )
 from email_validator.types import ValidatedEmail
 from phonenumbers import phonenumberutil
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
 
 # Bundled public-suffix snapshot only: these machines (and many deployments) have no internet.
 _TLD = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
@@ -229,7 +231,47 @@ def iso_countries() -> dict[str, str]:
     for key, code in translated.items():
         if key not in ambiguous and key not in lookup and (len(key) > 3 or not key.isascii()):
             lookup[key] = code
+    for key, code in _cldr_country_names(lookup).items():  # the names people use: 'Россия', not 'Российская
+        lookup.setdefault(key, code)                        # Федерация'; 'Deutschland', 'Great Britain'
     return lookup
+
+
+def _cldr_country_names(known: Mapping[str, str]) -> dict[str, str]:
+    """Unicode CLDR's everyday country names (Babel's locale data, bundled) in English and in
+    `COUNTRY_NAME_LANGUAGES`, for the countries ISO 3166 lists; a name two countries share is left out."""
+    from babel import Locale
+
+    names: dict[str, str] = {}
+    ambiguous: set[str] = set()
+    for language in ("en", *COUNTRY_NAME_LANGUAGES):
+        for code, name in Locale.parse(language).territories.items():
+            if len(code) != 2 or not code.isalpha() or known.get(code.lower()) != code:
+                continue  # regions ('150' Europe), 'EU', 'QO' and codes ISO 3166 does not assign
+            key = " ".join(name.lower().split())
+            if names.setdefault(key, code) != code:
+                ambiguous.add(key)
+    return {k: v for k, v in names.items() if k not in ambiguous and (len(k) > 3 or not k.isascii())}
+
+
+@lru_cache(maxsize=4096)
+def country_typo(text: str) -> str | None:
+    """The ISO 3166 alpha-2 of the one country name `text` is a typing slip of ('Untied States', 'Grmany'),
+    by OSA distance (a swap is one slip) over the names `default_countries` knows: one slip for names of up
+    to ten letters, two for longer ones; None when nothing, or more than one country, is that close."""
+    key = " ".join(text.lower().split())
+    if len(key) < 5 or len(key) > 60 or not key.replace(" ", "").isalpha():
+        return None
+    countries = default_countries()
+    found = process.extract(key, _country_names(), scorer=OSA.distance, score_cutoff=1 if len(key) <= 10 else 2,
+                            limit=5)
+    codes = {countries[name] for name, _, _ in found}
+    return codes.pop() if len(codes) == 1 else None
+
+
+@cache
+def _country_names() -> tuple[str, ...]:
+    """The country names (not codes) `default_countries` knows, for `country_typo`."""
+    return tuple(k for k in default_countries() if len(k) >= 5)
 
 
 def _latin(text: str) -> bool:
@@ -283,7 +325,10 @@ def phone_region(address: Any, default: str, countries: Mapping[str, str] | None
     """The region a number written without its country code is read in: the record's own address country
     when phonenumbers knows it ("020 7946 0958" on a London contact is a UK number), else `default`."""
     if address.__class__ is dict:
-        code = country_code(address.get("country"), countries if countries is not None else default_countries())
+        written = address.get("country")
+        code = country_code(written, countries if countries is not None else default_countries())
+        if code is None and written.__class__ is str:  # 'Grmany': the country meant, where only one is that close
+            code = country_typo(written)
         if code is not None and code in phonenumbers.SUPPORTED_REGIONS:
             return code
     return default

@@ -13,7 +13,7 @@ import us
 from anyascii import anyascii
 from nameparser import parse as parse_name
 
-from app.scoring.formats import URL_SCHEMES, check_phone, check_url, country_code, nanp_lookalike
+from app.scoring.formats import URL_SCHEMES, check_phone, check_url, country_code, country_typo, nanp_lookalike
 from app.scoring.registry import Hit, rule
 from app.scoring.rules.consistency import company_site
 from app.scoring.values import parse_count
@@ -49,6 +49,12 @@ def _state_codes() -> dict[tuple[str, str], str]:
 def standard_country(value: Any, ctx: Any) -> str | None:
     """ISO 3166 alpha-2 for a country written any common way, else None."""
     return country_code(value, ctx.rules.country_lookup)
+
+
+def country_name(code: str) -> str:
+    """ISO 3166's short English name of an alpha-2 code ('Germany' of DE)."""
+    found = pycountry.countries.get(alpha_2=code)
+    return getattr(found, "common_name", None) or found.name if found else code
 
 
 def standard_state(value: Any, country: str | None, ctx: Any) -> str | None:
@@ -268,7 +274,11 @@ def _address(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
     country = ctx.normalized.get("country")
     if ctx.filled(raw_country):
         if country is None:
-            yield Hit(f"{name}.country", raw_country, details={"reason": "not a recognised country"})
+            # a typing slip of one country's name ('Untied States'): suggested, and its phones read there
+            meant = country_typo(raw_country) if isinstance(raw_country, str) else None
+            slip = f"; perhaps a typing slip of {country_name(meant)} ({meant})" if meant else ""
+            yield Hit(f"{name}.country", raw_country, suggestion=meant,
+                      details={"reason": f"not a recognised country{slip}"})
         elif country != raw_country:
             yield Hit(f"{name}.country", raw_country, suggestion=country,
                       details={"reason": f"ISO 3166 code is {country}"})

@@ -218,6 +218,15 @@ def _email_bounced(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hi
 
 
 # ---------------------------------------------------------------- phone
+def _unread_country(record: dict[str, Any], ctx: Any) -> str:
+    """For a phone read in the default region: the address's country it could not read, if it names one."""
+    address = record.get(ADDRESS_FIELD.get(ctx.record_type, ""))
+    written = address.get("country") if isinstance(address, dict) else None
+    if ctx.filled(written) and ctx.normalized.get("country") is None:
+        return f"; the address's country {written!r} is not recognised"
+    return ""
+
+
 def _phone_rules(field: str) -> tuple[Any, Any]:
     def invalid(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
         """The number cannot be parsed or is not a valid number for its region (phonenumbers)."""
@@ -227,7 +236,10 @@ def _phone_rules(field: str) -> tuple[Any, Any]:
         text = _as_text(value)
         result = check_phone(text, ctx.region) if text is not None else None
         if result is None or not result.ok:
-            yield Hit(field, value, details={"reason": result.reason if result else "not text"})
+            reason = result.reason if result else "not text"
+            if result is not None and not result.has_country_code:
+                reason += f" (read as a number of {ctx.region}{_unread_country(record, ctx)})"
+            yield Hit(field, value, details={"reason": reason})
 
     def no_country_code(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
         """A valid number written without its country code (read in the record's country, else the default
