@@ -21,9 +21,13 @@ def _open_deal(record: dict[str, Any], ctx: Any) -> bool:
 
 
 def _idle_days(record: dict[str, Any], ctx: Any) -> float | None:
-    """Days since the last activity (or since creation, when nothing was ever logged)."""
-    when = (ctx.parse_datetime(record.get("last_activity_at"))
-            or ctx.parse_datetime(record.get("created_at")))
+    """Days since the last activity (or since creation, when nothing was ever logged; an activity logged with
+    a date that is none is dates.invalid's, and says nothing of when: 'last week' was 189 idle days since
+    the deal's creation)."""
+    if "last_activity_at" in ctx.present:
+        when = ctx.parse_datetime(record["last_activity_at"])
+    else:
+        when = ctx.parse_datetime(record.get("created_at"))
     return days_between(when, ctx.now) if when else None
 
 
