@@ -69,20 +69,33 @@ def batch_lookups(records: Mapping[str, Iterable[dict[str, Any]]], rules: Rulese
         if aid is not None:
             open_deals[aid] += 1
             deal_value[aid] += rules.deal_amount(deal.get("amount"), deal.get("currency"))
-    contacts: Counter[str] = Counter()
+    people: defaultdict[str, set[Any]] = defaultdict(set)
     dm_seniorities = frozenset(rules.file.qualification.decision_maker_seniorities)
     n = -1
     for n, contact in enumerate(records.get("contact", [])):
         aid = link_id(contact.get("account_id"))
         if aid is not None:
-            contacts[aid] += 1
+            people[aid].add(_person(contact, n))
             if _decision_maker(contact, dm_roles, dm_seniorities, rules):
                 decision_makers[aid].add(link_id(contact.get("id")) or f"\x00{n}")  # one without an id is one
     return Lookups(accounts=accounts, deal_value_by_account=dict(deal_value),
                    active_deal_contacts=frozenset(active_contacts), open_deals_by_account=dict(open_deals),
-                   contacts_by_account=dict(contacts),
+                   contacts_by_account={aid: len(keys) for aid, keys in people.items()},
                    decision_makers_by_account={aid: len(ids) for aid, ids in decision_makers.items()},
                    in_batch=True, has_contacts=n >= 0)
+
+
+def _person(contact: dict[str, Any], n: int) -> Any:
+    """Who a contact is, for counting an account's people: its email address (any case), else its full name,
+    else itself. One person entered twice is one contact: counted twice, a duplicate hid a single-threaded
+    account and one with too few contacts (helper-46)."""
+    email = contact.get("email")
+    if isinstance(email, str) and "@" in email:
+        return " ".join(email.lower().split())
+    first, last = contact.get("first_name"), contact.get("last_name")
+    if isinstance(first, str) and isinstance(last, str) and first.strip() and last.strip():
+        return (" ".join(first.lower().split()), " ".join(last.lower().split()))
+    return n
 
 
 def _decision_maker(contact: dict[str, Any], roles: set[str], seniorities: frozenset[str], rules: Ruleset) -> bool:

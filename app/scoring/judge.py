@@ -26,7 +26,9 @@ from app.scoring.values import link_id
 
 # what the cross-record rules and the lookups read; a stream keeps only these per record
 KEPT_FIELDS = {"account": ("id", "industry", "owner_id", "name", "website"),
-               "contact": ("id", "account_id", "email", "decision_role", "owner_id", "title"),
+               # names too: one person entered twice counts once among an account's contacts (batch._person)
+               "contact": ("id", "account_id", "email", "decision_role", "owner_id", "title", "first_name",
+                           "last_name"),
                "opportunity": ("id", "account_id", "amount", "stage", "contact_roles", "owner_id", "currency"),
                "lead": ("id", "owner_id", "status")}  # a converted lead is no duplicate of its contact
 # what survivor ranking, merge plans and merge priority read of a streamed record, after its filled count

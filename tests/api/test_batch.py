@@ -356,3 +356,23 @@ def test_a_merge_task_counts_the_records_to_merge_not_the_pairs(client: TestClie
     streamed = orjson.loads(client.post(f"/v1/batch?now={NOW_ISO}", content=lines, headers=NDJSON)
                             .text.splitlines()[-1])["summary"]
     assert [t for t in streamed["cleanup_tasks"] if t["rule"] == "lead.duplicate"] == merges
+
+
+def test_one_person_entered_twice_is_one_of_the_accounts_contacts(client: TestClient) -> None:
+    """A duplicate contact hid a single-threaded account: counted twice, the account had 'two' people
+    (helper-46). An account with deals and no contact at all is said to have none."""
+    bob = dict(CONTACT, email="bob@acme.com")
+    again = dict(bob, id="c9", email="BOB@acme.com")
+    body = {"accounts": [ACCOUNT, dict(ACCOUNT, id="a2")], "contacts": [bob, again],
+            "opportunities": DEALS + [dict(d, id=f"{d['id']}b", account_id="a2") for d in DEALS]}
+    found = {f["record_id"]: f for f in client.post(f"/v1/batch?now={NOW_ISO}", json=body).json()["cross_record"]
+             if f["rule"] == "account.contacts.single_contact_multi_deal"}
+    assert set(found) == {"a1", "a2"}
+    assert "only one contact" in found["a1"]["message"] and "no contact at all" in found["a2"]["message"]
+    lines = b"\n".join(orjson.dumps(dict(r, type=t)) for t, rs in
+                        (("account", body["accounts"]), ("contact", body["contacts"]),
+                         ("opportunity", body["opportunities"])) for r in rs)
+    streamed = [orjson.loads(x) for x in client.post(f"/v1/batch?now={NOW_ISO}", content=lines, headers=NDJSON)
+                .text.splitlines()][-1]["cross_record"]
+    assert {f["record_id"] for f in streamed if f["rule"] == "account.contacts.single_contact_multi_deal"} == \
+        {"a1", "a2"}

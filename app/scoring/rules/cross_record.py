@@ -22,7 +22,7 @@ def _account_id(record: dict[str, Any]) -> str | None:
 
 
 @rule("account.contacts.single_contact_multi_deal", fields=("id",), severity="warning", category="cross_record",
-      seed="002", scope="batch", message="{deals} open deals but only {contacts} contact(s): single-threaded.")
+      seed="002", scope="batch", message="{deals} open deals but {who}.")
 def _single_threaded(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
     """Seed 002: companies with 2+ deals but one contact (multi-threading gap). A batch without contacts (an
     accounts-and-deals export) says nothing of them: every account with deals would be reported."""
@@ -32,7 +32,8 @@ def _single_threaded(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[
     deals = ctx.lookups.open_deals_by_account.get(aid, 0) if aid else 0
     contacts = ctx.lookups.contacts_by_account.get(aid, 0) if aid else 0
     if deals >= 2 and contacts <= 1:
-        yield Hit("id", aid, details={"deals": deals, "contacts": contacts})
+        who = "only one contact: single-threaded" if contacts else "no contact at all: nobody to reach"
+        yield Hit("id", aid, details={"deals": deals, "contacts": contacts, "who": who})
 
 
 @rule("account.decision_maker.missing", fields=("id",), severity="warning", category="cross_record", seed="000",
