@@ -81,6 +81,12 @@ def read_rows(path: Path) -> Iterator[dict[str, Any]]:
                     yield orjson.loads(line)
     else:
         data = orjson.loads(path.read_bytes())
+        if isinstance(data, dict) and any(isinstance(data.get(k), list) for k in PLURALS):
+            # a /v1/batch body ({"accounts": […], "contacts": […]}): each record with the type of its list
+            for plural, record_type in PLURALS.items():
+                for record in data.get(plural) or []:
+                    yield dict(record, type=record_type) if isinstance(record, dict) else record
+            return
         if isinstance(data, dict):
             key = next((k for k in ("records", "results", "inputs") if isinstance(data.get(k), list)), None)
             data = data[key] if key else [data]
@@ -93,18 +99,23 @@ def adapt_rows(rows: Iterator[dict[str, Any]], record_type: str, source: str, ma
     """Each row as a canonical record: sObjects and HubSpot objects as such, flat rows through the one mapping
     that recognises most of the first row's columns (`choose_mapping`); `say` is told which, and the columns
     it does not map. `formats`: how a CSV export writes its dates and amounts (`learn_formats`), read so."""
-    mapping: ObjectMap | None = None
+    chosen: dict[str, ObjectMap] = {}
     for row in rows:
         if isinstance(row.get("attributes"), dict):
             yield from from_salesforce(row, mappings, record_type)
         elif isinstance(row.get("properties"), dict):
             yield from from_hubspot(row, mappings, record_type)
         else:
+            # a row naming its own type (an NDJSON line as /v1/batch takes it) is of that type: a mixed export
+            # scored as --type's was 323 'contacts' with four recognised columns
+            own = row.get("type")
+            row_type = TYPES.get(own.strip().lower(), record_type) if isinstance(own, str) else record_type
+            mapping = chosen.get(row_type)
             if mapping is None:
-                choice = choose_mapping(list(row), record_type, source, mappings)
-                mapping = choice.mapping
+                choice = choose_mapping([k for k in row if k != "type"], row_type, source, mappings)
+                mapping = chosen[row_type] = choice.mapping
                 for note in choice.notes() if say else ():
-                    say(note)
+                    say(note if row_type == record_type else f"{row_type} rows (their own type): {note}")
             adapted = adapt_fields({k: v for k, v in row.items() if k != "type"}, mapping, mappings)
             if formats is not None:
                 read_written(adapted.record_type, adapted.record, formats)
@@ -285,13 +296,13 @@ def cmd_score(args: argparse.Namespace) -> int:
                 kind = line.pop("type")
                 batch.setdefault({v: k for k, v in PLURALS.items()}[kind], []).append(line)
                 progress.advance()
-            Path(args.out).write_text(client.audit(batch, html=True), encoding="utf-8")
+            Path(args.out).write_text(client.audit(batch, html=True, now=args.now), encoding="utf-8")
             progress.finish()
             return 0
         out = stack.enter_context(open(args.out, "wb")) if args.out else sys.stdout.buffer
         as_json = out_name.endswith(".json")
         results: list[dict[str, Any]] = []
-        for result in client.batch_stream(lines(), duplicates=not args.no_duplicates):
+        for result in client.batch_stream(lines(), duplicates=not args.no_duplicates, now=args.now):
             if isinstance(result.get("line"), int) and "issues" in result and result["line"] < len(adapted):
                 annotate(result, adapted[result["line"]], rules)
             if result.get("type") == "summary":
@@ -341,7 +352,8 @@ def build_parser() -> argparse.ArgumentParser:
                    add_help=False)
     score = sub.add_parser("score", help="score a CSV, JSON or NDJSON export")
     score.add_argument("file")
-    score.add_argument("--type", required=True, choices=sorted(TYPES), help="record type of the export")
+    score.add_argument("--type", required=True, choices=sorted(TYPES),
+                       help="record type of the export (a row naming its own 'type' keeps it)")
     score.add_argument("--source", default="auto", choices=["auto", "salesforce", "hubspot", "canonical"],
                        help="column names: Salesforce or HubSpot fields, or canonical (auto: guessed)")
     score.add_argument("--url", default=os.environ.get("CRM_DQ_URL", "http://127.0.0.1:8000"))
@@ -351,6 +363,7 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("--mappings", default=os.environ.get("CRM_DQ_MAPPINGS_FILE"))
     score.add_argument("--no-duplicates", action="store_true", help="skip duplicate detection")
     score.add_argument("--quiet", action="store_true", help="no progress bar")
+    score.add_argument("--now", help="the instant timeliness rules measure against (ISO 8601; default: now)")
     rules = sub.add_parser("rules", help="rules files").add_subparsers(dest="action", required=True)
     rules.add_parser("check", help="validate a rules TOML").add_argument("file")
     maps = sub.add_parser("mappings", help="field mapping files").add_subparsers(dest="action", required=True)

@@ -64,10 +64,11 @@ class CrmDqClient:
                                          headers={"content-type": "application/json"}))
 
     def batch_stream(self, lines: Iterable[dict[str, Any]],
-                     duplicates: bool = True) -> Iterator[dict[str, Any]]:
-        """Stream `{"type": …}` records as NDJSON to `/v1/batch`; yield each result line, then the summary."""
+                     duplicates: bool = True, now: str | None = None) -> Iterator[dict[str, Any]]:
+        """Stream `{"type": …}` records as NDJSON to `/v1/batch`; yield each result line, then the summary.
+        `now`: the instant timeliness rules measure against (ISO 8601), else the server's clock."""
         body = (orjson.dumps(line) + b"\n" for line in lines)
-        params = {"duplicates": str(duplicates).lower()}
+        params = {"duplicates": str(duplicates).lower(), **({"now": now} if now else {})}
         with self.http.stream("POST", "/v1/batch", content=body, params=params,
                               headers={"content-type": NDJSON}) as response:
             if response.status_code >= 400:
@@ -77,9 +78,10 @@ class CrmDqClient:
                 if raw.strip():
                     yield orjson.loads(raw)
 
-    def audit(self, batch: dict[str, list[dict[str, Any]]], html: bool = False) -> Any:
+    def audit(self, batch: dict[str, list[dict[str, Any]]], html: bool = False, now: str | None = None) -> Any:
         """`POST /v1/audit` with a JSON batch; the HTML report as text when `html`."""
-        response = self.http.post("/v1/audit", params={"format": "html" if html else "json"},
+        response = self.http.post("/v1/audit", params={"format": "html" if html else "json",
+                                                       **({"now": now} if now else {})},
                                   content=orjson.dumps(batch), headers={"content-type": "application/json"})
         if html:
             self._check(response)
