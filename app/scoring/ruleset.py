@@ -288,7 +288,8 @@ class ComparisonSpec(_Strict):
 
 
 class VetoSpec(_Strict):
-    differ: list[str] = Field(min_length=1)  # every one of these at its else level (both sides filled) ...
+    # every one of these at its else level, or 'email.same_domain' at that level (both sides filled) ...
+    differ: list[str] = Field(min_length=1)
     unless: list[str] = []                   # ... and none of these agreeing ('email': at a level weighing for
     #                                          a match; 'email.exact': at that level): the pair is no match,
     cap: float | None = Field(None, gt=0, lt=1)  # or at most this score (review, never auto-merge)
@@ -304,8 +305,8 @@ class MatchModelSpec(_Strict):
     match_also_blocking: list[list[str]] = []
     # a shared value (`tf_only_weakens`) counts the distinct values of this compared field among its holders
     shared_counted_by: str = ""
-    # a pair whose every `differ` field is at its else level (both filled), with no `unless` field agreeing,
-    # is no match, or at most the veto's `cap` (linker.veto)
+    # a pair whose every `differ` field is at its else level (or at the level named, 'email.same_domain'; both
+    # filled), with no `unless` field agreeing, is no match, or at most the veto's `cap` (linker.veto)
     veto: list[VetoSpec] = []
     comparisons: list[ComparisonSpec]
 
@@ -320,12 +321,15 @@ class MatchModelSpec(_Strict):
             raise ValueError(f"shared_counted_by names a field that is not compared: {self.shared_counted_by!r}")
         levels = {c.field: [lv.label for lv in c.levels] for c in self.comparisons}
         for v in self.veto:
-            unknown = [f for f in (*v.differ, *(u.partition(".")[0] for u in v.unless)) if f not in fields]
+            named = (*v.differ, *v.unless)
+            unknown = [f for f in (n.partition(".")[0] for n in named) if f not in fields]
             if unknown:
                 raise ValueError(f"veto names fields that are not compared: {unknown}")
-            unknown = [u for u in v.unless if "." in u and u.partition(".")[2] not in levels[u.partition(".")[0]]]
-            if unknown:
-                raise ValueError(f"veto unless names levels the comparison does not have: {unknown}")
+            for key, names in (("differ", v.differ), ("unless", v.unless)):
+                unknown = [n for n in names
+                           if "." in n and n.partition(".")[2] not in levels[n.partition(".")[0]]]
+                if unknown:
+                    raise ValueError(f"veto {key} names levels the comparison does not have: {unknown}")
         return self
 
     @model_validator(mode="after")
@@ -352,6 +356,7 @@ class Duplicates(_Strict):
     shared_mailboxes: list[str] = []
     legal_forms: list[str] = []  # company legal forms cleanco does not strip (normalize.legal_forms)
     not_legal_forms: list[str] = []  # cleanco's forms kept in a company name (normalize.company_basename)
+    company_mail_domains: list[str] = []  # free-mail domains a company's own (normalize.company_domain)
     # a record scored against the index is also matched with these types' records (one person model)
     match_also: dict[Literal["contact", "lead"], list[Literal["contact", "lead"]]] = {}
     person: MatchModelSpec

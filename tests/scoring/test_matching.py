@@ -124,11 +124,12 @@ def test_colleagues_sharing_a_switchboard_and_a_domain_are_not_one_person(rules:
     jane = {"id": "c2", "first_name": "Jane", "last_name": "Smith", "email": "jane.smith@acme.com",
             "phone": "+1 415 555 0100"}
     assert link_record("contact", john, [("c2", jane)], rules) == []
-    # the same person under a nickname and another address at the same company still pairs
+    # the same person under a nickname and another address at the same company still pairs, for review: two
+    # mailboxes at one company's domain are two colleagues more often than not (`email.same_domain` veto)
     johnny = {"id": "c3", "first_name": "Johnny", "last_name": "Smith", "email": "jsmith@acme.com",
               "phone": "+1 415 555 0100"}
     [pair] = link_record("contact", john, [("c3", johnny)], rules)
-    assert pair["score"] > 0.99 and "same phone" in pair["reasons"]
+    assert pair["band"] == "review" and pair["score"] == 0.99 and "same phone" in pair["reasons"]
     # two free-mail addresses share no company: gmail.com is no evidence either way
     gmail = [dict(p, email=f"{p['first_name'].lower()}@gmail.com") for p in (john, jane)]
     assert link_record("contact", gmail[0], [("c2", gmail[1])], rules) == []
@@ -586,7 +587,7 @@ def test_colleagues_at_one_office_are_two_people_however_much_of_the_workplace_a
     # one person re-entered at the same office (a nickname, a typo) still pairs, as does one with a birth date
     sara = _colleague("c9", "Sara", "Jonson", phone="415 555 0177")
     [pair] = link_record("contact", sarah, [("c9", sara)], rules)
-    assert pair["score"] > 0.99
+    assert pair["score"] == 0.99  # for review: sara.jonson@ and sarah.johnson@, two mailboxes at one domain
     born = {"birthdate": "1980-04-02"}
     [pair] = link_record("contact", sarah | born, [("c2", michael | born)], rules, threshold=0.0)
     assert pair["score"] > 0.5
@@ -731,8 +732,14 @@ def test_father_and_son_are_two_people(rules: Ruleset) -> None:
     assert person_keys(junior, "contact", "US")["generation"] == "jr"
     assert person_keys({"first_name": "John Davenport III"}, "lead", "US")["generation"] == "iii"
     assert _pair_of("contact", [junior, senior], rules) is None
+    # one of them without a suffix: a son, or a name written without it; no evidence either way, but never
+    # merged unseen (the tester's Hans Weber and Hans Weber Jr. on one phone were 1.0), unless the same email
+    # address, birth date or profile says one person
     pair = _pair_of("contact", [junior, senior | {"id": "c2", "last_name": "Davenport"}], rules)
-    assert pair is not None and pair["band"] == "auto_merge"  # one of them without a suffix: no evidence
+    assert pair is not None and pair["band"] == "review" and pair["score"] == 0.99
+    same = {"email": "jdavenport@gmail.com"}
+    pair = _pair_of("contact", [junior | same, senior | {"id": "c2", "last_name": "Davenport"} | same], rules)
+    assert pair is not None and pair["band"] == "auto_merge"
 
 
 def test_title_words_are_names_when_nothing_else_is() -> None:
@@ -1021,7 +1028,8 @@ def test_half_written_names_and_particles(rules: Ruleset) -> None:
 def test_one_phone_with_work_and_private_mailboxes_is_one_person_in_one_cluster(rules: Ruleset) -> None:
     """helper-32: capping every pair whose mailboxes differ split eight entries of one Robert Kowalczyk (one
     phone, work and Gmail addresses) into two clusters; only a different mailbox and a different phone (a
-    job change) is capped at review now."""
+    job change) is capped at review now, and two mailboxes at one company's domain (bob.kowalczyk@ beside
+    robert.kowalczyk@umbra.io), which are two colleagues more often than one person's aliases."""
     entries = [("Bobby", "rkowalczyk@gmail.com", ""), ("Robert", "rkowalczyk@gmail.com", "303-555-0142"),
                ("Bob", "rkowalczyk@gmail.com", "303-555-0142"), ("Bobby", "bob.kowalczyk@umbra.io", "+1 303 555 0142"),
                ("Robert", "robert.kowalczyk@umbra.io", "+1 303 555 0142"),
@@ -1045,11 +1053,15 @@ def test_one_phone_with_work_and_private_mailboxes_is_one_person_in_one_cluster(
     def clusters(ruleset: Ruleset) -> list[list[str]]:
         return [c for c in find_duplicates("contact", others + robert, ruleset)["clusters"] if c[0][0] == "P"]
 
-    assert clusters(rules) == [[f"P{n}" for n in range(8)]]
+    work_and_private = ["P0", "P1", "P2", "P4", "P5", "P6"]  # Gmail and robert.kowalczyk@umbra.io
+    assert clusters(rules) == [work_and_private, ["P3", "P7"]]
+    # the entries under the second mailbox at umbra.io are tied to them by review pairs, never merged unseen
+    pairs = {(p["a"], p["b"]): p for p in find_duplicates("contact", others + robert, rules)["pairs"]}
+    assert pairs[("P1", "P3")]["band"] == pairs[("P3", "P4")]["band"] == "review"
     veto = [v.model_dump() for v in rules.file.duplicates.person.veto]
     by_email = load_rules(override={"duplicates": {"person": {"veto": [
         dict(v, differ=["email"]) if v["differ"] == ["email", "phone"] else v for v in veto]}}})
-    assert len(clusters(by_email)) > 1  # the defect
+    assert work_and_private not in clusters(by_email)  # the defect: work and private mailboxes split
 
 
 @settings(max_examples=300, deadline=None)

