@@ -73,9 +73,9 @@ def render_audit(audit: dict[str, Any], rules_version: str) -> str:
         parts.append(f"<tr><td><code>{escape(rule_id)}</code></td><td>{count}</td></tr>")
     parts.append("</table><h2>Duplicate clusters</h2><table><tr><th>type</th><th>cluster</th><th>survivor</th></tr>")
     for record_type, result in audit["duplicates"].items():
-        survivors = {p["a"]: p.get("cluster_survivor") for p in result["pairs"]}
-        for cluster in result["clusters"][:100]:
-            survivor = next((survivors[m] for m in cluster if survivors.get(m)), cluster[0])
+        survivors = result.get("survivors") or [None] * len(result["clusters"])
+        for cluster, survivor in list(zip(result["clusters"], survivors, strict=True))[:100]:
+            survivor = survivor or cluster[0]
             parts.append(f"<tr><td>{escape(record_type)}</td><td><code>{escape(', '.join(cluster))}</code></td>"
                          f"<td><code>{escape(str(survivor))}</code></td></tr>")
     parts.append("</table><h2>Cross-record findings</h2><table><tr><th>record</th><th>rule</th><th>message</th></tr>")

@@ -540,3 +540,19 @@ def business_hours_between(start: datetime, end: datetime, open_hour: float, clo
     total += sum(close_hour - open_hour for n in range(rest)
                  if (tail + timedelta(days=n)).isoweekday() in weekdays)
     return total
+
+
+def probability_as_text(value: Any) -> tuple[float, str] | None:
+    """(the percentage, a hint) that text holding a number from 0 to 100 stands for, else None.
+
+    A fraction of 1 ('0.5', as HubSpot stores it) is its percentage (50): storing 0.5 would have stored half a
+    percent.
+    """
+    if not isinstance(value, str):
+        return None
+    number = parse_number(value)
+    if number is None or not 0 <= number <= 100:
+        return None
+    if 0 < number < 1 and "%" not in value:
+        return round(number * 100, 2), ", a fraction of 1 as a percentage"
+    return number, ""

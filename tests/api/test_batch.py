@@ -376,3 +376,23 @@ def test_one_person_entered_twice_is_one_of_the_accounts_contacts(client: TestCl
                 .text.splitlines()][-1]["cross_record"]
     assert {f["record_id"] for f in streamed if f["rule"] == "account.contacts.single_contact_multi_deal"} == \
         {"a1", "a2"}
+
+
+def test_the_audit_names_each_clusters_survivor_past_its_first_200_pairs(client: TestClient) -> None:
+    """A 21-member cluster is 210 pairs; the audit keeps the first 200, and its HTML named a later cluster's
+    first member as the survivor, not the batch's (helper-46). The audit lists each cluster's survivor."""
+    people = [{"id": f"p{n:02d}", "first_name": "Ana", "last_name": "Lopez", "email": "ana.lopez@acme.com",
+               "phone": "+14155550100"} for n in range(21)]
+    pair = [{"id": "s1", "first_name": "Raj", "last_name": "Patel", "email": "raj.patel@initech.com"},
+            {"id": "s2", "first_name": "R.", "last_name": "Patel", "email": "raj.patel@initech.com",
+             "phone": "+14155550123", "title": "CTO", "last_activity_at": "2024-06-01T00:00:00Z"}]
+    body = {"contacts": people + pair}
+    batch = client.post(f"/v1/batch?now={NOW_ISO}", json=body).json()["duplicates"]["contacts"]
+    expected = {p["cluster_survivor"] for p in batch["pairs"] if p["a"] in ("s1", "s2")}
+    assert expected == {"s2"}
+    assert [n for n, p in enumerate(batch["pairs"]) if p["a"] in ("s1", "s2")] == [210]  # past the audit's 200
+    audit = client.post(f"/v1/audit?now={NOW_ISO}", json=body).json()["duplicates"]["contacts"]
+    assert len(audit["pairs"]) == 200
+    assert dict(zip(map(tuple, audit["clusters"]), audit["survivors"], strict=True))[("s1", "s2")] == "s2"
+    html = client.post(f"/v1/audit?now={NOW_ISO}&format=html", json=body).text
+    assert "<code>s1, s2</code></td><td><code>s2</code>" in html

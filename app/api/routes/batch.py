@@ -109,6 +109,9 @@ class TypeDuplicates(BaseModel):
     pairs: list[Pair]
     clusters: list[list[str]]
     stats: dict[str, Any]
+    survivors: list[str | None] | None = Field(
+        default=None, description="The audit's: each cluster's survivor, in the order of `clusters` (its pairs "
+                                  "are cut to the first 200; the batch's pairs carry `cluster_survivor`).")
 
 
 class CrossRecordFinding(BaseModel):
@@ -246,12 +249,23 @@ async def post_audit(request: Request, settings: SettingsDep, rules: RulesDep, o
                                      request.app.state.metrics)
     audit = {"summary": result["summary"], "cleanup_tasks": result["summary"]["cleanup_tasks"],
              "cross_record": result["cross_record"],
-             "duplicates": {t: {"clusters": d["clusters"], "pairs": d["pairs"][:200], "stats": d["stats"]}
+             "duplicates": {t: {"clusters": d["clusters"], "pairs": d["pairs"][:200], "stats": d["stats"],
+                                "survivors": cluster_survivors(d)}
                             for t, d in result["duplicates"].items()}}
     wants_html = format == "html" or (format is None and prefers_html(request.headers.get("accept", "")))
     if wants_html:
         return HTMLResponse(render_audit(audit, rules.version))
     return Response(orjson.dumps(audit), media_type="application/json")
+
+
+def cluster_survivors(duplicates: dict[str, Any]) -> list[str | None]:
+    """Each cluster's survivor, read from all its pairs before the audit cuts them to 200 (the HTML named a
+    21-member cluster's first member, not its survivor)."""
+    survivor_of = {}
+    for pair in duplicates["pairs"]:
+        if pair.get("cluster_survivor"):
+            survivor_of[pair["a"]] = survivor_of[pair["b"]] = pair["cluster_survivor"]
+    return [next((survivor_of[m] for m in cluster if m in survivor_of), None) for cluster in duplicates["clusters"]]
 
 
 def prefers_html(accept: str) -> bool:

@@ -14,7 +14,7 @@ from app.scoring.formats import URL_SCHEMES, UrlCheck, ascii_domain, check_url, 
 from app.scoring.matching.normalize import private_site
 from app.scoring.registry import Hit, rule
 from app.scoring.ruleset import picklist_key, stage_key
-from app.scoring.values import CLOCK_SKEW, currency_code, is_number, link_id, read_amount
+from app.scoring.values import CLOCK_SKEW, currency_code, is_number, link_id, probability_as_text, read_amount
 
 ACTIVITY_FIELDS = ("created_at", "updated_at", "last_activity_at", "last_verified_at", "first_response_at",
                    "last_contacted_at", "stage_changed_at")
@@ -38,7 +38,7 @@ def stage_named(record: dict[str, Any], name: str) -> str:
 
 @rule("opportunity.probability.stage_mismatch", fields=("probability", "stage"), severity="warning",
       category="consistency", when_present=True, seed="000",
-      message="Probability {value}% does not fit stage {stage} (expected {low:g}–{high:g}%){hint}.")
+      message="Probability {shown} does not fit stage {stage} (expected {low:g}–{high:g}%){hint}.")
 def _probability_vs_stage(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
     """Seed 000: probability scoring must align with stage and activity.
 
@@ -46,18 +46,26 @@ def _probability_vs_stage(record: dict[str, Any], params: Any, ctx: Any) -> Iter
     probability is): the suggestion is the percentage, not the nearest end of the stage's range.
     """
     name, stage = open_stage(record, ctx)
-    value = record.get("probability")
-    if stage is None or not is_number(value) or not 0 <= value <= 100:
+    written = value = record.get("probability")
+    if stage is None:
+        return
+    if not is_number(value):  # text that reads as a percentage ('50%', probability.as_text) is judged as it
+        read = probability_as_text(value)
+        if read is None:
+            return
+        value = read[0]
+    if not 0 <= value <= 100:
         return
     low, high = stage.probability
     if not low <= value <= high:
-        details = {"stage": stage_named(record, name), "low": low, "high": high, "hint": ""}
+        details = {"stage": stage_named(record, name), "low": low, "high": high, "hint": "",
+                   "shown": f"{value:g}%" if written is value else f"{written!r} ({value:g}%)"}
         if 0 < value <= 1 and low <= value * 100 <= high:
             fix = round(value * 100, 2)
             details["hint"] = f"; {value} looks like a fraction of 1, as a percentage it is {fix:g}"
         else:
             fix = min(max(value, low), high)
-        yield Hit("probability", value, suggestion=fix, details=details)
+        yield Hit("probability", written, suggestion=fix, details=details)
 
 
 @rule("opportunity.forecast_category.stage_mismatch", fields=("forecast_category", "stage"),

@@ -35,6 +35,7 @@ from app.scoring.values import (
     iso_currencies,
     parse_count,
     parse_number,
+    probability_as_text,
     read_amount,
     read_date,
 )
@@ -535,22 +536,6 @@ def _amount_unrealistic(record: dict[str, Any], params: Any, ctx: Any) -> Iterat
                                             "worth": rules.worth(number, currency)})
 
 
-def _probability_as_text(value: Any) -> tuple[float, str] | None:
-    """(the percentage, a hint) that text holding a number from 0 to 100 stands for, else None.
-
-    A fraction of 1 ('0.5', as HubSpot stores it) is its percentage (50): storing 0.5 would have stored half a
-    percent.
-    """
-    if not isinstance(value, str):
-        return None
-    number = parse_number(value)
-    if number is None or not 0 <= number <= 100:
-        return None
-    if 0 < number < 1 and "%" not in value:
-        return round(number * 100, 2), ", a fraction of 1 as a percentage"
-    return number, ""
-
-
 @rule("opportunity.probability.out_of_range", fields=("probability",), severity="error", category="validity",
       when_present=True,
       seed="000", message="Probability {value!r} is not a number from 0 to 100.")
@@ -562,7 +547,7 @@ def _probability_range(record: dict[str, Any], params: Any, ctx: Any) -> Iterato
     value = record["probability"]
     if is_number(value) and 0 <= value <= 100:
         return
-    if not is_number(value) and _probability_as_text(value) is not None:
+    if not is_number(value) and probability_as_text(value) is not None:
         return
     yield Hit("probability", value)
 
@@ -575,7 +560,7 @@ def _probability_text(record: dict[str, Any], params: Any, ctx: Any) -> Iterator
     written as text, as an amount written as text is amount.as_text (a warning; it was an error alerting on
     every save, and before that probability.out_of_range, 'not a number from 0 to 100')."""
     value = record.get("probability")
-    if "probability" in ctx.present and not is_number(value) and (read := _probability_as_text(value)) is not None:
+    if "probability" in ctx.present and not is_number(value) and (read := probability_as_text(value)) is not None:
         yield Hit("probability", value, suggestion=read[0], details={"hint": read[1]})
 
 
