@@ -193,3 +193,26 @@ def test_a_client_that_leaves_mid_stream_leaves_the_workers_working(workers_clie
         for _ in response.iter_lines():
             break
     assert stream(workers_client, mixed_body(100))[-1].startswith(b'{"type":"summary"')
+
+
+def test_a_worker_killed_mid_stream_loses_no_line(tmp_path: Path) -> None:
+    """A worker that died mid-stream cut the answer off without an error line, and the client waited for the
+    rest (helper-46): its chunk and the rest of the stream are judged in a thread, line for line as the
+    workers would have."""
+    import threading
+
+    body = mixed_body(6000)
+    with TestClient(create_app(settings_for(tmp_path, 1))) as client:
+        expected = stream(client, body)
+    with TestClient(create_app(settings_for(tmp_path, 2))) as client:
+        stream(client, mixed_body(50))  # the workers are up
+        victim = worker_pids()[0]
+        killer = threading.Timer(0.3, os.kill, (victim, signal.SIGKILL))
+        killer.start()
+        try:
+            got = stream(client, body)
+        finally:
+            killer.cancel()
+        assert wait_gone([victim])
+    assert len(got) == len(expected) and got[:-1] == expected[:-1]
+    assert without_seconds(orjson.loads(got[-1])) == without_seconds(orjson.loads(expected[-1]))

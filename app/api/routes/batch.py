@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator, Callable
+from concurrent.futures.process import BrokenProcessPool
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -38,6 +40,7 @@ from app.scoring.judge import Judged, JudgeSetup, judge_lines
 from app.scoring.pool import judge_pool
 from app.scoring.rules.cross_record import AFTER_MATCHING
 
+log = logging.getLogger("crm_dq")
 router = APIRouter(prefix="/v1", tags=["batch"])
 NDJSON = "application/x-ndjson"
 # the other names newline-delimited JSON goes by; all are read as NDJSON, answered as application/x-ndjson
@@ -390,7 +393,23 @@ def chunk_judge(processes: int, rules: Ruleset, setup: JudgeSetup) -> tuple[Judg
     so none idles while its last result is absorbed), or with 0 or 1 process a thread, one chunk at a time."""
     if processes > 1:
         pool = judge_pool(processes, rules)
-        return (lambda lines, first: asyncio.wrap_future(pool.submit(rules, lines, first, setup))), 2 * processes
+        broken = False
+
+        async def in_worker(lines: list[bytes | None], first: int) -> Judged:
+            """A worker that dies (killed, out of memory, code changed on disk under a running server) loses
+            its chunk, and the stream was cut off without an error line: the chunk, and the rest of the
+            stream, are judged in a thread instead (judging is pure; the next stream gets a new pool)."""
+            nonlocal broken
+            if not broken:
+                try:
+                    return await asyncio.wrap_future(pool.submit(rules, lines, first, setup))
+                except BrokenProcessPool as exc:
+                    if not broken:
+                        log.warning("NDJSON scoring workers failed (%s); this stream goes on in a thread", exc)
+                    broken = True
+            return await run_in_threadpool(judge_lines, lines, first, rules, setup)
+
+        return (lambda lines, first: asyncio.ensure_future(in_worker(lines, first))), 2 * processes
     return (lambda lines, first: asyncio.ensure_future(
         run_in_threadpool(judge_lines, lines, first, rules, setup))), 1
 
