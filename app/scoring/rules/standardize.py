@@ -287,6 +287,48 @@ def _address(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
         yield Hit(f"{name}.state", raw_state, suggestion=state, details={"reason": f"ISO 3166-2 code is {state}"})
 
 
+# the countries most CRM addresses are in, in this order, named first among several
+_FIRST_NAMED = {c: n for n, c in enumerate(("US", "CA", "GB", "AU", "DE", "FR", "ES", "IT", "NL", "IN", "BR", "MX",
+                                              "JP", "CN"))}
+
+
+@lru_cache(maxsize=1)
+def _state_countries() -> dict[str, frozenset[str]]:
+    """Lowercased subdivision name or code -> the countries that have one so written (`_state_codes`)."""
+    found: dict[str, set[str]] = {}
+    for country, text in _state_codes():
+        found.setdefault(text, set()).add(country)
+    return {text: frozenset(countries) for text, countries in found.items()}
+
+
+def _state_vs_country(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
+    """Seed 002 location formatting: city, state, country consistency. A state that is no subdivision of the
+    address's country but is one of another ('ON' in the USA, 'NSW' in Canada, 'CA' in Germany). A state
+    known nowhere ('Bavaria', written in English where ISO writes 'Bayern') says nothing either way."""
+    name = ADDRESS_FIELD[ctx.record_type]
+    address = record.get(name)
+    country = ctx.normalized.get("country")
+    if country is None or "state" in ctx.normalized or not isinstance(address, dict):
+        return
+    raw_state = address.get("state")
+    if not isinstance(raw_state, str) or not ctx.filled(raw_state) or len(raw_state) > 100:
+        return
+    text = " ".join(raw_state.strip().lower().split())
+    elsewhere = _state_countries().get(text) or _state_countries().get(text.replace(". ", "."))
+    if elsewhere and country not in elsewhere:
+        # the countries most addresses are in first: 'CA' is California before it is a province of Burundi
+        where = [country_name(c) for c in sorted(elsewhere, key=lambda c: (_FIRST_NAMED.get(c, 99), country_name(c)))]
+        yield Hit(f"{name}.state", raw_state, details={
+            "country": country_name(country),
+            "where": ", ".join(where[:3]) + (f" and {len(where) - 3} more" if len(where) > 3 else "")})
+
+
+for _t in ADDRESS_FIELD:
+    rule(f"{_t}.state.country_mismatch", fields=(ADDRESS_FIELD[_t],), severity="warning", category="consistency",
+         when_present=True, seed="002",
+         message="{field} {value!r} is a state or province of {where}, not of {country}.")(_state_vs_country)
+
+
 for _t in ADDRESS_FIELD:
     rule(f"{_t}.address.nonstandard", fields=(ADDRESS_FIELD[_t],), severity="info", category="standardization",
          when_present=True,
