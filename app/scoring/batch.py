@@ -31,7 +31,7 @@ from app.scoring.matching.dedupe import MATCHABLE, Matches, match_lazily
 from app.scoring.matching.linker import Prepared
 from app.scoring.rules.cross_record import AFTER_MATCHING, READ_BATCH_ACCOUNTS
 from app.scoring.ruleset import Ruleset, picklist_key
-from app.scoring.summary import PLURAL, SINGULAR, BatchSummary, impact_of, note_merge
+from app.scoring.summary import PLURAL, SINGULAR, BatchSummary, impact_of, merges_of, note_priority
 from app.scoring.values import is_filled, link_id
 
 __all__ = ["KEPT_FIELDS", "PLURAL", "SINGULAR", "BatchRun", "BatchSummary", "FoundDuplicates",
@@ -295,7 +295,7 @@ class FoundDuplicates:
 
     json: bytes
     clusters: list[list[str]]
-    merges: dict[str, int]  # records to merge into another, by merge priority (`merges_by_priority`)
+    merges: dict[str, int]  # records to merge into their survivors, by merge priority (`summary.merges_of`)
 
     def view(self) -> dict[str, Any]:
         """The duplicates' shape as far as the summary reads it (clusters, records to merge by priority)."""
@@ -307,15 +307,15 @@ def match_packed_json(record_type: str, ids: list[str], keys: list[Packed], rank
                       rules: Ruleset) -> FoundDuplicates:
     """`match_packed`, answered as JSON written a pair at a time (the pairs never exist all at once)."""
     found = _match_packed(record_type, ids, keys, ranks, keep_records, deal_value_by_account, rules)
-    merged: dict[str, str] = {}
+    best: dict[str, str] = {}
     body = bytearray(b'{"pairs":[')  # one buffer: each small orjson result holds kilobytes until freed
     for n, pair in enumerate(found.pairs()):
-        note_merge(merged, pair)
+        note_priority(best, pair)
         if n:
             body += b","
         body += orjson.dumps(pair)
     body += b'],"clusters":' + orjson.dumps(found.clusters) + b',"stats":' + orjson.dumps(found.stats()) + b"}"
-    return FoundDuplicates(bytes(body), found.clusters, dict(Counter(merged.values())))
+    return FoundDuplicates(bytes(body), found.clusters, merges_of(found.clusters, best))
 
 
 

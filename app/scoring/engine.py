@@ -180,7 +180,10 @@ def mark_covered(issues: list[dict[str, Any]],
     the other (a deal in Negotiation without an economic buyer was a MEDDPICC gap and an unmet stage gate: two
     penalties and two entries in an audit's cleanup list for one empty field). Only under a finding at least
     as severe. A rule's `gap_fields` are the fields its finding is about, whatever field it names."""
+    found = {issue["rule"] for issue in issues}
     for covering_id, own_gap, covered in covering:
+        if covering_id not in found or found.isdisjoint(covered):  # the common case: nothing to mark
+            continue
         # per field, the most severe of the covering rule's findings (rules files set severities): a
         # finding is counted under one at least as severe, never under a milder one (an error under an info
         # finding would lose its penalty)

@@ -230,23 +230,34 @@ class BatchSummary:
 PRIORITY_RANK = {"low": 0, "medium": 1, "high": 2}
 
 
-def note_merge(merged: dict[str, str], pair: Mapping[str, Any]) -> None:
-    """Note the record a pair merges into its survivor, at the highest merge priority any of its pairs has."""
-    loser = pair["b"] if pair["survivor"] == pair["a"] else pair["a"]
+def note_priority(best: dict[str, str], pair: Mapping[str, Any]) -> None:
+    """Note a pair's merge priority on both its records, keeping each record's highest."""
     priority = pair["merge_priority"]
-    if PRIORITY_RANK[priority] > PRIORITY_RANK.get(merged.get(loser, ""), -1):
-        merged[loser] = priority
+    for member in (pair["a"], pair["b"]):
+        if PRIORITY_RANK[priority] > PRIORITY_RANK.get(best.get(member, ""), -1):
+            best[member] = priority
+
+
+def merges_of(clusters: list[list[str]], best: Mapping[str, str]) -> dict[str, int]:
+    """Records to merge into their cluster's survivor, by merge priority: a cluster of n records is n − 1
+    merges (ten entries of one lead are nine, not 45 pairs; as `counts.duplicate_records` counts them), at
+    the highest priority of its records' pairs."""
+    merges: Counter[str] = Counter()
+    for cluster in clusters:
+        ranked = [best[m] for m in cluster if m in best]
+        if ranked and len(cluster) > 1:
+            merges[max(ranked, key=PRIORITY_RANK.__getitem__)] += len(cluster) - 1
+    return dict(merges)
 
 
 def merges_by_priority(result: Mapping[str, Any]) -> dict[str, int]:
-    """Records to merge into another, by merge priority: each record a pair merges away counted once (ten
-    entries of one lead are nine merges, not 45 pairs), at its pairs' highest priority."""
+    """`merges_of` a type's duplicates: precomputed (`merges`, a stream's) or from its pairs and clusters."""
     if "merges" in result:
         return result["merges"]
-    merged: dict[str, str] = {}
+    best: dict[str, str] = {}
     for pair in result["pairs"]:
-        note_merge(merged, pair)
-    return dict(Counter(merged.values()))
+        note_priority(best, pair)
+    return merges_of(result["clusters"], best)
 
 
 def _total(impacts: array[float]) -> float:

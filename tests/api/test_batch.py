@@ -358,6 +358,21 @@ def test_a_merge_task_counts_the_records_to_merge_not_the_pairs(client: TestClie
     assert [t for t in streamed["cleanup_tasks"] if t["rule"] == "lead.duplicate"] == merges
 
 
+def test_merge_tasks_count_what_the_summary_counts_as_duplicate_records(client: TestClient) -> None:
+    """Pairs the cluster guard split off and chains counted the losers of pairs: two merges where the summary
+    counted one duplicate record (helper-49). A task counts its clusters' records less their survivors."""
+    contacts = [
+        {"id": "c0", "first_name": "Bob", "last_name": "Smyth", "email": "r.smith@gmail.com",
+         "phone": "+14155550199", "mailing_address": {"city": "Austin"}, "title": "CTO"},
+        {"id": "c1", "first_name": "Robert", "last_name": "Smyth", "email": "bob@acme.com",
+         "phone": "+14155550199", "title": "CTO"},
+        {"id": "c2", "first_name": "Roberta", "last_name": "Smithe", "email": "r.smith@gmail.com",
+         "phone": "+14155550100", "mailing_address": {"city": "Austin"}}]
+    summary = client.post(f"/v1/batch?now={NOW_ISO}", json={"contacts": contacts}).json()["summary"]
+    merges = sum(t["findings"] for t in summary["cleanup_tasks"] if t["rule"] == "contact.duplicate")
+    assert merges == summary["counts"]["duplicate_records"]
+
+
 def test_one_person_entered_twice_is_one_of_the_accounts_contacts(client: TestClient) -> None:
     """A duplicate contact hid a single-threaded account: counted twice, the account had 'two' people
     (helper-46). An account with deals and no contact at all is said to have none."""

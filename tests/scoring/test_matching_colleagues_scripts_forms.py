@@ -170,11 +170,35 @@ def test_names_in_two_scripts_that_agree_still_match(rules: Ruleset) -> None:
 
 
 def test_the_script_of_a_name() -> None:
-    latin = ("Hiroshi Tanaka", "Nguyễn", "Müller", "Mª José", "Hawaiʻi", "Ｔｏｙｏｔａ")
-    assert [normalize.script_of(n) for n in latin] == [""] * 6
-    other = ("浩 田中", "Петров", "トヨタ", "ｱｲｳ", "삼성", "Ελένη", "محمد")
-    assert [normalize.script_of(n) for n in other] == \
-        ["CJK", "CYRILLIC", "KATAKANA", "KATAKANA", "HANGUL", "GREEK", "ARABIC"]
+    """Only the scripts whose transliteration is no reading a person writes; Cyrillic, Greek and Devanagari
+    read as people spell them, and are compared as Latin names are (helper-49)."""
+    latin = ("Hiroshi Tanaka", "Nguyễn", "Müller", "Mª José", "Hawaiʻi", "Ｔｏｙｏｔａ", "Петров", "Ελένη", "प्रिया")
+    assert [normalize.script_of(n) for n in latin] == [""] * 9
+    other = ("浩 田中", "トヨタ", "ｱｲｳ", "삼성", "محمد")
+    assert [normalize.script_of(n) for n in other] == ["CJK", "KATAKANA", "KATAKANA", "HANGUL", "ARABIC"]
+
+
+def test_names_in_cyrillic_that_differ_still_differ(rules: Ruleset) -> None:
+    """'Анна Сидорова' and 'Ivan Petrov' on one phone and city were a review pair, 'Сбербанк' and 'Gazprom'
+    at one address and phone too: a transliteration that reads as people spell it still disagrees (helper-49).
+    Two CJK companies in one building with different websites are no pair either."""
+    from app.scoring.matching.dedupe import find_duplicates
+
+    people = [{"id": "a", "first_name": "Анна", "last_name": "Сидорова", "phone": "+74951234567",
+               "mailing_address": {"city": "Moscow"}},
+              {"id": "b", "first_name": "Ivan", "last_name": "Petrov", "phone": "+74951234567",
+               "mailing_address": {"city": "Moscow"}}]
+    assert find_duplicates("contact", people, rules)["pairs"] == []
+    same = [dict(people[0], first_name="Иван", last_name="Петров"), people[1]]
+    assert [p["band"] for p in find_duplicates("contact", same, rules)["pairs"]] == ["auto_merge"]
+    office = {"phone": "+74951234567", "billing_address": {"street": "Vavilova 19", "city": "Moscow"}}
+    banks = [dict(office, id="a", name="Сбербанк", website="sberbank.ru"),
+             dict(office, id="b", name="Gazprom", website="gazprom.ru")]
+    assert find_duplicates("account", banks, rules)["pairs"] == []
+    tokyo = {"phone": "+81312345678", "billing_address": {"street": "1-1", "city": "Tokyo"}}
+    companies = [dict(tokyo, id="a", name="トヨタ自動車株式会社", website="toyota.jp"),
+                 dict(tokyo, id="b", name="三菱商事", website="mitsubishicorp.com")]
+    assert find_duplicates("account", companies, rules)["pairs"] == []
 
 
 # ---- 3. German umlauts written out ------------------------------------------------------------------------

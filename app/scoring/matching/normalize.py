@@ -222,10 +222,10 @@ _SYMBOLS = frozenset({"So", "Sk", "Cf", "Cs", "Co"})  # emoji, flags, skin tones
 
 
 def script_of(text: str) -> str:
-    """The script a name is written in: '' for Latin letters (accents and all: 'Nguyễn', 'Müller'), else the
-    Unicode script of its first letter that is not Latin ('CYRILLIC', 'CJK', 'HIRAGANA', 'KATAKANA', 'HANGUL',
-    'GREEK', 'ARABIC', …). Two names in two scripts are compared by their transliterations, which for kanji
-    and hangul are no reading a person would write ('浩 田中' is 'hao tianzhong'): see the comparisons'
+    """The script a name is written in when its transliteration is no reading a person would write
+    (`_SCRIPTS`: 'CJK', 'HIRAGANA', 'KATAKANA', 'HANGUL', 'ARABIC', …), else '' (Latin letters, accents and all:
+    'Nguyễn', 'Müller'; Cyrillic, Greek, Indic scripts, which transliterate as people spell them). Two names
+    in two scripts whose transliterations do not agree are no evidence either way: see the comparisons'
     'other_script' level."""
     if text.isascii():
         return ""
@@ -238,12 +238,14 @@ def script_of(text: str) -> str:
 
 
 # Scripts by the first word of their letters' Unicode names ('CJK UNIFIED IDEOGRAPH-7530', 'HALFWIDTH KATAKANA
-# LETTER TO'); a letter of none (Latin, 'ª' in 'Mª José', a modifier letter 'ʻ') is Latin
-_SCRIPTS = frozenset({
-    "CYRILLIC", "GREEK", "ARMENIAN", "GEORGIAN", "HEBREW", "ARABIC", "SYRIAC", "THAANA", "DEVANAGARI",
-    "BENGALI", "GURMUKHI", "GUJARATI", "ORIYA", "TAMIL", "TELUGU", "KANNADA", "MALAYALAM", "SINHALA", "THAI",
-    "LAO", "TIBETAN", "MYANMAR", "KHMER", "MONGOLIAN", "ETHIOPIC", "CHEROKEE", "CJK", "HIRAGANA", "KATAKANA",
-    "BOPOMOFO", "HANGUL", "YI"})
+# LETTER TO'), those whose transliteration is no reading a person would write: Chinese characters read in
+# Mandarin whatever the language (浩 田中 is 'hao tianzhong', not Hiroshi Tanaka), kana, hangul, and the scripts
+# written without their vowels (محمد is 'mhmd', not Mohammed). Cyrillic, Greek and the Indic scripts read as
+# people spell them ('Петров' is 'petrov'): their names are compared as any other, and differ as any other
+# (helper-49: 'Анна Сидорова' and 'Ivan Petrov' on one phone were a review pair). A letter of none of these
+# is '' (Latin and the rest).
+_SCRIPTS = frozenset({"CJK", "HIRAGANA", "KATAKANA", "BOPOMOFO", "HANGUL", "YI", "ARABIC", "HEBREW", "SYRIAC",
+                      "THAANA", "THAI", "LAO", "KHMER", "MYANMAR", "TIBETAN"})
 
 
 def _script_of_value(value: Any) -> str:

@@ -18,27 +18,26 @@ def is_qualified(value: Any, ctx: Any, path: str = "") -> bool:
     "Unclear", "Maybe", "Budget not yet allocated", "Timeline TBD"; not "No more than 80k").
 
     A statement (`[qualification] statement_fields`: a pain, a need, requirements) is often written in the
-    negative ("No visibility into renewal pipeline"): there only a few words read as a non-answer ("No clear
-    need"). Where none is an answer (`none_is_an_answer`: "None - sole source" for the competition), it is one.
+    negative ("No visibility into renewal pipeline"): there a negative start reads as a non-answer only in a
+    few words ("No clear need"); a negative end ("… to be determined") still does. Where none is an answer
+    (`none_is_an_answer`: "None - sole source" for the competition), it is one ("none yet" is not).
     """
     if value is False:
         return False
     rules = ctx.rules
-    if value.__class__ is str and path in rules.none_is_an_answer:
-        text = " ".join(value.lower().split())
-        if text in rules.none_answers or text.startswith(rules.none_answer_prefixes):
-            return True
+    text = " ".join(value.lower().split()).rstrip(".!") if value.__class__ is str else ""  # "None." as "none"
+    if text and path in rules.none_is_an_answer and (text in rules.none_answers or (
+            text.startswith(rules.none_answer_prefixes) and text not in rules.negative_values
+            and not text.endswith(rules.negative_suffixes))):
+        return True
     if not ctx.filled(value):
         return False
     if not isinstance(value, str):
         return not (value.__class__ in (int, float) and value == 0)  # as the text "0" is
-    text = " ".join(value.lower().split()).rstrip(".!")  # "Budget not yet allocated." as without its period
-    if text in rules.negative_values:
+    if text in rules.negative_values or text.endswith(rules.negative_suffixes):
         return False
     if path in rules.statement_fields and text.count(" ") + 1 >= rules.statement_words:
         return True
-    if text.endswith(rules.negative_suffixes):
-        return False
     return not text.startswith(rules.negative_prefixes) or text.startswith(rules.affirmative_prefixes)
 
 

@@ -406,8 +406,11 @@ def _number_in_range(field: str, max_key: str) -> Any:
         limit = getattr(params, max_key)
         if not is_number(value):
             number = parse_number(value)
-            if number is not None and number >= 0:
+            if number is not None and 0 <= number <= limit:
                 return  # a number written as text: `as_text`
+            if number is not None and number > limit:  # '99,999,999,999': as unrealistic as the number is
+                yield Hit(field, value, details={"reason": f"above the realistic maximum {limit:,.0f}"})
+                return
             reason = "not a number"
             if number is None and (low := parse_count(value)) is not None:
                 reason = f"a range or an estimate, read as at least {low:,.0f}; store the number"
@@ -422,13 +425,14 @@ def _number_in_range(field: str, max_key: str) -> Any:
     return check
 
 
-def _number_as_text(field: str) -> Any:
+def _number_as_text(field: str, max_key: str) -> Any:
     def check(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
         """A count written as text that reads as one ('250', '8,300'): the number is right, its type is not (a
         warning: it was an error, alerting on every save, beside real errors)."""
         value = record.get(field)
+        # above the realistic maximum it is no number to store: `invalid` says so, once
         if field in ctx.present and not is_number(value) and (number := parse_number(value)) is not None \
-                and number >= 0:
+                and 0 <= number <= getattr(params, max_key):
             yield Hit(field, value, suggestion=int(number) if float(number).is_integer() else number)
 
     return check
@@ -443,10 +447,10 @@ for _t, _f, _max in (("account", "employee_count", "employee_count_max"),
          description="Seed 000: company information (size, revenue) must be accurate.")(
         _number_in_range(_f, _max))
     rule(f"{_t}.{_f}.as_text", fields=(_f,), severity="warning", category="validity", seed="004",
-         when_present=True,
+         when_present=True, config="validity",
          message="{field} {value!r} is a number written as text; store the number {suggestion}.",
          description="Seed 004 data cleansing: numbers stored as numbers; text that reads as one is suggested "
-                     "as the number.")(_number_as_text(_f))
+                     "as the number.")(_number_as_text(_f, _max))
 
 
 @rule("opportunity.amount.invalid", fields=("amount",), severity="error", category="validity", seed="000",
