@@ -84,7 +84,8 @@ def read_rows(path: Path) -> Iterator[dict[str, Any]]:
         if isinstance(data, dict) and any(isinstance(data.get(k), list) for k in PLURALS):
             # a /v1/batch body ({"accounts": […], "contacts": […]}): each record with the type of its list
             for plural, record_type in PLURALS.items():
-                for record in data.get(plural) or []:
+                records = data.get(plural)
+                for record in records if isinstance(records, list) else []:
                     yield dict(record, type=record_type) if isinstance(record, dict) else record
             return
         if isinstance(data, dict):
@@ -100,7 +101,9 @@ def adapt_rows(rows: Iterator[dict[str, Any]], record_type: str, source: str, ma
     that recognises most of the first row's columns (`choose_mapping`); `say` is told which, and the columns
     it does not map. `formats`: how a CSV export writes its dates and amounts (`learn_formats`), read so."""
     chosen: dict[str, ObjectMap] = {}
-    for row in rows:
+    for n, row in enumerate(rows):
+        if not isinstance(row, dict):  # [1, "x"] in a JSON export: no record to adapt, said in one line
+            raise AdapterError(f"row {n}", f"row {n} is not a JSON object (a record): {str(row)[:60]!r}")
         if isinstance(row.get("attributes"), dict):
             yield from from_salesforce(row, mappings, record_type)
         elif isinstance(row.get("properties"), dict):

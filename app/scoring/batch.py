@@ -75,7 +75,7 @@ def batch_lookups(records: Mapping[str, Iterable[dict[str, Any]]], rules: Rulese
     for n, contact in enumerate(records.get("contact", [])):
         aid = link_id(contact.get("account_id"))
         if aid is not None:
-            people[aid].add(_person(contact, n))
+            people[aid].add(_person(contact, n, rules.shared_mailboxes))
             if _decision_maker(contact, dm_roles, dm_seniorities, rules):
                 decision_makers[aid].add(link_id(contact.get("id")) or f"\x00{n}")  # one without an id is one
     return Lookups(accounts=accounts, deal_value_by_account=dict(deal_value),
@@ -85,13 +85,16 @@ def batch_lookups(records: Mapping[str, Iterable[dict[str, Any]]], rules: Rulese
                    in_batch=True, has_contacts=n >= 0)
 
 
-def _person(contact: dict[str, Any], n: int) -> Any:
-    """Who a contact is, for counting an account's people: its email address (any case), else its full name,
-    else itself. One person entered twice is one contact: counted twice, a duplicate hid a single-threaded
-    account and one with too few contacts (helper-46)."""
+def _person(contact: dict[str, Any], n: int, shared: frozenset[str]) -> Any:
+    """Who a contact is, for counting an account's people: its email address (any case; not a mailbox a
+    company shares, `shared`: Ann and Bob on info@ are two), else its full name, else itself. One person
+    entered twice is one contact: counted twice, a duplicate hid a single-threaded account and one with too
+    few contacts (helper-46)."""
     email = contact.get("email")
     if isinstance(email, str) and "@" in email:
-        return " ".join(email.lower().split())
+        address = " ".join(email.lower().split())
+        if address.rpartition("@")[0].split("+", 1)[0].replace(".", "") not in shared:
+            return address
     first, last = contact.get("first_name"), contact.get("last_name")
     if isinstance(first, str) and isinstance(last, str) and first.strip() and last.strip():
         return (" ".join(first.lower().split()), " ".join(last.lower().split()))

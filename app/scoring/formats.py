@@ -256,22 +256,33 @@ def _cldr_country_names(known: Mapping[str, str]) -> dict[str, str]:
 @lru_cache(maxsize=4096)
 def country_typo(text: str) -> str | None:
     """The ISO 3166 alpha-2 of the one country name `text` is a typing slip of ('Untied States', 'Grmany'),
-    by OSA distance (a swap is one slip) over the names `default_countries` knows: one slip for names of up
-    to ten letters, two for longer ones; None when nothing, or more than one country, is that close."""
+    by OSA distance (a swap is one slip) over the names `default_countries` knows in the same alphabet and
+    of about the same length: one slip for names of up to ten letters, two for longer ones; None when
+    nothing, or more than one country, is that close. Callers pass text of at most `COUNTRY_TYPO_TEXT`."""
     key = " ".join(text.lower().split())
-    if len(key) < 5 or len(key) > 60 or not key.replace(" ", "").isalpha():
+    if len(key) < 5 or len(key) > COUNTRY_TYPO_TEXT or not key.replace(" ", "").isalpha():
         return None
+    slips = 1 if len(key) <= 10 else 2
+    names = _country_names(key.isascii())
+    near = [name for size in range(len(key) - slips, len(key) + slips + 1) for name in names.get(size, ())]
     countries = default_countries()
-    found = process.extract(key, _country_names(), scorer=OSA.distance, score_cutoff=1 if len(key) <= 10 else 2,
-                            limit=5)
+    found = process.extract(key, near, scorer=OSA.distance, score_cutoff=slips, limit=5)
     codes = {countries[name] for name, _, _ in found}
     return codes.pop() if len(codes) == 1 else None
 
 
+COUNTRY_TYPO_TEXT = 60  # characters: longer text is no country name
+
+
 @cache
-def _country_names() -> tuple[str, ...]:
-    """The country names (not codes) `default_countries` knows, for `country_typo`."""
-    return tuple(k for k in default_countries() if len(k) >= 5)
+def _country_names(ascii_only: bool) -> dict[int, tuple[str, ...]]:
+    """The country names (not codes) `default_countries` knows, in ASCII or not, by length (`country_typo`
+    compares about 300 of them, not all 17,000: 2 ms a distinct unknown country, helper-49)."""
+    by_length: dict[int, list[str]] = {}
+    for name in default_countries():
+        if len(name) >= 5 and name.isascii() == ascii_only:
+            by_length.setdefault(len(name), []).append(name)
+    return {size: tuple(names) for size, names in by_length.items()}
 
 
 def _latin(text: str) -> bool:
@@ -327,8 +338,8 @@ def phone_region(address: Any, default: str, countries: Mapping[str, str] | None
     if address.__class__ is dict:
         written = address.get("country")
         code = country_code(written, countries if countries is not None else default_countries())
-        if code is None and written.__class__ is str:  # 'Grmany': the country meant, where only one is that close
-            code = country_typo(written)
+        if code is None and written.__class__ is str and len(written) <= COUNTRY_TYPO_TEXT:
+            code = country_typo(written)  # 'Grmany': the country meant, where only one is that close
         if code is not None and code in phonenumbers.SUPPORTED_REGIONS:
             return code
     return default
@@ -553,9 +564,15 @@ def with_extension_words(text: str) -> str:
     """The number with an extension word phonenumbers does not read written as 'ext' (searched for only when a
     letter an extension word begins with is there: the search costs ten times the test, and most numbers
     have none)."""
-    if len(text) > 250 or not _LETTER.search(text):  # phonenumbers refuses longer text; the search is O(n²)
+    if len(text) > 250 or not _LETTER.search(text):  # phonenumbers refuses longer text
         return text
-    return _EXTENSION_WORD.sub(r" ext \1", text, count=1)
+    # the word and its digits end the text: searched for in its last characters only (the search is O(n²):
+    # 55 ms over 250 characters of letters and spaces, helper-49)
+    head, tail = text[:-_EXTENSION_TAIL], text[-_EXTENSION_TAIL:]
+    return head + _EXTENSION_WORD.sub(r" ext \1", tail, count=1)
+
+
+_EXTENSION_TAIL = 48  # characters: ' Nebenstelle.: 123456 )' with room for the spaces around it
 
 
 def _check_phone(text: str, region: str) -> PhoneCheck:

@@ -466,11 +466,22 @@ class RulesFile(_Strict):
         unknown = sorted(set(q.roles_for_elements) - set(q.meddpicc_fields))
         if unknown:
             raise ValueError(f"[qualification] roles_for_elements names no MEDDPICC field: {unknown}")
+        # elements read as statements or where none is an answer: BANT and MEDDPICC fields, a deal's own
+        from app.models.records import FIELD_KINDS  # the records' documented fields
+
+        elements = ({f"bant.{f}" for f in q.bant_fields} | {f"meddpicc.{f}" for f in q.meddpicc_fields}
+                    | set(FIELD_KINDS["opportunity"]))
+        for key in ("statement_fields", "none_is_an_answer"):
+            unknown = sorted(set(getattr(q, key)) - elements)
+            if unknown:
+                raise ValueError(f"[qualification] {key} names no BANT or MEDDPICC field nor deal field: "
+                                 f"{unknown}")
+        if q.statement_words < 1:
+            raise ValueError(f"[qualification] statement_words must be at least 1, not {q.statement_words}")
         industries = set(self.standardize.industries)
         unknown = sorted(set(self.lead_scoring.target_industries) - industries)
         if unknown:
             raise ValueError(f"[lead_scoring] target_industries not in [standardize.industries]: {unknown}")
-        from app.models.records import FIELD_KINDS  # the records' documented fields
 
         for record_type in RECORD_TYPES:
             section = getattr(self.completeness, record_type)

@@ -391,6 +391,11 @@ def test_one_person_entered_twice_is_one_of_the_accounts_contacts(client: TestCl
                 .text.splitlines()][-1]["cross_record"]
     assert {f["record_id"] for f in streamed if f["rule"] == "account.contacts.single_contact_multi_deal"} == \
         {"a1", "a2"}
+    # two people on the company's info@ are two (helper-49)
+    body["contacts"] = [dict(bob, email="info@acme.com"), dict(again, first_name="Ann", email="info@acme.com")]
+    found = {f["record_id"] for f in client.post(f"/v1/batch?now={NOW_ISO}", json=body).json()["cross_record"]
+             if f["rule"] == "account.contacts.single_contact_multi_deal"}
+    assert found == {"a2"}
 
 
 def test_the_audit_names_each_clusters_survivor_past_its_first_200_pairs(client: TestClient) -> None:

@@ -261,6 +261,11 @@ def test_an_unreadable_export_is_one_line_not_a_traceback(tmp_path: Path) -> Non
     broken.write_text("[{oops")
     done = run("score", str(broken), "--type", "contacts", "--local")
     assert done.returncode == 1 and "Traceback" not in done.stderr and "rows.json" in done.stderr
+    for body in ('{"accounts": [1, "x"]}', '[{"id": "c1"}, 42]'):  # entries that are no record (helper-49)
+        broken.write_text(body)
+        done = run("score", str(broken), "--type", "contacts", "--local", "--quiet")
+        assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+        assert "is not a JSON object" in done.stderr
     broken.write_text("[]")
     done = run("score", str(broken), "--type", "contacts", "--local", "--out", str(tmp_path / "report.xlsx"))
     assert done.returncode == 2 and ".ndjson" in done.stderr and not (tmp_path / "report.xlsx").exists()

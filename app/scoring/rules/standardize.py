@@ -13,7 +13,15 @@ import us
 from anyascii import anyascii
 from nameparser import parse as parse_name
 
-from app.scoring.formats import URL_SCHEMES, check_phone, check_url, country_code, country_typo, nanp_lookalike
+from app.scoring.formats import (
+    COUNTRY_TYPO_TEXT,
+    URL_SCHEMES,
+    check_phone,
+    check_url,
+    country_code,
+    country_typo,
+    nanp_lookalike,
+)
 from app.scoring.registry import Hit, rule
 from app.scoring.rules.consistency import company_site
 from app.scoring.values import parse_count
@@ -275,7 +283,8 @@ def _address(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
     if ctx.filled(raw_country):
         if country is None:
             # a typing slip of one country's name ('Untied States'): suggested, and its phones read there
-            meant = country_typo(raw_country) if isinstance(raw_country, str) else None
+            meant = country_typo(raw_country) if isinstance(raw_country, str) and \
+                len(raw_country) <= COUNTRY_TYPO_TEXT else None
             slip = f"; perhaps a typing slip of {country_name(meant)} ({meant})" if meant else ""
             yield Hit(f"{name}.country", raw_country, suggestion=meant,
                       details={"reason": f"not a recognised country{slip}"})
