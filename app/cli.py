@@ -83,14 +83,20 @@ def read_rows(path: Path) -> Iterator[dict[str, Any]]:
         data = orjson.loads(path.read_bytes())
         if isinstance(data, dict) and any(isinstance(data.get(k), list) for k in PLURALS):
             # a /v1/batch body ({"accounts": […], "contacts": […]}): each record with the type of its list
-            for plural, record_type in PLURALS.items():
-                records = data.get(plural)
-                for record in records if isinstance(records, list) else []:
-                    yield dict(record, type=record_type) if isinstance(record, dict) else record
-            return
+            rows = [dict(record, type=record_type) if isinstance(record, dict) else record
+                    for plural, record_type in PLURALS.items()
+                    for record in (data[plural] if isinstance(data.get(plural), list) else [])]
+            data = rows
         if isinstance(data, dict):
             key = next((k for k in ("records", "results", "inputs") if isinstance(data.get(k), list)), None)
             data = data[key] if key else [data]
+        if not isinstance(data, list):
+            data = [data]
+        # all read already: an entry that is no record stops the export before any is sent (one line, not a
+        # stream cut off mid-way)
+        for n, row in enumerate(data):
+            if not isinstance(row, dict):
+                raise AdapterError(f"row {n}", f"row {n} is not a JSON object (a record): {str(row)[:60]!r}")
         yield from data
 
 
