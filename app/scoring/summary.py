@@ -270,9 +270,12 @@ def _total(impacts: array[float]) -> float:
 def _kpi(value: float, target: float, higher_is_better: bool, measured: bool = True) -> dict[str, Any]:
     """A KPI against its target, judged as Grafana's stat and the alert rules judge it: a ratio to raise meets
     its target at it (completeness 95%), a ratio to lower stays below it (seed 001: duplicates '<2%': 2.0% is
-    missed). Judged on the value as reported (0.94996 is 0.95, met: the audit said '95.0% … missed')."""
+    missed). Judged on the value itself; the value reported is rounded to 4 places, down where rounding would
+    contradict the verdict (0.94996 is reported 0.9499, missed: it was '0.95 … missed')."""
     if not measured:
         return {"value": None, "target": target, "pass": None}
+    passed = value >= target if higher_is_better else value < target
     shown = round(value, 4)
-    passed = shown >= target if higher_is_better else shown < target
+    if (shown >= target if higher_is_better else shown < target) != passed:
+        shown = math.floor(value * 10_000) / 10_000
     return {"value": shown, "target": target, "pass": passed}
