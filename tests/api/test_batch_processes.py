@@ -195,7 +195,7 @@ def test_a_client_that_leaves_mid_stream_leaves_the_workers_working(workers_clie
     assert stream(workers_client, mixed_body(100))[-1].startswith(b'{"type":"summary"')
 
 
-def test_a_worker_killed_mid_stream_loses_no_line(tmp_path: Path) -> None:
+def test_a_worker_killed_mid_stream_loses_no_line(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     """A worker that died mid-stream cut the answer off without an error line, and the client waited for the
     rest (helper-46): its chunk and the rest of the stream are judged in a thread, line for line as the
     workers would have."""
@@ -216,3 +216,4 @@ def test_a_worker_killed_mid_stream_loses_no_line(tmp_path: Path) -> None:
         assert wait_gone([victim])
     assert len(got) == len(expected) and got[:-1] == expected[:-1]
     assert without_seconds(orjson.loads(got[-1])) == without_seconds(orjson.loads(expected[-1]))
+    assert "this stream goes on in a thread" in caplog.text  # the worker died while the stream was judged

@@ -286,7 +286,8 @@ def _postal_code(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]
     if not isinstance(address, dict):
         return
     code = address.get("postal_code")
-    if isinstance(code, bool) or not isinstance(code, str | int) or not ctx.filled(code):
+    if isinstance(code, bool) or not isinstance(code, str | int) or not ctx.filled(code) or (
+            isinstance(code, int) and not 0 <= code < 10**12):  # no postal code has a dozen digits
         return
     country = ctx.normalized.get("country")
     if country is None:
