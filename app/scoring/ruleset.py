@@ -356,6 +356,8 @@ class Duplicates(_Strict):
     shared_mailboxes: list[str] = []
     legal_forms: list[str] = []  # company legal forms cleanco does not strip (normalize.legal_forms)
     not_legal_forms: list[str] = []  # cleanco's forms kept in a company name (normalize.company_basename)
+    # leading legal forms that are words of names too ('PT Solutions'): taken off only before two words or more
+    ambiguous_leading_forms: list[str] = []
     company_mail_domains: list[str] = []  # free-mail domains a company's own (normalize.company_domain)
     # a record scored against the index is also matched with these types' records (one person model)
     match_also: dict[Literal["contact", "lead"], list[Literal["contact", "lead"]]] = {}

@@ -276,3 +276,13 @@ def test_accounts_with_a_legal_form_written_two_ways_are_one_company(rules: Rule
     siemens = {"id": "1", "name": "SIEMENS Aktiengesellschaft", "phone": "+49 89 636 00"}
     found = link_record("account", siemens, [("2", siemens | {"id": "2", "name": "Siemens AG"})], rules)
     assert found and "same name" in found[0]["reasons"]
+
+
+def test_an_ambiguous_leading_form_goes_only_before_two_words() -> None:
+    """'PT Solutions' (a physical therapy practice) was 'Solutions', the same name as 'Solutions Inc'
+    (helper-49): `[duplicates] ambiguous_leading_forms` go only before two words or more."""
+    assert normalize.strip_leading_forms("PT Solutions") == "PT Solutions"
+    assert normalize.strip_leading_forms("UG Media") == "UG Media"
+    assert normalize.strip_leading_forms("PT Bank Mandiri") == "Bank Mandiri"
+    assert normalize.strip_leading_forms("PJSC Lukoil") == "Lukoil"
+

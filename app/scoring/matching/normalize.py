@@ -121,9 +121,20 @@ def company_basename(name: str) -> str:
     return custom_basename(name, _cleanco_terms())
 
 
+@lru_cache(maxsize=1)
+def _ambiguous_leading_forms() -> frozenset[str]:
+    """`[duplicates] ambiguous_leading_forms` of the default rules file, lowercased (as the other keys' lists)."""
+    from app.scoring.ruleset import read_default_rules
+
+    forms = read_default_rules()["duplicates"].get("ambiguous_leading_forms", ())
+    return frozenset(strip_punct(f.lower()) for f in forms)
+
+
 def strip_leading_forms(name: str) -> str:
     """The name without the Latin `legal_forms` it begins with ('PT Astra International Tbk' -> 'Astra
-    International Tbk'); a name that is nothing but a form keeps it. One dictionary lookup for most names."""
+    International Tbk'); a name that is nothing but a form keeps it, and one of `[duplicates]
+    ambiguous_leading_forms` ('PT', 'UG') goes only before two words or more: 'PT Solutions' is a name of its
+    own, not 'Solutions' (helper-49). One dictionary lookup for most names."""
     forms = _prefix_forms()
     words = name.split()
     while len(words) > 1:
@@ -132,7 +143,7 @@ def strip_leading_forms(name: str) -> str:
             break
         found = next((len(parts) for parts in candidates if len(words) > len(parts)
                       and tuple(strip_punct(w.lower()) for w in words[:len(parts)]) == parts), 0)
-        if not found:
+        if not found or (len(words) < 3 and strip_punct(words[0].lower()) in _ambiguous_leading_forms()):
             break
         del words[:found]
     return " ".join(words)
