@@ -32,7 +32,7 @@ from app.scoring.matching.linker import Prepared
 from app.scoring.rules.cross_record import AFTER_MATCHING, READ_BATCH_ACCOUNTS
 from app.scoring.ruleset import Ruleset, picklist_key
 from app.scoring.summary import PLURAL, SINGULAR, BatchSummary, impact_of, merges_of, note_priority
-from app.scoring.values import is_filled, link_id
+from app.scoring.values import is_filled, link_id, mailbox_name
 
 __all__ = ["KEPT_FIELDS", "PLURAL", "SINGULAR", "BatchRun", "BatchSummary", "FoundDuplicates",
            "batch_lookups", "cross_record_findings", "impact_of", "match_packed", "match_packed_json", "score_batch"]
@@ -93,7 +93,7 @@ def _person(contact: dict[str, Any], n: int, shared: frozenset[str]) -> Any:
     email = contact.get("email")
     if isinstance(email, str) and "@" in email:
         address = " ".join(email.lower().split())
-        if address.rpartition("@")[0].split("+", 1)[0].replace(".", "") not in shared:
+        if mailbox_name(address.rpartition("@")[0]) not in shared:
             return address
     first, last = contact.get("first_name"), contact.get("last_name")
     if isinstance(first, str) and isinstance(last, str) and first.strip() and last.strip():
@@ -319,8 +319,6 @@ def match_packed_json(record_type: str, ids: list[str], keys: list[Packed], rank
         body += orjson.dumps(pair)
     body += b'],"clusters":' + orjson.dumps(found.clusters) + b',"stats":' + orjson.dumps(found.stats()) + b"}"
     return FoundDuplicates(bytes(body), found.clusters, merges_of(found.clusters, best))
-
-
 
 
 def _unpack_kept(fields: tuple[str, ...], packed: list[Packed]) -> Iterator[dict[str, Any]]:

@@ -679,6 +679,10 @@ class PostalFormat:
     pattern: re.Pattern[str]
     example: str
 
+    def fits(self, code: str) -> bool:
+        """Whether a postal code is of this format (letters in any case, spaces around it ignored)."""
+        return self.pattern.fullmatch(" ".join(code.upper().split())) is not None
+
 
 @lru_cache(maxsize=512)
 def postal_format(country: str) -> PostalFormat | None:
@@ -693,12 +697,3 @@ def postal_format(country: str) -> PostalFormat | None:
     # the library's patterns are anchored loosely ('^A|B$'): the whole code must match one of its forms
     pattern = re.compile(f"(?:{rules.postal_code_matchers[0].pattern.removeprefix('^').removesuffix('$')})")
     return PostalFormat(pattern, (rules.postal_code_examples or [""])[0])
-
-
-def postal_code_fits(code: str, country: str) -> bool | None:
-    """Whether a postal code fits its country's format (letters in any case, spaces around it ignored); None
-    where the country has no known format."""
-    found = postal_format(country)
-    if found is None:
-        return None
-    return found.pattern.fullmatch(" ".join(code.upper().split())) is not None

@@ -21,7 +21,7 @@ from rapidfuzz import fuzz, process
 from app.scoring.formats import iso_countries
 from app.scoring.matching.linker import build_models
 from app.scoring.registry import RECORD_TYPES, RULES, Rule, Severity
-from app.scoring.values import amount_in_currency, currency_code
+from app.scoring.values import amount_in_currency, currency_code, mailbox_name
 
 
 class _Strict(BaseModel):
@@ -928,7 +928,7 @@ def compile_rules(model: RulesFile, data: dict[str, Any]) -> Ruleset:
         element_roles={element: frozenset(picklist_key(r) for r in roles)
                        for element, roles in model.qualification.roles_for_elements.items()},
         social_hosts=frozenset(h.strip().lower() for h in model.validity.social_hosts),
-        shared_mailboxes=frozenset(v.strip().lower().replace(".", "") for v in model.duplicates.shared_mailboxes),
+        shared_mailboxes=frozenset(map(mailbox_name, model.duplicates.shared_mailboxes)),
         covering={t: tuple((r.id, r.gap_fields, {c: RULES[c].gap_fields for c in r.covers if c in RULES})
                            for r, _, _ in plan if r.covers) for t, plan in plans.items()},
     )

@@ -450,6 +450,13 @@ def amount_in_currency(amount: Any, currency: Any, base: str | None = None) -> t
     return None, currency
 
 
+def mailbox_name(local: str) -> str:
+    """The part before an @ as mailbox lists compare it: lowercased, without a +tag or dots
+    ('Customer.Service+eu' is 'customerservice'; [duplicates] shared_mailboxes and [validity]
+    placeholder_email_locals are read the same way)."""
+    return local.strip().lower().split("+", 1)[0].replace(".", "")
+
+
 def link_id(value: Any) -> str | None:
     """A record id as records link to it (`account_id`, `contact_id`): text, or an integer as its text (CSV
     and some CRMs send 1001 where others send "1001"), else None."""

@@ -35,7 +35,7 @@ from app.scoring.formats import (
     with_extension_words,
     without_label,
 )
-from app.scoring.values import parse_datetime
+from app.scoring.values import mailbox_name, parse_datetime
 
 _NON_ALNUM = re.compile(r"[^a-z0-9 ]+")
 _NON_ALNUM_CASED = re.compile(r"[^0-9A-Za-z]")
@@ -60,8 +60,8 @@ def placeholders() -> tuple[frozenset[str], frozenset[str], frozenset[str], froz
     real = {fold(v) for values in completeness.get("real_values", {}).values() for v in values}
     names = {fold(v) for v in (*duplicates.get("placeholder_names", ()), *completeness["empty_values"])}
     return (frozenset(names - real - {""}), frozenset(d.lower() for d in validity.get("placeholder_email_domains", ())),
-            frozenset(v.lower().replace(".", "") for v in validity.get("placeholder_email_locals", ())),
-            frozenset(v.lower().replace(".", "") for v in duplicates.get("shared_mailboxes", ())))
+            frozenset(map(mailbox_name, validity.get("placeholder_email_locals", ()))),
+            frozenset(map(mailbox_name, duplicates.get("shared_mailboxes", ()))))
 
 
 @lru_cache(maxsize=1)

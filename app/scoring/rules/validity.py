@@ -19,7 +19,6 @@ from app.scoring.formats import (
     check_phone,
     check_url,
     nanp_lookalike,
-    postal_code_fits,
     postal_format,
 )
 from app.scoring.matching.normalize import first_address
@@ -33,6 +32,7 @@ from app.scoring.values import (
     is_number,
     is_yes,
     iso_currencies,
+    mailbox_name,
     parse_count,
     parse_number,
     probability_as_text,
@@ -213,7 +213,7 @@ def _shared_mailbox(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[H
         return
     local, _, domain = value.strip().lower().rpartition("@")
     local = local.split("+", 1)[0]
-    if local.replace(".", "") in ctx.rules.shared_mailboxes and local not in params.placeholder_email_locals \
+    if mailbox_name(local) in ctx.rules.shared_mailboxes and local not in params.placeholder_email_locals \
             and domain not in params.placeholder_email_domains:
         yield Hit("email", value, details={"mailbox": local})
 
@@ -327,15 +327,13 @@ def _postal_code(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]
         if ctx.filled(address.get("country")) or "state" not in ctx.normalized:
             return  # a country written but not read, or none and no state to place it: no format to hold
         country = ctx.options.default_region
-    if postal_code_fits(str(code), country) is not False:
-        return
     found = postal_format(country)
-    example = found.example if found else ""
-    suggestion = None
-    if isinstance(code, int) and code >= 0 and found and found.pattern.fullmatch(padded := str(code).zfill(5)):
-        suggestion = padded  # a spreadsheet read 02134 as the number 2134
-    yield Hit(f"{name}.postal_code", code, suggestion=suggestion,
-              details={"country": country, "example": example})
+    if found is None or found.fits(str(code)):
+        return
+    # a spreadsheet read 02134 as the number 2134
+    padded = str(code).zfill(5) if isinstance(code, int) else None
+    yield Hit(f"{name}.postal_code", code, suggestion=padded if padded and found.fits(padded) else None,
+              details={"country": country, "example": found.example})
 
 
 for _t in ("account", "contact", "lead"):
