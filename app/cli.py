@@ -96,8 +96,13 @@ def read_rows(path: Path) -> Iterator[dict[str, Any]]:
         # stream cut off mid-way)
         for n, row in enumerate(data):
             if not isinstance(row, dict):
-                raise AdapterError(f"row {n}", f"row {n} is not a JSON object (a record): {str(row)[:60]!r}")
+                raise not_a_record(n, row)
         yield from data
+
+
+def not_a_record(n: int, row: Any) -> AdapterError:
+    """An export's row `n` that is no JSON object, said in one line."""
+    return AdapterError(f"row {n}", f"row {n} is not a JSON object (a record): {str(row)[:60]!r}")
 
 
 def adapt_rows(rows: Iterator[dict[str, Any]], record_type: str, source: str, mappings: Mappings,
@@ -108,8 +113,8 @@ def adapt_rows(rows: Iterator[dict[str, Any]], record_type: str, source: str, ma
     it does not map. `formats`: how a CSV export writes its dates and amounts (`learn_formats`), read so."""
     chosen: dict[str, ObjectMap] = {}
     for n, row in enumerate(rows):
-        if not isinstance(row, dict):  # [1, "x"] in a JSON export: no record to adapt, said in one line
-            raise AdapterError(f"row {n}", f"row {n} is not a JSON object (a record): {str(row)[:60]!r}")
+        if not isinstance(row, dict):  # a line of an NDJSON export (a JSON export's rows are checked first)
+            raise not_a_record(n, row)
         if isinstance(row.get("attributes"), dict):
             yield from from_salesforce(row, mappings, record_type)
         elif isinstance(row.get("properties"), dict):
