@@ -6,7 +6,7 @@ type or format is kept and becomes a finding on that field, and unknown fields a
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, get_args
 
 from pydantic import ConfigDict
 from sqlmodel import Field, SQLModel
@@ -213,4 +213,24 @@ def _kind(annotation: Any) -> str:
 
 FIELD_KINDS: dict[str, dict[str, str]] = {
     t: {name: _kind(f.annotation) for name, f in m.model_fields.items()} for t, m in RECORD_MODELS.items()
+}
+
+
+def _object_fields(annotation: Any) -> frozenset[str] | None:
+    """The field names of the record class an annotation holds (`Address | None`, `list[ContactRole]`), else
+    None (a plain value)."""
+    if isinstance(annotation, type) and issubclass(annotation, SQLModel):
+        return frozenset(annotation.model_fields)
+    for arg in get_args(annotation):
+        found = _object_fields(arg)
+        if found is not None:
+            return found
+    return None
+
+
+# per record type, the documented keys of each field that holds an object ('billing_address': street, city, …):
+# a rules file naming 'billing_address.cty' names nothing
+NESTED_FIELDS: dict[str, dict[str, frozenset[str]]] = {
+    t: {name: keys for name, f in m.model_fields.items() if (keys := _object_fields(f.annotation)) is not None}
+    for t, m in RECORD_MODELS.items()
 }

@@ -30,7 +30,7 @@ from app.scoring.judge import (
 from app.scoring.matching.dedupe import MATCHABLE, Matches, match_lazily
 from app.scoring.matching.linker import Prepared
 from app.scoring.rules.cross_record import AFTER_MATCHING, READ_BATCH_ACCOUNTS
-from app.scoring.ruleset import Ruleset, picklist_key
+from app.scoring.ruleset import Ruleset
 from app.scoring.summary import PLURAL, SINGULAR, BatchSummary, impact_of, merges_of, note_priority
 from app.scoring.values import is_filled, link_id, mailbox_name
 
@@ -52,7 +52,7 @@ def batch_lookups(records: Mapping[str, Iterable[dict[str, Any]]], rules: Rulese
     open_deals: Counter[str] = Counter()
     deal_value: defaultdict[str, float] = defaultdict(float)
     active_contacts: set[str] = set()
-    dm_roles = {picklist_key(r) for r in rules.file.qualification.decision_maker_roles}
+    dm_roles = rules.decision_maker_roles
     decision_makers: defaultdict[str, set[str]] = defaultdict(set)
     for deal in records.get("opportunity", []):
         if rules.closed_stage(deal.get("stage")):
@@ -64,7 +64,7 @@ def batch_lookups(records: Mapping[str, Iterable[dict[str, Any]]], rules: Rulese
             if contact_id is not None:
                 active_contacts.add(contact_id)
                 named = role.get("role")
-                if aid is not None and isinstance(named, str) and picklist_key(named) in dm_roles:
+                if aid is not None and isinstance(named, str) and rules.picklist_value("decision_role", named) in dm_roles:
                     decision_makers[aid].add(contact_id)
         if aid is not None:
             open_deals[aid] += 1
@@ -101,12 +101,12 @@ def _person(contact: dict[str, Any], n: int, shared: frozenset[str]) -> Any:
     return n
 
 
-def _decision_maker(contact: dict[str, Any], roles: set[str], seniorities: frozenset[str], rules: Ruleset) -> bool:
+def _decision_maker(contact: dict[str, Any], roles: frozenset[str], seniorities: frozenset[str], rules: Ruleset) -> bool:
     """A contact in a decision-maker `decision_role`, or with none recorded and a title of one of
     `[qualification] decision_maker_seniorities` (a CEO, a VP)."""
     role = contact.get("decision_role")
     if isinstance(role, str) and is_filled(role, rules.empty_values):  # 'N/A' records no role
-        return picklist_key(role) in roles
+        return rules.picklist_value("decision_role", role) in roles
     title = contact.get("title")
     return bool(seniorities) and isinstance(title, str) and rules.title_labels(title)[0] in seniorities
 

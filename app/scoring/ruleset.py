@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError, model_validator
 from rapidfuzz import fuzz, process
 
 from app.scoring.formats import iso_countries
@@ -28,11 +28,18 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+# numbers a rules file sets, checked where they are read: a negative threshold, a NaN or a weight below zero
+# was accepted and then made every record stale, a 500 or a completeness of 1.0 with a field missing
+NonNegative = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+Share = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]  # a ratio: 0.95, not 95
+Percent = Annotated[float, Field(ge=0, le=100, allow_inf_nan=False)]
+
+
 class Requirement(_Strict):
     name: str
     any_of: list[str] = []
     all_of: list[str] = []
-    weight: float = 1.0
+    weight: NonNegative = 1.0
     # opportunities: required only while the deal is open (a closed deal has no next step to take)
     open_only: bool = False
 
@@ -59,9 +66,15 @@ class Completeness(_Strict):
 
 
 class Scoring(_Strict):
-    completeness_weight: float
-    accuracy_weight: float
-    penalty: dict[Severity, float]
+    completeness_weight: NonNegative
+    accuracy_weight: NonNegative
+    penalty: dict[Severity, NonNegative]
+
+    @model_validator(mode="after")
+    def _weights_sum(self) -> Scoring:
+        if not self.completeness_weight + self.accuracy_weight > 0:  # quality_score divides by their sum
+            raise ValueError("completeness_weight and accuracy_weight must not both be 0")
+        return self
 
 
 class Decision(_Strict):
@@ -73,10 +86,10 @@ class Decision(_Strict):
 
 
 class Kpi(_Strict):
-    completeness: float
-    duplicate_rate: float
-    accuracy: float
-    response_seconds: float
+    completeness: Share
+    duplicate_rate: Share
+    accuracy: Share
+    response_seconds: float = Field(gt=0, allow_inf_nan=False)
 
 
 class RuleOverride(_Strict):
@@ -104,8 +117,8 @@ class Validity(_Strict):
 
 class Stage(_Strict):
     order: int
-    probability: tuple[float, float]
-    forecast_categories: list[str]
+    probability: tuple[Percent, Percent]
+    forecast_categories: list[str] = Field(min_length=1)  # the first is suggested for a deal in the stage
     requires: list[str] = []
     closed: bool = False
     won: bool = False
@@ -114,7 +127,7 @@ class Stage(_Strict):
 class Stages(_Strict):
     # an organisation's file with `replace_defaults = true` brings its whole pipeline: the default stages and
     # aliases are dropped instead of merged with its own (`load_rules`)
-    replace_defaults: bool = False
+    replace_defaults: StrictBool = False  # 'yes' was read as true here, and not by `merge_organisation`
     aliases: dict[str, str] = {}
     definitions: dict[str, Stage]
 
@@ -179,40 +192,66 @@ class BusinessHours(_Strict):
 
 
 class Timeliness(_Strict):
-    attention_days: float
-    stale_days: float
-    stage_stuck_days: float
-    verify_days: float
-    lead_response_hours: float
-    follow_up_days: list[float]
+    attention_days: NonNegative
+    stale_days: NonNegative
+    stage_stuck_days: NonNegative
+    verify_days: NonNegative
+    lead_response_hours: float = Field(gt=0, allow_inf_nan=False)
+    follow_up_days: list[NonNegative] = Field(min_length=1)
     inactive_lead_statuses: list[str]
     # statuses that say a lead was answered: without a response date its wait is unknown, never a breach
     contacted_lead_statuses: list[str] = []
-    # the status suggested once the last follow-up went unanswered (one of the lead_status picklist)
-    inactive_status: str = "recycled"
+    # the status suggested once the last follow-up went unanswered (one of the lead_status picklist); None:
+    # none named (an organisation whose own statuses have no 'recycled' and that names none)
+    inactive_status: str | None = "recycled"
     # when set, lead_response_hours count business hours only (a lead in on Saturday waits for Monday)
     business_hours: BusinessHours | None = None
 
+    @model_validator(mode="after")
+    def _days_in_order(self) -> Timeliness:
+        if self.attention_days > self.stale_days:
+            raise ValueError(f"attention_days ({self.attention_days:g}) is after stale_days ({self.stale_days:g}): "
+                             "a deal would be stale before it needs attention")
+        if list(self.follow_up_days) != sorted(set(self.follow_up_days)):
+            raise ValueError(f"follow_up_days must rise, each day once: {list(self.follow_up_days)}")
+        return self
+
 
 class Impact(_Strict):
-    high_value_deal: float
-    high_value_account: float
-    min_contacts_high_value: int
-    severity_weight: dict[Severity, float]
-    record_weight: dict[str, float]
+    high_value_deal: NonNegative
+    high_value_account: NonNegative
+    min_contacts_high_value: int = Field(ge=0)
+    severity_weight: dict[Severity, NonNegative]
+    record_weight: dict[str, NonNegative]
 
 
 class Band(_Strict):
     field: str = ""
-    min: float = 0
-    points: float = 0
+    min: NonNegative = 0
+    points: NonNegative = 0
     keywords: list[str] = []
     tier: str = ""
 
 
 class ScoreGroup(_Strict):
     model_config = ConfigDict(extra="allow", frozen=True)
-    max: float
+    max: NonNegative
+
+    @model_validator(mode="after")
+    def _criteria_are_bands(self) -> ScoreGroup:
+        """Every other key is a criterion, a list of bands: checked here, so a mistake names its key ('maxx =
+        40' was a TypeError traceback, 'pionts' a message naming no section)."""
+        for name, bands in (self.model_extra or {}).items():
+            if not isinstance(bands, list):
+                raise ValueError(f"{name}: a criterion is a list of bands ({{ min = 1, points = 10 }}), not "
+                                 f"{bands!r}")
+            for i, band in enumerate(bands):
+                try:
+                    Band.model_validate(band)
+                except ValidationError as exc:
+                    raise ValueError(f"{name}[{i}]: " + "; ".join(
+                        f"{'.'.join(map(str, e['loc'])) or 'band'}: {e['msg']}" for e in exc.errors())) from None
+        return self
 
     def criteria(self) -> dict[str, list[Band]]:
         """Criterion name -> bands, validated."""
@@ -232,7 +271,7 @@ def band_table(criteria: dict[str, list[Band]]) -> BandTable:
 
 
 class LeadScoring(_Strict):
-    grades: dict[str, float]
+    grades: dict[str, NonNegative] = Field(min_length=1)  # replaced whole by a file that sets it (`WHOLE_TABLES`)
     target_industries: list[str]
     known_industry_points: float
     target_industry_points: float
@@ -469,7 +508,7 @@ class RulesFile(_Strict):
         if unknown:
             raise ValueError(f"[qualification] roles_for_elements names no MEDDPICC field: {unknown}")
         # elements read as statements or where none is an answer: BANT and MEDDPICC fields, a deal's own
-        from app.models.records import FIELD_KINDS  # the records' documented fields
+        from app.models.records import FIELD_KINDS, NESTED_FIELDS  # the records' documented fields
 
         elements = ({f"bant.{f}" for f in q.bant_fields} | {f"meddpicc.{f}" for f in q.meddpicc_fields}
                     | set(FIELD_KINDS["opportunity"]))
@@ -488,15 +527,38 @@ class RulesFile(_Strict):
         for record_type in RECORD_TYPES:
             section = getattr(self.completeness, record_type)
             paths = [p for req in section.required for p in req.paths()[0]] + list(section.recommended)
-            unknown = sorted({p for p in paths if p.split(".", 1)[0] not in FIELD_KINDS[record_type]})
+            unknown = sorted({p for p in paths if not self.known_path(record_type, p)})
             if unknown:
                 raise ValueError(f"[completeness.{record_type}] names fields a {record_type} does not have: "
                                  f"{unknown}")
+        forecast = self.picklists.get("forecast_category")
+        forecast_aliases = {picklist_key(a): picklist_key(v)
+                            for a, v in self.picklist_aliases.get("forecast_category", {}).items()}
         for name, stage in self.stages.definitions.items():
-            unknown = sorted({p for p in stage.requires if p.split(".", 1)[0] not in FIELD_KINDS["opportunity"]})
+            unknown = sorted({p for p in stage.requires if not self.known_path("opportunity", p)})
             if unknown:
                 raise ValueError(f"[stages.definitions.{name}] requires fields an opportunity does not have: "
                                  f"{unknown}")
+            # a misspelt category ('Best Cas') was suggested to every deal in the stage
+            known = {picklist_key(v) for v in forecast or ()}
+            unknown = sorted(c for c in stage.forecast_categories
+                             if forecast and forecast_aliases.get(picklist_key(c), picklist_key(c)) not in known)
+            if unknown:
+                raise ValueError(f"[stages.definitions.{name}] forecast_categories not in [picklists] "
+                                 f"forecast_category: {unknown}")
+        for group in ("demographics", "behavior", "engagement"):
+            # a band reads a lead's field (demographics) or a key of the group's object: a misspelt one
+            # ('website_vists', a size band without field = "employee_count") scored 0 for every lead
+            fields = (set(FIELD_KINDS["lead"]) if group == "demographics"
+                      else set(NESTED_FIELDS["lead"].get(group, ())))
+            for criterion, bands in getattr(self.lead_scoring, group).criteria().items():
+                if criterion == "title" and group == "demographics":
+                    continue  # keyword bands, read from the title
+                unknown = sorted({b.field or criterion for b in bands} - fields)
+                if unknown:
+                    raise ValueError(f"[lead_scoring.{group}] {criterion} reads {unknown}, which a lead's "
+                                     f"{'fields' if group == 'demographics' else group} do not include "
+                                     f"(known: {sorted(fields)}); name one with field = \"...\"")
         from app.scoring.matching.normalize import record_keys  # the matching keys a record is given
 
         for family, record_type in (("person", "contact"), ("account", "account")):
@@ -510,13 +572,35 @@ class RulesFile(_Strict):
         if unknown:
             raise ValueError(f"[qualification] decision_maker_seniorities not in [standardize.seniority]: {unknown}")
         statuses = {picklist_key(s) for s in self.picklists.get("lead_status", [])}
-        unknown = sorted(s for s in self.timeliness.contacted_lead_statuses if statuses and picklist_key(s) not in statuses)
-        if unknown:
-            raise ValueError(f"[timeliness] contacted_lead_statuses not in [picklists] lead_status: {unknown}")
-        if statuses and picklist_key(self.timeliness.inactive_status) not in statuses:
-            raise ValueError(f"[timeliness] inactive_status {self.timeliness.inactive_status!r} is not in "
-                             "[picklists] lead_status")
+        aliases = {picklist_key(a): picklist_key(v) for a, v in self.picklist_aliases.get("lead_status", {}).items()}
+        for where, listed in (("timeliness] contacted_lead_statuses", self.timeliness.contacted_lead_statuses),
+                              ("timeliness] inactive_lead_statuses", self.timeliness.inactive_lead_statuses),
+                              ("qualification] qualified_lead_statuses", self.qualification.qualified_lead_statuses)):
+            unknown = sorted(s for s in listed if statuses and aliases.get(picklist_key(s), picklist_key(s))
+                             not in statuses)
+            if unknown:
+                raise ValueError(f"[{where} not in [picklists] lead_status: {unknown}")
+        inactive = self.timeliness.inactive_status
+        if statuses and inactive is not None and aliases.get(picklist_key(inactive), picklist_key(inactive)) \
+                not in statuses:
+            raise ValueError(f"[timeliness] inactive_status {inactive!r} is not in [picklists] lead_status")
         return self
+
+    def known_path(self, record_type: str, path: str) -> bool:
+        """Whether a field path names a documented field of the record type, and inside an object one of its
+        keys ('billing_address.city', 'meddpicc.economic_buyer' or a configured element): only the first
+        part was checked, so 'meddpicc.economic_buyr' in a stage gate made every deal in the stage unmet."""
+        from app.models.records import FIELD_KINDS, NESTED_FIELDS
+
+        top, _, rest = path.partition(".")
+        if top not in FIELD_KINDS[record_type]:
+            return False
+        if not rest:
+            return True
+        inner = rest.partition(".")[0]
+        configured = {"bant": self.qualification.bant_fields, "meddpicc": self.qualification.meddpicc_fields}
+        keys = set(NESTED_FIELDS[record_type].get(top, ())) | set(configured.get(top, ()))
+        return not keys or inner in keys
 
 
 class RulesError(ValueError):
@@ -567,10 +651,22 @@ def load_rules(path: Path | str | None = None, override: dict[str, Any] | None =
     return compile_rules(model, data)
 
 
+# tables an organisation's file replaces whole when it sets them: a grade scale is one ('Hot = 70' merged with
+# the default A = 75 graded a 72-point lead B, and 'hot' leads were never routed)
+WHOLE_TABLES = (("lead_scoring", "grades"),)
+
+# lists naming lead statuses, kept to the organisation's own statuses when its file replaces the picklist and
+# not these lists: the defaults name statuses its CRM does not have, and were refused ("contacted_lead_statuses
+# not in [picklists] lead_status") though the file itself named none
+_LEAD_STATUS_LISTS = (("timeliness", "contacted_lead_statuses"), ("timeliness", "inactive_lead_statuses"),
+                      ("qualification", "qualified_lead_statuses"))
+
+
 def merge_organisation(data: dict[str, Any], org: dict[str, Any]) -> dict[str, Any]:
     """`deep_merge` of an organisation's rules over `data`, except where merging would mix two wholes: stages
-    with `replace_defaults = true` replace the default pipeline (its stages and aliases), and rates for
-    another `[currencies] base` replace the default rates (they are worth something else)."""
+    with `replace_defaults = true` replace the default pipeline (its stages and aliases), rates for another
+    `[currencies] base` replace the default rates (they are worth something else), `WHOLE_TABLES` are
+    replaced, and an organisation's own lead statuses keep the default status lists to those it has."""
     stages, currencies = org.get("stages"), org.get("currencies")
     if isinstance(stages, dict) and stages.get("replace_defaults") is True:
         data = {**data, "stages": {}}
@@ -578,7 +674,38 @@ def merge_organisation(data: dict[str, Any], org: dict[str, Any]) -> dict[str, A
         base = data.get("currencies", {}).get("base", "USD")
         if currencies["base"].strip().upper() != str(base).strip().upper():
             data = {**data, "currencies": {}}
-    return deep_merge(data, org)
+    for section, key in WHOLE_TABLES:
+        if isinstance(org.get(section), dict) and isinstance(org[section].get(key), dict) \
+                and isinstance(data.get(section), dict):
+            data = {**data, section: {**data[section], key: {}}}
+    merged = deep_merge(data, org)
+    statuses = (org.get("picklists") or {}).get("lead_status") if isinstance(org.get("picklists"), dict) else None
+    if isinstance(statuses, list) and all(isinstance(s, str) for s in statuses):
+        _keep_own_statuses(merged, org, statuses)
+    return merged
+
+
+def _keep_own_statuses(merged: dict[str, Any], org: dict[str, Any], statuses: list[str]) -> None:
+    """The default lead-status lists an organisation's file leaves alone, kept to the statuses of its own
+    picklist (aliases read); the default `inactive_status` dropped when it has no such status."""
+    raw_aliases = (merged.get("picklist_aliases") or {}).get("lead_status") or {}
+    aliases = {picklist_key(a): picklist_key(v) for a, v in raw_aliases.items() if isinstance(a, str)
+               and isinstance(v, str)}
+    own = {picklist_key(s) for s in statuses}
+
+    def has(value: Any) -> bool:
+        return isinstance(value, str) and aliases.get(picklist_key(value), picklist_key(value)) in own
+
+    for section, key in _LEAD_STATUS_LISTS:
+        if key in (org.get(section) or {}) or not isinstance(merged.get(section), dict):
+            continue  # the organisation's own list: validated as written
+        listed = merged[section].get(key)
+        if isinstance(listed, list):
+            merged[section] = {**merged[section], key: [s for s in listed if has(s)]}
+    timeliness = merged.get("timeliness")
+    if isinstance(timeliness, dict) and "inactive_status" not in (org.get("timeliness") or {}) \
+            and not has(timeliness.get("inactive_status")):
+        merged["timeliness"] = {**timeliness, "inactive_status": None}
 
 
 # dashes of any width ('Working – Contacted' as word processors write it), spaces and slashes
@@ -723,6 +850,9 @@ class Ruleset:
     inactive_lead_statuses: frozenset[str]
     contacted_lead_statuses: frozenset[str] = frozenset()
     qualified_lead_statuses: frozenset[str] = frozenset()  # qualification.qualified_lead_statuses, as keys
+    decision_maker_roles: frozenset[str] = frozenset()  # qualification.decision_maker_roles, as keys
+    # the stages qualification.bant_stages names, as canonical stage names (written in any case, or an alias)
+    bant_stages: frozenset[str] = frozenset()
     element_roles: dict[str, frozenset[str]] = field(default_factory=dict)  # qualification.roles_for_elements
     social_hosts: frozenset[str] = frozenset()  # validity.social_hosts, lowercased: looked up per website
     # [duplicates] shared_mailboxes, lowercased without dots: the part before an @ a company shares (info@)
@@ -854,8 +984,10 @@ def compile_rules(model: RulesFile, data: dict[str, Any]) -> Ruleset:
     severity = {rid: (model.rules[rid].severity if rid in model.rules and model.rules[rid].severity
                       else r.severity) for rid, r in RULES.items()}
     enabled = frozenset(rid for rid in RULES if model.rules.get(rid, RuleOverride()).enabled)
-    stage_lookup = {stage_key(name): name for name in model.stages.definitions}
-    stage_lookup.update({stage_key(alias): target for alias, target in model.stages.aliases.items()})
+    # a stage the file defines is itself, whatever an alias says: an organisation's own 'Discovery' stage was
+    # judged as the default pipeline's Needs Analysis, which the default alias 'discovery' names
+    stage_lookup = {stage_key(alias): target for alias, target in model.stages.aliases.items()}
+    stage_lookup.update({stage_key(name): name for name in model.stages.definitions})
     industry_lookup: dict[str, str] = {}
     for label, variants in model.standardize.industries.items():
         industry_lookup.update({key: label for key in map(industry_key, (label, *variants)) if key})
@@ -922,16 +1054,25 @@ def compile_rules(model: RulesFile, data: dict[str, Any]) -> Ruleset:
         sorted_picklists={k: sorted(v) for k, v in picklists.items()},
         picklist_aliases={name: {picklist_key(a): picklist_key(v) for a, v in aliases.items()}
                           for name, aliases in model.picklist_aliases.items()},
-        inactive_lead_statuses=frozenset(picklist_key(s) for s in model.timeliness.inactive_lead_statuses),
-        contacted_lead_statuses=frozenset(picklist_key(s) for s in model.timeliness.contacted_lead_statuses),
-        qualified_lead_statuses=frozenset(picklist_key(s) for s in model.qualification.qualified_lead_statuses),
-        element_roles={element: frozenset(picklist_key(r) for r in roles)
+        inactive_lead_statuses=picklist_set(model, "lead_status", model.timeliness.inactive_lead_statuses),
+        contacted_lead_statuses=picklist_set(model, "lead_status", model.timeliness.contacted_lead_statuses),
+        qualified_lead_statuses=picklist_set(model, "lead_status", model.qualification.qualified_lead_statuses),
+        decision_maker_roles=picklist_set(model, "decision_role", model.qualification.decision_maker_roles),
+        element_roles={element: picklist_set(model, "decision_role", roles)
                        for element, roles in model.qualification.roles_for_elements.items()},
+        bant_stages=frozenset(stage_lookup[stage_key(s)] for s in model.qualification.bant_stages),
         social_hosts=frozenset(h.strip().lower() for h in model.validity.social_hosts),
         shared_mailboxes=frozenset(map(mailbox_name, model.duplicates.shared_mailboxes)),
         covering={t: tuple((r.id, r.gap_fields, {c: RULES[c].gap_fields for c in r.covers if c in RULES})
                            for r, _, _ in plan if r.covers) for t, plan in plans.items()},
     )
+
+
+def picklist_set(model: RulesFile, picklist: str, values: list[str]) -> frozenset[str]:
+    """Configured values of a picklist as the rules compare them: keys, an alias read as the value it stands
+    for (a lead status aliased 'Sales Qualified Lead' -> sql is sql wherever statuses are listed)."""
+    aliases = {picklist_key(a): picklist_key(v) for a, v in model.picklist_aliases.get(picklist, {}).items()}
+    return frozenset(aliases.get(picklist_key(v), picklist_key(v)) for v in values)
 
 
 def rule_gate(r: Rule) -> frozenset[str] | None:

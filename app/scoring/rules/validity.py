@@ -25,7 +25,6 @@ from app.scoring.matching.normalize import first_address
 from app.scoring.registry import Hit, rule
 from app.scoring.rules.consistency import company_site
 from app.scoring.rules.standardize import ADDRESS_FIELD
-from app.scoring.ruleset import picklist_key
 from app.scoring.values import (
     amount_in_currency,
     currency_code,
@@ -664,7 +663,8 @@ def _contact_roles_invalid(record: dict[str, Any], params: Any, ctx: Any) -> Ite
     allowed = ctx.rules.picklists["decision_role"]
     for i, entry in enumerate(roles):
         ok = (isinstance(entry, dict) and ctx.filled(entry.get("contact_id"))
-              and isinstance(entry.get("role"), str) and picklist_key(entry["role"]) in allowed)
+              and isinstance(entry.get("role"), str)
+              and ctx.rules.picklist_value("decision_role", entry["role"]) in allowed)
         if not ok:
             yield Hit(f"contact_roles.{i}", entry)
 
