@@ -273,6 +273,16 @@ _COUNT_NOUN = re.compile(r"\s*(?:employees|employee|staff|people|mitarbeiter|mit
                          r"funcionários|funcionarios|salariés|emp)\.?$")
 
 
+def counted_number(value: Any) -> float | None:
+    """The number of a count written with its noun ('200 employees', '1,200 Mitarbeiter'): an exact count to
+    store, where a band ('51-200') or an estimate ('~250') is none; None for anything else."""
+    if not isinstance(value, str) or len(value) > 60:
+        return None
+    lowered = value.strip().lower()
+    text = _COUNT_NOUN.sub("", lowered).strip()
+    return parse_number(text) if text and text != lowered else None
+
+
 def parse_count(value: Any) -> float | None:
     """`parse_number`, or the lower bound of a size band ('51-200' is at least 51, '10,001+ employees' 10,001,
     '~250' about 250): what a size tier or a lead score can read of a band."""

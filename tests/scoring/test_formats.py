@@ -100,16 +100,35 @@ def test_an_employee_count_written_as_text_still_gets_its_size_tier() -> None:
                                             ("11-50 employees", "startup"), ("10,001+ employees", "enterprise"),
                                             ("~ 51-200", "smb"), ("10k+", "enterprise")])
 def test_a_size_band_is_read_by_its_lower_bound(band: str, tier: str) -> None:
-    """LinkedIn and enrichment exports write bands: they were 'not a number', no tier and no size points."""
+    """LinkedIn and enrichment exports write bands: they were 'not a number', no tier and no size points; then
+    an error, alerting on every save (helper-52): a warning of its own, the band is no wrong count."""
     rules = load_rules()
     report = score_record("lead", {"employee_count": band}, rules, now=NOW)
     assert report["normalized"]["size_tier"] == tier
-    [finding] = [i for i in report["issues"] if i["rule"] == "lead.employee_count.invalid"]
-    assert "range or an estimate" in finding["message"] and finding["suggestion"] is None
+    [finding] = [i for i in report["issues"] if i["field"] == "employee_count"]
+    assert finding["rule"] == "lead.employee_count.range" and finding["severity"] == "warning"
+    assert "size band or an estimate" in finding["message"] and finding["suggestion"] is None
     points = {b["criterion"]: b["points"] for b in report["lead_score"]["breakdown"]}
     plain = score_record("lead", {"employee_count": parse_count(band)}, rules, now=NOW)["lead_score"]["breakdown"]
     assert points.get("company_size") == {b["criterion"]: b["points"] for b in plain}.get("company_size")
     assert points.get("company_size")
+
+
+def test_activity_counts_with_their_noun_earn_points_and_a_checked_box_is_no_head_count() -> None:
+    """helper-52: '12 visits' earned nothing (as 'lots' does) where '12' earned 20 points; an employee_count of
+    true earned the smallest size band's 5 points."""
+    rules = load_rules()
+
+    def points(lead: dict[str, Any]) -> dict[str, float]:
+        report = score_record("lead", lead, rules, now=NOW)
+        return {b["criterion"]: b["points"] for b in report["lead_score"]["breakdown"]}
+
+    worded = points({"behavior": {"website_visits": "12 visits", "content_downloads": "3 downloads",
+                                  "email_opens": "5 opens"}})
+    plain = points({"behavior": {"website_visits": 12, "content_downloads": 3, "email_opens": 5}})
+    assert worded == plain and worded["website_visits"] == 20
+    assert "company_size" not in points({"employee_count": True})
+    assert points({"engagement": {"demo_requested": True}})["demo_requested"] == 20  # a box there is a count
 
 
 def test_whom_an_assistant_supports_is_not_their_seniority_or_lead_points() -> None:

@@ -2,32 +2,48 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
 from app.scoring.registry import Hit, rule
 from app.scoring.rules.timeliness import active_lead, answered_when_unknown, first_response
 from app.scoring.ruleset import BandTable
-from app.scoring.values import get_path, is_yes, parse_count, parse_datetime
+from app.scoring.values import get_path, is_yes, parse_count, parse_datetime, parse_number
 
 _GROUP_SOURCE = {"demographics": None, "behavior": "behavior", "engagement": "engagement"}
 
 
-def _count(value: Any) -> float:
-    """Counts from numbers, numeric text or booleans (a requested demo counts as 1, as does 'Yes')."""
+def _count(value: Any, checked_counts: bool = True) -> float:
+    """Counts from numbers, numeric text ('12', '12 visits') or, where `checked_counts`, booleans (a requested
+    demo counts as 1, as does 'Yes'); a lead's own fields are no boxes to check (an employee_count of true
+    earned the smallest size band)."""
     if value is None or value is False:
         return 0.0
     if value is True:
-        return 1.0
+        return 1.0 if checked_counts else 0.0
     if value.__class__ is int:  # the common case, as parse_number reads it
         return float(value) if value > 0 else 0.0
     number = parse_count(value)  # a size band ('51-200') by its lower bound
+    if number is None and checked_counts:
+        number = _activity_count(value)
     if number is None:  # a checked box, or the date it was done (HubSpot and Marketo export a demo request so)
-        return 1.0 if is_yes(value) or parse_datetime(value) is not None else 0.0
+        return 1.0 if checked_counts and (is_yes(value) or parse_datetime(value) is not None) else 0.0
     return number if number > 0 else 0.0
 
 
-def _earned(values: dict[str, Any], criteria: BandTable) -> list[tuple[str, float, Any]]:
+# a count with the word of what was counted after it: '12 visits', '3 downloads', '5 opens', '2x'
+_COUNTED = re.compile(r"\s*([0-9][0-9,.]*)\s*(?:x|[^\W\d_]+\.?)\s*")
+
+
+def _activity_count(value: Any) -> float | None:
+    """The number of an activity count written with its noun ('12 visits' earned nothing, and was 'not a
+    count'); None for other text."""
+    matched = _COUNTED.fullmatch(value) if isinstance(value, str) and len(value) <= 40 else None
+    return parse_number(matched.group(1)) if matched else None
+
+
+def _earned(values: dict[str, Any], criteria: BandTable, checked_counts: bool = True) -> list[tuple[str, float, Any]]:
     """(criterion, points, value) of each criterion's highest band the values reach (`band_table` lists the
     bands most points first); each field is read and counted once, however many bands read it."""
     earned: list[tuple[str, float, Any]] = []
@@ -37,7 +53,7 @@ def _earned(values: dict[str, Any], criteria: BandTable) -> list[tuple[str, floa
             found = counted.get(field)
             if found is None:
                 value = get_path(values, field)
-                found = counted[field] = (value, _count(value))
+                found = counted[field] = (value, _count(value, checked_counts))
             if found[1] >= least:
                 earned.append((criterion, points, found[0]))
                 break
@@ -74,7 +90,7 @@ def score_lead(record: dict[str, Any], ctx: Any) -> dict[str, Any]:
     for group, (cap, criteria) in ctx.rules.score_groups.items():
         # the group's values: top-level fields (demographics) or inside the group's object
         values = record if _GROUP_SOURCE[group] is None else record.get(_GROUP_SOURCE[group])
-        earned = _earned(values, criteria) if isinstance(values, dict) else []
+        earned = _earned(values, criteria, group != "demographics") if isinstance(values, dict) else []
         if group == "demographics":
             earned.extend(_demographic_fit(record, ctx))
         earned_points = sum(p for _, p, _ in earned)
@@ -121,6 +137,8 @@ def _activity_invalid(record: dict[str, Any], params: Any, ctx: Any) -> Iterator
                     or not ctx.filled(value):  # the common cases first
                 continue
             number = parse_count(value)
+            if number is None:
+                number = _activity_count(value)
             if (number is not None and number < 0) or (number is None and not is_yes(value)
                                                        and not _is_no(value) and parse_datetime(value) is None):
                 yield Hit(f"{source}.{field}", value)

@@ -27,6 +27,7 @@ from app.scoring.rules.consistency import company_site
 from app.scoring.rules.standardize import ADDRESS_FIELD
 from app.scoring.values import (
     amount_in_currency,
+    counted_number,
     currency_code,
     is_number,
     is_yes,
@@ -436,9 +437,13 @@ def _number_in_range(field: str, max_key: str) -> Any:
         value = record[field]
         limit = getattr(params, max_key)
         if not is_number(value):
-            number = parse_number(value)
+            number = _number_text(field, value)
             if number is not None and 0 <= number <= limit:
                 return  # a number written as text: `as_text`
+            if number is None and field == "employee_count" and (low := parse_count(value)) is not None:
+                number = low
+                if low <= limit:
+                    return  # a size band: `range`
             if number is not None and number > limit:  # '99,999,999,999': as unrealistic as the number is
                 yield Hit(field, value, details={"reason": f"above the realistic maximum {limit:,.0f}"})
                 return
@@ -462,11 +467,38 @@ def _number_as_text(field: str, max_key: str) -> Any:
         warning: it was an error, alerting on every save, beside real errors)."""
         value = record.get(field)
         # above the realistic maximum it is no number to store: `invalid` says so, once
-        if field in ctx.present and not is_number(value) and (number := parse_number(value)) is not None \
+        if field in ctx.present and not is_number(value) and (number := _number_text(field, value)) is not None \
                 and 0 <= number <= getattr(params, max_key):
             yield Hit(field, value, suggestion=int(number) if float(number).is_integer() else number)
 
     return check
+
+
+def _number_text(field: str, value: Any) -> float | None:
+    """The number text in a number field says: '8,300', or a head count with its noun ('200 employees')."""
+    number = parse_number(value)
+    return counted_number(value) if number is None and field == "employee_count" else number
+
+
+def _size_band(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
+    """A size band where a head count goes ('51-200', '10,001+', '~250', as LinkedIn and enrichment tools write
+    them): no count to store, but no wrong one either (it was an error, alerting on every save); the size tier
+    and the lead score read its lower bound."""
+    if "employee_count" not in ctx.present:
+        return
+    value = record["employee_count"]
+    if is_number(value) or _number_text("employee_count", value) is not None:
+        return
+    low = parse_count(value)
+    if low is not None and low <= params.employee_count_max:
+        yield Hit("employee_count", value, details={"low": low})
+
+
+for _t in ("account", "lead"):
+    rule(f"{_t}.employee_count.range", fields=("employee_count",), severity="warning", category="validity",
+         seed="004", when_present=True, config="validity",
+         message="{field} {value!r} is a size band or an estimate, not a head count: read as at least {low:,.0f}; store the "
+                 "count when it is known.")(_size_band)
 
 
 for _t, _f, _max in (("account", "employee_count", "employee_count_max"),
