@@ -112,3 +112,18 @@ def test_provisioning_points_grafana_at_prometheus_and_the_dashboard() -> None:
     mounted = DEPLOY / mounts[provider["options"]["path"]]
     assert (mounted / DASHBOARD.name).resolve() == DASHBOARD.resolve()
     assert Path(mounts["/etc/grafana/provisioning"]) == Path("./grafana/provisioning")
+
+
+def test_the_stats_are_coloured_at_the_organisations_targets(tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """helper-52: the stats were coloured at the default 95% and 98% whatever the organisation's rules file
+    said (the alerts and the series read the exported targets; the stats are built once, from a file)."""
+    pytest.importorskip("grafana_foundation_sdk", reason="grafana-foundation-sdk is a dev extra: pip install -e '.[dev]'")
+    org = tmp_path / "org.toml"
+    org.write_text("[kpi]\ncompleteness = 0.97\naccuracy = 0.99\n")
+    monkeypatch.setenv("CRM_DQ_RULES_FILE", str(org))
+    generator = runpy.run_path(str(DEPLOY / "grafana" / "dashboard.py"), run_name="dashboard")
+    built = {p["title"]: p for p in panels(json.loads(generator["render"]()))}
+    for title, target in (("Completeness", 0.97), ("Accuracy", 0.99)):
+        steps = built[title]["fieldConfig"]["defaults"]["thresholds"]["steps"]
+        assert [(s["color"], s["value"]) for s in steps] == [("red", None), ("green", target)], title
