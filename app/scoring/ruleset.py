@@ -123,6 +123,12 @@ class Stage(_Strict):
     closed: bool = False
     won: bool = False
 
+    @model_validator(mode="after")
+    def _won_is_closed(self) -> Stage:
+        if self.won and not self.closed:  # read as open by every rule, won by none
+            raise ValueError("a won stage is closed: set closed = true")
+        return self
+
 
 class Stages(_Strict):
     # an organisation's file with `replace_defaults = true` brings its whole pipeline: the default stages and
@@ -471,6 +477,9 @@ class RulesFile(_Strict):
             unknown = sorted(ids - set(RULES))
             if unknown:
                 raise ValueError(f"[{where}] names unknown rule ids: {unknown}")
+        both = sorted(set(self.decision.allow_rules) & (set(self.decision.block_rules) | set(self.decision.alert_rules)))
+        if both:  # allow wins, silently undoing the other list
+            raise ValueError(f"[decision] allow_rules and block_rules or alert_rules both name {both}")
         return self
 
     @model_validator(mode="after")

@@ -107,6 +107,9 @@ def test_a_grade_scale_replaces_the_default_one() -> None:
     ({"timeliness": {"inactive_lead_statuses": ["dead"]}}, r"inactive_lead_statuses not in .* \['dead'\]"),
     ({"qualification": {"qualified_lead_statuses": ["SQL-typo"]}}, r"qualified_lead_statuses not in"),
     ({"stages": {"replace_defaults": "yes"}}, "stages.replace_defaults: Input should be a valid boolean"),
+    ({"stages": {"definitions": {"Closed Won": {"closed": False}}}}, "a won stage is closed"),
+    ({"decision": {"allow_rules": ["contact.email.invalid"], "block_rules": ["contact.email.invalid"]}},
+     r"both name \['contact.email.invalid'\]"),
 ])
 def test_a_mistake_in_the_rules_file_is_refused_naming_its_key(override: dict[str, Any], message: str) -> None:
     with pytest.raises(RulesError, match=message):
