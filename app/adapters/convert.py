@@ -25,6 +25,15 @@ class AdapterError(ValueError):
         self.loc, self.msg = loc, msg
 
 
+@dataclass(frozen=True, slots=True)
+class Removal:
+    """The CRM says the record no longer exists: deleted (archived), or merged into another record."""
+
+    kind: str  # "deleted" or "merged"
+    source_field: str  # the CRM field that says so: IsDeleted, MasterRecordId, archived
+    merged_into: str | None = None
+
+
 @dataclass(frozen=True)
 class Adapted:
     """One canonical record and where each of its fields came from."""
@@ -35,6 +44,7 @@ class Adapted:
     record: dict[str, Any]
     source_fields: dict[str, str]  # canonical path → the CRM field it came from
     mapping: ObjectMap
+    removal: Removal | None = None  # a deleted or merged-away record: not to be judged nor indexed
 
 
 def adapt_fields(flat: dict[str, Any], mapping: ObjectMap, mappings: Mappings) -> Adapted:
@@ -57,7 +67,22 @@ def adapt_fields(flat: dict[str, Any], mapping: ObjectMap, mappings: Mappings) -
         value = _coerce(path, value, mapping, mappings)
         _put(record, path, value, nested=mapped)
         source_fields[path] = key
-    return Adapted(mapping.source, mapping.name, mapping.record_type, record, source_fields, mapping)
+    return Adapted(mapping.source, mapping.name, mapping.record_type, record, source_fields, mapping,
+                   find_removal(flat, mapping, mappings))
+
+
+def find_removal(flat: dict[str, Any], mapping: ObjectMap, mappings: Mappings) -> Removal | None:
+    """Whether the record's own fields say the CRM deleted it (`removed_when`: IsDeleted, archived) or merged
+    it into another (`merged_into`: MasterRecordId, which names the survivor)."""
+    for key in mapping.merged_into:
+        survivor = flat.get(key)
+        if isinstance(survivor, str | int) and not isinstance(survivor, bool) and not _empty(survivor):
+            return Removal("merged", key, str(_coerce("id", survivor, mapping, mappings)).strip())
+    for key in mapping.removed_when:
+        flag = flat.get(key)
+        if flag is True or (isinstance(flag, str) and flag.strip().lower() == "true"):
+            return Removal("deleted", key)
+    return None
 
 
 def _takes_over(rank: int, filled: bool, held: tuple[int, bool]) -> bool:

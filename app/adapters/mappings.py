@@ -34,6 +34,8 @@ class SourceMapping(_Strict):
     stages: dict[str, str] = {}
     top_level: dict[str, str] = {}
     record_ids: list[str] = []
+    removed_when: list[str] = []  # fields whose true value says the record is deleted (archived) in the CRM
+    merged_into: list[str] = []  # fields naming the record this one was merged into (and deleted)
 
 
 class Coerce(_Strict):
@@ -66,6 +68,8 @@ class ObjectMap:
     stages: dict[str, str]
     identify_by: frozenset[str] = frozenset()
     record_ids: frozenset[str] = frozenset()
+    removed_when: tuple[str, ...] = ()
+    merged_into: tuple[str, ...] = ()
 
     @cached_property
     def rank(self) -> dict[str, int]:
@@ -135,7 +139,8 @@ def compile_mappings(parsed: MappingsFile, path: Path | None) -> Mappings:
             objects[(source, name)] = ObjectMap(source, name, obj.record_type, top | obj.fields,
                                                 frozenset(src.ignore) | frozenset(obj.ignore),
                                                 tuple(src.ignore_prefixes), stages,
-                                                frozenset(obj.identify_by), frozenset(src.record_ids))
+                                                frozenset(obj.identify_by), frozenset(src.record_ids),
+                                                tuple(src.removed_when), tuple(src.merged_into))
     coerce = {p: kind for kind in ("number", "integer", "boolean", "timestamp_ms")
               for p in getattr(parsed.coerce, kind)}
     names = {s: [n for (src, n) in objects if src == s] for s in ("salesforce", "hubspot")}

@@ -548,3 +548,34 @@ def test_salesforce_standard_name_and_dnb_fields_are_no_unknown_fields(rules: Ru
         [adapted] = from_salesforce(sobject, load_mappings())
         report = score_record(record_type, adapted.record, rules, now=NOW)
         assert not [i for i in report["issues"] if i["rule"].endswith("field.unknown")], report["issues"]
+
+
+@pytest.mark.parametrize(("source", "item", "removal"), [
+    ("salesforce", {"attributes": {"type": "Contact"}, "Id": "003A", "IsDeleted": True},
+     ("deleted", "IsDeleted", None)),
+    ("salesforce", {"attributes": {"type": "Lead"}, "Id": "00QA", "IsDeleted": "true"},
+     ("deleted", "IsDeleted", None)),
+    ("salesforce", {"attributes": {"type": "Contact"}, "Id": "003A", "IsDeleted": True,
+                    "MasterRecordId": "003Dn00000MrgWn"}, ("merged", "MasterRecordId", "003Dn00000MrgWnIAJ")),
+    ("hubspot", {"id": "7", "properties": {"email": "a@b.co"}, "archived": True},
+     ("deleted", "archived", None)),
+    ("hubspot", {"dealId": 7, "isDeleted": True, "properties": {"dealname": {"value": "D"}}},
+     ("deleted", "isDeleted", None)),
+])
+def test_a_deleted_or_merged_away_record_says_so(source: str, item: dict[str, Any],
+                                                 removal: tuple[str, str, str | None]) -> None:
+    adapt = from_salesforce if source == "salesforce" else from_hubspot
+    [adapted] = adapt(item, load_mappings())
+    assert adapted.removal is not None
+    assert (adapted.removal.kind, adapted.removal.source_field, adapted.removal.merged_into) == removal
+
+
+@pytest.mark.parametrize("item", [
+    {"attributes": {"type": "Contact"}, "Id": "003A", "IsDeleted": False, "MasterRecordId": None},
+    {"attributes": {"type": "Contact"}, "Id": "003A", "IsDeleted": "false", "MasterRecordId": ""},
+    {"id": "7", "properties": {"email": "a@b.co"}, "archived": False},
+])
+def test_a_live_record_is_no_removal(item: dict[str, Any]) -> None:
+    adapt = from_salesforce if "attributes" in item else from_hubspot
+    [adapted] = adapt(item, load_mappings())
+    assert adapted.removal is None

@@ -223,6 +223,39 @@ def test_index_true_stores_records_and_later_saves_match_them(client: TestClient
     assert "003D000000QV9n2IAD" in {report["duplicates"][0]["a"], report["duplicates"][0]["b"]}
 
 
+def test_a_deleted_or_merged_away_record_is_not_judged_and_leaves_the_index(client: TestClient) -> None:
+    """A merged-away Salesforce record (IsDeleted, MasterRecordId) or an archived HubSpot object was judged
+    and indexed as live, so the merge's survivor was then an auto_merge duplicate of the record merged into
+    it."""
+    loser = {"attributes": {"type": "Contact"}, "Id": "003Dn00000MrgLsIAJ", "FirstName": "Priya",
+             "LastName": "Raghunathan", "Email": "priya.r@contoso.com"}
+    [stored] = results(client.post("/v1/webhooks/salesforce", params={"index": "true"}, json=loser))
+    assert stored["indexed"] is True
+    merged = loser | {"IsDeleted": True, "MasterRecordId": "003Dn00000MrgWn"}
+    [removed] = results(client.post("/v1/webhooks/salesforce", params={"index": "true"}, json=merged))
+    assert (removed["removed"], removed["source_field"], removed["merged_into"]) == (
+        "merged", "MasterRecordId", "003Dn00000MrgWnIAJ")
+    assert (removed["record_id"], removed["indexed"], removed["unindexed"]) == (
+        "003Dn00000MrgLsIAJ", False, True)
+    assert "issues" not in removed and "quality_score" not in removed and "not judged" in removed["note"]
+    assert client.get("/v1/index/contacts/003Dn00000MrgLsIAJ").status_code == 404
+    survivor = loser | {"Id": "003Dn00000MrgWnIAJ", "IsDeleted": False}
+    [report] = results(client.post("/v1/webhooks/salesforce", json=survivor))
+    assert report["duplicates"] == [] and report["decision"]["action"] == "allow"
+
+    archived = {"id": "990001", "archived": True, "archivedAt": "2024-06-01T00:00:00Z",
+                "properties": {"email": "arch@fab.com", "firstname": "Arch", "lastname": "Ived"}}
+    [removed] = results(client.post("/v1/webhooks/hubspot", params={"index": "true"}, json=archived))
+    assert (removed["removed"], removed["source_field"], removed["indexed"], removed["unindexed"]) == (
+        "deleted", "archived", False, False)
+    assert client.get("/v1/index/contacts/990001").status_code == 404
+    live = archived | {"id": "990002", "archived": False}
+    [report] = results(client.post("/v1/webhooks/hubspot", json=live))
+    assert report["duplicates"] == []
+    [removed] = results(client.post("/v1/webhooks/hubspot", json=archived))  # no ?index: nothing written
+    assert removed["removed"] == "deleted" and "indexed" not in removed and "unindexed" not in removed
+
+
 def test_webhook_records_are_counted_with_source_webhook(client: TestClient) -> None:
     name = "crm_dq_records_scored_total"
     before = value(client.get("/metrics").text, name, record_type="contact", source="webhook")
