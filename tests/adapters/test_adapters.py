@@ -579,3 +579,21 @@ def test_a_live_record_is_no_removal(item: dict[str, Any]) -> None:
     adapt = from_salesforce if "attributes" in item else from_hubspot
     [adapted] = adapt(item, load_mappings())
     assert adapted.removal is None
+
+
+def test_a_leads_mobile_and_a_contacts_home_phone_fill_a_blank_phone(rules: Ruleset) -> None:
+    """A Lead's MobilePhone was ignored: a lead with no Email or Phone but a mobile number was missing its
+    contact point and had no phone to match on; a Contact's HomePhone / OtherPhone were dropped too."""
+    lead = {"attributes": {"type": "Lead"}, "Id": "00QA", "FirstName": "Ana", "LastName": "Lopez",
+            "Company": "Initech", "Email": None, "Phone": None, "MobilePhone": "+1 512 555 0199"}
+    [adapted] = from_salesforce(lead, load_mappings())
+    assert adapted.record["phone"] == "+1 512 555 0199" and adapted.source_fields["phone"] == "MobilePhone"
+    report = annotate(score_record("lead", adapted.record, rules, now=NOW), adapted, rules)
+    assert "contact_point" not in report["completeness"]["missing"]
+    both = lead | {"Phone": "+1 512 555 0100"}
+    assert from_salesforce(both, load_mappings())[0].record["phone"] == "+1 512 555 0100"  # Phone wins
+    contact = {"attributes": {"type": "Contact"}, "Id": "003A", "LastName": "Lee", "Phone": "",
+               "OtherPhone": "+1 415 555 0101", "HomePhone": "+1 415 555 0100"}
+    [adapted] = from_salesforce(contact, load_mappings())
+    assert (adapted.record["phone"], adapted.source_fields["phone"]) == ("+1 415 555 0100", "HomePhone")
+    assert not {"HomePhone", "OtherPhone"} & set(adapted.record)
