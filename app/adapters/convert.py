@@ -179,37 +179,60 @@ def hubspot_entry(loc: str, item: dict[str, Any], hinted: ObjectMap | None, mapp
     flat.update(props)
     flat.update(rest)
     adapted = adapt_fields(flat, mapping, mappings)
-    for path, value in hubspot_associations(item.get("associations"), mapping.record_type).items():
+    for path, (value, source) in read_associations(item, mapping.record_type).items():
         if _empty(adapted.record.get(path)):  # a property (a contact's associatedcompanyid) comes first
             adapted.record[path] = value
-            adapted.source_fields[path] = f"associations.{ASSOCIATED[path]}"
+            adapted.source_fields[path] = source
     return adapted
 
 
-# the canonical field an object's associations fill, and the associated objects they are read from
-ASSOCIATED = {"account_id": "companies", "contact_roles": "contacts"}
-
-
 def hubspot_associations(value: Any, record_type: str) -> dict[str, Any]:
-    """What a CRM v3/v4 object's `associations` say (`?associations=companies,contacts`): a deal's or
-    contact's company is its account_id (the primary one: v3's `deal_to_company` / `contact_to_company` type,
-    v4's 'Primary' label; else the first), and a deal's contacts with an association label are its contact
-    roles (the label is the role: 'Decision maker', 'Champion'). A HubSpot deal has no company property:
-    without this every deal lacked its account and no cross-record rule saw it. Unlabeled contacts name no
-    role."""
-    if not isinstance(value, dict) or record_type not in ("opportunity", "contact"):
+    """What an object's `associations` say (`read_associations`): {canonical field: value}."""
+    found = read_associations({"associations": value}, record_type)
+    return {path: read for path, (read, _) in found.items()}
+
+
+def read_associations(item: dict[str, Any], record_type: str) -> dict[str, tuple[Any, str]]:
+    """What a HubSpot object's associations say, with where each was read: a deal's or contact's company is
+    its account_id, and a deal's contacts with an association label are its contact roles (the label is the
+    role: 'Decision maker', 'Champion'). A HubSpot deal has no company property: without this every deal
+    lacked its account and no cross-record rule saw it. Unlabeled contacts name no role.
+
+    CRM v3/v4 objects (`?associations=companies,contacts`): the primary company (v3's `deal_to_company` /
+    `contact_to_company` type, v4's 'Primary' label), else the first. The legacy objects a workflow's webhook
+    posts: a deal's `associations.associatedCompanyIds` (its first company; `associatedVids`, its contacts,
+    carry no label, so no role), a contact's `associated-company.company-id`."""
+    if record_type not in ("opportunity", "contact"):
         return {}
-    found: dict[str, Any] = {}
+    value, found = item.get("associations"), {}
+    value = value if isinstance(value, dict) else {}
     companies = _associated(value.get("companies"), "deal" if record_type == "opportunity" else "contact")
     if companies:
-        found["account_id"] = next((i for i, _, primary in companies if primary), companies[0][0])
+        found["account_id"] = (next((i for i, _, primary in companies if primary), companies[0][0]),
+                               "associations.companies")
+    else:
+        legacy = item.get("associated-company")
+        legacy_ids = [legacy.get("company-id")] if isinstance(legacy, dict) else []
+        for source, ids in (("associations.associatedCompanyIds", value.get("associatedCompanyIds")),
+                            ("associated-company.company-id", legacy_ids)):
+            first = next((i for i in map(_legacy_id, ids if isinstance(ids, list) else []) if i), None)
+            if first is not None:
+                found["account_id"] = (first, source)
+                break
     if record_type == "opportunity":
         contacts = _associated(value.get("contacts"), "deal")
         # a contact in two roles (Champion and Decision maker) holds both
         roles = [{"contact_id": i, "role": label} for i, labels, _ in contacts for label in labels]
         if roles:
-            found["contact_roles"] = roles
+            found["contact_roles"] = (roles, "associations.contacts")
     return found
+
+
+def _legacy_id(value: Any) -> str | None:
+    """A legacy API's object id (a number, or its text); None for anything else."""
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        return None
+    return str(value).strip() or None
 
 
 _DEFAULT_TYPE = re.compile(r"[a-z]+_to_[a-z]+(?:_unlabeled)?")  # HubSpot's own association types, no label

@@ -597,3 +597,26 @@ def test_a_leads_mobile_and_a_contacts_home_phone_fill_a_blank_phone(rules: Rule
     [adapted] = from_salesforce(contact, load_mappings())
     assert (adapted.record["phone"], adapted.source_fields["phone"]) == ("+1 415 555 0100", "HomePhone")
     assert not {"HomePhone", "OtherPhone"} & set(adapted.record)
+
+
+def test_a_legacy_hubspot_deals_and_contacts_company_is_its_account(rules: Ruleset) -> None:
+    """A workflow's webhook posts a deal's associations in the legacy shape (`associatedCompanyIds`,
+    `associatedVids`) and a contact's company as `associated-company`: they were not read, so the deal had
+    no account_id."""
+    deal = {"dealId": 14230002, "portalId": 62515, "isDeleted": False,
+            "associations": {"associatedVids": [512, 513], "associatedCompanyIds": [9876543210],
+                             "associatedDealIds": []},
+            "properties": {"dealname": {"value": "Expansion"}, "dealstage": {"value": "contractsent"}}}
+    [adapted] = from_hubspot(deal, load_mappings())
+    assert adapted.record["account_id"] == "9876543210"
+    assert adapted.source_fields["account_id"] == "associations.associatedCompanyIds"
+    assert "contact_roles" not in adapted.record  # legacy associations carry no label, so no role
+    report = annotate(score_record("opportunity", adapted.record, rules, now=NOW), adapted, rules)
+    assert "account_id" not in {i["field"] for i in report["issues"]}
+    contact = {"vid": 512, "properties": {"email": {"value": "b@biglytics.net"}},
+               "associated-company": {"company-id": 9876543210, "portal-id": 62515}}
+    [adapted] = from_hubspot(contact, load_mappings())
+    assert (adapted.record["account_id"], adapted.source_fields["account_id"]) == (
+        "9876543210", "associated-company.company-id")
+    contact["properties"]["associatedcompanyid"] = {"value": "77"}  # the property comes first
+    assert from_hubspot(contact, load_mappings())[0].record["account_id"] == "77"
