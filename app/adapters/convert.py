@@ -47,8 +47,10 @@ class Adapted:
     removal: Removal | None = None  # a deleted or merged-away record: not to be judged nor indexed
 
 
-def adapt_fields(flat: dict[str, Any], mapping: ObjectMap, mappings: Mappings) -> Adapted:
-    """Map one flat CRM record (`{"Email": …, "Account.Website": …}`) to a canonical record."""
+def adapt_fields(flat: dict[str, Any], mapping: ObjectMap, mappings: Mappings,
+                 related: frozenset[str] = frozenset()) -> Adapted:
+    """Map one flat CRM record (`{"Email": …, "Account.Website": …}`) to a canonical record. `related`: keys
+    holding other records (a relationship object, a subquery's result), whose unmapped fields are skipped."""
     record: dict[str, Any] = {}
     source_fields: dict[str, str] = {}
     held: dict[str, tuple[int, bool]] = {}  # canonical path → (rank of the CRM field holding it, filled)
@@ -56,8 +58,9 @@ def adapt_fields(flat: dict[str, Any], mapping: ObjectMap, mappings: Mappings) -
         path = mapping.fields.get(key)
         mapped = path is not None
         if path is None:
-            if key in mapping.ignore or key.split(".", 1)[0] in mapping.ignore \
-                    or key.startswith(mapping.ignore_prefixes):
+            first = key.split(".", 1)[0]
+            if key in mapping.ignore or first in mapping.ignore or first in related \
+                    or key.startswith(mapping.ignore_prefixes) or first.endswith(mapping.ignore_suffixes):
                 continue
             path = key  # kept under the CRM's name: reported as an unknown field
         rank, filled = mapping.rank.get(key, len(mapping.rank)), not _empty(value)
@@ -109,7 +112,10 @@ def salesforce_entry(loc: str, item: dict[str, Any], object_hint: str | None, ma
     if mapping is None:
         raise AdapterError(f"{loc}.attributes.type", f"sObject type {name!r} has no mapping; mapped: "
                            f"{', '.join(mappings.object_names['salesforce'])}")
-    return adapt_fields(_flatten(item), mapping, mappings)
+    # a relationship object (`"Account": {"attributes": …}`) or a subquery's result is another record
+    related = frozenset(k for k, v in item.items()
+                        if isinstance(v, dict) and (isinstance(v.get("attributes"), dict) or "records" in v))
+    return adapt_fields(_flatten(item), mapping, mappings, related)
 
 
 # where each system's payloads hold a list of objects (a query result, a batch read, a batch input)

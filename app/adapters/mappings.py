@@ -31,6 +31,7 @@ class SourceMapping(_Strict):
     objects: dict[str, ObjectMapping]
     ignore: list[str] = []
     ignore_prefixes: list[str] = []
+    ignore_suffixes: list[str] = []  # of a field's first part: a custom relationship's `__r`
     stages: dict[str, str] = {}
     top_level: dict[str, str] = {}
     record_ids: list[str] = []
@@ -70,6 +71,7 @@ class ObjectMap:
     record_ids: frozenset[str] = frozenset()
     removed_when: tuple[str, ...] = ()
     merged_into: tuple[str, ...] = ()
+    ignore_suffixes: tuple[str, ...] = ()
 
     @cached_property
     def rank(self) -> dict[str, int]:
@@ -140,7 +142,8 @@ def compile_mappings(parsed: MappingsFile, path: Path | None) -> Mappings:
                                                 frozenset(src.ignore) | frozenset(obj.ignore),
                                                 tuple(src.ignore_prefixes), stages,
                                                 frozenset(obj.identify_by), frozenset(src.record_ids),
-                                                tuple(src.removed_when), tuple(src.merged_into))
+                                                tuple(src.removed_when), tuple(src.merged_into),
+                                                tuple(src.ignore_suffixes))
     coerce = {p: kind for kind in ("number", "integer", "boolean", "timestamp_ms")
               for p in getattr(parsed.coerce, kind)}
     names = {s: [n for (src, n) in objects if src == s] for s in ("salesforce", "hubspot")}

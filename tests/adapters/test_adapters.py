@@ -620,3 +620,24 @@ def test_a_legacy_hubspot_deals_and_contacts_company_is_its_account(rules: Rules
         "9876543210", "associated-company.company-id")
     contact["properties"]["associatedcompanyid"] = {"value": "77"}  # the property comes first
     assert from_hubspot(contact, load_mappings())[0].record["account_id"] == "77"
+
+
+def test_a_null_or_unmapped_relationship_is_no_unknown_field(rules: Ruleset) -> None:
+    """SOQL's `"Account": null` (SELECT Account.Name for a contact without an account) and HubSpot's legacy
+    `merge-audits` were reported as unknown fields; a relationship's fields are another record's."""
+    contact = {"attributes": {"type": "Contact"}, "Id": "003A", "LastName": "Lee", "Account": None,
+               "Owner": {"attributes": {"type": "User"}, "Name": "Jo Rep"}, "Partner__r": None,
+               "Reseller__r": {"attributes": {"type": "Account"}, "Name": "R"},
+               "Manager": {"attributes": {"type": "User"}, "Name": "M"},
+               "Cases": {"totalSize": 0, "done": True, "records": []}, "Level__c": "Primary"}
+    [adapted] = from_salesforce(contact, load_mappings())
+    report = annotate(score_record("contact", adapted.record, rules, now=NOW), adapted, rules)
+    unknown = [i["field"] for i in report["issues"] if i["rule"] == "contact.field.unknown"]
+    assert unknown == ["Level__c"]  # a custom field is still reported
+    account = {"attributes": {"type": "Account"}, "Name": "Acme", "Website": "acme.com",
+               "Industry": "Software"}
+    [adapted] = from_salesforce(contact | {"Account": account}, load_mappings())
+    assert adapted.record["account"] == {"name": "Acme", "website": "acme.com"}  # mapped ones are still read
+    legacy = {"vid": 512, "properties": {"email": {"value": "b@biglytics.net"}}, "merge-audits": []}
+    [adapted] = from_hubspot(legacy, load_mappings())
+    assert "merge-audits" not in adapted.record
