@@ -553,6 +553,8 @@ def _coerce(path: str, value: Any, mapping: ObjectMap, mappings: Mappings) -> An
     # (a conversion that loses nothing, where a suggestion would store a day)
     if kind == "timestamp_ms" and epoch_ms_text(text):
         return epoch_ms_iso(text) or value  # before year 1: left as text, so the date rules judge it
+    if kind == "multi_value" and text:
+        return [part.strip() for part in text.split(";") if part.strip()]
     if kind in ("number", "integer") and _NUMBER.fullmatch(text):
         number = float(text)
         if kind == "integer" and number.is_integer() and abs(number) <= _LARGEST_INT:

@@ -44,6 +44,7 @@ class Coerce(_Strict):
     integer: list[str] = []
     boolean: list[str] = []
     timestamp_ms: list[str] = []  # HubSpot sends dates as milliseconds since the epoch in event notifications
+    multi_value: list[str] = []  # values joined by ';' (multi-select picklists, multiple checkboxes) → a list
 
 
 class MappingsFile(_Strict):
@@ -144,7 +145,7 @@ def compile_mappings(parsed: MappingsFile, path: Path | None) -> Mappings:
                                                 frozenset(obj.identify_by), frozenset(src.record_ids),
                                                 tuple(src.removed_when), tuple(src.merged_into),
                                                 tuple(src.ignore_suffixes))
-    coerce = {p: kind for kind in ("number", "integer", "boolean", "timestamp_ms")
+    coerce = {p: kind for kind in ("number", "integer", "boolean", "timestamp_ms", "multi_value")
               for p in getattr(parsed.coerce, kind)}
     names = {s: [n for (src, n) in objects if src == s] for s in ("salesforce", "hubspot")}
     return Mappings(objects, coerce, dict(parsed.hubspot.top_level), path, names)

@@ -641,3 +641,33 @@ def test_a_null_or_unmapped_relationship_is_no_unknown_field(rules: Ruleset) -> 
     legacy = {"vid": 512, "properties": {"email": {"value": "b@biglytics.net"}}, "merge-audits": []}
     [adapted] = from_hubspot(legacy, load_mappings())
     assert "merge-audits" not in adapted.record
+
+
+def test_standard_fields_are_mapped_or_known(rules: Ruleset) -> None:
+    """Default HubSpot properties and standard Salesforce fields were reported as unknown fields; those with a
+    canonical field now fill it (a blank one, for a second source), the others are known and ignored."""
+    company = {"id": "1", "properties": {
+        "name": "Biglytics", "domain": "biglytics.net", "type": "PROSPECT", "founded_year": "2009",
+        "is_public": "false", "address2": "Floor 4", "timezone": "America/New_York", "twitterhandle": "big",
+        "web_technologies": "salesforce;google_analytics"}}
+    deal = {"id": "2", "properties": {"dealname": "D", "dealstage": "closedlost", "dealtype": "newbusiness",
+                                      "closed_lost_reason": "Price", "hs_deal_stage_probability": "0"}}
+    contact = {"id": "3", "properties": {"firstname": "A", "salutation": "Dr.", "job_function": "Engineering",
+                                         "work_email": "a@acme.com"}}
+    sf_contact = {"attributes": {"type": "Contact"}, "Id": "003A", "LastName": "Lee", "RecordTypeId": "012A",
+                  "CurrencyIsoCode": "EUR", "Owner": {"attributes": {"type": "User"}, "Name": "Jo"},
+                  "Account": {"attributes": {"type": "Account"}, "Name": "Acme"}}
+    sf_deal = {"attributes": {"type": "Opportunity"}, "Id": "006A", "CurrencyIsoCode": "EUR",
+               "RecordTypeId": "012B", "Account": {"attributes": {"type": "Account"}, "Name": "Acme"}}
+    adapted = [*from_hubspot({"results": [company, deal, contact]}, load_mappings()),
+               *from_salesforce([sf_contact, sf_deal], load_mappings())]
+    for one in adapted:
+        report = annotate(score_record(one.record_type, one.record, rules, now=NOW), one, rules)
+        assert not [i["field"] for i in report["issues"] if i["rule"].endswith(".field.unknown")], one.object
+    account, _, person, sf_person, opportunity = (a.record for a in adapted)
+    assert account["tech_stack"] == ["salesforce", "google_analytics"]
+    assert (person["department"], person["email"]) == ("Engineering", "a@acme.com")
+    assert sf_person["account"] == {"name": "Acme"} and opportunity["currency"] == "EUR"
+    both = contact | {"properties": contact["properties"] | {"email": "a@b.co", "department": "R&D"}}
+    assert {k: from_hubspot(both, load_mappings())[0].record[k] for k in ("email", "department")} == {
+        "email": "a@b.co", "department": "R&D"}  # a second source only fills a blank
