@@ -97,13 +97,15 @@ def _takes_over(rank: int, filled: bool, held: tuple[int, bool]) -> bool:
 
 def from_salesforce(payload: Any, mappings: Mappings, object_hint: str | None = None) -> list[Adapted]:
     """sObjects as the REST API returns them: one record, a query result (`records`), or a list."""
-    items = _items(payload, LIST_KEYS["salesforce"], "body")
+    items = _items(payload, LIST_KEYS["salesforce"], "body", source="salesforce")
     return [salesforce_entry(loc, item, object_hint, mappings) for loc, item in items]
 
 
 def salesforce_entry(loc: str, item: dict[str, Any], object_hint: str | None, mappings: Mappings) -> Adapted:
     """One sObject; AdapterError (at `loc`) when it is none of a mapped type."""
     attrs = item.get("attributes")
+    if not isinstance(attrs, dict):
+        _refuse_wrapper(loc, item)
     name = attrs.get("type") if isinstance(attrs, dict) else None
     name = name or object_hint
     if not isinstance(name, str) or not name:
@@ -118,16 +120,45 @@ def salesforce_entry(loc: str, item: dict[str, Any], object_hint: str | None, ma
     return adapt_fields(_flatten(item), mapping, mappings, related)
 
 
+def _refuse_wrapper(loc: str, item: dict[str, Any]) -> None:
+    """AdapterError for an object that wraps records rather than being one (`{"new": [sObjects], "old": […]}`,
+    `{"record": {…}, "candidates": […]}`): scored, the wrapper was a record of unknown fields. No sObject
+    field holds a list of objects (a subquery's result is `{"records": […]}`) or is called `record`."""
+    for key, value in item.items():
+        if (key == "record" and isinstance(value, dict)) or \
+                (isinstance(value, list) and any(isinstance(v, dict) for v in value)):
+            raise AdapterError(f"{loc}.{str(key)[:100]}", f"`{str(key)[:100]}` holds records inside another "
+                               f"object, which is no record: {WRAPPED}")
+
+
+WRAPPED = ("send one sObject, a JSON list of them, a query result (`{\"records\": […]}`), "
+           "`{\"record\": {…}}` alone or a map of sObjects by id (Trigger.newMap)")
+
+
+def _is_sobject(value: Any) -> bool:
+    attrs = value.get("attributes") if isinstance(value, dict) else None
+    return isinstance(attrs, dict) and isinstance(attrs.get("type"), str)
+
+
+def payload_entries(source: str, payload: Any) -> list[tuple[str, Any]]:
+    """The payload's entries with their paths (`_entries`). A Salesforce body that wraps its records (what an
+    Apex callout serialises) is unwrapped: `{"record": {…}}`, and a map of sObjects by id (`Trigger.newMap`:
+    `{"003…": {"attributes": …}, …}`)."""
+    if source == "salesforce" and isinstance(payload, dict) and payload and "attributes" not in payload:
+        if set(payload) == {"record"} and isinstance(payload["record"], dict):
+            return [("body.record", payload["record"])]
+        if all(map(_is_sobject, payload.values())):
+            return [(f"body.{str(key)[:100]}", value) for key, value in payload.items()]
+    return _entries(payload, LIST_KEYS[source], "body")
+
+
 # where each system's payloads hold a list of objects (a query result, a batch read, a batch input)
 LIST_KEYS = {"salesforce": ("records",), "hubspot": ("results", "inputs")}
 
 
 def count_entries(source: str, payload: Any) -> int:
     """How many entries `adapt_payload` would adapt, counted before any is (so a record limit comes first)."""
-    if isinstance(payload, dict):
-        listed = next((payload[k] for k in LIST_KEYS[source] if isinstance(payload.get(k), list)), None)
-        return 1 if listed is None else len(listed)
-    return len(payload) if isinstance(payload, list) else 1
+    return len(payload_entries(source, payload)) if isinstance(payload, dict | list) else 1
 
 
 def adapt_payload(source: str, payload: Any, mappings: Mappings,
@@ -144,7 +175,7 @@ def adapt_payload(source: str, payload: Any, mappings: Mappings,
         def one(loc: str, item: dict[str, Any]) -> Adapted:
             return hubspot_entry(loc, item, hinted, mappings)
     adapted: list[Adapted | AdapterError] = []
-    for loc, item in _entries(payload, LIST_KEYS[source], "body"):
+    for loc, item in payload_entries(source, payload):
         try:
             if not isinstance(item, dict):
                 raise AdapterError(loc, "must be a JSON object")
@@ -466,8 +497,12 @@ def _fit(name: str, labels: bool, source: str) -> int:
     return 2 if " " in name else int(not _CAMEL.search(name))
 
 
-def _items(payload: Any, list_keys: tuple[str, ...], loc: str) -> list[tuple[str, dict[str, Any]]]:
-    entries = _entries(payload, list_keys, loc)
+def _items(payload: Any, list_keys: tuple[str, ...], loc: str,
+           source: str = "hubspot") -> list[tuple[str, dict[str, Any]]]:
+    if source == "salesforce":
+        entries = payload_entries(source, payload)
+    else:
+        entries = _entries(payload, list_keys, loc)
     for where, value in entries:
         if not isinstance(value, dict):
             raise AdapterError(where, "must be a JSON object")

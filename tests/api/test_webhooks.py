@@ -722,3 +722,27 @@ def test_a_hubspot_deals_manual_forecast_category_is_judged(client: TestClient) 
     [report] = results(client.post("/v1/webhooks/hubspot", params={"now": NOW_ISO}, json=deal))
     found = [i for i in report["issues"] if i["field"] == "forecast_category"]
     assert found and found[0]["source_field"] == "hs_manual_forecast_category"
+
+
+def test_wrapped_salesforce_records_are_unwrapped_or_refused_never_scored_as_the_wrapper(
+        client: TestClient) -> None:
+    """`{"record": sObject}` was a 422 asking for attributes.type, and with ?type=Contact a contact of
+    completeness 0 whose fields were the unknown `record.Id`, `record.Email`, …"""
+    jo = {"attributes": {"type": "Contact"}, "Id": "003Dn00000XyZabIAF", "FirstName": "Jo",
+          "LastName": "Park", "Email": "jo@acme.com"}
+    bob = jo | {"Id": "003Dn00000XyZacIAF", "FirstName": "Bob", "Email": "bob@"}
+    bare = {k: v for k, v in jo.items() if k != "attributes"}
+    for body, params in (({"record": jo}, {}), ({"record": bare}, {"type": "Contact"})):
+        [report] = results(client.post("/v1/webhooks/salesforce", params=params, json=body))
+        assert report["record_id"] == jo["Id"] and "email" not in report["completeness"]["missing"]
+        assert not [i for i in report["issues"] if i["rule"] == "contact.field.unknown"]
+    new_map = {jo["Id"]: jo, bob["Id"]: bob}  # Trigger.newMap, serialised
+    reports = results(client.post("/v1/webhooks/salesforce", json=new_map))
+    assert [r["record_id"] for r in reports] == [jo["Id"], bob["Id"]]
+    assert issue(reports[1], "contact.email.invalid")["source_field"] == "Email"
+    wrappers = (({"new": [jo], "old": [jo]}, "body.new"),
+                ({"record": bare, "candidates": [bare]}, "body.record"))
+    for body, loc in wrappers:
+        response = client.post("/v1/webhooks/salesforce", params={"type": "Contact"}, json=body)
+        doc = assert_problem(response, 422)
+        assert error_locs(doc) == [loc] and "Trigger.newMap" in doc["detail"]
