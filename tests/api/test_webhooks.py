@@ -388,6 +388,20 @@ def test_hubspot_signature_valid_tampered_stale_missing(signed: TestClient) -> N
     assert results(signed.post(uri, content=body, headers=hubspot_headers(uri, body, recent)))
 
 
+def test_a_trailing_slash_is_served_not_redirected(signed: TestClient) -> None:
+    """`/v1/webhooks/hubspot/` answered 307: a CRM does not replay its POST on a redirect, so the call was lost."""
+    body = raw("hubspot/contact.json")
+    uri = "http://testserver/v1/webhooks/hubspot/"
+    response = signed.post(uri, content=body, headers=hubspot_headers(uri, body), follow_redirects=False)
+    assert results(response)[0]["record_id"] == "512"
+    body = json.dumps({"type": "contact", "id": "c1", "email": "bob@"}).encode()
+    for path in ("/v1/webhooks/generic/", "/v1/webhooks/salesforce/"):
+        response = signed.post(path, content=body, headers={"X-CRM-DQ-Signature": sign(body)},
+                               params={"type": "Contact"}, follow_redirects=False)
+        assert response.status_code == 200, (path, response.status_code)
+    assert "/v1/webhooks/hubspot/" not in signed.app.openapi()["paths"]  # type: ignore[attr-defined]
+
+
 def test_unsigned_refusal_comes_before_parsing(signed: TestClient) -> None:
     doc = assert_problem(signed.post("/v1/webhooks/generic", content=b"not json"), 401)
     assert doc["type"] == "/problems/unauthorized"

@@ -517,3 +517,11 @@ async def webhook_generic(request: Request) -> Response:
         items.append((record_type, record, None))
     return await respond(request, some_records(items), call)
 
+
+# The same endpoints with a trailing slash (`/v1/webhooks/hubspot/`), undocumented: the app answered them with a
+# 307 redirect, which a CRM does not follow with its POST, so the call was lost. A HubSpot signature covers the
+# URI HubSpot called, slash included.
+for _path, _endpoint in (("/salesforce/", webhook_salesforce), ("/hubspot/", webhook_hubspot),
+                         ("/generic/", webhook_generic)):
+    router.add_api_route(_path, _endpoint, methods=["POST"], include_in_schema=False,
+                         name=f"{_endpoint.__name__}_slash")
