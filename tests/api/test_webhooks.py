@@ -402,6 +402,29 @@ def test_a_trailing_slash_is_served_not_redirected(signed: TestClient) -> None:
     assert "/v1/webhooks/hubspot/" not in signed.app.openapi()["paths"]  # type: ignore[attr-defined]
 
 
+OUTBOUND_MESSAGE = b"""<?xml version="1.0" encoding="UTF-8"?>
+<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Body>
+ <notifications xmlns="http://soap.sforce.com/2005/09/outbound"><OrganizationId>00DD0000000abcd</OrganizationId>
+  <Notification><Id>04lD0000000abcd</Id><sObject xsi:type="sf:Contact"
+   xmlns:sf="urn:sobject.enterprise.soap.sforce.com"><sf:Id>003D000000QV9n2IAD</sf:Id></sObject></Notification>
+ </notifications></soapenv:Body></soapenv:Envelope>"""
+
+
+@pytest.mark.parametrize("path", ["/v1/webhooks/salesforce", "/v1/webhooks/hubspot", "/v1/webhooks/generic"])
+def test_an_xml_body_is_a_415_saying_json_is_expected(signed: TestClient, path: str) -> None:
+    """A Salesforce Outbound Message (SOAP) got a 400 'not valid JSON', or with signing on a 401 for the
+    signature header it cannot carry: it is a 415 that says JSON is expected and Outbound Messages are not
+    supported, from its content type before its body is read, or from its body under another type."""
+    soap = {"content-type": "text/xml; charset=utf-8", "SOAPAction": '""'}
+    doc = assert_problem(signed.post(path, content=OUTBOUND_MESSAGE, headers=soap), 415)
+    assert "Outbound Messages" in doc["detail"] and error_locs(doc) == ["header.content-type"]
+    headers = {"content-type": "application/json", "X-CRM-DQ-Signature": sign(OUTBOUND_MESSAGE)}
+    if path.endswith("hubspot"):
+        headers = hubspot_headers(f"http://testserver{path}", OUTBOUND_MESSAGE)
+    doc = assert_problem(signed.post(path, content=OUTBOUND_MESSAGE, headers=headers), 415)
+    assert error_locs(doc) == ["body"]
+
+
 def test_unsigned_refusal_comes_before_parsing(signed: TestClient) -> None:
     doc = assert_problem(signed.post("/v1/webhooks/generic", content=b"not json"), 401)
     assert doc["type"] == "/problems/unauthorized"

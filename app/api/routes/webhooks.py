@@ -22,7 +22,7 @@ from app.adapters import Adapted, AdapterError, Mappings, adapt_payload, annotat
 from app.adapters.convert import count_entries
 from app.adapters.hubspot_events import EventBatch, from_hubspot_events, is_event_delivery, partial_report
 from app.api.deps import NOW_PARAMETER, flag_parameter, parse_json, parse_now, query_flag, read_body
-from app.api.problems import BodyTooLarge, InvalidParameter, NotARecord
+from app.api.problems import BodyTooLarge, InvalidParameter, NotARecord, Problem
 from app.api.routes.batch import EntryError
 from app.api.routes.score import MATCHABLE, judge_record, judge_record_blocking
 from app.api.signatures import verify_body_signature, verify_hubspot
@@ -346,7 +346,33 @@ def some_records(items: list[Item]) -> list[Item]:
 
 RESPONSES: dict[int | str, dict[str, Any]] = {
     400: {"description": "Body is not JSON"}, 401: {"description": "Signature missing, wrong or stale"},
-    413: {"description": "Body too large"}, 422: {"description": "Not a record of a known object type"}}
+    413: {"description": "Body too large"},
+    415: {"description": "Body is XML (a Salesforce Outbound Message's SOAP): JSON only"},
+    422: {"description": "Not a record of a known object type"}}
+
+
+class NotJson(Problem):
+    status, type, title = 415, "/problems/unsupported-media-type", "Unsupported Media Type"
+
+
+NOT_JSON = ("This webhook takes JSON (`application/json`), not XML. Salesforce Outbound Messages (SOAP) are "
+            "not supported: post the record as JSON from a Flow's HTTP callout or from Apex instead.")
+
+
+def refuse_xml(request: Request) -> None:
+    """A 415 problem for a body declared as XML (`text/xml`, `application/soap+xml`, …), before anything is
+    read: an Outbound Message cannot carry a signature header, so it would otherwise be told only that one is
+    missing."""
+    media = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if media in ("text/xml", "application/xml") or media.endswith("+xml"):
+        raise NotJson(NOT_JSON, [{"loc": "header.content-type", "msg": f"{media} is not JSON"}])
+
+
+def parse_webhook_json(body: bytes) -> Any:
+    """`parse_json`, with a 415 problem for an XML body sent under another content type."""
+    if body.lstrip(b" \t\r\n\xef\xbb\xbf")[:1] == b"<":
+        raise NotJson(NOT_JSON, [{"loc": "body", "msg": "is XML, not JSON"}])
+    return parse_json(body)
 
 
 async def read_webhook_body(request: Request, call: WebhookCall) -> bytearray:
@@ -359,12 +385,13 @@ async def read_webhook_body(request: Request, call: WebhookCall) -> bytearray:
 
 async def read_signed_payload(request: Request, call: WebhookCall) -> Any:
     """The parsed body, once its `X-CRM-DQ-Signature` is checked (whenever CRM_DQ_WEBHOOK_SECRET is set)."""
+    refuse_xml(request)
     secret, signature = call.settings.webhook_secret, request.headers.get(CRM_DQ_SIGNATURE[0])
     if not signature:  # refused (when signing is on) before a byte of the body is read
         verify_body_signature(secret, signature, b"")
     body = await read_webhook_body(request, call)
     verify_body_signature(secret, signature, body)
-    return parse_json(body)
+    return parse_webhook_json(body)
 
 
 @router.post("/salesforce", response_model=WebhookResponse, summary="Score Salesforce sObjects",
@@ -476,13 +503,14 @@ async def webhook_hubspot(request: Request) -> Response:
     app's event notifications (a JSON array of `contact.propertyChange`, `deal.creation`, … events): the
     changed properties of each object are judged as a partial record, other events acknowledged."""
     call = read_call(request)
+    refuse_xml(request)
     secret, headers = call.settings.hubspot_client_secret, request.headers
     signature, timestamp = headers.get(HUBSPOT_SIGNATURE[0]), headers.get(HUBSPOT_TIMESTAMP[0])
     if not signature or not timestamp:  # refused (when signing is on) before a byte of the body is read
         verify_hubspot(secret, signature, timestamp, request.method, str(request.url), b"")
     body = await read_webhook_body(request, call)
     verify_hubspot(secret, signature, timestamp, request.method, str(request.url), body)
-    payload = parse_json(body)
+    payload = parse_webhook_json(body)
     if is_event_delivery(payload):
         return await respond_events(request, payload, call)
     return await respond_adapted(request, "hubspot", payload, call)
@@ -518,9 +546,9 @@ async def webhook_generic(request: Request) -> Response:
     return await respond(request, some_records(items), call)
 
 
-# The same endpoints with a trailing slash (`/v1/webhooks/hubspot/`), undocumented: the app answered them with a
-# 307 redirect, which a CRM does not follow with its POST, so the call was lost. A HubSpot signature covers the
-# URI HubSpot called, slash included.
+# The same endpoints with a trailing slash (`/v1/webhooks/hubspot/`), undocumented: the app answered them with
+# a 307 redirect, which a CRM does not follow with its POST, so the call was lost. A HubSpot signature covers
+# the URI HubSpot called, slash included.
 for _path, _endpoint in (("/salesforce/", webhook_salesforce), ("/hubspot/", webhook_hubspot),
                          ("/generic/", webhook_generic)):
     router.add_api_route(_path, _endpoint, methods=["POST"], include_in_schema=False,
