@@ -122,11 +122,13 @@ def salesforce_entry(loc: str, item: dict[str, Any], object_hint: str | None, ma
 
 def _refuse_wrapper(loc: str, item: dict[str, Any]) -> None:
     """AdapterError for an object that wraps records rather than being one (`{"new": [sObjects], "old": […]}`,
-    `{"record": {…}, "candidates": […]}`): scored, the wrapper was a record of unknown fields. No sObject
-    field holds a list of objects (a subquery's result is `{"records": […]}`) or is called `record`."""
+    `{"record": {…}, "candidates": […]}`, a map by id with an entry that is no sObject): scored, the wrapper
+    was a record of unknown fields. No sObject field holds a list of objects (a subquery's result is
+    `{"records": […]}`), is called `record` or is named like a record id."""
     for key, value in item.items():
         if (key == "record" and isinstance(value, dict)) or \
-                (isinstance(value, list) and any(isinstance(v, dict) for v in value)):
+                (isinstance(value, list) and any(isinstance(v, dict) for v in value)) or \
+                (_is_sobject(value) and _SALESFORCE_ID.fullmatch(key) and any(c.isdigit() for c in key)):
             raise AdapterError(f"{loc}.{str(key)[:100]}", f"`{str(key)[:100]}` holds records inside another "
                                f"object, which is no record: {WRAPPED}")
 

@@ -778,7 +778,8 @@ def test_wrapped_salesforce_records_are_unwrapped_or_refused_never_scored_as_the
     assert [r["record_id"] for r in reports] == [jo["Id"], bob["Id"]]
     assert issue(reports[1], "contact.email.invalid")["source_field"] == "Email"
     wrappers = (({"new": [jo], "old": [jo]}, "body.new"),
-                ({"record": bare, "candidates": [bare]}, "body.record"))
+                ({"record": bare, "candidates": [bare]}, "body.record"),
+                ({jo["Id"]: jo, bob["Id"]: "not an sObject"}, f"body.{jo['Id']}"))
     for body, loc in wrappers:
         response = client.post("/v1/webhooks/salesforce", params={"type": "Contact"}, json=body)
         doc = assert_problem(response, 422)
