@@ -25,6 +25,15 @@ class AdapterError(ValueError):
         self.loc, self.msg = loc, msg
 
 
+@dataclass(frozen=True, slots=True)
+class Removal:
+    """The CRM says the record no longer exists: deleted (archived), or merged into another record."""
+
+    kind: str  # "deleted" or "merged"
+    source_field: str  # the CRM field that says so: IsDeleted, MasterRecordId, archived
+    merged_into: str | None = None
+
+
 @dataclass(frozen=True)
 class Adapted:
     """One canonical record and where each of its fields came from."""
@@ -35,10 +44,13 @@ class Adapted:
     record: dict[str, Any]
     source_fields: dict[str, str]  # canonical path → the CRM field it came from
     mapping: ObjectMap
+    removal: Removal | None = None  # a deleted or merged-away record: not to be judged nor indexed
 
 
-def adapt_fields(flat: dict[str, Any], mapping: ObjectMap, mappings: Mappings) -> Adapted:
-    """Map one flat CRM record (`{"Email": …, "Account.Website": …}`) to a canonical record."""
+def adapt_fields(flat: dict[str, Any], mapping: ObjectMap, mappings: Mappings,
+                 related: frozenset[str] = frozenset()) -> Adapted:
+    """Map one flat CRM record (`{"Email": …, "Account.Website": …}`) to a canonical record. `related`: keys
+    holding other records (a relationship object, a subquery's result), whose unmapped fields are skipped."""
     record: dict[str, Any] = {}
     source_fields: dict[str, str] = {}
     held: dict[str, tuple[int, bool]] = {}  # canonical path → (rank of the CRM field holding it, filled)
@@ -46,8 +58,9 @@ def adapt_fields(flat: dict[str, Any], mapping: ObjectMap, mappings: Mappings) -
         path = mapping.fields.get(key)
         mapped = path is not None
         if path is None:
-            if key in mapping.ignore or key.split(".", 1)[0] in mapping.ignore \
-                    or key.startswith(mapping.ignore_prefixes):
+            first = key.split(".", 1)[0]
+            if key in mapping.ignore or first in mapping.ignore or first in related \
+                    or key.startswith(mapping.ignore_prefixes) or first.endswith(mapping.ignore_suffixes):
                 continue
             path = key  # kept under the CRM's name: reported as an unknown field
         rank, filled = mapping.rank.get(key, len(mapping.rank)), not _empty(value)
@@ -57,7 +70,22 @@ def adapt_fields(flat: dict[str, Any], mapping: ObjectMap, mappings: Mappings) -
         value = _coerce(path, value, mapping, mappings)
         _put(record, path, value, nested=mapped)
         source_fields[path] = key
-    return Adapted(mapping.source, mapping.name, mapping.record_type, record, source_fields, mapping)
+    return Adapted(mapping.source, mapping.name, mapping.record_type, record, source_fields, mapping,
+                   find_removal(flat, mapping, mappings))
+
+
+def find_removal(flat: dict[str, Any], mapping: ObjectMap, mappings: Mappings) -> Removal | None:
+    """Whether the record's own fields say the CRM deleted it (`removed_when`: IsDeleted, archived) or merged
+    it into another (`merged_into`: MasterRecordId, which names the survivor)."""
+    for key in mapping.merged_into:
+        survivor = flat.get(key)
+        if isinstance(survivor, str | int) and not isinstance(survivor, bool) and not _empty(survivor):
+            return Removal("merged", key, str(_coerce("id", survivor, mapping, mappings)).strip())
+    for key in mapping.removed_when:
+        flag = flat.get(key)
+        if flag is True or (isinstance(flag, str) and flag.strip().lower() == "true"):
+            return Removal("deleted", key)
+    return None
 
 
 def _takes_over(rank: int, filled: bool, held: tuple[int, bool]) -> bool:
@@ -69,13 +97,15 @@ def _takes_over(rank: int, filled: bool, held: tuple[int, bool]) -> bool:
 
 def from_salesforce(payload: Any, mappings: Mappings, object_hint: str | None = None) -> list[Adapted]:
     """sObjects as the REST API returns them: one record, a query result (`records`), or a list."""
-    items = _items(payload, LIST_KEYS["salesforce"], "body")
+    items = _items(payload, LIST_KEYS["salesforce"], "body", source="salesforce")
     return [salesforce_entry(loc, item, object_hint, mappings) for loc, item in items]
 
 
 def salesforce_entry(loc: str, item: dict[str, Any], object_hint: str | None, mappings: Mappings) -> Adapted:
     """One sObject; AdapterError (at `loc`) when it is none of a mapped type."""
     attrs = item.get("attributes")
+    if not isinstance(attrs, dict):
+        _refuse_wrapper(loc, item)
     name = attrs.get("type") if isinstance(attrs, dict) else None
     name = name or object_hint
     if not isinstance(name, str) or not name:
@@ -84,7 +114,44 @@ def salesforce_entry(loc: str, item: dict[str, Any], object_hint: str | None, ma
     if mapping is None:
         raise AdapterError(f"{loc}.attributes.type", f"sObject type {name!r} has no mapping; mapped: "
                            f"{', '.join(mappings.object_names['salesforce'])}")
-    return adapt_fields(_flatten(item), mapping, mappings)
+    # a relationship object (`"Account": {"attributes": …}`) or a subquery's result is another record
+    related = frozenset(k for k, v in item.items()
+                        if isinstance(v, dict) and (isinstance(v.get("attributes"), dict) or "records" in v))
+    return adapt_fields(_flatten(item), mapping, mappings, related)
+
+
+def _refuse_wrapper(loc: str, item: dict[str, Any]) -> None:
+    """AdapterError for an object that wraps records rather than being one (`{"new": [sObjects], "old": […]}`,
+    `{"record": {…}, "candidates": […]}`, a map by id with an entry that is no sObject): scored, the wrapper
+    was a record of unknown fields. No sObject field holds a list of objects (a subquery's result is
+    `{"records": […]}`), is called `record` or is named like a record id."""
+    for key, value in item.items():
+        if (key == "record" and isinstance(value, dict)) or \
+                (isinstance(value, list) and any(isinstance(v, dict) for v in value)) or \
+                (_is_sobject(value) and _SALESFORCE_ID.fullmatch(key) and any(c.isdigit() for c in key)):
+            raise AdapterError(f"{loc}.{str(key)[:100]}", f"`{str(key)[:100]}` holds records inside another "
+                               f"object, which is no record: {WRAPPED}")
+
+
+WRAPPED = ("send one sObject, a JSON list of them, a query result (`{\"records\": […]}`), "
+           "`{\"record\": {…}}` alone or a map of sObjects by id (Trigger.newMap)")
+
+
+def _is_sobject(value: Any) -> bool:
+    attrs = value.get("attributes") if isinstance(value, dict) else None
+    return isinstance(attrs, dict) and isinstance(attrs.get("type"), str)
+
+
+def payload_entries(source: str, payload: Any) -> list[tuple[str, Any]]:
+    """The payload's entries with their paths (`_entries`). A Salesforce body that wraps its records (what an
+    Apex callout serialises) is unwrapped: `{"record": {…}}`, and a map of sObjects by id (`Trigger.newMap`:
+    `{"003…": {"attributes": …}, …}`)."""
+    if source == "salesforce" and isinstance(payload, dict) and payload and "attributes" not in payload:
+        if set(payload) == {"record"} and isinstance(payload["record"], dict):
+            return [("body.record", payload["record"])]
+        if all(map(_is_sobject, payload.values())):
+            return [(f"body.{str(key)[:100]}", value) for key, value in payload.items()]
+    return _entries(payload, LIST_KEYS[source], "body")
 
 
 # where each system's payloads hold a list of objects (a query result, a batch read, a batch input)
@@ -93,10 +160,7 @@ LIST_KEYS = {"salesforce": ("records",), "hubspot": ("results", "inputs")}
 
 def count_entries(source: str, payload: Any) -> int:
     """How many entries `adapt_payload` would adapt, counted before any is (so a record limit comes first)."""
-    if isinstance(payload, dict):
-        listed = next((payload[k] for k in LIST_KEYS[source] if isinstance(payload.get(k), list)), None)
-        return 1 if listed is None else len(listed)
-    return len(payload) if isinstance(payload, list) else 1
+    return len(payload_entries(source, payload)) if isinstance(payload, dict | list) else 1
 
 
 def adapt_payload(source: str, payload: Any, mappings: Mappings,
@@ -113,7 +177,7 @@ def adapt_payload(source: str, payload: Any, mappings: Mappings,
         def one(loc: str, item: dict[str, Any]) -> Adapted:
             return hubspot_entry(loc, item, hinted, mappings)
     adapted: list[Adapted | AdapterError] = []
-    for loc, item in _entries(payload, LIST_KEYS[source], "body"):
+    for loc, item in payload_entries(source, payload):
         try:
             if not isinstance(item, dict):
                 raise AdapterError(loc, "must be a JSON object")
@@ -154,37 +218,60 @@ def hubspot_entry(loc: str, item: dict[str, Any], hinted: ObjectMap | None, mapp
     flat.update(props)
     flat.update(rest)
     adapted = adapt_fields(flat, mapping, mappings)
-    for path, value in hubspot_associations(item.get("associations"), mapping.record_type).items():
+    for path, (value, source) in read_associations(item, mapping.record_type).items():
         if _empty(adapted.record.get(path)):  # a property (a contact's associatedcompanyid) comes first
             adapted.record[path] = value
-            adapted.source_fields[path] = f"associations.{ASSOCIATED[path]}"
+            adapted.source_fields[path] = source
     return adapted
 
 
-# the canonical field an object's associations fill, and the associated objects they are read from
-ASSOCIATED = {"account_id": "companies", "contact_roles": "contacts"}
-
-
 def hubspot_associations(value: Any, record_type: str) -> dict[str, Any]:
-    """What a CRM v3/v4 object's `associations` say (`?associations=companies,contacts`): a deal's or
-    contact's company is its account_id (the primary one: v3's `deal_to_company` / `contact_to_company` type,
-    v4's 'Primary' label; else the first), and a deal's contacts with an association label are its contact
-    roles (the label is the role: 'Decision maker', 'Champion'). A HubSpot deal has no company property:
-    without this every deal lacked its account and no cross-record rule saw it. Unlabeled contacts name no
-    role."""
-    if not isinstance(value, dict) or record_type not in ("opportunity", "contact"):
+    """What an object's `associations` say (`read_associations`): {canonical field: value}."""
+    found = read_associations({"associations": value}, record_type)
+    return {path: read for path, (read, _) in found.items()}
+
+
+def read_associations(item: dict[str, Any], record_type: str) -> dict[str, tuple[Any, str]]:
+    """What a HubSpot object's associations say, with where each was read: a deal's or contact's company is
+    its account_id, and a deal's contacts with an association label are its contact roles (the label is the
+    role: 'Decision maker', 'Champion'). A HubSpot deal has no company property: without this every deal
+    lacked its account and no cross-record rule saw it. Unlabeled contacts name no role.
+
+    CRM v3/v4 objects (`?associations=companies,contacts`): the primary company (v3's `deal_to_company` /
+    `contact_to_company` type, v4's 'Primary' label), else the first. The legacy objects a workflow's webhook
+    posts: a deal's `associations.associatedCompanyIds` (its first company; `associatedVids`, its contacts,
+    carry no label, so no role), a contact's `associated-company.company-id`."""
+    if record_type not in ("opportunity", "contact"):
         return {}
-    found: dict[str, Any] = {}
+    value, found = item.get("associations"), {}
+    value = value if isinstance(value, dict) else {}
     companies = _associated(value.get("companies"), "deal" if record_type == "opportunity" else "contact")
     if companies:
-        found["account_id"] = next((i for i, _, primary in companies if primary), companies[0][0])
+        found["account_id"] = (next((i for i, _, primary in companies if primary), companies[0][0]),
+                               "associations.companies")
+    else:
+        legacy = item.get("associated-company")
+        legacy_ids = [legacy.get("company-id")] if isinstance(legacy, dict) else []
+        for source, ids in (("associations.associatedCompanyIds", value.get("associatedCompanyIds")),
+                            ("associated-company.company-id", legacy_ids)):
+            first = next((i for i in map(_legacy_id, ids if isinstance(ids, list) else []) if i), None)
+            if first is not None:
+                found["account_id"] = (first, source)
+                break
     if record_type == "opportunity":
         contacts = _associated(value.get("contacts"), "deal")
         # a contact in two roles (Champion and Decision maker) holds both
         roles = [{"contact_id": i, "role": label} for i, labels, _ in contacts for label in labels]
         if roles:
-            found["contact_roles"] = roles
+            found["contact_roles"] = (roles, "associations.contacts")
     return found
+
+
+def _legacy_id(value: Any) -> str | None:
+    """A legacy API's object id (a number, or its text); None for anything else."""
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        return None
+    return str(value).strip() or None
 
 
 _DEFAULT_TYPE = re.compile(r"[a-z]+_to_[a-z]+(?:_unlabeled)?")  # HubSpot's own association types, no label
@@ -412,8 +499,12 @@ def _fit(name: str, labels: bool, source: str) -> int:
     return 2 if " " in name else int(not _CAMEL.search(name))
 
 
-def _items(payload: Any, list_keys: tuple[str, ...], loc: str) -> list[tuple[str, dict[str, Any]]]:
-    entries = _entries(payload, list_keys, loc)
+def _items(payload: Any, list_keys: tuple[str, ...], loc: str,
+           source: str = "hubspot") -> list[tuple[str, dict[str, Any]]]:
+    if source == "salesforce":
+        entries = payload_entries(source, payload)
+    else:
+        entries = _entries(payload, list_keys, loc)
     for where, value in entries:
         if not isinstance(value, dict):
             raise AdapterError(where, "must be a JSON object")
@@ -499,6 +590,8 @@ def _coerce(path: str, value: Any, mapping: ObjectMap, mappings: Mappings) -> An
     # (a conversion that loses nothing, where a suggestion would store a day)
     if kind == "timestamp_ms" and epoch_ms_text(text):
         return epoch_ms_iso(text) or value  # before year 1: left as text, so the date rules judge it
+    if kind == "multi_value" and text:
+        return [part.strip() for part in text.split(";") if part.strip()]
     if kind in ("number", "integer") and _NUMBER.fullmatch(text):
         number = float(text)
         if kind == "integer" and number.is_integer() and abs(number) <= _LARGEST_INT:

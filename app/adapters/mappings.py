@@ -31,9 +31,12 @@ class SourceMapping(_Strict):
     objects: dict[str, ObjectMapping]
     ignore: list[str] = []
     ignore_prefixes: list[str] = []
+    ignore_suffixes: list[str] = []  # of a field's first part: a custom relationship's `__r`
     stages: dict[str, str] = {}
     top_level: dict[str, str] = {}
     record_ids: list[str] = []
+    removed_when: list[str] = []  # fields whose true value says the record is deleted (archived) in the CRM
+    merged_into: list[str] = []  # fields naming the record this one was merged into (and deleted)
 
 
 class Coerce(_Strict):
@@ -41,6 +44,7 @@ class Coerce(_Strict):
     integer: list[str] = []
     boolean: list[str] = []
     timestamp_ms: list[str] = []  # HubSpot sends dates as milliseconds since the epoch in event notifications
+    multi_value: list[str] = []  # values joined by ';' (multi-select picklists, multiple checkboxes) → a list
 
 
 class MappingsFile(_Strict):
@@ -66,6 +70,9 @@ class ObjectMap:
     stages: dict[str, str]
     identify_by: frozenset[str] = frozenset()
     record_ids: frozenset[str] = frozenset()
+    removed_when: tuple[str, ...] = ()
+    merged_into: tuple[str, ...] = ()
+    ignore_suffixes: tuple[str, ...] = ()
 
     @cached_property
     def rank(self) -> dict[str, int]:
@@ -135,8 +142,10 @@ def compile_mappings(parsed: MappingsFile, path: Path | None) -> Mappings:
             objects[(source, name)] = ObjectMap(source, name, obj.record_type, top | obj.fields,
                                                 frozenset(src.ignore) | frozenset(obj.ignore),
                                                 tuple(src.ignore_prefixes), stages,
-                                                frozenset(obj.identify_by), frozenset(src.record_ids))
-    coerce = {p: kind for kind in ("number", "integer", "boolean", "timestamp_ms")
+                                                frozenset(obj.identify_by), frozenset(src.record_ids),
+                                                tuple(src.removed_when), tuple(src.merged_into),
+                                                tuple(src.ignore_suffixes))
+    coerce = {p: kind for kind in ("number", "integer", "boolean", "timestamp_ms", "multi_value")
               for p in getattr(parsed.coerce, kind)}
     names = {s: [n for (src, n) in objects if src == s] for s in ("salesforce", "hubspot")}
     return Mappings(objects, coerce, dict(parsed.hubspot.top_level), path, names)

@@ -17,7 +17,13 @@ EXAMPLES: dict[str, dict[str, Any]] = {
             "attributes": {"type": "Opportunity", "url": f"{SF}/Opportunity/006D000000CrjWGIAZ"},
             "Id": "006D000000CrjWGIAZ", "Name": "GenePoint Standby Generator",
             "StageName": "Proposal/Price Quote", "Amount": 85000, "Probability": 75,
-            "CloseDate": "2013-06-08", "OwnerId": "005D0000001KyEIIA0"}]}}},
+            "CloseDate": "2013-06-08", "OwnerId": "005D0000001KyEIIA0"}]}},
+        "new_map": {"summary": "Trigger.newMap as Apex serialises it (each sObject scored)", "value": {
+            "003D000000QV9n2IAD": {"attributes": {"type": "Contact"}, "Id": "003D000000QV9n2IAD",
+                                   "FirstName": "Edna", "LastName": "Frank", "Email": "efrank@genepoint"}}},
+        "merged": {"summary": "A contact merged away (not judged; ?index=true removes it from the index)",
+                   "value": {"attributes": {"type": "Contact"}, "Id": "003D000000QV9n3IAD", "IsDeleted": True,
+                             "MasterRecordId": "003D000000QV9n2IAD", "LastName": "Frank"}}},
     "hubspot": {
         "contact": {"summary": "A contact as GET /crm/v3/objects/contacts/{id} returns it", "value": {
             "id": "512",

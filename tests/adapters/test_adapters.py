@@ -548,3 +548,126 @@ def test_salesforce_standard_name_and_dnb_fields_are_no_unknown_fields(rules: Ru
         [adapted] = from_salesforce(sobject, load_mappings())
         report = score_record(record_type, adapted.record, rules, now=NOW)
         assert not [i for i in report["issues"] if i["rule"].endswith("field.unknown")], report["issues"]
+
+
+@pytest.mark.parametrize(("source", "item", "removal"), [
+    ("salesforce", {"attributes": {"type": "Contact"}, "Id": "003A", "IsDeleted": True},
+     ("deleted", "IsDeleted", None)),
+    ("salesforce", {"attributes": {"type": "Lead"}, "Id": "00QA", "IsDeleted": "true"},
+     ("deleted", "IsDeleted", None)),
+    ("salesforce", {"attributes": {"type": "Contact"}, "Id": "003A", "IsDeleted": True,
+                    "MasterRecordId": "003Dn00000MrgWn"}, ("merged", "MasterRecordId", "003Dn00000MrgWnIAJ")),
+    ("hubspot", {"id": "7", "properties": {"email": "a@b.co"}, "archived": True},
+     ("deleted", "archived", None)),
+    ("hubspot", {"dealId": 7, "isDeleted": True, "properties": {"dealname": {"value": "D"}}},
+     ("deleted", "isDeleted", None)),
+])
+def test_a_deleted_or_merged_away_record_says_so(source: str, item: dict[str, Any],
+                                                 removal: tuple[str, str, str | None]) -> None:
+    adapt = from_salesforce if source == "salesforce" else from_hubspot
+    [adapted] = adapt(item, load_mappings())
+    assert adapted.removal is not None
+    assert (adapted.removal.kind, adapted.removal.source_field, adapted.removal.merged_into) == removal
+
+
+@pytest.mark.parametrize("item", [
+    {"attributes": {"type": "Contact"}, "Id": "003A", "IsDeleted": False, "MasterRecordId": None},
+    {"attributes": {"type": "Contact"}, "Id": "003A", "IsDeleted": "false", "MasterRecordId": ""},
+    {"id": "7", "properties": {"email": "a@b.co"}, "archived": False},
+])
+def test_a_live_record_is_no_removal(item: dict[str, Any]) -> None:
+    adapt = from_salesforce if "attributes" in item else from_hubspot
+    [adapted] = adapt(item, load_mappings())
+    assert adapted.removal is None
+
+
+def test_a_leads_mobile_and_a_contacts_home_phone_fill_a_blank_phone(rules: Ruleset) -> None:
+    """A Lead's MobilePhone was ignored: a lead with no Email or Phone but a mobile number was missing its
+    contact point and had no phone to match on; a Contact's HomePhone / OtherPhone were dropped too."""
+    lead = {"attributes": {"type": "Lead"}, "Id": "00QA", "FirstName": "Ana", "LastName": "Lopez",
+            "Company": "Initech", "Email": None, "Phone": None, "MobilePhone": "+1 512 555 0199"}
+    [adapted] = from_salesforce(lead, load_mappings())
+    assert adapted.record["phone"] == "+1 512 555 0199" and adapted.source_fields["phone"] == "MobilePhone"
+    report = annotate(score_record("lead", adapted.record, rules, now=NOW), adapted, rules)
+    assert "contact_point" not in report["completeness"]["missing"]
+    both = lead | {"Phone": "+1 512 555 0100"}
+    assert from_salesforce(both, load_mappings())[0].record["phone"] == "+1 512 555 0100"  # Phone wins
+    contact = {"attributes": {"type": "Contact"}, "Id": "003A", "LastName": "Lee", "Phone": "",
+               "OtherPhone": "+1 415 555 0101", "HomePhone": "+1 415 555 0100"}
+    [adapted] = from_salesforce(contact, load_mappings())
+    assert (adapted.record["phone"], adapted.source_fields["phone"]) == ("+1 415 555 0100", "HomePhone")
+    assert not {"HomePhone", "OtherPhone"} & set(adapted.record)
+
+
+def test_a_legacy_hubspot_deals_and_contacts_company_is_its_account(rules: Ruleset) -> None:
+    """A workflow's webhook posts a deal's associations in the legacy shape (`associatedCompanyIds`,
+    `associatedVids`) and a contact's company as `associated-company`: they were not read, so the deal had
+    no account_id."""
+    deal = {"dealId": 14230002, "portalId": 62515, "isDeleted": False,
+            "associations": {"associatedVids": [512, 513], "associatedCompanyIds": [9876543210],
+                             "associatedDealIds": []},
+            "properties": {"dealname": {"value": "Expansion"}, "dealstage": {"value": "contractsent"}}}
+    [adapted] = from_hubspot(deal, load_mappings())
+    assert adapted.record["account_id"] == "9876543210"
+    assert adapted.source_fields["account_id"] == "associations.associatedCompanyIds"
+    assert "contact_roles" not in adapted.record  # legacy associations carry no label, so no role
+    report = annotate(score_record("opportunity", adapted.record, rules, now=NOW), adapted, rules)
+    assert "account_id" not in {i["field"] for i in report["issues"]}
+    contact = {"vid": 512, "properties": {"email": {"value": "b@biglytics.net"}},
+               "associated-company": {"company-id": 9876543210, "portal-id": 62515}}
+    [adapted] = from_hubspot(contact, load_mappings())
+    assert (adapted.record["account_id"], adapted.source_fields["account_id"]) == (
+        "9876543210", "associated-company.company-id")
+    contact["properties"]["associatedcompanyid"] = {"value": "77"}  # the property comes first
+    assert from_hubspot(contact, load_mappings())[0].record["account_id"] == "77"
+
+
+def test_a_null_or_unmapped_relationship_is_no_unknown_field(rules: Ruleset) -> None:
+    """SOQL's `"Account": null` (SELECT Account.Name for a contact without an account) and HubSpot's legacy
+    `merge-audits` were reported as unknown fields; a relationship's fields are another record's."""
+    contact = {"attributes": {"type": "Contact"}, "Id": "003A", "LastName": "Lee", "Account": None,
+               "Owner": {"attributes": {"type": "User"}, "Name": "Jo Rep"}, "Partner__r": None,
+               "Reseller__r": {"attributes": {"type": "Account"}, "Name": "R"},
+               "Manager": {"attributes": {"type": "User"}, "Name": "M"},
+               "Cases": {"totalSize": 0, "done": True, "records": []}, "Level__c": "Primary"}
+    [adapted] = from_salesforce(contact, load_mappings())
+    report = annotate(score_record("contact", adapted.record, rules, now=NOW), adapted, rules)
+    unknown = [i["field"] for i in report["issues"] if i["rule"] == "contact.field.unknown"]
+    assert unknown == ["Level__c"]  # a custom field is still reported
+    account = {"attributes": {"type": "Account"}, "Name": "Acme", "Website": "acme.com",
+               "Industry": "Software"}
+    [adapted] = from_salesforce(contact | {"Account": account}, load_mappings())
+    assert adapted.record["account"] == {"name": "Acme", "website": "acme.com"}  # mapped ones are still read
+    legacy = {"vid": 512, "properties": {"email": {"value": "b@biglytics.net"}}, "merge-audits": []}
+    [adapted] = from_hubspot(legacy, load_mappings())
+    assert "merge-audits" not in adapted.record
+
+
+def test_standard_fields_are_mapped_or_known(rules: Ruleset) -> None:
+    """Default HubSpot properties and standard Salesforce fields were reported as unknown fields; those with a
+    canonical field now fill it (a blank one, for a second source), the others are known and ignored."""
+    company = {"id": "1", "properties": {
+        "name": "Biglytics", "domain": "biglytics.net", "type": "PROSPECT", "founded_year": "2009",
+        "is_public": "false", "address2": "Floor 4", "timezone": "America/New_York", "twitterhandle": "big",
+        "web_technologies": "salesforce;google_analytics"}}
+    deal = {"id": "2", "properties": {"dealname": "D", "dealstage": "closedlost", "dealtype": "newbusiness",
+                                      "closed_lost_reason": "Price", "hs_deal_stage_probability": "0"}}
+    contact = {"id": "3", "properties": {"firstname": "A", "salutation": "Dr.", "job_function": "Engineering",
+                                         "work_email": "a@acme.com"}}
+    sf_contact = {"attributes": {"type": "Contact"}, "Id": "003A", "LastName": "Lee", "RecordTypeId": "012A",
+                  "CurrencyIsoCode": "EUR", "Owner": {"attributes": {"type": "User"}, "Name": "Jo"},
+                  "Account": {"attributes": {"type": "Account"}, "Name": "Acme"}}
+    sf_deal = {"attributes": {"type": "Opportunity"}, "Id": "006A", "CurrencyIsoCode": "EUR",
+               "RecordTypeId": "012B", "Account": {"attributes": {"type": "Account"}, "Name": "Acme"}}
+    adapted = [*from_hubspot({"results": [company, deal, contact]}, load_mappings()),
+               *from_salesforce([sf_contact, sf_deal], load_mappings())]
+    for one in adapted:
+        report = annotate(score_record(one.record_type, one.record, rules, now=NOW), one, rules)
+        assert not [i["field"] for i in report["issues"] if i["rule"].endswith(".field.unknown")], one.object
+    account, _, person, sf_person, opportunity = (a.record for a in adapted)
+    assert account["tech_stack"] == ["salesforce", "google_analytics"]
+    assert (person["department"], person["email"]) == ("Engineering", "a@acme.com")
+    assert sf_person["account"] == {"name": "Acme"} and opportunity["currency"] == "EUR"
+    both = contact | {"properties": contact["properties"] | {"email": "a@b.co", "department": "R&D"}}
+    assert {k: from_hubspot(both, load_mappings())[0].record[k] for k in ("email", "department")} == {
+        "email": "a@b.co", "department": "R&D"}  # a second source only fills a blank

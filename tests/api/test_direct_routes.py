@@ -95,7 +95,7 @@ def test_same_answer_with_and_without_the_fast_path(both: tuple[TestClient, Test
 
 def test_the_direct_routes_are_the_scoring_routes_and_the_webhooks() -> None:
     assert set(DIRECT) == {f"/v1/{p}/score" for p in ("accounts", "contacts", "opportunities", "leads")} | {
-        f"/v1/webhooks/{crm}" for crm in ("salesforce", "hubspot", "generic")}
+        f"/v1/webhooks/{crm}{slash}" for crm in ("salesforce", "hubspot", "generic") for slash in ("", "/")}
 
 
 def test_other_methods_and_paths_go_on_to_fastapi(client: TestClient) -> None:

@@ -223,6 +223,39 @@ def test_index_true_stores_records_and_later_saves_match_them(client: TestClient
     assert "003D000000QV9n2IAD" in {report["duplicates"][0]["a"], report["duplicates"][0]["b"]}
 
 
+def test_a_deleted_or_merged_away_record_is_not_judged_and_leaves_the_index(client: TestClient) -> None:
+    """A merged-away Salesforce record (IsDeleted, MasterRecordId) or an archived HubSpot object was judged
+    and indexed as live, so the merge's survivor was then an auto_merge duplicate of the record merged into
+    it."""
+    loser = {"attributes": {"type": "Contact"}, "Id": "003Dn00000MrgLsIAJ", "FirstName": "Priya",
+             "LastName": "Raghunathan", "Email": "priya.r@contoso.com"}
+    [stored] = results(client.post("/v1/webhooks/salesforce", params={"index": "true"}, json=loser))
+    assert stored["indexed"] is True
+    merged = loser | {"IsDeleted": True, "MasterRecordId": "003Dn00000MrgWn"}
+    [removed] = results(client.post("/v1/webhooks/salesforce", params={"index": "true"}, json=merged))
+    assert (removed["removed"], removed["source_field"], removed["merged_into"]) == (
+        "merged", "MasterRecordId", "003Dn00000MrgWnIAJ")
+    assert (removed["record_id"], removed["indexed"], removed["unindexed"]) == (
+        "003Dn00000MrgLsIAJ", False, True)
+    assert "issues" not in removed and "quality_score" not in removed and "not judged" in removed["note"]
+    assert client.get("/v1/index/contacts/003Dn00000MrgLsIAJ").status_code == 404
+    survivor = loser | {"Id": "003Dn00000MrgWnIAJ", "IsDeleted": False}
+    [report] = results(client.post("/v1/webhooks/salesforce", json=survivor))
+    assert report["duplicates"] == [] and report["decision"]["action"] == "allow"
+
+    archived = {"id": "990001", "archived": True, "archivedAt": "2024-06-01T00:00:00Z",
+                "properties": {"email": "arch@fab.com", "firstname": "Arch", "lastname": "Ived"}}
+    [removed] = results(client.post("/v1/webhooks/hubspot", params={"index": "true"}, json=archived))
+    assert (removed["removed"], removed["source_field"], removed["indexed"], removed["unindexed"]) == (
+        "deleted", "archived", False, False)
+    assert client.get("/v1/index/contacts/990001").status_code == 404
+    live = archived | {"id": "990002", "archived": False}
+    [report] = results(client.post("/v1/webhooks/hubspot", json=live))
+    assert report["duplicates"] == []
+    [removed] = results(client.post("/v1/webhooks/hubspot", json=archived))  # no ?index: nothing written
+    assert removed["removed"] == "deleted" and "indexed" not in removed and "unindexed" not in removed
+
+
 def test_webhook_records_are_counted_with_source_webhook(client: TestClient) -> None:
     name = "crm_dq_records_scored_total"
     before = value(client.get("/metrics").text, name, record_type="contact", source="webhook")
@@ -353,6 +386,43 @@ def test_hubspot_signature_valid_tampered_stale_missing(signed: TestClient) -> N
     assert_problem(signed.post(uri, content=body, headers={"content-type": "application/json"}), 401)
     recent = int(time.time() * 1000) - 4 * 60 * 1000
     assert results(signed.post(uri, content=body, headers=hubspot_headers(uri, body, recent)))
+
+
+def test_a_trailing_slash_is_served_not_redirected(signed: TestClient) -> None:
+    """`/v1/webhooks/hubspot/` answered 307: a CRM does not replay its POST on a redirect, so the call was lost."""
+    body = raw("hubspot/contact.json")
+    uri = "http://testserver/v1/webhooks/hubspot/"
+    response = signed.post(uri, content=body, headers=hubspot_headers(uri, body), follow_redirects=False)
+    assert results(response)[0]["record_id"] == "512"
+    body = json.dumps({"type": "contact", "id": "c1", "email": "bob@"}).encode()
+    for path in ("/v1/webhooks/generic/", "/v1/webhooks/salesforce/"):
+        response = signed.post(path, content=body, headers={"X-CRM-DQ-Signature": sign(body)},
+                               params={"type": "Contact"}, follow_redirects=False)
+        assert response.status_code == 200, (path, response.status_code)
+    assert "/v1/webhooks/hubspot/" not in signed.app.openapi()["paths"]  # type: ignore[attr-defined]
+
+
+OUTBOUND_MESSAGE = b"""<?xml version="1.0" encoding="UTF-8"?>
+<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Body>
+ <notifications xmlns="http://soap.sforce.com/2005/09/outbound"><OrganizationId>00DD0000000abcd</OrganizationId>
+  <Notification><Id>04lD0000000abcd</Id><sObject xsi:type="sf:Contact"
+   xmlns:sf="urn:sobject.enterprise.soap.sforce.com"><sf:Id>003D000000QV9n2IAD</sf:Id></sObject></Notification>
+ </notifications></soapenv:Body></soapenv:Envelope>"""
+
+
+@pytest.mark.parametrize("path", ["/v1/webhooks/salesforce", "/v1/webhooks/hubspot", "/v1/webhooks/generic"])
+def test_an_xml_body_is_a_415_saying_json_is_expected(signed: TestClient, path: str) -> None:
+    """A Salesforce Outbound Message (SOAP) got a 400 'not valid JSON', or with signing on a 401 for the
+    signature header it cannot carry: it is a 415 that says JSON is expected and Outbound Messages are not
+    supported, from its content type before its body is read, or from its body under another type."""
+    soap = {"content-type": "text/xml; charset=utf-8", "SOAPAction": '""'}
+    doc = assert_problem(signed.post(path, content=OUTBOUND_MESSAGE, headers=soap), 415)
+    assert "Outbound Messages" in doc["detail"] and error_locs(doc) == ["header.content-type"]
+    headers = {"content-type": "application/json", "X-CRM-DQ-Signature": sign(OUTBOUND_MESSAGE)}
+    if path.endswith("hubspot"):
+        headers = hubspot_headers(f"http://testserver{path}", OUTBOUND_MESSAGE)
+    doc = assert_problem(signed.post(path, content=OUTBOUND_MESSAGE, headers=headers), 415)
+    assert error_locs(doc) == ["body"]
 
 
 def test_unsigned_refusal_comes_before_parsing(signed: TestClient) -> None:
@@ -689,3 +759,28 @@ def test_a_hubspot_deals_manual_forecast_category_is_judged(client: TestClient) 
     [report] = results(client.post("/v1/webhooks/hubspot", params={"now": NOW_ISO}, json=deal))
     found = [i for i in report["issues"] if i["field"] == "forecast_category"]
     assert found and found[0]["source_field"] == "hs_manual_forecast_category"
+
+
+def test_wrapped_salesforce_records_are_unwrapped_or_refused_never_scored_as_the_wrapper(
+        client: TestClient) -> None:
+    """`{"record": sObject}` was a 422 asking for attributes.type, and with ?type=Contact a contact of
+    completeness 0 whose fields were the unknown `record.Id`, `record.Email`, …"""
+    jo = {"attributes": {"type": "Contact"}, "Id": "003Dn00000XyZabIAF", "FirstName": "Jo",
+          "LastName": "Park", "Email": "jo@acme.com"}
+    bob = jo | {"Id": "003Dn00000XyZacIAF", "FirstName": "Bob", "Email": "bob@"}
+    bare = {k: v for k, v in jo.items() if k != "attributes"}
+    for body, params in (({"record": jo}, {}), ({"record": bare}, {"type": "Contact"})):
+        [report] = results(client.post("/v1/webhooks/salesforce", params=params, json=body))
+        assert report["record_id"] == jo["Id"] and "email" not in report["completeness"]["missing"]
+        assert not [i for i in report["issues"] if i["rule"] == "contact.field.unknown"]
+    new_map = {jo["Id"]: jo, bob["Id"]: bob}  # Trigger.newMap, serialised
+    reports = results(client.post("/v1/webhooks/salesforce", json=new_map))
+    assert [r["record_id"] for r in reports] == [jo["Id"], bob["Id"]]
+    assert issue(reports[1], "contact.email.invalid")["source_field"] == "Email"
+    wrappers = (({"new": [jo], "old": [jo]}, "body.new"),
+                ({"record": bare, "candidates": [bare]}, "body.record"),
+                ({jo["Id"]: jo, bob["Id"]: "not an sObject"}, f"body.{jo['Id']}"))
+    for body, loc in wrappers:
+        response = client.post("/v1/webhooks/salesforce", params={"type": "Contact"}, json=body)
+        doc = assert_problem(response, 422)
+        assert error_locs(doc) == [loc] and "Trigger.newMap" in doc["detail"]

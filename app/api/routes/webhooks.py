@@ -22,7 +22,7 @@ from app.adapters import Adapted, AdapterError, Mappings, adapt_payload, annotat
 from app.adapters.convert import count_entries
 from app.adapters.hubspot_events import EventBatch, from_hubspot_events, is_event_delivery, partial_report
 from app.api.deps import NOW_PARAMETER, flag_parameter, parse_json, parse_now, query_flag, read_body
-from app.api.problems import BodyTooLarge, InvalidParameter, NotARecord
+from app.api.problems import BodyTooLarge, InvalidParameter, NotARecord, Problem
 from app.api.routes.batch import EntryError
 from app.api.routes.score import MATCHABLE, judge_record, judge_record_blocking
 from app.api.signatures import verify_body_signature, verify_hubspot
@@ -42,7 +42,8 @@ log = logging.getLogger("crm_dq")
 # themselves (`read_call`), since FastAPI's resolution of eight declared parameters cost about as much as
 # scoring the record (bench/load.sh). `webhook_doc` documents them as FastAPI would.
 INDEX_PARAMETER = flag_parameter("index", "Also upsert accounts, contacts and leads into the reference index "
-                                          "(records need an id).")
+                                          "(records need an id); a record the CRM deleted or merged away is "
+                                          "removed from it instead.")
 TYPE_DESCRIPTION = ("Object type when the payload does not say: a Salesforce sObject (`Contact`), a HubSpot "
                     "object type (`contacts`, `companies`, `deals`) or a canonical type (`contact`).")
 CRM_DQ_SIGNATURE = ("X-CRM-DQ-Signature", "`sha256=<hex HMAC-SHA256 of the raw body>` keyed with "
@@ -105,11 +106,33 @@ class WebhookReport(Report):
     source: SourceRef | None = Field(default=None, description="The CRM object the record came from.")
 
 
+class RemovedRecord(BaseModel):
+    """A record the CRM says it deleted or merged away: not judged (its data quality is moot) and never
+    indexed; with ?index=true it leaves the reference index, so no live record is its duplicate any more."""
+
+    record_type: Literal["account", "contact", "opportunity", "lead"]
+    record_id: str | None
+    source: SourceRef
+    removed: Literal["deleted", "merged"] = Field(description=(
+        "`deleted`: a flag of the record says so (Salesforce `IsDeleted`, HubSpot `archived` or "
+        "`isDeleted`); `merged`: it was merged into another record (Salesforce `MasterRecordId`)."))
+    source_field: str = Field(examples=["IsDeleted"], description="The CRM field that says so.")
+    merged_into: str | None = Field(default=None, examples=["003D000000QV9n2IAD"],
+                                    description="A merged record: the record that survived the merge.")
+    note: str
+    indexed: bool | None = Field(default=None,
+                                 description="With ?index=true: false, the record is not stored.")
+    unindexed: bool | None = Field(default=None, description=(
+        "With ?index=true (accounts, contacts, leads): whether the record was in the reference index and was "
+        "removed from it."))
+
+
 class WebhookResponse(BaseModel):
     """One report per record received, in the order received; an entry that is no record (an sObject type
-    with no mapping, a non-object) keeps its place with its own error, as in /v1/batch."""
+    with no mapping, a non-object) keeps its place with its own error, as in /v1/batch; a record the CRM
+    deleted or merged away gets a `RemovedRecord` instead of a report."""
 
-    results: list[WebhookReport | EntryError]
+    results: list[WebhookReport | RemovedRecord | EntryError]
 
 
 class ChangedProperty(BaseModel):
@@ -207,6 +230,10 @@ async def respond(request: Request, items: list[Item], call: WebhookCall) -> Res
             results.append(item)
             continue
         record_type, record, adapted = item
+        if adapted is not None and adapted.removal is not None:
+            results.append(await run_in_threadpool(removed_record, request, adapted, call)
+                           if call.index_record else removed_record(request, adapted, call))
+            continue
         report = await judge_record(request, record_type, record, call.rules, call.options, call.now, None,
                                     call.index_record)
         if adapted is not None:
@@ -225,6 +252,9 @@ def judge_items(request: Request, items: list[Item], call: WebhookCall) -> list[
             results.append(item)
             continue
         record_type, record, adapted = item
+        if adapted is not None and adapted.removal is not None:
+            results.append(removed_record(request, adapted, call))
+            continue
         report = judge_record_blocking(request, record_type, record, call.rules, call.options, call.now,
                                        call.index_record)
         if adapted is not None:
@@ -235,6 +265,42 @@ def judge_items(request: Request, items: list[Item], call: WebhookCall) -> list[
         results.append(report)
     tally.flush()
     return results
+
+
+REMOVED_NOTE = {"deleted": "Deleted in {system} ({field} is true)",
+                "merged": "Merged into {survivor} in {system} ({field})"}
+
+
+def removed_record(request: Request, adapted: Adapted, call: WebhookCall) -> dict[str, Any]:
+    """The answer for a record the CRM deleted or merged away: not judged, never indexed, and with ?index=true
+    removed from the reference index (blocking with ?index=true: call it off the event loop then)."""
+    removal, record_type = adapted.removal, adapted.record_type
+    assert removal is not None
+    rid = adapted.record.get("id")
+    rid = str(rid) if isinstance(rid, str | int) and not isinstance(rid, bool) and str(rid) else None
+    system = {"salesforce": "Salesforce", "hubspot": "HubSpot"}.get(adapted.source, adapted.source)
+    note = REMOVED_NOTE[removal.kind].format(system=system, field=removal.source_field,
+                                             survivor=removal.merged_into)
+    entry: dict[str, Any] = {
+        "record_type": record_type, "record_id": rid,
+        "source": {"system": adapted.source, "object": adapted.object},
+        "removed": removal.kind, "source_field": removal.source_field, "merged_into": removal.merged_into,
+        "note": f"{note}: not judged, as its data quality is moot, and never indexed; with ?index=true it is "
+                "removed from the reference index, so no live record is matched against it."}
+    if call.index_record:
+        entry["indexed"] = False
+        if record_type in MATCHABLE:
+            entry["unindexed"] = unindex_record(request, record_type, rid) if rid else False
+    return entry
+
+
+def unindex_record(request: Request, record_type: str, rid: str) -> bool:
+    """Remove one record from the reference index; False when it was not there or the store failed."""
+    try:
+        return index.delete_record(request.app.state.engine, record_type, rid)
+    except SQLAlchemyError as exc:
+        log.warning("index delete failed: %s", type(exc).__name__)
+        return False
 
 
 def entry_error(index: int, loc: str, msg: str) -> dict[str, Any]:
@@ -280,7 +346,33 @@ def some_records(items: list[Item]) -> list[Item]:
 
 RESPONSES: dict[int | str, dict[str, Any]] = {
     400: {"description": "Body is not JSON"}, 401: {"description": "Signature missing, wrong or stale"},
-    413: {"description": "Body too large"}, 422: {"description": "Not a record of a known object type"}}
+    413: {"description": "Body too large"},
+    415: {"description": "Body is XML (a Salesforce Outbound Message's SOAP): JSON only"},
+    422: {"description": "Not a record of a known object type"}}
+
+
+class NotJson(Problem):
+    status, type, title = 415, "/problems/unsupported-media-type", "Unsupported Media Type"
+
+
+NOT_JSON = ("This webhook takes JSON (`application/json`), not XML. Salesforce Outbound Messages (SOAP) are "
+            "not supported: post the record as JSON from a Flow's HTTP callout or from Apex instead.")
+
+
+def refuse_xml(request: Request) -> None:
+    """A 415 problem for a body declared as XML (`text/xml`, `application/soap+xml`, …), before anything is
+    read: an Outbound Message cannot carry a signature header, so it would otherwise be told only that one is
+    missing."""
+    media = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if media in ("text/xml", "application/xml") or media.endswith("+xml"):
+        raise NotJson(NOT_JSON, [{"loc": "header.content-type", "msg": f"{media} is not JSON"}])
+
+
+def parse_webhook_json(body: bytes) -> Any:
+    """`parse_json`, with a 415 problem for an XML body sent under another content type."""
+    if body.lstrip(b" \t\r\n\xef\xbb\xbf")[:1] == b"<":
+        raise NotJson(NOT_JSON, [{"loc": "body", "msg": "is XML, not JSON"}])
+    return parse_json(body)
 
 
 async def read_webhook_body(request: Request, call: WebhookCall) -> bytearray:
@@ -293,12 +385,13 @@ async def read_webhook_body(request: Request, call: WebhookCall) -> bytearray:
 
 async def read_signed_payload(request: Request, call: WebhookCall) -> Any:
     """The parsed body, once its `X-CRM-DQ-Signature` is checked (whenever CRM_DQ_WEBHOOK_SECRET is set)."""
+    refuse_xml(request)
     secret, signature = call.settings.webhook_secret, request.headers.get(CRM_DQ_SIGNATURE[0])
     if not signature:  # refused (when signing is on) before a byte of the body is read
         verify_body_signature(secret, signature, b"")
     body = await read_webhook_body(request, call)
     verify_body_signature(secret, signature, body)
-    return parse_json(body)
+    return parse_webhook_json(body)
 
 
 @router.post("/salesforce", response_model=WebhookResponse, summary="Score Salesforce sObjects",
@@ -410,13 +503,14 @@ async def webhook_hubspot(request: Request) -> Response:
     app's event notifications (a JSON array of `contact.propertyChange`, `deal.creation`, … events): the
     changed properties of each object are judged as a partial record, other events acknowledged."""
     call = read_call(request)
+    refuse_xml(request)
     secret, headers = call.settings.hubspot_client_secret, request.headers
     signature, timestamp = headers.get(HUBSPOT_SIGNATURE[0]), headers.get(HUBSPOT_TIMESTAMP[0])
     if not signature or not timestamp:  # refused (when signing is on) before a byte of the body is read
         verify_hubspot(secret, signature, timestamp, request.method, str(request.url), b"")
     body = await read_webhook_body(request, call)
     verify_hubspot(secret, signature, timestamp, request.method, str(request.url), body)
-    payload = parse_json(body)
+    payload = parse_webhook_json(body)
     if is_event_delivery(payload):
         return await respond_events(request, payload, call)
     return await respond_adapted(request, "hubspot", payload, call)
@@ -451,3 +545,11 @@ async def webhook_generic(request: Request) -> Response:
         items.append((record_type, record, None))
     return await respond(request, some_records(items), call)
 
+
+# The same endpoints with a trailing slash (`/v1/webhooks/hubspot/`), undocumented: the app answered them with
+# a 307 redirect, which a CRM does not follow with its POST, so the call was lost. A HubSpot signature covers
+# the URI HubSpot called, slash included.
+for _path, _endpoint in (("/salesforce/", webhook_salesforce), ("/hubspot/", webhook_hubspot),
+                         ("/generic/", webhook_generic)):
+    router.add_api_route(_path, _endpoint, methods=["POST"], include_in_schema=False,
+                         name=f"{_endpoint.__name__}_slash")
