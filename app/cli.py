@@ -18,6 +18,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from pathlib import Path
@@ -293,10 +294,19 @@ def cmd_score(args: argparse.Namespace) -> int:
     first = next(rows, None)  # an export the mappings cannot adapt (AdapterError) fails before any stream
     items = rows if first is None else itertools.chain([first], rows)
 
+    removed: Counter[str] = Counter()
+
     def lines() -> Iterator[dict[str, Any]]:
         for item in items:
+            if item.removal is not None:  # a row the CRM deleted or merged away (Data Loader's Export All)
+                removed[item.removal.source_field] += 1
+                progress.advance()
+                continue
             adapted.append(item)
             yield {"type": item.record_type, **item.record}
+        if removed:
+            tell(f"skipped {sum(removed.values())} row(s) the CRM deleted or merged away ("
+                 + ", ".join(f"{field}: {n}" for field, n in removed.items()) + "): their quality is moot")
 
     out_name = (args.out or "").lower()
     if out_name and not out_name.endswith((".html", ".json", ".ndjson", ".jsonl")):

@@ -296,3 +296,24 @@ def test_a_mixed_export_keeps_each_records_own_type_and_now(shape: str, tmp_path
     assert lines[-1]["summary"]["totals"] == {"accounts": 1, "contacts": 1, "opportunities": 1, "leads": 0}
     rules = {i["rule"] for x in lines[:-1] for i in x["issues"]}
     assert "opportunity.close_date.past" in rules  # 20 December 2026 is past on --now's 15 January 2027
+
+
+def test_rows_the_crm_deleted_or_merged_away_are_skipped_and_counted(tmp_path: Path) -> None:
+    """Data Loader's 'Export All' holds the recycle bin's rows (IsDeleted) and the records merged away
+    (MasterRecordId): they were scored, and a merge's survivor was the duplicate of its own merged-away copy."""
+    export = tmp_path / "contacts.csv"
+    with export.open("w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["Id", "FirstName", "LastName", "Email", "IsDeleted", "MasterRecordId"])
+        writer.writerow(["003A", "Priya", "Raghunathan", "priya.r@contoso.com", "false", ""])
+        writer.writerow(["003B", "Priya", "Raghunathan", "priya.r@contoso.com", "true", "003A"])
+        writer.writerow(["003C", "Old", "Record", "old@contoso.com", "true", ""])
+        writer.writerow(["003D", "Sam", "Ortiz", "sam@contoso.com", "false", ""])
+    out = tmp_path / "out.ndjson"
+    done = run("score", str(export), "--type", "contacts", "--local", "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    lines = [json.loads(line) for line in out.read_text().splitlines()]
+    scored = [r["record_id"] for r in lines if r.get("type") != "summary"]
+    assert scored == ["003A", "003D"]
+    assert not any(r.get("duplicates") for r in lines if r.get("type") != "summary")
+    assert "skipped 2 row(s) the CRM deleted or merged away (MasterRecordId: 1, IsDeleted: 1)" in done.stderr
