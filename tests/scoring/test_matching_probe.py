@@ -47,3 +47,21 @@ def test_spellings_of_one_name_still_match(rules: Ruleset, a: str, b: str) -> No
     pair = _pair("contact", _person("a", a, "Sullivan", phone="+1 617-555-0127"),
                  _person("b", b, "Sullivan", phone="617-555-0127"), rules)
     assert pair is not None and pair["band"] is not None and pair["score"] > 0.9, pair
+
+
+# ---- 2. one mailbox, two given names ------------------------------------------------------------------------
+
+def test_two_given_names_at_one_family_mailbox_are_never_merged_unseen(rules: Ruleset) -> None:
+    """William and Linda Johnson at thejohnsons@gmail.com on one phone were auto-merged (1.0): the same
+    address lifted the first-name veto entirely. It still lifts the veto (a name overwritten), up to review."""
+    pair = _pair("contact", _person("a", "William", "Johnson", email="thejohnsons@gmail.com",
+                                    phone="+1 919-555-0118"),
+                 _person("b", "Linda", "Johnson", email="thejohnsons@gmail.com", phone="919-555-0118"), rules)
+    assert pair is not None and pair["score"] <= 0.99, pair
+
+
+def test_one_name_at_one_mailbox_is_still_merged(rules: Ruleset) -> None:
+    """The cap is for two given names only: Bill and William at one address and phone are one person."""
+    pair = _pair("contact", _person("a", "William", "Johnson", email="wjohnson@gmail.com", phone="+1 919-555-0118"),
+                 _person("b", "Bill", "Johnson", email="wjohnson@gmail.com", phone="919-555-0118"), rules)
+    assert pair is not None and pair["score"] > 0.999, pair
