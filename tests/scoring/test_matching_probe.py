@@ -10,6 +10,7 @@ import pytest
 
 from app.scoring import Ruleset
 from app.scoring.matching.dedupe import find_duplicates
+from app.scoring.matching.normalize import person_keys
 
 
 def _person(rid: str, first: str, last: str, **fields: Any) -> dict[str, Any]:
@@ -65,3 +66,22 @@ def test_one_name_at_one_mailbox_is_still_merged(rules: Ruleset) -> None:
     pair = _pair("contact", _person("a", "William", "Johnson", email="wjohnson@gmail.com", phone="+1 919-555-0118"),
                  _person("b", "Bill", "Johnson", email="wjohnson@gmail.com", phone="919-555-0118"), rules)
     assert pair is not None and pair["score"] > 0.999, pair
+
+
+# ---- 3. placeholder phones ----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("phone", ["555-555-5555", "123-456-7890", "(000) 000-0000", "+1 111 111 1111"])
+def test_a_placeholder_phone_is_no_evidence(rules: Ruleset, phone: str) -> None:
+    """Two Michael Scotts both at 555-555-5555 were auto-merged on it: a number phonenumbers knows to be no
+    valid one, or a placeholder's digits, gives no phone key, so the pair is no pair at all."""
+    assert person_keys(_person("a", "Michael", "Scott", phone=phone), "contact", "US")["phone"] == ""
+    pair = _pair("contact", _person("a", "Michael", "Scott", phone=phone),
+                 _person("b", "Michael", "Scott", phone=phone), rules)
+    assert pair is None or pair["score"] < rules.file.duplicates.auto_merge, pair
+
+
+@pytest.mark.parametrize(("phone", "region"), [("+1 617-555-0127", "US"), ("08 86018809", "AU"),
+                                               ("555 0147", "US"), ("+44 20 7946 0958", "US")])
+def test_real_numbers_and_local_ones_keep_their_key(phone: str, region: str) -> None:
+    """A valid number (FEBRL's Australian ones too) and one written without its area code keep their key."""
+    assert person_keys(_person("a", "Michael", "Scott", phone=phone), "contact", region)["phone"].startswith("+")

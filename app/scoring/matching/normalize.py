@@ -436,12 +436,41 @@ def phone_key(value: Any, region: str, checked: bool = False) -> str:
     if checked:
         international = _international_digits(text)
         if international:
-            return international
+            return _real_number(international)
         # as scoring wrote it (check_phone strips it itself), so the lookup is a cache hit
         scored = check_phone(value if value.__class__ is str and len(value) <= MAX_TEXT else text, region)
         if scored.ok and scored.e164:
-            return _with_extension(scored.e164, scored.extension)
-    return _phone_key(text, region)
+            return _real_number(_with_extension(scored.e164, scored.extension))
+    return _real_number(_phone_key(text, region))
+
+
+# The digits of a national number typed where none is known: one digit repeated ('555-555-5555',
+# '(000) 000-0000') or a run of the keypad ('123-456-7890'); the run is read from its start, whole or cut short.
+_DIGIT_RUNS = ("1234567890", "0123456789", "9876543210")
+
+
+@lru_cache(maxsize=131072)
+def _real_number(key: str) -> str:
+    """The phone key, or '' when it is no one's number: a placeholder's digits (`_DIGIT_RUNS`, one digit
+    repeated) or a whole number phonenumbers knows to be no valid one in its country (555-555-5555: no US area
+    code is 555). Two Michael Scotts both at 555-555-5555 were auto-merged on it. A number written without its
+    area code (possible only as a local number: '555 0147') is kept, for the `same_last_digits` level, as are
+    digits no number could be parsed from, unless they are a placeholder's."""
+    number = key.partition(";")[0]
+    national = number.lstrip("+")
+    if number.startswith("+"):
+        try:
+            parsed = phonenumbers.parse(number)
+        except phonenumbers.NumberParseException:
+            return key
+        national = phonenumbers.national_significant_number(parsed)
+        local_only = phonenumbers.is_possible_number_with_reason(parsed) == \
+            phonenumbers.ValidationResult.IS_POSSIBLE_LOCAL_ONLY
+        if not local_only and not phonenumbers.is_valid_number(parsed):
+            return ""
+    if len(set(national)) == 1 or any(run.startswith(national) for run in _DIGIT_RUNS if len(national) >= 7):
+        return ""
+    return key
 
 
 def _with_extension(e164: str, extension: str | None) -> str:
