@@ -539,7 +539,7 @@ def test_accounts_sharing_a_placeholder_phone_are_not_one_company(rules: Ruleset
              for n in range(150)]
     boston = {"city": "Boston"}
     pairs = {("t1", "t2"): ("Northwind Traders", "+1 212 555 0199", "Northwind Trading", "(212) 555-0199"),
-             ("o1", "o2"): ("Contoso Ltd", "+1 617 555 0100", "Contoso Labs", "(617) 555-0100")}
+             ("o1", "o2"): ("Contoso Ltd", "+1 617 555 0100", "Contosso Ltd", "(617) 555-0100")}
     records = crowd + [{"id": rid, "name": name, "phone": phone, "billing_address": boston}
                        for ids, (n1, p1, n2, p2) in pairs.items()
                        for rid, name, phone in ((ids[0], n1, p1), (ids[1], n2, p2))]

@@ -85,3 +85,15 @@ def test_a_placeholder_phone_is_no_evidence(rules: Ruleset, phone: str) -> None:
 def test_real_numbers_and_local_ones_keep_their_key(phone: str, region: str) -> None:
     """A valid number (FEBRL's Australian ones too) and one written without its area code keep their key."""
     assert person_keys(_person("a", "Michael", "Scott", phone=phone), "contact", region)["phone"].startswith("+")
+
+
+# ---- 4. one company name within the other -----------------------------------------------------------------
+
+def test_a_division_on_its_parents_domain_is_for_review_never_merged(rules: Ruleset) -> None:
+    """'Microsoft' (microsoft.com) and 'Microsoft Research' (research.microsoft.com) in one city were
+    auto-merged (0.9999); one name within the other (the `token` level) is a review at most."""
+    redmond = {"city": "Redmond", "state": "WA"}
+    pair = _pair("account", {"id": "a", "name": "Microsoft", "website": "microsoft.com", "billing_address": redmond},
+                 {"id": "b", "name": "Microsoft Research", "website": "https://research.microsoft.com",
+                  "billing_address": redmond}, rules)
+    assert pair is not None and rules.file.duplicates.threshold <= pair["score"] <= 0.99, pair
