@@ -97,3 +97,25 @@ def test_a_division_on_its_parents_domain_is_for_review_never_merged(rules: Rule
                  {"id": "b", "name": "Microsoft Research", "website": "https://research.microsoft.com",
                   "billing_address": redmond}, rules)
     assert pair is not None and rules.file.duplicates.threshold <= pair["score"] <= 0.99, pair
+
+
+# ---- 5. a contact's mobile beside its desk phone --------------------------------------------------------
+
+def test_a_shared_mobile_counts_when_a_desk_phone_is_filled_too(rules: Ruleset) -> None:
+    """Two records of one person sharing a mobile, one also with a desk phone, were no pair: the keys read
+    the mobile only when the phone was blank. Every number of each side is compared, in a batch and against
+    a reference list."""
+    a = _person("a", "Priya", "Raman", phone="+1 415 555 0100", mobile_phone="+1 650 555 0142")
+    b = _person("b", "Priya", "Raman", mobile_phone="(650) 555-0142")
+    pair = _pair("contact", a, b, rules)
+    assert pair is not None and pair["score"] > 0.99 and "same phone" in pair["reasons"], pair
+    linked = find_duplicates("contact", [b], rules, reference=[a], threshold=0.0)["pairs"]
+    assert linked and linked[0]["score"] == pair["score"], linked
+
+
+def test_two_different_phones_are_still_no_shared_number(rules: Ruleset) -> None:
+    """Only a number both sides hold counts: a desk phone and another mobile are no match on the phone."""
+    a = _person("a", "Priya", "Raman", phone="+1 415 555 0100", mobile_phone="+1 650 555 0142")
+    b = _person("b", "Priya", "Raman", phone="+1 212 555 0199", mobile_phone="+1 650 555 0177")
+    pair = _pair("contact", a, b, rules)
+    assert pair is None or "same phone" not in pair["reasons"], pair

@@ -172,7 +172,7 @@ _QUOTES = " \t\"'«»“”„‘’「」『』,"
 
 
 MULTI = "\x1e"  # separates the values of a multi-valued blocking key (each one is a key of its own)
-MULTI_VALUED = frozenset({"name_token", "nick_initial"})
+MULTI_VALUED = frozenset({"name_token", "nick_initial", "phones"})
 DOTLESS_MAIL = frozenset({"gmail.com", "googlemail.com"})
 # Platforms where a company's website is a page under the platform's own host (facebook.com/sunrisedental,
 # sites.google.com/view/greenleaf): such a website is keyed by the page, never by the domain all pages share.
@@ -631,8 +631,6 @@ def person_keys(record: dict[str, Any], record_type: str, region: str,
         "first_initial": first[:1], "last_initial": last[:1],
         "email": email, "email_local": local,
         "email_domain": company_domain(domain),
-        "phone": phone_key(record.get("phone") or record.get("mobile_phone"),
-                           phone_region(record.get(PERSON_ADDRESS.get(record_type, "")), region), checked),
         "birthdate": date_key(record.get("birthdate")),
         "company": company_key(text_of(company)) if text_of(company) else "",
         "account_id": text_of(record.get("account_id")),
@@ -640,6 +638,8 @@ def person_keys(record: dict[str, Any], record_type: str, region: str,
         "linkedin": profile_key(record.get("linkedin_url")),
     }
     keys.update(address_keys(record.get(PERSON_ADDRESS.get(record_type, ""))))
+    keys.update(_person_phones(record, phone_region(record.get(PERSON_ADDRESS.get(record_type, "")), region),
+                               checked))
     # the script of the whole name, for both parts ('Ivan Петров' is Cyrillic): a swapped pair reads the same
     keys["first_name_script"] = keys["last_name_script"] = (
         _script_of_value(record.get("first_name")) or _script_of_value(record.get("last_name"))) \
@@ -649,6 +649,19 @@ def person_keys(record: dict[str, Any], record_type: str, region: str,
     keys["name_token"] = MULTI.join(sorted({t for t in f"{first} {last}".split() if len(t) > 1}))
     keys["nick_initial"] = nickname_initials().get(first, "")
     return keys
+
+
+ALSO_SUFFIX = "_also"  # a field's second value (a contact's mobile beside its desk phone): linker.score_pairs
+
+
+def _person_phones(record: dict[str, Any], region: str, checked: bool) -> dict[str, str]:
+    """'phone' (the phone, else the mobile), 'phone_also' (the mobile beside another phone) and 'phones' (each
+    number, multi-valued, for blocking): a contact's mobile was never read once its phone was filled, so two
+    records sharing a mobile, one of them with a desk phone too, were no pair."""
+    numbers = [phone_key(record.get(f), region, checked) for f in ("phone", "mobile_phone")]
+    numbers = [n for n in dict.fromkeys(numbers) if n]
+    return {"phone": numbers[0] if numbers else "", "phone" + ALSO_SUFFIX: numbers[1] if len(numbers) > 1 else "",
+            "phones": MULTI.join(sorted(numbers))}
 
 
 def account_keys(record: dict[str, Any], region: str, checked: bool = False) -> dict[str, str]:
