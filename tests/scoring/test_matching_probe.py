@@ -119,3 +119,20 @@ def test_two_different_phones_are_still_no_shared_number(rules: Ruleset) -> None
     b = _person("b", "Priya", "Raman", phone="+1 212 555 0199", mobile_phone="+1 650 555 0177")
     pair = _pair("contact", a, b, rules)
     assert pair is None or "same phone" not in pair["reasons"], pair
+
+
+# ---- 6. two nicknames of one formal name ----------------------------------------------------------------
+
+NICKNAMES = [("Ted", "Ed"), ("Kate", "Kathy"), ("Liz", "Beth"), ("Peggy", "Maggie")]
+
+
+@pytest.mark.parametrize(("a", "b"), NICKNAMES, ids=[f"{a}-{b}" for a, b in NICKNAMES])
+def test_two_nicknames_of_one_formal_name_are_one_name(rules: Ruleset, a: str, b: str) -> None:
+    """Ted and Ed Norton (Edward) on one phone were vetoed (0.0001) as two first names; without the phone they
+    now meet in a block too (the surname and the initials of their nickname family)."""
+    pair = _pair("contact", _person("a", a, "Norton", phone="+1 404-555-0116"),
+                 _person("b", b, "Norton", phone="(404) 555-0116"), rules)
+    assert pair is not None and pair["score"] > 0.99 and "first name: nickname of each other" in pair["reasons"]
+    met = _pair("contact", _person("a", a, "Norton", mailing_address={"city": "Atlanta"}),
+                _person("b", b, "Norton", mailing_address={"city": "Atlanta"}), rules)
+    assert met is not None, (a, b)

@@ -186,13 +186,27 @@ PERSON_ADDRESS = {"contact": "mailing_address", "lead": "address"}
 
 
 @lru_cache(maxsize=1)
-def nickname_pairs() -> frozenset[tuple[str, str]]:
-    """(name, nickname) pairs in both orders, e.g. ('robert', 'bob') and ('bob', 'robert')."""
-    pairs = set()
+def nickname_families() -> dict[str, frozenset[str]]:
+    """Each formal name's nicknames ('edward' -> 'ed', 'eddie', 'ted', …), as the nicknames package has them."""
+    families: dict[str, set[str]] = {}
     for t in name_triplets():
         if t.relationship == "has_nickname":
-            pairs.add((t.name1, t.name2))
-            pairs.add((t.name2, t.name1))
+            families.setdefault(t.name1, set()).add(t.name2)
+    return {name: frozenset(nicknames) for name, nicknames in families.items()}
+
+
+@lru_cache(maxsize=1)
+def nickname_pairs() -> frozenset[tuple[str, str]]:
+    """(name, nickname) pairs in both orders, e.g. ('robert', 'bob') and ('bob', 'robert'), and two nicknames
+    of one formal name ('ted' and 'ed' of Edward, 'liz' and 'beth' of Elizabeth, 'peggy' and 'maggie' of
+    Margaret): one person written once by each, where Ted and Ed Norton on one phone were two people (the
+    first-name veto, 0.0001)."""
+    pairs = set()
+    for name, nicknames in nickname_families().items():
+        for nickname in nicknames:
+            pairs.add((name, nickname))
+            pairs.add((nickname, name))
+        pairs.update((a, b) for a in nicknames for b in nicknames if a != b)
     return frozenset(pairs)
 
 
@@ -208,12 +222,13 @@ def nickname_initials() -> dict[str, str]:
     Bill; Elizabeth, Liz): the initials of its formal names and its own when it is one ('bob' -> 'b' and 'r',
     'robert' -> 'b' and 'r', 'liz' -> 'e'), multi-valued. Blocking on the surname and the first initial
     never lets Bob Johnson meet Robert Johnson; on the surname and this key it does, and only such families
-    get the key."""
+    get the key, every nickname of one (Ed of Edward carries 'e' as Ted does: two nicknames of one name are
+    `nickname_pairs`)."""
     initials: dict[str, set[str]] = {}
-    for t in name_triplets():
-        name, nickname = t.name1, t.name2
-        if t.relationship == "has_nickname" and name[:1] != nickname[:1]:
-            initials.setdefault(nickname, set()).add(name[:1])  # a nickname: its formal names' initials
+    for name, nicknames in nickname_families().items():
+        if any(nickname[:1] != name[:1] for nickname in nicknames):
+            for nickname in nicknames:  # every nickname of the family, so Ed meets Ted as Ted meets Edward
+                initials.setdefault(nickname, set()).add(name[:1])  # a nickname: its formal names' initials
             initials.setdefault(name, set()).add(name[:1])      # a formal name: its own
     return {name: MULTI.join(sorted(letters)) for name, letters in initials.items()}
 
