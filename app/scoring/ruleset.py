@@ -359,6 +359,8 @@ class Duplicates(_Strict):
     # leading legal forms that are words of names too ('PT Solutions'): taken off only before two words or more
     ambiguous_leading_forms: list[str] = []
     company_mail_domains: list[str] = []  # free-mail domains a company's own (normalize.company_domain)
+    # words after a dash that are a CRM note, not part of a company's name (normalize.without_notes)
+    name_notes: list[str] = []
     # (masculine, feminine) endings of one name's two forms: two given names (comparisons.gendered_forms)
     gendered_endings: list[tuple[str, str]] = []
     # a record scored against the index is also matched with these types' records (one person model)

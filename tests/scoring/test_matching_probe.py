@@ -10,7 +10,7 @@ import pytest
 
 from app.scoring import Ruleset
 from app.scoring.matching.dedupe import find_duplicates
-from app.scoring.matching.normalize import person_keys
+from app.scoring.matching.normalize import company_key, person_keys
 
 
 def _person(rid: str, first: str, last: str, **fields: Any) -> dict[str, Any]:
@@ -136,3 +136,23 @@ def test_two_nicknames_of_one_formal_name_are_one_name(rules: Ruleset, a: str, b
     met = _pair("contact", _person("a", a, "Norton", mailing_address={"city": "Atlanta"}),
                 _person("b", b, "Norton", mailing_address={"city": "Atlanta"}), rules)
     assert met is not None, (a, b)
+
+
+# ---- 7. ', The' and CRM notes in company names ---------------------------------------------------------
+
+@pytest.mark.parametrize(("written", "plain"), [
+    ("Home Depot, Inc., The", "The Home Depot"), ("Acme Corporation (USA)", "Acme Corp"),
+    ("Acme Corp - HQ", "Acme Corp"), ("[DO NOT USE] Acme, Inc.", "Acme Corp"), ("Acme Inc [DO NOT USE]", "Acme")])
+def test_a_sorted_lists_the_and_crm_notes_are_no_part_of_a_company_name(written: str, plain: str) -> None:
+    """', The' at the end kept the legal form before it in the key ('home depot inc'); '(USA)', '- HQ',
+    '[DO NOT USE]' stayed in it too."""
+    assert company_key(written) == company_key(plain) != ""
+
+
+@pytest.mark.parametrize(("name", "key"), [("Acme (Pty) Ltd", "acme"), ("Coca-Cola", "coca cola"),
+                                           ("Acme - Dallas", "acme dallas"), ("(USA)", "usa"),
+                                           ("United Oil & Gas, UK", "united oil gas uk")])
+def test_legal_forms_in_brackets_hyphens_and_other_words_after_a_dash_stay(name: str, key: str) -> None:
+    """Only notes go: a bracketed legal form is read as one, a hyphenated name and a place after a dash are
+    the name's, and a name that is nothing but a note keeps it."""
+    assert company_key(name) == key

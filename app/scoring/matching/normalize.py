@@ -353,6 +353,46 @@ def sound_key(name: str) -> str:
     return jellyfish.soundex(letters) if letters else ""
 
 
+_END_BRACKETS = re.compile(r"\s*[(\[{]([^()\[\]{}]*)[)\]}]\s*$")
+_START_BRACKETS = re.compile(r"^\s*[(\[{]([^()\[\]{}]*)[)\]}]\s*")
+_END_DASH = re.compile(r"\s+[-\u2013\u2014|:]\s*([^-\u2013\u2014|:]+)$")
+_END_THE = re.compile(r",\s*the\s*$", re.IGNORECASE)
+
+
+@lru_cache(maxsize=1)
+def _name_notes() -> frozenset[str]:
+    """`[duplicates] name_notes` of the default rules file, folded."""
+    from app.scoring.ruleset import read_default_rules
+
+    return frozenset(fold(n) for n in read_default_rules()["duplicates"].get("name_notes", ()))
+
+
+def _legal_form_words(text: str) -> bool:
+    words = tuple(_term_words(text.lower()))
+    return bool(words) and any(tuple(parts) == words for _, parts in _cleanco_terms())
+
+
+def without_notes(name: str) -> str:
+    """A company name without what CRM users write beside it: a bracketed note at either end ('Acme (USA)',
+    '[DO NOT USE] Acme'; not a legal form in brackets, '(Pty) Ltd', nor one in another script, '(株)'), a
+    `[duplicates] name_notes` word after a dash or colon ('Acme - HQ') and a sorted list's ', The' ('Home
+    Depot, Inc., The'). Each kept the legal form before it in the key ('home depot inc'), so the name was
+    no longer the same as 'The Home Depot'. A name that is nothing but a note keeps it."""
+    text, previous = name, None
+    while text != previous:
+        previous = text
+        text = _END_THE.sub("", text)
+        for pattern in (_END_BRACKETS, _START_BRACKETS):
+            found = pattern.search(text)
+            if found and found.group(1).isascii() and not _legal_form_words(found.group(1)) \
+                    and text[:found.start()] + text[found.end():]:
+                text = (text[:found.start()] + " " + text[found.end():]).strip()
+        found = _END_DASH.search(text)
+        if found and fold(found.group(1)) in _name_notes():
+            text = text[:found.start()]
+    return text.strip() or name
+
+
 _SHORT_AND = re.compile(r"\b(\w{1,2})\s*&\s*(\w{1,2})\b")
 _LETTER_RUN = re.compile(r"\b[a-z0-9](?: [a-z0-9]\b)+")  # single letters in a row, as '&' and dots leave them
 
@@ -365,6 +405,7 @@ def company_key(value: str) -> str:
     folded away ('Petrobras S.A.' and 'PETROBRAS SA' both give 'petrobras'); apostrophes go without a
     space ("L'Oréal" and 'LOreal', "McDonald's" and 'McDonalds').
     """
+    value = without_notes(value)
     name = _APOSTROPHES.sub("", anyascii(strip_legal_forms(value)) if not value.isascii() else value)
     # brackets as spaces, so 'UG (haftungsbeschränkt)' and '(Pty) Ltd' are words cleanco reads
     name = strip_leading_forms(name.translate(_BRACKETS))
