@@ -156,3 +156,27 @@ def test_legal_forms_in_brackets_hyphens_and_other_words_after_a_dash_stay(name:
     """Only notes go: a bracketed legal form is read as one, a hyphenated name and a place after a dash are
     the name's, and a name that is nothing but a note keeps it."""
     assert company_key(name) == key
+
+
+# ---- 8. business abbreviations and words split in two ---------------------------------------------------
+
+ABBREVIATED = [("Delta Air Lines, Inc.", "Delta Airlines"), ("International Paper Company", "Intl Paper Co"),
+               ("Northwind Manufacturing", "Northwind Mfg."), ("Vandelay Industries", "Vandelay Ind.")]
+
+
+@pytest.mark.parametrize(("a", "b"), ABBREVIATED, ids=[a for a, _ in ABBREVIATED])
+def test_a_company_written_with_abbreviations_or_split_words_is_one_name(rules: Ruleset, a: str, b: str) -> None:
+    """'Delta Air Lines, Inc.' and 'Delta Airlines' on one phone were two names (0.0002, the name veto):
+    names are compared with their spaces removed too, and business words have one form in the key
+    ([duplicates] company_words)."""
+    atlanta = {"city": "Atlanta", "state": "GA"}
+    pair = _pair("account", {"id": "a", "name": a, "phone": "+1 404-715-2600", "billing_address": atlanta},
+                 {"id": "b", "name": b, "phone": "404-715-2600", "billing_address": atlanta}, rules)
+    assert pair is not None and pair["score"] > 0.999 and "same name" in pair["reasons"], pair
+
+
+def test_two_companies_whose_words_differ_stay_two(rules: Ruleset) -> None:
+    """Only spacing and abbreviations are one name: Delta Air and Delta Airlines are still two names."""
+    pair = _pair("account", {"id": "a", "name": "Delta Air", "phone": "+1 404-715-2600"},
+                 {"id": "b", "name": "Delta Airlines", "phone": "404-715-2600"}, rules)
+    assert pair is None or "same name" not in pair["reasons"], pair

@@ -191,6 +191,11 @@ class Comparison:
                                       for x, y in zip(pa[rows[hits]], pb[rows[hits]], strict=True)]
                     exact[rows[same]] = True
                     sub_sim[rows[same]] = 1.0
+            if self.kind == "company":  # 'delta air lines' and 'delta airlines': one name, words split
+                joined = fuzzy[np.fromiter((x.replace(" ", "") == y.replace(" ", "") for x, y in
+                                            zip(pa[fuzzy], pb[fuzzy], strict=True)), bool, fuzzy.size)]
+                exact[joined] = True
+                sub_sim[joined] = 1.0
             if self.numbers_must_match:
                 close = fuzzy[sub_sim[fuzzy] > 0]
                 sub_sim[close[np.fromiter((_numbers_differ(x, y) for x, y in zip(pa[close], pb[close], strict=True)),

@@ -393,6 +393,16 @@ def without_notes(name: str) -> str:
     return text.strip() or name
 
 
+@lru_cache(maxsize=1)
+def company_words() -> dict[str, str]:
+    """`[duplicates] company_words` of the default rules file, each written form (folded) to its one form:
+    'international' and 'intl' to 'intl', 'industries', 'industrial' and 'ind' to 'ind'."""
+    from app.scoring.ruleset import read_default_rules
+
+    groups = read_default_rules()["duplicates"].get("company_words", ())
+    return {fold(w): fold(group[0]) for group in groups for w in group}
+
+
 _SHORT_AND = re.compile(r"\b(\w{1,2})\s*&\s*(\w{1,2})\b")
 _LETTER_RUN = re.compile(r"\b[a-z0-9](?: [a-z0-9]\b)+")  # single letters in a row, as '&' and dots leave them
 
@@ -413,7 +423,9 @@ def company_key(value: str) -> str:
     while name and name != previous:  # 'Acme Corp, Inc.' has two suffixes
         previous, name = name, company_basename(name)
     name = _SHORT_AND.sub(r"\1\2", name)  # 'AT&T', 'P & G': one word, as 'ATT' and 'PG' are written
-    name = " ".join(w for w in fold(name).split() if w != "and")  # 'Johnson & Johnson' = 'Johnson and Johnson'
+    # 'Johnson & Johnson' = 'Johnson and Johnson'; 'Intl' = 'International' ([duplicates] company_words)
+    words = company_words()
+    name = " ".join(words.get(w, w) for w in fold(name).split() if w != "and")
     if name.startswith("the "):
         name = name[4:]
     elif name.endswith(" the"):  # 'Home Depot, The' as sorted lists write it
