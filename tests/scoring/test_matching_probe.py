@@ -180,3 +180,22 @@ def test_two_companies_whose_words_differ_stay_two(rules: Ruleset) -> None:
     pair = _pair("account", {"id": "a", "name": "Delta Air", "phone": "+1 404-715-2600"},
                  {"id": "b", "name": "Delta Airlines", "phone": "404-715-2600"}, rules)
     assert pair is None or "same name" not in pair["reasons"], pair
+
+
+# ---- 9. a contact's account ---------------------------------------------------------------------------
+
+def test_one_name_under_one_account_is_a_duplicate(rules: Ruleset) -> None:
+    """Two Rebecca Stones with the same account_id, one with an email and one with a phone, were 0.519 (the
+    account was never read): first name, last name and account are a match, as Salesforce's standard contact
+    matching rule has it. They meet in a block without any shared email or phone."""
+    pair = _pair("contact", _person("a", "Rebecca", "Stone", email="rstone@globex.com", account_id="001GLOBEX"),
+                 _person("b", "Rebecca", "Stone", phone="+1 206-555-0143", account_id="001GLOBEX"), rules)
+    assert pair is not None and pair["score"] >= rules.file.duplicates.threshold, pair
+    assert "same account id" in pair["reasons"], pair
+
+
+def test_colleagues_under_one_account_are_still_two_people(rules: Ruleset) -> None:
+    """The account is no match for two different names: Rebecca Stone and Mark Stone under one account."""
+    pair = _pair("contact", _person("a", "Rebecca", "Stone", account_id="001GLOBEX", phone="+1 206-555-0100"),
+                 _person("b", "Mark", "Stone", account_id="001GLOBEX", phone="+1 206-555-0100"), rules)
+    assert pair is not None and pair["score"] < rules.file.duplicates.threshold, pair
