@@ -199,3 +199,13 @@ def test_colleagues_under_one_account_are_still_two_people(rules: Ruleset) -> No
     pair = _pair("contact", _person("a", "Rebecca", "Stone", account_id="001GLOBEX", phone="+1 206-555-0100"),
                  _person("b", "Mark", "Stone", account_id="001GLOBEX", phone="+1 206-555-0100"), rules)
     assert pair is not None and pair["score"] < rules.file.duplicates.threshold, pair
+
+
+def test_namesakes_under_one_account_at_its_office_are_not_merged_unseen(rules: Ruleset) -> None:
+    """Two John Smiths under one account in one city were auto-merged (1.0) once the account counted: the
+    office's city and state add nothing to the account (`implied_by`), so they are a review pair."""
+    office = {"city": "Palo Alto", "state": "CA"}
+    pair = _pair("contact", _person("a", "John", "Smith", phone="+1 650-555-0105", account_id="001HP",
+                                    mailing_address=office),
+                 _person("b", "John", "Smith", account_id="001HP", mailing_address=office), rules)
+    assert pair is not None and pair["score"] <= rules.file.duplicates.auto_merge, pair
