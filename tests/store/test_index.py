@@ -226,3 +226,22 @@ def test_people_are_counted_only_for_values_a_few_records_hold(tmp_path: Path, r
     assert people_queries("+1 415 555 0199") == 1  # three holders: counted in people
     assert people_queries("+1 415 555 0142") == 0  # nobody else holds it
     engine.dispose()
+
+
+def test_a_pair_scores_the_same_in_a_batch_and_against_the_index(engine: Engine, rules: Ruleset) -> None:
+    """'Zeta Corp' and 'Zeta Corporation' were review (0.999) in a batch and auto_merge (0.9994) against the
+    index: the batch counted the pair's own two records in the name's frequency, the index only the indexed
+    one. A batch now leaves one side of the pair out, as the index does for a new record (helper-53)."""
+    from app.scoring.matching.dedupe import find_duplicates
+
+    model = rules.match_models["account"]
+    others = [(f"x{i}", {"name": f"Firm{i} Holdings", "website": f"firm{i}.com"}) for i in range(20)]
+    old = {"id": "ZZ1", "name": "Zeta Corp", "website": "zeta.com"}
+    new = {"id": "ZZ2", "name": "Zeta Corporation", "website": "www.zeta.com"}
+    index.upsert_records(engine, "account", [("ZZ1", old), *others], model, "US")
+    prepared = prepare([new], "account", "US", ["ZZ2"])
+    candidates, tf = index.find_candidates(engine, "account", prepared, model, 300, 1000)
+    [indexed] = link_record("account", new, candidates, rules, tf=tf)
+    batch = find_duplicates("account", [old, new, *(record for _, record in others)], rules)["pairs"]
+    [pair] = [p for p in batch if {p["a"], p["b"]} == {"ZZ1", "ZZ2"}]
+    assert (pair["score"], pair["band"]) == (indexed["score"], indexed["band"])

@@ -169,8 +169,9 @@ class TermFrequencies:
 
     `pair_share`: how many of a value's counts the agreeing pair itself put there, left out of its frequency.
     In a caller's five candidates "acme" twice is the pair agreeing, not a common name (`link_record` passes
-    2). Over a whole batch the pair's own counts weigh nothing, and leaving them out would overshoot for
-    pairs matched with swapped names (each side's value sits in another column), so batches pass 0.
+    2). Batches pass 1: a value's frequency among the records but one side of the pair, which is what the
+    index counts for a new record against the records it holds, so a pair scores the same in a batch and
+    against the index (with 0, two records of 'Zeta' were review in a batch and auto_merge in the index).
 
     `shared_after`: for `tf_only_weakens` comparisons, how many of a value's counts are not yet "shared by
     other records": the pair's own (2 where both are counted, 1 for a new record against the index) plus
