@@ -314,7 +314,7 @@ def gendered_forms(a: str, b: str) -> bool:
     if a == b or " " in a or " " in b:
         return False
     stem = 0
-    for x, y in zip(a, b):
+    for x, y in zip(a, b, strict=False):
         if x != y:
             break
         stem += 1

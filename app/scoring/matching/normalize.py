@@ -187,7 +187,7 @@ PERSON_ADDRESS = {"contact": "mailing_address", "lead": "address"}
 
 @lru_cache(maxsize=1)
 def nickname_families() -> dict[str, frozenset[str]]:
-    """Each formal name's nicknames ('edward' -> 'ed', 'eddie', 'ted', …), as the nicknames package has them."""
+    """Each formal name's nicknames ('edward' -> 'ed', 'eddie', 'ted', …) in the nicknames package."""
     families: dict[str, set[str]] = {}
     for t in name_triplets():
         if t.relationship == "has_nickname":
@@ -728,8 +728,8 @@ def _person_phones(record: dict[str, Any], region: str, checked: bool) -> dict[s
     records sharing a mobile, one of them with a desk phone too, were no pair."""
     numbers = [phone_key(record.get(f), region, checked) for f in ("phone", "mobile_phone")]
     numbers = [n for n in dict.fromkeys(numbers) if n]
-    return {"phone": numbers[0] if numbers else "", "phone" + ALSO_SUFFIX: numbers[1] if len(numbers) > 1 else "",
-            "phones": MULTI.join(sorted(numbers))}
+    return {"phone": numbers[0] if numbers else "",
+            "phone" + ALSO_SUFFIX: numbers[1] if len(numbers) > 1 else "", "phones": MULTI.join(sorted(numbers))}
 
 
 def account_keys(record: dict[str, Any], region: str, checked: bool = False) -> dict[str, str]:
