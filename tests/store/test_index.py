@@ -143,15 +143,15 @@ def test_sqlite_lookups_search_the_key_index_and_never_scan(tmp_path: Path, rule
 
 def test_a_placeholder_phone_in_the_index_weighs_less_and_a_pairs_own_phone_does_not(engine: Engine,
                                                                                      rules: Ruleset) -> None:
-    """Counted from the phone's own key rows (an index written before `tf_only_weakens` has them too): 150
-    indexed contacts carry "(000) 000-0000", so a new Sarah sharing it with an indexed Sarah is no longer
-    scored a duplicate (it is with the placeholder not counted as shared); a number only the two share
-    weighs as with fixed weights."""
+    """Counted from the phones' own key rows (an index written before `tf_only_weakens` has them too): 150
+    indexed contacts carry "(212) 555-0199" (an import's default; a placeholder such as "(000) 000-0000" is
+    no key at all), so a new Sarah sharing it with an indexed Sarah is no longer scored a duplicate (it is
+    with the number not counted as shared); a number only the two share weighs as with fixed weights."""
     model = rules.match_models["contact"]
     cfg = rules.file.duplicates
-    crowd = [(f"c{n}", {"first_name": f"Name{n}", "last_name": f"Surname{n}", "phone": "(000) 000-0000"})
+    crowd = [(f"c{n}", {"first_name": f"Name{n}", "last_name": f"Surname{n}", "phone": "(212) 555-0199"})
              for n in range(150)]
-    sarah = {"first_name": "Sarah", "last_name": "Ivanova", "phone": "(000) 000-0000",
+    sarah = {"first_name": "Sarah", "last_name": "Ivanova", "phone": "(212) 555-0199",
              "mailing_address": {"city": "Austin"}}
     bo = {"first_name": "Bo", "last_name": "Chen", "phone": "+1 415 555 0101",
           "mailing_address": {"city": "Austin"}}
@@ -167,7 +167,7 @@ def test_a_placeholder_phone_in_the_index_weighs_less_and_a_pairs_own_phone_does
         found = link_record("contact", new, candidates, rules, threshold=0.0, tf=tf)
         return next(p["score"] for p in found if p["b"] == other)
 
-    new_sarah = {"first_name": "Sarah", "phone": "+1 000 000 0000"}
+    new_sarah = {"first_name": "Sarah", "phone": "+1 212 555 0199"}
     new_bo = {"first_name": "Bo", "last_name": "Chen", "phone": "(415) 555-0101",
               "mailing_address": {"city": "Boston"}}
     assert score(new_sarah, "s1", cfg.common_value_after) < cfg.threshold

@@ -720,6 +720,9 @@ def person_keys(record: dict[str, Any], record_type: str, region: str,
 
 
 ALSO_SUFFIX = "_also"  # a field's second value (a contact's mobile beside its desk phone): linker.score_pairs
+# the multi-valued key holding every value of a field (each phone of a contact): the index counts a phone's
+# frequency from its rows, as it counts an email's from the email key's (index._key_row_name)
+KEY_OF = {"phone": "phones"}
 
 
 def _person_phones(record: dict[str, Any], region: str, checked: bool) -> dict[str, str]:
