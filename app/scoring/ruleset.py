@@ -404,6 +404,12 @@ class Duplicates(_Strict):
     # leading legal forms that are words of names too ('PT Solutions'): taken off only before two words or more
     ambiguous_leading_forms: list[str] = []
     company_mail_domains: list[str] = []  # free-mail domains a company's own (normalize.company_domain)
+    # a business word's one form and its other writings in company names' keys (normalize.company_words)
+    company_words: list[list[str]] = []
+    # words after a dash that are a CRM note, not part of a company's name (normalize.without_notes)
+    name_notes: list[str] = []
+    # (masculine, feminine) endings of one name's two forms: two given names (comparisons.gendered_forms)
+    gendered_endings: list[tuple[str, str]] = []
     # a record scored against the index is also matched with these types' records (one person model)
     match_also: dict[Literal["contact", "lead"], list[Literal["contact", "lead"]]] = {}
     person: MatchModelSpec

@@ -429,19 +429,19 @@ def test_a_neighbourhood_key_must_be_a_blocking_key() -> None:
 
 
 def test_a_phone_or_address_many_others_share_counts_for_less(rules: Ruleset) -> None:
-    """A placeholder phone and a shared import mailbox in a hundred other records no longer make two different
-    people one (with fixed weights both pairs scored above 0.99); a number only the pair shares counts as
-    much as it did."""
+    """A number a hundred other records carry (an import's default) and a shared import mailbox no longer make
+    two different people one (with fixed weights both pairs scored above 0.99); a number only the pair shares
+    counts as much as it did. (A placeholder, '(000) 000-0000', is no key at all: see test_matching_probe.)"""
     fixed = load_rules(override={"duplicates": {"person": {"comparisons": [
         c.model_dump() | ({"tf": False, "tf_only_weakens": False} if c.field in ("phone", "email") else {})
         for c in rules.file.duplicates.person.comparisons]}}})
-    crowd = [{"id": f"c{n}", "first_name": f"Name{n}", "last_name": f"Surname{n}", "phone": "(000) 000-0000",
+    crowd = [{"id": f"c{n}", "first_name": f"Name{n}", "last_name": f"Surname{n}", "phone": "(212) 555-0199",
               "email": "crm.import@acme.com" if n % 2 else None, "mailing_address": {"city": f"City{n}"}}
              for n in range(200)]
     austin = {"city": "Austin"}
-    placeholder = [{"id": "s1", "first_name": "Sarah", "last_name": "Ivanova", "phone": "(000) 000-0000",
+    placeholder = [{"id": "s1", "first_name": "Sarah", "last_name": "Ivanova", "phone": "(212) 555-0199",
                     "email": "sarah.i@initech.com", "mailing_address": austin},
-                   {"id": "s2", "first_name": "Sarah", "phone": "+1 000 000 0000",
+                   {"id": "s2", "first_name": "Sarah", "phone": "+1 212 555 0199",
                     "email": "sarah@globex.com", "mailing_address": austin}]
     mailbox = [{"id": "i1", "first_name": "Ana", "last_name": "Lopez", "email": "crm.import@acme.com",
                 "mailing_address": austin},
@@ -530,16 +530,16 @@ def test_one_person_entered_twelve_times_shares_their_email_with_nobody(rules: R
 
 def test_accounts_sharing_a_placeholder_phone_are_not_one_company(rules: Ruleset) -> None:
     """"Northwind Traders" and "Northwind Trading" in one city, both with the phone 150 other accounts
-    carry: 0.998 with a fixed phone weight, below the threshold now; a switchboard only the pair shares
-    still makes two writings of Contoso one."""
+    carry (an import's default number): 0.998 with a fixed phone weight, below the threshold now; a
+    switchboard only the pair shares still makes two writings of Contoso one."""
     fixed = load_rules(override={"duplicates": {"account": {"comparisons": [
         c.model_dump() | ({"tf": False, "tf_only_weakens": False} if c.field == "phone" else {})
         for c in rules.file.duplicates.account.comparisons]}}})
-    crowd = [{"id": f"c{n}", "name": f"Firm {n}", "website": f"firm{n}.com", "phone": "(000) 000-0000"}
+    crowd = [{"id": f"c{n}", "name": f"Firm {n}", "website": f"firm{n}.com", "phone": "(212) 555-0199"}
              for n in range(150)]
     boston = {"city": "Boston"}
-    pairs = {("t1", "t2"): ("Northwind Traders", "+1 000 000 0000", "Northwind Trading", "(000) 000-0000"),
-             ("o1", "o2"): ("Contoso Ltd", "+1 617 555 0100", "Contoso Labs", "(617) 555-0100")}
+    pairs = {("t1", "t2"): ("Northwind Traders", "+1 212 555 0199", "Northwind Trading", "(212) 555-0199"),
+             ("o1", "o2"): ("Contoso Ltd", "+1 617 555 0100", "Contosso Ltd", "(617) 555-0100")}
     records = crowd + [{"id": rid, "name": name, "phone": phone, "billing_address": boston}
                        for ids, (n1, p1, n2, p2) in pairs.items()
                        for rid, name, phone in ((ids[0], n1, p1), (ids[1], n2, p2))]

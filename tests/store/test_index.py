@@ -143,15 +143,15 @@ def test_sqlite_lookups_search_the_key_index_and_never_scan(tmp_path: Path, rule
 
 def test_a_placeholder_phone_in_the_index_weighs_less_and_a_pairs_own_phone_does_not(engine: Engine,
                                                                                      rules: Ruleset) -> None:
-    """Counted from the phone's own key rows (an index written before `tf_only_weakens` has them too): 150
-    indexed contacts carry "(000) 000-0000", so a new Sarah sharing it with an indexed Sarah is no longer
-    scored a duplicate (it is with the placeholder not counted as shared); a number only the two share
-    weighs as with fixed weights."""
+    """Counted from the phones' own key rows (an index written before `tf_only_weakens` has them too): 150
+    indexed contacts carry "(212) 555-0199" (an import's default; a placeholder such as "(000) 000-0000" is
+    no key at all), so a new Sarah sharing it with an indexed Sarah is no longer scored a duplicate (it is
+    with the number not counted as shared); a number only the two share weighs as with fixed weights."""
     model = rules.match_models["contact"]
     cfg = rules.file.duplicates
-    crowd = [(f"c{n}", {"first_name": f"Name{n}", "last_name": f"Surname{n}", "phone": "(000) 000-0000"})
+    crowd = [(f"c{n}", {"first_name": f"Name{n}", "last_name": f"Surname{n}", "phone": "(212) 555-0199"})
              for n in range(150)]
-    sarah = {"first_name": "Sarah", "last_name": "Ivanova", "phone": "(000) 000-0000",
+    sarah = {"first_name": "Sarah", "last_name": "Ivanova", "phone": "(212) 555-0199",
              "mailing_address": {"city": "Austin"}}
     bo = {"first_name": "Bo", "last_name": "Chen", "phone": "+1 415 555 0101",
           "mailing_address": {"city": "Austin"}}
@@ -167,7 +167,7 @@ def test_a_placeholder_phone_in_the_index_weighs_less_and_a_pairs_own_phone_does
         found = link_record("contact", new, candidates, rules, threshold=0.0, tf=tf)
         return next(p["score"] for p in found if p["b"] == other)
 
-    new_sarah = {"first_name": "Sarah", "phone": "+1 000 000 0000"}
+    new_sarah = {"first_name": "Sarah", "phone": "+1 212 555 0199"}
     new_bo = {"first_name": "Bo", "last_name": "Chen", "phone": "(415) 555-0101",
               "mailing_address": {"city": "Boston"}}
     assert score(new_sarah, "s1", cfg.common_value_after) < cfg.threshold
@@ -226,3 +226,22 @@ def test_people_are_counted_only_for_values_a_few_records_hold(tmp_path: Path, r
     assert people_queries("+1 415 555 0199") == 1  # three holders: counted in people
     assert people_queries("+1 415 555 0142") == 0  # nobody else holds it
     engine.dispose()
+
+
+def test_a_pair_scores_the_same_in_a_batch_and_against_the_index(engine: Engine, rules: Ruleset) -> None:
+    """'Zeta Corp' and 'Zeta Corporation' were review (0.999) in a batch and auto_merge (0.9994) against the
+    index: the batch counted the pair's own two records in the name's frequency, the index only the indexed
+    one. A batch now leaves one side of the pair out, as the index does for a new record (helper-53)."""
+    from app.scoring.matching.dedupe import find_duplicates
+
+    model = rules.match_models["account"]
+    others = [(f"x{i}", {"name": f"Firm{i} Holdings", "website": f"firm{i}.com"}) for i in range(20)]
+    old = {"id": "ZZ1", "name": "Zeta Corp", "website": "zeta.com"}
+    new = {"id": "ZZ2", "name": "Zeta Corporation", "website": "www.zeta.com"}
+    index.upsert_records(engine, "account", [("ZZ1", old), *others], model, "US")
+    prepared = prepare([new], "account", "US", ["ZZ2"])
+    candidates, tf = index.find_candidates(engine, "account", prepared, model, 300, 1000)
+    [indexed] = link_record("account", new, candidates, rules, tf=tf)
+    batch = find_duplicates("account", [old, new, *(record for _, record in others)], rules)["pairs"]
+    [pair] = [p for p in batch if {p["a"], p["b"]} == {"ZZ1", "ZZ2"}]
+    assert (pair["score"], pair["band"]) == (indexed["score"], indexed["band"])

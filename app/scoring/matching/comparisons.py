@@ -191,6 +191,11 @@ class Comparison:
                                       for x, y in zip(pa[rows[hits]], pb[rows[hits]], strict=True)]
                     exact[rows[same]] = True
                     sub_sim[rows[same]] = 1.0
+            if self.kind == "company":  # 'delta air lines' and 'delta airlines': one name, words split
+                joined = fuzzy[np.fromiter((x.replace(" ", "") == y.replace(" ", "") for x, y in
+                                            zip(pa[fuzzy], pb[fuzzy], strict=True)), bool, fuzzy.size)]
+                exact[joined] = True
+                sub_sim[joined] = 1.0
             if self.numbers_must_match:
                 close = fuzzy[sub_sim[fuzzy] > 0]
                 sub_sim[close[np.fromiter((_numbers_differ(x, y) for x, y in zip(pa[close], pb[close], strict=True)),
@@ -237,9 +242,10 @@ class Comparison:
                 return np.zeros(0, dtype=bool)
             distance = cpdist(list(a), list(b), scorer=OSA.distance, score_cutoff=1, workers=1)
             typo = distance <= 1
-            if kind == "name":  # Tom and Tim, Dan and Don are two given names, not one mistyped
-                known, rows = given_names(), np.flatnonzero(typo)
-                typo[rows] = [not (x in known and y in known) for x, y in zip(a[rows], b[rows], strict=True)]
+            if kind == "name":  # Tom and Tim, Dan and Don are two given names, not one mistyped; so are
+                known, rows = given_names(), np.flatnonzero(typo)  # Mario and Maria (gendered_forms)
+                typo[rows] = [not ((x in known and y in known) or gendered_forms(x, y))
+                              for x, y in zip(a[rows], b[rows], strict=True)]
             return typo  # type: ignore[no-any-return]
         if lv.label == "acronym":  # 'ibm' and 'international business machines'
             return np.fromiter((_acronym_of(x, y) for x, y in zip(a, b, strict=True)), bool, len(a))
@@ -294,9 +300,42 @@ def _two_given_names(a: str, b: str) -> bool:
     """Two known given names that sound different (metaphone): Mark and Mary, Sarah and Sandra, Ivan and Ian
     are two people, as close as the letters are; Catherine and Katherine, Jon and John, Steven and Stephen
     are one name spelt two ways. Colleagues named so at one office were auto-merged (the 'similar' levels are
-    not the vetoes' 'else')."""
+    not the vetoes' 'else'). So are a masculine and a feminine form of one name (`gendered_forms`), which
+    sound alike: Daniel and Danielle Sullivan on one household phone were auto-merged (0.9999)."""
     known = given_names()
-    return a in known and b in known and _sound(a) != _sound(b)
+    return (a in known and b in known and _sound(a) != _sound(b)) or gendered_forms(a, b)
+
+
+def gendered_forms(a: str, b: str) -> bool:
+    """Two names that differ only in their endings, as `[duplicates] gendered_endings` pairs masculine and
+    feminine forms ('daniel'/'danielle', 'carlos'/'carla', 'mario'/'maria'). An ending added to a whole name
+    ('paul'/'paula') counts only when both are given names the nicknames package knows: a letter lost off
+    the end ('joshua'/'joshu') is a typo far more often; an ending replaced needs one of them known."""
+    if a == b or " " in a or " " in b:
+        return False
+    stem = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        stem += 1
+    if stem < _MIN_STEM or (a[stem:], b[stem:]) not in gendered_endings():
+        return False
+    known = given_names()
+    if a[stem:] and b[stem:]:
+        return a in known or b in known
+    return a in known and b in known
+
+
+_MIN_STEM = 3  # letters two forms of one name share at least ('al'/'ala' is no name and its feminine)
+
+
+@lru_cache(maxsize=1)
+def gendered_endings() -> frozenset[tuple[str, str]]:
+    """`[duplicates] gendered_endings` of the default rules file, as (ending, ending) pairs in both orders."""
+    from app.scoring.ruleset import read_default_rules
+
+    pairs = read_default_rules()["duplicates"].get("gendered_endings", ())
+    return frozenset(p for m, f in pairs for p in ((m.lower(), f.lower()), (f.lower(), m.lower())))
 
 
 @lru_cache(maxsize=65536)

@@ -89,8 +89,11 @@ def match_lazily(
     cfg = rules.file.duplicates
     model = rules.match_models[record_type] if model is None else model
     threshold = cfg.threshold if threshold is None else threshold
-    tf = TermFrequencies.of([left] + ([right] if right else []), model.tf_fields,
-                            cfg.tf_pseudo_count, shared_after=2 + cfg.common_value_after, model=model)
+    # pair_share=1: a value's other holders than one side of the pair, over the records but that one, as the
+    # index counts them for a new record (`index.find_candidates`): 'Zeta Corp' and 'Zeta Corporation' were
+    # review (0.999) here and auto_merge (0.9994) there, the pair's own two counts making 'zeta' common
+    tf = TermFrequencies.of([left] + ([right] if right else []), model.tf_fields, cfg.tf_pseudo_count,
+                            pair_share=1, shared_after=2 + cfg.common_value_after, model=model)
     i, j = block_pairs(left, right, model, cfg.max_block_size, cfg.crowded_block_window)
     other = right if right is not None else left
     scores = _matching_pairs(left, other, i, j, model, tf, threshold)

@@ -24,7 +24,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from app.models.store import IndexedRecord, IndexKey
 from app.scoring.matching.linker import PEOPLE_COUNTED_UP_TO, MatchModel, Prepared, TermFrequencies, prepare
-from app.scoring.matching.normalize import MULTI
+from app.scoring.matching.normalize import KEY_OF, MULTI
 
 CHUNK = 400
 _TOTALS: dict[tuple[int, str], tuple[float, int]] = {}
@@ -62,7 +62,7 @@ def record_index_keys(prepared: Prepared, row: int, model: MatchModel) -> set[tu
             for combo in itertools.product(*(p.split(MULTI) for p in parts)):
                 keys.add(("+".join(recipe), "\x1f".join(combo)[:512]))
     for name in dict.fromkeys((*model.tf_fields, model.shared_counted_by)):  # and who holds a shared value
-        if name and name not in model.own_key_fields and values.get(name):
+        if name and _key_row_name(name, model) not in model.own_key_fields and values.get(name):
             keys.add((f"tf:{name}", values[name][:512]))
     return keys
 
@@ -203,7 +203,16 @@ _RECORDS_SQL = text("SELECT record_id, data FROM dq_index_record WHERE record_ty
 
 def _key_row_name(field: str, model: MatchModel) -> str:
     """The name of the key rows that hold a field's value (`record_index_keys`)."""
-    return field if field in model.own_key_fields else f"tf:{field}"
+    for name in (field, KEY_OF.get(field, "")):  # a phone's own rows, or those of all of a contact's phones
+        if name in model.own_key_fields:
+            return name
+    return f"tf:{field}"
+
+
+def _field_of_rows(name: str) -> str:
+    """The field whose values key rows of this name count (`_key_row_name` the other way)."""
+    name = name.removeprefix("tf:")
+    return next((field for field, key in KEY_OF.items() if key == name), name)
 
 
 def _key_params(record_type: str, keys: Sequence[tuple[str, str]], **extra: Any) -> dict[str, Any]:
@@ -225,7 +234,7 @@ def find_candidates(engine: Engine, record_type: str, prepared: Prepared, model:
     keys = record_index_keys(prepared, 0, model)
     blocking = [k for k in keys if not k[0].startswith("tf:")]
     # a tf field that is a key on its own is counted from its key rows (`record_index_keys`)
-    counted_by_key = model.own_key_fields.intersection(model.tf_fields)
+    counted_by_key = {_key_row_name(f, model) for f in model.tf_fields} & model.own_key_fields
     tf_keys = [k for k in keys if k[0].startswith("tf:") or k[0] in counted_by_key]
     hits: dict[tuple[str, str], list[str]] = {}
     counts: Counter[tuple[str, str]] = Counter()
@@ -248,7 +257,7 @@ def find_candidates(engine: Engine, record_type: str, prepared: Prepared, model:
             # shared values counted in people where it can matter: a value of one holder is one person, and
             # past PEOPLE_COUNTED_UP_TO holders the records count (counting people joins every holder's row)
             by = model.shared_counted_by
-            shared = [k for k in tf_keys if by and k[0].removeprefix("tf:") in model.weakening_fields
+            shared = [k for k in tf_keys if by and _field_of_rows(k[0]) in model.weakening_fields
                       and 1 < counts.get(k, 0) <= PEOPLE_COUNTED_UP_TO]
             if shared:
                 rows = conn.execute(_people_sql(len(shared)),
@@ -257,7 +266,7 @@ def find_candidates(engine: Engine, record_type: str, prepared: Prepared, model:
                     counts[shared[k]] = c
     per_field: dict[str, Counter[str]] = {}
     for (name, value), count in counts.items():
-        per_field.setdefault(name.removeprefix("tf:"), Counter())[value] = count
+        per_field.setdefault(_field_of_rows(name), Counter())[value] = count
     tf = TermFrequencies(per_field, max(1, count_records(engine, record_type)), pseudo_count,
                          shared_after=1 + common_value_after)
     return candidates, tf

@@ -20,7 +20,7 @@ from rapidfuzz.distance import JaroWinkler
 from rapidfuzz.process import cpdist
 
 from app.scoring.matching.comparisons import NULL, SCRIPT_SUFFIX, Comparison, build_comparison
-from app.scoring.matching.normalize import MULTI, MULTI_VALUED, nickname_pairs, record_keys
+from app.scoring.matching.normalize import ALSO_SUFFIX, MULTI, MULTI_VALUED, nickname_pairs, record_keys
 
 PERSON_TYPES = ("contact", "lead")
 SWAP_MIN = 0.85  # both crossed names at least this similar (Jaro-Winkler) to count as a swap
@@ -169,8 +169,9 @@ class TermFrequencies:
 
     `pair_share`: how many of a value's counts the agreeing pair itself put there, left out of its frequency.
     In a caller's five candidates "acme" twice is the pair agreeing, not a common name (`link_record` passes
-    2). Over a whole batch the pair's own counts weigh nothing, and leaving them out would overshoot for
-    pairs matched with swapped names (each side's value sits in another column), so batches pass 0.
+    2). Batches pass 1: a value's frequency among the records but one side of the pair, which is what the
+    index counts for a new record against the records it holds, so a pair scores the same in a batch and
+    against the index (with 0, two records of 'Zeta' were review in a batch and auto_merge in the index).
 
     `shared_after`: for `tf_only_weakens` comparisons, how many of a value's counts are not yet "shared by
     other records": the pair's own (2 where both are counted, 1 for a new record against the index) plus
@@ -448,6 +449,9 @@ def score_pairs(left: Prepared, right: Prepared, i: np.ndarray, j: np.ndarray, m
             other = model.swap_fields[1 - model.swap_fields.index(comp.field)]
             b = b.copy()
             b[swapped] = _column(right, other)[j[swapped]]
+        also = comp.field + ALSO_SUFFIX
+        if also in left.columns or also in right.columns:
+            a, b = _any_shared(a, b, _column(left, also)[i], _column(right, also)[j])
         level, sim = comp.evaluate(a, b)
         if comp.other_script >= 0:
             comp.across_scripts(level, *_scripts(left, right, i, j, comp.field, swapped, model.swap_fields))
@@ -475,11 +479,14 @@ def _score_coded(table: Prepared, i: np.ndarray, j: np.ndarray, model: MatchMode
     swap = model.swap_fields
     swapped = _swapped_coded(table, i, j, swap) if swap else np.zeros(n, dtype=bool)
     for c_idx, comp in enumerate(model.comparisons):
-        space = swap if comp.field in swap else (comp.field,)
+        also = comp.field + ALSO_SUFFIX
+        space = swap if comp.field in swap else (comp.field, also) if also in table.columns else (comp.field,)
         codes, values = table.codes(space)
         a, b = codes[comp.field][i], codes[comp.field][j]
         if swapped.any() and comp.field in swap:
             b[swapped] = codes[swap[1 - swap.index(comp.field)]][j[swapped]]
+        if also in space:
+            a, b = _any_shared(a, b, codes[also][i], codes[also][j], 0)
         level, sim = comp.evaluate_codes(a, b, values, partial(table.derived, space))
         if comp.other_script >= 0:
             comp.across_scripts(level, *_scripts(table, table, i, j, comp.field, swapped, swap))
@@ -496,6 +503,22 @@ def _score_coded(table: Prepared, i: np.ndarray, j: np.ndarray, model: MatchMode
         veto(total, levels, weights, model, names)
     score = 1.0 / (1.0 + np.exp2(-np.clip(total, -60, 60)))
     return PairScores(i, j, score, levels, sims, swapped, common)
+
+
+def _any_shared(a: np.ndarray, b: np.ndarray, a_also: np.ndarray, b_also: np.ndarray,
+                blank: Any = "") -> tuple[np.ndarray, np.ndarray]:
+    """Each pair's values, or where the two differ and a second value of one side (`normalize.ALSO_SUFFIX`: a
+    contact's mobile beside its desk phone) equals one of the other's, that shared value on both sides: any
+    number the two have in common counts."""
+    rows = np.flatnonzero((a != b) & ((a_also != blank) | (b_also != blank)))
+    if not rows.size:
+        return a, b
+    a, b = a.copy(), b.copy()
+    for shared_a, shared_b in ((a_also, b), (a, b_also), (a_also, b_also)):
+        hit = rows[(shared_a[rows] != blank) & (shared_a[rows] == shared_b[rows])]
+        a[hit] = b[hit] = shared_a[hit]
+        rows = np.setdiff1d(rows, hit, assume_unique=True)
+    return a, b
 
 
 def _scripts(left: Prepared, right: Prepared, i: np.ndarray, j: np.ndarray, field: str, swapped: np.ndarray,

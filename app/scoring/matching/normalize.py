@@ -172,7 +172,7 @@ _QUOTES = " \t\"'«»“”„‘’「」『』,"
 
 
 MULTI = "\x1e"  # separates the values of a multi-valued blocking key (each one is a key of its own)
-MULTI_VALUED = frozenset({"name_token", "nick_initial"})
+MULTI_VALUED = frozenset({"name_token", "nick_initial", "phones"})
 DOTLESS_MAIL = frozenset({"gmail.com", "googlemail.com"})
 # Platforms where a company's website is a page under the platform's own host (facebook.com/sunrisedental,
 # sites.google.com/view/greenleaf): such a website is keyed by the page, never by the domain all pages share.
@@ -186,13 +186,27 @@ PERSON_ADDRESS = {"contact": "mailing_address", "lead": "address"}
 
 
 @lru_cache(maxsize=1)
-def nickname_pairs() -> frozenset[tuple[str, str]]:
-    """(name, nickname) pairs in both orders, e.g. ('robert', 'bob') and ('bob', 'robert')."""
-    pairs = set()
+def nickname_families() -> dict[str, frozenset[str]]:
+    """Each formal name's nicknames ('edward' -> 'ed', 'eddie', 'ted', …) in the nicknames package."""
+    families: dict[str, set[str]] = {}
     for t in name_triplets():
         if t.relationship == "has_nickname":
-            pairs.add((t.name1, t.name2))
-            pairs.add((t.name2, t.name1))
+            families.setdefault(t.name1, set()).add(t.name2)
+    return {name: frozenset(nicknames) for name, nicknames in families.items()}
+
+
+@lru_cache(maxsize=1)
+def nickname_pairs() -> frozenset[tuple[str, str]]:
+    """(name, nickname) pairs in both orders, e.g. ('robert', 'bob') and ('bob', 'robert'), and two nicknames
+    of one formal name ('ted' and 'ed' of Edward, 'liz' and 'beth' of Elizabeth, 'peggy' and 'maggie' of
+    Margaret): one person written once by each, where Ted and Ed Norton on one phone were two people (the
+    first-name veto, 0.0001)."""
+    pairs = set()
+    for name, nicknames in nickname_families().items():
+        for nickname in nicknames:
+            pairs.add((name, nickname))
+            pairs.add((nickname, name))
+        pairs.update((a, b) for a in nicknames for b in nicknames if a != b)
     return frozenset(pairs)
 
 
@@ -208,12 +222,13 @@ def nickname_initials() -> dict[str, str]:
     Bill; Elizabeth, Liz): the initials of its formal names and its own when it is one ('bob' -> 'b' and 'r',
     'robert' -> 'b' and 'r', 'liz' -> 'e'), multi-valued. Blocking on the surname and the first initial
     never lets Bob Johnson meet Robert Johnson; on the surname and this key it does, and only such families
-    get the key."""
+    get the key, every nickname of one (Ed of Edward carries 'e' as Ted does: two nicknames of one name are
+    `nickname_pairs`)."""
     initials: dict[str, set[str]] = {}
-    for t in name_triplets():
-        name, nickname = t.name1, t.name2
-        if t.relationship == "has_nickname" and name[:1] != nickname[:1]:
-            initials.setdefault(nickname, set()).add(name[:1])  # a nickname: its formal names' initials
+    for name, nicknames in nickname_families().items():
+        if any(nickname[:1] != name[:1] for nickname in nicknames):
+            for nickname in nicknames:  # every nickname of the family, so Ed meets Ted as Ted meets Edward
+                initials.setdefault(nickname, set()).add(name[:1])  # a nickname: its formal names' initials
             initials.setdefault(name, set()).add(name[:1])      # a formal name: its own
     return {name: MULTI.join(sorted(letters)) for name, letters in initials.items()}
 
@@ -338,6 +353,56 @@ def sound_key(name: str) -> str:
     return jellyfish.soundex(letters) if letters else ""
 
 
+_END_BRACKETS = re.compile(r"\s*[(\[{]([^()\[\]{}]*)[)\]}]\s*$")
+_START_BRACKETS = re.compile(r"^\s*[(\[{]([^()\[\]{}]*)[)\]}]\s*")
+_END_DASH = re.compile(r"\s+[-\u2013\u2014|:]\s*([^-\u2013\u2014|:]+)$")
+_END_THE = re.compile(r",\s*the\s*$", re.IGNORECASE)
+
+
+@lru_cache(maxsize=1)
+def _name_notes() -> frozenset[str]:
+    """`[duplicates] name_notes` of the default rules file, folded."""
+    from app.scoring.ruleset import read_default_rules
+
+    return frozenset(fold(n) for n in read_default_rules()["duplicates"].get("name_notes", ()))
+
+
+def _legal_form_words(text: str) -> bool:
+    words = tuple(_term_words(text.lower()))
+    return bool(words) and any(tuple(parts) == words for _, parts in _cleanco_terms())
+
+
+def without_notes(name: str) -> str:
+    """A company name without what CRM users write beside it: a bracketed note at either end ('Acme (USA)',
+    '[DO NOT USE] Acme'; not a legal form in brackets, '(Pty) Ltd', nor one in another script, '(株)'), a
+    `[duplicates] name_notes` word after a dash or colon ('Acme - HQ') and a sorted list's ', The' ('Home
+    Depot, Inc., The'). Each kept the legal form before it in the key ('home depot inc'), so the name was
+    no longer the same as 'The Home Depot'. A name that is nothing but a note keeps it."""
+    text, previous = name, None
+    while text != previous:
+        previous = text
+        text = _END_THE.sub("", text)
+        for pattern in (_END_BRACKETS, _START_BRACKETS):
+            found = pattern.search(text)
+            if found and found.group(1).isascii() and not _legal_form_words(found.group(1)) \
+                    and text[:found.start()] + text[found.end():]:
+                text = (text[:found.start()] + " " + text[found.end():]).strip()
+        found = _END_DASH.search(text)
+        if found and fold(found.group(1)) in _name_notes():
+            text = text[:found.start()]
+    return text.strip() or name
+
+
+@lru_cache(maxsize=1)
+def company_words() -> dict[str, str]:
+    """`[duplicates] company_words` of the default rules file, each written form (folded) to its one form:
+    'international' and 'intl' to 'intl', 'industries', 'industrial' and 'ind' to 'ind'."""
+    from app.scoring.ruleset import read_default_rules
+
+    groups = read_default_rules()["duplicates"].get("company_words", ())
+    return {fold(w): fold(group[0]) for group in groups for w in group}
+
+
 _SHORT_AND = re.compile(r"\b(\w{1,2})\s*&\s*(\w{1,2})\b")
 _LETTER_RUN = re.compile(r"\b[a-z0-9](?: [a-z0-9]\b)+")  # single letters in a row, as '&' and dots leave them
 
@@ -350,6 +415,7 @@ def company_key(value: str) -> str:
     folded away ('Petrobras S.A.' and 'PETROBRAS SA' both give 'petrobras'); apostrophes go without a
     space ("L'Oréal" and 'LOreal', "McDonald's" and 'McDonalds').
     """
+    value = without_notes(value)
     name = _APOSTROPHES.sub("", anyascii(strip_legal_forms(value)) if not value.isascii() else value)
     # brackets as spaces, so 'UG (haftungsbeschränkt)' and '(Pty) Ltd' are words cleanco reads
     name = strip_leading_forms(name.translate(_BRACKETS))
@@ -357,7 +423,9 @@ def company_key(value: str) -> str:
     while name and name != previous:  # 'Acme Corp, Inc.' has two suffixes
         previous, name = name, company_basename(name)
     name = _SHORT_AND.sub(r"\1\2", name)  # 'AT&T', 'P & G': one word, as 'ATT' and 'PG' are written
-    name = " ".join(w for w in fold(name).split() if w != "and")  # 'Johnson & Johnson' = 'Johnson and Johnson'
+    # 'Johnson & Johnson' = 'Johnson and Johnson'; 'Intl' = 'International' ([duplicates] company_words)
+    words = company_words()
+    name = " ".join(words.get(w, w) for w in fold(name).split() if w != "and")
     if name.startswith("the "):
         name = name[4:]
     elif name.endswith(" the"):  # 'Home Depot, The' as sorted lists write it
@@ -436,12 +504,41 @@ def phone_key(value: Any, region: str, checked: bool = False) -> str:
     if checked:
         international = _international_digits(text)
         if international:
-            return international
+            return _real_number(international)
         # as scoring wrote it (check_phone strips it itself), so the lookup is a cache hit
         scored = check_phone(value if value.__class__ is str and len(value) <= MAX_TEXT else text, region)
         if scored.ok and scored.e164:
-            return _with_extension(scored.e164, scored.extension)
-    return _phone_key(text, region)
+            return _real_number(_with_extension(scored.e164, scored.extension))
+    return _real_number(_phone_key(text, region))
+
+
+# The digits of a national number typed where none is known: one digit repeated ('555-555-5555',
+# '(000) 000-0000') or a run of the keypad ('123-456-7890'); the run is read from its start, whole or cut short.
+_DIGIT_RUNS = ("1234567890", "0123456789", "9876543210")
+
+
+@lru_cache(maxsize=131072)
+def _real_number(key: str) -> str:
+    """The phone key, or '' when it is no one's number: a placeholder's digits (`_DIGIT_RUNS`, one digit
+    repeated) or a whole number phonenumbers knows to be no valid one in its country (555-555-5555: no US area
+    code is 555). Two Michael Scotts both at 555-555-5555 were auto-merged on it. A number written without its
+    area code (possible only as a local number: '555 0147') is kept, for the `same_last_digits` level, as are
+    digits no number could be parsed from, unless they are a placeholder's."""
+    number = key.partition(";")[0]
+    national = number.lstrip("+")
+    if number.startswith("+"):
+        try:
+            parsed = phonenumbers.parse(number)
+        except phonenumbers.NumberParseException:
+            return key
+        national = phonenumbers.national_significant_number(parsed)
+        local_only = phonenumbers.is_possible_number_with_reason(parsed) == \
+            phonenumbers.ValidationResult.IS_POSSIBLE_LOCAL_ONLY
+        if not local_only and not phonenumbers.is_valid_number(parsed):
+            return ""
+    if len(set(national)) == 1 or any(run.startswith(national) for run in _DIGIT_RUNS if len(national) >= 7):
+        return ""
+    return key
 
 
 def _with_extension(e164: str, extension: str | None) -> str:
@@ -602,8 +699,6 @@ def person_keys(record: dict[str, Any], record_type: str, region: str,
         "first_initial": first[:1], "last_initial": last[:1],
         "email": email, "email_local": local,
         "email_domain": company_domain(domain),
-        "phone": phone_key(record.get("phone") or record.get("mobile_phone"),
-                           phone_region(record.get(PERSON_ADDRESS.get(record_type, "")), region), checked),
         "birthdate": date_key(record.get("birthdate")),
         "company": company_key(text_of(company)) if text_of(company) else "",
         "account_id": text_of(record.get("account_id")),
@@ -611,6 +706,8 @@ def person_keys(record: dict[str, Any], record_type: str, region: str,
         "linkedin": profile_key(record.get("linkedin_url")),
     }
     keys.update(address_keys(record.get(PERSON_ADDRESS.get(record_type, ""))))
+    keys.update(_person_phones(record, phone_region(record.get(PERSON_ADDRESS.get(record_type, "")), region),
+                               checked))
     # the script of the whole name, for both parts ('Ivan Петров' is Cyrillic): a swapped pair reads the same
     keys["first_name_script"] = keys["last_name_script"] = (
         _script_of_value(record.get("first_name")) or _script_of_value(record.get("last_name"))) \
@@ -620,6 +717,22 @@ def person_keys(record: dict[str, Any], record_type: str, region: str,
     keys["name_token"] = MULTI.join(sorted({t for t in f"{first} {last}".split() if len(t) > 1}))
     keys["nick_initial"] = nickname_initials().get(first, "")
     return keys
+
+
+ALSO_SUFFIX = "_also"  # a field's second value (a contact's mobile beside its desk phone): linker.score_pairs
+# the multi-valued key holding every value of a field (each phone of a contact): the index counts a phone's
+# frequency from its rows, as it counts an email's from the email key's (index._key_row_name)
+KEY_OF = {"phone": "phones"}
+
+
+def _person_phones(record: dict[str, Any], region: str, checked: bool) -> dict[str, str]:
+    """'phone' (the phone, else the mobile), 'phone_also' (the mobile beside another phone) and 'phones' (each
+    number, multi-valued, for blocking): a contact's mobile was never read once its phone was filled, so two
+    records sharing a mobile, one of them with a desk phone too, were no pair."""
+    numbers = [phone_key(record.get(f), region, checked) for f in ("phone", "mobile_phone")]
+    numbers = [n for n in dict.fromkeys(numbers) if n]
+    return {"phone": numbers[0] if numbers else "",
+            "phone" + ALSO_SUFFIX: numbers[1] if len(numbers) > 1 else "", "phones": MULTI.join(sorted(numbers))}
 
 
 def account_keys(record: dict[str, Any], region: str, checked: bool = False) -> dict[str, str]:
