@@ -173,6 +173,8 @@ class Lead(_Tracked):
     last_name: str | None = None
     email: str | None = None
     phone: str | None = None
+    # as Salesforce's Lead and HubSpot's contact keep it beside the phone (an extension of the DESIGN's lead)
+    mobile_phone: str | None = None
     company: str | None = None
     title: str | None = None
     industry: str | None = None

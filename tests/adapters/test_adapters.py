@@ -581,17 +581,23 @@ def test_a_live_record_is_no_removal(item: dict[str, Any]) -> None:
     assert adapted.removal is None
 
 
-def test_a_leads_mobile_and_a_contacts_home_phone_fill_a_blank_phone(rules: Ruleset) -> None:
+def test_a_leads_mobile_and_a_contacts_home_phone_are_kept(rules: Ruleset) -> None:
     """A Lead's MobilePhone was ignored: a lead with no Email or Phone but a mobile number was missing its
-    contact point and had no phone to match on; a Contact's HomePhone / OtherPhone were dropped too."""
+    contact point and had no phone to match on; a Contact's HomePhone / OtherPhone were dropped too. A lead's
+    mobile is its mobile_phone, judged as a contact's is (it filled a blank phone, and was lost beside one)."""
     lead = {"attributes": {"type": "Lead"}, "Id": "00QA", "FirstName": "Ana", "LastName": "Lopez",
             "Company": "Initech", "Email": None, "Phone": None, "MobilePhone": "+1 512 555 0199"}
     [adapted] = from_salesforce(lead, load_mappings())
-    assert adapted.record["phone"] == "+1 512 555 0199" and adapted.source_fields["phone"] == "MobilePhone"
+    assert adapted.record["mobile_phone"] == "+1 512 555 0199"
+    assert adapted.source_fields["mobile_phone"] == "MobilePhone"
     report = annotate(score_record("lead", adapted.record, rules, now=NOW), adapted, rules)
     assert "contact_point" not in report["completeness"]["missing"]
-    both = lead | {"Phone": "+1 512 555 0100"}
-    assert from_salesforce(both, load_mappings())[0].record["phone"] == "+1 512 555 0100"  # Phone wins
+    assert report["normalized"]["mobile_phone"] == "+15125550199"
+    both = from_salesforce(lead | {"Phone": "+1 512 555 0100", "MobilePhone": "512 555 01"}, load_mappings())[0]
+    assert (both.record["phone"], both.record["mobile_phone"]) == ("+1 512 555 0100", "512 555 01")
+    report = annotate(score_record("lead", both.record, rules, now=NOW), both, rules)
+    assert [i["source_field"] for i in report["issues"] if i["rule"] == "lead.mobile_phone.invalid"] == [
+        "MobilePhone"]
     contact = {"attributes": {"type": "Contact"}, "Id": "003A", "LastName": "Lee", "Phone": "",
                "OtherPhone": "+1 415 555 0101", "HomePhone": "+1 415 555 0100"}
     [adapted] = from_salesforce(contact, load_mappings())

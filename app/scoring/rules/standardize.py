@@ -28,7 +28,8 @@ from app.scoring.values import parse_count
 
 ADDRESS_FIELD = {"account": "billing_address", "contact": "mailing_address", "lead": "address"}
 NAME_CASE_MAX = 100  # characters: longer text in a name field is no name to recase
-PHONE_FIELDS = {"account": ("phone",), "contact": ("phone", "mobile_phone"), "lead": ("phone",)}
+PHONE_FIELDS = {"account": ("phone",), "contact": ("phone", "mobile_phone"),
+                "lead": ("phone", "mobile_phone")}
 
 
 @lru_cache(maxsize=1)

@@ -296,7 +296,8 @@ def _phone_rules(field: str) -> tuple[Any, Any]:
     return invalid, no_country_code
 
 
-for _t, _f in (("account", "phone"), ("contact", "phone"), ("contact", "mobile_phone"), ("lead", "phone")):
+for _t, _f in (("account", "phone"), ("contact", "phone"), ("contact", "mobile_phone"), ("lead", "phone"),
+               ("lead", "mobile_phone")):
     _invalid, _no_cc = _phone_rules(_f)
     rule(f"{_t}.{_f}.invalid", fields=(_f,), severity="error", category="validity", seed="000",
          when_present=True,
