@@ -807,6 +807,21 @@ def test_the_part_before_the_at_is_one_person_only_where_no_two_employers_differ
     assert pair is None or "email: same address before the @" not in pair["reasons"]
 
 
+def test_two_mailboxes_of_one_company_differing_by_dots_are_two_people(rules: Ruleset) -> None:
+    """helper-55: jan.de.vries@philips.com and jan.devries@philips.com (two namesake colleagues, other titles and
+    profiles) were 'the same address before the @' and auto-merged (1.0): only Gmail ignores the dots, and at
+    one company two such mailboxes are two people's (a review at most, as two mailboxes at one domain are)."""
+    jan = {"id": "c1", "first_name": "Jan", "last_name": "de Vries", "email": "jan.de.vries@philips.com",
+           "title": "Product Manager", "department": "Product"}
+    other = jan | {"id": "c2", "email": "jan.devries@philips.com", "title": "Finance Director",
+                   "department": "Finance"}
+    pair = _pair_of("contact", [jan, other], rules)
+    assert pair is None or (pair["band"] != "auto_merge" and "email: same address before the @" not in pair["reasons"])
+    gmail = jan | {"id": "c3", "email": "jandevries@gmail.com"}  # the person's own address still counts
+    pair = _pair_of("contact", [jan, gmail], rules)
+    assert pair is not None and "email: same address before the @" in pair["reasons"]
+
+
 def test_names_with_different_numbers_are_different_companies(rules: Ruleset) -> None:
     boston = {"city": "Boston", "postal_code": "02110"}
     for a, b in (("Acme Fund I LP", "Acme Fund II LP"), ("Sequoia Capital Fund 15", "Sequoia Capital Fund 16")):

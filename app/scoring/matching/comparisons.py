@@ -255,7 +255,7 @@ class Comparison:
             found[rows] = [_one_within(a[n], b[n]) for n in rows]
             return found
         if lv.label == "same_local_part":
-            return np.fromiter((_local_part(x) == _local_part(y) and _not_two_employers(x, y)
+            return np.fromiter((_local_part(x) == _local_part(y) and _one_own_address(x, y)
                                 for x, y in zip(a, b, strict=True)), bool, len(a))
         if lv.label == "same_number":
             return np.fromiter((_number(x) == _number(y) for x, y in zip(a, b, strict=True)), bool, len(a))
@@ -386,16 +386,17 @@ def _local_part(email: str) -> str:
     return email.partition("@")[0].replace(".", "")
 
 
-def _not_two_employers(x: str, y: str) -> bool:
-    """Not two different company domains: john.smith@acme.com and john.smith@globex.com are two common names
-    at two employers, where john.smith@gmail.com may be the same person's own address."""
-    dx, dy = _company_domain(x), _company_domain(y)
-    return not dx or not dy or dx == dy
+def _one_own_address(x: str, y: str) -> bool:
+    """One side is a free-mail address, the person's own: john.smith@gmail.com may be john.smith@acme.com's
+    own address, where john.smith@acme.com and john.smith@globex.com are a common name at two employers, and
+    jan.de.vries@philips.com and jan.devries@philips.com two mailboxes of one company (only Gmail ignores the
+    dots; both were 'the same address before the @' and auto-merged)."""
+    return not _company_domain(x) or not _company_domain(y)
 
 
 def _same_local_part(a: np.ndarray, b: np.ndarray, derive: Derive) -> np.ndarray:
     local, domain = derive("local_part", _local_part), derive("company_domain", _company_domain)
-    return (local[a] == local[b]) & ((domain[a] == "") | (domain[b] == "") | (domain[a] == domain[b]))  # type: ignore[no-any-return]
+    return (local[a] == local[b]) & ((domain[a] == "") | (domain[b] == ""))  # type: ignore[no-any-return]
 
 
 def _number(phone: str) -> str:
