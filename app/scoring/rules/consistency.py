@@ -228,9 +228,18 @@ def _email_vs_account(record: dict[str, Any], params: Any, ctx: Any) -> Iterator
     mail_site = company_site(check_url(domain, True, URL_SCHEMES), frozenset())
     if site is None or mail_site is None:
         return
-    # compared in ASCII (an IDN site is often written in punycode)
-    if organisation_name(ascii_domain(site)) != organisation_name(ascii_domain(mail_site)):
+    if not one_organisation(site, mail_site):
         yield Hit("email", record.get("email"), details={"domain": domain, "website": site})
+
+
+def one_organisation(site: str, other: str) -> bool:
+    """Whether two registered domains are one organisation's: the same name under two public suffixes
+    (acme.com, acme.co.uk), or one's name is a label of the other, as under a brand's own top-level domain
+    (global.toyota and toyota.co.jp, home.barclays and barclays.com: their first labels differ). Compared in
+    ASCII (an IDN site is often written in punycode)."""
+    site, other = ascii_domain(site), ascii_domain(other)
+    name, other_name = organisation_name(site), organisation_name(other)
+    return name == other_name or name in other.split(".")[1:] or other_name in site.split(".")[1:]
 
 
 @rule("contact.email.free_mail", fields=("email",), severity="info", category="consistency", seed="002",
