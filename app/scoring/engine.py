@@ -12,13 +12,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from app.scoring.formats import EmailCheck, check_email, phone_region
+from app.scoring.formats import EmailCheck, address_region, check_email
 from app.scoring.rules.completeness import measure_completeness
 from app.scoring.rules.lead_score import score_lead
 from app.scoring.rules.qualification import measure_qualification
 from app.scoring.rules.standardize import ADDRESS_FIELD, normalize_record
 from app.scoring.ruleset import Ruleset
-from app.scoring.values import clip_value, is_filled, parse_datetime, realistic_range
+from app.scoring.values import clip_value, is_filled, link_id, parse_datetime, realistic_range
 
 SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
 
@@ -268,8 +268,7 @@ def score_record(
     ctx.duplicates = duplicates or []
     ctx.present = present_fields(record, rules.empty_values, rules.real_values)
     if record_type in ADDRESS_FIELD:
-        ctx.region = phone_region(record.get(ADDRESS_FIELD[record_type]), ctx.options.default_region,
-                                  rules.country_lookup)
+        ctx.region = record_region(record_type, record, ctx) or ctx.options.default_region
     ctx.completeness = measure_completeness(record, ctx)
     if record_type in ("opportunity", "lead"):
         ctx.qualification = measure_qualification(record, ctx)
@@ -294,6 +293,21 @@ def score_record(
         "rules_version": rules.version,
     }
     return report
+
+
+def record_region(record_type: str, record: dict[str, Any], ctx: Context) -> str | None:
+    """The country of the record's own address, else, for a contact, its account's billing address (embedded,
+    or the batch's account): a German contact with no address of its own, at a German account, had '089
+    636-00' read as a US number, an invalid-number error (helper-55)."""
+    lookup = ctx.rules.country_lookup
+    region = address_region(record.get(ADDRESS_FIELD[record_type]), lookup)
+    if region is None and record_type == "contact":
+        embedded = record.get("account")
+        account = embedded if isinstance(embedded, dict) and isinstance(embedded.get("billing_address"), dict) \
+            else ctx.lookups.accounts.get(link_id(record.get("account_id")))  # type: ignore[arg-type]
+        if account is not None:
+            region = address_region(account.get("billing_address"), lookup)
+    return region
 
 
 def count_severities(issues: list[dict[str, Any]]) -> dict[str, int]:

@@ -335,6 +335,12 @@ def country_code(value: Any, countries: Mapping[str, str]) -> str | None:
 def phone_region(address: Any, default: str, countries: Mapping[str, str] | None = None) -> str:
     """The region a number written without its country code is read in: the record's own address country
     when phonenumbers knows it ("020 7946 0958" on a London contact is a UK number), else `default`."""
+    return address_region(address, countries) or default
+
+
+def address_region(address: Any, countries: Mapping[str, str] | None = None) -> str | None:
+    """The region phonenumbers knows of an address's country (a typing slip of one country's name read as
+    it), else None."""
     if address.__class__ is dict:
         written = address.get("country")
         code = country_code(written, countries if countries is not None else default_countries())
@@ -342,7 +348,7 @@ def phone_region(address: Any, default: str, countries: Mapping[str, str] | None
             code = country_typo(written)  # 'Grmany': the country meant, where only one is that close
         if code is not None and code in phonenumbers.SUPPORTED_REGIONS:
             return code
-    return default
+    return None
 
 
 @cache
