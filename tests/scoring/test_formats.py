@@ -915,3 +915,17 @@ def test_industry_typo_suggestions_follow_the_rules_file() -> None:
     off = load_rules(override={"standardize": {"industry_typo_similarity": 0}})
     report = score_record("account", value, off, now=NOW)
     assert [i["suggestion"] for i in report["issues"] if i["field"] == "industry"] == [None]
+
+
+@pytest.mark.parametrize(("record", "department"), [
+    ({"title": "Senior Manager, Revenue Accounting", "department": "Finance"}, "Finance"),
+    ({"title": "Directrice des Achats IT", "department": "Achats"}, "Procurement"),
+    ({"title": "Head of Billing Systems", "department": "Finance"}, "Finance"),
+    ({"title": "VP Sales"}, "Sales"),                       # none of its own: the title's
+    ({"title": "VP Sales", "department": "n/a"}, "Sales"),  # a placeholder is none
+])
+def test_the_standard_department_is_the_records_own_where_it_has_one(record: dict[str, Any],
+                                                                      department: str) -> None:
+    """helper-55: the standard form read the title even where the record had its department ('Senior
+    Manager, Revenue Accounting' in Finance was Sales; 'Directrice des Achats IT' in Achats was IT)."""
+    assert score_record("contact", record, load_rules(), now=NOW)["normalized"]["department"] == department
