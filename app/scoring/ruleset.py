@@ -308,6 +308,9 @@ class Standardize(_Strict):
     industry_typo_similarity: float = Field(default=0.0, ge=0, le=100)
     industry_typo_min_length: int = Field(default=6, ge=1)   # shorter ones are too alike ('retail', 'rental')
     industry_typo_margin: float = Field(default=5.0, ge=0)   # a second label this close makes the slip ambiguous
+    # countries whose addresses abbreviate their states otherwise than ISO 3166-2 does: a short code there is
+    # not judged as another country's state (state.country_mismatch)
+    own_state_abbreviations: list[str] = []
 
 
 class LevelSpec(_Strict):
