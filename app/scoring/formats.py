@@ -686,8 +686,25 @@ class PostalFormat:
     example: str
 
     def fits(self, code: str) -> bool:
-        """Whether a postal code is of this format (letters in any case, spaces around it ignored)."""
-        return self.pattern.fullmatch(" ".join(code.upper().split())) is not None
+        """Whether a postal code is of this format (letters in any case, spaces around it ignored), as written or
+        in a common local form (helper-55): after a country prefix ('CH-4070', 'D-69190', 'SE-417 15') or
+        Japan's postal mark ('〒108-0075'), without its spaces ('400 001' in India), or with the separator the
+        format puts where the code has none (a ZIP+4 '980526399', '1080075')."""
+        text = " ".join(code.upper().split())
+        if self.pattern.fullmatch(text) is not None:
+            return True
+        text = _POSTAL_PREFIX.sub("", text.removeprefix("〒").strip())
+        forms = {text, text.replace(" ", "")}
+        separator = next((i for i, c in enumerate(self.example) if c in "- "), None)
+        if separator is not None and len(text) == len(self.example) - 1 and " " not in text and "-" not in text:
+            forms.add(text[:separator] + self.example[separator] + text[separator:])
+        if len(text) == 9 and text.isdigit():  # a ZIP+4 with its hyphen lost: the format says whether one fits
+            forms.add(f"{text[:5]}-{text[5:]}")
+        return any(self.pattern.fullmatch(form) is not None for form in forms)
+
+
+# a country prefix before a postal code, as European mail wrote it ('D-69190', 'CH-4070', 'SE-417 15')
+_POSTAL_PREFIX = re.compile(r"^[A-Z]{1,3}-(?=\d)")
 
 
 @lru_cache(maxsize=512)
