@@ -163,6 +163,7 @@ class Qualification(_Strict):
     # negative prefix or suffix reads as a non-answer there only in fewer than `statement_words` words
     statement_fields: list[str] = []
     statement_words: int = 4
+    statement_gap_words: list[str] = []  # words that make a short negative statement a non-answer
     # elements where "none" is an answer (no competitor): these values, or text starting with these prefixes
     none_is_an_answer: list[str] = []
     none_answers: list[str] = []
@@ -848,6 +849,9 @@ class Ruleset:
     negative_suffixes: tuple[str, ...]
     statement_fields: frozenset[str]
     statement_words: int  # a statement of this many words or more is read as given
+    # per statement field: the words that make a short negative statement a non-answer (its own name's words
+    # and `statement_gap_words`: 'No clear need', not 'No forecast visibility')
+    statement_gaps: dict[str, frozenset[str]]
     none_is_an_answer: frozenset[str]
     none_answers: frozenset[str]
     none_answer_prefixes: tuple[str, ...]
@@ -1042,6 +1046,9 @@ def compile_rules(model: RulesFile, data: dict[str, Any]) -> Ruleset:
         affirmative_prefixes=tuple(v.lower() for v in model.qualification.affirmative_prefixes),
         negative_suffixes=tuple(v.lower() for v in model.qualification.negative_suffixes),
         statement_fields=frozenset(model.qualification.statement_fields),
+        statement_gaps={path: frozenset(w.lower() for w in model.qualification.statement_gap_words)
+                        | frozenset(path.rpartition(".")[2].split("_"))
+                        for path in model.qualification.statement_fields},
         statement_words=model.qualification.statement_words,
         none_is_an_answer=frozenset(model.qualification.none_is_an_answer),
         none_answers=frozenset(v.lower() for v in model.qualification.none_answers),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -35,9 +36,16 @@ def is_qualified(value: Any, ctx: Any, path: str = "") -> bool:
         return not (value.__class__ in (int, float) and value == 0)  # as the text "0" is
     if text in rules.negative_values or text.endswith(rules.negative_suffixes):
         return False
-    if path in rules.statement_fields and text.count(" ") + 1 >= rules.statement_words:
-        return True
-    return not text.startswith(rules.negative_prefixes) or text.startswith(rules.affirmative_prefixes)
+    negative = text.startswith(rules.negative_prefixes) and not text.startswith(rules.affirmative_prefixes)
+    if negative and path in rules.statement_fields:
+        # a statement in the negative ('No forecast visibility') is one, unless it is short and names what is
+        # missing ('No clear need', 'No pain identified')
+        return text.count(" ") + 1 >= rules.statement_words or rules.statement_gaps[path].isdisjoint(
+            _WORD.findall(text))
+    return not negative
+
+
+_WORD = re.compile(r"[^\W\d_]+")
 
 
 def framework(record: dict[str, Any], key: str, elements: list[str], ctx: Any) -> dict[str, Any]:
