@@ -929,3 +929,13 @@ def test_the_standard_department_is_the_records_own_where_it_has_one(record: dic
     """helper-55: the standard form read the title even where the record had its department ('Senior
     Manager, Revenue Accounting' in Finance was Sales; 'Directrice des Achats IT' in Achats was IT)."""
     assert score_record("contact", record, load_rules(), now=NOW)["normalized"]["department"] == department
+
+
+@pytest.mark.parametrize(("title", "seniority"), [
+    ("Principal Engineer", "individual"), ("Staff Engineer", "individual"), ("AVP, Sales", "vp"),
+    ("Direttore Generale", "executive"), ("Chief of Staff to the CEO", "director"), ("Principal", "manager"),
+])
+def test_senior_individual_contributors_and_more_titles_read_as_written(title: str, seniority: str) -> None:
+    """helper-55: 'Principal Engineer' was a manager, 'AVP' nothing, 'Direttore Generale' a director and a Chief
+    of Staff a chief executive."""
+    assert load_rules().title_labels(title)[0] == seniority
