@@ -939,3 +939,13 @@ def test_senior_individual_contributors_and_more_titles_read_as_written(title: s
     """helper-55: 'Principal Engineer' was a manager, 'AVP' nothing, 'Direttore Generale' a director and a Chief
     of Staff a chief executive."""
     assert load_rules().title_labels(title)[0] == seniority
+
+
+@pytest.mark.parametrize(("written", "label"), [
+    ("Food & Beverages", "Manufacturing"), ("FOOD_PRODUCTION", "Manufacturing"), ("Building Materials", "Manufacturing"),
+    ("Food and Beverage Services", "Hospitality"), ("Restaurants", "Hospitality"), ("Construction", "Real Estate"),
+    ("Semiconductor Manufacturing", "Technology"),
+])
+def test_makers_of_food_and_building_materials_are_manufacturers(written: str, label: str) -> None:
+    """helper-55: Nestlé's 'Food & Beverages' was Hospitality, Cemex's 'Building Materials' Real Estate."""
+    assert load_rules().industry(written) == label
