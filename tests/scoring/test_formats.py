@@ -949,3 +949,13 @@ def test_senior_individual_contributors_and_more_titles_read_as_written(title: s
 def test_makers_of_food_and_building_materials_are_manufacturers(written: str, label: str) -> None:
     """helper-55: Nestlé's 'Food & Beverages' was Hospitality, Cemex's 'Building Materials' Real Estate."""
     assert load_rules().industry(written) == label
+
+
+@pytest.mark.parametrize(("written", "code"), [("RSA", "ZA"), ("S. Africa", "ZA"), ("Suid-Afrika", "ZA"), ("日本国", "JP"),
+                                               ("Rep. of Ireland", "IE"), ("BRD", "DE"),
+                                               ("Commonwealth of Australia", "AU")])
+def test_more_ways_of_writing_a_country(written: str, code: str) -> None:
+    """helper-55: these were no country, so their national phone numbers were read as US ones (an error)."""
+    report = score_record("account", {"billing_address": {"country": written}, "phone": "011 912 3000"},
+                          load_rules(), now=NOW)
+    assert report["normalized"]["country"] == code
