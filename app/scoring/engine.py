@@ -65,8 +65,10 @@ class Context:
     duplicates: list[dict[str, Any]] = field(default_factory=list)
     # top-level fields holding a value (`filled`), judged once per record
     present: frozenset[str] = frozenset()
-    # where the record's phones are read when written without a country code (`phone_region`)
+    # where the record's phones are read when written without a country code (`phone_region`), and whether
+    # that is a country of the record's (else the default region)
     region: str = ""
+    region_known: bool = False
     # Per-record memos: several rules read the same email check and dates; nothing outlives the record.
     _emails: dict[Any, EmailCheck] = field(default_factory=dict, repr=False, compare=False)
     _dates: dict[str, datetime | None] = field(default_factory=dict, repr=False, compare=False)
@@ -268,7 +270,8 @@ def score_record(
     ctx.duplicates = duplicates or []
     ctx.present = present_fields(record, rules.empty_values, rules.real_values)
     if record_type in ADDRESS_FIELD:
-        ctx.region = record_region(record_type, record, ctx) or ctx.options.default_region
+        region = record_region(record_type, record, ctx)
+        ctx.region, ctx.region_known = region or ctx.options.default_region, region is not None
     ctx.completeness = measure_completeness(record, ctx)
     if record_type in ("opportunity", "lead"):
         ctx.qualification = measure_qualification(record, ctx)

@@ -498,6 +498,28 @@ def check_phone(value: str, region: str) -> PhoneCheck:
     return result
 
 
+@lru_cache(maxsize=4096)
+def regions_valid(value: str, regions: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """(region, number as it should be stored) of each of `regions` where a number written without its country
+    code, but with the trunk prefix 0 most countries dial within the country, is a valid one: asked of a number
+    no valid one of the region it was read in, on a record that names no country ('089 636-00' is Munich's;
+    no US number starts with 0). A number without the 0 ('555-1234') is valid in too many numbering plans to
+    say anything, and regions that keep the 0 in the number (Italy) are not read so. Text of fewer than 7 or
+    more than 13 digits is none."""
+    text = phone_text(value)
+    digits = "".join(c for c in text if c.isdigit())
+    if not 7 <= len(digits) <= 13 or not digits.startswith("0") or digits.startswith("00") \
+            or not text.lstrip("( ").startswith("0"):
+        return ()
+    found = []
+    for region in regions:
+        check = _check_phone(text, region)
+        national = check.e164[len(str(_country_code(region))) + 1:] if check.ok and check.e164 else "0"
+        if check.ok and not check.has_country_code and check.written and not national.startswith("0"):
+            found.append((region, check.written))
+    return tuple(found)
+
+
 # what stands between two numbers in one field: ';', '|', ',', a line break, '&', ' / ' (and a bare '/', tried
 # second: '0211/123456' is one German number), 'or' and its like in a few languages
 _NUMBER_SEPARATORS = (

@@ -113,6 +113,9 @@ class Validity(_Strict):
     # addresses typed where none is known: these domains, or these parts before the @ (email.placeholder)
     placeholder_email_domains: frozenset[str] = frozenset()
     placeholder_email_locals: frozenset[str] = frozenset()
+    # where a number written without its country code is tried when the record names no country and it is no
+    # number of the default region (phone.no_country_code names them; without: an invalid-number error)
+    phone_regions: list[str] = []
 
 
 class Stage(_Strict):

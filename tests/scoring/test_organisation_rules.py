@@ -139,3 +139,10 @@ def test_sales_qualified_statuses_are_the_qualified_status(rules: Ruleset) -> No
     report = score_record("lead", {"status": "SQL", "bant": {}}, rules, now=NOW)
     assert "lead.status.unknown" not in rules_of(report)
     assert "lead.status.qualified_without_bant" in rules_of(report)
+
+
+def test_an_organisation_may_keep_the_invalid_number_error_for_national_numbers() -> None:
+    """[validity] phone_regions = [] reads a number only in the default region, as before helper-55."""
+    report = score_record("contact", {"phone": "089 636-00"}, load_rules(override={"validity": {"phone_regions": []}}),
+                          now=NOW)
+    assert "contact.phone.invalid" in rules_of(report) and "contact.phone.no_country_code" not in rules_of(report)

@@ -20,11 +20,12 @@ from app.scoring.formats import (
     check_url,
     nanp_lookalike,
     postal_format,
+    regions_valid,
 )
 from app.scoring.matching.normalize import first_address
 from app.scoring.registry import Hit, rule
 from app.scoring.rules.consistency import company_site
-from app.scoring.rules.standardize import ADDRESS_FIELD
+from app.scoring.rules.standardize import ADDRESS_FIELD, country_name
 from app.scoring.values import (
     amount_in_currency,
     counted_number,
@@ -252,12 +253,12 @@ def _email_bounced(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hi
 
 
 # ---------------------------------------------------------------- phone
-def _unread_country(record: dict[str, Any], ctx: Any) -> str:
+def _unread_country(record: dict[str, Any], ctx: Any, before: str = "; ", after: str = "") -> str:
     """For a phone read in the default region: the address's country it could not read, if it names one."""
     address = record.get(ADDRESS_FIELD.get(ctx.record_type, ""))
     written = address.get("country") if isinstance(address, dict) else None
     if ctx.filled(written) and ctx.normalized.get("country") is None:
-        return f"; the address's country {written!r} is not recognised"
+        return f"{before}the address's country {written!r} is not recognised{after}"
     return ""
 
 
@@ -270,6 +271,8 @@ def _phone_rules(field: str) -> tuple[Any, Any]:
         text = _as_text(value)
         result = check_phone(text, ctx.region) if text is not None else None
         if result is None or not result.ok:
+            if result is not None and _valid_elsewhere(text, result, params, ctx):  # type: ignore[arg-type]
+                return  # a valid number of another country: no_country_code says which
             reason = result.reason if result else "not text"
             if result is not None and not result.has_country_code:
                 reason += f" (read as a number of {ctx.region}{_unread_country(record, ctx)})"
@@ -283,7 +286,14 @@ def _phone_rules(field: str) -> tuple[Any, Any]:
         if text is None or not text.strip():
             return
         result = check_phone(text, ctx.region)
-        if result.ok and not result.has_country_code:
+        elsewhere = _valid_elsewhere(text, result, params, ctx)
+        if elsewhere:
+            names = ", ".join(f"{country_name(region)} ({number})" for region, number in elsewhere[:4])
+            yield Hit(field, record.get(field), suggestion=elsewhere[0][1] if len(elsewhere) == 1 else None,
+                      details={"hint": f": with none it is read as a number of {ctx.region}"
+                                       f"{_unread_country(record, ctx, ' (', ')')} and is none there, but it is a "
+                                       f"valid number of {names}; add its country code"})
+        elif result.ok and not result.has_country_code:
             if nanp_lookalike(text, ctx.region):  # a US number on a German contact? no certain fix
                 us = check_phone(text, "US").e164
                 yield Hit(field, record.get(field), details={
@@ -296,15 +306,25 @@ def _phone_rules(field: str) -> tuple[Any, Any]:
     return invalid, no_country_code
 
 
+def _valid_elsewhere(text: str, result: Any, params: Any, ctx: Any) -> tuple[tuple[str, str], ...]:
+    """Where a number written without its country code, no valid one of the default region it was read in on a
+    record that names no country, is one (`[validity] phone_regions`): a national number of a country the
+    record does not name is no invalid number (helper-55: '089 636-00' of a contact with no address was an
+    invalid-number error)."""
+    if result.ok or result.has_country_code or ctx.region_known or not params.phone_regions:
+        return ()
+    return regions_valid(text, tuple(r for r in params.phone_regions if r != ctx.region))
+
+
 for _t, _f in (("account", "phone"), ("contact", "phone"), ("contact", "mobile_phone"), ("lead", "phone"),
                ("lead", "mobile_phone")):
     _invalid, _no_cc = _phone_rules(_f)
     rule(f"{_t}.{_f}.invalid", fields=(_f,), severity="error", category="validity", seed="000",
-         when_present=True,
+         when_present=True, config="validity",
          message="Phone {value!r} is not a valid number: {reason}",
          description="Seed 000: phone numbers must be valid, with proper country and area codes.")(_invalid)
     rule(f"{_t}.{_f}.no_country_code", fields=(_f,), severity="warning", category="validity", seed="000",
-         when_present=True,
+         when_present=True, config="validity",
          message="Phone {value!r} has no country code{hint}.",
          description="Seed 000: phone numbers must include proper country codes.")(_no_cc)
 
