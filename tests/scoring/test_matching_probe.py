@@ -127,7 +127,10 @@ def test_two_different_phones_are_still_no_shared_number(rules: Ruleset) -> None
 
 # ---- 6. two nicknames of one formal name ----------------------------------------------------------------
 
-NICKNAMES = [("Ted", "Ed"), ("Kate", "Kathy"), ("Liz", "Beth"), ("Peggy", "Maggie")]
+NICKNAMES = [("Ted", "Ed"), ("Kate", "Kathy"), ("Rick", "Dick"), ("Jim", "Jimmy")]
+# two nicknames of one name written unalike are two people as often as one (helper-56: the package lists Bill
+# and Bob under Robert, Ian and Jack under John, Molly and Marie under Mary; a couple at one home was merged)
+UNALIKE = [("Bill", "Bob"), ("Al", "Sandy"), ("Molly", "Marie"), ("Ian", "Jack")]
 
 
 @pytest.mark.parametrize(("a", "b"), NICKNAMES, ids=[f"{a}-{b}" for a, b in NICKNAMES])
@@ -141,6 +144,14 @@ def test_two_nicknames_of_one_formal_name_are_one_name(rules: Ruleset, a: str, b
     met = _pair("contact", _person("a", a, "Norton", mailing_address={"city": "Atlanta"}),
                 _person("b", b, "Norton", mailing_address={"city": "Atlanta"}), rules)
     assert met is not None, (a, b)
+
+
+@pytest.mark.parametrize(("a", "b"), UNALIKE, ids=[f"{a}-{b}" for a, b in UNALIKE])
+def test_two_unalike_nicknames_of_one_name_at_one_home_are_two_people(rules: Ruleset, a: str, b: str) -> None:
+    home = {"street": "12 Elm St", "city": "Newton", "postal_code": "02458"}
+    pair = _pair("contact", _person("a", a, "Johnson", phone="+1 617 555 0142", mailing_address=home),
+                 _person("b", b, "Johnson", phone="(617) 555-0142", mailing_address=home), rules)
+    assert pair is None or pair["band"] != "auto_merge", pair
 
 
 # ---- 7. ', The' and CRM notes in company names ---------------------------------------------------------

@@ -24,6 +24,7 @@ from nameparser import HumanName
 from nameparser.config import CONSTANTS as NAME_CONSTANTS
 from nicknames import name_triplets
 from phonenumbers import Leniency
+from rapidfuzz import fuzz
 
 from app.scoring.formats import (
     URL_SCHEMES,
@@ -198,16 +199,26 @@ def nickname_families() -> dict[str, frozenset[str]]:
 @lru_cache(maxsize=1)
 def nickname_pairs() -> frozenset[tuple[str, str]]:
     """(name, nickname) pairs in both orders, e.g. ('robert', 'bob') and ('bob', 'robert'), and two nicknames
-    of one formal name ('ted' and 'ed' of Edward, 'liz' and 'beth' of Elizabeth, 'peggy' and 'maggie' of
-    Margaret): one person written once by each, where Ted and Ed Norton on one phone were two people (the
-    first-name veto, 0.0001)."""
+    of one formal name written alike ('ted' and 'ed' of Edward, 'kate' and 'kathy' of Katherine, 'peggy' and
+    'maggie' of Margaret: one within the other, or `SIBLING_SIMILARITY` alike): one person written once by
+    each, where Ted and Ed Norton on one phone were two people (the first-name veto, 0.0001). Nicknames of one
+    name written unalike are two people's as often as one's: the package lists Bill, Bob and Rupert under
+    Robert, Ian and Jack under John, Molly and Marie under Mary (a couple at one home was auto-merged;
+    helper-56)."""
     pairs = set()
     for name, nicknames in nickname_families().items():
         for nickname in nicknames:
             pairs.add((name, nickname))
             pairs.add((nickname, name))
-        pairs.update((a, b) for a in nicknames for b in nicknames if a != b)
+        pairs.update((a, b) for a in nicknames for b in nicknames if a != b and _alike_nicknames(a, b))
     return frozenset(pairs)
+
+
+SIBLING_SIMILARITY = 60  # rapidfuzz ratio of two nicknames of one name read as one person's ('peggy', 'maggie')
+
+
+def _alike_nicknames(a: str, b: str) -> bool:
+    return a in b or b in a or fuzz.ratio(a, b) >= SIBLING_SIMILARITY
 
 
 @lru_cache(maxsize=1)
@@ -519,23 +530,15 @@ _DIGIT_RUNS = ("1234567890", "0123456789", "9876543210")
 
 @lru_cache(maxsize=131072)
 def _real_number(key: str) -> str:
-    """The phone key, or '' when it is no one's number: a placeholder's digits (`_DIGIT_RUNS`, one digit
-    repeated) or a whole number phonenumbers knows to be no valid one in its country (555-555-5555: no US area
-    code is 555). Two Michael Scotts both at 555-555-5555 were auto-merged on it. A number written without its
-    area code (possible only as a local number: '555 0147') is kept, for the `same_last_digits` level, as are
-    digits no number could be parsed from, unless they are a placeholder's."""
+    """The phone key, or '' when it is a placeholder's digits (`_DIGIT_RUNS`, one digit repeated: 555-555-5555,
+    (000) 000-0000, 123-456-7890): two Michael Scotts both at 555-555-5555 were auto-merged on it. A number no
+    valid one of the region it was read in keeps its key (a Chinese mobile written without its country code on
+    a record of no country is still the number two copies of the contact share; helper-56)."""
     number = key.partition(";")[0]
     national = number.lstrip("+")
-    if number.startswith("+"):
-        try:
-            parsed = phonenumbers.parse(number)
-        except phonenumbers.NumberParseException:
-            return key
-        national = phonenumbers.national_significant_number(parsed)
-        local_only = phonenumbers.is_possible_number_with_reason(parsed) == \
-            phonenumbers.ValidationResult.IS_POSSIBLE_LOCAL_ONLY
-        if not local_only and not phonenumbers.is_valid_number(parsed):
-            return ""
+    if number.startswith("+"):  # the digits after the country code (one to three digits, as E.164 has them)
+        national = next((national[n:] for n in (1, 2, 3)
+                         if int(national[:n] or 0) in phonenumbers.COUNTRY_CODE_TO_REGION_CODE), national)
     if len(set(national)) == 1 or any(run.startswith(national) for run in _DIGIT_RUNS if len(national) >= 7):
         return ""
     return key
