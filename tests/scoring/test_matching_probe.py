@@ -156,6 +156,18 @@ def test_two_unalike_nicknames_of_one_name_at_one_home_are_two_people(rules: Rul
 
 # ---- 7. ', The' and CRM notes in company names ---------------------------------------------------------
 
+@pytest.mark.parametrize(("one", "other"), [
+    ("Kaiser Permanente (Northern California)", "Kaiser Permanente (Southern California)"),
+    ("Summit Partners Growth Equity Fund (II)", "Summit Partners Growth Equity Fund (III)"),
+    ("Siemens (UK)", "Siemens (Germany)")])
+def test_words_in_brackets_that_are_no_note_are_part_of_the_name(rules: Ruleset, one: str, other: str) -> None:
+    """helper-56: any bracketed text was taken off as a note, so two branches or funds on one website were one
+    name, auto-merged (0.9993)."""
+    pair = _pair("account", {"id": "a", "name": one, "website": "kp.org"}, {"id": "b", "name": other,
+                                                                          "website": "kp.org"}, rules)
+    assert pair is None or pair["band"] != "auto_merge", pair
+
+
 @pytest.mark.parametrize(("written", "plain"), [
     ("Home Depot, Inc., The", "The Home Depot"), ("Acme Corporation (USA)", "Acme Corp"),
     ("Acme Corp - HQ", "Acme Corp"), ("[DO NOT USE] Acme, Inc.", "Acme Corp"),

@@ -378,25 +378,20 @@ def _name_notes() -> frozenset[str]:
     return frozenset(fold(n) for n in read_default_rules()["duplicates"].get("name_notes", ()))
 
 
-def _legal_form_words(text: str) -> bool:
-    words = tuple(_term_words(text.lower()))
-    return bool(words) and any(tuple(parts) == words for _, parts in _cleanco_terms())
-
-
 def without_notes(name: str) -> str:
-    """A company name without what CRM users write beside it: a bracketed note at either end ('Acme (USA)',
-    '[DO NOT USE] Acme'; not a legal form in brackets, '(Pty) Ltd', nor one in another script, '(株)'), a
-    `[duplicates] name_notes` word after a dash or colon ('Acme - HQ') and a sorted list's ', The' ('Home
-    Depot, Inc., The'). Each kept the legal form before it in the key ('home depot inc'), so the name was
-    no longer the same as 'The Home Depot'. A name that is nothing but a note keeps it."""
+    """A company name without what CRM users write beside it: a `[duplicates] name_notes` note in brackets at
+    either end ('Acme (USA)', '[DO NOT USE] Acme') or after a dash or colon ('Acme - HQ'), and a sorted list's
+    ', The' ('Home Depot, Inc., The'). Each kept the legal form before it in the key ('home depot inc'), so the
+    name was no longer the same as 'The Home Depot'. Other bracketed words are part of the name: 'Kaiser
+    Permanente (Northern California)' and '(Southern California)', 'Fund (II)' and '(III)', 'Siemens (UK)'
+    and '(Germany)' were one name each, auto-merged (helper-56). A name that is nothing but a note keeps it."""
     text, previous = name, None
     while text != previous:
         previous = text
         text = _END_THE.sub("", text)
         for pattern in (_END_BRACKETS, _START_BRACKETS):
             found = pattern.search(text)
-            if found and found.group(1).isascii() and not _legal_form_words(found.group(1)) \
-                    and text[:found.start()] + text[found.end():]:
+            if found and fold(found.group(1)) in _name_notes() and text[:found.start()] + text[found.end():]:
                 text = (text[:found.start()] + " " + text[found.end():]).strip()
         found = _END_DASH.search(text)
         if found and fold(found.group(1)) in _name_notes():
