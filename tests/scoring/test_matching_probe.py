@@ -26,7 +26,7 @@ def _pair(record_type: str, a: dict[str, Any], b: dict[str, Any], rules: Ruleset
 # ---- 1. masculine and feminine forms of one name ----------------------------------------------------------
 
 GENDERED = [("Daniel", "Danielle"), ("Carlos", "Carla"), ("Paul", "Paula"), ("Gabriel", "Gabrielle"),
-            ("Mario", "Maria")]
+            ("Mario", "Maria"), ("Daniel", "Daniela"), ("Michael", "Michaela"), ("Gabriel", "Gabriela")]
 
 
 @pytest.mark.parametrize(("a", "b"), GENDERED, ids=[f"{a}-{b}" for a, b in GENDERED])

@@ -309,8 +309,10 @@ def _two_given_names(a: str, b: str) -> bool:
 def gendered_forms(a: str, b: str) -> bool:
     """Two names that differ only in their endings, as `[duplicates] gendered_endings` pairs masculine and
     feminine forms ('daniel'/'danielle', 'carlos'/'carla', 'mario'/'maria'). An ending added to a whole name
-    ('paul'/'paula') counts only when both are given names the nicknames package knows: a letter lost off
-    the end ('joshua'/'joshu') is a typo far more often; an ending replaced needs one of them known."""
+    ('paul'/'paula') counts when the shorter one is a given name the nicknames package knows: a letter lost
+    off the end ('joshua'/'joshu') is a typo far more often, and the English lists know Daniel, Michael and
+    Gabriel but not Daniela, Michaela and Gabriela (helper-56: those pairs on one phone were auto-merged); an
+    ending replaced needs one of them known."""
     if a == b or " " in a or " " in b:
         return False
     stem = 0
@@ -323,7 +325,7 @@ def gendered_forms(a: str, b: str) -> bool:
     known = given_names()
     if a[stem:] and b[stem:]:
         return a in known or b in known
-    return a in known and b in known
+    return min(a, b, key=len) in known
 
 
 _MIN_STEM = 3  # letters two forms of one name share at least ('al'/'ala' is no name and its feminine)
