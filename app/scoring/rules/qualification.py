@@ -39,13 +39,16 @@ def is_qualified(value: Any, ctx: Any, path: str = "") -> bool:
     negative = text.startswith(rules.negative_prefixes) and not text.startswith(rules.affirmative_prefixes)
     if negative and path in rules.statement_fields:
         # a statement in the negative ('No forecast visibility') is one, unless it is short and names what is
-        # missing ('No clear need', 'No pain identified')
-        return text.count(" ") + 1 >= rules.statement_words or rules.statement_gaps[path].isdisjoint(
-            _WORD.findall(text))
+        # missing ('No clear need', 'No pain identified') or says it was not given ('Not discussed', 'None
+        # given': a participle; helper-56)
+        words = _WORD.findall(text)
+        return len(words) >= rules.statement_words or (rules.statement_gaps[path].isdisjoint(words)
+                                                       and not _PARTICIPLE.fullmatch(words[-1]))
     return not negative
 
 
 _WORD = re.compile(r"[^\W\d_]+")
+_PARTICIPLE = re.compile(r"[a-z]+ed|given|known|shown|seen|done|written|taken|told|heard|set|begun")
 
 
 def framework(record: dict[str, Any], key: str, elements: list[str], ctx: Any) -> dict[str, Any]:
