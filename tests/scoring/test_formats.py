@@ -923,6 +923,7 @@ def test_industry_typo_suggestions_follow_the_rules_file() -> None:
     ({"title": "Head of Billing Systems", "department": "Finance"}, "Finance"),
     ({"title": "VP Sales"}, "Sales"),                       # none of its own: the title's
     ({"title": "VP Sales", "department": "n/a"}, "Sales"),  # a placeholder is none
+    ({"title": "VP of Sales", "department": "EMEA"}, "Sales"),  # one with no standard label names none
 ])
 def test_the_standard_department_is_the_records_own_where_it_has_one(record: dict[str, Any],
                                                                       department: str) -> None:

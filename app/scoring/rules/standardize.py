@@ -233,11 +233,11 @@ def normalize_record(record: dict[str, Any], ctx: Any) -> dict[str, Any]:
         seniority, department = ctx.rules.title_labels(title)
         if seniority:
             out["seniority"] = seniority
-        # the record's own department where it has one, in its standard label (helper-55: 'Senior Manager,
-        # Revenue Accounting' in Finance was reported as Sales); the title's only where it has none
+        # the record's own department where it has one with a standard label (helper-55: 'Senior Manager,
+        # Revenue Accounting' in Finance was reported as Sales); else the title's ('EMEA' names none)
         written = record.get("department")
         if "department" in ctx.present and isinstance(written, str):
-            department = ctx.rules.title_labels(written)[1]
+            department = ctx.rules.title_labels(written)[1] or department
         if department:
             out["department"] = department
     if ctx.record_type == "opportunity":
