@@ -234,12 +234,10 @@ def _email_vs_account(record: dict[str, Any], params: Any, ctx: Any) -> Iterator
 
 def one_organisation(site: str, other: str) -> bool:
     """Whether two registered domains are one organisation's: the same name under two public suffixes
-    (acme.com, acme.co.uk), or one's name is a label of the other, as under a brand's own top-level domain
-    (global.toyota and toyota.co.jp, home.barclays and barclays.com: their first labels differ). Compared in
-    ASCII (an IDN site is often written in punycode)."""
-    site, other = ascii_domain(site), ascii_domain(other)
-    name, other_name = organisation_name(site), organisation_name(other)
-    return name == other_name or name in other.split(".")[1:] or other_name in site.split(".")[1:]
+    (acme.com, acme.co.uk). Compared in ASCII (an IDN site is often written in punycode). A brand's own
+    top-level domain (global.toyota and toyota.co.jp) is not read as the brand: nothing offline tells it
+    from a generic one (acme.cloud and cloud.com are two companies; helper-56)."""
+    return organisation_name(ascii_domain(site)) == organisation_name(ascii_domain(other))
 
 
 @rule("contact.email.free_mail", fields=("email",), severity="info", category="consistency", seed="002",
