@@ -576,11 +576,14 @@ class RulesFile(_Strict):
             for criterion, bands in getattr(self.lead_scoring, group).criteria().items():
                 if criterion == "title" and group == "demographics":
                     continue  # keyword bands, read from the title
-                unknown = sorted({b.field or criterion for b in bands} - fields)
-                if unknown:
-                    raise ValueError(f"[lead_scoring.{group}] {criterion} reads {unknown}, which a lead's "
-                                     f"{'fields' if group == 'demographics' else group} do not include "
-                                     f"(known: {sorted(fields)}); name one with field = \"...\"")
+                # a name a slip away from a documented field is that slip; any other is a field of the
+                # organisation's own ('webinars_attended', a custom 'annual_revenue' column; helper-56)
+                for name in sorted({b.field or criterion for b in bands} - fields):
+                    meant = process.extractOne(name, sorted(fields), scorer=fuzz.ratio, score_cutoff=85)
+                    if meant is not None:
+                        raise ValueError(f"[lead_scoring.{group}] {criterion} reads {name!r}, which a lead's "
+                                         f"{'fields' if group == 'demographics' else group} do not include: "
+                                         f"{meant[0]!r}?")
         from app.scoring.matching.normalize import record_keys  # the matching keys a record is given
 
         for family, record_type in (("person", "contact"), ("account", "account")):
@@ -723,7 +726,12 @@ def _keep_own_statuses(merged: dict[str, Any], org: dict[str, Any], statuses: li
             continue  # the organisation's own list: validated as written
         listed = merged[section].get(key)
         if isinstance(listed, list):
-            merged[section] = {**merged[section], key: [s for s in listed if has(s)]}
+            kept = [s for s in listed if has(s)]
+            if listed and not kept and key == "inactive_lead_statuses":
+                # no status would end a lead's clock: a 'Closed Lost' lead was an SLA breach (helper-56)
+                raise RulesError(f"[picklists] lead_status replaces the lead statuses and none of the default "
+                                 f"[{section}] {key} is among them: set {key} to your closed statuses")
+            merged[section] = {**merged[section], key: kept}
     timeliness = merged.get("timeliness")
     if isinstance(timeliness, dict) and "inactive_status" not in (org.get("timeliness") or {}) \
             and not has(timeliness.get("inactive_status")):
