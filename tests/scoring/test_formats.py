@@ -943,7 +943,7 @@ def test_senior_individual_contributors_and_more_titles_read_as_written(title: s
 
 
 @pytest.mark.parametrize(("written", "label"), [
-    ("Food & Beverages", "Manufacturing"), ("FOOD_PRODUCTION", "Manufacturing"), ("Building Materials", "Manufacturing"),
+    ("Food & Beverages", "Manufacturing"), ("Food & Beverage", "Manufacturing"), ("FOOD_PRODUCTION", "Manufacturing"), ("Building Materials", "Manufacturing"),
     ("Food and Beverage Services", "Hospitality"), ("Restaurants", "Hospitality"), ("Construction", "Real Estate"),
     ("Semiconductor Manufacturing", "Technology"),
 ])
