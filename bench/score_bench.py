@@ -63,6 +63,7 @@ from app.scoring.formats import (  # noqa: E402
 )
 from app.scoring.rules.standardize import proper_name  # noqa: E402
 from app.scoring.ruleset import Ruleset, load_rules  # noqa: E402
+from app.scoring.values import _parse_number_text  # noqa: E402
 from bench.generate import NOW, make_accounts, make_contacts, make_leads, make_opportunities  # noqa: E402
 
 COMMAND = ".venv/bin/python bench/score_bench.py"
@@ -84,6 +85,7 @@ def clear_caches() -> None:
     check_url.cache_clear()
     registered_domain.cache_clear()
     proper_name.cache_clear()
+    _parse_number_text.cache_clear()
 
 
 def best_time(fn: Callable[[], Any], repeat: int, cpu: list[float] | None = None) -> float:

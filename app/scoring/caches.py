@@ -25,7 +25,7 @@ def value_caches() -> tuple[Any, ...]:
             normalize._phone_key, normalize._real_number, normalize.private_site, normalize.first_address,
             formats.ascii_domain,
             comparisons._numbers, comparisons._sound, values.read_amount,
-            values._read_date_text)
+            values._read_date_text, values._parse_number_text)
 
 
 def trim_values(limit: int, rulesets: Iterable[Ruleset] = ()) -> None:

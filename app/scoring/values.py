@@ -229,6 +229,13 @@ def parse_number(value: Any) -> float | None:
         return float(value)
     if not isinstance(value, str) or len(value) > 40:
         return None
+    return _parse_number_text(value)
+
+
+@lru_cache(maxsize=16384)
+def _parse_number_text(value: str) -> float | None:
+    """`parse_number` of text, cached: several rules read one count or amount ('250', '1,200 employees',
+    '51-200'), and a CRM's such values repeat."""
     # U+2212, the minus sign word processors and spreadsheets write, is a minus ('−5000')
     text = _NUMBER_NOISE.sub("", value.strip().lower().replace("\u2212", "-"))
     if text[:1] == "(" and text[-1:] == ")" and text[1:2] not in ("+", "-", ""):

@@ -16,6 +16,7 @@ from typing import Any
 import phonenumbers
 
 from app.scoring.engine import Options, score_record
+from app.scoring.formats import regions_valid
 from app.scoring.matching.dedupe import find_duplicates
 from app.scoring.matching.normalize import (
     given_names,
@@ -36,6 +37,10 @@ def warm_up(rules: Ruleset, options: Options) -> None:
     options = dataclasses.replace(options, check_email_deliverability=False)  # no DNS at start-up
     for table in (placeholders, legal_forms, nickname_pairs, given_names, nickname_initials):
         table()  # matching's word tables, some read only by pairs that reach a level ('typo': given_names)
+    for region in rules.file.validity.phone_regions:  # tried for a number of no country (`regions_valid`): their
+        example = phonenumbers.example_number(region)  # metadata and patterns, ~170 ms at the first such number
+        if example is not None:
+            regions_valid(phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.NATIONAL), (region,))
     now = datetime.now(UTC)
     for record_type, record in sample_records(options.default_region).items():
         score_record(record_type, record, rules, now=now, options=options)
