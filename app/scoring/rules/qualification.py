@@ -48,7 +48,7 @@ def is_qualified(value: Any, ctx: Any, path: str = "") -> bool:
 
 
 _WORD = re.compile(r"[^\W\d_]+")
-_PARTICIPLE = re.compile(r"[a-z]+ed|given|known|shown|seen|done|written|taken|told|heard|set|begun")
+_PARTICIPLE = re.compile(r"[a-z]*[a-df-z]ed|given|known|shown|seen|done|written|taken|told|heard|set|begun")
 
 
 def framework(record: dict[str, Any], key: str, elements: list[str], ctx: Any) -> dict[str, Any]:
