@@ -570,7 +570,7 @@ class RulesFile(_Strict):
                                  f"forecast_category: {unknown}")
         for group in ("demographics", "behavior", "engagement"):
             # a band reads a lead's field (demographics) or a key of the group's object: a misspelt one
-            # ('website_vists', a size band without field = "employee_count") scored 0 for every lead
+            # ('website_vists', field = "employee_cuont") scored 0 for every lead
             fields = (set(FIELD_KINDS["lead"]) if group == "demographics"
                       else set(NESTED_FIELDS["lead"].get(group, ())))
             for criterion, bands in getattr(self.lead_scoring, group).criteria().items():
