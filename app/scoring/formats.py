@@ -508,8 +508,7 @@ def regions_valid(value: str, regions: tuple[str, ...]) -> tuple[tuple[str, str]
     more than 13 digits is none."""
     text = phone_text(value)
     digits = "".join(c for c in text if c.isdigit())
-    if not 7 <= len(digits) <= 13 or not digits.startswith("0") or digits.startswith("00") \
-            or not text.lstrip("( ").startswith("0"):
+    if not 7 <= len(digits) <= 13 or not text.lstrip("( ").startswith("0") or digits.startswith("00"):
         return ()
     found = []
     for region in regions:

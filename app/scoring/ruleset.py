@@ -115,7 +115,7 @@ class Validity(_Strict):
     placeholder_email_locals: frozenset[str] = frozenset()
     # where a number written without its country code is tried when the record names no country and it is no
     # number of the default region (phone.no_country_code names them; without: an invalid-number error)
-    phone_regions: list[str] = []
+    phone_regions: tuple[str, ...] = ()  # a tuple: `formats.regions_valid` caches on it
 
 
 class Stage(_Strict):
@@ -554,8 +554,6 @@ class RulesFile(_Strict):
                 raise ValueError(f"[completeness.{record_type}] names fields a {record_type} does not have: "
                                  f"{unknown}")
         forecast = self.picklists.get("forecast_category")
-        forecast_aliases = {picklist_key(a): picklist_key(v)
-                            for a, v in self.picklist_aliases.get("forecast_category", {}).items()}
         for name, stage in self.stages.definitions.items():
             unknown = sorted({p for p in stage.requires if not self.known_path("opportunity", p)})
             if unknown:
@@ -564,7 +562,7 @@ class RulesFile(_Strict):
             # a misspelt category ('Best Cas') was suggested to every deal in the stage
             known = {picklist_key(v) for v in forecast or ()}
             unknown = sorted(c for c in stage.forecast_categories
-                             if forecast and forecast_aliases.get(picklist_key(c), picklist_key(c)) not in known)
+                             if forecast and self.value_key("forecast_category", c) not in known)
             if unknown:
                 raise ValueError(f"[stages.definitions.{name}] forecast_categories not in [picklists] "
                                  f"forecast_category: {unknown}")
@@ -597,19 +595,26 @@ class RulesFile(_Strict):
         if unknown:
             raise ValueError(f"[qualification] decision_maker_seniorities not in [standardize.seniority]: {unknown}")
         statuses = {picklist_key(s) for s in self.picklists.get("lead_status", [])}
-        aliases = {picklist_key(a): picklist_key(v) for a, v in self.picklist_aliases.get("lead_status", {}).items()}
         for where, listed in (("timeliness] contacted_lead_statuses", self.timeliness.contacted_lead_statuses),
                               ("timeliness] inactive_lead_statuses", self.timeliness.inactive_lead_statuses),
                               ("qualification] qualified_lead_statuses", self.qualification.qualified_lead_statuses)):
-            unknown = sorted(s for s in listed if statuses and aliases.get(picklist_key(s), picklist_key(s))
-                             not in statuses)
+            unknown = sorted(s for s in listed if statuses and self.value_key("lead_status", s) not in statuses)
             if unknown:
                 raise ValueError(f"[{where} not in [picklists] lead_status: {unknown}")
         inactive = self.timeliness.inactive_status
-        if statuses and inactive is not None and aliases.get(picklist_key(inactive), picklist_key(inactive)) \
-                not in statuses:
+        if statuses and inactive is not None and self.value_key("lead_status", inactive) not in statuses:
             raise ValueError(f"[timeliness] inactive_status {inactive!r} is not in [picklists] lead_status")
         return self
+
+    def alias_keys(self, picklist: str) -> dict[str, str]:
+        """[picklist_aliases] of one picklist as keys: another way to write a value -> the key it stands for."""
+        return {picklist_key(a): picklist_key(v) for a, v in self.picklist_aliases.get(picklist, {}).items()}
+
+    def value_key(self, picklist: str, value: str) -> str:
+        """A configured value as the rules compare it: its key, an alias read as the value it stands for (at
+        start-up; `Ruleset.picklist_value` is the compiled form the rules read)."""
+        key = picklist_key(value)
+        return self.alias_keys(picklist).get(key, key)
 
     def known_path(self, record_type: str, path: str) -> bool:
         """Whether a field path names a documented field of the record type, and inside an object one of its
@@ -1096,8 +1101,7 @@ def compile_rules(model: RulesFile, data: dict[str, Any]) -> Ruleset:
                        frozenset(decision.alert_rules), frozenset(decision.block_severities),
                        frozenset(decision.alert_severities)),
         sorted_picklists={k: sorted(v) for k, v in picklists.items()},
-        picklist_aliases={name: {picklist_key(a): picklist_key(v) for a, v in aliases.items()}
-                          for name, aliases in model.picklist_aliases.items()},
+        picklist_aliases={name: model.alias_keys(name) for name in model.picklist_aliases},
         inactive_lead_statuses=picklist_set(model, "lead_status", model.timeliness.inactive_lead_statuses),
         contacted_lead_statuses=picklist_set(model, "lead_status", model.timeliness.contacted_lead_statuses),
         qualified_lead_statuses=picklist_set(model, "lead_status", model.qualification.qualified_lead_statuses),
@@ -1115,8 +1119,7 @@ def compile_rules(model: RulesFile, data: dict[str, Any]) -> Ruleset:
 def picklist_set(model: RulesFile, picklist: str, values: list[str]) -> frozenset[str]:
     """Configured values of a picklist as the rules compare them: keys, an alias read as the value it stands
     for (a lead status aliased 'Sales Qualified Lead' -> sql is sql wherever statuses are listed)."""
-    aliases = {picklist_key(a): picklist_key(v) for a, v in model.picklist_aliases.get(picklist, {}).items()}
-    return frozenset(aliases.get(picklist_key(v), picklist_key(v)) for v in values)
+    return frozenset(model.value_key(picklist, v) for v in values)
 
 
 def rule_gate(r: Rule) -> frozenset[str] | None:

@@ -313,7 +313,7 @@ def _valid_elsewhere(text: str, result: Any, params: Any, ctx: Any) -> tuple[tup
     invalid-number error)."""
     if result.ok or result.has_country_code or ctx.region_known or not params.phone_regions:
         return ()
-    return regions_valid(text, tuple(r for r in params.phone_regions if r != ctx.region))
+    return regions_valid(text, params.phone_regions)  # the region read in is among them: no number there
 
 
 for _t, _f in (("account", "phone"), ("contact", "phone"), ("contact", "mobile_phone"), ("lead", "phone"),
