@@ -97,7 +97,7 @@ def _takes_over(rank: int, filled: bool, held: tuple[int, bool]) -> bool:
 
 def from_salesforce(payload: Any, mappings: Mappings, object_hint: str | None = None) -> list[Adapted]:
     """sObjects as the REST API returns them: one record, a query result (`records`), or a list."""
-    items = _items(payload, LIST_KEYS["salesforce"], "body", source="salesforce")
+    items = _items("salesforce", payload)
     return [salesforce_entry(loc, item, object_hint, mappings) for loc, item in items]
 
 
@@ -192,7 +192,7 @@ def from_hubspot(payload: Any, mappings: Mappings, object_hint: str | None = Non
     "properties": {"email": {"value": …}}}`) and a workflow's customised flat body: one object,
     `{"results": […]}` or `{"inputs": […]}`."""
     hinted = hubspot_object(object_hint, mappings) if object_hint else None
-    items = _items(payload, LIST_KEYS["hubspot"], "body")
+    items = _items("hubspot", payload)
     return [hubspot_entry(loc, item, hinted, mappings) for loc, item in items]
 
 
@@ -223,12 +223,6 @@ def hubspot_entry(loc: str, item: dict[str, Any], hinted: ObjectMap | None, mapp
             adapted.record[path] = value
             adapted.source_fields[path] = source
     return adapted
-
-
-def hubspot_associations(value: Any, record_type: str) -> dict[str, Any]:
-    """What an object's `associations` say (`read_associations`): {canonical field: value}."""
-    found = read_associations({"associations": value}, record_type)
-    return {path: read for path, (read, _) in found.items()}
 
 
 def read_associations(item: dict[str, Any], record_type: str) -> dict[str, tuple[Any, str]]:
@@ -499,12 +493,9 @@ def _fit(name: str, labels: bool, source: str) -> int:
     return 2 if " " in name else int(not _CAMEL.search(name))
 
 
-def _items(payload: Any, list_keys: tuple[str, ...], loc: str,
-           source: str = "hubspot") -> list[tuple[str, dict[str, Any]]]:
-    if source == "salesforce":
-        entries = payload_entries(source, payload)
-    else:
-        entries = _entries(payload, list_keys, loc)
+def _items(source: str, payload: Any) -> list[tuple[str, dict[str, Any]]]:
+    """`payload_entries`, each a JSON object (else an AdapterError at its path)."""
+    entries = payload_entries(source, payload)
     for where, value in entries:
         if not isinstance(value, dict):
             raise AdapterError(where, "must be a JSON object")

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from app.adapters import from_hubspot, load_mappings
-from app.adapters.convert import hubspot_associations
+from app.adapters.convert import read_associations
 from app.adapters.written import ExportFormats, export_date, learn_formats, read_written
 from app.scoring.values import parse_datetime
 
@@ -46,7 +46,8 @@ def test_any_cell_is_read_as_iso_or_a_number_or_left_as_written(cells: list[str]
 @given(associations=JSON | st.fixed_dictionaries({"companies": JSON, "contacts": JSON}))
 def test_any_associations_are_read_or_ignored(associations: Any) -> None:
     for record_type in ("opportunity", "contact", "account"):
-        found = hubspot_associations(associations, record_type)
+        found = {path: read for path, (read, _) in read_associations({"associations": associations},
+                                                                     record_type).items()}
         assert set(found) <= {"account_id", "contact_roles"}
         assert isinstance(found.get("account_id", ""), str)
     deal = {"id": "1", "properties": {"dealname": "x", "dealstage": "closedwon"},
