@@ -43,6 +43,10 @@ class InvalidBody(Problem):
     status, type, title = 400, "/problems/invalid-json", "Request body is not valid JSON"
 
 
+class NotJson(Problem):
+    status, type, title = 415, "/problems/unsupported-media-type", "Unsupported Media Type"
+
+
 class NotARecord(Problem):
     status, type, title = 422, "/problems/not-a-record", "Request body is not a record"
 

@@ -22,7 +22,7 @@ from app.adapters import Adapted, AdapterError, Mappings, adapt_payload, annotat
 from app.adapters.convert import count_entries
 from app.adapters.hubspot_events import EventBatch, from_hubspot_events, is_event_delivery, partial_report
 from app.api.deps import NOW_PARAMETER, flag_parameter, parse_json, parse_now, query_flag, read_body
-from app.api.problems import BodyTooLarge, InvalidParameter, NotARecord, Problem
+from app.api.problems import BodyTooLarge, InvalidParameter, NotARecord, NotJson
 from app.api.routes.batch import EntryError
 from app.api.routes.score import MATCHABLE, judge_record, judge_record_blocking
 from app.api.signatures import verify_body_signature, verify_hubspot
@@ -349,10 +349,6 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
     413: {"description": "Body too large"},
     415: {"description": "Body is XML (a Salesforce Outbound Message's SOAP): JSON only"},
     422: {"description": "Not a record of a known object type"}}
-
-
-class NotJson(Problem):
-    status, type, title = 415, "/problems/unsupported-media-type", "Unsupported Media Type"
 
 
 NOT_JSON = ("This webhook takes JSON (`application/json`), not XML. Salesforce Outbound Messages (SOAP) are "
