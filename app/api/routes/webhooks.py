@@ -481,13 +481,7 @@ async def _unindex(request: Request, mappings: Mappings, ack: dict[str, Any]) ->
         gone = ack["merged_object_ids"]
     else:
         return
-    engine = request.app.state.engine
-    try:
-        removed = [await run_in_threadpool(index.delete_record, engine, mapping.record_type, rid) for rid in gone]
-    except SQLAlchemyError as exc:
-        log.warning("index delete failed: %s", type(exc).__name__)
-        ack["unindexed"] = False
-        return
+    removed = [await run_in_threadpool(unindex_record, request, mapping.record_type, str(rid)) for rid in gone]
     ack["unindexed"] = any(removed)
 
 
