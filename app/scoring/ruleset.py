@@ -417,6 +417,7 @@ class Duplicates(_Strict):
     name_notes: list[str] = []
     # (masculine, feminine) endings of one name's two forms: two given names (comparisons.gendered_forms)
     gendered_endings: list[tuple[str, str]] = []
+    nickname_sibling_similarity: float = Field(default=60, ge=0, le=100)  # (normalize.nickname_pairs)
     # a record scored against the index is also matched with these types' records (one person model)
     match_also: dict[Literal["contact", "lead"], list[Literal["contact", "lead"]]] = {}
     person: MatchModelSpec

@@ -199,26 +199,23 @@ def nickname_families() -> dict[str, frozenset[str]]:
 @lru_cache(maxsize=1)
 def nickname_pairs() -> frozenset[tuple[str, str]]:
     """(name, nickname) pairs in both orders, e.g. ('robert', 'bob') and ('bob', 'robert'), and two nicknames
-    of one formal name written alike ('ted' and 'ed' of Edward, 'kate' and 'kathy' of Katherine, 'peggy' and
-    'maggie' of Margaret: one within the other, or `SIBLING_SIMILARITY` alike): one person written once by
+    of one formal name written alike ('ted' and 'ed' of Edward, 'kate' and 'kathy' of Katherine: one within the
+    other, or `[duplicates] nickname_sibling_similarity` alike): one person written once by
     each, where Ted and Ed Norton on one phone were two people (the first-name veto, 0.0001). Nicknames of one
     name written unalike are two people's as often as one's: the package lists Bill, Bob and Rupert under
     Robert, Ian and Jack under John, Molly and Marie under Mary (a couple at one home was auto-merged;
     helper-56)."""
+    from app.scoring.ruleset import packaged_defaults
+
+    alike = packaged_defaults()["duplicates"].get("nickname_sibling_similarity", 100)
     pairs = set()
     for name, nicknames in nickname_families().items():
         for nickname in nicknames:
             pairs.add((name, nickname))
             pairs.add((nickname, name))
-        pairs.update((a, b) for a in nicknames for b in nicknames if a != b and _alike_nicknames(a, b))
+        pairs.update((a, b) for a in nicknames for b in nicknames
+                     if a != b and (a in b or b in a or fuzz.ratio(a, b) >= alike))
     return frozenset(pairs)
-
-
-SIBLING_SIMILARITY = 60  # rapidfuzz ratio of two nicknames of one name read as one person's ('peggy', 'maggie')
-
-
-def _alike_nicknames(a: str, b: str) -> bool:
-    return a in b or b in a or fuzz.ratio(a, b) >= SIBLING_SIMILARITY
 
 
 @lru_cache(maxsize=1)
