@@ -157,8 +157,10 @@ def run_rules(record: dict[str, Any], ctx: Context) -> list[dict[str, Any]]:
     for check, params, rule_id, category, severity, message, plain, gate in ctx.rules.runs[record_type]:
         if gate is not None and present.isdisjoint(gate):
             continue
-        found = by_severity[severity]
+        found = None
         for hit in check(record, params, ctx):
+            if found is None:
+                found = by_severity[severity]
             value, suggestion = clip_value(hit.value), clip_value(hit.suggestion)
             found.append({
                 "rule": rule_id, "field": hit.field, "severity": severity, "category": category,
@@ -201,16 +203,6 @@ def mark_covered(issues: list[dict[str, Any]],
                 if rid in covered and issue["counted_under"] is None and SEVERITY_ORDER[issue["severity"]] >= min(
                         fields.get(name, 3) for name in covered[rid] or (issue["field"],)):
                     issue["counted_under"] = covering_id
-
-
-def measure_accuracy(record: dict[str, Any], issues: list[dict[str, Any]], ctx: Context) -> dict[str, Any]:
-    """Share of the format-checked fields present in the record that passed their validity rules."""
-    checked = ctx.rules.validity_fields[ctx.record_type] & ctx.present
-    invalid = {i["field"].split(".", 1)[0] for i in issues
-               if i["category"] == "validity" and i["severity"] != "info"} & checked
-    valid = len(checked) - len(invalid)
-    return {"score": round(valid / len(checked), 4) if checked else 1.0,
-            "checked": len(checked), "valid": valid}
 
 
 def quality_score(completeness: float, accuracy: float, issues: list[dict[str, Any]], rules: Ruleset) -> float:
@@ -279,23 +271,69 @@ def score_record(
         ctx.lead_score = score_lead(record, ctx)
     ctx.normalized = normalize_record(record, ctx)
     issues = run_rules(record, ctx)
-    accuracy = measure_accuracy(record, issues, ctx)
+    accuracy, score, counts, decision = tally(issues, ctx)
     report: dict[str, Any] = {
         "record_type": record_type,
         "record_id": _record_id(record),
-        "quality_score": quality_score(ctx.completeness["score"], accuracy["score"], issues, rules),
+        "quality_score": score,
         "completeness": ctx.completeness,
         "accuracy": accuracy,
         "issues": issues,
-        "counts": count_severities(issues),
+        "counts": counts,
         "qualification": ctx.qualification or None,
         "lead_score": ctx.lead_score,
         "normalized": ctx.normalized,
         "duplicates": ctx.duplicates,
-        "decision": decide(issues, rules),
+        "decision": decision,
         "rules_version": rules.version,
     }
     return report
+
+
+def tally(issues: list[dict[str, Any]], ctx: Context) -> tuple[dict[str, Any], float, dict[str, int],
+                                                               dict[str, Any]]:
+    """The report's accuracy, quality score, counts and decision, in one pass over the findings (as
+    `quality_score`, `count_severities` and `decide` answer them one by one, for readers that need one).
+
+    Accuracy: the share of the format-checked fields present in the record that passed their validity rules
+    (an info finding fails none)."""
+    rules = ctx.rules
+    checked = rules.validity_fields[ctx.record_type] & ctx.present
+    penalties = rules.file.scoring.penalty
+    allow_rules, block_rules, alert_rules, block_severities, alert_severities = rules.decision_sets
+    counts = dict.fromkeys(SEVERITY_ORDER, 0)
+    invalid: set[str] = set()
+    block: list[str] = []
+    alert: list[str] = []
+    penalty = 0.0
+    for issue in issues:
+        rid, severity = issue["rule"], issue["severity"]
+        counts[severity] += 1
+        if issue["counted_under"] is None:
+            penalty += penalties.get(severity, 0.0)
+        if checked and severity != "info" and issue["category"] == "validity":
+            invalid.add(issue["field"].split(".", 1)[0])
+        if rid in allow_rules:
+            continue
+        if rid in block_rules or severity in block_severities:
+            block.append(rid)
+        elif rid in alert_rules or severity in alert_severities:
+            alert.append(rid)
+    valid = len(checked) - len(invalid & checked)
+    accuracy = {"score": round(valid / len(checked), 4) if checked else 1.0, "checked": len(checked),
+                "valid": valid}
+    cfg = rules.file.scoring
+    total = cfg.completeness_weight + cfg.accuracy_weight
+    base = 100.0 * (cfg.completeness_weight * ctx.completeness["score"] + cfg.accuracy_weight * accuracy["score"]) \
+        / total
+    score = round(min(100.0, max(0.0, base - penalty)), 1)
+    if block:
+        decision = {"action": "block", "reasons": list(dict.fromkeys(block))}
+    elif alert:
+        decision = {"action": "alert", "reasons": list(dict.fromkeys(alert))}
+    else:
+        decision = {"action": "allow", "reasons": []}
+    return accuracy, score, counts, decision
 
 
 def record_region(record_type: str, record: dict[str, Any], ctx: Context) -> str | None:
