@@ -37,7 +37,8 @@ class Lookups:
     """What a batch knows about other records; empty for a single record (batch-scope rules stay silent)."""
 
     accounts: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
-    deal_value_by_account: Mapping[str, float] = field(default_factory=dict)
+    deal_value_by_account: Mapping[str, float] = field(default_factory=dict)  # open deals
+    booked_value_by_account: Mapping[str, float] = field(default_factory=dict)  # open and won deals
     active_deal_contacts: frozenset[str] = frozenset()
     open_deals_by_account: Mapping[str, int] = field(default_factory=dict)
     contacts_by_account: Mapping[str, int] = field(default_factory=dict)

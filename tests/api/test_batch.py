@@ -20,6 +20,23 @@ DEALS = [{"id": "o1", "account_id": "a1", "amount": 40000, "stage": "Proposal", 
 CONTACT = {"id": "c1", "account_id": "a1", "first_name": "Bob", "last_name": "Smith", "owner_id": "u1"}
 
 
+def test_won_deals_count_towards_an_accounts_deal_value_for_industry(client: TestClient) -> None:
+    """Seed 002's 'companies over $50K deal value without industry': a customer's won deals are its deal value
+    (helper-57: a $60K Closed Won customer was never reported); a lost deal is none, and the pipeline rules
+    (decision maker, contacts) still weigh open deals only."""
+    def found(*deals: dict[str, object]) -> set[str]:
+        body = {"accounts": [{"id": "a2", "name": "Beta"}], "opportunities": list(deals),
+                "options": {"now": NOW_ISO}}
+        return {f["rule"] for f in client.post("/v1/batch", json=body).json()["cross_record"]
+                if f["record_id"] == "a2"}
+
+    won = {"id": "o1", "account_id": "a2", "amount": 60000, "stage": "Closed Won", "close_date": "2024-01-01"}
+    assert "account.industry.missing_high_value" in found(won)
+    half_open = dict(won, id="o2", amount=30000, stage="Proposal", close_date="2099-01-01")
+    assert "account.industry.missing_high_value" in found(dict(won, amount=30000), half_open)
+    assert "account.industry.missing_high_value" not in found(dict(won, stage="Closed Lost"))
+
+
 def test_malformed_entries_keep_every_other_result_in_place(client: TestClient) -> None:
     contacts = [CONTACT, "oops", {"id": "c2", "email": "x@y.com"}, 42, {"id": "c3"}]
     r = client.post(f"/v1/batch?now={NOW_ISO}", json={"contacts": contacts})

@@ -31,12 +31,16 @@ def _high_value_without_stage(record: dict[str, Any], params: Any, ctx: Any) -> 
 
 @rule("account.industry.missing_high_value", fields=("industry",), severity="error", category="impact",
       seed="002", config="impact", scope="batch",
-      message="Account with {amount:,.0f} {base} in deals (over {threshold:,.0f}) has no industry.",
+      message="Account with {amount:,.0f} {base} in open and won deals (over {threshold:,.0f}) has no industry.",
       covers=("account.required.missing", "account.recommended.missing"))  # one empty industry, one penalty
 def _high_value_without_industry(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
-    """Seed 002: companies over $50K deal value without industry classification (needs the batch's deals)."""
+    """Seed 002: companies over $50K deal value without industry classification (needs the batch's deals).
+
+    Deal value here is the account's open and won deals (a lost one is no value of the company's): a customer
+    with a $60K Closed Won deal and no industry falls out of every segment report as surely as a prospect
+    (helper-57; the cross-record rules about pipeline weigh open deals only)."""
     aid = link_id(record.get("id"))
-    amount = ctx.lookups.deal_value_by_account.get(aid, 0.0) if aid is not None else 0.0
+    amount = ctx.lookups.booked_value_by_account.get(aid, 0.0) if aid is not None else 0.0
     if amount > params.high_value_account and "industry" not in ctx.present:
         yield Hit("industry", record.get("industry"), details={"amount": amount, "threshold": params.high_value_account,
                                                                "base": ctx.rules.file.currencies.base})
