@@ -25,7 +25,7 @@ def _pct(value: float | None) -> str:
 def _tile(name: str, kpi: dict[str, Any], lower_is_better: bool = False) -> str:
     """A KPI against its target; with nothing measured (no records) neither met nor missed."""
     state, verdict = {True: ("pass", "met"), False: ("fail", "missed"), None: ("", "nothing measured")}[kpi["pass"]]
-    sign = "&lt;" if lower_is_better else "≥"  # as summary._kpi judges it (seed 001: duplicates "<2%")
+    sign = "&lt;" if lower_is_better else "&gt;"  # as summary._kpi judges it (DESIGN: "> 0.95", "< 0.02")
     return (f'<div class="tile {state}"><div class="muted">{escape(name)}</div><div class="v">{_pct(kpi["value"])}'
             f'</div><div>target {sign} {_pct(kpi["target"])} · {verdict}</div></div>')
 
@@ -35,7 +35,7 @@ CROSS_ROWS = 200
 
 
 def _bar(percent: float, target: float) -> str:
-    css = "ok" if percent >= target else ("low" if percent >= target - 20 else "bad")
+    css = "ok" if percent > target else ("low" if percent >= target - 20 else "bad")
     return f'<div class="bar"><span class="{css}" style="width:{max(0.0, min(100.0, percent)):.1f}%"></span></div>'
 
 

@@ -268,14 +268,20 @@ def _total(impacts: array[float]) -> float:
 
 
 def _kpi(value: float, target: float, higher_is_better: bool, measured: bool = True) -> dict[str, Any]:
-    """A KPI against its target, judged as Grafana's stat and the alert rules judge it: a ratio to raise meets
-    its target at it (completeness 95%), a ratio to lower stays below it (seed 001: duplicates '<2%': 2.0% is
-    missed). Judged on the value itself; the value reported is rounded to 4 places, down where rounding would
-    contradict the verdict (0.94996 is reported 0.9499, missed: it was '0.95 … missed')."""
+    """A KPI against its target as DESIGN and seed 001 write them, judged as Grafana's stat and the alert rules
+    judge it: a ratio to raise must be above its target (completeness '> 0.95': exactly 95% is missed), one to
+    lower below it (duplicates '< 0.02': 2.0% is missed). Judged on the value itself; the value reported is
+    rounded to 4 places, else rounded the way the verdict reads (0.019996 is reported 0.0199, met: '0.02 …
+    met' contradicted itself), else as it is."""
     if not measured:
         return {"value": None, "target": target, "pass": None}
-    passed = value >= target if higher_is_better else value < target
+    def meets(v: float) -> bool:
+        return v > target if higher_is_better else v < target
+
+    passed = meets(value)
     shown = round(value, 4)
-    if (shown >= target if higher_is_better else shown < target) != passed:
-        shown = math.floor(value * 10_000) / 10_000
+    if meets(shown) != passed:
+        shown = (math.ceil if passed == higher_is_better else math.floor)(value * 10_000) / 10_000
+        if meets(shown) != passed:
+            shown = value
     return {"value": shown, "target": target, "pass": passed}

@@ -4,6 +4,7 @@ own models read it back unchanged, and the KPI panels carry the rules file's tar
 from __future__ import annotations
 
 import json
+import math
 import runpy
 from pathlib import Path
 from typing import Any
@@ -92,8 +93,9 @@ def test_the_issue_lists_panels(doc: dict[str, Any]) -> None:
 def test_kpi_stats_turn_red_past_the_rules_files_targets(doc: dict[str, Any], rules: Ruleset) -> None:
     kpi = rules.file.kpi
     by_title = {p["title"]: p for p in panels(doc)}
-    expected = {"Completeness": [("red", None), ("green", kpi.completeness)],
-                "Accuracy": [("red", None), ("green", kpi.accuracy)],
+    # above the target, as DESIGN writes it (completeness > 0.95): exactly 95% is red
+    expected = {"Completeness": [("red", None), ("green", math.nextafter(kpi.completeness, 1))],
+                "Accuracy": [("red", None), ("green", math.nextafter(kpi.accuracy, 1))],
                 "Duplicate rate": [("green", None), ("red", kpi.duplicate_rate)],
                 "p95 response time": [("green", None), ("red", kpi.response_seconds)]}
     for title, steps in expected.items():
@@ -126,4 +128,5 @@ def test_the_stats_are_coloured_at_the_organisations_targets(tmp_path: Path,
     built = {p["title"]: p for p in panels(json.loads(generator["render"]()))}
     for title, target in (("Completeness", 0.97), ("Accuracy", 0.99)):
         steps = built[title]["fieldConfig"]["defaults"]["thresholds"]["steps"]
-        assert [(s["color"], s["value"]) for s in steps] == [("red", None), ("green", target)], title
+        assert [(s["color"], s["value"]) for s in steps] == [("red", None), ("green", math.nextafter(target, 1))], \
+            title
