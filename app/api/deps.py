@@ -38,14 +38,15 @@ async def get_options(request: Request) -> Options:
 NOW_DESCRIPTION = "ISO-8601 instant timeliness is measured against; default: the request time."
 
 
-def parse_now(now: str | None) -> datetime:
-    """`?now=` as an aware datetime, or the current time; a 422 problem naming `query.now` otherwise."""
+def parse_now(now: str | None, loc: str = "query.now") -> datetime:
+    """`?now=` (or the body's `options.now`, `loc`) as an aware datetime, or the current time; a 422 problem
+    naming `loc` otherwise."""
     if now is None:
         return datetime.now(UTC)
     parsed = parse_datetime(now)
     if parsed is None or not 1970 <= parsed.year <= 9000:
         raise InvalidParameter("`now` is not an ISO-8601 date-time between 1970 and 9000.",
-                               [{"loc": "query.now", "msg": "not an ISO-8601 date-time", "input": now[:100]}])
+                               [{"loc": loc, "msg": "not an ISO-8601 date-time", "input": now[:100]}])
     return parsed
 
 

@@ -66,6 +66,9 @@ class Unauthorized(Problem):
 class BodyTooLarge(Problem):
     status, type, title = 413, "/problems/body-too-large", "Request body too large"
 
+    def __init__(self, detail: str, errors: list[dict[str, Any]] | None = None, **extra: Any) -> None:
+        super().__init__(detail, errors or [{"loc": "body", "msg": detail}], **extra)
+
 
 class StoreUnavailable(Problem):
     status, type, title = 503, "/problems/store-unavailable", "Reference index unavailable"
@@ -124,7 +127,7 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
-        problem = Problem(str(exc.detail))
+        problem = _routing_problem(request, exc.status_code) or Problem(str(exc.detail))
         problem.status, problem.title = exc.status_code, _reason(exc.status_code)
         return problem_response(problem, request.url.path)
 
@@ -158,6 +161,26 @@ def document_problems(schema: dict[str, Any]) -> dict[str, Any]:
         if unused in components and f'"#/components/schemas/{unused}"' not in _dumps(schema["paths"]):
             components.pop(unused)
     return schema
+
+
+SCORED_TYPES = ("accounts", "contacts", "opportunities", "leads")
+
+
+def _routing_problem(request: Request, status: int) -> Problem | None:
+    """A 404 or 405 naming what in the request's path or method is at fault: `POST /v1/widgets/score` names
+    `path.record_type` and the record types there are (helper-57: it was a bare 'Not Found')."""
+    path = request.url.path
+    if status == 404:
+        parts = path.strip("/").split("/")
+        if len(parts) == 3 and parts[0] == "v1" and parts[2] == "score":
+            kind = parts[1][:100]
+            return Problem(f"No record type {kind!r}; the record types are {', '.join(SCORED_TYPES)}.",
+                           [{"loc": "path.record_type", "msg": "not a record type", "input": kind}])
+        return Problem(f"Nothing is served at {path[:200]!r}.", [{"loc": "path", "msg": "no such route"}])
+    if status == 405:
+        return Problem(f"{request.method} is not served at {path[:200]!r}.",
+                       [{"loc": "method", "msg": "method not allowed", "input": request.method}])
+    return None
 
 
 def _dumps(node: Any) -> str:

@@ -80,6 +80,13 @@ def test_options_must_be_an_object(client: TestClient, options: Any) -> None:
     assert assert_problem(r, 422)["errors"] == [{"loc": "body.options", "msg": "not an object"}]
 
 
+@pytest.mark.parametrize("route", ["/v1/batch", "/v1/audit"])
+def test_a_bad_options_now_names_its_place_in_the_body(client: TestClient, route: str) -> None:
+    """helper-57: it named `query.now`, a parameter the request never had."""
+    r = client.post(route, json={"contacts": SAME_PERSON, "options": {"now": "garbage"}})
+    assert [e["loc"] for e in assert_problem(r, 422)["errors"]] == ["body.options.now"]
+
+
 @pytest.mark.parametrize("options", [None, {"duplicates": None}, {"now": None, "duplicates": None}])
 def test_null_options_are_not_given(client: TestClient, options: Any) -> None:
     """SDKs write explicit nulls: a null `options` or `options.duplicates` was a 422 (helper-32), while a

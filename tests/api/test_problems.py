@@ -84,6 +84,7 @@ def test_a_declared_body_over_the_limit_is_a_413(small_client: TestClient, path:
     doc = assert_problem(response, 413)
     assert doc["type"] == "/problems/body-too-large"
     assert doc["limit"] == LIMIT
+    assert error_locs(doc) == ["body"]  # the field path, as issue 2 asks of every refused body (helper-57)
 
 
 def chunks(body: bytes, size: int = 16) -> Iterator[bytes]:
@@ -100,6 +101,7 @@ def test_a_streamed_body_over_the_limit_is_a_413(small_client: TestClient, path:
     doc = assert_problem(response, 413)
     assert doc["type"] == "/problems/body-too-large"
     assert doc["limit"] == LIMIT
+    assert error_locs(doc) == ["body"]
 
 
 @pytest.mark.parametrize("path", PATHS)
@@ -157,8 +159,8 @@ def test_hostile_bodies_are_a_4xx_problem(client: TestClient, path: str, body: b
 # ------------------------------------------------------------------------------------ other HTTP errors
 
 def test_a_wrong_method_is_a_405_problem(client: TestClient) -> None:
-    assert_problem(client.get(SCORE_PATHS["contact"]), 405)
+    assert error_locs(assert_problem(client.get(SCORE_PATHS["contact"]), 405)) == ["method"]
 
 
 def test_an_unknown_path_is_a_404_problem(client: TestClient) -> None:
-    assert_problem(client.get("/v1/nothing-here"), 404)
+    assert error_locs(assert_problem(client.get("/v1/nothing-here"), 404)) == ["path"]

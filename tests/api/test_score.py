@@ -229,6 +229,9 @@ def test_an_unknown_record_type_is_a_404_problem(client: TestClient) -> None:
     response = client.post("/v1/widgets/score", json={})
     doc = assert_problem(response, 404)
     assert doc["instance"] == "/v1/widgets/score"
+    # the path's part at fault and the types there are (helper-57: a bare 'Not Found')
+    assert error_locs(doc) == ["path.record_type"] and doc["errors"][0]["input"] == "widgets"
+    assert all(t in doc["detail"] for t in ("accounts", "contacts", "opportunities", "leads"))
 
 
 # ------------------------------------------------------- dirty values are findings, never server errors

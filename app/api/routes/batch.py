@@ -188,7 +188,7 @@ def read_options(body: dict[str, Any], now: datetime, duplicates: bool) -> tuple
     if options.get("now") is not None:
         if not isinstance(options["now"], str):
             raise InvalidParameter("`options.now` must be an ISO-8601 string.", [{"loc": "body.options.now"}])
-        now = parse_now(options["now"])
+        now = parse_now(options["now"], "body.options.now")
     if options.get("duplicates") is not None:
         if not isinstance(options["duplicates"], bool):
             raise InvalidParameter("`options.duplicates` must be true or false.",
