@@ -89,10 +89,12 @@ def _forecast_vs_stage(record: dict[str, Any], params: Any, ctx: Any) -> Iterato
       when_present=True,
       seed="000", message="Open deal has a close date in the past ({value}); move it or close the deal.")
 def _close_date_past(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
-    """Seed 000: modify close dates for stalled deals; an open deal cannot close in the past."""
+    """Seed 000: modify close dates for stalled deals; an open deal cannot close in the past. A day's grace
+    for time zones, inclusive: at ?now=2024-06-15 (midnight) the 14th is past (helper-57: it was not until a
+    second later)."""
     _, stage = open_stage(record, ctx)
     closes = ctx.parse_datetime(record.get("close_date"))
-    if stage is not None and not stage.closed and closes is not None and closes + _GRACE < ctx.now:
+    if stage is not None and not stage.closed and closes is not None and closes + _GRACE <= ctx.now:
         yield Hit("close_date", record.get("close_date"))
 
 
@@ -103,7 +105,7 @@ def _closed_in_future(record: dict[str, Any], params: Any, ctx: Any) -> Iterator
     """A closed deal keeps an open deal's expected close date: set it to the day it closed."""
     _, stage = open_stage(record, ctx)
     closes = ctx.parse_datetime(record.get("close_date"))
-    if stage is not None and stage.closed and closes is not None and closes > ctx.now + _GRACE:
+    if stage is not None and stage.closed and closes is not None and closes >= ctx.now + _GRACE:
         yield Hit("close_date", record.get("close_date"), suggestion=ctx.now.date().isoformat())
 
 
