@@ -50,6 +50,17 @@ def test_threshold_controls_what_is_listed(client: TestClient) -> None:
     assert len(low.json()["pairs"]) == 1 and high.json()["pairs"] == []
 
 
+def test_a_pair_shown_at_the_threshold_is_listed_at_it(client: TestClient) -> None:
+    """The listed score is the compared one (helper-57: identical contacts were shown 1.0 and fell below a
+    threshold of 1.0 at 0.99997)."""
+    same = [dict(BOB, id="a"), dict(BOB, id="b")]
+    body = client.post("/v1/duplicates", json={"record_type": "contacts", "records": same}).json()
+    shown = body["pairs"][0]["score"]
+    at = client.post("/v1/duplicates", json={"record_type": "contacts", "records": same, "threshold": shown})
+    assert [(p["a"], p["b"], p["score"]) for p in at.json()["pairs"]] == [("a", "b", shown)]
+    assert at.json()["clusters"] == [["a", "b"]]
+
+
 def test_dirty_values_never_fail_the_call(client: TestClient) -> None:
     dirty = [{"id": 1, "first_name": 42, "phone": {"x": 1}, "email": ["a"], "mailing_address": "nowhere"},
              {"id": True, "last_name": None, "birthdate": "yesterday"}, {}]

@@ -464,8 +464,14 @@ def score_pairs(left: Prepared, right: Prepared, i: np.ndarray, j: np.ndarray, m
             f, l_ = model.swap_fields
             names = (None, _column(left, f), _column(left, l_), _column(right, f), _column(right, l_), i, j)
         veto(total, levels, weights, model, names)
-    score = 1.0 / (1.0 + np.exp2(-np.clip(total, -60, 60)))
-    return PairScores(i, j, score, levels, sims, swapped, common)
+    return PairScores(i, j, probability(total), levels, sims, swapped, common)
+
+
+def probability(bits: np.ndarray) -> np.ndarray:
+    """Match probabilities of total weights in bits, to the 4 places a report shows: the threshold, the bands
+    and the report read one number (helper-57: two identical contacts were shown 1.0 and fell below a
+    threshold of 1.0 at 0.99997)."""
+    return np.round(1.0 / (1.0 + np.exp2(-np.clip(bits, -60, 60))), 4)
 
 
 def _score_coded(table: Prepared, i: np.ndarray, j: np.ndarray, model: MatchModel,
@@ -501,8 +507,7 @@ def _score_coded(table: Prepared, i: np.ndarray, j: np.ndarray, model: MatchMode
             first, last = codes[swap[0]], codes[swap[1]]
             names = (values, first, last, first, last, i, j)  # decoded only for the pairs a veto caps
         veto(total, levels, weights, model, names)
-    score = 1.0 / (1.0 + np.exp2(-np.clip(total, -60, 60)))
-    return PairScores(i, j, score, levels, sims, swapped, common)
+    return PairScores(i, j, probability(total), levels, sims, swapped, common)
 
 
 def _any_shared(a: np.ndarray, b: np.ndarray, a_also: np.ndarray, b_also: np.ndarray,
