@@ -17,6 +17,7 @@ from app import __doc__ as app_doc
 from app.adapters import load_mappings
 from app.api.auth import document_security
 from app.api.direct import DirectRoutes
+from app.api.docs_assets import serve_patched_redoc
 from app.api.problems import document_problems, install_problem_handlers
 from app.api.request_log import RequestLog, install_access_log
 from app.api.router import DIRECT, api_router, metrics_router
@@ -71,6 +72,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="crm-dq", version=VERSION, description=(app_doc or "").strip(),
         lifespan=lifespan, generate_unique_id_function=operation_id, telemetry=NO_OPENTELEMETRY,
     )
+    serve_patched_redoc(app)
     app.state.settings = settings
     app.state.metrics = metrics
     app.state.options = Options(settings.default_region, settings.check_email_deliverability,

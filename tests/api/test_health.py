@@ -137,6 +137,7 @@ def test_docs_assets_are_served(client: TestClient, page: str) -> None:
         assert asset.content, f"{ref} is empty"
         if ref.endswith(".js"):
             assert "javascript" in asset.headers["content-type"], (ref, asset.headers["content-type"])
+            assert b"cdn.redoc.ly" not in asset.content, f"{ref} loads Redocly's logo from its CDN (helper-57)"
         if ref.endswith(".css"):
             assert asset.headers["content-type"].startswith("text/css"), ref
 

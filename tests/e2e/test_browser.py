@@ -58,6 +58,13 @@ def test_docs_render_offline(server: str) -> None:
     assert "swagger-ui" in dom and "/v1/contacts/score" in dom, "Swagger UI rendered the operations"
 
 
+def test_redoc_renders_offline(server: str) -> None:
+    """/redoc renders its operations offline (that its bundle asks nothing of cdn.redoc.ly is
+    tests/api/test_health.py's: this Chromium logs no error for the failed logo load)."""
+    dom = render(f"{server}/redoc", "redoc", wait_ms=6000)
+    assert "/v1/contacts/score" in dom and "cdn.redoc.ly" not in dom, "Redoc rendered the operations"
+
+
 def test_html_audit_renders(server: str, tmp_path: Path) -> None:
     body = {"accounts": [{"id": "a1", "name": "Acme", "website": "acme.com"},
                          {"id": "a2", "name": "ACME Inc", "website": "https://www.acme.com"}],
