@@ -95,10 +95,10 @@ def test_an_employee_count_written_as_text_still_gets_its_size_tier() -> None:
     assert "size_tier" not in score_record("lead", {"employee_count": "many"}, rules, now=NOW)["normalized"]
 
 
-@pytest.mark.parametrize(("band", "tier"), [("51-200", "smb"), ("1,001-5,000", "enterprise"), ("10000+", "enterprise"),
+@pytest.mark.parametrize(("band", "tier"), [("51-200", "SMB"), ("1,001-5,000", "enterprise"), ("10000+", "enterprise"),
                                             ("201 to 500", "mid-market"), ("~250", "mid-market"),
                                             ("11-50 employees", "startup"), ("10,001+ employees", "enterprise"),
-                                            ("~ 51-200", "smb"), ("10k+", "enterprise")])
+                                            ("~ 51-200", "SMB"), ("10k+", "enterprise")])
 def test_a_size_band_is_read_by_its_lower_bound(band: str, tier: str) -> None:
     """LinkedIn and enrichment exports write bands: they were 'not a number', no tier and no size points; then
     an error, alerting on every save (helper-52): a warning of its own, the band is no wrong count."""

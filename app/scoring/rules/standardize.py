@@ -80,7 +80,7 @@ def standard_state(value: Any, country: str | None, ctx: Any) -> str | None:
 
 
 def size_tier(employees: Any, ctx: Any) -> str | None:
-    """startup / smb / mid-market / enterprise from the employee count (also when written as text, "250", or
+    """startup / SMB / mid-market / enterprise from the employee count (also when written as text, "250", or
     as a size band, "51-200" by its lower bound, as lead scoring reads it)."""
     employees = parse_count(employees)
     if employees is None or employees < 0:
