@@ -759,14 +759,20 @@ _PICKLIST_SEPARATORS = re.compile(r"[\s\-/\u2010-\u2015\u2212]+")
 _STAGE_SEPARATORS = re.compile(r"[\s_/\-\u2010-\u2015\u2212]+")
 
 
+@lru_cache(maxsize=8192)
 def stage_key(value: str) -> str:
     """How stage names compare: case-insensitive, with spaces, underscores, slashes and hyphens alike
-    ("Closed/Won", "closed-won" and "CLOSED_WON" are one stage)."""
+    ("Closed/Won", "closed-won" and "CLOSED_WON" are one stage).
+
+    Cached: a deal's stage is read by some fifteen rules, and a CRM's stages are a few values (helper-59: a
+    900 KB stage took a second to score, its key made anew by each)."""
     return " ".join(_STAGE_SEPARATORS.sub(" ", value.lower()).split())
 
 
+@lru_cache(maxsize=8192)
 def picklist_key(value: str) -> str:
-    """How picklist values compare: case-insensitive, spaces and hyphens as underscores."""
+    """How picklist values compare: case-insensitive, spaces and hyphens as underscores (cached as
+    `stage_key` is: picklist values repeat, and several rules read each)."""
     return _PICKLIST_SEPARATORS.sub("_", value.strip().lower())
 
 

@@ -70,3 +70,20 @@ def test_a_stream_worker_trims_the_caches_after_each_chunk(monkeypatch: pytest.M
     monkeypatch.setattr(pool, "WORKER_CACHE_ENTRIES", 100)
     pool._judge(rules.version, None, lines, 0, JudgeSetup(NOW, Options(), True))
     assert check_phone.cache_info().currsize >= 20, "under the limit, a worker keeps what it cached"
+
+
+def test_a_deals_stage_is_read_once_however_many_rules_read_it() -> None:
+    """helper-59: a 900 KB stage took a second to score, its key made anew by each of ~17 readers; each
+    distinct stage or picklist text is keyed once."""
+    from app.scoring.engine import score_record
+    from app.scoring.ruleset import picklist_key, stage_key
+
+    rules = load_rules()
+    stage = "1-" * 50_000 + "unseen"
+    before = stage_key.cache_info().misses
+    score_record("opportunity", {"stage": stage, "forecast_category": stage}, rules, now=NOW)
+    assert stage_key.cache_info().misses - before <= 2  # the value itself (and at most one other text)
+    status = "x " * 50_000 + "unseen"
+    before = picklist_key.cache_info().misses
+    score_record("lead", {"status": status, "source": status}, rules, now=NOW)
+    assert picklist_key.cache_info().misses - before <= 2
