@@ -162,5 +162,18 @@ def test_a_wrong_method_is_a_405_problem(client: TestClient) -> None:
     assert error_locs(assert_problem(client.get(SCORE_PATHS["contact"]), 405)) == ["method"]
 
 
+@pytest.mark.parametrize(("method", "path", "allow"), [
+    ("GET", SCORE_PATHS["contact"], "POST"),
+    ("POST", "/v1/index/contacts/c1", "DELETE, GET, PUT"),  # three routes share the path
+    ("DELETE", "/healthz", "GET, HEAD"),
+    ("BREW", "/readyz", "GET, HEAD"),
+])
+def test_a_405_says_which_methods_are_allowed(client: TestClient, method: str, path: str, allow: str) -> None:
+    """RFC 9110 §15.5.6: a 405 names the methods the resource serves (helper-58: the header was dropped)."""
+    response = client.request(method, path)
+    assert_problem(response, 405)
+    assert response.headers["allow"] == allow
+
+
 def test_an_unknown_path_is_a_404_problem(client: TestClient) -> None:
     assert error_locs(assert_problem(client.get("/v1/nothing-here"), 404)) == ["path"]
