@@ -113,7 +113,8 @@ async def read_body(request: Request, limit: int) -> bytearray:
     One growing buffer: a list of chunks joined at the end held the body twice at its peak.
     """
     declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
+    # ASCII digits only, as `int` reads them in any length (helper-58: `isdigit` passes '²')
+    if declared and declared.isascii() and declared.isdigit() and (len(declared) > 18 or int(declared) > limit):
         raise BodyTooLarge(f"The body is {declared} bytes; the limit is {limit}.", limit=limit)
     body = bytearray()
     async for chunk in request.stream():
