@@ -11,9 +11,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 from starlette.routing import Match
 
+from app.api.timing import CLIENT_CLOSED, note_client_closed
 from app.metrics import METHODS
 
 PROBLEM_JSON = "application/problem+json"
@@ -127,6 +129,13 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     for error in STORE_DOWN:
         app.add_exception_handler(error, _store_down)
+
+    @app.exception_handler(ClientDisconnect)
+    async def _client_closed(request: Request, exc: ClientDisconnect) -> Response:
+        """The client hung up while its body was being read: no error, nobody to answer (uvicorn drops what
+        is sent after a hang-up); logged and counted as 499, not as a 500 with a traceback (helper-58)."""
+        note_client_closed(request.scope)
+        return Response(status_code=CLIENT_CLOSED)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:

@@ -7,10 +7,13 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import socket
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
+import orjson
 import pytest
 
 from tests.api.assertions import assert_problem
@@ -55,3 +58,54 @@ def test_a_hubspot_timestamp_that_is_no_number_of_milliseconds_is_a_401(server: 
     headers |= {"X-HubSpot-Signature-v3": hubspot_signature(uri, CONTACT, now), "X-HubSpot-Request-Timestamp": now}
     assert http.post("/v1/webhooks/hubspot", content=CONTACT, headers=headers).status_code == 200
     assert "Traceback" not in server.output()
+
+
+# (method, path, content type, the first part of a body that never ends)
+HANG_UPS = [
+    ("POST", "/v1/contacts/score", "application/json", b'{"id": "c1", "first_name": "An'),
+    ("POST", "/v1/batch", "application/json", b'{"contacts": [{"id": "c1"}, {"id":'),
+    ("POST", "/v1/batch", "application/x-ndjson", b'{"type": "contact", "id": "c1"}\n{"type": "contact", "id":'),
+    ("POST", "/v1/audit", "application/json", b'{"contacts": [{"id": "c1"}, {"id":'),
+    ("POST", "/v1/webhooks/generic?type=contact", "application/json", b'{"id": "c1", "first_'),
+    ("POST", "/v1/webhooks/salesforce?type=Contact", "application/json", b'{"Id": "003A", "Fir'),
+    ("PUT", "/v1/index/contacts/c1", "application/json", b'{"first_name": "An'),
+    ("POST", "/v1/index/contacts/bulk", "application/json", b'{"records": [{"id": "c1"}, {"id":'),
+]
+
+
+def hang_up(server: LiveServer, method: str, path: str, content_type: str, part: bytes, rid: str) -> None:
+    """Declare 100,000 bytes, send a few, wait until the server reads them, close the socket."""
+    host, port = server.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port))) as sock:
+        sock.sendall(f"{method} {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: {content_type}\r\n"
+                     f"Content-Length: 100000\r\nX-Request-ID: {rid}\r\n\r\n".encode() + part)
+        time.sleep(0.3)
+
+
+def access_line(server: LiveServer, rid: str, within: float = 10.0) -> dict[str, Any]:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        for line in server.output().splitlines():
+            if line.startswith("{") and f'"request_id":"{rid}"' in line:
+                return orjson.loads(line)  # type: ignore[no-any-return]
+        time.sleep(0.05)
+    raise AssertionError(f"no access line for {rid}:\n{server.output()[-3000:]}")
+
+
+def test_a_client_hanging_up_mid_body_is_a_499_not_a_500(server: LiveServer, http: httpx.Client) -> None:
+    """helper-58: Starlette's ClientDisconnect escaped every body route (the NDJSON stream's after its 200)
+    and was logged and counted as a 500 with a traceback; an alert fires on any 5xx. nginx's 499 instead."""
+    for n, (method, path, content_type, part) in enumerate(HANG_UPS):
+        rid = f"hang-up-{n}"
+        hang_up(server, method, path, content_type, part, rid)
+        line = access_line(server, rid)
+        assert (line["method"], line["status"]) == (method, 499), (path, content_type, line)
+    output = server.output()
+    assert "Exception in ASGI application" not in output and "Traceback" not in output, output[-5000:]
+    exposition = http.get("/metrics").text
+    counts = [line for line in exposition.splitlines() if line.startswith("crm_dq_http_request_duration_seconds_count")]
+    for route in {"/v1/contacts/score", "/v1/batch", "/v1/audit", "/v1/webhooks/generic",
+                  "/v1/webhooks/salesforce", "/v1/index/{record_type}/{record_id}", "/v1/index/{record_type}/bulk"}:
+        assert any(f'route="{route}"' in c and 'status="499"' in c for c in counts), (route, counts)
+    assert not [c for c in counts if 'status="5' in c], counts
+    assert http.get("/healthz").status_code == 200

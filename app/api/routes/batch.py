@@ -13,6 +13,7 @@ import orjson
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
+from starlette.requests import ClientDisconnect
 from starlette.responses import HTMLResponse, Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
@@ -30,6 +31,7 @@ from app.api.deps import (
 from app.api.problems import BodyTooLarge, InvalidParameter, NotARecord
 from app.api.routes.duplicates import Pair
 from app.api.spill import SpillQueue
+from app.api.timing import note_client_closed
 from app.config import Settings
 from app.metrics import Metrics, Tally
 from app.models.report import Report
@@ -339,6 +341,8 @@ async def stream_ndjson(request: Request, rules: Ruleset, options: Options, now:
     try:
         while (chunk := await queue.get()) is not None:
             yield chunk
+    except ClientDisconnect:  # hung up mid-body: nobody to answer, and no error of ours (helper-58)
+        note_client_closed(request.scope)
     finally:
         producer.cancel()
         queue.discard()
