@@ -23,6 +23,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from app.models.store import IndexedRecord, IndexKey
+from app.scoring.judge import PACK_DEPTH, flatten_deep
 from app.scoring.matching.linker import PEOPLE_COUNTED_UP_TO, MatchModel, Prepared, TermFrequencies, prepare
 from app.scoring.matching.normalize import KEY_OF, MULTI
 
@@ -49,6 +50,21 @@ def _writing() -> Iterator[None]:
 def writes_in_flight() -> int:
     """Index writes this process is running now: while there are any, a SQLite read may wait for a lock."""
     return _writes
+
+
+def storable(record: dict[str, Any]) -> tuple[dict[str, Any], str]:
+    """The record as the index stores (and matches) it, and its JSON text.
+
+    Containers nested deeper than orjson writes (255 levels; JSON allows 1,024) are emptied as `judge.pack`
+    empties them: orjson refused to write the record, a 500 on every index write (helper-58). The record
+    itself is returned when that does not apply.
+    """
+    try:
+        text = orjson.dumps(record)
+    except orjson.JSONEncodeError:
+        record = flatten_deep(record, PACK_DEPTH)
+        text = orjson.dumps(record)
+    return record, text.decode()
 
 
 def record_index_keys(prepared: Prepared, row: int, model: MatchModel) -> set[tuple[str, str]]:
@@ -106,9 +122,9 @@ def update_record(engine: Engine, record_type: str, record_id: str, changes: dic
             conn.exec_driver_sql("BEGIN IMMEDIATE")
         data = conn.execute(query.with_for_update() if postgres else query).scalar()
         merged = merge_fields(orjson.loads(data) if data is not None else {}, changes)
-        _write(conn, engine, record_type, [record_id], [merged], model, region)
+        [stored] = _write(conn, engine, record_type, [record_id], [merged], model, region)
     _TOTALS.pop((id(engine), record_type), None)
-    return merged
+    return stored
 
 
 def merge_fields(stored: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
@@ -121,18 +137,21 @@ def merge_fields(stored: dict[str, Any], changes: dict[str, Any]) -> dict[str, A
 
 
 def _write(conn: Any, engine: Engine, record_type: str, ids: list[str], records: list[dict[str, Any]],
-           model: MatchModel, region: str) -> None:
-    """Upsert record rows, then replace their key rows, in the caller's transaction."""
+           model: MatchModel, region: str) -> list[dict[str, Any]]:
+    """Upsert record rows, then replace their key rows, in the caller's transaction; returns the records as
+    stored (`storable`)."""
     now = datetime.now(UTC)
-    prepared = prepare(records, record_type, region, ids)
-    rows = [{"record_type": record_type, "record_id": rid, "data": orjson.dumps(rec).decode(),
-             "updated_at": now} for rid, rec in zip(ids, records, strict=True)]
+    stored = [storable(record) for record in records]
+    prepared = prepare([record for record, _ in stored], record_type, region, ids)
+    rows = [{"record_type": record_type, "record_id": rid, "data": text, "updated_at": now}
+            for rid, (_, text) in zip(ids, stored, strict=True)]
     key_rows = [{"record_type": record_type, "record_id": rid, "name": n, "value": v}
                 for row, rid in enumerate(ids) for n, v in sorted(record_index_keys(prepared, row, model))]
     conn.execute(_upsert_statement(engine, rows))
     conn.execute(delete(IndexKey).where(IndexKey.record_type == record_type, IndexKey.record_id.in_(ids)))
     if key_rows:
         conn.execute(insert(IndexKey), key_rows)
+    return [record for record, _ in stored]
 
 
 def get_record(engine: Engine, record_type: str, record_id: str) -> dict[str, Any] | None:
