@@ -457,7 +457,7 @@ def index_changes(request: Request, adapted: Adapted, call: WebhookCall) -> bool
     """Store an object's changed properties over what the index holds of it (or as all it knows so far)."""
     record_type, changed = adapted.record_type, adapted.record
     rid = changed.get("id")
-    if not isinstance(rid, str | int) or isinstance(rid, bool) or not str(rid):
+    if not isinstance(rid, str | int) or isinstance(rid, bool) or not str(rid) or index.id_problem(str(rid)):
         return False
     engine, model = request.app.state.engine, call.rules.match_models[record_type]
     try:
