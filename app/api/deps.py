@@ -124,6 +124,14 @@ async def read_body(request: Request, limit: int) -> bytearray:
     return body
 
 
+# A body over this many bytes is parsed, checked and judged in a worker thread, as is all a large batch or
+# webhook payload does before its answer: on the event loop a 15 MB webhook record held every other request
+# (/healthz too) for 6-21 s, a 16 MB Salesforce list 16 s before its 413 (helper-58). A record save is a few
+# KB and stays on the loop, where the thread hop costs more than the work (bench/load.sh). What still holds
+# the loop is a single C call that keeps the GIL (orjson reading a 300 MB body: about 0.8 s).
+LARGE_BODY_BYTES = 256 * 1024
+
+
 def load_json(body: bytes) -> Any:
     """orjson's parse, turned into a 400 problem for bodies that are not JSON (NaN, bad UTF-8, too deep…)."""
     try:

@@ -19,6 +19,7 @@ from starlette.types import Receive, Scope, Send
 
 from app.api.audit_html import render_audit
 from app.api.deps import (
+    LARGE_BODY_BYTES,
     NowDep,
     OptionsDep,
     RulesDep,
@@ -154,14 +155,7 @@ async def read_batch(request: Request, settings: Settings, now: datetime,
                      duplicates: bool) -> tuple[dict[str, Any], datetime, bool]:
     """The JSON batch body, its `now` and whether duplicates are wanted; structure errors are problems."""
     raw = await read_body(request, settings.max_batch_body_bytes)
-    body = load_json(raw)
-    if not isinstance(body, dict):
-        raise NotARecord("Expected a JSON object with accounts/contacts/opportunities/leads lists.",
-                         [{"loc": "body", "msg": "must be a JSON object"}])
-    if has_duplicate_keys(raw, body):  # an entry repeating a name gets its own error; the batch's keys a 422
-        structural = mark_entries_with_repeated_names(body, raw, tuple(PLURAL.values()))
-        if structural:
-            raise repeated_names_problem(structural)
+    body = await run_in_threadpool(parse_batch, raw) if len(raw) > LARGE_BODY_BYTES else parse_batch(raw)
     bad = [{"loc": f"body.{k}", "msg": "must be a list"} for k in PLURAL.values()
            if body.get(k) is not None and not isinstance(body.get(k), list)]
     if bad:
@@ -175,6 +169,20 @@ async def read_batch(request: Request, settings: Settings, now: datetime,
                            limit=settings.max_batch)
     now, duplicates = read_options(body, now, duplicates)
     return body, now, duplicates
+
+
+def parse_batch(raw: bytes) -> dict[str, Any]:
+    """The batch body parsed, an entry that repeats a name marked (it gets its own error); a body that is no
+    JSON object, or repeats a name of its own, is a problem."""
+    body = load_json(raw)
+    if not isinstance(body, dict):
+        raise NotARecord("Expected a JSON object with accounts/contacts/opportunities/leads lists.",
+                         [{"loc": "body", "msg": "must be a JSON object"}])
+    if has_duplicate_keys(raw, body):
+        structural = mark_entries_with_repeated_names(body, raw, tuple(PLURAL.values()))
+        if structural:
+            raise repeated_names_problem(structural)
+    return body
 
 
 def read_options(body: dict[str, Any], now: datetime, duplicates: bool) -> tuple[datetime, bool]:

@@ -10,7 +10,15 @@ from pydantic import BaseModel, Field
 from sqlalchemy import Engine
 from starlette.responses import JSONResponse, Response
 
-from app.api.deps import OptionsDep, RulesDep, SettingsDep, parse_json, read_body, read_record
+from app.api.deps import (
+    LARGE_BODY_BYTES,
+    OptionsDep,
+    RulesDep,
+    SettingsDep,
+    parse_json,
+    read_body,
+    read_record,
+)
 from app.api.problems import PROBLEM_JSON, PROBLEM_REF, BodyTooLarge, InvalidParameter, NotARecord, Problem
 from app.models.store import ensure_schema
 from app.scoring.matching import index
@@ -138,7 +146,9 @@ async def bulk_upsert(record_type: RecordType, request: Request, settings: Setti
                       options: OptionsDep, engine: EngineDep) -> JSONResponse:
     """Upsert many records by id; entries without an id are reported, the rest are indexed."""
     singular = record_type_of(record_type)
-    body = parse_json(await read_body(request, settings.max_batch_body_bytes))
+    raw = await read_body(request, settings.max_batch_body_bytes)
+    # parsed in a worker thread when large, as a JSON batch is (helper-58)
+    body = await run_in_threadpool(parse_json, raw) if len(raw) > LARGE_BODY_BYTES else parse_json(raw)
     records = body.get("records") if isinstance(body, dict) else body
     if not isinstance(records, list):
         raise NotARecord("Expected {\"records\": [...]} or a JSON array.", [{"loc": "body.records", "msg": "list"}])
