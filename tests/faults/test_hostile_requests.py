@@ -68,6 +68,7 @@ HANG_UPS = [
     ("POST", "/v1/batch", "application/json", b'{"contacts": [{"id": "c1"}, {"id":'),
     ("POST", "/v1/batch", "application/x-ndjson", b'{"type": "contact", "id": "c1"}\n{"type": "contact", "id":'),
     ("POST", "/v1/audit", "application/json", b'{"contacts": [{"id": "c1"}, {"id":'),
+    ("POST", "/v1/audit", "application/x-ndjson", b'{"type": "contact", "id": "c1"}\n{"type": "lead", "id":'),
     ("POST", "/v1/webhooks/generic?type=contact", "application/json", b'{"id": "c1", "first_'),
     ("POST", "/v1/webhooks/salesforce?type=Contact", "application/json", b'{"Id": "003A", "Fir'),
     ("PUT", "/v1/index/contacts/c1", "application/json", b'{"first_name": "An'),

@@ -91,9 +91,6 @@ BODY_DOC = {"requestBody": {"required": True, "content": {
                                                 "value": EXAMPLE}}},
     NDJSON: {"schema": {"type": "string"}, "example": '{"type": "contact", "id": "003A", "email": "bob@"}\n'
                                                       '{"type": "account", "id": "001A", "name": "Acme"}\n'}}}}
-# the audit reads a JSON batch only (its NDJSON media type was documented but answered 400)
-AUDIT_BODY_DOC = {"requestBody": BODY_DOC["requestBody"] | {
-    "content": {"application/json": BODY_DOC["requestBody"]["content"]["application/json"]}}}
 
 
 class EntryProblem(BaseModel):
@@ -242,7 +239,7 @@ async def post_batch(request: Request, settings: SettingsDep, rules: RulesDep, o
     """Every record scored in input order (a bad entry gets its own error), duplicates per type, cross-record
     findings and the summary. With `Content-Type: application/x-ndjson`, one `{"type": ..., ...}` per line
     in and one result line per input line out, then a summary line; memory stays flat."""
-    if request.headers.get("content-type", "").split(";")[0].strip().lower() in NDJSON_TYPES:
+    if is_ndjson(request):
         return DuplexStreamingResponse(stream_ndjson(request, rules, options, now, duplicates), media_type=NDJSON)
     body, now, duplicates = await read_batch(request, settings, now, duplicates)
     result = await run_in_threadpool(score_and_count, body, rules, now, options, duplicates,
@@ -250,16 +247,25 @@ async def post_batch(request: Request, settings: SettingsDep, rules: RulesDep, o
     return Response(orjson.dumps(result), media_type="application/json")
 
 
-@router.post("/audit", summary="Data health audit", openapi_extra=AUDIT_BODY_DOC, response_model=AuditResponse,
+def is_ndjson(request: Request) -> bool:
+    """Whether the body is newline-delimited JSON (by any of its names)."""
+    return request.headers.get("content-type", "").split(";")[0].strip().lower() in NDJSON_TYPES
+
+
+@router.post("/audit", summary="Data health audit", openapi_extra=BODY_DOC, response_model=AuditResponse,
              responses={200: {"content": {"text/html": {"schema": {"type": "string"}}}}} | ERRORS)
 async def post_audit(request: Request, settings: SettingsDep, rules: RulesDep, options: OptionsDep, now: NowDep,
                      format: str | None = Query(default=None, pattern="^(json|html)$"),
                      duplicates: DuplicatesQuery = True) -> Response:
     """Seed 002's data health audit: the batch summary plus a prioritised cleanup list; `?format=html` (or
-    `Accept: text/html`) returns a self-contained HTML report."""
-    body, now, duplicates = await read_batch(request, settings, now, duplicates)
-    result = await run_in_threadpool(score_and_count, body, rules, now, options, duplicates,
-                                     request.app.state.metrics)
+    `Accept: text/html`) returns a self-contained HTML report. The body is a JSON batch or, as /v1/batch
+    takes it, NDJSON (read and judged as a stream is, its per-line answers left out)."""
+    if is_ndjson(request):  # helper-58: answered 400 'unexpected content after document'
+        result = await summarise_ndjson(request, rules, options, now, duplicates)
+    else:
+        body, now, duplicates = await read_batch(request, settings, now, duplicates)
+        result = await run_in_threadpool(score_and_count, body, rules, now, options, duplicates,
+                                         request.app.state.metrics)
     audit = {"summary": result["summary"], "cleanup_tasks": result["summary"]["cleanup_tasks"],
              "cross_record": result["cross_record"],
              "duplicates": {t: {"clusters": d["clusters"], "pairs": d["pairs"][:200], "stats": d["stats"],
@@ -356,13 +362,31 @@ async def stream_ndjson(request: Request, rules: Ruleset, options: Options, now:
         queue.discard()
 
 
+async def summarise_ndjson(request: Request, rules: Ruleset, options: Options, now: datetime,
+                           duplicates: bool) -> dict[str, Any]:
+    """An NDJSON body judged as /v1/batch streams it (the same reader, chunks and worker processes), and its
+    summary line, parsed: the audit reads it as it reads a JSON batch's result. Only that line is queued."""
+    queue = SpillQueue()
+    producer = asyncio.create_task(produce_ndjson(request, queue, rules, options, now, duplicates,
+                                                  answer_lines=False))
+    parts = []
+    try:
+        while (chunk := await queue.get()) is not None:
+            parts.append(chunk)
+    finally:
+        producer.cancel()
+        queue.discard()
+    return await run_in_threadpool(orjson.loads, b"".join(parts))  # every duplicate pair: megabytes, maybe
+
+
 async def produce_ndjson(request: Request, queue: SpillQueue, rules: Ruleset, options: Options, now: datetime,
-                         duplicates: bool) -> None:
+                         duplicates: bool, answer_lines: bool = True) -> None:
     """Read lines as they arrive, have them judged in chunks and absorb the chunks in order into `queue`.
 
     A reader task cuts the body into chunks of `CHUNK_LINES` and submits them (to the worker processes, or
-    to a thread); this task takes the results in input order, counts them and queues their lines. A few
-    chunks stay in flight, so every worker is busy while the body is read and the results absorbed.
+    to a thread); this task takes the results in input order, counts them and queues their lines (unless
+    not `answer_lines`: the audit wants the summary line only). A few chunks stay in flight, so every worker
+    is busy while the body is read and the results absorbed.
     """
     reader: asyncio.Task[None] | None = None
     futures: asyncio.Queue[asyncio.Future[Judged] | None] = asyncio.Queue()
@@ -378,7 +402,8 @@ async def produce_ndjson(request: Request, queue: SpillQueue, rules: Ruleset, op
             run.absorb(judged)
             tally.merge(judged.counts)
             tally.flush()
-            queue.put(judged.out)
+            if answer_lines:
+                queue.put(judged.out)
             slots.release()
         await reader  # its error, if reading failed
         for part in await run_in_threadpool(finish_stream, run, tally):
