@@ -11,7 +11,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 from starlette.responses import Response
+from starlette.routing import Match
+
+from app.api.timing import CLIENT_CLOSED, note_client_closed
+from app.metrics import METHODS
 
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
@@ -125,11 +130,22 @@ def install_problem_handlers(app: FastAPI) -> None:
     for error in STORE_DOWN:
         app.add_exception_handler(error, _store_down)
 
+    @app.exception_handler(ClientDisconnect)
+    async def _client_closed(request: Request, exc: ClientDisconnect) -> Response:
+        """The client hung up while its body was being read: no error, nobody to answer (uvicorn drops what
+        is sent after a hang-up); logged and counted as 499, not as a 500 with a traceback (helper-58)."""
+        note_client_closed(request.scope)
+        return Response(status_code=CLIENT_CLOSED)
+
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         problem = _routing_problem(request, exc.status_code) or Problem(str(exc.detail))
         problem.status, problem.title = exc.status_code, _reason(exc.status_code)
-        return problem_response(problem, request.url.path)
+        response = problem_response(problem, request.url.path)
+        response.headers.update(exc.headers or {})  # a 405's Allow (helper-58: it was dropped)
+        if exc.status_code == 405:
+            response.headers["Allow"] = allowed_methods(request)
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> Response:
@@ -181,6 +197,21 @@ def _routing_problem(request: Request, status: int) -> Problem | None:
         return Problem(f"{request.method} is not served at {path[:200]!r}.",
                        [{"loc": "method", "msg": "method not allowed", "input": request.method}])
     return None
+
+
+def allowed_methods(request: Request) -> str:
+    """Every method some route serves at the request's path (RFC 9110 §15.5.6: a 405 carries `Allow`).
+
+    Starlette's 405 names the methods of the first route whose path matched only, and several routes share a
+    path (`/v1/index/{record_type}/{record_id}` is a PUT, a GET and a DELETE route): helper-58. Each method
+    is tried on a scope of its own (FastAPI's included routers keep their state in the scope).
+    """
+    scope = request.scope
+    return ", ".join(sorted(
+        method for method in METHODS
+        if any(route.matches({"type": "http", "method": method, "path": scope["path"],
+                              "root_path": scope.get("root_path", "")})[0] is Match.FULL
+               for route in request.app.router.routes)))
 
 
 def _dumps(node: Any) -> str:

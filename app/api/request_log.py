@@ -19,7 +19,7 @@ from typing import Any
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.api.timing import route_label
+from app.api.timing import CLIENT_CLOSED, client_closed, route_label
 from app.metrics import METHODS
 
 log = logging.getLogger("crm_dq.access")
@@ -125,6 +125,8 @@ class RequestLog:
             status = 500
             raise
         finally:
+            if client_closed(scope):
+                status = CLIENT_CLOSED
             if log.isEnabledFor(logging.INFO):
                 method = scope["method"]
                 log_line(orjson.dumps({

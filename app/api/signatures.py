@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 import time
 
 from pydantic import SecretStr
@@ -18,6 +19,9 @@ SIGNATURE_HEADER = "X-CRM-DQ-Signature"
 HUBSPOT_SIGNATURE_HEADER = "X-HubSpot-Signature-v3"
 HUBSPOT_TIMESTAMP_HEADER = "X-HubSpot-Request-Timestamp"
 MAX_AGE_MS = 5 * 60 * 1000
+# milliseconds since the epoch in ASCII digits (13 today): `str.isdigit` also passes '²' and other Unicode
+# digits, on which `int` fails, and `int` refuses over 4,300 digits; both were an unauthenticated 500 (helper-58)
+_TIMESTAMP = re.compile(r"[0-9]{1,16}")
 # HubSpot signs the URI with these characters decoded (its v3 documentation lists them)
 _HUBSPOT_DECODED = {"%3A": ":", "%2F": "/", "%3F": "?", "%40": "@", "%21": "!", "%24": "$", "%27": "'",
                     "%28": "(", "%29": ")", "%2A": "*", "%2C": ",", "%3B": ";"}
@@ -55,7 +59,7 @@ def verify_hubspot(secret: SecretStr | None, signature: str | None, timestamp: s
     if not signature or not timestamp:
         raise Unauthorized(f"Missing {HUBSPOT_SIGNATURE_HEADER} or {HUBSPOT_TIMESTAMP_HEADER} header.")
     now_ms = int(time.time() * 1000) if now_ms is None else now_ms
-    if not timestamp.isdigit() or abs(now_ms - int(timestamp)) > MAX_AGE_MS:
+    if not _TIMESTAMP.fullmatch(timestamp) or abs(now_ms - int(timestamp)) > MAX_AGE_MS:
         raise Unauthorized(f"{HUBSPOT_TIMESTAMP_HEADER} is more than 5 minutes away from now.")
     expected = hubspot_signature(secret.get_secret_value(), method, uri, body, timestamp)
     if not hmac.compare_digest(expected.encode(), signature.strip().encode("ascii", "replace")):

@@ -8,6 +8,24 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.metrics import METHODS, UNMATCHED_ROUTE, Metrics
 
+# nginx's 'client closed request': the client hung up before its answer was complete (mid-body, mid-stream).
+# Not a server error: Starlette's ClientDisconnect was logged and counted as a 500 with a traceback, and an
+# alert fires on any 5xx (helper-58). One more value of the status label, never the client's own.
+CLIENT_CLOSED = 499
+_CLOSED = "client_closed"
+
+
+def note_client_closed(scope: Scope) -> None:
+    """Record in the request's state that its client hung up: both middlewares then say 499, also after a
+    streamed answer's 200 went out."""
+    scope.setdefault("state", {})[_CLOSED] = True
+
+
+def client_closed(scope: Scope) -> bool:
+    """Whether `note_client_closed` was called for this request."""
+    state = scope.get("state")
+    return bool(state) and _CLOSED in state
+
 
 def route_label(scope: Scope) -> str:
     """The matched route's template (`/v1/index/{record_type}/{record_id}`), never the raw path."""
@@ -52,6 +70,8 @@ class RequestMetrics:
         finally:
             seconds = (ended or perf_counter()) - started
             in_flight.dec()
+            if client_closed(scope):
+                status = CLIENT_CLOSED
             method = scope["method"]
             self.metrics.observe_request(route_label(scope), method if method in METHODS else "OTHER",
                                          status, seconds)

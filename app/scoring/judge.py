@@ -105,24 +105,24 @@ def pack(values: list[Any]) -> Packed:
     try:
         packed = orjson.dumps(values)
     except orjson.JSONEncodeError:
-        return [_flatten_deep(v, PACK_DEPTH) for v in values]
+        return [flatten_deep(v, PACK_DEPTH) for v in values]
     return bytes(memoryview(packed))  # a copy of its length: orjson's own result keeps a 4 KiB buffer
 
 
-def _flatten_deep(value: Any, depth: int) -> Any:
+def flatten_deep(value: Any, depth: int) -> Any:
     """`value` with every container below `depth` levels emptied (the outer ones keep their type).
 
     A field nested deeper than orjson writes was kept as the value itself, and a stream's worker process
     could not pickle one nested about 1,000 deep (JSON allows 1,024) back to the server: the NDJSON answer
     broke off mid-stream. What the end of a batch reads of such a field (filled or not, a string id or
-    not) is the same either way.
+    not) is the same either way. The reference index stores such a record so too (`index.storable`).
     """
     if depth <= 0 and isinstance(value, dict | list):
         return value.__class__()
     if isinstance(value, dict):
-        return {k: _flatten_deep(v, depth - 1) for k, v in value.items()}
+        return {k: flatten_deep(v, depth - 1) for k, v in value.items()}
     if isinstance(value, list):
-        return [_flatten_deep(v, depth - 1) for v in value]
+        return [flatten_deep(v, depth - 1) for v in value]
     return value
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import orjson
 import pytest
 from fastapi.testclient import TestClient
 
@@ -156,10 +157,44 @@ def test_hostile_bodies_are_a_4xx_problem(client: TestClient, path: str, body: b
     assert error_locs(doc) == ["body"]
 
 
+DEEP = b"[" * 1000 + b"]" * 1000  # as deep as JSON goes (orjson accepts 1,024 levels)
+
+
+def test_a_repeated_name_beside_a_deep_value_is_a_422_everywhere(client: TestClient) -> None:
+    """helper-58: the repeat went unnoticed (200) when the body held a value nested about 990 deep or more;
+    in a JSON batch one such entry let every other entry's repeats through."""
+    record = b'{"email": "a@b.com", "email": "c@d.com", "x": ' + DEEP + b"}"
+    doc = assert_problem(post_raw(client, SCORE_PATHS["contact"], record), 422)
+    assert doc["type"] == "/problems/duplicate-keys" and error_locs(doc) == ["body.email"]
+    batch = b'{"contacts": [{"id": "deep", "x": ' + DEEP + b'}, {"id": "b", "email": "x", "email": "y"}]}'
+    response = post_raw(client, "/v1/batch", batch)
+    assert response.status_code == 200, response.text
+    deep, repeated = response.json()["results"]["contacts"]
+    assert deep["record_id"] == "deep"
+    assert error_locs(repeated["error"]) == ["contacts.1.email"]
+    line = b'{"type": "contact", "email": "a@b.com", "email": "c@d.com", "x": ' + DEEP + b"}\n"
+    streamed = client.post("/v1/batch", content=line, headers={"content-type": "application/x-ndjson"})
+    first = orjson.loads(streamed.content.splitlines()[0])
+    assert "line.0.email" in first["error"]["detail"], first
+
+
 # ------------------------------------------------------------------------------------ other HTTP errors
 
 def test_a_wrong_method_is_a_405_problem(client: TestClient) -> None:
     assert error_locs(assert_problem(client.get(SCORE_PATHS["contact"]), 405)) == ["method"]
+
+
+@pytest.mark.parametrize(("method", "path", "allow"), [
+    ("GET", SCORE_PATHS["contact"], "POST"),
+    ("POST", "/v1/index/contacts/c1", "DELETE, GET, PUT"),  # three routes share the path
+    ("DELETE", "/healthz", "GET, HEAD"),
+    ("BREW", "/readyz", "GET, HEAD"),
+])
+def test_a_405_says_which_methods_are_allowed(client: TestClient, method: str, path: str, allow: str) -> None:
+    """RFC 9110 §15.5.6: a 405 names the methods the resource serves (helper-58: the header was dropped)."""
+    response = client.request(method, path)
+    assert_problem(response, 405)
+    assert response.headers["allow"] == allow
 
 
 def test_an_unknown_path_is_a_404_problem(client: TestClient) -> None:

@@ -150,3 +150,13 @@ def test_an_ndjson_stream_answers_a_client_that_sends_everything_before_reading(
     assert "size limit" in out[5678]["error"]["detail"]
     assert out[0]["record_id"] == "c0" and out[-2]["record_id"] == f"c{n - 1}"
     assert out[-1]["summary"]["totals"]["contacts"] == n - 2
+
+
+@pytest.mark.parametrize("path", ["/healthz", "/readyz"])
+def test_the_probes_answer_head_as_load_balancers_send_it(http: httpx.Client, path: str) -> None:
+    """helper-58: both answered HEAD with 405. HEAD is GET without the body: same status and headers."""
+    got, head = http.get(path), http.head(path)
+    assert head.status_code == got.status_code == 200, head.text
+    assert head.content == b""
+    assert head.headers["content-type"] == got.headers["content-type"] == "application/json"
+    assert head.headers["content-length"] == str(len(got.content))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -46,6 +47,46 @@ def test_escaped_colons_and_deep_documents_take_the_exact_path() -> None:
     flagged, paths = check(deep)
     assert flagged and paths == ["body" + ".0" * 600 + ".b.c"]
     assert check(b"[" * 600 + b'{"a": 1}' + b"]" * 600) == (False, [])
+
+
+def nested_lists(depth: int, inner: bytes = b"1") -> bytes:
+    return b"[" * depth + inner + b"]" * depth
+
+
+def test_a_repeat_beside_a_value_nested_as_deep_as_json_goes_is_found() -> None:
+    """helper-58: the slow parse (`json.loads`) hit the recursion limit near 990 levels and found nothing,
+    so the document went through; orjson accepts 1,024."""
+    raw = b'{"email": "a@b.com", "email": "c@d.com", "x": ' + nested_lists(1000) + b"}"
+    assert check(raw) == (True, ["body.email"])
+    raw = b'{"x": ' + nested_lists(1000, b'{"a": 1, "a": 2}') + b', "y": {"b": 1, "b": 2}}'
+    assert check(raw) == (True, ["body.x" + ".0" * 1000 + ".a", "body.y.b"])
+    assert check(b'{"email": "a@b.com", "x": ' + nested_lists(1000, b'{"a": "1:2"}') + b"}") == (False, [])
+
+
+DEEP_VALUES = [1, "a:b", {"t": "10:00:00", "u": {"v": "https://x"}}, [{"k:": '"\\:'}, {"k:": None}], {}]
+
+
+@pytest.mark.parametrize("depth", [255, 600, 1000, 1018])
+@pytest.mark.parametrize("value", DEEP_VALUES)
+def test_deep_documents_are_judged_as_shallow_ones(value: Any, depth: int) -> None:
+    """Deeper than orjson writes back (255 levels) the colons are counted by hand, deeper than `json.loads`
+    went (about 990) the names are still found: no false alarm, and the repeat is named."""
+    plain = b'{"a": ' + nested_lists(depth, orjson.dumps(value)) + b"}"
+    assert check(plain) == (False, [])
+    flagged, paths = check(plain[:-1] + b', "a": 1}')
+    assert flagged and paths == ["body.a"]
+
+
+def test_one_deep_entry_leaves_the_other_entries_of_a_batch_checked() -> None:
+    from app.scoring.json_keys import RepeatedNames, mark_entries_with_repeated_names
+
+    raw = (b'{"contacts": [{"id": "deep", "x": ' + nested_lists(1000) + b'}, '
+           b'{"id": "b", "email": "x", "email": "y"}]}')
+    batch = orjson.loads(raw)
+    assert has_duplicate_keys(raw, batch)
+    assert mark_entries_with_repeated_names(batch, raw, ("contacts",)) == []
+    assert batch["contacts"][1] == RepeatedNames(("contacts.1.email",))
+    assert batch["contacts"][0]["id"] == "deep"
 
 
 def test_a_large_document_is_checked_a_piece_at_a_time() -> None:

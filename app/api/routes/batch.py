@@ -13,11 +13,13 @@ import orjson
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
+from starlette.requests import ClientDisconnect
 from starlette.responses import HTMLResponse, Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
 from app.api.audit_html import render_audit
 from app.api.deps import (
+    LARGE_BODY_BYTES,
     NowDep,
     OptionsDep,
     RulesDep,
@@ -30,6 +32,7 @@ from app.api.deps import (
 from app.api.problems import BodyTooLarge, InvalidParameter, NotARecord
 from app.api.routes.duplicates import Pair
 from app.api.spill import SpillQueue
+from app.api.timing import note_client_closed
 from app.config import Settings
 from app.metrics import Metrics, Tally
 from app.models.report import Report
@@ -88,9 +91,6 @@ BODY_DOC = {"requestBody": {"required": True, "content": {
                                                 "value": EXAMPLE}}},
     NDJSON: {"schema": {"type": "string"}, "example": '{"type": "contact", "id": "003A", "email": "bob@"}\n'
                                                       '{"type": "account", "id": "001A", "name": "Acme"}\n'}}}}
-# the audit reads a JSON batch only (its NDJSON media type was documented but answered 400)
-AUDIT_BODY_DOC = {"requestBody": BODY_DOC["requestBody"] | {
-    "content": {"application/json": BODY_DOC["requestBody"]["content"]["application/json"]}}}
 
 
 class EntryProblem(BaseModel):
@@ -152,14 +152,7 @@ async def read_batch(request: Request, settings: Settings, now: datetime,
                      duplicates: bool) -> tuple[dict[str, Any], datetime, bool]:
     """The JSON batch body, its `now` and whether duplicates are wanted; structure errors are problems."""
     raw = await read_body(request, settings.max_batch_body_bytes)
-    body = load_json(raw)
-    if not isinstance(body, dict):
-        raise NotARecord("Expected a JSON object with accounts/contacts/opportunities/leads lists.",
-                         [{"loc": "body", "msg": "must be a JSON object"}])
-    if has_duplicate_keys(raw, body):  # an entry repeating a name gets its own error; the batch's keys a 422
-        structural = mark_entries_with_repeated_names(body, raw, tuple(PLURAL.values()))
-        if structural:
-            raise repeated_names_problem(structural)
+    body = await run_in_threadpool(parse_batch, raw) if len(raw) > LARGE_BODY_BYTES else parse_batch(raw)
     bad = [{"loc": f"body.{k}", "msg": "must be a list"} for k in PLURAL.values()
            if body.get(k) is not None and not isinstance(body.get(k), list)]
     if bad:
@@ -173,6 +166,20 @@ async def read_batch(request: Request, settings: Settings, now: datetime,
                            limit=settings.max_batch)
     now, duplicates = read_options(body, now, duplicates)
     return body, now, duplicates
+
+
+def parse_batch(raw: bytes) -> dict[str, Any]:
+    """The batch body parsed, an entry that repeats a name marked (it gets its own error); a body that is no
+    JSON object, or repeats a name of its own, is a problem."""
+    body = load_json(raw)
+    if not isinstance(body, dict):
+        raise NotARecord("Expected a JSON object with accounts/contacts/opportunities/leads lists.",
+                         [{"loc": "body", "msg": "must be a JSON object"}])
+    if has_duplicate_keys(raw, body):
+        structural = mark_entries_with_repeated_names(body, raw, tuple(PLURAL.values()))
+        if structural:
+            raise repeated_names_problem(structural)
+    return body
 
 
 def read_options(body: dict[str, Any], now: datetime, duplicates: bool) -> tuple[datetime, bool]:
@@ -232,7 +239,7 @@ async def post_batch(request: Request, settings: SettingsDep, rules: RulesDep, o
     """Every record scored in input order (a bad entry gets its own error), duplicates per type, cross-record
     findings and the summary. With `Content-Type: application/x-ndjson`, one `{"type": ..., ...}` per line
     in and one result line per input line out, then a summary line; memory stays flat."""
-    if request.headers.get("content-type", "").split(";")[0].strip().lower() in NDJSON_TYPES:
+    if is_ndjson(request):
         return DuplexStreamingResponse(stream_ndjson(request, rules, options, now, duplicates), media_type=NDJSON)
     body, now, duplicates = await read_batch(request, settings, now, duplicates)
     result = await run_in_threadpool(score_and_count, body, rules, now, options, duplicates,
@@ -240,16 +247,25 @@ async def post_batch(request: Request, settings: SettingsDep, rules: RulesDep, o
     return Response(orjson.dumps(result), media_type="application/json")
 
 
-@router.post("/audit", summary="Data health audit", openapi_extra=AUDIT_BODY_DOC, response_model=AuditResponse,
+def is_ndjson(request: Request) -> bool:
+    """Whether the body is newline-delimited JSON (by any of its names)."""
+    return request.headers.get("content-type", "").split(";")[0].strip().lower() in NDJSON_TYPES
+
+
+@router.post("/audit", summary="Data health audit", openapi_extra=BODY_DOC, response_model=AuditResponse,
              responses={200: {"content": {"text/html": {"schema": {"type": "string"}}}}} | ERRORS)
 async def post_audit(request: Request, settings: SettingsDep, rules: RulesDep, options: OptionsDep, now: NowDep,
                      format: str | None = Query(default=None, pattern="^(json|html)$"),
                      duplicates: DuplicatesQuery = True) -> Response:
     """Seed 002's data health audit: the batch summary plus a prioritised cleanup list; `?format=html` (or
-    `Accept: text/html`) returns a self-contained HTML report."""
-    body, now, duplicates = await read_batch(request, settings, now, duplicates)
-    result = await run_in_threadpool(score_and_count, body, rules, now, options, duplicates,
-                                     request.app.state.metrics)
+    `Accept: text/html`) returns a self-contained HTML report. The body is a JSON batch or, as /v1/batch
+    takes it, NDJSON (read and judged as a stream is, its per-line answers left out)."""
+    if is_ndjson(request):  # helper-58: answered 400 'unexpected content after document'
+        result = await summarise_ndjson(request, rules, options, now, duplicates)
+    else:
+        body, now, duplicates = await read_batch(request, settings, now, duplicates)
+        result = await run_in_threadpool(score_and_count, body, rules, now, options, duplicates,
+                                         request.app.state.metrics)
     audit = {"summary": result["summary"], "cleanup_tasks": result["summary"]["cleanup_tasks"],
              "cross_record": result["cross_record"],
              "duplicates": {t: {"clusters": d["clusters"], "pairs": d["pairs"][:200], "stats": d["stats"],
@@ -339,18 +355,38 @@ async def stream_ndjson(request: Request, rules: Ruleset, options: Options, now:
     try:
         while (chunk := await queue.get()) is not None:
             yield chunk
+    except ClientDisconnect:  # hung up mid-body: nobody to answer, and no error of ours (helper-58)
+        note_client_closed(request.scope)
     finally:
         producer.cancel()
         queue.discard()
 
 
+async def summarise_ndjson(request: Request, rules: Ruleset, options: Options, now: datetime,
+                           duplicates: bool) -> dict[str, Any]:
+    """An NDJSON body judged as /v1/batch streams it (the same reader, chunks and worker processes), and its
+    summary line, parsed: the audit reads it as it reads a JSON batch's result. Only that line is queued."""
+    queue = SpillQueue()
+    producer = asyncio.create_task(produce_ndjson(request, queue, rules, options, now, duplicates,
+                                                  answer_lines=False))
+    parts = []
+    try:
+        while (chunk := await queue.get()) is not None:
+            parts.append(chunk)
+    finally:
+        producer.cancel()
+        queue.discard()
+    return await run_in_threadpool(orjson.loads, b"".join(parts))  # every duplicate pair: megabytes, maybe
+
+
 async def produce_ndjson(request: Request, queue: SpillQueue, rules: Ruleset, options: Options, now: datetime,
-                         duplicates: bool) -> None:
+                         duplicates: bool, answer_lines: bool = True) -> None:
     """Read lines as they arrive, have them judged in chunks and absorb the chunks in order into `queue`.
 
     A reader task cuts the body into chunks of `CHUNK_LINES` and submits them (to the worker processes, or
-    to a thread); this task takes the results in input order, counts them and queues their lines. A few
-    chunks stay in flight, so every worker is busy while the body is read and the results absorbed.
+    to a thread); this task takes the results in input order, counts them and queues their lines (unless
+    not `answer_lines`: the audit wants the summary line only). A few chunks stay in flight, so every worker
+    is busy while the body is read and the results absorbed.
     """
     reader: asyncio.Task[None] | None = None
     futures: asyncio.Queue[asyncio.Future[Judged] | None] = asyncio.Queue()
@@ -366,7 +402,8 @@ async def produce_ndjson(request: Request, queue: SpillQueue, rules: Ruleset, op
             run.absorb(judged)
             tally.merge(judged.counts)
             tally.flush()
-            queue.put(judged.out)
+            if answer_lines:
+                queue.put(judged.out)
             slots.release()
         await reader  # its error, if reading failed
         for part in await run_in_threadpool(finish_stream, run, tally):

@@ -10,8 +10,16 @@ from pydantic import BaseModel, Field
 from sqlalchemy import Engine
 from starlette.responses import JSONResponse, Response
 
-from app.api.deps import OptionsDep, RulesDep, SettingsDep, parse_json, read_body, read_record
-from app.api.problems import PROBLEM_JSON, PROBLEM_REF, BodyTooLarge, NotARecord, Problem
+from app.api.deps import (
+    LARGE_BODY_BYTES,
+    OptionsDep,
+    RulesDep,
+    SettingsDep,
+    parse_json,
+    read_body,
+    read_record,
+)
+from app.api.problems import PROBLEM_JSON, PROBLEM_REF, BodyTooLarge, InvalidParameter, NotARecord, Problem
 from app.models.store import ensure_schema
 from app.scoring.matching import index
 
@@ -74,6 +82,16 @@ LINKS = {"GetIndexedRecord": {"operationId": "get_record", "parameters": SAME_RE
                                  "description": "Remove the record just written."}}
 
 
+def storable_id(record_id: str) -> str:
+    """The path's id, or a 422 problem naming `path.record_id` when the index cannot store it (a NUL, over
+    255 characters: a 500 from PostgreSQL; helper-58)."""
+    problem = index.id_problem(record_id)
+    if problem is not None:
+        raise InvalidParameter(f"{problem}.", [{"loc": "path.record_id", "msg": problem,
+                                                "input": record_id[:100]}])
+    return record_id
+
+
 def record_type_of(plural: str) -> str:
     """accounts/contacts/leads → singular; anything else is a 404 (only those are matched)."""
     if plural not in MATCHABLE:
@@ -90,6 +108,7 @@ async def put_record(record_type: RecordType, record_id: RecordId, request: Requ
                      rules: RulesDep, options: OptionsDep, engine: EngineDep) -> dict[str, Any]:
     """Insert or replace the record with this id (the last write wins)."""
     singular = record_type_of(record_type)
+    storable_id(record_id)
     record = await read_record(request, settings)
     record["id"] = record_id
     await run_in_threadpool(index.upsert_records, engine, singular, [(record_id, record)],
@@ -100,7 +119,8 @@ async def put_record(record_type: RecordType, record_id: RecordId, request: Requ
 @router.get("/{record_type}/{record_id}", summary="Read one indexed record", responses=NOT_FOUND | STORE_DOWN)
 async def get_record(record_type: RecordType, record_id: RecordId, engine: EngineDep) -> dict[str, Any]:
     """The record as last indexed."""
-    record = await run_in_threadpool(index.get_record, engine, record_type_of(record_type), record_id)
+    singular = record_type_of(record_type)
+    record = await run_in_threadpool(index.get_record, engine, singular, storable_id(record_id))
     if record is None:
         raise NotFound(f"{record_type}/{record_id} is not indexed.")
     return record
@@ -110,7 +130,8 @@ async def get_record(record_type: RecordType, record_id: RecordId, engine: Engin
                responses=NOT_FOUND | STORE_DOWN)
 async def delete_record(record_type: RecordType, record_id: RecordId, engine: EngineDep) -> Response:
     """Forget the record (for example when the CRM deletes or merges it)."""
-    if not await run_in_threadpool(index.delete_record, engine, record_type_of(record_type), record_id):
+    singular = record_type_of(record_type)
+    if not await run_in_threadpool(index.delete_record, engine, singular, storable_id(record_id)):
         raise NotFound(f"{record_type}/{record_id} is not indexed.")
     return Response(status_code=204)
 
@@ -125,7 +146,9 @@ async def bulk_upsert(record_type: RecordType, request: Request, settings: Setti
                       options: OptionsDep, engine: EngineDep) -> JSONResponse:
     """Upsert many records by id; entries without an id are reported, the rest are indexed."""
     singular = record_type_of(record_type)
-    body = parse_json(await read_body(request, settings.max_batch_body_bytes))
+    raw = await read_body(request, settings.max_batch_body_bytes)
+    # parsed in a worker thread when large, as a JSON batch is (helper-58)
+    body = await run_in_threadpool(parse_json, raw) if len(raw) > LARGE_BODY_BYTES else parse_json(raw)
     records = body.get("records") if isinstance(body, dict) else body
     if not isinstance(records, list):
         raise NotARecord("Expected {\"records\": [...]} or a JSON array.", [{"loc": "body.records", "msg": "list"}])
@@ -134,10 +157,12 @@ async def bulk_upsert(record_type: RecordType, request: Request, settings: Setti
     items, errors = [], []
     for i, r in enumerate(records):
         rid = r.get("id") if isinstance(r, dict) else None
-        if isinstance(rid, str | int) and not isinstance(rid, bool) and str(rid):
-            items.append((str(rid), r | {"id": str(rid)}))
-        else:
+        if not (isinstance(rid, str | int) and not isinstance(rid, bool) and str(rid)):
             errors.append({"index": i, "loc": f"body.records.{i}", "msg": "a record object with an id"})
+        elif problem := index.id_problem(str(rid)):  # helper-58: a 500 from PostgreSQL for the whole bulk
+            errors.append({"index": i, "loc": f"body.records.{i}.id", "msg": problem})
+        else:
+            items.append((str(rid), r | {"id": str(rid)}))
     written = await run_in_threadpool(index.upsert_records, engine, singular, items,
                                       rules.match_models[singular], options.default_region)
     return JSONResponse({"record_type": record_type, "indexed": written, "errors": errors})

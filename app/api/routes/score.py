@@ -73,20 +73,32 @@ def find_in_index(request: Request, record_type: str, record: dict[str, Any], ru
     cfg = rules.file.duplicates
     model = rules.match_models[record_type]
     own = record_id(record, 0) if record.get("id") not in (None, "") else None
+    probe: dict[str, Any] | None = None
     prepared = None
     found: list[dict[str, Any]] = []
     for other in (record_type, *cfg.match_also.get(record_type, ())):
         if index.count_records(engine, other) == 0:
             continue
-        if prepared is None:
-            prepared = prepare([record], record_type, options.default_region, [own or "new"])
+        if probe is None:
+            probe = as_stored(record)
+            prepared = prepare([probe], record_type, options.default_region, [own or "new"])
         candidates, tf = index.find_candidates(engine, other, prepared, model, cfg.max_block_size,
                                                cfg.tf_pseudo_count, exclude_id=own if other == record_type else None,
                                                common_value_after=cfg.common_value_after)
-        found += link_record(record_type, record, candidates, rules, region=options.default_region, tf=tf,
+        found += link_record(record_type, probe, candidates, rules, region=options.default_region, tf=tf,
                              candidate_type=other)
     found.sort(key=lambda pair: -pair["score"])  # stable: the record's own type first among equal scores
     return found[: cfg.max_candidates]
+
+
+def as_stored(record: dict[str, Any]) -> dict[str, Any]:
+    """The record matched as the index would store it (`index.storable`: no NUL, nothing nested too deep),
+    under its own id: a NUL in a name or an email had made keys and comparisons of its own, and a key with a
+    NUL failed PostgreSQL's lookup (helper-58)."""
+    stored = index.storable(record)[0]
+    if stored is not record and "id" in record:
+        stored["id"] = record["id"]
+    return stored
 
 
 def make_score_endpoint(record_type: str) -> Any:
@@ -165,9 +177,12 @@ async def _index(request: Request, record_type: str, record: dict[str, Any], rul
 
 
 def upsert_one(request: Request, record_type: str, record: dict[str, Any], rules: Ruleset, options: Options) -> bool:
-    """Upsert after scoring; False when the type is not indexed, the record has no id or the store is down."""
+    """Upsert after scoring; False when the type is not indexed, the record has no id the index can store (a
+    NUL, over 255 characters: helper-58) or the store is down."""
     rid = record.get("id")
     if record_type not in MATCHABLE or not isinstance(rid, str | int) or isinstance(rid, bool) or not str(rid):
+        return False
+    if index.id_problem(str(rid)) is not None:
         return False
     try:
         index.upsert_records(request.app.state.engine, record_type, [(str(rid), record)],

@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 import orjson
 from fastapi import APIRouter, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, SecretStr
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
@@ -21,7 +21,15 @@ from starlette.responses import Response
 from app.adapters import Adapted, AdapterError, Mappings, adapt_payload, annotate
 from app.adapters.convert import count_entries
 from app.adapters.hubspot_events import EventBatch, from_hubspot_events, is_event_delivery, partial_report
-from app.api.deps import NOW_PARAMETER, flag_parameter, parse_json, parse_now, query_flag, read_body
+from app.api.deps import (
+    LARGE_BODY_BYTES,
+    NOW_PARAMETER,
+    flag_parameter,
+    parse_json,
+    parse_now,
+    query_flag,
+    read_body,
+)
 from app.api.problems import BodyTooLarge, InvalidParameter, NotARecord, NotJson
 from app.api.routes.batch import EntryError
 from app.api.routes.score import MATCHABLE, judge_record, judge_record_blocking
@@ -206,7 +214,8 @@ def webhook_doc(path: str, headers: list[tuple[str, str]]) -> dict[str, Any]:
 Item = tuple[str, dict[str, Any], Adapted | None] | dict[str, Any]
 # Payloads of more entries are adapted and judged in a worker thread: on the event loop 2,000 records held
 # every other request (/healthz too) for 0.9 s. A record save stays on the loop, where the hop cost more than
-# scoring it (bench/load.sh).
+# scoring it (bench/load.sh). So does a body over LARGE_BODY_BYTES, whatever it holds (one record of 900,000
+# fields held the loop for 6-21 s; helper-58).
 LOOP_MOST = 20
 
 
@@ -217,10 +226,11 @@ def check_count(entries: int, call: WebhookCall) -> None:
                            limit=call.settings.max_batch)
 
 
-async def respond(request: Request, items: list[Item], call: WebhookCall) -> Response:
-    """Score (and index) each record and count it as `webhook` (summed, written later: `record_soon`)."""
+async def respond(request: Request, items: list[Item], call: WebhookCall, large: bool) -> Response:
+    """Score (and index) each record and count it as `webhook` (summed, written later: `record_soon`); a
+    `large` body's in a worker thread."""
     check_count(len(items), call)
-    if len(items) > LOOP_MOST:
+    if large or len(items) > LOOP_MOST:
         results = await run_in_threadpool(judge_items, request, items, call)
         content = await run_in_threadpool(orjson.dumps, {"results": results})  # megabytes for 2,000 records
         return Response(content, media_type="application/json")
@@ -308,16 +318,20 @@ def entry_error(index: int, loc: str, msg: str) -> dict[str, Any]:
     return not_a_record(index, msg[:300], {"loc": loc, "msg": msg})
 
 
-async def respond_adapted(request: Request, source: str, payload: Any, call: WebhookCall) -> Response:
+async def respond_adapted(request: Request, source: str, payload: Any, call: WebhookCall,
+                          large: bool) -> Response:
     """Salesforce or HubSpot objects: counted, adapted through the mappings, then judged (a large payload
-    adapted in a worker thread, as it is judged)."""
-    entries = count_entries(source, payload)
+    counted and adapted in a worker thread, as it is judged)."""
+    if large:
+        entries = await run_in_threadpool(count_entries, source, payload)
+    else:
+        entries = count_entries(source, payload)
     check_count(entries, call)
-    if entries > LOOP_MOST:
+    if large or entries > LOOP_MOST:
         items = await run_in_threadpool(_adapt, source, payload, call)
     else:
         items = _adapt(source, payload, call)
-    return await respond(request, items, call)
+    return await respond(request, items, call, large)
 
 
 def _adapt(source: str, payload: Any, call: WebhookCall) -> list[Item]:
@@ -379,13 +393,22 @@ async def read_webhook_body(request: Request, call: WebhookCall) -> bytearray:
     return await read_body(request, call.settings.max_webhook_body_bytes)
 
 
-async def read_signed_payload(request: Request, call: WebhookCall) -> Any:
-    """The parsed body, once its `X-CRM-DQ-Signature` is checked (whenever CRM_DQ_WEBHOOK_SECRET is set)."""
+async def read_signed_payload(request: Request, call: WebhookCall) -> tuple[Any, bool]:
+    """The parsed body, once its `X-CRM-DQ-Signature` is checked (whenever CRM_DQ_WEBHOOK_SECRET is set), and
+    whether it is large (checked and parsed in a worker thread then)."""
     refuse_xml(request)
     secret, signature = call.settings.webhook_secret, request.headers.get(CRM_DQ_SIGNATURE[0])
     if not signature:  # refused (when signing is on) before a byte of the body is read
         verify_body_signature(secret, signature, b"")
     body = await read_webhook_body(request, call)
+    large = len(body) > LARGE_BODY_BYTES
+    if large:
+        return await run_in_threadpool(signed_payload, secret, signature, body), large
+    return signed_payload(secret, signature, body), large
+
+
+def signed_payload(secret: SecretStr | None, signature: str | None, body: bytes) -> Any:
+    """`parse_webhook_json` of a body whose signature is checked first."""
     verify_body_signature(secret, signature, body)
     return parse_webhook_json(body)
 
@@ -395,17 +418,17 @@ async def read_signed_payload(request: Request, call: WebhookCall) -> Any:
 async def webhook_salesforce(request: Request) -> Response:
     """Score sObject JSON as the REST API returns it: one record or a query result (`records`)."""
     call = read_call(request)
-    payload = await read_signed_payload(request, call)
-    return await respond_adapted(request, "salesforce", payload, call)
+    payload, large = await read_signed_payload(request, call)
+    return await respond_adapted(request, "salesforce", payload, call, large)
 
 
-async def respond_events(request: Request, payload: Any, call: WebhookCall) -> Response:
+async def respond_events(request: Request, payload: Any, call: WebhookCall, large: bool) -> Response:
     """HubSpot event notifications: partial reports of the changed objects, every other event acknowledged
     (deletions also leave the reference index with ?index=true). Always 200 for well-formed events: HubSpot
     retries a delivery it did not get a 2xx for."""
     received = len(payload) if isinstance(payload, list) else 1
     check_count(received, call)
-    if received > LOOP_MOST:
+    if large or received > LOOP_MOST:
         batch, results = await run_in_threadpool(judge_events, request, payload, call)
     else:
         batch, results = read_events(payload, call), []
@@ -457,7 +480,7 @@ def index_changes(request: Request, adapted: Adapted, call: WebhookCall) -> bool
     """Store an object's changed properties over what the index holds of it (or as all it knows so far)."""
     record_type, changed = adapted.record_type, adapted.record
     rid = changed.get("id")
-    if not isinstance(rid, str | int) or isinstance(rid, bool) or not str(rid):
+    if not isinstance(rid, str | int) or isinstance(rid, bool) or not str(rid) or index.id_problem(str(rid)):
         return False
     engine, model = request.app.state.engine, call.rules.match_models[record_type]
     try:
@@ -499,11 +522,21 @@ async def webhook_hubspot(request: Request) -> Response:
     if not signature or not timestamp:  # refused (when signing is on) before a byte of the body is read
         verify_hubspot(secret, signature, timestamp, request.method, str(request.url), b"")
     body = await read_webhook_body(request, call)
-    verify_hubspot(secret, signature, timestamp, request.method, str(request.url), body)
+    large = len(body) > LARGE_BODY_BYTES
+    signed = (secret, signature, timestamp, request.method, str(request.url), body)
+    payload, events = await run_in_threadpool(hubspot_payload, *signed) if large else hubspot_payload(*signed)
+    if events:
+        return await respond_events(request, payload, call, large)
+    return await respond_adapted(request, "hubspot", payload, call, large)
+
+
+def hubspot_payload(secret: SecretStr | None, signature: str | None, timestamp: str | None, method: str,
+                    uri: str, body: bytes) -> tuple[Any, bool]:
+    """`parse_webhook_json` of a body whose HubSpot signature is checked first, and whether it is a delivery
+    of event notifications."""
+    verify_hubspot(secret, signature, timestamp, method, uri, body)
     payload = parse_webhook_json(body)
-    if is_event_delivery(payload):
-        return await respond_events(request, payload, call)
-    return await respond_adapted(request, "hubspot", payload, call)
+    return payload, is_event_delivery(payload)
 
 
 @router.post("/generic", response_model=WebhookResponse, summary="Score canonical records from any CRM",
@@ -511,7 +544,13 @@ async def webhook_hubspot(request: Request) -> Response:
 async def webhook_generic(request: Request) -> Response:
     """Score canonical records: `{"type": "contact", …fields}`, a list of them, or `{"records": […]}`."""
     call = read_call(request)
-    payload = await read_signed_payload(request, call)
+    payload, large = await read_signed_payload(request, call)
+    items = await run_in_threadpool(generic_items, payload, call) if large else generic_items(payload, call)
+    return await respond(request, items, call, large)
+
+
+def generic_items(payload: Any, call: WebhookCall) -> list[Item]:
+    """The canonical records of a generic payload, each entry that is none as its own error."""
     if isinstance(payload, dict) and isinstance(payload.get("records"), list):
         entries, where = payload["records"], "body.records."
     elif isinstance(payload, list):
@@ -533,7 +572,7 @@ async def webhook_generic(request: Request) -> Response:
                                                        "or ?type="))
             continue
         items.append((record_type, record, None))
-    return await respond(request, some_records(items), call)
+    return some_records(items)
 
 
 # The same endpoints with a trailing slash (`/v1/webhooks/hubspot/`), undocumented: the app answered them with

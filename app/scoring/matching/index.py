@@ -8,6 +8,7 @@ one id, so its key rows always belong to the last write.
 from __future__ import annotations
 
 import itertools
+import re
 import threading
 import time
 from collections import Counter
@@ -23,6 +24,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from app.models.store import IndexedRecord, IndexKey
+from app.scoring.judge import PACK_DEPTH, flatten_deep
 from app.scoring.matching.linker import PEOPLE_COUNTED_UP_TO, MatchModel, Prepared, TermFrequencies, prepare
 from app.scoring.matching.normalize import KEY_OF, MULTI
 
@@ -49,6 +51,53 @@ def _writing() -> Iterator[None]:
 def writes_in_flight() -> int:
     """Index writes this process is running now: while there are any, a SQLite read may wait for a lock."""
     return _writes
+
+
+# The longest id the store keeps (the record_id columns' length: PostgreSQL refuses a longer one, SQLite would
+# keep it) and a NUL, which PostgreSQL's text types cannot hold: both were a 500 from the driver (helper-58).
+MAX_ID_LENGTH: int = IndexedRecord.__table__.c.record_id.type.length  # type: ignore[attr-defined]
+# `\u0000` as orjson writes a NUL, not preceded by an escaping backslash
+_ESCAPED_NUL = re.compile(rb"(?<!\\)((?:\\\\)*)\\u0000")
+
+
+class UnstorableId(ValueError):
+    """An id the index cannot store (`id_problem` says why); callers check ids before writing."""
+
+
+def id_problem(record_id: str) -> str | None:
+    """Why the index cannot store a record under `record_id`, or None when it can (the same on SQLite and
+    PostgreSQL): an id holding a NUL or longer than the column."""
+    if "\x00" in record_id:
+        return "the id contains a NUL character, which the reference index cannot store"
+    if len(record_id) > MAX_ID_LENGTH:
+        return f"the id is longer than the {MAX_ID_LENGTH} characters the reference index stores"
+    return None
+
+
+def storable(record: dict[str, Any]) -> tuple[dict[str, Any], str]:
+    """The record as the index stores (and matches) it, and its JSON text.
+
+    Containers nested deeper than orjson writes (255 levels; JSON allows 1,024) are emptied as `judge.pack`
+    empties them, and NUL characters are dropped (PostgreSQL's text holds none): either was a 500 on every
+    index write (helper-58). Matching keys are made from this form, so a NUL makes no key of its own.
+    The record itself is returned when neither applies.
+    """
+    try:
+        text = orjson.dumps(record)
+    except orjson.JSONEncodeError:
+        record = flatten_deep(record, PACK_DEPTH)
+        text = orjson.dumps(record)
+    if b"\\u0000" in text:
+        text = _ESCAPED_NUL.sub(rb"\1", text)
+        record = orjson.loads(text)
+    return record, text.decode()
+
+
+def _check_ids(ids: Sequence[str]) -> None:
+    for record_id in ids:
+        problem = id_problem(record_id)
+        if problem is not None:
+            raise UnstorableId(problem)
 
 
 def record_index_keys(prepared: Prepared, row: int, model: MatchModel) -> set[tuple[str, str]]:
@@ -78,6 +127,7 @@ def upsert_records(engine: Engine, record_type: str, items: Sequence[tuple[str, 
                    model: MatchModel, region: str) -> int:
     """Insert or replace records by id (the last of repeated ids wins); returns how many were written."""
     latest = dict(items)
+    _check_ids(list(latest))
     ids = sorted(latest)  # one lock order for every writer: no deadlocks between bulk upserts
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start:start + CHUNK]
@@ -100,15 +150,16 @@ def update_record(engine: Engine, record_type: str, record_id: str, changes: dic
     query = select(IndexedRecord.data).where(IndexedRecord.record_type == record_type,
                                              IndexedRecord.record_id == record_id)
     postgres, sqlite = engine.dialect.name == "postgresql", engine.dialect.name == "sqlite"
+    _check_ids([record_id])
     with _writing(), engine.begin() as conn:
         # (an in-memory database shares one connection between threads: it may be in another's transaction)
         if sqlite and not conn.connection.dbapi_connection.in_transaction:  # type: ignore[union-attr]
             conn.exec_driver_sql("BEGIN IMMEDIATE")
         data = conn.execute(query.with_for_update() if postgres else query).scalar()
         merged = merge_fields(orjson.loads(data) if data is not None else {}, changes)
-        _write(conn, engine, record_type, [record_id], [merged], model, region)
+        [stored] = _write(conn, engine, record_type, [record_id], [merged], model, region)
     _TOTALS.pop((id(engine), record_type), None)
-    return merged
+    return stored
 
 
 def merge_fields(stored: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
@@ -121,22 +172,27 @@ def merge_fields(stored: dict[str, Any], changes: dict[str, Any]) -> dict[str, A
 
 
 def _write(conn: Any, engine: Engine, record_type: str, ids: list[str], records: list[dict[str, Any]],
-           model: MatchModel, region: str) -> None:
-    """Upsert record rows, then replace their key rows, in the caller's transaction."""
+           model: MatchModel, region: str) -> list[dict[str, Any]]:
+    """Upsert record rows, then replace their key rows, in the caller's transaction; returns the records as
+    stored (`storable`)."""
     now = datetime.now(UTC)
-    prepared = prepare(records, record_type, region, ids)
-    rows = [{"record_type": record_type, "record_id": rid, "data": orjson.dumps(rec).decode(),
-             "updated_at": now} for rid, rec in zip(ids, records, strict=True)]
+    stored = [storable(record) for record in records]
+    prepared = prepare([record for record, _ in stored], record_type, region, ids)
+    rows = [{"record_type": record_type, "record_id": rid, "data": text, "updated_at": now}
+            for rid, (_, text) in zip(ids, stored, strict=True)]
     key_rows = [{"record_type": record_type, "record_id": rid, "name": n, "value": v}
                 for row, rid in enumerate(ids) for n, v in sorted(record_index_keys(prepared, row, model))]
     conn.execute(_upsert_statement(engine, rows))
     conn.execute(delete(IndexKey).where(IndexKey.record_type == record_type, IndexKey.record_id.in_(ids)))
     if key_rows:
         conn.execute(insert(IndexKey), key_rows)
+    return [record for record, _ in stored]
 
 
 def get_record(engine: Engine, record_type: str, record_id: str) -> dict[str, Any] | None:
-    """The stored record, or None."""
+    """The stored record, or None (always for an id the index cannot store)."""
+    if id_problem(record_id) is not None:
+        return None
     with engine.connect() as conn:
         data = conn.execute(select(IndexedRecord.data).where(
             IndexedRecord.record_type == record_type, IndexedRecord.record_id == record_id)).scalar()
@@ -144,7 +200,9 @@ def get_record(engine: Engine, record_type: str, record_id: str) -> dict[str, An
 
 
 def delete_record(engine: Engine, record_type: str, record_id: str) -> bool:
-    """Remove a record and its keys; False when it was not there."""
+    """Remove a record and its keys; False when it was not there (always for an id the index cannot store)."""
+    if id_problem(record_id) is not None:
+        return False
     with _writing(), engine.begin() as conn:
         deleted = conn.execute(delete(IndexedRecord).where(
             IndexedRecord.record_type == record_type, IndexedRecord.record_id == record_id)).rowcount
