@@ -13,7 +13,7 @@ import orjson
 from fastapi import Depends, Query, Request
 from sqlalchemy import Engine
 
-from app.api.problems import BodyTooLarge, DuplicateKeys, InvalidBody, InvalidParameter, NotARecord
+from app.api.problems import BodyTooLarge, DuplicateKeys, InvalidBody, InvalidParameter, NotARecord, NotJson
 from app.config import Settings
 from app.scoring import Options, Ruleset
 from app.scoring.json_keys import duplicate_key_paths, has_duplicate_keys
@@ -107,11 +107,29 @@ OptionsDep = Annotated[Options, Depends(get_options)]
 NowDep = Annotated[datetime, Depends(get_now)]
 
 
+# The media types a browser sends cross-site without asking the server first (CORS "simple" requests): read as
+# JSON, any web page a user opens could post records to a crm-dq on their machine or intranet and write to its
+# index (with no API keys set, as `make run` serves). FastAPI stopped parsing JSON under them for the same
+# reason (CVE-2021-32677); helper-57/58 found every body route read them as JSON. No Content-Type is read
+# as JSON, as before.
+FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data", "text/plain"})
+
+
+def refuse_form_types(request: Request) -> None:
+    """A 415 problem naming the Content-Type header when a body is declared as a form or plain text."""
+    declared = request.headers.get("content-type")
+    if declared is not None and declared.partition(";")[0].strip().lower() in FORM_TYPES:
+        raise NotJson("This route takes JSON: send the body with `Content-Type: application/json` (a form or "
+                      "plain text is refused, so no web page can post to the service from a browser).",
+                      [{"loc": "header.content-type", "msg": "not JSON", "input": declared[:100]}])
+
+
 async def read_body(request: Request, limit: int) -> bytearray:
     """The raw body, refused with 413 as soon as it passes `limit` bytes (declared or streamed).
 
     One growing buffer: a list of chunks joined at the end held the body twice at its peak.
     """
+    refuse_form_types(request)
     declared = request.headers.get("content-length")
     # ASCII digits only, as `int` reads them in any length (helper-58: `isdigit` passes '²')
     if declared and declared.isascii() and declared.isdigit() and (len(declared) > 18 or int(declared) > limit):

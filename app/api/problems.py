@@ -167,6 +167,8 @@ def document_problems(schema: dict[str, Any]) -> dict[str, Any]:
     for item in schema.get("paths", {}).values():
         for op in item.values():
             responses = op.setdefault("responses", {})
+            if "requestBody" in op:  # deps.refuse_form_types
+                responses.setdefault("415", {"description": "Body sent as a form or plain text: JSON only"})
             if op.get("security"):
                 responses.setdefault("401", {"description": "An API key is required (only when the server "
                                                             "sets CRM_DQ_API_KEYS)"})

@@ -199,3 +199,34 @@ def test_a_405_says_which_methods_are_allowed(client: TestClient, method: str, p
 
 def test_an_unknown_path_is_a_404_problem(client: TestClient) -> None:
     assert error_locs(assert_problem(client.get("/v1/nothing-here"), 404)) == ["path"]
+
+
+# ------------------------------------------------------------------- a form or plain text is no JSON: 415
+
+FORM_TYPES = ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x",
+              "Text/Plain; charset=utf-8"]
+BODY_ROUTES = [*PATHS, "/v1/batch", "/v1/audit", "/v1/duplicates", "/v1/index/contacts/bulk", "/v1/webhooks/generic"]
+
+
+@pytest.mark.parametrize("path", BODY_ROUTES)
+@pytest.mark.parametrize("media", FORM_TYPES)
+def test_a_body_sent_as_a_form_or_plain_text_is_a_415(client: TestClient, path: str, media: str) -> None:
+    """The media types a browser posts cross-site without a preflight: read as JSON, any web page could write
+    to a local service's index (helper-57/58; FastAPI's CVE-2021-32677). Nothing is read or written."""
+    body = b'{"id": "c9", "first_name": "Eve", "records": [], "contacts": [], "record_type": "contacts"}'
+    doc = assert_problem(client.post(path, content=body, headers={"content-type": media}), 415)
+    assert doc["type"] == "/problems/unsupported-media-type"
+    assert error_locs(doc) == ["header.content-type"]
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_a_body_without_a_content_type_is_read_as_json(client: TestClient, path: str) -> None:
+    response = client.post(path, content=b'{"id": "c9"}')
+    assert "content-type" not in response.request.headers
+    assert response.status_code == 200, response.text
+
+
+def test_every_body_route_documents_its_415(client: TestClient) -> None:
+    paths = client.get("/openapi.json").json()["paths"]
+    with_body = [(p, m) for p, item in paths.items() for m, op in item.items() if "requestBody" in op]
+    assert with_body and all("415" in paths[p][m]["responses"] for p, m in with_body)
