@@ -338,8 +338,12 @@ def cmd_score(args: argparse.Namespace) -> int:
             else:
                 out.write(orjson.dumps(result) + b"\n")
         if as_json:
-            summary = results.pop() if results and results[-1].get("type") == "summary" else None
-            out.write(orjson.dumps({"results": results, "summary": summary}, option=orjson.OPT_INDENT_2))
+            # a JSON batch's answer: results, duplicates, cross_record and summary side by side (helper-61: the
+            # whole summary line was nested under "summary", its summary at summary.summary)
+            last = results.pop() if results and results[-1].get("type") == "summary" else {}
+            out.write(orjson.dumps({"results": results, "duplicates": last.get("duplicates"),
+                                    "cross_record": last.get("cross_record"), "summary": last.get("summary")},
+                                   option=orjson.OPT_INDENT_2))
         progress.finish()
     return 0
 

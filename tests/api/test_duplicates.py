@@ -148,3 +148,13 @@ def test_duplicates_can_block_when_the_rules_say_so(tmp_path) -> None:  # noqa: 
     with TestClient(create_app(settings)) as client:
         report = client.post("/v1/contacts/score", json={"record": BOB, "candidates": [BOBBY]}).json()
     assert report["decision"] == {"action": "block", "reasons": ["contact.duplicate.auto_merge"]}
+
+
+def test_record_type_may_be_singular_as_reports_write_it(client: TestClient) -> None:
+    """helper-61: "contact" (every report's record_type) was a 422; both spellings name the type."""
+    plural = client.post("/v1/duplicates", json={"record_type": "contacts", "records": [BOB, BOBBY]}).json()
+    singular = client.post("/v1/duplicates", json={"record_type": "contact", "records": [BOB, BOBBY]}).json()
+    assert singular["pairs"] == plural["pairs"] and singular["clusters"] == [["c1", "c2"]]
+    for wrong in ("opportunity", ["contacts"], {"type": "contacts"}):
+        r = client.post("/v1/duplicates", json={"record_type": wrong, "records": [BOB]})
+        assert r.status_code == 422 and r.json()["errors"][0]["loc"] == "body.record_type"

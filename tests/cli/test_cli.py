@@ -76,7 +76,9 @@ def test_score_local_salesforce_csv_to_json(export: Path, tmp_path: Path) -> Non
     assert done.returncode == 0, done.stderr
     assert "300/300 records" in done.stderr  # the progress bar
     report = json.loads(out.read_text())
-    assert len(report["results"]) == 300 and report["summary"]["type"] == "summary"
+    # /v1/batch's JSON answer (helper-61: the summary was nested one level deeper than README said)
+    assert set(report) == {"results", "duplicates", "cross_record", "summary"}
+    assert len(report["results"]) == 300 and report["summary"]["totals"]["contacts"] == 300
     first = report["results"][0]
     assert first["record_id"] == "003X000000"
     assert first["source"] == {"system": "salesforce", "object": "Contact"}
@@ -86,13 +88,13 @@ def test_score_local_salesforce_csv_to_json(export: Path, tmp_path: Path) -> Non
     assert broken == 43
     # the export's columns are named in the summary too
     summary = report["summary"]
-    assert summary["summary"]["completeness_source_fields"]["contacts"]["title"] == "Title"
-    top = summary["summary"]["top_findings"]
+    assert summary["completeness_source_fields"]["contacts"]["title"] == "Title"
+    top = summary["top_findings"]
     assert top and all(f["source_field"] == {"email": "Email", "title": "Title", "department": "Department"}
                        .get(f["field"], f["source_field"]) for f in top)
     assert any(f["field"] == "email" and f["source_field"] == "Email" for f in top)
     # a contacts-only export has no accounts to miss: no "account not in this batch" for every row
-    assert not [f for f in summary["cross_record"] if f["field"] == "account_id"]
+    assert not [f for f in report["cross_record"] if f["field"] == "account_id"]
     missing_title = next(r for r in report["results"] if "title" in r["completeness"]["missing"])
     assert missing_title["completeness"]["missing_source_fields"]["title"] == "Title"
 

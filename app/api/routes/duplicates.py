@@ -17,10 +17,12 @@ from app.scoring.matching.dedupe import find_duplicates
 
 router = APIRouter(prefix="/v1", tags=["duplicates"])
 MATCHABLE_PLURALS = ("accounts", "contacts", "leads")
+# a report's own record_type is singular: both spellings name the type (helper-61: "contact" was a 422)
+MATCHABLE_TYPES = {**{p: PLURALS[p] for p in MATCHABLE_PLURALS}, **{PLURALS[p]: PLURALS[p] for p in MATCHABLE_PLURALS}}
 
 
 class DuplicatesRequest(BaseModel):
-    record_type: Literal["accounts", "contacts", "leads"]
+    record_type: Literal["accounts", "contacts", "leads", "account", "contact", "lead"]
     records: list[dict[str, Any]]
     reference: list[dict[str, Any]] | None = Field(
         default=None, description="Records already known: pairs then link `records` (a) to `reference` (b).")
@@ -68,10 +70,11 @@ async def post_duplicates(request: Request, settings: SettingsDep, rules: RulesD
     body = parse_json(await read_body(request, settings.max_batch_body_bytes))
     if not isinstance(body, dict):
         raise NotARecord("Expected a JSON object.", [{"loc": "body", "msg": "must be a JSON object"}])
-    plural = body.get("record_type")
-    if plural not in MATCHABLE_PLURALS:
-        raise InvalidParameter("`record_type` must be accounts, contacts or leads.",
-                               [{"loc": "body.record_type", "msg": f"one of {list(MATCHABLE_PLURALS)}"}])
+    named = body.get("record_type")
+    record_type = MATCHABLE_TYPES.get(named) if isinstance(named, str) else None
+    if record_type is None:
+        raise InvalidParameter("`record_type` must be accounts, contacts or leads (or account, contact, lead).",
+                               [{"loc": "body.record_type", "msg": f"one of {list(MATCHABLE_TYPES)}"}])
     records = record_list(body.get("records"), "body.records")
     reference = record_list(body.get("reference"), "body.reference", required=False)
     threshold = body.get("threshold")
@@ -82,6 +85,6 @@ async def post_duplicates(request: Request, settings: SettingsDep, rules: RulesD
     total = len(records or []) + len(reference or [])
     if total > settings.max_batch:
         raise BodyTooLarge(f"{total} records; the limit is {settings.max_batch} per call.", limit=settings.max_batch)
-    result = await run_in_threadpool(find_duplicates, PLURALS[plural], records or [], rules, reference=reference,
+    result = await run_in_threadpool(find_duplicates, record_type, records or [], rules, reference=reference,
                                      threshold=threshold, region=options.default_region)
     return Response(orjson.dumps(result), media_type="application/json")
