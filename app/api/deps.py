@@ -13,7 +13,15 @@ import orjson
 from fastapi import Depends, Query, Request
 from sqlalchemy import Engine
 
-from app.api.problems import BodyTooLarge, DuplicateKeys, InvalidBody, InvalidParameter, NotARecord, NotJson
+from app.api.problems import (
+    BodyTooLarge,
+    CrossSite,
+    DuplicateKeys,
+    InvalidBody,
+    InvalidParameter,
+    NotARecord,
+    NotJson,
+)
 from app.config import Settings
 from app.scoring import Options, Ruleset
 from app.scoring.json_keys import duplicate_key_paths, has_duplicate_keys
@@ -107,21 +115,33 @@ OptionsDep = Annotated[Options, Depends(get_options)]
 NowDep = Annotated[datetime, Depends(get_now)]
 
 
-# The media types a browser sends cross-site without asking the server first (CORS "simple" requests): read as
-# JSON, any web page a user opens could post records to a crm-dq on their machine or intranet and write to its
-# index (with no API keys set, as `make run` serves). FastAPI stopped parsing JSON under them for the same
-# reason (CVE-2021-32677); helper-57/58 found every body route read them as JSON. No Content-Type is read
-# as JSON, as before.
+# A web page a user opens can post to a crm-dq on their machine or intranet without asking it first (a CORS
+# "simple" request: a form, plain text, or bytes with no Content-Type) and write to its index when no API keys
+# are set, as `make run` serves (helper-57/58; FastAPI stopped reading JSON under form types for the same
+# reason, CVE-2021-32677). Browsers say where a request comes from (Sec-Fetch-Site; Origin 'null' from a file
+# or a sandbox): CRMs, scripts and SDKs send neither, and no page of another origin can use this API anyway
+# (it answers no CORS preflight). So form and plain-text bodies are a 415, and browser requests from another
+# site a 403 (helper-62: a page's fetch of raw bytes, which has no Content-Type, still wrote to the index).
 FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data", "text/plain"})
+OWN_SITE = frozenset({"same-origin", "none"})  # Sec-Fetch-Site of the service's own pages and typed URLs
 
 
-def refuse_form_types(request: Request) -> None:
-    """A 415 problem naming the Content-Type header when a body is declared as a form or plain text."""
-    declared = request.headers.get("content-type")
+def refuse_browser_posts(request: Request) -> None:
+    """A 415 problem naming the Content-Type header for a body declared as a form or plain text; a 403 naming
+    Sec-Fetch-Site or Origin for a browser's request from another site."""
+    headers = request.headers
+    declared = headers.get("content-type")
     if declared is not None and declared.partition(";")[0].strip().lower() in FORM_TYPES:
         raise NotJson("This route takes JSON: send the body with `Content-Type: application/json` (a form or "
-                      "plain text is refused, so no web page can post to the service from a browser).",
+                      "plain text is refused: a web page could send one from a browser without asking).",
                       [{"loc": "header.content-type", "msg": "not JSON", "input": declared[:100]}])
+    site = headers.get("sec-fetch-site")
+    if site is not None and site.strip().lower() not in OWN_SITE:
+        raise CrossSite("A browser page of another site cannot post to this service.",
+                        [{"loc": "header.sec-fetch-site", "msg": "another site", "input": site[:100]}])
+    if headers.get("origin", "").strip().lower() == "null":
+        raise CrossSite("A browser page with no origin (a file or a sandbox) cannot post to this service.",
+                        [{"loc": "header.origin", "msg": "no origin", "input": "null"}])
 
 
 async def read_body(request: Request, limit: int) -> bytearray:
@@ -129,7 +149,7 @@ async def read_body(request: Request, limit: int) -> bytearray:
 
     One growing buffer: a list of chunks joined at the end held the body twice at its peak.
     """
-    refuse_form_types(request)
+    refuse_browser_posts(request)
     declared = request.headers.get("content-length")
     # ASCII digits only, as `int` reads them in any length (helper-58: `isdigit` passes '²')
     if declared and declared.isascii() and declared.isdigit() and (len(declared) > 18 or int(declared) > limit):

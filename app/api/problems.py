@@ -68,6 +68,10 @@ class Unauthorized(Problem):
     status, type, title = 401, "/problems/unauthorized", "Unauthorized"
 
 
+class CrossSite(Problem):
+    status, type, title = 403, "/problems/cross-site", "Cross-site request refused"
+
+
 class BodyTooLarge(Problem):
     status, type, title = 413, "/problems/body-too-large", "Request body too large"
 
@@ -167,7 +171,8 @@ def document_problems(schema: dict[str, Any]) -> dict[str, Any]:
     for item in schema.get("paths", {}).values():
         for op in item.values():
             responses = op.setdefault("responses", {})
-            if "requestBody" in op:  # deps.refuse_form_types
+            if "requestBody" in op:  # deps.refuse_browser_posts
+                responses.setdefault("403", {"description": "A browser page of another site posted it"})
                 responses.setdefault("415", {"description": "Body sent as a form or plain text: JSON only"})
             if op.get("security"):
                 responses.setdefault("401", {"description": "An API key is required (only when the server "

@@ -226,7 +226,30 @@ def test_a_body_without_a_content_type_is_read_as_json(client: TestClient, path:
     assert response.status_code == 200, response.text
 
 
-def test_every_body_route_documents_its_415(client: TestClient) -> None:
+CROSS_SITE = {"cross-site": {"sec-fetch-site": "cross-site"}, "same-site": {"sec-fetch-site": "same-site"},
+              "file-page": {"origin": "null"}}
+
+
+@pytest.mark.parametrize("path", BODY_ROUTES)
+@pytest.mark.parametrize("headers", CROSS_SITE.values(), ids=CROSS_SITE.keys())
+def test_a_browser_post_from_another_site_is_a_403(client: TestClient, path: str, headers: dict[str, str]) -> None:
+    """helper-62: a page's fetch of raw bytes has no Content-Type, needs no preflight, and was read as JSON
+    (?index=true wrote the record): a browser says where it comes from, and another site is refused."""
+    body = b'{"id": "c9", "first_name": "Eve", "records": [], "contacts": [], "record_type": "contacts"}'
+    doc = assert_problem(client.post(path + "?index=true", content=body, headers=headers), 403)
+    assert doc["type"] == "/problems/cross-site" and error_locs(doc) == [next(iter(
+        f"header.{name}" for name in headers))]
+    assert client.get("/v1/index/contacts/c9").status_code == 404  # nothing written
+
+
+@pytest.mark.parametrize("site", ["same-origin", "none"])
+def test_the_services_own_pages_may_post(client: TestClient, site: str) -> None:
+    """Swagger UI's 'Try it out' on /docs is same-origin; a URL typed into the browser is 'none'."""
+    response = client.post(PATHS[0], json={"id": "c9"}, headers={"sec-fetch-site": site})
+    assert response.status_code == 200, response.text
+
+
+def test_every_body_route_documents_its_403_and_415(client: TestClient) -> None:
     paths = client.get("/openapi.json").json()["paths"]
     with_body = [(p, m) for p, item in paths.items() for m, op in item.items() if "requestBody" in op]
-    assert with_body and all("415" in paths[p][m]["responses"] for p, m in with_body)
+    assert with_body and all({"403", "415"} <= set(paths[p][m]["responses"]) for p, m in with_body)
