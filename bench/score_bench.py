@@ -62,7 +62,7 @@ from app.scoring.formats import (  # noqa: E402
     registered_domain,
 )
 from app.scoring.rules.standardize import proper_name  # noqa: E402
-from app.scoring.ruleset import Ruleset, load_rules, picklist_key, stage_key  # noqa: E402
+from app.scoring.ruleset import Ruleset, _picklist_key, _stage_key, load_rules  # noqa: E402
 from app.scoring.values import _parse_number_text  # noqa: E402
 from bench.generate import NOW, make_accounts, make_contacts, make_leads, make_opportunities  # noqa: E402
 
@@ -86,8 +86,8 @@ def clear_caches() -> None:
     registered_domain.cache_clear()
     proper_name.cache_clear()
     _parse_number_text.cache_clear()
-    stage_key.cache_clear()
-    picklist_key.cache_clear()
+    _stage_key.cache_clear()
+    _picklist_key.cache_clear()
 
 
 def best_time(fn: Callable[[], Any], repeat: int, cpu: list[float] | None = None) -> float:

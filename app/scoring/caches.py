@@ -12,7 +12,8 @@ from typing import Any
 from app.scoring import formats, values
 from app.scoring.matching import comparisons, normalize
 from app.scoring.rules import standardize, validity
-from app.scoring.ruleset import Ruleset, picklist_key, stage_key
+from app.scoring import ruleset
+from app.scoring.ruleset import Ruleset
 
 
 def value_caches() -> tuple[Any, ...]:
@@ -25,7 +26,7 @@ def value_caches() -> tuple[Any, ...]:
             normalize._phone_key, normalize._real_number, normalize.private_site, normalize.first_address,
             formats.ascii_domain,
             comparisons._numbers, comparisons._sound, values.read_amount,
-            values._read_date_text, values._parse_number_text, stage_key, picklist_key)
+            values._read_date_text, values._parse_number_text, ruleset._stage_key, ruleset._picklist_key)
 
 
 def trim_values(limit: int, rulesets: Iterable[Ruleset] = ()) -> None:

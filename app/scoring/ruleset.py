@@ -759,21 +759,36 @@ _PICKLIST_SEPARATORS = re.compile(r"[\s\-/\u2010-\u2015\u2212]+")
 _STAGE_SEPARATORS = re.compile(r"[\s_/\-\u2010-\u2015\u2212]+")
 
 
-@lru_cache(maxsize=8192)
+# A stage or picklist value is a short label: longer text is keyed by its first LABEL_CHARS characters, which
+# match no configured label either, so a cache entry stays small (helper-62: 30 MB stages stayed cached in the
+# server process, which no stream trims)
+LABEL_CHARS = 256
+
+
 def stage_key(value: str) -> str:
     """How stage names compare: case-insensitive, with spaces, underscores, slashes and hyphens alike
     ("Closed/Won", "closed-won" and "CLOSED_WON" are one stage).
 
     Cached: a deal's stage is read by some fifteen rules, and a CRM's stages are a few values (helper-59: a
     900 KB stage took a second to score, its key made anew by each)."""
-    return " ".join(_STAGE_SEPARATORS.sub(" ", value.lower()).split())
+    return _stage_key(value[:LABEL_CHARS])
 
 
 @lru_cache(maxsize=8192)
+def _stage_key(value: str) -> str:
+    return " ".join(_STAGE_SEPARATORS.sub(" ", value.lower()).split())
+
+
 def picklist_key(value: str) -> str:
-    """How picklist values compare: case-insensitive, spaces and hyphens as underscores (cached as
+    """How picklist values compare: case-insensitive, spaces and hyphens as underscores (cached and cut as
     `stage_key` is: picklist values repeat, and several rules read each)."""
+    return _picklist_key(value[:LABEL_CHARS])
+
+
+@lru_cache(maxsize=8192)
+def _picklist_key(value: str) -> str:
     return _PICKLIST_SEPARATORS.sub("_", value.strip().lower())
+
 
 
 def keyword_pattern(words: list[str]) -> re.Pattern[str]:

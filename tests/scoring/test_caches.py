@@ -76,7 +76,8 @@ def test_a_deals_stage_is_read_once_however_many_rules_read_it() -> None:
     """helper-59: a 900 KB stage took a second to score, its key made anew by each of ~17 readers; each
     distinct stage or picklist text is keyed once."""
     from app.scoring.engine import score_record
-    from app.scoring.ruleset import picklist_key, stage_key
+    from app.scoring.ruleset import _picklist_key as picklist_key
+    from app.scoring.ruleset import _stage_key as stage_key
 
     rules = load_rules()
     stage = "1-" * 50_000 + "unseen"
@@ -87,3 +88,13 @@ def test_a_deals_stage_is_read_once_however_many_rules_read_it() -> None:
     before = picklist_key.cache_info().misses
     score_record("lead", {"status": status, "source": status}, rules, now=NOW)
     assert picklist_key.cache_info().misses - before <= 2
+
+
+def test_a_long_label_is_cached_by_its_start_only() -> None:
+    """helper-62: 30 MB stages stayed in the server process's cache (no stream trims it): 118 MB a batch. A
+    label is keyed (and cached) by its first LABEL_CHARS characters."""
+    from app.scoring.ruleset import LABEL_CHARS, picklist_key, stage_key
+
+    long = "Closed Won " * 100_000
+    assert len(stage_key(long)) <= LABEL_CHARS and len(picklist_key(long)) <= LABEL_CHARS
+    assert load_rules().canonical_stage(long) is None and load_rules().canonical_stage(" closed-WON ") == "Closed Won"
