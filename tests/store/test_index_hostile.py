@@ -116,6 +116,16 @@ def test_a_body_id_the_index_cannot_store_leaves_the_record_scored_and_unindexed
     assert result["indexed"] is False and result["duplicate_check"] == "index"
 
 
+def test_a_name_that_becomes_another_without_its_nul_is_dropped(client: TestClient) -> None:
+    """helper-62: with the NULs taken out of the written text, 'i\x00d' became a second 'id' and the last
+    won: the record was stored under id 'evil' with the attacker's email."""
+    sneaky = {"first_name": "Bob", "i\x00d": "evil", "email": "real@acme.com", "email\x00": "attacker@evil.example"}
+    assert client.put("/v1/index/contacts/x1", json=sneaky).status_code == 200
+    stored = client.get("/v1/index/contacts/x1").json()
+    assert stored == {"id": "x1", "first_name": "Bob", "email": "real@acme.com"}
+    assert client.get("/v1/index/contacts/evil").status_code == 404
+
+
 def test_nul_characters_in_values_are_dropped_from_what_is_stored_and_matched(client: TestClient) -> None:
     with_nul = {"first_name": "A\x00nn", "last_name": "Lee\x00", "email": "ann.lee\x00@acme.com",
                 "phone": "(415) 555\x00-0100", "x\x00": ["\x00", {"k": "\\u0000\x00"}]}

@@ -8,7 +8,6 @@ one id, so its key rows always belong to the last write.
 from __future__ import annotations
 
 import itertools
-import re
 import threading
 import time
 from collections import Counter
@@ -56,8 +55,6 @@ def writes_in_flight() -> int:
 # The longest id the store keeps (the record_id columns' length: PostgreSQL refuses a longer one, SQLite would
 # keep it) and a NUL, which PostgreSQL's text types cannot hold: both were a 500 from the driver (helper-58).
 MAX_ID_LENGTH: int = IndexedRecord.__table__.c.record_id.type.length  # type: ignore[attr-defined]
-# `\u0000` as orjson writes a NUL, not preceded by an escaping backslash
-_ESCAPED_NUL = re.compile(rb"(?<!\\)((?:\\\\)*)\\u0000")
 
 
 class UnstorableId(ValueError):
@@ -87,10 +84,27 @@ def storable(record: dict[str, Any]) -> tuple[dict[str, Any], str]:
     except orjson.JSONEncodeError:
         record = flatten_deep(record, PACK_DEPTH)
         text = orjson.dumps(record)
-    if b"\\u0000" in text:
-        text = _ESCAPED_NUL.sub(rb"\1", text)
-        record = orjson.loads(text)
+    if b"\\u0000" in text:  # a NUL somewhere (or the text '\u0000', escaped: then nothing changes)
+        record = without_nul(record)
+        text = orjson.dumps(record)
     return record, text.decode()
+
+
+def without_nul(value: Any) -> Any:
+    """`value` with NUL characters dropped from every string and name. A name that becomes one the object
+    already holds is dropped with its value (helper-62: 'i\\x00d' became a second 'id', and the last one won,
+    so a record could be stored under another id and email)."""
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, list):
+        return [without_nul(v) for v in value]
+    if isinstance(value, dict):
+        clean = {k: without_nul(v) for k, v in value.items() if "\x00" not in k}
+        for k, v in value.items():
+            if "\x00" in k:
+                clean.setdefault(k.replace("\x00", ""), without_nul(v))
+        return clean
+    return value
 
 
 def _check_ids(ids: Sequence[str]) -> None:
