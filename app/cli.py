@@ -338,8 +338,8 @@ def cmd_score(args: argparse.Namespace) -> int:
             else:
                 out.write(orjson.dumps(result) + b"\n")
         if as_json:
-            # a JSON batch's answer: results, duplicates, cross_record and summary side by side (helper-61: the
-            # whole summary line was nested under "summary", its summary at summary.summary)
+            # the stream's result lines, and its summary line's parts beside them (helper-61: the whole summary
+            # line was nested under "summary", its summary at summary.summary)
             last = results.pop() if results and results[-1].get("type") == "summary" else {}
             out.write(orjson.dumps({"results": results, "duplicates": last.get("duplicates"),
                                     "cross_record": last.get("cross_record"), "summary": last.get("summary")},

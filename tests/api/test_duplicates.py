@@ -158,3 +158,4 @@ def test_record_type_may_be_singular_as_reports_write_it(client: TestClient) -> 
     for wrong in ("opportunity", ["contacts"], {"type": "contacts"}):
         r = client.post("/v1/duplicates", json={"record_type": wrong, "records": [BOB]})
         assert r.status_code == 422 and r.json()["errors"][0]["loc"] == "body.record_type"
+

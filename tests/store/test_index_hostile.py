@@ -161,3 +161,17 @@ def test_a_nul_makes_no_matching_key_of_its_own(engine: Engine, rules: Ruleset) 
             index.upsert_records(engine, "contact", [(rid, ANN)], model, "US")
         assert index.get_record(engine, "contact", rid) is None
         assert index.delete_record(engine, "contact", rid) is False
+
+
+def test_equal_candidates_are_listed_by_id(client: TestClient) -> None:
+    """Scores are to 4 places, so ties are common; which tied candidates made the max_candidates cut followed
+    the store's row order, which PostgreSQL does not fix (helper-62). Among equal scores: by id."""
+    ids = ["g", "f", "e", "d", "c", "b", "a"]
+    for rid in ids:  # stored in reverse order
+        assert client.put(f"/v1/index/contacts/{rid}", json=ANN | {"id": rid}).status_code == 200
+    for rid in ("a", "c"):  # rewritten: PostgreSQL moves an updated row to the end of its table
+        assert client.put(f"/v1/index/contacts/{rid}", json=ANN | {"id": rid}).status_code == 200
+    report = client.post("/v1/contacts/score", json=ANN | {"id": "new"}).json()
+    listed = [d["b"] for d in report["duplicates"]]
+    assert len({d["score"] for d in report["duplicates"]}) == 1
+    assert listed == ["a", "b", "c", "d", "e"]

@@ -75,8 +75,8 @@ def find_in_index(request: Request, record_type: str, record: dict[str, Any], ru
     own = record_id(record, 0) if record.get("id") not in (None, "") else None
     probe: dict[str, Any] | None = None
     prepared = None
-    found: list[dict[str, Any]] = []
-    for other in (record_type, *cfg.match_also.get(record_type, ())):
+    found: list[tuple[int, dict[str, Any]]] = []
+    for rank, other in enumerate((record_type, *cfg.match_also.get(record_type, ()))):
         if index.count_records(engine, other) == 0:
             continue
         if probe is None:
@@ -85,10 +85,12 @@ def find_in_index(request: Request, record_type: str, record: dict[str, Any], ru
         candidates, tf = index.find_candidates(engine, other, prepared, model, cfg.max_block_size,
                                                cfg.tf_pseudo_count, exclude_id=own if other == record_type else None,
                                                common_value_after=cfg.common_value_after)
-        found += link_record(record_type, probe, candidates, rules, region=options.default_region, tf=tf,
-                             candidate_type=other)
-    found.sort(key=lambda pair: -pair["score"])  # stable: the record's own type first among equal scores
-    return found[: cfg.max_candidates]
+        found += [(rank, pair) for pair in link_record(record_type, probe, candidates, rules,
+                                                       region=options.default_region, tf=tf, candidate_type=other)]
+    # best first; among equal scores (4 places) the record's own type, then by id: the store returns candidates
+    # in no fixed order, and which of them made the max_candidates cut varied between calls (helper-62)
+    found.sort(key=lambda item: (-item[1]["score"], item[0], str(item[1]["b"])))
+    return [pair for _, pair in found[: cfg.max_candidates]]
 
 
 def as_stored(record: dict[str, Any]) -> dict[str, Any]:
