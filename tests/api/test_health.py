@@ -141,3 +141,11 @@ def test_docs_assets_are_served(client: TestClient, page: str) -> None:
         if ref.endswith(".css"):
             assert asset.headers["content-type"].startswith("text/css"), ref
 
+
+
+def test_the_patched_redoc_bundle_is_revalidated_not_downloaded_again(client: TestClient) -> None:
+    """helper-62: the static mount it stands in for sent an ETag; the patched bundle sent none."""
+    first = client.get("/static-offline-docs/redoc.standalone.js")
+    etag = first.headers["etag"]
+    again = client.get("/static-offline-docs/redoc.standalone.js", headers={"if-none-match": etag})
+    assert again.status_code == 304 and again.content == b""
