@@ -206,6 +206,16 @@ def mark_covered(issues: list[dict[str, Any]],
                     issue["counted_under"] = covering_id
 
 
+def measure_accuracy(record: dict[str, Any], issues: list[dict[str, Any]], ctx: Context) -> dict[str, Any]:
+    """Share of the format-checked fields present in the record that passed their validity rules."""
+    checked = ctx.rules.validity_fields[ctx.record_type] & ctx.present
+    invalid = {i["field"].split(".", 1)[0] for i in issues
+               if i["category"] == "validity" and i["severity"] != "info"} & checked
+    valid = len(checked) - len(invalid)
+    return {"score": round(valid / len(checked), 4) if checked else 1.0,
+            "checked": len(checked), "valid": valid}
+
+
 def quality_score(completeness: float, accuracy: float, issues: list[dict[str, Any]], rules: Ruleset) -> float:
     """100 × (weighted completeness and accuracy) − the configured penalty per issue (once per gap: not for a
     finding `counted_under` another), clamped to 0..100."""
@@ -272,69 +282,23 @@ def score_record(
         ctx.lead_score = score_lead(record, ctx)
     ctx.normalized = normalize_record(record, ctx)
     issues = run_rules(record, ctx)
-    accuracy, score, counts, decision = tally(issues, ctx)
+    accuracy = measure_accuracy(record, issues, ctx)
     report: dict[str, Any] = {
         "record_type": record_type,
         "record_id": _record_id(record),
-        "quality_score": score,
+        "quality_score": quality_score(ctx.completeness["score"], accuracy["score"], issues, rules),
         "completeness": ctx.completeness,
         "accuracy": accuracy,
         "issues": issues,
-        "counts": counts,
+        "counts": count_severities(issues),
         "qualification": ctx.qualification or None,
         "lead_score": ctx.lead_score,
         "normalized": ctx.normalized,
         "duplicates": ctx.duplicates,
-        "decision": decision,
+        "decision": decide(issues, rules),
         "rules_version": rules.version,
     }
     return report
-
-
-def tally(issues: list[dict[str, Any]], ctx: Context) -> tuple[dict[str, Any], float, dict[str, int],
-                                                               dict[str, Any]]:
-    """The report's accuracy, quality score, counts and decision, in one pass over the findings (as
-    `quality_score`, `count_severities` and `decide` answer them one by one, for readers that need one).
-
-    Accuracy: the share of the format-checked fields present in the record that passed their validity rules
-    (an info finding fails none)."""
-    rules = ctx.rules
-    checked = rules.validity_fields[ctx.record_type] & ctx.present
-    penalties = rules.file.scoring.penalty
-    allow_rules, block_rules, alert_rules, block_severities, alert_severities = rules.decision_sets
-    counts = dict.fromkeys(SEVERITY_ORDER, 0)
-    invalid: set[str] = set()
-    block: list[str] = []
-    alert: list[str] = []
-    penalty = 0.0
-    for issue in issues:
-        rid, severity = issue["rule"], issue["severity"]
-        counts[severity] += 1
-        if issue["counted_under"] is None:
-            penalty += penalties.get(severity, 0.0)
-        if checked and severity != "info" and issue["category"] == "validity":
-            invalid.add(issue["field"].split(".", 1)[0])
-        if rid in allow_rules:
-            continue
-        if rid in block_rules or severity in block_severities:
-            block.append(rid)
-        elif rid in alert_rules or severity in alert_severities:
-            alert.append(rid)
-    valid = len(checked) - len(invalid & checked)
-    accuracy = {"score": round(valid / len(checked), 4) if checked else 1.0, "checked": len(checked),
-                "valid": valid}
-    cfg = rules.file.scoring
-    total = cfg.completeness_weight + cfg.accuracy_weight
-    base = 100.0 * (cfg.completeness_weight * ctx.completeness["score"] + cfg.accuracy_weight * accuracy["score"]) \
-        / total
-    score = round(min(100.0, max(0.0, base - penalty)), 1)
-    if block:
-        decision = {"action": "block", "reasons": list(dict.fromkeys(block))}
-    elif alert:
-        decision = {"action": "alert", "reasons": list(dict.fromkeys(alert))}
-    else:
-        decision = {"action": "allow", "reasons": []}
-    return accuracy, score, counts, decision
 
 
 def record_region(record_type: str, record: dict[str, Any], ctx: Context) -> str | None:
