@@ -790,7 +790,6 @@ def _picklist_key(value: str) -> str:
     return _PICKLIST_SEPARATORS.sub("_", value.strip().lower())
 
 
-
 def keyword_pattern(words: list[str]) -> re.Pattern[str]:
     """One compiled, word-bounded alternation (longest words first)."""
     alts = "|".join(re.escape(w.lower()) for w in sorted(words, key=len, reverse=True))
