@@ -1170,3 +1170,13 @@ def test_a_future_activity_date_is_no_recent_activity(rules: Ruleset) -> None:
     [pair] = find_duplicates("contact", [a, {**b, "last_activity_at": "2019-01-01", "updated_at": "2019-01-01"}],
                              rules)["pairs"]
     assert pair["survivor"] == "a"  # its update of 2020 is still the later one
+
+
+def test_equally_scored_candidates_are_listed_by_id(rules: Ruleset) -> None:
+    """Scores are to 4 places, so ties are common; the index returns candidates in no fixed order (PostgreSQL),
+    and which tied ones made the max_candidates cut followed it (helper-62). Among equal scores: by id."""
+    person = {"first_name": "Ann", "last_name": "Lee", "email": "ann.lee@acme.com", "phone": "(415) 555-0100"}
+    candidates = [(rid, dict(person, id=rid)) for rid in ["g", "f", "e", "d", "c", "b", "a"]]
+    pairs = link_record("contact", dict(person, id="new"), candidates, rules)
+    assert len({p["score"] for p in pairs}) == 1
+    assert [p["b"] for p in pairs] == ["a", "b", "c", "d", "e"]

@@ -330,7 +330,10 @@ def link_record(
                                 pair_share=2, shared_after=2 + cfg.common_value_after, model=model)
     scores = score_pairs(left, right, np.zeros(len(right), dtype=np.int64), np.arange(len(right)), model, tf)
     rank = Ranking({own_id: record, **{cid: c for cid, c in candidates}}, rules.empty_values)
-    order = [int(k) for k in np.argsort(-scores.score, kind="stable") if scores.score[k] >= threshold]
+    # best first; among equal scores (ties are common at 4 places) by id: the store returns candidates in no
+    # fixed order, and which of them made the max_candidates cut varied between calls (helper-62)
+    order = sorted((k for k in range(len(right.ids)) if scores.score[k] >= threshold),
+                   key=lambda k: (-scores.score[k], right.ids[k]))
     other_type = candidate_type not in (None, record_type)
     pairs = []
     for k in order[: cfg.max_candidates]:
