@@ -159,3 +159,13 @@ def test_record_type_may_be_singular_as_reports_write_it(client: TestClient) -> 
         r = client.post("/v1/duplicates", json={"record_type": wrong, "records": [BOB]})
         assert r.status_code == 422 and r.json()["errors"][0]["loc"] == "body.record_type"
 
+
+
+def test_a_position_that_is_another_records_id_is_not_reused(client: TestClient) -> None:
+    """helper-58: an id-less Robert at position 0 and Alice with id '0' were one id ('0'): the pair with
+    Bobby was listed under Alice's id. A position some record holds as its id is written '#<position>'."""
+    robert = {k: v for k, v in BOB.items() if k != "id"}
+    body = client.post("/v1/duplicates", json={"record_type": "contacts", "records": [
+        robert, dict(ALICE, id="0"), dict(BOBBY, id="x")]}).json()
+    assert [(p["a"], p["b"]) for p in body["pairs"]] == [("#0", "x")]
+    assert body["clusters"] == [["#0", "x"]]

@@ -148,10 +148,25 @@ class Prepared:
 
 def record_id(record: Any, position: int) -> str:
     """The record's id, or its position in the request when it has none."""
+    own = own_id(record)
+    return own if own is not None else str(position)
+
+
+def own_id(record: Any) -> str | None:
+    """The record's own id as text, or None when it has none (null, blank, not a string or an integer)."""
     value = record.get("id") if isinstance(record, dict) else None
     if isinstance(value, str | int) and not isinstance(value, bool) and str(value):
         return str(value)
-    return str(position)
+    return None
+
+
+def record_ids(records: Sequence[Any]) -> list[str]:
+    """Each record's id, or its position where it has none, unless another record's id is that position: then
+    '#<position>' (helper-58: an id-less record at position 0 and a record with id '0' were one id, so a
+    cluster named '0' and merge plans read the wrong record)."""
+    given = {rid for r in records if (rid := own_id(r)) is not None}
+    return [rid if (rid := own_id(r)) is not None else str(n) if str(n) not in given else f"#{n}"
+            for n, r in enumerate(records)]
 
 
 def prepare(records: Sequence[dict[str, Any]], record_type: str, region: str,
@@ -160,7 +175,7 @@ def prepare(records: Sequence[dict[str, Any]], record_type: str, region: str,
     keys = [record_keys(r, record_type, region) if isinstance(r, dict) else {} for r in records]
     names = set().union(*(k.keys() for k in keys)) if keys else set()
     columns = {name: np.array([k.get(name, "") for k in keys], dtype=object) for name in names}
-    return Prepared(list(ids) if ids is not None else [record_id(r, i) for i, r in enumerate(records)],
+    return Prepared(list(ids) if ids is not None else record_ids(records),
                     keys, columns)
 
 
