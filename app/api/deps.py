@@ -6,11 +6,13 @@ thread pool, and those hops cost more than scoring a record (about 1 ms per requ
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import orjson
 from fastapi import Depends, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import Engine
 
 from app.api.problems import (
@@ -168,6 +170,15 @@ async def read_body(request: Request, limit: int) -> bytearray:
 # KB and stays on the loop, where the thread hop costs more than the work (bench/load.sh). What still holds
 # the loop is a single C call that keeps the GIL (orjson reading a 300 MB body: about 0.8 s).
 LARGE_BODY_BYTES = 256 * 1024
+
+
+T = TypeVar("T")
+
+
+async def off_the_loop_if(large: bool, fn: Callable[..., T], *args: Any) -> T:
+    """`fn(*args)`: in a worker thread when `large` (a body over LARGE_BODY_BYTES, a payload of many records),
+    on the event loop otherwise, where the thread hop costs more than the work."""
+    return await run_in_threadpool(fn, *args) if large else fn(*args)
 
 
 def load_json(body: bytes) -> Any:

@@ -25,6 +25,7 @@ from app.api.deps import (
     RulesDep,
     SettingsDep,
     load_json,
+    off_the_loop_if,
     parse_now,
     read_body,
     repeated_names_problem,
@@ -152,7 +153,7 @@ async def read_batch(request: Request, settings: Settings, now: datetime,
                      duplicates: bool) -> tuple[dict[str, Any], datetime, bool]:
     """The JSON batch body, its `now` and whether duplicates are wanted; structure errors are problems."""
     raw = await read_body(request, settings.max_batch_body_bytes)
-    body = await run_in_threadpool(parse_batch, raw) if len(raw) > LARGE_BODY_BYTES else parse_batch(raw)
+    body = await off_the_loop_if(len(raw) > LARGE_BODY_BYTES, parse_batch, raw)
     bad = [{"loc": f"body.{k}", "msg": "must be a list"} for k in PLURAL.values()
            if body.get(k) is not None and not isinstance(body.get(k), list)]
     if bad:

@@ -15,6 +15,7 @@ from app.api.deps import (
     OptionsDep,
     RulesDep,
     SettingsDep,
+    off_the_loop_if,
     parse_json,
     read_body,
     read_record,
@@ -148,7 +149,7 @@ async def bulk_upsert(record_type: RecordType, request: Request, settings: Setti
     singular = record_type_of(record_type)
     raw = await read_body(request, settings.max_batch_body_bytes)
     # parsed in a worker thread when large, as a JSON batch is (helper-58)
-    body = await run_in_threadpool(parse_json, raw) if len(raw) > LARGE_BODY_BYTES else parse_json(raw)
+    body = await off_the_loop_if(len(raw) > LARGE_BODY_BYTES, parse_json, raw)
     records = body.get("records") if isinstance(body, dict) else body
     if not isinstance(records, list):
         raise NotARecord("Expected {\"records\": [...]} or a JSON array.", [{"loc": "body.records", "msg": "list"}])

@@ -25,6 +25,7 @@ from app.api.deps import (
     LARGE_BODY_BYTES,
     NOW_PARAMETER,
     flag_parameter,
+    off_the_loop_if,
     parse_json,
     parse_now,
     query_flag,
@@ -322,15 +323,9 @@ async def respond_adapted(request: Request, source: str, payload: Any, call: Web
                           large: bool) -> Response:
     """Salesforce or HubSpot objects: counted, adapted through the mappings, then judged (a large payload
     counted and adapted in a worker thread, as it is judged)."""
-    if large:
-        entries = await run_in_threadpool(count_entries, source, payload)
-    else:
-        entries = count_entries(source, payload)
+    entries = await off_the_loop_if(large, count_entries, source, payload)
     check_count(entries, call)
-    if large or entries > LOOP_MOST:
-        items = await run_in_threadpool(_adapt, source, payload, call)
-    else:
-        items = _adapt(source, payload, call)
+    items = await off_the_loop_if(large or entries > LOOP_MOST, _adapt, source, payload, call)
     return await respond(request, items, call, large)
 
 
@@ -402,9 +397,7 @@ async def read_signed_payload(request: Request, call: WebhookCall) -> tuple[Any,
         verify_body_signature(secret, signature, b"")
     body = await read_webhook_body(request, call)
     large = len(body) > LARGE_BODY_BYTES
-    if large:
-        return await run_in_threadpool(signed_payload, secret, signature, body), large
-    return signed_payload(secret, signature, body), large
+    return await off_the_loop_if(large, signed_payload, secret, signature, body), large
 
 
 def signed_payload(secret: SecretStr | None, signature: str | None, body: bytes) -> Any:
@@ -524,7 +517,7 @@ async def webhook_hubspot(request: Request) -> Response:
     body = await read_webhook_body(request, call)
     large = len(body) > LARGE_BODY_BYTES
     signed = (secret, signature, timestamp, request.method, str(request.url), body)
-    payload, events = await run_in_threadpool(hubspot_payload, *signed) if large else hubspot_payload(*signed)
+    payload, events = await off_the_loop_if(large, hubspot_payload, *signed)
     if events:
         return await respond_events(request, payload, call, large)
     return await respond_adapted(request, "hubspot", payload, call, large)
@@ -545,7 +538,7 @@ async def webhook_generic(request: Request) -> Response:
     """Score canonical records: `{"type": "contact", …fields}`, a list of them, or `{"records": […]}`."""
     call = read_call(request)
     payload, large = await read_signed_payload(request, call)
-    items = await run_in_threadpool(generic_items, payload, call) if large else generic_items(payload, call)
+    items = await off_the_loop_if(large, generic_items, payload, call)
     return await respond(request, items, call, large)
 
 
