@@ -413,6 +413,9 @@ class Duplicates(_Strict):
     company_mail_domains: list[str] = []  # free-mail domains a company's own (normalize.company_domain)
     # a business word's one form and its other writings in company names' keys (normalize.company_words)
     company_words: list[list[str]] = []
+    # a street word's one form and its other writings in addresses' keys (normalize.street_words)
+    street_words: list[list[str]] = []
+    street_word_endings: list[list[str]] = []  # ... and of word endings ('Hauptstraße', 'Hauptstr.')
     # words after a dash that are a CRM note, not part of a company's name (normalize.without_notes)
     name_notes: list[str] = []
     # (masculine, feminine) endings of one name's two forms: two given names (comparisons.gendered_forms)

@@ -653,12 +653,40 @@ def date_key(value: Any) -> str:
     return digits if len(digits) == 8 else ""
 
 
+@lru_cache(maxsize=1)
+def street_words() -> tuple[dict[str, str], tuple[tuple[str, str], ...]]:
+    """`[duplicates] street_words` of the default rules file, each written form (folded) to its one form
+    ('st', 'str' to 'street'; 'n' to 'north'), and `street_word_endings` as (ending, its one form)."""
+    from app.scoring.ruleset import packaged_defaults
+
+    cfg = packaged_defaults()["duplicates"]
+    words = {fold(w): fold(group[0]) for group in cfg.get("street_words", ()) for w in group}
+    endings = tuple((fold(w), fold(group[0])) for group in cfg.get("street_word_endings", ())
+                    for w in group[1:])
+    return words, endings
+
+
+@lru_cache(maxsize=65536)
+def street_key(value: str) -> str:
+    """A street folded, each street word in one form: '100 North Main Street, Suite 200' and '100 N Main St.
+    Ste 200' are '100 north main street suite 200'; 'Hauptstraße 5' and 'Hauptstr. 5' are 'hauptstr 5'."""
+    words, endings = street_words()
+    out = []
+    for word in fold(value).split():
+        for ending, one_form in endings:
+            if word.endswith(ending):
+                word = word[:-len(ending)] + one_form
+                break
+        out.append(words.get(word, word))
+    return " ".join(out)
+
+
 def address_keys(address: Any) -> dict[str, str]:
     """street (and its house number), city, postal_code and state of an address, folded for comparison."""
     if not isinstance(address, dict):
         return {"street": "", "street_number": "", "city": "", "postal_code": "", "state": ""}
     postal = _NON_ALNUM_CASED.sub("", text_of(address.get("postal_code"))).upper()
-    street = fold(text_of(address.get("street")))
+    street = street_key(text_of(address.get("street")))
     number = next((w for w in street.split() if w[:1].isdigit()), "")
     return {"street": street, "street_number": number, "city": fold(text_of(address.get("city"))),
             "postal_code": postal, "state": fold(text_of(address.get("state")))}
