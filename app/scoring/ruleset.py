@@ -211,6 +211,9 @@ class Timeliness(_Strict):
     inactive_lead_statuses: list[str]
     # statuses that say a lead was answered: without a response date its wait is unknown, never a breach
     contacted_lead_statuses: list[str] = []
+    # of those, statuses that say the lead has not answered yet ('Attempted to Contact'): after the last
+    # follow-up it is still told to go inactive
+    unanswered_lead_statuses: list[str] = []
     # the status suggested once the last follow-up went unanswered (one of the lead_status picklist); None:
     # none named (an organisation whose own statuses have no 'recycled' and that names none)
     inactive_status: str | None = "recycled"
@@ -600,6 +603,7 @@ class RulesFile(_Strict):
             raise ValueError(f"[qualification] decision_maker_seniorities not in [standardize.seniority]: {unknown}")
         statuses = {picklist_key(s) for s in self.picklists.get("lead_status", [])}
         for where, listed in (("timeliness] contacted_lead_statuses", self.timeliness.contacted_lead_statuses),
+                              ("timeliness] unanswered_lead_statuses", self.timeliness.unanswered_lead_statuses),
                               ("timeliness] inactive_lead_statuses", self.timeliness.inactive_lead_statuses),
                               ("qualification] qualified_lead_statuses", self.qualification.qualified_lead_statuses)):
             unknown = sorted(s for s in listed if statuses and self.value_key("lead_status", s) not in statuses)
@@ -701,6 +705,7 @@ WHOLE_TABLES = (("lead_scoring", "grades"),)
 # not these lists: the defaults name statuses its CRM does not have, and were refused ("contacted_lead_statuses
 # not in [picklists] lead_status") though the file itself named none
 _LEAD_STATUS_LISTS = (("timeliness", "contacted_lead_statuses"), ("timeliness", "inactive_lead_statuses"),
+                      ("timeliness", "unanswered_lead_statuses"),
                       ("qualification", "qualified_lead_statuses"))
 
 
@@ -919,6 +924,7 @@ class Ruleset:
     picklist_aliases: dict[str, dict[str, str]]  # per picklist, another way to write a value -> its key
     inactive_lead_statuses: frozenset[str]
     contacted_lead_statuses: frozenset[str] = frozenset()
+    unanswered_lead_statuses: frozenset[str] = frozenset()
     qualified_lead_statuses: frozenset[str] = frozenset()  # qualification.qualified_lead_statuses, as keys
     decision_maker_roles: frozenset[str] = frozenset()  # qualification.decision_maker_roles, as keys
     # the stages qualification.bant_stages names, as canonical stage names (written in any case, or an alias)
@@ -1128,6 +1134,7 @@ def compile_rules(model: RulesFile, data: dict[str, Any]) -> Ruleset:
         picklist_aliases={name: model.alias_keys(name) for name in model.picklist_aliases},
         inactive_lead_statuses=picklist_set(model, "lead_status", model.timeliness.inactive_lead_statuses),
         contacted_lead_statuses=picklist_set(model, "lead_status", model.timeliness.contacted_lead_statuses),
+        unanswered_lead_statuses=picklist_set(model, "lead_status", model.timeliness.unanswered_lead_statuses),
         qualified_lead_statuses=picklist_set(model, "lead_status", model.qualification.qualified_lead_statuses),
         decision_maker_roles=picklist_set(model, "decision_role", model.qualification.decision_maker_roles),
         element_roles={element: picklist_set(model, "decision_role", roles)

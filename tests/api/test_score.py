@@ -244,7 +244,7 @@ def test_an_unknown_record_type_is_a_404_problem(client: TestClient) -> None:
 DIRTY_VALUES = {  # id: (record type, record, the field a finding must name)
     "currency-list": ("opportunity", {"currency": ["USD"]}, "currency"),
     "currency-object": ("opportunity", {"currency": {"code": "USD"}}, "currency"),
-    "currency-lowercase": ("opportunity", {"currency": "usd"}, "currency"),
+    "currency-name": ("opportunity", {"currency": "Dollars"}, "currency"),
     "created-before-year-1-in-utc": ("account", {"created_at": "0001-01-01T00:00:00+14:00"}, "created_at"),
     "verified-after-year-9999-in-utc": ("contact", {"last_verified_at": "9999-12-31T23:59:59-14:00"},
                                         "last_verified_at"),

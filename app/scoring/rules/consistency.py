@@ -102,11 +102,16 @@ def _close_date_past(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[
       category="consistency", when_present=True, seed="000",
       message="Deal is closed but its close date {value} is still in the future.")
 def _closed_in_future(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
-    """A closed deal keeps an open deal's expected close date: set it to the day it closed."""
+    """A closed deal keeps an open deal's expected close date: set it to the day it closed, which the deal's
+    `stage_changed_at` records when it is no later than now (helper-63: the suggestion was today, and a
+    nightly audit's workflow moved a deal closed on 10 May into the quarter the audit ran in); without it
+    there is nothing certain to suggest."""
     _, stage = open_stage(record, ctx)
     closes = ctx.parse_datetime(record.get("close_date"))
     if stage is not None and stage.closed and closes is not None and closes >= ctx.now + _GRACE:
-        yield Hit("close_date", record.get("close_date"), suggestion=ctx.now.date().isoformat())
+        closed = ctx.parse_datetime(record.get("stage_changed_at"))
+        on = closed.date().isoformat() if closed is not None and closed <= ctx.now + _GRACE else None
+        yield Hit("close_date", record.get("close_date"), suggestion=on)
 
 
 @rule("opportunity.close_date.before_created", fields=("close_date", "created_at"), severity="warning",

@@ -24,7 +24,7 @@ from app.scoring.formats import (
 )
 from app.scoring.registry import Hit, rule
 from app.scoring.rules.consistency import company_site
-from app.scoring.values import parse_count
+from app.scoring.values import iso_currencies, parse_count
 
 ADDRESS_FIELD = {"account": "billing_address", "contact": "mailing_address", "lead": "address"}
 NAME_CASE_MAX = 100  # characters: longer text in a name field is no name to recase
@@ -244,7 +244,13 @@ def normalize_record(record: dict[str, Any], ctx: Any) -> dict[str, Any]:
         stage = ctx.rules.canonical_stage(record.get("stage"))
         if stage:
             out["stage"] = stage
+        currency = record.get("currency")
+        if isinstance(currency, str) and (code := currency.strip().upper()) in ISO_CURRENCIES:
+            out["currency"] = code
     return out
+
+
+ISO_CURRENCIES = frozenset(iso_currencies())
 
 
 def _industry(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
@@ -395,6 +401,17 @@ def _stage_form(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
     stage = ctx.normalized.get("stage")
     if stage and stage != record.get("stage"):
         yield Hit("stage", record.get("stage"), suggestion=stage)
+
+
+@rule("opportunity.currency.nonstandard", fields=("currency",), severity="info", category="standardization",
+      when_present=True,
+      seed="004", message="Currency {value!r} is better stored as {suggestion!r}.")
+def _currency_form(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
+    """Seed 004 data cleansing: an ISO 4217 code written in another case or with spaces ('usd', ' EUR') is
+    the code, written one way (helper-63: 'usd' was an invalid currency, an error that alerted)."""
+    code = ctx.normalized.get("currency")
+    if code and code != record.get("currency"):
+        yield Hit("currency", record.get("currency"), suggestion=code)
 
 
 def _email_form(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:

@@ -658,10 +658,11 @@ def _probability_text(record: dict[str, Any], params: Any, ctx: Any) -> Iterator
 def _currency_invalid(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
     """Seed 004 data cleansing: currency as a standard code.
 
-    Suggested where the value names one currency ('usd', 'Euro', 'US Dollar', '€', '£'), not for '$' (which
+    Suggested where the value names one currency ('Euro', 'US Dollar', '€', '£'), not for '$' (which
     dollar, or peso?)."""
     value = record.get("currency")
-    if "currency" not in ctx.present or (isinstance(value, str) and value in CURRENCIES):
+    # an ISO code in another case or with spaces is currency.nonstandard's
+    if "currency" not in ctx.present or (isinstance(value, str) and value.strip().upper() in CURRENCIES):
         return
     yield Hit("currency", value, suggestion=currency_code(value))
 
