@@ -9,6 +9,7 @@ import re
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -103,6 +104,8 @@ class Validity(_Strict):
     employee_count_max: int
     oldest_year: int
     future_years: int
+    # days systems write for "no date" (Excel's and SQL's 1900-01-01, Unix time 0): read as no date at all
+    placeholder_dates: frozenset[date] = frozenset()
     url_schemes: list[str]
     linkedin_hosts: list[str]
     # registered domains of social networks: a company "website" there is a profile, not its site
@@ -315,6 +318,9 @@ class Standardize(_Strict):
     industry_typo_similarity: float = Field(default=0.0, ge=0, le=100)
     industry_typo_min_length: int = Field(default=6, ge=1)   # shorter ones are too alike ('retail', 'rental')
     industry_typo_margin: float = Field(default=5.0, ge=0)   # a second label this close makes the slip ambiguous
+    # the same for a stage no configured stage or alias names ('Negotation': Negotiation), with the industry's
+    # minimum length and margin; 0: no such suggestion
+    stage_typo_similarity: float = Field(default=0.0, ge=0, le=100)
     # countries whose addresses abbreviate their states otherwise than ISO 3166-2 does: a short code there is
     # not judged as another country's state (state.country_mismatch)
     own_state_abbreviations: list[str] = []
@@ -892,6 +898,7 @@ class Ruleset:
     stage_lookup: dict[str, str]
     industry_lookup: dict[str, str]
     industry_typo: Callable[[str], str | None]  # the label an unknown industry is one slip from, see industry_typos
+    stage_typo: Callable[[str], str | None]  # the stage an unknown stage is one slip from (industry_typos)
     title_labels: Callable[[str], tuple[str | None, ...]]  # (seniority, department), see title_classifier
     read_title: Callable[[str], str]  # a title as keywords are searched in it, see title_reader
     title_bands: list[tuple[float, re.Pattern[str]]] | None  # None: points by seniority (title_points)
@@ -925,6 +932,7 @@ class Ruleset:
     inactive_lead_statuses: frozenset[str]
     contacted_lead_statuses: frozenset[str] = frozenset()
     unanswered_lead_statuses: frozenset[str] = frozenset()
+    placeholder_years: frozenset[int] = frozenset()  # the years of validity.placeholder_dates (a quick test)
     qualified_lead_statuses: frozenset[str] = frozenset()  # qualification.qualified_lead_statuses, as keys
     decision_maker_roles: frozenset[str] = frozenset()  # qualification.decision_maker_roles, as keys
     # the stages qualification.bant_stages names, as canonical stage names (written in any case, or an alias)
@@ -1011,16 +1019,18 @@ def industry_key(text: str) -> str:
 
 
 def industry_typos(lookup: dict[str, str], similarity: float, min_length: int,
-                   margin: float) -> Callable[[str], str | None]:
+                   margin: float, key_of: Callable[[str], str] | None = None) -> Callable[[str], str | None]:
     """The configured label an unknown industry is a typing slip of ('technolgy', 'Manufactoring'): the one
     label whose name or variant is at least `similarity` alike (rapidfuzz ratio) with no other label within
     `margin`, for text of `min_length` characters or more (`[standardize] industry_typo_*`); else None.
-    Cached per value: it runs only for industries no variant names, and a CRM's slips repeat."""
+    Cached per value: it runs only for industries no variant names, and a CRM's slips repeat. `key_of`: how
+    the lookup's keys are made (industry_key; stage_key for stages)."""
     keys = list(lookup)
+    key_of = key_of or industry_key
 
     @lru_cache(maxsize=4096)
     def typo(value: str) -> str | None:
-        key = industry_key(value[:100])
+        key = key_of(value[:100])
         if not similarity or len(key) < min_length or key in lookup:
             return None
         best: dict[str, float] = {}
@@ -1091,6 +1101,10 @@ def compile_rules(model: RulesFile, data: dict[str, Any]) -> Ruleset:
         industry_typo=industry_typos(industry_lookup, model.standardize.industry_typo_similarity,
                                      model.standardize.industry_typo_min_length,
                                      model.standardize.industry_typo_margin),
+        placeholder_years=frozenset(d.year for d in model.validity.placeholder_dates),
+        stage_typo=industry_typos(stage_lookup, model.standardize.stage_typo_similarity,
+                                  model.standardize.industry_typo_min_length,
+                                  model.standardize.industry_typo_margin, stage_key),
         title_labels=title_classifier(seniority, departments, read_title),
         read_title=read_title,
         title_bands=None if title_bands is None else sorted(title_bands, key=lambda b: -b[0]),

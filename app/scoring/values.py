@@ -216,6 +216,12 @@ def realistic_range(year: int, oldest_year: int, future_years: int) -> tuple[dat
             datetime(min(year + future_years, 9999), 12, 31, 23, 59, 59, 999999, tzinfo=UTC))
 
 
+def placeholder_day(when: datetime, days: frozenset[date]) -> bool:
+    """Whether an instant is midnight UTC of one of `[validity] placeholder_dates` (1970-01-01T00:00:00Z, a
+    date-only '1900-01-01'): a system's "no date", read as none."""
+    return not (when.hour or when.minute or when.second or when.microsecond) and when.date() in days
+
+
 def is_number(value: Any) -> bool:
     """A JSON number (not a boolean, not NaN or infinite)."""
     if isinstance(value, bool) or not isinstance(value, int | float):

@@ -35,7 +35,9 @@ from app.scoring.values import (
     iso_currencies,
     mailbox_name,
     parse_count,
+    parse_datetime,
     parse_number,
+    placeholder_day,
     probability_as_text,
     read_amount,
     read_date,
@@ -351,7 +353,8 @@ def _postal_code(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]
     found = postal_format(country)
     if found is None or found.fits(str(code)):
         return
-    # a spreadsheet read 02134 as the number 2134
+    # a spreadsheet read 02134 as the number 2134 (text of four digits may as well have lost its last digit:
+    # '9410' of 94103; which, only a ZIP-to-state table could tell)
     padded = str(code).zfill(5) if isinstance(code, int) else None
     yield Hit(f"{name}.postal_code", code, suggestion=padded if padded and found.fits(padded) else None,
               details={"country": country, "example": found.example})
@@ -405,6 +408,10 @@ def _dates_invalid(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hi
             continue
         value = record[field]
         if ctx.parse_datetime(value) is None:
+            written = parse_datetime(value)
+            if written is not None and placeholder_day(written, ctx.rules.file.validity.placeholder_dates):
+                yield Hit(field, value, details={"reason": "a placeholder date systems write for none"})
+                continue
             reason, suggestion = _why_no_date(value, field in days)
             if suggestion is not None and ctx.parse_datetime(suggestion) is None:
                 reason, suggestion = f"{reason}; read as {suggestion}, outside the realistic range", None
@@ -669,13 +676,17 @@ def _currency_invalid(record: dict[str, Any], params: Any, ctx: Any) -> Iterator
 
 @rule("opportunity.stage.unknown", fields=("stage",), severity="error", category="validity", seed="003",
       when_present=True,
-      message="Stage {value!r} is not one of the configured stages.",
+      message="Stage {value!r} is not one of the configured stages{slip}.",
       covers=("opportunity.field.wrong_type",))  # a stage of the wrong type is an unknown stage: one penalty
 def _stage_unknown(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
-    """Seed 003 lists the opportunity stages; anything else breaks stage gates and forecasts."""
+    """Seed 003 lists the opportunity stages; anything else breaks stage gates and forecasts. A typing slip of
+    one stage ('Negotation') is suggested as it (`[standardize] stage_typo_similarity`)."""
     value = record.get("stage")
     if "stage" in ctx.present and ctx.rules.canonical_stage(value) is None:
-        yield Hit("stage", value, details={"allowed": list(ctx.rules.file.stages.definitions)})
+        meant = ctx.rules.stage_typo(value) if isinstance(value, str) else None
+        yield Hit("stage", value, suggestion=meant,
+                  details={"allowed": list(ctx.rules.file.stages.definitions),
+                           "slip": f"; perhaps a typing slip of {meant!r}" if meant else ""})
 
 
 # ---------------------------------------------------------------- picklists and types
