@@ -114,6 +114,19 @@ def _closed_in_future(record: dict[str, Any], params: Any, ctx: Any) -> Iterator
         yield Hit("close_date", record.get("close_date"), suggestion=on)
 
 
+@rule("opportunity.next_step.on_closed", fields=("next_step",), severity="info", category="consistency",
+      when_present=True, seed="000",
+      message="Deal is closed but still has a next step {value!r}; clear it, or make the follow-up a task.")
+def _next_step_on_closed(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
+    """Seed 000: a closed deal keeps no open-stage fields; its next step is an open deal's (completeness asks
+    it of open deals only), and left on a closed one it reads as work still to do on the deal.
+
+    helper-57 and helper-63 both found 'Send revised quote by 6/5' on a Closed Won deal unremarked."""
+    _, stage = open_stage(record, ctx)
+    if stage is not None and stage.closed and "next_step" in ctx.present:
+        yield Hit("next_step", record.get("next_step"))
+
+
 @rule("opportunity.close_date.before_created", fields=("close_date", "created_at"), severity="warning",
       category="consistency", when_present=True, seed="000",
       message="Close date {value} is before the deal was created.")
