@@ -40,6 +40,15 @@ class IndexKey(SQLModel, table=True):
     value: str = Field(primary_key=True, max_length=512)
 
 
+class IndexTotal(SQLModel, table=True):
+    """How many records of a type the index holds, kept by every write in its own transaction: each lookup
+    reads it fresh (one primary-key row), so every process sees a bulk load at once (helper-64)."""
+
+    __tablename__ = "dq_index_total"
+    record_type: str = Field(primary_key=True, max_length=16)
+    total: int = Field(default=0)
+
+
 def database_url(url: str) -> str:
     """PostgreSQL URLs use the psycopg 3 driver unless one is named."""
     for prefix in ("postgresql://", "postgres://"):
@@ -79,6 +88,11 @@ def create_schema(engine: Engine) -> None:
     for table in SQLModel.metadata.sorted_tables:  # indexes added since an existing table was created
         for index in table.indexes:
             index.create(engine, checkfirst=True)
+    with engine.begin() as conn:  # totals of a store written before dq_index_total existed
+        if conn.execute(text("SELECT 1 FROM dq_index_total LIMIT 1")).first() is None:
+            conn.execute(text("INSERT INTO dq_index_total (record_type, total) SELECT record_type, count(*) "
+                              "FROM dq_index_record WHERE true GROUP BY record_type "
+                              "ON CONFLICT (record_type) DO NOTHING"))
 
 
 def ensure_schema(engine: Engine) -> bool:

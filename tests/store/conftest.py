@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, delete
 
-from app.models.store import IndexedRecord, IndexKey, create_schema, make_engine
+from app.models.store import IndexedRecord, IndexKey, IndexTotal, create_schema, make_engine
 
 BACKENDS = ["sqlite", "postgresql"]
 
@@ -32,5 +32,6 @@ def engine(database_url: str) -> Iterator[Engine]:
     with engine.begin() as conn:
         conn.execute(delete(IndexKey))
         conn.execute(delete(IndexedRecord))
+        conn.execute(delete(IndexTotal))
     yield engine
     engine.dispose()

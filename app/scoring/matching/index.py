@@ -1,15 +1,17 @@
 """The reference index: records already known, stored with their blocking keys in indexed rows.
 
-A lookup for one record is two or three indexed queries (keys, candidate rows, term counts), never a
-scan. Upserts write the record row first: on PostgreSQL that row lock serialises concurrent writers of
-one id, so its key rows always belong to the last write.
+A lookup for one record is a few indexed queries (the type's total, keys, candidate rows, term counts),
+never a scan. Upserts write the record row first: on PostgreSQL that row lock serialises concurrent writers
+of one id, so its key rows always belong to the last write. Each write transaction also adds the records it
+inserted (or removed) to the type's row in `dq_index_total`, so every process reads the right total straight
+after any write: a count cached per process had kept a worker that saw an empty index from looking for up to
+10 s after a bulk load (helper-64).
 """
 
 from __future__ import annotations
 
 import itertools
 import threading
-import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -18,7 +20,18 @@ from functools import lru_cache
 from typing import Any
 
 import orjson
-from sqlalchemy import Engine, TextClause, bindparam, delete, func, insert, select, text
+from sqlalchemy import (
+    Connection,
+    Engine,
+    TextClause,
+    bindparam,
+    delete,
+    func,
+    insert,
+    literal_column,
+    select,
+    text,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -28,8 +41,6 @@ from app.scoring.matching.linker import PEOPLE_COUNTED_UP_TO, MatchModel, Prepar
 from app.scoring.matching.normalize import KEY_OF, MULTI
 
 CHUNK = 400
-_TOTALS: dict[tuple[int, str], tuple[float, int]] = {}
-TOTAL_TTL_SECONDS = 10.0
 _writes = 0
 _writes_lock = threading.Lock()
 
@@ -147,7 +158,6 @@ def upsert_records(engine: Engine, record_type: str, items: Sequence[tuple[str, 
         chunk = ids[start:start + CHUNK]
         with _writing(), engine.begin() as conn:
             _write(conn, engine, record_type, chunk, [latest[i] for i in chunk], model, region)
-    _TOTALS.pop((id(engine), record_type), None)
     return len(ids)
 
 
@@ -172,7 +182,6 @@ def update_record(engine: Engine, record_type: str, record_id: str, changes: dic
         data = conn.execute(query.with_for_update() if postgres else query).scalar()
         merged = merge_fields(orjson.loads(data) if data is not None else {}, changes)
         [stored] = _write(conn, engine, record_type, [record_id], [merged], model, region)
-    _TOTALS.pop((id(engine), record_type), None)
     return stored
 
 
@@ -196,11 +205,40 @@ def _write(conn: Any, engine: Engine, record_type: str, ids: list[str], records:
             for rid, (_, text) in zip(ids, stored, strict=True)]
     key_rows = [{"record_type": record_type, "record_id": rid, "name": n, "value": v}
                 for row, rid in enumerate(ids) for n, v in sorted(record_index_keys(prepared, row, model))]
-    conn.execute(_upsert_statement(engine, rows))
+    if engine.dialect.name == "postgresql":  # xmax is 0 on a row this statement inserted, not on an update
+        inserted = sum(conn.execute(_upsert_statement(engine, rows).returning(literal_column("xmax = 0"))
+                                    ).scalars())
+    else:  # SQLite: the write lock first (writers wait for it), so the count of the ids already held holds
+        _add_to_total(conn, record_type, 0)
+        inserted = len(ids) - conn.execute(_HELD_SQL, {"rt": record_type, "ids": ids}).scalar_one()
+        conn.execute(_upsert_statement(engine, rows))
     conn.execute(delete(IndexKey).where(IndexKey.record_type == record_type, IndexKey.record_id.in_(ids)))
     if key_rows:
         conn.execute(insert(IndexKey), key_rows)
+    if inserted:
+        _add_to_total(conn, record_type, inserted)
     return [record for record, _ in stored]
+
+
+_HELD_SQL = text("SELECT count(*) FROM dq_index_record WHERE record_type = :rt AND record_id IN :ids"
+                 ).bindparams(bindparam("ids", expanding=True))
+_ADD_SQL = text("UPDATE dq_index_total SET total = total + :n WHERE record_type = :rt")
+# a type without a row yet (a store written before dq_index_total) is counted once, this transaction's rows too
+_FIRST_SQL = text("INSERT INTO dq_index_total (record_type, total) SELECT CAST(:rt AS VARCHAR), count(*) "
+                  "FROM dq_index_record WHERE record_type = :rt "
+                  "ON CONFLICT (record_type) DO UPDATE SET total = dq_index_total.total + :n")
+_TOTAL_SQL = text("SELECT total FROM dq_index_total WHERE record_type = :rt")
+
+
+def _add_to_total(conn: Connection, record_type: str, n: int) -> None:
+    """Add `n` to the type's total in the caller's write transaction, after its record rows were written.
+
+    The row is the last lock a write takes, so writers cannot deadlock on it. When the row is missing the
+    type is counted; a writer that created the row meanwhile had not counted this transaction's rows
+    (not committed yet), so `n` is added to its count instead.
+    """
+    if conn.execute(_ADD_SQL, {"rt": record_type, "n": n}).rowcount == 0:
+        conn.execute(_FIRST_SQL, {"rt": record_type, "n": n})
 
 
 def get_record(engine: Engine, record_type: str, record_id: str) -> dict[str, Any] | None:
@@ -221,21 +259,24 @@ def delete_record(engine: Engine, record_type: str, record_id: str) -> bool:
         deleted = conn.execute(delete(IndexedRecord).where(
             IndexedRecord.record_type == record_type, IndexedRecord.record_id == record_id)).rowcount
         conn.execute(delete(IndexKey).where(IndexKey.record_type == record_type, IndexKey.record_id == record_id))
-    _TOTALS.pop((id(engine), record_type), None)
+        if deleted:
+            _add_to_total(conn, record_type, -deleted)
     return bool(deleted)
 
 
 def count_records(engine: Engine, record_type: str) -> int:
-    """Records of a type in the index (cached briefly: it only scales term frequencies)."""
-    key = (id(engine), record_type)
-    cached = _TOTALS.get(key)
-    if cached and time.monotonic() - cached[0] < TOTAL_TTL_SECONDS:
-        return cached[1]
+    """Records of a type in the index now: one primary-key read of `dq_index_total`, never cached (a
+    count cached per process was stale in every other process after a write)."""
     with engine.connect() as conn:
+        return _count(conn, record_type)
+
+
+def _count(conn: Connection, record_type: str) -> int:
+    total = conn.execute(_TOTAL_SQL, {"rt": record_type}).scalar()
+    if total is None:  # never written since dq_index_total exists (`create_schema` counts older stores)
         total = conn.execute(select(func.count()).select_from(IndexedRecord).where(
-            IndexedRecord.record_type == record_type)).scalar() or 0
-    _TOTALS[key] = (time.monotonic(), int(total))
-    return int(total)
+            IndexedRecord.record_type == record_type)).scalar()
+    return int(total or 0)
 
 
 # Lookups are prebuilt SQL text, one statement per number of keys: building SQLAlchemy expressions per
@@ -297,7 +338,8 @@ def _key_params(record_type: str, keys: Sequence[tuple[str, str]], **extra: Any)
 def find_candidates(engine: Engine, record_type: str, prepared: Prepared, model: MatchModel,
                     max_block: int, pseudo_count: float, exclude_id: str | None = None,
                     common_value_after: int = 0) -> tuple[list[tuple[str, dict[str, Any]]], TermFrequencies]:
-    """Indexed records sharing a blocking key with the prepared record, and term counts for scoring it.
+    """Indexed records sharing a blocking key with the prepared record, and term counts for scoring it
+    (none when the index holds no record of the type: its total is read first, fresh).
 
     A new record is not in the index, so a value only the pair shares counts once here (`shared_after` is
     1 + `common_value_after`); a record indexed before counts itself too, one more before a value of its
@@ -311,7 +353,8 @@ def find_candidates(engine: Engine, record_type: str, prepared: Prepared, model:
     hits: dict[tuple[str, str], list[str]] = {}
     counts: Counter[tuple[str, str]] = Counter()
     with engine.connect() as conn:
-        if blocking:
+        total = _count(conn, record_type)
+        if blocking and total:
             # a block over max_block records is skipped below, so max_block + 1 rows tell enough
             rows = conn.execute(_blocking_sql(len(blocking)),
                                 _key_params(record_type, blocking, limit=max_block + 1))
@@ -323,7 +366,7 @@ def find_candidates(engine: Engine, record_type: str, prepared: Prepared, model:
         if ids:
             rows = conn.execute(_RECORDS_SQL, {"rt": record_type, "ids": ids})
             candidates = [(rid, orjson.loads(data)) for rid, data in rows]
-        if tf_keys:
+        if tf_keys and total:
             rows = conn.execute(_count_sql(len(tf_keys)), _key_params(record_type, tf_keys))
             counts.update({tf_keys[k]: c for k, c in rows if c})
             # shared values counted in people where it can matter: a value of one holder is one person, and
@@ -339,6 +382,6 @@ def find_candidates(engine: Engine, record_type: str, prepared: Prepared, model:
     per_field: dict[str, Counter[str]] = {}
     for (name, value), count in counts.items():
         per_field.setdefault(_field_of_rows(name), Counter())[value] = count
-    tf = TermFrequencies(per_field, max(1, count_records(engine, record_type)), pseudo_count,
+    tf = TermFrequencies(per_field, max(1, total), pseudo_count,
                          shared_after=1 + common_value_after)
     return candidates, tf
