@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import orjson
 
-from app.scoring.engine import Context, Lookups, Options, present_fields, render
+from app.scoring.engine import Context, Lookups, Options, mark_covered, present_fields, render
 from app.scoring.json_keys import RepeatedNames
 from app.scoring.judge import (
     KEPT_FIELDS,
@@ -29,6 +29,8 @@ from app.scoring.judge import (
 )
 from app.scoring.matching.dedupe import MATCHABLE, Matches, match_lazily
 from app.scoring.matching.linker import Prepared
+from app.scoring.registry import RULES
+from app.scoring.rules.completeness import measure_completeness
 from app.scoring.rules.cross_record import AFTER_MATCHING, READ_BATCH_ACCOUNTS
 from app.scoring.ruleset import Ruleset
 from app.scoring.summary import PLURAL, SINGULAR, BatchSummary, impact_of, merges_of, note_priority
@@ -216,6 +218,9 @@ class BatchRun:
                         accounts_of.setdefault(record_type, {})[str(record.get("id"))] = \
                             link_id(record.get("account_id")) or ""
             self.summary.add_cross(cross, lookups.deal_value_by_account, accounts_of)
+            for record_type, rid, rule, field, severity in covered_gaps(cross, self.kept_records(), lookups,
+                                                                          self.rules, self.now, self.options):
+                self.summary.count_under(record_type, rid, rule, field, severity)
         self.kept.clear()
         jobs = [self._match_job(t, lookups) for t in MATCHABLE if self.with_duplicates]
         self._seen.clear()
@@ -373,6 +378,39 @@ def cross_record_findings(kept: Mapping[str, Iterable[dict[str, Any]]], lookups:
                            "field": hit.field, "severity": severity, "value": hit.value,
                            "message": render(rule.message, field=hit.field, value=hit.value,
                                              record_type=record_type, **hit.details)}
+
+
+def covered_gaps(cross: list[dict[str, Any]], kept: Mapping[str, Iterable[dict[str, Any]]], lookups: Lookups,
+                 rules: Ruleset, now: datetime, options: Options) -> Iterator[tuple[str, Any, str, str, str]]:
+    """A stream's own findings that its cross-record findings cover (`rule(covers=...)`): the gaps a JSON
+    batch's reports mark `counted_under` them (an account's missing industry under
+    `account.industry.missing_high_value`). Found by running the covered rules over the record's kept fields
+    (the covering rules' fields are among them) and marking as `engine.mark_covered` marks a report; yields
+    (record type, record id, rule, field, severity) of each."""
+    by_record: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    for finding in cross:
+        if any(finding["rule"] == c[0] for c in rules.covering.get(finding["record_type"], ())):
+            by_record[(finding["record_type"], str(finding["record_id"]))].append(finding)
+    if not by_record:
+        return
+    for record_type, records in kept.items():
+        covering = [c for c in rules.covering.get(record_type, ()) if RULES[c[0]].scope == "batch"]
+        covered_ids = {rid for c in covering for rid in c[2]}
+        plan = [(r, p, sev) for r, p, sev in rules.plans[record_type] if r.id in covered_ids]
+        for record in records:
+            found = by_record.get((record_type, str(link_id(record.get("id")))))
+            if not found:
+                continue
+            ctx = Context(record_type, rules, now, options, lookups)
+            ctx.present = present_fields(record, rules.empty_values, rules.real_values)
+            ctx.completeness = measure_completeness(record, ctx)  # what the required-field rule reads
+            own = [{"rule": rule.id, "field": hit.field, "severity": severity, "counted_under": None}
+                   for rule, params, severity in plan for hit in rule.check(record, params, ctx)]
+            issues = [{**f, "counted_under": None} for f in found] + own
+            mark_covered(issues, tuple(covering))
+            for issue in own:
+                if issue["counted_under"] is not None:
+                    yield record_type, found[0]["record_id"], issue["rule"], issue["field"], issue["severity"]
 
 
 def score_batch(batch: dict[str, Any], rules: Ruleset, now: datetime, options: Options,

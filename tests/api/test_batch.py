@@ -460,8 +460,7 @@ def test_the_audit_of_an_ndjson_body_is_the_audit_of_the_same_json_batch(tmp_pat
 
     One difference stays, the stream's own (/v1/batch's NDJSON summary has it too): its cleanup tasks are the
     same rules, but it weighs a contact's or an account's findings before it has read the account's deals
-    (a smaller impact), and it counts a required field's findings apart from the cross-record ones a JSON
-    batch counts them under."""
+    (a smaller impact)."""
     settings = Settings(database_url=f"sqlite:///{tmp_path}/audit.sqlite3", batch_processes=processes)
     lines = b"".join(orjson.dumps({"type": SINGULAR[plural]} | r) + b"\n"
                      for plural, records in AUDITED.items() for r in records)
@@ -481,3 +480,36 @@ def test_the_audit_of_an_ndjson_body_is_the_audit_of_the_same_json_batch(tmp_pat
     assert tasks(ndjson) == tasks(json) and tasks(ndjson["summary"]) == tasks(json["summary"])
     assert ndjson == json
     assert html.headers["content-type"].startswith("text/html") and "a1, a2" in html.text
+
+
+def test_a_gap_a_cross_record_finding_covers_is_counted_under_it_in_a_stream_too(client: TestClient) -> None:
+    """helper-64 #2 and #5: a stream finds its cross-record findings at its end, after it had weighed the
+    record's own missing industry and email; its cleanup list weighed each gap twice (account.required.missing
+    and contact.required.missing were tasks of their own), and it counted the contact's domain mismatch,
+    which a JSON batch holds in the contact's report, as one more cross-record finding."""
+    records = [("account", {"id": "ra1", "name": "Repro Widgets", "website": "https://reprowidgets.com",
+                            "employee_count": 120, "billing_address": {"city": "Denver", "country": "US"},
+                            "owner_id": "u1"}),
+               ("contact", {"id": "rc1", "account_id": "ra1", "first_name": "Ann", "last_name": "Lowe",
+                            "phone": "+1 303 555 0150", "title": "CFO", "department": "Finance",
+                            "decision_role": "economic_buyer", "owner_id": "u1"}),
+               ("contact", {"id": "rc2", "account_id": "ra1", "first_name": "Bob", "last_name": "Ray",
+                            "email": "bob@globex.com", "phone": "+1 303 555 0151", "title": "CTO",
+                            "department": "IT", "decision_role": "influencer", "owner_id": "u1"}),
+               ("opportunity", {"id": "ro1", "account_id": "ra1", "name": "Big one", "amount": 80000,
+                                "stage": "Prospecting", "probability": 10, "close_date": "2025-09-01",
+                                "next_step": "Call", "owner_id": "u1", "problem_statement": "x",
+                                "contact_roles": [{"contact_id": "rc1", "role": "economic_buyer"}]})]
+    streamed = _stream(client, records)[-1]["summary"]
+    body: dict = {}
+    for t, r in records:
+        body.setdefault({"opportunity": "opportunities"}.get(t, t + "s"), []).append(r)
+    whole = client.post(f"/v1/batch?now={NOW_ISO}", json=body).json()["summary"]
+
+    def tasks(summary: dict) -> dict[str, tuple[int, str]]:
+        return {t["rule"]: (t["findings"], t["task"].split(". ")[0]) for t in summary["cleanup_tasks"]}
+
+    assert "account.required.missing" not in tasks(whole) and "contact.required.missing" not in tasks(whole)
+    assert tasks(streamed) == tasks(whole)
+    assert streamed["issues_by_rule"] == whole["issues_by_rule"]
+    assert streamed["cross_record_findings"] == whole["cross_record_findings"]
