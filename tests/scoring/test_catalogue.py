@@ -82,3 +82,14 @@ def test_rule_descriptions_are_whole_sentences() -> None:
     cut = [(r.id, r.description[-40:]) for r in RULES.values() if not r.description.rstrip().endswith(
         (".", ")", "!", "?", ":", "'", '"'))]
     assert cut == []
+
+
+def test_no_developer_note_reaches_a_customer() -> None:
+    """Rule descriptions and messages are customer-facing (/v1/rules, docs/RULES.md, the audit's cleanup
+    tasks): a rule's docstring carried '(helper-57: it was not until a second later)' into the audit."""
+    import re
+
+    from app.scoring.registry import RULES
+    leaks = [(r.id, text) for r in RULES.values() for text in (r.description, r.message)
+             if re.search(r"\bhelper-\d+", text)]
+    assert leaks == []

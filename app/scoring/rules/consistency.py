@@ -89,8 +89,8 @@ def _forecast_vs_stage(record: dict[str, Any], params: Any, ctx: Any) -> Iterato
       seed="000", message="Open deal has a close date in the past ({value}); move it or close the deal.")
 def _close_date_past(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
     """Seed 000: modify close dates for stalled deals; an open deal cannot close in the past. A day's grace
-    for time zones, inclusive: at ?now=2024-06-15 (midnight) the 14th is past (helper-57: it was not until a
-    second later)."""
+    for time zones, inclusive: at ?now=2024-06-15 (midnight) the 14th is past."""
+    # helper-57: the 14th was not past until a second later (the docstring is the rule's public description)
     _, stage = open_stage(record, ctx)
     closes = ctx.parse_datetime(record.get("close_date"))
     if stage is not None and not stage.closed and closes is not None and closes + _GRACE <= ctx.now:
