@@ -32,6 +32,7 @@ from app.scoring import Options, Ruleset, score_record
 from app.scoring.matching import index
 from app.scoring.matching.dedupe import link_record
 from app.scoring.matching.linker import prepare, record_id
+from app.scoring.summary import is_duplicate_record
 
 log = logging.getLogger("crm_dq")
 router = APIRouter(prefix="/v1", tags=["scoring"])
@@ -110,7 +111,7 @@ def make_score_endpoint(record_type: str) -> Any:
 
     async def score(request: Request) -> Response:
         report = await answer(request, record_type)
-        request.app.state.metrics.record_soon(report, "api", bool(report["duplicates"]))  # summed, written later
+        request.app.state.metrics.record_soon(report, "api", is_duplicate_record(report))  # summed, written later
         return Response(orjson.dumps(report), media_type="application/json")
 
     score.__name__ = f"score_{record_type}"

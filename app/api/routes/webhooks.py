@@ -42,6 +42,7 @@ from app.models.report import Accuracy, Completeness, Decision, Issue, Report
 from app.scoring import Options, Ruleset
 from app.scoring.batch import not_a_record
 from app.scoring.matching import index
+from app.scoring.summary import is_duplicate_record
 
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
 log = logging.getLogger("crm_dq")
@@ -249,7 +250,7 @@ async def respond(request: Request, items: list[Item], call: WebhookCall, large:
                                     call.index_record)
         if adapted is not None:
             annotate(report, adapted, call.rules)
-        metrics.record_soon(report, "webhook", bool(report["duplicates"]))
+        metrics.record_soon(report, "webhook", is_duplicate_record(report))
         results.append(report)
     return Response(orjson.dumps({"results": results}), media_type="application/json")
 
