@@ -29,8 +29,9 @@ def impact_of(issue: dict[str, Any], record_type: str, deal_value: float, rules:
 def is_duplicate_record(report: dict[str, Any]) -> bool:
     """Whether a single-record report counts as a duplicate record, as a batch's `duplicate_records` counts
     them (DESIGN's duplicate rate): a pair with a record of its own type. A lead that is already a contact
-    (`[duplicates] match_also`, `b_type`) is a conversion to make, as a batch's `lead.duplicate.existing_contact`
-    is, not a duplicate record: the route had counted it and a batch had not (helper-64 #3)."""
+    (`[duplicates] match_also`, `b_type`) is a conversion to make, as a batch's
+    `lead.duplicate.existing_contact` is, not a duplicate record: the route had counted it and a batch had
+    not (helper-64 #3)."""
     record_type = report["record_type"]
     return any(pair.get("b_type", record_type) == record_type for pair in report["duplicates"])
 

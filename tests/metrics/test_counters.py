@@ -368,15 +368,16 @@ def test_a_lead_that_is_already_a_contact_counts_as_a_duplicate_record_on_no_pat
     """helper-64 #3: the route counted a lead matching an indexed contact (`match_also`) as a duplicate
     record, a batch counts it as `lead.duplicate.existing_contact` and not in `duplicate_records`: the
     dashboard's duplicate rate and the audit's disagreed. One definition: a duplicate of its own type."""
-    contact = {"id": "xc1", "first_name": "Maria", "last_name": "Gonzalez", "email": "maria.gonzalez@northwind.com",
-               "phone": "+1 650-253-0001"}
+    contact = {"id": "xc1", "first_name": "Maria", "last_name": "Gonzalez",
+               "email": "maria.gonzalez@northwind.com", "phone": "+1 650-253-0001"}
     lead = {"id": "xl1", "first_name": "Maria", "last_name": "Gonzalez", "email": "maria.gonzalez@northwind.com",
             "phone": "+1 650-253-0001", "company": "Northwind Traders", "source": "Web"}
     assert client.post("/v1/index/contacts/bulk", json={"records": [contact]}).json()["indexed"] == 1
     before = scrape(client)
     routed = client.post("/v1/leads/score", params={"now": NOW_ISO}, json=lead).json()
     assert [(d["b"], d.get("b_type")) for d in routed["duplicates"]] == [("xc1", "contact")]
-    batch = client.post("/v1/batch", json={"contacts": [contact], "leads": [lead], "options": {"now": NOW_ISO}})
+    body = {"contacts": [contact], "leads": [lead], "options": {"now": NOW_ISO}}
+    batch = client.post("/v1/batch", json=body)
     summary = batch.json()["summary"]
     assert summary["issues_by_rule"].get("lead.duplicate.existing_contact") == 1
     delta = diff(before, scrape(client))

@@ -111,7 +111,8 @@ def make_score_endpoint(record_type: str) -> Any:
 
     async def score(request: Request) -> Response:
         report = await answer(request, record_type)
-        request.app.state.metrics.record_soon(report, "api", is_duplicate_record(report))  # summed, written later
+        # summed, written later
+        request.app.state.metrics.record_soon(report, "api", is_duplicate_record(report))
         return Response(orjson.dumps(report), media_type="application/json")
 
     score.__name__ = f"score_{record_type}"
