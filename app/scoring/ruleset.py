@@ -21,6 +21,7 @@ from rapidfuzz import fuzz, process
 
 from app.scoring.formats import iso_countries
 from app.scoring.matching.linker import build_models
+from app.scoring.matching.normalize import fold
 from app.scoring.registry import RECORD_TYPES, RULES, Rule, Severity
 from app.scoring.values import amount_in_currency, currency_code, mailbox_name
 
@@ -933,6 +934,8 @@ class Ruleset:
     contacted_lead_statuses: frozenset[str] = frozenset()
     unanswered_lead_statuses: frozenset[str] = frozenset()
     placeholder_years: frozenset[int] = frozenset()  # the years of validity.placeholder_dates (a quick test)
+    # [duplicates] placeholder_names, folded: a person's name field holding one is no name (name.placeholder)
+    placeholder_names: frozenset[str] = frozenset()
     qualified_lead_statuses: frozenset[str] = frozenset()  # qualification.qualified_lead_statuses, as keys
     decision_maker_roles: frozenset[str] = frozenset()  # qualification.decision_maker_roles, as keys
     # the stages qualification.bant_stages names, as canonical stage names (written in any case, or an alias)
@@ -1102,6 +1105,7 @@ def compile_rules(model: RulesFile, data: dict[str, Any]) -> Ruleset:
                                      model.standardize.industry_typo_min_length,
                                      model.standardize.industry_typo_margin),
         placeholder_years=frozenset(d.year for d in model.validity.placeholder_dates),
+        placeholder_names=frozenset(fold(n) for n in model.duplicates.placeholder_names) - {""},
         stage_typo=industry_typos(stage_lookup, model.standardize.stage_typo_similarity,
                                   model.standardize.industry_typo_min_length,
                                   model.standardize.industry_typo_margin, stage_key),

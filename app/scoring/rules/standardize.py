@@ -22,6 +22,7 @@ from app.scoring.formats import (
     country_typo,
     nanp_lookalike,
 )
+from app.scoring.matching.normalize import fold
 from app.scoring.registry import Hit, rule
 from app.scoring.rules.consistency import company_site
 from app.scoring.values import iso_currencies, parse_count
@@ -359,13 +360,32 @@ for _t in ADDRESS_FIELD:
 
 
 def _name_casing(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
-    """Seed 002 naming conventions: names in ALL CAPS or all lower case."""
+    """Seed 002 naming conventions: names in ALL CAPS or all lower case, or with spaces around them."""
     for field in ("first_name", "last_name"):
-        if field not in ctx.present:  # a placeholder ("N/A") is no name to recase
+        value = record.get(field)
+        # a placeholder ('N/A', 'asdf') is no name to recase: name.placeholder's
+        if field not in ctx.present or not isinstance(value, str) or placeholder_name(value, ctx):
             continue
-        fix = _name_case(record[field], ctx)
-        if fix and fix != record[field].strip():
-            yield Hit(field, record[field], suggestion=fix)
+        # spaces around it too (helper-63: 'Maria ' passed, while an email's were reported)
+        fix = _name_case(value, ctx) or value.strip()
+        if fix != value:
+            yield Hit(field, value, suggestion=fix)
+
+
+def placeholder_name(value: str, ctx: Any) -> bool:
+    """Whether a name field's text is one of `[duplicates] placeholder_names` ('Test', 'asdf', 'Unknown')."""
+    return len(value) <= 40 and fold(value) in ctx.rules.placeholder_names
+
+
+def _name_placeholder(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
+    """Seed 000: contact data must be accurate; a name that is a placeholder ('Test Test', 'asdf') names no
+    one, though it fills the field completeness counts.
+
+    helper-63: 'Test Test' passed, and 'asdf asdf' was only told to write itself 'Asdf'."""
+    for field in ("first_name", "last_name"):
+        value = record.get(field)
+        if field in ctx.present and isinstance(value, str) and placeholder_name(value, ctx):
+            yield Hit(field, value)
 
 
 def _vague_title(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
@@ -380,6 +400,9 @@ for _t in ("contact", "lead"):
     rule(f"{_t}.name.casing", fields=("first_name", "last_name"), severity="info", category="standardization",
          when_present=True,
          seed="002", message="{field} {value!r} is better written {suggestion!r}.")(_name_casing)
+    rule(f"{_t}.name.placeholder", fields=("first_name", "last_name"), severity="warning", category="validity",
+         when_present=True, seed="000", config="duplicates.placeholder_names",
+         message="{field} {value!r} is a placeholder, not a person's name.")(_name_placeholder)
     rule(f"{_t}.title.vague", fields=("title",), severity="warning", category="standardization", seed="000",
          config="standardize.vague_titles", message="Title {value!r} is too vague to route or qualify.")(_vague_title)
 
