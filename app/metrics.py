@@ -288,9 +288,9 @@ class Tally:
         for issue in report["issues"]:
             self.issues[(record_type, issue["rule"], issue["severity"])] += 1
 
-    def add_finding(self, record_type: str, rule: str, severity: str) -> None:
-        """A finding reported outside a record's report (NDJSON cross-record findings)."""
-        self.issues[(record_type, rule, severity)] += 1
+    def add_finding(self, record_type: str, rule: str, severity: str, times: int = 1) -> None:
+        """A finding reported outside a record's report (NDJSON cross-record findings, duplicates)."""
+        self.issues[(record_type, rule, severity)] += times
 
     def add_duplicates(self, record_type: str, records: int) -> None:
         """Records of the type that are non-survivor members of a duplicate cluster."""

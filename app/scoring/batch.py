@@ -8,14 +8,14 @@ from __future__ import annotations
 import time
 from collections import ChainMap, Counter, defaultdict
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 import numpy as np
 import orjson
 
-from app.scoring.engine import Context, Lookups, Options, mark_covered, present_fields, render
+from app.scoring.engine import Context, Lookups, Options, mark_covered, present_fields, render, score_record
 from app.scoring.json_keys import RepeatedNames
 from app.scoring.judge import (
     KEPT_FIELDS,
@@ -139,6 +139,8 @@ class BatchRun:
         self.ranks: dict[str, list[Any]] = defaultdict(list)  # packed ranking data, or whole JSON records
         self._seen: set[str] = set()
         self._renamed: dict[str, str] = {}  # 'id#position' -> the id a record repeating another's carries
+        # (type, position) -> the name its duplicate pairs give it, for a JSON batch's reports (`keep_records`)
+        self.names: dict[tuple[str, int], str] = {}
         self.started = time.perf_counter()
 
     def score(self, record_type: str, position: int, entry: Any) -> dict[str, Any]:
@@ -177,6 +179,8 @@ class BatchRun:
                 self._renamed[f"{rid}#{position}"] = rid
                 rid = f"{rid}#{position}"
             seen.add(rid)
+            if self.setup.keep_records:
+                self.names[(record_type, position)] = rid
             self.ids[record_type].append(rid)
             self.keys[record_type].append(keys)
             self.ranks[record_type].append(rank)
@@ -185,18 +189,47 @@ class BatchRun:
         """The kept fields of every record, per type, as dicts (made one at a time: one pass each)."""
         return {t: _unpack_kept(KEPT_FIELDS[t], packed) for t, packed in self.kept.items()}
 
-    def finish(self) -> dict[str, Any]:
-        """Duplicates per type, cross-record findings and the summary."""
+    def finish(self, entries: Mapping[str, list[Any]] | None = None,
+               results: Mapping[str, list[dict[str, Any]]] | None = None) -> dict[str, Any]:
+        """Duplicates per type, cross-record findings and the summary. Given a JSON batch's `entries` and
+        their `results` (by plural type, in order), the reports of records with a duplicate in the batch are
+        judged again with it, as the single-record routes judge one with its index duplicates."""
         lookups = batch_lookups(self.kept_records(), self.rules)
         lookups.contact_matches = self.leads_matching_contacts()
         duplicates = {PLURAL[t]: match_packed(*self._match_job(t, lookups), rules=self.rules)
                       for t in MATCHABLE if self.with_duplicates}
         cross = list(cross_record_findings(self.kept_records(), lookups, self.rules, self.now, self.options))
+        if entries is not None and results is not None and self.with_duplicates:
+            self._judge_with_duplicates(entries, results, duplicates, lookups.contact_matches)
         # the reports were judged with the batch known, so they hold every cross-record finding but those
         # that needed the duplicates first
         self.summary.add_cross([f for f in cross if f["rule"] in AFTER_MATCHING], {}, {})
         return {"duplicates": duplicates, "cross_record": cross,
                 "summary": self.summary.finish(duplicates, cross, time.perf_counter() - self.started)}
+
+    def _judge_with_duplicates(self, entries: Mapping[str, list[Any]], results: Mapping[str, list[dict[str, Any]]],
+                               duplicates: Mapping[str, Mapping[str, Any]],
+                               contact_matches: Mapping[str, Mapping[str, Any]]) -> None:
+        """Judge again each record with a duplicate in the batch, its pairs given (each oriented with the
+        record as `a`) and its match among the batch's contacts known, so its own report holds the
+        `*.duplicate.*` findings, their penalty and the decision they make (helper-63: an auto-merge pair
+        was only in the batch's `duplicates`; both records said 100 and allow, while the score route
+        alerted on the same record). The summary counts the duplicates' findings from the pairs, on every
+        path alike (`BatchSummary.finish`)."""
+        pairs_of: defaultdict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+        for record_type in MATCHABLE:
+            for pair in duplicates.get(PLURAL[record_type], {}).get("pairs", ()):
+                pairs_of[(record_type, pair["a"])].append(pair)
+                pairs_of[(record_type, pair["b"])].append({**pair, "a": pair["b"], "b": pair["a"]})
+        lookups = replace(self.setup.lookups or Lookups(), contact_matches=contact_matches)
+        for (record_type, position), name in self.names.items():
+            found = pairs_of.get((record_type, name))
+            carried = self._renamed.get(name, name)
+            if not found and not (record_type == "lead" and carried in contact_matches):
+                continue
+            plural = PLURAL[record_type]
+            results[plural][position] = score_record(record_type, entries[plural][position], self.rules, now=self.now,
+                                 options=self.options, lookups=lookups, duplicates=found or [])
 
     def finish_line(self) -> tuple[list[bytes], dict[str, Any]]:
         """A stream's last line (`{"type": "summary", "duplicates", "cross_record", "summary"}`, as `finish`
@@ -309,10 +342,12 @@ class FoundDuplicates:
     json: bytes
     clusters: list[list[str]]
     merges: dict[str, int]  # records to merge into their survivors, by merge priority (`summary.merges_of`)
+    bands: dict[str, int]  # pairs by band (`summary.pairs_by_band`)
 
     def view(self) -> dict[str, Any]:
-        """The duplicates' shape as far as the summary reads it (clusters, records to merge by priority)."""
-        return {"clusters": self.clusters, "merges": self.merges}
+        """The duplicates' shape as far as the summary reads it (clusters, records to merge by priority,
+        pairs by band)."""
+        return {"clusters": self.clusters, "merges": self.merges, "bands": self.bands}
 
 
 def match_packed_json(record_type: str, ids: list[str], keys: list[Packed], ranks: list[Any],
@@ -321,14 +356,16 @@ def match_packed_json(record_type: str, ids: list[str], keys: list[Packed], rank
     """`match_packed`, answered as JSON written a pair at a time (the pairs never exist all at once)."""
     found = _match_packed(record_type, ids, keys, ranks, keep_records, deal_value_by_account, rules)
     best: dict[str, str] = {}
+    bands: Counter[str] = Counter()
     body = bytearray(b'{"pairs":[')  # one buffer: each small orjson result holds kilobytes until freed
     for n, pair in enumerate(found.pairs()):
         note_priority(best, pair)
+        bands[pair["band"]] += 1
         if n:
             body += b","
         body += orjson.dumps(pair)
     body += b'],"clusters":' + orjson.dumps(found.clusters) + b',"stats":' + orjson.dumps(found.stats()) + b"}"
-    return FoundDuplicates(bytes(body), found.clusters, merges_of(found.clusters, best))
+    return FoundDuplicates(bytes(body), found.clusters, merges_of(found.clusters, best), dict(bands))
 
 
 def _unpack_kept(fields: tuple[str, ...], packed: list[Packed]) -> Iterator[dict[str, Any]]:
@@ -418,6 +455,7 @@ def score_batch(batch: dict[str, Any], rules: Ruleset, now: datetime, options: O
     """A whole JSON batch: results per type in input order, duplicates, cross-record findings, summary."""
     records = {t: [e for e in (batch.get(PLURAL[t]) or []) if isinstance(e, dict)] for t in PLURAL}
     run = BatchRun(rules, now, options, duplicates, batch_lookups(records, rules), keep_records=True)
-    results = {PLURAL[t]: [run.score(t, i, e) for i, e in enumerate(batch.get(PLURAL[t]) or [])]
-               for t in PLURAL}
-    return {"results": results, **run.finish()}
+    entries = {PLURAL[t]: batch.get(PLURAL[t]) or [] for t in PLURAL}
+    results = {plural: [run.score(SINGULAR[plural], i, e) for i, e in enumerate(listed)]
+               for plural, listed in entries.items()}
+    return {"results": results, **run.finish(entries, results)}

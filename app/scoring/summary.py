@@ -212,6 +212,16 @@ class BatchSummary:
         if self.line_errors:
             errors["lines"] = self.line_errors
         scored = sum(self.totals.values()) - sum(self.errors.values())
+        by_rule, by_severity = self.by_rule.copy(), self.by_severity.copy()
+        for plural, result in duplicates.items():
+            # each pair is a finding on either record (`*.duplicate.review` / `auto_merge`), which a JSON batch's
+            # reports hold and a stream's do not: counted from the pairs on both (the merges they ask for are
+            # the cleanup list's duplicate tasks, not weighed again)
+            for band, pairs in pairs_by_band(result).items():
+                rule = f"{SINGULAR[plural]}.duplicate.{band}"
+                if rule in self.rules.enabled:
+                    by_rule[rule] += 2 * pairs
+                    by_severity[self.rules.severity[rule]] += 2 * pairs
         return {
             "totals": {PLURAL[t]: self.totals[t] for t in PLURAL},
             "errors": errors,
@@ -227,8 +237,8 @@ class BatchSummary:
             },
             "counts": {"required_fields": self.required, "required_filled": self.filled,
                        "fields_checked": self.checked, "fields_valid": self.valid, "duplicate_records": dup_records},
-            "issues_by_rule": dict(self.by_rule.most_common()),
-            "issues_by_severity": {s: self.by_severity[s] for s in ("error", "warning", "info")},
+            "issues_by_rule": dict(by_rule.most_common()),
+            "issues_by_severity": {s: by_severity[s] for s in ("error", "warning", "info")},
             # batch-scope findings only: a stream's end also re-runs record rules that read the batch's
             # accounts, which a JSON batch's reports hold (helper-64 #5: 38 against 37)
             "cross_record_findings": sum(RULES[f["rule"]].scope == "batch" for f in cross_record),
@@ -256,6 +266,13 @@ class BatchSummary:
                 tasks.append({"task": task, "rule": f"{SINGULAR[plural]}.duplicate", "findings": count,
                               "impact": weight[priority] * count})
         return sorted(tasks, key=lambda t: -t["impact"])[:25]
+
+
+def pairs_by_band(result: Mapping[str, Any]) -> dict[str, int]:
+    """A type's duplicate pairs by band: as a stream's duplicates count them (`bands`), or from the pairs."""
+    if "bands" in result:
+        return result["bands"]
+    return dict(Counter(pair["band"] for pair in result.get("pairs", ())))
 
 
 PRIORITY_RANK = {"low": 0, "medium": 1, "high": 2}

@@ -513,3 +513,48 @@ def test_a_gap_a_cross_record_finding_covers_is_counted_under_it_in_a_stream_too
     assert tasks(streamed) == tasks(whole)
     assert streamed["issues_by_rule"] == whole["issues_by_rule"]
     assert streamed["cross_record_findings"] == whole["cross_record_findings"]
+
+
+TWINS = [{"id": "A1", "name": "Northwind Traders Inc", "website": "northwind.com", "phone": "+1 206 555 0100",
+          "owner_id": "u1"},
+         {"id": "A2", "name": "Northwind Traders", "website": "https://northwind.com", "phone": "206-555-0100",
+          "owner_id": "u1"},
+         {"id": "A3", "name": "Globex", "owner_id": "u1"}]
+
+
+def test_a_records_duplicates_in_a_json_batch_are_in_its_own_report(client: TestClient) -> None:
+    """helper-63: an auto-merge pair was only in the batch's `duplicates`; both records said allow, while the
+    score route, given one as a candidate of the other, alerted. Each is now judged with its pair, as the
+    score routes judge one with its index duplicates; a lead that is a contact says so in its report."""
+    body = {"accounts": TWINS, "contacts": [KNOWN_CONTACT], "leads": [LEAD_AS_CONTACT, NEW_LEAD]}
+    result = client.post(f"/v1/batch?now={NOW_ISO}", json=body).json()
+    a1, a2, a3 = result["results"]["accounts"]
+    for report, other in ((a1, "A2"), (a2, "A1")):
+        found = [i for i in report["issues"] if i["rule"] == "account.duplicate.auto_merge"]
+        assert [i["value"] for i in found] == [other], report["issues"]
+        assert "account.duplicate.auto_merge" in report["decision"]["reasons"]
+        assert [(d["a"], d["b"]) for d in report["duplicates"]] == [(report["record_id"], other)]
+    assert a3["duplicates"] == [] and not [i for i in a3["issues"] if "duplicate" in i["rule"]]
+    single = client.post(f"/v1/accounts/score?now={NOW_ISO}",
+                         json={"record": TWINS[1], "candidates": [TWINS[0]]}).json()
+    assert single["decision"] == a2["decision"] and single["quality_score"] == a2["quality_score"]
+    lead, other_lead = result["results"]["leads"]
+    assert [i["rule"] for i in lead["issues"] if "duplicate" in i["rule"]] == ["lead.duplicate.existing_contact"]
+    assert not [i for i in other_lead["issues"] if "duplicate" in i["rule"]]
+    # counted once each: two findings for the pair, one for the lead
+    assert result["summary"]["issues_by_rule"]["account.duplicate.auto_merge"] == 2
+    assert result["summary"]["issues_by_rule"]["lead.duplicate.existing_contact"] == 1
+    off = client.post(f"/v1/batch?now={NOW_ISO}", json={**body, "options": {"duplicates": False}}).json()
+    assert not [i for r in off["results"]["accounts"] for i in r["issues"] if "duplicate" in i["rule"]]
+    assert "account.duplicate.auto_merge" not in off["summary"]["issues_by_rule"]
+
+
+def test_a_stream_counts_the_duplicates_findings_a_json_batch_reports(client: TestClient) -> None:
+    """A stream's records are answered before their duplicates are known, so its summary counts the pairs'
+    findings from the pairs: the same issue counts as the JSON batch whose reports hold them."""
+    records = [("account", r) for r in TWINS]
+    streamed = _stream(client, records)[-1]["summary"]
+    whole = client.post(f"/v1/batch?now={NOW_ISO}", json={"accounts": TWINS}).json()["summary"]
+    assert streamed["issues_by_rule"]["account.duplicate.auto_merge"] == 2
+    assert streamed["issues_by_rule"] == whole["issues_by_rule"]
+    assert streamed["issues_by_severity"] == whole["issues_by_severity"]

@@ -42,7 +42,7 @@ from app.scoring.batch import PLURAL, SINGULAR, BatchRun, score_batch
 from app.scoring.json_keys import has_duplicate_keys, mark_entries_with_repeated_names
 from app.scoring.judge import Judged, JudgeSetup, judge_lines
 from app.scoring.pool import judge_pool
-from app.scoring.rules.cross_record import AFTER_MATCHING
+from app.scoring.summary import pairs_by_band
 
 log = logging.getLogger("crm_dq")
 router = APIRouter(prefix="/v1", tags=["batch"])
@@ -330,10 +330,7 @@ def score_and_count(body: dict[str, Any], rules: Ruleset, now: datetime, options
         for entry in entries:
             if "record_type" in entry:  # not an entry's own error
                 tally.add(entry)
-    count_duplicates(tally, result["duplicates"])
-    for finding in result["cross_record"]:  # the reports hold every other cross-record finding
-        if finding["rule"] in AFTER_MATCHING:
-            tally.add_finding(finding["record_type"], finding["rule"], finding["severity"])
+    count_duplicates(tally, result["duplicates"])  # the reports hold every finding, their duplicates' too
     tally.flush()
     return result
 
@@ -488,11 +485,16 @@ async def read_chunks(request: Request, judge: Judge, futures: asyncio.Queue[asy
 
 
 def finish_stream(run: BatchRun, tally: Tally) -> list[bytes]:
-    """The stream's summary line (duplicates, cross-record findings, summary); its duplicates and
-    cross-record findings counted (a JSON batch counts the latter in each record's report, a stream only
-    at the end)."""
+    """The stream's summary line (duplicates, cross-record findings, summary); its duplicates, their
+    findings and the cross-record findings counted (a JSON batch counts the findings in each record's
+    report, a stream only at the end)."""
     parts, tail = run.finish_line()
     count_duplicates(tally, tail["duplicates"])
+    for plural, found in tail["duplicates"].items():  # `*.duplicate.*` on either record of each pair
+        for band, pairs in pairs_by_band(found).items():
+            rule = f"{SINGULAR[plural]}.duplicate.{band}"
+            if rule in run.rules.enabled:
+                tally.add_finding(SINGULAR[plural], rule, run.rules.severity[rule], 2 * pairs)
     for finding in tail["cross_record"]:
         tally.add_finding(finding["record_type"], finding["rule"], finding["severity"])
     tally.flush()
