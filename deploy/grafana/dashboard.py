@@ -32,7 +32,7 @@ DS = dm.DataSourceRef(type_val="prometheus", uid="${datasource}")
 T = 'record_type=~"$record_type"'
 MATCHABLE = 'record_type=~"account|contact|lead"'
 # Routes the response-time KPI covers: everything but the bulk operations (batch, audit, duplicates, bulk index).
-INTERACTIVE = 'route!~"/v1/(batch|audit|duplicates)|/v1/index/.+/bulk"'
+INTERACTIVE = 'route=~"/v1/.+",route!~"/v1/(batch|audit|duplicates)|/v1/index/.+/bulk"'
 
 
 def ratio(num: str, den: str, window: str, den_selector: str = T) -> str:
