@@ -99,15 +99,20 @@ def _candidate(source: str, columns: tuple[str, ...], record_type: str,
                mappings: Mappings) -> Candidate | None:
     if source == "canonical":
         known = KNOWN_FIELDS.get(record_type, frozenset())
-        identity = ObjectMap(source, record_type, record_type, {c: c for c in columns}, frozenset(), (), {})
-        return Candidate(source, identity, tuple(c for c in columns if c.split(".", 1)[0] in known), ())
+        # 'Email', ' EMAIL ' are email too
+        folded = {c: c.strip().lower() if c.strip().lower().split(".", 1)[0] in known else c for c in columns}
+        identity = ObjectMap(source, record_type, record_type, folded, frozenset(), (), {})
+        return Candidate(source, identity,
+                         tuple(c for c in columns if folded[c].split(".", 1)[0] in known), ())
     mapping = next((m for (s, _), m in mappings.objects.items()
                     if s == source and m.record_type == record_type), None)
     if mapping is None:
         return None
-    mapped = tuple(c for c in columns if c in mapping.fields)
-    ignored = tuple(c for c in columns if c not in mapping.fields and (
-        c in mapping.ignore or c.split(".", 1)[0] in mapping.ignore or c.startswith(mapping.ignore_prefixes)))
+    spelled = {c: mapping.spelled(c) for c in columns}  # 'FIRSTNAME' is FirstName
+    mapped = tuple(c for c in columns if spelled[c] in mapping.fields)
+    ignored = tuple(c for c in columns if spelled[c] not in mapping.fields and (
+        spelled[c] in mapping.ignore or mapping.spelled(c.split(".", 1)[0]) in mapping.ignore
+        or c.startswith(mapping.ignore_prefixes)))
     return Candidate(source, mapping, mapped, ignored)
 
 

@@ -55,15 +55,16 @@ def adapt_fields(flat: dict[str, Any], mapping: ObjectMap, mappings: Mappings,
     source_fields: dict[str, str] = {}
     held: dict[str, tuple[int, bool]] = {}  # canonical path → (rank of the CRM field holding it, filled)
     for key, value in flat.items():
-        path = mapping.fields.get(key)
+        name = mapping.spelled(key)  # 'FIRSTNAME' (Data Loader's header) is FirstName
+        path = mapping.fields.get(name)
         mapped = path is not None
         if path is None:
             first = key.split(".", 1)[0]
-            if key in mapping.ignore or first in mapping.ignore or first in related \
+            if name in mapping.ignore or mapping.spelled(first) in mapping.ignore or first in related \
                     or key.startswith(mapping.ignore_prefixes) or first.endswith(mapping.ignore_suffixes):
                 continue
             path = key  # kept under the CRM's name: reported as an unknown field
-        rank, filled = mapping.rank.get(key, len(mapping.rank)), not _empty(value)
+        rank, filled = mapping.rank.get(name, len(mapping.rank)), not _empty(value)
         if path in held and not _takes_over(rank, filled, held[path]):
             continue
         held[path] = (rank, filled)
@@ -77,11 +78,14 @@ def adapt_fields(flat: dict[str, Any], mapping: ObjectMap, mappings: Mappings,
 def find_removal(flat: dict[str, Any], mapping: ObjectMap, mappings: Mappings) -> Removal | None:
     """Whether the record's own fields say the CRM deleted it (`removed_when`: IsDeleted, archived) or merged
     it into another (`merged_into`: MasterRecordId, which names the survivor)."""
-    for key in mapping.merged_into:
+    spelled = {mapping.spelled(k): k for k in flat}
+    for name in mapping.merged_into:
+        key = name if name in flat else spelled.get(name, name)  # 'MASTERRECORDID' too
         survivor = flat.get(key)
         if isinstance(survivor, str | int) and not isinstance(survivor, bool) and not _empty(survivor):
             return Removal("merged", key, str(_coerce("id", survivor, mapping, mappings)).strip())
-    for key in mapping.removed_when:
+    for name in mapping.removed_when:
+        key = name if name in flat else spelled.get(name, name)  # 'ISDELETED' too
         flag = flat.get(key)
         if flag is True or (isinstance(flag, str) and flag.strip().lower() == "true"):
             return Removal("deleted", key)

@@ -79,6 +79,25 @@ class ObjectMap:
         """Each CRM field's place in the mapping: of two fields for one canonical field, the first wins."""
         return {name: n for n, name in enumerate(self.fields)}
 
+    @cached_property
+    def _folded(self) -> dict[str, str]:
+        folded: dict[str, str] = {}
+        for name in (*self.fields, *self.ignore, *self.removed_when, *self.merged_into):
+            folded.setdefault(fold_name(name), name)
+        return folded
+
+    def spelled(self, key: str) -> str:
+        """The mapping's own spelling of a field or column name matched whatever its case and surrounding
+        spaces (Data Loader's "ISDELETED", "FIRSTNAME"; " Email "); `key` when the mapping knows none such."""
+        if key in self.fields or key in self.ignore:
+            return key
+        return self._folded.get(fold_name(key), key)
+
+
+def fold_name(name: str) -> str:
+    """A field or column name as matched: case and surrounding spaces do not count."""
+    return name.strip().casefold()
+
 
 @dataclass(frozen=True)
 class Mappings:

@@ -104,7 +104,9 @@ def test_the_mapping_recognising_most_columns_wins_and_close_rivals_are_told() -
     # a tie goes to the first of salesforce, hubspot, canonical, and says so
     choice = choose_mapping(["Email", "Nickname"], "contact", "auto", mappings)
     assert choice.chosen.source == "salesforce" and choice.unmapped == ["Nickname"]
-    assert "the HubSpot contacts mapping recognises as many columns (1 of 2)" in choice.notes()[-1]
+    assert "the HubSpot contacts mapping recognises as many columns (1 of 2)" in choice.notes()[-2]
+    # canonical names are matched whatever their case too ('Email' is email)
+    assert "canonical field names recognises as many columns (1 of 2)" in choice.notes()[-1]
     assert choice.notes()[1] == ("columns not mapped, kept under their own names and reported as unknown "
                                  "fields: Nickname")
     # canonical field names: one HubSpot property among them no longer makes the export HubSpot's
@@ -112,8 +114,9 @@ def test_the_mapping_recognising_most_columns_wins_and_close_rivals_are_told() -
                             mappings)
     assert (choice.chosen.source, choice.chosen.known, choice.rivals) == ("canonical", 5, ())
     # nothing recognised: canonical names, every column unmapped; --source names the mapping outright
-    choice = choose_mapping(["account", "sector"], "account", "auto", mappings)
-    assert choice.chosen.source == "canonical" and choice.unmapped == ["account", "sector"]
+    # ('account', in any case, is Salesforce's Account relationship, ignored: no longer an example)
+    choice = choose_mapping(["acct", "sector"], "account", "auto", mappings)
+    assert choice.chosen.source == "canonical" and choice.unmapped == ["acct", "sector"]
     choice = choose_mapping(["Email", "Phone Number"], "contact", "salesforce", mappings)
     assert choice.chosen.source == "salesforce" and choice.unmapped == ["Phone Number"]
     assert "(--source salesforce)" in choice.notes()[0]
