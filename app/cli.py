@@ -8,7 +8,6 @@ writes the results as NDJSON or JSON, or the data health audit as HTML (`--out r
 from __future__ import annotations
 
 import argparse
-import codecs
 import csv
 import itertools
 import logging
@@ -40,6 +39,7 @@ from app.adapters import (
     from_salesforce,
     load_mappings,
 )
+from app.adapters.csv_rows import delimiter_of, read_csv_rows
 from app.adapters.written import ExportFormats, learn_formats, read_written
 from app.client import CrmDqClient, CrmDqError
 from app.models.records import PLURALS, RECORD_MODELS
@@ -47,34 +47,13 @@ from app.models.records import PLURALS, RECORD_MODELS
 TYPES = {**PLURALS, **{t: t for t in RECORD_MODELS}}
 
 
-def csv_encoding(path: Path) -> str:
-    """UTF-8 (with or without a byte order mark), else Windows-1252, as Excel on Windows saves a CSV."""
-    decoder = codecs.getincrementaldecoder("utf-8-sig")()
-    with path.open("rb") as f:
-        try:
-            for chunk in iter(lambda: f.read(1 << 20), b""):
-                decoder.decode(chunk)
-            decoder.decode(b"", final=True)
-        except UnicodeDecodeError:
-            print(f"crm-dq: {path} is not UTF-8; read as Windows-1252", file=sys.stderr)
-            return "cp1252"
-    return "utf-8-sig"
-
-
-def read_rows(path: Path) -> Iterator[dict[str, Any]]:
-    """Rows of a CSV (blank cells are missing values, rows of nothing but blanks are skipped, cells past the
-    header's columns kept as `extra_cells`: an unquoted comma shifted the row), NDJSON or JSON export (a
-    list, `records`…)."""
+def read_rows(path: Path, delimiter: str | None = None,
+              say: Callable[[str], None] | None = None) -> Iterator[dict[str, Any]]:
+    """Rows of a CSV (`read_csv_rows`: its delimiter sniffed unless given, a report's footer skipped; `say`
+    is told how it was read), NDJSON or JSON export (a list, `records`…)."""
     name = path.name.lower()
     if name.endswith(".csv"):
-        with path.open(newline="", encoding=csv_encoding(path)) as f:
-            for row in csv.DictReader(f):
-                record = {k: (v if v != "" else None) for k, v in row.items() if k}
-                extra = [v for v in row.get(None) or [] if v != ""]  # type: ignore[call-overload]
-                if extra:
-                    record["extra_cells"] = extra
-                if any(v is not None and str(v).strip() for v in record.values()):
-                    yield record
+        yield from read_csv_rows(path, delimiter, say)
     elif name.endswith((".ndjson", ".jsonl")):
         with path.open("rb") as f:
             for line in f:
@@ -277,6 +256,7 @@ def cmd_score(args: argparse.Namespace) -> int:
 
     path, record_type = Path(args.file), TYPES[args.type]
     try:
+        delimiter = delimiter_of(args.delimiter)
         mappings = load_mappings(Path(args.mappings) if args.mappings else None)
         rules = load_rules(get_settings().rules_file)  # its requirements name the missing columns
     except (ValueError, OSError) as exc:  # a bad mappings or rules file: say which, no traceback
@@ -286,11 +266,12 @@ def cmd_score(args: argparse.Namespace) -> int:
     adapted: list[Adapted] = []
     formats = None
     if path.name.lower().endswith(".csv"):  # a report's dates and amounts, as its user's locale wrote them
-        formats = learn_formats((a.record_type, a.record)
-                                for a in adapt_rows(read_rows(path), record_type, args.source, mappings))
+        formats = learn_formats((a.record_type, a.record) for a in adapt_rows(
+            read_rows(path, delimiter), record_type, args.source, mappings))
         if (note := formats.describe()) is not None:
             tell(note)
-    rows = adapt_rows(read_rows(path), record_type, args.source, mappings, say=tell, formats=formats)
+    rows = adapt_rows(read_rows(path, delimiter, say=tell), record_type, args.source, mappings, say=tell,
+                      formats=formats)
     first = next(rows, None)  # an export the mappings cannot adapt (AdapterError) fails before any stream
     items = rows if first is None else itertools.chain([first], rows)
 
@@ -389,6 +370,7 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("--local", action="store_true", help="score in this process, no server needed")
     score.add_argument("--out", help="report.ndjson, report.json or report.html (default: NDJSON to stdout)")
     score.add_argument("--mappings", default=os.environ.get("CRM_DQ_MAPPINGS_FILE"))
+    score.add_argument("--delimiter", help="a CSV's column separator: , ; | or tab (default: the header's)")
     score.add_argument("--no-duplicates", action="store_true", help="skip duplicate detection")
     score.add_argument("--quiet", action="store_true", help="no progress bar")
     score.add_argument("--now", help="the instant timeliness rules measure against (ISO 8601; default: now)")
