@@ -262,6 +262,10 @@ def cmd_score(args: argparse.Namespace) -> int:
     except (ValueError, OSError) as exc:  # a bad mappings or rules file: say which, no traceback
         print(f"crm-dq: {exc}", file=sys.stderr)
         return 1
+    if args.source not in ("auto", *mappings.sources, "canonical"):
+        print(f"crm-dq: --source {args.source!r}: one of auto, {', '.join(mappings.sources)}, canonical",
+              file=sys.stderr)
+        return 2
     progress = Progress(count_rows(path), enabled=not args.quiet)
     adapted: list[Adapted] = []
     formats = None
@@ -349,7 +353,8 @@ def cmd_mappings_check(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(str(exc), file=sys.stderr)
         return 1
-    print(f"{args.file}: ok ({len(mappings.objects)} objects mapped)")
+    per_source = ", ".join(f"{s} {len(names)}" for s, names in mappings.object_names.items())
+    print(f"{args.file}: ok ({len(mappings.objects)} objects mapped: {per_source})")
     return 0
 
 
@@ -363,8 +368,9 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("file")
     score.add_argument("--type", required=True, choices=sorted(TYPES),
                        help="record type of the export (a row naming its own 'type' keeps it)")
-    score.add_argument("--source", default="auto", choices=["auto", "salesforce", "hubspot", "canonical"],
-                       help="column names: Salesforce or HubSpot fields, or canonical (auto: guessed)")
+    score.add_argument("--source", default="auto",
+                       help="column names: salesforce, hubspot, dynamics, pipedrive, zoho (or a source of "
+                            "--mappings' [exports]), or canonical (auto, the default: guessed)")
     score.add_argument("--url", default=os.environ.get("CRM_DQ_URL", "http://127.0.0.1:8000"))
     score.add_argument("--api-key", default=os.environ.get("CRM_DQ_API_KEY"))
     score.add_argument("--local", action="store_true", help="score in this process, no server needed")

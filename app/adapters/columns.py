@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from app.adapters.mappings import Mappings, ObjectMap
 from app.models.records import KNOWN_FIELDS
 
-SOURCES = ("salesforce", "hubspot", "canonical")  # the order a tie is settled in
 NOT_COLUMNS = frozenset({"type", "extra_cells"})  # the record type, and cells past the header (read_rows)
 LISTED = 15  # column names a note lists before "… and N more"
 
@@ -20,6 +19,7 @@ class Candidate:
     mapping: ObjectMap
     mapped: tuple[str, ...]
     ignored: tuple[str, ...]
+    system: str = ""  # the source's title ("Salesforce", "Dynamics 365")
 
     @property
     def known(self) -> int:
@@ -31,8 +31,7 @@ class Candidate:
         """'the Salesforce Opportunity mapping', 'canonical field names'."""
         if self.source == "canonical":
             return "canonical field names"
-        system = {"salesforce": "Salesforce", "hubspot": "HubSpot"}[self.source]
-        return f"the {system} {self.mapping.name} mapping"
+        return f"the {self.system or self.source} {self.mapping.name} mapping"
 
 
 @dataclass(frozen=True)
@@ -80,13 +79,20 @@ class MappingChoice:
 
 def choose_mapping(columns: list[str], record_type: str, source: str, mappings: Mappings) -> MappingChoice:
     """The mapping `source` names, or (`auto`) the one recognising most of the columns (the first of
-    salesforce, hubspot, canonical on a tie); canonical field names when none recognises any, or when
-    `source` has no mapping of the record type."""
+    salesforce, hubspot, the export-only sources (Dynamics 365, Pipedrive, Zoho CRM, an organisation's own),
+    canonical on a tie); canonical field names when none recognises any, or when `source` has no mapping of
+    the record type."""
     names = tuple(c for c in columns if c not in NOT_COLUMNS)
-    candidates = {s: c for s in SOURCES if (c := _candidate(s, names, record_type, mappings)) is not None}
+    # each source's mapping of the record type recognising most columns (a source may map several objects of
+    # one type: an organisation's custom object beside the standard one)
+    candidates: dict[str, Candidate] = {}
+    for s in [*mappings.sources, "canonical"]:
+        found = _candidates(s, names, record_type, mappings)
+        if found:
+            candidates[s] = max(found, key=_rank)
     if source != "auto":
         return MappingChoice(candidates.get(source, candidates["canonical"]), names, source, ())
-    best = max(candidates.values(), key=lambda c: (c.known, len(c.mapped)))  # the first of the best
+    best = max(candidates.values(), key=_rank)  # the first of the best
     if best.known == 0:
         best = candidates["canonical"]
     margin = max(1, len(names) // 10)
@@ -95,25 +101,33 @@ def choose_mapping(columns: list[str], record_type: str, source: str, mappings: 
     return MappingChoice(best, names, source, rivals)
 
 
-def _candidate(source: str, columns: tuple[str, ...], record_type: str,
-               mappings: Mappings) -> Candidate | None:
+def _rank(candidate: Candidate) -> tuple[int, int]:
+    return candidate.known, len(candidate.mapped)
+
+
+def _candidates(source: str, columns: tuple[str, ...], record_type: str,
+                mappings: Mappings) -> list[Candidate]:
     if source == "canonical":
+        return [_candidate(source, columns, record_type, None)]
+    return [_candidate(source, columns, record_type, m, mappings.titles.get(source, source))
+            for (s, _), m in mappings.objects.items() if s == source and m.record_type == record_type]
+
+
+def _candidate(source: str, columns: tuple[str, ...], record_type: str, mapping: ObjectMap | None,
+               system: str = "") -> Candidate:
+    if mapping is None:
         known = KNOWN_FIELDS.get(record_type, frozenset())
         # 'Email', ' EMAIL ' are email too
         folded = {c: c.strip().lower() if c.strip().lower().split(".", 1)[0] in known else c for c in columns}
         identity = ObjectMap(source, record_type, record_type, folded, frozenset(), (), {})
         return Candidate(source, identity,
                          tuple(c for c in columns if folded[c].split(".", 1)[0] in known), ())
-    mapping = next((m for (s, _), m in mappings.objects.items()
-                    if s == source and m.record_type == record_type), None)
-    if mapping is None:
-        return None
     spelled = {c: mapping.spelled(c) for c in columns}  # 'FIRSTNAME' is FirstName
     mapped = tuple(c for c in columns if spelled[c] in mapping.fields)
     ignored = tuple(c for c in columns if spelled[c] not in mapping.fields and (
         spelled[c] in mapping.ignore or mapping.spelled(c.split(".", 1)[0]) in mapping.ignore
         or c.startswith(mapping.ignore_prefixes)))
-    return Candidate(source, mapping, mapped, ignored)
+    return Candidate(source, mapping, mapped, ignored, system)
 
 
 def _listed(names: list[str]) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
@@ -29,6 +30,7 @@ class ObjectMapping(_Strict):
 
 class SourceMapping(_Strict):
     objects: dict[str, ObjectMapping]
+    title: str = ""  # how notes name the system: "Dynamics 365" ("the Dynamics 365 Opportunity mapping")
     ignore: list[str] = []
     ignore_prefixes: list[str] = []
     ignore_suffixes: list[str] = []  # of a field's first part: a custom relationship's `__r`
@@ -51,6 +53,9 @@ class MappingsFile(_Strict):
     coerce: Coerce
     salesforce: SourceMapping
     hubspot: SourceMapping
+    # systems whose exports (CSV, flat JSON) are read but which post no webhook: Dynamics 365, Pipedrive, Zoho
+    # CRM, an organisation's own ([exports.<name>], `--source <name>`)
+    exports: dict[str, SourceMapping] = {}
 
 
 class MappingsError(ValueError):
@@ -108,6 +113,12 @@ class Mappings:
     hubspot_top_level: dict[str, str]
     path: Path | None = None
     object_names: dict[str, list[str]] = field(default_factory=dict)
+    titles: dict[str, str] = field(default_factory=dict)  # source → its name in notes ("HubSpot")
+
+    @property
+    def sources(self) -> list[str]:
+        """Every source with mappings: salesforce, hubspot, then the export-only ones in the file's order."""
+        return list(self.titles)
 
     def object(self, source: str, name: str) -> ObjectMap | None:
         """The mapping of `name` (a Salesforce sObject type or a HubSpot object type), case-insensitively."""
@@ -150,13 +161,20 @@ def load_mappings(path: Path | None = None) -> Mappings:
 def compile_mappings(parsed: MappingsFile, path: Path | None) -> Mappings:
     """Check record types and build the lookup tables."""
     objects: dict[tuple[str, str], ObjectMap] = {}
-    for source in ("salesforce", "hubspot"):
-        src: SourceMapping = getattr(parsed, source)
+    sources: dict[str, SourceMapping] = {"salesforce": parsed.salesforce, "hubspot": parsed.hubspot}
+    for name, src in parsed.exports.items():
+        if name in (*sources, "auto", "canonical") or not _SOURCE_NAME.fullmatch(name):
+            raise MappingsError(f"mappings file {path or 'defaults'}: exports.{name}: a source's name is "
+                                f"lower-case letters, digits and _, and none of salesforce, hubspot, auto, "
+                                f"canonical (it is --source's value)")
+        sources[name] = src
+    for source, src in sources.items():
         stages = {k.lower(): v for k, v in src.stages.items()}
         top = {f"@{k}": v for k, v in src.top_level.items()}  # HubSpot's id, createdAt, updatedAt
         for name, obj in src.objects.items():
             if obj.record_type not in RECORD_TYPES:
-                where = f"mappings file {path or 'defaults'}: {source}.objects.{name}.record_type"
+                table = source if source in ("salesforce", "hubspot") else f"exports.{source}"
+                where = f"mappings file {path or 'defaults'}: {table}.objects.{name}.record_type"
                 raise MappingsError(f"{where}: {obj.record_type!r} is not one of {', '.join(RECORD_TYPES)}")
             objects[(source, name)] = ObjectMap(source, name, obj.record_type, top | obj.fields,
                                                 frozenset(src.ignore) | frozenset(obj.ignore),
@@ -166,5 +184,10 @@ def compile_mappings(parsed: MappingsFile, path: Path | None) -> Mappings:
                                                 tuple(src.ignore_suffixes))
     coerce = {p: kind for kind in ("number", "integer", "boolean", "timestamp_ms", "multi_value")
               for p in getattr(parsed.coerce, kind)}
-    names = {s: [n for (src, n) in objects if src == s] for s in ("salesforce", "hubspot")}
-    return Mappings(objects, coerce, dict(parsed.hubspot.top_level), path, names)
+    names = {s: [n for (src, n) in objects if src == s] for s in sources}
+    titles = {s: src.title or _TITLES.get(s, s) for s, src in sources.items()}
+    return Mappings(objects, coerce, dict(parsed.hubspot.top_level), path, names, titles)
+
+
+_SOURCE_NAME = re.compile(r"[a-z][a-z0-9_]*")
+_TITLES = {"salesforce": "Salesforce", "hubspot": "HubSpot"}

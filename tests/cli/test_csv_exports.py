@@ -6,7 +6,10 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from app.adapters import load_mappings
+from app.adapters.mappings import MappingsError
 from app.cli import adapt_rows, read_rows
 from tests.cli.test_cli import run
 
@@ -134,3 +137,73 @@ def test_the_cli_reads_a_european_report_with_its_footer(tmp_path: Path) -> None
     assert done.returncode == 0 and "0 of 1 columns" in done.stderr  # told, so it reads one column
     done = run("score", str(export), "--type", "opportunities", "--local", "--delimiter", "semi")
     assert done.returncode == 1 and "--delimiter 'semi'" in done.stderr
+
+
+def test_dynamics_pipedrive_and_zoho_exports_are_read_by_their_own_labels(tmp_path: Path) -> None:
+    """helper-66 (findings 3-5): Pipedrive 0 of 16 columns, Dynamics 2 of 14 with its filled Owner dropped
+    (Salesforce ignores the Owner relationship) then reported missing, Zoho's Deal Owner and Closing Date
+    lost: every deal 'missing' its owner and close date."""
+    [deal], notes = adapt(tmp_path, "(Do Not Modify) Opportunity,(Do Not Modify) Row Checksum,Topic,"
+                          "Potential Customer,Est. Close Date,Est. Revenue,Probability,Status,Owner,"
+                          "Sales Stage,Currency,Created On\n9c1e2d3a-1b2c,abc==,Biglytics deal,Biglytics,"
+                          "2024-09-30,12000,20,Open,Jane Smith,Develop,USD,2024-03-01\n", "opportunity")
+    assert notes[0].startswith("read with the Dynamics 365 Opportunity mapping: 12 of 12 columns")
+    assert deal.source == "dynamics" and deal.record == {
+        "id": "9c1e2d3a-1b2c", "name": "Biglytics deal", "close_date": "2024-09-30", "amount": 12000.0,
+        "probability": 20.0, "owner_id": "Jane Smith", "stage": "Needs Analysis", "currency": "USD",
+        "created_at": "2024-03-01"}
+    [deal], notes = adapt(tmp_path, "Deal - ID,Deal - Title,Deal - Value,Deal - Currency,Deal - Owner,"
+                          "Deal - Stage,Deal - Status,Deal - Expected close date,Deal - Deal created\n"
+                          "101,Biglytics deal,12000,USD,Jane Smith,Proposal Made,Open,2024-09-30,"
+                          "2024-03-01 10:00:00\n", "opportunity")
+    assert notes[0].startswith("read with the Pipedrive Deal mapping: 9 of 9 columns")
+    assert deal.record == {"id": "101", "name": "Biglytics deal", "amount": 12000.0, "currency": "USD",
+                           "owner_id": "Jane Smith", "stage": "Proposal", "close_date": "2024-09-30",
+                           "created_at": "2024-03-01 10:00:00"}
+    [deal], notes = adapt(tmp_path, "Record Id,Deal Owner,Deal Name,Amount,Closing Date,Stage,Account Name,"
+                          "Description,Created Time,Currency\nzcrm_1,Jane Smith,Biglytics deal,12000,"
+                          "2024-09-30,Negotiation/Review,Biglytics,Needs analytics,2024-03-01 10:00:00,EUR\n",
+                          "opportunity")
+    assert notes[0].startswith("read with the Zoho CRM Deals mapping: 10 of 10 columns")
+    assert deal.record == {"id": "zcrm_1", "owner_id": "Jane Smith", "name": "Biglytics deal",
+                           "amount": 12000.0, "close_date": "2024-09-30", "stage": "Negotiation",
+                           "problem_statement": "Needs analytics", "created_at": "2024-03-01 10:00:00",
+                           "currency": "EUR"}
+    [person], _ = adapt(tmp_path, "Person - ID,Person - Name,Person - First name,Person - Last name,"
+                        "Person - Email - Work,Person - Phone - Work,Person - Organization,Person - Owner\n"
+                        "1,Bryan Cooper,Bryan,Cooper,bcooper@biglytics.net,+1 617 555 0100,Biglytics,Jane\n",
+                        "contact", "pipedrive")
+    assert person.record == {"id": "1", "first_name": "Bryan", "last_name": "Cooper",
+                             "phone": "+1 617 555 0100", "email": "bcooper@biglytics.net",
+                             "account": {"name": "Biglytics"}, "owner_id": "Jane"}
+
+
+def test_an_organisations_own_export_source_and_second_object(tmp_path: Path) -> None:
+    """A mappings file adds a system under [exports.<name>], read by --source <name> or guessed; a second
+    object of one record type is used when it recognises more columns (before, `mappings check` said ok and
+    score never used it: the first object of the type always read the export)."""
+    own = tmp_path / "org-mappings.toml"
+    own.write_text('[exports.freshsales]\ntitle = "Freshsales"\n[exports.freshsales.objects.Deal]\n'
+                   'record_type = "opportunity"\n'
+                   'fields = { "Deal value" = "amount", "Deal owner" = "owner_id" }\n'
+                   '[salesforce.objects.Deal__c]\nrecord_type = "opportunity"\n'
+                   'fields = { "Deal_Value__c" = "amount", "Deal_Owner__c" = "owner_id" }\n')
+    mappings = load_mappings(own)
+    for text, title in [("Deal value,Deal owner\n100,Jane\n", "the Freshsales Deal mapping"),
+                        ("Deal_Value__c,Deal_Owner__c\n100,Jane\n", "the Salesforce Deal__c mapping")]:
+        export = tmp_path / "export.csv"
+        export.write_text(text)
+        notes: list[str] = []
+        [deal] = adapt_rows(read_rows(export), "opportunity", "auto", mappings, say=notes.append)
+        assert deal.record == {"amount": 100.0, "owner_id": "Jane"}
+        assert notes[0].startswith(f"read with {title}: 2 of 2")
+    bad = tmp_path / "bad.toml"
+    for table in ("exports.canonical", "exports.Zoho"):
+        bad.write_text(f'[{table}.objects.Deal]\nrecord_type = "opportunity"\nfields = {{}}\n')
+        with pytest.raises(MappingsError, match=f"{table}: a source's name is lower-case"):
+            load_mappings(bad)
+    done = run("mappings", "check", str(own))
+    assert done.returncode == 0 and "salesforce 5, hubspot 3, dynamics 4, pipedrive 3, zoho 4, freshsales 1" \
+        in done.stdout
+    done = run("score", str(export), "--type", "opportunities", "--local", "--source", "freshsale")
+    assert done.returncode == 2 and "--source 'freshsale': one of auto, salesforce, hubspot" in done.stderr
