@@ -11,7 +11,9 @@ import pytest
 from app.adapters import load_mappings
 from app.adapters.mappings import MappingsError
 from app.cli import adapt_rows, read_rows
+from app.scoring import Ruleset, score_record
 from tests.cli.test_cli import run
+from tests.conftest import NOW
 
 
 def adapt(tmp_path: Path, text: str, record_type: str, source: str = "auto",
@@ -207,3 +209,27 @@ def test_an_organisations_own_export_source_and_second_object(tmp_path: Path) ->
         in done.stdout
     done = run("score", str(export), "--type", "opportunities", "--local", "--source", "freshsale")
     assert done.returncode == 2 and "--source 'freshsale': one of auto, salesforce, hubspot" in done.stderr
+
+
+def test_hubspot_export_labels_of_deals_and_contacts(tmp_path: Path, rules: Ruleset) -> None:
+    """helper-66 (findings 8, 9, 13): every deal's problem statement 'missing' beside a filled Deal
+    Description, its Currency and Forecast category unknown fields, Associated Company IDs lost (no account
+    link), and five contact labels of ignored properties reported as unknown fields on every row."""
+    [deal], notes = adapt(tmp_path, "Record ID,Deal Name,Deal Stage,Amount,Close Date,Deal owner,"
+                          "Deal probability,Forecast category,Associated Company,Associated Company IDs,"
+                          "Deal Description,Currency\n9003,Old deal,closedwon,8000,2024-05-01,Tom,1,"
+                          "Closed won,Example Co,1234568,Won,EUR\n", "opportunity")
+    assert notes[0].startswith("read with the HubSpot deals mapping: 12 of 12")
+    read = {k: deal.record[k] for k in ("problem_statement", "currency", "forecast_category", "account_id")}
+    assert read == {"problem_statement": "Won", "currency": "EUR", "forecast_category": "Closed won",
+                    "account_id": "1234568"}
+    found = {i["rule"] for i in score_record("opportunity", deal.record, rules, now=NOW)["issues"]}
+    assert not {"opportunity.forecast_category.unknown", "opportunity.field.unknown"} & found
+    [contact], notes = adapt(tmp_path, "Record ID,First Name,Email,Company Name,Lifecycle Stage,Lead Status,"
+                             "Associated Company,Associated Company IDs,Marketing contact status,"
+                             "Email Domain\n"
+                             "51,Bryan,b@biglytics.net,Biglytics,Customer,Connected,Biglytics,1234567,"
+                             "Marketing contact,biglytics.net\n", "contact")
+    assert notes[0].startswith("read with the HubSpot contacts mapping: 10 of 10")
+    assert contact.record == {"id": "51", "first_name": "Bryan", "email": "b@biglytics.net",
+                              "account": {"name": "Biglytics"}, "account_id": "1234567"}
