@@ -27,6 +27,9 @@ _NUMERIC_DATE = re.compile(
     r"(?:[ T,]+(\d{1,2}):(\d{2})(?::(\d{2}))?\s*([AaPp]\.?[Mm]\.?)?)?\s*")
 _YEAR_FIRST = re.compile(r"\s*(\d{4})([/.\-])(\d{1,2})\2(\d{1,2})\s*")
 AMOUNT_FIELDS = ("amount", "annual_revenue")
+COUNT_FIELDS = ("employee_count",)  # whole numbers a report writes grouped: '1,000', '12.500'
+_PERCENT = re.compile(r"\s*([+-]?\d+(?:[.,]\d+)?)\s*%\s*")  # '10%', '12,5 %'
+_GROUPED = re.compile(r"\s*(\d{1,3}(?:([,.'\u00a0\u202f ])\d{3})(?:\2\d{3})*)\s*")
 SAMPLE_ROWS = 20_000  # rows read to learn the order: an export writes every date one way
 
 
@@ -80,6 +83,15 @@ def read_written(record_type: str, record: dict[str, Any], formats: ExportFormat
                 record[field] = iso
     currency = record.get("currency")
     currency = currency if isinstance(currency, str) and currency.strip() else None
+    if currency is not None and len(currency.strip()) != 3 and (code := currency_code(currency)):
+        record["currency"] = currency = code  # 'US Dollar' (Dynamics 365 writes the currency's name)
+    probability = record.get("probability")
+    if isinstance(probability, str) and (percent := _PERCENT.fullmatch(probability)) is not None:
+        record["probability"] = float(percent.group(1).replace(",", "."))  # a report's '10%'
+    for field in COUNT_FIELDS:
+        value = record.get(field)
+        if isinstance(value, str) and (grouped := _GROUPED.fullmatch(value)) is not None:
+            record[field] = int(re.sub(r"\D", "", grouped.group(1)))  # '1,000' employees
     for field in AMOUNT_FIELDS:
         value = record.get(field)
         if not isinstance(value, str) or not value.strip():

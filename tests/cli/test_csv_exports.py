@@ -10,6 +10,7 @@ import pytest
 
 from app.adapters import load_mappings
 from app.adapters.mappings import MappingsError
+from app.adapters.written import ExportFormats, read_written
 from app.cli import adapt_rows, read_rows
 from app.scoring import Ruleset, score_record
 from tests.cli.test_cli import run
@@ -233,3 +234,25 @@ def test_hubspot_export_labels_of_deals_and_contacts(tmp_path: Path, rules: Rule
     assert notes[0].startswith("read with the HubSpot contacts mapping: 10 of 10")
     assert contact.record == {"id": "51", "first_name": "Bryan", "email": "b@biglytics.net",
                               "account": {"name": "Biglytics"}, "account_id": "1234567"}
+
+
+def test_numbers_as_a_report_writes_them_are_numbers(tmp_path: Path, rules: Ruleset) -> None:
+    """helper-66 (finding 7): a report's '10%' probability and '1,000' employees were 'a number written as
+    text' on every row, and Dynamics' 'US Dollar' an invalid currency on every deal. A CSV's cells are all
+    text: the way the export writes a number says nothing of the CRM's data. JSON input is judged as sent."""
+    [deal], _ = adapt(tmp_path, "Opportunity Name,Probability (%),Amount,Opportunity Currency\n"
+                      "Edge SLA,\"12,5 %\",100,US Dollar\n", "opportunity")
+    read_written("opportunity", deal.record, ExportFormats())
+    assert (deal.record["probability"], deal.record["currency"]) == (12.5, "USD")
+    # ('12.500' is a number as written, read 12.5 by the mappings' coercion: which it is, the file may tell)
+    accounts, _ = adapt(tmp_path, 'Account Name,Employees\nEdge,"1,000"\nBurlington,1.250.000\n', "account")
+    assert [read_written("account", a.record, ExportFormats())["employee_count"] for a in accounts] == [
+        1000, 1250000]
+    export = tmp_path / "export.csv"
+    export.write_text('Account Name,Employees\nAcme,"1,00"\nInitech,"1,000.5"\n')
+    records = [read_written("account", a.record, ExportFormats())
+               for a in adapt_rows(read_rows(export), "account", "auto", load_mappings())]
+    assert [a["employee_count"] for a in records] == ["1,00", "1,000.5"]  # no whole number: as written
+    found = {i["rule"] for i in score_record("opportunity", {"name": "x", "probability": "10%"}, rules,
+                                             now=NOW)["issues"]}
+    assert "opportunity.probability.as_text" in found  # sent as JSON text, still judged so
