@@ -270,8 +270,9 @@ def cmd_score(args: argparse.Namespace) -> int:
     adapted: list[Adapted] = []
     formats = None
     if path.name.lower().endswith(".csv"):  # a report's dates and amounts, as its user's locale wrote them
-        formats = learn_formats((a.record_type, a.record) for a in adapt_rows(
-            read_rows(path, delimiter), record_type, args.source, mappings))
+        formats = ExportFormats(args.date_order == "day") if args.date_order else learn_formats(
+            (a.record_type, a.record)
+            for a in adapt_rows(read_rows(path, delimiter), record_type, args.source, mappings))
         if (note := formats.describe()) is not None:
             tell(note)
     rows = adapt_rows(read_rows(path, delimiter, say=tell), record_type, args.source, mappings, say=tell,
@@ -377,6 +378,12 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("--out", help="report.ndjson, report.json or report.html (default: NDJSON to stdout)")
     score.add_argument("--mappings", default=os.environ.get("CRM_DQ_MAPPINGS_FILE"))
     score.add_argument("--delimiter", help="a CSV's column separator: , ; | or tab (default: the header's)")
+    order = score.add_mutually_exclusive_group()
+    order.add_argument("--day-first", dest="date_order", action="store_const", const="day",
+                       help="a CSV's dates are day first (1/2/2027 is 1 February; default: learned from "
+                            "the file)")
+    order.add_argument("--month-first", dest="date_order", action="store_const", const="month",
+                       help="a CSV's dates are month first (1/2/2027 is 2 January)")
     score.add_argument("--no-duplicates", action="store_true", help="skip duplicate detection")
     score.add_argument("--quiet", action="store_true", help="no progress bar")
     score.add_argument("--now", help="the instant timeliness rules measure against (ISO 8601; default: now)")

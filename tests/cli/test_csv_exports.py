@@ -256,3 +256,20 @@ def test_numbers_as_a_report_writes_them_are_numbers(tmp_path: Path, rules: Rule
     found = {i["rule"] for i in score_record("opportunity", {"name": "x", "probability": "10%"}, rules,
                                              now=NOW)["issues"]}
     assert "opportunity.probability.as_text" in found  # sent as JSON text, still judged so
+
+
+def test_the_order_of_day_and_month_can_be_given(tmp_path: Path) -> None:
+    """helper-66 (finding 10): a UK export whose days are all 12 or less gave two date errors on every row,
+    with no way to say the order."""
+    export = tmp_path / "uk.csv"
+    export.write_text("Id,Name,StageName,CloseDate,CreatedDate\n006A1,Edge,Prospecting,05/09/2024,10/06/2024\n")
+    out = tmp_path / "out.json"
+    for order, past in [("--day-first", False), ("--month-first", True)]:  # closing 5 September or 9 May
+        done = run("score", str(export), "--type", "opportunities", "--local", "--quiet", "--out", str(out),
+                   "--now", "2024-06-15T12:00:00Z", order)
+        assert done.returncode == 0, done.stderr
+        [result] = json.loads(out.read_text())["results"]
+        found = {i["rule"] for i in result["issues"]}
+        assert "opportunity.dates.invalid" not in found
+        assert ("opportunity.close_date.past" in found) == past
+        assert ("day first" if order == "--day-first" else "month first") in done.stderr
