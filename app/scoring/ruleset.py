@@ -898,8 +898,8 @@ class Ruleset:
     picklists: dict[str, frozenset[str]]
     stage_lookup: dict[str, str]
     industry_lookup: dict[str, str]
-    industry_typo: Callable[[str], str | None]  # the label an unknown industry is one slip from, see industry_typos
-    stage_typo: Callable[[str], str | None]  # the stage an unknown stage is one slip from (industry_typos)
+    industry_typo: Callable[[str], str | None]  # the label an unknown industry is one slip from, see label_typos
+    stage_typo: Callable[[str], str | None]  # the stage an unknown stage is one slip from (label_typos)
     title_labels: Callable[[str], tuple[str | None, ...]]  # (seniority, department), see title_classifier
     read_title: Callable[[str], str]  # a title as keywords are searched in it, see title_reader
     title_bands: list[tuple[float, re.Pattern[str]]] | None  # None: points by seniority (title_points)
@@ -1021,15 +1021,15 @@ def industry_key(text: str) -> str:
     return " ".join(w for w in _INDUSTRY_PUNCTUATION.sub(" ", text.lower()).split() if w != "and")
 
 
-def industry_typos(lookup: dict[str, str], similarity: float, min_length: int,
-                   margin: float, key_of: Callable[[str], str] | None = None) -> Callable[[str], str | None]:
-    """The configured label an unknown industry is a typing slip of ('technolgy', 'Manufactoring'): the one
-    label whose name or variant is at least `similarity` alike (rapidfuzz ratio) with no other label within
-    `margin`, for text of `min_length` characters or more (`[standardize] industry_typo_*`); else None.
-    Cached per value: it runs only for industries no variant names, and a CRM's slips repeat. `key_of`: how
-    the lookup's keys are made (industry_key; stage_key for stages)."""
+def label_typos(lookup: dict[str, str], similarity: float, min_length: int, margin: float,
+                key_of: Callable[[str], str]) -> Callable[[str], str | None]:
+    """The configured label an unknown value is a typing slip of (an industry 'technolgy', a stage
+    'Negotation'): the one label whose name or variant is at least `similarity` alike (rapidfuzz ratio) with
+    no other label within `margin`, for text of `min_length` characters or more (`[standardize]
+    industry_typo_*`, `stage_typo_similarity`); else None. `lookup` maps keys made by `key_of` (industry_key,
+    stage_key) to labels. Cached per value: it runs only for values no label names, and a CRM's slips
+    repeat."""
     keys = list(lookup)
-    key_of = key_of or industry_key
 
     @lru_cache(maxsize=4096)
     def typo(value: str) -> str | None:
@@ -1101,14 +1101,14 @@ def compile_rules(model: RulesFile, data: dict[str, Any]) -> Ruleset:
         picklists=picklists,
         stage_lookup=stage_lookup,
         industry_lookup=industry_lookup,
-        industry_typo=industry_typos(industry_lookup, model.standardize.industry_typo_similarity,
-                                     model.standardize.industry_typo_min_length,
-                                     model.standardize.industry_typo_margin),
+        industry_typo=label_typos(industry_lookup, model.standardize.industry_typo_similarity,
+                                  model.standardize.industry_typo_min_length,
+                                  model.standardize.industry_typo_margin, industry_key),
         placeholder_years=frozenset(d.year for d in model.validity.placeholder_dates),
         placeholder_names=frozenset(fold(n) for n in model.duplicates.placeholder_names) - {""},
-        stage_typo=industry_typos(stage_lookup, model.standardize.stage_typo_similarity,
-                                  model.standardize.industry_typo_min_length,
-                                  model.standardize.industry_typo_margin, stage_key),
+        stage_typo=label_typos(stage_lookup, model.standardize.stage_typo_similarity,
+                               model.standardize.industry_typo_min_length,
+                               model.standardize.industry_typo_margin, stage_key),
         title_labels=title_classifier(seniority, departments, read_title),
         read_title=read_title,
         title_bands=None if title_bands is None else sorted(title_bands, key=lambda b: -b[0]),
