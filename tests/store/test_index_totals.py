@@ -5,7 +5,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, text
 
 from app.config import Settings
 from app.main import create_app
@@ -54,3 +54,15 @@ def test_totals_follow_inserts_updates_and_deletes_from_every_writer(engine: Eng
     assert held == 60 and index.count_records(other, "contact") == 60
     assert index.count_records(other, "account") == 0
     other.dispose()
+
+
+def test_a_total_left_wrong_by_an_older_writer_hides_no_candidate(engine: Engine, database_url: str) -> None:
+    """helper-68: a replica of the previous version writes records without keeping their total (a rolling
+    update); a total of 0 made every lookup skip the blocks, saying "index" and finding nothing."""
+    settings = Settings(database_url=database_url)
+    with TestClient(create_app(settings)) as client:
+        assert client.post("/v1/index/contacts/bulk", json={"records": [WILLIAM]}).json()["indexed"] == 1
+        with engine.begin() as conn:  # what the older writer leaves: the record, and a total that missed it
+            conn.execute(text("UPDATE dq_index_total SET total = 0 WHERE record_type = 'contact'"))
+        found = client.post("/v1/contacts/score", json=BILL).json()
+        assert found["duplicate_check"] == "index" and [d["b"] for d in found["duplicates"]] == ["c3"]

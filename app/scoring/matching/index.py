@@ -223,7 +223,8 @@ def _write(conn: Any, engine: Engine, record_type: str, ids: list[str], records:
 _HELD_SQL = text("SELECT count(*) FROM dq_index_record WHERE record_type = :rt AND record_id IN :ids"
                  ).bindparams(bindparam("ids", expanding=True))
 _ADD_SQL = text("UPDATE dq_index_total SET total = total + :n WHERE record_type = :rt")
-# a type without a row yet (a store written before dq_index_total) is counted once, this transaction's rows too
+# a type without a row yet (a store written before dq_index_total) is counted once, this transaction's
+# rows too
 _FIRST_SQL = text("INSERT INTO dq_index_total (record_type, total) SELECT CAST(:rt AS VARCHAR), count(*) "
                   "FROM dq_index_record WHERE record_type = :rt "
                   "ON CONFLICT (record_type) DO UPDATE SET total = dq_index_total.total + :n")
@@ -338,8 +339,9 @@ def _key_params(record_type: str, keys: Sequence[tuple[str, str]], **extra: Any)
 def find_candidates(engine: Engine, record_type: str, prepared: Prepared, model: MatchModel,
                     max_block: int, pseudo_count: float, exclude_id: str | None = None,
                     common_value_after: int = 0) -> tuple[list[tuple[str, dict[str, Any]]], TermFrequencies]:
-    """Indexed records sharing a blocking key with the prepared record, and term counts for scoring it
-    (none when the index holds no record of the type: its total is read first, fresh).
+    """Indexed records sharing a blocking key with the prepared record, and term counts for scoring it (the
+    type's total, read fresh, weighs them; the blocks are asked whatever it says: a total left wrong by a
+    writer that did not keep it, an older version during a rolling update, cannot hide a candidate).
 
     A new record is not in the index, so a value only the pair shares counts once here (`shared_after` is
     1 + `common_value_after`); a record indexed before counts itself too, one more before a value of its
@@ -354,7 +356,7 @@ def find_candidates(engine: Engine, record_type: str, prepared: Prepared, model:
     counts: Counter[tuple[str, str]] = Counter()
     with engine.connect() as conn:
         total = _count(conn, record_type)
-        if blocking and total:
+        if blocking:
             # a block over max_block records is skipped below, so max_block + 1 rows tell enough
             rows = conn.execute(_blocking_sql(len(blocking)),
                                 _key_params(record_type, blocking, limit=max_block + 1))
