@@ -139,7 +139,7 @@ class BatchRun:
         self.ranks: dict[str, list[Any]] = defaultdict(list)  # packed ranking data, or whole JSON records
         self._seen: set[str] = set()
         self._renamed: dict[str, str] = {}  # 'id#position' -> the id a record repeating another's carries
-        # (type, position) -> the name its duplicate pairs give it, for a JSON batch's reports (`keep_records`)
+        # (type, position) -> the name its duplicate pairs give it, kept for a JSON batch's reports
         self.names: dict[tuple[str, int], str] = {}
         self.started = time.perf_counter()
 
@@ -207,7 +207,8 @@ class BatchRun:
         return {"duplicates": duplicates, "cross_record": cross,
                 "summary": self.summary.finish(duplicates, cross, time.perf_counter() - self.started)}
 
-    def _judge_with_duplicates(self, entries: Mapping[str, list[Any]], results: Mapping[str, list[dict[str, Any]]],
+    def _judge_with_duplicates(self, entries: Mapping[str, list[Any]],
+                               results: Mapping[str, list[dict[str, Any]]],
                                duplicates: Mapping[str, Mapping[str, Any]],
                                contact_matches: Mapping[str, Mapping[str, Any]]) -> None:
         """Judge again each record with a duplicate in the batch, its pairs given (each oriented with the
@@ -228,8 +229,9 @@ class BatchRun:
             if not found and not (record_type == "lead" and carried in contact_matches):
                 continue
             plural = PLURAL[record_type]
-            results[plural][position] = score_record(record_type, entries[plural][position], self.rules, now=self.now,
-                                 options=self.options, lookups=lookups, duplicates=found or [])
+            results[plural][position] = score_record(  # type: ignore[index]
+                record_type, entries[plural][position], self.rules, now=self.now, options=self.options,
+                lookups=lookups, duplicates=found or [])
 
     def finish_line(self) -> tuple[list[bytes], dict[str, Any]]:
         """A stream's last line (`{"type": "summary", "duplicates", "cross_record", "summary"}`, as `finish`

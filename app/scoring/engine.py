@@ -18,7 +18,14 @@ from app.scoring.rules.lead_score import score_lead
 from app.scoring.rules.qualification import measure_qualification
 from app.scoring.rules.standardize import ADDRESS_FIELD, normalize_record
 from app.scoring.ruleset import Ruleset
-from app.scoring.values import clip_value, is_filled, link_id, parse_datetime, placeholder_day, realistic_range
+from app.scoring.values import (
+    clip_value,
+    is_filled,
+    link_id,
+    parse_datetime,
+    placeholder_date,
+    realistic_range,
+)
 
 SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
 
@@ -107,17 +114,17 @@ class Context:
         dates = self._dates
         if value in dates:
             return dates[value]
-        parsed = dates[value] = self._realistic(parse_datetime(value))
+        parsed = dates[value] = self._realistic(parse_datetime(value), ":" not in value)
         return parsed
 
-    def _realistic(self, parsed: datetime | None) -> datetime | None:
+    def _realistic(self, parsed: datetime | None, written_as_day: bool = False) -> datetime | None:
         if parsed is None:
             return None
         cfg, year = self.rules.file.validity, self.now.year
         if cfg.oldest_year < parsed.year < year + cfg.future_years \
                 and parsed.year not in self.rules.placeholder_years:  # the common case: no range to look up
             return parsed
-        if placeholder_day(parsed, cfg.placeholder_dates):
+        if placeholder_date(parsed, written_as_day, cfg.placeholder_dates, cfg.placeholder_instants):
             return None
         earliest, latest = realistic_range(year, cfg.oldest_year, cfg.future_years)
         return parsed if earliest <= parsed <= latest else None

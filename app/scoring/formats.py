@@ -696,10 +696,10 @@ def check_url(value: str, strip_www: bool = True, schemes: tuple[str, ...] = URL
     if parts.scheme.lower() not in schemes:
         return UrlCheck(False, reason=f"scheme {parts.scheme!r} is not one of {list(schemes)}")
     if "@" in parts.netloc:
-        # 'info@acme.com' read as a URL is a user at a host: an email address typed into the URL field (helper-63:
-        # only a nonstandard form), or credentials in a link, never a site's address
-        return UrlCheck(False, host=host or None, reason="it has a user name before the host: an email address, "
-                                                         "or credentials, is no website")
+        # 'info@acme.com' read as a URL is a user at a host: an email address typed into the URL field
+        # (helper-63: only a nonstandard form), or credentials in a link, never a site's address
+        return UrlCheck(False, host=host or None, reason="it has a user name before the host: an email "
+                                                         "address, or credentials, is no website")
     registered = registered_domain(host)
     if registered is None:
         return UrlCheck(False, host=host or None, reason="host has no registered domain and public suffix")

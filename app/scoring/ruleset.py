@@ -9,7 +9,7 @@ import re
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -105,8 +105,10 @@ class Validity(_Strict):
     employee_count_max: int
     oldest_year: int
     future_years: int
-    # days systems write for "no date" (Excel's and SQL's 1900-01-01, Unix time 0): read as no date at all
+    # what systems write for "no date", read as no date at all: days however written (Excel's and SQL Server's
+    # 1900-01-01), and instants written with a time (Unix time 0; a date-only 1970-01-01 may be a birthday)
     placeholder_dates: frozenset[date] = frozenset()
+    placeholder_instants: frozenset[datetime] = frozenset()
     url_schemes: list[str]
     linkedin_hosts: list[str]
     # registered domains of social networks: a company "website" there is a profile, not its site
@@ -610,7 +612,8 @@ class RulesFile(_Strict):
             raise ValueError(f"[qualification] decision_maker_seniorities not in [standardize.seniority]: {unknown}")
         statuses = {picklist_key(s) for s in self.picklists.get("lead_status", [])}
         for where, listed in (("timeliness] contacted_lead_statuses", self.timeliness.contacted_lead_statuses),
-                              ("timeliness] unanswered_lead_statuses", self.timeliness.unanswered_lead_statuses),
+                              ("timeliness] unanswered_lead_statuses",
+                               self.timeliness.unanswered_lead_statuses),
                               ("timeliness] inactive_lead_statuses", self.timeliness.inactive_lead_statuses),
                               ("qualification] qualified_lead_statuses", self.qualification.qualified_lead_statuses)):
             unknown = sorted(s for s in listed if statuses and self.value_key("lead_status", s) not in statuses)
@@ -898,7 +901,7 @@ class Ruleset:
     picklists: dict[str, frozenset[str]]
     stage_lookup: dict[str, str]
     industry_lookup: dict[str, str]
-    industry_typo: Callable[[str], str | None]  # the label an unknown industry is one slip from, see label_typos
+    industry_typo: Callable[[str], str | None]  # the label an unknown industry is one slip from (label_typos)
     stage_typo: Callable[[str], str | None]  # the stage an unknown stage is one slip from (label_typos)
     title_labels: Callable[[str], tuple[str | None, ...]]  # (seniority, department), see title_classifier
     read_title: Callable[[str], str]  # a title as keywords are searched in it, see title_reader
@@ -933,7 +936,7 @@ class Ruleset:
     inactive_lead_statuses: frozenset[str]
     contacted_lead_statuses: frozenset[str] = frozenset()
     unanswered_lead_statuses: frozenset[str] = frozenset()
-    placeholder_years: frozenset[int] = frozenset()  # the years of validity.placeholder_dates (a quick test)
+    placeholder_years: frozenset[int] = frozenset()  # the years of validity.placeholder_* (a quick test)
     # [duplicates] placeholder_names, folded: a person's name field holding one is no name (name.placeholder)
     placeholder_names: frozenset[str] = frozenset()
     qualified_lead_statuses: frozenset[str] = frozenset()  # qualification.qualified_lead_statuses, as keys
@@ -1104,7 +1107,8 @@ def compile_rules(model: RulesFile, data: dict[str, Any]) -> Ruleset:
         industry_typo=label_typos(industry_lookup, model.standardize.industry_typo_similarity,
                                   model.standardize.industry_typo_min_length,
                                   model.standardize.industry_typo_margin, industry_key),
-        placeholder_years=frozenset(d.year for d in model.validity.placeholder_dates),
+        placeholder_years=frozenset(d.year for d in (*model.validity.placeholder_dates,
+                                                     *model.validity.placeholder_instants)),
         placeholder_names=frozenset(fold(n) for n in model.duplicates.placeholder_names) - {""},
         stage_typo=label_typos(stage_lookup, model.standardize.stage_typo_similarity,
                                model.standardize.industry_typo_min_length,
@@ -1152,7 +1156,8 @@ def compile_rules(model: RulesFile, data: dict[str, Any]) -> Ruleset:
         picklist_aliases={name: model.alias_keys(name) for name in model.picklist_aliases},
         inactive_lead_statuses=picklist_set(model, "lead_status", model.timeliness.inactive_lead_statuses),
         contacted_lead_statuses=picklist_set(model, "lead_status", model.timeliness.contacted_lead_statuses),
-        unanswered_lead_statuses=picklist_set(model, "lead_status", model.timeliness.unanswered_lead_statuses),
+        unanswered_lead_statuses=picklist_set(model, "lead_status",
+                                              model.timeliness.unanswered_lead_statuses),
         qualified_lead_statuses=picklist_set(model, "lead_status", model.qualification.qualified_lead_statuses),
         decision_maker_roles=picklist_set(model, "decision_role", model.qualification.decision_maker_roles),
         element_roles={element: picklist_set(model, "decision_role", roles)

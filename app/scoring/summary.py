@@ -214,9 +214,9 @@ class BatchSummary:
         scored = sum(self.totals.values()) - sum(self.errors.values())
         by_rule, by_severity = self.by_rule.copy(), self.by_severity.copy()
         for plural, result in duplicates.items():
-            # each pair is a finding on either record (`*.duplicate.review` / `auto_merge`), which a JSON batch's
-            # reports hold and a stream's do not: counted from the pairs on both (the merges they ask for are
-            # the cleanup list's duplicate tasks, not weighed again)
+            # each pair is a finding on either record (`*.duplicate.review` / `auto_merge`), which a JSON
+            # batch's reports hold and a stream's do not: counted from the pairs on both (the merges they ask
+            # for are the cleanup list's duplicate tasks, not weighed again)
             for band, pairs in pairs_by_band(result).items():
                 rule = f"{SINGULAR[plural]}.duplicate.{band}"
                 if rule in self.rules.enabled:

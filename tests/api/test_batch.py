@@ -517,8 +517,8 @@ def test_a_gap_a_cross_record_finding_covers_is_counted_under_it_in_a_stream_too
 
 TWINS = [{"id": "A1", "name": "Northwind Traders Inc", "website": "northwind.com", "phone": "+1 206 555 0100",
           "owner_id": "u1"},
-         {"id": "A2", "name": "Northwind Traders", "website": "https://northwind.com", "phone": "206-555-0100",
-          "owner_id": "u1"},
+         {"id": "A2", "name": "Northwind Traders", "website": "https://northwind.com",
+          "phone": "206-555-0100", "owner_id": "u1"},
          {"id": "A3", "name": "Globex", "owner_id": "u1"}]
 
 
@@ -539,7 +539,8 @@ def test_a_records_duplicates_in_a_json_batch_are_in_its_own_report(client: Test
                          json={"record": TWINS[1], "candidates": [TWINS[0]]}).json()
     assert single["decision"] == a2["decision"] and single["quality_score"] == a2["quality_score"]
     lead, other_lead = result["results"]["leads"]
-    assert [i["rule"] for i in lead["issues"] if "duplicate" in i["rule"]] == ["lead.duplicate.existing_contact"]
+    assert [i["rule"] for i in lead["issues"] if "duplicate" in i["rule"]] == \
+        ["lead.duplicate.existing_contact"]
     assert not [i for i in other_lead["issues"] if "duplicate" in i["rule"]]
     # counted once each: two findings for the pair, one for the lead
     assert result["summary"]["issues_by_rule"]["account.duplicate.auto_merge"] == 2

@@ -262,7 +262,8 @@ def test_the_order_of_day_and_month_can_be_given(tmp_path: Path) -> None:
     """helper-66 (finding 10): a UK export whose days are all 12 or less gave two date errors on every row,
     with no way to say the order."""
     export = tmp_path / "uk.csv"
-    export.write_text("Id,Name,StageName,CloseDate,CreatedDate\n006A1,Edge,Prospecting,05/09/2024,10/06/2024\n")
+    export.write_text("Id,Name,StageName,CloseDate,CreatedDate\n"
+                      "006A1,Edge,Prospecting,05/09/2024,10/06/2024\n")
     out = tmp_path / "out.json"
     for order, past in [("--day-first", False), ("--month-first", True)]:  # closing 5 September or 9 May
         done = run("score", str(export), "--type", "opportunities", "--local", "--quiet", "--out", str(out),

@@ -370,8 +370,8 @@ def test_a_lead_that_is_already_a_contact_counts_as_a_duplicate_record_on_no_pat
     dashboard's duplicate rate and the audit's disagreed. One definition: a duplicate of its own type."""
     contact = {"id": "xc1", "first_name": "Maria", "last_name": "Gonzalez",
                "email": "maria.gonzalez@northwind.com", "phone": "+1 650-253-0001"}
-    lead = {"id": "xl1", "first_name": "Maria", "last_name": "Gonzalez", "email": "maria.gonzalez@northwind.com",
-            "phone": "+1 650-253-0001", "company": "Northwind Traders", "source": "Web"}
+    lead = {"id": "xl1", "first_name": "Maria", "last_name": "Gonzalez",
+            "email": "maria.gonzalez@northwind.com", "phone": "+1 650-253-0001", "company": "Northwind Traders", "source": "Web"}
     assert client.post("/v1/index/contacts/bulk", json={"records": [contact]}).json()["indexed"] == 1
     before = scrape(client)
     routed = client.post("/v1/leads/score", params={"now": NOW_ISO}, json=lead).json()

@@ -245,7 +245,8 @@ def test_namesakes_under_one_account_at_its_office_are_not_merged_unseen(rules: 
 # ---- 10. street words written out or abbreviated ------------------------------------------------------
 
 STREETS = [("100 North Main Street, Suite 200", "100 N Main St. Ste 200"),
-           ("350 Fifth Avenue", "350 5th Ave"), ("1600 Amphitheatre Parkway", "1600 Amphitheatre Pkwy"), ("Hauptstraße 5", "Hauptstr. 5"),
+           ("350 Fifth Avenue", "350 5th Ave"), ("1600 Amphitheatre Parkway", "1600 Amphitheatre Pkwy"),
+           ("Hauptstraße 5", "Hauptstr. 5"),
            ("Berliner Straße 12", "Berliner Str. 12"), ("Kerkstraat 10", "Kerkstr. 10"),
            ("2 Southwest Circle Drive", "2 SW Cir Dr")]
 

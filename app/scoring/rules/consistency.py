@@ -8,7 +8,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-
 from app.scoring.formats import URL_SCHEMES, UrlCheck, ascii_domain, check_url, organisation_name
 from app.scoring.matching.normalize import free_mail_domains, private_site
 from app.scoring.registry import Hit, rule
@@ -143,7 +142,8 @@ def _close_before_created(record: dict[str, Any], params: Any, ctx: Any) -> Iter
       category="consistency", when_present=True, seed="000",
       message="Amount {value!r} is written in {written}, but the deal's currency is {currency}; which one is "
               "right is unknown.",
-      covers=("opportunity.amount.as_text",))  # one amount written as text in a currency: one penalty (helper-63)
+      # one amount written as text in a currency: one penalty (helper-63)
+      covers=("opportunity.amount.as_text",))
 def _amount_currency_mismatch(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
     """Seed 000: amounts must be realistic; an amount read in another currency than it was typed in is not.
 

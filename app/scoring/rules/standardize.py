@@ -402,8 +402,8 @@ for _t in ("contact", "lead"):
          seed="002", message="{field} {value!r} is better written {suggestion!r}.")(_name_casing)
     # completeness's: a name field filled with no name (as validity, every person's names would count in the
     # accuracy KPI's checked fields)
-    rule(f"{_t}.name.placeholder", fields=("first_name", "last_name"), severity="warning", category="completeness",
-         when_present=True, seed="000", config="duplicates.placeholder_names",
+    rule(f"{_t}.name.placeholder", fields=("first_name", "last_name"), severity="warning",
+         category="completeness", when_present=True, seed="000", config="duplicates.placeholder_names",
          message="{field} {value!r} is a placeholder, not a person's name.")(_name_placeholder)
     rule(f"{_t}.title.vague", fields=("title",), severity="warning", category="standardization", seed="000",
          config="standardize.vague_titles", message="Title {value!r} is too vague to route or qualify.")(_vague_title)

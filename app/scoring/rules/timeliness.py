@@ -172,10 +172,10 @@ def _follow_up(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
     if contacted is None and answered_when_unknown(record, ctx):
         return  # answered, but when is unknown: no step can be judged
     if contacted is not None and contacted >= created + timedelta(days=since):
-        # a lead its status says is being worked ('Working - Contacted', 'Qualified') is not told to go inactive;
-        # one whose status says it has not answered ('Attempted to Contact') is
-        if step == max(params.follow_up_days) and (not status_says_contacted(record, ctx)
-                                                   or lead_status_in(record, ctx.rules.unanswered_lead_statuses, ctx)):
+        # a lead its status says is being worked ('Working - Contacted', 'Qualified') is not told to go
+        # inactive; one whose status says it has not answered ('Attempted to Contact') is
+        unanswered = lead_status_in(record, ctx.rules.unanswered_lead_statuses, ctx)
+        if step == max(params.follow_up_days) and (unanswered or not status_says_contacted(record, ctx)):
             named = f"{params.inactive_status!r} (inactive)" if params.inactive_status else "inactive"
             yield Hit("status", record.get("status"), suggestion=params.inactive_status,
                       details={"day": step, "action": f"the final follow-up is done: mark the lead {named}"})

@@ -38,7 +38,7 @@ from app.scoring.values import (
     parse_count,
     parse_datetime,
     parse_number,
-    placeholder_day,
+    placeholder_date,
     probability_as_text,
     read_amount,
     read_date,
@@ -393,7 +393,8 @@ def _url_invalid(field: str, linkedin: bool) -> Any:
     return check
 
 
-_COMPANY_PAGES = frozenset({"company", "school", "showcase"})  # LinkedIn's pages of organisations (/in/: a person)
+# LinkedIn's pages of organisations (a person's: /in/)
+_COMPANY_PAGES = frozenset({"company", "school", "showcase"})
 
 
 def _other_kind_of_page(canonical: str | None, record_type: str) -> str | None:
@@ -426,7 +427,9 @@ def _dates_invalid(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hi
         value = record[field]
         if ctx.parse_datetime(value) is None:
             written = parse_datetime(value)
-            if written is not None and placeholder_day(written, ctx.rules.file.validity.placeholder_dates):
+            cfg = ctx.rules.file.validity
+            if written is not None and placeholder_date(written, isinstance(value, str) and ":" not in value,
+                                                        cfg.placeholder_dates, cfg.placeholder_instants):
                 yield Hit(field, value, details={"reason": "a placeholder date systems write for none"})
                 continue
             reason, suggestion = _why_no_date(value, field in days)
