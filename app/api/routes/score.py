@@ -74,12 +74,13 @@ def find_in_index(request: Request, record_type: str, record: dict[str, Any], ru
     cfg = rules.file.duplicates
     model = rules.match_models[record_type]
     own = record_id(record, 0) if record.get("id") not in (None, "") else None
+    types = (record_type, *cfg.match_also.get(record_type, ()))
+    if not index.holds_any(engine, types):  # an empty index: no keys to make, nothing to ask
+        return []
     probe = as_stored(record)
     prepared = prepare([probe], record_type, options.default_region, [own or "new"])
     found: list[tuple[int, dict[str, Any]]] = []
-    # each lookup reads the type's total fresh and stops there when it is 0; skipping a type this process
-    # had seen empty (a cached count) missed another worker's bulk load for 10 s (helper-64)
-    for rank, other in enumerate((record_type, *cfg.match_also.get(record_type, ()))):
+    for rank, other in enumerate(types):
         candidates, tf = index.find_candidates(engine, other, prepared, model, cfg.max_block_size,
                                                cfg.tf_pseudo_count, exclude_id=own if other == record_type else None,
                                                common_value_after=cfg.common_value_after)

@@ -11,6 +11,7 @@ after any write: a count cached per process had kept a worker that saw an empty 
 from __future__ import annotations
 
 import itertools
+import os
 import threading
 from collections import Counter
 from collections.abc import Iterator, Sequence
@@ -263,6 +264,52 @@ def delete_record(engine: Engine, record_type: str, record_id: str) -> bool:
         if deleted:
             _add_to_total(conn, record_type, -deleted)
     return bool(deleted)
+
+
+def holds_any(engine: Engine, record_types: tuple[str, ...]) -> bool:
+    """Whether the index holds a record of any of these types: asked of the store (one indexed probe of the
+    records themselves, whatever `dq_index_total` says), unless nothing was written since the last answer.
+
+    A webhook calls on every CRM save, and with an empty index (as `make run` starts) its lookup was all
+    the cost of a request; the count cached per process for 10 s that skipped it missed another worker's
+    bulk load (helper-64), and reading the count on every request cost 1.1 ms of server CPU a request under
+    bench/load.sh (1b87776: 4,646 → 1,093 requests/s). For a SQLite file, "nothing written since" is its
+    files' sizes and times (`_written`), read before the probe, so a write racing it is seen at the next
+    call; other stores are asked every time.
+    """
+    stamp = _written(engine)
+    key = (id(engine), record_types)
+    if stamp is not None and (cached := _HOLDS.get(key)) is not None and cached[0] == stamp:
+        return cached[1]
+    with engine.connect() as conn:
+        held = conn.execute(_ANY_SQL, {"types": list(record_types)}).first() is not None
+    if stamp is not None:
+        _HOLDS[key] = (stamp, held)
+    return held
+
+
+_ANY_SQL = text("SELECT 1 FROM dq_index_record WHERE record_type IN :types LIMIT 1"
+                ).bindparams(bindparam("types", expanding=True))
+_HOLDS: dict[tuple[int, tuple[str, ...]], tuple[tuple[int, ...], bool]] = {}
+
+
+def _written(engine: Engine) -> tuple[int, ...] | None:
+    """A SQLite file's and its write-ahead log's (size, modification time): any committed write changes
+    one of them (WAL appends to the log; a checkpoint writes the file). None for other stores."""
+    if engine.dialect.name != "sqlite":
+        return None
+    path = engine.url.database
+    if not path or path == ":memory:":
+        return None
+    stamp: list[int] = []
+    for name in (path, path + "-wal"):
+        try:
+            info = os.stat(name)
+        except OSError:
+            stamp += (-1, -1)
+            continue
+        stamp += (info.st_size, info.st_mtime_ns)
+    return tuple(stamp)
 
 
 def count_records(engine: Engine, record_type: str) -> int:
