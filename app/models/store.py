@@ -42,7 +42,8 @@ class IndexKey(SQLModel, table=True):
 
 class IndexTotal(SQLModel, table=True):
     """How many records of a type the index holds, kept by every write in its own transaction: each lookup
-    reads it fresh (one primary-key row), so every process sees a bulk load at once (helper-64)."""
+    reads it fresh (one primary-key row) for its term-frequency weights, never a count(*) of the records.
+    Whether there is anything to look up is `index.holds_any`'s."""
 
     __tablename__ = "dq_index_total"
     record_type: str = Field(primary_key=True, max_length=16)

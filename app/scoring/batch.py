@@ -344,7 +344,7 @@ class FoundDuplicates:
     json: bytes
     clusters: list[list[str]]
     merges: dict[str, int]  # records to merge into their survivors, by merge priority (`summary.merges_of`)
-    bands: dict[str, int]  # pairs by band (`summary.pairs_by_band`)
+    bands: dict[str, int]  # pairs by band (`summary.duplicate_findings`)
 
     def view(self) -> dict[str, Any]:
         """The duplicates' shape as far as the summary reads it (clusters, records to merge by priority,

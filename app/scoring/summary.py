@@ -7,7 +7,7 @@ import heapq
 import math
 from array import array
 from collections import Counter, defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from app.scoring.matching.dedupe import MATCHABLE
@@ -213,15 +213,11 @@ class BatchSummary:
             errors["lines"] = self.line_errors
         scored = sum(self.totals.values()) - sum(self.errors.values())
         by_rule, by_severity = self.by_rule.copy(), self.by_severity.copy()
-        for plural, result in duplicates.items():
-            # each pair is a finding on either record (`*.duplicate.review` / `auto_merge`), which a JSON
-            # batch's reports hold and a stream's do not: counted from the pairs on both (the merges they ask
-            # for are the cleanup list's duplicate tasks, not weighed again)
-            for band, pairs in pairs_by_band(result).items():
-                rule = f"{SINGULAR[plural]}.duplicate.{band}"
-                if rule in self.rules.enabled:
-                    by_rule[rule] += 2 * pairs
-                    by_severity[self.rules.severity[rule]] += 2 * pairs
+        # counted from the pairs on every path (the merges they ask for are the cleanup list's duplicate
+        # tasks, not weighed again)
+        for _, rule, findings in duplicate_findings(duplicates, self.rules):
+            by_rule[rule] += findings
+            by_severity[self.rules.severity[rule]] += findings
         return {
             "totals": {PLURAL[t]: self.totals[t] for t in PLURAL},
             "errors": errors,
@@ -268,11 +264,16 @@ class BatchSummary:
         return sorted(tasks, key=lambda t: -t["impact"])[:25]
 
 
-def pairs_by_band(result: Mapping[str, Any]) -> dict[str, int]:
-    """A type's duplicate pairs by band: as a stream's duplicates count them (`bands`), or from the pairs."""
-    if "bands" in result:
-        return result["bands"]
-    return dict(Counter(pair["band"] for pair in result.get("pairs", ())))
+def duplicate_findings(duplicates: Mapping[str, Mapping[str, Any]],
+                       rules: Ruleset) -> Iterator[tuple[str, str, int]]:
+    """(record type, rule, findings) of a batch's duplicate pairs: each pair is a `*.duplicate.<band>` finding
+    on either record (where the rule is enabled), which a JSON batch's reports hold and a stream's do not."""
+    for plural, result in duplicates.items():
+        bands = result["bands"] if "bands" in result else Counter(p["band"] for p in result.get("pairs", ()))
+        for band, pairs in bands.items():
+            rule = f"{SINGULAR[plural]}.duplicate.{band}"
+            if rule in rules.enabled:
+                yield SINGULAR[plural], rule, 2 * pairs
 
 
 PRIORITY_RANK = {"low": 0, "medium": 1, "high": 2}

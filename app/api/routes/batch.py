@@ -42,7 +42,7 @@ from app.scoring.batch import PLURAL, SINGULAR, BatchRun, score_batch
 from app.scoring.json_keys import has_duplicate_keys, mark_entries_with_repeated_names
 from app.scoring.judge import Judged, JudgeSetup, judge_lines
 from app.scoring.pool import judge_pool
-from app.scoring.summary import pairs_by_band
+from app.scoring.summary import duplicate_findings
 
 log = logging.getLogger("crm_dq")
 router = APIRouter(prefix="/v1", tags=["batch"])
@@ -490,11 +490,8 @@ def finish_stream(run: BatchRun, tally: Tally) -> list[bytes]:
     report, a stream only at the end)."""
     parts, tail = run.finish_line()
     count_duplicates(tally, tail["duplicates"])
-    for plural, found in tail["duplicates"].items():  # `*.duplicate.*` on either record of each pair
-        for band, pairs in pairs_by_band(found).items():
-            rule = f"{SINGULAR[plural]}.duplicate.{band}"
-            if rule in run.rules.enabled:
-                tally.add_finding(SINGULAR[plural], rule, run.rules.severity[rule], 2 * pairs)
+    for record_type, rule, findings in duplicate_findings(tail["duplicates"], run.rules):
+        tally.add_finding(record_type, rule, run.rules.severity[rule], findings)
     for finding in tail["cross_record"]:
         tally.add_finding(finding["record_type"], finding["rule"], finding["severity"])
     tally.flush()
