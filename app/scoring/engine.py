@@ -23,7 +23,6 @@ from app.scoring.values import (
     is_filled,
     link_id,
     parse_datetime,
-    placeholder_date,
     realistic_range,
 )
 
@@ -114,17 +113,17 @@ class Context:
         dates = self._dates
         if value in dates:
             return dates[value]
-        parsed = dates[value] = self._realistic(parse_datetime(value), ":" not in value)
+        parsed = dates[value] = self._realistic(parse_datetime(value), value)
         return parsed
 
-    def _realistic(self, parsed: datetime | None, written_as_day: bool = False) -> datetime | None:
+    def _realistic(self, parsed: datetime | None, written: Any = None) -> datetime | None:
         if parsed is None:
             return None
         cfg, year = self.rules.file.validity, self.now.year
         if cfg.oldest_year < parsed.year < year + cfg.future_years \
                 and parsed.year not in self.rules.placeholder_years:  # the common case: no range to look up
             return parsed
-        if placeholder_date(parsed, written_as_day, cfg.placeholder_dates, cfg.placeholder_instants):
+        if cfg.placeholder(parsed, written):
             return None
         earliest, latest = realistic_range(year, cfg.oldest_year, cfg.future_years)
         return parsed if earliest <= parsed <= latest else None

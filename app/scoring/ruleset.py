@@ -123,6 +123,15 @@ class Validity(_Strict):
     # number of the default region (phone.no_country_code names them; without: an invalid-number error)
     phone_regions: tuple[str, ...] = ()  # a tuple: `formats.regions_valid` caches on it
 
+    def placeholder(self, when: datetime, written: Any) -> bool:
+        """Whether a parsed date is a system's "no date", read as none: one of `placeholder_dates` at
+        midnight UTC however written ('1900-01-01'), or, `written` with a time, one of `placeholder_instants`
+        (Unix time 0, '1970-01-01T00:00:00Z'; a date-only '1970-01-01' is a day someone may be born on)."""
+        if when in self.placeholder_instants and not (isinstance(written, str) and ":" not in written):
+            return True
+        return not (when.hour or when.minute or when.second or when.microsecond) \
+            and when.date() in self.placeholder_dates
+
 
 class Stage(_Strict):
     order: int

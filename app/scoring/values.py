@@ -216,16 +216,6 @@ def realistic_range(year: int, oldest_year: int, future_years: int) -> tuple[dat
             datetime(min(year + future_years, 9999), 12, 31, 23, 59, 59, 999999, tzinfo=UTC))
 
 
-def placeholder_date(when: datetime, written_as_day: bool, days: frozenset[date],
-                     instants: frozenset[datetime]) -> bool:
-    """Whether a parsed date is a system's "no date", read as none: one of `[validity] placeholder_dates` at
-    midnight UTC however written ('1900-01-01'), or, written with a time, one of `placeholder_instants`
-    (Unix time 0, '1970-01-01T00:00:00Z'; a date-only '1970-01-01' is a day someone may be born on)."""
-    if not written_as_day and when in instants:
-        return True
-    return not (when.hour or when.minute or when.second or when.microsecond) and when.date() in days
-
-
 def is_number(value: Any) -> bool:
     """A JSON number (not a boolean, not NaN or infinite)."""
     if isinstance(value, bool) or not isinstance(value, int | float):

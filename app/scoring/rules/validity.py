@@ -33,18 +33,15 @@ from app.scoring.values import (
     currency_code,
     is_number,
     is_yes,
-    iso_currencies,
     mailbox_name,
     parse_count,
     parse_datetime,
     parse_number,
-    placeholder_date,
     probability_as_text,
     read_amount,
     read_date,
 )
 
-CURRENCIES = frozenset(iso_currencies())
 DATE_FIELDS = {t: tuple(f for f in kinds if f.endswith(("_at", "_date")) or f == "birthdate")
                for t, kinds in FIELD_KINDS.items()}
 # the date fields that hold a day, not an instant (documented as "ISO-8601 date": close_date, birthdate)
@@ -427,9 +424,7 @@ def _dates_invalid(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hi
         value = record[field]
         if ctx.parse_datetime(value) is None:
             written = parse_datetime(value)
-            cfg = ctx.rules.file.validity
-            if written is not None and placeholder_date(written, isinstance(value, str) and ":" not in value,
-                                                        cfg.placeholder_dates, cfg.placeholder_instants):
+            if written is not None and ctx.rules.file.validity.placeholder(written, value):
                 yield Hit(field, value, details={"reason": "a placeholder date systems write for none"})
                 continue
             reason, suggestion = _why_no_date(value, field in days)
@@ -688,8 +683,8 @@ def _currency_invalid(record: dict[str, Any], params: Any, ctx: Any) -> Iterator
     Suggested where the value names one currency ('Euro', 'US Dollar', '€', '£'), not for '$' (which
     dollar, or peso?)."""
     value = record.get("currency")
-    # an ISO code in another case or with spaces is currency.nonstandard's
-    if "currency" not in ctx.present or (isinstance(value, str) and value.strip().upper() in CURRENCIES):
+    # an ISO 4217 code, as the standard forms read it (in another case or with spaces: currency.nonstandard's)
+    if "currency" not in ctx.present or ctx.normalized.get("currency"):
         return
     yield Hit("currency", value, suggestion=currency_code(value))
 
