@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from app.adapters.mappings import Mappings, ObjectMap
+from app.adapters.mappings import Mappings, ObjectMap, fold_name
 from app.models.records import KNOWN_FIELDS
 
 NOT_COLUMNS = frozenset({"type", "extra_cells"})  # the record type, and cells past the header (read_rows)
@@ -118,7 +118,7 @@ def _candidate(source: str, columns: tuple[str, ...], record_type: str, mapping:
     if mapping is None:
         known = KNOWN_FIELDS.get(record_type, frozenset())
         # 'Email', ' EMAIL ' are email too
-        folded = {c: c.strip().lower() if c.strip().lower().split(".", 1)[0] in known else c for c in columns}
+        folded = {c: fold_name(c) if fold_name(c).split(".", 1)[0] in known else c for c in columns}
         identity = ObjectMap(source, record_type, record_type, folded, frozenset(), (), {})
         return Candidate(source, identity,
                          tuple(c for c in columns if folded[c].split(".", 1)[0] in known), ())
