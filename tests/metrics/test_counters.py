@@ -371,7 +371,8 @@ def test_a_lead_that_is_already_a_contact_counts_as_a_duplicate_record_on_no_pat
     contact = {"id": "xc1", "first_name": "Maria", "last_name": "Gonzalez",
                "email": "maria.gonzalez@northwind.com", "phone": "+1 650-253-0001"}
     lead = {"id": "xl1", "first_name": "Maria", "last_name": "Gonzalez",
-            "email": "maria.gonzalez@northwind.com", "phone": "+1 650-253-0001", "company": "Northwind Traders", "source": "Web"}
+            "email": "maria.gonzalez@northwind.com", "phone": "+1 650-253-0001", "company": "Northwind Traders",
+            "source": "Web"}
     assert client.post("/v1/index/contacts/bulk", json={"records": [contact]}).json()["indexed"] == 1
     before = scrape(client)
     routed = client.post("/v1/leads/score", params={"now": NOW_ISO}, json=lead).json()
@@ -382,3 +383,30 @@ def test_a_lead_that_is_already_a_contact_counts_as_a_duplicate_record_on_no_pat
     assert summary["issues_by_rule"].get("lead.duplicate.existing_contact") == 1
     delta = diff(before, scrape(client))
     assert total(delta, "crm_dq_duplicate_records_total") == summary["counts"]["duplicate_records"] == 0
+
+
+def test_duplicates_findings_are_counted_once_on_both_batch_paths(client: TestClient) -> None:
+    """A JSON batch's reports hold their records' batch duplicates and a lead's existing contact; a stream's
+    end counts them from the pairs and the cross-record findings: each path moves the issue counters once per
+    finding, the same (a lead's existing contact was counted from the report and again from `cross_record`
+    would be two)."""
+    from tests.api.test_batch import KNOWN_CONTACT, LEAD_AS_CONTACT, TWINS
+
+    body = {"accounts": TWINS, "contacts": [KNOWN_CONTACT], "leads": [LEAD_AS_CONTACT],
+            "options": {"now": NOW_ISO}}
+    before = scrape(client)
+    client.post("/v1/batch", json=body)
+    json_delta = diff(before, scrape(client))
+    lines = b"".join(orjson.dumps({"type": t, **r}) + b"\n" for t, r in
+                     [*(("account", a) for a in TWINS), ("contact", KNOWN_CONTACT), ("lead", LEAD_AS_CONTACT)])
+    before = scrape(client)
+    client.post("/v1/batch", params={"now": NOW_ISO}, content=lines,
+                headers={"content-type": "application/x-ndjson"})
+    stream_delta = diff(before, scrape(client))
+    for delta in (json_delta, stream_delta):
+        assert value(delta, "crm_dq_issues_total", record_type="account", rule="account.duplicate.auto_merge",
+                     severity="error") == 2
+        assert value(delta, "crm_dq_issues_total", record_type="lead", rule="lead.duplicate.existing_contact",
+                     severity="warning") == 1
+    issues = {k: v for k, v in json_delta.items() if k[0] == "crm_dq_issues_total"}
+    assert issues == {k: v for k, v in stream_delta.items() if k[0] == "crm_dq_issues_total"}
