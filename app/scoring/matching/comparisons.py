@@ -43,7 +43,7 @@ LEVELS_BY_KIND = {
     "name": {"exact", "nickname", "similar", "initial", "token", "typo", "other_script", "else"},
     "string": {"exact", "similar", "else"},
     "text": {"exact", "similar", "else"},
-    "company": {"exact", "acronym", "token", "similar", "other_script", "else"},
+    "company": {"exact", "acronym", "token", "abbreviation", "similar", "other_script", "else"},
     "code": {"exact", "typo", "else"},
     "email": {"exact", "same_local_part", "similar", "same_domain", "else"},
     "phone": {"exact", "same_number", "same_last_digits", "else"},
@@ -254,6 +254,8 @@ class Comparison:
             rows = [n for n, (x, y) in enumerate(zip(a, b, strict=True)) if " " in x or " " in y]
             found[rows] = [_one_within(a[n], b[n]) for n in rows]
             return found
+        if lv.label == "abbreviation":
+            return np.fromiter((_abbreviates(x, y) for x, y in zip(a, b, strict=True)), bool, len(a))
         if lv.label == "same_local_part":
             return np.fromiter((_local_part(x) == _local_part(y) and _one_own_address(x, y)
                                 for x, y in zip(a, b, strict=True)), bool, len(a))
@@ -360,6 +362,29 @@ def _one_within(a: str, b: str) -> bool:
     """Every word of one name is a word of the other (a double name written half, a married double surname)."""
     wa, wb = set(a.split()), set(b.split())
     return bool(wa) and bool(wb) and (wa <= wb or wb <= wa)
+
+
+def _abbreviates(a: str, b: str) -> bool:
+    """One company name is the other with words cut short: its first word whole, then each word a word of the
+    other or the start of one (3 letters at least), in order ('Arts Deli' and 'Arts Delicatessen', 'Acme
+    Constr' and 'Acme Construction Group'). Company words a rules file lists are folded before this
+    (`[duplicates] company_words`: 'Intl'); this reads the abbreviations nobody listed. Two words at least in
+    the shorter name: 'Micro' is no 'Microsoft'."""
+    wa, wb = a.split(), b.split()
+    return _cut_short(wa, wb) or _cut_short(wb, wa)
+
+
+def _cut_short(short: list[str], long: list[str]) -> bool:
+    if len(short) < 2 or len(short) > len(long) or short[0] != long[0]:
+        return False
+    at = 1
+    for word in short[1:]:
+        while at < len(long) and not (long[at] == word or (len(word) >= 3 and long[at].startswith(word))):
+            at += 1
+        if at == len(long):
+            return False
+        at += 1
+    return True
 
 
 _ROMAN = frozenset({"i", "ii", "iii", "iv", "v", "vi", "vii", "viii", "ix", "x", "xi", "xii"})
