@@ -152,6 +152,8 @@ class Stages(_Strict):
     # an organisation's file with `replace_defaults = true` brings its whole pipeline: the default stages and
     # aliases are dropped instead of merged with its own (`load_rules`)
     replace_defaults: StrictBool = False  # 'yes' was read as true here, and not by `merge_organisation`
+    # an open stage's gate includes every earlier open stage's requirements (`stage_gates`)
+    cumulative_gates: StrictBool = True
     aliases: dict[str, str] = {}
     definitions: dict[str, Stage]
 
@@ -960,6 +962,8 @@ class Ruleset:
     # rule's `gap_fields`}); empty gap fields: the finding's own field
     covering: dict[str, tuple[tuple[str, tuple[str, ...], dict[str, tuple[str, ...]]], ...]] = field(
         default_factory=dict)
+    # per stage, its gate: (field path, the stage that first requires it), see `stage_gates`
+    stage_gates: dict[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)
 
     def stage(self, name: str) -> Stage:
         """The definition of a canonical stage name."""
@@ -1176,7 +1180,29 @@ def compile_rules(model: RulesFile, data: dict[str, Any]) -> Ruleset:
         shared_mailboxes=frozenset(map(mailbox_name, model.duplicates.shared_mailboxes)),
         covering={t: tuple((r.id, r.gap_fields, {c: RULES[c].gap_fields for c in r.covers if c in RULES})
                            for r, _, _ in plan if r.covers) for t, plan in plans.items()},
+        stage_gates=stage_gates(model.stages),
     )
+
+
+def stage_gates(stages: Stages) -> dict[str, tuple[tuple[str, str], ...]]:
+    """Each stage's gate as (field path, the stage that first requires it), each path once. With
+    `cumulative_gates` an open stage's gate carries every open stage's requirements of a lower `order`, in
+    stage order (seed 000 "stage criteria must be met before advancement": a deal in Proposal with no BANT
+    had passed the Needs Analysis gate it never met); a closed stage keeps its own. Stages of one order are
+    alternatives, not steps: neither carries the other's."""
+    gates: dict[str, tuple[tuple[str, str], ...]] = {}
+    for name, stage in stages.definitions.items():
+        gate = {path: name for path in stage.requires}
+        if stages.cumulative_gates and not stage.closed:
+            earlier = sorted(((other.order, n, other) for n, other in stages.definitions.items()
+                              if not other.closed and other.order < stage.order), key=lambda e: e[0])
+            carried: dict[str, str] = {}
+            for _, n, other in earlier:
+                for path in other.requires:
+                    carried.setdefault(path, n)
+            gate = {**carried, **{p: name for p in stage.requires if p not in carried}}
+        gates[name] = tuple(gate.items())
+    return gates
 
 
 def picklist_set(model: RulesFile, picklist: str, values: list[str]) -> frozenset[str]:

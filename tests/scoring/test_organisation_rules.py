@@ -35,6 +35,18 @@ def test_a_stage_the_file_defines_is_its_own_not_a_default_alias() -> None:
     assert load_rules().canonical_stage("Discovery") == "Needs Analysis"
 
 
+def test_stage_gates_carry_forward_unless_the_organisation_turns_it_off() -> None:
+    """A deal in Proposal with no BANT scored 100 where the same deal in Needs Analysis had four unmet gate
+    criteria: a later stage's gate holds the earlier open stages' criteria ([stages] cumulative_gates)."""
+    deal = {"stage": "Proposal", "problem_statement": "x", "technical_requirements": "x", "success_criteria": "x",
+            "meddpicc": {"economic_buyer": "x", "decision_criteria": "x", "identified_pain": "x"}}
+    gated = [i["field"] for i in score_record("opportunity", deal, load_rules(), now=NOW)["issues"]
+             if i["rule"] == "opportunity.stage_gate.unmet"]
+    assert gated == ["bant.need", "bant.budget", "bant.authority", "bant.timeline"]
+    own = load_rules(override={"stages": {"cumulative_gates": False}})
+    assert "opportunity.stage_gate.unmet" not in rules_of(score_record("opportunity", deal, own, now=NOW))
+
+
 @pytest.mark.parametrize("written", ["needs analysis", "NEEDS ANALYSIS", "discovery"])
 def test_bant_stages_are_read_as_stages_are(written: str) -> None:
     """bant_stages in any case, or an alias, passed validation and then matched no deal: BANT went unjudged."""

@@ -132,19 +132,24 @@ def _meddpicc(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
 
 
 @rule("opportunity.stage_gate.unmet", fields=("stage",), severity="warning", category="qualification",
-      seed="000", message="Stage {stage} requires {field} before a deal may sit in it.",
+      seed="000", message="Stage {stage} requires {field}{since} before a deal may sit in it.",
       # one gap, one penalty: the gate's finding is the one that says what to do before the deal may stay
       covers=("opportunity.meddpicc.gaps", "opportunity.bant.gaps", "opportunity.required.missing",
               "opportunity.recommended.missing", "opportunity.decision_maker.missing"))
 def _stage_gate(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
-    """Seed 000: stage criteria must be met before advancement (exit criteria, required documentation)."""
+    """Seed 000: stage criteria must be met before advancement (review exit criteria completion). An open
+    stage's gate holds every earlier open stage's criteria too ([stages] cumulative_gates, on by default: a
+    deal in Proposal with no BANT had never met the Needs Analysis gate), each reported once, naming the stage
+    that first requires it; a closed deal is held to its own stage's only."""
     name, stage = open_stage(record, ctx)
     if stage is None:
         return
-    for path in stage.requires:
+    for path, origin in ctx.rules.stage_gates[name]:
         if not is_qualified(get_path(record, path), ctx, path) and not (
                 path.startswith("meddpicc.") and in_contact_roles(record, path.split(".", 1)[1], ctx)):
-            yield Hit(path, get_path(record, path), details={"stage": stage_named(record, name)})
+            since = "" if origin == name else f" (from {origin} on)"
+            yield Hit(path, get_path(record, path),
+                      details={"stage": stage_named(record, name), "since": since})
 
 
 @rule("opportunity.decision_maker.missing", fields=("contact_roles", "meddpicc.economic_buyer"),
