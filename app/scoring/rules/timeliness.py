@@ -20,32 +20,45 @@ def _open_deal(record: dict[str, Any], ctx: Any) -> bool:
 
 
 def _idle_days(record: dict[str, Any], ctx: Any) -> float | None:
-    """Days since the last activity (or since creation, when nothing was ever logged; an activity logged with
-    a date that is none is dates.invalid's, and says nothing of when: 'last week' was 189 idle days since
-    the deal's creation)."""
-    if "last_activity_at" in ctx.present:
-        when = ctx.parse_datetime(record["last_activity_at"])
-    else:
-        when = ctx.parse_datetime(record.get("created_at"))
+    """Days since the deal last moved: the latest of its last activity and its last stage change (a deal
+    moved to Proposal yesterday was 'stale: no activity for 106 days'), or since creation when neither is
+    written. An activity logged with a date that is none is dates.invalid's and says nothing of when ('last
+    week' was 189 idle days since the deal's creation): no idle days at all. `updated_at` is not read: a
+    record's last edit moves with any field an integration or a mass update writes, and is no movement of
+    the deal."""
+    parse = ctx.parse_datetime
+    activity = parse(record["last_activity_at"]) if "last_activity_at" in ctx.present else None
+    if activity is None and "last_activity_at" in ctx.present:
+        return None
+    changed = parse(record["stage_changed_at"]) if "stage_changed_at" in ctx.present else None
+    when = max(activity, changed) if activity is not None and changed is not None else activity or changed
+    if when is None:
+        when = parse(record.get("created_at"))
     return days_between(when, ctx.now) if when else None
 
 
-@rule("opportunity.activity.attention", fields=("last_activity_at",), severity="info", category="timeliness",
-      seed="000", config="timeliness",
-      message="No activity for {days:.0f} days (attention after {threshold:g}); schedule the next step.")
+@rule("opportunity.activity.attention", fields=("last_activity_at", "stage_changed_at"), severity="info",
+      category="timeliness", seed="000", config="timeliness",
+      message="No activity or stage change for {days:.0f} days (attention after {threshold:g}); schedule the "
+              "next step.")
 def _attention(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
-    """Seed 000 weekly pipeline health check: identify deals needing immediate attention."""
+    """Seed 000 weekly pipeline health check: identify deals needing immediate attention; seed 001: deals not
+    updated in over a week, by their last activity date. Idle since the latest of the last activity and the
+    last stage change (a stage change is movement), else since creation; not `updated_at`, which any edit
+    or sync moves."""
     idle = _idle_days(record, ctx)
     if _open_deal(record, ctx) and idle is not None and params.attention_days <= idle < params.stale_days:
         yield Hit("last_activity_at", record.get("last_activity_at"),
                   details={"days": idle, "threshold": params.attention_days})
 
 
-@rule("opportunity.activity.stale", fields=("last_activity_at",), severity="warning", category="timeliness",
-      seed="002", config="timeliness",
-      message="Stale deal: no activity for {days:.0f} days (limit {threshold:g}).")
+@rule("opportunity.activity.stale", fields=("last_activity_at", "stage_changed_at"), severity="warning",
+      category="timeliness", seed="002", config="timeliness",
+      message="Stale deal: no activity or stage change for {days:.0f} days (limit {threshold:g}).")
 def _stale(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
-    """Seed 002: update stale deals that haven't moved in 60+ days."""
+    """Seed 002: update stale deals that haven't moved in 60+ days. Idle since the latest of the last
+    activity and the last stage change (a stage change is movement), else since creation; not `updated_at`,
+    which any edit or sync moves."""
     idle = _idle_days(record, ctx)
     if _open_deal(record, ctx) and idle is not None and idle >= params.stale_days:
         yield Hit("last_activity_at", record.get("last_activity_at"),
