@@ -101,6 +101,9 @@ class RuleOverride(_Strict):
 
 class Validity(_Strict):
     amount_max: float
+    # an open deal's amount at or below this is a placeholder (amount.unrealistic)
+    open_amount_min: float = Field(1, allow_inf_nan=False)
+    close_date_max_years: int = Field(2, ge=1)  # an open deal closing further ahead is not a forecast
     annual_revenue_max: float
     employee_count_max: int
     oldest_year: int

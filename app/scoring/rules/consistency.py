@@ -96,6 +96,30 @@ def _close_date_past(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[
         yield Hit("close_date", record.get("close_date"))
 
 
+@rule("opportunity.close_date.unrealistic", fields=("close_date",), severity="warning",
+      category="consistency", when_present=True, seed="002", config="validity",
+      message="Open deal closes {value} ({years:.1f} years ahead, more than {threshold:g}); verify the close "
+              "date.")
+def _close_date_unrealistic(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
+    """Seed 002: verify deal values and close dates are realistic; seed 000: opportunity data must be
+    realistic. An open deal closing more than `[validity] close_date_max_years` ahead (a day's grace for time
+    zones); one more than `future_years` ahead is dates.invalid's, read as no date here."""
+    _, stage = open_stage(record, ctx)
+    if stage is None or stage.closed:
+        return
+    closes = ctx.parse_datetime(record.get("close_date"))
+    if closes is None:
+        return
+    years, now = params.close_date_max_years, ctx.now
+    try:
+        limit = now.replace(year=now.year + years)
+    except ValueError:  # 29 February
+        limit = now.replace(year=now.year + years, day=28)
+    if closes > limit + _GRACE:
+        yield Hit("close_date", record.get("close_date"),
+                  details={"years": (closes - now).days / 365.25, "threshold": years})
+
+
 @rule("opportunity.close_date.future_on_closed", fields=("close_date",), severity="warning",
       category="consistency", when_present=True, seed="000",
       message="Deal is closed but its close date {value} is still in the future.")

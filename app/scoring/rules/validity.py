@@ -631,19 +631,37 @@ def _amount_negative(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[
 @rule("opportunity.amount.unrealistic", fields=("amount",), severity="warning", category="validity",
       when_present=True,
       seed="000", config="validity",
-      message="Amount {worth} is above the realistic maximum {threshold:,.0f} {base}.")
+      message="Amount {worth} is {reason}.")
 def _amount_unrealistic(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
-    """Seed 000: amounts must be realistic (in the base currency, [currencies]); seed 002 asks to verify deal
-    values.
+    """Seed 000: opportunity amounts must be validated and realistic (in the base currency, [currencies]);
+    seed 002: verify deal values are realistic. Above `amount_max` on any deal; on an open deal, also at or
+    below `open_amount_min` (0 or 1: a placeholder, not the deal's value; a negative amount is
+    amount.negative's).
 
     Read as `Ruleset.deal_amount` reads a deal (text too, in the currency written in it), so the amounts
     this reports are those a deal's value leaves out."""
     rules = ctx.rules
     value = record.get("amount")
     number, currency = amount_in_currency(value, record.get("currency"), rules.file.currencies.base)
-    if number is not None and rules.in_base(number, currency) > params.amount_max:
-        yield Hit("amount", value, details={"threshold": params.amount_max, "base": rules.file.currencies.base,
-                                            "worth": rules.worth(number, currency)})
+    if number is None:
+        return
+    base = rules.file.currencies.base
+    in_base = rules.in_base(number, currency)
+    if in_base > params.amount_max:
+        reason = f"above the realistic maximum {params.amount_max:,.0f} {base}"
+    elif 0 <= in_base <= params.open_amount_min and _open_deal(record, ctx):
+        reason = (f"no realistic value for an open deal (at most {params.open_amount_min:,.0f} {base}: a "
+                  "placeholder); enter the expected deal value")
+    else:
+        return
+    yield Hit("amount", value, details={"threshold": params.amount_max, "base": base, "reason": reason,
+                                        "worth": rules.worth(number, currency)})
+
+
+def _open_deal(record: dict[str, Any], ctx: Any) -> bool:
+    """The deal is in a configured open stage (one with no stage, or an unknown one, is not known open)."""
+    name = ctx.rules.canonical_stage(record.get("stage"))
+    return name is not None and not ctx.rules.stage(name).closed
 
 
 @rule("opportunity.probability.out_of_range", fields=("probability",), severity="error", category="validity",
