@@ -57,12 +57,14 @@ def batch_lookups(records: Mapping[str, Iterable[dict[str, Any]]], rules: Rulese
     dm_roles = rules.decision_maker_roles
     decision_makers: defaultdict[str, set[str]] = defaultdict(set)
     booked: defaultdict[str, float] = defaultdict(float)
+    booked_deals: Counter[str] = Counter()
     for deal in records.get("opportunity", []):
         aid = link_id(deal.get("account_id"))
         stage = rules.canonical_stage(deal.get("stage"))
         definition = rules.stage(stage) if stage is not None else None
         if aid is not None and (definition is None or not definition.closed or definition.won):
             booked[aid] += rules.deal_amount(deal.get("amount"), deal.get("currency"))
+            booked_deals[aid] += 1
         if definition is not None and definition.closed:
             continue
         roles = deal.get("contact_roles")
@@ -87,6 +89,7 @@ def batch_lookups(records: Mapping[str, Iterable[dict[str, Any]]], rules: Rulese
                 decision_makers[aid].add(link_id(contact.get("id")) or f"\x00{n}")  # one without an id is one
     return Lookups(accounts=accounts, deal_value_by_account=dict(deal_value), booked_value_by_account=dict(booked),
                    active_deal_contacts=frozenset(active_contacts), open_deals_by_account=dict(open_deals),
+                   booked_deals_by_account=dict(booked_deals),
                    contacts_by_account={aid: len(keys) for aid, keys in people.items()},
                    decision_makers_by_account={aid: len(ids) for aid, ids in decision_makers.items()},
                    in_batch=True, has_contacts=n >= 0)

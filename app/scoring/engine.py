@@ -47,6 +47,7 @@ class Lookups:
     booked_value_by_account: Mapping[str, float] = field(default_factory=dict)  # open and won deals
     active_deal_contacts: frozenset[str] = frozenset()
     open_deals_by_account: Mapping[str, int] = field(default_factory=dict)
+    booked_deals_by_account: Mapping[str, int] = field(default_factory=dict)  # open and won deals
     contacts_by_account: Mapping[str, int] = field(default_factory=dict)
     decision_makers_by_account: Mapping[str, int] = field(default_factory=dict)
     # lead id -> its best match among the batch's contacts (`[duplicates] match_also`): contact_id, score,

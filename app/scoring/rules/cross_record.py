@@ -22,14 +22,16 @@ def _account_id(record: dict[str, Any]) -> str | None:
 
 
 @rule("account.contacts.single_contact_multi_deal", fields=("id",), severity="warning", category="cross_record",
-      seed="002", scope="batch", message="{deals} open deals but {who}.")
+      seed="001", scope="batch", message="{deals} open or won deals but {who}.")
 def _single_threaded(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
-    """Seed 002: companies with 2+ deals but one contact (multi-threading gap). A batch without contacts (an
-    accounts-and-deals export) says nothing of them: every account with deals would be reported."""
+    """Seed 001: companies with 2+ deals but only 1 contact person (seed 002: multi-threading gap). Deals
+    are the account's open and won ones (a customer with two Closed Won deals and one contact is as
+    single-threaded as a prospect); a lost deal is none. A batch without contacts (an accounts-and-deals
+    export) says nothing of them: every account with deals would be reported."""
     aid = _account_id(record)
     if not ctx.lookups.has_contacts:
         return
-    deals = ctx.lookups.open_deals_by_account.get(aid, 0) if aid else 0
+    deals = ctx.lookups.booked_deals_by_account.get(aid, 0) if aid else 0
     contacts = ctx.lookups.contacts_by_account.get(aid, 0) if aid else 0
     if deals >= 2 and contacts <= 1:
         who = "only one contact: single-threaded" if contacts else "no contact at all: nobody to reach"
