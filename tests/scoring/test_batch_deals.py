@@ -46,8 +46,8 @@ def deal(did: str, stage: str, **more: Any) -> dict[str, Any]:
 
 
 def test_won_deals_count_as_an_accounts_deals_for_single_threading(rules: Ruleset) -> None:
-    """Seed 001 'companies where we have 2+ deals but only 1 contact person': a customer with a won deal and an
-    open one, and one contact, was not reported (open deals only were counted); a lost deal still is none."""
+    """Seed 001 'companies where we have 2+ deals but only 1 contact person': a customer with a won deal and
+    an open one, and one contact, was not reported (open deals only were counted); a lost deal is none."""
     rule = "account.contacts.single_contact_multi_deal"
     body = {"accounts": [ACCOUNT], "contacts": [CONTACT],
             "opportunities": [deal("o1", "Closed Won", close_date="2024-01-31"), deal("o2", "Proposal")]}
