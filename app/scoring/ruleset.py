@@ -341,6 +341,8 @@ class Standardize(_Strict):
     # countries whose addresses abbreviate their states otherwise than ISO 3166-2 does: a short code there is
     # not judged as another country's state (state.country_mismatch)
     own_state_abbreviations: list[str] = []
+    # deal names that name no deal, besides [duplicates] placeholder_names (opportunity.name.placeholder)
+    placeholder_deal_names: list[str] = []
 
 
 class LevelSpec(_Strict):
@@ -953,6 +955,8 @@ class Ruleset:
     placeholder_years: frozenset[int] = frozenset()  # the years of validity.placeholder_* (a quick test)
     # [duplicates] placeholder_names, folded: a person's name field holding one is no name (name.placeholder)
     placeholder_names: frozenset[str] = frozenset()
+    # those and [standardize] placeholder_deal_names, folded: a deal named so is unnamed (name.placeholder)
+    placeholder_deal_names: frozenset[str] = frozenset()
     qualified_lead_statuses: frozenset[str] = frozenset()  # qualification.qualified_lead_statuses, as keys
     decision_maker_roles: frozenset[str] = frozenset()  # qualification.decision_maker_roles, as keys
     # the stages qualification.bant_stages names, as canonical stage names (written in any case, or an alias)
@@ -1126,6 +1130,8 @@ def compile_rules(model: RulesFile, data: dict[str, Any]) -> Ruleset:
         placeholder_years=frozenset(d.year for d in (*model.validity.placeholder_dates,
                                                      *model.validity.placeholder_instants)),
         placeholder_names=frozenset(fold(n) for n in model.duplicates.placeholder_names) - {""},
+        placeholder_deal_names=frozenset(fold(n) for n in (*model.duplicates.placeholder_names,
+                                                           *model.standardize.placeholder_deal_names)) - {""},
         stage_typo=label_typos(stage_lookup, model.standardize.stage_typo_similarity,
                                model.standardize.industry_typo_min_length,
                                model.standardize.industry_typo_margin, stage_key),

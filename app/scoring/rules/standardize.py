@@ -418,6 +418,20 @@ def _department_from_title(record: dict[str, Any], params: Any, ctx: Any) -> Ite
         yield Hit("department", record.get("department"), suggestion=ctx.normalized["department"])
 
 
+@rule("opportunity.name.placeholder", fields=("name",), severity="warning", category="completeness",
+      when_present=True, seed="002", config="standardize.placeholder_deal_names",
+      message="Deal name {value!r} is a placeholder; name the deal by its account and what it sells.")
+def _deal_name_placeholder(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
+    """Seed 002: standardize deal naming conventions (seed 000: naming conventions must be followed
+    consistently). A deal named 'New Opportunity', 'Untitled', 'test' or 'asdf' ([standardize]
+    placeholder_deal_names and the person rules' [duplicates] placeholder_names) names no deal, though it
+    fills the field; an empty name is opportunity.recommended.missing's."""
+    name = record.get("name")
+    if "name" in ctx.present and isinstance(name, str) and len(name) <= 60 \
+            and fold(name) in ctx.rules.placeholder_deal_names:
+        yield Hit("name", name)
+
+
 @rule("opportunity.stage.nonstandard", fields=("stage",), severity="info", category="standardization",
       when_present=True,
       seed="003", message="Stage {value!r} is better stored as {suggestion!r}.")
