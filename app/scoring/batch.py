@@ -31,7 +31,7 @@ from app.scoring.matching.dedupe import MATCHABLE, Matches, match_lazily
 from app.scoring.matching.linker import Prepared
 from app.scoring.registry import RULES
 from app.scoring.rules.completeness import measure_completeness
-from app.scoring.rules.cross_record import AFTER_MATCHING, READ_BATCH_ACCOUNTS
+from app.scoring.rules.cross_record import AFTER_MATCHING, READ_BATCH_ACCOUNTS, deal_key
 from app.scoring.ruleset import Ruleset
 from app.scoring.summary import PLURAL, SINGULAR, BatchSummary, impact_of, merges_of, note_priority
 from app.scoring.values import is_filled, link_id, mailbox_name
@@ -58,7 +58,11 @@ def batch_lookups(records: Mapping[str, Iterable[dict[str, Any]]], rules: Rulese
     decision_makers: defaultdict[str, set[str]] = defaultdict(set)
     booked: defaultdict[str, float] = defaultdict(float)
     booked_deals: Counter[str] = Counter()
+    twins: defaultdict[tuple[Any, ...], list[str | None]] = defaultdict(list)
     for deal in records.get("opportunity", []):
+        key = deal_key(deal, rules)
+        if key is not None:
+            twins[key].append(link_id(deal.get("id")))
         aid = link_id(deal.get("account_id"))
         stage = rules.canonical_stage(deal.get("stage"))
         definition = rules.stage(stage) if stage is not None else None
@@ -90,9 +94,16 @@ def batch_lookups(records: Mapping[str, Iterable[dict[str, Any]]], rules: Rulese
     return Lookups(accounts=accounts, deal_value_by_account=dict(deal_value), booked_value_by_account=dict(booked),
                    active_deal_contacts=frozenset(active_contacts), open_deals_by_account=dict(open_deals),
                    booked_deals_by_account=dict(booked_deals),
+                   deal_twins=_twins_by_id(twins.values()),
                    contacts_by_account={aid: len(keys) for aid, keys in people.items()},
                    decision_makers_by_account={aid: len(ids) for aid, ids in decision_makers.items()},
                    in_batch=True, has_contacts=n >= 0)
+
+
+def _twins_by_id(groups: Iterable[list[str | None]]) -> dict[str, list[str | None]]:
+    """Each deal id of a group of two or more deals with one `deal_key` -> the group's ids (one list shared
+    by its members: a thousand copies of one deal cost a thousand entries, not a million)."""
+    return {did: ids for ids in groups if len(ids) > 1 for did in ids if did is not None}
 
 
 def _person(contact: dict[str, Any], n: int, shared: frozenset[str]) -> Any:

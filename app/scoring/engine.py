@@ -53,6 +53,9 @@ class Lookups:
     # lead id -> its best match among the batch's contacts (`[duplicates] match_also`): contact_id, score,
     # band, reasons
     contact_matches: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    # opportunity.duplicate.in_batch: deal id -> the ids of the batch's deals with its account, name, amount
+    # and close date, itself included (`cross_record.deal_key`; None: one without an id; a list per group)
+    deal_twins: Mapping[str, list[str | None]] = field(default_factory=dict)
     in_batch: bool = False
     has_contacts: bool = False  # the batch holds contacts (a deals-only export says nothing of them)
 

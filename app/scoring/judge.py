@@ -29,7 +29,9 @@ KEPT_FIELDS = {"account": ("id", "industry", "owner_id", "name", "website"),
                # names too: one person entered twice counts once among an account's contacts (batch._person)
                "contact": ("id", "account_id", "email", "decision_role", "owner_id", "title", "first_name",
                            "last_name"),
-               "opportunity": ("id", "account_id", "amount", "stage", "contact_roles", "owner_id", "currency"),
+               # name and close date: a deal entered twice (opportunity.duplicate.in_batch)
+               "opportunity": ("id", "account_id", "amount", "stage", "contact_roles", "owner_id", "currency",
+                               "name", "close_date"),
                "lead": ("id", "owner_id", "status")}  # a converted lead is no duplicate of its contact
 # what survivor ranking, merge plans and merge priority read of a streamed record, after its filled count
 RANK_FIELDS = ("id", "decision_role", "account_id", "last_activity_at", "updated_at")

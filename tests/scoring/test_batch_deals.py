@@ -8,7 +8,7 @@ from typing import Any
 import orjson
 
 from app.scoring.batch import BatchRun, score_batch
-from app.scoring.engine import Options
+from app.scoring.engine import Options, score_record
 from app.scoring.judge import judge_lines
 from app.scoring.ruleset import Ruleset
 from tests.conftest import NOW
@@ -56,3 +56,32 @@ def test_won_deals_count_as_an_accounts_deals_for_single_threading(rules: Rulese
     assert message.startswith("2 open or won deals but only one contact"), message
     body["opportunities"][0] = deal("o1", "Closed Lost", close_date="2024-01-31")
     assert found(body, rules, rule) == set()
+
+
+def test_a_deal_entered_twice_is_reported_on_each_copy(rules: Ruleset) -> None:
+    """Seed 002 'clean up abandoned or duplicate deal records': two deals of one account with the same name
+    (case and spacing aside), amount and close date raised nothing. A different amount, close date or account
+    is another deal; a deal missing one of the four is compared with none."""
+    rule = "opportunity.duplicate.in_batch"
+    twin = deal("o2", "Proposal", name="  deal O1 ", close_date="2024-09-30T00:00:00Z")
+    body = {"accounts": [ACCOUNT], "contacts": [CONTACT],
+            "opportunities": [deal("o1", "Proposal"), twin, deal("o3", "Proposal", amount=20_001),
+                              deal("o4", "Proposal", name="Deal o1", close_date="2024-10-01"),
+                              deal("o5", "Proposal", name="Deal o1", account_id="a2"),
+                              deal("o6", "Proposal", name="Deal o1", amount=None)]}
+    assert found(body, rules, rule) == {"o1", "o2"}
+    report = json_batch(body, rules)["results"]["opportunities"][0]
+    issue = next(i for i in report["issues"] if i["rule"] == rule)
+    assert "The same deal as 'o2'" in issue["message"] and issue["severity"] == "warning"
+    single = score_record("opportunity", deal("o1", "Proposal"), rules, now=NOW)
+    assert rule not in {i["rule"] for i in single["issues"]}  # batch scope: one deal has no twin
+
+
+def test_many_copies_of_one_deal_name_ten_and_count_the_rest(rules: Ruleset) -> None:
+    """A deal entered 30 times: each copy names ten others and counts the rest (one list per group, O(n))."""
+    body = {"opportunities": [deal(f"o{n}", "Proposal", name="Renewal") for n in range(30)]}
+    reports = json_batch(body, rules)["results"]["opportunities"]
+    messages = [i["message"] for r in reports for i in r["issues"] if i["rule"] == "opportunity.duplicate.in_batch"]
+    assert len(messages) == 30
+    assert messages[0].startswith("The same deal as 'o1', 'o2'") and "and 19 more" in messages[0]
+    assert "'o29'" not in messages[29] and "and 19 more" in messages[29]

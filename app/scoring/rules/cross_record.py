@@ -6,9 +6,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from app.scoring.matching.normalize import fold
 from app.scoring.registry import Hit, rule
 from app.scoring.rules.timeliness import active_lead
-from app.scoring.values import link_id
+from app.scoring.values import amount_in_currency, currency_code, link_id, parse_datetime
 
 # rules whose findings need the batch's duplicates first, so a record's own report never holds them
 AFTER_MATCHING = frozenset({"lead.duplicate.existing_contact"})
@@ -101,3 +102,40 @@ def _lead_is_contact(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[
         yield Hit("id", lead, details={"contact_id": match["contact_id"], "score": match["score"],
                                        "band": match["band"].replace("_", "-"),
                                        "reasons": "; ".join(match["reasons"])})
+
+
+def deal_key(deal: dict[str, Any], rules: Any) -> tuple[Any, ...] | None:
+    """What makes two deals one (opportunity.duplicate.in_batch): the account, the name (`fold`ed: case,
+    accents, punctuation and spacing aside), the amount with its currency and the close date; None unless all
+    four are written."""
+    aid, name = link_id(deal.get("account_id")), deal.get("name")
+    if aid is None or not isinstance(name, str) or not (folded := fold(name[:200])):
+        return None
+    base = rules.file.currencies.base
+    amount, currency = amount_in_currency(deal.get("amount"), deal.get("currency"), base)
+    closes = parse_datetime(deal.get("close_date"))
+    if amount is None or closes is None:
+        return None
+    code = (currency_code(currency) or str(currency).strip().upper()) if currency else base
+    return aid, folded, amount, code, closes.date()
+
+
+@rule("opportunity.duplicate.in_batch", fields=("account_id", "name", "amount", "close_date"),
+      severity="warning", category="duplicates", seed="002", scope="batch",
+      message="The same deal as {others}: one account, name, amount and close date; merge or close the "
+              "duplicate.")
+def _deal_twin(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
+    """Seed 002: clean up abandoned or duplicate deal records. Deals of one batch with the same account, name
+    (case, accents and punctuation aside), amount and currency, and close date: each is reported, naming the
+    others (batch scope: a single deal is judged against no other deal; one without an id is named, not
+    reported)."""
+    twins, own = ctx.lookups.deal_twins, link_id(record.get("id"))
+    group = twins.get(own) if twins and own is not None else None
+    if group:
+        others = group[:11]
+        if own in others:
+            others.remove(own)
+        named = ", ".join(repr(o) if o is not None else "a deal without an id" for o in others[:10])
+        more = len(group) - 1 - min(len(others), 10)
+        named += f" and {more} more" if more > 0 else ""
+        yield Hit("name", record.get("name"), details={"others": named})
