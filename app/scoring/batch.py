@@ -83,16 +83,21 @@ def batch_lookups(records: Mapping[str, Iterable[dict[str, Any]]], rules: Rulese
             open_deals[aid] += 1
             deal_value[aid] += rules.deal_amount(deal.get("amount"), deal.get("currency"))
     people: defaultdict[str, set[Any]] = defaultdict(set)
+    contact_ids: set[str] = set()
     dm_seniorities = frozenset(rules.file.qualification.decision_maker_seniorities)
     n = -1
     for n, contact in enumerate(records.get("contact", [])):
+        cid = link_id(contact.get("id"))
+        if cid is not None:
+            contact_ids.add(cid)
         aid = link_id(contact.get("account_id"))
         if aid is not None:
             people[aid].add(_person(contact, n, rules.shared_mailboxes))
             if _decision_maker(contact, dm_roles, dm_seniorities, rules):
                 decision_makers[aid].add(link_id(contact.get("id")) or f"\x00{n}")  # one without an id is one
     return Lookups(accounts=accounts, deal_value_by_account=dict(deal_value), booked_value_by_account=dict(booked),
-                   active_deal_contacts=frozenset(active_contacts), open_deals_by_account=dict(open_deals),
+                   active_deal_contacts=frozenset(active_contacts), contact_ids=frozenset(contact_ids),
+                   open_deals_by_account=dict(open_deals),
                    booked_deals_by_account=dict(booked_deals),
                    deal_twins=_twins_by_id(twins.values()),
                    contacts_by_account={aid: len(keys) for aid, keys in people.items()},

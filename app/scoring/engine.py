@@ -46,6 +46,7 @@ class Lookups:
     deal_value_by_account: Mapping[str, float] = field(default_factory=dict)  # open deals
     booked_value_by_account: Mapping[str, float] = field(default_factory=dict)  # open and won deals
     active_deal_contacts: frozenset[str] = frozenset()
+    contact_ids: frozenset[str] = frozenset()  # the batch's contacts (opportunity.contact.not_in_batch)
     open_deals_by_account: Mapping[str, int] = field(default_factory=dict)
     booked_deals_by_account: Mapping[str, int] = field(default_factory=dict)  # open and won deals
     contacts_by_account: Mapping[str, int] = field(default_factory=dict)

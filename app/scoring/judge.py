@@ -25,7 +25,7 @@ from app.scoring.summary import PLURAL, SINGULAR, BatchSummary
 from app.scoring.values import link_id
 
 # what the cross-record rules and the lookups read; a stream keeps only these per record
-KEPT_FIELDS = {"account": ("id", "industry", "owner_id", "name", "website"),
+KEPT_FIELDS = {"account": ("id", "industry", "owner_id", "name", "website", "parent_account_id"),
                # names too: one person entered twice counts once among an account's contacts (batch._person)
                "contact": ("id", "account_id", "email", "decision_role", "owner_id", "title", "first_name",
                            "last_name"),

@@ -85,3 +85,23 @@ def test_many_copies_of_one_deal_name_ten_and_count_the_rest(rules: Ruleset) -> 
     assert len(messages) == 30
     assert messages[0].startswith("The same deal as 'o1', 'o2'") and "and 19 more" in messages[0]
     assert "'o29'" not in messages[29] and "and 19 more" in messages[29]
+
+
+def test_links_to_records_missing_from_the_batch_are_reported(rules: Ruleset) -> None:
+    """Seed 002 'relationship integrity maintenance': a contact role naming a contact the batch does not hold,
+    and a parent account it does not hold, raised nothing (a record's account did); as for an account, a batch
+    without contacts says nothing of them."""
+    parent = dict(ACCOUNT, id="a0")
+    child = dict(ACCOUNT, id="a1", parent_account_id="a0")
+    orphan = dict(ACCOUNT, id="a2", parent_account_id="a9")
+    roles = [{"contact_id": "c1", "role": "champion"}, {"contact_id": "c9", "role": "influencer"},
+             {"contact_id": "c9", "role": "user"}]
+    body = {"accounts": [parent, child, orphan], "contacts": [CONTACT],
+            "opportunities": [deal("o1", "Proposal", contact_roles=roles)]}
+    assert found(body, rules, "account.parent.not_in_batch") == {"a2"}
+    assert found(body, rules, "opportunity.contact.not_in_batch") == {"o1"}
+    missing = [f for f in json_batch(body, rules)["cross_record"]
+               if f["rule"] == "opportunity.contact.not_in_batch"]
+    assert [(f["value"], f["severity"]) for f in missing] == [("c9", "info")]
+    del body["contacts"]
+    assert found(body, rules, "opportunity.contact.not_in_batch") == set()

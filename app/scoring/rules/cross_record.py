@@ -82,6 +82,34 @@ for _t in ("contact", "opportunity"):
          description="Seed 004 relationship integrity maintenance on imports.")(_account_missing)
 
 
+@rule("account.parent.not_in_batch", fields=("parent_account_id",), severity="info", category="cross_record",
+      seed="002", scope="batch", message="Parent account {value!r} is not in this batch.")
+def _parent_missing(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
+    """Seed 002: relationship integrity maintenance on imports: the account's parent account is not in the
+    batch (informational: it may exist in the CRM), as a record's account is (`*.account.not_in_batch`)."""
+    parent, accounts = link_id(record.get("parent_account_id")), ctx.lookups.accounts
+    if ctx.lookups.in_batch and accounts and parent is not None and parent not in accounts:
+        yield Hit("parent_account_id", record.get("parent_account_id"))
+
+
+@rule("opportunity.contact.not_in_batch", fields=("contact_roles",), severity="info", category="cross_record",
+      seed="002", scope="batch", message="Contact {value!r} named in the deal's contact roles is not in this "
+                                         "batch.")
+def _role_contact_missing(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
+    """Seed 002: relationship integrity maintenance on imports: a contact the deal's contact roles name is not
+    in the batch (informational: it may exist in the CRM), once per contact. A batch without contacts (a
+    deals-only export) says nothing of them: every deal with contact roles would be reported."""
+    roles, lookups = record.get("contact_roles"), ctx.lookups
+    if not (lookups.in_batch and lookups.has_contacts and isinstance(roles, list)):
+        return
+    seen: set[str] = set()
+    for role in roles:
+        cid = link_id(role.get("contact_id")) if isinstance(role, dict) else None
+        if cid is not None and cid not in lookups.contact_ids and cid not in seen:
+            seen.add(cid)
+            yield Hit("contact_roles", role.get("contact_id"))
+
+
 @rule("lead.duplicate.existing_contact", fields=("id",), severity="warning", category="duplicates", seed="001",
       scope="batch", config="duplicates",
       message="Already a contact: {contact_id} (score {score:.2f}, {band}: {reasons}); convert the lead into that "
