@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import time
 from collections import ChainMap, Counter, defaultdict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -34,7 +34,7 @@ from app.scoring.rules.completeness import measure_completeness
 from app.scoring.rules.cross_record import AFTER_MATCHING, READ_BATCH_ACCOUNTS, deal_key
 from app.scoring.ruleset import Ruleset
 from app.scoring.summary import PLURAL, SINGULAR, BatchSummary, impact_of, merges_of, note_priority
-from app.scoring.values import is_filled, link_id, mailbox_name
+from app.scoring.values import is_filled, link_id, mailbox_name, salesforce_id15
 
 __all__ = ["KEPT_FIELDS", "PLURAL", "SINGULAR", "BatchRun", "BatchSummary", "FoundDuplicates",
            "batch_lookups", "cross_record_findings", "impact_of", "match_packed", "match_packed_json", "score_batch"]
@@ -46,11 +46,13 @@ def batch_lookups(records: Mapping[str, Iterable[dict[str, Any]]], rules: Rulese
     An account's decision makers are its contacts with a decision-maker `decision_role` and the contacts its
     open deals name in such a contact role (Salesforce's OpportunityContactRole), each counted once.
     """
+    link, aliases = id_linker()
     accounts = {}
     for account in records.get("account", []):
-        aid = link_id(account.get("id"))
+        aid = link(account.get("id"))
         if aid is not None:
             accounts[aid] = account
+        link(account.get("parent_account_id"))  # read once here, as every id the rules look up
     open_deals: Counter[str] = Counter()
     deal_value: defaultdict[str, float] = defaultdict(float)
     active_contacts: set[str] = set()
@@ -60,20 +62,21 @@ def batch_lookups(records: Mapping[str, Iterable[dict[str, Any]]], rules: Rulese
     booked_deals: Counter[str] = Counter()
     twins: defaultdict[tuple[Any, ...], list[str | None]] = defaultdict(list)
     for deal in records.get("opportunity", []):
-        key = deal_key(deal, rules)
+        aid = link(deal.get("account_id"))
+        key = deal_key(deal, rules, aid)
         if key is not None:
             twins[key].append(link_id(deal.get("id")))
-        aid = link_id(deal.get("account_id"))
         stage = rules.canonical_stage(deal.get("stage"))
         definition = rules.stage(stage) if stage is not None else None
         if aid is not None and (definition is None or not definition.closed or definition.won):
             booked[aid] += rules.deal_amount(deal.get("amount"), deal.get("currency"))
             booked_deals[aid] += 1
+        roles = deal.get("contact_roles")
+        contacts = [link(role.get("contact_id")) if isinstance(role, dict) else None
+                    for role in roles] if isinstance(roles, list) else []
         if definition is not None and definition.closed:
             continue
-        roles = deal.get("contact_roles")
-        for role in roles if isinstance(roles, list) else []:
-            contact_id = link_id(role.get("contact_id")) if isinstance(role, dict) else None
+        for role, contact_id in zip(roles if contacts else (), contacts, strict=True):
             if contact_id is not None:
                 active_contacts.add(contact_id)
                 named = role.get("role")
@@ -87,28 +90,52 @@ def batch_lookups(records: Mapping[str, Iterable[dict[str, Any]]], rules: Rulese
     dm_seniorities = frozenset(rules.file.qualification.decision_maker_seniorities)
     n = -1
     for n, contact in enumerate(records.get("contact", [])):
-        cid = link_id(contact.get("id"))
+        cid = link(contact.get("id"))
         if cid is not None:
             contact_ids.add(cid)
-        aid = link_id(contact.get("account_id"))
+        aid = link(contact.get("account_id"))
         if aid is not None:
             people[aid].add(_person(contact, n, rules.shared_mailboxes))
             if _decision_maker(contact, dm_roles, dm_seniorities, rules):
-                decision_makers[aid].add(link_id(contact.get("id")) or f"\x00{n}")  # one without an id is one
+                decision_makers[aid].add(cid or f"\x00{n}")  # one without an id is one
     return Lookups(accounts=accounts, deal_value_by_account=dict(deal_value), booked_value_by_account=dict(booked),
                    active_deal_contacts=frozenset(active_contacts), contact_ids=frozenset(contact_ids),
                    open_deals_by_account=dict(open_deals),
                    booked_deals_by_account=dict(booked_deals),
-                   deal_twins=_twins_by_id(twins.values()),
+                   deal_twins=_twins_by_id(twins.values(), link),
                    contacts_by_account={aid: len(keys) for aid, keys in people.items()},
                    decision_makers_by_account={aid: len(ids) for aid, ids in decision_makers.items()},
-                   in_batch=True, has_contacts=n >= 0)
+                   in_batch=True, has_contacts=n >= 0, id_aliases=aliases)
 
 
-def _twins_by_id(groups: Iterable[list[str | None]]) -> dict[str, list[str | None]]:
-    """Each deal id of a group of two or more deals with one `deal_key` -> the group's ids (one list shared
-    by its members: a thousand copies of one deal cost a thousand entries, not a million)."""
-    return {did: ids for ids in groups if len(ids) > 1 for did in ids if did is not None}
+def id_linker() -> tuple[Callable[[Any], str | None], dict[str, str]]:
+    """(link, aliases): `link` reads a record id or reference as a batch's lookups key it (`link_id`; an
+    18-character Salesforce id whose last three characters are its case checksum as its 15-character form,
+    `salesforce_id15`: '0015g00000ABCDEAA2' and '0015g00000ABCDE' are one account), each id's checksum worked
+    out once; `aliases` collects the 18-character ids it read so (`Lookups.id_aliases`, for the rules)."""
+    aliases: dict[str, str] = {}
+    checked: dict[str, str] = {}
+
+    def link(value: Any) -> str | None:
+        lid = link_id(value)
+        if lid is None or len(lid) != 18:
+            return lid
+        read = checked.get(lid)
+        if read is None:
+            read = checked[lid] = salesforce_id15(lid) or lid
+            if read != lid:
+                aliases[lid] = read
+        return read
+
+    return link, aliases
+
+
+def _twins_by_id(groups: Iterable[list[str | None]],
+                 link: Callable[[Any], str | None]) -> dict[str, list[str | None]]:
+    """Each deal id (as `link` reads it) of a group of two or more deals with one `deal_key` -> the group's
+    ids as written (one list shared by its members: a thousand copies of one deal cost a thousand entries,
+    not a million)."""
+    return {did: ids for ids in groups if len(ids) > 1 for did in map(link, ids) if did is not None}
 
 
 def _person(contact: dict[str, Any], n: int, shared: frozenset[str]) -> Any:
@@ -271,7 +298,10 @@ class BatchRun:
                     if (record_type, str(record.get("id"))) in wanted:
                         accounts_of.setdefault(record_type, {})[str(record.get("id"))] = \
                             link_id(record.get("account_id")) or ""
-            self.summary.add_cross(cross, lookups.deal_value_by_account, accounts_of)
+            values = dict(lookups.deal_value_by_account)  # read by the ids as written: 18-character ones too
+            values.update((alias, values[short]) for alias, short in lookups.id_aliases.items()
+                          if short in values)
+            self.summary.add_cross(cross, values, accounts_of)
             for record_type, rid, rule, field, severity in covered_gaps(cross, self.kept_records(), lookups,
                                                                           self.rules, self.now, self.options):
                 self.summary.count_under(record_type, rid, rule, field, severity)

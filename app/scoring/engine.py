@@ -59,6 +59,15 @@ class Lookups:
     deal_twins: Mapping[str, list[str | None]] = field(default_factory=dict)
     in_batch: bool = False
     has_contacts: bool = False  # the batch holds contacts (a deals-only export says nothing of them)
+    # an 18-character Salesforce id of the batch's records with its valid checksum -> its 15-character form
+    # (`values.salesforce_id15`), found once as the lookups are built: the maps above are keyed by the latter
+    id_aliases: Mapping[str, str] = field(default_factory=dict)
+
+    def link(self, value: Any) -> str | None:
+        """A record id or reference as the maps above are keyed: `link_id`, an 18-character Salesforce id of
+        the batch as its 15-character form."""
+        lid = link_id(value)
+        return self.id_aliases.get(lid, lid) if self.id_aliases and lid is not None else lid
 
 
 @dataclass(slots=True)
@@ -323,8 +332,9 @@ def record_region(record_type: str, record: dict[str, Any], ctx: Context) -> str
     region = address_region(record.get(ADDRESS_FIELD[record_type]), lookup)
     if region is None and record_type == "contact":
         embedded = record.get("account")
+        link = ctx.lookups.link
         account = embedded if isinstance(embedded, dict) and isinstance(embedded.get("billing_address"), dict) \
-            else ctx.lookups.accounts.get(link_id(record.get("account_id")))  # type: ignore[arg-type]
+            else ctx.lookups.accounts.get(link(record.get("account_id")))  # type: ignore[arg-type]
         if account is not None:
             region = address_region(account.get("billing_address"), lookup)
     return region

@@ -22,7 +22,6 @@ from app.scoring.matching.merge import completeness_count
 from app.scoring.matching.normalize import record_keys
 from app.scoring.ruleset import Ruleset
 from app.scoring.summary import PLURAL, SINGULAR, BatchSummary
-from app.scoring.values import link_id
 
 # what the cross-record rules and the lookups read; a stream keeps only these per record
 KEPT_FIELDS = {"account": ("id", "industry", "owner_id", "name", "website", "parent_account_id"),
@@ -165,8 +164,10 @@ def deal_value(record_type: str, entry: dict[str, Any], lookups: Lookups | None,
         if rules.closed_stage(entry.get("stage")):
             return 0.0
         return rules.deal_amount(entry.get("amount"), entry.get("currency"))
-    key = link_id(entry.get("id") if record_type == "account" else entry.get("account_id"))
-    if lookups is not None and key is not None:
+    if lookups is None:
+        return 0.0
+    key = lookups.link(entry.get("id") if record_type == "account" else entry.get("account_id"))
+    if key is not None:
         return lookups.deal_value_by_account.get(key, 0.0)
     return 0.0
 

@@ -484,6 +484,23 @@ def link_id(value: Any) -> str | None:
     return None
 
 
+_SF_CHECKSUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
+
+
+def salesforce_id15(value: str) -> str | None:
+    """The 15-character form of an 18-character Salesforce id whose last three characters are its case
+    checksum (per five-character chunk, a bit for each capital letter, read in 'A'..'Z0'..'5'), else None:
+    '0015g00000ABCDEAA2' is '0015g00000ABCDE'; another 18-character id is left as it is."""
+    if len(value) != 18 or not value.isascii() or not value.isalnum():
+        return None
+    for n in range(3):
+        chunk = value[5 * n:5 * n + 5]
+        bits = sum(1 << i for i, c in enumerate(chunk) if "A" <= c <= "Z")
+        if value[15 + n] != _SF_CHECKSUM[bits]:
+            return None
+    return value[:15]
+
+
 YES = frozenset({"true", "yes", "y", "1"})  # how CRMs and spreadsheets write a checked box as text
 
 

@@ -11,6 +11,7 @@ from app.scoring.batch import BatchRun, score_batch
 from app.scoring.engine import Options, score_record
 from app.scoring.judge import judge_lines
 from app.scoring.ruleset import Ruleset
+from app.scoring.values import salesforce_id15
 from tests.conftest import NOW
 
 TYPES = {"accounts": "account", "contacts": "contact", "opportunities": "opportunity", "leads": "lead"}
@@ -105,3 +106,46 @@ def test_links_to_records_missing_from_the_batch_are_reported(rules: Ruleset) ->
     assert [(f["value"], f["severity"]) for f in missing] == [("c9", "info")]
     del body["contacts"]
     assert found(body, rules, "opportunity.contact.not_in_batch") == set()
+
+
+LONG, SHORT = "0015g00000ABCDEAA5", "0015g00000ABCDE"  # one Salesforce account: its 18- and 15-character ids
+
+
+def test_salesforce_ids_read_as_their_15_character_form_only_with_a_valid_checksum() -> None:
+    assert salesforce_id15(LONG) == SHORT
+    assert salesforce_id15("001A0000006Vm9rIAC") == "001A0000006Vm9r"  # Salesforce's documented example
+    assert salesforce_id15("0015g00000ABCDEAA2") is None  # a wrong checksum: another id, left as it is
+    assert salesforce_id15("0015g00000abcdeAA5") is None  # the case the checksum records differs
+    assert salesforce_id15(SHORT) is None and salesforce_id15("order-2024-000001x") is None
+
+
+def test_an_18_character_salesforce_id_links_to_the_same_records_15_character_id(rules: Ruleset) -> None:
+    """An account exported with its 18-character id and its deals and contacts naming the 15-character one
+    (or the other way round) were different accounts: the industry gap on $60K went unreported and every
+    deal and contact was 'not in this batch'."""
+    for account_id, reference in ((LONG, SHORT), (SHORT, LONG)):
+        account = {"id": account_id, "name": "Acme", "owner_id": "u1"}
+        contact = dict(CONTACT, account_id=reference)
+        body = {"accounts": [account], "contacts": [contact],
+                "opportunities": [deal("o1", "Proposal", account_id=reference, amount=60_000),
+                                  deal("o2", "Closed Won", account_id=LONG, close_date="2024-01-31")]}
+        assert found(body, rules, "account.industry.missing_high_value") == {account_id}
+        assert found(body, rules, "account.contacts.single_contact_multi_deal") == {account_id}
+        assert found(body, rules, "opportunity.account.not_in_batch") == set()
+        assert found(body, rules, "contact.account.not_in_batch") == set()
+    # an 18-character id without its checksum is another id
+    body = {"accounts": [{"id": "0015g00000ABCDEAA2", "name": "Acme"}],
+            "opportunities": [deal("o1", "Proposal", account_id=SHORT)]}
+    assert found(body, rules, "opportunity.account.not_in_batch") == {"o1"}
+
+
+def test_contact_roles_and_parents_link_18_character_ids_too(rules: Ruleset) -> None:
+    """The same reading wherever ids are compared: a contact role's contact, a parent account."""
+    contact = {"id": "0035g00000XyZab", "account_id": SHORT, "first_name": "Ann", "last_name": "Lee"}
+    roles = [{"contact_id": "0035g00000XyZabAAF", "role": "champion"}]
+    subsidiary = {"id": "a2", "name": "Acme EU", "parent_account_id": LONG}
+    body = {"accounts": [{"id": SHORT, "name": "Acme"}, subsidiary], "contacts": [contact],
+            "opportunities": [deal("o1", "Proposal", account_id=SHORT, contact_roles=roles)]}
+    assert found(body, rules, "opportunity.contact.not_in_batch") == set()
+    assert found(body, rules, "account.parent.not_in_batch") == set()
+    assert found(body, rules, "contact.email.missing_on_active_deal") == {"0035g00000XyZab"}

@@ -12,7 +12,7 @@ from app.scoring.formats import URL_SCHEMES, UrlCheck, ascii_domain, check_url, 
 from app.scoring.matching.normalize import free_mail_domains, private_site
 from app.scoring.registry import Hit, rule
 from app.scoring.ruleset import stage_key
-from app.scoring.values import CLOCK_SKEW, currency_code, is_number, link_id, probability_as_text, read_amount
+from app.scoring.values import CLOCK_SKEW, currency_code, is_number, probability_as_text, read_amount
 
 ACTIVITY_FIELDS = ("created_at", "updated_at", "last_activity_at", "last_verified_at", "first_response_at",
                    "last_contacted_at", "stage_changed_at")
@@ -234,7 +234,7 @@ def account_website(record: dict[str, Any], ctx: Any) -> Any:
     embedded = record.get("account")
     if isinstance(embedded, dict) and embedded.get("website"):
         return embedded.get("website")
-    account = ctx.lookups.accounts.get(link_id(record.get("account_id")))  # type: ignore[arg-type]
+    account = ctx.lookups.accounts.get(ctx.lookups.link(record.get("account_id")))  # type: ignore[arg-type]
     return account.get("website") if account else None
 
 

@@ -18,8 +18,8 @@ AFTER_MATCHING = frozenset({"lead.duplicate.existing_contact"})
 READ_BATCH_ACCOUNTS = frozenset({"contact.email.domain_mismatch"})
 
 
-def _account_id(record: dict[str, Any]) -> str | None:
-    return link_id(record.get("id"))
+def _account_id(record: dict[str, Any], ctx: Any) -> str | None:
+    return ctx.lookups.link(record.get("id"))  # type: ignore[no-any-return]
 
 
 @rule("account.contacts.single_contact_multi_deal", fields=("id",), severity="warning", category="cross_record",
@@ -29,7 +29,7 @@ def _single_threaded(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[
     are the account's open and won ones (a customer with two Closed Won deals and one contact is as
     single-threaded as a prospect); a lost deal is none. A batch without contacts (an accounts-and-deals
     export) says nothing of them: every account with deals would be reported."""
-    aid = _account_id(record)
+    aid = _account_id(record, ctx)
     if not ctx.lookups.has_contacts:
         return
     deals = ctx.lookups.booked_deals_by_account.get(aid, 0) if aid else 0
@@ -45,7 +45,7 @@ def _single_threaded(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[
 def _no_decision_maker(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
     """Seed 000: decision maker contacts must be identified on accounts with real pipeline (in a batch that
     holds contacts: a deals-only export does not say who they are)."""
-    aid = _account_id(record)
+    aid = _account_id(record, ctx)
     if not ctx.lookups.has_contacts:
         return
     amount = ctx.lookups.deal_value_by_account.get(aid, 0.0) if aid else 0.0
@@ -58,7 +58,7 @@ def _no_decision_maker(record: dict[str, Any], params: Any, ctx: Any) -> Iterato
       message="Open deals worth {amount:,.0f} (in the base currency) but only {contacts} contact(s) (want {threshold}).")
 def _too_few_contacts(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
     """Seed 002: high-value accounts with few contacts (in a batch that holds contacts, as above)."""
-    aid = _account_id(record)
+    aid = _account_id(record, ctx)
     if not ctx.lookups.has_contacts:
         return
     amount = ctx.lookups.deal_value_by_account.get(aid, 0.0) if aid else 0.0
@@ -71,7 +71,7 @@ def _too_few_contacts(record: dict[str, Any], params: Any, ctx: Any) -> Iterator
 def _account_missing(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
     """The record points at an account that is not in the batch (informational: it may exist in the CRM). A
     batch without accounts (a contacts-only export) says nothing of them: every record would be reported."""
-    aid = link_id(record.get("account_id"))
+    aid = ctx.lookups.link(record.get("account_id"))
     if ctx.lookups.in_batch and ctx.lookups.accounts and aid is not None and aid not in ctx.lookups.accounts:
         yield Hit("account_id", record.get("account_id"))
 
@@ -87,7 +87,7 @@ for _t in ("contact", "opportunity"):
 def _parent_missing(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
     """Seed 002: relationship integrity maintenance on imports: the account's parent account is not in the
     batch (informational: it may exist in the CRM), as a record's account is (`*.account.not_in_batch`)."""
-    parent, accounts = link_id(record.get("parent_account_id")), ctx.lookups.accounts
+    parent, accounts = ctx.lookups.link(record.get("parent_account_id")), ctx.lookups.accounts
     if ctx.lookups.in_batch and accounts and parent is not None and parent not in accounts:
         yield Hit("parent_account_id", record.get("parent_account_id"))
 
@@ -104,7 +104,7 @@ def _role_contact_missing(record: dict[str, Any], params: Any, ctx: Any) -> Iter
         return
     seen: set[str] = set()
     for role in roles:
-        cid = link_id(role.get("contact_id")) if isinstance(role, dict) else None
+        cid = lookups.link(role.get("contact_id")) if isinstance(role, dict) else None
         if cid is not None and cid not in lookups.contact_ids and cid not in seen:
             seen.add(cid)
             yield Hit("contact_roles", role.get("contact_id"))
@@ -132,11 +132,11 @@ def _lead_is_contact(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[
                                        "reasons": "; ".join(match["reasons"])})
 
 
-def deal_key(deal: dict[str, Any], rules: Any) -> tuple[Any, ...] | None:
-    """What makes two deals one (opportunity.duplicate.in_batch): the account, the name (`fold`ed: case,
-    accents, punctuation and spacing aside), the amount with its currency and the close date; None unless all
-    four are written."""
-    aid, name = link_id(deal.get("account_id")), deal.get("name")
+def deal_key(deal: dict[str, Any], rules: Any, aid: str | None) -> tuple[Any, ...] | None:
+    """What makes two deals one (opportunity.duplicate.in_batch): the account (`aid`, its id as the batch's
+    lookups key it), the name (`fold`ed: case, accents, punctuation and spacing aside), the amount with its
+    currency and the close date; None unless all four are written."""
+    name = deal.get("name")
     if aid is None or not isinstance(name, str) or not (folded := fold(name[:200])):
         return None
     base = rules.file.currencies.base
@@ -158,7 +158,7 @@ def _deal_twin(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
     others (batch scope: a single deal is judged against no other deal; one without an id is named, not
     reported)."""
     twins, own = ctx.lookups.deal_twins, link_id(record.get("id"))
-    group = twins.get(own) if twins and own is not None else None
+    group = twins.get(ctx.lookups.link(own)) if twins and own is not None else None  # type: ignore[arg-type]
     if group:
         others = group[:11]
         if own in others:

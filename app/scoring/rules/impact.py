@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from app.scoring.registry import Hit, rule
-from app.scoring.values import amount_in_currency, link_id
+from app.scoring.values import amount_in_currency
 
 
 @rule("opportunity.stage.missing_high_value", fields=("stage", "amount"), severity="error", category="impact",
@@ -39,7 +39,7 @@ def _high_value_without_industry(record: dict[str, Any], params: Any, ctx: Any) 
     Deal value here is the account's open and won deals (a lost one is no value of the company's): a customer
     with a $60K Closed Won deal and no industry falls out of every segment report as surely as a prospect
     (helper-57; the cross-record rules about pipeline weigh open deals only)."""
-    aid = link_id(record.get("id"))
+    aid = ctx.lookups.link(record.get("id"))
     amount = ctx.lookups.booked_value_by_account.get(aid, 0.0) if aid is not None else 0.0
     if amount > params.high_value_account and "industry" not in ctx.present:
         yield Hit("industry", record.get("industry"), details={"amount": amount, "threshold": params.high_value_account,
@@ -51,7 +51,7 @@ def _high_value_without_industry(record: dict[str, Any], params: Any, ctx: Any) 
       covers=("contact.required.missing", "contact.recommended.missing"))  # one empty email, one penalty
 def _active_deal_without_email(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
     """Seed 002: people involved in active deals without email addresses (needs the batch's deals)."""
-    contact_id = link_id(record.get("id"))
+    contact_id = ctx.lookups.link(record.get("id"))
     if contact_id is not None and contact_id in ctx.lookups.active_deal_contacts \
             and "email" not in ctx.present:
         yield Hit("email", record.get("email"))
