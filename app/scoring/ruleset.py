@@ -641,8 +641,12 @@ class RulesFile(_Strict):
         return self
 
     def alias_keys(self, picklist: str) -> dict[str, str]:
-        """[picklist_aliases] of one picklist as keys: another way to write a value -> the key it stands for."""
-        return {picklist_key(a): picklist_key(v) for a, v in self.picklist_aliases.get(picklist, {}).items()}
+        """[picklist_aliases] of one picklist as keys: another way to write a value -> the key it stands for.
+        A value of the picklist itself is that value, whatever an alias says (an organisation whose own
+        statuses have an 'Inactive' keeps it, not the default alias's 'recycled')."""
+        own = {picklist_key(v) for v in self.picklists.get(picklist, ())}
+        return {key: picklist_key(v) for a, v in self.picklist_aliases.get(picklist, {}).items()
+                if (key := picklist_key(a)) not in own}
 
     def value_key(self, picklist: str, value: str) -> str:
         """A configured value as the rules compare it: its key, an alias read as the value it stands for (at
@@ -762,9 +766,9 @@ def _keep_own_statuses(merged: dict[str, Any], org: dict[str, Any], statuses: li
     """The default lead-status lists an organisation's file leaves alone, kept to the statuses of its own
     picklist (aliases read); the default `inactive_status` dropped when it has no such status."""
     raw_aliases = (merged.get("picklist_aliases") or {}).get("lead_status") or {}
-    aliases = {picklist_key(a): picklist_key(v) for a, v in raw_aliases.items() if isinstance(a, str)
-               and isinstance(v, str)}
     own = {picklist_key(s) for s in statuses}
+    aliases = {picklist_key(a): picklist_key(v) for a, v in raw_aliases.items() if isinstance(a, str)
+               and isinstance(v, str) and picklist_key(a) not in own}  # as `RulesFile.alias_keys` reads them
 
     def has(value: Any) -> bool:
         return isinstance(value, str) and aliases.get(picklist_key(value), picklist_key(value)) in own

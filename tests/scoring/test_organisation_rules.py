@@ -116,7 +116,9 @@ def test_a_grade_scale_replaces_the_default_one() -> None:
     ({"scoring": {"penalty": {"error": -10}}}, "greater than or equal to 0"),
     ({"kpi": {"accuracy": float("nan")}}, "finite number"),
     # status lists are statuses
-    ({"timeliness": {"inactive_lead_statuses": ["dead"]}}, r"inactive_lead_statuses not in .* \['dead'\]"),
+    # ('dead' is a default alias of disqualified)
+    ({"timeliness": {"inactive_lead_statuses": ["defunct"]}},
+     r"inactive_lead_statuses not in .* \['defunct'\]"),
     ({"qualification": {"qualified_lead_statuses": ["SQL-typo"]}}, r"qualified_lead_statuses not in"),
     ({"stages": {"replace_defaults": "yes"}}, "stages.replace_defaults: Input should be a valid boolean"),
     ({"stages": {"definitions": {"Closed Won": {"closed": False}}}}, "a won stage is closed"),
@@ -178,3 +180,13 @@ def test_an_organisation_may_keep_the_invalid_number_error_for_national_numbers(
     report = score_record("contact", {"phone": "089 636-00"}, load_rules(override={"validity": {"phone_regions": []}}),
                           now=NOW)
     assert "contact.phone.invalid" in rules_of(report) and "contact.phone.no_country_code" not in rules_of(report)
+
+
+def test_an_organisations_own_status_is_itself_whatever_a_default_alias_says() -> None:
+    """The default aliases read 'Inactive' as recycled; an organisation whose own picklist has an 'Inactive'
+    status keeps it (aliased away, it was an unknown status there)."""
+    rules = load_rules(override={"picklists": {"lead_status": ["New", "Working", "Inactive"]},
+                                 "timeliness": {"inactive_lead_statuses": ["Inactive"]}})
+    lead = {"status": "Inactive", "created_at": "2026-11-01T10:00:00Z"}
+    report = score_record("lead", lead, rules, now=NOW)
+    assert not {"lead.status.unknown", "lead.response.sla_breached", "lead.follow_up.due"} & rules_of(report)
