@@ -818,14 +818,18 @@ def _stage_key(value: str) -> str:
 
 
 def picklist_key(value: str) -> str:
-    """How picklist values compare: case-insensitive, spaces and hyphens as underscores (cached and cut as
-    `stage_key` is: picklist values repeat, and several rules read each)."""
+    """How picklist values compare: case-insensitive, spaces and hyphens as underscores, '&' as 'and'
+    (HubSpot's label 'Legal & Compliance' is its legal_and_compliance; cached and cut as `stage_key` is:
+    picklist values repeat, and several rules read each)."""
     return _picklist_key(value[:LABEL_CHARS])
 
 
 @lru_cache(maxsize=8192)
 def _picklist_key(value: str) -> str:
-    return _PICKLIST_SEPARATORS.sub("_", value.strip().lower())
+    text = value.strip().lower()
+    if "&" in text:
+        text = text.replace("&", " and ").strip()
+    return _PICKLIST_SEPARATORS.sub("_", text)
 
 
 def keyword_pattern(words: list[str]) -> re.Pattern[str]:

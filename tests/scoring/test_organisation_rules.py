@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from app.scoring.engine import score_record
-from app.scoring.ruleset import RulesError, Ruleset, load_rules
+from app.scoring.ruleset import RulesError, Ruleset, load_rules, picklist_key
 
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
 
@@ -190,3 +190,13 @@ def test_an_organisations_own_status_is_itself_whatever_a_default_alias_says() -
     lead = {"status": "Inactive", "created_at": "2026-11-01T10:00:00Z"}
     report = score_record("lead", lead, rules, now=NOW)
     assert not {"lead.status.unknown", "lead.response.sla_breached", "lead.follow_up.due"} & rules_of(report)
+
+
+def test_an_ampersand_reads_as_and_in_every_picklist() -> None:
+    """HubSpot writes 'Legal & Compliance' where its API name is legal_and_compliance: every picklist's keys
+    read '&' as 'and', an organisation's own values and the values written alike."""
+    assert picklist_key("Legal & Compliance") == picklist_key("legal and compliance")
+    assert picklist_key("Legal & Compliance") == "legal_and_compliance"
+    rules = load_rules(override={"picklists": {"lead_source": ["Events & Webinars", "Partner and Referral"]}})
+    for source in ("Events and Webinars", "events&webinars", "Partner & Referral"):
+        assert "lead.source.unknown" not in rules_of(score_record("lead", {"source": source}, rules, now=NOW))
