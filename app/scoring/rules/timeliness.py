@@ -115,6 +115,14 @@ def status_says_contacted(record: dict[str, Any], ctx: Any) -> bool:
     return lead_status_in(record, ctx.rules.contacted_lead_statuses, ctx)
 
 
+def status_says_engaged(record: dict[str, Any], ctx: Any) -> bool:
+    """The lead's status says it answered and is being worked ('Connected', 'Working - Contacted',
+    'Qualified'): one of `contacted_lead_statuses` that is none of `unanswered_lead_statuses` ('Attempted to
+    Contact' says nobody answered yet)."""
+    unanswered = ctx.rules.unanswered_lead_statuses
+    return status_says_contacted(record, ctx) and not lead_status_in(record, unanswered, ctx)
+
+
 def answered_when_unknown(record: dict[str, Any], ctx: Any) -> bool:
     """The lead was answered but no date says when: its status says so ('Working - Contacted'), or an
     activity was logged after it came in (Salesforce's LastActivityDate is a rep's call, email or task)."""
@@ -167,9 +175,13 @@ def _response_sla(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit
 @rule("lead.follow_up.due", fields=("last_contacted_at",), severity="info", category="timeliness",
       seed="003", config="timeliness", message="Day {day:g} of the follow-up schedule: {action}.")
 def _follow_up(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
-    """Seed 003 follow-up schedule: Day 1, 3, 7 and 14, then mark inactive."""
+    """Seed 003 follow-up schedule: Day 1, 3, 7 and 14, then mark inactive.
+
+    The schedule is for a lead that has not answered ("Day 3: Follow-up if no response"): a lead whose status
+    says it engaged (`status_says_engaged`: 'Connected', 'Working - Contacted', 'Qualified') is out of it,
+    whatever its dates say; one 'Attempted to Contact' is still in it."""
     created = ctx.parse_datetime(record.get("created_at"))
-    if created is None or not active_lead(record, ctx):
+    if created is None or not active_lead(record, ctx) or status_says_engaged(record, ctx):
         return
     reached = [d for d in sorted(params.follow_up_days) if created + timedelta(days=d) <= ctx.now]
     if not reached:
@@ -185,10 +197,8 @@ def _follow_up(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
     if contacted is None and answered_when_unknown(record, ctx):
         return  # answered, but when is unknown: no step can be judged
     if contacted is not None and contacted >= created + timedelta(days=since):
-        # a lead its status says is being worked ('Working - Contacted', 'Qualified') is not told to go
-        # inactive; one whose status says it has not answered ('Attempted to Contact') is
-        unanswered = lead_status_in(record, ctx.rules.unanswered_lead_statuses, ctx)
-        if step == max(params.follow_up_days) and (unanswered or not status_says_contacted(record, ctx)):
+        # (a lead its status says is being worked never gets here; one 'Attempted to Contact' is told too)
+        if step == max(params.follow_up_days):
             named = f"{params.inactive_status!r} (inactive)" if params.inactive_status else "inactive"
             yield Hit("status", record.get("status"), suggestion=params.inactive_status,
                       details={"day": step, "action": f"the final follow-up is done: mark the lead {named}"})
