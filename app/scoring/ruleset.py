@@ -234,6 +234,10 @@ class Timeliness(_Strict):
     # of those, statuses that say the lead has not answered yet ('Attempted to Contact'): after the last
     # follow-up it is still told to go inactive
     unanswered_lead_statuses: list[str] = []
+    # a lead not contacted for this many days is to be re-engaged (lead.reengagement.due), unless its status
+    # is one of these (converted: it is a contact now)
+    reengagement_days: NonNegative = 30
+    no_reengagement_lead_statuses: list[str] = []
     # the status suggested once the last follow-up went unanswered (one of the lead_status picklist); None:
     # none named (an organisation whose own statuses have no 'recycled' and that names none)
     inactive_status: str | None = "recycled"
@@ -631,6 +635,8 @@ class RulesFile(_Strict):
                               ("timeliness] unanswered_lead_statuses",
                                self.timeliness.unanswered_lead_statuses),
                               ("timeliness] inactive_lead_statuses", self.timeliness.inactive_lead_statuses),
+                              ("timeliness] no_reengagement_lead_statuses",
+                               self.timeliness.no_reengagement_lead_statuses),
                               ("qualification] qualified_lead_statuses", self.qualification.qualified_lead_statuses)):
             unknown = sorted(s for s in listed if statuses and self.value_key("lead_status", s) not in statuses)
             if unknown:
@@ -736,6 +742,7 @@ WHOLE_TABLES = (("lead_scoring", "grades"),)
 # not in [picklists] lead_status") though the file itself named none
 _LEAD_STATUS_LISTS = (("timeliness", "contacted_lead_statuses"), ("timeliness", "inactive_lead_statuses"),
                       ("timeliness", "unanswered_lead_statuses"),
+                      ("timeliness", "no_reengagement_lead_statuses"),
                       ("qualification", "qualified_lead_statuses"))
 
 
@@ -960,6 +967,7 @@ class Ruleset:
     inactive_lead_statuses: frozenset[str]
     contacted_lead_statuses: frozenset[str] = frozenset()
     unanswered_lead_statuses: frozenset[str] = frozenset()
+    no_reengagement_lead_statuses: frozenset[str] = frozenset()
     placeholder_years: frozenset[int] = frozenset()  # the years of validity.placeholder_* (a quick test)
     # [duplicates] placeholder_names, folded: a person's name field holding one is no name (name.placeholder)
     placeholder_names: frozenset[str] = frozenset()
@@ -1188,6 +1196,8 @@ def compile_rules(model: RulesFile, data: dict[str, Any]) -> Ruleset:
         contacted_lead_statuses=picklist_set(model, "lead_status", model.timeliness.contacted_lead_statuses),
         unanswered_lead_statuses=picklist_set(model, "lead_status",
                                               model.timeliness.unanswered_lead_statuses),
+        no_reengagement_lead_statuses=picklist_set(model, "lead_status",
+                                                   model.timeliness.no_reengagement_lead_statuses),
         qualified_lead_statuses=picklist_set(model, "lead_status", model.qualification.qualified_lead_statuses),
         decision_maker_roles=picklist_set(model, "decision_role", model.qualification.decision_maker_roles),
         element_roles={element: picklist_set(model, "decision_role", roles)

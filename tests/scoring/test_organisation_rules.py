@@ -200,3 +200,15 @@ def test_an_ampersand_reads_as_and_in_every_picklist() -> None:
     rules = load_rules(override={"picklists": {"lead_source": ["Events & Webinars", "Partner and Referral"]}})
     for source in ("Events and Webinars", "events&webinars", "Partner & Referral"):
         assert "lead.source.unknown" not in rules_of(score_record("lead", {"source": source}, rules, now=NOW))
+
+
+def test_reengagement_reports_what_the_follow_up_schedule_would_have_when_that_rule_is_off() -> None:
+    """An untouched open lead is the follow-up schedule's (its Day 14 follow-up), not also re-engagement's;
+    with lead.follow_up.due disabled, re-engagement tells it."""
+    lead = {"status": "New", "created_at": "2026-09-01T10:00:00Z"}
+    assert "lead.reengagement.due" not in rules_of(score_record("lead", lead, load_rules(), now=NOW))
+    rules = load_rules(override={"rules": {"lead.follow_up.due": {"enabled": False}},
+                                 "timeliness": {"reengagement_days": 45}})
+    found = [i["message"] for i in score_record("lead", lead, rules, now=NOW)["issues"]
+             if i["rule"] == "lead.reengagement.due"]
+    assert found == ["Lead not contacted for 90 days (re-engage after 45): contact it again."]

@@ -5,6 +5,7 @@ Dates are read by `Context.parse_datetime`: one outside the realistic range is d
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
@@ -180,12 +181,19 @@ def _follow_up(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
     The schedule is for a lead that has not answered ("Day 3: Follow-up if no response"): a lead whose status
     says it engaged (`status_says_engaged`: 'Connected', 'Working - Contacted', 'Qualified') is out of it,
     whatever its dates say; one 'Attempted to Contact' is still in it."""
+    hit = follow_up_step(record, params, ctx)
+    if hit is not None:
+        yield hit
+
+
+def follow_up_step(record: dict[str, Any], params: Any, ctx: Any) -> Hit | None:
+    """The lead.follow_up.due finding of the lead's step of the schedule, else None."""
     created = ctx.parse_datetime(record.get("created_at"))
     if created is None or not active_lead(record, ctx) or status_says_engaged(record, ctx):
-        return
+        return None
     reached = [d for d in sorted(params.follow_up_days) if created + timedelta(days=d) <= ctx.now]
     if not reached:
-        return
+        return None
     step = reached[-1]
     # a follow-up counts from its own day on; the first step's initial response from the lead's arrival (one
     # made in its first hour satisfies Day 1)
@@ -195,14 +203,48 @@ def _follow_up(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
     contacted = max(filter(None, (ctx.parse_datetime(record.get("last_contacted_at")),
                                   ctx.parse_datetime(record.get("first_response_at")))), default=None)
     if contacted is None and answered_when_unknown(record, ctx):
-        return  # answered, but when is unknown: no step can be judged
+        return None  # answered, but when is unknown: no step can be judged
     if contacted is not None and contacted >= created + timedelta(days=since):
         # (a lead its status says is being worked never gets here; one 'Attempted to Contact' is told too)
         if step == max(params.follow_up_days):
             named = f"{params.inactive_status!r} (inactive)" if params.inactive_status else "inactive"
-            yield Hit("status", record.get("status"), suggestion=params.inactive_status,
-                      details={"day": step, "action": f"the final follow-up is done: mark the lead {named}"})
-        return
+            return Hit("status", record.get("status"), suggestion=params.inactive_status,
+                       details={"day": step, "action": f"the final follow-up is done: mark the lead {named}"})
+        return None
     action = ("the initial response and qualification are due" if step == min(params.follow_up_days)
               else "a follow-up is due")
-    yield Hit("last_contacted_at", record.get("last_contacted_at"), details={"day": step, "action": action})
+    return Hit("last_contacted_at", record.get("last_contacted_at"), details={"day": step, "action": action})
+
+
+@rule("lead.reengagement.due", fields=("last_contacted_at",), severity="info", category="timeliness",
+      seed="003", config="timeliness",
+      message="Lead not contacted for {days} days (re-engage after {threshold:g}): {action}.")
+def _reengagement(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
+    """Seed 003 "Monthly: Re-engagement campaigns for inactive leads"; seed 001 "prospects ... who haven't
+    been contacted in 30+ days": a lead last contacted `reengagement_days` ago or more, open or inactive, not
+    converted.
+
+    The last contact is the latest of last_contacted_at, first_response_at and last_activity_at, else the
+    lead's creation; a lead answered at a time no date gives is not judged. An open lead still in the
+    follow-up schedule (lead.follow_up.due reports its Day 14 follow-up or tells it to go inactive) is that
+    rule's: the schedule ends at Day 14 and names the next step, so it is not told twice."""
+    if lead_status_in(record, ctx.rules.no_reengagement_lead_statuses, ctx):
+        return
+    contacted = max(filter(None, (ctx.parse_datetime(record.get("last_contacted_at")),
+                                  ctx.parse_datetime(record.get("first_response_at")),
+                                  ctx.parse_datetime(record.get("last_activity_at")))), default=None)
+    if contacted is None:
+        if answered_when_unknown(record, ctx):
+            return
+        contacted = ctx.parse_datetime(record.get("created_at"))
+        if contacted is None:
+            return
+    days = days_between(contacted, ctx.now)
+    if days < params.reengagement_days:
+        return
+    active = active_lead(record, ctx)
+    if active and "lead.follow_up.due" in ctx.rules.enabled and follow_up_step(record, params, ctx):
+        return  # the follow-up schedule's
+    action = "contact it again" if active else "add it to the monthly re-engagement campaign"
+    yield Hit("last_contacted_at", record.get("last_contacted_at"),
+              details={"days": math.floor(days), "threshold": params.reengagement_days, "action": action})
