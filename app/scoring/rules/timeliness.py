@@ -143,9 +143,11 @@ def first_response(record: dict[str, Any], ctx: Any) -> Any:
     """When the lead was first answered: `first_response_at`, else its last contact while its status does not
     say it is being worked (Salesforce has no first-response field; a lead contacted once was answered then),
     else None. A 'Working - Contacted' lead's last contact is no first response: it was answered at or before
-    then, but when is unknown (one created on 1 November and last called on 4 December had waited '793 h')."""
+    then, but when is unknown (one created on 1 November and last called on 4 December had waited '793 h').
+    Nor is an inactive lead's ('Recycled', 'Inactive'): it went through the follow-up schedule before it was
+    closed (one recycled and last called on Day 39 had waited '936 h')."""
     answered = ctx.parse_datetime(record.get("first_response_at"))
-    if answered is None and not status_says_contacted(record, ctx):
+    if answered is None and not status_says_contacted(record, ctx) and active_lead(record, ctx):
         answered = ctx.parse_datetime(record.get("last_contacted_at"))
     return answered
 
