@@ -459,7 +459,8 @@ def cross_record_findings(kept: Mapping[str, Iterable[dict[str, Any]]], lookups:
             continue
         for record in records:
             ctx = Context(record_type, rules, now, options, lookups)
-            ctx.present = present_fields(record, rules.empty_values, rules.real_values)  # rules test presence, as in score_record
+            ctx.present = present_fields(record, rules.empty_values, rules.real_values,
+                                         rules.field_empty_values)  # rules test presence, as in score_record
             for rule, params, severity in plan:
                 for hit in rule.check(record, params, ctx):
                     yield {"rule": rule.id, "record_type": record_type, "record_id": link_id(record.get("id")),
@@ -490,7 +491,8 @@ def covered_gaps(cross: list[dict[str, Any]], kept: Mapping[str, Iterable[dict[s
             if not found:
                 continue
             ctx = Context(record_type, rules, now, options, lookups)
-            ctx.present = present_fields(record, rules.empty_values, rules.real_values)
+            ctx.present = present_fields(record, rules.empty_values, rules.real_values,
+                                         rules.field_empty_values)
             ctx.completeness = measure_completeness(record, ctx)  # what the required-field rule reads
             own = [{"rule": rule.id, "field": hit.field, "severity": severity, "counted_under": None}
                    for rule, params, severity in plan for hit in rule.check(record, params, ctx)]

@@ -154,10 +154,12 @@ def render(template: str, **values: Any) -> str:
 
 
 def present_fields(record: dict[str, Any], empty_values: frozenset[str],
-                   real_values: Mapping[str, frozenset[str]] | None = None) -> frozenset[str]:
+                   real_values: Mapping[str, frozenset[str]] | None = None,
+                   field_empty: Mapping[str, frozenset[str]] | None = None) -> frozenset[str]:
     """The record's top-level fields that hold a value (`is_filled`), judged once so rules test membership.
 
-    `real_values`: per field, placeholders that are real values there (a person named Na).
+    `real_values`: per field, placeholders that are real values there (a person named Na). `field_empty`: per
+    field, more placeholders there, text or a number written as they are ('Unassigned', 0 as an owner).
     """
     present = []
     for key, value in record.items():
@@ -170,6 +172,12 @@ def present_fields(record: dict[str, Any], empty_values: frozenset[str],
         elif not is_filled(value, empty_values):
             continue
         present.append(key)
+    if field_empty:  # a few fields: looked at only where the record fills them
+        for key, placeholders in field_empty.items():
+            value = record.get(key)
+            if value is not None and value.__class__ is not bool and key in present \
+                    and str(value).strip().lower() in placeholders:
+                present.remove(key)
     return frozenset(present)
 
 
@@ -294,7 +302,7 @@ def score_record(
     """
     ctx = Context(record_type, rules, now, options or Options(), lookups or Lookups())
     ctx.duplicates = duplicates or []
-    ctx.present = present_fields(record, rules.empty_values, rules.real_values)
+    ctx.present = present_fields(record, rules.empty_values, rules.real_values, rules.field_empty_values)
     if record_type in ADDRESS_FIELD:
         region = record_region(record_type, record, ctx)
         ctx.region, ctx.region_known = region or ctx.options.default_region, region is not None

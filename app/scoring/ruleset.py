@@ -61,6 +61,8 @@ class Completeness(_Strict):
     empty_values: list[str]
     # per top-level field: placeholders that are real values there ("Na" is a Korean and Chinese family name)
     real_values: dict[str, list[str]] = {}
+    # per top-level field: more placeholders there ('Unassigned' or 0 as an owner), which elsewhere are values
+    field_empty_values: dict[str, list[str]] = {}
     account: RecordCompleteness
     contact: RecordCompleteness
     opportunity: RecordCompleteness
@@ -582,6 +584,10 @@ class RulesFile(_Strict):
         if unknown:
             raise ValueError(f"[lead_scoring] target_industries not in [standardize.industries]: {unknown}")
 
+        unknown = sorted(set(self.completeness.field_empty_values)
+                         - {f for t in RECORD_TYPES for f in FIELD_KINDS[t]})
+        if unknown:
+            raise ValueError(f"[completeness] field_empty_values names fields no record has: {unknown}")
         for record_type in RECORD_TYPES:
             section = getattr(self.completeness, record_type)
             paths = [p for req in section.required for p in req.paths()[0]] + list(section.recommended)
@@ -955,6 +961,7 @@ class Ruleset:
     lead_grades: tuple[tuple[str, float], ...]  # (grade, floor), highest floor first
     country_lookup: dict[str, str]
     real_values: dict[str, frozenset[str]]
+    field_empty_values: dict[str, frozenset[str]]  # [completeness] field_empty_values, lowercased
     plans: dict[str, list[tuple[Rule, Any, Severity]]]
     match_models: dict[str, Any]
     validity_fields: dict[str, frozenset[str]]
@@ -1137,6 +1144,8 @@ def compile_rules(model: RulesFile, data: dict[str, Any]) -> Ruleset:
         enabled=enabled,
         empty_values=frozenset(v.lower() for v in model.completeness.empty_values),
         real_values={f: frozenset(v.lower() for v in vals) for f, vals in model.completeness.real_values.items()},
+        field_empty_values={f: frozenset(v.strip().lower() for v in vals)
+                            for f, vals in model.completeness.field_empty_values.items() if vals},
         picklists=picklists,
         stage_lookup=stage_lookup,
         industry_lookup=industry_lookup,

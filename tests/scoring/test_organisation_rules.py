@@ -115,6 +115,8 @@ def test_a_grade_scale_replaces_the_default_one() -> None:
     ({"completeness": {"lead": {"required": [{"name": "company", "weight": -1}]}}}, "greater than or equal to 0"),
     ({"scoring": {"penalty": {"error": -10}}}, "greater than or equal to 0"),
     ({"kpi": {"accuracy": float("nan")}}, "finite number"),
+    ({"completeness": {"field_empty_values": {"owner": ["unassigned"]}}},
+     r"field_empty_values names fields no record has: \['owner'\]"),
     # status lists are statuses
     # ('dead' is a default alias of disqualified)
     ({"timeliness": {"inactive_lead_statuses": ["defunct"]}},
