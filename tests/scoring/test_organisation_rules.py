@@ -214,3 +214,13 @@ def test_reengagement_reports_what_the_follow_up_schedule_would_have_when_that_r
     found = [i["message"] for i in score_record("lead", lead, rules, now=NOW)["issues"]
              if i["rule"] == "lead.reengagement.due"]
     assert found == ["Lead not contacted for 90 days (re-engage after 45): contact it again."]
+
+
+def test_a_day_count_below_a_limit_that_is_not_whole_keeps_a_decimal() -> None:
+    """Floored whole days never read as over a limit they are under; under a limit of 7.5 days, 7.6 idle days
+    floored to '7' would read as under it: one decimal then."""
+    rules = load_rules(override={"timeliness": {"attention_days": 7.5}})
+    deal = {"stage": "Proposal", "last_activity_at": "2026-11-23T09:36:00Z"}  # 7.6 days before NOW
+    found = [i["message"] for i in score_record("opportunity", deal, rules, now=NOW)["issues"]
+             if i["rule"] == "opportunity.activity.attention"]
+    assert found == ["No activity for 7.6 days (attention after 7.5); schedule the next step."]

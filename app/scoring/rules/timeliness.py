@@ -15,6 +15,29 @@ from app.scoring.rules.consistency import open_stage
 from app.scoring.values import business_hours_between, days_between
 
 
+def day_count(days: float, threshold: float) -> str:
+    """Days for a message, floored so the number never contradicts the limit it was compared with: 59.5 idle
+    days read '60 days' under a limit of 60 they were not at, 7.5 '8' (rounded half to even); whole days
+    where they say which side of the limit the count is on, else one decimal (a limit of 7.5)."""
+    whole = math.floor(days)
+    if (whole >= threshold) == (days >= threshold):
+        return str(whole)
+    return f"{math.floor(days * 10) / 10:.1f}"
+
+
+def wait_text(hours: float, threshold: float) -> str:
+    """A wait for a message: minutes under two hours (or twice the limit), with seconds where whole minutes
+    would read as no more than the limit ('61 min', '60 min 30 s'; 61 minutes read '1.0 h' against the
+    standard of 1 h), else hours floored to one decimal."""
+    if hours < max(2.0, 2 * threshold):
+        seconds = math.floor(hours * 3600)
+        minutes = seconds // 60
+        if minutes > threshold * 60 or minutes * 60 == seconds:
+            return f"{minutes} min"
+        return f"{minutes} min {seconds % 60} s"
+    return f"{math.floor(hours * 10) / 10:.1f} h"
+
+
 def _open_deal(record: dict[str, Any], ctx: Any) -> bool:
     _, stage = open_stage(record, ctx)
     return stage is not None and not stage.closed
@@ -40,7 +63,7 @@ def _idle_days(record: dict[str, Any], ctx: Any) -> float | None:
 
 @rule("opportunity.activity.attention", fields=("last_activity_at", "stage_changed_at"), severity="info",
       category="timeliness", seed="000", config="timeliness",
-      message="No activity or stage change for {days:.0f} days (attention after {threshold:g}); schedule the "
+      message="No activity or stage change for {days} days (attention after {threshold:g}); schedule the "
               "next step.")
 def _attention(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
     """Seed 000 weekly pipeline health check: identify deals needing immediate attention; seed 001: deals not
@@ -50,12 +73,13 @@ def _attention(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
     idle = _idle_days(record, ctx)
     if _open_deal(record, ctx) and idle is not None and params.attention_days <= idle < params.stale_days:
         yield Hit("last_activity_at", record.get("last_activity_at"),
-                  details={"days": idle, "threshold": params.attention_days})
+                  details={"days": day_count(idle, params.attention_days),
+                           "threshold": params.attention_days})
 
 
 @rule("opportunity.activity.stale", fields=("last_activity_at", "stage_changed_at"), severity="warning",
       category="timeliness", seed="002", config="timeliness",
-      message="Stale deal: no activity or stage change for {days:.0f} days (limit {threshold:g}).")
+      message="Stale deal: no activity or stage change for {days} days (limit {threshold:g}).")
 def _stale(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
     """Seed 002: update stale deals that haven't moved in 60+ days. Idle since the latest of the last
     activity and the last stage change (a stage change is movement), else since creation; not `updated_at`,
@@ -63,12 +87,12 @@ def _stale(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
     idle = _idle_days(record, ctx)
     if _open_deal(record, ctx) and idle is not None and idle >= params.stale_days:
         yield Hit("last_activity_at", record.get("last_activity_at"),
-                  details={"days": idle, "threshold": params.stale_days})
+                  details={"days": day_count(idle, params.stale_days), "threshold": params.stale_days})
 
 
 @rule("opportunity.stage.stuck", fields=("stage_changed_at",), severity="warning", category="timeliness",
       seed="002", config="timeliness",
-      message="Deal has sat in {stage} for {days:.0f} days (limit {threshold:g}).")
+      message="Deal has sat in {stage} for {days} days (limit {threshold:g}).")
 def _stuck(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
     """Seed 002: deals that haven't moved stage in 60+ days; seed 003: update stages within 24 h of changes."""
     changed = ctx.parse_datetime(record.get("stage_changed_at"))
@@ -77,12 +101,13 @@ def _stuck(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
     days = days_between(changed, ctx.now)
     if days >= params.stage_stuck_days:
         yield Hit("stage_changed_at", record.get("stage_changed_at"),
-                  details={"days": days, "threshold": params.stage_stuck_days, "stage": record.get("stage")})
+                  details={"days": day_count(days, params.stage_stuck_days),
+                           "threshold": params.stage_stuck_days, "stage": record.get("stage")})
 
 
 @rule("contact.verification.overdue", fields=("last_verified_at",), severity="warning", category="timeliness",
       seed="003", config="timeliness",
-      message="Contact details {since} {days:.0f} days ago (re-verify every {threshold:g} days).")
+      message="Contact details {since} {days} days ago (re-verify every {threshold:g} days).")
 def _verification(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
     """Seed 003: verify and update contact information quarterly; seed 000: flag outdated contacts.
 
@@ -96,7 +121,8 @@ def _verification(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit
     if days >= params.verify_days:
         since = "last verified" if verified is not None else "never verified; the contact was created"
         yield Hit("last_verified_at", record.get("last_verified_at"),
-                  details={"days": days, "threshold": params.verify_days, "since": since})
+                  details={"days": day_count(days, params.verify_days), "threshold": params.verify_days,
+                           "since": since})
 
 
 def lead_status_in(record: dict[str, Any], statuses: frozenset[str], ctx: Any) -> bool:
@@ -154,7 +180,7 @@ def first_response(record: dict[str, Any], ctx: Any) -> Any:
 
 @rule("lead.response.sla_breached", fields=("first_response_at", "created_at"), severity="warning",
       category="timeliness", seed="003", config="timeliness",
-      message="Lead waited {hours:.1f} h{during} for a first response; the standard is {threshold:g} h{during}.")
+      message="Lead waited {waited}{during} for a first response; the standard is {threshold:g} h{during}.")
 def _response_sla(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
     """Seed 003: respond to new leads within 1 hour."""
     created = ctx.parse_datetime(record.get("created_at"))
@@ -171,7 +197,8 @@ def _response_sla(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit
                                        hours_open.days, hours_open.timezone)
     if hours > params.lead_response_hours:
         yield Hit("first_response_at", record.get("first_response_at"),
-                  details={"hours": hours, "threshold": params.lead_response_hours,
+                  details={"hours": hours, "waited": wait_text(hours, params.lead_response_hours),
+                           "threshold": params.lead_response_hours,
                            "during": "" if hours_open is None else " of business hours"})
 
 
@@ -249,4 +276,5 @@ def _reengagement(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit
         return  # the follow-up schedule's
     action = "contact it again" if active else "add it to the monthly re-engagement campaign"
     yield Hit("last_contacted_at", record.get("last_contacted_at"),
-              details={"days": math.floor(days), "threshold": params.reengagement_days, "action": action})
+              details={"days": day_count(days, params.reengagement_days),
+                       "threshold": params.reengagement_days, "action": action})
