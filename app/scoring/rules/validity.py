@@ -85,7 +85,37 @@ def _email_invalid(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hi
         elif addresses and (address := wrapped_address(value)) and (found := ctx.check_email(address)).ok:
             suggestion = (found.normalized or address).lower()  # the standard form, as email.nonstandard's
             reason = f"{reason} The address in it is {address}."
+        elif (address := repaired_address(value)) and (found := ctx.check_email(address)).ok:
+            suggestion = (found.normalized or address).lower()
+            reason = f"{reason} Repaired, it reads {address}."
         yield Hit("email", value, suggestion=suggestion, details={"reason": reason})
+
+
+# typing slips in an address, each with one reading: spaces beside its '@' or a dot ('jane @acme.com'), '(at)'
+# and '(dot)' written out, a comma for a dot after the '@' ('jane@acme,com'), punctuation after its end
+_SPACED_MARKS = re.compile(r"\s*([@.])\s*")
+_WRITTEN_AT = re.compile(r"\s*[(\[{]\s*at\s*[)\]}]\s*", re.IGNORECASE)
+_WRITTEN_DOT = re.compile(r"\s*[(\[{]\s*dot\s*[)\]}]\s*", re.IGNORECASE)
+
+
+def repaired_address(text: str) -> str | None:
+    """The address the text was meant to be when a typing slip with one reading spoils it, else None: spaces
+    beside the '@' or a dot ('jane @acme.com'), '(at)' and '(dot)' for the marks ('jane(at)acme.com'), commas
+    for dots after the '@' ('jane@acme,com'), a full stop or comma after it ('jane@acme.com.'). Spaces between
+    words stay no slip: 'bob smith@acme.com' holds smith@acme.com, someone else's address (`wrapped_address`).
+    The caller suggests it only where it is a valid address."""
+    if len(text) > MAX_EMAIL_TEXT:
+        return None
+    fixed = _visible(text).strip()
+    if "@" not in fixed:
+        fixed = _WRITTEN_AT.sub("@", fixed)
+    fixed = _WRITTEN_DOT.sub(".", fixed)
+    fixed = _SPACED_MARKS.sub(r"\1", fixed).rstrip(".,;:")
+    local, at, domain = fixed.partition("@")
+    if not at or "@" in domain or not local or any(c.isspace() for c in fixed):
+        return None
+    fixed = f"{local}@{domain.replace(',', '.')}"
+    return fixed if fixed != text.strip() else None
 
 
 _ADDRESS_PARTS = re.compile(r"[\s,;/|]+")
