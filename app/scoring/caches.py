@@ -11,7 +11,7 @@ from typing import Any
 
 from app.scoring import formats, values
 from app.scoring.matching import comparisons, normalize
-from app.scoring.rules import standardize, validity
+from app.scoring.rules import standardize, titles, validity
 from app.scoring import ruleset
 from app.scoring.ruleset import Ruleset
 
@@ -21,6 +21,7 @@ def value_caches() -> tuple[Any, ...]:
     good; each ruleset's job-title cache is its own, see `trim_values`)."""
     return (formats._check_domain, formats._check_simple_email, formats.check_phone,
             formats.registered_domain, formats.check_url, standardize.proper_name, validity.mistyped_domain,
+            titles._standard_title,
             formats.country_typo, formats.regions_valid,
             normalize.fold, normalize._clean_name, normalize.sound_key, normalize.company_key,
             normalize.street_key, normalize._phone_key, normalize._real_number, normalize.private_site,

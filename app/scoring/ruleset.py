@@ -322,6 +322,29 @@ class LeadScoring(_Strict):
 
 class VagueTitles(_Strict):
     values: list[str]
+    qualifiers: list[str] = []   # 'Team' in 'Team Member': a word before one of `values` that says no more
+
+
+class TitlePlaceholders(_Strict):
+    salutations: list[str] = []   # 'Mr.', 'Dr.' alone: no title
+    values: list[str] = []        # keyboard mash and words standing for a title ('asdf', 'Job Title')
+
+
+class TitleCase(_Strict):
+    acronyms: list[str] = []      # kept upper case when a title is recased ('VP', 'CFO', 'IT')
+    small_words: list[str] = []   # kept lower case after a title's first word ('of', 'and')
+
+
+@dataclass(frozen=True)
+class TitleWords:
+    """The word lists job titles are judged and recased by, lowercased (`app.scoring.rules.titles`)."""
+
+    vague: frozenset[str]
+    qualifiers: frozenset[str]
+    salutations: frozenset[str]
+    placeholders: frozenset[str]
+    acronyms: frozenset[str]
+    small_words: frozenset[str]
 
 
 class Standardize(_Strict):
@@ -333,6 +356,8 @@ class Standardize(_Strict):
     seniority: dict[str, list[str]]
     departments: dict[str, list[str]]
     vague_titles: VagueTitles
+    title_placeholders: TitlePlaceholders = TitlePlaceholders()
+    title_case: TitleCase = TitleCase()
     # roles that support someone: the words after "to", "of" or "for" name whom, and are not read for the
     # title's seniority, department or lead points ("Executive Assistant to the CEO" is no CEO)
     supporting_roles: list[str] = []
@@ -944,6 +969,7 @@ class Ruleset:
     read_title: Callable[[str], str]  # a title as keywords are searched in it, see title_reader
     title_bands: list[tuple[float, re.Pattern[str]]] | None  # None: points by seniority (title_points)
     vague_titles: frozenset[str]
+    title_words: TitleWords
     negative_values: frozenset[str]
     negative_prefixes: tuple[str, ...]
     affirmative_prefixes: tuple[str, ...]
@@ -1164,6 +1190,7 @@ def compile_rules(model: RulesFile, data: dict[str, Any]) -> Ruleset:
         read_title=read_title,
         title_bands=None if title_bands is None else sorted(title_bands, key=lambda b: -b[0]),
         vague_titles=frozenset(v.lower() for v in model.standardize.vague_titles.values),
+        title_words=title_words(model.standardize),
         negative_values=frozenset(v.lower() for v in model.qualification.negative_values),
         negative_prefixes=tuple(v.lower() for v in model.qualification.negative_prefixes),
         affirmative_prefixes=tuple(v.lower() for v in model.qualification.affirmative_prefixes),
@@ -1239,6 +1266,18 @@ def stage_gates(stages: Stages) -> dict[str, tuple[tuple[str, str], ...]]:
             gate = {**carried, **{p: name for p in stage.requires if p not in carried}}
         gates[name] = tuple(gate.items())
     return gates
+
+def title_words(model: Standardize) -> TitleWords:
+    """[standardize] vague_titles, title_placeholders and title_case as the title rules compare them:
+    lowercased, salutations and placeholders without their dots ('Dr.' is 'dr')."""
+    def lowered(words: list[str], dots: bool = True) -> frozenset[str]:
+        return frozenset(" ".join((w if dots else w.replace(".", " ")).lower().split()) for w in words) - {""}
+
+    vague, placeholders, case = model.vague_titles, model.title_placeholders, model.title_case
+    return TitleWords(vague=lowered(vague.values), qualifiers=lowered(vague.qualifiers),
+                      salutations=lowered(placeholders.salutations, dots=False),
+                      placeholders=lowered(placeholders.values, dots=False),
+                      acronyms=lowered(case.acronyms), small_words=lowered(case.small_words))
 
 
 def picklist_set(model: RulesFile, picklist: str, values: list[str]) -> frozenset[str]:

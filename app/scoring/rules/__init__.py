@@ -10,5 +10,6 @@ from app.scoring.rules import (  # noqa: F401
     qualification,
     standardize,
     timeliness,
+    titles,
     validity,
 )

@@ -388,14 +388,6 @@ def _name_placeholder(record: dict[str, Any], params: Any, ctx: Any) -> Iterator
             yield Hit(field, value)
 
 
-def _vague_title(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
-    """Seed 000: contact titles and roles must be specific and accurate."""
-    title = record.get("title")
-    # a placeholder ('n/a', 'unknown') is no title at all: required.missing says so, once (helper-46)
-    if "title" in ctx.present and isinstance(title, str) and title.strip().lower() in ctx.rules.vague_titles:
-        yield Hit("title", title)
-
-
 for _t in ("contact", "lead"):
     rule(f"{_t}.name.casing", fields=("first_name", "last_name"), severity="info", category="standardization",
          when_present=True,
@@ -405,8 +397,6 @@ for _t in ("contact", "lead"):
     rule(f"{_t}.name.placeholder", fields=("first_name", "last_name"), severity="warning",
          category="completeness", when_present=True, seed="000", config="duplicates.placeholder_names",
          message="{field} {value!r} is a placeholder, not a person's name.")(_name_placeholder)
-    rule(f"{_t}.title.vague", fields=("title",), severity="warning", category="standardization", seed="000",
-         config="standardize.vague_titles", message="Title {value!r} is too vague to route or qualify.")(_vague_title)
 
 
 @rule("contact.department.inferable", fields=("department", "title"), severity="info",
