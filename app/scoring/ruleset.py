@@ -1267,6 +1267,7 @@ def stage_gates(stages: Stages) -> dict[str, tuple[tuple[str, str], ...]]:
         gates[name] = tuple(gate.items())
     return gates
 
+
 def title_words(model: Standardize) -> TitleWords:
     """[standardize] vague_titles, title_placeholders and title_case as the title rules compare them:
     lowercased, salutations and placeholders without their dots ('Dr.' is 'dr')."""
