@@ -1,0 +1,48 @@
+"""Duplicate pairs two audits against the seeds found wrong: seed 002's "duplicate company entries with similar
+names" (the same company name in one city, Salesforce's standard account matching rule) and its "similar email
+domains" as evidence (one company's domain weighed against two records of one name)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.scoring import Ruleset
+from app.scoring.matching.dedupe import find_duplicates
+
+
+def _pair(record_type: str, a: dict[str, Any], b: dict[str, Any], rules: Ruleset) -> dict[str, Any] | None:
+    """The pair of two records, whatever its score (threshold 0), None when they were never compared."""
+    pairs = find_duplicates(record_type, [a, b], rules, threshold=0.0)["pairs"]
+    return pairs[0] if pairs else None
+
+
+def test_one_company_name_in_one_city_is_a_review_pair(rules: Ruleset) -> None:
+    """'Acme Corp' and 'Acme Corporation' in Austin were 0.79, under the threshold."""
+    austin = {"city": "Austin", "state": "TX", "country": "US"}
+    pair = _pair("account", {"id": "A1", "name": "Acme Corp", "billing_address": austin},
+                 {"id": "A2", "name": "Acme Corporation", "billing_address": austin}, rules)
+    assert pair is not None, pair
+    assert rules.file.duplicates.threshold <= pair["score"] <= rules.file.duplicates.auto_merge, pair
+
+
+def test_one_company_name_alone_is_no_duplicate(rules: Ruleset) -> None:
+    pair = _pair("account", {"id": "A1", "name": "Acme Corp"}, {"id": "A2", "name": "Acme Corporation"}, rules)
+    assert pair is None or pair["score"] < rules.file.duplicates.threshold, pair
+
+
+def test_two_addresses_at_one_company_domain_never_weigh_against_one_name(rules: Ruleset) -> None:
+    """Jane Doe at jane@acme.com and at jdoe@acme.com was 0.51, the same two names without any email 0.58."""
+    jane, other = {"first_name": "Jane", "last_name": "Doe"}, {"first_name": "Jane", "last_name": "Doe"}
+    bare = _pair("contact", {"id": "C1", **jane}, {"id": "C2", **other}, rules)
+    mailed = _pair("contact", {"id": "C1", **jane, "email": "jane@acme.com"},
+                   {"id": "C2", **other, "email": "jdoe@acme.com"}, rules)
+    assert bare is not None and mailed is not None
+    assert mailed["score"] > bare["score"], (mailed, bare)
+
+
+def test_two_colleagues_at_one_domain_are_still_two_people(rules: Ruleset) -> None:
+    """The names decide colleagues: Mark and Mary Miller at one domain stay apart."""
+    pair = _pair("contact", {"id": "C1", "first_name": "Mark", "last_name": "Miller",
+                             "email": "mark.miller@globex.com"},
+                 {"id": "C2", "first_name": "Mary", "last_name": "Miller", "email": "mary.miller@globex.com"}, rules)
+    assert pair is None or pair["score"] < rules.file.duplicates.threshold, pair
