@@ -21,7 +21,7 @@ def _pair(a: dict[str, Any], b: dict[str, Any], rules: Ruleset) -> dict[str, Any
 
 
 def _review(pair: dict[str, Any], rules: Ruleset) -> bool:
-    """A pair for review at the rules file's thresholds (`_pair` lists every pair, so its band says nothing)."""
+    """A pair for review at the rules file's thresholds (`_pair` lists every pair: its band says nothing)."""
     return rules.file.duplicates.threshold <= pair["score"] <= rules.file.duplicates.auto_merge
 
 

@@ -1,6 +1,6 @@
-"""Duplicate pairs two audits against the seeds found wrong: seed 002's "duplicate company entries with similar
-names" (the same company name in one city, Salesforce's standard account matching rule) and its "similar email
-domains" as evidence (one company's domain weighed against two records of one name)."""
+"""Duplicate pairs two audits against the seeds found wrong: seed 002's "duplicate company entries with
+similar names" (the same company name in one city, Salesforce's standard account matching rule) and its
+"similar email domains" as evidence (one company's domain weighed against two records of one name)."""
 
 from __future__ import annotations
 
@@ -26,7 +26,8 @@ def test_one_company_name_in_one_city_is_a_review_pair(rules: Ruleset) -> None:
 
 
 def test_one_company_name_alone_is_no_duplicate(rules: Ruleset) -> None:
-    pair = _pair("account", {"id": "A1", "name": "Acme Corp"}, {"id": "A2", "name": "Acme Corporation"}, rules)
+    pair = _pair("account", {"id": "A1", "name": "Acme Corp"}, {"id": "A2", "name": "Acme Corporation"},
+                 rules)
     assert pair is None or pair["score"] < rules.file.duplicates.threshold, pair
 
 
@@ -42,7 +43,7 @@ def test_two_addresses_at_one_company_domain_never_weigh_against_one_name(rules:
 
 def test_two_colleagues_at_one_domain_are_still_two_people(rules: Ruleset) -> None:
     """The names decide colleagues: Mark and Mary Miller at one domain stay apart."""
-    pair = _pair("contact", {"id": "C1", "first_name": "Mark", "last_name": "Miller",
-                             "email": "mark.miller@globex.com"},
-                 {"id": "C2", "first_name": "Mary", "last_name": "Miller", "email": "mary.miller@globex.com"}, rules)
+    mark = {"id": "C1", "first_name": "Mark", "last_name": "Miller", "email": "mark.miller@globex.com"}
+    mary = {"id": "C2", "first_name": "Mary", "last_name": "Miller", "email": "mary.miller@globex.com"}
+    pair = _pair("contact", mark, mary, rules)
     assert pair is None or pair["score"] < rules.file.duplicates.threshold, pair
