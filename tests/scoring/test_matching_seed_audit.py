@@ -47,3 +47,32 @@ def test_two_colleagues_at_one_domain_are_still_two_people(rules: Ruleset) -> No
     mary = {"id": "C2", "first_name": "Mary", "last_name": "Miller", "email": "mary.miller@globex.com"}
     pair = _pair("contact", mark, mary, rules)
     assert pair is None or pair["score"] < rules.file.duplicates.threshold, pair
+
+
+# ---- survivors: seed 002 "which record has more complete data and recent activity" ------------------------
+
+def _whitaker(rid: str, email: str, active: str, **more: Any) -> dict[str, Any]:
+    return {"id": rid, "first_name": "Jonathan", "last_name": "Whitaker", "email": email,
+            "phone": "+14155550123", "title": "VP Sales", "department": "Sales", "last_activity_at": active,
+            **more}
+
+
+def test_an_unusable_email_or_an_unmapped_field_makes_no_record_more_complete(rules: Ruleset) -> None:
+    """A 2019 record with 'jon.whitaker@northwind' (no deliverable address) and one more field, a mobile or a
+    legacy export's fax, survived the 2024 record with the valid address, whose email was in no plan."""
+    for extra in ({"mobile_phone": "+14155550999"}, {"fax": "+14155550998", "legacy_id": "L-9"}):
+        stale = _whitaker("C1", "jon.whitaker@northwind", "2019-03-01T00:00:00Z", **extra)
+        current = _whitaker("C2", "jon.whitaker@northwind.com", "2024-06-01T00:00:00Z")
+        pair = find_duplicates("contact", [stale, current], rules)["pairs"][0]
+        assert pair["survivor"] == "C2", (extra, pair)
+
+
+def test_a_survivors_unusable_email_is_replaced_in_the_merge_plan(rules: Ruleset) -> None:
+    """When the record with the unusable address survives (as complete with its mobile, and more recent), the
+    plan offers the other's valid address in its place."""
+    survivor = _whitaker("C1", "jon.whitaker@northwind", "2024-06-01T00:00:00Z", mobile_phone="+14155550999")
+    other = _whitaker("C2", "jon.whitaker@northwind.com", "2019-03-01T00:00:00Z")
+    pair = find_duplicates("contact", [survivor, other], rules)["pairs"][0]
+    assert pair["survivor"] == "C1", pair
+    assert pair["merge_plan"]["email"] == {"value": "jon.whitaker@northwind.com", "from": "C2",
+                                           "replaces": "jon.whitaker@northwind"}, pair

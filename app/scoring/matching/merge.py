@@ -6,6 +6,8 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from app.models.records import KNOWN_FIELDS
+from app.scoring.formats import check_email, check_phone, check_url
 from app.scoring.values import CLOCK_SKEW, is_filled, link_id, parse_datetime, parse_number
 
 _EMPTY: tuple[Any, ...] = (None, "", [], {})
@@ -16,15 +18,36 @@ RECORD_METADATA = frozenset({"id", "created_at", "updated_at", "last_activity_at
 _NOTHING = (0, False)  # a nested counter at 0 (behavior.email_opens) or a flag that is off tells nothing
 
 
-def completeness_count(record: dict[str, Any], empty_values: frozenset[str] = frozenset()) -> int:
+def usable(field: str, value: Any, region: str = "US") -> bool:
+    """False for an email, phone or website no one can use (it fails its format check, cached by value): a
+    2019 record with 'jon.whitaker@northwind' and one more field survived a current one with the valid
+    address, and the plan dropped the valid address since the survivor's email was 'filled'."""
+    if field not in _CHECKED or value.__class__ is not str:
+        return True
+    if field == "email":
+        return check_email(value).ok
+    if field == "website":
+        return check_url(value).ok
+    return check_phone(value, region).ok
+
+
+_CHECKED = frozenset({"email", "phone", "mobile_phone", "website"})
+
+
+def completeness_count(record: dict[str, Any], empty_values: frozenset[str] = frozenset(),
+                       record_type: str | None = None) -> int:
     """How many of the customer's fields hold a value (nested objects count their filled leaves, not zeros);
-    ranks survivors cheaply. Not counted: the record's metadata (timestamps, id) and an email that bounced.
+    ranks survivors cheaply. Not counted: the record's metadata (timestamps, id), an email that bounced, an
+    email, phone or website that fails its check (`usable`) and, given `record_type`, a field the canonical
+    record does not define (a legacy export's 'fax' and 'legacy_id' made a stale record the survivor).
     `empty_values`: placeholders that count as blank (the rules file's; a record of 'N/A's is no survivor)."""
     count = 0
     bounced = record.get("email_bounced") in (True, "true", "True", 1)
+    known = KNOWN_FIELDS.get(record_type) if record_type else None
     for field, value in record.items():
         if field in RECORD_METADATA or value in _EMPTY \
-                or (value.__class__ is str and value.strip().lower() in empty_values):
+                or (value.__class__ is str and value.strip().lower() in empty_values) \
+                or (known is not None and field not in known) or not usable(field, value):
             continue
         if isinstance(value, dict):
             count += sum(1 for v in value.values()
@@ -49,9 +72,11 @@ def recency(record: dict[str, Any], latest: float = float("inf")) -> float:
 class Ranking:
     """Completeness and recency per record id, each computed once, recency only when completeness ties."""
 
-    def __init__(self, records: Mapping[str, dict[str, Any]], empty_values: frozenset[str] = frozenset()) -> None:
+    def __init__(self, records: Mapping[str, dict[str, Any]], empty_values: frozenset[str] = frozenset(),
+                 record_type: str | None = None) -> None:
         self.records = records
         self.empty_values = empty_values  # placeholders ('N/A') that count as blank
+        self.record_type = record_type  # its canonical fields are the ones counted (`completeness_count`)
         self.latest = (datetime.now(UTC) + CLOCK_SKEW).timestamp()  # dates after it are no activity
         self._complete: dict[str, int] = {}
         self._recent: dict[str, float] = {}
@@ -64,7 +89,8 @@ class Ranking:
         value = self._complete.get(rid)
         if value is None:
             record = self.records[rid]
-            value = self._complete[rid] = record.get("_filled") or completeness_count(record, self.empty_values)
+            value = self._complete[rid] = (record.get("_filled")
+                                           or completeness_count(record, self.empty_values, self.record_type))
         return value
 
     def recency(self, rid: str) -> float:
@@ -85,17 +111,23 @@ def survivor_of(members: Sequence[str], rank: Ranking) -> str:
 
 
 def merge_plan(survivor: str, others: Sequence[str], rank: Ranking) -> dict[str, Any]:
-    """Fields the survivor lacks (blank or a placeholder), filled from the most complete other record that
-    has them; not the record's metadata (the CRM keeps its own timestamps, and another record's bounce is
-    no fact about the survivor's address)."""
+    """Fields the survivor lacks (blank, a placeholder, or an email, phone or website that fails its check),
+    filled from the most complete other record that has a usable value; not the record's metadata (the CRM
+    keeps its own timestamps, and another record's bounce is no fact about the survivor's address). A value
+    that replaces an unusable one says so (`replaces`)."""
     plan: dict[str, Any] = {}
     records, empty = rank.records, rank.empty_values
     kept = records[survivor]
     for other in sorted(others, key=lambda o: -rank.completeness(o)):
         for field, value in records[other].items():
-            if field not in plan and field not in RECORD_METADATA and not field.startswith("_") \
-                    and is_filled(value, empty) and not is_filled(kept.get(field), empty):
+            if field in plan or field in RECORD_METADATA or field.startswith("_") \
+                    or not is_filled(value, empty) or not usable(field, value):
+                continue
+            current = kept.get(field)
+            if not is_filled(current, empty):
                 plan[field] = {"value": value, "from": other}
+            elif not usable(field, current):
+                plan[field] = {"value": value, "from": other, "replaces": current}
     return plan
 
 
