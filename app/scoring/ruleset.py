@@ -375,6 +375,12 @@ class Standardize(_Strict):
     # deal names that name no deal, besides [duplicates] placeholder_names (opportunity.name.placeholder)
     placeholder_deal_names: list[str] = []
 
+    # countries whose subdivision list (ISO 3166-2, the AP abbreviations) is all their addresses write: a
+    # state not on it there is state.invalid
+    checked_state_countries: list[str] = []
+    # per country, states as addresses write them that ISO 3166-2 does not (lowercased) -> the code to store
+    state_aliases: dict[str, dict[str, str]] = {}
+
 
 class LevelSpec(_Strict):
     label: str

@@ -12,6 +12,8 @@ import pycountry
 import us
 from anyascii import anyascii
 from nameparser import parse as parse_name
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
 
 from app.scoring.formats import (
     COUNTRY_TYPO_TEXT,
@@ -77,6 +79,8 @@ def standard_state(value: Any, country: str | None, ctx: Any) -> str | None:
         code = _state_codes().get((country, text.replace(". ", ".")))
     if code is None and not text.isascii() and len(text) <= 100:  # 'Québec' where ISO writes 'Quebec'
         code = _state_codes().get((country, anyascii(text).lower()))
+    if code is None:  # what addresses write that ISO 3166-2 does not ([standardize.state_aliases])
+        code = ctx.rules.file.standardize.state_aliases.get(country, {}).get(text)
     return code
 
 
@@ -351,6 +355,62 @@ for _t in ADDRESS_FIELD:
     rule(f"{_t}.state.country_mismatch", fields=(ADDRESS_FIELD[_t],), severity="warning", category="consistency",
          when_present=True, seed="002", config="standardize",
          message="{field} {value!r} is a state or province of {where}, not of {country}.")(_state_vs_country)
+
+
+@lru_cache(maxsize=32)
+def _state_names(country: str) -> dict[str, str]:
+    """A country's subdivision names (lowercased, five letters or more) -> their code (`_state_codes`)."""
+    return {text: code for (where, text), code in _state_codes().items()
+            if where == country and len(text) >= 5}
+
+
+def state_slip(text: str, country: str) -> str | None:
+    """The subdivision of `country` a state written wrong most likely means: its name with ' State' after it
+    ('New York State'), the start of one name only ('Tex', 'Penn'), or a typing slip of one name ('Californa':
+    one slip for names of up to ten letters, two for longer); None when nothing, or more than one, is that
+    close."""
+    names = _state_names(country)
+    for suffix in (" state", " province"):
+        if text.endswith(suffix) and text[: -len(suffix)] in names:
+            return names[text[: -len(suffix)]]
+    bare = text.rstrip(".")
+    if len(bare) >= 3 and bare.isalpha():
+        starting = {code for name, code in names.items() if name.startswith(bare)}
+        if len(starting) == 1:
+            return starting.pop()
+    if len(text) < 5:
+        return None
+    slips = 1 if len(text) <= 10 else 2
+    found = process.extract(text, list(names), scorer=OSA.distance, score_cutoff=slips, limit=3)
+    codes = {names[name] for name, _, _ in found}
+    return codes.pop() if len(codes) == 1 else None
+
+
+def _state_unknown(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
+    """Seed 002 location formatting: a state that is no subdivision of the address's country, where the
+    country's list is the whole of what its addresses write (`[standardize] checked_state_countries`: 'XX',
+    'Californa', 'Tex.' in the USA passed silently). Another country's state is `state.country_mismatch`'s."""
+    name = ADDRESS_FIELD[ctx.record_type]
+    address = record.get(name)
+    country = ctx.normalized.get("country")
+    if country not in params.checked_state_countries or "state" in ctx.normalized \
+            or not isinstance(address, dict):
+        return
+    raw_state = address.get("state")
+    if not isinstance(raw_state, str) or not ctx.filled(raw_state) or len(raw_state) > 100:
+        return
+    text = " ".join(raw_state.strip().lower().split())
+    if _state_countries().get(text) or _state_countries().get(text.replace(". ", ".")):
+        return
+    meant = state_slip(text, country)
+    yield Hit(f"{name}.state", raw_state, suggestion=meant, details={
+        "country": country_name(country), "slip": f"; perhaps {meant}" if meant else ""})
+
+
+for _t in ADDRESS_FIELD:
+    rule(f"{_t}.state.invalid", fields=(ADDRESS_FIELD[_t],), severity="warning", category="validity",
+         when_present=True, seed="002", config="standardize",
+         message="{field} {value!r} is no state or territory of {country}{slip}.")(_state_unknown)
 
 
 for _t in ADDRESS_FIELD:
