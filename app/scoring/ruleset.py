@@ -366,6 +366,10 @@ class Standardize(_Strict):
     industry_typo_similarity: float = Field(default=0.0, ge=0, le=100)
     industry_typo_min_length: int = Field(default=6, ge=1)   # shorter ones are too alike ('retail', 'rental')
     industry_typo_margin: float = Field(default=5.0, ge=0)   # a second label this close makes the slip ambiguous
+    # words that name no industry of their own after one that does ('Technology Services', 'Healthcare
+    # Industry'): an industry written with them, or as several joined by '&', 'and', '/' or ',' ('Media &
+    # Entertainment', 'Banking/Finance'), names the one label all its parts name (`industry_parts`)
+    industry_generic_words: list[str] = []
     # the same for a stage no configured stage or alias names ('Negotation': Negotiation), with the industry's
     # minimum length and margin; 0: no such suggestion
     stage_typo_similarity: float = Field(default=0.0, ge=0, le=100)
@@ -970,6 +974,7 @@ class Ruleset:
     stage_lookup: dict[str, str]
     industry_lookup: dict[str, str]
     industry_typo: Callable[[str], str | None]  # the label an unknown industry is one slip from (label_typos)
+    industry_parts: Callable[[str], str | None]  # the label an industry's parts all name (industry_parts)
     stage_typo: Callable[[str], str | None]  # the stage an unknown stage is one slip from (label_typos)
     title_labels: Callable[[str], tuple[str | None, ...]]  # (seniority, department), see title_classifier
     read_title: Callable[[str], str]  # a title as keywords are searched in it, see title_reader
@@ -1033,7 +1038,9 @@ class Ruleset:
 
     def industry(self, value: Any) -> str | None:
         """The configured industry label a raw value names (`industry_key`), or None."""
-        return (self.industry_lookup.get(industry_key(value)) or None) if isinstance(value, str) else None
+        if not isinstance(value, str):
+            return None
+        return self.industry_lookup.get(industry_key(value)) or self.industry_parts(value)
 
     def picklist_value(self, picklist: str, value: str) -> str:
         """A value's picklist key, an alias read as the value it stands for ('BestCase' is best_case)."""
@@ -1096,7 +1103,40 @@ def industry_key(text: str) -> str:
     underscores, hyphens and slashes aside (HubSpot's COMPUTER_SOFTWARE and E_LEARNING, LinkedIn's
     'Information Technology & Services', 'e-learning' and 'Transportation/Trucking/Railroad' name configured
     variants)."""
-    return " ".join(w for w in _INDUSTRY_PUNCTUATION.sub(" ", text.lower()).split() if w != "and")
+    return " ".join(w for w in _INDUSTRY_PUNCTUATION.sub(" ", text.lower().replace(".", "")).split()
+                    if w != "and")  # dots dropped first: 'I.T. Services' is 'IT Services'
+
+
+_INDUSTRY_JOINS = re.compile(r"\s*(?:&|\+|/|,|;|\band\b)\s*", re.IGNORECASE)
+
+
+def industry_parts(lookup: dict[str, str], generic: frozenset[str]) -> Callable[[str], str | None]:
+    """The label an industry no label or variant names names through its parts: written as several joined by
+    '&', 'and', '/' or ',' ('Media & Entertainment', 'Banking & Finance', 'Transportation/Logistics') or with
+    generic words after one ('Technology Services', 'Healthcare Industry'; `[standardize]
+    industry_generic_words`), when every part names one and the same label; else None ('Software &
+    Services' is Technology: a part of generic words only names nothing). Each of these was nonstandard with
+    no suggestion, and a lead lost its industry-fit points. Cached per value: it runs only for values no
+    label names."""
+
+    @lru_cache(maxsize=4096)
+    def label(value: str) -> str | None:
+        labels = set()
+        parts = [industry_key(part).split() for part in _INDUSTRY_JOINS.split(value[:100])]
+        for words in parts:
+            if len(parts) > 1 and all(w in generic for w in words):
+                continue  # '& Services' after a named industry names nothing more
+            found = lookup.get(" ".join(words))
+            while found is None and words and words[-1] in generic:
+                words.pop()
+                found = lookup.get(" ".join(words))
+            if found is not None:
+                labels.add(found)
+            elif words:  # a part that names nothing, and is not only generic words
+                return None
+        return labels.pop() if len(labels) == 1 else None
+
+    return label
 
 
 def label_typos(lookup: dict[str, str], similarity: float, min_length: int, margin: float,
@@ -1181,6 +1221,8 @@ def compile_rules(model: RulesFile, data: dict[str, Any]) -> Ruleset:
         picklists=picklists,
         stage_lookup=stage_lookup,
         industry_lookup=industry_lookup,
+        industry_parts=industry_parts(industry_lookup,
+                                      frozenset(map(industry_key, model.standardize.industry_generic_words))),
         industry_typo=label_typos(industry_lookup, model.standardize.industry_typo_similarity,
                                   model.standardize.industry_typo_min_length,
                                   model.standardize.industry_typo_margin, industry_key),
