@@ -384,6 +384,8 @@ class Standardize(_Strict):
     checked_state_countries: list[str] = []
     # per country, states as addresses write them that ISO 3166-2 does not (lowercased) -> the code to store
     state_aliases: dict[str, dict[str, str]] = {}
+    # words a place name writes in small letters after its first (Frankfurt am Main, Stratford-upon-Avon)
+    city_lowercase_words: list[str] = []
 
 
 class LevelSpec(_Strict):

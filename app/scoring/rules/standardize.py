@@ -311,6 +311,47 @@ def _address(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
     raw_state, state = address.get("state"), ctx.normalized.get("state")
     if ctx.filled(raw_state) and state and state != raw_state:
         yield Hit(f"{name}.state", raw_state, suggestion=state, details={"reason": f"ISO 3166-2 code is {state}"})
+    city = address.get("city")
+    if isinstance(city, str) and ctx.filled(city):
+        cased = city_case(city, ctx.rules.file.standardize.city_lowercase_words)
+        if cased and cased != city:
+            yield Hit(f"{name}.city", city, suggestion=cased, details={"reason": "a place name's capitals"})
+
+
+CITY_CASE_MAX = 60  # characters: longer text in a city field is no city to recase
+
+
+@lru_cache(maxsize=4096)
+def _city_case(text: str, lowercase: frozenset[str]) -> str:
+    cased = proper_name(text)
+    words = []
+    for n, word in enumerate(cased.split(" ")):
+        parts = word.split("-")
+        for k, part in enumerate(parts):
+            if n + k == 0:
+                continue
+            low = part.lower()
+            if low in lowercase:
+                parts[k] = low
+            elif low.startswith("d'") and len(low) > 2:  # Coeur d'Alene, Val-d'Or
+                parts[k] = "d'" + part[2:]
+        words.append("-".join(parts))
+    return " ".join(words)
+
+
+def city_case(city: str, lowercase_words: list[str]) -> str | None:
+    """A city written all in small letters or all in capitals ('austin', 'NEW YORK'; seed 002 location
+    formatting), or with spaces around or doubled, as a place name is written: each word capitalised as
+    `proper_name` does it (St. Louis, McAllen, Winston-Salem, O'Fallon), the joining words after the first
+    in small letters (`[standardize] city_lowercase_words`: Frankfurt am Main, Stratford-upon-Avon, Rio de
+    Janeiro); None when it is written with capitals already, or is too short to tell from initials ('NYC',
+    'SF')."""
+    text = " ".join(city.split())
+    if not text or len(text) > CITY_CASE_MAX:
+        return None
+    if text.islower() or (text.isupper() and sum(c.isalpha() for c in text) > 4):
+        return _city_case(text, frozenset(lowercase_words))
+    return text if text != city else None
 
 
 # the countries most CRM addresses are in, in this order, named first among several
