@@ -21,7 +21,11 @@ def measure_completeness(record: dict[str, Any], ctx: Any) -> dict[str, Any]:
     filled_fn, present = ctx.filled, ctx.present
 
     def holds(path: str) -> bool:  # a top-level field as `present` judged it, a nested one by its value
-        return path in present if "." not in path else filled_fn(get_path(record, path))
+        if "." not in path:
+            return path in present
+        # an address's country its state implies (standardize.implied_country) is known
+        return filled_fn(get_path(record, path)) or (path.endswith(".country") and _implied_country(
+            record.get(path.split(".", 1)[0]), ctx) is not None)
 
     total = filled_weight = 0.0
     filled, applied, missing = 0, 0, []
@@ -52,6 +56,14 @@ def measure_completeness(record: dict[str, Any], ctx: Any) -> dict[str, Any]:
     if skipped:
         measured["not_applicable"] = skipped  # a batch's completeness by field leaves the record out of these
     return measured
+
+
+def _implied_country(address: Any, ctx: Any) -> str | None:
+    # imported here: importing the standardisation rules first would register them before these (the
+    # catalogue's and each report's order)
+    from app.scoring.rules.standardize import implied_country
+
+    return implied_country(address, ctx)
 
 
 def _missing_required(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:

@@ -84,6 +84,18 @@ def standard_state(value: Any, country: str | None, ctx: Any) -> str | None:
     return code
 
 
+def implied_country(address: Any, ctx: Any) -> str | None:
+    """The default region (`CRM_DQ_DEFAULT_REGION`) for an address that names no country but whose state is
+    one of the region's ('1 Main, Austin, TX 78701'): its state and postal code are read there already, and a
+    US CRM's addresses rarely write the country, so its headquarters location is known (hq_location was
+    'missing' on every such account); address.nonstandard suggests storing it. None otherwise, and for a
+    country written but not read ('Atlantis')."""
+    if address.__class__ is not dict or ctx.filled(address.get("country")):
+        return None
+    region = ctx.options.default_region
+    return region if standard_state(address.get("state"), region, ctx) else None
+
+
 def size_tier(employees: Any, ctx: Any) -> str | None:
     """startup / SMB / mid-market / enterprise from the employee count (also when written as text, "250", or
     as a size band, "51-200" by its lower bound, as lead scoring reads it)."""
@@ -233,6 +245,8 @@ def normalize_record(record: dict[str, Any], ctx: Any) -> dict[str, Any]:
         state = standard_state(address.get("state"), country or ctx.options.default_region, ctx)
         if state:
             out["state"] = state
+            if not country and (implied := implied_country(address, ctx)):
+                out["country"] = implied
     title = record.get("title")
     if ctx.record_type in ("contact", "lead") and isinstance(title, str):
         seniority, department = ctx.rules.title_labels(title)
@@ -297,7 +311,10 @@ def _address(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
         return
     raw_country = address.get("country")
     country = ctx.normalized.get("country")
-    if ctx.filled(raw_country):
+    if country and not ctx.filled(raw_country):  # implied by the state (`implied_country`)
+        yield Hit(f"{name}.country", raw_country, suggestion=country,
+                  details={"reason": f"no country; its state is one of {country_name(country)}'s"})
+    elif ctx.filled(raw_country):
         if country is None:
             # a typing slip of one country's name ('Untied States'): suggested, and its phones read there
             meant = country_typo(raw_country) if isinstance(raw_country, str) and \
