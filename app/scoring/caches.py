@@ -20,8 +20,8 @@ def value_caches() -> tuple[Any, ...]:
     """Every module-level `lru_cache` keyed on field values (not the start-up tables, which are cached for
     good; each ruleset's job-title cache is its own, see `trim_values`)."""
     return (formats._check_domain, formats._check_simple_email, formats.check_phone,
-            formats.registered_domain, formats.check_url, standardize.proper_name, validity.mistyped_domain,
-            titles._standard_title,
+            formats.registered_domain, formats.check_url, standardize.proper_name, standardize._city_case,
+            validity.mistyped_domain, titles._standard_title,
             formats.country_typo, formats.regions_valid,
             normalize.fold, normalize._clean_name, normalize.sound_key, normalize.company_key,
             normalize.street_key, normalize._phone_key, normalize._real_number, normalize.private_site,
