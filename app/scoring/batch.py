@@ -18,11 +18,13 @@ import orjson
 from app.scoring.engine import Context, Lookups, Options, mark_covered, present_fields, render, score_record
 from app.scoring.json_keys import RepeatedNames
 from app.scoring.judge import (
+    COVERED_COUNTS,
     KEPT_FIELDS,
     RANK_FIELDS,
     Judged,
     JudgeSetup,
     Packed,
+    deal_value,
     judge_record,
     key_names,
     unpack,
@@ -44,7 +46,9 @@ def batch_lookups(records: Mapping[str, Iterable[dict[str, Any]]], rules: Rulese
     """What each record needs to know about the others, linked by `account_id` (ids as text: `link_id`).
 
     An account's decision makers are its contacts with a decision-maker `decision_role` and the contacts its
-    open deals name in such a contact role (Salesforce's OpportunityContactRole), each counted once.
+    open deals name in such a contact role (Salesforce's OpportunityContactRole), each counted once. A
+    contact's deal value is its account's open deals and the open deals that name it in a contact role, each
+    deal once, whatever (or whoever) its `account_id` names.
     """
     link, aliases = id_linker()
     accounts = {}
@@ -61,7 +65,9 @@ def batch_lookups(records: Mapping[str, Iterable[dict[str, Any]]], rules: Rulese
     booked: defaultdict[str, float] = defaultdict(float)
     booked_deals: Counter[str] = Counter()
     twins: defaultdict[tuple[Any, ...], list[str | None]] = defaultdict(list)
-    for deal in records.get("opportunity", []):
+    # contact -> the open deals naming it: (deal's account, amount) by deal
+    on_deals: defaultdict[str, dict[int, tuple[str | None, float]]] = defaultdict(dict)
+    for n, deal in enumerate(records.get("opportunity", [])):
         aid = link(deal.get("account_id"))
         key = deal_key(deal, rules, aid)
         if key is not None:
@@ -76,29 +82,38 @@ def batch_lookups(records: Mapping[str, Iterable[dict[str, Any]]], rules: Rulese
                     for role in roles] if isinstance(roles, list) else []
         if definition is not None and definition.closed:
             continue
+        amount = rules.deal_amount(deal.get("amount"), deal.get("currency"))
         for role, contact_id in zip(roles if contacts else (), contacts, strict=True):
             if contact_id is not None:
                 active_contacts.add(contact_id)
+                on_deals[contact_id][n] = (aid, amount)
                 named = role.get("role")
-                if aid is not None and isinstance(named, str) and rules.picklist_value("decision_role", named) in dm_roles:
+                if aid is not None and isinstance(named, str) and \
+                        rules.picklist_value("decision_role", named) in dm_roles:
                     decision_makers[aid].add(contact_id)
         if aid is not None:
             open_deals[aid] += 1
-            deal_value[aid] += rules.deal_amount(deal.get("amount"), deal.get("currency"))
+            deal_value[aid] += amount
     people: defaultdict[str, set[Any]] = defaultdict(set)
     contact_ids: set[str] = set()
     dm_seniorities = frozenset(rules.file.qualification.decision_maker_seniorities)
+    by_contact: dict[str, float] = {}
     n = -1
     for n, contact in enumerate(records.get("contact", [])):
         cid = link(contact.get("id"))
         if cid is not None:
             contact_ids.add(cid)
         aid = link(contact.get("account_id"))
+        deals = on_deals.get(cid) if cid is not None else None
+        if deals:  # its account's deals are in deal_value already
+            by_contact[cid] = deal_value.get(aid or "", 0.0) + sum(  # type: ignore[index]
+                value for deal_aid, value in deals.values() if deal_aid is None or deal_aid != aid)
         if aid is not None:
             people[aid].add(_person(contact, n, rules.shared_mailboxes))
             if _decision_maker(contact, dm_roles, dm_seniorities, rules):
                 decision_makers[aid].add(cid or f"\x00{n}")  # one without an id is one
     return Lookups(accounts=accounts, deal_value_by_account=dict(deal_value), booked_value_by_account=dict(booked),
+                   deal_value_by_contact=by_contact,
                    active_deal_contacts=frozenset(active_contacts), contact_ids=frozenset(contact_ids),
                    open_deals_by_account=dict(open_deals),
                    booked_deals_by_account=dict(booked_deals),
@@ -233,7 +248,7 @@ class BatchRun:
 
     def kept_records(self) -> dict[str, Iterator[dict[str, Any]]]:
         """The kept fields of every record, per type, as dicts (made one at a time: one pass each)."""
-        return {t: _unpack_kept(KEPT_FIELDS[t], packed) for t, packed in self.kept.items()}
+        return {t: _unpack_kept((*KEPT_FIELDS[t], COVERED_COUNTS), packed) for t, packed in self.kept.items()}
 
     def finish(self, entries: Mapping[str, list[Any]] | None = None,
                results: Mapping[str, list[dict[str, Any]]] | None = None) -> dict[str, Any]:
@@ -249,7 +264,7 @@ class BatchRun:
             self._judge_with_duplicates(entries, results, duplicates, lookups.contact_matches)
         # the reports were judged with the batch known, so they hold every cross-record finding but those
         # that needed the duplicates first
-        self.summary.add_cross([f for f in cross if f["rule"] in AFTER_MATCHING], {}, {})
+        self.summary.add_cross([f for f in cross if f["rule"] in AFTER_MATCHING])
         return {"duplicates": duplicates, "cross_record": cross,
                 "summary": self.summary.finish(duplicates, cross, time.perf_counter() - self.started)}
 
@@ -292,19 +307,19 @@ class BatchRun:
         if unknown_batch:
             wanted = {(f["record_type"], str(f["record_id"])) for f in cross
                       if f["severity"] != "info" and f["record_type"] != "account"}
-            accounts_of: dict[str, dict[str, str]] = {}
+            kept_of: dict[tuple[str, str], dict[str, Any]] = {}  # the few records weighed, as `judge_record`
             for record_type, records in self.kept_records().items() if wanted else ():
                 for record in records:
                     if (record_type, str(record.get("id"))) in wanted:
-                        accounts_of.setdefault(record_type, {})[str(record.get("id"))] = \
-                            link_id(record.get("account_id")) or ""
-            values = dict(lookups.deal_value_by_account)  # read by the ids as written: 18-character ones too
-            values.update((alias, values[short]) for alias, short in lookups.id_aliases.items()
-                          if short in values)
-            self.summary.add_cross(cross, values, accounts_of)
-            for record_type, rid, rule, field, severity in covered_gaps(cross, self.kept_records(), lookups,
-                                                                          self.rules, self.now, self.options):
-                self.summary.count_under(record_type, rid, rule, field, severity)
+                        kept_of[(record_type, str(record.get("id")))] = record
+
+            def value_of(record_type: str, rid: Any) -> float:
+                record = kept_of.get((record_type, str(rid)), {"id": rid})
+                return deal_value(record_type, record, lookups, self.rules)
+
+            self.summary.add_cross(cross, value_of)
+            for gap in covered_gaps(cross, self.kept_records(), lookups, self.rules, self.now, self.options):
+                self.summary.count_under(*gap)
         self.kept.clear()
         jobs = [self._match_job(t, lookups) for t in MATCHABLE if self.with_duplicates]
         self._seen.clear()
@@ -421,7 +436,10 @@ def match_packed_json(record_type: str, ids: list[str], keys: list[Packed], rank
 
 def _unpack_kept(fields: tuple[str, ...], packed: list[Packed]) -> Iterator[dict[str, Any]]:
     for values in packed:
-        yield dict(zip(fields, unpack(values), strict=True))
+        record = dict(zip(fields, unpack(values), strict=True))
+        if record.get(COVERED_COUNTS) is None:  # no field of the record's: rules never see it
+            record.pop(COVERED_COUNTS, None)
+        yield record
 
 
 class PackedRanks(Mapping[str, dict[str, Any]]):
@@ -470,12 +488,14 @@ def cross_record_findings(kept: Mapping[str, Iterable[dict[str, Any]]], lookups:
 
 
 def covered_gaps(cross: list[dict[str, Any]], kept: Mapping[str, Iterable[dict[str, Any]]], lookups: Lookups,
-                 rules: Ruleset, now: datetime, options: Options) -> Iterator[tuple[str, Any, str, str, str]]:
+                 rules: Ruleset, now: datetime, options: Options
+                 ) -> Iterator[tuple[str, Any, str, list[str], str, int]]:
     """A stream's own findings that its cross-record findings cover (`rule(covers=...)`): the gaps a JSON
     batch's reports mark `counted_under` them (an account's missing industry under
     `account.industry.missing_high_value`). Found by running the covered rules over the record's kept fields
     (the covering rules' fields are among them) and marking as `engine.mark_covered` marks a report; yields
-    (record type, record id, rule, field, severity) of each."""
+    (record type, record id, rule, fields, severity, findings of the rule left on the record) per record and
+    covered rule, the findings it had read from what `judge_record` kept (`COVERED_COUNTS`)."""
     by_record: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
     for finding in cross:
         if any(finding["rule"] == c[0] for c in rules.covering.get(finding["record_type"], ())):
@@ -498,9 +518,15 @@ def covered_gaps(cross: list[dict[str, Any]], kept: Mapping[str, Iterable[dict[s
                    for rule, params, severity in plan for hit in rule.check(record, params, ctx)]
             issues = [{**f, "counted_under": None} for f in found] + own
             mark_covered(issues, tuple(covering))
+            gaps: dict[str, list[dict[str, Any]]] = {}
             for issue in own:
                 if issue["counted_under"] is not None:
-                    yield record_type, found[0]["record_id"], issue["rule"], issue["field"], issue["severity"]
+                    gaps.setdefault(issue["rule"], []).append(issue)
+            had = record.get(COVERED_COUNTS) or {}
+            for rule_id, issues in gaps.items():
+                fields = [issue["field"] for issue in issues]
+                yield (record_type, found[0]["record_id"], rule_id, fields, issues[0]["severity"],
+                       had.get(rule_id, len(fields)) - len(fields))
 
 
 def score_batch(batch: dict[str, Any], rules: Ruleset, now: datetime, options: Options,

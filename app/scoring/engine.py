@@ -45,6 +45,8 @@ class Lookups:
     accounts: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     deal_value_by_account: Mapping[str, float] = field(default_factory=dict)  # open deals
     booked_value_by_account: Mapping[str, float] = field(default_factory=dict)  # open and won deals
+    # contacts named in open deals' contact roles: their account's open deals and those deals, each once
+    deal_value_by_contact: Mapping[str, float] = field(default_factory=dict)
     active_deal_contacts: frozenset[str] = frozenset()
     contact_ids: frozenset[str] = frozenset()  # the batch's contacts (opportunity.contact.not_in_batch)
     open_deals_by_account: Mapping[str, int] = field(default_factory=dict)

@@ -20,6 +20,7 @@ from app.scoring.matching.dedupe import MATCHABLE
 from app.scoring.matching.linker import record_id
 from app.scoring.matching.merge import completeness_count
 from app.scoring.matching.normalize import record_keys
+from app.scoring.registry import RULES
 from app.scoring.ruleset import Ruleset
 from app.scoring.summary import PLURAL, SINGULAR, BatchSummary
 
@@ -34,6 +35,9 @@ KEPT_FIELDS = {"account": ("id", "industry", "owner_id", "name", "website", "par
                "lead": ("id", "owner_id", "status")}  # a converted lead is no duplicate of its contact
 # what survivor ranking, merge plans and merge priority read of a streamed record, after its filled count
 RANK_FIELDS = ("id", "decision_role", "account_id", "last_activity_at", "updated_at")
+# kept last for a streamed account or contact: per rule a batch-scope finding may cover (its missing industry,
+# email), its findings weighed on the record, so the stream's end knows whether a covered gap was its only one
+COVERED_COUNTS = "\x00covered_counts"
 Packed = bytes | list[Any]  # a JSON array as bytes (compact), or the list itself if it cannot be encoded
 
 
@@ -145,8 +149,9 @@ def judge_record(record_type: str, position: int, entry: dict[str, Any], rules: 
                           lookups=setup.lookups)
     into.summary.add(record_type, report, deal_value(record_type, entry, setup.lookups, rules))
     fields = KEPT_FIELDS[record_type]
-    into.kept.append((record_type, pack([entry.get(f) for f in fields])
-                      if any(f in entry for f in fields) else None))
+    counts = _covered_counts(record_type, report, rules) if setup.lookups is None else None
+    into.kept.append((record_type, pack([*map(entry.get, fields), counts])
+                      if counts or any(f in entry for f in fields) else None))
     if setup.duplicates and record_type in MATCHABLE:
         keys = record_keys(entry, record_type, setup.options.default_region, checked=True)
         rank = entry if setup.keep_records else pack([
@@ -159,17 +164,42 @@ def judge_record(record_type: str, position: int, entry: dict[str, Any], rules: 
 def deal_value(record_type: str, entry: dict[str, Any], lookups: Lookups | None, rules: Ruleset) -> float:
     """The deal value a record's findings are weighed by (in the base currency): an open deal's amount (a
     closed one's gaps no longer put pipeline at risk: it weighs as a record of no deal value, as accounts are
-    weighed by their open deals only), or its account's open deals."""
+    weighed by their open deals only), or its account's open deals; a contact's, with the open deals that
+    name it in a contact role too (`Lookups.deal_value_by_contact`)."""
     if record_type == "opportunity":
         if rules.closed_stage(entry.get("stage")):
             return 0.0
         return rules.deal_amount(entry.get("amount"), entry.get("currency"))
     if lookups is None:
         return 0.0
+    if record_type == "contact" and lookups.deal_value_by_contact:
+        on_deals = lookups.deal_value_by_contact.get(lookups.link(entry.get("id")) or "")
+        if on_deals is not None:  # the deals it is on, its account's or not
+            return on_deals
     key = lookups.link(entry.get("id") if record_type == "account" else entry.get("account_id"))
     if key is not None:
         return lookups.deal_value_by_account.get(key, 0.0)
     return 0.0
+
+
+_COVERABLE: dict[tuple[str, str], frozenset[str]] = {}
+
+
+def _covered_counts(record_type: str, report: dict[str, Any], rules: Ruleset) -> dict[str, int] | None:
+    """Per rule a batch-scope rule covers (`rule(covers=...)`), the record's findings of it that are weighed
+    (not info, not counted under another), when it has any: kept under `COVERED_COUNTS`."""
+    coverable = _COVERABLE.get((rules.version, record_type))
+    if coverable is None:
+        coverable = _COVERABLE[(rules.version, record_type)] = frozenset(
+            c for cid, _, covered in rules.covering.get(record_type, ()) if RULES[cid].scope == "batch"
+            for c in covered)
+    if not coverable:
+        return None
+    counts: dict[str, int] = {}
+    for issue in report["issues"]:
+        if issue["rule"] in coverable and issue["severity"] != "info" and not issue["counted_under"]:
+            counts[issue["rule"]] = counts.get(issue["rule"], 0) + 1
+    return counts or None
 
 
 def judge_lines(lines: list[bytes | None], first: int, rules: Ruleset, setup: JudgeSetup) -> Judged:

@@ -7,7 +7,7 @@ import heapq
 import math
 from array import array
 from collections import Counter, defaultdict
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from app.scoring.matching.dedupe import MATCHABLE
@@ -39,9 +39,11 @@ def is_duplicate_record(report: dict[str, Any]) -> bool:
 class BatchSummary:
     """Counts for the summary, filled one report at a time (`add`) or chunk by chunk (`merge`).
 
-    Picklable without its ruleset, so a worker process can fill one per chunk. Each rule's impacts are
-    kept in order (8 bytes a finding) and summed at the end, so merged chunks give the very same totals
-    as one pass over the records, however the stream was cut.
+    Picklable without its ruleset, so a worker process can fill one per chunk. A rule is weighed once per
+    record (its findings there share one impact: the rule's severity, the record's deal value), so one deal's
+    five unmet stage-gate criteria weigh as one deal's gap, not five; each rule's impacts are kept in order
+    (8 bytes a record) and summed at the end, so merged chunks give the very same totals as one pass over
+    the records, however the stream was cut.
     """
 
     def __init__(self, rules: Ruleset | None) -> None:
@@ -57,7 +59,8 @@ class BatchSummary:
         self.by_severity: Counter[str] = Counter()
         self.top: list[tuple[float, int, dict[str, Any]]] = []
         self._seq = 0
-        self.impacts: dict[str, array[float]] = {}  # per rule, the impact of each non-info finding in order
+        self.impacts: dict[str, array[float]] = {}  # per rule, its impact on each record it has findings on
+        self.findings: Counter[str] = Counter()  # per rule, its non-info findings weighed (not covered)
         self.covered: Counter[str] = Counter()  # per rule, its findings `counted_under` another rule's
         self._required: dict[str, tuple[str, ...]] = {}
 
@@ -89,18 +92,25 @@ class BatchSummary:
         self.by_rule.update([issue["rule"] for issue in issues])  # counted in C
         self.by_severity.update([issue["severity"] for issue in issues])
         severity_impact: dict[str, float] = {}  # impact_of: one per severity, the record's findings share it
+        groups: dict[str, list[Any]] = {}  # per rule, its non-info findings on this record, weighed once
         for issue in issues:
-            severity = issue["severity"]
             if issue["counted_under"]:  # a gap weighed once, under the covering rule
                 self.covered[issue["rule"]] += 1
                 continue
-            if severity == "info":
+            if issue["severity"] == "info":
                 continue
+            group = groups.get(issue["rule"])
+            if group is None:
+                groups[issue["rule"]] = [issue]
+            else:
+                group.append(issue)
+        for group in groups.values():
+            severity = group[0]["severity"]  # one per rule (rules files set it per rule)
             impact = severity_impact.get(severity)
             if impact is None:
                 weight = severity_weight.get(severity, 1.0)
                 impact = severity_impact[severity] = round(weight * factor * record_weight, 3)
-            self._weigh(impact, record_type, report["record_id"], issue)
+            self._weigh(impact, record_type, report["record_id"], group)
 
     def _required_names(self, record_type: str) -> tuple[str, ...]:
         names = self._required.get(record_type)
@@ -124,53 +134,76 @@ class BatchSummary:
         self.totals[record_type] += 1
         self.errors[record_type] += 1
 
-    def add_cross(self, findings: list[dict[str, Any]], deal_value_by_account: dict[str, float],
-                  kept: dict[str, dict[str, str]]) -> None:
+    def add_cross(self, findings: list[dict[str, Any]],
+                  deal_value: Callable[[str, Any], float] | None = None) -> None:
         """Count the cross-record findings of a stream, whose records were judged before the batch was
-        known (a JSON batch's reports already hold them), weighed as `add` weighs a record's findings: by its
-        account's open deals (`kept`: per type, record id -> account id)."""
+        known (a JSON batch's reports already hold them), weighed as `add` weighs a record's findings: each
+        rule once per record, by the record's deal value (`deal_value(record type, record id)`, else 0)."""
         assert self.rules is not None
-        for finding in findings:
+        groups: dict[tuple[str, Any, str], list[dict[str, Any]]] = {}
+        for n, finding in enumerate(findings):
             record_type, severity = finding["record_type"], finding["severity"]
             self.by_rule[finding["rule"]] += 1
             self.by_severity[severity] += 1
             if severity == "info":
                 continue
-            rid = finding["record_id"]
-            aid = str(rid) if record_type == "account" else kept.get(record_type, {}).get(str(rid))
-            impact = impact_of(finding, record_type, deal_value_by_account.get(aid or "", 0.0), self.rules)
-            self._weigh(impact, record_type, rid, finding)
+            rid = finding["record_id"]  # records without an id are each their own
+            groups.setdefault((record_type, rid if rid is not None else f"\x00{n}", finding["rule"]),
+                              []).append(finding)
+        for (record_type, _, _), group in groups.items():
+            rid = group[0]["record_id"]
+            value = deal_value(record_type, rid) if deal_value is not None else 0.0
+            self._weigh(impact_of(group[0], record_type, value, self.rules), record_type, rid, group)
 
-    def count_under(self, record_type: str, record_id: Any, rule: str, field: str, severity: str) -> None:
-        """Count a finding weighed when its record was judged as `counted_under` another after all (a stream's
-        gap that a cross-record finding at its end covers): its impact, weighed without a deal value as a
-        stream weighs accounts' and contacts' findings, comes out of its rule's, and it leaves the top."""
+    def count_under(self, record_type: str, record_id: Any, rule: str, fields: list[str], severity: str,
+                    remaining: int) -> None:
+        """Count a record's findings of `rule` on `fields`, weighed when it was judged, as `counted_under`
+        another after all (a stream's gaps that a cross-record finding at its end covers), `remaining` of the
+        rule's findings on the record left uncovered. With none left, the record's impact under the rule
+        (weighed without a deal value, as a stream weighs accounts' and contacts' findings) comes out of the
+        rule's, and it leaves the top; else its top entry names the first finding left."""
         assert self.rules is not None
-        self.covered[rule] += 1
+        self.covered[rule] += len(fields)
         if severity == "info":
             return
-        impact = impact_of({"severity": severity}, record_type, 0.0, self.rules)
-        impacts = self.impacts.get(rule)
-        if impacts is not None and impact in impacts:
-            impacts.remove(impact)
-            if not impacts:
-                del self.impacts[rule]
-        gone = (record_type, record_id, rule, field)
-        self.top = [e for e in self.top
-                    if (e[2]["record_type"], e[2]["record_id"], e[2]["rule"], e[2]["field"]) != gone]
-        heapq.heapify(self.top)
+        self.findings[rule] -= len(fields)
+        if self.findings[rule] <= 0:
+            del self.findings[rule]
+        key = (record_type, record_id, rule)
+        if remaining <= 0:
+            impact = impact_of({"severity": severity}, record_type, 0.0, self.rules)
+            impacts = self.impacts.get(rule)
+            if impacts is not None and impact in impacts:
+                impacts.remove(impact)
+                if not impacts:
+                    del self.impacts[rule]
+            self.top = [e for e in self.top if (e[2]["record_type"], e[2]["record_id"], e[2]["rule"]) != key]
+            heapq.heapify(self.top)
+            return
+        for _, _, entry in self.top:
+            if (entry["record_type"], entry["record_id"], entry["rule"]) == key:
+                group = [(entry["field"], entry["message"]), *entry["_rest"]]
+                left = [f for f in group if f[0] not in fields]
+                if left:
+                    (entry["field"], entry["message"]), *entry["_rest"] = left
+                entry["findings"] = remaining
 
-    def _weigh(self, impact: float, record_type: str, record_id: Any, finding: dict[str, Any]) -> None:
-        """Count one non-info finding's impact under its rule, and keep it if it is among the top ones."""
-        impacts = self.impacts.get(finding["rule"])
+    def _weigh(self, impact: float, record_type: str, record_id: Any, group: list[dict[str, Any]]) -> None:
+        """Count a record's non-info findings of one rule (`group`), and weigh them once: the rule's impact on
+        the record, kept in the top if it is among the highest."""
+        first = group[0]
+        rule = first["rule"]
+        self.findings[rule] += len(group)
+        impacts = self.impacts.get(rule)
         if impacts is None:
-            impacts = self.impacts[finding["rule"]] = array("d")
+            impacts = self.impacts[rule] = array("d")
         impacts.append(impact)
         self._seq += 1
         if len(self.top) < TOP_FINDINGS or impact > self.top[0][0]:  # a later finding never wins a tie
             self._keep_top((impact, -self._seq, {
-                "impact": impact, "record_type": record_type, "record_id": record_id, "rule": finding["rule"],
-                "field": finding["field"], "severity": finding["severity"], "message": finding["message"]}))
+                "impact": impact, "record_type": record_type, "record_id": record_id, "rule": rule,
+                "field": first["field"], "severity": first["severity"], "message": first["message"],
+                "findings": len(group), "_rest": [(f["field"], f["message"]) for f in group[1:]]}))
 
     def merge(self, part: BatchSummary) -> None:
         """Add the counts of the records after these (a later chunk), as if they had been added here."""
@@ -188,6 +221,7 @@ class BatchSummary:
         self.by_rule.update(part.by_rule)
         self.by_severity.update(part.by_severity)
         self.covered.update(part.covered)
+        self.findings.update(part.findings)
         for rule_id, impacts in part.impacts.items():
             mine = self.impacts.get(rule_id)
             if mine is None:
@@ -238,7 +272,8 @@ class BatchSummary:
             # batch-scope findings only: a stream's end also re-runs record rules that read the batch's
             # accounts, which a JSON batch's reports hold (helper-64 #5: 38 against 37)
             "cross_record_findings": sum(RULES[f["rule"]].scope == "batch" for f in cross_record),
-            "top_findings": [e[2] for e in sorted(self.top, reverse=True)],
+            "top_findings": [{k: v for k, v in e[2].items() if k != "_rest"}
+                             for e in sorted(self.top, reverse=True)],
             "cleanup_tasks": self.cleanup_tasks(duplicates),
             "impact_formula": "severity_weight × (1 + log10(1 + deal value / 1,000)) × record_weight",
             "seconds": round(seconds, 3),
@@ -250,10 +285,13 @@ class BatchSummary:
         return f" (and {covered} counted under another rule's finding on the same field)" if covered else ""
 
     def cleanup_tasks(self, duplicates: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
-        """What to fix first: rules by total impact, and duplicate merges by priority."""
+        """What to fix first: rules by total impact (each weighed once per record), and duplicate merges by
+        priority."""
         tasks: list[dict[str, Any]] = [
-            {"task": f"{rid}: {len(impacts)} finding(s){self._also_covered(rid)}. {RULES[rid].description}",
-             "rule": rid, "findings": len(impacts), "impact": round(_total(impacts), 1)}
+            {"task": f"{rid}: {self.findings[rid]} finding(s) on {len(impacts)} record(s)"
+                     f"{self._also_covered(rid)}. {RULES[rid].description}",
+             "rule": rid, "findings": self.findings[rid], "records": len(impacts),
+             "impact": round(_total(impacts), 1)}
             for rid, impacts in self.impacts.items()]
         weight = {"high": 30.0, "medium": 10.0, "low": 3.0}
         for plural, result in duplicates.items():

@@ -32,9 +32,10 @@ def test_values_json_cannot_carry_are_kept_as_they_are() -> None:
 
 
 def test_the_summary_counts_every_finding_and_keeps_the_weightiest() -> None:
-    """issues_by_rule / _by_severity count every finding (info too); top findings are the highest impacts
-    (`impact_of`, per finding not `counted_under` another), the earlier of equals first, whether added at once
-    or merged in chunks."""
+    """issues_by_rule / _by_severity count every finding (info too); a rule is weighed once per record (its
+    findings there share one impact, `impact_of`; those `counted_under` another rule's are not weighed), and
+    the top findings are the highest of these, a record's first finding of the rule standing for them, the
+    earlier of equals first, whether added at once or merged in chunks."""
     rules = load_rules()
     records = [(t, r) for t, make in (("contact", make_contacts), ("opportunity", make_opportunities),
                                       ("lead", make_leads)) for r in make(150, 11)]
@@ -49,8 +50,17 @@ def test_the_summary_counts_every_finding_and_keeps_the_weightiest() -> None:
     # a finding counted under another rule's (one gap, two rules) is counted but weighed once, under that one
     weighed = [(t, i, v) for t, i, v in findings if i["counted_under"] is None]
     assert len(weighed) < len(findings)
-    expected_top = sorted(((impact_of(i, t, v, rules), -n) for n, (t, i, v) in enumerate(findings)
-                           if i["severity"] != "info" and i["counted_under"] is None), reverse=True)[:TOP_FINDINGS]
+    # each record's first weighed finding of each rule stands for the rule's findings on it
+    per_record: dict[tuple[int, str], tuple[str, dict, float, int]] = {}
+    for n, (t, report, v) in enumerate(reports):
+        for i in report["issues"]:
+            if i["severity"] != "info" and i["counted_under"] is None:
+                t_, first_issue, v_, count = per_record.get((n, i["rule"]), (t, i, v, 0))
+                per_record[(n, i["rule"])] = (t_, first_issue, v_, count + 1)
+    assert any(count > 1 for *_, count in per_record.values())
+    weights = list(per_record.values())
+    expected_top = sorted(((impact_of(i, t, v, rules), -n) for n, (t, i, v, _) in enumerate(weights)),
+                          reverse=True)[:TOP_FINDINGS]
     assert whole.finish({}, [], 0.0)["cleanup_tasks"] == first.finish({}, [], 0.0)["cleanup_tasks"]
     assert whole.covered == first.covered and sum(whole.covered.values()) > 0
     for summary in (whole.finish({}, [], 0.0), first.finish({}, [], 0.0)):
@@ -58,13 +68,17 @@ def test_the_summary_counts_every_finding_and_keeps_the_weightiest() -> None:
         assert summary["issues_by_severity"] == {s: sum(i["severity"] == s for _, i, _ in findings)
                                                  for s in ("error", "warning", "info")}
         assert summary["issues_by_severity"]["info"] > 0
-        assert [(f["impact"], f["rule"]) for f in summary["top_findings"]] == [
-            (impact, findings[-n][1]["rule"]) for impact, n in expected_top]
-        by_rule = {task["rule"]: task["impact"] for task in summary["cleanup_tasks"] if "findings" in task}
-        assert len(by_rule) > 5
-        for rule_id, impact in by_rule.items():
-            assert impact == round(sum(impact_of(i, t, v, rules) for t, i, v in weighed
-                                       if i["rule"] == rule_id), 1), rule_id
+        assert [(f["impact"], f["rule"], f["field"], f["findings"]) for f in summary["top_findings"]] == [
+            (impact, weights[-n][1]["rule"], weights[-n][1]["field"], weights[-n][3])
+            for impact, n in expected_top]
+        tasks = {task["rule"]: task for task in summary["cleanup_tasks"] if "records" in task}
+        assert len(tasks) > 5
+        for rule_id, task in tasks.items():
+            assert task["impact"] == round(sum(impact_of(i, t, v, rules) for t, i, v, _ in weights
+                                               if i["rule"] == rule_id), 1), rule_id
+            assert task["findings"] == sum(i["rule"] == rule_id and i["severity"] != "info"
+                                           for _, i, _ in weighed), rule_id
+            assert task["records"] == sum(i["rule"] == rule_id for _, i, _, _ in weights), rule_id
 
 
 def test_a_contact_with_no_decision_role_and_an_executive_title_is_a_decision_maker() -> None:

@@ -1,0 +1,89 @@
+"""Seed 002's data health audit: what the cleanup list puts first, what it standardises, what changed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+import pytest
+from fastapi.testclient import TestClient
+
+from app.scoring.batch import SINGULAR
+from tests.conftest import NOW_ISO
+
+NDJSON = {"content-type": "application/x-ndjson"}
+FULL_ACCOUNT = {"id": "a1", "name": "Acme", "website": "https://acme.com", "employee_count": 100,
+                "owner_id": "u1", "billing_address": {"city": "Austin", "state": "TX", "country": "US"}}
+GATED_DEAL = {"id": "o1", "account_id": "a1", "name": "Big", "amount": 75000, "stage": "Negotiation",
+              "close_date": "2024-09-01", "owner_id": "u1", "next_step": "x", "problem_statement": "p",
+              "contact_roles": [{"contact_id": "c1", "role": "champion"}]}
+NO_STAGE = {"id": "o2", "account_id": "a9", "name": "NoStage", "amount": 20000, "close_date": "2024-09-01",
+            "owner_id": "u1", "next_step": "x", "problem_statement": "p"}
+NO_EMAIL = {"id": "c1", "account_id": "a1", "first_name": "Bob", "last_name": "Smith", "title": "CTO",
+            "department": "IT", "phone": "+15125550100", "decision_role": "champion", "owner_id": "u1"}
+
+
+def audit(client: TestClient, body: dict[str, Any]) -> dict[str, Any]:
+    answer = client.post(f"/v1/audit?now={NOW_ISO}", json=body)
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+def stream_summary(client: TestClient, body: dict[str, Any]) -> dict[str, Any]:
+    lines = b"".join(orjson.dumps({"type": SINGULAR[plural], **r}) + b"\n"
+                     for plural, records in body.items() for r in records)
+    answer = client.post(f"/v1/batch?now={NOW_ISO}", content=lines, headers=NDJSON)
+    assert answer.status_code == 200, answer.text
+    return orjson.loads(answer.text.splitlines()[-1])["summary"]
+
+
+def test_a_rule_weighs_once_per_record_so_seed_002s_critical_gaps_come_first(client: TestClient) -> None:
+    """One deal's five unmet stage-gate criteria and its MEDDPICC gaps outranked seed 002's 'Critical Data
+    Gaps' (a $75K account without industry, a $20K deal without stage): each finding was weighed. A rule now
+    weighs once per record; the tasks still count every finding."""
+    result = audit(client, {"accounts": [dict(FULL_ACCOUNT, industry=None)],
+                            "opportunities": [GATED_DEAL, NO_STAGE], "contacts": [NO_EMAIL]})
+    ranked = [t["rule"] for t in result["cleanup_tasks"]]
+    assert ranked[:3] == ["account.industry.missing_high_value", "opportunity.stage.missing_high_value",
+                          "contact.email.missing_on_active_deal"], ranked
+    tasks = {t["rule"]: t for t in result["cleanup_tasks"]}
+    gate = tasks["opportunity.stage_gate.unmet"]
+    assert (gate["findings"], gate["records"]) == (7, 1) and "7 finding(s) on 1 record(s)" in gate["task"]
+    top = [(f["record_id"], f["rule"]) for f in result["summary"]["top_findings"]]
+    assert len(top) == len(set(top)), top  # one entry per record and rule
+    entry = next(f for f in result["summary"]["top_findings"] if f["rule"] == "opportunity.stage_gate.unmet")
+    assert entry["findings"] == 7 and round(entry["impact"], 1) == gate["impact"]
+
+
+@pytest.mark.parametrize("account_id", ["a1", None, "a2"], ids=["its-account", "no-account", "other-account"])
+def test_a_contact_without_email_weighs_by_the_deals_it_is_on(client: TestClient,
+                                                              account_id: str | None) -> None:
+    """A contact named in a $75K deal's contact roles weighed 10.0 (no deal value) when its account_id was
+    missing or another account's, 28.8 when it matched: it is weighed by the deals it is on, on both paths."""
+    other = dict(FULL_ACCOUNT, id="a2", name="Other", industry="Retail", website="other.com")
+    body = {"accounts": [dict(FULL_ACCOUNT, industry="Technology"), other],
+            "opportunities": [GATED_DEAL], "contacts": [dict(NO_EMAIL, account_id=account_id)]}
+    for summary in (audit(client, body)["summary"], stream_summary(client, body)):
+        tasks = {t["rule"]: t for t in summary["cleanup_tasks"]}
+        assert tasks["contact.email.missing_on_active_deal"]["impact"] == 28.8
+
+
+def test_a_streams_covered_gap_leaves_a_records_other_gaps_of_the_rule_weighed(client: TestClient) -> None:
+    """A stream finds at its end that an account's missing industry is counted under
+    account.industry.missing_high_value: the account's other required gap (website) still weighs under
+    account.required.missing, once, and names the top entry, as in the JSON batch."""
+    body = {"accounts": [dict(FULL_ACCOUNT, industry=None, website=None)], "opportunities": [GATED_DEAL]}
+    streamed, whole = stream_summary(client, body), audit(client, body)["summary"]
+
+    def required(summary: dict[str, Any]) -> tuple[Any, ...]:
+        task = next(t for t in summary["cleanup_tasks"] if t["rule"] == "account.required.missing")
+        entries = [(f["field"], f["findings"]) for f in summary["top_findings"]
+                   if f["rule"] == "account.required.missing"]
+        return task["findings"], task["records"], task["task"], entries
+
+    assert required(streamed) == required(whole) == (
+        1, 1, required(whole)[2], [("website", 1)])
+    assert "(and 1 counted under another rule's" in required(whole)[2]
+    # the stream weighs an account's own findings without its deals (README): 3 × 1.3
+    impact = next(t["impact"] for t in streamed["cleanup_tasks"] if t["rule"] == "account.required.missing")
+    assert impact == 3.9
