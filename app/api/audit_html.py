@@ -39,6 +39,30 @@ def _bar(percent: float, target: float) -> str:
     return f'<div class="bar"><span class="{css}" style="width:{max(0.0, min(100.0, percent)):.1f}%"></span></div>'
 
 
+STANDARD_ROWS = 100
+
+
+def _standardization(found: dict[str, Any] | None) -> str:
+    """Seed 002's variations that need standardisation: 'Tech' ×2 → Technology, per field (the JSON audit's
+    `summary.standardization` holds the update to apply for each)."""
+    rows = [(f, u) for f in (found or {}).get("fields", []) for u in f["updates"]]
+    parts = [f"</table><h2>Standardisation: {(found or {}).get('variants', 0)} written variant(s)</h2>"
+             "<table><tr><th>record type</th><th>field</th><th>variant → standard form</th>"
+             "<th>records</th></tr>"]
+    for f, u in rows[:STANDARD_ROWS]:
+        ids = ", ".join(str(i) for i in u["ids"]) + ("" if u["ids_complete"] else ", …")
+        parts.append(f"<tr><td>{escape(f['record_type'])}</td><td>{escape(f['field'])}</td>"
+                     f"<td>{escape(repr(u['from']))} ×{u['records']} → {escape(u['to'])}</td>"
+                     f"<td><code>{escape(ids)}</code></td></tr>")
+    if not rows:
+        parts.append("<tr><td colspan=4 class=muted>every value is written in its standard form</td></tr>")
+    elif len(rows) > STANDARD_ROWS:
+        parts.append(f"<tr><td colspan=4 class=muted>… and {len(rows) - STANDARD_ROWS:,} more "
+                     f"(the JSON audit lists them)</td></tr>")
+    parts.append("</table>")
+    return "".join(parts)
+
+
 def render_audit(audit: dict[str, Any], rules_version: str) -> str:
     """The HTML data health report."""
     summary = audit["summary"]
@@ -68,7 +92,8 @@ def render_audit(audit: dict[str, Any], rules_version: str) -> str:
         parts.append(f"<tr><td>{f['impact']:.1f}</td><td>{escape(f['record_type'])} "
                      f"<code>{escape(str(f['record_id']))}</code></td><td class='sev-{escape(f['severity'])}'>"
                      f"<code>{escape(f['rule'])}</code></td><td>{escape(f['message'])}</td></tr>")
-    parts.append("</table><h2>Issues by rule</h2><table><tr><th>rule</th><th>count</th></tr>")
+    parts.append(_standardization(summary.get("standardization")))
+    parts.append("<h2>Issues by rule</h2><table><tr><th>rule</th><th>count</th></tr>")
     for rule_id, count in list(summary["issues_by_rule"].items())[:40]:
         parts.append(f"<tr><td><code>{escape(rule_id)}</code></td><td>{count}</td></tr>")
     parts.append("</table><h2>Duplicate clusters</h2><table><tr><th>type</th><th>cluster</th><th>survivor</th></tr>")

@@ -17,6 +17,12 @@ from app.scoring.ruleset import Ruleset
 PLURAL = {"account": "accounts", "contact": "contacts", "opportunity": "opportunities", "lead": "leads"}
 SINGULAR = {v: k for k, v in PLURAL.items()}
 TOP_FINDINGS = 10
+# standardisation variants kept per record type and field, in order of first appearance (a chunk of a stream,
+# 500 lines, never holds more, so merged chunks keep the very ones one pass keeps), record ids kept per
+# variant, and variants listed per field (the most common first)
+MAX_VARIANTS = 500
+VARIANT_IDS = 20
+LISTED_VARIANTS = 100
 
 
 def impact_of(issue: dict[str, Any], record_type: str, deal_value: float, rules: Ruleset) -> float:
@@ -63,6 +69,9 @@ class BatchSummary:
         self.findings: Counter[str] = Counter()  # per rule, its non-info findings weighed (not covered)
         self.covered: Counter[str] = Counter()  # per rule, its findings `counted_under` another rule's
         self._required: dict[str, tuple[str, ...]] = {}
+        # (type, field) -> (written, standard) -> [records, first ids]: standardisation findings' variants
+        self.variants: dict[tuple[str, str], dict[tuple[str, str], list[Any]]] = {}
+        self.unlisted: Counter[tuple[str, str]] = Counter()  # records of variants past MAX_VARIANTS
 
     def __getstate__(self) -> dict[str, Any]:
         return {**self.__dict__, "rules": None}
@@ -94,6 +103,8 @@ class BatchSummary:
         severity_impact: dict[str, float] = {}  # impact_of: one per severity, the record's findings share it
         groups: dict[str, list[Any]] = {}  # per rule, its non-info findings on this record, weighed once
         for issue in issues:
+            if issue["suggestion"] is not None and issue["category"] == "standardization":
+                self._note_variant(record_type, report["record_id"], issue)
             if issue["counted_under"]:  # a gap weighed once, under the covering rule
                 self.covered[issue["rule"]] += 1
                 continue
@@ -111,6 +122,25 @@ class BatchSummary:
                 weight = severity_weight.get(severity, 1.0)
                 impact = severity_impact[severity] = round(weight * factor * record_weight, 3)
             self._weigh(impact, record_type, report["record_id"], group)
+
+    def _note_variant(self, record_type: str, record_id: Any, issue: dict[str, Any]) -> None:
+        """Count a written value a standardisation finding gives a standard form for ('Tech' → Technology)."""
+        written, standard = issue["value"], issue["suggestion"]
+        if not isinstance(written, str) or not isinstance(standard, str) or written == standard:
+            return
+        key = (record_type, issue["field"])
+        table = self.variants.get(key)
+        if table is None:
+            table = self.variants[key] = {}
+        entry = table.get((written, standard))
+        if entry is None:
+            if len(table) >= MAX_VARIANTS:
+                self.unlisted[key] += 1
+                return
+            entry = table[(written, standard)] = [0, []]
+        entry[0] += 1
+        if record_id is not None and len(entry[1]) < VARIANT_IDS:
+            entry[1].append(record_id)
 
     def _required_names(self, record_type: str) -> tuple[str, ...]:
         names = self._required.get(record_type)
@@ -228,6 +258,18 @@ class BatchSummary:
                 self.impacts[rule_id] = array("d", impacts)
             else:
                 mine.extend(impacts)
+        for key, table in part.variants.items():
+            mine = self.variants.setdefault(key, {})
+            for variant, (records, ids) in table.items():  # in the part's order of first appearance
+                entry = mine.get(variant)
+                if entry is None:
+                    if len(mine) >= MAX_VARIANTS:
+                        self.unlisted[key] += records
+                        continue
+                    entry = mine[variant] = [0, []]
+                entry[0] += records
+                entry[1].extend(ids[:VARIANT_IDS - len(entry[1])])
+        self.unlisted.update(part.unlisted)
         for impact, neg_seq, finding in part.top:  # the part numbered its findings from 1
             self._keep_top((impact, neg_seq - self._seq, finding))
         self._seq += part._seq
@@ -275,6 +317,7 @@ class BatchSummary:
             "top_findings": [{k: v for k, v in e[2].items() if k != "_rest"}
                              for e in sorted(self.top, reverse=True)],
             "cleanup_tasks": self.cleanup_tasks(duplicates),
+            "standardization": self.standardization(),
             "impact_formula": "severity_weight × (1 + log10(1 + deal value / 1,000)) × record_weight",
             "seconds": round(seconds, 3),
         }
@@ -299,7 +342,38 @@ class BatchSummary:
                 task = f"Merge {count} {priority}-priority duplicate record(s) of {plural} into their survivors"
                 tasks.append({"task": task, "rule": f"{SINGULAR[plural]}.duplicate", "findings": count,
                               "impact": weight[priority] * count})
-        return sorted(tasks, key=lambda t: -t["impact"])[:25]
+        tasks = sorted(tasks, key=lambda t: -t["impact"])[:25]
+        if self.variants or self.unlisted:  # last, whatever the others: a form to fix, no gap
+            tasks[24:] = [self._standardization_task()]
+        return tasks
+
+    def standardization(self) -> dict[str, Any]:
+        """Seed 002's 'variations that need standardization' with 'batch update commands': per record type
+        and field, each written value a standardisation rule gives a standard form for, most records first
+        (then first seen), with its records and their first ids: each entry is an update to apply (set
+        `field` to `to` where it is `from`; `ids` lists all its records when `ids_complete`)."""
+        fields = []
+        for (record_type, name), table in sorted(self.variants.items(),
+                                                 key=lambda kv: (list(PLURAL).index(kv[0][0]), kv[0][1])):
+            ranked = sorted(table.items(), key=lambda kv: -kv[1][0])[:LISTED_VARIANTS]  # stable: first seen
+            records = sum(entry[0] for entry in table.values()) + self.unlisted[(record_type, name)]
+            fields.append({
+                "record_type": record_type, "field": name, "variants": len(table), "records": records,
+                "unlisted_records": records - sum(entry[0] for _, entry in ranked),
+                "updates": [{"record_type": record_type, "field": name, "from": written, "to": standard,
+                             "records": records, "ids": ids, "ids_complete": records == len(ids)}
+                            for (written, standard), (records, ids) in ranked]})
+        return {"variants": sum(f["variants"] for f in fields), "records": sum(f["records"] for f in fields),
+                "fields": fields}
+
+    def _standardization_task(self) -> dict[str, Any]:
+        """The cleanup task of the standardisation variants (no impact: a value written another way)."""
+        found = self.standardization()
+        shown = [f["updates"][0] for f in found["fields"] if f["updates"]][:4]  # each field's commonest
+        examples = "; ".join(f"{u['field']} {u['from']!r} ×{u['records']} → {u['to']}" for u in shown)
+        return {"task": f"Standardise {found['variants']} written variant(s) in {found['records']} value(s) "
+                        f"(summary.standardization lists the updates): {examples}",
+                "rule": "standardization", "findings": found["records"], "impact": 0.0}
 
 
 def duplicate_findings(duplicates: Mapping[str, Mapping[str, Any]],

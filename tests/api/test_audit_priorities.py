@@ -87,3 +87,56 @@ def test_a_streams_covered_gap_leaves_a_records_other_gaps_of_the_rule_weighed(c
     # the stream weighs an account's own findings without its deals (README): 3 × 1.3
     impact = next(t["impact"] for t in streamed["cleanup_tasks"] if t["rule"] == "account.required.missing")
     assert impact == 3.9
+
+
+def _account(n: int, **fields: Any) -> dict[str, Any]:
+    return {"id": f"s{n}", "name": f"Company {n}", "owner_id": "u1", "employee_count": 50, **fields}
+
+
+VARIANTS = {"accounts": [
+    _account(1, industry="Tech", website="www.a1.com", billing_address={"state": "Texas", "country": "USA"}),
+    _account(2, industry="Tech", website="http://a2.com/",
+             billing_address={"state": "texas", "country": "United States"}),
+    _account(3, industry="IT Services", website="https://a3.com",
+             billing_address={"state": "Calif.", "country": "U.S.A."}),
+    _account(4, industry="tech", website="https://a4.com", billing_address={"state": "TX", "country": "US"})]}
+
+
+def test_the_audit_lists_the_variations_to_standardise_with_their_updates(client: TestClient) -> None:
+    """Seed 002 'Show me all variations that need standardization and create batch update commands': a batch
+    whose only problems are written variants had an empty cleanup list and no top findings (info findings
+    are not weighed). The summary lists each variant with its standard form, its records and an update;
+    one cleanup task, last, points at them; the same on a JSON batch, a stream and the HTML audit."""
+    result = audit(client, VARIANTS)
+    found = result["summary"]["standardization"]
+    updates = {(u["field"], u["from"]): (u["to"], u["records"], u["ids"])
+               for f in found["fields"] for u in f["updates"]}
+    assert updates[("industry", "Tech")] == ("Technology", 2, ["s1", "s2"])
+    assert updates[("industry", "IT Services")] == ("Technology", 1, ["s3"])
+    assert updates[("industry", "tech")] == ("Technology", 1, ["s4"])
+    assert updates[("website", "www.a1.com")] == ("https://a1.com", 1, ["s1"])
+    assert updates[("website", "http://a2.com/")] == ("https://a2.com", 1, ["s2"])
+    assert updates[("billing_address.state", "Texas")][:2] == ("TX", 1)
+    assert updates[("billing_address.state", "texas")][:2] == ("TX", 1)
+    assert updates[("billing_address.state", "Calif.")][:2] == ("CA", 1)
+    assert {updates[("billing_address.country", c)][0] for c in ("USA", "United States", "U.S.A.")} == {"US"}
+    industry = next(f for f in found["fields"] if f["field"] == "industry")
+    assert industry["updates"][0] == {"record_type": "account", "field": "industry", "from": "Tech",
+                                      "to": "Technology", "records": 2, "ids": ["s1", "s2"],
+                                      "ids_complete": True}
+    task = result["cleanup_tasks"][-1]
+    assert task["rule"] == "standardization" and "'Tech' ×2 → Technology" in task["task"]
+    assert stream_summary(client, VARIANTS)["standardization"] == found
+    lines = b"".join(orjson.dumps({"type": "account", **r}) + b"\n" for r in VARIANTS["accounts"])
+    streamed = client.post(f"/v1/audit?now={NOW_ISO}", content=lines, headers=NDJSON).json()
+    assert streamed["summary"]["standardization"] == found and streamed["cleanup_tasks"][-1] == task
+    html = client.post(f"/v1/audit?now={NOW_ISO}&format=html", json=VARIANTS).text
+    assert "Standardisation" in html and "&#x27;Tech&#x27; ×2 → Technology" in html
+
+
+def test_a_batch_in_standard_forms_has_no_standardisation_task(client: TestClient) -> None:
+    clean = {"accounts": [_account(1, industry="Technology", website="https://a1.com",
+                                   billing_address={"state": "TX", "country": "US"})]}
+    result = audit(client, clean)
+    assert result["summary"]["standardization"] == {"variants": 0, "records": 0, "fields": []}
+    assert not [t for t in result["cleanup_tasks"] if t["rule"] == "standardization"]

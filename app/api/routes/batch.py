@@ -37,6 +37,7 @@ from app.api.timing import note_client_closed
 from app.config import Settings
 from app.metrics import Metrics, Tally
 from app.models.report import Report
+from app.models.summary import Summary
 from app.scoring import Options, Ruleset
 from app.scoring.batch import PLURAL, SINGULAR, BatchRun, score_batch
 from app.scoring.json_keys import has_duplicate_keys, mark_entries_with_repeated_names
@@ -134,11 +135,11 @@ class BatchResponse(BaseModel):
     results: dict[str, list[Report | EntryError]] = Field(description="Per record list, in input order.")
     duplicates: dict[str, TypeDuplicates] = Field(description="Per matched type (accounts, contacts, leads).")
     cross_record: list[CrossRecordFinding]
-    summary: dict[str, Any] = Field(description="Totals, completeness by field, KPIs, top findings, cleanup.")
+    summary: Summary = Field(description="Totals, completeness by field, KPIs, top findings, cleanup.")
 
 
 class AuditResponse(BaseModel):
-    summary: dict[str, Any]
+    summary: Summary
     cleanup_tasks: list[dict[str, Any]]
     cross_record: list[CrossRecordFinding]
     duplicates: dict[str, TypeDuplicates] = Field(description="Clusters, the first 200 pairs and stats.")

@@ -1,0 +1,66 @@
+"""The data health summary of a batch and an audit (built by `app.scoring.summary.BatchSummary.finish`)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+RecordType = Literal["account", "contact", "opportunity", "lead"]
+
+
+class StandardizationUpdate(BaseModel):
+    """One written variant and its standard form: an update to apply (set `field` to `to` where it is
+    `from`)."""
+
+    record_type: RecordType
+    field: str = Field(examples=["industry", "billing_address.state"], description="The field's path.")
+    from_: str = Field(alias="from", examples=["Tech"], description="The value as written.")
+    to: str = Field(examples=["Technology"], description="Its standard form.")
+    records: int = Field(description="Records that write it so.")
+    ids: list[Any] = Field(description="Their ids, the first 20 (records without an id are counted, not "
+                                       "listed).")
+    ids_complete: bool = Field(description="Whether `ids` lists every record that writes it so.")
+
+
+class StandardizationField(BaseModel):
+    """A field's variants, the most common first."""
+
+    record_type: RecordType
+    field: str
+    variants: int = Field(description="Distinct variants kept (at most 500 per field, the first seen).")
+    records: int = Field(description="Values written another way than their standard form.")
+    unlisted_records: int = Field(description="Of those, the values of variants not listed in `updates` "
+                                              "(past the first 100 listed, or the 500 kept).")
+    updates: list[StandardizationUpdate]
+
+
+class Standardization(BaseModel):
+    """Seed 002's 'variations that need standardization' and their batch update commands (plain JSON), from
+    the standardisation rules' suggestions (`*.industry.nonstandard`, `account.website.nonstandard`,
+    `*.address.nonstandard` states and countries, stage and currency forms, names' casing, emails)."""
+
+    variants: int
+    records: int
+    fields: list[StandardizationField]
+
+
+class Summary(BaseModel):
+    """Totals, completeness by field, KPIs, issue counts, top findings by impact and the cleanup list."""
+
+    model_config = ConfigDict(extra="allow")
+
+    totals: dict[str, int] = Field(description="Records per list (accounts, contacts, opportunities, leads).")
+    completeness_by_field: dict[str, dict[str, float]] = Field(
+        description="Per list, the percentage of records with each required field filled.")
+    kpis: dict[str, Any] = Field(description="completeness, accuracy and duplicate_rate: value, target and "
+                                             "pass.")
+    issues_by_rule: dict[str, int]
+    issues_by_severity: dict[str, int]
+    top_findings: list[dict[str, Any]] = Field(
+        description="The 10 highest impacts, a rule once per record: its first finding there (`findings`: "
+                    "how many it has on the record).")
+    cleanup_tasks: list[dict[str, Any]] = Field(
+        description="Rules by total impact (`findings`, on `records`), duplicate merges by priority, and the "
+                    "standardisation updates last.")
+    standardization: Standardization
