@@ -39,6 +39,17 @@ def _bar(percent: float, target: float) -> str:
     return f'<div class="bar"><span class="{css}" style="width:{max(0.0, min(100.0, percent)):.1f}%"></span></div>'
 
 
+def _recent(recent: dict[str, Any] | None) -> str:
+    """Seed 002's morning report: records added and updated in the last 24 hours, per list."""
+    if not recent:
+        return ""
+    cells = [(t, n) for t, n in recent.items() if isinstance(n, dict)]
+    return (f"<h2>Records added / updated in the last {recent['hours']} hours</h2><table><tr><th></th>"
+            + "".join(f"<th>{escape(t)}</th>" for t, _ in cells) + "</tr><tr><td>added</td>"
+            + "".join(f"<td>{n['created']}</td>" for _, n in cells) + "</tr><tr><td>updated</td>"
+            + "".join(f"<td>{n['updated']}</td>" for _, n in cells) + "</tr></table>")
+
+
 STANDARD_ROWS = 100
 
 
@@ -72,6 +83,7 @@ def render_audit(audit: dict[str, Any], rules_version: str) -> str:
              f"<style>{STYLE}</style></head><body><h1>CRM data health audit</h1>"
              f"<div class=muted>rules {escape(rules_version)} · "
              + " · ".join(f"{n} {escape(t)}" for t, n in summary["totals"].items()) + "</div>",
+             _recent(summary.get("recent_activity")),
              '<h2>KPIs against targets</h2><div class="tiles">',
              _tile("Completeness", kpis["completeness"]), _tile("Accuracy", kpis["accuracy"]),
              _tile("Duplicate rate", kpis["duplicate_rate"], lower_is_better=True), "</div>",

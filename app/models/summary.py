@@ -45,6 +45,23 @@ class Standardization(BaseModel):
     fields: list[StandardizationField]
 
 
+class Changes(BaseModel):
+    """Records of one list added and updated lately."""
+
+    created: int = Field(description="Records whose created_at is in the last `hours` up to now.")
+    updated: int = Field(description="Records whose updated_at is in the last `hours` up to now.")
+
+
+class RecentActivity(BaseModel):
+    """Seed 002's morning report: records added/updated in the last 24 hours (before the batch's `now`)."""
+
+    hours: int = Field(examples=[24])
+    accounts: Changes
+    contacts: Changes
+    opportunities: Changes
+    leads: Changes
+
+
 class Summary(BaseModel):
     """Totals, completeness by field, KPIs, issue counts, top findings by impact and the cleanup list."""
 
@@ -64,3 +81,4 @@ class Summary(BaseModel):
         description="Rules by total impact (`findings`, on `records`), duplicate merges by priority, and the "
                     "standardisation updates last.")
     standardization: Standardization
+    recent_activity: RecentActivity

@@ -8,7 +8,7 @@ from __future__ import annotations
 from array import array
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
@@ -22,7 +22,8 @@ from app.scoring.matching.merge import completeness_count
 from app.scoring.matching.normalize import record_keys
 from app.scoring.registry import RULES
 from app.scoring.ruleset import Ruleset
-from app.scoring.summary import PLURAL, SINGULAR, BatchSummary
+from app.scoring.summary import PLURAL, RECENT_HOURS, SINGULAR, BatchSummary
+from app.scoring.values import link_id, parse_datetime
 
 # what the cross-record rules and the lookups read; a stream keeps only these per record
 KEPT_FIELDS = {"account": ("id", "industry", "owner_id", "name", "website", "parent_account_id"),
@@ -147,7 +148,8 @@ def judge_record(record_type: str, position: int, entry: dict[str, Any], rules: 
     """Score one record, count it into `into.summary` and keep what the end of the batch needs."""
     report = score_record(record_type, entry, rules, now=setup.now, options=setup.options,
                           lookups=setup.lookups)
-    into.summary.add(record_type, report, deal_value(record_type, entry, setup.lookups, rules))
+    into.summary.add(record_type, report, deal_value(record_type, entry, setup.lookups, rules),
+                     (recent(entry.get("created_at"), setup.now), recent(entry.get("updated_at"), setup.now)))
     fields = KEPT_FIELDS[record_type]
     counts = _covered_counts(record_type, report, rules) if setup.lookups is None else None
     into.kept.append((record_type, pack([*map(entry.get, fields), counts])
@@ -159,6 +161,12 @@ def judge_record(record_type: str, position: int, entry: dict[str, Any], rules: 
         into.matches.append((record_type, record_id(entry, position), position, pack(list(keys.values())),
                              rank))
     return report
+
+
+def recent(value: Any, now: datetime) -> bool:
+    """Whether a record's date (created_at, updated_at) is in the RECENT_HOURS up to `now`."""
+    when = parse_datetime(value) if value is not None else None
+    return when is not None and now - timedelta(hours=RECENT_HOURS) <= when <= now
 
 
 def deal_value(record_type: str, entry: dict[str, Any], lookups: Lookups | None, rules: Ruleset) -> float:

@@ -23,6 +23,7 @@ TOP_FINDINGS = 10
 MAX_VARIANTS = 500
 VARIANT_IDS = 20
 LISTED_VARIANTS = 100
+RECENT_HOURS = 24  # seed 002's morning report: records added/updated in the last 24 hours
 
 
 def impact_of(issue: dict[str, Any], record_type: str, deal_value: float, rules: Ruleset) -> float:
@@ -72,14 +73,21 @@ class BatchSummary:
         # (type, field) -> (written, standard) -> [records, first ids]: standardisation findings' variants
         self.variants: dict[tuple[str, str], dict[tuple[str, str], list[Any]]] = {}
         self.unlisted: Counter[tuple[str, str]] = Counter()  # records of variants past MAX_VARIANTS
+        self.created: Counter[str] = Counter()  # per type, records created in the RECENT_HOURS before now
+        self.updated: Counter[str] = Counter()  # ... and updated
 
     def __getstate__(self) -> dict[str, Any]:
         return {**self.__dict__, "rules": None}
 
-    def add(self, record_type: str, report: dict[str, Any], deal_value: float) -> None:
-        """Count one scored record."""
+    def add(self, record_type: str, report: dict[str, Any], deal_value: float,
+            recent: tuple[bool, bool] = (False, False)) -> None:
+        """Count one scored record (`recent`: whether it was created, updated in the last RECENT_HOURS)."""
         assert self.rules is not None
         self.totals[record_type] += 1
+        if recent[0]:
+            self.created[record_type] += 1
+        if recent[1]:
+            self.updated[record_type] += 1
         completeness, accuracy = report["completeness"], report["accuracy"]
         self.required += completeness["required"]
         self.filled += completeness["filled"]
@@ -270,6 +278,8 @@ class BatchSummary:
                 entry[0] += records
                 entry[1].extend(ids[:VARIANT_IDS - len(entry[1])])
         self.unlisted.update(part.unlisted)
+        self.created.update(part.created)
+        self.updated.update(part.updated)
         for impact, neg_seq, finding in part.top:  # the part numbered its findings from 1
             self._keep_top((impact, neg_seq - self._seq, finding))
         self._seq += part._seq
@@ -297,6 +307,8 @@ class BatchSummary:
         return {
             "totals": {PLURAL[t]: self.totals[t] for t in PLURAL},
             "errors": errors,
+            "recent_activity": {"hours": RECENT_HOURS, **{
+                PLURAL[t]: {"created": self.created[t], "updated": self.updated[t]} for t in PLURAL}},
             "completeness_by_field": {  # a field that applied to no record (only closed deals) is left out
                 PLURAL[t]: {f: round(100 * n / applied, 1) for f, n in c.items()
                             if (applied := self.totals[t] - self.errors[t] - self.field_skipped[t][f]) > 0}

@@ -140,3 +140,21 @@ def test_a_batch_in_standard_forms_has_no_standardisation_task(client: TestClien
     result = audit(client, clean)
     assert result["summary"]["standardization"] == {"variants": 0, "records": 0, "fields": []}
     assert not [t for t in result["cleanup_tasks"] if t["rule"] == "standardization"]
+
+
+def test_the_audit_counts_records_added_and_updated_in_the_last_24_hours(client: TestClient) -> None:
+    """Seed 002's morning health report: 'Records added/updated in the last 24 hours', per record type, on a
+    JSON batch, a stream and the HTML audit (now = 2024-06-15T12:00Z)."""
+    body = {"accounts": [_account(1, created_at="2024-06-15T08:00:00Z", updated_at="2024-06-15T09:00:00Z"),
+                         _account(2, created_at="2024-06-14T11:59:00Z",
+                                  updated_at="2024-06-14T12:00:00+00:00"),
+                         _account(3, created_at="2024-06-16T08:00:00Z", updated_at="not a date")],
+            "contacts": [{"id": "c1", "first_name": "Ann", "last_name": "Lee", "updated_at": "2024-06-15"}],
+            "leads": [{"id": "l1", "first_name": "Bo", "created_at": "2024-06-15T11:00:00-05:00"}]}
+    expected = {"hours": 24, "accounts": {"created": 1, "updated": 2},
+                "contacts": {"created": 0, "updated": 1}, "opportunities": {"created": 0, "updated": 0},
+                "leads": {"created": 0, "updated": 0}}
+    assert audit(client, body)["summary"]["recent_activity"] == expected
+    assert stream_summary(client, body)["recent_activity"] == expected
+    html = client.post(f"/v1/audit?now={NOW_ISO}&format=html", json=body).text
+    assert "Records added / updated in the last 24 hours" in html
