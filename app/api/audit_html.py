@@ -30,6 +30,18 @@ def _tile(name: str, kpi: dict[str, Any], lower_is_better: bool = False) -> str:
             f'</div><div>target {sign} {_pct(kpi["target"])} · {verdict}</div></div>')
 
 
+def _records_tile(complete: dict[str, Any] | None) -> str:
+    """Beside the completeness KPI (required fields filled): the share of records with every one filled."""
+    if not complete:
+        return ""
+    overall = complete["overall"]
+    per_list = " · ".join(f"{escape(t)} {_pct(s['ratio'])}" for t, s in complete.items()
+                          if t != "overall" and s["records"])
+    return (f'<div class="tile"><div class="muted">Records with all required fields</div><div class="v">'
+            f'{_pct(overall["ratio"])}</div><div>{overall["complete"]} of {overall["records"]} records'
+            f'{" · " + per_list if per_list else ""}</div></div>')
+
+
 SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}
 CROSS_ROWS = 200
 
@@ -86,7 +98,8 @@ def render_audit(audit: dict[str, Any], rules_version: str) -> str:
              _recent(summary.get("recent_activity")),
              '<h2>KPIs against targets</h2><div class="tiles">',
              _tile("Completeness", kpis["completeness"]), _tile("Accuracy", kpis["accuracy"]),
-             _tile("Duplicate rate", kpis["duplicate_rate"], lower_is_better=True), "</div>",
+             _tile("Duplicate rate", kpis["duplicate_rate"], lower_is_better=True),
+             _records_tile(summary.get("records_complete")), "</div>",
              "<h2>Completeness of critical fields</h2><table><tr><th>record type</th><th>field</th><th>filled</th>"
              "<th></th></tr>"]
     for record_type, fields in summary["completeness_by_field"].items():

@@ -62,6 +62,26 @@ class RecentActivity(BaseModel):
     leads: Changes
 
 
+class Share(BaseModel):
+    """Records with every required field filled, of those scored."""
+
+    complete: int
+    records: int
+    ratio: float | None = Field(ge=0, le=1, description="complete / records; null when no record was scored.")
+
+
+class RecordsComplete(BaseModel):
+    """Seed 000's 'percentage of records with all required fields', per list and overall. Not the completeness
+    KPI, which is the share of required fields filled over all records (DESIGN): a record missing one of six
+    fields counts 5/6 there and not at all here."""
+
+    accounts: Share
+    contacts: Share
+    opportunities: Share
+    leads: Share
+    overall: Share
+
+
 class Summary(BaseModel):
     """Totals, completeness by field, KPIs, issue counts, top findings by impact and the cleanup list."""
 
@@ -82,3 +102,4 @@ class Summary(BaseModel):
                     "standardisation updates last.")
     standardization: Standardization
     recent_activity: RecentActivity
+    records_complete: RecordsComplete

@@ -74,6 +74,7 @@ class BatchSummary:
         self.variants: dict[tuple[str, str], dict[tuple[str, str], list[Any]]] = {}
         self.unlisted: Counter[tuple[str, str]] = Counter()  # records of variants past MAX_VARIANTS
         self.created: Counter[str] = Counter()  # per type, records created in the RECENT_HOURS before now
+        self.complete: Counter[str] = Counter()  # per type, records with every required field filled
         self.updated: Counter[str] = Counter()  # ... and updated
 
     def __getstate__(self) -> dict[str, Any]:
@@ -94,6 +95,8 @@ class BatchSummary:
         self.checked += accuracy["checked"]
         self.valid += accuracy["valid"]
         missing = set(completeness["missing"])
+        if not missing:
+            self.complete[record_type] += 1
         skipped = completeness.get("not_applicable")
         if skipped:
             self.field_skipped[record_type].update(skipped)
@@ -279,6 +282,7 @@ class BatchSummary:
                 entry[1].extend(ids[:VARIANT_IDS - len(entry[1])])
         self.unlisted.update(part.unlisted)
         self.created.update(part.created)
+        self.complete.update(part.complete)
         self.updated.update(part.updated)
         for impact, neg_seq, finding in part.top:  # the part numbered its findings from 1
             self._keep_top((impact, neg_seq - self._seq, finding))
@@ -313,6 +317,7 @@ class BatchSummary:
                 PLURAL[t]: {f: round(100 * n / applied, 1) for f, n in c.items()
                             if (applied := self.totals[t] - self.errors[t] - self.field_skipped[t][f]) > 0}
                 for t, c in self.field_filled.items()},
+            "records_complete": self._records_complete(),
             "kpis": {  # with no record scored there is nothing to pass: each KPI's pass is null
                 "completeness": _kpi(completeness, kpi.completeness, higher_is_better=True, measured=scored > 0),
                 "accuracy": _kpi(accuracy, kpi.accuracy, higher_is_better=True, measured=scored > 0),
@@ -333,6 +338,18 @@ class BatchSummary:
             "impact_formula": "severity_weight × (1 + log10(1 + deal value / 1,000)) × record_weight",
             "seconds": round(seconds, 3),
         }
+
+    def _records_complete(self) -> dict[str, Any]:
+        """Seed 000's 'percentage of records with all required fields', per list and overall: records whose
+        every required field that applies is filled, of those scored (null ratio: none scored). The
+        completeness KPI is the share of required fields filled, over all records (DESIGN)."""
+        def share(complete: int, scored: int) -> dict[str, Any]:
+            return {"complete": complete, "records": scored,
+                    "ratio": round(complete / scored, 4) if scored else None}
+
+        scored = {t: self.totals[t] - self.errors[t] for t in PLURAL}
+        return {**{PLURAL[t]: share(self.complete[t], scored[t]) for t in PLURAL},
+                "overall": share(sum(self.complete.values()), sum(scored.values()))}
 
     def _also_covered(self, rule_id: str) -> str:
         """For a task's text: the rule's findings weighed under another rule's (its count leaves them out)."""

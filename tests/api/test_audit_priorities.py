@@ -158,3 +158,25 @@ def test_the_audit_counts_records_added_and_updated_in_the_last_24_hours(client:
     assert stream_summary(client, body)["recent_activity"] == expected
     html = client.post(f"/v1/audit?now={NOW_ISO}&format=html", json=body).text
     assert "Records added / updated in the last 24 hours" in html
+
+
+def test_the_share_of_records_with_every_required_field_is_given_beside_the_completeness_kpi(
+        client: TestClient) -> None:
+    """Seed 000 'Percentage of records with all required fields': the completeness KPI is the share of
+    required fields filled (DESIGN) and stays so; the share of complete records is given beside it, per list
+    and overall, on a JSON batch, a stream and the HTML audit."""
+    complete = dict(FULL_ACCOUNT, industry="Technology")
+    body = {"accounts": [complete, dict(complete, id="a2", website=None), dict(complete, id="a3")],
+            "leads": [{"id": "l1", "first_name": "Bo", "last_name": "Li", "email": "bo@li.com",
+                       "company": "Li", "source": "Web"}, "not a record"]}
+    summary = audit(client, body)["summary"]
+    share = summary["records_complete"]
+    assert share["accounts"] == {"complete": 2, "records": 3, "ratio": 0.6667}
+    assert share["leads"] == {"complete": 1, "records": 1, "ratio": 1.0}
+    assert share["contacts"] == {"complete": 0, "records": 0, "ratio": None}
+    assert share["overall"] == {"complete": 3, "records": 4, "ratio": 0.75}
+    assert summary["kpis"]["completeness"]["value"] > share["overall"]["ratio"]  # fields, not records
+    streamed = dict(body, leads=body["leads"][:1])
+    assert stream_summary(client, streamed)["records_complete"] == share
+    html = client.post(f"/v1/audit?now={NOW_ISO}&format=html", json=body).text
+    assert "Records with all required fields" in html and "75.0%" in html
