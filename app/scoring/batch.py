@@ -361,7 +361,8 @@ class BatchRun:
 
     def _match_job(self, record_type: str, lookups: Lookups) -> MatchJob:
         return (record_type, self.ids.pop(record_type, []), self.keys.pop(record_type, []),
-                self.ranks.pop(record_type, []), self.setup.keep_records, lookups.deal_value_by_account)
+                self.ranks.pop(record_type, []), self.setup.keep_records,
+                lookups.booked_value_by_account)  # merge priority: open and won deals
 
 
 MatchJob = tuple[str, list[str], list[Packed], list[Any], bool, Mapping[str, float]]

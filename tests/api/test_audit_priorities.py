@@ -180,3 +180,34 @@ def test_the_share_of_records_with_every_required_field_is_given_beside_the_comp
     assert stream_summary(client, streamed)["records_complete"] == share
     html = client.post(f"/v1/audit?now={NOW_ISO}&format=html", json=body).text
     assert "Records with all required fields" in html and "75.0%" in html
+
+
+TWIN_ACCOUNTS = [{"id": "d1", "name": "Northwind Traders Inc", "website": "northwind.com",
+                  "phone": "+1 206 555 0100", "owner_id": "u1"},
+                 {"id": "d2", "name": "Northwind Traders", "website": "https://northwind.com",
+                  "phone": "206-555-0100", "owner_id": "u1"}]
+
+
+@pytest.mark.parametrize(("deal", "priority"), [
+    ({"amount": 200_000, "stage": "Closed Won", "close_date": "2024-03-01"}, "high"),
+    ({"amount": 10_001, "stage": "Proposal", "close_date": "2024-09-01"}, "high"),
+    ({"amount": 10_000, "stage": "Proposal", "close_date": "2024-09-01"}, "medium"),
+    ({"amount": 200_000, "stage": "Closed Lost", "close_date": "2024-03-01"}, None),
+], ids=["won-200k", "open-over-10k", "open-exactly-10k", "lost-200k"])
+def test_a_duplicate_accounts_merge_priority_counts_its_won_deals_over_10k(
+        client: TestClient, deal: dict[str, Any], priority: str | None) -> None:
+    """Seed 002 'Prioritize duplicate merges by business impact - start with companies involved in active
+    deals or high-value accounts': a duplicate account with a $200K Closed Won deal was 'low' (open deals
+    only), and exactly $10K was 'high' where every seed-002 threshold is 'over'."""
+    body = {"accounts": TWIN_ACCOUNTS, "opportunities": [{"id": "dd1", "account_id": "d2", "name": "Deal",
+                                                          "owner_id": "u1", **deal}]}
+    for result in (client.post(f"/v1/batch?now={NOW_ISO}", json=body).json(),
+                   audit(client, body)):
+        (pair,) = result["duplicates"]["accounts"]["pairs"]
+        # an auto-merge pair with no deal value is medium: a lost deal is none
+        assert pair["merge_priority"] == (priority or "medium"), pair
+    tasks = [t["task"] for t in audit(client, body)["cleanup_tasks"] if t["rule"] == "account.duplicate"]
+    merge = f"Merge 1 {priority or 'medium'}-priority duplicate record(s) of accounts into their survivors"
+    assert tasks == [merge]
+    streamed = stream_summary(client, body)
+    assert [t["task"] for t in streamed["cleanup_tasks"] if t["rule"] == "account.duplicate"] == tasks

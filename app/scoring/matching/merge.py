@@ -193,8 +193,11 @@ def _spread(members: list[str], k: int) -> list[str]:
 
 def merge_priority(ids: Sequence[str], records: Mapping[str, dict[str, Any]], band: str,
                    deal_value_by_account: Mapping[str, float], cfg: Any) -> str:
-    """high: open deals worth at least `high_deal_value` or a decision maker involved; medium: any deal,
-    or a pair safe to merge; low: the rest."""
+    """high: open and won deals (`deal_value_by_account`: a batch's booked value,
+    Lookups.booked_value_by_account) worth over `high_deal_value`, or a decision maker involved; medium: any
+    deal, or a pair safe to merge; low: the rest. Seed 002: 'start with companies involved in active deals or
+    high-value accounts': a customer with a $200K Closed Won deal is a high-value account, and its thresholds
+    are all 'over'."""
     value = 0.0
     roles = set()
     for i in ids:
@@ -206,7 +209,7 @@ def merge_priority(ids: Sequence[str], records: Mapping[str, dict[str, Any]], ba
         role = record.get("decision_role")
         if isinstance(role, str):
             roles.add(role.strip().lower().replace(" ", "_"))
-    if value >= cfg.high_deal_value or roles & set(cfg.high_roles):
+    if value > cfg.high_deal_value or roles & set(cfg.high_roles):
         return "high"
     if value > 0 or band == "auto_merge":
         return "medium"
