@@ -23,7 +23,7 @@ from app.scoring.matching.normalize import record_keys
 from app.scoring.registry import RULES
 from app.scoring.ruleset import Ruleset
 from app.scoring.summary import PLURAL, RECENT_HOURS, SINGULAR, BatchSummary
-from app.scoring.values import link_id, parse_datetime
+from app.scoring.values import parse_datetime
 
 # what the cross-record rules and the lookups read; a stream keeps only these per record
 KEPT_FIELDS = {"account": ("id", "industry", "owner_id", "name", "website", "parent_account_id"),
