@@ -21,7 +21,7 @@ def value_caches() -> tuple[Any, ...]:
     good; each ruleset's job-title cache is its own, see `trim_values`)."""
     return (formats._check_domain, formats._check_simple_email, formats.check_phone,
             formats.registered_domain, formats.check_url, standardize.proper_name, standardize._city_case,
-            validity.mistyped_domain, titles._standard_title,
+            validity.mistyped_domain, titles._standard_title, titles.title_verdict,
             formats.country_typo, formats.regions_valid,
             normalize.fold, normalize._clean_name, normalize.sound_key, normalize.company_key,
             normalize.street_key, normalize._phone_key, normalize._real_number, normalize.private_site,

@@ -82,13 +82,22 @@ def _title_word(word: str, first: bool, acronyms: frozenset[str], small_words: f
                         lower)
 
 
+@lru_cache(maxsize=8192)
+def title_verdict(title: str, words: TitleWords) -> tuple[str | None, bool, str | None]:
+    """(what the title is instead of a job title, whether it is vague, its standard form where it differs),
+    as `title_placeholder`, `vague_title` and `standard_title` say, worked out once per title: three rules
+    read them on every contact and lead, and titles repeat across a CRM's records."""
+    placeholder = title_placeholder(title, words)
+    vague = placeholder is None and vague_title(title, words)
+    return placeholder, vague, None if placeholder or vague else standard_title(title, words)
+
+
 def _vague(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
     """Seed 000: contact titles and roles must be specific and accurate ('Staff', 'Team Member')."""
     title = record.get("title")
     # a placeholder ('n/a', 'unknown') is no title at all: required.missing says so, once (helper-46); one
     # the field holds ('Mr.', 'asdf') is title.placeholder's
-    if "title" in ctx.present and isinstance(title, str) and vague_title(title, ctx.rules.title_words) \
-            and title_placeholder(title, ctx.rules.title_words) is None:
+    if "title" in ctx.present and isinstance(title, str) and title_verdict(title, ctx.rules.title_words)[1]:
         yield Hit("title", title)
 
 
@@ -98,7 +107,7 @@ def _placeholder(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]
     though it fills the field completeness counts."""
     title = record.get("title")
     if "title" in ctx.present and isinstance(title, str):
-        reason = title_placeholder(title, ctx.rules.title_words)
+        reason = title_verdict(title, ctx.rules.title_words)[0]
         if reason is not None:
             yield Hit("title", title, details={"reason": reason})
 
@@ -106,11 +115,10 @@ def _placeholder(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]
 def _casing(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
     """Seed 002: standardize job title formats: a title in ALL CAPS or all lower case, or with stray spaces,
     in title case ('VICE PRESIDENT OF SALES' is 'Vice President of Sales', 'vp sales' 'VP Sales')."""
-    title, words = record.get("title"), ctx.rules.title_words
-    if "title" not in ctx.present or not isinstance(title, str) or vague_title(title, words) \
-            or title_placeholder(title, words) is not None:
+    title = record.get("title")
+    if "title" not in ctx.present or not isinstance(title, str):
         return
-    fixed = standard_title(title, words)
+    fixed = title_verdict(title, ctx.rules.title_words)[2]
     if fixed is not None:
         yield Hit("title", title, suggestion=fixed)
 
