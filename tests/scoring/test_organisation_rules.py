@@ -223,4 +223,5 @@ def test_a_day_count_below_a_limit_that_is_not_whole_keeps_a_decimal() -> None:
     deal = {"stage": "Proposal", "last_activity_at": "2026-11-23T09:36:00Z"}  # 7.6 days before NOW
     found = [i["message"] for i in score_record("opportunity", deal, rules, now=NOW)["issues"]
              if i["rule"] == "opportunity.activity.attention"]
-    assert found == ["No activity for 7.6 days (attention after 7.5); schedule the next step."]
+    assert found == ["No activity or stage change for 7.6 days (attention after 7.5); schedule the next "
+                     "step."]
