@@ -48,11 +48,12 @@ def test_a_rule_weighs_once_per_record_so_seed_002s_critical_gaps_come_first(cli
                           "contact.email.missing_on_active_deal"], ranked
     tasks = {t["rule"]: t for t in result["cleanup_tasks"]}
     gate = tasks["opportunity.stage_gate.unmet"]
-    assert (gate["findings"], gate["records"]) == (7, 1) and "7 finding(s) on 1 record(s)" in gate["task"]
+    # twelve: Negotiation's gate carries the earlier stages' criteria ([stages] cumulative_gates)
+    assert (gate["findings"], gate["records"]) == (12, 1) and "12 finding(s) on 1 record(s)" in gate["task"]
     top = [(f["record_id"], f["rule"]) for f in result["summary"]["top_findings"]]
     assert len(top) == len(set(top)), top  # one entry per record and rule
     entry = next(f for f in result["summary"]["top_findings"] if f["rule"] == "opportunity.stage_gate.unmet")
-    assert entry["findings"] == 7 and round(entry["impact"], 1) == gate["impact"]
+    assert entry["findings"] == 12 and round(entry["impact"], 1) == gate["impact"]
 
 
 @pytest.mark.parametrize("account_id", ["a1", None, "a2"], ids=["its-account", "no-account", "other-account"])
