@@ -1,6 +1,6 @@
 """Account pairs a real benchmark held that were missed: Fodors–Zagat, restaurants listed by two guides
 (the restaurants data set py_entitymatching ships; `bench/dedupe_bench.py --restaurants`). A name cut
-short, a place in brackets that is the record's own city, a street with a cross street or suite after it."""
+short, a street with a cross street or suite after it."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ import pytest
 from app.scoring import Ruleset
 from app.scoring.matching.comparisons import _abbreviates
 from app.scoring.matching.dedupe import find_duplicates
-from app.scoring.matching.normalize import account_keys, company_key
 
 
 def _pair(a: dict[str, Any], b: dict[str, Any], rules: Ruleset) -> dict[str, Any] | None:
@@ -62,28 +61,14 @@ def test_a_name_with_its_last_letter_lost_is_still_a_similar_name(rules: Ruleset
     assert pair is not None and any(r.startswith("similar name") for r in pair["reasons"]), pair
 
 
-@pytest.mark.parametrize("written", ["Acme (Chicago)", "Acme - Chicago", "Acme [IL]"])
-def test_a_place_after_a_name_that_is_the_records_own_is_no_part_of_it(written: str) -> None:
-    chicago = {"city": "Chicago", "state": "IL"}
-    assert account_keys({"name": written, "billing_address": chicago}, "US")["name"] == company_key("Acme")
-
-
-def test_a_place_after_a_name_that_is_somewhere_else_stays_in_it() -> None:
-    """'Acme (Chicago)' in Boston names its Chicago office (`without_notes` keeps other bracketed words)."""
-    key = account_keys({"name": "Acme (Chicago)", "billing_address": {"city": "Boston"}}, "US")["name"]
-    assert key == company_key("Acme Chicago") != company_key("Acme")
-
-
-def test_a_restaurant_with_its_own_city_in_brackets_is_a_review_pair(rules: Ruleset) -> None:
-    """'Ritz-Carlton Restaurant and Dining Room' and 'Ritz-Carlton Dining Room (San Francisco)' at 600
-    Stockton St. on one phone were 0.0002: the city in brackets kept the shorter name from being within the
-    longer."""
-    street, city = "600 Stockton St.", "San Francisco"
-    longer = _account("f", "Ritz-Carlton Restaurant and Dining Room", street, city, "415/296-7465")
-    bracketed = _account("z", "Ritz-Carlton Dining Room (San Francisco)", street, city, "415-296-7465")
-    pair = _pair(longer, bracketed, rules)
-    assert pair is not None and _review(pair, rules), pair
-    assert "name: one name within the other" in pair["reasons"], pair
+def test_two_branches_named_by_their_places_stay_two_names(rules: Ruleset) -> None:
+    """'Marriott (Austin)' and 'Marriott (Dallas)' on one website are two branches: a version that took a
+    name's own city off both made them one name, a review pair (0.99)."""
+    pair = _pair({"id": "a", "name": "Marriott (Austin)", "website": "marriott.com",
+                  "billing_address": {"city": "Austin"}},
+                 {"id": "b", "name": "Marriott (Dallas)", "website": "marriott.com",
+                  "billing_address": {"city": "Dallas"}}, rules)
+    assert pair is None or pair["score"] < rules.file.duplicates.threshold, pair
 
 
 def test_one_street_within_the_other_is_more_than_a_similar_street(rules: Ruleset) -> None:

@@ -76,3 +76,14 @@ def test_a_survivors_unusable_email_is_replaced_in_the_merge_plan(rules: Ruleset
     assert pair["survivor"] == "C1", pair
     assert pair["merge_plan"]["email"] == {"value": "jon.whitaker@northwind.com", "from": "C2",
                                            "replaces": "jon.whitaker@northwind"}, pair
+
+
+def test_a_national_phone_of_the_records_country_is_no_unusable_value(rules: Ruleset) -> None:
+    """A London contact's '020 7946 0958' is valid there, not in the US: read as unusable, it made the 2019
+    record survive the 2024 one, and the plan 'replaced' the valid number."""
+    london = {"city": "London", "country": "GB"}
+    current = {"id": "c1", "first_name": "Olivia", "last_name": "Hart", "phone": "020 7946 0958",
+               "title": "CFO", "mailing_address": london, "last_activity_at": "2024-06-01T00:00:00Z"}
+    stale = {**current, "id": "c2", "phone": "+44 20 7946 0000", "last_activity_at": "2019-03-01T00:00:00Z"}
+    pair = find_duplicates("contact", [current, stale], rules)["pairs"][0]
+    assert pair["survivor"] == "c1" and "phone" not in pair["merge_plan"], pair

@@ -40,7 +40,7 @@ class Pair(BaseModel):
     merge_priority: Literal["high", "medium", "low"]
     merge_plan: dict[str, Any] = Field(description=(
         "Field → {value, from}: blanks filled from the other record; with `replaces`, the survivor's "
-        "email, phone or website that fails its check, replaced by the other record's usable one."))
+        "email or website that fails its check, replaced by the other record's usable one."))
     cluster_survivor: str | None = None
 
 

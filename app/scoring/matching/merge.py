@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from app.models.records import KNOWN_FIELDS
-from app.scoring.formats import check_email, check_phone, check_url
+from app.scoring.formats import URL_SCHEMES, check_email, check_url
 from app.scoring.values import CLOCK_SKEW, is_filled, link_id, parse_datetime, parse_number
 
 _EMPTY: tuple[Any, ...] = (None, "", [], {})
@@ -18,27 +18,26 @@ RECORD_METADATA = frozenset({"id", "created_at", "updated_at", "last_activity_at
 _NOTHING = (0, False)  # a nested counter at 0 (behavior.email_opens) or a flag that is off tells nothing
 
 
-def usable(field: str, value: Any, region: str = "US") -> bool:
-    """False for an email, phone or website no one can use (it fails its format check, cached by value): a
-    2019 record with 'jon.whitaker@northwind' and one more field survived a current one with the valid
-    address, and the plan dropped the valid address since the survivor's email was 'filled'."""
-    if field not in _CHECKED or value.__class__ is not str:
+def usable(field: str, value: Any) -> bool:
+    """False for an email or website no one can use (it fails its format check, cached by value as the rules
+    call it): a 2019 record with 'jon.whitaker@northwind' and one more field survived a current one with the
+    valid address, and the plan dropped the valid address since the survivor's email was 'filled'. Phones
+    are not judged here: a national number is valid only in its record's country ('020 7946 0958' is a
+    London number, no US one), which a survivor's ranking does not know."""
+    if value.__class__ is not str:
         return True
     if field == "email":
         return check_email(value).ok
     if field == "website":
-        return check_url(value).ok
-    return check_phone(value, region).ok
-
-
-_CHECKED = frozenset({"email", "phone", "mobile_phone", "website"})
+        return check_url(value, True, URL_SCHEMES).ok
+    return True
 
 
 def completeness_count(record: dict[str, Any], empty_values: frozenset[str] = frozenset(),
                        record_type: str | None = None) -> int:
     """How many of the customer's fields hold a value (nested objects count their filled leaves, not zeros);
     ranks survivors cheaply. Not counted: the record's metadata (timestamps, id), an email that bounced, an
-    email, phone or website that fails its check (`usable`) and, given `record_type`, a field the canonical
+    email or website that fails its check (`usable`) and, given `record_type`, a field the canonical
     record does not define (a legacy export's 'fax' and 'legacy_id' made a stale record the survivor).
     `empty_values`: placeholders that count as blank (the rules file's; a record of 'N/A's is no survivor)."""
     count = 0
@@ -111,7 +110,7 @@ def survivor_of(members: Sequence[str], rank: Ranking) -> str:
 
 
 def merge_plan(survivor: str, others: Sequence[str], rank: Ranking) -> dict[str, Any]:
-    """Fields the survivor lacks (blank, a placeholder, or an email, phone or website that fails its check),
+    """Fields the survivor lacks (blank, a placeholder, or an email or website that fails its check),
     filled from the most complete other record that has a usable value; not the record's metadata (the CRM
     keeps its own timestamps, and another record's bounce is no fact about the survivor's address). A value
     that replaces an unusable one says so (`replaces`)."""

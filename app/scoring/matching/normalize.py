@@ -758,29 +758,9 @@ def _person_phones(record: dict[str, Any], region: str, checked: bool) -> dict[s
             "phone" + ALSO_SUFFIX: numbers[1] if len(numbers) > 1 else "", "phones": MULTI.join(sorted(numbers))}
 
 
-_OWN_PLACES = ("city", "state", "country")
-
-
-def without_own_place(name: str, address: Any) -> str:
-    """A company name without the place written after it in brackets or after a dash when that place is the
-    record's own city, state or country ('Ritz-Carlton Dining Room (San Francisco)' in San Francisco, 'Acme -
-    Chicago' in Chicago): it says where the record is, which its address compares, and kept it from being the
-    name the same company has elsewhere in the CRM without it. Another place stays part of the name ('Kaiser
-    Permanente (Northern California)' and '(Southern California)', see `without_notes`)."""
-    if not name or not isinstance(address, dict):
-        return name
-    for pattern in (_END_BRACKETS, _END_DASH):
-        found = pattern.search(name)
-        if found and name[:found.start()].strip():
-            place = fold(found.group(1))
-            if place and any(place == fold(text_of(address.get(part))) for part in _OWN_PLACES):
-                return name[:found.start()].strip()
-    return name
-
-
 def account_keys(record: dict[str, Any], region: str, checked: bool = False) -> dict[str, str]:
     """Comparable fields of an account (company); `checked`: just scored, see `phone_key`."""
-    name = without_own_place(text_of(record.get("name")), record.get("billing_address"))
+    name = text_of(record.get("name"))
     keys = {
         "name": company_key(name) if name else "",
         "name_script": script_of(name),

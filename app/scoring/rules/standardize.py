@@ -79,9 +79,18 @@ def standard_state(value: Any, country: str | None, ctx: Any) -> str | None:
         code = _state_codes().get((country, text.replace(". ", ".")))
     if code is None and not text.isascii() and len(text) <= 100:  # 'Québec' where ISO writes 'Quebec'
         code = _state_codes().get((country, anyascii(text).lower()))
+    if code is None and "." in text:  # 'B.C.', 'N.S.W.', 'CA.', 'T.X.': a code written with dots
+        code = _state_codes().get((country, text.replace(".", "").replace(" ", "")))
+    if code is None and text[:3] in _COMPASS_ABBREVIATIONS and text[3:].strip():  # 'N. Carolina'
+        code = _state_codes().get((country, f"{_COMPASS_ABBREVIATIONS[text[:3]]} {text[3:].strip()}"))
     if code is None:  # what addresses write that ISO 3166-2 does not ([standardize.state_aliases])
-        code = ctx.rules.file.standardize.state_aliases.get(country, {}).get(text)
+        aliases = ctx.rules.file.standardize.state_aliases.get(country, {})
+        code = aliases.get(text) or aliases.get(text.replace(".", "").strip())
     return code
+
+
+# 'N. Carolina', 'No. Dakota', 'S. Carolina', 'So. Dakota': the compass word of a state's name abbreviated
+_COMPASS_ABBREVIATIONS = {"n. ": "north", "no.": "north", "s. ": "south", "so.": "south"}
 
 
 def implied_country(address: Any, ctx: Any) -> str | None:
@@ -243,6 +252,8 @@ def normalize_record(record: dict[str, Any], ctx: Any) -> dict[str, Any]:
         if country:
             out["country"] = country
         state = standard_state(address.get("state"), country or ctx.options.default_region, ctx)
+        if not state and country in ctx.rules.file.standardize.checked_state_countries:
+            state = _state_meant(address.get("state"), country)
         if state:
             out["state"] = state
             if not country and (implied := implied_country(address, ctx)):
@@ -444,10 +455,23 @@ def state_slip(text: str, country: str) -> str | None:
     return codes.pop() if len(codes) == 1 else None
 
 
+def _state_meant(value: Any, country: str) -> str | None:
+    """The state of a checked country a state written another way most likely means (`state_slip`), when it
+    is no state of any country as written: its standard form, suggested as address.nonstandard (info: 'Ont.',
+    'Californa', 'New York State' name one state each)."""
+    if not isinstance(value, str) or len(value) > 100:
+        return None
+    text = " ".join(value.strip().lower().split())
+    if not text or _state_countries().get(text) or _state_countries().get(text.replace(". ", ".")):
+        return None
+    return state_slip(text, country)
+
+
 def _state_unknown(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
     """Seed 002 location formatting: a state that is no subdivision of the address's country, where the
-    country's list is the whole of what its addresses write (`[standardize] checked_state_countries`: 'XX',
-    'Californa', 'Tex.' in the USA passed silently). Another country's state is `state.country_mismatch`'s."""
+    country's list is the whole of what its addresses write (`[standardize] checked_state_countries`: 'XX'
+    in the USA passed silently), nor one written another way (`_state_meant`: 'Californa', 'Tex.' are
+    address.nonstandard with the state they mean). Another country's state is `state.country_mismatch`'s."""
     name = ADDRESS_FIELD[ctx.record_type]
     address = record.get(name)
     country = ctx.normalized.get("country")
@@ -460,15 +484,13 @@ def _state_unknown(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hi
     text = " ".join(raw_state.strip().lower().split())
     if _state_countries().get(text) or _state_countries().get(text.replace(". ", ".")):
         return
-    meant = state_slip(text, country)
-    yield Hit(f"{name}.state", raw_state, suggestion=meant, details={
-        "country": country_name(country), "slip": f"; perhaps {meant}" if meant else ""})
+    yield Hit(f"{name}.state", raw_state, details={"country": country_name(country)})
 
 
 for _t in ADDRESS_FIELD:
     rule(f"{_t}.state.invalid", fields=(ADDRESS_FIELD[_t],), severity="warning", category="validity",
          when_present=True, seed="002", config="standardize",
-         message="{field} {value!r} is no state or territory of {country}{slip}.")(_state_unknown)
+         message="{field} {value!r} is no state or territory of {country}.")(_state_unknown)
 
 
 for _t in ADDRESS_FIELD:
