@@ -324,7 +324,7 @@ def _address(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
     country = ctx.normalized.get("country")
     if country and not ctx.filled(raw_country):  # implied by the state (`implied_country`)
         yield Hit(f"{name}.country", raw_country, suggestion=country,
-                  details={"reason": f"no country; its state is one of {country_name(country)}'s"})
+                  details={"shown": " is blank", "reason": f"its state is one of {country_name(country)}'s"})
     elif ctx.filled(raw_country):
         if country is None:
             # a typing slip of one country's name ('Untied States'): suggested, and its phones read there
@@ -332,26 +332,28 @@ def _address(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
                 len(raw_country) <= COUNTRY_TYPO_TEXT else None
             slip = f"; perhaps a typing slip of {country_name(meant)} ({meant})" if meant else ""
             yield Hit(f"{name}.country", raw_country, suggestion=meant,
-                      details={"reason": f"not a recognised country{slip}"})
+                      details={"shown": f" {raw_country!r}", "reason": f"not a recognised country{slip}"})
         elif country != raw_country:
             yield Hit(f"{name}.country", raw_country, suggestion=country,
-                      details={"reason": f"ISO 3166 code is {country}"})
+                      details={"shown": f" {raw_country!r}", "reason": f"ISO 3166 code is {country}"})
     raw_state, state = address.get("state"), ctx.normalized.get("state")
     if ctx.filled(raw_state) and state and state != raw_state:
-        yield Hit(f"{name}.state", raw_state, suggestion=state, details={"reason": f"ISO 3166-2 code is {state}"})
+        yield Hit(f"{name}.state", raw_state, suggestion=state,
+                  details={"shown": f" {raw_state!r}", "reason": f"ISO 3166-2 code is {state}"})
     city = address.get("city")
     if isinstance(city, str) and ctx.filled(city):
         cased = city_case(city, ctx.rules.file.standardize.city_lowercase_words)
         if cased and cased != city:
-            yield Hit(f"{name}.city", city, suggestion=cased, details={"reason": "a place name's capitals"})
+            yield Hit(f"{name}.city", city, suggestion=cased, details={"shown": f" {city!r}", "reason": "a place name's capitals"})
 
 
+_APOSTROPHE_S = re.compile(r"['\u2019][A-Z](?![^\W\d_])")
 CITY_CASE_MAX = 60  # characters: longer text in a city field is no city to recase
 
 
 @lru_cache(maxsize=4096)
 def _city_case(text: str, lowercase: frozenset[str]) -> str:
-    cased = proper_name(text)
+    cased = _APOSTROPHE_S.sub(lambda m: m.group(0).lower(), proper_name(text))  # St. John's, not John'S
     words = []
     for n, word in enumerate(cased.split(" ")):
         parts = word.split("-")
@@ -496,7 +498,7 @@ for _t in ADDRESS_FIELD:
 for _t in ADDRESS_FIELD:
     rule(f"{_t}.address.nonstandard", fields=(ADDRESS_FIELD[_t],), severity="info", category="standardization",
          when_present=True,
-         seed="002", config="standardize.countries", message="{field} {value!r}: {reason}.")(_address)
+         seed="002", config="standardize.countries", message="{field}{shown}: {reason}.")(_address)
 
 
 def _name_casing(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:

@@ -68,7 +68,24 @@ def _standard_title(title: str, acronyms: frozenset[str], small_words: frozenset
     parts = title.split()
     if not (title.isupper() or title.islower()):  # mixed case is as its writer meant it ('VP of Sales')
         return " ".join(parts)
+    if any(_maybe_acronym(part, acronyms, small_words) for part in parts):
+        return " ".join(parts)  # 'CPA', 'RN, BSN', 'DIRECTOR, CX': an acronym not listed would be 'Cpa'
     return " ".join(_title_word(part, i == 0, acronyms, small_words) for i, part in enumerate(parts))
+
+
+def _maybe_acronym(word: str, acronyms: frozenset[str], small_words: frozenset[str]) -> bool:
+    """A short word of a title ('CPA', 'RN', 'AP/AR', 'EH&S', 'GTM') that is neither a listed acronym nor a
+    small word: it may be an acronym the lists do not hold, so the title is not recased at all."""
+    bare = word.lower().strip(_EDGE_PUNCTUATION)
+    if bare in acronyms or bare in small_words:
+        return False
+    parts = (p.strip(_EDGE_PUNCTUATION) for p in _ACRONYM_JOINS.split(bare))  # 'ap/ar', 'eh&s'; not hyphens
+    return any(p.isalpha() and len(p) <= _ACRONYM_LENGTH and p not in acronyms and p not in small_words
+               for p in parts)
+
+
+_ACRONYM_JOINS = re.compile(r"[/&]")
+_ACRONYM_LENGTH = 3  # letters: a word this short may be an acronym ('KEY' too: such a title is left as it is)
 
 
 def _title_word(word: str, first: bool, acronyms: frozenset[str], small_words: frozenset[str]) -> str:
