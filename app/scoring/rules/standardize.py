@@ -344,7 +344,8 @@ def _address(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
     if isinstance(city, str) and ctx.filled(city):
         cased = city_case(city, ctx.rules.file.standardize.city_lowercase_words)
         if cased and cased != city:
-            yield Hit(f"{name}.city", city, suggestion=cased, details={"shown": f" {city!r}", "reason": "a place name's capitals"})
+            yield Hit(f"{name}.city", city, suggestion=cased,
+                      details={"shown": f" {city!r}", "reason": "a place name's capitals"})
 
 
 _APOSTROPHE_S = re.compile(r"['\u2019][A-Z](?![^\W\d_])")
