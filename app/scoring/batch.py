@@ -145,6 +145,17 @@ def id_linker() -> tuple[Callable[[Any], str | None], dict[str, str]]:
     return link, aliases
 
 
+def _as_written(values: Mapping[str, float], aliases: Mapping[str, str]) -> Mapping[str, float]:
+    """A value by id, keyed also by each 18-character Salesforce id of the batch whose 15-character form it is
+    keyed by (`Lookups.id_aliases`): merge priority reads ids as the records write them (a duplicate account
+    '…AAV' with a $200K won deal on '…' was 'medium')."""
+    if not aliases:
+        return values
+    written = dict(values)
+    written.update((alias, values[short]) for alias, short in aliases.items() if short in values)
+    return written
+
+
 def _twins_by_id(groups: Iterable[list[str | None]],
                  link: Callable[[Any], str | None]) -> dict[str, list[str | None]]:
     """Each deal id (as `link` reads it) of a group of two or more deals with one `deal_key` -> the group's
@@ -362,7 +373,7 @@ class BatchRun:
     def _match_job(self, record_type: str, lookups: Lookups) -> MatchJob:
         return (record_type, self.ids.pop(record_type, []), self.keys.pop(record_type, []),
                 self.ranks.pop(record_type, []), self.setup.keep_records,
-                lookups.booked_value_by_account)  # merge priority: open and won deals
+                _as_written(lookups.booked_value_by_account, lookups.id_aliases))  # merge priority
 
 
 MatchJob = tuple[str, list[str], list[Packed], list[Any], bool, Mapping[str, float]]

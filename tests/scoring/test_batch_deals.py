@@ -149,3 +149,23 @@ def test_contact_roles_and_parents_link_18_character_ids_too(rules: Ruleset) -> 
     assert found(body, rules, "opportunity.contact.not_in_batch") == set()
     assert found(body, rules, "account.parent.not_in_batch") == set()
     assert found(body, rules, "contact.email.missing_on_active_deal") == {"0035g00000XyZab"}
+
+
+def test_merge_priority_reads_an_accounts_18_character_id_as_its_deals_do(rules: Ruleset) -> None:
+    """A duplicate account written with its 18-character id, whose $200K won deal names the 15-character one,
+    was a 'medium' merge: its booked value was keyed by the 15-character form only."""
+    twin = {"name": "Northwind Traders", "billing_address": {"street": "1 Main St", "city": "Austin"}}
+    body = {"accounts": [{"id": LONG, **twin}, {"id": "A2", **twin, "name": "Northwind Traders Inc"}],
+            "opportunities": [deal("o1", "Closed Won", account_id=SHORT, amount=200_000,
+                                   close_date="2024-01-31")]}
+    pairs = json_batch(body, rules)["duplicates"]["accounts"]["pairs"]
+    assert [p["merge_priority"] for p in pairs] == ["high"], pairs
+    assert streamed_duplicates(body, rules)["accounts"]["merges"] == {"high": 1}
+
+
+def streamed_duplicates(body: dict[str, list[dict[str, Any]]], rules: Ruleset) -> dict[str, Any]:
+    run = BatchRun(rules, NOW, Options())
+    lines: list[bytes | None] = [orjson.dumps({"type": TYPES[plural], **record})
+                                 for plural, records in body.items() for record in records]
+    run.absorb(judge_lines(lines, 0, rules, run.setup))
+    return run.finish_line()[1]["duplicates"]
