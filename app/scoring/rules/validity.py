@@ -101,7 +101,7 @@ _WRITTEN_DOT = re.compile(r"\s*[(\[{]\s*dot\s*[)\]}]\s*", re.IGNORECASE)
 def repaired_address(text: str) -> str | None:
     """The address the text was meant to be when a typing slip with one reading spoils it, else None: spaces
     beside the '@' or a dot ('jane @acme.com'), '(at)' and '(dot)' for the marks ('jane(at)acme.com'), commas
-    for dots after the '@' ('jane@acme,com'), a full stop or comma after it ('jane@acme.com.'). Spaces between
+    for dots in a domain that has no dot ('jane@acme,com'; 'jane@acme.com,co' has two readings), a full stop or comma after it ('jane@acme.com.'). Spaces between
     words stay no slip: 'bob smith@acme.com' holds smith@acme.com, someone else's address (`wrapped_address`).
     The caller suggests it only where it is a valid address."""
     if len(text) > MAX_EMAIL_TEXT:
@@ -113,6 +113,8 @@ def repaired_address(text: str) -> str | None:
     fixed = _SPACED_MARKS.sub(r"\1", fixed).rstrip(".,;:")
     local, at, domain = fixed.partition("@")
     if not at or "@" in domain or not local or any(c.isspace() for c in fixed):
+        return None
+    if "," in domain and "." in domain:  # 'acme.com,co' is acme.com or acme.com.co: no one reading
         return None
     fixed = f"{local}@{domain.replace(',', '.')}"
     return fixed if fixed != text.strip() else None
