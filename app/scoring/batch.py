@@ -315,10 +315,10 @@ class BatchRun:
         unknown_batch = self.setup.lookups is None  # judged before the batch was known: its reports lack these
         cross = list(cross_record_findings(self.kept_records(), lookups, self.rules, self.now, self.options,
                                            READ_BATCH_ACCOUNTS if unknown_batch else frozenset()))
+        kept_of: dict[tuple[str, str], dict[str, Any]] = {}  # the few records weighed, as `judge_record`
         if unknown_batch:
             wanted = {(f["record_type"], str(f["record_id"])) for f in cross
                       if f["severity"] != "info" and f["record_type"] != "account"}
-            kept_of: dict[tuple[str, str], dict[str, Any]] = {}  # the few records weighed, as `judge_record`
             for record_type, records in self.kept_records().items() if wanted else ():
                 for record in records:
                     if (record_type, str(record.get("id"))) in wanted:
@@ -333,6 +333,10 @@ class BatchRun:
                 self.summary.count_under(*gap)
         self.kept.clear()
         jobs = [self._match_job(t, lookups) for t in MATCHABLE if self.with_duplicates]
+        # the matching below reads none of the lookups (its jobs hold the booked values): let them go before
+        # the batch's largest step (a 100,000-record stream's peak)
+        del lookups
+        kept_of.clear()
         self._seen.clear()
         found = {}
         while jobs:
