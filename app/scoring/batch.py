@@ -334,8 +334,8 @@ class BatchRun:
         self.kept.clear()
         jobs = [self._match_job(t, lookups) for t in MATCHABLE if self.with_duplicates]
         # the matching below reads none of the lookups (its jobs hold the booked values): let them go before
-        # the batch's largest step (a 100,000-record stream's peak)
-        del lookups
+        # the batch's largest step (a 100,000-record stream's peak); `value_of` above was their last reader
+        lookups = Lookups()
         kept_of.clear()
         self._seen.clear()
         found = {}

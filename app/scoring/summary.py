@@ -135,7 +135,8 @@ class BatchSummary:
             self._weigh(impact, record_type, report["record_id"], group)
 
     def _note_variant(self, record_type: str, record_id: Any, issue: dict[str, Any]) -> None:
-        """Count a written value a standardisation finding gives a standard form for ('Tech' → Technology)."""
+        """Count a written value a standardisation finding gives a standard form for ('Tech' is
+        Technology)."""
         written, standard = issue["value"], issue["suggestion"]
         if not isinstance(written, str) or not isinstance(standard, str) or written == standard:
             return

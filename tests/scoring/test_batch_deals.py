@@ -82,7 +82,8 @@ def test_many_copies_of_one_deal_name_ten_and_count_the_rest(rules: Ruleset) -> 
     """A deal entered 30 times: each copy names ten others and counts the rest (one list per group, O(n))."""
     body = {"opportunities": [deal(f"o{n}", "Proposal", name="Renewal") for n in range(30)]}
     reports = json_batch(body, rules)["results"]["opportunities"]
-    messages = [i["message"] for r in reports for i in r["issues"] if i["rule"] == "opportunity.duplicate.in_batch"]
+    messages = [i["message"] for r in reports for i in r["issues"]
+                if i["rule"] == "opportunity.duplicate.in_batch"]
     assert len(messages) == 30
     assert messages[0].startswith("The same deal as 'o1', 'o2'") and "and 19 more" in messages[0]
     assert "'o29'" not in messages[29] and "and 19 more" in messages[29]

@@ -38,7 +38,8 @@ def test_a_stage_the_file_defines_is_its_own_not_a_default_alias() -> None:
 def test_stage_gates_carry_forward_unless_the_organisation_turns_it_off() -> None:
     """A deal in Proposal with no BANT scored 100 where the same deal in Needs Analysis had four unmet gate
     criteria: a later stage's gate holds the earlier open stages' criteria ([stages] cumulative_gates)."""
-    deal = {"stage": "Proposal", "problem_statement": "x", "technical_requirements": "x", "success_criteria": "x",
+    deal = {"stage": "Proposal", "problem_statement": "x", "technical_requirements": "x",
+            "success_criteria": "x",
             "meddpicc": {"economic_buyer": "x", "decision_criteria": "x", "identified_pain": "x"}}
     gated = [i["field"] for i in score_record("opportunity", deal, load_rules(), now=NOW)["issues"]
              if i["rule"] == "opportunity.stage_gate.unmet"]

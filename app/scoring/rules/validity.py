@@ -101,8 +101,9 @@ _WRITTEN_DOT = re.compile(r"\s*[(\[{]\s*dot\s*[)\]}]\s*", re.IGNORECASE)
 def repaired_address(text: str) -> str | None:
     """The address the text was meant to be when a typing slip with one reading spoils it, else None: spaces
     beside the '@' or a dot ('jane @acme.com'), '(at)' and '(dot)' for the marks ('jane(at)acme.com'), commas
-    for dots in a domain that has no dot ('jane@acme,com'; 'jane@acme.com,co' has two readings), a full stop or comma after it ('jane@acme.com.'). Spaces between
-    words stay no slip: 'bob smith@acme.com' holds smith@acme.com, someone else's address (`wrapped_address`).
+    for dots in a domain that has no dot ('jane@acme,com'; 'jane@acme.com,co' has two readings), a full stop
+    or comma after it ('jane@acme.com.'). Spaces between words stay no slip: 'bob smith@acme.com' holds
+    smith@acme.com, someone else's address (`wrapped_address`).
     The caller suggests it only where it is a valid address."""
     if len(text) > MAX_EMAIL_TEXT:
         return None
