@@ -52,7 +52,7 @@ def _bar(percent: float, target: float) -> str:
 
 
 def _recent(recent: dict[str, Any] | None) -> str:
-    """Seed 002's morning report: records added and updated in the last 24 hours, per list."""
+    """Seed 002's morning report: records added and updated in the last `[impact] recent_hours`, per list."""
     if not recent:
         return ""
     cells = [(t, n) for t, n in recent.items() if isinstance(n, dict)]

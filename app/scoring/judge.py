@@ -22,7 +22,7 @@ from app.scoring.matching.merge import completeness_count
 from app.scoring.matching.normalize import record_keys
 from app.scoring.registry import RULES
 from app.scoring.ruleset import Ruleset
-from app.scoring.summary import PLURAL, RECENT_HOURS, SINGULAR, BatchSummary
+from app.scoring.summary import PLURAL, SINGULAR, BatchSummary
 from app.scoring.values import parse_datetime
 
 # what the cross-record rules and the lookups read; a stream keeps only these per record
@@ -149,7 +149,8 @@ def judge_record(record_type: str, position: int, entry: dict[str, Any], rules: 
     report = score_record(record_type, entry, rules, now=setup.now, options=setup.options,
                           lookups=setup.lookups)
     into.summary.add(record_type, report, deal_value(record_type, entry, setup.lookups, rules),
-                     (recent(entry.get("created_at"), setup.now), recent(entry.get("updated_at"), setup.now)))
+                     (recent(entry.get("created_at"), setup.now, rules),
+                      recent(entry.get("updated_at"), setup.now, rules)))
     fields = KEPT_FIELDS[record_type]
     counts = _covered_counts(record_type, report, rules) if setup.lookups is None else None
     into.kept.append((record_type, pack([*map(entry.get, fields), counts])
@@ -163,10 +164,10 @@ def judge_record(record_type: str, position: int, entry: dict[str, Any], rules: 
     return report
 
 
-def recent(value: Any, now: datetime) -> bool:
-    """Whether a record's date (created_at, updated_at) is in the RECENT_HOURS up to `now`."""
+def recent(value: Any, now: datetime, rules: Ruleset) -> bool:
+    """Whether a record's date (created_at, updated_at) is in the `[impact] recent_hours` up to `now`."""
     when = parse_datetime(value) if value is not None else None
-    return when is not None and now - timedelta(hours=RECENT_HOURS) <= when <= now
+    return when is not None and now - timedelta(hours=rules.file.impact.recent_hours) <= when <= now
 
 
 def deal_value(record_type: str, entry: dict[str, Any], lookups: Lookups | None, rules: Ruleset) -> float:

@@ -260,6 +260,7 @@ class Impact(_Strict):
     high_value_deal: NonNegative
     high_value_account: NonNegative
     min_contacts_high_value: int = Field(ge=0)
+    recent_hours: int = Field(default=24, gt=0)  # the summary's recent_activity window ([impact])
     severity_weight: dict[Severity, NonNegative]
     record_weight: dict[str, NonNegative]
 

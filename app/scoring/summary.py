@@ -23,7 +23,6 @@ TOP_FINDINGS = 10
 MAX_VARIANTS = 500
 VARIANT_IDS = 20
 LISTED_VARIANTS = 100
-RECENT_HOURS = 24  # seed 002's morning report: records added/updated in the last 24 hours
 
 
 def impact_of(issue: dict[str, Any], record_type: str, deal_value: float, rules: Ruleset) -> float:
@@ -73,7 +72,7 @@ class BatchSummary:
         # (type, field) -> (written, standard) -> [records, first ids]: standardisation findings' variants
         self.variants: dict[tuple[str, str], dict[tuple[str, str], list[Any]]] = {}
         self.unlisted: Counter[tuple[str, str]] = Counter()  # records of variants past MAX_VARIANTS
-        self.created: Counter[str] = Counter()  # per type, records created in the RECENT_HOURS before now
+        self.created: Counter[str] = Counter()  # per type, records created in `[impact] recent_hours` before now
         self.complete: Counter[str] = Counter()  # per type, records with every required field filled
         self.updated: Counter[str] = Counter()  # ... and updated
 
@@ -82,7 +81,7 @@ class BatchSummary:
 
     def add(self, record_type: str, report: dict[str, Any], deal_value: float,
             recent: tuple[bool, bool] = (False, False)) -> None:
-        """Count one scored record (`recent`: whether it was created, updated in the last RECENT_HOURS)."""
+        """Count one scored record (`recent`: whether it was created, updated in the last `[impact] recent_hours`)."""
         assert self.rules is not None
         self.totals[record_type] += 1
         if recent[0]:
@@ -312,7 +311,7 @@ class BatchSummary:
         return {
             "totals": {PLURAL[t]: self.totals[t] for t in PLURAL},
             "errors": errors,
-            "recent_activity": {"hours": RECENT_HOURS, **{
+            "recent_activity": {"hours": self.rules.file.impact.recent_hours if self.rules else 24, **{
                 PLURAL[t]: {"created": self.created[t], "updated": self.updated[t]} for t in PLURAL}},
             "completeness_by_field": {  # a field that applied to no record (only closed deals) is left out
                 PLURAL[t]: {f: round(100 * n / applied, 1) for f, n in c.items()

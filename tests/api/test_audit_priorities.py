@@ -212,3 +212,17 @@ def test_a_duplicate_accounts_merge_priority_counts_its_won_deals_over_10k(
     assert tasks == [merge]
     streamed = stream_summary(client, body)
     assert [t["task"] for t in streamed["cleanup_tasks"] if t["rule"] == "account.duplicate"] == tasks
+
+
+def test_the_recent_activity_window_is_the_rules_files() -> None:
+    """`[impact] recent_hours` sets the morning report's window: a record created 30 hours before `now` is
+    recent under a 48-hour window, not under the default 24."""
+    from datetime import UTC, datetime, timedelta
+
+    from app.scoring.judge import recent
+    from app.scoring.ruleset import load_rules
+
+    now = datetime(2024, 6, 15, 12, tzinfo=UTC)
+    created = (now - timedelta(hours=30)).isoformat()
+    assert not recent(created, now, load_rules())
+    assert recent(created, now, load_rules(override={"impact": {"recent_hours": 48}}))
