@@ -72,7 +72,7 @@ class BatchSummary:
         # (type, field) -> (written, standard) -> [records, first ids]: standardisation findings' variants
         self.variants: dict[tuple[str, str], dict[tuple[str, str], list[Any]]] = {}
         self.unlisted: Counter[tuple[str, str]] = Counter()  # records of variants past MAX_VARIANTS
-        self.created: Counter[str] = Counter()  # per type, records created in `[impact] recent_hours` before now
+        self.created: Counter[str] = Counter()  # per type, records created in [impact] recent_hours before now
         self.complete: Counter[str] = Counter()  # per type, records with every required field filled
         self.updated: Counter[str] = Counter()  # ... and updated
 
@@ -81,7 +81,7 @@ class BatchSummary:
 
     def add(self, record_type: str, report: dict[str, Any], deal_value: float,
             recent: tuple[bool, bool] = (False, False)) -> None:
-        """Count one scored record (`recent`: whether it was created, updated in the last `[impact] recent_hours`)."""
+        """Count one scored record (`recent`: whether it was created, updated in `[impact] recent_hours`)."""
         assert self.rules is not None
         self.totals[record_type] += 1
         if recent[0]:
