@@ -462,12 +462,18 @@ def _state_meant(value: Any, country: str) -> str | None:
     """The state of a checked country a state written another way most likely means (`state_slip`), when it
     is no state of any country as written: its standard form, suggested as address.nonstandard (info: 'Ont.',
     'Californa', 'New York State' name one state each)."""
+    text = _no_known_state(value)
+    return state_slip(text, country) if text else None
+
+
+def _no_known_state(value: Any) -> str | None:
+    """A state as written (folded), when it is text no country's subdivision list holds, else None."""
     if not isinstance(value, str) or len(value) > 100:
         return None
     text = " ".join(value.strip().lower().split())
     if not text or _state_countries().get(text) or _state_countries().get(text.replace(". ", ".")):
         return None
-    return state_slip(text, country)
+    return text
 
 
 def _state_unknown(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
@@ -482,12 +488,8 @@ def _state_unknown(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hi
             or not isinstance(address, dict):
         return
     raw_state = address.get("state")
-    if not isinstance(raw_state, str) or not ctx.filled(raw_state) or len(raw_state) > 100:
-        return
-    text = " ".join(raw_state.strip().lower().split())
-    if _state_countries().get(text) or _state_countries().get(text.replace(". ", ".")):
-        return
-    yield Hit(f"{name}.state", raw_state, details={"country": country_name(country)})
+    if ctx.filled(raw_state) and _no_known_state(raw_state):
+        yield Hit(f"{name}.state", raw_state, details={"country": country_name(country)})
 
 
 for _t in ADDRESS_FIELD:
