@@ -72,10 +72,10 @@ class BatchSummary:
         # (type, field) -> (written, standard) -> [records, first ids]: standardisation findings' variants
         self.variants: dict[tuple[str, str], dict[tuple[str, str], list[Any]]] = {}
         self.unlisted: Counter[tuple[str, str]] = Counter()  # records of variants past MAX_VARIANTS
+        self.complete: Counter[str] = Counter()  # per type, records with every required field filled
         # per type, records created (updated) in the [impact] recent_hours before now
         self.created: Counter[str] = Counter()
-        self.complete: Counter[str] = Counter()  # per type, records with every required field filled
-        self.updated: Counter[str] = Counter()  # ... and updated
+        self.updated: Counter[str] = Counter()
 
     def __getstate__(self) -> dict[str, Any]:
         return {**self.__dict__, "rules": None}
