@@ -11,6 +11,7 @@ import pytest
 from app.scoring import Ruleset
 from app.scoring.matching.comparisons import _abbreviates
 from app.scoring.matching.dedupe import find_duplicates
+from app.scoring.matching.normalize import company_key
 
 
 def _pair(a: dict[str, Any], b: dict[str, Any], rules: Ruleset) -> dict[str, Any] | None:
@@ -85,3 +86,27 @@ def test_another_house_number_is_not_one_street_within_the_other(rules: Ruleset)
     pair = _pair(_account("a", "Uncle Nicks", "747 Ninth Ave. Suite 2", "New York", "212/315-1726"),
                  _account("b", "Uncle Nicks", "749 Ninth Ave.", "New York", "212-245-7992"), rules)
     assert pair is None or "street: one street within the other" not in pair["reasons"], pair
+
+
+@pytest.mark.parametrize(("written", "key"), [
+    ("accenture.com", "accenture"), ("Salesforce.com, Inc.", "salesforce"), ("Amazon.COM", "amazon"),
+    ("www.acme.co.uk", "acme"), ("Booking.com B.V.", "booking")])
+def test_a_company_named_by_its_web_domain_is_the_name_without_the_suffix(written: str, key: str) -> None:
+    """HubSpot names the companies it creates from email domains so; read as words, 'salesforce com' was only
+    one name within 'Salesforce'."""
+    assert company_key(written) == key
+
+
+@pytest.mark.parametrize("written", ["I.B.M. Corp", "St.Louis Bread", "Acme.io Labs", "us.pg.com"])
+def test_dots_that_are_no_whole_domain_stay_in_the_name(written: str) -> None:
+    """Initials, a street-style abbreviation, a domain among other words, a subdomain: no name is lost."""
+    assert company_key(written) == company_key(written.replace(".", " "))
+
+
+def test_an_account_named_by_its_domain_merges_with_the_company_on_that_website(rules: Ruleset) -> None:
+    """'accenture.com' (HubSpot's name for a company it made from an email domain) and 'Accenture' on
+    accenture.com: one company, the same name once the suffix is off (it was one name within the other)."""
+    pair = _pair({"id": "a", "name": "accenture.com", "website": "accenture.com"},
+                 {"id": "b", "name": "Accenture", "website": "https://www.accenture.com/"}, rules)
+    assert pair is not None and pair["fields"]["name"] == 1.0, pair
+    assert pair["score"] > rules.file.duplicates.auto_merge, pair

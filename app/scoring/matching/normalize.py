@@ -31,8 +31,10 @@ from app.scoring.formats import (
     ascii_domain,
     check_phone,
     check_url,
+    organisation_name,
     phone_region,
     phone_text,
+    registered_domain,
     with_extension_words,
     without_label,
 )
@@ -410,6 +412,20 @@ _SHORT_AND = re.compile(r"\b(\w{1,2})\s*&\s*(\w{1,2})\b")
 _LETTER_RUN = re.compile(r"\b[a-z0-9](?: [a-z0-9]\b)+")  # single letters in a row, as '&' and dots leave them
 
 
+def domain_as_name(name: str) -> str:
+    """A company name that is nothing but its web domain ('accenture.com', 'Salesforce.com, Inc.' once its legal
+    form is off, 'www.acme.co.uk') as the domain's name without its public suffix ('accenture'): HubSpot names
+    the companies it creates from email domains so, and people write Amazon.com and Booking.com for the
+    company. Read as words, 'salesforce com' was only "one name within the other" of 'Salesforce'. A name with
+    other words ('Acme.io Labs') or whose last part is no public suffix ('I.B.M.', 'St.Louis') stays."""
+    host = name.strip().lower()
+    if "." not in host or " " in host or not host.isascii():
+        return name
+    host = host.removeprefix("www.")
+    registered = registered_domain(host)
+    return organisation_name(registered) if registered == host else name
+
+
 @lru_cache(maxsize=65536)
 def company_key(value: str) -> str:
     """A company name without legal suffixes (cleanco), a leading 'The', apostrophes and punctuation.
@@ -425,6 +441,7 @@ def company_key(value: str) -> str:
     previous = None
     while name and name != previous:  # 'Acme Corp, Inc.' has two suffixes
         previous, name = name, company_basename(name)
+    name = domain_as_name(name)
     name = _SHORT_AND.sub(r"\1\2", name)  # 'AT&T', 'P & G': one word, as 'ATT' and 'PG' are written
     # 'Johnson & Johnson' = 'Johnson and Johnson'; 'Intl' = 'International' ([duplicates] company_words)
     words = company_words()
