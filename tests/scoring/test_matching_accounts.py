@@ -110,3 +110,31 @@ def test_an_account_named_by_its_domain_merges_with_the_company_on_that_website(
                  {"id": "b", "name": "Accenture", "website": "https://www.accenture.com/"}, rules)
     assert pair is not None and pair["fields"]["name"] == 1.0, pair
     assert pair["score"] > rules.file.duplicates.auto_merge, pair
+
+
+def test_one_companys_sites_in_two_countries_weigh_for_a_pair(rules: Ruleset) -> None:
+    """'Siemens Aktiengesellschaft' on siemens.de and 'SIEMENS' on siemens.com were 0.02: two websites weighed
+    2.3 bits against; one organisation's two country sites now weigh for the pair (review or better)."""
+    pair = _pair({"id": "a", "name": "Siemens Aktiengesellschaft", "website": "siemens.de",
+                  "billing_address": {"city": "Munich", "country": "DE"}},
+                 {"id": "b", "name": "SIEMENS", "website": "https://www.siemens.com/global/en.html"}, rules)
+    assert pair is not None and pair["score"] >= rules.file.duplicates.threshold, pair
+    assert "website: one organisation's sites in two countries" in pair["reasons"], pair
+
+
+@pytest.mark.parametrize(("site_a", "site_b"), [("abc.com", "abc.de"), ("acme.com", "acmecorp.de")])
+def test_short_or_different_site_names_are_no_one_organisation(rules: Ruleset, site_a: str, site_b: str) -> None:
+    """A site name under four letters says too little ('abc'), and two names are two sites."""
+    pair = _pair({"id": "a", "name": "Acme", "website": site_a}, {"id": "b", "name": "Acme", "website": site_b},
+                 rules)
+    assert pair is not None and not any("two countries" in r for r in pair["reasons"]), pair
+    assert pair["score"] < rules.file.duplicates.threshold, pair
+
+
+def test_sibling_sites_do_not_excuse_two_names(rules: Ruleset) -> None:
+    """The name veto asks for the very same website: Delta Air Lines and Delta Faucet on delta.com and
+    delta.de, in one city, stay no pair."""
+    pair = _pair({"id": "a", "name": "Delta Air Lines", "website": "delta.com", "billing_address": {"city": "Atlanta"}},
+                 {"id": "b", "name": "Delta Faucet", "website": "delta.de", "billing_address": {"city": "Atlanta"}},
+                 rules)
+    assert pair is None or pair["score"] < 0.01, pair

@@ -21,6 +21,7 @@ from rapidfuzz import fuzz
 from rapidfuzz.distance import OSA, Indel, JaroWinkler
 from rapidfuzz.process import cpdist
 
+from app.scoring.formats import organisation_name
 from app.scoring.matching.normalize import company_domain, given_names, nickname_pairs
 
 NULL, ELSE = -1, -2
@@ -38,6 +39,7 @@ SIMILARITY: dict[str, tuple[Scorer, float]] = {
     "email": (Indel.normalized_similarity, 1.0),
     "phone": (Indel.normalized_similarity, 1.0),
     "exact": (Indel.normalized_similarity, 1.0),
+    "domain": (Indel.normalized_similarity, 1.0),
 }
 LEVELS_BY_KIND = {
     "name": {"exact", "nickname", "similar", "initial", "token", "typo", "other_script", "else"},
@@ -48,6 +50,7 @@ LEVELS_BY_KIND = {
     "email": {"exact", "same_local_part", "similar", "same_domain", "else"},
     "phone": {"exact", "same_number", "same_last_digits", "else"},
     "exact": {"exact", "else"},
+    "domain": {"exact", "same_organisation", "else"},
 }
 # Levels no pair of values decides (`Comparison.evaluate` and `across_scripts` set them): 'one_blank', any
 # kind's, one side filled and the other blank (a generational suffix on one side only: 'Hans Weber' and
@@ -267,6 +270,9 @@ class Comparison:
         if lv.label == "same_domain":
             return np.fromiter((_company_domain(x) != "" and _company_domain(x) == _company_domain(y)
                                 for x, y in zip(a, b, strict=True)), bool, len(a))
+        if lv.label == "same_organisation":
+            return np.fromiter((_organisation(x) == _organisation(y) for x, y in zip(a, b, strict=True)),
+                               bool, len(a))
         raise ValueError(lv.label)
 
 
@@ -462,6 +468,13 @@ def _same_last_digits(a: np.ndarray, b: np.ndarray, derive: Derive) -> np.ndarra
 
 def _company_domain(email: str) -> str:
     return company_domain(email.rpartition("@")[2])
+
+
+def _organisation(site: str) -> str:
+    """A website key's name without its public suffix ('siemens' of siemens.de and siemens.com), or the whole
+    key when that name is under 4 letters (abc.com and abc.de are too short a name to say one company)."""
+    name = organisation_name(site)
+    return name if len(name) >= 4 else site
 
 
 def _same_domain(a: np.ndarray, b: np.ndarray, derive: Derive) -> np.ndarray:
