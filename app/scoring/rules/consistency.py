@@ -36,7 +36,7 @@ def stage_named(record: dict[str, Any], name: str) -> str:
 
 @rule("opportunity.probability.stage_mismatch", fields=("probability", "stage"), severity="warning",
       category="consistency", when_present=True, seed="000",
-      message="Probability {shown} does not fit stage {stage} (expected {low:g}–{high:g}%){hint}.")
+      message="Probability {shown} does not fit stage {stage} (expected {expected}){hint}.")
 def _probability_vs_stage(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
     """Seed 000: probability scoring must align with stage and activity.
 
@@ -56,7 +56,9 @@ def _probability_vs_stage(record: dict[str, Any], params: Any, ctx: Any) -> Iter
         return
     low, high = stage.probability
     if not low <= value <= high:
-        details = {"stage": stage_named(record, name), "low": low, "high": high, "hint": "",
+        # a stage of one probability (Closed Won: 100) is 'expected 100%', not '100–100%'
+        expected = f"{low:g}%" if low == high else f"{low:g}–{high:g}%"
+        details = {"stage": stage_named(record, name), "low": low, "high": high, "expected": expected, "hint": "",
                    "shown": f"{value:g}%" if written is value else f"{written!r} ({value:g}%)"}
         if 0 < value <= 1 and low <= value * 100 <= high:
             fix = round(value * 100, 2)

@@ -279,9 +279,10 @@ for _t in ("contact", "lead"):
       when_present=True,
       seed="000", message="Email {value!r} has bounced; find a current address or remove it.")
 def _email_bounced(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
-    """Seed 000 monthly cleanup: remove bounced email addresses."""
+    """Seed 000 monthly cleanup: remove bounced email addresses. A bounce flag left on a contact with no
+    address has nothing to remove (it read "Email None has bounced"); the missing email is its own finding."""
     flag = record.get("email_bounced")
-    if is_yes(flag):
+    if is_yes(flag) and "email" in ctx.present:
         yield Hit("email", record.get("email"))
 
 
