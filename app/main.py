@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -31,6 +32,7 @@ from app.metrics_port import SERVED_BY_ENV, MetricsListener
 from app.models.records import RECORD_MODELS
 from app.models.store import ensure_schema, make_engine
 from app.scoring import Options, load_rules
+from app.scoring.matching.rekey import rekey_stale
 from app.scoring.pool import shutdown_pools
 from app.scoring.warmup import warm_up
 
@@ -58,6 +60,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         warm_up(app.state.rules, app.state.options)  # tables the first records would build, built now
         app.state.engine = make_engine(settings.database_url)
         app.state.schema_ready = ensure_schema(app.state.engine)  # a store that is down does not
+        if app.state.schema_ready:  # keys written another way are rewritten meanwhile (`rekey`)
+            threading.Thread(target=rekey_stale, name="crm-dq-rekey", daemon=True,
+                             args=(app.state.engine, app.state.rules.match_models,
+                                   app.state.options.default_region)).start()
         metrics.bind(app.state.rules)
         listener = start_metrics_listener(settings, metrics)
         log.info("rules %s loaded, store %s", app.state.rules.version, app.state.engine.url.drivername)

@@ -50,6 +50,15 @@ class IndexTotal(SQLModel, table=True):
     total: int = Field(default=0)
 
 
+class IndexKeysVersion(SQLModel, table=True):
+    """Which recipe wrote a type's key rows (`rekey.keys_fingerprint`): a release or rules file that keys
+    records another way re-keys the records already stored, or they would be found only by their old keys."""
+
+    __tablename__ = "dq_index_keys_version"
+    record_type: str = Field(primary_key=True, max_length=16)
+    fingerprint: str = Field(max_length=64)
+
+
 def database_url(url: str) -> str:
     """PostgreSQL URLs use the psycopg 3 driver unless one is named."""
     for prefix in ("postgresql://", "postgres://"):

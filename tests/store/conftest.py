@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, delete
 
-from app.models.store import IndexedRecord, IndexKey, IndexTotal, create_schema, make_engine
+from app.models.store import IndexedRecord, IndexKey, IndexKeysVersion, IndexTotal, create_schema, make_engine
 
 BACKENDS = ["sqlite", "postgresql"]
 
@@ -33,5 +33,6 @@ def engine(database_url: str) -> Iterator[Engine]:
         conn.execute(delete(IndexKey))
         conn.execute(delete(IndexedRecord))
         conn.execute(delete(IndexTotal))
+        conn.execute(delete(IndexKeysVersion))
     yield engine
     engine.dispose()

@@ -1,0 +1,117 @@
+"""Re-keying the reference index when the way records are keyed changes.
+
+Blocking keys are stored with each record (`index.record_index_keys`), computed by the matching code and the
+rules file's `blocking` lists. A release that normalises a value another way ('accenture.com' keyed as
+'accenture') or a rules file with other blocking keys leaves the stored rows in the old form: a new record
+then meets the records it should only through keys that did not change. Each type's rows carry the
+fingerprint of the recipe that wrote them (`dq_index_keys_version`); at start-up a type whose fingerprint
+differs is re-keyed from its stored records, in chunks, each in its own write transaction, so lookups and
+writes go on meanwhile (a record written during the run gets current keys either way).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+
+import orjson
+from sqlalchemy import Connection, Engine, delete, insert, select, text
+
+from app.models.store import IndexedRecord, IndexKey, IndexKeysVersion
+from app.scoring.matching.index import CHUNK, record_index_keys
+from app.scoring.matching.linker import MatchModel, prepare
+
+log = logging.getLogger("crm_dq")
+
+# Raised by hand whenever the matching code writes some key differently (normalize.py, linker.prepare): a
+# rules file's blocking lists and the default region are part of the fingerprint already.
+KEYS_VERSION = 2
+
+
+def keys_fingerprint(model: MatchModel, region: str) -> str:
+    """What decides a record's stored key rows: the code's KEYS_VERSION, the model's blocking keys and
+    term-frequency fields, and the region phones are read in."""
+    recipe = [KEYS_VERSION, region, model.blocking, model.tf_fields, model.shared_counted_by]
+    return hashlib.sha256(orjson.dumps(recipe)).hexdigest()[:32]
+
+
+def stale_types(engine: Engine, models: dict[str, MatchModel], region: str) -> list[str]:
+    """Types whose stored key rows another recipe wrote. A type with no fingerprint yet is stale when it holds
+    records (a store from before fingerprints), else simply gets the current one."""
+    stale = []
+    with engine.begin() as conn:
+        stored = dict(conn.execute(select(IndexKeysVersion.record_type, IndexKeysVersion.fingerprint)).all())
+        for record_type, model in models.items():
+            current = keys_fingerprint(model, region)
+            if stored.get(record_type) == current:
+                continue
+            holds = conn.execute(select(IndexedRecord.record_id).where(
+                IndexedRecord.record_type == record_type).limit(1)).first() is not None
+            if holds:
+                stale.append(record_type)
+            else:
+                _set_fingerprint(conn, record_type, current)
+    return stale
+
+
+def rekey(engine: Engine, record_type: str, model: MatchModel, region: str, chunk: int = CHUNK) -> int:
+    """Recompute the key rows of every stored record of a type, in id order, `chunk` records a transaction;
+    returns how many records were re-keyed. On PostgreSQL one process does it at a time (an advisory lock:
+    every worker starts up at once) and a process that waited finds the work done."""
+    current = keys_fingerprint(model, region)
+    name = {"name": "crm_dq_rekey:" + record_type}
+    with engine.connect() as lock:
+        postgres = engine.dialect.name == "postgresql"
+        if postgres:
+            lock.execute(text("SELECT pg_advisory_lock(hashtext(:name))"), name)
+        try:
+            with engine.begin() as conn:
+                done = conn.execute(select(IndexKeysVersion.fingerprint).where(
+                    IndexKeysVersion.record_type == record_type)).scalar() == current
+            return 0 if done else _rekey_all(engine, record_type, model, region, chunk, current)
+        finally:
+            if postgres:
+                lock.execute(text("SELECT pg_advisory_unlock(hashtext(:name))"), name)
+                lock.commit()
+
+
+def _rekey_all(engine: Engine, record_type: str, model: MatchModel, region: str, chunk: int,
+               current: str) -> int:
+    after, done = "", 0
+    while True:
+        with engine.begin() as conn:
+            rows = conn.execute(select(IndexedRecord.record_id, IndexedRecord.data).where(
+                IndexedRecord.record_type == record_type, IndexedRecord.record_id > after,
+            ).order_by(IndexedRecord.record_id).limit(chunk)).all()
+            if not rows:
+                _set_fingerprint(conn, record_type, current)
+                return done
+            ids = [rid for rid, _ in rows]
+            prepared = prepare([orjson.loads(data) for _, data in rows], record_type, region, ids)
+            conn.execute(delete(IndexKey).where(IndexKey.record_type == record_type,
+                                                IndexKey.record_id.in_(ids)))
+            key_rows = [{"record_type": record_type, "record_id": rid, "name": n, "value": v}
+                        for row, rid in enumerate(ids)
+                        for n, v in sorted(record_index_keys(prepared, row, model))]
+            if key_rows:
+                conn.execute(insert(IndexKey), key_rows)
+        done, after = done + len(ids), ids[-1]
+
+
+def _set_fingerprint(conn: Connection, record_type: str, fingerprint: str) -> None:
+    conn.execute(delete(IndexKeysVersion).where(IndexKeysVersion.record_type == record_type))
+    conn.execute(insert(IndexKeysVersion).values(record_type=record_type, fingerprint=fingerprint))
+
+
+def rekey_stale(engine: Engine, models: dict[str, MatchModel], region: str) -> dict[str, int]:
+    """Re-key every stale type (`stale_types`); per type, how many records were re-keyed. Logged, never
+    raised: the index keeps answering with the keys it has."""
+    found: dict[str, int] = {}
+    try:
+        for record_type in stale_types(engine, models, region):
+            log.info("index keys of %s were written another way: re-keying the stored records", record_type)
+            found[record_type] = rekey(engine, record_type, models[record_type], region)
+            log.info("index keys of %s: %d records re-keyed", record_type, found[record_type])
+    except Exception as exc:  # a store that went away: the next start-up tries again
+        log.warning("re-keying the index stopped: %s", type(exc).__name__)
+    return found

@@ -1,0 +1,106 @@
+"""Re-keying the index when the way records are keyed changes (a release, a rules file's blocking keys)."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, select, update
+
+from app.config import Settings
+from app.main import create_app
+from app.models.store import IndexKey, IndexKeysVersion, create_schema, make_engine
+from app.scoring import Ruleset
+from app.scoring.matching import index, rekey
+
+ACME = {"id": "a1", "name": "accenture.com", "website": "accenture.com"}
+
+
+def _keys(engine: Engine, record_id: str) -> set[tuple[str, str]]:
+    with engine.connect() as conn:
+        rows = conn.execute(select(IndexKey.name, IndexKey.value).where(IndexKey.record_id == record_id))
+        return set(rows.all())
+
+
+def _age_keys(engine: Engine) -> None:
+    """Make the stored rows look written by an older release: an old name key and no fingerprint."""
+    with engine.begin() as conn:
+        conn.execute(update(IndexKey).where(IndexKey.name == "name").values(value="accenture com"))
+        conn.execute(IndexKeysVersion.__table__.delete())
+
+
+def test_keys_an_older_release_wrote_are_rewritten(engine: Engine, rules: Ruleset) -> None:
+    models = rules.match_models
+    index.upsert_records(engine, "account", [("a1", ACME)], models["account"], "US")
+    current = _keys(engine, "a1")
+    assert ("name", "accenture") in current
+    _age_keys(engine)
+    assert ("name", "accenture com") in _keys(engine, "a1")
+    assert rekey.stale_types(engine, models, "US") == ["account"]
+    assert rekey.rekey_stale(engine, models, "US") == {"account": 1}
+    assert _keys(engine, "a1") == current
+    assert rekey.stale_types(engine, models, "US") == [], "the fingerprint is written once the type is done"
+    assert rekey.rekey_stale(engine, models, "US") == {}
+
+
+def test_an_empty_type_gets_the_fingerprint_without_work(engine: Engine, rules: Ruleset) -> None:
+    assert rekey.stale_types(engine, rules.match_models, "US") == []
+    with engine.connect() as conn:
+        stored = dict(conn.execute(select(IndexKeysVersion.record_type, IndexKeysVersion.fingerprint)).all())
+    assert set(stored) == set(rules.match_models)
+    assert stored["account"] == rekey.keys_fingerprint(rules.match_models["account"], "US")
+
+
+def test_another_region_or_blocking_list_is_another_recipe(rules: Ruleset) -> None:
+    model = rules.match_models["account"]
+    assert rekey.keys_fingerprint(model, "US") != rekey.keys_fingerprint(model, "GB")
+    other = dataclasses.replace(model, blocking=model.blocking[:-1])
+    assert rekey.keys_fingerprint(model, "US") != rekey.keys_fingerprint(other, "US")
+
+
+def test_records_are_rekeyed_in_chunks_in_id_order(engine: Engine, rules: Ruleset) -> None:
+    models = rules.match_models
+    items = [(f"a{n:03d}", {"name": f"Zeta{n}.com", "website": f"zeta{n}.com"}) for n in range(25)]
+    index.upsert_records(engine, "account", items, models["account"], "US")
+    expected = {rid: _keys(engine, rid) for rid, _ in items}
+    with engine.begin() as conn:
+        conn.execute(IndexKey.__table__.delete())
+        conn.execute(IndexKeysVersion.__table__.delete())
+    assert rekey.rekey(engine, "account", models["account"], "US", chunk=4) == 25
+    assert {rid: _keys(engine, rid) for rid, _ in items} == expected
+    assert rekey.rekey(engine, "account", models["account"], "US", chunk=4) == 0, "done: nothing to redo"
+
+
+def test_workers_starting_together_leave_one_set_of_keys(engine: Engine, rules: Ruleset) -> None:
+    """Every worker re-keys at start-up: the keys come out whole and, on PostgreSQL (an advisory lock), one
+    worker does the work while the others wait and find it done."""
+    model = rules.match_models["account"]
+    items = [(f"a{n:03d}", {"name": f"Zeta{n}.com", "phone": f"+1 415 555 {n:04d}"}) for n in range(40)]
+    index.upsert_records(engine, "account", items, model, "US")
+    expected = {rid: _keys(engine, rid) for rid, _ in items}
+    _age_keys(engine)
+    with ThreadPoolExecutor(4) as pool:
+        done = list(pool.map(lambda _: rekey.rekey(engine, "account", model, "US", chunk=7), range(4)))
+    assert {rid: _keys(engine, rid) for rid, _ in items} == expected
+    if engine.dialect.name == "postgresql":
+        assert sorted(done) == [0, 0, 0, 40], done
+
+
+def test_the_service_rekeys_a_stale_index_when_it_starts(tmp_path: Path, rules: Ruleset) -> None:
+    """An index an older release wrote: the service starts at once and, in the background, rewrites its keys
+    ('accenture.com' keyed by its name 'accenture', no longer 'accenture com')."""
+    url = f"sqlite:///{tmp_path}/crm-dq.sqlite3"
+    engine = make_engine(url)
+    create_schema(engine)
+    index.upsert_records(engine, "account", [("a1", ACME)], rules.match_models["account"], "US")
+    _age_keys(engine)
+    with TestClient(create_app(Settings(database_url=url))) as client:
+        assert client.get("/healthz").status_code == 200
+        deadline = time.monotonic() + 10
+        while ("name", "accenture") not in _keys(engine, "a1") and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert ("name", "accenture") in _keys(engine, "a1")
+    engine.dispose()
