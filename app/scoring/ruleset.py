@@ -493,10 +493,21 @@ class Duplicates(_Strict):
     # (masculine, feminine) endings of one name's two forms: two given names (comparisons.gendered_forms)
     gendered_endings: list[tuple[str, str]] = []
     nickname_sibling_similarity: float = Field(default=60, ge=0, le=100)  # (normalize.nickname_pairs)
+    # (regular expression, replacement): one given name's spellings written alike (normalize.spelling_key)
+    name_spellings: list[tuple[str, str]] = []
     # a record scored against the index is also matched with these types' records (one person model)
     match_also: dict[Literal["contact", "lead"], list[Literal["contact", "lead"]]] = {}
     person: MatchModelSpec
     account: MatchModelSpec
+
+    @model_validator(mode="after")
+    def _name_spellings_compile(self) -> Duplicates:
+        for pattern, _ in self.name_spellings:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"name_spellings: {pattern!r} is no regular expression ({exc})") from exc
+        return self
 
     @model_validator(mode="after")
     def _bands_in_order(self) -> Duplicates:

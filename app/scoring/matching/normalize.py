@@ -190,12 +190,43 @@ PERSON_ADDRESS = {"contact": "mailing_address", "lead": "address"}
 
 @lru_cache(maxsize=1)
 def nickname_families() -> dict[str, frozenset[str]]:
-    """Each formal name's nicknames ('edward' -> 'ed', 'eddie', 'ted', …) in the nicknames package."""
+    """Each formal name's nicknames ('edward' -> 'ed', 'eddie', 'ted', …) in the nicknames package, with
+    those of its spelling variants and the variants themselves: formal names the package lists that are one
+    name written two ways (`spelling_key`: Catherine and Katherine, Stephen and Steven, Jon and John, Philip
+    and Phillip) share one family. The package lists Kate under Katherine only, so Kate and Catherine
+    O'Brien, one person at one account, were two first names (the veto, 0.0)."""
     families: dict[str, set[str]] = {}
     for t in name_triplets():
         if t.relationship == "has_nickname":
             families.setdefault(t.name1, set()).add(t.name2)
+    variants: dict[str, list[str]] = {}
+    for name in families:
+        variants.setdefault(spelling_key(name), []).append(name)
+    for names in variants.values():
+        if len(names) > 1:
+            shared = set().union(*(families[n] for n in names), names)
+            for name in names:
+                families[name] = shared - {name}
     return {name: frozenset(nicknames) for name, nicknames in families.items()}
+
+
+def spelling_key(name: str) -> str:
+    """A folded given name with `[duplicates] name_spellings` applied in order, so one name's spellings give
+    one key ('catherine' and 'katherine' -> 'katerine', 'stephen' and 'steven' -> 'stefen', 'john' and 'jon');
+    its vowels and ending stay, so a masculine and a feminine form (Jon and Joan, Martin and Martina, Robert
+    and Roberta) or two names that sound alike (Diana and Diane) keep two keys."""
+    for pattern, replacement in _name_spellings():
+        name = pattern.sub(replacement, name)
+    return name
+
+
+@lru_cache(maxsize=1)
+def _name_spellings() -> tuple[tuple[re.Pattern[str], str], ...]:
+    """`[duplicates] name_spellings` of the default rules file, compiled."""
+    from app.scoring.ruleset import packaged_defaults
+
+    rules = packaged_defaults()["duplicates"].get("name_spellings", ())
+    return tuple((re.compile(pattern), replacement) for pattern, replacement in rules)
 
 
 @lru_cache(maxsize=1)
