@@ -1208,3 +1208,21 @@ def test_a_nickname_reaches_its_formal_names_other_spellings(rules: Ruleset) -> 
     pair = _pair_of("contact", [kate, catherine], rules)
     assert pair is not None and "first name: nickname of each other" in pair["reasons"]
     assert pair["score"] < rules.file.duplicates.auto_merge  # two mailboxes at one domain: for review
+
+
+def test_a_name_word_under_one_account_brings_swapped_and_double_names_together(rules: Ruleset) -> None:
+    """Blocking on the whole surname under an account never compared 'Zhang, Wei' written in one field with
+    Zhang Wei entered with the names swapped (wei.zhang@), one person under one account (helper-50's labelled
+    set), nor Ana Gonzalez with Ana Lucía Pérez-González: each name word under one account is a key now."""
+    swapped = {"id": "C039", "first_name": "Zhang", "last_name": "Wei", "email": "wei.zhang@salesforce.com",
+               "title": "Product Manager", "account_id": "001SFDC"}
+    one_field = {"id": "C040", "first_name": "Zhang, Wei", "phone": "415 555 0160", "account_id": "001SFDC"}
+    pair = _pair_of("contact", [swapped, one_field], rules)
+    assert pair is not None and pair["score"] >= rules.file.duplicates.threshold
+    double = {"id": "C047", "first_name": "Ana Lucía", "last_name": "Pérez-González",
+              "account_id": "001NESTLE"}
+    half = {"id": "C049", "first_name": "Ana", "last_name": "Gonzalez", "account_id": "001NESTLE"}
+    assert find_duplicates("contact", [double, half], rules)["stats"]["pairs_compared"] == 1
+    # two colleagues who share no name word under one account are still no pair to compare
+    other = {"id": "C050", "first_name": "Luis", "last_name": "Martinez", "account_id": "001NESTLE"}
+    assert find_duplicates("contact", [half, other], rules)["stats"]["pairs_compared"] == 0
