@@ -1226,3 +1226,14 @@ def test_a_name_word_under_one_account_brings_swapped_and_double_names_together(
     # two colleagues who share no name word under one account are still no pair to compare
     other = {"id": "C050", "first_name": "Luis", "last_name": "Martinez", "account_id": "001NESTLE"}
     assert find_duplicates("contact", [half, other], rules)["stats"]["pairs_compared"] == 0
+
+
+def test_a_name_written_with_its_words_split_or_joined_is_the_same_name(rules: Ruleset) -> None:
+    """'Al-Sayed' (folded 'al sayed') and 'Alsayed', 'Mc Donald' and 'McDonald', 'De la Cruz' and 'Delacruz'
+    were only 'similar' surnames; written with the words joined they are one (as 'Delta Air Lines' and 'Delta
+    Airlines' are one company name). Another letter still makes another name."""
+    last = next(c for c in rules.match_models["contact"].comparisons if c.field == "last_name")
+    level, sim = last.evaluate(np.array(["al sayed", "mc donald", "de la cruz", "al sayed"]),
+                               np.array(["alsayed", "mcdonald", "delacruz", "alsaid"]))
+    assert [last.levels[n].label for n in level[:3]] == ["exact"] * 3 and sim[:3].tolist() == [1.0] * 3
+    assert last.levels[level[3]].label != "exact"

@@ -194,7 +194,9 @@ class Comparison:
                                       for x, y in zip(pa[rows[hits]], pb[rows[hits]], strict=True)]
                     exact[rows[same]] = True
                     sub_sim[rows[same]] = 1.0
-            if self.kind == "company":  # 'delta air lines' and 'delta airlines': one name, words split
+            # 'delta air lines' and 'delta airlines', 'al sayed' (Al-Sayed) and 'alsayed', 'mc donald' and
+            # 'mcdonald': one name, its words split or joined (a surname was only 'similar', 0.967)
+            if self.kind in ("company", "name"):
                 joined = fuzzy[np.fromiter((x.replace(" ", "") == y.replace(" ", "") for x, y in
                                             zip(pa[fuzzy], pb[fuzzy], strict=True)), bool, fuzzy.size)]
                 exact[joined] = True
