@@ -158,7 +158,8 @@ def judge_record(record_type: str, position: int, entry: dict[str, Any], rules: 
     if setup.duplicates and record_type in MATCHABLE:
         keys = record_keys(entry, record_type, setup.options.default_region, checked=True)
         rank = entry if setup.keep_records else pack([
-            completeness_count(entry, rules.empty_values, record_type), *map(entry.get, RANK_FIELDS)])
+            completeness_count(entry, rules.empty_values, record_type, rules.field_empty_values),
+            *map(entry.get, RANK_FIELDS)])
         into.matches.append((record_type, record_id(entry, position), position, pack(list(keys.values())),
                              rank))
     return report

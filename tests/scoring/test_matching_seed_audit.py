@@ -87,3 +87,23 @@ def test_a_national_phone_of_the_records_country_is_no_unusable_value(rules: Rul
     stale = {**current, "id": "c2", "phone": "+44 20 7946 0000", "last_activity_at": "2019-03-01T00:00:00Z"}
     pair = find_duplicates("contact", [current, stale], rules)["pairs"][0]
     assert pair["survivor"] == "c1" and "phone" not in pair["merge_plan"], pair
+
+
+def test_an_unassigned_owner_is_no_value_the_survivor_keeps(rules: Ruleset) -> None:
+    """Seed 002's records without proper owners: an owner of 'Unassigned' or 0 (`[completeness]
+    field_empty_values`) counted as filled, so a survivor kept it and the plan left the other's real owner
+    out; nor does it make its record the more complete one."""
+    kept = _whitaker("C1", "jon.whitaker@northwind.com", "2024-06-01T00:00:00Z", owner_id="Unassigned",
+                     mobile_phone="+14155550999")
+    other = _whitaker("C2", "jon.whitaker@northwind.com", "2019-03-01T00:00:00Z", owner_id="005A1")
+    pair = find_duplicates("contact", [kept, other], rules)["pairs"][0]
+    assert pair["survivor"] == "C1", pair
+    assert pair["merge_plan"].get("owner_id") == {"value": "005A1", "from": "C2"}, pair
+    zero = _whitaker("C3", "jon.whitaker@northwind.com", "2024-06-01T00:00:00Z", owner_id=0)
+    pair = find_duplicates("contact", [zero, other], rules)["pairs"][0]
+    assert pair["survivor"] == "C2", "an owner of 0 is none: the record with a real owner is more complete"
+    placeholder_only = _whitaker("C4", "jon.whitaker@northwind.com", "2019-03-01T00:00:00Z",
+                                 owner_id="Unassigned")
+    plain = _whitaker("C5", "jon.whitaker@northwind.com", "2024-06-01T00:00:00Z")
+    pair = find_duplicates("contact", [placeholder_only, plain], rules)["pairs"][0]
+    assert pair["survivor"] == "C5", "an 'Unassigned' owner makes no record more complete"

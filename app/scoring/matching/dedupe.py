@@ -106,7 +106,7 @@ def match_lazily(
     for (a, b), score in zip(edges, scores.score.tolist(), strict=True):
         if a != b:
             clusters.link(a, b, score)
-    rank = Ranking(records_by_id, rules.empty_values, record_type)
+    rank = Ranking(records_by_id, rules.empty_values, record_type, rules.field_empty_values)
     groups = clusters.groups()
     group_survivor = {}
     for group in groups:
@@ -329,7 +329,8 @@ def link_record(
         tf = TermFrequencies.of([left, right], model.tf_fields, cfg.tf_pseudo_count,
                                 pair_share=2, shared_after=2 + cfg.common_value_after, model=model)
     scores = score_pairs(left, right, np.zeros(len(right), dtype=np.int64), np.arange(len(right)), model, tf)
-    rank = Ranking({own_id: record, **dict(candidates)}, rules.empty_values, record_type)
+    rank = Ranking({own_id: record, **dict(candidates)}, rules.empty_values, record_type,
+                   rules.field_empty_values)
     # best first; among equal scores (ties are common at 4 places) by id: the store returns candidates in no
     # fixed order, and which of them made the max_candidates cut varied between calls (helper-62)
     order = sorted((k for k in range(len(right.ids)) if scores.score[k] >= threshold),

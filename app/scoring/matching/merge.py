@@ -33,20 +33,31 @@ def usable(field: str, value: Any) -> bool:
     return True
 
 
+def placeholder_in(field: str, value: Any, field_empty: Mapping[str, frozenset[str]] | None) -> bool:
+    """Whether a value is one of its field's own placeholders (`[completeness] field_empty_values`: an owner
+    'Unassigned' or 0), judged as `present_fields` judges them: its text, stripped and lower-cased."""
+    placeholders = field_empty.get(field) if field_empty else None
+    return placeholders is not None and value is not None and value.__class__ is not bool \
+        and str(value).strip().lower() in placeholders
+
+
 def completeness_count(record: dict[str, Any], empty_values: frozenset[str] = frozenset(),
-                       record_type: str | None = None) -> int:
+                       record_type: str | None = None,
+                       field_empty: Mapping[str, frozenset[str]] | None = None) -> int:
     """How many of the customer's fields hold a value (nested objects count their filled leaves, not zeros);
     ranks survivors cheaply. Not counted: the record's metadata (timestamps, id), an email that bounced, an
     email or website that fails its check (`usable`) and, given `record_type`, a field the canonical
     record does not define (a legacy export's 'fax' and 'legacy_id' made a stale record the survivor).
-    `empty_values`: placeholders that count as blank (the rules file's; a record of 'N/A's is no survivor)."""
+    `empty_values`: placeholders that count as blank (the rules file's; a record of 'N/A's is no survivor);
+    `field_empty`: a field's own ones (an 'Unassigned' owner)."""
     count = 0
     bounced = record.get("email_bounced") in (True, "true", "True", 1)
     known = KNOWN_FIELDS.get(record_type) if record_type else None
     for field, value in record.items():
         if field in RECORD_METADATA or value in _EMPTY \
                 or (value.__class__ is str and value.strip().lower() in empty_values) \
-                or (known is not None and field not in known) or not usable(field, value):
+                or (known is not None and field not in known) or not usable(field, value) \
+                or placeholder_in(field, value, field_empty):
             continue
         if isinstance(value, dict):
             count += sum(1 for v in value.values()
@@ -72,9 +83,11 @@ class Ranking:
     """Completeness and recency per record id, each computed once, recency only when completeness ties."""
 
     def __init__(self, records: Mapping[str, dict[str, Any]], empty_values: frozenset[str] = frozenset(),
-                 record_type: str | None = None) -> None:
+                 record_type: str | None = None,
+                 field_empty: Mapping[str, frozenset[str]] | None = None) -> None:
         self.records = records
         self.empty_values = empty_values  # placeholders ('N/A') that count as blank
+        self.field_empty = field_empty  # ... and a field's own ones (an 'Unassigned' owner)
         self.record_type = record_type  # its canonical fields are the ones counted (`completeness_count`)
         self.latest = (datetime.now(UTC) + CLOCK_SKEW).timestamp()  # dates after it are no activity
         self._complete: dict[str, int] = {}
@@ -89,7 +102,8 @@ class Ranking:
         if value is None:
             record = self.records[rid]
             value = self._complete[rid] = (record.get("_filled")
-                                           or completeness_count(record, self.empty_values, self.record_type))
+                                           or completeness_count(record, self.empty_values, self.record_type,
+                                                                 self.field_empty))
         return value
 
     def recency(self, rid: str) -> float:
@@ -110,20 +124,21 @@ def survivor_of(members: Sequence[str], rank: Ranking) -> str:
 
 
 def merge_plan(survivor: str, others: Sequence[str], rank: Ranking) -> dict[str, Any]:
-    """Fields the survivor lacks (blank, a placeholder, or an email or website that fails its check),
-    filled from the most complete other record that has a usable value; not the record's metadata (the CRM
-    keeps its own timestamps, and another record's bounce is no fact about the survivor's address). A value
-    that replaces an unusable one says so (`replaces`)."""
+    """Fields the survivor lacks (blank, a placeholder, its field's own placeholder such as an 'Unassigned'
+    owner, or an email or website that fails its check), filled from the most complete other record that has
+    a usable value; not the record's metadata (the CRM keeps its own timestamps, and another record's bounce
+    is no fact about the survivor's address). A value that replaces an unusable one says so (`replaces`)."""
     plan: dict[str, Any] = {}
-    records, empty = rank.records, rank.empty_values
+    records, empty, own = rank.records, rank.empty_values, rank.field_empty
     kept = records[survivor]
     for other in sorted(others, key=lambda o: -rank.completeness(o)):
         for field, value in records[other].items():
             if field in plan or field in RECORD_METADATA or field.startswith("_") \
-                    or not is_filled(value, empty) or not usable(field, value):
+                    or not is_filled(value, empty) or not usable(field, value) \
+                    or placeholder_in(field, value, own):
                 continue
             current = kept.get(field)
-            if not is_filled(current, empty):
+            if not is_filled(current, empty) or placeholder_in(field, current, own):
                 plan[field] = {"value": value, "from": other}
             elif not usable(field, current):
                 plan[field] = {"value": value, "from": other, "replaces": current}
