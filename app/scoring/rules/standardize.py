@@ -342,10 +342,38 @@ def _address(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
                   details={"shown": f" {raw_state!r}", "reason": f"ISO 3166-2 code is {state}"})
     city = address.get("city")
     if isinstance(city, str) and ctx.filled(city):
+        if (split := city_with_state(city, country or ctx.options.default_region, ctx)) is not None:
+            own, written_state = split
+            other = f" (which says {raw_state!r})" if ctx.filled(raw_state) and written_state != state else ""
+            yield Hit(f"{name}.city", city, suggestion=own,
+                      details={"shown": f" {city!r}", "reason": f"it holds the state {written_state} too, "
+                                                                 f"which belongs in {name}.state{other}"})
+            return
         cased = city_case(city, ctx.rules.file.standardize.city_lowercase_words)
         if cased and cased != city:
             yield Hit(f"{name}.city", city, suggestion=cased,
                       details={"shown": f" {city!r}", "reason": "a place name's capitals"})
+
+
+# what may follow the state in a city field: a postal code ('Austin, TX 78701', 'Toronto, ON M5V 2T6')
+_TRAILING_POSTAL = re.compile(r"\s+[A-Za-z]?\d[\dA-Za-z -]{1,9}$")
+
+
+def city_with_state(city: str, country: str | None, ctx: Any) -> tuple[str, str] | None:
+    """(the city, the state's code) of a city field written as an address line writes it, 'Austin, TX' or
+    'Toronto, Ontario M5V 2T6', 'Washington, D.C.': what follows its last comma (a postal code after it
+    aside) is a state of the address's country, or of the default region when none is named ('Munich,
+    Bavaria' in Germany is not: ISO 3166-2 writes Bayern). None for any other city. A CRM that stores the
+    whole line in the city field leaves the state field blank or repeats it; the suggestion is the city
+    alone (seed 002: city, state and country consistency)."""
+    if "," not in city or len(city) > CITY_CASE_MAX:
+        return None
+    head, _, tail = city.rpartition(",")
+    own, tail = head.strip(" ,"), _TRAILING_POSTAL.sub("", tail.strip())
+    if not own or any(c.isdigit() for c in own):
+        return None
+    code = standard_state(tail, country, ctx)
+    return (own, code) if code else None
 
 
 _APOSTROPHE_S = re.compile(r"['\u2019][A-Z](?![^\W\d_])")
