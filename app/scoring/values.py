@@ -493,12 +493,35 @@ def salesforce_id15(value: str) -> str | None:
     '0015g00000ABCDEAA2' is '0015g00000ABCDE'; another 18-character id is left as it is."""
     if len(value) != 18 or not value.isascii() or not value.isalnum():
         return None
-    for n in range(3):
-        chunk = value[5 * n:5 * n + 5]
-        bits = sum(1 << i for i, c in enumerate(chunk) if "A" <= c <= "Z")
-        if value[15 + n] != _SF_CHECKSUM[bits]:
-            return None
-    return value[:15]
+    return value[:15] if _checksum(value[:15]) == value[15:] else None
+
+
+def _checksum(base: str) -> str:
+    """The three characters Salesforce appends to a 15-character id: per five characters, a bit for each
+    capital letter, read in 'A'..'Z0'..'5'."""
+    return "".join(_SF_CHECKSUM[sum(1 << i for i, c in enumerate(base[n:n + 5]) if "A" <= c <= "Z")]
+                   for n in (0, 5, 10))
+
+
+def id_forms(record_id: str) -> tuple[str, ...]:
+    """The ways one record's id may be written: the id, and for a Salesforce id its other form (the
+    15-character id and the 18-character one with its checksum). Ids arrive in either form (a report
+    export writes 15, the API and webhooks 18), so a check for "the record itself" or a look-up by id
+    tries each; an 18-character id whose suffix is not the checksum of its first 15 is another record."""
+    if len(record_id) == 15 and record_id.isascii() and record_id.isalnum():
+        return record_id, record_id + _checksum(record_id)
+    short = salesforce_id15(record_id)
+    return (record_id,) if short is None else (record_id, short)
+
+
+def same_record_id(a: str, b: str) -> bool:
+    """Whether two ids name one record: equal, or one Salesforce id in its 15- and 18-character forms
+    (`id_forms`; the 15-character form is case-sensitive)."""
+    if a == b:
+        return True
+    if {len(a), len(b)} != {15, 18}:
+        return False
+    return salesforce_id15(a if len(a) == 18 else b) == (b if len(a) == 18 else a)
 
 
 YES = frozenset({"true", "yes", "y", "1"})  # how CRMs and spreadsheets write a checked box as text

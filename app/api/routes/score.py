@@ -33,6 +33,7 @@ from app.scoring.matching import index
 from app.scoring.matching.dedupe import link_record
 from app.scoring.matching.linker import prepare, record_id
 from app.scoring.summary import is_duplicate_record
+from app.scoring.values import id_forms
 
 log = logging.getLogger("crm_dq")
 router = APIRouter(prefix="/v1", tags=["scoring"])
@@ -81,8 +82,10 @@ def find_in_index(request: Request, record_type: str, record: dict[str, Any], ru
     prepared = prepare([probe], record_type, options.default_region, [own or "new"])
     found: list[tuple[int, dict[str, Any]]] = []
     for rank, other in enumerate(types):
+        # the record itself, under either form of a Salesforce id (…QqQqQ is …QqQqQAAV), is never its candidate
+        itself = id_forms(own) if own is not None and other == record_type else ()
         candidates, tf = index.find_candidates(engine, other, prepared, model, cfg.max_block_size,
-                                               cfg.tf_pseudo_count, exclude_id=own if other == record_type else None,
+                                               cfg.tf_pseudo_count, exclude_ids=itself,
                                                common_value_after=cfg.common_value_after)
         found += [(rank, pair) for pair in link_record(record_type, probe, candidates, rules,
                                                        region=options.default_region, tf=tf, candidate_type=other)]

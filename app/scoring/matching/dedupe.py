@@ -22,6 +22,7 @@ from app.scoring.matching.linker import (
     score_pairs,
 )
 from app.scoring.matching.merge import GuardedClusters, Ranking, merge_plan, merge_priority, survivor_of
+from app.scoring.values import same_record_id
 
 MATCHABLE = ("account", "contact", "lead")
 
@@ -104,7 +105,7 @@ def match_lazily(
     clusters = GuardedClusters(_PairScorer(left, other, model, tf, right is not None, edges), threshold,
                                cfg.auto_merge)
     for (a, b), score in zip(edges, scores.score.tolist(), strict=True):
-        if a != b:
+        if not same_record_id(a, b):
             clusters.link(a, b, score)
     rank = Ranking(records_by_id, rules.empty_values, record_type, rules.field_empty_values)
     groups = clusters.groups()
@@ -115,7 +116,7 @@ def match_lazily(
     if right is None:
         duplicate_rate = sum(len(g) - 1 for g in groups) / len(left) if len(left) else 0.0
     else:
-        matched = {a for a, b in edges if a != b}
+        matched = {a for a, b in edges if not same_record_id(a, b)}
         duplicate_rate = len(matched) / len(left) if len(left) else 0.0
     stats = {"records": len(left), "reference": len(right) if right else 0, "pairs_compared": int(len(i)),
              "duplicate_rate": round(duplicate_rate, 6), "threshold": threshold}
@@ -143,7 +144,7 @@ class Matches:
         """Each pair with its explanation, survivor, merge priority and plan, and its cluster's survivor."""
         survivors = self.group_survivor
         for n, (a, b) in enumerate(self.edges):
-            if a == b:
+            if same_record_id(a, b):  # one record twice, or in its 15- and 18-character Salesforce forms
                 continue
             s = self.scores
             fields, reasons = explain(s.levels[n].tolist(), s.sims[n].tolist(), bool(s.swapped[n]),
@@ -336,10 +337,10 @@ def link_record(
     order = sorted((k for k in range(len(right.ids)) if scores.score[k] >= threshold),
                    key=lambda k: (-scores.score[k], right.ids[k]))
     other_type = candidate_type not in (None, record_type)
+    if not other_type:  # the record itself among the candidates (its id in either Salesforce form) is no pair
+        order = [k for k in order if not same_record_id(right.ids[k], own_id)]
     pairs = []
     for k in order[: cfg.max_candidates]:
-        if right.ids[k] == own_id and not other_type:
-            continue
         fields, reasons = explain(scores.levels[k].tolist(), scores.sims[k].tolist(), bool(scores.swapped[k]),
                                   model, scores.common[k].tolist())
         pair = _pair(own_id, right.ids[k], float(scores.score[k]), fields, reasons, cfg, threshold, rank, {})

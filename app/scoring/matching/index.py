@@ -14,7 +14,7 @@ import itertools
 import os
 import threading
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -384,7 +384,7 @@ def _key_params(record_type: str, keys: Sequence[tuple[str, str]], **extra: Any)
 
 
 def find_candidates(engine: Engine, record_type: str, prepared: Prepared, model: MatchModel,
-                    max_block: int, pseudo_count: float, exclude_id: str | None = None,
+                    max_block: int, pseudo_count: float, exclude_ids: Collection[str] = (),
                     common_value_after: int = 0) -> tuple[list[tuple[str, dict[str, Any]]], TermFrequencies]:
     """Indexed records sharing a blocking key with the prepared record, and term counts for scoring it (the
     type's total, read fresh, weighs them; the blocks are asked whatever it says: a total left wrong by a
@@ -392,7 +392,8 @@ def find_candidates(engine: Engine, record_type: str, prepared: Prepared, model:
 
     A new record is not in the index, so a value only the pair shares counts once here (`shared_after` is
     1 + `common_value_after`); a record indexed before counts itself too, one more before a value of its
-    weighs less.
+    weighs less. `exclude_ids`: the record's own id in each form it may be stored under (`values.id_forms`),
+    so a record is never its own candidate.
     """
     keys = record_index_keys(prepared, 0, model)
     blocking = [k for k in keys if not k[0].startswith("tf:")]
@@ -410,7 +411,7 @@ def find_candidates(engine: Engine, record_type: str, prepared: Prepared, model:
             for name, value, rid in rows:
                 hits.setdefault((name, value), []).append(rid)
         ids = sorted({rid for members in hits.values() if len(members) <= max_block for rid in members}
-                     - {exclude_id})
+                     - set(exclude_ids))
         candidates: list[tuple[str, dict[str, Any]]] = []
         if ids:
             rows = conn.execute(_RECORDS_SQL, {"rt": record_type, "ids": ids})
