@@ -45,3 +45,14 @@ def test_a_record_is_not_a_duplicate_of_itself_in_the_index(client: TestClient) 
     other = client.post("/v1/contacts/score", json={"id": "0035g00000ZzZzZ", **PERSON}).json()
     assert [d["b"] for d in other["duplicates"]] == [LONG], "another id is still its duplicate"
 
+
+def test_the_index_finds_a_record_by_either_form_of_its_id(client: TestClient) -> None:
+    assert client.put(f"/v1/index/contacts/{LONG}", json=PERSON).status_code == 200
+    assert client.get(f"/v1/index/contacts/{SHORT}").json() == {"id": LONG, **PERSON}
+    assert client.get(f"/v1/index/contacts/{SHORT.lower()}").status_code == 404
+    assert client.delete(f"/v1/index/contacts/{SHORT}").status_code == 204
+    assert client.get(f"/v1/index/contacts/{LONG}").status_code == 404
+    client.put(f"/v1/index/contacts/{SHORT}", json=PERSON)
+    assert client.get(f"/v1/index/contacts/{LONG}").json() == {"id": SHORT, **PERSON}
+    assert client.delete(f"/v1/index/contacts/{LONG}").status_code == 204
+    assert client.delete(f"/v1/index/contacts/{SHORT}").status_code == 404

@@ -245,3 +245,17 @@ def test_a_pair_scores_the_same_in_a_batch_and_against_the_index(engine: Engine,
     batch = find_duplicates("account", [old, new, *(record for _, record in others)], rules)["pairs"]
     [pair] = [p for p in batch if {p["a"], p["b"]} == {"ZZ1", "ZZ2"}]
     assert (pair["score"], pair["band"]) == (indexed["score"], indexed["band"])
+
+
+def test_a_salesforce_id_finds_its_record_stored_under_the_other_form(engine: Engine, rules: Ruleset) -> None:
+    """helper-78: '…QqQqQ' and '…QqQqQAAV' are one record: read, deleted (its total too) and excluded as
+    the record itself by either form; a lower-cased 15-character id is another record."""
+    model, short, long = rules.match_models["contact"], "0035g00000QqQqQ", "0035g00000QqQqQAAV"
+    index.upsert_records(engine, "contact", [(long, BOB | {"id": long})], model, "US")
+    assert index.get_record(engine, "contact", short) == BOB | {"id": long}
+    assert index.get_record(engine, "contact", short.lower()) is None
+    probe = prepare([BOB], "contact", "US", [short])
+    found, _ = index.find_candidates(engine, "contact", probe, model, 100, 1000, exclude_ids=(short, long))
+    assert found == []
+    assert index.delete_record(engine, "contact", short) is True
+    assert index.get_record(engine, "contact", long) is None and index.count_records(engine, "contact") == 0

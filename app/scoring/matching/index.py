@@ -40,6 +40,7 @@ from app.models.store import IndexedRecord, IndexKey
 from app.scoring.judge import PACK_DEPTH, flatten_deep
 from app.scoring.matching.linker import PEOPLE_COUNTED_UP_TO, MatchModel, Prepared, TermFrequencies, prepare
 from app.scoring.matching.normalize import KEY_OF, MULTI
+from app.scoring.values import id_forms
 
 CHUNK = 400
 _writes = 0
@@ -244,23 +245,30 @@ def _add_to_total(conn: Connection, record_type: str, n: int) -> None:
 
 
 def get_record(engine: Engine, record_type: str, record_id: str) -> dict[str, Any] | None:
-    """The stored record, or None (always for an id the index cannot store)."""
+    """The stored record, or None (always for an id the index cannot store). A Salesforce id finds the record
+    stored under its other form too ('…QqQqQ' the one stored as '…QqQqQAAV': `values.id_forms`), the one
+    stored under the id as given first."""
     if id_problem(record_id) is not None:
         return None
+    forms = id_forms(record_id)
     with engine.connect() as conn:
-        data = conn.execute(select(IndexedRecord.data).where(
-            IndexedRecord.record_type == record_type, IndexedRecord.record_id == record_id)).scalar()
+        rows = dict(conn.execute(select(IndexedRecord.record_id, IndexedRecord.data).where(
+            IndexedRecord.record_type == record_type, IndexedRecord.record_id.in_(forms))).all())
+    data = next((rows[form] for form in forms if form in rows), None)
     return orjson.loads(data) if data is not None else None
 
 
 def delete_record(engine: Engine, record_type: str, record_id: str) -> bool:
-    """Remove a record and its keys; False when it was not there (always for an id the index cannot store)."""
+    """Remove a record and its keys, under each form of its id (`values.id_forms`: the CRM deleting
+    '…QqQqQAAV' deletes the record indexed as '…QqQqQ'); False when it was not there (always for an id the
+    index cannot store)."""
     if id_problem(record_id) is not None:
         return False
+    forms = id_forms(record_id)
     with _writing(), engine.begin() as conn:
         deleted = conn.execute(delete(IndexedRecord).where(
-            IndexedRecord.record_type == record_type, IndexedRecord.record_id == record_id)).rowcount
-        conn.execute(delete(IndexKey).where(IndexKey.record_type == record_type, IndexKey.record_id == record_id))
+            IndexedRecord.record_type == record_type, IndexedRecord.record_id.in_(forms))).rowcount
+        conn.execute(delete(IndexKey).where(IndexKey.record_type == record_type, IndexKey.record_id.in_(forms)))
         if deleted:
             _add_to_total(conn, record_type, -deleted)
     return bool(deleted)
