@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi.testclient import TestClient
 
 from app.config import Settings
@@ -116,12 +118,37 @@ def test_a_new_lead_is_matched_with_the_indexed_contacts(client: TestClient) -> 
     [pair] = report["duplicates"]
     assert (pair["b"], pair["b_type"], pair["band"]) == ("003H", "contact", "auto_merge")
     assert pair["survivor"] == "003H" and pair["merge_plan"] == {}  # the lead converts into the contact
-    finding = next(i for i in report["issues"] if i["rule"] == "lead.duplicate.auto_merge")
-    assert "Duplicate of contact 003H" in finding["message"]
+    finding = next(i for i in report["issues"] if i["rule"] == "lead.duplicate.existing_contact")
+    assert finding["message"].startswith("Already a contact: 003H (score 1.00, auto-merge: ")
     # the other way round, and not when the rules file says so
     client.post("/v1/index/leads/bulk", json={"records": [lead]})
     report = client.post("/v1/contacts/score", json=hannah).json()
     assert [(d["b"], d.get("b_type")) for d in report["duplicates"]] == [("00QH", "lead")]
+
+
+def test_a_lead_that_is_an_indexed_contact_is_judged_as_in_a_batch(client: TestClient) -> None:
+    """helper-78: the index lookup called a lead matching a contact lead.duplicate.auto_merge (an error:
+    "merge instead of creating another record", decision alert), a batch lead.duplicate.existing_contact (a
+    warning: convert the lead). A lead cannot be merged into a contact: one verdict on both paths, with or
+    without an id; a converted lead (no longer worked) is that contact already."""
+    person = {"first_name": "Hannah", "last_name": "Oyelaran", "email": "hannah.oyelaran@wavecrest.io"}
+    hannah = {"id": "003H", **person, "phone": "+1 617 555 0142", "mailing_address": {"city": "Boston"}}
+    lead = {"id": "00QH", **person, "company": "Wavecrest", "status": "Working",
+            "address": {"city": "Boston"}}
+    now = {"now": "2024-06-15T12:00:00Z"}
+    [batch] = client.post("/v1/batch", params=now,
+                          json={"contacts": [hannah], "leads": [lead]}).json()["results"]["leads"]
+    client.put("/v1/index/contacts/003H", json=hannah)
+    single = client.post("/v1/leads/score", params=now, json=lead).json()
+
+    def duplicates(report: dict[str, Any]) -> list[str]:
+        return [i["rule"] for i in report["issues"] if ".duplicate." in i["rule"]]
+
+    assert duplicates(single) == duplicates(batch) == ["lead.duplicate.existing_contact"]
+    assert single["decision"] == batch["decision"] and single["quality_score"] == batch["quality_score"]
+    no_id = client.post("/v1/leads/score", json={k: v for k, v in lead.items() if k != "id"}).json()
+    assert duplicates(no_id) == ["lead.duplicate.existing_contact"]
+    assert duplicates(client.post("/v1/leads/score", json=lead | {"status": "Converted"}).json()) == []
 
 
 def test_matching_across_types_follows_the_rules_file(tmp_path) -> None:  # noqa: ANN001

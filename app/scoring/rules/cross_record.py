@@ -116,20 +116,33 @@ def _role_contact_missing(record: dict[str, Any], params: Any, ctx: Any) -> Iter
               "contact instead of working it as a new one.",
       description="Seed 001/002 duplicates across objects: a lead whose person is one of the batch's contacts "
                   "(Salesforce's standard lead duplicate rule matches contacts too), blocked by a person's "
-                  "identity ([duplicates.person] match_also_blocking). Index lookups report such a lead as "
-                  "lead.duplicate.review / auto_merge naming the contact.")
+                  "identity ([duplicates.person] match_also_blocking), or one of the indexed contacts or the "
+                  "caller's contact candidates when a single lead is scored.")
 def _lead_is_contact(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
-    """A batch's lead matched with one of its contacts (`[duplicates] match_also`), unless it is no longer
-    worked (`[timeliness] inactive_lead_statuses`): a converted lead is that contact already, and Salesforce
-    exports converted leads by default."""
+    """A batch's lead matched with one of its contacts (`[duplicates] match_also`), or a single lead with a
+    contact of the index (its best pair naming `b_type` contact), unless it is no longer worked (`[timeliness]
+    inactive_lead_statuses`): a converted lead is that contact already, and Salesforce exports converted
+    leads by default. One verdict on every path: a lead cannot be merged into a contact, only converted, and
+    the index lookup had called the same pair lead.duplicate.auto_merge, an error asking for a merge."""
     if not active_lead(record, ctx):
         return
     lead = link_id(record.get("id"))
     match = ctx.lookups.contact_matches.get(lead) if lead is not None else None
+    if not match:
+        match = _indexed_contact(ctx.duplicates)
     if match:
         yield Hit("id", lead, details={"contact_id": match["contact_id"], "score": match["score"],
                                        "band": match["band"].replace("_", "-"),
                                        "reasons": "; ".join(match["reasons"])})
+
+
+def _indexed_contact(pairs: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """A single lead's best contact among its duplicate pairs (best first), in the shape of a batch's
+    `Lookups.contact_matches` entry."""
+    pair = next((p for p in pairs if p.get("b_type") == "contact"), None)
+    if pair is None:
+        return None
+    return {"contact_id": pair["b"], "score": pair["score"], "band": pair["band"], "reasons": pair["reasons"]}
 
 
 def deal_key(deal: dict[str, Any], rules: Any, aid: str | None) -> tuple[Any, ...] | None:

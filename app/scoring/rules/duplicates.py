@@ -7,12 +7,16 @@ from typing import Any
 
 from app.scoring.registry import Hit, rule
 
+# pairs another rule reports: a lead that is a contact is converted (lead.duplicate.existing_contact)
+REPORTED_ELSEWHERE = {"lead": "contact"}
+
 
 def _band(band: str) -> Any:
     def check(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
         """A known record matches this one in the given confidence band."""
+        elsewhere = REPORTED_ELSEWHERE.get(ctx.record_type)
         for pair in ctx.duplicates:
-            if pair["band"] == band:
+            if pair["band"] == band and (elsewhere is None or pair.get("b_type") != elsewhere):
                 other = f"{pair['b_type']} {pair['b']}" if pair.get("b_type") else pair["b"]
                 yield Hit("id", pair["b"], details={"score": pair["score"], "reasons": "; ".join(pair["reasons"]),
                                                     "other": other})
