@@ -20,6 +20,7 @@ from app.scoring.rules.standardize import ADDRESS_FIELD, normalize_record
 from app.scoring.ruleset import Ruleset
 from app.scoring.values import (
     clip_value,
+    id_text,
     is_filled,
     link_id,
     parse_datetime,
@@ -359,8 +360,6 @@ def count_severities(issues: list[dict[str, Any]]) -> dict[str, int]:
 
 
 def _record_id(record: dict[str, Any]) -> str | None:
-    value = record.get("id")
-    if isinstance(value, str | int) and not isinstance(value, bool):
-        return str(value)[:200]
-    return None
+    text = id_text(record.get("id"))
+    return text[:200] if text is not None else None
 

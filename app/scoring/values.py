@@ -475,12 +475,25 @@ def mailbox_name(local: str) -> str:
 
 
 def link_id(value: Any) -> str | None:
-    """A record id as records link to it (`account_id`, `contact_id`): text, or an integer as its text (CSV
-    and some CRMs send 1001 where others send "1001"), else None."""
+    """A record id as records link to it (`account_id`, `contact_id`): `id_text`, None for an empty one."""
+    return id_text(value) or None
+
+
+EXACT_FLOAT = 2 ** 53  # a JSON number read as a float holds its integer exactly only below this
+
+
+def id_text(value: Any) -> str | None:
+    """A record id as text: text as it is, an integral number as its decimal digits (CSV and some CRMs send
+    1001 where others send "1001"; 1e3 and 1000.0 are 1000), else None: a fraction (3.5), a number too
+    large to have been read exactly (the JSON parser reads an integer of 2**64 or more as a float, its
+    last digits lost), a boolean, an object or a list. One reading for the report's `record_id`, the
+    index key, matching and linking; a value it refuses is `*.field.wrong_type` on `id`."""
     if value.__class__ is str:
-        return value or None
+        return value  # type: ignore[no-any-return]
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
+    if isinstance(value, float) and value.is_integer() and abs(value) < EXACT_FLOAT:
+        return str(int(value))
     return None
 
 

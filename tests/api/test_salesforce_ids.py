@@ -21,11 +21,11 @@ def test_the_two_forms_of_one_id_are_one_record() -> None:
 
 
 def test_a_record_is_not_a_duplicate_of_itself_in_a_reference_list(client: TestClient) -> None:
-    body = client.post("/v1/duplicates", json={"record_type": "contacts", "records": [{"id": SHORT, **PERSON}],
-                                               "reference": [{"id": LONG, **PERSON}]}).json()
+    short, long = {"id": SHORT, **PERSON}, {"id": LONG, **PERSON}
+    body = client.post("/v1/duplicates", json={"record_type": "contacts", "records": [short],
+                                               "reference": [long]}).json()
     assert body["pairs"] == [] and body["stats"]["duplicate_rate"] == 0.0
-    within = client.post("/v1/duplicates", json={"record_type": "contacts",
-                                                 "records": [{"id": SHORT, **PERSON}, {"id": LONG, **PERSON}]})
+    within = client.post("/v1/duplicates", json={"record_type": "contacts", "records": [short, long]})
     assert within.json()["pairs"] == []
 
 

@@ -23,6 +23,7 @@ from app.api.deps import (
 from app.api.problems import PROBLEM_JSON, PROBLEM_REF, BodyTooLarge, InvalidParameter, NotARecord, Problem
 from app.models.store import ensure_schema
 from app.scoring.matching import index
+from app.scoring.values import id_text
 
 router = APIRouter(prefix="/v1/index", tags=["index"])
 MATCHABLE = {"accounts": "account", "contacts": "contact", "leads": "lead"}
@@ -157,13 +158,13 @@ async def bulk_upsert(record_type: RecordType, request: Request, settings: Setti
         raise BodyTooLarge(f"{len(records)} records; the limit is {settings.max_batch}.", limit=settings.max_batch)
     items, errors = [], []
     for i, r in enumerate(records):
-        rid = r.get("id") if isinstance(r, dict) else None
-        if not (isinstance(rid, str | int) and not isinstance(rid, bool) and str(rid)):
+        rid = id_text(r.get("id")) if isinstance(r, dict) else None
+        if not rid:
             errors.append({"index": i, "loc": f"body.records.{i}", "msg": "a record object with an id"})
-        elif problem := index.id_problem(str(rid)):  # helper-58: a 500 from PostgreSQL for the whole bulk
+        elif problem := index.id_problem(rid):  # helper-58: a 500 from PostgreSQL for the whole bulk
             errors.append({"index": i, "loc": f"body.records.{i}.id", "msg": problem})
         else:
-            items.append((str(rid), r | {"id": str(rid)}))
+            items.append((rid, r | {"id": rid}))
     written = await run_in_threadpool(index.upsert_records, engine, singular, items,
                                       rules.match_models[singular], options.default_region)
     return JSONResponse({"record_type": record_type, "indexed": written, "errors": errors})

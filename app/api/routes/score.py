@@ -33,7 +33,7 @@ from app.scoring.matching import index
 from app.scoring.matching.dedupe import link_record
 from app.scoring.matching.linker import prepare, record_id
 from app.scoring.summary import is_duplicate_record
-from app.scoring.values import id_forms
+from app.scoring.values import id_forms, id_text
 
 log = logging.getLogger("crm_dq")
 router = APIRouter(prefix="/v1", tags=["scoring"])
@@ -184,13 +184,13 @@ async def _index(request: Request, record_type: str, record: dict[str, Any], rul
 def upsert_one(request: Request, record_type: str, record: dict[str, Any], rules: Ruleset, options: Options) -> bool:
     """Upsert after scoring; False when the type is not indexed, the record has no id the index can store (a
     NUL, over 255 characters: helper-58) or the store is down."""
-    rid = record.get("id")
-    if record_type not in MATCHABLE or not isinstance(rid, str | int) or isinstance(rid, bool) or not str(rid):
+    rid = id_text(record.get("id"))
+    if record_type not in MATCHABLE or not rid:
         return False
-    if index.id_problem(str(rid)) is not None:
+    if index.id_problem(rid) is not None:
         return False
     try:
-        index.upsert_records(request.app.state.engine, record_type, [(str(rid), record)],
+        index.upsert_records(request.app.state.engine, record_type, [(rid, record)],
                              rules.match_models[record_type], options.default_region)
     except SQLAlchemyError as exc:
         log.warning("index upsert failed: %s", type(exc).__name__)

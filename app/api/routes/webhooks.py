@@ -43,6 +43,7 @@ from app.scoring import Options, Ruleset
 from app.scoring.batch import not_a_record
 from app.scoring.matching import index
 from app.scoring.summary import is_duplicate_record
+from app.scoring.values import id_text
 
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
 log = logging.getLogger("crm_dq")
@@ -288,8 +289,7 @@ def removed_record(request: Request, adapted: Adapted, call: WebhookCall) -> dic
     removed from the reference index (blocking with ?index=true: call it off the event loop then)."""
     removal, record_type = adapted.removal, adapted.record_type
     assert removal is not None
-    rid = adapted.record.get("id")
-    rid = str(rid) if isinstance(rid, str | int) and not isinstance(rid, bool) and str(rid) else None
+    rid = id_text(adapted.record.get("id")) or None
     system = {"salesforce": "Salesforce", "hubspot": "HubSpot"}.get(adapted.source, adapted.source)
     note = REMOVED_NOTE[removal.kind].format(system=system, field=removal.source_field,
                                              survivor=removal.merged_into)
@@ -473,12 +473,12 @@ async def _index_changes(request: Request, adapted: Adapted, call: WebhookCall) 
 def index_changes(request: Request, adapted: Adapted, call: WebhookCall) -> bool:
     """Store an object's changed properties over what the index holds of it (or as all it knows so far)."""
     record_type, changed = adapted.record_type, adapted.record
-    rid = changed.get("id")
-    if not isinstance(rid, str | int) or isinstance(rid, bool) or not str(rid) or index.id_problem(str(rid)):
+    rid = id_text(changed.get("id"))
+    if not rid or index.id_problem(rid):
         return False
     engine, model = request.app.state.engine, call.rules.match_models[record_type]
     try:
-        index.update_record(engine, record_type, str(rid), changed, model, call.options.default_region)
+        index.update_record(engine, record_type, rid, changed, model, call.options.default_region)
     except SQLAlchemyError as exc:
         log.warning("index update failed: %s", type(exc).__name__)
         return False

@@ -21,6 +21,7 @@ from rapidfuzz.process import cpdist
 
 from app.scoring.matching.comparisons import NULL, SCRIPT_SUFFIX, Comparison, build_comparison
 from app.scoring.matching.normalize import ALSO_SUFFIX, MULTI, MULTI_VALUED, nickname_pairs, record_keys
+from app.scoring.values import id_text
 
 PERSON_TYPES = ("contact", "lead")
 SWAP_MIN = 0.85  # both crossed names at least this similar (Jaro-Winkler) to count as a swap
@@ -153,11 +154,9 @@ def record_id(record: Any, position: int) -> str:
 
 
 def own_id(record: Any) -> str | None:
-    """The record's own id as text, or None when it has none (null, blank, not a string or an integer)."""
-    value = record.get("id") if isinstance(record, dict) else None
-    if isinstance(value, str | int) and not isinstance(value, bool) and str(value):
-        return str(value)
-    return None
+    """The record's own id as text (`values.id_text`), or None when it has none (null, blank, not text or an
+    integral number)."""
+    return (id_text(record.get("id")) or None) if isinstance(record, dict) else None
 
 
 def record_ids(records: Sequence[Any]) -> list[str]:

@@ -31,6 +31,7 @@ from app.scoring.values import (
     amount_in_currency,
     counted_number,
     currency_code,
+    id_text,
     is_number,
     is_yes,
     mailbox_name,
@@ -51,10 +52,12 @@ _JSON_KIND = {"string": (str, int, float), "boolean": (bool,), "object": (dict,)
 # per record type, the fields whose kind _wrong_type checks: field -> (accepted types, kind)
 _TYPED_FIELDS = {t: {f: (_JSON_KIND[k], k) for f, k in kinds.items() if k in _JSON_KIND}
                  for t, kinds in FIELD_KINDS.items()}
-# per record type, (field, exact JSON class) pairs that are always of the documented kind: one set lookup
+# per record type, (field, exact JSON class) pairs that are always of the documented kind: one set lookup (an
+# id that is a float is one only when integral and exact: `values.id_text`)
 _FITTING_TYPES = {t: frozenset((f, cls) for f, (types, kind) in typed.items()
                                for cls in (str, int, float, bool, dict, list)
-                               if issubclass(cls, types) and not (kind == "string" and cls is bool))
+                               if issubclass(cls, types) and not (kind == "string" and cls is bool)
+                               and (f, cls) != ("id", float))
                   for t, typed in _TYPED_FIELDS.items()}
 
 
@@ -806,7 +809,8 @@ def _wrong_type(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
 
     A value that holds nothing ('', ' ', 'N/A', null: not in `ctx.present`) is a field not given, as
     completeness reads it, whatever its kind: `"email_bounced": ""` was an error (an alert on every save)
-    while `account.recommended.missing` called the same value missing.
+    while `account.recommended.missing` called the same value missing. An id must read as one
+    (`values.id_text`): 3.5, or 2**64 that the parser read as a float, had no `record_id` and no finding.
     """
     typed, fits, present = _TYPED_FIELDS[ctx.record_type], _FITTING_TYPES[ctx.record_type], ctx.present
     for field, value in record.items():
@@ -818,7 +822,8 @@ def _wrong_type(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
         types, kind = spec
         if kind == "boolean" and value.__class__ is int and value in (0, 1):
             continue  # a checkbox as CRM exports and SQL bit columns write it; is_yes reads it
-        if not isinstance(value, types) or (kind == "string" and isinstance(value, bool)):
+        if not isinstance(value, types) or (kind == "string" and isinstance(value, bool)) \
+                or (field == "id" and id_text(value) is None):
             yield Hit(field, value, details={"expected": kind})
 
 
