@@ -90,5 +90,9 @@ class Report(BaseModel):
         default="not_applicable", description="Where duplicates were looked for; `unavailable` when the store "
                                               "could not be reached (scoring still answers).")
     indexed: bool | None = Field(default=None, description="With ?index=true: whether the record was stored.")
+    not_indexed_reason: str | None = Field(
+        default=None, examples=["the id is longer than the 255 characters the reference index stores"],
+        description="With ?index=true and `indexed` false: why not (a type the index does not hold, no id, "
+                    "an id it cannot store, which is never cut to fit, or the store unreachable).")
     decision: Decision
     rules_version: str

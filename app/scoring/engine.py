@@ -359,7 +359,13 @@ def count_severities(issues: list[dict[str, Any]]) -> dict[str, int]:
     return counts
 
 
+ID_SHOWN = 1000  # characters of an id a report repeats: well past any CRM's ids and the index's 255
+
+
 def _record_id(record: dict[str, Any]) -> str | None:
+    """The id as the report names the record (`values.id_text`), whole: it had been cut to 200 characters
+    without a sign, so a 300-character id was reported as another id, while the index refused it for its
+    length (helper-78). Only a longer id than `ID_SHOWN` is cut, and then ends in '…'."""
     text = id_text(record.get("id"))
-    return text[:200] if text is not None else None
+    return text if text is None or len(text) <= ID_SHOWN else text[:ID_SHOWN] + "…"
 

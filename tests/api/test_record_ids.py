@@ -53,3 +53,26 @@ def test_an_integral_number_is_indexed_under_its_digits(client: TestClient) -> N
     body = contact("1e3").encode()
     report = client.post("/v1/contacts/score", params={"index": "true"}, content=body, headers=JSON).json()
     assert report["indexed"] is True and client.get("/v1/index/contacts/1000").status_code == 200
+
+
+@pytest.mark.parametrize(("record", "reason"), [
+    ({}, "the record has no id"),
+    ({"id": ""}, "the record has no id"),
+    ({"id": 3.5}, "the id is neither text nor an integral number"),
+    ({"id": "0" * 300}, "the id is longer than the 255 characters the reference index stores"),
+])
+def test_a_record_not_indexed_says_why(client: TestClient, record: dict[str, Any], reason: str) -> None:
+    body = client.post("/v1/contacts/score", params={"index": "true"},
+                       json={**record, "last_name": "Byron"}).json()
+    assert (body["indexed"], body["not_indexed_reason"]) == (False, reason)
+    if "id" in record and isinstance(record["id"], str) and record["id"]:
+        assert body["record_id"] == record["id"], "the id is reported whole, never cut to another id"
+
+
+def test_an_unindexed_type_and_a_stored_record_say_so(client: TestClient) -> None:
+    deal = client.post("/v1/opportunities/score", params={"index": "true"}, json={"id": "006A"}).json()
+    assert (deal["indexed"], deal["not_indexed_reason"]) == (
+        False, "the reference index holds accounts, contacts and leads, not opportunity records")
+    stored = client.post("/v1/contacts/score", params={"index": "true"}, json={"id": "0" * 255}).json()
+    assert stored["indexed"] is True and "not_indexed_reason" not in stored
+    assert stored["record_id"] == "0" * 255

@@ -96,7 +96,9 @@ def test_the_store_goes_away_and_comes_back(postgres: ThrowawayPostgres, tmp_pat
             assert time.monotonic() - started < 5, "a score waited on the dead store"
             assert down["duplicate_check"] == "unavailable" and down["duplicates"] == []
             assert down["completeness"] == before["completeness"] and down["accuracy"] == before["accuracy"]
-            assert score(http, BOBBY | {"id": "c3"}, index="true")["indexed"] is False
+            unstored = score(http, BOBBY | {"id": "c3"}, index="true")
+            assert (unstored["indexed"], unstored["not_indexed_reason"]) == (
+                False, "the reference index could not be reached")
             ready = http.get("/readyz")
             assert ready.status_code == 503 and ready.json()["store"] is False
             for method, path in (("GET", "/v1/index/contacts/c1"), ("PUT", "/v1/index/contacts/c9"),

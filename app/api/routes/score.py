@@ -82,7 +82,7 @@ def find_in_index(request: Request, record_type: str, record: dict[str, Any], ru
     prepared = prepare([probe], record_type, options.default_region, [own or "new"])
     found: list[tuple[int, dict[str, Any]]] = []
     for rank, other in enumerate(types):
-        # the record itself, under either form of a Salesforce id (…QqQqQ is …QqQqQAAV), is never its candidate
+        # the record itself, under either form of a Salesforce id (…QqQqQ is …QqQqQAAV), is no candidate
         itself = id_forms(own) if own is not None and other == record_type else ()
         candidates, tf = index.find_candidates(engine, other, prepared, model, cfg.max_block_size,
                                                cfg.tf_pseudo_count, exclude_ids=itself,
@@ -156,7 +156,7 @@ async def judge_record(request: Request, record_type: str, record: dict[str, Any
     report = score_record(record_type, record, rules, now=now, options=options, duplicates=duplicates)
     report["duplicate_check"] = check
     if index_record:
-        report["indexed"] = await _index(request, record_type, record, rules, options)
+        answer_indexed(report, await _index(request, record_type, record, rules, options))
     return report
 
 
@@ -176,26 +176,41 @@ async def lookup_in_index(request: Request, record_type: str, record: dict[str, 
 
 
 async def _index(request: Request, record_type: str, record: dict[str, Any], rules: Ruleset,
-                 options: Options) -> bool:
+                 options: Options) -> str | None:
     """`upsert_one` in the thread pool."""
     return await run_in_threadpool(upsert_one, request, record_type, record, rules, options)
 
 
-def upsert_one(request: Request, record_type: str, record: dict[str, Any], rules: Ruleset, options: Options) -> bool:
-    """Upsert after scoring; False when the type is not indexed, the record has no id the index can store (a
-    NUL, over 255 characters: helper-58) or the store is down."""
-    rid = id_text(record.get("id"))
-    if record_type not in MATCHABLE or not rid:
-        return False
-    if index.id_problem(rid) is not None:
-        return False
+def answer_indexed(report: dict[str, Any], not_indexed: str | None) -> None:
+    """`indexed`, and when false `not_indexed_reason`: a bare false had left the caller to guess whether the
+    id, the type or the store was at fault (helper-78)."""
+    report["indexed"] = not_indexed is None
+    if not_indexed is not None:
+        report["not_indexed_reason"] = not_indexed
+
+
+def upsert_one(request: Request, record_type: str, record: dict[str, Any], rules: Ruleset,
+               options: Options) -> str | None:
+    """Upsert after scoring; None when stored, else why not: the type is not indexed, the record has no id
+    the index can store (none, not text or an integral number, a NUL, over 255 characters: helper-58, never
+    cut to fit, which would store it as another record) or the store is down."""
+    if record_type not in MATCHABLE:
+        return f"the reference index holds accounts, contacts and leads, not {record_type} records"
+    sent = record.get("id")
+    rid = id_text(sent)
+    if not rid:
+        return "the record has no id" if sent in (None, "") else \
+            "the id is neither text nor an integral number"
+    problem = index.id_problem(rid)
+    if problem is not None:
+        return problem
     try:
         index.upsert_records(request.app.state.engine, record_type, [(rid, record)],
                              rules.match_models[record_type], options.default_region)
     except SQLAlchemyError as exc:
         log.warning("index upsert failed: %s", type(exc).__name__)
-        return False
-    return True
+        return "the reference index could not be reached"
+    return None
 
 
 def judge_record_blocking(request: Request, record_type: str, record: dict[str, Any], rules: Ruleset,
@@ -214,7 +229,7 @@ def judge_record_blocking(request: Request, record_type: str, record: dict[str, 
     report = score_record(record_type, record, rules, now=now, options=options, duplicates=duplicates)
     report["duplicate_check"] = check
     if index_record:
-        report["indexed"] = upsert_one(request, record_type, record, rules, options)
+        answer_indexed(report, upsert_one(request, record_type, record, rules, options))
     return report
 
 
