@@ -76,3 +76,16 @@ def test_an_unindexed_type_and_a_stored_record_say_so(client: TestClient) -> Non
     stored = client.post("/v1/contacts/score", params={"index": "true"}, json={"id": "0" * 255}).json()
     assert stored["indexed"] is True and "not_indexed_reason" not in stored
     assert stored["record_id"] == "0" * 255
+
+
+def test_a_record_whose_id_is_no_id_is_not_taken_for_the_record_at_position_0(client: TestClient) -> None:
+    """An id that reads as none (3.5, true) was named '0', its position, in the index lookup and among
+    candidates: the stored record '0' was taken for the record itself and its duplicate went unreported."""
+    person = {"first_name": "Ada", "last_name": "Byron", "email": "ada@analytical.example"}
+    client.put("/v1/index/contacts/0", json=person)
+    for sent in (3.5, True):
+        report = client.post("/v1/contacts/score", json={"id": sent, **person}).json()
+        assert [(d["a"], d["b"]) for d in report["duplicates"]] == [("new", "0")], sent
+        given = client.post("/v1/contacts/score", json={"record": {"id": sent, **person},
+                                                        "candidates": [{"id": "0", **person}]}).json()
+        assert [(d["a"], d["b"]) for d in given["duplicates"]] == [("new", "0")], sent

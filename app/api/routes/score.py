@@ -31,7 +31,7 @@ from app.models.report import Report
 from app.scoring import Options, Ruleset, score_record
 from app.scoring.matching import index
 from app.scoring.matching.dedupe import link_record
-from app.scoring.matching.linker import prepare, record_id
+from app.scoring.matching.linker import own_id, prepare, record_id
 from app.scoring.summary import is_duplicate_record
 from app.scoring.values import id_forms, id_text
 
@@ -74,7 +74,7 @@ def find_in_index(request: Request, record_type: str, record: dict[str, Any], ru
     engine = request.app.state.engine
     cfg = rules.file.duplicates
     model = rules.match_models[record_type]
-    own = record_id(record, 0) if record.get("id") not in (None, "") else None
+    own = own_id(record)  # None for an id that reads as none (3.5): not position '0', another record's id
     types = (record_type, *cfg.match_also.get(record_type, ()))
     if not index.holds_any(engine, types):  # an empty index: no keys to make, nothing to ask
         return []

@@ -21,6 +21,7 @@ from app.scoring.matching.linker import (
     record_id,
     score_pairs,
 )
+from app.scoring.matching.linker import own_id as own_record_id
 from app.scoring.matching.merge import GuardedClusters, Ranking, merge_plan, merge_priority, survivor_of
 from app.scoring.values import same_record_id
 
@@ -321,7 +322,7 @@ def link_record(
     threshold = cfg.threshold if threshold is None else threshold
     if not candidates:
         return []
-    own_id = record_id(record, 0) if record.get("id") not in (None, "") else "new"
+    own_id = own_record_id(record) or "new"  # an id that reads as none (3.5) is not position '0', another's
     left = prepare([record], record_type, region, [own_id])
     right = prepare([c for _, c in candidates], candidate_type or record_type, region,
                     [cid for cid, _ in candidates])
