@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from app.scoring import formats, values
+from app.scoring import engine, formats, values
 from app.scoring.matching import comparisons, normalize
 from app.scoring.rules import standardize, titles, validity
 from app.scoring import ruleset
@@ -27,7 +27,8 @@ def value_caches() -> tuple[Any, ...]:
             normalize.street_key, normalize._phone_key, normalize._real_number, normalize.private_site,
             normalize.first_address, formats.ascii_domain,
             comparisons._numbers, comparisons._sound, values.read_amount,
-            values._read_date_text, values._parse_number_text, ruleset._stage_key, ruleset._picklist_key)
+            values._read_date_text, values._parse_number_text, ruleset._stage_key, ruleset._picklist_key,
+            engine.bare_message)
 
 
 def trim_values(limit: int, rulesets: Iterable[Ruleset] = ()) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from app.scoring.formats import EmailCheck, address_region, check_email
@@ -156,6 +157,14 @@ def render(template: str, **values: Any) -> str:
     return template.format_map(_Template(values))
 
 
+@lru_cache(maxsize=4096)
+def bare_message(message: str, field: str, record_type: str) -> str:
+    """A rule's message for a finding with no value, suggestion or details ('Recommended field phone is
+    empty.'): it depends on the field alone, and such findings repeat on most records (`render` of each
+    cost more than the rest of the finding)."""
+    return message.format_map(_Template(field=field, value=None, suggestion=None, record_type=record_type))
+
+
 def present_fields(record: dict[str, Any], empty_values: frozenset[str],
                    real_values: Mapping[str, frozenset[str]] | None = None,
                    field_empty: Mapping[str, frozenset[str]] | None = None) -> frozenset[str]:
@@ -197,12 +206,16 @@ def run_rules(record: dict[str, Any], ctx: Context) -> list[dict[str, Any]]:
             if found is None:
                 found = by_severity[severity]
             value, suggestion = clip_value(hit.value), clip_value(hit.suggestion)
+            if plain:  # a message without placeholders renders as itself
+                text = message
+            elif value is None and suggestion is None and not hit.details:
+                text = bare_message(message, hit.field, record_type)
+            else:
+                text = message.format_map(_Template(field=hit.field, value=value, suggestion=suggestion,
+                                                    record_type=record_type, **hit.details))
             found.append({
                 "rule": rule_id, "field": hit.field, "severity": severity, "category": category,
-                # a message without placeholders renders as itself
-                "message": message if plain else message.format_map(_Template(
-                    field=hit.field, value=value, suggestion=suggestion, record_type=record_type, **hit.details)),
-                "value": value, "suggestion": suggestion, "counted_under": None,
+                "message": text, "value": value, "suggestion": suggestion, "counted_under": None,
             })
     # the rules' order within each severity, as a stable sort by severity keeps it
     issues = by_severity["error"] + by_severity["warning"] + by_severity["info"]
