@@ -342,8 +342,10 @@ def _address(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
                   details={"shown": f" {raw_state!r}", "reason": f"ISO 3166-2 code is {state}"})
     city = address.get("city")
     if isinstance(city, str) and ctx.filled(city):
-        if (split := city_with_state(city, country or ctx.options.default_region, ctx)) is not None:
+        known = country or (None if ctx.filled(raw_country) else ctx.options.default_region)  # not 'Atlantis'
+        if (split := city_with_state(city, known, ctx, country_named=country is not None)) is not None:
             own, written_state = split
+            own = city_case(own, ctx.rules.file.standardize.city_lowercase_words) or own  # 'austin, tx
             other = f" (which says {raw_state!r})" if ctx.filled(raw_state) and written_state != state else ""
             yield Hit(f"{name}.city", city, suggestion=own,
                       details={"shown": f" {city!r}", "reason": f"it holds the state {written_state} too, "
@@ -359,18 +361,23 @@ def _address(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
 _TRAILING_POSTAL = re.compile(r"\s+[A-Za-z]?\d[\dA-Za-z -]{1,9}$")
 
 
-def city_with_state(city: str, country: str | None, ctx: Any) -> tuple[str, str] | None:
+def city_with_state(city: str, country: str | None, ctx: Any,
+                    country_named: bool = True) -> tuple[str, str] | None:
     """(the city, the state's code) of a city field written as an address line writes it, 'Austin, TX' or
     'Toronto, Ontario M5V 2T6', 'Washington, D.C.': what follows its last comma (a postal code after it
     aside) is a state of the address's country, or of the default region when none is named ('Munich,
     Bavaria' in Germany is not: ISO 3166-2 writes Bayern). None for any other city. A CRM that stores the
     whole line in the city field leaves the state field blank or repeats it; the suggestion is the city
-    alone (seed 002: city, state and country consistency)."""
-    if "," not in city or len(city) > CITY_CASE_MAX:
+    alone (seed 002: city, state and country consistency). A country after the state is read past ('Miami,
+    FL, USA'); with no country named, a state that is a country's name or code too is none ('Toronto, CA'
+    is in Canada, not California)."""
+    if "," not in city or len(city) > CITY_CASE_MAX or not country:
         return None
     head, _, tail = city.rpartition(",")
+    if "," in head and standard_country(tail, ctx):  # 'Miami, FL, USA'
+        head, _, tail = head.rpartition(",")
     own, tail = head.strip(" ,"), _TRAILING_POSTAL.sub("", tail.strip())
-    if not own or any(c.isdigit() for c in own):
+    if not own or any(c.isdigit() for c in own) or (not country_named and standard_country(tail, ctx)):
         return None
     code = standard_state(tail, country, ctx)
     return (own, code) if code else None
