@@ -493,6 +493,12 @@ class Duplicates(_Strict):
     # (masculine, feminine) endings of one name's two forms: two given names (comparisons.gendered_forms)
     gendered_endings: list[tuple[str, str]] = []
     nickname_sibling_similarity: float = Field(default=60, ge=0, le=100)  # (normalize.nickname_pairs)
+    # a website's name shorter than this says no one organisation across its country sites (comparisons)
+    organisation_min_letters: int = Field(default=4, ge=1)
+    # a company name that is a domain under one of these suffixes (or a country's) is read as the domain's
+    # name (normalize.domain_as_name), when that name has at least `domain_name_min_letters` letters
+    domain_name_suffixes: list[str] = []
+    domain_name_min_letters: int = Field(default=3, ge=1)
     # (regular expression, replacement): one given name's spellings written alike (normalize.spelling_key)
     name_spellings: list[tuple[str, str]] = []
     # a record scored against the index is also matched with these types' records (one person model)

@@ -1237,3 +1237,11 @@ def test_a_name_written_with_its_words_split_or_joined_is_the_same_name(rules: R
                                np.array(["alsayed", "mcdonald", "delacruz", "alsaid"]))
     assert [last.levels[n].label for n in level[:3]] == ["exact"] * 3 and sim[:3].tolist() == [1.0] * 3
     assert last.levels[level[3]].label != "exact"
+
+
+def test_a_spelling_variant_inherits_only_nicknames_that_start_as_it_sounds() -> None:
+    """Kate of Katherine is Catherine's too, Nick of Dominick Dominic's; Garrett's Jerry is no Gareth, John's
+    Ian no Jon (helper-80: each pair at one account scored 0.99)."""
+    pairs = nickname_pairs()
+    assert {("kate", "catherine"), ("catherine", "katherine"), ("steven", "stephen"), ("nick", "dominic")} <= pairs
+    assert not {("gareth", "jerry"), ("jon", "ian")} & pairs

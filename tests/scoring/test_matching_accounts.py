@@ -138,3 +138,23 @@ def test_sibling_sites_do_not_excuse_two_names(rules: Ruleset) -> None:
                  {"id": "b", "name": "Delta Faucet", "website": "delta.de", "billing_address": {"city": "Atlanta"}},
                  rules)
     assert pair is None or pair["score"] < 0.01, pair
+
+
+@pytest.mark.parametrize("written", ["M.Video", "S.Group", "Just.Eat", "Design.Studio", "X.AI", "Joe.Pizza"])
+def test_stylised_brand_names_keep_their_words(written: str) -> None:
+    """A brand's suffix ('.video', '.group') is a word of the name, and 'X.AI' leaves too short a name: two
+    companies at one address, 'Joe.Pizza' and 'Joe.Coffee', were both 'joe' (helper-80)."""
+    assert company_key(written) == company_key(written.replace(".", " "))
+
+
+@pytest.mark.parametrize(("site_a", "site_b"), [
+    ("https://facebook.com/joespizzaatx", "https://facebook.com/joespizzanyc"),
+    ("https://sites.google.com/view/greenleaf", "https://sites.google.com/view/greenleafnyc"),
+    ("candleco.myshopify.com", "candleco-eu.myshopify.com")])
+def test_pages_on_one_platform_are_no_one_organisation(rules: Ruleset, site_a: str, site_b: str) -> None:
+    """Two Facebook pages were 'facebook' both: Joe's Pizza in Austin and in New York scored 0.91 as "one
+    organisation's sites in two countries" (helper-80)."""
+    pair = _pair({"id": "a", "name": "Joes Pizza", "website": site_a, "phone": "+1 512 555 0100"},
+                 {"id": "b", "name": "Joe's Pizza", "website": site_b, "phone": "+1 212 555 0100"}, rules)
+    assert pair is None or not any("two countries" in r for r in pair["reasons"]), pair
+    assert pair is None or pair["score"] < rules.file.duplicates.threshold, pair

@@ -21,7 +21,7 @@ from rapidfuzz import fuzz
 from rapidfuzz.distance import OSA, Indel, JaroWinkler
 from rapidfuzz.process import cpdist
 
-from app.scoring.formats import organisation_name
+from app.scoring.formats import organisation_name, registered_domain
 from app.scoring.matching.normalize import company_domain, given_names, nickname_pairs
 
 NULL, ELSE = -1, -2
@@ -474,9 +474,20 @@ def _company_domain(email: str) -> str:
 
 def _organisation(site: str) -> str:
     """A website key's name without its public suffix ('siemens' of siemens.de and siemens.com), or the whole
-    key when that name is under 4 letters (abc.com and abc.de are too short a name to say one company)."""
+    key when it is no registered domain of its own (a page on a platform, 'facebook.com/joespizzaatx', or a
+    shop under a hosting suffix, 'candleco.myshopify.com': two such pages were 'facebook' both, helper-80) or
+    its name is shorter than `[duplicates] organisation_min_letters` (abc.com and abc.de say too little)."""
+    if "/" in site or registered_domain(site) != site:
+        return site
     name = organisation_name(site)
-    return name if len(name) >= 4 else site
+    return name if len(name) >= _organisation_min_letters() else site
+
+
+@lru_cache(maxsize=1)
+def _organisation_min_letters() -> int:
+    from app.scoring.ruleset import packaged_defaults
+
+    return int(packaged_defaults()["duplicates"].get("organisation_min_letters", 4))
 
 
 def _same_domain(a: np.ndarray, b: np.ndarray, derive: Derive) -> np.ndarray:

@@ -191,23 +191,32 @@ PERSON_ADDRESS = {"contact": "mailing_address", "lead": "address"}
 @lru_cache(maxsize=1)
 def nickname_families() -> dict[str, frozenset[str]]:
     """Each formal name's nicknames ('edward' -> 'ed', 'eddie', 'ted', …) in the nicknames package, with
-    those of its spelling variants and the variants themselves: formal names the package lists that are one
-    name written two ways (`spelling_key`: Catherine and Katherine, Stephen and Steven, Jon and John, Philip
-    and Phillip) share one family. The package lists Kate under Katherine only, so Kate and Catherine
-    O'Brien, one person at one account, were two first names (the veto, 0.0)."""
+    those of its spelling variants' nicknames that start as it sounds or are part of it: variants are formal
+    names the package lists that are one name written two ways (`spelling_key`: Catherine and Katherine,
+    Stephen and Steven, Jon and John, Philip and Phillip; `nickname_pairs` pairs the variants themselves).
+    The package lists Kate under Katherine only, so Kate and Catherine O'Brien, one person at one account,
+    were two first names (the veto, 0.0)."""
     families: dict[str, set[str]] = {}
     for t in name_triplets():
         if t.relationship == "has_nickname":
             families.setdefault(t.name1, set()).add(t.name2)
-    variants: dict[str, list[str]] = {}
-    for name in families:
-        variants.setdefault(spelling_key(name), []).append(name)
-    for names in variants.values():
-        if len(names) > 1:
-            shared = set().union(*(families[n] for n in names), names)
-            for name in names:
-                families[name] = shared - {name}
+    for key, names in spelling_variants(frozenset(families)).items():
+        # a variant's nicknames that start as the name itself sounds or are part of it (Kate of Katherine for
+        # Catherine, Nick of Dominick for Dominic); not the others: Garrett's Jerry is no Gareth, John's Ian
+        # no Jon, Matilda's Patty no Mathilda (helper-80: each at one account scored 0.99)
+        inherited = {n for name in names for n in families[name]
+                     if (sound := spelling_key(n))[:1] == key[:1] or sound in key}
+        for name in names:
+            families[name] = (families[name] | inherited) - {name}
     return {name: frozenset(nicknames) for name, nicknames in families.items()}
+
+
+def spelling_variants(names: frozenset[str]) -> dict[str, tuple[str, ...]]:
+    """Groups of two or more of `names` with one `spelling_key`, by that key."""
+    groups: dict[str, list[str]] = {}
+    for name in sorted(names):
+        groups.setdefault(spelling_key(name), []).append(name)
+    return {key: tuple(group) for key, group in groups.items() if len(group) > 1}
 
 
 def spelling_key(name: str) -> str:
@@ -242,7 +251,10 @@ def nickname_pairs() -> frozenset[tuple[str, str]]:
 
     alike = packaged_defaults()["duplicates"].get("nickname_sibling_similarity", 100)
     pairs = set()
-    for name, nicknames in nickname_families().items():
+    families = nickname_families()
+    for names in spelling_variants(frozenset(families)).values():  # Catherine and Katherine: one name
+        pairs.update((a, b) for a in names for b in names if a != b)
+    for name, nicknames in families.items():
         for nickname in nicknames:
             pairs.add((name, nickname))
             pairs.add((nickname, name))
@@ -448,13 +460,29 @@ def domain_as_name(name: str) -> str:
     form is off, 'www.acme.co.uk') as the domain's name without its public suffix ('accenture'): HubSpot names
     the companies it creates from email domains so, and people write Amazon.com and Booking.com for the
     company. Read as words, 'salesforce com' was only "one name within the other" of 'Salesforce'. A name with
-    other words ('Acme.io Labs') or whose last part is no public suffix ('I.B.M.', 'St.Louis') stays."""
+    other words ('Acme.io Labs'), whose last part is no public suffix ('I.B.M.', 'St.Louis'), a brand's or
+    other suffix outside `[duplicates] domain_name_suffixes` ('M.Video', 'Just.Eat'), or whose name is too
+    short ('X.AI') stays."""
     host = name.strip().lower()
     if "." not in host or " " in host or not host.isascii():
         return name
     host = host.removeprefix("www.")
     registered = registered_domain(host)
-    return organisation_name(registered) if registered == host else name
+    if registered != host:
+        return name
+    suffixes, min_letters = _domain_name_settings()
+    last = host.rpartition(".")[2]
+    label = organisation_name(registered)
+    return label if (last in suffixes or len(last) == 2) and len(label) >= min_letters else name
+
+
+@lru_cache(maxsize=1)
+def _domain_name_settings() -> tuple[frozenset[str], int]:
+    """`[duplicates] domain_name_suffixes` and `domain_name_min_letters` of the default rules file."""
+    from app.scoring.ruleset import packaged_defaults
+
+    found = packaged_defaults()["duplicates"]
+    return frozenset(found.get("domain_name_suffixes", ())), int(found.get("domain_name_min_letters", 3))
 
 
 @lru_cache(maxsize=65536)
