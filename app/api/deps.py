@@ -181,10 +181,23 @@ async def off_the_loop_if(large: bool, fn: Callable[..., T], *args: Any) -> T:
     return await run_in_threadpool(fn, *args) if large else fn(*args)
 
 
+# What Windows tools (PowerShell 5's `Out-File`/`Set-Content -Encoding UTF8`, Notepad) put before UTF-8 text.
+# RFC 8259 §8.1 lets a parser ignore it; orjson refuses it ('BOM is not supported'), and a body a CRM admin
+# saved from PowerShell was a 400. NDJSON lines already skip it (`app.scoring.judge`).
+UTF8_BOM = b"\xef\xbb\xbf"
+
+
+def without_bom(body: bytes) -> bytes | memoryview:
+    """`body` without a leading UTF-8 byte order mark (a view: a large body is not copied). Only what is
+    parsed loses it: a webhook's signature is checked over the bytes as sent, before this."""
+    return memoryview(body)[len(UTF8_BOM):] if body.startswith(UTF8_BOM) else body
+
+
 def load_json(body: bytes) -> Any:
-    """orjson's parse, turned into a 400 problem for bodies that are not JSON (NaN, bad UTF-8, too deep…)."""
+    """orjson's parse, turned into a 400 problem for bodies that are not JSON (NaN, bad UTF-8, too deep…); a
+    leading byte order mark is skipped. (The duplicate-name scan reads `body` as sent: a BOM holds no name.)"""
     try:
-        return orjson.loads(body)
+        return orjson.loads(without_bom(body))
     except orjson.JSONDecodeError as exc:
         raise InvalidBody(f"The body is not valid JSON: {exc}",
                           [{"loc": "body", "msg": str(exc)[:200]}]) from None
