@@ -213,34 +213,42 @@ def _covered_counts(record_type: str, report: dict[str, Any], rules: Ruleset) ->
 
 
 def judge_lines(lines: list[bytes | None], first: int, rules: Ruleset, setup: JudgeSetup) -> Judged:
-    """One answer line per NDJSON line (None: a line over the size limit, skipped), numbered from `first`."""
+    """One answer line per NDJSON line that holds something (None: a line over the size limit, skipped),
+    numbered from `first` as in the input.
+
+    A blank or whitespace-only line (a trailing newline, a CRLF file's empty last line, a blank line between
+    pasted exports) is no line of the stream: no answer line and no count under `summary.errors.lines`, as
+    NDJSON readers (jq, pandas) skip them. It keeps its number, so each answer's `line` stays the input's.
+    """
     judged = Judged(BatchSummary(rules))
     out: list[bytes] = []  # each answer line written at once: a chunk's reports never all live together
     for offset, raw in enumerate(lines):
         n = first + offset
         if raw is None:
             judged.summary.add_error(None)
-            out.append(error_line(n, "line is longer than the request size limit (CRM_DQ_MAX_BODY_BYTES)"))
+            out.append(error_line(n, "The line is longer than the request size limit (CRM_DQ_MAX_BODY_BYTES)."))
             continue
         if raw.startswith(b"\xef\xbb\xbf"):  # a byte order mark, as spreadsheet exports begin a file
             raw = raw[3:]
+        if raw.isspace() or not raw:
+            continue
         try:
-            entry = orjson.loads(raw) if raw.strip() else None
+            entry = orjson.loads(raw)
         except orjson.JSONDecodeError as exc:
             judged.summary.add_error(None)
-            out.append(error_line(n, f"not valid JSON: {exc}"))
+            out.append(error_line(n, f"The line is not valid JSON: {exc}."))
             continue
         kind = entry.get("type") if isinstance(entry, dict) else None
         kind = kind.strip().lower() if isinstance(kind, str) else None  # 'Contact', as Salesforce names types
         record_type = SINGULAR.get(kind, kind) if kind is not None else None
         if record_type not in PLURAL:
             judged.summary.add_error(None)
-            out.append(error_line(n, "a JSON object with a `type` of account, contact, opportunity or lead"))
+            out.append(error_line(n, not_a_record_line(entry)))
             continue
         if has_duplicate_keys(raw, entry):
             judged.summary.add_error(record_type)
             repeated = ", ".join(duplicate_key_paths(raw, f"line.{n}", 10))
-            out.append(error_line(n, f"a name appears twice in one object: {repeated}"))
+            out.append(error_line(n, f"A name appears twice in one object: {repeated}."))
             continue
         assert isinstance(entry, dict)
         del entry["type"]
@@ -252,6 +260,30 @@ def judge_lines(lines: list[bytes | None], first: int, rules: Ruleset, setup: Ju
             report, option=orjson.OPT_APPEND_NEWLINE)[1:]))
     judged.out = b"".join(out)
     return judged
+
+
+RECORD_LINE = "each line is a JSON object whose `type` is account, contact, opportunity or lead"
+
+
+def not_a_record_line(entry: Any) -> str:
+    """Why a line that is JSON is no record, as a sentence: what it is, and what a line must be."""
+    if not isinstance(entry, dict):
+        return f"The line is a JSON {json_kind(entry)}, not an object: {RECORD_LINE}."
+    kind = entry.get("type")
+    if kind is None:
+        return f"The object has no `type`: {RECORD_LINE}."
+    if not isinstance(kind, str):
+        return f"The object's `type` is a {json_kind(kind)}, not a name: {RECORD_LINE}."
+    return f"Unknown type {kind[:50]!r}: {RECORD_LINE} (singular or plural, any case)."
+
+
+def json_kind(value: Any) -> str:
+    """What a parsed JSON value is, in JSON's words."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    return {dict: "object", list: "array", str: "string"}.get(type(value), "number")
 
 
 def error_line(n: int, detail: str) -> bytes:

@@ -240,7 +240,9 @@ async def post_batch(request: Request, settings: SettingsDep, rules: RulesDep, o
                      now: NowDep, duplicates: DuplicatesQuery = True) -> Response:
     """Every record scored in input order (a bad entry gets its own error), duplicates per type, cross-record
     findings and the summary. With `Content-Type: application/x-ndjson`, one `{"type": ..., ...}` per line
-    in and one result line per input line out, then a summary line; memory stays flat."""
+    in and one result line per non-blank input line out (a blank or whitespace-only line gets none and is not
+    counted; each result's `line` is its input line's number, from 0), then a summary line; memory stays
+    flat."""
     if is_ndjson(request):
         return DuplexStreamingResponse(stream_ndjson(request, rules, options, now, duplicates), media_type=NDJSON)
     body, now, duplicates = await read_batch(request, settings, now, duplicates)
