@@ -193,14 +193,28 @@ def without_bom(body: bytes) -> bytes | memoryview:
     return memoryview(body)[len(UTF8_BOM):] if body.startswith(UTF8_BOM) else body
 
 
-def load_json(body: bytes) -> Any:
+# orjson's words for a body that goes on after its first document: mostly NDJSON sent as application/json
+SECOND_DOCUMENT = "unexpected content after document"
+NDJSON_HINT = ("If it is newline-delimited JSON (one record per line), send it with "
+               "`Content-Type: application/x-ndjson`.")
+NDJSON_ELSEWHERE = ("This route takes one JSON document; to send newline-delimited JSON (one record per line), "
+                    "post it to /v1/batch with `Content-Type: application/x-ndjson`.")
+
+
+def load_json(body: bytes, ndjson_hint: str = NDJSON_ELSEWHERE) -> Any:
     """orjson's parse, turned into a 400 problem for bodies that are not JSON (NaN, bad UTF-8, too deep…); a
-    leading byte order mark is skipped. (The duplicate-name scan reads `body` as sent: a BOM holds no name.)"""
+    leading byte order mark is skipped. (The duplicate-name scan reads `body` as sent: a BOM holds no name.)
+
+    A body with more than one document (NDJSON posted as application/json, or with no Content-Type) was told
+    only 'unexpected content after document': the problem adds `ndjson_hint`, where to send it instead.
+    """
     try:
         return orjson.loads(without_bom(body))
     except orjson.JSONDecodeError as exc:
-        raise InvalidBody(f"The body is not valid JSON: {exc}",
-                          [{"loc": "body", "msg": str(exc)[:200]}]) from None
+        detail = f"The body is not valid JSON: {exc}."
+        if str(exc).startswith(SECOND_DOCUMENT):
+            detail = f"{detail} {ndjson_hint}"
+        raise InvalidBody(detail, [{"loc": "body", "msg": str(exc)[:200]}]) from None
 
 
 def repeated_names_problem(paths: list[str]) -> DuplicateKeys:

@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 
 from app.config import Settings
 from app.main import create_app
+from tests.api.assertions import assert_problem, error_locs
 from tests.conftest import NOW_ISO
 
 NDJSON = {"content-type": "application/x-ndjson"}
@@ -90,3 +91,33 @@ def test_a_line_that_is_no_record_is_told_so_in_a_sentence(threaded: TestClient,
 def test_a_line_that_is_not_json_is_told_so_in_a_sentence(threaded: TestClient) -> None:
     detail = stream(threaded, b"not json\n")[0]["error"]["detail"]
     assert detail.startswith("The line is not valid JSON: ") and detail.endswith(".")
+
+
+def test_ndjson_sent_as_json_is_told_which_content_type_to_use(client: TestClient) -> None:
+    body = CONTACT + b"\n" + LEAD + b"\n"
+    for path in ("/v1/batch", "/v1/audit"):
+        for headers in ({"content-type": "application/json"}, {}):
+            doc = assert_problem(client.post(path, content=body, headers=headers), 400)
+            assert "unexpected content after document" in doc["detail"]
+            assert doc["detail"].endswith("send it with `Content-Type: application/x-ndjson`."), doc["detail"]
+            assert error_locs(doc) == ["body"]
+
+
+def test_ndjson_sent_to_a_single_record_route_is_pointed_at_the_batch(client: TestClient) -> None:
+    body = CONTACT + b"\n" + LEAD + b"\n"
+    for path in ("/v1/contacts/score", "/v1/webhooks/generic", "/v1/duplicates"):
+        doc = assert_problem(client.post(path, content=body, headers={"content-type": "application/json"}), 400)
+        assert "post it to /v1/batch with `Content-Type: application/x-ndjson`" in doc["detail"], doc["detail"]
+
+
+def test_json_that_is_broken_otherwise_gets_no_ndjson_hint(client: TestClient) -> None:
+    doc = assert_problem(client.post("/v1/batch", content=b'{"contacts": [', headers={}), 400)
+    assert "x-ndjson" not in doc["detail"]
+
+
+@pytest.mark.parametrize("content_type", ["text/x-ndjson", "application/jsonl", "Text/X-NDJSON; charset=utf-8"])
+def test_ndjson_is_read_under_its_other_names(threaded: TestClient, content_type: str) -> None:
+    r = threaded.post(f"/v1/batch?now={NOW_ISO}&duplicates=false", content=CONTACT + b"\n" + LEAD + b"\n",
+                      headers={"content-type": content_type})
+    assert r.status_code == 200 and r.headers["content-type"].startswith("application/x-ndjson")
+    assert [orjson.loads(line).get("record_type") for line in r.text.splitlines()] == ["contact", "lead", None]

@@ -20,6 +20,7 @@ from starlette.types import Receive, Scope, Send
 from app.api.audit_html import render_audit
 from app.api.deps import (
     LARGE_BODY_BYTES,
+    NDJSON_HINT,
     NowDep,
     OptionsDep,
     RulesDep,
@@ -48,9 +49,11 @@ from app.scoring.summary import duplicate_findings
 log = logging.getLogger("crm_dq")
 router = APIRouter(prefix="/v1", tags=["batch"])
 NDJSON = "application/x-ndjson"
-# the other names newline-delimited JSON goes by; all are read as NDJSON, answered as application/x-ndjson
+# the other names newline-delimited JSON goes by (none is registered; `text/x-ndjson` is what some HTTP
+# clients and log shippers send); all are read as NDJSON, answered as application/x-ndjson. None is a type a
+# browser page may send without a CORS preflight, so none opens the door `refuse_browser_posts` keeps shut.
 NDJSON_TYPES = frozenset({NDJSON, "application/ndjson", "application/jsonl", "application/x-jsonlines",
-                          "application/jsonlines"})
+                          "application/jsonlines", "text/x-ndjson"})
 CHUNK_LINES = 500
 
 
@@ -173,7 +176,7 @@ async def read_batch(request: Request, settings: Settings, now: datetime,
 def parse_batch(raw: bytes) -> dict[str, Any]:
     """The batch body parsed, an entry that repeats a name marked (it gets its own error); a body that is no
     JSON object, or repeats a name of its own, is a problem."""
-    body = load_json(raw)
+    body = load_json(raw, NDJSON_HINT)
     if not isinstance(body, dict):
         raise NotARecord("Expected a JSON object with accounts/contacts/opportunities/leads lists.",
                          [{"loc": "body", "msg": "must be a JSON object"}])
@@ -242,7 +245,7 @@ async def post_batch(request: Request, settings: SettingsDep, rules: RulesDep, o
     findings and the summary. With `Content-Type: application/x-ndjson`, one `{"type": ..., ...}` per line
     in and one result line per non-blank input line out (a blank or whitespace-only line gets none and is not
     counted; each result's `line` is its input line's number, from 0), then a summary line; memory stays
-    flat."""
+    flat. NDJSON is also read under `application/ndjson`, `application/jsonl` and `text/x-ndjson`."""
     if is_ndjson(request):
         return DuplexStreamingResponse(stream_ndjson(request, rules, options, now, duplicates), media_type=NDJSON)
     body, now, duplicates = await read_batch(request, settings, now, duplicates)
