@@ -9,10 +9,12 @@ from typing import Any
 from app.adapters.mappings import Mappings, ObjectMap
 from app.scoring import Ruleset
 from app.scoring.engine import count_severities, decide, quality_score
+from app.scoring.type_names import record_type_named
 from app.scoring.values import epoch_ms_iso, epoch_ms_text
 
 HUBSPOT_ALIASES = {"contact": "contacts", "company": "companies", "deal": "deals", "account": "companies",
-                   "opportunity": "deals", "companies": "companies", "contacts": "contacts", "deals": "deals"}
+                   "opportunity": "deals", "companies": "companies", "contacts": "contacts", "deals": "deals",
+                   "accounts": "companies", "opportunities": "deals"}  # the canonical plurals too
 _NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 _BOOLEANS = {"true": True, "false": False}
 
@@ -101,23 +103,39 @@ def _takes_over(rank: int, filled: bool, held: tuple[int, bool]) -> bool:
 
 def from_salesforce(payload: Any, mappings: Mappings, object_hint: str | None = None) -> list[Adapted]:
     """sObjects as the REST API returns them: one record, a query result (`records`), or a list."""
+    hinted = salesforce_object(object_hint, mappings) if object_hint else None
     items = _items("salesforce", payload)
-    return [salesforce_entry(loc, item, object_hint, mappings) for loc, item in items]
+    return [salesforce_entry(loc, item, hinted, mappings) for loc, item in items]
 
 
-def salesforce_entry(loc: str, item: dict[str, Any], object_hint: str | None, mappings: Mappings) -> Adapted:
-    """One sObject; AdapterError (at `loc`) when it is none of a mapped type."""
+def salesforce_object(name: str, mappings: Mappings, loc: str = "query.type") -> ObjectMap:
+    """The mapping an sObject type names (`Contact`), or a canonical type (`contact`, `Contacts`), in any
+    case; an unknown name is an error at `loc` (by default the `?type=` it came from) naming the mapped ones."""
+    mapping = mappings.object("salesforce", name.strip())
+    record_type = record_type_named(name)
+    if mapping is None and record_type is not None:
+        mapping = _by_record_type(mappings, "salesforce", record_type)
+    if mapping is None:
+        raise AdapterError(loc, f"sObject type {name[:50]!r} has no mapping; mapped: "
+                                f"{', '.join(mappings.object_names['salesforce'])}")
+    return mapping
+
+
+def salesforce_entry(loc: str, item: dict[str, Any], hinted: ObjectMap | None, mappings: Mappings) -> Adapted:
+    """One sObject, of its own `attributes.type` or else of the `?type=` mapping `hinted`; AdapterError (at
+    `loc`) when it is none of a mapped type."""
     attrs = item.get("attributes")
     if not isinstance(attrs, dict):
         _refuse_wrapper(loc, item)
     name = attrs.get("type") if isinstance(attrs, dict) else None
-    name = name or object_hint
-    if not isinstance(name, str) or not name:
-        raise AdapterError(f"{loc}.attributes.type", "no sObject type: send `attributes.type` or ?type=")
-    mapping = mappings.object("salesforce", name) or _by_record_type(mappings, "salesforce", name)
-    if mapping is None:
-        raise AdapterError(f"{loc}.attributes.type", f"sObject type {name!r} has no mapping; mapped: "
-                           f"{', '.join(mappings.object_names['salesforce'])}")
+    if name is None or name == "":
+        if hinted is None:
+            raise AdapterError(f"{loc}.attributes.type", "no sObject type: send `attributes.type` or ?type=")
+        mapping = hinted
+    elif not isinstance(name, str):
+        raise AdapterError(f"{loc}.attributes.type", "`attributes.type` must be a string (an sObject type)")
+    else:
+        mapping = salesforce_object(name, mappings, f"{loc}.attributes.type")
     # a relationship object (`"Account": {"attributes": …}`) or a subquery's result is another record
     related = frozenset(k for k, v in item.items()
                         if isinstance(v, dict) and (isinstance(v.get("attributes"), dict) or "records" in v))
@@ -173,8 +191,10 @@ def adapt_payload(source: str, payload: Any, mappings: Mappings,
     one bad entry never refuses the others. Raises AdapterError only for the payload itself (not an object
     nor a list, an unknown HubSpot ?type=)."""
     if source == "salesforce":
+        named = salesforce_object(object_hint, mappings) if object_hint else None
+
         def one(loc: str, item: dict[str, Any]) -> Adapted:
-            return salesforce_entry(loc, item, object_hint, mappings)
+            return salesforce_entry(loc, item, named, mappings)
     else:
         hinted = hubspot_object(object_hint, mappings) if object_hint else None
 
@@ -538,6 +558,7 @@ def _by_record_type(mappings: Mappings, source: str, record_type: str) -> Object
 def hubspot_object(name: str, mappings: Mappings) -> ObjectMap:
     """The mapping a `?type=` names (`contacts`, `contact`, `deals`, `opportunity`, a mapped custom object);
     an unknown name is an error naming the known ones, never a guess."""
+    name = name.strip()
     found = mappings.object("hubspot", HUBSPOT_ALIASES.get(name.lower(), name))
     if found is None:
         known = dict.fromkeys([*mappings.object_names["hubspot"], *HUBSPOT_ALIASES])

@@ -17,6 +17,8 @@ from starlette.routing import Match
 
 from app.api.timing import CLIENT_CLOSED, note_client_closed
 from app.metrics import METHODS
+from app.scoring.summary import PLURAL
+from app.scoring.type_names import record_type_named
 
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
@@ -197,6 +199,12 @@ def _routing_problem(request: Request, status: int) -> Problem | None:
         parts = path.strip("/").split("/")
         if len(parts) == 3 and parts[0] == "v1" and parts[2] == "score":
             kind = parts[1][:100]
+            meant = record_type_named(kind)
+            if meant is not None:  # `Contacts`, `contact`: a route path is fixed, so it names the one meant
+                plural = PLURAL[meant]
+                return Problem(f"No route {path[:200]!r}; {kind!r} is scored at POST /v1/{plural}/score (route "
+                               f"paths are lower-case plurals).",
+                               [{"loc": "path.record_type", "msg": f"did you mean {plural!r}?", "input": kind}])
             return Problem(f"No record type {kind!r}; the record types are {', '.join(SCORED_TYPES)}.",
                            [{"loc": "path.record_type", "msg": "not a record type", "input": kind}])
         return Problem(f"Nothing is served at {path[:200]!r}.", [{"loc": "path", "msg": "no such route"}])

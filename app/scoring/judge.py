@@ -22,7 +22,8 @@ from app.scoring.matching.merge import completeness_count
 from app.scoring.matching.normalize import record_keys
 from app.scoring.registry import RULES
 from app.scoring.ruleset import Ruleset
-from app.scoring.summary import PLURAL, SINGULAR, BatchSummary
+from app.scoring.summary import BatchSummary
+from app.scoring.type_names import record_type_named
 from app.scoring.values import parse_datetime
 
 # what the cross-record rules and the lookups read; a stream keeps only these per record
@@ -238,10 +239,8 @@ def judge_lines(lines: list[bytes | None], first: int, rules: Ruleset, setup: Ju
             judged.summary.add_error(None)
             out.append(error_line(n, f"The line is not valid JSON: {exc}."))
             continue
-        kind = entry.get("type") if isinstance(entry, dict) else None
-        kind = kind.strip().lower() if isinstance(kind, str) else None  # 'Contact', as Salesforce names types
-        record_type = SINGULAR.get(kind, kind) if kind is not None else None
-        if record_type not in PLURAL:
+        record_type = record_type_named(entry.get("type")) if isinstance(entry, dict) else None
+        if record_type is None:
             judged.summary.add_error(None)
             out.append(error_line(n, not_a_record_line(entry)))
             continue

@@ -14,15 +14,18 @@ from app.api.deps import OptionsDep, RulesDep, SettingsDep, parse_json, read_bod
 from app.api.problems import BodyTooLarge, InvalidParameter, NotARecord
 from app.models.records import PLURALS
 from app.scoring.matching.dedupe import find_duplicates
+from app.scoring.type_names import record_type_named
 
 router = APIRouter(prefix="/v1", tags=["duplicates"])
 MATCHABLE_PLURALS = ("accounts", "contacts", "leads")
-# a report's own record_type is singular: both spellings name the type (helper-61: "contact" was a 422)
-MATCHABLE_TYPES = {**{p: PLURALS[p] for p in MATCHABLE_PLURALS}, **{PLURALS[p]: PLURALS[p] for p in MATCHABLE_PLURALS}}
+# a report's own record_type is singular: both spellings name the type (helper-61: "contact" was a 422), in
+# any case, as NDJSON lines and webhooks read them (helper-79: "Contact" was a 422)
+MATCHABLE_TYPES = frozenset(PLURALS[p] for p in MATCHABLE_PLURALS)
 
 
 class DuplicatesRequest(BaseModel):
-    record_type: Literal["accounts", "contacts", "leads", "account", "contact", "lead"]
+    record_type: Literal["accounts", "contacts", "leads", "account", "contact", "lead"] = Field(
+        description="Singular or plural, in any case (`Contact`, `CONTACTS`).")
     records: list[dict[str, Any]]
     reference: list[dict[str, Any]] | None = Field(
         default=None, description="Records already known: pairs then link `records` (a) to `reference` (b).")
@@ -58,6 +61,24 @@ EXAMPLE = {"record_type": "contacts", "records": [
     {"id": "c3", "first_name": "Alice", "last_name": "Jones", "email": "alice@globex.com"}]}
 
 
+def matchable_type(named: Any) -> str:
+    """The record type `record_type` names (accounts, contacts or leads, singular or plural, any case); a 422
+    problem naming `body.record_type` and saying what is wrong otherwise."""
+    record_type = record_type_named(named)
+    if record_type in MATCHABLE_TYPES:
+        return record_type  # type: ignore[return-value]
+    if named is None:
+        msg = "missing"
+    elif not isinstance(named, str):
+        msg = "not a string"
+    elif record_type is None:
+        msg = f"unknown type {named[:50]!r}"
+    else:
+        msg = f"{named[:50]!r} records are not matched for duplicates"
+    raise InvalidParameter(f"`record_type` must be accounts, contacts or leads (singular or plural, any case): "
+                           f"{msg}.", [{"loc": "body.record_type", "msg": msg}])
+
+
 @router.post("/duplicates", summary="Find duplicate records", response_model=DuplicatesResponse,
              openapi_extra={"requestBody": {"required": True, "content": {"application/json": {
                  "schema": {"$ref": "#/components/schemas/DuplicatesRequest"},
@@ -72,11 +93,7 @@ async def post_duplicates(request: Request, settings: SettingsDep, rules: RulesD
     body = parse_json(await read_body(request, settings.max_batch_body_bytes))
     if not isinstance(body, dict):
         raise NotARecord("Expected a JSON object.", [{"loc": "body", "msg": "must be a JSON object"}])
-    named = body.get("record_type")
-    record_type = MATCHABLE_TYPES.get(named) if isinstance(named, str) else None
-    if record_type is None:
-        raise InvalidParameter("`record_type` must be accounts, contacts or leads (or account, contact, lead).",
-                               [{"loc": "body.record_type", "msg": f"one of {list(MATCHABLE_TYPES)}"}])
+    record_type = matchable_type(body.get("record_type"))
     records = record_list(body.get("records"), "body.records")
     reference = record_list(body.get("reference"), "body.reference", required=False)
     threshold = body.get("threshold")

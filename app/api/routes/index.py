@@ -23,6 +23,8 @@ from app.api.deps import (
 from app.api.problems import PROBLEM_JSON, PROBLEM_REF, BodyTooLarge, InvalidParameter, NotARecord, Problem
 from app.models.store import ensure_schema
 from app.scoring.matching import index
+from app.scoring.summary import PLURAL
+from app.scoring.type_names import record_type_named
 from app.scoring.values import id_text
 
 router = APIRouter(prefix="/v1/index", tags=["index"])
@@ -68,7 +70,8 @@ async def store_engine(request: Request) -> Engine:
 
 
 EngineDep = Annotated[Engine, Depends(store_engine)]
-RecordType = Annotated[str, Path(description="The indexed types; any other is a 404.",
+RecordType = Annotated[str, Path(description="The indexed types, in any case (`Contacts`, `contact` too); any "
+                                             "other is a 404.",
                                  json_schema_extra={"enum": sorted(MATCHABLE)})]
 RecordId = Annotated[str, Path(description="The record's id in the CRM.", examples=["003A1"])]
 PROBLEM = {"content": {PROBLEM_JSON: {"schema": PROBLEM_REF}}}
@@ -95,10 +98,12 @@ def storable_id(record_id: str) -> str:
 
 
 def record_type_of(plural: str) -> str:
-    """accounts/contacts/leads → singular; anything else is a 404 (only those are matched)."""
-    if plural not in MATCHABLE:
-        raise NotFound(f"No index for {plural!r}; indexed types are {sorted(MATCHABLE)}.")
-    return MATCHABLE[plural]
+    """accounts/contacts/leads → singular, in any case and singular too (`Contacts`, `contact`), as every
+    other place a type is named reads it; anything else is a 404 (only those are matched)."""
+    singular = record_type_named(plural)
+    if singular not in MATCHABLE.values():
+        raise NotFound(f"No index for {plural[:100]!r}; indexed types are {sorted(MATCHABLE)}.")
+    return singular  # type: ignore[return-value]
 
 
 @router.put("/{record_type}/{record_id}", summary="Index one record", response_model=Indexed,
@@ -110,6 +115,7 @@ async def put_record(record_type: RecordType, record_id: RecordId, request: Requ
                      rules: RulesDep, options: OptionsDep, engine: EngineDep) -> dict[str, Any]:
     """Insert or replace the record with this id (the last write wins)."""
     singular = record_type_of(record_type)
+    record_type = PLURAL[singular]  # answered as the index names it, whatever the path's spelling
     storable_id(record_id)
     record = await read_record(request, settings)
     record["id"] = record_id
@@ -122,6 +128,7 @@ async def put_record(record_type: RecordType, record_id: RecordId, request: Requ
 async def get_record(record_type: RecordType, record_id: RecordId, engine: EngineDep) -> dict[str, Any]:
     """The record as last indexed."""
     singular = record_type_of(record_type)
+    record_type = PLURAL[singular]  # answered as the index names it, whatever the path's spelling
     record = await run_in_threadpool(index.get_record, engine, singular, storable_id(record_id))
     if record is None:
         raise NotFound(f"{record_type}/{record_id} is not indexed.")
@@ -133,6 +140,7 @@ async def get_record(record_type: RecordType, record_id: RecordId, engine: Engin
 async def delete_record(record_type: RecordType, record_id: RecordId, engine: EngineDep) -> Response:
     """Forget the record (for example when the CRM deletes or merges it)."""
     singular = record_type_of(record_type)
+    record_type = PLURAL[singular]  # answered as the index names it, whatever the path's spelling
     if not await run_in_threadpool(index.delete_record, engine, singular, storable_id(record_id)):
         raise NotFound(f"{record_type}/{record_id} is not indexed.")
     return Response(status_code=204)
@@ -148,6 +156,7 @@ async def bulk_upsert(record_type: RecordType, request: Request, settings: Setti
                       options: OptionsDep, engine: EngineDep) -> JSONResponse:
     """Upsert many records by id; entries without an id are reported, the rest are indexed."""
     singular = record_type_of(record_type)
+    record_type = PLURAL[singular]  # answered as the index names it, whatever the path's spelling
     raw = await read_body(request, settings.max_batch_body_bytes)
     # parsed in a worker thread when large, as a JSON batch is (helper-58)
     body = await off_the_loop_if(len(raw) > LARGE_BODY_BYTES, parse_json, raw)

@@ -37,12 +37,12 @@ from app.api.routes.score import MATCHABLE, judge_record, judge_record_blocking
 from app.api.signatures import verify_body_signature, verify_hubspot
 from app.api.webhook_examples import EXAMPLES
 from app.config import Settings
-from app.models.records import PLURALS, RECORD_MODELS
 from app.models.report import Accuracy, Completeness, Decision, Issue, Report
 from app.scoring import Options, Ruleset
 from app.scoring.batch import not_a_record
 from app.scoring.matching import index
 from app.scoring.summary import is_duplicate_record
+from app.scoring.type_names import TYPE_NAMES, record_type_named
 from app.scoring.values import id_text
 
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
@@ -552,6 +552,7 @@ def generic_items(payload: Any, call: WebhookCall) -> list[Item]:
     else:
         entries, where = [payload], ""
     check_count(len(entries), call)
+    hinted = query_type(call.object_type)
     items: list[Item] = []
     for i, entry in enumerate(entries):
         loc = f"{where}{i}" if where else "body"
@@ -559,14 +560,34 @@ def generic_items(payload: Any, call: WebhookCall) -> list[Item]:
             items.append(entry_error(i, loc, "must be a JSON object"))
             continue
         record = dict(entry)
-        kind = record.pop("type", None) or call.object_type
-        record_type = PLURALS.get(str(kind).lower(), str(kind).lower()) if kind else None
-        if record_type not in RECORD_MODELS:
-            items.append(entry_error(i, f"{loc}.type", "needs a `type` (account, contact, opportunity, lead) "
-                                                       "or ?type="))
+        kind = record.pop("type", None)
+        record_type = hinted if kind is None or kind == "" else record_type_named(kind)
+        if record_type is None:
+            items.append(entry_error(i, f"{loc}.type", entry_type_problem(kind)))
             continue
         items.append((record_type, record, None))
     return some_records(items)
+
+
+def query_type(named: str | None) -> str | None:
+    """The record type `?type=` names for entries without their own `type`, or None; a 422 problem naming
+    `query.type` for a name that is no type (the entries' own types may be fine: the query is still wrong)."""
+    if named is None:
+        return None
+    record_type = record_type_named(named)
+    if record_type is None:
+        raise InvalidParameter(f"Unknown type {named[:50]!r} in ?type=; the types are {TYPE_NAMES}.",
+                               [{"loc": "query.type", "msg": f"unknown type {named[:50]!r}"}])
+    return record_type
+
+
+def entry_type_problem(kind: Any) -> str:
+    """Why an entry's own `type` (or the lack of one, with no ?type=) names no record type."""
+    if kind is None or kind == "":
+        return f"needs a `type` ({TYPE_NAMES}) or ?type="
+    if not isinstance(kind, str):
+        return f"`type` must be a string: {TYPE_NAMES}"
+    return f"unknown type {kind[:50]!r}; the types are {TYPE_NAMES}"
 
 
 # The same endpoints with a trailing slash (`/v1/webhooks/hubspot/`), undocumented: the app answered them with
