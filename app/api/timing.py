@@ -28,10 +28,15 @@ def client_closed(scope: Scope) -> bool:
 
 
 def route_label(scope: Scope) -> str:
-    """The matched route's template (`/v1/index/{record_type}/{record_id}`), never the raw path."""
+    """The matched route's template (`/v1/index/{record_type}/{record_id}`), never the raw path, and without
+    a trailing slash: the webhooks are also served at `/v1/webhooks/hubspot/` (a CRM does not follow a
+    redirect with its POST), and each is one endpoint, so one series in the metrics and one name in the log
+    (helper-79: the slash had a `route` label of its own)."""
     route = scope.get("route")
     path = getattr(route, "path", None)
-    return path if isinstance(path, str) and path else UNMATCHED_ROUTE
+    if not isinstance(path, str) or not path:
+        return UNMATCHED_ROUTE
+    return path.rstrip("/") or "/"
 
 
 class RequestMetrics:
