@@ -4,8 +4,17 @@ rate."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
 from fastapi.testclient import TestClient
 
+from app.api.signatures import verify_hubspot
+from app.api.problems import Unauthorized
+from app.config import Settings
+from app.main import create_app
+from pydantic import SecretStr
 
 HUBSPOT_OBJECT = {"id": "1", "properties": {"email": "bob@acme.com"}}
 
@@ -24,3 +33,26 @@ def test_a_trailing_slash_is_counted_under_the_routes_own_label(client: TestClie
         'crm_dq_http_request_duration_seconds_count{method="POST",route="/v1/webhooks/hubspot",status="200"} 2.0']
     assert series(client, "generic") == [
         'crm_dq_http_request_duration_seconds_count{method="POST",route="/v1/webhooks/generic",status="200"} 1.0']
+
+
+def test_a_hubspot_timestamp_that_is_no_number_is_told_so() -> None:
+    secret = SecretStr("s")
+    for stamp in ("abc", "2024-06-15T12:00:00Z", "1.7e12", "²"):
+        with pytest.raises(Unauthorized, match="is not a timestamp"):
+            verify_hubspot(secret, "sig", stamp, "POST", "http://x/v1/webhooks/hubspot", b"{}")
+    with pytest.raises(Unauthorized, match="more than 5 minutes away"):
+        verify_hubspot(secret, "sig", "1000", "POST", "http://x/v1/webhooks/hubspot", b"{}")
+
+
+@pytest.fixture
+def signed(tmp_path: Path) -> Iterator[TestClient]:
+    settings = Settings(database_url=f"sqlite:///{tmp_path}/crm-dq.sqlite3", hubspot_client_secret="s")
+    with TestClient(create_app(settings)) as c:
+        yield c
+
+
+def test_the_hubspot_webhook_says_a_garbage_timestamp_is_not_one(signed: TestClient) -> None:
+    r = signed.post("/v1/webhooks/hubspot", json=HUBSPOT_OBJECT,
+                    headers={"X-HubSpot-Signature-v3": "x", "X-HubSpot-Request-Timestamp": "abc"})
+    assert r.status_code == 401
+    assert "is not a timestamp" in r.json()["detail"] and "5 minutes" not in r.json()["detail"]
