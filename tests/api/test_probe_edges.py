@@ -56,3 +56,10 @@ def test_the_hubspot_webhook_says_a_garbage_timestamp_is_not_one(signed: TestCli
                     headers={"X-HubSpot-Signature-v3": "x", "X-HubSpot-Request-Timestamp": "abc"})
     assert r.status_code == 401
     assert "is not a timestamp" in r.json()["detail"] and "5 minutes" not in r.json()["detail"]
+
+
+@pytest.mark.parametrize("path", ["/metrics", "/healthz", "/readyz"])
+def test_head_is_answered_where_probes_and_scrapers_call(client: TestClient, path: str) -> None:
+    got, head = client.get(path), client.head(path)
+    assert head.status_code == got.status_code == 200
+    assert head.headers["content-type"] == got.headers["content-type"] and head.content == b""
