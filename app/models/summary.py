@@ -90,8 +90,10 @@ class Summary(BaseModel):
     totals: dict[str, int] = Field(description="Records per list (accounts, contacts, opportunities, leads).")
     completeness_by_field: dict[str, dict[str, float]] = Field(
         description="Per list, the percentage of records with each required field filled.")
-    kpis: dict[str, Any] = Field(description="completeness, accuracy and duplicate_rate: value, target and "
-                                             "pass.")
+    kpis: dict[str, Any] = Field(description=(
+        "completeness, accuracy and duplicate_rate: value, target and pass; value and pass are null when "
+        "nothing was measured (no record scored; for duplicate_rate, no account, contact or lead), as each "
+        "type's `duplicates.<type>.stats.duplicate_rate` is null with no records."))
     issues_by_rule: dict[str, int]
     issues_by_severity: dict[str, int]
     top_findings: list[dict[str, Any]] = Field(

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import orjson
 import pytest
 from fastapi.testclient import TestClient
 
@@ -63,3 +64,25 @@ def test_head_is_answered_where_probes_and_scrapers_call(client: TestClient, pat
     got, head = client.get(path), client.head(path)
     assert head.status_code == got.status_code == 200
     assert head.headers["content-type"] == got.headers["content-type"] and head.content == b""
+
+
+def test_an_empty_batch_measures_no_duplicate_rate_anywhere(client: TestClient) -> None:
+    for body in ({}, {"opportunities": [{"id": "o1", "amount": 10}]}):
+        result = client.post("/v1/batch", json=body).json()
+        assert result["summary"]["kpis"]["duplicate_rate"]["value"] is None
+        assert {t: d["stats"]["duplicate_rate"] for t, d in result["duplicates"].items()} == {
+            "accounts": None, "contacts": None, "leads": None}
+    stream = client.post("/v1/batch", content=b'{"type": "opportunity", "id": "o1"}\n',
+                         headers={"content-type": "application/x-ndjson"}).text.splitlines()
+    tail = orjson.loads(stream[-1])
+    assert tail["summary"]["kpis"]["duplicate_rate"]["value"] is None
+    assert all(d["stats"]["duplicate_rate"] is None for d in tail["duplicates"].values())
+    assert client.post("/v1/duplicates", json={"record_type": "contacts", "records": []}).json()[
+        "stats"]["duplicate_rate"] is None
+
+
+def test_a_measured_duplicate_rate_is_still_a_number(client: TestClient) -> None:
+    contact = {"id": "c1", "first_name": "Bob", "last_name": "Smith", "email": "bob@acme.com"}
+    result = client.post("/v1/batch", json={"contacts": [contact, contact | {"id": "c2"}]}).json()
+    assert result["duplicates"]["contacts"]["stats"]["duplicate_rate"] == 0.5
+    assert result["duplicates"]["accounts"]["stats"]["duplicate_rate"] is None

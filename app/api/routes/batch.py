@@ -32,7 +32,7 @@ from app.api.deps import (
     repeated_names_problem,
 )
 from app.api.problems import BodyTooLarge, InvalidParameter, NotARecord
-from app.api.routes.duplicates import Pair
+from app.api.routes.duplicates import STATS_DESCRIPTION, Pair
 from app.api.spill import SpillQueue
 from app.api.timing import note_client_closed
 from app.config import Settings
@@ -116,7 +116,7 @@ class EntryError(BaseModel):
 class TypeDuplicates(BaseModel):
     pairs: list[Pair]
     clusters: list[list[str]]
-    stats: dict[str, Any]
+    stats: dict[str, Any] = Field(description=STATS_DESCRIPTION)
     survivors: list[str | None] | None = Field(
         default=None, description="The audit's: each cluster's survivor, in the order of `clusters` (its pairs "
                                   "are cut to the first 200; the batch's pairs carry `cluster_survivor`).")

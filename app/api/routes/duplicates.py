@@ -47,10 +47,15 @@ class Pair(BaseModel):
     cluster_survivor: str | None = None
 
 
+STATS_DESCRIPTION = ("`records`, `reference`, `pairs_compared`, `threshold`, `seconds`, and `duplicate_rate`: the "
+                     "share of `records` that duplicate another (matched to the reference, when one is given); "
+                     "null when there are no records: nothing was measured, as the batch's KPI says then.")
+
+
 class DuplicatesResponse(BaseModel):
     pairs: list[Pair]
     clusters: list[list[str]]
-    stats: dict[str, Any]
+    stats: dict[str, Any] = Field(description=STATS_DESCRIPTION)
 
 
 EXAMPLE = {"record_type": "contacts", "records": [

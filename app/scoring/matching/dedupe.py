@@ -114,13 +114,15 @@ def match_lazily(
     for group in groups:
         survivor = survivor_of(group, rank)
         group_survivor.update(dict.fromkeys(group, survivor))
-    if right is None:
-        duplicate_rate = sum(len(g) - 1 for g in groups) / len(left) if len(left) else 0.0
-    else:
-        matched = {a for a, b in edges if not same_record_id(a, b)}
-        duplicate_rate = len(matched) / len(left) if len(left) else 0.0
+    # no records, no rate: null, as the summary's duplicate_rate KPI is then (an empty batch showed 0.0 here
+    # beside the KPI's null: a rate measured and met, where nothing was measured)
+    duplicate_rate: float | None = None
+    if len(left) and right is None:
+        duplicate_rate = round(sum(len(g) - 1 for g in groups) / len(left), 6)
+    elif len(left):
+        duplicate_rate = round(len({a for a, b in edges if not same_record_id(a, b)}) / len(left), 6)
     stats = {"records": len(left), "reference": len(right) if right else 0, "pairs_compared": int(len(i)),
-             "duplicate_rate": round(duplicate_rate, 6), "threshold": threshold}
+             "duplicate_rate": duplicate_rate, "threshold": threshold}
     return Matches(edges, scores, groups, group_survivor, model, cfg, threshold, rank,
                    deal_value_by_account or {}, stats, started)
 
