@@ -110,7 +110,8 @@ def from_salesforce(payload: Any, mappings: Mappings, object_hint: str | None = 
 
 def salesforce_object(name: str, mappings: Mappings, loc: str = "query.type") -> ObjectMap:
     """The mapping an sObject type names (`Contact`), or a canonical type (`contact`, `Contacts`), in any
-    case; an unknown name is an error at `loc` (by default the `?type=` it came from) naming the mapped ones."""
+    case; an unknown name is an error at `loc` (by default the `?type=` it came from) naming the mapped
+    ones."""
     mapping = mappings.object("salesforce", name.strip())
     record_type = record_type_named(name)
     if mapping is None and record_type is not None:

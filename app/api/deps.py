@@ -197,8 +197,8 @@ def without_bom(body: bytes) -> bytes | memoryview:
 SECOND_DOCUMENT = "unexpected content after document"
 NDJSON_HINT = ("If it is newline-delimited JSON (one record per line), send it with "
                "`Content-Type: application/x-ndjson`.")
-NDJSON_ELSEWHERE = ("This route takes one JSON document; to send newline-delimited JSON (one record per line), "
-                    "post it to /v1/batch with `Content-Type: application/x-ndjson`.")
+NDJSON_ELSEWHERE = ("This route takes one JSON document; to send newline-delimited JSON (one record per "
+                    "line), post it to /v1/batch with `Content-Type: application/x-ndjson`.")
 
 
 def load_json(body: bytes, ndjson_hint: str = NDJSON_ELSEWHERE) -> Any:

@@ -202,9 +202,10 @@ def _routing_problem(request: Request, status: int) -> Problem | None:
             meant = record_type_named(kind)
             if meant is not None:  # `Contacts`, `contact`: a route path is fixed, so it names the one meant
                 plural = PLURAL[meant]
-                return Problem(f"No route {path[:200]!r}; {kind!r} is scored at POST /v1/{plural}/score (route "
-                               f"paths are lower-case plurals).",
-                               [{"loc": "path.record_type", "msg": f"did you mean {plural!r}?", "input": kind}])
+                return Problem(f"No route {path[:200]!r}; {kind!r} is scored at POST /v1/{plural}/score "
+                               f"(route paths are lower-case plurals).",
+                               [{"loc": "path.record_type", "msg": f"did you mean {plural!r}?",
+                                 "input": kind}])
             return Problem(f"No record type {kind!r}; the record types are {', '.join(SCORED_TYPES)}.",
                            [{"loc": "path.record_type", "msg": "not a record type", "input": kind}])
         return Problem(f"Nothing is served at {path[:200]!r}.", [{"loc": "path", "msg": "no such route"}])

@@ -60,8 +60,8 @@ def verify_hubspot(secret: SecretStr | None, signature: str | None, timestamp: s
         raise Unauthorized(f"Missing {HUBSPOT_SIGNATURE_HEADER} or {HUBSPOT_TIMESTAMP_HEADER} header.")
     now_ms = int(time.time() * 1000) if now_ms is None else now_ms
     if not _TIMESTAMP.fullmatch(timestamp):  # 'abc' was told it was more than 5 minutes away
-        raise Unauthorized(f"{HUBSPOT_TIMESTAMP_HEADER} is not a timestamp: it must be milliseconds since the "
-                           "epoch in digits (HubSpot sends e.g. 1717243200000).")
+        raise Unauthorized(f"{HUBSPOT_TIMESTAMP_HEADER} is not a timestamp: it must be milliseconds since "
+                           "the epoch in digits (HubSpot sends e.g. 1717243200000).")
     if abs(now_ms - int(timestamp)) > MAX_AGE_MS:
         raise Unauthorized(f"{HUBSPOT_TIMESTAMP_HEADER} is more than 5 minutes away from now.")
     expected = hubspot_signature(secret.get_secret_value(), method, uri, body, timestamp)

@@ -227,7 +227,8 @@ def judge_lines(lines: list[bytes | None], first: int, rules: Ruleset, setup: Ju
         n = first + offset
         if raw is None:
             judged.summary.add_error(None)
-            out.append(error_line(n, "The line is longer than the request size limit (CRM_DQ_MAX_BODY_BYTES)."))
+            out.append(error_line(n, "The line is longer than the request size limit "
+                                     "(CRM_DQ_MAX_BODY_BYTES)."))
             continue
         if raw.startswith(b"\xef\xbb\xbf"):  # a byte order mark, as spreadsheet exports begin a file
             raw = raw[3:]

@@ -10,12 +10,12 @@ from pathlib import Path
 import orjson
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import SecretStr
 
-from app.api.signatures import verify_hubspot
 from app.api.problems import Unauthorized
+from app.api.signatures import verify_hubspot
 from app.config import Settings
 from app.main import create_app
-from pydantic import SecretStr
 
 HUBSPOT_OBJECT = {"id": "1", "properties": {"email": "bob@acme.com"}}
 

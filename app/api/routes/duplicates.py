@@ -47,9 +47,10 @@ class Pair(BaseModel):
     cluster_survivor: str | None = None
 
 
-STATS_DESCRIPTION = ("`records`, `reference`, `pairs_compared`, `threshold`, `seconds`, and `duplicate_rate`: the "
-                     "share of `records` that duplicate another (matched to the reference, when one is given); "
-                     "null when there are no records: nothing was measured, as the batch's KPI says then.")
+STATS_DESCRIPTION = ("`records`, `reference`, `pairs_compared`, `threshold`, `seconds`, and "
+                     "`duplicate_rate`: the share of `records` that duplicate another (matched to the reference, when one is "
+                     "given); null when there are no records: nothing was measured, as the batch's KPI says "
+                     "then.")
 
 
 class DuplicatesResponse(BaseModel):
@@ -80,8 +81,8 @@ def matchable_type(named: Any) -> str:
         msg = f"unknown type {named[:50]!r}"
     else:
         msg = f"{named[:50]!r} records are not matched for duplicates"
-    raise InvalidParameter(f"`record_type` must be accounts, contacts or leads (singular or plural, any case): "
-                           f"{msg}.", [{"loc": "body.record_type", "msg": msg}])
+    raise InvalidParameter(f"`record_type` must be accounts, contacts or leads (singular or plural, any "
+                           f"case): {msg}.", [{"loc": "body.record_type", "msg": msg}])
 
 
 @router.post("/duplicates", summary="Find duplicate records", response_model=DuplicatesResponse,

@@ -70,8 +70,8 @@ async def store_engine(request: Request) -> Engine:
 
 
 EngineDep = Annotated[Engine, Depends(store_engine)]
-RecordType = Annotated[str, Path(description="The indexed types, in any case (`Contacts`, `contact` too); any "
-                                             "other is a 404.",
+RecordType = Annotated[str, Path(description="The indexed types, in any case (`Contacts`, `contact` too); "
+                                             "any other is a 404.",
                                  json_schema_extra={"enum": sorted(MATCHABLE)})]
 RecordId = Annotated[str, Path(description="The record's id in the CRM.", examples=["003A1"])]
 PROBLEM = {"content": {PROBLEM_JSON: {"schema": PROBLEM_REF}}}

@@ -61,8 +61,8 @@ CRM_DQ_SIGNATURE = ("X-CRM-DQ-Signature", "`sha256=<hex HMAC-SHA256 of the raw b
                                           "CRM_DQ_WEBHOOK_SECRET; required when it is set.")
 HUBSPOT_SIGNATURE = ("X-HubSpot-Signature-v3", "base64 HMAC-SHA256 of method + URI + body + timestamp keyed "
                                                "with CRM_DQ_HUBSPOT_CLIENT_SECRET; required when it is set.")
-HUBSPOT_TIMESTAMP = ("X-HubSpot-Request-Timestamp", "Milliseconds since the epoch, in digits; refused when it "
-                                                    "is not one, or more than 5 minutes from now.")
+HUBSPOT_TIMESTAMP = ("X-HubSpot-Request-Timestamp", "Milliseconds since the epoch, in digits; refused when "
+                                                    "it is not one, or more than 5 minutes from now.")
 
 
 def optional_text(where: str, name: str, description: str) -> dict[str, Any]:
