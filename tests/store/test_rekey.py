@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select, update
 
@@ -104,3 +107,31 @@ def test_the_service_rekeys_a_stale_index_when_it_starts(tmp_path: Path, rules: 
             time.sleep(0.05)
         assert ("name", "accenture") in _keys(engine, "a1")
     engine.dispose()
+
+
+def test_a_write_racing_a_chunk_keeps_its_own_keys(engine: Engine, rules: Ruleset,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """A CRM update landing while a chunk re-keys its record: the chunk reads the records under the write
+    lock, so the update waits and writes its keys last (they were replaced by the old data's keys, and the
+    fingerprint then said the type was done: the record was never found by its new name)."""
+    model = rules.match_models["account"]
+    index.upsert_records(engine, "account", [("a1", {"name": "Old Name Inc", "website": "oldname.com"})],
+                         model, "US")
+    _age_keys(engine)
+    new = {"name": "New Name Ltd", "website": "newname.com"}
+    writer = threading.Thread(target=index.upsert_records,
+                              args=(engine, "account", [("a1", new)], model, "US"))
+    real_prepare = rekey.prepare
+
+    def racing_prepare(*args: Any, **kwargs: Any) -> Any:
+        if not writer.is_alive() and writer.ident is None:  # the first chunk: the update lands now
+            writer.start()
+            writer.join(timeout=1)  # before the fix it committed here; now it waits for the chunk's lock
+        return real_prepare(*args, **kwargs)
+
+    monkeypatch.setattr(rekey, "prepare", racing_prepare)
+    assert rekey.rekey(engine, "account", model, "US") == 1
+    writer.join(timeout=30)
+    assert not writer.is_alive()
+    written = real_prepare([new], "account", "US", ["a1"])
+    assert _keys(engine, "a1") == index.record_index_keys(written, 0, model)

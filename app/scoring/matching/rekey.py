@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from typing import Any
 
 import orjson
 from sqlalchemy import Connection, Engine, delete, insert, select, text
 
 from app.models.store import IndexedRecord, IndexKey, IndexKeysVersion
-from app.scoring.matching.index import CHUNK, record_index_keys
+from app.scoring.matching.index import CHUNK, _writing, record_index_keys
 from app.scoring.matching.linker import MatchModel, prepare
 
 log = logging.getLogger("crm_dq")
@@ -79,10 +80,8 @@ def _rekey_all(engine: Engine, record_type: str, model: MatchModel, region: str,
                current: str) -> int:
     after, done = "", 0
     while True:
-        with engine.begin() as conn:
-            rows = conn.execute(select(IndexedRecord.record_id, IndexedRecord.data).where(
-                IndexedRecord.record_type == record_type, IndexedRecord.record_id > after,
-            ).order_by(IndexedRecord.record_id).limit(chunk)).all()
+        with _writing(), engine.begin() as conn:
+            rows = _locked_chunk(conn, engine, record_type, after, chunk)
             if not rows:
                 _set_fingerprint(conn, record_type, current)
                 return done
@@ -96,6 +95,23 @@ def _rekey_all(engine: Engine, record_type: str, model: MatchModel, region: str,
             if key_rows:
                 conn.execute(insert(IndexKey), key_rows)
         done, after = done + len(ids), ids[-1]
+
+
+def _locked_chunk(conn: Connection, engine: Engine, record_type: str, after: str,
+                  chunk: int) -> list[Any]:
+    """The next `chunk` records after `after`, read under the write lock, as `index.update_record` reads:
+    their key rows are rewritten from this data, so a write of one of them must not commit in between (its
+    keys would be replaced by the old data's, and the fingerprint then says the type is done). PostgreSQL
+    locks the record rows (`FOR UPDATE`: a writer of one waits, one committed before is read); SQLite takes
+    the database's write lock before the read (`BEGIN IMMEDIATE`)."""
+    if engine.dialect.name == "sqlite" and not conn.connection.dbapi_connection.in_transaction:  # type: ignore[union-attr]
+        conn.exec_driver_sql("BEGIN IMMEDIATE")  # (an in-memory database's one connection may be in one)
+    query = select(IndexedRecord.record_id, IndexedRecord.data).where(
+        IndexedRecord.record_type == record_type, IndexedRecord.record_id > after,
+    ).order_by(IndexedRecord.record_id).limit(chunk)
+    if engine.dialect.name == "postgresql":
+        query = query.with_for_update()
+    return list(conn.execute(query).all())
 
 
 def _set_fingerprint(conn: Connection, record_type: str, fingerprint: str) -> None:
