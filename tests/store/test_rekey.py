@@ -135,3 +135,27 @@ def test_a_write_racing_a_chunk_keeps_its_own_keys(engine: Engine, rules: Rulese
     assert not writer.is_alive()
     written = real_prepare([new], "account", "US", ["a1"])
     assert _keys(engine, "a1") == index.record_index_keys(written, 0, model)
+
+
+def test_two_workers_setting_the_fingerprint_at_once_both_succeed(engine: Engine) -> None:
+    """Workers finding an empty type at once each write its fingerprint: an upsert, so the second does not
+    stop re-keying with an IntegrityError (a delete then insert did on PostgreSQL)."""
+    errors: list[BaseException] = []
+
+    def second() -> None:
+        try:
+            with engine.begin() as conn:
+                rekey._set_fingerprint(conn, "account", "second")
+        except Exception as exc:  # reported below
+            errors.append(exc)
+
+    with engine.connect() as first:
+        with first.begin():
+            rekey._set_fingerprint(first, "account", "first")
+            other = threading.Thread(target=second)
+            other.start()
+            other.join(timeout=0.5)  # it waits for the first transaction's row (or SQLite's write lock)
+        other.join(timeout=30)
+    assert errors == []
+    with engine.connect() as conn:
+        assert conn.execute(select(IndexKeysVersion.fingerprint)).scalars().all() == ["second"]

@@ -17,6 +17,8 @@ from typing import Any
 
 import orjson
 from sqlalchemy import Connection, Engine, delete, insert, select, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from app.models.store import IndexedRecord, IndexKey, IndexKeysVersion
 from app.scoring.matching.index import CHUNK, _writing, record_index_keys
@@ -115,8 +117,12 @@ def _locked_chunk(conn: Connection, engine: Engine, record_type: str, after: str
 
 
 def _set_fingerprint(conn: Connection, record_type: str, fingerprint: str) -> None:
-    conn.execute(delete(IndexKeysVersion).where(IndexKeysVersion.record_type == record_type))
-    conn.execute(insert(IndexKeysVersion).values(record_type=record_type, fingerprint=fingerprint))
+    """Record which recipe wrote the type's keys: an upsert, as workers starting together may each find an
+    empty type (a delete then insert let the second fail with an IntegrityError on PostgreSQL)."""
+    dialect_insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    stmt = dialect_insert(IndexKeysVersion).values(record_type=record_type, fingerprint=fingerprint)
+    conn.execute(stmt.on_conflict_do_update(index_elements=["record_type"],
+                                            set_={"fingerprint": stmt.excluded.fingerprint}))
 
 
 def rekey_stale(engine: Engine, models: dict[str, MatchModel], region: str) -> dict[str, int]:
