@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, select, text, update
 
 from app.config import Settings
 from app.main import create_app
@@ -159,3 +159,28 @@ def test_two_workers_setting_the_fingerprint_at_once_both_succeed(engine: Engine
     assert errors == []
     with engine.connect() as conn:
         assert conn.execute(select(IndexKeysVersion.fingerprint)).scalars().all() == ["second"]
+
+
+def test_the_advisory_lock_connection_is_not_left_in_a_transaction(engine: Engine, rules: Ruleset,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """PostgreSQL: the connection holding the advisory lock for the run is in autocommit, not 'idle in
+    transaction' (a managed database's idle_in_transaction_session_timeout killed it, and the unlock then
+    raised: a finished run was logged as stopped)."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("the advisory lock is PostgreSQL's")
+    model = rules.match_models["account"]
+    index.upsert_records(engine, "account", [("a1", ACME)], model, "US")
+    _age_keys(engine)
+    states: list[str] = []
+    real_prepare = rekey.prepare
+
+    def watching_prepare(*args: Any, **kwargs: Any) -> Any:
+        with engine.connect() as conn:
+            states.extend(conn.execute(text(
+                "SELECT a.state FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+                "WHERE l.locktype = 'advisory' AND l.granted")).scalars())
+        return real_prepare(*args, **kwargs)
+
+    monkeypatch.setattr(rekey, "prepare", watching_prepare)
+    assert rekey.rekey(engine, "account", model, "US") == 1
+    assert states == ["idle"]

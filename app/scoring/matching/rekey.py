@@ -60,10 +60,12 @@ def stale_types(engine: Engine, models: dict[str, MatchModel], region: str) -> l
 def rekey(engine: Engine, record_type: str, model: MatchModel, region: str, chunk: int = CHUNK) -> int:
     """Recompute the key rows of every stored record of a type, in id order, `chunk` records a transaction;
     returns how many records were re-keyed. On PostgreSQL one process does it at a time (an advisory lock:
-    every worker starts up at once) and a process that waited finds the work done."""
+    every worker starts up at once) and a process that waited finds the work done. The lock's connection is
+    in autocommit: a transaction left open for the whole run sat 'idle in transaction', which a managed
+    database's idle_in_transaction_session_timeout ends (the unlock then raised after a finished run)."""
     current = keys_fingerprint(model, region)
     name = {"name": "crm_dq_rekey:" + record_type}
-    with engine.connect() as lock:
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as lock:
         postgres = engine.dialect.name == "postgresql"
         if postgres:
             lock.execute(text("SELECT pg_advisory_lock(hashtext(:name))"), name)
@@ -75,7 +77,6 @@ def rekey(engine: Engine, record_type: str, model: MatchModel, region: str, chun
         finally:
             if postgres:
                 lock.execute(text("SELECT pg_advisory_unlock(hashtext(:name))"), name)
-                lock.commit()
 
 
 def _rekey_all(engine: Engine, record_type: str, model: MatchModel, region: str, chunk: int,
