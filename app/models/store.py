@@ -59,6 +59,17 @@ class IndexKeysVersion(SQLModel, table=True):
     fingerprint: str = Field(max_length=64)
 
 
+class IndexRekeyClaim(SQLModel, table=True):
+    """Which process re-keys a type on SQLite, which has no advisory lock (`rekey_turn`), and when it last
+    showed progress (Unix seconds): a claim not renewed for a while is a crashed process's, taken over by the
+    next. PostgreSQL uses an advisory lock instead and leaves this table empty."""
+
+    __tablename__ = "dq_index_rekey_claim"
+    record_type: str = Field(primary_key=True, max_length=16)
+    owner: str = Field(max_length=64)
+    renewed_at: float = Field(default=0.0)
+
+
 def database_url(url: str) -> str:
     """PostgreSQL URLs use the psycopg 3 driver unless one is named."""
     for prefix in ("postgresql://", "postgres://"):

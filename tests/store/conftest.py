@@ -9,7 +9,15 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, delete
 
-from app.models.store import IndexedRecord, IndexKey, IndexKeysVersion, IndexTotal, create_schema, make_engine
+from app.models.store import (
+    IndexedRecord,
+    IndexKey,
+    IndexKeysVersion,
+    IndexRekeyClaim,
+    IndexTotal,
+    create_schema,
+    make_engine,
+)
 
 BACKENDS = ["sqlite", "postgresql"]
 
@@ -34,5 +42,6 @@ def engine(database_url: str) -> Iterator[Engine]:
         conn.execute(delete(IndexedRecord))
         conn.execute(delete(IndexTotal))
         conn.execute(delete(IndexKeysVersion))
+        conn.execute(delete(IndexRekeyClaim))
     yield engine
     engine.dispose()

@@ -11,13 +11,13 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, select, text, update
+from sqlalchemy import Engine, insert, select, text, update
 
 from app.config import Settings
 from app.main import create_app
-from app.models.store import IndexKey, IndexKeysVersion, create_schema, make_engine
+from app.models.store import IndexKey, IndexKeysVersion, IndexRekeyClaim, create_schema, make_engine
 from app.scoring import Ruleset
-from app.scoring.matching import index, rekey
+from app.scoring.matching import index, rekey, rekey_turn
 
 ACME = {"id": "a1", "name": "accenture.com", "website": "accenture.com"}
 
@@ -78,8 +78,8 @@ def test_records_are_rekeyed_in_chunks_in_id_order(engine: Engine, rules: Rulese
 
 
 def test_workers_starting_together_leave_one_set_of_keys(engine: Engine, rules: Ruleset) -> None:
-    """Every worker re-keys at start-up: the keys come out whole and, on PostgreSQL (an advisory lock), one
-    worker does the work while the others wait and find it done."""
+    """Every worker re-keys at start-up: the keys come out whole, and one worker does the work while the
+    others wait and find it done (PostgreSQL: an advisory lock; SQLite: a claim row)."""
     model = rules.match_models["account"]
     items = [(f"a{n:03d}", {"name": f"Zeta{n}.com", "phone": f"+1 415 555 {n:04d}"}) for n in range(40)]
     index.upsert_records(engine, "account", items, model, "US")
@@ -88,8 +88,23 @@ def test_workers_starting_together_leave_one_set_of_keys(engine: Engine, rules: 
     with ThreadPoolExecutor(4) as pool:
         done = list(pool.map(lambda _: rekey.rekey(engine, "account", model, "US", chunk=7), range(4)))
     assert {rid: _keys(engine, rid) for rid, _ in items} == expected
-    if engine.dialect.name == "postgresql":
-        assert sorted(done) == [0, 0, 0, 40], done
+    assert sorted(done) == [0, 0, 0, 40], done
+
+
+def test_a_claim_a_crashed_process_left_is_taken_over(engine: Engine, rules: Ruleset) -> None:
+    """SQLite: a claim not renewed for CLAIM_STALE_SECONDS is a dead process's; a fresh one is waited for."""
+    if engine.dialect.name != "sqlite":
+        pytest.skip("the claim row is SQLite's")
+    model = rules.match_models["account"]
+    index.upsert_records(engine, "account", [("a1", ACME)], model, "US")
+    _age_keys(engine)
+    stale = time.time() - rekey_turn.CLAIM_STALE_SECONDS - 1
+    with engine.begin() as conn:
+        conn.execute(insert(IndexRekeyClaim).values(record_type="account", owner="dead", renewed_at=stale))
+    assert rekey.rekey(engine, "account", model, "US") == 1
+    assert ("name", "accenture") in _keys(engine, "a1")
+    with engine.connect() as conn:
+        assert conn.execute(select(IndexRekeyClaim)).all() == [], "the claim is given up when done"
 
 
 def test_the_service_rekeys_a_stale_index_when_it_starts(tmp_path: Path, rules: Ruleset) -> None:

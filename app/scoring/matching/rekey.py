@@ -16,13 +16,14 @@ import logging
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Engine, delete, insert, select, text
+from sqlalchemy import Connection, Engine, delete, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from app.models.store import IndexedRecord, IndexKey, IndexKeysVersion
 from app.scoring.matching.index import CHUNK, _writing, record_index_keys
 from app.scoring.matching.linker import MatchModel, prepare
+from app.scoring.matching.rekey_turn import begin_immediate, rekey_turn, renew
 
 log = logging.getLogger("crm_dq")
 
@@ -59,32 +60,21 @@ def stale_types(engine: Engine, models: dict[str, MatchModel], region: str) -> l
 
 def rekey(engine: Engine, record_type: str, model: MatchModel, region: str, chunk: int = CHUNK) -> int:
     """Recompute the key rows of every stored record of a type, in id order, `chunk` records a transaction;
-    returns how many records were re-keyed. On PostgreSQL one process does it at a time (an advisory lock:
-    every worker starts up at once) and a process that waited finds the work done. The lock's connection is
-    in autocommit: a transaction left open for the whole run sat 'idle in transaction', which a managed
-    database's idle_in_transaction_session_timeout ends (the unlock then raised after a finished run)."""
+    returns how many records were re-keyed. One process does it at a time (`rekey_turn`: every worker starts
+    up at once) and a process that waited finds the work done."""
     current = keys_fingerprint(model, region)
-    name = {"name": "crm_dq_rekey:" + record_type}
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as lock:
-        postgres = engine.dialect.name == "postgresql"
-        if postgres:
-            lock.execute(text("SELECT pg_advisory_lock(hashtext(:name))"), name)
-        try:
-            with engine.begin() as conn:
-                done = conn.execute(select(IndexKeysVersion.fingerprint).where(
-                    IndexKeysVersion.record_type == record_type)).scalar() == current
-            return 0 if done else _rekey_all(engine, record_type, model, region, chunk, current)
-        finally:
-            if postgres:
-                lock.execute(text("SELECT pg_advisory_unlock(hashtext(:name))"), name)
+    with rekey_turn(engine, record_type, current) as owner:
+        return 0 if owner is None else _rekey_all(engine, record_type, model, region, chunk, current, owner)
 
 
 def _rekey_all(engine: Engine, record_type: str, model: MatchModel, region: str, chunk: int,
-               current: str) -> int:
+               current: str, owner: str) -> int:
     after, done = "", 0
     while True:
         with _writing(), engine.begin() as conn:
             rows = _locked_chunk(conn, engine, record_type, after, chunk)
+            if not renew(conn, record_type, owner):  # another process took the work over
+                return done
             if not rows:
                 _set_fingerprint(conn, record_type, current)
                 return done
@@ -107,8 +97,7 @@ def _locked_chunk(conn: Connection, engine: Engine, record_type: str, after: str
     keys would be replaced by the old data's, and the fingerprint then says the type is done). PostgreSQL
     locks the record rows (`FOR UPDATE`: a writer of one waits, one committed before is read); SQLite takes
     the database's write lock before the read (`BEGIN IMMEDIATE`)."""
-    if engine.dialect.name == "sqlite" and not conn.connection.dbapi_connection.in_transaction:  # type: ignore[union-attr]
-        conn.exec_driver_sql("BEGIN IMMEDIATE")  # (an in-memory database's one connection may be in one)
+    begin_immediate(conn)
     query = select(IndexedRecord.record_id, IndexedRecord.data).where(
         IndexedRecord.record_type == record_type, IndexedRecord.record_id > after,
     ).order_by(IndexedRecord.record_id).limit(chunk)
