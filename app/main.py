@@ -60,10 +60,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         warm_up(app.state.rules, app.state.options)  # tables the first records would build, built now
         app.state.engine = make_engine(settings.database_url)
         app.state.schema_ready = ensure_schema(app.state.engine)  # a store that is down does not
+        app.state.rekey_stop, app.state.rekey_thread = threading.Event(), None
         if app.state.schema_ready:  # keys written another way are rewritten meanwhile (`rekey`)
-            threading.Thread(target=rekey_stale, name="crm-dq-rekey", daemon=True,
-                             args=(app.state.engine, app.state.rules.match_models,
-                                   app.state.options.default_region)).start()
+            app.state.rekey_thread = threading.Thread(
+                target=rekey_stale, name="crm-dq-rekey", daemon=True,
+                args=(app.state.engine, app.state.rules.match_models, app.state.options.default_region,
+                      app.state.rekey_stop))
+            app.state.rekey_thread.start()
         metrics.bind(app.state.rules)
         listener = start_metrics_listener(settings, metrics)
         log.info("rules %s loaded, store %s", app.state.rules.version, app.state.engine.url.drivername)
@@ -71,6 +74,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if listener is not None:
             listener.stop()
         shutdown_pools()  # NDJSON scoring workers, if a stream started them
+        stop_rekeying(app.state)
         app.state.engine.dispose()
         metrics.close()
 
@@ -93,6 +97,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(metrics_router)
     app.openapi = lambda: build_openapi(app)  # type: ignore[method-assign]
     return app
+
+
+def stop_rekeying(state: Any, timeout: float = 5.0) -> None:
+    """Ask the re-keying thread to stop after its chunk and wait a little for it: the engine is disposed
+    next, and a chunk cut off by the process ending is rolled back anyway (the next start-up goes on)."""
+    state.rekey_stop.set()
+    if state.rekey_thread is not None:
+        state.rekey_thread.join(timeout)
 
 
 def start_metrics_listener(settings: Settings, metrics: Metrics) -> MetricsListener | None:

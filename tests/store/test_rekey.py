@@ -199,3 +199,48 @@ def test_the_advisory_lock_connection_is_not_left_in_a_transaction(engine: Engin
     monkeypatch.setattr(rekey, "prepare", watching_prepare)
     assert rekey.rekey(engine, "account", model, "US") == 1
     assert states == ["idle"]
+
+
+def test_a_stop_ends_the_run_between_chunks(engine: Engine, rules: Ruleset,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """The service shutting down: the run ends after the chunk under way, the type still stale."""
+    model = rules.match_models["account"]
+    items = [(f"a{n:03d}", {"name": f"Zeta{n}.com"}) for n in range(10)]
+    index.upsert_records(engine, "account", items, model, "US")
+    _age_keys(engine)
+    stop = threading.Event()
+    real_prepare = rekey.prepare
+
+    def stopping_prepare(*args: Any, **kwargs: Any) -> Any:
+        stop.set()  # the service shuts down while the first chunk runs
+        return real_prepare(*args, **kwargs)
+
+    monkeypatch.setattr(rekey, "prepare", stopping_prepare)
+    assert rekey.rekey(engine, "account", model, "US", chunk=4, stop=stop) == 4
+    assert rekey.stale_types(engine, rules.match_models, "US") == ["account"], "the next start-up goes on"
+
+
+def test_shutdown_stops_the_rekeying_thread_before_the_engine_goes(tmp_path: Path, rules: Ruleset,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """The lifespan's shutdown sets the thread's stop event and joins it before disposing of the engine
+    (the thread went on writing through a disposed engine)."""
+    url = f"sqlite:///{tmp_path}/crm-dq.sqlite3"
+    engine = make_engine(url)
+    create_schema(engine)
+    index.upsert_records(engine, "account", [("a1", ACME)], rules.match_models["account"], "US")
+    _age_keys(engine)
+    started = threading.Event()
+    real_prepare = rekey.prepare
+
+    def slow_prepare(*args: Any, **kwargs: Any) -> Any:
+        started.set()
+        time.sleep(1.5)
+        return real_prepare(*args, **kwargs)
+
+    monkeypatch.setattr(rekey, "prepare", slow_prepare)
+    with TestClient(create_app(Settings(database_url=url))):
+        assert started.wait(10)
+    running = [t for t in threading.enumerate() if t.name == "crm-dq-rekey"]
+    assert not running, "still re-keying after shutdown"
+    assert ("name", "accenture") in _keys(engine, "a1"), "the chunk under way was finished"
+    engine.dispose()

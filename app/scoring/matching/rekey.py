@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import threading
 from typing import Any
 
 import orjson
@@ -58,19 +59,23 @@ def stale_types(engine: Engine, models: dict[str, MatchModel], region: str) -> l
     return stale
 
 
-def rekey(engine: Engine, record_type: str, model: MatchModel, region: str, chunk: int = CHUNK) -> int:
+def rekey(engine: Engine, record_type: str, model: MatchModel, region: str, chunk: int = CHUNK,
+          stop: threading.Event | None = None) -> int:
     """Recompute the key rows of every stored record of a type, in id order, `chunk` records a transaction;
     returns how many records were re-keyed. One process does it at a time (`rekey_turn`: every worker starts
-    up at once) and a process that waited finds the work done."""
-    current = keys_fingerprint(model, region)
-    with rekey_turn(engine, record_type, current) as owner:
-        return 0 if owner is None else _rekey_all(engine, record_type, model, region, chunk, current, owner)
+    up at once) and a process that waited finds the work done. `stop` (the service shutting down) ends the
+    run between chunks, the fingerprint unchanged: the next start-up goes on."""
+    current, stop = keys_fingerprint(model, region), stop or threading.Event()
+    with rekey_turn(engine, record_type, current, stop) as owner:
+        if owner is None:
+            return 0
+        return _rekey_all(engine, record_type, model, region, chunk, current, owner, stop)
 
 
 def _rekey_all(engine: Engine, record_type: str, model: MatchModel, region: str, chunk: int,
-               current: str, owner: str) -> int:
+               current: str, owner: str, stop: threading.Event) -> int:
     after, done = "", 0
-    while True:
+    while not stop.is_set():
         with _writing(), engine.begin() as conn:
             rows = _locked_chunk(conn, engine, record_type, after, chunk)
             if not renew(conn, record_type, owner):  # another process took the work over
@@ -88,6 +93,7 @@ def _rekey_all(engine: Engine, record_type: str, model: MatchModel, region: str,
             if key_rows:
                 conn.execute(insert(IndexKey), key_rows)
         done, after = done + len(ids), ids[-1]
+    return done
 
 
 def _locked_chunk(conn: Connection, engine: Engine, record_type: str, after: str,
@@ -115,15 +121,20 @@ def _set_fingerprint(conn: Connection, record_type: str, fingerprint: str) -> No
                                             set_={"fingerprint": stmt.excluded.fingerprint}))
 
 
-def rekey_stale(engine: Engine, models: dict[str, MatchModel], region: str) -> dict[str, int]:
-    """Re-key every stale type (`stale_types`); per type, how many records were re-keyed. Logged, never
-    raised: the index keeps answering with the keys it has."""
+def rekey_stale(engine: Engine, models: dict[str, MatchModel], region: str,
+                stop: threading.Event | None = None) -> dict[str, int]:
+    """Re-key every stale type (`stale_types`) until `stop` is set; per type, how many records were
+    re-keyed. Logged, never raised: the index keeps answering with the keys it has."""
     found: dict[str, int] = {}
+    stop = stop or threading.Event()
     try:
         for record_type in stale_types(engine, models, region):
+            if stop.is_set():
+                break
             log.info("index keys of %s were written another way: re-keying the stored records", record_type)
-            found[record_type] = rekey(engine, record_type, models[record_type], region)
-            log.info("index keys of %s: %d records re-keyed", record_type, found[record_type])
+            found[record_type] = rekey(engine, record_type, models[record_type], region, stop=stop)
+            log.info("index keys of %s: %d records re-keyed%s", record_type, found[record_type],
+                     " before the service stopped (the next start-up goes on)" if stop.is_set() else "")
     except Exception as exc:  # a store that went away: the next start-up tries again
         log.warning("re-keying the index stopped: %s", type(exc).__name__)
     return found

@@ -10,6 +10,7 @@ fingerprint current and does nothing.
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -23,7 +24,7 @@ from app.models.store import IndexKeysVersion, IndexRekeyClaim
 # A chunk renews the claim; it waits at most SQLite's busy timeout (30 s) for the write lock, then takes well
 # under a second: a claim this old belongs to a process that is gone.
 CLAIM_STALE_SECONDS = 120.0
-POLL_SECONDS = 0.5  # how often a waiting SQLite process looks again
+POLL_SECONDS = 0.5  # how often a waiting process looks again
 
 
 def begin_immediate(conn: Connection) -> None:
@@ -40,16 +41,19 @@ def is_current(conn: Connection, record_type: str, fingerprint: str) -> bool:
 
 
 @contextmanager
-def rekey_turn(engine: Engine, record_type: str, fingerprint: str) -> Iterator[str | None]:
+def rekey_turn(engine: Engine, record_type: str, fingerprint: str,
+               stop: threading.Event) -> Iterator[str | None]:
     """Wait for this process's turn to re-key the type: yields the claim's owner id to pass to `renew`
-    ('' on PostgreSQL, where the lock needs no renewing), or None when another process did the work."""
+    ('' on PostgreSQL, where the lock needs no renewing), or None when another process did the work or
+    `stop` was set while waiting."""
     if engine.dialect.name == "postgresql":
-        with _advisory_lock(engine, record_type):
-            with engine.connect() as conn:
-                done = is_current(conn, record_type, fingerprint)
-            yield None if done else ""
+        with _advisory_lock(engine, record_type, stop) as locked:
+            if locked:
+                with engine.connect() as conn:
+                    locked = not is_current(conn, record_type, fingerprint)
+            yield "" if locked else None
         return
-    owner = _claim(engine, record_type, fingerprint)
+    owner = _claim(engine, record_type, fingerprint, stop)
     try:
         yield owner
     finally:
@@ -58,21 +62,26 @@ def rekey_turn(engine: Engine, record_type: str, fingerprint: str) -> Iterator[s
 
 
 @contextmanager
-def _advisory_lock(engine: Engine, record_type: str) -> Iterator[None]:
+def _advisory_lock(engine: Engine, record_type: str, stop: threading.Event) -> Iterator[bool]:
+    """The type's advisory lock (True), or False when `stop` was set first: tried every POLL_SECONDS rather
+    than waited for, so a worker shutting down is not held in pg_advisory_lock."""
     name = {"name": "crm_dq_rekey:" + record_type}
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as lock:
-        lock.execute(text("SELECT pg_advisory_lock(hashtext(:name))"), name)
+        while not lock.execute(text("SELECT pg_try_advisory_lock(hashtext(:name))"), name).scalar():
+            if stop.wait(POLL_SECONDS):
+                yield False
+                return
         try:
-            yield
+            yield True
         finally:
             lock.execute(text("SELECT pg_advisory_unlock(hashtext(:name))"), name)
 
 
-def _claim(engine: Engine, record_type: str, fingerprint: str) -> str | None:
-    """Take the type's claim when it is free or stale (an owner id), or wait until the type is current
-    (None)."""
+def _claim(engine: Engine, record_type: str, fingerprint: str, stop: threading.Event) -> str | None:
+    """Take the type's claim when it is free or stale (an owner id), or wait until the type is current or
+    `stop` is set (None)."""
     owner = uuid.uuid4().hex
-    while True:
+    while not stop.is_set():
         with engine.begin() as conn:
             begin_immediate(conn)
             if is_current(conn, record_type, fingerprint):
@@ -86,7 +95,8 @@ def _claim(engine: Engine, record_type: str, fingerprint: str) -> str | None:
                 conn.execute(stmt.on_conflict_do_update(
                     index_elements=["record_type"], set_={"owner": owner, "renewed_at": now}))
                 return owner
-        time.sleep(POLL_SECONDS)
+        stop.wait(POLL_SECONDS)
+    return None
 
 
 def renew(conn: Connection, record_type: str, owner: str) -> bool:
