@@ -25,14 +25,14 @@ from app.api.router import DIRECT, api_router, metrics_router
 from app.api.routes.batch import BatchRequest
 from app.api.routes.duplicates import DuplicatesRequest
 from app.api.routes.index import IndexBulkRequest
+from app.api.store_ready import make_store_ready, stop_rekeying
 from app.api.timing import RequestMetrics
 from app.config import Settings, get_settings
 from app.metrics import Metrics, make_metrics
 from app.metrics_port import SERVED_BY_ENV, MetricsListener
 from app.models.records import RECORD_MODELS
-from app.models.store import ensure_schema, make_engine
+from app.models.store import make_engine
 from app.scoring import Options, load_rules
-from app.scoring.matching.rekey import rekey_stale
 from app.scoring.pool import shutdown_pools
 from app.scoring.warmup import warm_up
 
@@ -59,14 +59,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.mappings = load_mappings(settings.mappings_file)  # so does a bad mappings file
         warm_up(app.state.rules, app.state.options)  # tables the first records would build, built now
         app.state.engine = make_engine(settings.database_url)
-        app.state.schema_ready = ensure_schema(app.state.engine)  # a store that is down does not
         app.state.rekey_stop, app.state.rekey_thread = threading.Event(), None
-        if app.state.schema_ready:  # keys written another way are rewritten meanwhile (`rekey`)
-            app.state.rekey_thread = threading.Thread(
-                target=rekey_stale, name="crm-dq-rekey", daemon=True,
-                args=(app.state.engine, app.state.rules.match_models, app.state.options.default_region,
-                      app.state.rekey_stop))
-            app.state.rekey_thread.start()
+        app.state.schema_ready = False
+        make_store_ready(app.state)  # a store that is down does not stop start-up (`/readyz` retries)
         metrics.bind(app.state.rules)
         listener = start_metrics_listener(settings, metrics)
         log.info("rules %s loaded, store %s", app.state.rules.version, app.state.engine.url.drivername)
@@ -97,14 +92,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(metrics_router)
     app.openapi = lambda: build_openapi(app)  # type: ignore[method-assign]
     return app
-
-
-def stop_rekeying(state: Any, timeout: float = 5.0) -> None:
-    """Ask the re-keying thread to stop after its chunk and wait a little for it: the engine is disposed
-    next, and a chunk cut off by the process ending is rolled back anyway (the next start-up goes on)."""
-    state.rekey_stop.set()
-    if state.rekey_thread is not None:
-        state.rekey_thread.join(timeout)
 
 
 def start_metrics_listener(settings: Settings, metrics: Metrics) -> MetricsListener | None:

@@ -244,3 +244,26 @@ def test_shutdown_stops_the_rekeying_thread_before_the_engine_goes(tmp_path: Pat
     assert not running, "still re-keying after shutdown"
     assert ("name", "accenture") in _keys(engine, "a1"), "the chunk under way was finished"
     engine.dispose()
+
+
+def test_rekeying_starts_when_the_store_comes_back_after_start_up(tmp_path: Path, rules: Ruleset) -> None:
+    """A store down at start-up: the first `/readyz` that creates the schema starts re-keying too (only the
+    lifespan started it, so a store that came back later kept its old keys until the next restart)."""
+    path = tmp_path / "crm-dq.sqlite3"
+    engine = make_engine(f"sqlite:///{path}")
+    create_schema(engine)
+    index.upsert_records(engine, "account", [("a1", ACME)], rules.match_models["account"], "US")
+    _age_keys(engine)
+    engine.dispose()
+    path.rename(tmp_path / "away.sqlite3")
+    path.mkdir()  # a directory where the database was: SQLite cannot open it, the store is down
+    with TestClient(create_app(Settings(database_url=f"sqlite:///{path}"))) as client:
+        assert client.get("/readyz").status_code == 503
+        path.rmdir()
+        (tmp_path / "away.sqlite3").rename(path)
+        assert client.get("/readyz").status_code == 200
+        deadline = time.monotonic() + 10
+        while ("name", "accenture") not in _keys(engine, "a1") and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert ("name", "accenture") in _keys(engine, "a1")
+    engine.dispose()

@@ -9,7 +9,8 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 from starlette.responses import JSONResponse
 
-from app.models.store import ensure_schema, ping
+from app.api.store_ready import make_store_ready
+from app.models.store import ping
 
 router = APIRouter(tags=["health"])
 
@@ -45,8 +46,7 @@ async def readyz(request: Request) -> JSONResponse:
     rules_ok = getattr(request.app.state, "rules", None) is not None
     store_ok = await run_in_threadpool(ping, request.app.state.engine)
     if store_ok and not request.app.state.schema_ready:
-        request.app.state.schema_ready = await run_in_threadpool(ensure_schema, request.app.state.engine)
-        store_ok = request.app.state.schema_ready
+        store_ok = await run_in_threadpool(make_store_ready, request.app.state)
     ready = rules_ok and store_ok
     body = {"status": "ready" if ready else "not ready", "rules": rules_ok, "store": store_ok}
     return JSONResponse(body, status_code=200 if ready else 503)

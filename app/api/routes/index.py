@@ -21,7 +21,7 @@ from app.api.deps import (
     read_record,
 )
 from app.api.problems import PROBLEM_JSON, PROBLEM_REF, BodyTooLarge, InvalidParameter, NotARecord, Problem
-from app.models.store import ensure_schema
+from app.api.store_ready import make_store_ready
 from app.scoring.matching import index
 from app.scoring.summary import PLURAL
 from app.scoring.type_names import record_type_named
@@ -65,7 +65,7 @@ async def store_engine(request: Request) -> Engine:
     """
     state = request.app.state
     if not state.schema_ready:
-        state.schema_ready = await run_in_threadpool(ensure_schema, state.engine)
+        await run_in_threadpool(make_store_ready, state)  # (and re-keying started)
     return state.engine  # type: ignore[no-any-return]
 
 
