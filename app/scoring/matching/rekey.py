@@ -29,8 +29,10 @@ from app.scoring.matching.rekey_turn import begin_immediate, rekey_turn, renew
 log = logging.getLogger("crm_dq")
 
 # Raised by hand whenever the matching code writes some key differently (normalize.py, linker.prepare): a
-# rules file's blocking lists and the default region are part of the fingerprint already.
-KEYS_VERSION = 2
+# rules file's blocking lists and the default region are part of the fingerprint already. A forgotten raise
+# fails tests/store/test_rekey_golden.py, which pins a hash of some records' key rows with this number.
+# 3: keys changed after 2 was set (nickname families, company keys).
+KEYS_VERSION = 3
 
 
 def keys_fingerprint(model: MatchModel, region: str) -> str:
