@@ -103,7 +103,8 @@ def create_schema(engine: Engine) -> None:
 
     A schema change ships as a new table or column created here plus a one-off migration script; the
     index is a cache of records the CRM owns, so the simplest migration is to drop it and re-run
-    `POST /v1/index/{type}/bulk` from a CRM export.
+    `POST /v1/index/{type}/bulk` from a CRM export. A change of the matching keys needs neither: the
+    stored records are re-keyed at start-up (`rekey`).
     """
     SQLModel.metadata.create_all(engine)
     for table in SQLModel.metadata.sorted_tables:  # indexes added since an existing table was created

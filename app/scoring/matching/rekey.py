@@ -6,7 +6,9 @@ rules file's `blocking` lists. A release that normalises a value another way ('a
 then meets the records it should only through keys that did not change. Each type's rows carry the
 fingerprint of the recipe that wrote them (`dq_index_keys_version`); at start-up a type whose fingerprint
 differs is re-keyed from its stored records, in chunks, each in its own write transaction, so lookups and
-writes go on meanwhile (a record written during the run gets current keys either way).
+writes go on meanwhile (a write of a record in the chunk under way waits for it, then writes its own keys).
+Old pods of a rolling deploy may still write old keys after a new pod marked the fingerprint current: those
+records stay keyed the old way until written again.
 """
 
 from __future__ import annotations
