@@ -13,7 +13,7 @@ import pytest
 import app.scoring
 from app.scoring import load_rules, pool
 from app.scoring.caches import trim_values, value_caches
-from app.scoring.engine import Options
+from app.scoring.engine import Options, bare_message, score_record
 from app.scoring.formats import check_phone, registered_domain
 from app.scoring.judge import JudgeSetup
 from app.scoring.matching.normalize import fold
@@ -98,3 +98,18 @@ def test_a_long_label_is_cached_by_its_start_only() -> None:
     long = "Closed Won " * 100_000
     assert len(stage_key(long)) <= LABEL_CHARS and len(picklist_key(long)) <= LABEL_CHARS
     assert load_rules().canonical_stage(long) is None and load_rules().canonical_stage(" closed-WON ") == "Closed Won"
+
+
+
+def test_a_callers_long_field_names_are_not_kept_by_the_message_cache() -> None:
+    """An unknown field's name is the caller's: `{"k…(1 MB)": null}` on 400 records kept 760 MB in the bare
+    message cache of a single-record worker, which no stream trims (helper-82). Short names are cached."""
+    rules = load_rules()
+    bare_message.cache_clear()  # other tests may have filled it (4,096 entries)
+    score_record("contact", {}, rules, now=NOW)  # the messages every contact has, cached first
+    before = bare_message.cache_info().currsize
+    reports = [score_record("contact", {f"k{n}" + "x" * 5000: None}, rules, now=NOW) for n in range(20)]
+    assert all(any(i["rule"] == "contact.field.unknown" for i in r["issues"]) for r in reports)
+    assert bare_message.cache_info().currsize == before, "a caller's long field name was cached"
+    score_record("contact", {"legacy_fax": None}, rules, now=NOW)
+    assert bare_message.cache_info().currsize == before + 1, "a short unknown field's message is cached"
