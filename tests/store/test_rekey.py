@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -15,7 +16,14 @@ from sqlalchemy import Engine, insert, select, text, update
 
 from app.config import Settings
 from app.main import create_app
-from app.models.store import IndexKey, IndexKeysVersion, IndexRekeyClaim, create_schema, make_engine
+from app.models.store import (
+    IndexedRecord,
+    IndexKey,
+    IndexKeysVersion,
+    IndexRekeyClaim,
+    create_schema,
+    make_engine,
+)
 from app.scoring import Ruleset
 from app.scoring.matching import index, rekey, rekey_turn
 
@@ -267,3 +275,44 @@ def test_rekeying_starts_when_the_store_comes_back_after_start_up(tmp_path: Path
             time.sleep(0.05)
         assert ("name", "accenture") in _keys(engine, "a1")
     engine.dispose()
+
+
+def test_rekeying_locks_ids_in_the_order_bulk_writes_do_under_any_collation(rules: Ruleset) -> None:
+    """Under an en-US collation PostgreSQL sorted '00Qa…' before '00QB…', Python after it: a chunk and a bulk
+    upsert each held the row the other waited for, and re-keying died on DeadlockDetected (helper-82)."""
+    url = os.environ.get("TEST_DATABASE_URL")
+    if not url:
+        pytest.skip("TEST_DATABASE_URL is not set: no PostgreSQL to test against")
+    admin = make_engine(url).execution_options(isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        if conn.execute(text("SELECT 1 FROM pg_database WHERE datname = 'crm_dq_test_icu'")).first() is None:
+            conn.execute(text("CREATE DATABASE crm_dq_test_icu TEMPLATE template0 LOCALE_PROVIDER icu "
+                              "ICU_LOCALE 'en-US' LOCALE 'C.UTF-8'"))
+    admin.dispose()
+    engine = make_engine(url.rsplit("/", 1)[0] + "/crm_dq_test_icu")
+    create_schema(engine)
+    with engine.begin() as conn:
+        for table in (IndexKey, IndexedRecord, IndexKeysVersion):
+            conn.execute(table.__table__.delete())
+    model = rules.match_models["lead"]
+    lower, upper = "00Qa00000000001", "00QB00000000001"
+    index.upsert_records(engine, "lead", [(lower, {"last_name": "X"}), (upper, {"last_name": "Y"})], model, "US")
+    with engine.begin() as conn:
+        conn.execute(IndexKeysVersion.__table__.delete())
+    found: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            found["rekey"] = rekey.rekey(engine, "lead", model, "US")
+        except Exception as exc:  # the deadlock, reported rather than lost in the thread
+            found["rekey"] = repr(exc)
+
+    with engine.connect() as conn, conn.begin():  # a bulk upsert locks in Python's order: upper first ...
+        index._write(conn, engine, "lead", [upper], [{"last_name": "Y2"}], model, "US")
+        worker = threading.Thread(target=run)
+        worker.start()
+        time.sleep(1.0)
+        index._write(conn, engine, "lead", [lower], [{"last_name": "X2"}], model, "US")  # ... then lower
+    worker.join(30)
+    engine.dispose()
+    assert found["rekey"] == 2, found

@@ -106,12 +106,19 @@ def _locked_chunk(conn: Connection, engine: Engine, record_type: str, after: str
     their key rows are rewritten from this data, so a write of one of them must not commit in between (its
     keys would be replaced by the old data's, and the fingerprint then says the type is done). PostgreSQL
     locks the record rows (`FOR UPDATE`: a writer of one waits, one committed before is read); SQLite takes
-    the database's write lock before the read (`BEGIN IMMEDIATE`)."""
+    the database's write lock before the read (`BEGIN IMMEDIATE`).
+
+    Ids are ordered as Python sorts them (code points), the order `index.upsert_records` locks them in: under
+    a database collation such as en-US, '00Qa…' came before '00QB…' here and after it there, and a bulk
+    upsert and a chunk each held the lock the other waited for (a deadlock, helper-82). SQLite compares
+    bytes already."""
     begin_immediate(conn)
+    postgres = engine.dialect.name == "postgresql"
+    record_id = IndexedRecord.record_id.collate("C") if postgres else IndexedRecord.record_id
     query = select(IndexedRecord.record_id, IndexedRecord.data).where(
-        IndexedRecord.record_type == record_type, IndexedRecord.record_id > after,
-    ).order_by(IndexedRecord.record_id).limit(chunk)
-    if engine.dialect.name == "postgresql":
+        IndexedRecord.record_type == record_type, record_id > after,
+    ).order_by(record_id).limit(chunk)
+    if postgres:
         query = query.with_for_update()
     return list(conn.execute(query).all())
 
