@@ -278,8 +278,8 @@ def test_rekeying_starts_when_the_store_comes_back_after_start_up(tmp_path: Path
 
 
 def test_rekeying_locks_ids_in_the_order_bulk_writes_do_under_any_collation(rules: Ruleset) -> None:
-    """Under an en-US collation PostgreSQL sorted '00Qa…' before '00QB…', Python after it: a chunk and a bulk
-    upsert each held the row the other waited for, and re-keying died on DeadlockDetected (helper-82)."""
+    """Under an en-US collation PostgreSQL sorted '00Qa…' before '00QB…', Python after it: a chunk and a
+    bulk upsert each held the row the other waited for, and re-keying died on DeadlockDetected (helper-82)."""
     url = os.environ.get("TEST_DATABASE_URL")
     if not url:
         pytest.skip("TEST_DATABASE_URL is not set: no PostgreSQL to test against")
@@ -296,7 +296,8 @@ def test_rekeying_locks_ids_in_the_order_bulk_writes_do_under_any_collation(rule
             conn.execute(table.__table__.delete())
     model = rules.match_models["lead"]
     lower, upper = "00Qa00000000001", "00QB00000000001"
-    index.upsert_records(engine, "lead", [(lower, {"last_name": "X"}), (upper, {"last_name": "Y"})], model, "US")
+    index.upsert_records(engine, "lead", [(lower, {"last_name": "X"}), (upper, {"last_name": "Y"})], model,
+                         "US")
     with engine.begin() as conn:
         conn.execute(IndexKeysVersion.__table__.delete())
     found: dict[str, Any] = {}
