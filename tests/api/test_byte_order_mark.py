@@ -4,25 +4,16 @@
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import time
-from collections.abc import Iterator
-from pathlib import Path
-
 import orjson
 import pytest
 from fastapi.testclient import TestClient
 
-from app.config import Settings
-from app.main import create_app
 from tests.api.assertions import assert_problem, error_locs
+from tests.api.signing import hubspot_headers, sign
 
 BOM = b"\xef\xbb\xbf"
 JSON = {"content-type": "application/json"}
 CONTACT = {"id": "003A1", "first_name": "Bob", "last_name": "Smith", "email": "bob@acme.com"}
-SECRET = "bom-secret"
 
 
 def with_bom(value: object) -> bytes:
@@ -57,31 +48,21 @@ def test_only_a_leading_byte_order_mark_is_skipped(client: TestClient) -> None:
     assert_problem(r, 400)
 
 
-@pytest.fixture
-def signed(tmp_path: Path) -> Iterator[TestClient]:
-    settings = Settings(database_url=f"sqlite:///{tmp_path}/crm-dq.sqlite3", webhook_secret=SECRET,
-                        hubspot_client_secret=SECRET)
-    with TestClient(create_app(settings)) as c:
-        yield c
-
-
 def test_a_signed_webhooks_signature_covers_the_byte_order_mark_as_sent(signed: TestClient) -> None:
     body = with_bom({"type": "contact", **CONTACT})
-    good = "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
-    r = signed.post("/v1/webhooks/generic", content=body, headers={**JSON, "X-CRM-DQ-Signature": good})
+    r = signed.post("/v1/webhooks/generic", content=body,
+                    headers={**JSON, "X-CRM-DQ-Signature": sign(body)})
     assert r.status_code == 200, r.text
     assert r.json()["results"][0]["record_id"] == "003A1"
     # signed without the mark, sent with it: not the bytes that were signed
-    unmarked = "sha256=" + hmac.new(SECRET.encode(), body[3:], hashlib.sha256).hexdigest()
-    r = signed.post("/v1/webhooks/generic", content=body, headers={**JSON, "X-CRM-DQ-Signature": unmarked})
+    r = signed.post("/v1/webhooks/generic", content=body,
+                    headers={**JSON, "X-CRM-DQ-Signature": sign(body[3:])})
     assert_problem(r, 401)
 
 
 def test_a_hubspot_signature_covers_the_byte_order_mark_as_sent(signed: TestClient) -> None:
     body = with_bom({"id": "1", "properties": {"email": "bob@acme.com"}})
-    uri, ts = "http://testserver/v1/webhooks/hubspot", str(int(time.time() * 1000))
-    digest = hmac.new(SECRET.encode(), b"POST" + uri.encode() + body + ts.encode(), hashlib.sha256).digest()
-    headers = {**JSON, "X-HubSpot-Signature-v3": base64.b64encode(digest).decode(),
-               "X-HubSpot-Request-Timestamp": ts}
+    uri = "http://testserver/v1/webhooks/hubspot"
+    headers = hubspot_headers(uri, body)
     assert signed.post(uri, content=body, headers=headers).status_code == 200
     assert_problem(signed.post(uri, content=body[3:], headers=headers), 401)

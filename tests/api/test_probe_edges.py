@@ -4,9 +4,6 @@ rate."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import orjson
 import pytest
 from fastapi.testclient import TestClient
@@ -14,8 +11,6 @@ from pydantic import SecretStr
 
 from app.api.problems import Unauthorized
 from app.api.signatures import verify_hubspot
-from app.config import Settings
-from app.main import create_app
 
 HUBSPOT_OBJECT = {"id": "1", "properties": {"email": "bob@acme.com"}}
 
@@ -43,13 +38,6 @@ def test_a_hubspot_timestamp_that_is_no_number_is_told_so() -> None:
             verify_hubspot(secret, "sig", stamp, "POST", "http://x/v1/webhooks/hubspot", b"{}")
     with pytest.raises(Unauthorized, match="more than 5 minutes away"):
         verify_hubspot(secret, "sig", "1000", "POST", "http://x/v1/webhooks/hubspot", b"{}")
-
-
-@pytest.fixture
-def signed(tmp_path: Path) -> Iterator[TestClient]:
-    settings = Settings(database_url=f"sqlite:///{tmp_path}/crm-dq.sqlite3", hubspot_client_secret="s")
-    with TestClient(create_app(settings)) as c:
-        yield c
 
 
 def test_the_hubspot_webhook_says_a_garbage_timestamp_is_not_one(signed: TestClient) -> None:

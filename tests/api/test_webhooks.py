@@ -3,13 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import base64
-import hashlib
-import hmac
 import json
 import logging
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,37 +20,15 @@ from app.main import create_app
 from app.scoring import score_record
 from app.scoring.registry import RULES
 from tests.api.assertions import assert_problem, error_locs
+from tests.api.signing import HUBSPOT_SECRET, WEBHOOK_SECRET, hubspot_headers, sign
 from tests.conftest import NOW_ISO
 from tests.metrics.support import value
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
-WEBHOOK_SECRET = "wh-secret-7d1f0c2a"
-HUBSPOT_SECRET = "hs-client-secret-91be4e"
 
 
 def raw(name: str) -> bytes:
     return (FIXTURES / name).read_bytes()
-
-
-def sign(body: bytes, secret: str = WEBHOOK_SECRET) -> str:
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-
-
-def hubspot_headers(uri: str, body: bytes, timestamp_ms: int | None = None,
-                    secret: str = HUBSPOT_SECRET) -> dict[str, str]:
-    """Headers as HubSpot sends them (v3): base64 HMAC-SHA256 of method + URI + body + timestamp."""
-    ts = str(int(time.time() * 1000) if timestamp_ms is None else timestamp_ms)
-    digest = hmac.new(secret.encode(), b"POST" + uri.encode() + body + ts.encode(), hashlib.sha256).digest()
-    return {"X-HubSpot-Signature-v3": base64.b64encode(digest).decode(), "X-HubSpot-Request-Timestamp": ts,
-            "content-type": "application/json"}
-
-
-@pytest.fixture
-def signed(tmp_path: Path) -> Iterator[TestClient]:
-    settings = Settings(database_url=f"sqlite:///{tmp_path}/crm-dq.sqlite3", webhook_secret=WEBHOOK_SECRET,
-                        hubspot_client_secret=HUBSPOT_SECRET)
-    with TestClient(create_app(settings)) as c:
-        yield c
 
 
 def results(response: Any) -> list[dict[str, Any]]:
