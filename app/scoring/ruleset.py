@@ -419,6 +419,14 @@ class VetoSpec(_Strict):
     cap: float | None = Field(None, gt=0, lt=1)  # or at most this score (review, never auto-merge)
 
 
+class LiftSpec(_Strict):
+    # every one of these agreeing ('name': at a level weighing for a match; 'name.exact': at that level), on a
+    # value no more than `common_value_after` records besides the pair hold where the field weighs by
+    # frequency, and no comparison weighing against the pair: it scores at least `to` (linker.lift)
+    agree: list[str] = Field(min_length=1)
+    to: float = Field(gt=0, lt=1)
+
+
 class MatchModelSpec(_Strict):
     prior_bits: float
     swap_fields: list[str] = []
@@ -432,6 +440,8 @@ class MatchModelSpec(_Strict):
     # a pair whose every `differ` field is at its else level (or at the level named, 'email.same_domain'; both
     # filled), with no `unless` field agreeing, is no match, or at most the veto's `cap` (linker.veto)
     veto: list[VetoSpec] = []
+    # a pair whose `agree` fields agree with nothing against it scores at least `to`; a veto still caps it
+    lift: list[LiftSpec] = []
     comparisons: list[ComparisonSpec]
 
     @model_validator(mode="after")
@@ -454,6 +464,11 @@ class MatchModelSpec(_Strict):
                            if "." in n and n.partition(".")[2] not in levels[n.partition(".")[0]]]
                 if unknown:
                     raise ValueError(f"veto {key} names levels the comparison does not have: {unknown}")
+        for lift in self.lift:
+            unknown = [n for n in lift.agree if n.partition(".")[0] not in fields
+                       or ("." in n and n.partition(".")[2] not in levels[n.partition(".")[0]])]
+            if unknown:
+                raise ValueError(f"lift names fields or levels that are not compared: {unknown}")
         return self
 
     @model_validator(mode="after")
@@ -524,6 +539,10 @@ class Duplicates(_Strict):
                 if veto.cap is not None and veto.cap >= self.auto_merge:
                     raise ValueError(f"{family}.veto cap {veto.cap} is not below auto_merge {self.auto_merge}: "
                                      "a capped pair would still be merged automatically")
+            for lift in getattr(self, family).lift:
+                if lift.to > self.auto_merge:
+                    raise ValueError(f"{family}.lift to {lift.to} is above auto_merge {self.auto_merge}: "
+                                     "a pair merged automatically on a few fields' agreement alone")
         return self
 
 

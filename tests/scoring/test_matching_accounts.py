@@ -12,6 +12,7 @@ from app.scoring import Ruleset
 from app.scoring.matching.comparisons import _abbreviates
 from app.scoring.matching.dedupe import find_duplicates
 from app.scoring.matching.normalize import company_key
+from app.scoring.ruleset import RulesError, load_rules
 
 
 def _pair(a: dict[str, Any], b: dict[str, Any], rules: Ruleset) -> dict[str, Any] | None:
@@ -158,3 +159,64 @@ def test_pages_on_one_platform_are_no_one_organisation(rules: Ruleset, site_a: s
                  {"id": "b", "name": "Joe's Pizza", "website": site_b, "phone": "+1 212 555 0100"}, rules)
     assert pair is None or not any("two countries" in r for r in pair["reasons"]), pair
     assert pair is None or pair["score"] < rules.file.duplicates.threshold, pair
+
+
+def _named(rid: str, name: str, **fields: Any) -> dict[str, Any]:
+    return {"id": rid, "name": name, **fields}
+
+
+def _without_lift(rules: Ruleset) -> Ruleset:
+    return load_rules(override={"duplicates": {"account": {"lift": []}}})
+
+
+@pytest.mark.parametrize(("a", "b"), [("Stripe, Inc.", "Stripe"), ("Acme Corp", "ACME, Inc."),
+                                      ("The Coca Cola Co", "Coca-Cola")])
+def test_one_company_name_with_nothing_else_known_is_a_review_pair(rules: Ruleset, a: str, b: str) -> None:
+    """Many CRM accounts hold a name alone. 'Stripe, Inc.' and 'Stripe' scored 0.09 in a small batch (the
+    name's frequency counts the pair's other side), so a team never saw them (`[duplicates.account] lift`)."""
+    pair = _pair(_named("a1", a), _named("a2", b), rules)
+    assert pair is not None and pair["score"] == 0.85 and _review(pair, rules), pair
+    assert pair["reasons"] == ["same name"], pair
+    unlifted = _pair(_named("a1", a), _named("a2", b), _without_lift(rules))
+    assert unlifted is not None and unlifted["score"] < rules.file.duplicates.threshold, unlifted
+
+
+def test_the_lift_holds_where_the_other_fields_agree_or_one_side_lacks_them(rules: Ruleset) -> None:
+    """'Home Depot, Inc.' and 'Home Depot' in one city were 0.77, below the threshold."""
+    atlanta = {"city": "Atlanta"}
+    pair = _pair(_named("a1", "Home Depot, Inc.", billing_address=atlanta),
+                 _named("a2", "Home Depot", billing_address=atlanta, phone="+1 770 433 8211"), rules)
+    assert pair is not None and _review(pair, rules) and pair["score"] >= 0.85, pair
+
+
+@pytest.mark.parametrize("other", [{"billing_address": {"city": "Denver"}},
+                                   {"website": "https://initech.com"}, {"phone": "+1 212 555 0188"}])
+def test_a_company_name_shared_with_anything_against_it_is_not_lifted(rules: Ruleset,
+                                                                      other: dict[str, Any]) -> None:
+    """Two offices, or two companies of one name: another city, website or phone weighs against the pair."""
+    first = _named("a1", "Globex Logistics", billing_address={"city": "Austin"}, website="https://globex.com",
+                   phone="+1 512 555 0100")
+    pair = _pair(first, _named("a2", "Globex Logistics LLC", **other), rules)
+    assert pair is not None and pair["score"] < rules.file.duplicates.threshold, pair
+
+
+def test_a_name_many_accounts_share_is_not_lifted(rules: Ruleset) -> None:
+    """'Individual' as the name of person accounts: more records than `common_value_after` besides a pair hold
+    it, so the name says nothing of who they are; four holders (the pair and two more) are still lifted."""
+    cfg = rules.file.duplicates
+    crowd = [_named(f"i{n}", "Individual") for n in range(cfg.common_value_after + 3)]
+    scores = [p["score"] for p in find_duplicates("account", crowd, rules, threshold=0.0)["pairs"]]
+    assert scores and max(scores) < cfg.threshold, scores
+    few = [_named(f"i{n}", "Zentrix Robotics") for n in range(4)]
+    scores = [p["score"] for p in find_duplicates("account", few, rules, threshold=0.0)["pairs"]]
+    assert len(scores) == 6 and min(scores) == 0.85, scores
+
+
+def test_a_lift_must_name_compared_fields_and_stay_below_auto_merge() -> None:
+    with pytest.raises(RulesError, match="lift names fields or levels that are not compared"):
+        load_rules(override={"duplicates": {"account": {"lift": [{"agree": ["shoe_size"], "to": 0.85}]}}})
+    with pytest.raises(RulesError, match="lift names fields or levels that are not compared"):
+        load_rules(override={"duplicates": {"account": {"lift": [{"agree": ["name.identical"],
+                                                                  "to": 0.85}]}}})
+    with pytest.raises(RulesError, match="above auto_merge"):
+        load_rules(override={"duplicates": {"account": {"lift": [{"agree": ["name"], "to": 0.9999}]}}})

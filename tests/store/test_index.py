@@ -259,3 +259,24 @@ def test_a_salesforce_id_finds_its_record_stored_under_the_other_form(engine: En
     assert found == []
     assert index.delete_record(engine, "contact", short) is True
     assert index.get_record(engine, "contact", long) is None and index.count_records(engine, "contact") == 0
+
+
+def test_a_company_name_alone_finds_its_indexed_account_for_review(engine: Engine, rules: Ruleset) -> None:
+    """`[duplicates.account] lift` against the index as in a batch: a new 'Stripe' meets the indexed 'Stripe,
+    Inc.' (the name alone, nothing against it) as a review pair; a name eight indexed accounts hold does not
+    lift ('Individual')."""
+    model = rules.match_models["account"]
+    cfg = rules.file.duplicates
+    others = [(f"x{i}", {"name": f"Company Number {i}"}) for i in range(50)]
+    crowd = [(f"p{i}", {"name": "Individual"}) for i in range(8)]
+    index.upsert_records(engine, "account", [("s1", {"name": "Stripe, Inc."}), *others, *crowd], model, "US")
+
+    def pairs(new: dict[str, Any]) -> list[dict[str, Any]]:
+        prepared = prepare([new], "account", "US", ["new"])
+        candidates, tf = index.find_candidates(engine, "account", prepared, model, 1000, cfg.tf_pseudo_count,
+                                               common_value_after=cfg.common_value_after)
+        return link_record("account", new, candidates, rules, threshold=0.0, tf=tf)
+
+    [stripe] = pairs({"name": "Stripe"})
+    assert stripe["b"] == "s1" and stripe["score"] == 0.85, stripe
+    assert max(p["score"] for p in pairs({"name": "Individual"})) < cfg.threshold

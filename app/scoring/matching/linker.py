@@ -45,6 +45,9 @@ class MatchModel:
     # a `tf_only_weakens` value is shared by as many others as the distinct values of this field among the
     # records holding it (one person entered twelve times shares an email with nobody); '': records
     shared_counted_by: str = ""
+    # ((comparison, level or -1 for any weighing for a match) all of which agree, by position; the bits a
+    # pair with nothing against it scores at least): `lift`
+    lift: tuple[tuple[tuple[tuple[int, int], ...], float], ...] = ()
 
     @property
     def fields(self) -> tuple[str, ...]:
@@ -102,7 +105,9 @@ def build_models(spec: Any) -> dict[str, MatchModel]:
                           tuple((tuple(map(differing, v.differ)), tuple(map(agreeing, v.unless)),
                                  m.prior_bits if v.cap is None else math.log2(v.cap / (1 - v.cap)))
                                 for v in m.veto),
-                          tuple(tuple(b) for b in m.match_also_blocking), m.shared_counted_by)
+                          tuple(tuple(b) for b in m.match_also_blocking), m.shared_counted_by,
+                          tuple((tuple(map(agreeing, lift.agree)), math.log2(lift.to / (1 - lift.to)))
+                                for lift in m.lift))
 
     person = model(spec.person)
     return {"account": model(spec.account), "contact": person, "lead": person}
@@ -218,6 +223,12 @@ class TermFrequencies:
         share = self.pair_share if share is None else share
         observed = np.fromiter((max(counts.get(v, 0) - share, 0) for v in values), float, len(values))
         return (observed + self.pseudo * default_u) / (max(self.total - share, 0) + self.pseudo)
+
+    def widely_held(self, field: str, values: np.ndarray) -> np.ndarray:
+        """Whether more records hold each value than `shared_after` counts as the pair's own and a few more
+        (`common_value_after`): 'Individual' as the name of 400 person accounts is no company's name."""
+        counts = self.counts.get(field, Counter())
+        return np.fromiter((counts.get(v, 0) > self.shared_after for v in values), bool, len(values))
 
     def u_of_codes(self, field: str, values: np.ndarray, default_u: float,
                    share: int | None = None) -> np.ndarray:
@@ -472,6 +483,9 @@ def score_pairs(left: Prepared, right: Prepared, i: np.ndarray, j: np.ndarray, m
         weights[:, c_idx] = _weights(comp, level, partial(_u_of_values, tf, comp.field, a), common[:, c_idx])
         levels[:, c_idx], sims[:, c_idx] = level, sim
     total += implied(weights, model).sum(axis=1)
+    if model.lift:
+        lift(total, levels, weights, model, lambda position, rows: tf.widely_held(
+            model.comparisons[position].field, _column(left, model.comparisons[position].field)[i[rows]]))
     if model.veto:
         names = None
         if model.swap_fields:
@@ -498,6 +512,7 @@ def _score_coded(table: Prepared, i: np.ndarray, j: np.ndarray, model: MatchMode
     total = np.full(n, model.prior_bits)
     swap = model.swap_fields
     swapped = _swapped_coded(table, i, j, swap) if swap else np.zeros(n, dtype=bool)
+    compared: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # left codes and their values, for `lift`
     for c_idx, comp in enumerate(model.comparisons):
         also = comp.field + ALSO_SUFFIX
         space = swap if comp.field in swap else (comp.field, also) if also in table.columns else (comp.field,)
@@ -507,6 +522,7 @@ def _score_coded(table: Prepared, i: np.ndarray, j: np.ndarray, model: MatchMode
             b[swapped] = codes[swap[1 - swap.index(comp.field)]][j[swapped]]
         if also in space:
             a, b = _any_shared(a, b, codes[also][i], codes[also][j], 0)
+        compared[c_idx] = (a, values)
         level, sim = comp.evaluate_codes(a, b, values, partial(table.derived, space))
         if comp.other_script >= 0:
             comp.across_scripts(level, *_scripts(table, table, i, j, comp.field, swapped, swap))
@@ -514,6 +530,9 @@ def _score_coded(table: Prepared, i: np.ndarray, j: np.ndarray, model: MatchMode
                                      common[:, c_idx])
         levels[:, c_idx], sims[:, c_idx] = level, sim
     total += implied(weights, model).sum(axis=1)
+    if model.lift:
+        lift(total, levels, weights, model, lambda position, rows: tf.widely_held(
+            model.comparisons[position].field, compared[position][1][compared[position][0][rows]]))
     if model.veto:
         names = None
         if swap:
@@ -595,6 +614,27 @@ def _crossed(lf: np.ndarray, ll: np.ndarray, rf: np.ndarray, rl: np.ndarray) -> 
 
 def _one_name(a: str, b: str) -> bool:
     return a == b or (a, b) in nickname_pairs() or JaroWinkler.normalized_similarity(a, b) >= SWAP_MIN
+
+
+def lift(total: np.ndarray, levels: np.ndarray, weights: np.ndarray, model: MatchModel,
+         widely_held: Callable[[int, np.ndarray], np.ndarray]) -> None:
+    """Raise to the lift's score (`to`) the total of each pair whose `agree` comparisons all agree (at the
+    level named, if one is), no comparison weighing against it, on values that are not widely held
+    (`widely_held(comparison, rows)`, for comparisons weighing by frequency): 'Stripe, Inc.' and 'Stripe' with
+    nothing else known scored 0.09 in a small batch and 0.46 among 5,000 accounts (the name's frequency
+    counts the pair's other side), so a team never saw them; a RevOps engineer reviews such a pair. Only a
+    lift: a pair that scores more keeps its score, and a veto applied after still caps."""
+    for agree, bits in model.lift:
+        rows = (total < bits) & ~(weights < 0).any(axis=1)
+        for position, level in agree:
+            rows &= weights[:, position] > 0
+            if level >= 0:
+                rows &= levels[:, position] == level
+        for position, _ in agree:
+            found = np.flatnonzero(rows)
+            if found.size and model.comparisons[position].tf:
+                rows[found[widely_held(position, found)]] = False
+        total[rows] = bits
 
 
 def veto(total: np.ndarray, levels: np.ndarray, weights: np.ndarray, model: MatchModel,
