@@ -19,6 +19,7 @@ from app.adapters import load_mappings
 from app.api.auth import document_security
 from app.api.direct import DirectRoutes
 from app.api.docs_assets import serve_patched_redoc
+from app.api.head import HeadAsGet
 from app.api.problems import document_problems, install_problem_handlers
 from app.api.request_log import RequestLog, install_access_log
 from app.api.router import DIRECT, api_router, metrics_router
@@ -84,6 +85,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                                 settings.email_dns_timeout)
     install_problem_handlers(app)
     app.add_middleware(DirectRoutes, routes=DIRECT)  # innermost of our own: logged and timed like every route
+    app.add_middleware(HeadAsGet)  # HEAD wherever GET is answered; the log and metrics still see HEAD
     app.add_middleware(RequestMetrics, metrics=metrics)
     app.add_middleware(RequestLog)  # outermost: its duration includes the metrics middleware
     install_access_log()

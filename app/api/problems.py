@@ -220,14 +220,15 @@ def allowed_methods(request: Request) -> str:
 
     Starlette's 405 names the methods of the first route whose path matched only, and several routes share a
     path (`/v1/index/{record_type}/{record_id}` is a PUT, a GET and a DELETE route): helper-58. Each method
-    is tried on a scope of its own (FastAPI's included routers keep their state in the scope).
+    is tried on a scope of its own (FastAPI's included routers keep their state in the scope). HEAD goes with
+    GET (`head.HeadAsGet`).
     """
     scope = request.scope
-    return ", ".join(sorted(
-        method for method in METHODS
-        if any(route.matches({"type": "http", "method": method, "path": scope["path"],
-                              "root_path": scope.get("root_path", "")})[0] is Match.FULL
-               for route in request.app.router.routes)))
+    served = {method for method in METHODS
+              if any(route.matches({"type": "http", "method": method, "path": scope["path"],
+                                    "root_path": scope.get("root_path", "")})[0] is Match.FULL
+                     for route in request.app.router.routes)}
+    return ", ".join(sorted(served | {"HEAD"} if "GET" in served else served))
 
 
 def _dumps(node: Any) -> str:

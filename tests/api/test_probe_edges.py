@@ -47,11 +47,21 @@ def test_the_hubspot_webhook_says_a_garbage_timestamp_is_not_one(signed: TestCli
     assert "is not a timestamp" in r.json()["detail"] and "5 minutes" not in r.json()["detail"]
 
 
-@pytest.mark.parametrize("path", ["/metrics", "/healthz", "/readyz"])
-def test_head_is_answered_where_probes_and_scrapers_call(client: TestClient, path: str) -> None:
+@pytest.mark.parametrize("path", ["/metrics", "/healthz", "/readyz", "/v1/rules", "/docs", "/redoc",
+                                  "/openapi.json", "/v1/index/contacts/nobody"])
+def test_head_is_answered_wherever_get_is(client: TestClient, path: str) -> None:
+    """RFC 9110: HEAD is GET without the body (`app.api.head`); HEAD /v1/rules and /docs were 405s."""
     got, head = client.get(path), client.head(path)
-    assert head.status_code == got.status_code == 200
+    assert head.status_code == got.status_code and got.status_code in (200, 404), (head, got)
     assert head.headers["content-type"] == got.headers["content-type"] and head.content == b""
+    if path != "/metrics":  # the metrics count the GET before it
+        assert head.headers["content-length"] == str(len(got.content))
+
+
+def test_head_is_logged_and_counted_under_its_route(client: TestClient) -> None:
+    client.head("/v1/rules")
+    assert 'method="HEAD",route="/v1/rules",status="200"' in client.get("/metrics").text
+    assert client.head("/v1/contacts/score").status_code == 405, "no GET there, so no HEAD either"
 
 
 def test_an_empty_batch_measures_no_duplicate_rate_anywhere(client: TestClient) -> None:

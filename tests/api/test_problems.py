@@ -186,7 +186,7 @@ def test_a_wrong_method_is_a_405_problem(client: TestClient) -> None:
 
 @pytest.mark.parametrize(("method", "path", "allow"), [
     ("GET", SCORE_PATHS["contact"], "POST"),
-    ("POST", "/v1/index/contacts/c1", "DELETE, GET, PUT"),  # three routes share the path
+    ("POST", "/v1/index/contacts/c1", "DELETE, GET, HEAD, PUT"),  # three routes share the path
     ("DELETE", "/healthz", "GET, HEAD"),
     ("BREW", "/readyz", "GET, HEAD"),
 ])

@@ -21,10 +21,6 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-# HEAD as GET, undocumented (HEAD is GET without the body; uvicorn drops it): load balancers probe with HEAD,
-# and both probes answered it 405 (helper-58)
-router.add_api_route("/healthz", healthz, methods=["HEAD"], include_in_schema=False, name="healthz_head")
-
 
 class Readiness(BaseModel):
     """What the readiness probe found: the same body with 200 and 503."""
@@ -51,5 +47,3 @@ async def readyz(request: Request) -> JSONResponse:
     body = {"status": "ready" if ready else "not ready", "rules": rules_ok, "store": store_ok}
     return JSONResponse(body, status_code=200 if ready else 503)
 
-
-router.add_api_route("/readyz", readyz, methods=["HEAD"], include_in_schema=False, name="readyz_head")

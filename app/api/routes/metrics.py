@@ -18,7 +18,3 @@ def metrics(request: Request) -> Response:
     """Every crm_dq_* family, summed over this instance's workers (a plain `def`: it reads files)."""
     return Response(request.app.state.metrics.exposition(), media_type=TEXT_FORMAT)
 
-
-# HEAD as GET, undocumented (uvicorn drops the body), as /healthz and /readyz answer it and the metrics port's
-# listener does: an uptime checker or a scraper's reachability probe sends HEAD, and it was a 405 (helper-79)
-router.add_api_route("/metrics", metrics, methods=["HEAD"], include_in_schema=False, name="metrics_head")
