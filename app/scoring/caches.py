@@ -24,8 +24,8 @@ def value_caches() -> tuple[Any, ...]:
             validity.mistyped_domain, titles._standard_title, titles.title_verdict,
             formats.country_typo, formats.regions_valid,
             normalize.fold, normalize._clean_name, normalize.sound_key, normalize.company_key,
-            normalize.street_key, normalize._phone_key, normalize._real_number, normalize.private_site,
-            normalize.first_address, formats.ascii_domain,
+            normalize.street_key, normalize.city_key, normalize._phone_key, normalize._real_number,
+            normalize.private_site, normalize.first_address, formats.ascii_domain,
             comparisons._numbers, comparisons._sound, values.read_amount,
             values._read_date_text, values._parse_number_text, ruleset._stage_key, ruleset._picklist_key,
             engine.bare_message)

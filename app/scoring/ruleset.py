@@ -503,6 +503,9 @@ class Duplicates(_Strict):
     # a street word's one form and its other writings in addresses' keys (normalize.street_words)
     street_words: list[list[str]] = []
     street_word_endings: list[list[str]] = []  # ... and of word endings ('Hauptstraße', 'Hauptstr.')
+    # a city's one name and its other names, and a city word's one form and its others (normalize.city_key)
+    city_names: list[list[str]] = []
+    city_words: list[list[str]] = []
     # words after a dash that are a CRM note, not part of a company's name (normalize.without_notes)
     name_notes: list[str] = []
     # (masculine, feminine) endings of one name's two forms: two given names (comparisons.gendered_forms)

@@ -6,14 +6,13 @@ from typing import Any
 
 import pytest
 
-from app.scoring import Options, formats, load_rules, score_record
+from app.scoring import Options, formats, load_rules, score_record, states
 from app.scoring.matching import normalize
-from app.scoring.rules import standardize
 from app.scoring.warmup import sample_records, warm_up
 from tests.conftest import NOW
 
 # built on first use, each 5-150 ms: the first contact with a state took 127 ms, the first account 117-183 ms
-START_UP_TABLES = (standardize._state_codes, formats.default_countries, normalize.placeholders,
+START_UP_TABLES = (states.state_codes, formats.default_countries, normalize.placeholders,
                    normalize.legal_forms, normalize.nickname_pairs, normalize.given_names,
                    normalize.nickname_initials)
 

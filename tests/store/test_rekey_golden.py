@@ -14,11 +14,12 @@ import orjson
 from app.scoring import Ruleset
 from app.scoring.matching import index, linker, rekey
 
-PINNED_KEYS_VERSION, PINNED_HASH = 3, "0da2089ae2198d32"
+PINNED_KEYS_VERSION, PINNED_HASH = 4, "eaec5a7202133475"
 
 RECORDS = {
     "account": [{"name": "accenture.com", "website": "https://www.accenture.com/us-en"},
-                {"name": "P&G Co.", "phone": "+1 513-983-1100", "billing_address": {"city": "Cincinnati"}}],
+                {"name": "P&G Co.", "phone": "+1 513-983-1100", "billing_address": {"city": "Cincinnati"}},
+                {"name": "Anheuser-Busch", "billing_address": {"city": "St. Louis", "state": "Missouri"}}],
     "contact": [{"first_name": "Kate", "last_name": "O'Brien", "email": "Kate.OBrien@Acme.com",
                  "phone": "(415) 555-0132 ext. 7"},
                 {"first_name": "Catherine", "last_name": "Obrien", "mobile_phone": "+44 20 7946 0958",

@@ -31,6 +31,8 @@ from app.scoring.formats import (
     ascii_domain,
     check_phone,
     check_url,
+    country_code,
+    default_countries,
     organisation_name,
     phone_region,
     phone_text,
@@ -38,6 +40,7 @@ from app.scoring.formats import (
     with_extension_words,
     without_label,
 )
+from app.scoring.states import state_code
 from app.scoring.values import mailbox_name, parse_datetime
 
 _NON_ALNUM = re.compile(r"[^a-z0-9 ]+")
@@ -757,15 +760,49 @@ def street_key(value: str) -> str:
     return " ".join(out)
 
 
-def address_keys(address: Any) -> dict[str, str]:
-    """street (and its house number), city, postal_code and state of an address, folded for comparison."""
+@lru_cache(maxsize=1)
+def city_words() -> tuple[dict[str, str], dict[str, str]]:
+    """`[duplicates] city_names` of the default rules file, each other name of a city (folded) to its one
+    name ('nyc', 'new york city' to 'new york'), and `city_words`, each written form of a word in a city's
+    name to its one form ('st' to 'saint', 'ft' to 'fort')."""
+    from app.scoring.ruleset import packaged_defaults
+
+    cfg = packaged_defaults()["duplicates"]
+    names = {fold(n): fold(group[0]) for group in cfg.get("city_names", ()) for n in group}
+    words = {fold(w): fold(group[0]) for group in cfg.get("city_words", ()) for w in group}
+    return names, words
+
+
+@lru_cache(maxsize=65536)
+def city_key(value: str) -> str:
+    """A city folded, in one name and each word in one form: 'NYC' and 'New York City' are 'new york', 'St.
+    Louis' is 'saint louis', 'Ft. Worth' 'fort worth' (two writings of one city were two cities, a pair's
+    disagreement)."""
+    names, words = city_words()
+    folded = fold(value)
+    folded = names.get(folded, folded)
+    return names.get(key := " ".join(words.get(w, w) for w in folded.split()), key)
+
+
+def state_key(value: Any, country: str) -> str:
+    """A state or province as its ISO 3166-2 code where it is one of `country`'s, folded ('CA' and
+    'California' are one state; a contact in each was a pair's disagreement), else the text folded."""
+    code = state_code(value, country) if country and value.__class__ is str and len(value) <= 100 else None
+    return fold(code) if code else fold(text_of(value))
+
+
+def address_keys(address: Any, region: str = "") -> dict[str, str]:
+    """street (and its house number), city, postal_code and state of an address, folded for comparison; the
+    state read in the address's country, else in `region`."""
     if not isinstance(address, dict):
         return {"street": "", "street_number": "", "city": "", "postal_code": "", "state": ""}
     postal = _NON_ALNUM_CASED.sub("", text_of(address.get("postal_code"))).upper()
     street = street_key(text_of(address.get("street")))
     number = next((w for w in street.split() if w[:1].isdigit()), "")
-    return {"street": street, "street_number": number, "city": fold(text_of(address.get("city"))),
-            "postal_code": postal, "state": fold(text_of(address.get("state")))}
+    city = text_of(address.get("city"))
+    country = country_code(address.get("country"), default_countries()) or region
+    return {"street": street, "street_number": number, "city": city_key(city) if city else "",
+            "postal_code": postal, "state": state_key(address.get("state"), country)}
 
 
 def company_domain(domain: str) -> str:
@@ -804,7 +841,7 @@ def person_keys(record: dict[str, Any], record_type: str, region: str,
         "generation": generation(record.get("first_name"), record.get("last_name")),
         "linkedin": profile_key(record.get("linkedin_url")),
     }
-    keys.update(address_keys(record.get(PERSON_ADDRESS.get(record_type, ""))))
+    keys.update(address_keys(record.get(PERSON_ADDRESS.get(record_type, "")), region))
     keys.update(_person_phones(record, phone_region(record.get(PERSON_ADDRESS.get(record_type, "")), region),
                                checked))
     # the script of the whole name, for both parts ('Ivan Петров' is Cyrillic): a swapped pair reads the same
@@ -844,7 +881,7 @@ def account_keys(record: dict[str, Any], region: str, checked: bool = False) -> 
         "phone": phone_key(record.get("phone"), phone_region(record.get("billing_address"), region), checked),
         "linkedin": profile_key(record.get("linkedin_url"), "company"),
     }
-    keys.update(address_keys(record.get("billing_address")))
+    keys.update(address_keys(record.get("billing_address"), region))
     keys["name_prefix"] = keys["name"][:4]
     return keys
 

@@ -9,8 +9,6 @@ from functools import lru_cache
 from typing import Any
 
 import pycountry
-import us
-from anyascii import anyascii
 from nameparser import parse as parse_name
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
@@ -27,35 +25,13 @@ from app.scoring.formats import (
 from app.scoring.matching.normalize import fold
 from app.scoring.registry import Hit, rule
 from app.scoring.rules.consistency import company_site
+from app.scoring.states import state_code, state_codes
 from app.scoring.values import iso_currencies, parse_count
 
 ADDRESS_FIELD = {"account": "billing_address", "contact": "mailing_address", "lead": "address"}
 NAME_CASE_MAX = 100  # characters: longer text in a name field is no name to recase
 PHONE_FIELDS = {"account": ("phone",), "contact": ("phone", "mobile_phone"),
                 "lead": ("phone", "mobile_phone")}
-
-
-@lru_cache(maxsize=1)
-def _state_codes() -> dict[tuple[str, str], str]:
-    """(country alpha-2, lowercased subdivision name or code) -> subdivision code (its name where the code
-    is a number), from ISO 3166-2, names also without their accents; and the AP style abbreviations US addresses are often written in
-    ("Calif.", "Mass.", "N.Y."; from `us`), with and without their final period."""
-    table: dict[tuple[str, str], str] = {}
-    for sub in pycountry.subdivisions:
-        short = sub.code.split("-", 1)[1]
-        # where the code is a number (JP-13 Tokyo, IT-25 Lombardia), the name is how addresses write it
-        standard = sub.name if short.isdigit() else short
-        table[(sub.country_code, sub.name.lower())] = standard
-        table[(sub.country_code, short.lower())] = standard
-        if not sub.name.isascii():  # 'Karnātaka', 'Québec', 'São Paulo', 'Baden-Württemberg' as typed without
-            name = sub.name.lower()
-            for plain in (anyascii(name), anyascii(name.replace("ä", "ae").replace("ö", "oe").replace("ü", "ue"))):
-                table.setdefault((sub.country_code, plain), standard)
-    for state in us.states.STATES_AND_TERRITORIES:
-        if state.ap_abbr and ("US", state.abbr.lower()) in table:
-            for written in (state.ap_abbr.lower(), state.ap_abbr.lower().rstrip(".")):
-                table.setdefault(("US", written), state.abbr)
-    return table
 
 
 def standard_country(value: Any, ctx: Any) -> str | None:
@@ -70,27 +46,14 @@ def country_name(code: str) -> str:
 
 
 def standard_state(value: Any, country: str | None, ctx: Any) -> str | None:
-    """The ISO 3166-2 subdivision code (without country prefix) for a state or province, else None."""
-    if not isinstance(value, str) or not country:
-        return None
-    text = " ".join(value.strip().lower().split())
-    code = _state_codes().get((country, text))
-    if code is None and ". " in text:  # "N. Y.", "W. Va.": abbreviations written with spaces
-        code = _state_codes().get((country, text.replace(". ", ".")))
-    if code is None and not text.isascii() and len(text) <= 100:  # 'Québec' where ISO writes 'Quebec'
-        code = _state_codes().get((country, anyascii(text).lower()))
-    if code is None and "." in text:  # 'B.C.', 'N.S.W.', 'CA.', 'T.X.': a code written with dots
-        code = _state_codes().get((country, text.replace(".", "").replace(" ", "")))
-    if code is None and text[:3] in _COMPASS_ABBREVIATIONS and text[3:].strip():  # 'N. Carolina'
-        code = _state_codes().get((country, f"{_COMPASS_ABBREVIATIONS[text[:3]]} {text[3:].strip()}"))
-    if code is None:  # what addresses write that ISO 3166-2 does not ([standardize.state_aliases])
+    """The ISO 3166-2 subdivision code (without country prefix) for a state or province, else None: as
+    `states.state_code` reads it, else as the rules file's `[standardize.state_aliases]` name it."""
+    code = state_code(value, country)
+    if code is None and isinstance(value, str) and country:  # what addresses write that ISO 3166-2 does not
+        text = " ".join(value.strip().lower().split())
         aliases = ctx.rules.file.standardize.state_aliases.get(country, {})
         code = aliases.get(text) or aliases.get(text.replace(".", "").strip())
     return code
-
-
-# 'N. Carolina', 'No. Dakota', 'S. Carolina', 'So. Dakota': the compass word of a state's name abbreviated
-_COMPASS_ABBREVIATIONS = {"n. ": "north", "no.": "north", "s. ": "south", "so.": "south"}
 
 
 def implied_country(address: Any, ctx: Any) -> str | None:
@@ -427,9 +390,9 @@ _FIRST_NAMED = {c: n for n, c in enumerate(("US", "CA", "GB", "AU", "DE", "FR", 
 
 @lru_cache(maxsize=1)
 def _state_countries() -> dict[str, frozenset[str]]:
-    """Lowercased subdivision name or code -> the countries that have one so written (`_state_codes`)."""
+    """Lowercased subdivision name or code -> the countries that have one so written (`state_codes`)."""
     found: dict[str, set[str]] = {}
-    for country, text in _state_codes():
+    for country, text in state_codes():
         found.setdefault(text, set()).add(country)
     return {text: frozenset(countries) for text, countries in found.items()}
 
@@ -466,8 +429,8 @@ for _t in ADDRESS_FIELD:
 
 @lru_cache(maxsize=32)
 def _state_names(country: str) -> dict[str, str]:
-    """A country's subdivision names (lowercased, five letters or more) -> their code (`_state_codes`)."""
-    return {text: code for (where, text), code in _state_codes().items()
+    """A country's subdivision names (lowercased, five letters or more) -> their code (`state_codes`)."""
+    return {text: code for (where, text), code in state_codes().items()
             if where == country and len(text) >= 5}
 
 
