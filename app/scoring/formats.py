@@ -52,12 +52,75 @@ def _ascii_digits_first(original: Any) -> Any:
             return number.translate(non_digits)
         return original(number, keep_non_digits)
 
-    normalize_digits_only.__wrapped__ = original  # type: ignore[attr-defined]
     return normalize_digits_only
 
 
-if not hasattr(phonenumberutil.normalize_digits_only, "__wrapped__"):  # once, even if this module is reloaded
-    phonenumberutil.normalize_digits_only = _ascii_digits_first(phonenumberutil.normalize_digits_only)
+# ASCII digits and the separators numbers are written with. Most numbers a CRM stores are made of these only,
+# and of such text several of phonenumbers' searches can find nothing: the three shortcuts below skip them.
+_PLAIN_NUMBER_CHARS = frozenset("0123456789 +-().[]/")
+_ASCII_DIGITS = frozenset("0123456789")
+_NUMBER_START = frozenset("+0123456789")
+
+
+def _plain_number_kept(original: Any) -> Any:
+    """phonenumbers' `_extract_possible_number`, giving back plain text that begins and ends as a number does.
+
+    The library searches for the first character a number may start with (a digit or '+'), then for
+    characters no number ends with (~10k instructions: a search of every position towards the end), then
+    for a second number after '/' and 'x'. Plain text starting with a digit or '+' and ending with a digit
+    has nothing to cut at either end nor an 'x': the library gives it back unchanged.
+    """
+
+    def _extract_possible_number(number: str) -> str:
+        if (number.__class__ is str and number[:1] in _NUMBER_START and number[-1:] in _ASCII_DIGITS
+                and _PLAIN_NUMBER_CHARS.issuperset(number)):
+            return number
+        return original(number)  # type: ignore[no-any-return]
+
+    return _extract_possible_number
+
+
+def _no_search_without_label(original: Any) -> Any:
+    """phonenumbers' `_maybe_strip_extension`, without its search of text that can hold no extension.
+
+    Every parse searches the text with one pattern of all the ways an extension is written, about a third
+    of a parse; each way needs a label or a mark ('ext', 'x', 'int', 'anexo', 'доб', '#', '~', ',' or
+    ';', in any case or width), none of which is in `_PLAIN_NUMBER_CHARS`.
+    """
+
+    def _maybe_strip_extension(number: str) -> tuple[str, str]:
+        if number.__class__ is str and _PLAIN_NUMBER_CHARS.issuperset(number):
+            return "", number
+        return original(number)  # type: ignore[no-any-return]
+
+    return _maybe_strip_extension
+
+
+def _no_vanity_search_without_letters(original: Any) -> Any:
+    """phonenumbers' `_normalize`, without its search for letters in text that has none.
+
+    A parse normalises the number once or twice, each time first asking whether three letters make it a
+    vanity number ('1-800-FLOWERS'), by a pattern scanning the text lazily; plain text has no letter, and
+    the library then reads its digits only, as here.
+    """
+
+    def _normalize(number: str) -> str:
+        if number.__class__ is str and _PLAIN_NUMBER_CHARS.issuperset(number):
+            return phonenumberutil.normalize_digits_only(number)  # type: ignore[no-any-return]
+        return original(number)  # type: ignore[no-any-return]
+
+    return _normalize
+
+
+for _name, _faster in (("normalize_digits_only", _ascii_digits_first),
+                       ("_extract_possible_number", _plain_number_kept),
+                       ("_maybe_strip_extension", _no_search_without_label),
+                       ("_normalize", _no_vanity_search_without_letters)):
+    _original = getattr(phonenumberutil, _name)
+    if not hasattr(_original, "__wrapped__"):  # once, even if this module is reloaded
+        _fast = _faster(_original)
+        _fast.__wrapped__ = _original
+        setattr(phonenumberutil, _name, _fast)
 
 _SIMPLE_LOCAL_SPECIALS = frozenset('"<>() \t\r\n,;:[]\\')
 # check_url's default schemes; callers pass all three arguments positionally, so that every call for one
@@ -600,14 +663,15 @@ _EXTENSION_WORD = re.compile(r"(?:[\s,;]+(?:poste|ramal|durchwahl|dw|interno|int
                              r"\s*:?\s*(\d{1,6})\s*\)?\s*$", re.IGNORECASE)
 
 
-# the letters an extension word begins with: ASCII ones, and the CJK words' first characters
-_LETTER = re.compile(r"[A-Za-z内內分转轉내]")
+# a letter each extension word has (in any case: none of these has another letter folding to it), and the CJK
+# words' first characters: the 'x' and 'ext.' phonenumbers reads itself have none of them
+_LETTER = re.compile(r"[adlnprwADLNPRW内內分转轉내]")
 
 
 def with_extension_words(text: str) -> str:
     """The number with an extension word phonenumbers does not read written as 'ext' (searched for only when a
-    letter an extension word begins with is there: the search costs ten times the test, and most numbers
-    have none)."""
+    letter of every extension word is there: the search costs ten times the test, and most numbers, those
+    with an 'x 12' or 'ext. 12' among them, have none)."""
     if len(text) > 250 or not _LETTER.search(text):  # phonenumbers refuses longer text
         return text
     # the word and its digits end the text: searched for in its last characters only (the search is O(n²):

@@ -209,6 +209,24 @@ def test_the_ascii_digit_reader_gives_phonenumbers_own_digits(text: str, keep_no
         assert fast(sample) == original(sample)
 
 
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet=st.sampled_from("0123456789 +-().[]/"), max_size=30)
+       | st.text(alphabet=st.sampled_from("0123456789 +-().xX#~,;:extnia٣１＃ｘ\n\t"), max_size=30)
+       | st.text(max_size=30))
+def test_phonenumbers_skips_only_searches_that_cannot_match(text: str) -> None:
+    """formats spares phonenumbers' searches that can find nothing in text made of digits and separators
+    only (`_PLAIN_NUMBER_CHARS`); the answers are the library's own."""
+    names = ("_extract_possible_number", "_maybe_strip_extension", "_normalize")
+    samples = ("(415) 555-0123", "+1 415 555 0123 x12", "415-555-0123 ext. 9", "415 555 0123 - 12#",
+               "415 555 0123/x12", "1-800-FLOWERS", "030 123456,,12", "+49 30 123456;ext=12",
+               "[415] 555/0123", "415 555 0123 -", "")
+    for name in names:
+        fast = getattr(phonenumberutil, name)
+        assert fast is not fast.__wrapped__  # the fast path is installed
+        for sample in (text, *samples):
+            assert fast(sample) == fast.__wrapped__(sample)
+
+
 def _example_numbers() -> list[phonenumbers.PhoneNumber]:
     """Every region's example number of every type, and every non-geographic entity's."""
     types = [t for name, t in vars(phonenumbers.PhoneNumberType).items()
@@ -685,10 +703,24 @@ def test_a_plain_number_is_not_searched_for_extension_words() -> None:
     formats._EXTENSION_WORD = Spy()  # type: ignore[assignment]
     try:
         assert formats.with_extension_words("+1 (415) 555-0123") == "+1 (415) 555-0123"
+        for read_by_phonenumbers in ("(415) 555-0123 x12", "(415) 555-0123 ext. 12", "415 555 0123 EXT 12"):
+            assert formats.with_extension_words(read_by_phonenumbers) == read_by_phonenumbers
         assert formats.with_extension_words("+81 3 1234 5678 内線 12") == "+81 3 1234 5678 ext 12"
     finally:
         formats._EXTENSION_WORD = real
     assert calls == ["+81 3 1234 5678 内線 12"]
+
+
+def test_every_extension_word_has_a_letter_of_the_guard() -> None:
+    """The guard lets through text with a letter every extension word has; a word added without one would
+    never be searched for."""
+    from app.scoring import formats
+    found = re.search(r"\(\?:(poste\|[^)]*)\)", formats._EXTENSION_WORD.pattern)
+    assert found is not None
+    words = found.group(1).split("|")
+    assert len(words) >= 12
+    for word in words:
+        assert formats._LETTER.search(word) and formats._LETTER.search(word.upper()), word
 
 
 @pytest.mark.parametrize(("written", "region", "numbers"), [
