@@ -739,7 +739,9 @@ def organisation_name(registered: str) -> str:
 
 # a host name's label in its ASCII form: letters, digits and hyphens, not at either end (RFC 1123; an underscore
 # too, as some subdomains have one); 'www.expressl&t.net' was a valid website with a canonical form
-_HOST_LABEL = re.compile(r"(?!-)[a-z0-9_-]{1,63}(?<!-)")
+_HOST_LABEL = r"(?!-)[a-z0-9_-]{1,63}(?<!-)"
+# the whole host, its labels between dots: one match, not one per label (no label holds a dot)
+_HOST_NAME = re.compile(rf"{_HOST_LABEL}(?:\.{_HOST_LABEL})*")
 
 
 @lru_cache(maxsize=65536)
@@ -767,11 +769,11 @@ def check_url(value: str, strip_www: bool = True, schemes: tuple[str, ...] = URL
     registered = registered_domain(host)
     if registered is None:
         return UrlCheck(False, host=host or None, reason="host has no registered domain and public suffix")
-    if not all(_HOST_LABEL.fullmatch(label) for label in ascii_domain(host).split(".")):
+    if _HOST_NAME.fullmatch(ascii_domain(host)) is None:
         return UrlCheck(False, host=host, reason=f"host {host} has characters no host name may have")
     canonical_host = host[4:] if strip_www and host.startswith("www.") else host
     try:
-        port = parts.port
+        port = parts.port if ":" in parts.netloc else None  # no ':', no port: `port` parses the netloc again
     except ValueError:
         port = 0
     if port == 0:
