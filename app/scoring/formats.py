@@ -238,7 +238,7 @@ def check_email(value: str, deliverability: bool = False, timeout: float = 2.0) 
     if deliverability and not (written := check_email(email)).ok:
         return written  # no DNS lookup for an address its text refuses already (bob@acme.con)
     if (not deliverability and email.count("@") == 1 and email.isascii()
-            and not _SIMPLE_LOCAL_SPECIALS.intersection(email)):
+            and _SIMPLE_LOCAL_SPECIALS.isdisjoint(email)):
         return _check_simple_email(email)
     try:
         info = validate_email(email, check_deliverability=deliverability, timeout=int(max(1, timeout)))
