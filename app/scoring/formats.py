@@ -116,8 +116,8 @@ for _name, _faster in (("normalize_digits_only", _ascii_digits_first),
                        ("_extract_possible_number", _plain_number_kept),
                        ("_maybe_strip_extension", _no_search_without_label),
                        ("_normalize", _no_vanity_search_without_letters)):
-    _original = getattr(phonenumberutil, _name)
-    if not hasattr(_original, "__wrapped__"):  # once, even if this module is reloaded
+    _original = getattr(phonenumberutil, _name, None)  # private: a release without one parses as it always did
+    if _original is not None and not hasattr(_original, "__wrapped__"):  # once, even if this module is reloaded
         _fast = _faster(_original)
         _fast.__wrapped__ = _original
         setattr(phonenumberutil, _name, _fast)
