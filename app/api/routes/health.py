@@ -21,7 +21,6 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-
 class Readiness(BaseModel):
     """What the readiness probe found: the same body with 200 and 503."""
 
@@ -46,4 +45,3 @@ async def readyz(request: Request) -> JSONResponse:
     ready = rules_ok and store_ok
     body = {"status": "ready" if ready else "not ready", "rules": rules_ok, "store": store_ok}
     return JSONResponse(body, status_code=200 if ready else 503)
-

@@ -761,7 +761,7 @@ def street_key(value: str) -> str:
 
 
 @lru_cache(maxsize=1)
-def city_words() -> tuple[dict[str, str], dict[str, str]]:
+def city_spellings() -> tuple[dict[str, str], dict[str, str]]:
     """`[duplicates] city_names` of the default rules file, each other name of a city (folded) to its one
     name ('nyc', 'new york city' to 'new york'), and `city_words`, each written form of a word in a city's
     name to its one form ('st' to 'saint', 'ft' to 'fort')."""
@@ -778,7 +778,7 @@ def city_key(value: str) -> str:
     """A city folded, in one name and each word in one form: 'NYC' and 'New York City' are 'new york', 'St.
     Louis' is 'saint louis', 'Ft. Worth' 'fort worth' (two writings of one city were two cities, a pair's
     disagreement)."""
-    names, words = city_words()
+    names, words = city_spellings()
     folded = fold(value)
     folded = names.get(folded, folded)
     return names.get(key := " ".join(words.get(w, w) for w in folded.split()), key)
