@@ -60,3 +60,23 @@ def state_code(value: Any, country: str | None) -> str | None:
     if code is None and text[:3] in _COMPASS_ABBREVIATIONS and text[3:].strip():  # 'N. Carolina'
         code = table.get((country, f"{_COMPASS_ABBREVIATIONS[text[:3]]} {text[3:].strip()}"))
     return code
+
+
+@lru_cache(maxsize=1)
+def _only_country() -> dict[str, str]:
+    """A subdivision name or code (lowercased) -> the one country that has it, for those only one has."""
+    countries: dict[str, set[str]] = {}
+    for country, text in state_codes():
+        countries.setdefault(text, set()).add(country)
+    return {text: next(iter(found)) for text, found in countries.items() if len(found) == 1}
+
+
+def state_anywhere(value: Any, country: str | None) -> str | None:
+    """`state_code` in `country`, else in the one country whose subdivision the text names, if only one has
+    it: 'Ontario' written with no country (or a misspelt one) in a US deployment is Canada's ON, as it is on
+    a record that names Canada."""
+    code = state_code(value, country)
+    if code is None and isinstance(value, str) and len(value) <= 100:
+        only = _only_country().get(" ".join(value.strip().lower().split()))
+        code = state_code(value, only) if only is not None else None
+    return code

@@ -40,7 +40,7 @@ from app.scoring.formats import (
     with_extension_words,
     without_label,
 )
-from app.scoring.states import state_code
+from app.scoring.states import state_anywhere
 from app.scoring.values import mailbox_name, parse_datetime
 
 _NON_ALNUM = re.compile(r"[^a-z0-9 ]+")
@@ -785,9 +785,10 @@ def city_key(value: str) -> str:
 
 
 def state_key(value: Any, country: str) -> str:
-    """A state or province as its ISO 3166-2 code where it is one of `country`'s, folded ('CA' and
-    'California' are one state; a contact in each was a pair's disagreement), else the text folded."""
-    code = state_code(value, country) if country and value.__class__ is str and len(value) <= 100 else None
+    """A state or province as its ISO 3166-2 code where it is one of `country`'s, or of the only country
+    that has one so written ('Ontario' with no country written), folded ('CA' and 'California' are one state;
+    a contact in each was a pair's disagreement), else the text folded."""
+    code = state_anywhere(value, country) if value.__class__ is str and len(value) <= 100 else None
     return fold(code) if code else fold(text_of(value))
 
 
