@@ -63,12 +63,12 @@ def state_code(value: Any, country: str | None) -> str | None:
 
 
 @lru_cache(maxsize=1)
-def _only_country() -> dict[str, str]:
-    """A subdivision name or code (lowercased) -> the one country that has it, for those only one has."""
-    countries: dict[str, set[str]] = {}
+def state_countries() -> dict[str, frozenset[str]]:
+    """Lowercased subdivision name or code -> the countries that have one so written (`state_codes`)."""
+    found: dict[str, set[str]] = {}
     for country, text in state_codes():
-        countries.setdefault(text, set()).add(country)
-    return {text: next(iter(found)) for text, found in countries.items() if len(found) == 1}
+        found.setdefault(text, set()).add(country)
+    return {text: frozenset(countries) for text, countries in found.items()}
 
 
 def state_anywhere(value: Any, country: str | None) -> str | None:
@@ -77,6 +77,6 @@ def state_anywhere(value: Any, country: str | None) -> str | None:
     a record that names Canada."""
     code = state_code(value, country)
     if code is None and isinstance(value, str) and len(value) <= 100:
-        only = _only_country().get(" ".join(value.strip().lower().split()))
-        code = state_code(value, only) if only is not None else None
+        countries = state_countries().get(" ".join(value.strip().lower().split()), ())
+        code = state_code(value, next(iter(countries))) if len(countries) == 1 else None
     return code

@@ -27,6 +27,7 @@ from app.scoring.matching.normalize import (
     record_keys,
 )
 from app.scoring.ruleset import Ruleset
+from app.scoring.states import state_countries
 
 MATCHED = ("contact", "lead", "account")
 
@@ -35,8 +36,9 @@ def warm_up(rules: Ruleset, options: Options) -> None:
     """Score one sample record of each type and look for duplicates among two of each matchable type, so
     every table they read is built before the first request (the answers are thrown away)."""
     options = dataclasses.replace(options, check_email_deliverability=False)  # no DNS at start-up
-    for table in (placeholders, legal_forms, nickname_pairs, given_names, nickname_initials):
-        table()  # matching's word tables, some read only by pairs that reach a level ('typo': given_names)
+    for table in (placeholders, legal_forms, nickname_pairs, given_names, nickname_initials, state_countries):
+        table()  # matching's word tables, some read only by pairs that reach a level ('typo': given_names), and
+        #          the states of one country only, read for a state its record's country does not have
     for region in rules.file.validity.phone_regions:  # tried for a number of no country (`regions_valid`): their
         example = phonenumbers.example_number(region)  # metadata and patterns, ~170 ms at the first such number
         if example is not None:

@@ -12,8 +12,8 @@ from app.scoring.warmup import sample_records, warm_up
 from tests.conftest import NOW
 
 # built on first use, each 5-150 ms: the first contact with a state took 127 ms, the first account 117-183 ms
-START_UP_TABLES = (states.state_codes, formats.default_countries, normalize.placeholders,
-                   normalize.legal_forms, normalize.nickname_pairs, normalize.given_names,
+START_UP_TABLES = (states.state_codes, states.state_countries, formats.default_countries,
+                   normalize.placeholders, normalize.legal_forms, normalize.nickname_pairs, normalize.given_names,
                    normalize.nickname_initials)
 
 

@@ -25,7 +25,7 @@ from app.scoring.formats import (
 from app.scoring.matching.normalize import fold
 from app.scoring.registry import Hit, rule
 from app.scoring.rules.consistency import company_site
-from app.scoring.states import state_code, state_codes
+from app.scoring.states import state_code, state_codes, state_countries
 from app.scoring.values import iso_currencies, parse_count
 
 ADDRESS_FIELD = {"account": "billing_address", "contact": "mailing_address", "lead": "address"}
@@ -388,15 +388,6 @@ _FIRST_NAMED = {c: n for n, c in enumerate(("US", "CA", "GB", "AU", "DE", "FR", 
                                               "JP", "CN"))}
 
 
-@lru_cache(maxsize=1)
-def _state_countries() -> dict[str, frozenset[str]]:
-    """Lowercased subdivision name or code -> the countries that have one so written (`state_codes`)."""
-    found: dict[str, set[str]] = {}
-    for country, text in state_codes():
-        found.setdefault(text, set()).add(country)
-    return {text: frozenset(countries) for text, countries in found.items()}
-
-
 def _state_vs_country(record: dict[str, Any], params: Any, ctx: Any) -> Iterator[Hit]:
     """Seed 002 location formatting: city, state, country consistency. A state that is no subdivision of the
     address's country but is one of another ('ON' in the USA, 'NSW' in Canada, 'CA' in Germany). A state
@@ -412,7 +403,7 @@ def _state_vs_country(record: dict[str, Any], params: Any, ctx: Any) -> Iterator
     text = " ".join(raw_state.strip().lower().split())
     if country in params.own_state_abbreviations and len(text.replace(".", "").replace(" ", "")) <= 4:
         return  # 'NL' is Nuevo León in a Mexican address, whatever ISO 3166-2 codes Canada's provinces
-    elsewhere = _state_countries().get(text) or _state_countries().get(text.replace(". ", "."))
+    elsewhere = state_countries().get(text) or state_countries().get(text.replace(". ", "."))
     if elsewhere and country not in elsewhere:
         # the countries most addresses are in first: 'CA' is California before it is a province of Burundi
         where = [country_name(c) for c in sorted(elsewhere, key=lambda c: (_FIRST_NAMED.get(c, 99), country_name(c)))]
@@ -469,7 +460,7 @@ def _no_known_state(value: Any) -> str | None:
     if not isinstance(value, str) or len(value) > 100:
         return None
     text = " ".join(value.strip().lower().split())
-    if not text or _state_countries().get(text) or _state_countries().get(text.replace(". ", ".")):
+    if not text or state_countries().get(text) or state_countries().get(text.replace(". ", ".")):
         return None
     return text
 
