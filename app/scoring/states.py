@@ -39,6 +39,11 @@ def state_codes() -> dict[tuple[str, str], str]:
     return table
 
 
+def state_text(value: str) -> str:
+    """A state as the tables key it: lowercased, its spaces collapsed."""
+    return " ".join(value.strip().lower().split())
+
+
 # 'N. Carolina', 'No. Dakota', 'S. Carolina', 'So. Dakota': the compass word of a state's name abbreviated
 _COMPASS_ABBREVIATIONS = {"n. ": "north", "no.": "north", "s. ": "south", "so.": "south"}
 
@@ -49,7 +54,7 @@ def state_code(value: Any, country: str | None) -> str | None:
     if not isinstance(value, str) or not country:
         return None
     table = state_codes()
-    text = " ".join(value.strip().lower().split())
+    text = state_text(value)
     code = table.get((country, text))
     if code is None and ". " in text:  # "N. Y.", "W. Va.": abbreviations written with spaces
         code = table.get((country, text.replace(". ", ".")))
@@ -77,6 +82,6 @@ def state_anywhere(value: Any, country: str | None) -> str | None:
     a record that names Canada."""
     code = state_code(value, country)
     if code is None and isinstance(value, str) and len(value) <= 100:
-        countries = state_countries().get(" ".join(value.strip().lower().split()), ())
+        countries = state_countries().get(state_text(value), ())
         code = state_code(value, next(iter(countries))) if len(countries) == 1 else None
     return code

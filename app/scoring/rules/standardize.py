@@ -25,7 +25,7 @@ from app.scoring.formats import (
 from app.scoring.matching.normalize import fold
 from app.scoring.registry import Hit, rule
 from app.scoring.rules.consistency import company_site
-from app.scoring.states import state_code, state_codes, state_countries
+from app.scoring.states import state_code, state_codes, state_countries, state_text
 from app.scoring.values import iso_currencies, parse_count
 
 ADDRESS_FIELD = {"account": "billing_address", "contact": "mailing_address", "lead": "address"}
@@ -50,7 +50,7 @@ def standard_state(value: Any, country: str | None, ctx: Any) -> str | None:
     `states.state_code` reads it, else as the rules file's `[standardize.state_aliases]` name it."""
     code = state_code(value, country)
     if code is None and isinstance(value, str) and country:  # what addresses write that ISO 3166-2 does not
-        text = " ".join(value.strip().lower().split())
+        text = state_text(value)
         aliases = ctx.rules.file.standardize.state_aliases.get(country, {})
         code = aliases.get(text) or aliases.get(text.replace(".", "").strip())
     return code
@@ -459,7 +459,7 @@ def _no_known_state(value: Any) -> str | None:
     """A state as written (folded), when it is text no country's subdivision list holds, else None."""
     if not isinstance(value, str) or len(value) > 100:
         return None
-    text = " ".join(value.strip().lower().split())
+    text = state_text(value)
     if not text or state_countries().get(text) or state_countries().get(text.replace(". ", ".")):
         return None
     return text
